@@ -1,0 +1,37 @@
+# ogpu-sim developer entry points. Every target does its own set-up.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+PYTEST_ARGS ?=
+
+.PHONY: install test contracts lint gas simulate bench fuzz clean
+
+$(VENV)/.stamp-install: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e ".[dev]"
+	touch $@
+
+node_modules/.stamp-npm: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.stamp-install node_modules/.stamp-npm ## virtualenv + Python and npm packages
+
+test: install ## the whole suite
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+contracts: install ## recompile contracts/ into ogpu_sim/artifacts/
+	$(PY) -m ogpu_sim.build
+
+gas: install ## write docs/gas.md (gas per user-facing operation)
+	$(PY) -m ogpu_sim.gas docs/gas.md
+
+lint: install
+	$(VENV)/bin/ruff check ogpu_sim tests benchmarks
+	$(VENV)/bin/ruff format --check ogpu_sim
+	$(VENV)/bin/mypy ogpu_sim
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
