@@ -1,0 +1,560 @@
+"""Scenario files for ``ogpu-sim simulate``: parse a TOML file and validate every key.
+
+A scenario describes a small marketplace: clients (with a Vault deposit and a think time before
+they confirm MANUAL tasks), sources (environments, delivery method, minimum payment, maximum
+expiry, an optional handler folder, a payload generator), provider groups (count, environment,
+behaviour mix, stake) and a workload (task count, arrival rate, payment and expiry
+distributions, cancellation rate), plus a seed and a time compression factor. Every mistake is
+reported as a :class:`ScenarioError` naming the offending key (``sources[0].delivery``) and the
+problem, before anything starts.
+
+Amounts are in OGPU (``0.05``, ``"0.05"``, ``"0.05 OGPU"``) or carry a unit (``"5 gwei"``,
+``"1000 wei"``); times are in simulated seconds.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+BEHAVIOURS = ("honest", "slow", "silent", "failing", "late", "wrong", "racer")
+"""Simulated provider behaviours the Simulator implements (``Simulator.add_provider``)."""
+ENVIRONMENTS = ("cpu", "nvidia", "amd")
+DELIVERY_METHODS = {
+    "first_response": "FIRST_RESPONSE",
+    "manual": "MANUAL_CONFIRMATION",
+    "manual_confirmation": "MANUAL_CONFIRMATION",
+}
+"""Accepted spellings of a delivery method, mapped to the SDK's ``DeliveryMethod`` member name."""
+DISTRIBUTIONS = ("fixed", "uniform", "exponential")
+PAYLOAD_GENERATORS = ("constant", "random_ints", "choice")
+UNITS = {"ogpu": 10**18, "ether": 10**18, "gwei": 10**9, "wei": 1}
+
+DEFAULT_SCENARIO = (
+    Path(__file__).resolve().parent.parent / "fixtures" / "scenarios" / "default.toml"
+)
+"""The scenario ``ogpu-sim simulate`` runs when given none (present in a source checkout)."""
+
+
+class ScenarioError(ConfigError):
+    """A scenario file is unreadable or one of its keys is invalid.
+
+    Args:
+        option: the dotted key path (``workload.arrival_rate``, ``sources[1].delivery``).
+        problem: what is wrong, in words a user can act on.
+        path: the scenario file, when the scenario came from one.
+    """
+
+    def __init__(self, option: str, problem: str, path: Path | None = None) -> None:
+        super().__init__(option, problem)
+        self.path = path
+        if path is not None:
+            self.args = (f"{path}: {option}: {problem}",)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A random quantity in simulated seconds or OGPU: ``fixed``, ``uniform`` or ``exponential``."""
+
+    kind: str
+    value: float = 0.0
+    low: float = 0.0
+    high: float = 0.0
+    mean: float = 0.0
+
+    def sample(self, rng: random.Random) -> float:
+        """Draw one value (exponential draws are shifted by ``low``, so ``min`` is a floor)."""
+        if self.kind == "fixed":
+            return self.value
+        if self.kind == "uniform":
+            return rng.uniform(self.low, self.high)
+        return self.low + rng.expovariate(1.0 / self.mean)
+
+    @property
+    def minimum(self) -> float:
+        """The smallest value the distribution can produce."""
+        return self.value if self.kind == "fixed" else self.low
+
+
+@dataclass(frozen=True)
+class PayloadSpec:
+    """How task inputs are generated for a source.
+
+    ``constant`` sends ``data`` every time; ``random_ints`` draws each field of ``fields`` (a
+    ``[low, high]`` pair) uniformly; ``choice`` picks one element of ``choices``.
+    """
+
+    generator: str = "constant"
+    data: Mapping[str, Any] = field(default_factory=dict)
+    fields: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    choices: tuple[Mapping[str, Any], ...] = ()
+
+    def generate(self, rng: random.Random) -> dict[str, Any]:
+        """Produce one task input ``data`` dict."""
+        if self.generator == "random_ints":
+            return {name: rng.randint(lo, hi) for name, (lo, hi) in self.fields.items()}
+        if self.generator == "choice":
+            return dict(self.choices[rng.randrange(len(self.choices))])
+        return dict(self.data)
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    """A client account: its Vault deposit (wei) and its think time before confirming."""
+
+    name: str
+    deposit: int
+    think_time: Distribution
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """A source the scenario publishes, owned by one client."""
+
+    name: str
+    client: str
+    environments: tuple[str, ...]
+    delivery: str
+    """The SDK ``DeliveryMethod`` member name: ``FIRST_RESPONSE`` or ``MANUAL_CONFIRMATION``."""
+    min_payment: int
+    max_expiry: int
+    min_lockup: int
+    function: str
+    payload: PayloadSpec
+    handler: Path | None = None
+    share: float = 1.0
+
+
+@dataclass(frozen=True)
+class ProviderGroup:
+    """``count`` providers serving one source, split over behaviours by ``behaviours`` weights."""
+
+    source: str
+    count: int
+    environment: str
+    behaviours: Mapping[str, float]
+    stake: int
+
+    def assignments(self) -> list[str]:
+        """Each provider's behaviour: largest-remainder rounding of the weights, in key order.
+
+        Deterministic, so the same scenario always builds the same providers.
+        """
+        total = sum(self.behaviours.values())
+        quotas = [(name, self.count * weight / total) for name, weight in self.behaviours.items()]
+        counts = {name: math.floor(q) for name, q in quotas}
+        left = self.count - sum(counts.values())
+        by_remainder = sorted(quotas, key=lambda item: item[1] - math.floor(item[1]), reverse=True)
+        for name, _ in by_remainder[:left]:
+            counts[name] += 1
+        return [name for name in self.behaviours for _ in range(counts[name])]
+
+
+@dataclass(frozen=True)
+class WorkloadSpec:
+    """The task stream: how many, how often (tasks per simulated second), paid and expiring how."""
+
+    tasks: int
+    arrival_rate: float
+    payment: Distribution
+    """Task payment in OGPU (converted to wei when a task is drawn)."""
+    expiry: Distribution
+    cancellation_rate: float
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario. Build one with :func:`load_scenario` or :func:`parse_scenario`."""
+
+    name: str
+    description: str
+    seed: int
+    time_compression: float
+    """Simulated seconds per wall-clock second; 0 runs as fast as the chain allows."""
+    clients: tuple[ClientSpec, ...]
+    sources: tuple[SourceSpec, ...]
+    providers: tuple[ProviderGroup, ...]
+    workload: WorkloadSpec
+    path: Path | None = None
+
+    def source(self, name: str) -> SourceSpec:
+        """The source called ``name``."""
+        return next(s for s in self.sources if s.name == name)
+
+    def with_overrides(self, *, seed: int | None = None, tasks: int | None = None) -> Scenario:
+        """A copy with the seed and/or task count replaced (the CLI's ``--seed``/``--tasks``)."""
+        import dataclasses
+
+        workload = self.workload
+        if tasks is not None:
+            if tasks < 1:
+                raise ScenarioError("workload.tasks", f"must be at least 1, got {tasks}", self.path)
+            workload = dataclasses.replace(workload, tasks=tasks)
+        return dataclasses.replace(
+            self, seed=self.seed if seed is None else seed, workload=workload
+        )
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file.
+
+    Args:
+        path: the file; relative handler folders inside it resolve against its directory.
+
+    Raises:
+        ScenarioError: the file is missing, is not TOML, or a key is invalid.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError("scenario", f"cannot read the file: {exc.strerror}", path) from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError("scenario", f"not valid TOML: {exc}", path) from exc
+    return parse_scenario(data, base_dir=path.resolve().parent, path=path)
+
+
+def parse_scenario(
+    data: Mapping[str, Any], *, base_dir: Path | None = None, path: Path | None = None
+) -> Scenario:
+    """Validate a scenario given as a mapping (what ``tomllib`` returns).
+
+    Args:
+        data: the scenario's keys.
+        base_dir: where relative handler folders resolve (default: the working directory).
+        path: the file it came from, named in errors.
+
+    Raises:
+        ScenarioError: naming the first invalid key and the problem.
+    """
+    return _Parser(base_dir or Path.cwd(), path).scenario(data)
+
+
+class _Parser:
+    """Walks a scenario mapping, raising :class:`ScenarioError` with the dotted key on a mistake."""
+
+    def __init__(self, base_dir: Path, path: Path | None) -> None:
+        self.base_dir = base_dir
+        self.path = path
+
+    def fail(self, key: str, problem: str) -> ScenarioError:
+        return ScenarioError(key, problem, self.path)
+
+    def table(self, value: Any, key: str, known: tuple[str, ...]) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.fail(key, f"must be a table, got {type(value).__name__}")
+        for name in value:
+            if name not in known:
+                where = f"{key}.{name}" if key else name
+                raise self.fail(where, f"unknown key; known keys: {', '.join(known)}")
+        return value
+
+    def required(self, table: Mapping[str, Any], key: str, prefix: str) -> Any:
+        if key not in table:
+            raise self.fail(_join(prefix, key), "is required")
+        return table[key]
+
+    def string(self, value: Any, key: str, choices: tuple[str, ...] = ()) -> str:
+        if not isinstance(value, str) or not value:
+            raise self.fail(key, f"must be a non-empty string, got {value!r}")
+        if choices and value not in choices:
+            raise self.fail(key, f"must be one of {', '.join(choices)}; got {value!r}")
+        return value
+
+    def number(self, value: Any, key: str, *, low: float = 0.0, strict: bool = False) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(key, f"must be a number, got {value!r}")
+        if math.isnan(value) or math.isinf(value) or value < low or (strict and value == low):
+            bound = f"greater than {low:g}" if strict else f"at least {low:g}"
+            raise self.fail(key, f"must be {bound}, got {value!r}")
+        return float(value)
+
+    def integer(self, value: Any, key: str, *, low: int = 0) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(key, f"must be an integer, got {value!r}")
+        if value < low:
+            raise self.fail(key, f"must be at least {low}, got {value}")
+        return value
+
+    def amount(self, value: Any, key: str) -> int:
+        """An amount in OGPU, or with a unit (``wei``, ``gwei``, ``ogpu``), converted to wei."""
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise self.fail(key, f'must be an amount like 0.05 or "5 gwei", got {value!r}')
+        number, _, unit = str(value).strip().partition(" ")
+        unit = unit.strip().lower() or "ogpu"
+        if unit not in UNITS:
+            raise self.fail(key, f"unknown unit {unit!r}; use one of {', '.join(UNITS)}")
+        try:
+            wei = Decimal(number) * UNITS[unit]
+        except InvalidOperation as exc:
+            raise self.fail(key, f"not a number: {value!r}") from exc
+        if not wei.is_finite() or wei < 0 or wei != wei.to_integral_value():
+            raise self.fail(key, f"must be a non-negative whole number of wei, got {value!r}")
+        return int(wei)
+
+    def distribution(self, value: Any, key: str) -> Distribution:
+        """``5`` (fixed) or a table ``{distribution = "uniform", min = 1, max = 9}``."""
+        if not isinstance(value, Mapping):
+            return Distribution("fixed", value=self.number(value, key))
+        table = self.table(value, key, ("distribution", "value", "min", "max", "mean"))
+        kind = self.string(
+            self.required(table, "distribution", key), f"{key}.distribution", DISTRIBUTIONS
+        )
+        needed = {"fixed": ("value",), "uniform": ("min", "max"), "exponential": ("mean",)}[kind]
+        for name in needed:
+            self.required(table, name, key)
+        nums = {
+            n: self.number(table[n], f"{key}.{n}")
+            for n in ("value", "min", "max", "mean")
+            if n in table
+        }
+        if kind == "uniform" and nums["max"] < nums["min"]:
+            raise self.fail(
+                f"{key}.max", f"must be at least min ({nums['min']:g}), got {nums['max']:g}"
+            )
+        if kind == "exponential" and nums["mean"] <= 0:
+            raise self.fail(f"{key}.mean", f"must be greater than 0, got {nums['mean']:g}")
+        return Distribution(
+            kind,
+            nums.get("value", 0.0),
+            nums.get("min", 0.0),
+            nums.get("max", 0.0),
+            nums.get("mean", 0.0),
+        )
+
+    def scenario(self, data: Mapping[str, Any]) -> Scenario:
+        top = self.table(
+            data,
+            "",
+            (
+                "name",
+                "description",
+                "seed",
+                "time_compression",
+                "clients",
+                "sources",
+                "providers",
+                "workload",
+            ),
+        )
+        name = self.string(top.get("name", self.path.stem if self.path else "scenario"), "name")
+        description = top.get("description", "")
+        if not isinstance(description, str):
+            raise self.fail("description", f"must be a string, got {description!r}")
+        seed = self.integer(top.get("seed", 0), "seed")
+        compression = self.number(top.get("time_compression", 0), "time_compression")
+        clients = tuple(
+            self.client(item, f"clients[{i}]")
+            for i, item in enumerate(self.array(self.required(top, "clients", ""), "clients"))
+        )
+        self.unique([c.name for c in clients], "clients")
+        client_names = tuple(c.name for c in clients)
+        sources = tuple(
+            self.source(item, f"sources[{i}]", client_names)
+            for i, item in enumerate(self.array(self.required(top, "sources", ""), "sources"))
+        )
+        self.unique([s.name for s in sources], "sources")
+        providers = tuple(
+            self.provider_group(item, f"providers[{i}]", sources)
+            for i, item in enumerate(self.array(self.required(top, "providers", ""), "providers"))
+        )
+        workload = self.workload(self.required(top, "workload", ""), sources)
+        return Scenario(
+            name, description, seed, compression, clients, sources, providers, workload, self.path
+        )
+
+    def array(self, value: Any, key: str) -> list[Any]:
+        if not isinstance(value, list) or not value:
+            raise self.fail(key, f"must be a non-empty array of tables ([[{key}]]), got {value!r}")
+        return value
+
+    def unique(self, names: list[str], key: str) -> None:
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise self.fail(f"{key}[{i}].name", f"duplicate name {name!r}")
+
+    def client(self, value: Any, key: str) -> ClientSpec:
+        table = self.table(value, key, ("name", "deposit", "think_time"))
+        return ClientSpec(
+            name=self.string(self.required(table, "name", key), f"{key}.name"),
+            deposit=self.amount(table.get("deposit", 100), f"{key}.deposit"),
+            think_time=self.distribution(table.get("think_time", 0), f"{key}.think_time"),
+        )
+
+    def source(self, value: Any, key: str, clients: tuple[str, ...]) -> SourceSpec:
+        table = self.table(
+            value,
+            key,
+            (
+                "name",
+                "client",
+                "environments",
+                "delivery",
+                "min_payment",
+                "max_expiry",
+                "min_lockup",
+                "function",
+                "payload",
+                "handler",
+                "share",
+            ),
+        )
+        envs = table.get("environments", ["cpu"])
+        if not isinstance(envs, list) or not envs:
+            raise self.fail(f"{key}.environments", f"must be a non-empty array, got {envs!r}")
+        environments = tuple(
+            self.string(e, f"{key}.environments[{i}]", ENVIRONMENTS) for i, e in enumerate(envs)
+        )
+        delivery = self.string(
+            table.get("delivery", "first_response"), f"{key}.delivery", tuple(DELIVERY_METHODS)
+        )
+        handler = None
+        if "handler" in table:
+            handler = self.base_dir / self.string(table["handler"], f"{key}.handler")
+            if not handler.is_dir():
+                raise self.fail(f"{key}.handler", f"no such folder: {handler}")
+        return SourceSpec(
+            name=self.string(self.required(table, "name", key), f"{key}.name"),
+            client=self.string(table.get("client", clients[0]), f"{key}.client", clients),
+            environments=environments,
+            delivery=DELIVERY_METHODS[delivery],
+            min_payment=self.amount(table.get("min_payment", 0), f"{key}.min_payment"),
+            max_expiry=self.integer(table.get("max_expiry", 86_400), f"{key}.max_expiry", low=1),
+            min_lockup=self.amount(table.get("min_lockup", 0), f"{key}.min_lockup"),
+            function=self.string(table.get("function", "run"), f"{key}.function"),
+            payload=self.payload(table.get("payload", {}), f"{key}.payload"),
+            handler=handler,
+            share=self.number(table.get("share", 1), f"{key}.share", strict=True),
+        )
+
+    def payload(self, value: Any, key: str) -> PayloadSpec:
+        table = self.table(value, key, ("generator", "data", "fields", "choices"))
+        generator = self.string(
+            table.get("generator", "constant"), f"{key}.generator", PAYLOAD_GENERATORS
+        )
+        if generator == "constant":
+            data = table.get("data", {})
+            if not isinstance(data, Mapping):
+                raise self.fail(f"{key}.data", f"must be a table, got {data!r}")
+            return PayloadSpec(generator, data=dict(data))
+        if generator == "random_ints":
+            fields = self.required(table, "fields", key)
+            if not isinstance(fields, Mapping) or not fields:
+                raise self.fail(f"{key}.fields", f"must be a non-empty table, got {fields!r}")
+            ranges: dict[str, tuple[int, int]] = {}
+            for name, bounds in fields.items():
+                where = f"{key}.fields.{name}"
+                if (
+                    not isinstance(bounds, list)
+                    or len(bounds) != 2
+                    or not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds)
+                    or bounds[0] > bounds[1]
+                ):
+                    raise self.fail(
+                        where, f"must be [low, high] integers with low <= high, got {bounds!r}"
+                    )
+                ranges[name] = (bounds[0], bounds[1])
+            return PayloadSpec(generator, fields=ranges)
+        choices = self.required(table, "choices", key)
+        if (
+            not isinstance(choices, list)
+            or not choices
+            or not all(isinstance(c, Mapping) for c in choices)
+        ):
+            raise self.fail(
+                f"{key}.choices", f"must be a non-empty array of tables, got {choices!r}"
+            )
+        return PayloadSpec(generator, choices=tuple(dict(c) for c in choices))
+
+    def provider_group(
+        self, value: Any, key: str, sources: tuple[SourceSpec, ...]
+    ) -> ProviderGroup:
+        table = self.table(value, key, ("source", "count", "environment", "behaviours", "stake"))
+        names = tuple(s.name for s in sources)
+        source_name = self.string(table.get("source", names[0]), f"{key}.source", names)
+        source = next(s for s in sources if s.name == source_name)
+        environment = self.string(
+            table.get("environment", source.environments[0]), f"{key}.environment", ENVIRONMENTS
+        )
+        if environment not in source.environments:
+            raise self.fail(
+                f"{key}.environment",
+                f"source {source_name!r} does not support {environment!r} "
+                f"(it supports {', '.join(source.environments)})",
+            )
+        mix = table.get("behaviours", {"honest": 1})
+        if not isinstance(mix, Mapping) or not mix:
+            raise self.fail(
+                f"{key}.behaviours", f"must be a non-empty table of weights, got {mix!r}"
+            )
+        behaviours: dict[str, float] = {}
+        for name, weight in mix.items():
+            if name not in BEHAVIOURS:
+                raise self.fail(
+                    f"{key}.behaviours.{name}",
+                    f"unknown behaviour; known behaviours: {', '.join(BEHAVIOURS)}",
+                )
+            behaviours[name] = self.number(weight, f"{key}.behaviours.{name}")
+        if sum(behaviours.values()) <= 0:
+            raise self.fail(f"{key}.behaviours", "weights must add up to more than 0")
+        stake = self.amount(table.get("stake", 1), f"{key}.stake")
+        if stake < source.min_lockup:
+            raise self.fail(
+                f"{key}.stake",
+                f"is below source {source_name!r}'s min_lockup ({stake} < {source.min_lockup} wei)",
+            )
+        count = self.integer(self.required(table, "count", key), f"{key}.count", low=1)
+        return ProviderGroup(source_name, count, environment, behaviours, stake)
+
+    def workload(self, value: Any, sources: tuple[SourceSpec, ...]) -> WorkloadSpec:
+        key = "workload"
+        table = self.table(
+            value, key, ("tasks", "arrival_rate", "payment", "expiry", "cancellation_rate")
+        )
+        tasks = self.integer(self.required(table, "tasks", key), f"{key}.tasks", low=1)
+        rate = self.number(
+            self.required(table, "arrival_rate", key), f"{key}.arrival_rate", strict=True
+        )
+        payment = self.distribution(table.get("payment", 0.01), f"{key}.payment")
+        floor = max(s.min_payment for s in sources)
+        if payment.minimum * 10**18 < floor:
+            raise self.fail(
+                f"{key}.payment",
+                f"can go below a source's min_payment "
+                f"({payment.minimum:g} OGPU < {floor / 10**18:g} OGPU)",
+            )
+        expiry = self.distribution(self.required(table, "expiry", key), f"{key}.expiry")
+        if expiry.minimum < 1:
+            raise self.fail(
+                f"{key}.expiry", f"must never be below 1 second, minimum is {expiry.minimum:g}"
+            )
+        if expiry.kind != "exponential":
+            top = expiry.value if expiry.kind == "fixed" else expiry.high
+            shortest = min(s.max_expiry for s in sources)
+            if top > shortest:
+                raise self.fail(
+                    f"{key}.expiry", f"can exceed a source's max_expiry ({top:g} s > {shortest} s)"
+                )
+        cancel = self.number(table.get("cancellation_rate", 0), f"{key}.cancellation_rate")
+        if cancel > 1:
+            raise self.fail(f"{key}.cancellation_rate", f"must be between 0 and 1, got {cancel:g}")
+        return WorkloadSpec(tasks, rate, payment, expiry, cancel)
+
+
+def _join(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else key
