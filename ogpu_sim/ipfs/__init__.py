@@ -1,0 +1,30 @@
+"""ogpu-sim's mock IPFS: kubo-compatible CIDs, stores, and an HTTP server with fault injection."""
+
+from __future__ import annotations
+
+from ogpu_sim.ipfs.cid import cid_v0, cid_v1, compute_cid, dag_size, normalize_cid, parse_cid
+from ogpu_sim.ipfs.errors import (
+    InvalidCidError,
+    IpfsError,
+    IpfsNotFoundError,
+    IpfsServerError,
+    StoreFullError,
+)
+from ogpu_sim.ipfs.store import DirectoryStore, MemoryStore, Store
+
+__all__ = [
+    "DirectoryStore",
+    "InvalidCidError",
+    "IpfsError",
+    "IpfsNotFoundError",
+    "IpfsServerError",
+    "MemoryStore",
+    "Store",
+    "StoreFullError",
+    "cid_v0",
+    "cid_v1",
+    "compute_cid",
+    "dag_size",
+    "normalize_cid",
+    "parse_cid",
+]

@@ -1,0 +1,204 @@
+"""Content identifiers computed the way kubo's ``ipfs add`` computes them.
+
+Single-chunk files (at most 256 KiB) and larger files both follow kubo's defaults: the data is
+cut into 262 144-byte chunks and laid out as a balanced DAG of at most 174 links per node
+(boxo's ``importer/balanced``).
+
+* CIDv0 (``ipfs add``): every leaf is a dag-pb node wrapping a UnixFS ``File`` message with the
+  chunk; internal nodes are dag-pb UnixFS ``File`` nodes listing the children's sizes. The CID is
+  the base58btc sha2-256 multihash of the root block (``Qm...``).
+* CIDv1 (``ipfs add --cid-version=1``, which implies raw leaves): leaves are ``raw`` blocks,
+  internal nodes dag-pb; a single-chunk file is one raw block (``bafkrei...``), a larger one a
+  dag-pb root (``bafybei...``).
+
+The dag-pb and UnixFS messages are a handful of protobuf fields, so they are encoded here with
+``multiformats.varint`` rather than through a protobuf runtime and generated code: no kept
+library ships the dag-pb/UnixFS schemas for Python, and the byte layout must match go-codec-dagpb
+exactly (links before data, empty link names written out), which a generic encoder does not
+promise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from multiformats import CID, multihash, varint
+
+from ogpu_sim.ipfs.errors import InvalidCidError
+
+CHUNK_SIZE = 262_144
+"""kubo's default fixed-size chunker (``size-262144``)."""
+
+MAX_LINKS = 174
+"""kubo's default maximum number of links per balanced-DAG node."""
+
+MAX_CID_TEXT = 256
+"""Longest CID string accepted; real CIDs are well under 100 characters."""
+
+_UNIXFS_FILE = 2
+_DAG_PB = "dag-pb"
+_RAW = "raw"
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One block of a file's DAG as its parent links to it."""
+
+    cid: CID
+    tsize: int  # the block's length plus the tsize of everything it links to
+    filesize: int  # bytes of file data below this block
+
+
+def _field_varint(number: int, value: int) -> bytes:
+    return varint.encode(number << 3) + varint.encode(value)
+
+
+def _field_bytes(number: int, payload: bytes) -> bytes:
+    return varint.encode((number << 3) | 2) + varint.encode(len(payload)) + payload
+
+
+def _unixfs_file(data: bytes | None, filesize: int, blocksizes: list[int]) -> bytes:
+    """Encode a UnixFS ``Data`` message of type File (fields in field-number order)."""
+    out = _field_varint(1, _UNIXFS_FILE)
+    if data:  # boxo leaves Data unset for an empty chunk and for internal nodes
+        out += _field_bytes(2, data)
+    out += _field_varint(3, filesize)
+    for size in blocksizes:
+        out += _field_varint(4, size)
+    return out
+
+
+def _dag_pb_node(links: list[_Block], data: bytes) -> bytes:
+    """Encode a dag-pb ``PBNode`` as go-codec-dagpb does: links first, names always present."""
+    out = b""
+    for link in links:
+        hash_, name = _field_bytes(1, bytes(link.cid)), _field_bytes(2, b"")
+        out += _field_bytes(2, hash_ + name + _field_varint(3, link.tsize))
+    return out + _field_bytes(1, data)
+
+
+def _sha256_cid(version: int, codec: str, block: bytes) -> CID:
+    base = "base58btc" if version == 0 else "base32"
+    return CID(base, version, codec, multihash.digest(block, "sha2-256"))
+
+
+class _BalancedBuilder:
+    """Build a file's DAG bottom-up exactly as boxo's balanced layout does."""
+
+    def __init__(self, data: bytes, version: int) -> None:
+        self._chunks = [data[i : i + CHUNK_SIZE] for i in range(0, len(data), CHUNK_SIZE)]
+        self._next = 0
+        self._version = version
+
+    def _done(self) -> bool:
+        return self._next >= len(self._chunks)
+
+    def _leaf(self, chunk: bytes) -> _Block:
+        if self._version == 1:
+            return _Block(_sha256_cid(1, _RAW, chunk), len(chunk), len(chunk))
+        block = _dag_pb_node([], _unixfs_file(chunk, len(chunk), []))
+        return _Block(_sha256_cid(0, _DAG_PB, block), len(block), len(chunk))
+
+    def _internal(self, children: list[_Block]) -> _Block:
+        sizes = [child.filesize for child in children]
+        block = _dag_pb_node(children, _unixfs_file(None, sum(sizes), sizes))
+        tsize = len(block) + sum(child.tsize for child in children)
+        return _Block(_sha256_cid(self._version, _DAG_PB, block), tsize, sum(sizes))
+
+    def _next_leaf(self) -> _Block:
+        chunk = self._chunks[self._next]
+        self._next += 1
+        return self._leaf(chunk)
+
+    def _fill(self, children: list[_Block], depth: int) -> _Block:
+        while len(children) < MAX_LINKS and not self._done():
+            children.append(self._next_leaf() if depth == 1 else self._fill([], depth - 1))
+        return self._internal(children)
+
+    def build(self) -> _Block:
+        if self._done():
+            return self._leaf(b"")
+        root = self._next_leaf()
+        depth = 1
+        while not self._done():
+            root = self._fill([root], depth)
+            depth += 1
+        return root
+
+
+def compute_cid(data: bytes, version: int = 0) -> str:
+    """Return the CID ``ipfs add`` (kubo defaults) prints for a file with these bytes.
+
+    Args:
+        data: the file's content.
+        version: 0 for ``ipfs add`` (``Qm...``), 1 for ``ipfs add --cid-version=1``.
+
+    Returns:
+        The CID as text: base58btc for version 0, base32 for version 1.
+
+    Raises:
+        ValueError: ``version`` is neither 0 nor 1.
+    """
+    if version not in (0, 1):
+        raise ValueError(f"CID version must be 0 or 1, not {version!r}")
+    return str(_BalancedBuilder(bytes(data), version).build().cid)
+
+
+def cid_v0(data: bytes) -> str:
+    """Return the CIDv0 (``Qm...``) of a file, as ``ipfs add`` gives it."""
+    return compute_cid(data, 0)
+
+
+def cid_v1(data: bytes) -> str:
+    """Return the CIDv1 of a file, as ``ipfs add --cid-version=1`` gives it."""
+    return compute_cid(data, 1)
+
+
+def dag_size(data: bytes, version: int = 0) -> int:
+    """Return the cumulative DAG size kubo reports as ``Size`` for an added file."""
+    return _BalancedBuilder(bytes(data), version).build().tsize
+
+
+def parse_cid(text: str) -> CID:
+    """Parse and validate a CID given as text.
+
+    Args:
+        text: a CIDv0 (``Qm...``) or a multibase-prefixed CIDv1.
+
+    Returns:
+        The decoded CID.
+
+    Raises:
+        InvalidCidError: the text is not a CID ogpu-sim can serve (malformed, too long, or not
+            a sha2-256 CID of dag-pb or raw content).
+    """
+    if not isinstance(text, str) or not text:
+        raise InvalidCidError(str(text), "empty or not text")
+    if len(text) > MAX_CID_TEXT:
+        raise InvalidCidError(text[:40] + "...", f"longer than {MAX_CID_TEXT} characters")
+    if not text.isascii() or not text.isalnum():
+        raise InvalidCidError(text, "a CID contains only ASCII letters and digits")
+    try:
+        cid = CID.decode(text)
+    except Exception as exc:  # multiformats raises several unrelated types
+        raise InvalidCidError(text, str(exc) or type(exc).__name__) from exc
+    if cid.hashfun.name != "sha2-256":
+        raise InvalidCidError(text, f"hash function {cid.hashfun.name} is not sha2-256")
+    if cid.codec.name not in (_DAG_PB, _RAW):
+        raise InvalidCidError(text, f"codec {cid.codec.name} is neither dag-pb nor raw")
+    return cid
+
+
+def normalize_cid(text: str) -> str:
+    """Return one canonical spelling for every way of writing the same content address.
+
+    A dag-pb sha2-256 CID (v0, or v1 in any base) becomes its CIDv0; a raw CID becomes base32
+    CIDv1. Store keys are always normalized CIDs, which is what keeps them safe as file names.
+
+    Raises:
+        InvalidCidError: as :func:`parse_cid`.
+    """
+    cid = parse_cid(text)
+    if cid.codec.name == _DAG_PB:
+        return str(cid.set(base="base58btc", version=0))
+    return cid.encode("base32")
