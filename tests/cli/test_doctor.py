@@ -1,0 +1,170 @@
+"""``ogpu-sim doctor``: what it reports with and without a Docker engine, and its exit code.
+
+"With Docker" talks to a small stand-in engine on a unix socket that answers the three Docker
+API calls doctor makes (version, image inspect); "without" points DOCKER_HOST at a dead socket.
+A test against a real engine runs when one is reachable (CI provides one).
+"""
+
+from __future__ import annotations
+
+import json
+import socketserver
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from rich.console import Console
+
+from ogpu_sim import doctor
+from ogpu_sim.cli import main
+
+IMAGE = doctor.base_image()
+
+
+class _Engine(BaseHTTPRequestHandler):
+    images: set[str] = set()
+
+    def do_GET(self) -> None:
+        path = self.path.split("?")[0]
+        if path.endswith("/version"):
+            self._send(200, {"Version": "20.10.24", "ApiVersion": "1.41", "MinAPIVersion": "1.12"})
+        elif "/images/" in path and path.endswith("/json"):
+            name = path.split("/images/", 1)[1][: -len("/json")]
+            if name in self.images:
+                self._send(200, {"Id": "sha256:" + "0" * 64, "RepoTags": [name]})
+            else:
+                self._send(404, {"message": f"No such image: {name}"})
+        else:
+            self._send(404, {"message": "page not found"})
+
+    def _send(self, code: int, body: dict[str, object]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def address_string(self) -> str:  # unix sockets have no client address
+        return "unix"
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
+@pytest.fixture
+def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_Engine]]:
+    """A stand-in Docker engine; DOCKER_HOST points at it for the test."""
+    sock = tmp_path / "docker.sock"
+    handler = type("Engine", (_Engine,), {"images": set()})
+    server = _UnixHTTPServer(str(sock), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{sock}")
+    try:
+        yield handler
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def no_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    host = f"unix://{tmp_path}/dead.sock"
+    monkeypatch.setenv("DOCKER_HOST", host)
+    return host
+
+
+def by_name(findings: list[doctor.Finding]) -> dict[str, doctor.Finding]:
+    return {f.name: f for f in findings}
+
+
+def test_without_docker_the_engine_is_an_optional_warning_with_the_fix(no_engine: str) -> None:
+    (finding,) = doctor.check_docker(needed=False)
+    assert finding.name == "docker engine"
+    assert finding.status == "warn"
+    assert finding.detail.startswith(f"not reachable at {no_engine} (")
+    assert finding.fix == doctor.DOCKER_FIX
+
+
+def test_without_docker_a_docker_run_makes_it_a_failure(no_engine: str) -> None:
+    (finding,) = doctor.check_docker(needed=True)
+    assert finding.status == "fail"
+
+
+def test_with_docker_the_engine_version_and_a_missing_base_image_are_reported(
+    engine: type[_Engine],
+) -> None:
+    engine_finding, image_finding = doctor.check_docker(needed=True)
+    assert engine_finding.status == "ok"
+    assert engine_finding.detail.startswith("Docker 20.10.24 (API 1.41) at unix://")
+    assert image_finding.name == "docker base image"
+    assert image_finding.status == "fail"
+    assert image_finding.detail.startswith(f"{IMAGE} not built yet")
+    assert "mmdebstrap" in image_finding.fix
+
+
+def test_with_docker_and_the_base_image_everything_is_ok(engine: type[_Engine]) -> None:
+    engine.images.add(IMAGE)
+    findings = doctor.check_docker(needed=True)
+    assert [(f.name, f.status) for f in findings] == [
+        ("docker engine", "ok"),
+        ("docker base image", "ok"),
+    ]
+    assert findings[1].detail == f"{IMAGE} present"
+
+
+def test_a_package_at_the_wrong_version_fails_with_the_pip_command() -> None:
+    (finding,) = doctor.check_packages([Requirement("rich<1")])
+    assert finding.status == "fail"
+    assert finding.detail.endswith("installed, need rich<1")
+    assert finding.fix == ".venv/bin/pip install 'rich<1'"
+
+
+def test_a_missing_package_fails_with_the_install_command() -> None:
+    (finding,) = doctor.check_packages([Requirement("ogpu-sim-no-such-package>=1")])
+    assert (finding.status, finding.fix) == ("fail", doctor.INSTALL_FIX)
+    assert finding.detail == "not installed (need ogpu-sim-no-such-package>=1)"
+
+
+def test_every_declared_requirement_is_checked() -> None:
+    names = {f.name for f in doctor.check_packages()}
+    assert {"package ogpu", "package web3", "package rich", "package matplotlib"} <= names
+
+
+def test_rendered_output_lists_each_fix_and_the_verdict(no_engine: str) -> None:
+    console = Console(record=True, width=200)
+    findings = [
+        doctor.Finding("python", "ok", "3.11.7"),
+        *doctor.check_docker(needed=False),
+    ]
+    doctor.render(findings, console)
+    text = console.export_text()
+    assert f"docker engine (optional): fix with: {doctor.DOCKER_FIX}" in text
+    assert "ready: everything needed is present; 1 optional warning(s)." in text
+    assert doctor.exit_code(findings) == 0
+
+
+def test_doctor_command_exits_non_zero_when_docker_is_required_and_absent(
+    no_engine: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["doctor", "--docker"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "docker engine (missing): fix with: apt-get install docker.io" in out.replace("\n", " ")
+
+
+@pytest.mark.docker
+def test_against_a_real_engine_when_one_is_reachable() -> None:
+    findings = doctor.check_docker(needed=False)
+    if findings[0].status != "ok":
+        pytest.skip(f"no Docker engine reachable: {findings[0].detail}")
+    assert findings[0].detail.startswith("Docker ")
