@@ -1,0 +1,169 @@
+"""A readable record of what happened on a simulated network, in order.
+
+The timeline holds decoded protocol events (from Nexus, Controller, Terminal and Vault),
+simulated providers' actions (attempts, responses, reverts, handler failures) and free notes. The
+pytest plugin prints a test's slice of it when the test fails; ``simulate`` writes it to
+``events.jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from eth_utils import event_abi_to_log_topic
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract import Contract
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the timeline.
+
+    Attributes:
+        kind: ``event`` (decoded log), ``provider`` (a simulated provider's action) or ``note``.
+        name: the event name (``TaskPublished`` ...) or the action (``attempt``, ``revert`` ...).
+        args: decoded event arguments / action details, JSON-able.
+        block: block number for events, else the latest block when recorded.
+        emitter: ``NEXUS``, ``VAULT``, ... for events; the provider address for actions.
+        tx: transaction hash for events.
+    """
+
+    kind: str
+    name: str
+    args: dict[str, Any]
+    block: int
+    emitter: str = ""
+    tx: str = ""
+
+    def text(self) -> str:
+        """A one-line human rendering."""
+        args = ", ".join(f"{k}={v}" for k, v in self.args.items())
+        where = f"#{self.block}"
+        return f"{where:>7} {self.kind:<8} {self.emitter[:10]:<10} {self.name}({args})"
+
+    def to_json(self) -> str:
+        """The entry as one JSON line."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (bytes, HexBytes)):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+@dataclass
+class Timeline:
+    """Collects and decodes logs of the protocol singletons, plus actions and notes.
+
+    Args:
+        w3: the chain's web3.
+        contracts: the deployment's contract handles keyed by name (``NEXUS`` ...).
+    """
+
+    w3: Web3
+    contracts: dict[str, Contract]
+    entries: list[Entry] = field(default_factory=list)
+    _next_block: int = 0
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _topics: dict[tuple[str, bytes], Any] = field(default_factory=dict, repr=False)
+    _names: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for name, contract in self.contracts.items():
+            address = Web3.to_checksum_address(contract.address)
+            self._names[address] = name
+            for abi in contract.abi:
+                if abi.get("type") != "event":
+                    continue
+                topic = bytes(event_abi_to_log_topic(abi))
+                self._topics[(address, topic)] = getattr(contract.events, abi["name"])()
+
+    def start_at(self, block: int) -> None:
+        """Only logs from ``block`` on are collected."""
+        with self._lock:
+            self._next_block = block
+
+    def poll(self) -> int:
+        """Decode the logs mined since the last poll; return how many entries were added."""
+        with self._lock:
+            latest = self.w3.eth.block_number
+            if latest < self._next_block:
+                return 0
+            logs = self.w3.eth.get_logs(
+                {
+                    "fromBlock": self._next_block,
+                    "toBlock": latest,
+                    "address": list(self._names),
+                }
+            )
+            added = 0
+            for log in logs:
+                address = Web3.to_checksum_address(log["address"])
+                event = self._topics.get((address, bytes(log["topics"][0])))
+                if event is None:
+                    continue
+                decoded = event.process_log(log)
+                self.entries.append(
+                    Entry(
+                        kind="event",
+                        name=decoded["event"],
+                        args=_plain(dict(decoded["args"])),
+                        block=int(log["blockNumber"]),
+                        emitter=self._names[address],
+                        tx="0x" + bytes(log["transactionHash"]).hex(),
+                    )
+                )
+                added += 1
+            self._next_block = latest + 1
+            return added
+
+    def add(self, kind: str, name: str, emitter: str = "", **args: Any) -> None:
+        """Record a provider action or a note (after collecting the logs that precede it)."""
+        with self._lock:
+            self.poll()
+            block = self.w3.eth.block_number
+            self.entries.append(Entry(kind, name, _plain(args), block, emitter))
+
+    def events(self, name: str | None = None) -> list[Entry]:
+        """The decoded events so far, optionally only those called ``name``."""
+        self.poll()
+        return [e for e in self.entries if e.kind == "event" and (name is None or e.name == name)]
+
+    def mark(self) -> tuple[int, int]:
+        """A position to :meth:`truncate` back to (entry count, next block)."""
+        with self._lock:
+            self.poll()
+            return len(self.entries), self._next_block
+
+    def truncate(self, mark: tuple[int, int]) -> None:
+        """Forget what was recorded after ``mark`` (used when the chain reverts)."""
+        with self._lock:
+            del self.entries[mark[0] :]
+            self._next_block = mark[1]
+
+    def since(self, mark: tuple[int, int]) -> list[Entry]:
+        """Entries recorded after ``mark``."""
+        self.poll()
+        return self.entries[mark[0] :]
+
+    def __iter__(self) -> Iterator[Entry]:
+        self.poll()
+        return iter(list(self.entries))
+
+    def __len__(self) -> int:
+        self.poll()
+        return len(self.entries)
+
+    def render(self, entries: list[Entry] | None = None) -> str:
+        """Text lines for people (the plugin's failure section)."""
+        return "\n".join(e.text() for e in (self.entries if entries is None else entries))
