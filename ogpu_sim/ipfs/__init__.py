@@ -10,17 +10,25 @@ from ogpu_sim.ipfs.errors import (
     IpfsServerError,
     StoreFullError,
 )
+from ogpu_sim.ipfs.faults import Fault, FaultInjector, RequestLog, RequestRecord
+from ogpu_sim.ipfs.server import IpfsServer, cid_from_link
 from ogpu_sim.ipfs.store import DirectoryStore, MemoryStore, Store
 
 __all__ = [
     "DirectoryStore",
+    "Fault",
+    "FaultInjector",
     "InvalidCidError",
     "IpfsError",
     "IpfsNotFoundError",
+    "IpfsServer",
     "IpfsServerError",
     "MemoryStore",
+    "RequestLog",
+    "RequestRecord",
     "Store",
     "StoreFullError",
+    "cid_from_link",
     "cid_v0",
     "cid_v1",
     "compute_cid",

@@ -1,0 +1,239 @@
+"""The HTTP layer of the mock IPFS: framing, fault injection and the request log.
+
+Every request is answered with a well-formed HTTP status line and a JSON error when it cannot
+be served (bad request lines and headers included), except when a ``drop`` fault tells the
+server to hang up. Nothing a client sends can take the server down: unexpected errors become
+a 500 answer for that request only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import threading
+import time
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+
+from ogpu_sim.ipfs import routes
+from ogpu_sim.ipfs.faults import RequestRecord
+from ogpu_sim.ipfs.multipart import BadRequest, read_body
+
+if TYPE_CHECKING:
+    from ogpu_sim.ipfs.server import IpfsServer
+
+logger = logging.getLogger("ogpu_sim.ipfs")
+
+
+class HttpServer(ThreadingHTTPServer):
+    """A threaded HTTP server that tracks its connections so ``stop`` can close them all."""
+
+    daemon_threads = False
+    block_on_close = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], app: IpfsServer) -> None:
+        self.app = app
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(address, IpfsRequestHandler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # Registered here, in the accepting thread, so stop() sees every connection.
+        with self.connections_lock:
+            self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.connections_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Shut down every open client connection so handler threads finish."""
+        with self.connections_lock:
+            open_sockets = list(self.connections)
+        for sock in open_sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        logger.debug("IPFS connection from %s failed", client_address, exc_info=True)
+
+
+class IpfsRequestHandler(BaseHTTPRequestHandler):
+    """Serves one connection of the mock IPFS (HTTP/1.1, keep-alive)."""
+
+    server: HttpServer
+    protocol_version = "HTTP/1.1"
+    default_request_version = "HTTP/1.0"  # never answer HTTP/0.9-style (no status line)
+    server_version = "ogpu-sim-ipfs"
+    sys_version = ""
+    timeout = 30.0  # an idle keep-alive connection is closed after this many seconds
+
+    def finish(self) -> None:
+        with contextlib.suppress(OSError):  # the client went away before the last flush
+            super().finish()
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("IPFS %s " + format, self.address_string(), *args)
+
+    # -- request line and header errors ---------------------------------------------------
+    def parse_request(self) -> bool:
+        raw: bytes = getattr(self, "raw_requestline", b"")
+        if not raw.strip():
+            self.command = None  # type: ignore[assignment]  # the stdlib's own convention
+            self.request_version = self.default_request_version
+            self.requestline = ""
+            self.send_error(HTTPStatus.BAD_REQUEST, "empty request line")
+            return False
+        return super().parse_request()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Answer a request the standard library could not parse, as JSON."""
+        self.close_connection = True
+        status = HTTPStatus(code)
+        body = json.dumps({"error": message or status.phrase, "status": code}).encode()
+        sent = 0
+        try:
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(body)
+                sent = len(body)
+        except OSError:
+            pass
+        self._record(self.command or "", "", code, 0, None, time.time(), sent, None)
+
+    # -- requests --------------------------------------------------------------------------
+    def do_GET(self) -> None:
+        self._serve()
+
+    do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_GET
+
+    def _serve(self) -> None:
+        app = self.server.app
+        arrived = time.time()
+        method = self.command or ""
+        target_error: BadRequest | None = None
+        try:
+            path, query = routes.parse_target(self.path)
+        except BadRequest as exc:
+            path, query, target_error = "", {}, exc
+        route = routes.route_of(path) if path else self.path[:200]
+        try:
+            body = read_body(
+                self.rfile,  # type: ignore[arg-type] self.headers, app.max_upload_bytes, app.max_upload_bytes * 4 + 2**20
+            )
+        except BadRequest as exc:
+            self.close_connection = True
+            self._finish_reply(
+                routes.error_reply(route, exc.status, exc.message), method, route, arrived, 0, None
+            )
+            return
+        if target_error is not None:
+            reply = routes.error_reply(route, target_error.status, target_error.message)
+            self._finish_reply(reply, method, route, arrived, len(body), None)
+            return
+
+        plan = app.faults.plan(method, path)
+        if plan.latency > 0 and app.stopping.wait(plan.latency):
+            self._drop(method, route, arrived, len(body), "stopping")
+            return
+        action = plan.action
+        if action is not None and action.kind == "drop":
+            self._drop(method, route, arrived, len(body), "drop")
+            return
+        if action is not None and action.kind == "status":
+            assert action.status is not None
+            message = f"injected fault: HTTP {action.status}"
+            reply = routes.error_reply(route, action.status, message)
+        else:
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            request = routes.Request(method, path, query, headers, body, app.url)
+            try:
+                reply = routes.handle(app.store, request)
+            except Exception as exc:  # a bug must cost one request, not the server
+                logger.exception("IPFS %s %s failed", method, self.path)
+                reply = routes.error_reply(route, 500, f"internal error: {exc}")
+            if action is not None and action.wrong_content is not None:
+                reply.body = action.wrong_content
+        truncate = action.truncate if action is not None else None
+        fault = action.kind if action is not None else ("latency" if plan.latency else None)
+        self._finish_reply(reply, method, route, arrived, len(body), fault, truncate)
+
+    def _finish_reply(
+        self,
+        reply: routes.Reply,
+        method: str,
+        route: str,
+        arrived: float,
+        received: int,
+        fault: str | None,
+        truncate: int | None = None,
+    ) -> None:
+        sent = 0
+        try:
+            sent = self._send(reply, method, truncate)
+        except OSError:
+            self.close_connection = True
+        self._record(method, route, reply.status, received, reply.cid, arrived, sent, fault)
+
+    def _send(self, reply: routes.Reply, method: str, truncate: int | None) -> int:
+        if truncate is not None:
+            self.close_connection = True
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if method == "HEAD" or reply.status in (204, 304):
+            return 0
+        body = reply.body if truncate is None else reply.body[:truncate]
+        self.wfile.write(body)
+        self.wfile.flush()
+        if truncate is not None:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        return len(body)
+
+    def _drop(self, method: str, route: str, arrived: float, received: int, fault: str) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+        self._record(method, route, 0, received, None, arrived, 0, fault)
+
+    def _record(
+        self,
+        method: str,
+        route: str,
+        status: int,
+        received: int,
+        cid: str | None,
+        arrived: float,
+        sent: int,
+        fault: str | None,
+    ) -> None:
+        record = RequestRecord(
+            method=method,
+            route=route,
+            status=status,
+            bytes=received,
+            cid=cid,
+            time=arrived,
+            path=(getattr(self, "path", "") or "")[:1000],
+            bytes_sent=sent,
+            fault=fault,
+        )
+        self.server.app.requests.append(record)

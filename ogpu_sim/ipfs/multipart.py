@@ -1,0 +1,198 @@
+"""Reading request bodies and ``multipart/form-data`` uploads for the mock IPFS server.
+
+Multipart bodies are parsed with the standard library's :mod:`email` parser (``cgi`` is
+deprecated): it already handles boundaries, CRLF/LF line ends, RFC 2231 file names and binary
+payloads, and it never raises on malformed input, only records defects, which we turn into
+:class:`BadRequest`.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import email.utils
+from dataclasses import dataclass
+from email.message import Message
+from email.parser import BytesParser
+from typing import BinaryIO
+
+_CHUNK = 1 << 16
+
+
+class BadRequest(Exception):
+    """The request cannot be served; the server answers ``status`` with ``message``.
+
+    Args:
+        status: the HTTP status to answer with.
+        message: what is wrong, for the JSON error body.
+    """
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        self.message = message
+        super().__init__(f"HTTP {status}: {message}")
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """One file part of a multipart upload."""
+
+    field: str
+    filename: str | None
+    content_type: str
+    content: bytes
+
+
+def read_body(
+    rfile: BinaryIO,
+    headers: Message,
+    limit: int,
+    drain_limit: int,
+) -> bytes:
+    """Read a request body framed by Content-Length or chunked transfer coding.
+
+    Args:
+        rfile: the connection's input stream, positioned after the headers.
+        headers: the request headers.
+        limit: the largest body accepted.
+        drain_limit: a body declared larger than ``limit`` but at most this is read and thrown
+            away before answering 413, so the client sees the answer rather than a reset.
+
+    Returns:
+        The body (empty when the request has none).
+
+    Raises:
+        BadRequest: 400 for malformed framing or a body cut short, 413 for a body over
+            ``limit``, 501 for a transfer coding other than chunked.
+    """
+    coding = (headers.get("Transfer-Encoding") or "").strip().lower()
+    if coding:
+        if coding != "chunked":
+            raise BadRequest(501, f"transfer coding {coding!r} is not supported; use chunked")
+        return _read_chunked(rfile, limit)
+    declared = headers.get("Content-Length")
+    if declared is None:
+        return b""
+    if not declared.strip().isdigit():
+        raise BadRequest(400, f"Content-Length {declared!r} is not a non-negative integer")
+    length = int(declared)
+    if length > limit:
+        if length <= drain_limit:
+            _discard(rfile, length)
+        raise BadRequest(413, f"upload of {length} bytes exceeds the limit of {limit} bytes")
+    body = rfile.read(length)
+    if len(body) != length:
+        raise BadRequest(400, f"body ended after {len(body)} of {length} declared bytes")
+    return body
+
+
+def _discard(rfile: BinaryIO, length: int) -> None:
+    while length > 0:
+        chunk = rfile.read(min(_CHUNK, length))
+        if not chunk:
+            return
+        length -= len(chunk)
+
+
+def _read_chunked(rfile: BinaryIO, limit: int) -> bytes:
+    body = bytearray()
+    while True:
+        line = rfile.readline(1024)
+        size_text = line.split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise BadRequest(400, f"malformed chunk size line {line[:40]!r}") from None
+        if size < 0:
+            raise BadRequest(400, f"negative chunk size {size}")
+        if size == 0:
+            while rfile.readline(1024).strip():  # trailers up to the blank line
+                pass
+            return bytes(body)
+        if len(body) + size > limit:
+            raise BadRequest(413, f"chunked upload exceeds the limit of {limit} bytes")
+        chunk = rfile.read(size)
+        if len(chunk) != size:
+            raise BadRequest(400, "chunked body ended inside a chunk")
+        body += chunk
+        rfile.readline(1024)  # the CRLF after each chunk
+
+
+def _utf8(text: str, what: str) -> str:
+    """Undo the parser's surrogateescape and insist the bytes were UTF-8."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8")
+    except UnicodeError:
+        raise BadRequest(400, f"{what} is not valid UTF-8") from None
+
+
+def parse_multipart(content_type: str | None, body: bytes) -> list[UploadedFile]:
+    """Return the parts of a ``multipart/form-data`` body.
+
+    Args:
+        content_type: the request's Content-Type header.
+        body: the request body.
+
+    Returns:
+        Every part that has a form field name, in order.
+
+    Raises:
+        BadRequest: 400 for an empty or malformed body or non-UTF-8 names, 415 when the
+            request is not ``multipart/form-data``.
+    """
+    if not body:
+        raise BadRequest(400, "empty request body; send multipart/form-data with a 'file' part")
+    if not content_type or not content_type.lower().lstrip().startswith("multipart/form-data"):
+        raise BadRequest(415, f"expected multipart/form-data, got {content_type or 'nothing'!r}")
+    if "\r" in content_type or "\n" in content_type:
+        raise BadRequest(400, "malformed Content-Type header")
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n"
+    try:
+        message = BytesParser(policy=email.policy.HTTP).parsebytes(
+            head.encode("latin-1", "replace") + body
+        )
+        if message.get_boundary() is None:
+            raise BadRequest(400, "multipart Content-Type has no boundary parameter")
+        if not message.is_multipart() or message.defects:
+            names = ", ".join(type(d).__name__ for d in message.defects) or "no parts"
+            raise BadRequest(400, f"malformed multipart body ({names})")
+        return [_part(part) for part in message.iter_parts() if _field_name(part) is not None]
+    except BadRequest:
+        raise
+    except Exception as exc:  # the email package can still trip over hostile headers
+        raise BadRequest(400, f"malformed multipart body: {exc}") from exc
+
+
+def _field_name(part: Message) -> str | None:
+    for header, raw in part.raw_items():
+        if header.lower() == "content-disposition":  # the parsed form hides bad bytes
+            _utf8(str(raw), "Content-Disposition header (form field or file name)")
+    name = part.get_param("name", header="content-disposition")
+    if name is None:
+        return None
+    return email.utils.collapse_rfc2231_value(name)
+
+
+def _part(part: Message) -> UploadedFile:
+    content = part.get_payload(decode=True)
+    if not isinstance(content, bytes):
+        raise BadRequest(400, "nested multipart parts are not supported")
+    filename = part.get_filename()
+    return UploadedFile(
+        field=_field_name(part) or "",
+        filename=filename,
+        content_type=part.get_content_type(),
+        content=content,
+    )
+
+
+def single_file(parts: list[UploadedFile], field: str = "file") -> UploadedFile:
+    """Return the first part named ``field``.
+
+    Raises:
+        BadRequest: 400 when there is no such part.
+    """
+    for part in parts:
+        if part.field == field:
+            return part
+    found = ", ".join(repr(p.field) for p in parts) or "none"
+    raise BadRequest(400, f"multipart body has no part named {field!r} (parts: {found})")
