@@ -131,9 +131,8 @@ class IpfsRequestHandler(BaseHTTPRequestHandler):
             path, query, target_error = "", {}, exc
         route = routes.route_of(path) if path else self.path[:200]
         try:
-            body = read_body(
-                self.rfile,  # type: ignore[arg-type] self.headers, app.max_upload_bytes, app.max_upload_bytes * 4 + 2**20
-            )
+            drain_limit = app.max_upload_bytes * 4 + 2**20
+            body = read_body(self.rfile, self.headers, app.max_upload_bytes, drain_limit)
         except BadRequest as exc:
             self.close_connection = True
             self._finish_reply(

@@ -13,7 +13,7 @@ import email.utils
 from dataclasses import dataclass
 from email.message import Message
 from email.parser import BytesParser
-from typing import BinaryIO
+from io import BufferedIOBase
 
 _CHUNK = 1 << 16
 
@@ -43,7 +43,7 @@ class UploadedFile:
 
 
 def read_body(
-    rfile: BinaryIO,
+    rfile: BufferedIOBase,
     headers: Message,
     limit: int,
     drain_limit: int,
@@ -85,7 +85,7 @@ def read_body(
     return body
 
 
-def _discard(rfile: BinaryIO, length: int) -> None:
+def _discard(rfile: BufferedIOBase, length: int) -> None:
     while length > 0:
         chunk = rfile.read(min(_CHUNK, length))
         if not chunk:
@@ -93,7 +93,7 @@ def _discard(rfile: BinaryIO, length: int) -> None:
         length -= len(chunk)
 
 
-def _read_chunked(rfile: BinaryIO, limit: int) -> bytes:
+def _read_chunked(rfile: BufferedIOBase, limit: int) -> bytes:
     body = bytearray()
     while True:
         line = rfile.readline(1024)
