@@ -1,0 +1,143 @@
+"""``make bench``: measure ogpu-sim on every chain backend in one process, side by side.
+
+Usage::
+
+    python benchmarks/bench.py [--backends eth-tester,revm,anvil] [--repeat 15] [--quick]
+                               [--out benchmarks/results/latest.json]
+
+Prints a table of medians with each backend's speed relative to anvil, then the issue's
+targets and whether this run met them, and writes the whole run (every sample) as JSON.
+A backend that cannot start (no pyrevm, no anvil binary) is reported as skipped, with why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+
+from cases import CASES, ROWS, TARGETS, Bench, Settings
+from harness import BACKENDS, Outcome, record, render, render_targets, write_json
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line (see the module docstring)."""
+    parser = argparse.ArgumentParser(prog="bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--backends", default=",".join(BACKENDS),
+                        help="comma-separated, from: " + ", ".join(BACKENDS))
+    parser.add_argument("--repeat", type=int, default=None, help="timed runs per row")
+    parser.add_argument("--quick", action="store_true",
+                        help="few repeats and a small scenario (a smoke run, not a measurement)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where the JSON goes")
+    parser.add_argument("--verbose", action="store_true", help="print tracebacks of failures")
+    args = parser.parse_args(argv)
+    unknown = [b for b in args.backends.split(",") if b not in BACKENDS]
+    if unknown:
+        parser.error(f"unknown backend {unknown[0]!r}; known: {', '.join(BACKENDS)}")
+    return args
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Repeats and scenario size from the command line."""
+    settings = Settings(repeat=3, session_repeat=1, scenario_tasks=4, scenario_repeat=1) \
+        if args.quick else Settings()
+    if args.repeat is not None:
+        settings.repeat = args.repeat
+    return settings
+
+
+def start(backend: str) -> Any:
+    """A Simulator on ``backend`` with the inline runtime."""
+    from ogpu_sim import Simulator
+
+    return Simulator.start(backend=backend, runtime="inline")
+
+
+def docker_engine() -> str | None:
+    """Why the docker row cannot run here, or ``None`` when an engine answers."""
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+    except Exception as exc:  # any failure means: no usable engine
+        return f"no Docker engine reachable ({type(exc).__name__})"
+    return "docker dispatch case not wired yet (needs the docker runtime)"
+
+
+def run_backend(
+    backend: str, settings: Settings, verbose: bool, log: Any
+) -> dict[str, Outcome]:
+    """Every row on one backend: session starts first, then the cases on the last session."""
+    outcomes: dict[str, Outcome] = {}
+    starts: list[float] = []
+    sim = None
+    try:
+        for index in range(settings.session_repeat):
+            began = time.perf_counter()
+            sim = start(backend)
+            starts.append(time.perf_counter() - began)
+            if index < settings.session_repeat - 1:
+                sim.stop()
+                sim = None
+    except Exception as exc:
+        reason = f"{backend} did not start: {type(exc).__name__}: {exc}"
+        if verbose:
+            traceback.print_exc()
+        if sim is not None:
+            sim.stop()
+        return {row.id: Outcome(skipped=reason) for row in ROWS}
+    outcomes["session.start"] = Outcome(samples=starts)
+    try:
+        bench = Bench(sim)
+        for row_id, case in CASES.items():
+            log(f"  {backend}: {row_id}")
+            try:
+                outcomes[row_id] = Outcome(samples=case(bench, settings))
+            except Exception as exc:
+                if verbose:
+                    traceback.print_exc()
+                outcomes[row_id] = Outcome(error=f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        if verbose:
+            traceback.print_exc()
+        failed = f"set-up failed: {type(exc).__name__}: {exc}"
+        for row in ROWS:
+            outcomes.setdefault(row.id, Outcome(error=failed))
+    finally:
+        sim.stop()
+    outcomes["docker.dispatch"] = Outcome(skipped=docker_engine())
+    return outcomes
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks, print the tables, write the JSON; 0 unless nothing could run."""
+    from rich.console import Console
+
+    args = parse_args(argv)
+    settings = settings_from(args)
+    backends = args.backends.split(",")
+    console = Console(stderr=False)
+    by_backend = {}
+    for backend in backends:
+        console.print(f"[bold]{backend}[/bold]")
+        by_backend[backend] = run_backend(backend, settings, args.verbose, console.print)
+    outcomes = {row.id: {b: by_backend[b][row.id] for b in backends} for row in ROWS}
+    data = record(ROWS, outcomes, TARGETS, {**vars(settings), "backends": backends})
+    write_json(data, args.out)
+    console.print(render(data, backends))
+    console.print(render_targets(data))
+    console.print(f"wrote {args.out}")
+    ran = any(o.samples for per in outcomes.values() for o in per.values())
+    return 0 if ran else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

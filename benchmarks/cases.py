@@ -1,0 +1,230 @@
+"""What ``make bench`` measures, per backend, through the real SDK and a running Simulator.
+
+Each case takes a :class:`Bench` (one started Simulator on one backend, with a
+FIRST_RESPONSE and a MANUAL_CONFIRMATION source served by simulated providers on the inline
+runtime) and returns its samples. Cases undo their chain changes with snapshot/revert where
+they would otherwise change what later cases see.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from harness import Row, Target, timed
+
+ROWS = [
+    Row("chain.transfer", "signed transfer + receipt (web3)", "ms"),
+    Row("sdk.vault_deposit", "SDK vault.deposit (one signed tx)", "ms"),
+    Row("sdk.publish_task", "SDK publish_task (deploys a Task)", "ms"),
+    Row("lifecycle.first_response", "FIRST_RESPONSE: publish_task -> FINALIZED", "ms"),
+    Row("lifecycle.manual_confirmation", "MANUAL: publish_task -> client confirm", "ms"),
+    Row("isolation.per_test", "per-test isolation: snapshot + revert + nonce reset", "ms"),
+    Row("session.start", "session start: Simulator.start (deploys protocol)", "s"),
+    Row("simulate.throughput", "simulate: finalized tasks per second", "tasks/s", "higher"),
+    Row("ipfs.roundtrip", "mock IPFS pin + fetch over HTTP (backend-independent)", "ms"),
+    Row("docker.dispatch", "docker handler: POST /run -> callback", "ms"),
+]
+
+
+def _at_most(row: str, backend: str, limit: float) -> Target:
+    def check(medians: dict[str, float]) -> tuple[float, bool] | None:
+        value = medians.get(backend)
+        return None if value is None else (value, value <= limit)
+
+    return Target(row, backend, f"<= {limit:g}", check)
+
+
+def _at_least(row: str, backend: str, limit: float) -> Target:
+    def check(medians: dict[str, float]) -> tuple[float, bool] | None:
+        value = medians.get(backend)
+        return None if value is None else (value, value >= limit)
+
+    return Target(row, backend, f">= {limit:g}", check)
+
+
+def _ratio(row: str, backend: str, goal: str, limit: float, invert: bool = False) -> Target:
+    """anvil time / backend time >= limit (or backend time / anvil time <= limit)."""
+
+    def check(medians: dict[str, float]) -> tuple[float, bool] | None:
+        mine, anvil = medians.get(backend), medians.get("anvil")
+        if mine is None or anvil is None:
+            return None
+        if invert:
+            return mine / anvil, mine / anvil <= limit
+        return anvil / mine, anvil / mine >= limit
+
+    return Target(row, backend, goal, check)
+
+
+TARGETS = [
+    _at_most("lifecycle.first_response", "revm", 25.0),
+    _ratio("lifecycle.first_response", "revm", ">= 3x faster than anvil", 3.0),
+    _ratio("lifecycle.first_response", "eth-tester", "<= 2x anvil's time", 2.0, invert=True),
+    _at_most("isolation.per_test", "revm", 1.0),
+    _at_most("isolation.per_test", "eth-tester", 10.0),
+    _at_most("session.start", "revm", 0.5),
+    _at_most("session.start", "eth-tester", 0.5),
+    _at_least("simulate.throughput", "revm", 50.0),
+]
+
+COMPOSE = "services:\n  handler:\n    image: ogpu-sim/bench\n"
+
+
+@dataclass
+class Settings:
+    """How much to measure: timed repeats per row, session starts, tasks in the scenario."""
+
+    repeat: int = 15
+    session_repeat: int = 3
+    scenario_tasks: int = 20
+    scenario_repeat: int = 3
+
+
+class Bench:
+    """One started Simulator on one backend, ready for the cases.
+
+    Args:
+        sim: a started :class:`ogpu_sim.Simulator` (inline runtime).
+    """
+
+    def __init__(self, sim: Any) -> None:
+        from ogpu.client import publish_source
+        from ogpu.types import DeliveryMethod, ImageEnvironments, SourceInfo
+
+        self.sim = sim
+        sources = {}
+        for name, method in (("first", DeliveryMethod.FIRST_RESPONSE),
+                             ("manual", DeliveryMethod.MANUAL_CONFIRMATION)):
+            sources[name] = publish_source(SourceInfo(
+                name=f"bench-{name}", description="make bench", logoUrl="",
+                imageEnvs=ImageEnvironments(cpu=sim.ipfs.add(COMPOSE.encode())),
+                minPayment=10**12, minAvailableLockup=0, maxExpiryDuration=86_400,
+                deliveryMethod=method,
+            ))
+            sim.add_provider(sources[name])
+        self.first, self.manual = sources["first"], sources["manual"]
+        sim.add_provider(self.first)  # two providers on FIRST_RESPONSE, as in the scenario
+        self.payer = sim.accounts.new("bench")
+
+    def task(self, source: Any) -> Any:
+        """Publish one small task through the SDK."""
+        return self.sim.publish_task(source, "echo", {"n": 1}, payment=10**12)
+
+
+def chain_transfer(bench: Bench, settings: Settings) -> list[float]:
+    """A plain value transfer signed locally, sent and waited for through web3."""
+    w3, payer = bench.sim.w3, bench.payer
+
+    def send() -> None:
+        tx = {"to": payer.address, "value": 1, "gas": 21_000, "chainId": bench.sim.chain_id,
+              "nonce": w3.eth.get_transaction_count(payer.address),
+              "maxFeePerGas": 2 * 10**9, "maxPriorityFeePerGas": 10**9}
+        tx_hash = w3.eth.send_raw_transaction(payer.sign_transaction(tx).raw_transaction)
+        assert w3.eth.wait_for_transaction_receipt(tx_hash)["status"] == 1
+
+    return timed(send, settings.repeat)
+
+
+def sdk_vault_deposit(bench: Bench, settings: Settings) -> list[float]:
+    """``ogpu.protocol.vault.deposit``: build, estimate, sign, send, receipt."""
+    from ogpu.protocol import vault
+
+    client = bench.sim.accounts.client
+    return timed(lambda: vault.deposit(client.address, 1, signer=client.key.hex()),
+                 settings.repeat)
+
+
+def sdk_publish_task(bench: Bench, settings: Settings) -> list[float]:
+    """``ogpu.client.publish_task`` (IPFS pin of the config + a tx that deploys a Task)."""
+    return timed(lambda: bench.task(bench.first), settings.repeat)
+
+
+def lifecycle_first_response(bench: Bench, settings: Settings) -> list[float]:
+    """publish_task, providers attempt and respond (inline runtime), status read FINALIZED."""
+    from ogpu.types import TaskStatus
+
+    def lifecycle() -> None:
+        task = bench.task(bench.first)
+        bench.sim.run_until_idle()
+        assert task.get_status() == TaskStatus.FINALIZED
+
+    return timed(lifecycle, settings.repeat)
+
+
+def lifecycle_manual(bench: Bench, settings: Settings) -> list[float]:
+    """publish_task, a provider responds, the client confirms; status read FINALIZED."""
+    from ogpu.client import confirm_response
+    from ogpu.types import TaskStatus
+
+    def lifecycle() -> None:
+        task = bench.task(bench.manual)
+        bench.sim.run_until_idle()
+        confirm_response(task.get_responses()[0].address)
+        assert task.get_status() == TaskStatus.FINALIZED
+
+    return timed(lifecycle, settings.repeat)
+
+
+def isolation(bench: Bench, settings: Settings) -> list[float]:
+    """``sim.snapshot()`` + ``sim.revert()`` around one SDK transaction (the test body)."""
+    from ogpu.protocol import vault
+
+    client = bench.sim.accounts.client
+    samples = []
+    for index in range(settings.repeat + 1):
+        started = time.perf_counter()
+        snapshot_id = bench.sim.snapshot()
+        taken = time.perf_counter() - started
+        vault.deposit(client.address, 1, signer=client.key.hex())
+        started = time.perf_counter()
+        bench.sim.revert(snapshot_id)
+        if index:
+            samples.append((taken + time.perf_counter() - started) * 1000)
+    return samples
+
+
+def simulate_throughput(bench: Bench, settings: Settings) -> list[float]:
+    """Fixed scenario: N FIRST_RESPONSE tasks, two honest providers; finalized tasks/second."""
+    from ogpu.types import TaskStatus
+
+    samples = []
+    for _ in range(settings.scenario_repeat):
+        snapshot_id = bench.sim.snapshot()
+        try:
+            started = time.perf_counter()
+            tasks = [bench.task(bench.first) for _ in range(settings.scenario_tasks)]
+            bench.sim.run_until_idle()
+            finalized = sum(t.get_status() == TaskStatus.FINALIZED for t in tasks)
+            samples.append(finalized / (time.perf_counter() - started))
+        finally:
+            bench.sim.revert(snapshot_id)
+    return samples
+
+
+def ipfs_roundtrip(bench: Bench, settings: Settings) -> list[float]:
+    """The SDK's own IPFS path: ``publish_to_ipfs`` (pin) then ``fetch_ipfs_json`` (gateway)."""
+    from ogpu.ipfs.fetch import fetch_ipfs_json
+    from ogpu.ipfs.publish import publish_to_ipfs
+
+    counter = iter(range(10**9))
+
+    def roundtrip() -> None:
+        payload = {"bench": next(counter)}
+        assert fetch_ipfs_json(publish_to_ipfs(payload)) == payload
+
+    return timed(roundtrip, settings.repeat)
+
+
+CASES: dict[str, Callable[[Bench, Settings], list[float]]] = {
+    "chain.transfer": chain_transfer,
+    "sdk.vault_deposit": sdk_vault_deposit,
+    "sdk.publish_task": sdk_publish_task,
+    "lifecycle.first_response": lifecycle_first_response,
+    "lifecycle.manual_confirmation": lifecycle_manual,
+    "isolation.per_test": isolation,
+    "simulate.throughput": simulate_throughput,
+    "ipfs.roundtrip": ipfs_roundtrip,
+}
