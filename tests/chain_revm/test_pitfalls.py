@@ -1,0 +1,192 @@
+"""The revm backend handles pyrevm's known pitfalls the way a real node would behave.
+
+Each test names one pitfall (see ``ogpu_sim/chain/revm.py``) and asserts the node-like result.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from eth_utils import keccak, to_checksum_address
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+
+from ogpu_sim.chain.base import SnapshotError
+from ogpu_sim.chain.revm import FEE_SINK, PRIORITY_FEE, SPEC_ID, RevmChain, RevmNode
+
+from .conftest import CHAIN_ID, send
+
+RECEIVER = to_checksum_address("0x" + "5e" * 20)
+
+
+def test_the_evm_runs_cancun_spelled_exactly():
+    # pyrevm maps unknown spellings ("CANCUN", "cancun") to the latest spec without a word.
+    assert SPEC_ID == "Cancun"
+
+
+def test_a_prague_only_precompile_is_absent_so_the_spec_really_is_cancun(chain):
+    # BLS12-381 G1ADD lives at 0x0b from Prague on; on Cancun the address is an empty account.
+    assert chain.w3.eth.call({"to": "0x" + "00" * 19 + "0b", "data": "0x"}) == b""
+
+
+def test_a_call_transaction_bumps_the_sender_nonce_by_one(isolated, signer):
+    before = isolated.w3.eth.get_transaction_count(signer.address)
+    send(isolated, signer, {"to": RECEIVER, "value": 1})
+    assert isolated.w3.eth.get_transaction_count(signer.address) == before + 1
+
+
+def test_a_transaction_charges_gas_used_times_effective_price_plus_value(isolated, signer):
+    before = isolated.w3.eth.get_balance(signer.address)
+    receipt = send(isolated, signer, {"to": RECEIVER, "value": 7})
+    assert receipt["gasUsed"] == 21_000
+    assert receipt["effectiveGasPrice"] == PRIORITY_FEE
+    assert isolated.w3.eth.get_balance(signer.address) == before - 21_000 * PRIORITY_FEE - 7
+
+
+def test_a_revert_undoes_nonce_gas_and_transfers(chain, signer):
+    nonce = chain.w3.eth.get_transaction_count(signer.address)
+    balance = chain.w3.eth.get_balance(signer.address)
+    receiver = chain.w3.eth.get_balance(RECEIVER)
+    snapshot_id = chain.snapshot()
+    send(chain, signer, {"to": RECEIVER, "value": 10**18})
+    chain.revert(snapshot_id)
+    assert chain.w3.eth.get_transaction_count(signer.address) == nonce
+    assert chain.w3.eth.get_balance(signer.address) == balance
+    assert chain.w3.eth.get_balance(RECEIVER) == receiver
+
+
+def test_a_revert_undoes_set_balance_of_a_known_account(chain, signer):
+    balance = chain.w3.eth.get_balance(signer.address)
+    snapshot_id = chain.snapshot()
+    chain.set_balance(signer.address, 5)
+    assert chain.w3.eth.get_balance(signer.address) == 5
+    chain.revert(snapshot_id)
+    assert chain.w3.eth.get_balance(signer.address) == balance
+
+
+def test_a_revert_undoes_set_balance_of_an_account_first_seen_after_the_snapshot(chain):
+    fresh = to_checksum_address(keccak(b"first seen after the snapshot")[-20:])
+    snapshot_id = chain.snapshot()
+    chain.set_balance(fresh, 123)
+    chain.revert(snapshot_id)
+    assert chain.w3.eth.get_balance(fresh) == 0
+
+
+def test_a_revert_undoes_a_lowered_balance(chain, signer):
+    balance = chain.w3.eth.get_balance(signer.address)
+    snapshot_id = chain.snapshot()
+    chain.set_balance(signer.address, 0)
+    chain.revert(snapshot_id)
+    assert chain.w3.eth.get_balance(signer.address) == balance
+
+
+def test_a_snapshot_id_stays_valid_after_reverting_to_it(chain, signer):
+    block = chain.w3.eth.block_number
+    snapshot_id = chain.snapshot()
+    for _ in range(2):
+        send(chain, signer, {"to": RECEIVER, "value": 1})
+        chain.revert(snapshot_id)
+        assert chain.w3.eth.block_number == block
+    chain.revert(snapshot_id)
+
+
+def test_reverting_to_an_older_snapshot_invalidates_younger_ones(chain):
+    older = chain.snapshot()
+    younger = chain.snapshot()
+    chain.revert(older)
+    with pytest.raises(SnapshotError, match=f"cannot revert to snapshot {younger!r}"):
+        chain.revert(younger)
+    chain.revert(older)
+
+
+def test_nested_snapshots_leave_no_journal_depth_behind():
+    # revm checkpoints nest by depth; commit() at depth 0 would underflow it, so none is made.
+    node = RevmNode(CHAIN_ID)
+    outer = node.snapshot()
+    node.snapshot()
+    node.snapshot()
+    node.revert(outer)
+    assert node.evm.journal_depth == 1  # only `outer`, re-opened so its id stays valid
+
+
+def test_basefee_reads_zero_and_blocks_report_a_zero_base_fee(chain, probe):
+    chain_id, _timestamp, _number, basefee = probe.functions.context().call()
+    assert (chain_id, basefee) == (CHAIN_ID, 0)
+    assert chain.w3.eth.get_block("latest")["baseFeePerGas"] == 0
+
+
+def test_block_timestamp_follows_the_wall_clock_plus_the_advance_offset(isolated, probe):
+    isolated.advance_time(3600)
+    _chain_id, timestamp, _number, _basefee = probe.functions.context().call()
+    assert abs(timestamp - (int(time.time()) + 3600)) <= 1
+    assert isolated.now() == timestamp
+
+
+def test_revert_reason_text_becomes_contract_logic_error(probe):
+    with pytest.raises(ContractLogicError) as caught:
+        probe.functions.failWithReason().call()
+    assert caught.value.message == "execution reverted: probe says no"
+
+
+def test_custom_error_data_becomes_contract_custom_error(probe):
+    with pytest.raises(ContractCustomError) as caught:
+        probe.functions.failWithError(9).call()
+    selector = keccak(b"NotEnough(uint256,uint256)")[:4].hex()
+    assert caught.value.data == "0x" + selector + f"{0:064x}" + f"{9:064x}"
+
+
+def test_a_failing_transaction_is_mined_with_status_0_and_still_consumes_the_nonce(
+    isolated, signer, probe
+):
+    nonce = isolated.w3.eth.get_transaction_count(signer.address)
+    data = probe.functions.failWithReason()._encode_transaction_data()
+    receipt = send(isolated, signer, {"to": probe.address, "data": data, "gas": 100_000})
+    assert receipt["status"] == 0
+    assert isolated.w3.eth.get_transaction_count(signer.address) == nonce + 1
+
+
+def test_estimate_gas_covers_a_child_contract_deployment(isolated, signer, probe):
+    data = probe.functions.spawn(5).build_transaction({"from": signer.address})["data"]
+    estimate = isolated.w3.eth.estimate_gas({"from": signer.address, "to": probe.address,
+                                             "data": data})
+    receipt = send(isolated, signer, {"to": probe.address, "data": data, "gas": estimate})
+    assert receipt["status"] == 1
+    child = probe.events.Spawned().process_receipt(receipt)[0]["args"]["child"]
+    assert probe.functions.children(0).call() == child
+
+
+def test_events_are_in_the_receipt_and_in_get_logs(isolated, signer, probe):
+    data = probe.functions.store(42)._encode_transaction_data()
+    receipt = send(isolated, signer, {"to": probe.address, "data": data})
+    (event,) = probe.events.Stored().process_receipt(receipt)
+    assert dict(event["args"]) == {"by": signer.address, "value": 42}
+    logs = probe.events.Stored().get_logs(from_block=receipt["blockNumber"])
+    assert [dict(log["args"]) for log in logs] == [{"by": signer.address, "value": 42}]
+
+
+def test_a_stale_nonce_is_rejected_with_geth_wording(isolated, signer):
+    nonce = isolated.w3.eth.get_transaction_count(signer.address)
+    send(isolated, signer, {"to": RECEIVER, "value": 1})
+    with pytest.raises(Web3RPCError, match=f"nonce too low: next nonce {nonce + 1}, "
+                                           f"tx nonce {nonce}"):
+        send(isolated, signer, {"to": RECEIVER, "value": 1, "nonce": nonce})
+
+
+def test_a_transaction_signed_for_another_chain_is_rejected(isolated, signer):
+    with pytest.raises(Web3RPCError, match=f"invalid chain id for signer: have 1 want {CHAIN_ID}"):
+        send(isolated, signer, {"to": RECEIVER, "value": 1, "chainId": 1, "gas": 21_000})
+
+
+def test_a_transaction_the_sender_cannot_afford_is_rejected(isolated, signer):
+    with pytest.raises(Web3RPCError, match="insufficient funds for gas \\* price \\+ value"):
+        send(isolated, signer, {"to": RECEIVER, "value": 10**30, "gas": 21_000})
+
+
+def test_gas_fees_go_to_the_fee_sink_not_a_user_account(isolated, signer):
+    before = isolated.w3.eth.get_balance(FEE_SINK)
+    receipt = send(isolated, signer, {"to": RECEIVER, "value": 1})
+    assert isolated.w3.eth.get_balance(FEE_SINK) == before + receipt["gasUsed"] * PRIORITY_FEE
+
+
+def test_the_chain_id_is_configurable():
+    assert RevmChain(chain_id=4242).w3.eth.chain_id == 4242
