@@ -224,6 +224,28 @@ class ProtocolModel:
     def _new_address(self, kind: str, address: str | None) -> str:
         return address if address is not None else f"model:{kind}:{next(self._ids)}"
 
+    def rename(self, placeholder: str, address: str) -> None:
+        """Give a source, task or response created under ``placeholder`` its chain address.
+
+        Lets a caller run an operation on the model before the chain has told it the address of
+        the contract the operation creates.
+        """
+        if placeholder in self.sources:
+            self.sources[address] = self.sources.pop(placeholder)
+            self.sources[address].address = address
+        if placeholder in self.tasks:
+            task = self.tasks[address] = self.tasks.pop(placeholder)
+            task.address = address
+            source_tasks = self.sources[task.source].tasks
+            source_tasks[source_tasks.index(placeholder)] = address
+        if placeholder in self.responses:
+            response = self.responses[address] = self.responses.pop(placeholder)
+            response.address = address
+            self.tasks[response.task].responses[response.provider] = address
+        self.payments = [
+            replace(p, task=address) if p.task == placeholder else p for p in self.payments
+        ]
+
     def is_agent_of(self, principal: str, agent: str) -> bool:
         """Raw ``Terminal.isAgentOf(principal, agent)``."""
         return (principal, agent) in self.agents
@@ -358,7 +380,7 @@ class ProtocolModel:
         if not ledger.whitelisted:
             needed = max(self.min_lockup_per_source, state.params.min_available_lockup)
             _require(ledger.lockup >= needed, "InsufficientLockup", op)
-        _require(ledger.sanction == 0, "NotEligible", op)
+        _require(self.is_eligible(provider), "NotEligible", op)
         state.registrants[provider] = environment
 
     def unregister(self, sender: str, source: str, provider: str) -> None:

@@ -17,6 +17,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, settings
 
 from . import strategies
+from .lifecycle import LifecycleMachine
+from .machine import Actor, MachineCore, ModelMismatch
+from .outcomes import HarnessError, RuleStatistics, revert_reason
 
 CI_PROFILE = "ogpu-ci"
 FUZZ_PROFILE = "ogpu-fuzz"
@@ -40,4 +43,15 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
-__all__ = ["CI_PROFILE", "FUZZ_PROFILE", "strategies"]
+__all__ = [
+    "CI_PROFILE",
+    "FUZZ_PROFILE",
+    "Actor",
+    "HarnessError",
+    "LifecycleMachine",
+    "MachineCore",
+    "ModelMismatch",
+    "RuleStatistics",
+    "revert_reason",
+    "strategies",
+]

@@ -267,6 +267,15 @@ def test_whitelisted_provider_skips_the_lockup_check(model):
     assert PROVIDER in model.sources[s].registrants
 
 
+def test_whitelisted_provider_may_register_while_sanctioned(model):
+    s = source(model)
+    paired(model, stake=2)
+    model.sanction(ADMIN, PROVIDER, 1)
+    model.set_whitelist(ADMIN, PROVIDER, True)
+    model.register(PROVIDER, s, PROVIDER, 1)
+    assert model.is_eligible(PROVIDER)
+
+
 def test_unregister_of_an_unregistered_provider_reverts_not_registered(model):
     s = source(model)
     paired(model)

@@ -1,0 +1,274 @@
+"""Read the protocol state the model describes from the chain, in one ``eth_call``.
+
+:class:`ChainView` deploys a tiny ``BatchRead`` helper (source in ``BatchRead.sol`` next to this
+module) and reads, for given accounts, sources, tasks and responses, every value the
+:class:`~ogpu_sim.model.ProtocolModel` predicts: Vault ledgers, Terminal pairing, statuses,
+registrants, attempters and winners. :func:`expected_state` builds the same
+:class:`ProtocolState` from the model, so the two compare with ``==`` and :func:`state_diff`
+names what differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from eth_utils import (
+    function_signature_to_4byte_selector,
+    to_canonical_address,
+    to_checksum_address,
+)
+
+from ..model import ZERO_ADDRESS, Ledger, ProtocolModel
+
+BATCH_READ_BYTECODE = (
+    "0x6080604052348015600e575f5ffd5b5061046b8061001c5f395ff3fe608060405234801561000f575f5ffd"
+    "5b5060043610610034575f3560e01c806370a08231146100385780638494193714610066575b5f5ffd5b6100"
+    "53610046366004610218565b6001600160a01b03163190565b6040519081526020015b60405180910390f35b"
+    "61007961007436600461028d565b610087565b60405161005d9291906102f9565b6060808267ffffffffffff"
+    "ffff8111156100a3576100a36103bb565b6040519080825280602002602001820160405280156100cc578160"
+    "200160208202803683370190505b5091508267ffffffffffffffff8111156100e8576100e86103bb565b6040"
+    "5190808252806020026020018201604052801561011b57816020015b60608152602001906001900390816101"
+    "065790505b5090505f5b8381101561020e5786868281811061013a5761013a6103cf565b9050602002016020"
+    "81019061014f9190610218565b6001600160a01b031685858381811061016a5761016a6103cf565b90506020"
+    "0281019061017c91906103e3565b60405161018a929190610426565b5f60405180830381855afa9150503d80"
+    "5f81146101c2576040519150601f19603f3d011682016040523d82523d5f602084013e6101c7565b60609150"
+    "5b508483815181106101da576101da6103cf565b602002602001018484815181106101f3576101f36103cf56"
+    "5b60209081029190910101919091529015159052600101610120565b5094509492505050565b5f6020828403"
+    "1215610228575f5ffd5b81356001600160a01b038116811461023e575f5ffd5b9392505050565b5f5f83601f"
+    "840112610255575f5ffd5b50813567ffffffffffffffff81111561026c575f5ffd5b60208301915083602082"
+    "60051b8501011115610286575f5ffd5b9250929050565b5f5f5f5f604085870312156102a0575f5ffd5b8435"
+    "67ffffffffffffffff8111156102b6575f5ffd5b6102c287828801610245565b909550935050602085013567"
+    "ffffffffffffffff8111156102e1575f5ffd5b6102ed87828801610245565b95989497509550505050565b60"
+    "4080825283519082018190525f9060208501906060840190835b818110156103345783511515835260209384"
+    "019390920191600101610314565b50508381036020850152809150845180825260208201925060208160051b"
+    "830101602087015f5b838110156103ad57601f19858403018652815180518085528060208301602087015e5f"
+    "602082870101526020601f19601f830116860101945050506020820191506020860195506001810190506103"
+    "5b565b509098975050505050505050565b634e487b7160e01b5f52604160045260245ffd5b634e487b7160e0"
+    "1b5f52603260045260245ffd5b5f5f8335601e198436030181126103f8575f5ffd5b83018035915067ffffff"
+    "ffffffffff821115610412575f5ffd5b602001915036819003821315610286575f5ffd5b818382375f910190"
+    "815291905056fea26469706673582212208fce8f222ea12b72f9b1addb64fa9642b65214bf1f81471daaf2e7"
+    "68fe7d350f64736f6c63430008250033"
+)
+BATCH_READ_ABI: list[dict[str, Any]] = [
+    {
+        "type": "function",
+        "name": "read",
+        "stateMutability": "view",
+        "inputs": [
+            {"name": "targets", "type": "address[]"},
+            {"name": "calls", "type": "bytes[]"},
+        ],
+        "outputs": [{"name": "ok", "type": "bool[]"}, {"name": "results", "type": "bytes[]"}],
+    }
+]
+
+_LEDGER_GETTERS = (
+    ("balance", "balanceOf(address)"),
+    ("lockup", "lockupOf(address)"),
+    ("unbonding", "unbondingOf(address)"),
+    ("unbonding_timestamp", "unbondingTimestamp(address)"),
+    ("frozen", "frozenPayment(address)"),
+    ("earnings", "totalEarningsOf(address)"),
+    ("sanction", "sanctionOf(address)"),
+    ("whitelisted", "isWhitelisted(address)"),
+)
+
+
+def _selector(signature: str) -> bytes:
+    return function_signature_to_4byte_selector(signature)
+
+
+def _word(address: str) -> bytes:
+    return bytes(12) + to_canonical_address(address)
+
+
+@dataclass
+class TaskView:
+    """What the chain says about one task."""
+
+    status: int
+    winner: str
+    attempters: tuple[str, ...]
+    payment: int
+
+
+@dataclass
+class ProtocolState:
+    """The comparable protocol state, from the chain or from the model."""
+
+    ledgers: dict[str, Ledger] = field(default_factory=dict)
+    providers: dict[str, bool] = field(default_factory=dict)
+    masters: dict[str, bool] = field(default_factory=dict)
+    master_of: dict[str, str] = field(default_factory=dict)
+    source_status: dict[str, int] = field(default_factory=dict)
+    registrants: dict[str, dict[str, int]] = field(default_factory=dict)
+    tasks: dict[str, TaskView] = field(default_factory=dict)
+    response_status: dict[str, int] = field(default_factory=dict)
+    vault_native: int = 0
+
+
+def state_diff(chain: ProtocolState, model: ProtocolState) -> list[str]:
+    """Human-readable differences, one line per differing entry (empty if equal)."""
+    lines = []
+    for f in fields(ProtocolState):
+        got, want = getattr(chain, f.name), getattr(model, f.name)
+        if isinstance(want, dict):
+            for key in sorted(set(got) | set(want)):
+                if got.get(key) != want.get(key):
+                    lines.append(
+                        f"{f.name}[{key}]: chain {got.get(key)!r} != model {want.get(key)!r}"
+                    )
+        elif got != want:
+            lines.append(f"{f.name}: chain {got!r} != model {want!r}")
+    return lines
+
+
+def deploy_batch_read(w3: Any, account: Any) -> str:
+    """Deploy the ``BatchRead`` helper signed by ``account`` (a funded ``LocalAccount``).
+
+    Use an account the SDK does not sign with, so its nonce cache stays right.
+
+    Returns:
+        The helper's checksum address.
+    """
+    tx = {
+        "from": account.address,
+        "data": BATCH_READ_BYTECODE,
+        "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+        "chainId": w3.eth.chain_id,
+        "gasPrice": w3.eth.gas_price,
+    }
+    tx["gas"] = w3.eth.estimate_gas(tx)
+    signed = account.sign_transaction(tx)
+    receipt = w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_raw_transaction(signed.raw_transaction)
+    )
+    return to_checksum_address(receipt["contractAddress"])
+
+
+class ChainView:
+    """Batch reader of protocol state.
+
+    Args:
+        w3: web3 connected to the chain.
+        addresses: the deployment's singleton addresses (keys ``VAULT``, ``TERMINAL``).
+        helper_address: where :func:`deploy_batch_read` put the helper.
+    """
+
+    def __init__(self, w3: Any, addresses: dict[str, str], helper_address: str) -> None:
+        self.w3 = w3
+        self.vault = addresses["VAULT"]
+        self.terminal = addresses["TERMINAL"]
+        self.helper = w3.eth.contract(address=helper_address, abi=BATCH_READ_ABI)
+
+    def _read(self, calls: Sequence[tuple[str, bytes]]) -> list[bytes]:
+        if not calls:
+            return []
+        targets = [target for target, _ in calls]
+        ok, results = self.helper.functions.read(targets, [data for _, data in calls]).call()
+        return [r if good else b"" for good, r in zip(ok, results, strict=True)]
+
+    def read(
+        self,
+        accounts: Iterable[str],
+        sources: Iterable[str] = (),
+        tasks: Iterable[str] = (),
+        responses: Iterable[str] = (),
+        providers: Iterable[str] = (),
+    ) -> ProtocolState:
+        """Read the state of these entities (``providers`` as registrants and attempters)."""
+        accounts, sources, tasks = list(accounts), list(sources), list(tasks)
+        responses, providers = list(responses), list(providers)
+        calls: list[tuple[str, bytes]] = []
+        for account in accounts:
+            word = _word(account)
+            calls += [(self.vault, _selector(sig) + word) for _, sig in _LEDGER_GETTERS]
+            calls += [
+                (self.terminal, _selector("isProvider(address)") + word),
+                (self.terminal, _selector("isMaster(address)") + word),
+                (self.terminal, _selector("masterOf(address)") + word),
+            ]
+        for source in sources:
+            calls.append((source, _selector("getStatus()")))
+            for p in providers:
+                calls.append((source, _selector("registrantId(address)") + _word(p)))
+                calls.append((source, _selector("preferredEnvironmentOf(address)") + _word(p)))
+        for task in tasks:
+            calls += [
+                (task, _selector("getStatus()")),
+                (task, _selector("winningProvider()")),
+                (task, _selector("getPayment()")),
+            ]
+            calls += [(task, _selector("attempterId(address)") + _word(p)) for p in providers]
+        calls += [(r, _selector("getStatus()")) for r in responses]
+        calls.append((self.helper.address, _selector("balanceOf(address)") + _word(self.vault)))
+        out = iter(self._read(calls))
+
+        def uint() -> int:
+            return int.from_bytes(next(out)[:32], "big")
+
+        def address() -> str:
+            return to_checksum_address(next(out)[12:32])
+
+        state = ProtocolState()
+        for account in accounts:
+            values = {name: uint() for name, _ in _LEDGER_GETTERS}
+            values["whitelisted"] = bool(values["whitelisted"])
+            state.ledgers[account] = Ledger(**values)
+            state.providers[account] = bool(uint())
+            state.masters[account] = bool(uint())
+            state.master_of[account] = address()
+        for source in sources:
+            state.source_status[source] = uint()
+            registrants = {}
+            for p in providers:
+                registrant_id, env = uint(), uint()
+                if registrant_id:
+                    registrants[p] = env
+            state.registrants[source] = registrants
+        for task in tasks:
+            status, winner, payment = uint(), address(), uint()
+            ids = {p: uint() for p in providers}
+            order = tuple(p for p, i in sorted(ids.items(), key=lambda kv: kv[1]) if i)
+            state.tasks[task] = TaskView(status, winner, order, payment)
+        for response in responses:
+            state.response_status[response] = uint()
+        state.vault_native = uint()
+        return state
+
+
+def expected_state(
+    model: ProtocolModel,
+    accounts: Iterable[str],
+    sources: Iterable[str] = (),
+    tasks: Iterable[str] = (),
+    responses: Iterable[str] = (),
+    providers: Iterable[str] = (),
+    vault_native: int = 0,
+) -> ProtocolState:
+    """The :class:`ProtocolState` the model predicts for the entities :meth:`ChainView.read` reads.
+
+    Args:
+        vault_native: the model's expected native balance of the Vault (the caller adds what
+            accounts outside the model hold).
+    """
+    providers = list(providers)
+    state = ProtocolState(vault_native=vault_native)
+    for account in accounts:
+        state.ledgers[account] = model.ledger(account)
+        state.providers[account] = account in model.is_provider
+        state.masters[account] = account in model.is_master
+        state.master_of[account] = model.master_of.get(account, ZERO_ADDRESS)
+    for source in sources:
+        s = model.sources[source]
+        state.source_status[source] = int(s.status)
+        state.registrants[source] = {p: e for p, e in s.registrants.items() if p in providers}
+    for task in tasks:
+        t = model.tasks[task]
+        attempters = tuple(p for p in t.attempters if p in providers)
+        state.tasks[task] = TaskView(int(t.status), t.winner or ZERO_ADDRESS, attempters, t.payment)
+    for response in responses:
+        state.response_status[response] = int(model.responses[response].status)
+    return state

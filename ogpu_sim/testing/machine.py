@@ -1,0 +1,251 @@
+"""The core of :class:`LifecycleMachine`: the cast, the model, acting and the invariants.
+
+Every rule goes through :meth:`MachineCore.act`: it performs the action on the chain (through
+the SDK), performs the same action on the :class:`~ogpu_sim.model.ProtocolModel`, and fails the
+example unless both succeed or both revert with the same reason. After every step one batched
+read of the chain is compared with the model and the protocol invariants are checked.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from eth_account.signers.local import LocalAccount
+from hypothesis import event
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant
+from web3 import Web3
+
+from ..accounts import derive
+from ..errors import ConfigError
+from ..model import TERMINAL_TASK_STATUSES, ModelRevert, ProtocolModel, TaskStatus
+from .chainview import ChainView, ProtocolState, deploy_batch_read, expected_state, state_diff
+from .outcomes import HarnessError, RuleStatistics, revert_reason
+
+#: HD index of the machine's first cast member: far from the simulator's own fresh accounts.
+CAST_INDEX_BASE = 50_000
+CAST = ("client2", "master1", "master2", "provider1", "provider2", "agent", "stranger")
+OPEN_STATUSES = (TaskStatus.NEW, TaskStatus.ATTEMPTED, TaskStatus.RESPONDED)
+
+
+class ModelMismatch(AssertionError):
+    """The chain and the reference model disagree about an action or about the state."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A named account of the machine's cast (its name is what a failing program shows)."""
+
+    name: str
+    account: LocalAccount
+
+    @property
+    def address(self) -> str:
+        """The checksum address."""
+        return str(self.account.address)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+@dataclass
+class _Helper:
+    """The BatchRead helper deployed on one simulator (re-deployed if a revert removed it)."""
+
+    sim_id: int
+    address: str
+
+
+class MachineCore(RuleBasedStateMachine):
+    """Cast, model, :meth:`act` and invariants; :class:`LifecycleMachine` adds the rules."""
+
+    simulator: ClassVar[Any] = None
+    statistics: ClassVar[RuleStatistics] = RuleStatistics()
+    _helper: ClassVar[_Helper | None] = None
+
+    accounts = Bundle("accounts")
+    clients = Bundle("clients")
+    masters = Bundle("masters")
+    providers = Bundle("providers")
+    sources = Bundle("sources")
+    tasks = Bundle("tasks")
+    responses = Bundle("responses")
+
+    def __init__(self) -> None:
+        super().__init__()
+        sim = type(self).simulator
+        if sim is None:
+            raise ConfigError(
+                "LifecycleMachine.simulator",
+                "no Simulator bound; call LifecycleMachine.bind(sim) (or your subclass's) first",
+            )
+        self.sim = sim
+        self._snapshot = sim.snapshot()
+        try:
+            self._set_up()
+        except BaseException:
+            sim.revert(self._snapshot)
+            raise
+
+    @classmethod
+    def bind(cls, sim: Any) -> None:
+        """Run this machine's examples against ``sim`` (one started Simulator per session)."""
+        cls.simulator = sim
+
+    # -- set-up and teardown ---------------------------------------------------------------
+    def _set_up(self) -> None:
+        sim = self.sim
+        self.w3 = sim.w3
+        self.cast: dict[str, Actor] = {"client": Actor("client", sim.accounts.client)}
+        for offset, name in enumerate(CAST):
+            account = derive(CAST_INDEX_BASE + offset, sim.accounts.mnemonic)
+            sim.accounts.fund(account.address, sim.accounts.native_balance)
+            self.cast[name] = Actor(name, account)
+        self.admin = sim.accounts.deployer
+        self.by_address = {actor.address: actor for actor in self.cast.values()}
+        self.view = ChainView(self.w3, dict(sim.deployment.addresses), self._helper_address())
+        vault = sim.deployment.contracts["VAULT"]
+        self.model = ProtocolModel(
+            admin=self.admin.address,
+            unbonding_period=vault.functions.UNBONDING_PERIOD().call(),
+            min_lockup_per_source=vault.functions.MIN_LOCKUP_PER_SOURCE().call(),
+        )
+        start = self.view.read(self.by_address)
+        for address in self.by_address:
+            self.model.ledgers[address] = copy.copy(start.ledgers[address])
+            if start.providers[address]:
+                self.model.is_provider.add(address)
+            if start.masters[address]:
+                self.model.is_master.add(address)
+        self.outside_holdings = start.vault_native - self.model.ledger_total()
+        self.model.vault_native = start.vault_native
+        self.seen_status: dict[str, int] = {}
+        self.task_order: list[str] = []
+        self.response_order: list[str] = []
+
+    def _helper_address(self) -> str:
+        helper = type(self)._helper
+        if (
+            helper is None
+            or helper.sim_id != id(self.sim)
+            or not self.w3.eth.get_code(helper.address)
+        ):
+            address = deploy_batch_read(self.w3, self.admin)
+            helper = MachineCore._helper = type(self)._helper = _Helper(id(self.sim), address)
+        return helper.address
+
+    def teardown(self) -> None:
+        """Return the simulator to the snapshot taken when this example started."""
+        self.sim.revert(self._snapshot)
+
+    # -- acting ------------------------------------------------------------------------------
+    def block_time(self) -> int:
+        """Timestamp of the latest block (the block the last transaction was mined in)."""
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def act(
+        self,
+        rule: str,
+        chain: Callable[[], Any],
+        model: Callable[[ProtocolModel, int], Any],
+    ) -> tuple[bool, Any, Any]:
+        """Do ``chain()`` and ``model(now)``; fail unless they agree.
+
+        Args:
+            rule: the rule's name (statistics and messages).
+            chain: performs the action on the chain; returns a value; raises on revert.
+            model: ``model(m, now)`` performs the action on model ``m`` at block time ``now``;
+                it raises :class:`ModelRevert` when the model predicts a revert.
+
+        Returns:
+            ``(succeeded, chain_value, model_value)``.
+        """
+        before = self.sim.now()
+        try:
+            value, reason = chain(), None
+        except Exception as exc:
+            reason = revert_reason(exc)
+            if reason is None:
+                raise HarnessError(rule, exc) from exc
+            value = None
+        # a mined call ran at its block's time; a reverted one at some instant in between
+        times = [self.block_time()] if reason is None else sorted({before, self.sim.now()})
+        predictions = []
+        for i, now in enumerate(times):
+            trial = self.model if i == len(times) - 1 else copy.deepcopy(self.model)
+            try:
+                predictions.append((None, model(trial, now)))
+            except ModelRevert as revert:
+                predictions.append((revert.reason, None))
+            if predictions[-1][0] == reason:
+                self.model = trial
+                break
+        else:
+            expected = " or ".join(f"revert {r}" if r else "success" for r, _ in predictions)
+            got = f"reverted with {reason}" if reason else "succeeded"
+            raise ModelMismatch(f"{rule}: the chain {got} but the model predicted {expected}")
+        type(self).statistics.record(rule, reason)
+        event(f"{rule}: {reason or 'ok'}")
+        return reason is None, value, predictions[-1][1]
+
+    # -- invariants ----------------------------------------------------------------------------
+    def read_state(self) -> tuple[ProtocolState, ProtocolState]:
+        """(chain state, model state) for the whole cast and every known entity."""
+        model = self.model
+        entities = {
+            "accounts": list(self.by_address),
+            "sources": list(model.sources),
+            "tasks": list(model.tasks),
+            "responses": list(model.responses),
+            "providers": [self.cast["provider1"].address, self.cast["provider2"].address],
+        }
+        chain = self.view.read(**entities)
+        want = expected_state(model, vault_native=model.vault_native, **entities)
+        return chain, want
+
+    @invariant()
+    def chain_matches_model_and_invariants_hold(self) -> None:
+        """Chain == model; conservation, absorbing terminal states, single confirmation, escrow."""
+        chain, want = self.read_state()
+        diff = state_diff(chain, want)
+        if diff:
+            raise ModelMismatch("chain state differs from the model:\n  " + "\n  ".join(diff))
+        holdings = sum(ledger.holdings() for ledger in chain.ledgers.values())
+        assert chain.vault_native == self.outside_holdings + holdings, (
+            f"Vault native balance {chain.vault_native} != sum of ledgers "
+            f"{self.outside_holdings + holdings}"
+        )
+        for task, view in chain.tasks.items():
+            previous = self.seen_status.get(task)
+            if previous in TERMINAL_TASK_STATUSES:
+                assert view.status == previous, f"terminal task {task} left {previous}"
+            self.seen_status[task] = view.status
+        confirmed: dict[str, int] = {}
+        for response, status in chain.response_status.items():
+            if status == 1:
+                task = self.model.responses[response].task
+                confirmed[task] = confirmed.get(task, 0) + 1
+        assert all(n == 1 for n in confirmed.values()), f"tasks with >1 confirmation: {confirmed}"
+        paid = [(p.task, p.provider) for p in self.model.payments]
+        assert len(paid) == len(set(paid)), "a provider was paid twice for one task"
+        frozen = sum(ledger.frozen for ledger in chain.ledgers.values())
+        open_escrow = sum(v.payment for v in chain.tasks.values() if v.status in OPEN_STATUSES)
+        assert frozen == open_escrow, (
+            f"frozen payments {frozen} != open tasks' escrow {open_escrow}"
+        )
+
+    # -- helpers for rules -------------------------------------------------------------------------
+    def actor(self, address: str) -> Actor | None:
+        """The cast member with this address, if any."""
+        return self.by_address.get(Web3.to_checksum_address(address))
+
+    def operator(self, provider: Actor, kind: str) -> Actor:
+        """Who signs a provider-side call: the provider, its master, the agent or a stranger."""
+        if kind == "master":
+            master = self.model.master_of.get(provider.address) or self.model.pending_master_of.get(
+                provider.address
+            )
+            return self.by_address.get(master or "", self.cast["master1"])
+        return provider if kind == "self" else self.cast[kind]
