@@ -154,6 +154,8 @@ class RevmNode:
         self._blocks: list[_Block] = []
         self._txs: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         self._ledger: SnapshotLedger[_Snapshot] = SnapshotLedger()
+        self._filters: dict[str, tuple[dict[str, Any] | None, int]] = {}
+        self._filter_count = 0
         self._mine([], 0)
 
     # -- time and blocks -------------------------------------------------------------------
@@ -194,10 +196,13 @@ class RevmNode:
         self.evm.set_block_env(block)
         self.evm.reset_transient_storage()
 
-    def _block(self, tag: Any) -> _Block:
+    def _number(self, tag: Any) -> int:
         if tag in _LATEST_TAGS or tag is None:
-            return self.latest
-        number = 0 if tag == "earliest" else int(tag, 16)
+            return self.latest.number
+        return 0 if tag == "earliest" else int(tag, 16) if isinstance(tag, str) else int(tag)
+
+    def _block(self, tag: Any) -> _Block:
+        number = self._number(tag)
         if not 0 <= number < len(self._blocks):
             raise RpcError(-32000, f"block {tag} not found (latest is {self.latest.number})")
         return self._blocks[number]
@@ -449,8 +454,8 @@ class RevmNode:
         if "blockHash" in query:
             blocks = [b for b in self._blocks if b.hash == query["blockHash"]]
         else:
-            first = self._block(query.get("fromBlock", "latest")).number
-            blocks = self._blocks[first : self._block(query.get("toBlock", "latest")).number + 1]
+            first = self._number(query.get("fromBlock", "latest"))
+            blocks = self._blocks[first : self._number(query.get("toBlock", "latest")) + 1]
         addresses = query.get("address") or []
         wanted = {a.lower() for a in ([addresses] if isinstance(addresses, str) else addresses)}
         topics = query.get("topics") or []
@@ -463,6 +468,27 @@ class RevmNode:
                     if all(_topic_matches(want, log["topics"], i) for i, want in enumerate(topics)):
                         found.append(log)
         return found
+
+    def new_filter(self, query: dict[str, Any] | None) -> str:
+        """``eth_newFilter`` / ``eth_newBlockFilter`` (``query`` None): changes start at the next
+        block, or at ``fromBlock`` for a log filter that names one."""
+        start = self.latest.number + 1
+        if query is not None and query.get("fromBlock") not in (None, *_LATEST_TAGS):
+            start = self._block(query["fromBlock"]).number
+        self._filter_count += 1
+        self._filters[hex(self._filter_count)] = (query, start)
+        return hex(self._filter_count)
+
+    def filter_changes(self, filter_id: str) -> list[Any]:
+        """``eth_getFilterChanges``: logs (or block hashes) since the filter's last poll."""
+        if filter_id not in self._filters:
+            raise RpcError(-32000, "filter not found")
+        query, start = self._filters[filter_id]
+        start = min(start, self.latest.number + 1)  # a revert may have dropped those blocks
+        self._filters[filter_id] = (query, self.latest.number + 1)
+        if query is None:
+            return [b.hash for b in self._blocks[start:]]
+        return self.get_logs({**query, "fromBlock": _hex(start), "toBlock": "latest"})
 
     def request(self, method: str, params: list[Any]) -> Any:
         """Answer one JSON-RPC call; raises :class:`RpcError` with geth's code and wording."""
@@ -503,6 +529,11 @@ class RevmNode:
         "eth_getBlockByHash": lambda n, h, full=False: next(
             (n.block_json(b, full) for b in n._blocks if b.hash == h), None),
         "eth_getLogs": lambda n, query: n.get_logs(query),
+        "eth_newFilter": lambda n, query: n.new_filter(query),
+        "eth_newBlockFilter": lambda n: n.new_filter(None),
+        "eth_getFilterChanges": lambda n, fid: n.filter_changes(fid),
+        "eth_getFilterLogs": lambda n, fid: n.get_logs(n._filters[fid][0] or {}),
+        "eth_uninstallFilter": lambda n, fid: n._filters.pop(fid, None) is not None,
         "evm_snapshot": lambda n: n.snapshot(),
         "evm_revert": lambda n, sid: (n.revert(sid), True)[1],
         "evm_increaseTime": lambda n, s: (n.advance_time(int(s, 16) if isinstance(s, str) else s),

@@ -190,3 +190,19 @@ def test_gas_fees_go_to_the_fee_sink_not_a_user_account(isolated, signer):
 
 def test_the_chain_id_is_configurable():
     assert RevmChain(chain_id=4242).w3.eth.chain_id == 4242
+
+
+def test_a_log_filter_returns_each_new_event_once(isolated, signer, probe):
+    event_filter = probe.events.Stored.create_filter(from_block="latest")
+    data = probe.functions.store(11)._encode_transaction_data()
+    send(isolated, signer, {"to": probe.address, "data": data})
+    assert [e["args"]["value"] for e in event_filter.get_new_entries()] == [11]
+    assert event_filter.get_new_entries() == []
+
+
+def test_a_block_filter_returns_the_hashes_of_new_blocks(isolated):
+    block_filter = isolated.w3.eth.filter("latest")
+    isolated.mine(2)
+    hashes = block_filter.get_new_entries()
+    latest = isolated.w3.eth.block_number
+    assert hashes == [isolated.w3.eth.get_block(n)["hash"] for n in (latest - 1, latest)]
