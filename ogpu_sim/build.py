@@ -1,0 +1,270 @@
+"""Compile ``contracts/`` into the committed JSON artifacts in ``ogpu_sim/artifacts/``.
+
+Run it as ``python -m ogpu_sim.build`` (``make contracts``). The compile goes through
+py-solc-x's ``compile_standard``. A native ``solc`` is used when one is installed (on PATH
+or through py-solc-x); otherwise npm's solc-js (``node_modules/.bin/solcjs``) is driven
+through a small shim executable, because solc-js lacks the native CLI that py-solc-x
+expects (see ``/work/shared/ENVIRONMENT.md``, "Solidity compiler").
+
+Every source, including the OpenZeppelin files it imports, is read here and handed to the
+compiler as content, so the output does not depend on the compiler's import callback and
+the bytecode is identical whichever compiler binary runs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import stat
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import solcx
+import solcx.wrapper
+from solcx.exceptions import SolcError
+
+from ogpu_sim.errors import OgpuSimError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONTRACTS_DIR = REPO_ROOT / "contracts"
+ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
+NODE_MODULES = REPO_ROOT / "node_modules"
+
+SOLC_VERSION = "0.8.37"
+SETTINGS: dict[str, Any] = {
+    "optimizer": {"enabled": True, "runs": 200},
+    "evmVersion": "cancun",
+    "outputSelection": {
+        "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"], "": ["ast"]}
+    },
+}
+
+_IMPORT_RE = re.compile(r'^\s*import\s+[^"\']*["\']([^"\']+)["\']\s*;', re.MULTILINE)
+
+# Native-CLI shim for solc-js. py-solc-x calls `solc --version` and
+# `solc --standard-json [--allow-paths ...]`; solcjs answers neither in the native way.
+_SHIM = """#!{python}
+import subprocess, sys, tempfile
+SOLCJS = {solcjs!r}
+args = sys.argv[1:]
+if "--version" in args:
+    out = subprocess.run([SOLCJS, "--version"], capture_output=True, text=True, check=True).stdout
+    print("solc, the solidity compiler commandline interface")
+    print("Version: " + out.strip().splitlines()[-1])
+    sys.exit(0)
+kept, skip = [], False
+for a in args:
+    if skip:
+        skip = False
+        continue
+    if a == "--allow-paths":
+        skip = True
+        continue
+    if a.startswith("--allow-paths="):
+        continue
+    kept.append(a)
+# solcjs reads stdin with readFileSync (EAGAIN on a pipe) and exits before a piped stdout
+# drains (output cut at 64 KiB): give it files for both.
+with tempfile.TemporaryFile("w+") as src, tempfile.TemporaryFile("w+") as dst:
+    src.write(sys.stdin.read())
+    src.seek(0)
+    proc = subprocess.run([SOLCJS, *kept, "--base-path", {root!r}, "--include-path", {nm!r}],
+                          stdin=src, stdout=dst, stderr=subprocess.PIPE, text=True)
+    dst.seek(0)
+    stdout = dst.read()
+out = "\\n".join(l for l in stdout.splitlines() if not l.startswith(">>> Cannot retry"))
+sys.stdout.write(out)
+sys.stderr.write(proc.stderr)
+sys.exit(proc.returncode)
+"""
+
+
+class CompilerNotFoundError(OgpuSimError):
+    """Neither a native solc nor npm's solc-js could be found."""
+
+    def __init__(self, searched: list[str]) -> None:
+        self.searched = searched
+        super().__init__(
+            "no Solidity compiler found (looked for: "
+            + ", ".join(searched)
+            + "); run `make install` (or `npm ci` for solc-js) and try again"
+        )
+
+
+class CompileError(OgpuSimError):
+    """The compiler rejected the contracts; the message carries its diagnostics."""
+
+
+def find_compiler() -> Path:
+    """Return a solc executable py-solc-x can drive, preferring a native one.
+
+    Raises:
+        CompilerNotFoundError: if no native solc is installed and solc-js is missing.
+    """
+    native = shutil.which("solc")
+    if native:
+        return Path(native)
+    try:
+        return Path(solcx.get_executable())
+    except Exception:  # py-solc-x raises SolcNotInstalled with no versions installed
+        pass
+    solcjs = NODE_MODULES / ".bin" / "solcjs"
+    if solcjs.exists() and shutil.which("node"):
+        return _write_shim(solcjs)
+    raise CompilerNotFoundError(["solc on PATH", "py-solc-x installs", str(solcjs)])
+
+
+def _write_shim(solcjs: Path) -> Path:
+    shim_dir = Path(tempfile.gettempdir()) / "ogpu-sim-solc-shim"
+    shim_dir.mkdir(exist_ok=True)
+    shim = shim_dir / "solc"
+    text = _SHIM.format(
+        python=sys.executable, solcjs=str(solcjs), root=str(REPO_ROOT), nm=str(NODE_MODULES)
+    )
+    if not shim.exists() or shim.read_text() != text:
+        tmp = shim_dir / f"solc.{id(text)}.tmp"
+        tmp.write_text(text)
+        tmp.chmod(tmp.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        tmp.replace(shim)
+    return shim
+
+
+def collect_sources(contracts_dir: Path = CONTRACTS_DIR) -> dict[str, dict[str, str]]:
+    """Read every ``.sol`` under ``contracts_dir`` and, transitively, what they import.
+
+    Unit names are ``contracts/<file>.sol`` for ours and the package path (e.g.
+    ``@openzeppelin/contracts/access/Ownable.sol``) for node_modules imports.
+
+    Raises:
+        CompileError: if an import cannot be resolved to a file.
+    """
+    sources: dict[str, dict[str, str]] = {}
+    pending = [f"contracts/{p.name}" for p in sorted(contracts_dir.glob("*.sol"))]
+    while pending:
+        unit = pending.pop()
+        if unit in sources:
+            continue
+        path = _unit_path(unit, contracts_dir)
+        if not path.is_file():
+            raise CompileError(f"cannot resolve Solidity import {unit!r} (looked at {path})")
+        text = path.read_text()
+        sources[unit] = {"content": text}
+        for imported in _IMPORT_RE.findall(text):
+            pending.append(_resolve(unit, imported))
+    return dict(sorted(sources.items()))
+
+
+def _unit_path(unit: str, contracts_dir: Path) -> Path:
+    if unit.startswith("contracts/"):
+        return contracts_dir / unit.removeprefix("contracts/")
+    return NODE_MODULES / unit
+
+
+def _resolve(importer: str, imported: str) -> str:
+    if not imported.startswith("."):
+        return imported
+    parts = importer.split("/")[:-1]
+    for piece in imported.split("/"):
+        if piece == "..":
+            parts.pop()
+        elif piece != ".":
+            parts.append(piece)
+    return "/".join(parts)
+
+
+def compile_contracts(contracts_dir: Path = CONTRACTS_DIR) -> dict[str, dict[str, Any]]:
+    """Compile ``contracts_dir`` and return one artifact dict per deployable contract.
+
+    Raises:
+        CompilerNotFoundError: no compiler is available.
+        CompileError: the compiler reported errors.
+    """
+    solc = find_compiler()
+    input_data = {
+        "language": "Solidity",
+        "sources": collect_sources(contracts_dir),
+        "settings": SETTINGS,
+    }
+    try:
+        output = solcx.compile_standard(input_data, solc_binary=solc)
+    except SolcError as exc:
+        raise CompileError(str(exc)) from exc
+    version = solcx.wrapper.get_solc_version(solc, with_commit_hash=True)
+    deployable = _deployable_contracts(output)
+    artifacts: dict[str, dict[str, Any]] = {}
+    for unit, contracts in sorted(output["contracts"].items()):
+        if not unit.startswith("contracts/"):
+            continue
+        for name, data in sorted(contracts.items()):
+            if (unit, name) not in deployable:
+                continue
+            artifacts[name] = {
+                "contractName": name,
+                "sourceName": unit,
+                "abi": data["abi"],
+                "bytecode": "0x" + data["evm"]["bytecode"]["object"],
+                "deployedBytecode": "0x" + data["evm"]["deployedBytecode"]["object"],
+                "compiler": {"name": "solc", "version": str(version)},
+                "settings": {k: v for k, v in SETTINGS.items() if k != "outputSelection"},
+            }
+    return artifacts
+
+
+def _deployable_contracts(output: dict[str, Any]) -> set[tuple[str, str]]:
+    """(unit, name) of every non-abstract ``contract`` (not interface/library)."""
+    found: set[tuple[str, str]] = set()
+    for unit, source in output["sources"].items():
+        for node in source["ast"]["nodes"]:
+            if (
+                node.get("nodeType") == "ContractDefinition"
+                and node.get("contractKind") == "contract"
+                and not node.get("abstract", False)
+            ):
+                found.add((unit, node["name"]))
+    return found
+
+
+def write_artifacts(artifacts: dict[str, dict[str, Any]], out_dir: Path = ARTIFACTS_DIR) -> None:
+    """Write ``<Name>.json`` per artifact and drop stale ones (``__init__.py`` is kept)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob("*.json"):
+        if stale.stem not in artifacts:
+            stale.unlink()
+    for name, artifact in artifacts.items():
+        (out_dir / f"{name}.json").write_text(json.dumps(artifact, indent=1) + "\n")
+
+
+def runtime_sizes(artifacts: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Runtime code size in bytes per contract (EIP-170 caps it at 24576)."""
+    return {n: (len(a["deployedBytecode"]) - 2) // 2 for n, a in artifacts.items()}
+
+
+def main() -> int:
+    """Compile, write the artifacts and print each contract's runtime size."""
+    try:
+        artifacts = compile_contracts()
+    except (CompilerNotFoundError, CompileError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    write_artifacts(artifacts)
+    for name, size in sorted(runtime_sizes(artifacts).items()):
+        print(f"{name:<12} {size:>6} bytes runtime")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = [
+    "CompileError",
+    "CompilerNotFoundError",
+    "collect_sources",
+    "compile_contracts",
+    "find_compiler",
+    "runtime_sizes",
+    "write_artifacts",
+]
