@@ -31,7 +31,6 @@ from typing import Any
 
 from eth._utils.address import generate_contract_address
 from eth.vm.forks.cancun.transactions import CancunTransactionBuilder
-from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_canonical_address, to_checksum_address
 from web3 import Web3
 from web3.providers import BaseProvider
@@ -46,6 +45,16 @@ from .base import (
     check_seconds,
     check_wei,
 )
+from .jsonrpc import (
+    METHOD_NOT_FOUND,
+    SERVER_ERROR,
+    TRANSACTION_REJECTED,
+    RpcError,
+    data_bytes,
+    nonce_error,
+    quantity,
+    revert_error,
+)
 
 try:
     import pyrevm
@@ -59,7 +68,6 @@ ZERO_ADDRESS = "0x" + "00" * 20
 FEE_SINK = to_checksum_address("0x0000000000000000000000000000000000fee500")
 _SINK_FUNDS = 2**200
 _NONCE_BUMP_INITCODE = bytes.fromhex("60006000fd")  # PUSH1 0 PUSH1 0 REVERT: consumes a nonce only
-_ERROR_STRING = bytes.fromhex("08c379a0")
 _OUTCOME_TEXT = re.compile(
     r"^(?:Revert \{ gas_used: (?P<rgas>\d+), output: 0x(?P<out>[0-9a-fA-F]*) \}"
     r"|Halt \{ reason: (?P<reason>.+), gas_used: (?P<hgas>\d+) \})$"
@@ -73,27 +81,6 @@ class RevmUnavailableError(ChainError):
 
     def __init__(self) -> None:
         super().__init__("backend 'revm' needs PyPI pyrevm: pip install pyrevm")
-
-
-class RpcError(ChainError):
-    """A JSON-RPC error answer, worded and numbered like geth's.
-
-    Args:
-        code: the JSON-RPC error code (3 for reverts, -32000/-32003 for rejected transactions).
-        message: the node's message, e.g. ``"execution reverted: not owner"``.
-        data: revert data as 0x-hex, when the EVM returned any.
-    """
-
-    def __init__(self, code: int, message: str, data: str | None = None) -> None:
-        self.code, self.message, self.data = code, message, data
-        super().__init__(message)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The ``error`` member of a JSON-RPC response."""
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.data is not None:
-            error["data"] = self.data
-        return error
 
 
 @dataclass
@@ -125,15 +112,6 @@ class _Snapshot:
 
 def _hex(value: int) -> str:
     return hex(value)
-
-
-def _revert_reason(data: bytes) -> str | None:
-    if data[:4] != _ERROR_STRING:
-        return None
-    try:
-        return str(abi_decode(["string"], data[4:])[0])
-    except Exception:  # malformed Error(string) payloads are reported without a reason
-        return None
 
 
 class RevmNode:
@@ -204,12 +182,12 @@ class RevmNode:
     def _block(self, tag: Any) -> _Block:
         number = self._number(tag)
         if not 0 <= number < len(self._blocks):
-            raise RpcError(-32000, f"block {tag} not found (latest is {self.latest.number})")
+            raise RpcError(SERVER_ERROR, f"block {tag} not found (latest is {self.latest.number})")
         return self._blocks[number]
 
     def _require_latest(self, tag: Any) -> None:
         if tag is not None and self._block(tag) is not self.latest:
-            raise RpcError(-32000, f"state at block {tag} is not kept; only 'latest' is")
+            raise RpcError(SERVER_ERROR, f"state at block {tag} is not kept; only 'latest' is")
 
     # -- snapshots -------------------------------------------------------------------------
     def snapshot(self) -> str:
@@ -278,7 +256,7 @@ class RevmNode:
         except RuntimeError as exc:
             match = _OUTCOME_TEXT.match(str(exc))
             if match is None:
-                raise RpcError(-32000, f"transaction rejected by the EVM: {exc}") from exc
+                raise RpcError(SERVER_ERROR, f"transaction rejected by the EVM: {exc}") from exc
             if match["reason"] is not None:
                 return _Outcome(False, int(match["hgas"]), halt=match["reason"])
             return _Outcome(False, int(match["rgas"]), bytes.fromhex(match["out"]))
@@ -287,14 +265,17 @@ class RevmNode:
         cp = self.evm.snapshot()
         try:
             self._enter_block(self.latest.number + 1, self.now())
-            to = call.get("to")
             return self._execute(
-                call.get("from") or ZERO_ADDRESS, to, bytes.fromhex(
-                    (call.get("data") or call.get("input") or "0x")[2:]
-                ), int(call.get("value", "0x0"), 16), gas, int(call.get("gasPrice", "0x0"), 16)
+                call.get("from") or ZERO_ADDRESS, call.get("to"),
+                data_bytes(call.get("data", call.get("input"))),
+                quantity(call.get("value", 0), "value"), gas,
+                quantity(call.get("gasPrice", 0), "gasPrice"),
             )
         finally:
             self.evm.revert(cp)
+
+    def _gas_cap(self, call: dict[str, Any]) -> int:
+        return min(quantity(call.get("gas", BLOCK_GAS_LIMIT), "gas"), BLOCK_GAS_LIMIT)
 
     def _succeeds(self, call: dict[str, Any], gas: int) -> bool:
         try:
@@ -305,16 +286,13 @@ class RevmNode:
     @staticmethod
     def _failure(outcome: _Outcome) -> RpcError:
         if outcome.halt is not None:
-            return RpcError(-32000, f"execution halted: {outcome.halt}")
-        reason = _revert_reason(outcome.output)
-        message = f"execution reverted: {reason}" if reason else "execution reverted"
-        return RpcError(3, message, "0x" + outcome.output.hex())
+            return RpcError(SERVER_ERROR, f"execution halted: {outcome.halt}")
+        return revert_error(outcome.output)
 
     def call(self, call: dict[str, Any], tag: Any = "latest") -> str:
         """``eth_call`` on the pending block (next number, current time); state is discarded."""
         self._require_latest(tag)
-        outcome = self._dry_run(call, min(int(call.get("gas", hex(BLOCK_GAS_LIMIT)), 16),
-                                          BLOCK_GAS_LIMIT))
+        outcome = self._dry_run(call, self._gas_cap(call))
         if not outcome.ok:
             raise self._failure(outcome)
         return "0x" + outcome.output.hex()
@@ -325,11 +303,11 @@ class RevmNode:
         Searches like geth, so creations that forward 63/64 of their gas to a child are covered.
         """
         self._require_latest(tag)
-        cap = min(int(call.get("gas", hex(BLOCK_GAS_LIMIT)), 16), BLOCK_GAS_LIMIT)
+        cap = self._gas_cap(call)
         outcome = self._dry_run(call, cap)
         if not outcome.ok:
             if outcome.halt is not None:
-                raise RpcError(-32000, f"gas required exceeds allowance ({cap}): {outcome.halt}")
+                raise RpcError(SERVER_ERROR, f"gas required exceeds allowance ({cap})")
             raise self._failure(outcome)
         low, high = outcome.gas_used - 1, cap
         optimistic = min(cap, (outcome.gas_used + 2300) * 64 // 63)
@@ -345,31 +323,36 @@ class RevmNode:
                 low = middle
         return _hex(high)
 
+    def _admit(self, tx: Any, sender: str, max_fee: int) -> None:
+        """Reject what geth rejects before execution, in its words."""
+        problem = None
+        if tx.chain_id is not None and tx.chain_id != self.chain_id:
+            problem = f"invalid chain id for signer: have {tx.chain_id} want {self.chain_id}"
+        elif tx.gas < tx.intrinsic_gas:
+            problem = f"intrinsic gas too low: gas {tx.gas}, minimum needed {tx.intrinsic_gas}"
+        elif tx.gas > BLOCK_GAS_LIMIT:
+            problem = f"exceeds block gas limit: {tx.gas} > {BLOCK_GAS_LIMIT}"
+        if problem is not None:
+            raise RpcError(TRANSACTION_REJECTED, problem)
+        expected = self.nonce(sender)
+        if tx.nonce != expected:  # worded like the other backends, so the SDK resyncs
+            message = f"Invalid transaction nonce: Expected {expected}, but got {tx.nonce}"
+            raise nonce_error(message, sender) or RpcError(SERVER_ERROR, message)
+        have, want = self.balance(sender), tx.gas * max_fee + tx.value
+        if have < want:
+            raise RpcError(TRANSACTION_REJECTED, f"insufficient funds for gas * price + value: "
+                                                 f"have {have} want {want}")
+
     def send_raw_transaction(self, raw: bytes) -> str:
         """Validate like geth, execute, charge gas, and mine the transaction in its own block."""
         try:
             tx = CancunTransactionBuilder.decode(raw)
             sender = to_checksum_address(tx.sender)
         except Exception as exc:  # rlp, signature and validation errors alike
-            raise RpcError(-32000, f"invalid raw transaction: {exc}") from exc
-        if tx.chain_id is not None and tx.chain_id != self.chain_id:
-            raise RpcError(-32003, f"invalid chain id for signer: have {tx.chain_id} "
-                                   f"want {self.chain_id}")
-        expected = self.nonce(sender)
-        if tx.nonce != expected:
-            word = "low" if tx.nonce < expected else "high"
-            raise RpcError(-32003, f"nonce too {word}: next nonce {expected}, tx nonce {tx.nonce}")
+            raise RpcError(SERVER_ERROR, f"invalid raw transaction: {exc}") from exc
         max_fee = tx.gas_price if tx.type_id is None else tx.max_fee_per_gas
         price = max_fee if tx.type_id is None else min(max_fee, tx.max_priority_fee_per_gas)
-        if tx.gas < tx.intrinsic_gas:
-            raise RpcError(-32003, f"intrinsic gas too low: gas {tx.gas}, "
-                                   f"minimum needed {tx.intrinsic_gas}")
-        if tx.gas > BLOCK_GAS_LIMIT:
-            raise RpcError(-32003, f"exceeds block gas limit: {tx.gas} > {BLOCK_GAS_LIMIT}")
-        have, want = self.balance(sender), tx.gas * max_fee + tx.value
-        if have < want:
-            raise RpcError(-32003, f"insufficient funds for gas * price + value: "
-                                   f"have {have} want {want}")
+        self._admit(tx, sender, max_fee)
         number, timestamp = self.latest.number + 1, self.now()
         self._enter_block(number, timestamp)
         to = to_checksum_address(tx.to) if tx.to else None
@@ -482,7 +465,7 @@ class RevmNode:
     def filter_changes(self, filter_id: str) -> list[Any]:
         """``eth_getFilterChanges``: logs (or block hashes) since the filter's last poll."""
         if filter_id not in self._filters:
-            raise RpcError(-32000, "filter not found")
+            raise RpcError(SERVER_ERROR, "filter not found")
         query, start = self._filters[filter_id]
         start = min(start, self.latest.number + 1)  # a revert may have dropped those blocks
         self._filters[filter_id] = (query, self.latest.number + 1)
@@ -494,7 +477,7 @@ class RevmNode:
         """Answer one JSON-RPC call; raises :class:`RpcError` with geth's code and wording."""
         handler = self._METHODS.get(method)
         if handler is None:
-            raise RpcError(-32601, f"the method {method} does not exist/is not available")
+            raise RpcError(METHOD_NOT_FOUND, f"the method {method} does not exist/is not available")
         return handler(self, *params)
 
     _METHODS: dict[str, Any] = {
@@ -517,7 +500,7 @@ class RevmNode:
         "eth_getCode": lambda n, a, tag="latest": (
             n._require_latest(tag), "0x" + (n.evm.get_code(a) or b"").hex())[1],
         "eth_getStorageAt": lambda n, a, slot, tag="latest": (
-            n._require_latest(tag), "0x" + int(n.evm.storage(a, int(slot, 16))).to_bytes(
+            n._require_latest(tag), "0x" + int(n.evm.storage(a, quantity(slot, "slot"))).to_bytes(
                 32, "big").hex())[1],
         "eth_call": lambda n, call, tag="latest", *_: n.call(call, tag),
         "eth_estimateGas": lambda n, call, tag="latest", *_: n.estimate_gas(call, tag),
@@ -536,16 +519,16 @@ class RevmNode:
         "eth_uninstallFilter": lambda n, fid: n._filters.pop(fid, None) is not None,
         "evm_snapshot": lambda n: n.snapshot(),
         "evm_revert": lambda n, sid: (n.revert(sid), True)[1],
-        "evm_increaseTime": lambda n, s: (n.advance_time(int(s, 16) if isinstance(s, str) else s),
+        "evm_increaseTime": lambda n, s: (n.advance_time(quantity(s, "seconds")),
                                           _hex(n.time_offset))[1],
         "evm_mine": lambda n, *_: (n.mine(), "0x0")[1],
-        "anvil_setBalance": lambda n, a, wei: n.set_balance(a, int(wei, 16)),
-        "hardhat_setBalance": lambda n, a, wei: n.set_balance(a, int(wei, 16)),
+        "anvil_setBalance": lambda n, a, wei: n.set_balance(a, quantity(wei, "wei")),
+        "hardhat_setBalance": lambda n, a, wei: n.set_balance(a, quantity(wei, "wei")),
     }
 
 
 def _no_keys() -> None:
-    raise RpcError(-32000, "eth_sendTransaction: this node holds no keys; sign locally and "
+    raise RpcError(SERVER_ERROR, "eth_sendTransaction: this node holds no keys; sign locally and "
                            "send with eth_sendRawTransaction")
 
 

@@ -167,8 +167,8 @@ def test_events_are_in_the_receipt_and_in_get_logs(isolated, signer, probe):
 def test_a_stale_nonce_is_rejected_with_geth_wording(isolated, signer):
     nonce = isolated.w3.eth.get_transaction_count(signer.address)
     send(isolated, signer, {"to": RECEIVER, "value": 1})
-    with pytest.raises(Web3RPCError, match=f"nonce too low: next nonce {nonce + 1}, "
-                                           f"tx nonce {nonce}"):
+    with pytest.raises(Web3RPCError, match=f"nonce too low: address {signer.address}, "
+                                           f"tx: {nonce} state: {nonce + 1}"):
         send(isolated, signer, {"to": RECEIVER, "value": 1, "nonce": nonce})
 
 
