@@ -33,6 +33,7 @@ from eth._utils.address import generate_contract_address
 from eth.vm.forks.cancun.transactions import CancunTransactionBuilder
 from eth_utils import keccak, to_canonical_address, to_checksum_address
 from web3 import Web3
+from web3.middleware import AttributeDictMiddleware
 from web3.providers import BaseProvider
 from web3.types import RPCEndpoint, RPCResponse
 
@@ -169,7 +170,7 @@ class RevmNode:
     def _enter_block(self, number: int, timestamp: int) -> None:
         block = pyrevm.BlockEnv(
             number=number, timestamp=timestamp, coinbase=ZERO_ADDRESS, gas_limit=BLOCK_GAS_LIMIT,
-            prevrandao=keccak(number.to_bytes(32, "big")), basefee=0,
+            prevrandao=number.to_bytes(32, "big"), basefee=0,
         )
         self.evm.set_block_env(block)
         self.evm.reset_transient_storage()
@@ -426,7 +427,7 @@ class RevmNode:
             "gasUsed": _hex(block.gas_used), "baseFeePerGas": "0x0", "miner": ZERO_ADDRESS,
             "difficulty": "0x0", "totalDifficulty": "0x0", "nonce": "0x0000000000000000",
             "extraData": "0x", "logsBloom": "0x" + "00" * 256, "size": "0x220",
-            "mixHash": "0x" + keccak(block.number.to_bytes(32, "big")).hex(),
+            "mixHash": "0x" + block.number.to_bytes(32, "big").hex(),  # = PREVRANDAO
             "sha3Uncles": "0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347",
             "stateRoot": _ZERO32, "transactionsRoot": _ZERO32, "receiptsRoot": _ZERO32,
             "transactions": txs, "uncles": [], "withdrawals": [],
@@ -576,7 +577,9 @@ class RevmChain(Chain):
         self.chain_id = chain_id
         self.lock = threading.RLock()
         self.node = RevmNode(chain_id)
-        self.w3 = Web3(RevmProvider(self.node, self.lock))
+        # Only AttributeDict results: ENS lookups and web3's client-side validation (an extra
+        # eth_chainId per call) cost ~1 ms per request and the node validates what matters.
+        self.w3 = Web3(RevmProvider(self.node, self.lock), middleware=[AttributeDictMiddleware])
         self._server: Any = None
 
     @property
