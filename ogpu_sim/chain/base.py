@@ -1,0 +1,210 @@
+"""The one interface every chain backend implements, and the ledger of snapshot ids they share.
+
+A :class:`Chain` is a running EVM chain the rest of ogpu-sim talks to through ``w3`` (sync web3
+whose reverts raise web3's ``ContractLogicError`` family exactly as on geth/anvil) plus a few
+test-node controls: snapshots, time travel, mining and balances. Backends: in-process eth-tester
+(:mod:`.tester`), any JSON-RPC node (:mod:`.remote`), an anvil we start (:mod:`.anvil`).
+"""
+
+from __future__ import annotations
+
+import abc
+import threading
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+from web3 import Web3
+
+from ..errors import ChainError
+
+DEFAULT_CHAIN_ID = 200820172034
+"""The OGPU testnet's chain id, the default of every chain ogpu-sim starts."""
+
+
+class SnapshotError(ChainError):
+    """A snapshot id is unknown or was invalidated by reverting to an older snapshot."""
+
+    def __init__(self, snapshot_id: str, problem: str) -> None:
+        self.snapshot_id = snapshot_id
+        self.problem = problem
+        super().__init__(f"cannot revert to snapshot {snapshot_id!r}: {problem}")
+
+
+class Chain(abc.ABC):
+    """A running EVM chain: one small interface for in-process and remote backends.
+
+    Attributes:
+        w3: sync web3 bound to the chain; reverts raise ``ContractLogicError``,
+            ``ContractCustomError`` or ``ContractPanicError`` exactly as on geth/anvil.
+        chain_id: the chain id the node answers and signs with.
+        is_local: True for in-process chains and loopback nodes (public test keys allowed).
+        lock: serializes all access (RPC server thread, providers, tests).
+    """
+
+    w3: Web3
+    chain_id: int
+    is_local: bool
+    lock: threading.RLock
+
+    @property
+    @abc.abstractmethod
+    def rpc_url(self) -> str | None:
+        """HTTP JSON-RPC URL of the chain; in-process backends: None until :meth:`serve`."""
+
+    @abc.abstractmethod
+    def serve(self) -> str:
+        """Return an HTTP JSON-RPC URL for the chain, starting a server if there is none."""
+
+    @abc.abstractmethod
+    def snapshot(self) -> str:
+        """Record the current state (time offset included); returns an opaque id."""
+
+    @abc.abstractmethod
+    def revert(self, snapshot_id: str) -> None:
+        """Restore the state of ``snapshot_id``; the id stays valid, younger ids do not.
+
+        Raises:
+            SnapshotError: the id is unknown or was invalidated by an older revert.
+        """
+
+    @abc.abstractmethod
+    def advance_time(self, seconds: int) -> None:
+        """Jump chain time forward: the next block's timestamp is >= ``now() + seconds``."""
+
+    @abc.abstractmethod
+    def mine(self, blocks: int = 1) -> None:
+        """Mine ``blocks`` empty blocks."""
+
+    @abc.abstractmethod
+    def now(self) -> int:
+        """The timestamp the next block will carry."""
+
+    @abc.abstractmethod
+    def set_balance(self, address: str, wei: int) -> None:
+        """Set the native balance of any address to exactly ``wei``."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release threads, ports and processes; idempotent."""
+
+    def __enter__(self) -> Chain:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def check_seconds(seconds: int) -> int:
+    """Validate a time jump: a non-negative whole number of seconds.
+
+    Raises:
+        ChainError: ``seconds`` is negative or not an integer.
+    """
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
+        raise ChainError(f"advance_time needs a whole number of seconds >= 0, got {seconds!r}")
+    return seconds
+
+
+def check_blocks(blocks: int) -> int:
+    """Validate a block count for :meth:`Chain.mine`.
+
+    Raises:
+        ChainError: ``blocks`` is not a positive integer.
+    """
+    if isinstance(blocks, bool) or not isinstance(blocks, int) or blocks < 1:
+        raise ChainError(f"mine needs a block count >= 1, got {blocks!r}")
+    return blocks
+
+
+def check_wei(wei: int) -> int:
+    """Validate a balance for :meth:`Chain.set_balance`.
+
+    Raises:
+        ChainError: ``wei`` is negative or not an integer.
+    """
+    if isinstance(wei, bool) or not isinstance(wei, int) or wei < 0:
+        raise ChainError(f"set_balance needs wei >= 0, got {wei!r}")
+    return wei
+
+
+S = TypeVar("S")
+
+
+@dataclass
+class SnapshotLedger(Generic[S]):
+    """Maps opaque snapshot ids to backend state, with the invalidation rule all backends share.
+
+    Ids are handed out in order; reverting to one keeps it valid and invalidates every id taken
+    after it, so a stale id raises instead of silently restoring the wrong state.
+    """
+
+    _states: dict[str, tuple[int, S]] = field(default_factory=dict)
+    _invalidated: set[str] = field(default_factory=set)
+    _counter: int = 0
+
+    def add(self, state: S) -> str:
+        """Record ``state`` and return its new id."""
+        self._counter += 1
+        snapshot_id = hex(self._counter)
+        self._states[snapshot_id] = (self._counter, state)
+        return snapshot_id
+
+    def get(self, snapshot_id: str) -> S:
+        """The state recorded for ``snapshot_id``.
+
+        Raises:
+            SnapshotError: the id is unknown or invalidated.
+        """
+        if snapshot_id in self._invalidated:
+            raise SnapshotError(
+                snapshot_id,
+                "it was taken after a snapshot that was reverted to since, so that state no "
+                "longer exists; take a new snapshot",
+            )
+        entry = self._states.get(snapshot_id) if isinstance(snapshot_id, str) else None
+        if entry is None:
+            raise SnapshotError(snapshot_id, "no snapshot with this id was taken on this chain")
+        return entry[1]
+
+    def reverted_to(self, snapshot_id: str) -> None:
+        """Invalidate every id younger than ``snapshot_id`` (which stays valid)."""
+        order = self._states[snapshot_id][0]
+        for other, (other_order, _state) in list(self._states.items()):
+            if other_order > order:
+                del self._states[other]
+                self._invalidated.add(other)
+
+    def replace(self, snapshot_id: str, state: S) -> None:
+        """Swap the backend state behind a still-valid id (anvil re-takes consumed snapshots)."""
+        order = self._states[snapshot_id][0]
+        self._states[snapshot_id] = (order, state)
+
+    def items(self) -> list[tuple[str, S]]:
+        """Valid ids and their states, oldest first."""
+        return [(sid, st) for sid, (_o, st) in sorted(self._states.items(), key=lambda i: i[1][0])]
+
+
+def is_loopback_url(url: str) -> bool:
+    """True when ``url`` names this machine (localhost, 127.0.0.0/8, ::1)."""
+    import ipaddress
+    from urllib.parse import urlparse
+
+    host = urlparse(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def rpc_error_message(response: dict[str, Any]) -> str:
+    """The message of a JSON-RPC error response, for error texts."""
+    error = response.get("error") or {}
+    return str(error.get("message", error)) if isinstance(error, dict) else str(error)

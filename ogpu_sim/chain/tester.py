@@ -1,0 +1,163 @@
+"""The default chain: an in-process eth-tester/py-evm node that behaves like geth/anvil.
+
+:class:`TesterChain` owns one :class:`~ogpu_sim.chain.tester_node.TesterNode` and one lock. Its
+``w3`` talks to the node through :class:`TesterProvider` (no HTTP, no threads); :meth:`serve`
+also exposes the same node over HTTP JSON-RPC on 127.0.0.1 for the SDK's async event watchers
+and other processes. Every entry point takes the lock, so the server thread, simulated
+providers and tests never interleave inside the EVM.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from typing import Any
+
+from web3 import Web3
+from web3.providers import BaseProvider
+from web3.types import RPCEndpoint, RPCResponse
+
+from ..errors import ChainError, ConfigError
+from .base import DEFAULT_CHAIN_ID, Chain
+from .jsonrpc import SERVER_ERROR, RpcError
+from .tester_node import TesterNode
+
+
+def check_chain_id(chain_id: Any) -> int:
+    """Validate a chain id (a positive integer below 2**64, as EIP-155 signing needs).
+
+    Raises:
+        ConfigError: naming ``chain_id`` and the bad value.
+    """
+    if isinstance(chain_id, bool) or not isinstance(chain_id, int) or not 0 < chain_id < 2**64:
+        raise ConfigError("chain_id", f"must be a positive integer below 2**64, got {chain_id!r}")
+    return chain_id
+
+
+class TesterProvider(BaseProvider):
+    """A web3 provider answering from an in-process node the way a node over HTTP would.
+
+    Errors come back as JSON-RPC ``error`` members (never raised), so web3 raises exactly what
+    it raises against geth/anvil: ``ContractLogicError`` and friends for reverts.
+
+    Args:
+        dispatch: answers one JSON-RPC call (method, params) or raises :class:`RpcError`;
+            it does its own locking.
+    """
+
+    def __init__(self, dispatch: Any) -> None:
+        super().__init__()
+        self._dispatch = dispatch
+        self._ids = itertools.count(1)
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        """Answer one request with a ``result`` or an ``error`` member."""
+        request_id = next(self._ids)
+        try:
+            result = self._dispatch(method, params)
+        except RpcError as exc:
+            return {"jsonrpc": "2.0", "id": request_id, "error": exc.to_dict()}
+        except ChainError as exc:
+            return {
+                "jsonrpc": "2.0",
+                "id": request_id,
+                "error": {"code": SERVER_ERROR, "message": str(exc)},
+            }
+        return {"jsonrpc": "2.0", "id": request_id, "result": result}
+
+    def is_connected(self, show_traceback: bool = False) -> bool:
+        """Always connected: the node lives in this process."""
+        return True
+
+
+class TesterChain(Chain):
+    """An in-process eth-tester chain with wall-clock block time and geth-style errors.
+
+    Args:
+        chain_id: the chain id (default: the OGPU testnet's, 200820172034).
+
+    Raises:
+        ConfigError: ``chain_id`` is not a positive integer.
+    """
+
+    is_local = True
+
+    def __init__(self, chain_id: int = DEFAULT_CHAIN_ID) -> None:
+        self.chain_id = check_chain_id(chain_id)
+        self.lock = threading.RLock()
+        self.node = TesterNode(self.chain_id)
+        self.provider = TesterProvider(self.request)
+        self.w3 = Web3(self.provider)
+        self._server: Any = None
+
+    def request(self, method: str, params: Any) -> Any:
+        """Answer one JSON-RPC call under the chain's lock (the provider and server use it)."""
+        with self.lock:
+            return self.node.request(method, params)
+
+    @property
+    def rpc_url(self) -> str | None:
+        """The HTTP JSON-RPC URL once :meth:`serve` ran, else None."""
+        return self._server.url if self._server is not None else None
+
+    def serve(self) -> str:
+        """Start (once) the 127.0.0.1 HTTP JSON-RPC server for this chain; returns its URL."""
+        with self.lock:
+            if self._server is None:
+                from .rpc_server import RpcServer
+
+                self._server = RpcServer(self.request).start()
+            return str(self._server.url)
+
+    def snapshot(self) -> str:
+        """Record head block and time offset; the id stays valid across reverts to it."""
+        with self.lock:
+            return self.node.snapshot()
+
+    def revert(self, snapshot_id: str) -> None:
+        """Return to a snapshot; younger snapshot ids become invalid.
+
+        Raises:
+            SnapshotError: unknown or invalidated id.
+        """
+        with self.lock:
+            self.node.revert(snapshot_id)
+
+    def advance_time(self, seconds: int) -> None:
+        """Jump chain time: the next block's timestamp is >= ``now() + seconds``.
+
+        Raises:
+            ChainError: ``seconds`` is negative or not an integer.
+        """
+        with self.lock:
+            self.node.advance_time(seconds)
+
+    def mine(self, blocks: int = 1) -> None:
+        """Mine ``blocks`` empty blocks.
+
+        Raises:
+            ChainError: ``blocks`` is not a positive integer.
+        """
+        with self.lock:
+            self.node.mine(blocks)
+
+    def now(self) -> int:
+        """The timestamp the next block will carry (never behind the wall clock)."""
+        with self.lock:
+            return self.node.now()
+
+    def set_balance(self, address: str, wei: int) -> None:
+        """Set the native balance of ``address`` (mined into a block; snapshots include it).
+
+        Raises:
+            ChainError: ``wei`` is negative; RpcError: ``address`` is invalid.
+        """
+        with self.lock:
+            self.node.set_balance(address, wei)
+
+    def close(self) -> None:
+        """Stop the HTTP server if one runs; idempotent."""
+        with self.lock:
+            server, self._server = self._server, None
+        if server is not None:
+            server.stop()

@@ -1,0 +1,398 @@
+"""A geth-like JSON-RPC node over one in-process ``EthereumTester(PyEVMBackend())``.
+
+eth-tester alone is not node-faithful in ways the ``ogpu`` SDK notices (see ENVIRONMENT.md):
+this node corrects them. Calls and estimates execute in the *pending* block, whose timestamp is
+refreshed from the wall clock (plus the time-travel offset) right before every execution, so an
+estimate sees exactly what the transaction will. Calls are costless (zero gas price, zero base
+fee) so an unfunded ``from`` works. Gas is estimated by py-evm's binary search over complete
+executions, which honours the 63/64 rule for nested ``CREATE``. Snapshots move the canonical head
+back without re-executing blocks, so balances written directly into state survive them.
+Not thread-safe: :class:`ogpu_sim.chain.tester.TesterChain` serializes access with its lock.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from eth.constants import GENESIS_PARENT_HASH
+from eth.exceptions import Revert, VMError
+from eth.vm.spoof import SpoofTransaction
+from eth_tester import EthereumTester, PyEVMBackend
+from eth_tester.exceptions import BlockNotFound, TransactionNotFound
+from eth_utils import ValidationError as EthUtilsValidationError
+from eth_utils import to_canonical_address, to_checksum_address
+
+from .base import SnapshotLedger, check_blocks, check_seconds, check_wei
+from .jsonrpc import (
+    INVALID_PARAMS,
+    METHOD_NOT_FOUND,
+    SERVER_ERROR,
+    TRANSACTION_REJECTED,
+    RpcError,
+    block_to_rpc,
+    data_bytes,
+    nonce_error,
+    quantity,
+    receipt_to_rpc,
+    revert_error,
+    tx_to_rpc,
+)
+from .tester_filters import FilterRegistry
+
+PRIORITY_FEE = 10**9
+"""eth-tester's fixed priority fee (1 gwei), answered by ``eth_maxPriorityFeePerGas``."""
+
+ZERO_ADDRESS = b"\x00" * 20
+
+
+@dataclass(frozen=True)
+class _Saved:
+    head_hash: bytes
+    time_offset: int
+
+
+def _version() -> str:
+    from importlib.metadata import version
+
+    return f"ogpu-sim/eth-tester-{version('eth-tester')}/py-evm-{version('py-evm')}"
+
+
+class TesterNode:
+    """Answers JSON-RPC methods (``request``) like geth/anvil, over eth-tester and py-evm.
+
+    Args:
+        chain_id: answered by ``eth_chainId``, read by CHAINID, required of signed transactions.
+    """
+
+    def __init__(self, chain_id: int) -> None:
+        self.chain_id = chain_id
+        self.backend = PyEVMBackend()
+        # The chain class is created per backend, so this changes only our chain: CHAINID and
+        # the transaction builders read it.
+        type(self.backend.chain).chain_id = chain_id
+        self.tester = EthereumTester(self.backend)
+        self.time_offset = 0
+        self.snapshots: SnapshotLedger[_Saved] = SnapshotLedger()
+        self.filters = FilterRegistry(self)
+        self.client_version = _version()
+
+    # -- time and blocks ----------------------------------------------------------------------
+    @property
+    def chain(self) -> Any:
+        """The py-evm chain (replaced by eth-tester on some operations, so always re-read)."""
+        return self.backend.chain
+
+    @property
+    def head_number(self) -> int:
+        """Number of the latest mined block."""
+        return int(self.chain.header.block_number) - 1
+
+    def now(self) -> int:
+        """The timestamp the next block will carry: wall clock + offset, after its parent."""
+        parent = self.chain.get_canonical_head()
+        return max(parent.timestamp + 1, int(time.time()) + self.time_offset)
+
+    def _refresh_pending(self) -> Any:
+        """Stamp the pending block with :meth:`now` and return its header."""
+        chain = self.chain
+        stamp = self.now()
+        if chain.header.timestamp != stamp:
+            chain.header = chain.header.copy(timestamp=stamp)
+        return chain.header
+
+    def advance_time(self, seconds: int) -> int:
+        """Move chain time so the next block carries at least ``now() + seconds``."""
+        target = self.now() + check_seconds(seconds)
+        self.time_offset = target - int(time.time())
+        return self.time_offset
+
+    def mine(self, blocks: int = 1) -> None:
+        """Mine empty blocks, each stamped from the wall clock like a transaction's block."""
+        for _ in range(check_blocks(blocks)):
+            self._refresh_pending()
+            self.tester.mine_block()
+
+    # -- snapshots ----------------------------------------------------------------------------
+    def snapshot(self) -> str:
+        """Record the head block and the time offset; returns an opaque id."""
+        head = self.chain.get_canonical_head()
+        return self.snapshots.add(_Saved(head.hash, self.time_offset))
+
+    def revert(self, snapshot_id: str) -> None:
+        """Make the snapshot's block the head again (no re-execution) and restore its offset."""
+        saved = self.snapshots.get(snapshot_id)
+        chain = self.chain
+        header = chain.chaindb.get_block_header_by_hash(saved.head_hash)
+        chain.chaindb._set_as_canonical_chain_head(chain.chaindb.db, header, GENESIS_PARENT_HASH)
+        chain.header = chain.create_header_from_parent(header)
+        self.time_offset = saved.time_offset
+        self.snapshots.reverted_to(snapshot_id)
+        self.filters.rewind(self.head_number)
+
+    # -- accounts -----------------------------------------------------------------------------
+    def set_balance(self, address: str, wei: int) -> None:
+        """Write a balance into state and mine it, so ``latest`` reads and snapshots see it."""
+        check_wei(wei)
+        chain = self.chain
+        self._refresh_pending()
+        state = chain.get_vm().state
+        state.set_balance(_address(address), wei)
+        state.persist()
+        chain.header = chain.header.copy(state_root=state.state_root)
+        self.tester.mine_block()
+
+    # -- execution ----------------------------------------------------------------------------
+    def _header_for(self, tag: Any) -> Any:
+        if tag in (None, "latest", "pending", "safe", "finalized"):
+            return self._refresh_pending()
+        number = 0 if tag == "earliest" else quantity(tag, "block")
+        if number > self.head_number:
+            raise RpcError(SERVER_ERROR, f"header for block {number} not found")
+        return self.chain.get_canonical_block_header_by_number(number)
+
+    def _state_and_tx(self, call: dict[str, Any], tag: Any, *, keep_nonce: bool) -> Any:
+        if not isinstance(call, dict):
+            raise RpcError(INVALID_PARAMS, "invalid argument 0: expected a transaction object")
+        header = self._header_for(tag)
+        vm = self.chain.get_vm(header)
+        free = header.copy(base_fee_per_gas=0)
+        state = vm.build_state(self.chain.chaindb.db, free, vm.chain_context, vm.previous_hashes)
+        sender = _address(call["from"]) if call.get("from") else ZERO_ADDRESS
+        nonce = state.get_nonce(sender)
+        if keep_nonce and call.get("nonce") is not None:
+            nonce = quantity(call["nonce"], "nonce")
+        data = data_bytes(call.get("input", call.get("data")), "input")
+        fields: dict[str, Any] = {
+            "nonce": nonce,
+            "gas": quantity(call["gas"], "gas") if call.get("gas") else header.gas_limit,
+            "to": _address(call["to"]) if call.get("to") else b"",
+            "value": quantity(call.get("value") or 0, "value"),
+            "data": data,
+        }
+        builder = vm.get_transaction_builder()
+        if call.get("maxFeePerGas") is not None or call.get("maxPriorityFeePerGas") is not None:
+            priority = quantity(call.get("maxPriorityFeePerGas") or 0, "maxPriorityFeePerGas")
+            max_fee = quantity(call.get("maxFeePerGas") or priority, "maxFeePerGas")
+            unsigned = builder.new_unsigned_dynamic_fee_transaction(
+                chain_id=self.chain_id,
+                max_priority_fee_per_gas=priority,
+                max_fee_per_gas=max_fee,
+                access_list=(),
+                **fields,
+            )
+        else:
+            gas_price = quantity(call.get("gasPrice") or 0, "gasPrice")
+            unsigned = builder.create_unsigned_transaction(gas_price=gas_price, **fields)
+        return state, SpoofTransaction(unsigned, from_=sender), sender
+
+    def call(self, call: dict[str, Any], tag: Any = "latest") -> str:
+        """``eth_call`` in the pending block (or at a past block), never committing."""
+        state, tx, sender = self._state_and_tx(call, tag, keep_nonce=False)
+        snapshot = state.snapshot()
+        try:
+            computation = state.apply_transaction(tx)
+        except EthUtilsValidationError as exc:
+            raise _validation_error(exc, sender) from None
+        finally:
+            state.revert(snapshot)
+        if computation.is_error:
+            raise _vm_error(computation.error)
+        return "0x" + computation.output.hex()
+
+    def estimate_gas(self, call: dict[str, Any], tag: Any = "latest") -> str:
+        """``eth_estimateGas`` by binary search over full executions in the pending block."""
+        state, tx, sender = self._state_and_tx(call, tag, keep_nonce=True)
+        try:
+            return hex(self.chain.gas_estimator(state, tx))
+        except EthUtilsValidationError as exc:
+            raise _validation_error(exc, sender) from None
+        except VMError as exc:
+            raise _vm_error(exc) from None
+
+    def send_raw_transaction(self, raw_hex: Any) -> str:
+        """Validate like a node (chain id, signature, nonce, funds), execute and mine it."""
+        raw = data_bytes(raw_hex, "raw transaction")
+        self._refresh_pending()
+        try:
+            tx = self.chain.get_vm().get_transaction_builder().decode(raw)
+            sender = to_checksum_address(tx.sender)
+        except Exception as exc:  # py-evm raises several types for undecodable input
+            raise RpcError(SERVER_ERROR, f"rlp: invalid signed transaction: {exc}") from None
+        tx_chain_id = getattr(tx, "chain_id", None)
+        if tx_chain_id is not None and tx_chain_id != self.chain_id:
+            raise RpcError(
+                TRANSACTION_REJECTED,
+                f"invalid chain id for signer: have {tx_chain_id} want {self.chain_id}",
+            )
+        try:
+            return str(self.tester.send_raw_transaction("0x" + raw.hex()))
+        except EthUtilsValidationError as exc:
+            raise _validation_error(exc, sender) from None
+
+    # -- reads --------------------------------------------------------------------------------
+    def _tag(self, tag: Any) -> Any:
+        if tag in (None, "latest", "safe", "finalized"):
+            return "latest"
+        if tag in ("pending", "earliest"):
+            return tag
+        return quantity(tag, "block")
+
+    def get_block(self, tag: Any, full: bool = False) -> dict[str, Any] | None:
+        """``eth_getBlockByNumber``; ``pending`` is the latest block (instant mining)."""
+        resolved = self._tag(tag)
+        try:
+            block = self.tester.get_block_by_number(
+                "latest" if resolved == "pending" else resolved, full
+            )
+        except BlockNotFound:
+            return None
+        return block_to_rpc(block)
+
+    def get_block_by_hash(self, block_hash: str, full: bool = False) -> dict[str, Any] | None:
+        """``eth_getBlockByHash``."""
+        try:
+            return block_to_rpc(self.tester.get_block_by_hash(block_hash, full))
+        except (BlockNotFound, EthUtilsValidationError):
+            return None
+
+    def get_transaction(self, tx_hash: str) -> dict[str, Any] | None:
+        """``eth_getTransactionByHash``."""
+        try:
+            return tx_to_rpc(self.tester.get_transaction_by_hash(tx_hash))
+        except (TransactionNotFound, EthUtilsValidationError):
+            return None
+
+    def get_receipt(self, tx_hash: str) -> dict[str, Any] | None:
+        """``eth_getTransactionReceipt``."""
+        try:
+            return receipt_to_rpc(self.tester.get_transaction_receipt(tx_hash))
+        except (TransactionNotFound, EthUtilsValidationError):
+            return None
+
+    def base_fee(self) -> int:
+        """Base fee of the pending block."""
+        return int(self.chain.header.base_fee_per_gas)
+
+    def fee_history(self, count: Any, newest: Any, percentiles: list[float] | None = None) -> Any:
+        """``eth_feeHistory`` from eth-tester's, in JSON-RPC shape."""
+        history = self.tester.get_fee_history(
+            quantity(count, "blockCount"), self._tag(newest), percentiles or []
+        )
+        return {
+            "oldestBlock": hex(history["oldest_block"]),
+            "baseFeePerGas": [hex(fee) for fee in history["base_fee_per_gas"]],
+            "gasUsedRatio": list(history["gas_used_ratio"]),
+            "reward": [[hex(r) for r in rewards] for rewards in history.get("reward", [])],
+        }
+
+    def request(self, method: str, params: Any) -> Any:
+        """Answer one JSON-RPC call; raises :class:`RpcError` worded like geth/anvil."""
+        handler = _METHODS.get(method)
+        if handler is None:
+            raise RpcError(METHOD_NOT_FOUND, f"the method {method} does not exist/is not available")
+        args = (
+            list(params)
+            if isinstance(params, (list, tuple))
+            else ([] if params is None else [params])
+        )
+        try:
+            return handler(self, *args)
+        except TypeError as exc:
+            raise RpcError(INVALID_PARAMS, f"invalid arguments for {method}: {exc}") from None
+        except (ValueError, KeyError, EthUtilsValidationError) as exc:
+            if isinstance(exc, RpcError):
+                raise
+            raise RpcError(INVALID_PARAMS, f"invalid argument for {method}: {exc}") from None
+
+
+def _address(value: Any) -> bytes:
+    try:
+        return to_canonical_address(value)
+    except (ValueError, TypeError):
+        raise RpcError(INVALID_PARAMS, f"invalid address {value!r}") from None
+
+
+def _vm_error(error: Exception) -> RpcError:
+    if isinstance(error, Revert):
+        data = error.args[0] if error.args and isinstance(error.args[0], bytes) else b""
+        return revert_error(data)
+    return RpcError(SERVER_ERROR, f"execution failed: {type(error).__name__}: {error}")
+
+
+def _validation_error(exc: Exception, sender: bytes | str) -> RpcError:
+    text = str(exc)
+    address = to_checksum_address(sender)
+    reworded = nonce_error(text, address)
+    if reworded is not None:
+        return reworded
+    if "afford" in text or "insufficient" in text.lower():
+        return RpcError(
+            SERVER_ERROR, f"insufficient funds for gas * price + value: {address}: {text}"
+        )
+    return RpcError(SERVER_ERROR, text)
+
+
+def _no_keys(node: TesterNode, *_: Any) -> None:
+    raise RpcError(
+        SERVER_ERROR,
+        "eth_sendTransaction: this node holds no keys; sign locally and use eth_sendRawTransaction",
+    )
+
+
+def _with_tag(read: Any) -> Any:
+    def answer(node: TesterNode, address: str, tag: Any = "latest") -> Any:
+        resolved = node._tag(tag)
+        return read(node, address, "latest" if resolved == "pending" else resolved)
+
+    return answer
+
+
+_METHODS: dict[str, Any] = {
+    "web3_clientVersion": lambda n: n.client_version,
+    "net_version": lambda n: str(n.chain_id),
+    "net_listening": lambda n: True,
+    "eth_syncing": lambda n: False,
+    "eth_accounts": lambda n: [],
+    "eth_chainId": lambda n: hex(n.chain_id),
+    "eth_blockNumber": lambda n: hex(n.head_number),
+    "eth_gasPrice": lambda n: hex(n.base_fee() + PRIORITY_FEE),
+    "eth_maxPriorityFeePerGas": lambda n: hex(PRIORITY_FEE),
+    "eth_feeHistory": lambda n, count, newest, pct=None: n.fee_history(count, newest, pct),
+    "eth_getBalance": _with_tag(lambda n, a, t: hex(n.tester.get_balance(a, t))),
+    "eth_getTransactionCount": _with_tag(lambda n, a, t: hex(n.tester.get_nonce(a, t))),
+    "eth_getCode": _with_tag(lambda n, a, t: n.tester.get_code(a, t)),
+    "eth_getStorageAt": lambda n, a, slot, tag="latest": (
+        "0x"
+        + bytes(n.tester.get_storage_at(a, quantity(slot, "slot"), _read_tag(n, tag)))
+        .hex()
+        .rjust(64, "0")[-64:]
+    ),
+    "eth_call": lambda n, call, tag="latest", *_: n.call(call, tag),
+    "eth_estimateGas": lambda n, call, tag="latest", *_: n.estimate_gas(call, tag),
+    "eth_sendRawTransaction": lambda n, raw: n.send_raw_transaction(raw),
+    "eth_sendTransaction": _no_keys,
+    "eth_getTransactionByHash": lambda n, h: n.get_transaction(h),
+    "eth_getTransactionReceipt": lambda n, h: n.get_receipt(h),
+    "eth_getBlockByNumber": lambda n, tag, full=False: n.get_block(tag, full),
+    "eth_getBlockByHash": lambda n, h, full=False: n.get_block_by_hash(h, full),
+    "eth_getLogs": lambda n, query: n.filters.logs(query),
+    "eth_newFilter": lambda n, query: n.filters.new_log_filter(query),
+    "eth_newBlockFilter": lambda n: n.filters.new_block_filter(),
+    "eth_getFilterChanges": lambda n, fid: n.filters.changes(fid),
+    "eth_getFilterLogs": lambda n, fid: n.filters.all_logs(fid),
+    "eth_uninstallFilter": lambda n, fid: n.filters.uninstall(fid),
+    "evm_snapshot": lambda n: n.snapshot(),
+    "evm_revert": lambda n, sid: (n.revert(sid), True)[1],
+    "evm_increaseTime": lambda n, s: n.advance_time(quantity(s, "seconds")),
+    "evm_mine": lambda n, *_: (n.mine(), "0x0")[1],
+    "anvil_mine": lambda n, count="0x1", *_: n.mine(quantity(count, "count")),
+    "anvil_setBalance": lambda n, a, wei: n.set_balance(a, quantity(wei, "balance")),
+    "hardhat_setBalance": lambda n, a, wei: n.set_balance(a, quantity(wei, "balance")),
+}
+
+
+def _read_tag(node: TesterNode, tag: Any) -> Any:
+    resolved = node._tag(tag)
+    return "latest" if resolved == "pending" else resolved
