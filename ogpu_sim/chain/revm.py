@@ -34,8 +34,6 @@ from eth.vm.forks.cancun.transactions import CancunTransactionBuilder
 from eth_utils import keccak, to_canonical_address, to_checksum_address
 from web3 import Web3
 from web3.middleware import AttributeDictMiddleware
-from web3.providers import BaseProvider
-from web3.types import RPCEndpoint, RPCResponse
 
 from ..errors import ChainError
 from .base import (
@@ -56,6 +54,7 @@ from .jsonrpc import (
     quantity,
     revert_error,
 )
+from .tester import TesterProvider, check_chain_id
 
 try:
     import pyrevm
@@ -139,8 +138,8 @@ class RevmNode:
 
     # -- time and blocks -------------------------------------------------------------------
     def now(self) -> int:
-        """Wall-clock seconds plus the advance-time offset, never behind the latest block."""
-        return max(int(time.time()) + self.time_offset, self._blocks[-1].timestamp)
+        """The timestamp the next block will carry: wall clock + offset, after its parent's."""
+        return max(self._blocks[-1].timestamp + 1, int(time.time()) + self.time_offset)
 
     @property
     def latest(self) -> _Block:
@@ -163,9 +162,8 @@ class RevmNode:
             self._mine([], 0)
 
     def advance_time(self, seconds: int) -> None:
-        """Move the clock forward and mine a block there, so ``latest`` shows the new time."""
-        self.time_offset += check_seconds(seconds)
-        self._mine([], 0)
+        """Move chain time so the next block carries at least ``now() + seconds``."""
+        self.time_offset = self.now() + check_seconds(seconds) - int(time.time())
 
     def _enter_block(self, number: int, timestamp: int) -> None:
         block = pyrevm.BlockEnv(
@@ -542,28 +540,6 @@ def _topic_matches(want: str | list[str] | None, topics: list[str], index: int) 
     return topics[index].lower() in {o.lower() for o in options}
 
 
-class RevmProvider(BaseProvider):
-    """A web3 provider that hands each request to a :class:`RevmNode` under a lock."""
-
-    def __init__(self, node: RevmNode, lock: threading.RLock) -> None:
-        super().__init__()
-        self.node, self.lock = node, lock
-
-    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
-        """Answer like a node over HTTP would: a result, or an ``error`` member."""
-        with self.lock:
-            try:
-                return {"jsonrpc": "2.0", "id": 0, "result": self.node.request(method, params)}
-            except RpcError as exc:
-                return {"jsonrpc": "2.0", "id": 0, "error": exc.to_dict()}
-            except ChainError as exc:
-                return {"jsonrpc": "2.0", "id": 0, "error": {"code": -32000, "message": str(exc)}}
-
-    def is_connected(self, show_traceback: bool = False) -> bool:
-        """Always connected: the node lives in this process."""
-        return True
-
-
 class RevmChain(Chain):
     """The fast in-process chain: a :class:`RevmNode` behind web3, served over HTTP on demand.
 
@@ -574,13 +550,19 @@ class RevmChain(Chain):
     is_local = True
 
     def __init__(self, chain_id: int = DEFAULT_CHAIN_ID) -> None:
-        self.chain_id = chain_id
+        self.chain_id = check_chain_id(chain_id)
         self.lock = threading.RLock()
-        self.node = RevmNode(chain_id)
+        self.node = RevmNode(self.chain_id)
+        self.provider = TesterProvider(self.request)
         # Only AttributeDict results: ENS lookups and web3's client-side validation (an extra
         # eth_chainId per call) cost ~1 ms per request and the node validates what matters.
-        self.w3 = Web3(RevmProvider(self.node, self.lock), middleware=[AttributeDictMiddleware])
+        self.w3 = Web3(self.provider, middleware=[AttributeDictMiddleware])
         self._server: Any = None
+
+    def request(self, method: str, params: Any) -> Any:
+        """Answer one JSON-RPC call under the chain's lock (the provider and server use it)."""
+        with self.lock:
+            return self.node.request(method, params)
 
     @property
     def rpc_url(self) -> str | None:
@@ -588,12 +570,13 @@ class RevmChain(Chain):
         return None if self._server is None else str(self._server.url)
 
     def serve(self) -> str:
-        """Serve the node over HTTP JSON-RPC on 127.0.0.1 (idempotent); return the URL."""
-        if self._server is None:
-            from .rpc_server import RpcServer
+        """Serve the node over HTTP JSON-RPC on 127.0.0.1 (once); return the URL."""
+        with self.lock:
+            if self._server is None:
+                from .rpc_server import RpcServer
 
-            self._server = RpcServer(self.w3.provider, self.lock).start()
-        return str(self._server.url)
+                self._server = RpcServer(self.request).start()
+            return str(self._server.url)
 
     def snapshot(self) -> str:
         """Snapshot the chain; the id stays valid after reverting to it."""
@@ -606,7 +589,7 @@ class RevmChain(Chain):
             self.node.revert(snapshot_id)
 
     def advance_time(self, seconds: int) -> None:
-        """Move chain time forward ``seconds`` and mine a block there."""
+        """Jump chain time: the next block's timestamp is >= ``now() + seconds``."""
         with self.lock:
             self.node.advance_time(seconds)
 
@@ -627,6 +610,7 @@ class RevmChain(Chain):
 
     def close(self) -> None:
         """Stop the HTTP server if one runs (idempotent); the EVM is freed with the object."""
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        with self.lock:
+            server, self._server = self._server, None
+        if server is not None:
+            server.stop()
