@@ -9,6 +9,7 @@ import time
 
 import pytest
 from eth_utils import keccak, to_checksum_address
+from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
 from ogpu_sim.chain.base import SnapshotError
@@ -211,3 +212,17 @@ def test_a_block_filter_returns_the_hashes_of_new_blocks(isolated):
     hashes = block_filter.get_new_entries()
     latest = isolated.w3.eth.block_number
     assert hashes == [isolated.w3.eth.get_block(n)["hash"] for n in (latest - 1, latest)]
+
+
+def test_serve_answers_the_same_node_over_http_on_loopback():
+    chain = RevmChain(chain_id=CHAIN_ID)
+    try:
+        url = chain.serve()
+        remote = Web3(Web3.HTTPProvider(url))
+        chain.mine(3)
+        assert url.startswith("http://127.0.0.1:")
+        assert (remote.eth.chain_id, remote.eth.block_number) == (CHAIN_ID, 3)
+        assert chain.rpc_url == url
+    finally:
+        chain.close()
+    assert chain.rpc_url is None
