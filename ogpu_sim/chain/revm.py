@@ -23,6 +23,7 @@ how this module handles them:
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import threading
 import time
@@ -61,11 +62,14 @@ try:
 except ImportError:  # pragma: no cover - exercised only where pyrevm is absent
     pyrevm = None
 
+_checksum = functools.lru_cache(maxsize=16_384)(to_checksum_address)
+"""Checksumming costs ~100 us in eth_utils; a node sees the same few addresses again and again."""
+
 SPEC_ID = "Cancun"
 BLOCK_GAS_LIMIT = 30_000_000
 PRIORITY_FEE = 10**9
 ZERO_ADDRESS = "0x" + "00" * 20
-FEE_SINK = to_checksum_address("0x0000000000000000000000000000000000fee500")
+FEE_SINK = _checksum("0x0000000000000000000000000000000000fee500")
 _SINK_FUNDS = 2**200
 _NONCE_BUMP_INITCODE = bytes.fromhex("60006000fd")  # PUSH1 0 PUSH1 0 REVERT: consumes a nonce only
 _OUTCOME_TEXT = re.compile(
@@ -346,7 +350,7 @@ class RevmNode:
         """Validate like geth, execute, charge gas, and mine the transaction in its own block."""
         try:
             tx = CancunTransactionBuilder.decode(raw)
-            sender = to_checksum_address(tx.sender)
+            sender = _checksum(tx.sender)
         except Exception as exc:  # rlp, signature and validation errors alike
             raise RpcError(SERVER_ERROR, f"invalid raw transaction: {exc}") from exc
         max_fee = tx.gas_price if tx.type_id is None else tx.max_fee_per_gas
@@ -354,7 +358,7 @@ class RevmNode:
         self._admit(tx, sender, max_fee)
         number, timestamp = self.latest.number + 1, self.now()
         self._enter_block(number, timestamp)
-        to = to_checksum_address(tx.to) if tx.to else None
+        to = _checksum(tx.to) if tx.to else None
         outcome = self._execute(sender, to, tx.data, tx.value, tx.gas, price)
         if to is not None:
             self._bump_nonce(sender)
@@ -362,7 +366,7 @@ class RevmNode:
             self.evm.message_call(sender, FEE_SINK, value=outcome.gas_used * price)
         tx_hash = "0x" + keccak(raw).hex()
         block = self._mine([tx_hash], outcome.gas_used, timestamp)
-        created = None if to else to_checksum_address(
+        created = None if to else _checksum(
             generate_contract_address(to_canonical_address(sender), tx.nonce))
         self._txs[tx_hash] = (
             self._tx_json(tx, tx_hash, sender, block),
@@ -377,7 +381,7 @@ class RevmNode:
         body = {
             "hash": tx_hash, "nonce": _hex(tx.nonce), "blockHash": block.hash,
             "blockNumber": _hex(block.number), "transactionIndex": "0x0", "from": sender,
-            "to": to_checksum_address(tx.to) if tx.to else None, "value": _hex(tx.value),
+            "to": _checksum(tx.to) if tx.to else None, "value": _hex(tx.value),
             "gas": _hex(tx.gas), "input": "0x" + tx.data.hex(), "r": _hex(tx.r), "s": _hex(tx.s),
             "type": _hex(tx.type_id or 0),
             "gasPrice": _hex(tx.max_fee_per_gas if typed else tx.gas_price),
@@ -387,7 +391,7 @@ class RevmNode:
             body["chainId"] = _hex(tx.chain_id)
         if typed:
             body["accessList"] = [
-                {"address": to_checksum_address(a), "storageKeys": [_ZERO32[:2] + k.to_bytes(
+                {"address": _checksum(a), "storageKeys": [_ZERO32[:2] + k.to_bytes(
                     32, "big").hex() for k in keys]} for a, keys in tx.access_list]
             body["yParity"] = _hex(tx.y_parity)
             if tx.type_id == 2:
@@ -401,7 +405,7 @@ class RevmNode:
         outcome: _Outcome, price: int, block: _Block,
     ) -> dict[str, Any]:
         logs = [
-            {"address": to_checksum_address(log.address), "topics": list(log.topics),
+            {"address": _checksum(log.address), "topics": list(log.topics),
              "data": "0x" + log.data[1].hex(), "blockNumber": _hex(block.number),
              "blockHash": block.hash, "transactionHash": tx_hash, "transactionIndex": "0x0",
              "logIndex": _hex(index), "removed": False}
@@ -606,7 +610,7 @@ class RevmChain(Chain):
     def set_balance(self, address: str, wei: int) -> None:
         """Give ``address`` exactly ``wei`` (undone by a revert for accounts without code)."""
         with self.lock:
-            self.node.set_balance(to_checksum_address(address), wei)
+            self.node.set_balance(_checksum(address), wei)
 
     def close(self) -> None:
         """Stop the HTTP server if one runs (idempotent); the EVM is freed with the object."""
