@@ -192,6 +192,9 @@ def receipt_to_rpc(receipt: dict[str, Any]) -> dict[str, Any]:
 def block_to_rpc(block: dict[str, Any]) -> dict[str, Any]:
     """A block with geth's field names (``miner``), full transactions converted if present."""
     out = to_rpc({k: v for k, v in block.items() if k != "transactions"}, {"coinbase": "miner"})
+    bloom = block.get("logs_bloom")
+    if isinstance(bloom, int):
+        out["logsBloom"] = "0x" + bloom.to_bytes(256, "big").hex()
     out["transactions"] = [
         tx if isinstance(tx, str) else tx_to_rpc(tx) for tx in block.get("transactions", ())
     ]

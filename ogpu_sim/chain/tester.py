@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 from web3 import Web3
+from web3.middleware import AttributeDictMiddleware
 from web3.providers import BaseProvider
 from web3.types import RPCEndpoint, RPCResponse
 
@@ -56,7 +57,7 @@ class TesterProvider(BaseProvider):
         try:
             result = self._dispatch(method, params)
         except RpcError as exc:
-            return {"jsonrpc": "2.0", "id": request_id, "error": exc.to_dict()}
+            return {"jsonrpc": "2.0", "id": request_id, "error": exc.to_dict()}  # type: ignore[typeddict-item]
         except ChainError as exc:
             return {
                 "jsonrpc": "2.0",
@@ -87,7 +88,9 @@ class TesterChain(Chain):
         self.lock = threading.RLock()
         self.node = TesterNode(self.chain_id)
         self.provider = TesterProvider(self.request)
-        self.w3 = Web3(self.provider)
+        # Results as AttributeDicts only: ENS and client-side validation middleware cost an
+        # extra request per call, and the node itself validates what matters (chain id, nonce).
+        self.w3 = Web3(self.provider, middleware=[AttributeDictMiddleware])
         self._server: Any = None
 
     def request(self, method: str, params: Any) -> Any:

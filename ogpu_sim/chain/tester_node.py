@@ -240,7 +240,7 @@ class TesterNode:
         return quantity(tag, "block")
 
     def get_block(self, tag: Any, full: bool = False) -> dict[str, Any] | None:
-        """``eth_getBlockByNumber``; ``pending`` is the latest block (instant mining)."""
+        """``eth_getBlockByNumber``; ``pending`` is the empty next block, stamped :meth:`now`."""
         resolved = self._tag(tag)
         try:
             block = self.tester.get_block_by_number(
@@ -248,7 +248,21 @@ class TesterNode:
             )
         except BlockNotFound:
             return None
-        return block_to_rpc(block)
+        answer = block_to_rpc(block)
+        if resolved == "pending":
+            empty_root = "0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421"
+            answer.update(
+                number=hex(self.head_number + 1),
+                hash=None,
+                parentHash=answer["hash"],
+                timestamp=hex(self.now()),
+                baseFeePerGas=hex(self.base_fee()),
+                gasUsed="0x0",
+                transactions=[],
+                transactionsRoot=empty_root,
+                receiptsRoot=empty_root,
+            )
+        return answer
 
     def get_block_by_hash(self, block_hash: str, full: bool = False) -> dict[str, Any] | None:
         """``eth_getBlockByHash``."""
