@@ -20,9 +20,11 @@ promise.
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from dataclasses import dataclass
 
-from multiformats import CID, multihash, varint
+from multiformats import CID, multibase, varint
 
 from ogpu_sim.ipfs.errors import InvalidCidError
 
@@ -38,13 +40,19 @@ MAX_CID_TEXT = 256
 _UNIXFS_FILE = 2
 _DAG_PB = "dag-pb"
 _RAW = "raw"
+_SHA2_256_PREFIX = b"\x12\x20"  # multihash code 0x12, digest length 32
+_CID_V1_PREFIX = {_DAG_PB: b"\x01\x70", _RAW: b"\x01\x55"}  # version 1 + codec code
+
+# multiformats registers its encodings lazily and that first use is not thread-safe (two
+# threads can both try to register "base32"), so every call into it holds this lock.
+_MULTIFORMATS = threading.RLock()
 
 
 @dataclass(frozen=True)
 class _Block:
     """One block of a file's DAG as its parent links to it."""
 
-    cid: CID
+    cid: bytes  # binary CID: the bare multihash for v0, version + codec + multihash for v1
     tsize: int  # the block's length plus the tsize of everything it links to
     filesize: int  # bytes of file data below this block
 
@@ -72,14 +80,23 @@ def _dag_pb_node(links: list[_Block], data: bytes) -> bytes:
     """Encode a dag-pb ``PBNode`` as go-codec-dagpb does: links first, names always present."""
     out = b""
     for link in links:
-        hash_, name = _field_bytes(1, bytes(link.cid)), _field_bytes(2, b"")
+        hash_, name = _field_bytes(1, link.cid), _field_bytes(2, b"")
         out += _field_bytes(2, hash_ + name + _field_varint(3, link.tsize))
     return out + _field_bytes(1, data)
 
 
-def _sha256_cid(version: int, codec: str, block: bytes) -> CID:
-    base = "base58btc" if version == 0 else "base32"
-    return CID(base, version, codec, multihash.digest(block, "sha2-256"))
+def _sha256_cid(version: int, codec: str, block: bytes) -> bytes:
+    """Binary CID of a block, built without multiformats (hashing needs no lock)."""
+    multihash = _SHA2_256_PREFIX + hashlib.sha256(block).digest()
+    return multihash if version == 0 else _CID_V1_PREFIX[codec] + multihash
+
+
+def _cid_text(binary: bytes) -> str:
+    """Text form of a binary CID: base58btc for v0, base32 for v1 (kubo's defaults)."""
+    with _MULTIFORMATS:  # multibase directly: CID.decode type-checks for milliseconds
+        if binary.startswith(_SHA2_256_PREFIX):
+            return multibase.encode(binary, "base58btc")[1:]  # CIDv0 has no multibase prefix
+        return multibase.encode(binary, "base32")
 
 
 class _BalancedBuilder:
@@ -141,7 +158,7 @@ def compute_cid(data: bytes, version: int = 0) -> str:
     """
     if version not in (0, 1):
         raise ValueError(f"CID version must be 0 or 1, not {version!r}")
-    return str(_BalancedBuilder(bytes(data), version).build().cid)
+    return _cid_text(_BalancedBuilder(bytes(data), version).build().cid)
 
 
 def cid_v0(data: bytes) -> str:
@@ -179,13 +196,15 @@ def parse_cid(text: str) -> CID:
     if not text.isascii() or not text.isalnum():
         raise InvalidCidError(text, "a CID contains only ASCII letters and digits")
     try:
-        cid = CID.decode(text)
+        with _MULTIFORMATS:
+            cid = CID.decode(text)
+            hashfun, codec = cid.hashfun.name, cid.codec.name
     except Exception as exc:  # multiformats raises several unrelated types
         raise InvalidCidError(text, str(exc) or type(exc).__name__) from exc
-    if cid.hashfun.name != "sha2-256":
-        raise InvalidCidError(text, f"hash function {cid.hashfun.name} is not sha2-256")
-    if cid.codec.name not in (_DAG_PB, _RAW):
-        raise InvalidCidError(text, f"codec {cid.codec.name} is neither dag-pb nor raw")
+    if hashfun != "sha2-256":
+        raise InvalidCidError(text, f"hash function {hashfun} is not sha2-256")
+    if codec not in (_DAG_PB, _RAW):
+        raise InvalidCidError(text, f"codec {codec} is neither dag-pb nor raw")
     return cid
 
 
@@ -199,6 +218,7 @@ def normalize_cid(text: str) -> str:
         InvalidCidError: as :func:`parse_cid`.
     """
     cid = parse_cid(text)
-    if cid.codec.name == _DAG_PB:
-        return str(cid.set(base="base58btc", version=0))
-    return cid.encode("base32")
+    with _MULTIFORMATS:
+        if cid.codec.name == _DAG_PB:
+            return str(cid.set(base="base58btc", version=0))
+        return cid.encode("base32")

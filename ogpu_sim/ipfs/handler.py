@@ -73,6 +73,7 @@ class IpfsRequestHandler(BaseHTTPRequestHandler):
     server_version = "ogpu-sim-ipfs"
     sys_version = ""
     timeout = 30.0  # an idle keep-alive connection is closed after this many seconds
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
 
     def finish(self) -> None:
         with contextlib.suppress(OSError):  # the client went away before the last flush
@@ -100,19 +101,17 @@ class IpfsRequestHandler(BaseHTTPRequestHandler):
         self.close_connection = True
         status = HTTPStatus(code)
         body = json.dumps({"error": message or status.phrase, "status": code}).encode()
-        sent = 0
-        try:
+        with_body = self.command != "HEAD" and code >= 200 and code not in (204, 304)
+        sent = len(body) if with_body else 0
+        self._record(self.command or "", "", code, 0, None, time.time(), sent, None)
+        with contextlib.suppress(OSError):
             self.send_response(code)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Connection", "close")
             self.end_headers()
-            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+            if with_body:
                 self.wfile.write(body)
-                sent = len(body)
-        except OSError:
-            pass
-        self._record(self.command or "", "", code, 0, None, time.time(), sent, None)
 
     # -- requests --------------------------------------------------------------------------
     def do_GET(self) -> None:
@@ -180,16 +179,19 @@ class IpfsRequestHandler(BaseHTTPRequestHandler):
         fault: str | None,
         truncate: int | None = None,
     ) -> None:
-        sent = 0
+        # Logged before the answer goes out, so a client that asserts on the log right after
+        # its reply always finds the record.
+        body = b"" if method == "HEAD" or reply.status in (204, 304) else reply.body
+        if truncate is not None:
+            body = body[:truncate]
+            self.close_connection = True
+        self._record(method, route, reply.status, received, reply.cid, arrived, len(body), fault)
         try:
-            sent = self._send(reply, method, truncate)
+            self._send(reply, body, truncate is not None)
         except OSError:
             self.close_connection = True
-        self._record(method, route, reply.status, received, reply.cid, arrived, sent, fault)
 
-    def _send(self, reply: routes.Reply, method: str, truncate: int | None) -> int:
-        if truncate is not None:
-            self.close_connection = True
+    def _send(self, reply: routes.Reply, body: bytes, hang_up: bool) -> None:
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))
@@ -198,20 +200,16 @@ class IpfsRequestHandler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        if method == "HEAD" or reply.status in (204, 304):
-            return 0
-        body = reply.body if truncate is None else reply.body[:truncate]
         self.wfile.write(body)
         self.wfile.flush()
-        if truncate is not None:
+        if hang_up:
             self.connection.shutdown(socket.SHUT_RDWR)
-        return len(body)
 
     def _drop(self, method: str, route: str, arrived: float, received: int, fault: str) -> None:
         self.close_connection = True
+        self._record(method, route, 0, received, None, arrived, 0, fault)
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        self._record(method, route, 0, received, None, arrived, 0, fault)
 
     def _record(
         self,
