@@ -1,0 +1,333 @@
+"""Simulated providers: the off-chain half of the protocol, driven deterministically.
+
+A :class:`SimulatedProvider` does what a provider app does on the real network (PROTOCOL.md
+10.2): its master announces it with a stake, it announces its master, registers to a source with
+a preferred environment, discovers the source's tasks (including those published before it
+joined), attempts them, runs the source's handler for its environment, pins the handler's
+output to IPFS and submits the response with the full task payment. Behaviours make it misbehave
+in documented ways (see :data:`BEHAVIOURS`).
+
+Providers act only when stepped: :meth:`SimulatedProvider.discover` and
+:meth:`SimulatedProvider.respond` are called by the simulator's driver (``run_until_idle`` or the
+autorun thread), in a fixed order, so a run is reproducible.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from .errors import ConfigError
+
+BEHAVIOURS: dict[str, str] = {
+    "honest": "attempts every open task and submits its handler's output at once; "
+    "FIRST_RESPONSE tasks finalize and pay it in the same transaction",
+    "slow": "like honest, but waits `delay` wall-clock seconds between attempt and response; "
+    "the client sees ATTEMPTED meanwhile",
+    "silent": "attempts and never responds; the task stays ATTEMPTED (escrow frozen) until "
+    "another attempt after expiry marks it EXPIRED and refunds the client",
+    "failing": "attempts, then its handler fails (no callback), so it never responds; "
+    "on chain this looks like `silent`, the timeline records the handler failure",
+    "late": "attempts, then holds its response until chain time is past the task's expiry; "
+    "the submission reverts with `Expired`, and its next attempt expires the task (refund)",
+    "wrong": "submits a payload that does not match the handler's output model "
+    '({"ogpu_sim_wrong_output": ...}); on chain it is an ordinary response',
+    "racer": "like honest, but racers respond in a seeded random order after every racer "
+    "attempted: exactly one wins FIRST_RESPONSE, the others see the task FINALIZED",
+}
+
+ENVIRONMENT_BITS: dict[str, int] = {"cpu": 1, "nvidia": 2, "amd": 4}
+
+TASK_NEW, TASK_ATTEMPTED, TASK_RESPONDED = 0, 1, 2
+TERMINAL_STATUSES = {3, 4, 5}  # CANCELED, EXPIRED, FINALIZED
+MANUAL_CONFIRMATION = 0
+
+
+class ProviderError(ConfigError):
+    """A simulated provider was configured with an unknown behaviour or environment."""
+
+
+@dataclass
+class Action:
+    """One thing a provider did, for the simulator's timeline."""
+
+    provider: str
+    kind: str  # attempt, expire, respond, lost, handler-failed, revert
+    task: str
+    detail: str = ""
+
+
+@dataclass
+class _Pending:
+    task: str
+    expiry: int
+    payment: int
+    ready_at: float  # wall-clock time the response may go out (slow behaviour)
+
+
+@dataclass
+class _State:
+    """Everything a provider remembers; copied on simulator snapshots, restored on reverts."""
+
+    next_task_index: int = 0
+    open_tasks: list[str] = field(default_factory=list)
+    first_seen: dict[str, float] = field(default_factory=dict)
+    pending: list[_Pending] = field(default_factory=list)
+    done: set[str] = field(default_factory=set)
+
+
+Runner = Callable[[str, str, dict[str, Any]], "dict[str, Any] | None"]
+"""``runner(function_name, task_address, data) -> output or None`` (handler failed / timed out)."""
+
+
+@dataclass
+class SimulatedProvider:
+    """A provider/master pair (and optionally an agent) serving one source.
+
+    Args:
+        w3: web3 of the simulator's chain.
+        contracts: builds a contract handle, ``contracts(kind, address)`` with kind ``Source`` or
+            ``Task``.
+        now: chain time of the next block.
+        pin: pins a JSON-able result to IPFS and returns its link.
+        source: the source address it serves.
+        account: the provider key.
+        master: the master key that announced it.
+        environment: ``cpu``, ``nvidia`` or ``amd``; must be one the source declares.
+        behaviour: one of :data:`BEHAVIOURS`.
+        runner: runs the handler; ``None`` answers with a canned JSON echo of the input.
+        agent: when given, register/attempt/submit are signed by this agent of the master.
+        delay: seconds a ``slow`` provider waits between attempt and response.
+        act_after: seconds to wait after first seeing a task before attempting it (lets async
+            SDK watchers started right after ``publish_task`` see the ``Attempted`` event).
+        seed: orders racers deterministically.
+    """
+
+    w3: Web3
+    contracts: Callable[[str, str], Any]
+    now: Callable[[], int]
+    pin: Callable[[Any], str]
+    source: str
+    account: LocalAccount
+    master: LocalAccount
+    environment: str = "cpu"
+    behaviour: str = "honest"
+    runner: Runner | None = None
+    agent: LocalAccount | None = None
+    delay: float = 1.0
+    act_after: float = 0.0
+    seed: int = 0
+    record: Callable[[Action], None] = lambda action: None
+    state: _State = field(default_factory=_State)
+
+    def __post_init__(self) -> None:
+        if self.behaviour not in BEHAVIOURS:
+            raise ProviderError(
+                "behaviour", f"unknown behaviour {self.behaviour!r}; known: {', '.join(BEHAVIOURS)}"
+            )
+        if self.environment not in ENVIRONMENT_BITS:
+            raise ProviderError(
+                "environment",
+                f"unknown environment {self.environment!r}; known: {', '.join(ENVIRONMENT_BITS)}",
+            )
+
+    @property
+    def address(self) -> str:
+        """The provider's address (the one tasks record as attempter and payee)."""
+        return str(self.account.address)
+
+    @property
+    def operator(self) -> LocalAccount:
+        """Who signs provider-side calls: the agent when one acts, else the provider itself."""
+        return self.agent or self.account
+
+    def __repr__(self) -> str:
+        return (
+            f"SimulatedProvider({self.address}, source={self.source}, "
+            f"environment={self.environment!r}, behaviour={self.behaviour!r})"
+        )
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    def register(self) -> None:
+        """Register to the source through the SDK (raises the SDK's typed error on revert)."""
+        from ogpu.protocol import nexus
+
+        nexus.register(
+            self.source, self.address, ENVIRONMENT_BITS[self.environment], signer=self.operator
+        )
+
+    # -- the two phases the driver calls ----------------------------------------------------
+
+    def discover(self) -> int:
+        """Find new tasks of the source and attempt the open ones; return the actions taken."""
+        source = self.contracts("Source", self.source)
+        count = source.functions.getTaskCount().call()
+        if count > self.state.next_task_index:
+            new = source.functions.getTasks(self.state.next_task_index, count - 1).call()
+            self.state.open_tasks.extend(Web3.to_checksum_address(t) for t in new)
+            self.state.next_task_index = count
+        actions = 0
+        for task in list(self.state.open_tasks):
+            actions += self._consider(task)
+        return actions
+
+    def respond(self, order_key: Callable[[str], float] | None = None) -> int:
+        """Answer the attempted tasks whose response is due; return the actions taken."""
+        actions = 0
+        for item in list(self.state.pending):
+            if self.behaviour == "slow" and time.time() < item.ready_at:
+                continue
+            if self.behaviour == "late" and self.now() <= item.expiry:
+                continue
+            self.state.pending.remove(item)
+            self._answer(item)
+            actions += 1
+        return actions
+
+    def busy(self) -> bool:
+        """True while work is due without chain time moving (a slow response, a fresh task)."""
+        if any(self.behaviour == "slow" for _ in self.state.pending):
+            return True
+        return bool(self.act_after and any(t not in self.state.done for t in self.state.open_tasks))
+
+    def waiting_on_time(self) -> bool:
+        """True when work remains that only moving chain time can unblock (late responses)."""
+        return self.behaviour == "late" and bool(self.state.pending)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _consider(self, task: str) -> int:
+        contract = self.contracts("Task", task)
+        status = contract.functions.getStatus().call()
+        if status in TERMINAL_STATUSES:
+            self._forget(task)
+            return 0
+        if contract.functions.getAttempterId(self.address).call() != 0:
+            self._forget(task)
+            return 0
+        delivery = contract.functions.getDeliveryMethod().call()
+        if status == TASK_RESPONDED and delivery != MANUAL_CONFIRMATION:
+            self._forget(task)
+            return 0
+        if self.act_after:
+            first = self.state.first_seen.setdefault(task, time.time())
+            if time.time() - first < self.act_after:
+                return 0
+        expiry = contract.functions.getExpiryTime().call()
+        if self.now() > expiry:
+            self._forget(task)
+            if status == TASK_RESPONDED:
+                return 0
+            return self._attempt(task, contract, expired=True)
+        return self._attempt(task, contract, expired=False)
+
+    def _attempt(self, task: str, contract: Any, *, expired: bool) -> int:
+        from ogpu.protocol import nexus
+        from ogpu.types.errors import OGPUError
+
+        payment = contract.functions.getPayment().call()
+        try:
+            nexus.attempt(task, self.address, payment, signer=self.operator)
+        except OGPUError as exc:
+            self.record(Action(self.address, "revert", task, f"attempt: {exc}"))
+            self._forget(task)
+            return 1
+        if expired:
+            self.record(Action(self.address, "expire", task, "attempt after expiry: task EXPIRED"))
+            return 1
+        self._forget(task)
+        self.record(Action(self.address, "attempt", task))
+        if self.behaviour != "silent":
+            expiry = contract.functions.getExpiryTime().call()
+            self.state.pending.append(_Pending(task, expiry, payment, time.time() + self.delay))
+        return 1
+
+    def _forget(self, task: str) -> None:
+        if task in self.state.open_tasks:
+            self.state.open_tasks.remove(task)
+        self.state.done.add(task)
+        self.state.first_seen.pop(task, None)
+
+    def _answer(self, item: _Pending) -> None:
+        contract = self.contracts("Task", item.task)
+        status = contract.functions.getStatus().call()
+        if status in (3, 5) and self.behaviour != "late":
+            self.record(Action(self.address, "lost", item.task, f"task already in status {status}"))
+            return
+        output = self._run_handler(item.task)
+        if output is None:
+            self.record(Action(self.address, "handler-failed", item.task, "no callback"))
+            return
+        if self.behaviour == "wrong":
+            output = {"ogpu_sim_wrong_output": True, "expected_keys": sorted(output)}
+        link = self.pin(output)
+        self._submit(item, link)
+        if self.behaviour == "late":
+            # Past expiry our response reverted; the next attempt marks the task EXPIRED.
+            self._expire_late(item.task, contract)
+
+    def _run_handler(self, task: str) -> dict[str, Any] | None:
+        if self.behaviour == "failing":
+            return None
+        config = self._task_config(task)
+        function_name = str(config.get("function_name", ""))
+        data = config.get("data", {})
+        if self.runner is None:
+            return {"ogpu_sim": "canned", "function_name": function_name, "input": data}
+        return self.runner(function_name, task, data if isinstance(data, dict) else {"data": data})
+
+    def _task_config(self, task: str) -> dict[str, Any]:
+        from ogpu.ipfs import fetch_ipfs_json
+
+        params = self.contracts("Task", task).functions.taskParams().call()
+        config = fetch_ipfs_json(params[1])
+        return config if isinstance(config, dict) else {"data": config}
+
+    def _submit(self, item: _Pending, link: str) -> None:
+        from ogpu.protocol._base import TxExecutor, load_contract
+        from ogpu.types.errors import OGPUError
+
+        params = (item.task, self.address, link, item.payment)
+        try:
+            TxExecutor(
+                load_contract("NexusAbi"),
+                "submitResponse",
+                (params,),
+                signer=self.operator,
+                context=f"Nexus.submitResponse({item.task}, {self.address})",
+            ).execute()
+        except OGPUError as exc:
+            self.record(Action(self.address, "revert", item.task, f"submitResponse: {exc}"))
+            return
+        self.record(Action(self.address, "respond", item.task, link))
+
+    def _expire_late(self, task: str, contract: Any) -> None:
+        if contract.functions.getStatus().call() in (TASK_NEW, TASK_ATTEMPTED):
+            self._attempt(task, contract, expired=True)
+
+    # -- snapshots ------------------------------------------------------------------------
+
+    def save(self) -> _State:
+        """A copy of this provider's memory, for the simulator's snapshot."""
+        return copy.deepcopy(self.state)
+
+    def restore(self, state: _State) -> None:
+        """Go back to a memory saved by :meth:`save`."""
+        self.state = copy.deepcopy(state)
+
+
+def racer_order(providers: list[SimulatedProvider], seed: int) -> list[SimulatedProvider]:
+    """The order providers answer in: racers shuffled by ``seed``, others in creation order."""
+    racers = [p for p in providers if p.behaviour == "racer"]
+    rng = random.Random(seed)
+    rng.shuffle(racers)
+    shuffled = iter(racers)
+    return [next(shuffled) if p.behaviour == "racer" else p for p in providers]

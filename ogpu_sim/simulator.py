@@ -1,0 +1,401 @@
+"""The :class:`Simulator`: one handle on a running local OpenGPU network.
+
+It composes the leaves (a chain with the protocol deployed, deterministic accounts, a mock IPFS,
+a callback server and handler runtimes) and the actors (simulated providers), binds the real
+``ogpu`` SDK to them, and isolates work with snapshots. The pytest plugin, ``ogpu-sim simulate``
+and the hypothesis machine are thin faces over it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from .accounts import DEFAULT_MNEMONIC, ETHER, Accounts
+from .errors import ConfigError, OgpuSimError, UnsafeSignerError
+from .network import Network, NetworkOptions
+from .provider import BEHAVIOURS, ENVIRONMENT_BITS, Action, SimulatedProvider, racer_order
+from .timeline import Timeline
+
+DEFAULT_STAKE = 1 * ETHER
+
+
+class IdleTimeoutError(OgpuSimError):
+    """``run_until_idle`` ran out of time while providers still had work due."""
+
+    def __init__(self, timeout: float, busy: list[str]) -> None:
+        self.timeout = timeout
+        self.busy = busy
+        super().__init__(f"providers still busy after {timeout:.1f}s: {', '.join(busy)}")
+
+
+@dataclass
+class _Saved:
+    providers: list[SimulatedProvider]
+    states: list[Any]
+    timeline: tuple[int, int]
+    folders: dict[str, Any]
+
+
+@dataclass
+class Simulator:
+    """A started local OpenGPU network with the SDK bound to it. Build it with :meth:`start`."""
+
+    network: Network
+    seed: int = 0
+    providers: list[SimulatedProvider] = field(default_factory=list)
+    _folders: dict[str, Any] = field(default_factory=dict, repr=False)
+    _saved: dict[str, _Saved] = field(default_factory=dict, repr=False)
+    _drive_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _autorun: threading.Thread | None = field(default=None, repr=False)
+    _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
+    _steps: int = 0
+
+    # -- life cycle -----------------------------------------------------------------------
+
+    @classmethod
+    def start(cls, *, autorun: bool = False, seed: int = 0, **options: Any) -> Simulator:
+        """Start a network, deploy the protocol, bind the SDK; see :class:`NetworkOptions`.
+
+        Args:
+            autorun: let providers act on their own in a background thread (as on a live
+                network, so async SDK watchers see events); otherwise call :meth:`run_until_idle`.
+            seed: makes provider ordering (racers) and fresh accounts reproducible.
+            **options: :class:`NetworkOptions` fields (``backend``, ``rpc_url``, ``runtime``,
+                ``chain_id``, ``unbonding_period``, ...). Unknown names raise ``ConfigError``.
+        """
+        known = set(NetworkOptions.__dataclass_fields__)
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise ConfigError(
+                unknown[0], f"unknown Simulator option; known options: {', '.join(sorted(known))}"
+            )
+        network = Network.start(NetworkOptions(**options))
+        sim = cls(network=network, seed=seed)
+        if autorun:
+            sim.start_autorun()
+        return sim
+
+    def stop(self) -> None:
+        """Stop providers, unbind the SDK and release every server, process and container."""
+        self.stop_autorun()
+        self.network.stop()
+
+    def __enter__(self) -> Simulator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- the surface users touch ------------------------------------------------------------
+
+    @property
+    def w3(self) -> Web3:
+        """Sync web3 bound to the chain (reverts raise like a geth/anvil node)."""
+        return self.network.chain.w3
+
+    @property
+    def chain(self) -> Any:
+        """The chain backend (:class:`ogpu_sim.chain.Chain`)."""
+        return self.network.chain
+
+    @property
+    def rpc_url(self) -> str:
+        """HTTP JSON-RPC URL of the chain (other processes and async watchers use it)."""
+        return self.network.rpc_url
+
+    @property
+    def chain_id(self) -> int:
+        return int(self.network.chain.chain_id)
+
+    @property
+    def deployment(self) -> Any:
+        """Addresses and contract handles of the deployed protocol (:mod:`ogpu_sim.protocol`)."""
+        return self.network.deployment
+
+    @property
+    def accounts(self) -> Accounts:
+        return self.network.accounts
+
+    @property
+    def ipfs(self) -> Any:
+        """The mock IPFS server (``.url``, ``.add``, ``.get``, ``.faults``, ``.requests``)."""
+        return self.network.ipfs
+
+    @property
+    def timeline(self) -> Timeline:
+        return self.network.timeline
+
+    def handler_logs(self, tail: int = 50) -> dict[str, str]:
+        """The tail of every running handler's log (for failure reports)."""
+        return self.network.handler_logs(tail)
+
+    def now(self) -> int:
+        """Chain time the next block will carry (unix seconds)."""
+        return int(self.network.chain.now())
+
+    def advance_time(self, seconds: int) -> None:
+        """Move chain time forward by ``seconds`` (expiry, unbonding)."""
+        if seconds < 0:
+            raise ConfigError("seconds", f"time only moves forward, got {seconds}")
+        self.network.chain.advance_time(int(seconds))
+
+    def snapshot(self) -> str:
+        """Snapshot chain and simulator state; :meth:`revert` returns to it (repeatedly)."""
+        with self._drive_lock:
+            snapshot_id = str(self.network.chain.snapshot())
+            self._saved[snapshot_id] = _Saved(
+                providers=list(self.providers),
+                states=[p.save() for p in self.providers],
+                timeline=self.timeline.mark(),
+                folders=dict(self._folders),
+            )
+            return snapshot_id
+
+    def revert(self, snapshot_id: str) -> None:
+        """Go back to a snapshot: chain, providers, timeline; SDK nonce caches are cleared."""
+        with self._drive_lock:
+            self.network.chain.revert(snapshot_id)
+            saved = self._saved.get(snapshot_id)
+            if saved is not None:
+                self.providers = list(saved.providers)
+                for provider, state in zip(self.providers, saved.states, strict=False):
+                    provider.restore(state)
+                self.timeline.truncate(saved.timeline)
+                self._folders = dict(saved.folders)
+            self.network.binding.reset()
+
+    # -- sources and tasks ------------------------------------------------------------------
+
+    def publish_source_from_folder(self, folder: str | Path, **overrides: Any) -> Any:
+        """Publish a source from a folder of handler + compose files through the SDK.
+
+        Each compose file is pinned to the mock IPFS; the source's environments are the ones the
+        folder declares (or ``environments=[...]``). Other keyword arguments override
+        ``SourceInfo`` fields (``minPayment``, ``maxExpiryDuration``, ``deliveryMethod``, ...);
+        ``private_key=`` publishes as another client.
+
+        Returns:
+            The SDK's ``ogpu.protocol.source.Source``.
+        """
+        from .publishing import publish_source_folder
+
+        source, spec = publish_source_folder(self.network.ipfs, folder, **overrides)
+        self._folders[Web3.to_checksum_address(source.address)] = spec
+        return source
+
+    def publish_task(
+        self,
+        source: Any,
+        function_name: str,
+        data: dict[str, Any],
+        *,
+        payment: int | None = None,
+        expires_in: int = 3600,
+        private_key: str | None = None,
+    ) -> Any:
+        """Publish a task through ``ogpu.client.publish_task``; returns the SDK ``Task``."""
+        from .publishing import publish_task
+
+        return publish_task(
+            source,
+            function_name,
+            data,
+            payment=payment,
+            expiry=self.now() + expires_in,
+            private_key=private_key,
+        )
+
+    def expire(self, task: Any) -> None:
+        """Move chain time past the task's expiry, then let the protocol's lazy expiry happen.
+
+        With a simulated provider serving the task's source, its next attempt marks the task
+        EXPIRED and refunds the client. Without one, the deployer uses the admin route
+        (``Nexus.setTaskStatus(EXPIRED)`` + ``Vault.forceReleasePayment``).
+        """
+        from .publishing import admin_expire
+
+        address = Web3.to_checksum_address(getattr(task, "address", task))
+        contract = self.network.instance("Task", address)
+        expiry = contract.functions.getExpiryTime().call()
+        if self.now() <= expiry:
+            self.advance_time(expiry - self.now() + 1)
+        source = Web3.to_checksum_address(contract.functions.getSource().call())
+        if any(p.source == source for p in self.providers):
+            self.run_until_idle()
+        if contract.functions.getStatus().call() in (0, 1):
+            admin_expire(self.network, address)
+
+    # -- providers --------------------------------------------------------------------------
+
+    def add_provider(
+        self,
+        source: Any,
+        environment: str = "cpu",
+        behaviour: str = "honest",
+        handler: str | Path | None = None,
+        runtime: str | None = None,
+        *,
+        stake: int | None = None,
+        via_agent: bool = False,
+        delay: float = 1.0,
+        act_after: float | None = None,
+    ) -> SimulatedProvider:
+        """Add a simulated provider serving ``source``; it is paired, staked and registered.
+
+        Args:
+            source: an SDK ``Source`` or its address.
+            environment: ``cpu``, ``nvidia`` or ``amd`` (must be one the source declares, else
+                the SDK raises on registration).
+            behaviour: one of :data:`ogpu_sim.provider.BEHAVIOURS`.
+            handler: a source folder whose handler it runs; default: the folder the source was
+                published from with :meth:`publish_source_from_folder`, else a canned echo.
+            runtime: ``inline``, ``process``, ``docker`` or ``auto`` (default: the simulator's).
+            stake: wei its master locks for it (default enough for the source).
+            via_agent: sign provider-side calls with an agent authorised by the master.
+            delay: seconds a ``slow`` provider waits before responding.
+            act_after: seconds to wait before attempting a newly seen task (default 0, or 1 s in
+                autorun mode so async watchers see the attempt).
+
+        Raises:
+            ConfigError: unknown behaviour or environment.
+            ogpu.types.errors.OGPUError: the SDK's typed error when registration reverts (e.g.
+                ``InsufficientLockupError``, ``SourceInactiveError``).
+        """
+        if behaviour not in BEHAVIOURS:
+            raise ConfigError("behaviour", f"unknown {behaviour!r}; known: {', '.join(BEHAVIOURS)}")
+        if environment not in ENVIRONMENT_BITS:
+            raise ConfigError(
+                "environment", f"unknown {environment!r}; known: {', '.join(ENVIRONMENT_BITS)}"
+            )
+        address = Web3.to_checksum_address(getattr(source, "address", source))
+        with self._drive_lock:
+            account, master, agent = self.network.pair_provider(
+                stake=self._default_stake(address) if stake is None else stake, agent=via_agent
+            )
+            provider = SimulatedProvider(
+                w3=self.w3,
+                contracts=self.network.instance,
+                now=self.now,
+                pin=self.network.ipfs.add,
+                source=address,
+                account=account,
+                master=master,
+                environment=environment,
+                behaviour=behaviour,
+                runner=self._runner(address, handler, environment, runtime, account),
+                agent=agent,
+                delay=delay,
+                act_after=(1.0 if self._autorun else 0.0) if act_after is None else act_after,
+                seed=self.seed,
+                record=self._record,
+            )
+            provider.register()
+            self.providers.append(provider)
+            return provider
+
+    def _default_stake(self, source: str) -> int:
+        params = self.network.instance("Source", source).functions.getSourceParams().call()
+        minimum = (
+            self.network.deployment.contracts["VAULT"].functions.MIN_LOCKUP_PER_SOURCE().call()
+        )
+        return max(DEFAULT_STAKE, int(params[4]), int(minimum))
+
+    def _runner(
+        self,
+        source: str,
+        handler: str | Path | None,
+        environment: str,
+        runtime: str | None,
+        account: LocalAccount,
+    ) -> Any:
+        folder = handler if handler is not None else self._folders.get(source)
+        if folder is None:
+            return None
+        instance = self.network.handler(folder, environment, runtime, source, account.address)
+        timeout = self.network.options.handler_timeout
+
+        def run(function_name: str, task: str, data: dict[str, Any]) -> dict[str, Any] | None:
+            from .runtime import HandlerInputError
+
+            try:
+                return instance.run(function_name, task, data, timeout=timeout)  # type: ignore[no-any-return]
+            except HandlerInputError as exc:
+                self._record(Action(account.address, "handler-failed", task, f"422: {exc}"))
+                return None
+
+        return run
+
+    def _record(self, action: Action) -> None:
+        self.timeline.add(
+            "provider", action.kind, emitter=action.provider, task=action.task, detail=action.detail
+        )
+
+    # -- driving ------------------------------------------------------------------------------
+
+    def step(self) -> int:
+        """Let every provider act once (discover/attempt, then respond); return the actions."""
+        with self._drive_lock:
+            self._steps += 1
+            actions = sum(p.discover() for p in list(self.providers))
+            order = racer_order(list(self.providers), self.seed * 1_000_003 + self._steps)
+            actions += sum(p.respond() for p in order)
+            self.timeline.poll()
+            return actions
+
+    def run_until_idle(self, timeout: float = 60.0) -> int:
+        """Drive providers in the caller's thread until no work is due; return the actions.
+
+        Work that only moving chain time can unblock (a ``late`` provider's response) does not
+        count as due. Deterministic for a given seed and call sequence.
+
+        Raises:
+            IdleTimeoutError: providers were still busy when ``timeout`` seconds ran out.
+        """
+        deadline = time.monotonic() + timeout
+        total = 0
+        while True:
+            done = self.step()
+            total += done
+            if done == 0:
+                busy = [p.address for p in self.providers if p.busy()]
+                if not busy:
+                    return total
+                if time.monotonic() > deadline:
+                    raise IdleTimeoutError(timeout, busy)
+                time.sleep(0.05)
+            elif time.monotonic() > deadline:
+                raise IdleTimeoutError(timeout, [p.address for p in self.providers])
+
+    def start_autorun(self, interval: float = 0.2) -> None:
+        """Let providers act on their own in a background thread until :meth:`stop_autorun`."""
+        if self._autorun is not None:
+            return
+        self._stopping.clear()
+
+        def loop() -> None:
+            while not self._stopping.wait(interval):
+                try:
+                    self.step()
+                except Exception as exc:  # keep serving; the failure is on the timeline
+                    self.timeline.add("note", "autorun-error", error=repr(exc))
+
+        self._autorun = threading.Thread(target=loop, name="ogpu-sim-autorun", daemon=True)
+        self._autorun.start()
+
+    def stop_autorun(self) -> None:
+        """Stop the background provider thread (idempotent)."""
+        if self._autorun is None:
+            return
+        self._stopping.set()
+        self._autorun.join(timeout=30)
+        self._autorun = None
+
+
+__all__ = ["DEFAULT_MNEMONIC", "IdleTimeoutError", "Simulator", "UnsafeSignerError"]

@@ -1,0 +1,71 @@
+"""The Simulator's life cycle: options, safety, and leaving no global state behind."""
+
+from __future__ import annotations
+
+import os
+
+import ogpu.ipfs.publish as publish
+import pytest
+from ogpu.chain.config import CHAIN_RPC_URLS, ChainConfig, ChainId
+from ogpu.chain.web3 import Web3Manager
+
+from ogpu_sim import ConfigError, Simulator
+from ogpu_sim.errors import UnsafeSignerError
+
+
+def sdk_globals() -> dict[str, object]:
+    return {
+        "contracts": {c: dict(v) for c, v in ChainConfig.CHAIN_CONTRACTS.items()},
+        "rpc": dict(CHAIN_RPC_URLS),
+        "default_rpc": dict(ChainConfig._DEFAULT_RPC_URLS),
+        "web3": dict(Web3Manager._web3_instances),
+        "chain": ChainConfig._current_chain,
+        "ipfs": publish._IPFS_PUBLISH_URL,
+        "env": {k: os.environ.get(k) for k in ("CLIENT_PRIVATE_KEY", "PROVIDER_PRIVATE_KEY")},
+    }
+
+
+def test_stop_restores_every_sdk_global_exactly():
+    before = sdk_globals()
+
+    with Simulator.start() as sim:
+        ChainConfig.set_chain(ChainId.OGPU_TESTNET)
+        assert publish._IPFS_PUBLISH_URL == sim.ipfs.publish_url
+
+    assert sdk_globals() == before
+
+
+def test_stop_is_idempotent():
+    sim = Simulator.start()
+    sim.stop()
+    sim.stop()
+
+
+def test_an_unknown_option_raises_config_error_naming_it():
+    with pytest.raises(ConfigError, match="backendz"):
+        Simulator.start(backendz="anvil")
+
+
+def test_an_unknown_runtime_raises_config_error():
+    with pytest.raises(ConfigError, match="runtime"):
+        Simulator.start(runtime="kubernetes")
+
+
+def test_rpc_backend_without_url_raises_config_error():
+    with pytest.raises(ConfigError, match="rpc_url"):
+        Simulator.start(backend="rpc")
+
+
+def test_public_test_keys_are_refused_for_a_remote_endpoint():
+    with pytest.raises(UnsafeSignerError, match="rpc.example.invalid"):
+        Simulator.start(backend="rpc", rpc_url="https://rpc.example.invalid")
+
+
+def test_an_unknown_backend_raises_config_error():
+    with pytest.raises(ConfigError, match="backend"):
+        Simulator.start(backend="ganache")
+
+
+def test_a_negative_unbonding_period_raises_config_error():
+    with pytest.raises(ConfigError, match="unbonding_period"):
+        Simulator.start(unbonding_period=-1)
