@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
 
-from ogpu_sim.ipfs.cid import cid_v0, cid_v1, normalize_cid, parse_cid
+from ogpu_sim.ipfs.cid import file_cids, normalize_cid, parse_cid
 from ogpu_sim.ipfs.errors import IpfsError, IpfsNotFoundError, StoreFullError
 
 logger = logging.getLogger("ogpu_sim.ipfs")
@@ -76,14 +76,14 @@ class Store(ABC):
         if not isinstance(data, bytes | bytearray | memoryview):
             raise TypeError(f"a store holds bytes, not {type(data).__name__}")
         data = bytes(data)
-        key, other = cid_v0(data), cid_v1(data)
+        cids = file_cids(data)
         with self._lock:
-            if key not in self._sizes:
+            if cids.v0 not in self._sizes:
                 if self.max_bytes is not None and self._used + len(data) > self.max_bytes:
                     raise StoreFullError(len(data), self._used, self.max_bytes)
-                self._write(key, data)
-                self._register(key, len(data), other)
-        return key if version == 0 else other
+                self._write(cids.v0, data)
+                self._register(cids.v0, len(data), cids.v1_key)
+        return cids.v0 if version == 0 else cids.v1
 
     def get(self, cid: str) -> bytes:
         """Return the file stored under any spelling of its CIDv0 or CIDv1.
@@ -146,11 +146,11 @@ class Store(ABC):
             return self._used
 
     # -- helpers -------------------------------------------------------------------------
-    def _register(self, key: str, size: int, other: str) -> None:
+    def _register(self, key: str, size: int, v1_key: str) -> None:
         self._sizes[key] = size
         self._used += size
         self._aliases[key] = key
-        self._aliases[normalize_cid(other)] = key
+        self._aliases[v1_key] = key
 
     def _key(self, cid: str) -> str:
         normalized = normalize_cid(cid)
@@ -217,10 +217,11 @@ class DirectoryStore(Store):
                 logger.warning("ignoring %s in the IPFS store: not named by a CIDv0", entry)
                 continue
             data = entry.read_bytes()
-            if cid_v0(data) != key:
+            cids = file_cids(data)
+            if cids.v0 != key:
                 logger.warning("ignoring %s in the IPFS store: content does not match", entry)
                 continue
-            self._register(key, len(data), cid_v1(data))
+            self._register(key, len(data), cids.v1_key)
 
     def _path(self, key: str) -> Path:
         path = self.root / key
