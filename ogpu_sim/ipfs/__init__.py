@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from ogpu_sim.ipfs.cid import cid_v0, cid_v1, compute_cid, dag_size, normalize_cid, parse_cid
+from ogpu_sim.ipfs.cid import (
+    FileCids,
+    cid_v0,
+    cid_v1,
+    compute_cid,
+    dag_size,
+    file_cids,
+    normalize_cid,
+    parse_cid,
+)
 from ogpu_sim.ipfs.errors import (
     InvalidCidError,
     IpfsError,
@@ -18,6 +27,7 @@ __all__ = [
     "DirectoryStore",
     "Fault",
     "FaultInjector",
+    "FileCids",
     "InvalidCidError",
     "IpfsError",
     "IpfsNotFoundError",
@@ -33,6 +43,7 @@ __all__ = [
     "cid_v1",
     "compute_cid",
     "dag_size",
+    "file_cids",
     "normalize_cid",
     "parse_cid",
 ]

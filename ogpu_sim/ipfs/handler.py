@@ -88,7 +88,7 @@ class IpfsRequestHandler(BaseHTTPRequestHandler):
     # -- request line and header errors ---------------------------------------------------
     def parse_request(self) -> bool:
         raw: bytes = getattr(self, "raw_requestline", b"")
-        if not raw.strip():
+        if not str(raw, "iso-8859-1").split():  # as the stdlib splits it, which then says nothing
             self.command = None  # type: ignore[assignment]  # the stdlib's own convention
             self.request_version = self.default_request_version
             self.requestline = ""
