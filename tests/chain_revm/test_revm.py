@@ -8,10 +8,10 @@ import pytest
 
 pytest.importorskip("pyrevm", reason="the revm backend needs PyPI pyrevm")
 
-from ogpu_sim.chain import Chain, create_chain  # noqa: E402
-from ogpu_sim.chain.remote import RemoteChain  # noqa: E402
+from ogpu_sim.chain import Chain, create_chain
+from ogpu_sim.chain.remote import RemoteChain
 
-from ..chain.conformance import ChainConformance  # noqa: E402
+from ..chain.conformance import ChainConformance
 
 
 class TestRevmChain(ChainConformance):
