@@ -99,10 +99,10 @@ def nonce_error(message: str, sender: str) -> RpcError | None:
     expected, got = int(match.group(1)), int(match.group(2))
     if got < expected:
         return RpcError(
-            SERVER_ERROR, f"nonce too low: address {sender}, tx: {got} state: {expected}"
+            TRANSACTION_REJECTED, f"nonce too low: address {sender}, tx: {got} state: {expected}"
         )
     return RpcError(
-        SERVER_ERROR,
+        TRANSACTION_REJECTED,
         f"nonce too high: address {sender}, tx: {got} state: {expected} (a nonce mismatch; "
         f"reported as nonce too low so clients resync their nonce cache)",
     )

@@ -120,7 +120,10 @@ class RemoteChain(Chain):
             return self._pending_timestamp()
 
     def advance_time(self, seconds: int) -> None:
-        """``evm_increaseTime`` so the next block carries at least ``now() + seconds``.
+        """``evm_increaseTime`` so the next block carries at least ``now() + seconds``, then mine.
+
+        The jump is mined into a block at once so that calls and gas estimates, which a node
+        runs in the latest block's context, see the new time too.
 
         Raises:
             ChainError: negative seconds, or the node lacks ``evm_increaseTime``.
@@ -130,10 +133,18 @@ class RemoteChain(Chain):
             target = self._pending_timestamp() + seconds
             self._increase_to(target)
             self._time_offset += seconds
+            if seconds:
+                # Nodes run calls and estimates in the latest block's context: mine one at the
+                # new time so a call made next already sees it.
+                self._control("advance_time", ("evm_mine",), [])
 
     def _increase_to(self, target: int) -> None:
-        delta = target - self._pending_timestamp()
-        if delta > 0:
+        # A node's pending timestamp is floored at parent + 1 while its clock may run behind
+        # it (anvil after a revert), so one jump can fall short: check and top up.
+        for _ in range(3):
+            delta = target - self._pending_timestamp()
+            if delta <= 0:
+                return
             self._control("advance_time", ("evm_increaseTime",), [delta])
 
     def mine(self, blocks: int = 1) -> None:

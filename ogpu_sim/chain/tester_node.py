@@ -40,6 +40,7 @@ from .jsonrpc import (
     tx_to_rpc,
 )
 from .tester_filters import FilterRegistry
+from .tester_gas import estimate_gas
 
 PRIORITY_FEE = 10**9
 """eth-tester's fixed priority fee (1 gwei), answered by ``eth_maxPriorityFeePerGas``."""
@@ -202,10 +203,10 @@ class TesterNode:
         return "0x" + computation.output.hex()
 
     def estimate_gas(self, call: dict[str, Any], tag: Any = "latest") -> str:
-        """``eth_estimateGas`` by binary search over full executions in the pending block."""
+        """``eth_estimateGas`` in the pending block (see :mod:`.tester_gas`)."""
         state, tx, sender = self._state_and_tx(call, tag, keep_nonce=True)
         try:
-            return hex(self.chain.gas_estimator(state, tx))
+            return hex(estimate_gas(state, tx))
         except EthUtilsValidationError as exc:
             raise _validation_error(exc, sender) from None
         except VMError as exc:
@@ -343,7 +344,7 @@ def _validation_error(exc: Exception, sender: bytes | str) -> RpcError:
         return reworded
     if "afford" in text or "insufficient" in text.lower():
         return RpcError(
-            SERVER_ERROR, f"insufficient funds for gas * price + value: {address}: {text}"
+            TRANSACTION_REJECTED, f"insufficient funds for gas * price + value: {address}: {text}"
         )
     return RpcError(SERVER_ERROR, text)
 

@@ -1,0 +1,70 @@
+"""Shared helpers for the chain tests: the Probe test contract and signed transactions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract import Contract
+from web3.types import TxReceipt
+
+from ogpu_sim.chain import Chain
+
+PROBE = json.loads((Path(__file__).parent / "data" / "probe.json").read_text())["Probe"]
+ETHER = 10**18
+
+
+def funded_account(chain: Chain, wei: int = 100 * ETHER) -> LocalAccount:
+    """A fresh key whose address the chain funds with ``wei``."""
+    account: LocalAccount = Account.create()
+    chain.set_balance(account.address, wei)
+    return account
+
+
+def send(w3: Web3, account: LocalAccount, tx: dict[str, Any]) -> TxReceipt:
+    """Fill, sign and send ``tx`` from ``account`` (nonce from the chain); wait for the receipt."""
+    tx = dict(tx)
+    tx.setdefault("from", account.address)
+    tx.setdefault("nonce", w3.eth.get_transaction_count(account.address))
+    tx.setdefault("chainId", w3.eth.chain_id)
+    tx.setdefault("maxPriorityFeePerGas", 10**9)
+    tx.setdefault("maxFeePerGas", 10 * 10**9)
+    if "gas" not in tx:
+        tx["gas"] = w3.eth.estimate_gas(tx)  # type: ignore[arg-type]
+    signed = account.sign_transaction(tx)
+    tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
+    return w3.eth.wait_for_transaction_receipt(tx_hash, timeout=10)
+
+
+def transact(w3: Web3, account: LocalAccount, function: Any, **overrides: Any) -> TxReceipt:
+    """Build (estimating gas like the SDK does), sign and send a contract function call."""
+    params = {"from": account.address, "nonce": w3.eth.get_transaction_count(account.address)}
+    params.update(overrides)
+    return send(w3, account, function.build_transaction(params))
+
+
+def deploy_probe(w3: Web3, account: LocalAccount) -> Contract:
+    """Deploy the Probe test contract (tests/chain/data/Probe.sol)."""
+    factory = w3.eth.contract(abi=PROBE["abi"], bytecode=PROBE["bytecode"])
+    receipt = transact(w3, account, factory.constructor())
+    assert receipt["status"] == 1
+    return w3.eth.contract(address=receipt["contractAddress"], abi=PROBE["abi"])
+
+
+def signed_transfer(w3: Web3, account: LocalAccount, **fields: Any) -> bytes:
+    """A raw signed 1-wei self-transfer; ``fields`` override nonce, chainId, ..."""
+    tx: dict[str, Any] = {
+        "to": account.address,
+        "value": 1,
+        "gas": 21_000,
+        "maxFeePerGas": 10 * 10**9,
+        "maxPriorityFeePerGas": 10**9,
+        "nonce": w3.eth.get_transaction_count(account.address),
+        "chainId": w3.eth.chain_id,
+    }
+    tx.update(fields)
+    return bytes(account.sign_transaction(tx).raw_transaction)
