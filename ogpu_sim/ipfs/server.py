@@ -8,6 +8,9 @@ One threaded HTTP server on a free loopback port serves:
 * ``POST /api/v0/add``, ``/api/v0/cat``, ``/api/v0/pin/ls``, ``/api/v0/version``: the kubo RPC
   subset other IPFS clients need.
 
+Files of any size get kubo's CIDs (balanced DAG, 256 KiB chunks); the server stores whole files
+and serves them by their root CIDv0 or CIDv1, not by the CIDs of inner DAG blocks.
+
 Run-time misbehaviour comes from :attr:`IpfsServer.faults`; every answered request lands in
 :attr:`IpfsServer.requests`. Example::
 
