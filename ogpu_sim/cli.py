@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .errors import OgpuSimError
 
-BACKENDS = ("eth-tester", "anvil")
+BACKENDS = ("eth-tester", "revm", "anvil")
 RUNTIMES = ("auto", "inline", "process", "docker")
 
 
@@ -124,16 +126,98 @@ def _simulate(args: argparse.Namespace) -> int:
             seed=args.seed, tasks=args.tasks
         )
         options = RunOptions(
-            backend="rpc" if args.rpc else args.backend,
-            rpc_url=args.rpc,
-            runtime=args.runtime,
-            progress=not args.no_progress,
+            backend="rpc" if args.rpc else args.backend, rpc_url=args.rpc, runtime=args.runtime
         )
-        result = simulate(scenario, args.out or default_out_dir(), options, console=console)
+        out = args.out or default_out_dir()
+        console.print(
+            f"[bold]ogpu-sim simulate[/] {scenario.name} (seed {scenario.seed}, "
+            f"{scenario.workload.tasks} tasks) on {options.backend}, runtime {options.runtime}"
+        )
+        with warnings.catch_warnings(), ProgressDisplay(console, enabled=not args.no_progress) as d:
+            # The SDK decodes whole receipts with one event ABI; web3 warns about every other
+            # log (e.g. the new contract's OwnershipTransferred). Harmless, and noisy here.
+            warnings.filterwarnings("ignore", message="The log with transaction hash")
+            result = simulate(scenario, out, options, on_progress=d.update)
     except OgpuSimError as exc:
         console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return 2
+    print_summary(console, result.report, result.out)
     return 0 if result.ok else 1
+
+
+class ProgressDisplay:
+    """A ``rich`` progress bar of a run: published / finalized / expired / canceled, tx/s."""
+
+    def __init__(self, console: Any, *, enabled: bool = True) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.enabled = enabled
+        self.bar = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[stats]}"),
+            console=console,
+            transient=False,
+        )
+        self.task_id: Any = None
+
+    def __enter__(self) -> ProgressDisplay:
+        if self.enabled:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self.bar.stop()
+
+    def update(self, progress: Any) -> None:
+        """Redraw from a :class:`ogpu_sim.workload.Progress`."""
+        if not self.enabled:
+            return
+        stats = (
+            f"finalized {progress.finalized}  expired {progress.expired}  "
+            f"canceled {progress.canceled}  {progress.tx_per_second:.0f} tx/s  "
+            f"sim {progress.simulated_seconds}s  wall {progress.wall_seconds:.0f}s"
+        )
+        if self.task_id is None:
+            self.task_id = self.bar.add_task(progress.phase, total=progress.planned, stats="")
+        self.bar.update(
+            self.task_id, description=progress.phase, completed=progress.published, stats=stats
+        )
+
+
+def print_summary(console: Any, report: dict[str, Any], out: Path) -> None:
+    """The end-of-run summary: statuses, latency per delivery method, providers, checks."""
+    from rich.table import Table
+
+    figures = report["figures"]
+    table = Table(title=f"{report['scenario']['name']} — {figures['tasks']} tasks")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for status, count in figures["status"].items():
+        if count:
+            table.add_row(f"tasks {status}", str(count))
+    for delivery, stats in figures["latency_seconds"].items():
+        if stats["count"]:
+            table.add_row(
+                f"latency {delivery} (sim s)",
+                f"p50 {stats['p50']}  p90 {stats['p90']}  max {stats['max']}",
+            )
+    for behaviour, wei in figures["earnings_by_behaviour_wei"].items():
+        table.add_row(f"earned by {behaviour} providers", f"{wei / 10**18:.4f} OGPU")
+    table.add_row("transactions", str(figures["transactions"]))
+    table.add_row("simulated seconds", str(figures["simulated_seconds"]))
+    timing = report["timing"]
+    table.add_row("wall seconds", f"{timing.get('wall_seconds', 0):.1f}")
+    table.add_row("tx/s (wall)", f"{timing.get('transactions_per_second', 0):.1f}")
+    console.print(table)
+    for check in report["checks"]:
+        mark = "[green]PASS[/]" if check["ok"] else "[red]FAIL[/]"
+        console.print(f"{mark} {check['name']}: {check['detail']}", soft_wrap=True)
+    console.print(f"run folder: {out}  (report.json, report.md, events.jsonl, plots)")
+    if not report["ok"]:
+        console.print("[red]end-of-run checks failed[/] (see above and report.md)")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,506 @@
+"""The ``simulate`` runner: drive a :class:`~ogpu_sim.Simulator` through a scenario.
+
+The runner is a discrete-event loop on a simulated clock. It plans the whole workload up front
+from the scenario's seed (arrival times, sources, payments, expiries, payloads, which tasks the
+client cancels, think times), then processes events in time order: publish a task through the
+SDK (and cancel it at once if planned), confirm a MANUAL task's first response after the
+client's think time, expire a task nobody finished. After each event the simulated providers
+act (``run_until_idle``) and the protocol events mined meanwhile update the task records.
+
+Simulated time is deterministic: it jumps to each event's planned time and every mined block
+adds :data:`BLOCK_SECONDS`. Chain time is pushed forward to follow it (``advance_time``), so
+expiry on chain agrees with the plan. Wall-clock figures go to the report's ``timing`` only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from web3 import Web3
+
+from .accounts import key_hex
+from .errors import ConfigError
+from .report import Account as LedgerAccount
+from .report import Actor, Check, Ledger, RunData, TaskRecord, check_run, write_run_folder
+from .scenario import Scenario, SourceSpec
+
+BACKENDS = ("eth-tester", "revm", "anvil", "rpc")
+BLOCK_SECONDS = 1
+"""Simulated seconds each mined block takes (one transaction per block on the local chains)."""
+STATUS_NAMES = ("NEW", "ATTEMPTED", "RESPONDED", "CANCELED", "EXPIRED", "FINALIZED")
+CANNED_COMPOSE = "services:\n  handler:\n    image: ogpu-sim/canned-echo\n"
+"""Compose text pinned for sources without a handler folder (their providers answer canned)."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run a scenario (not part of the scenario: the same file runs on every backend)."""
+
+    backend: str = "eth-tester"
+    rpc_url: str | None = None
+    runtime: str = "auto"
+    progress: bool = True
+    slow_delay: float = 0.2
+    """Wall seconds a ``slow`` provider waits between attempt and response."""
+
+
+@dataclass
+class SimulationResult:
+    """What :func:`simulate` returns: the report dict, the run folder and whether checks held."""
+
+    report: dict[str, Any]
+    out: Path
+    checks: list[Check]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a run is, for a progress display."""
+
+    phase: str
+    planned: int
+    published: int = 0
+    finalized: int = 0
+    expired: int = 0
+    canceled: int = 0
+    transactions: int = 0
+    simulated_seconds: int = 0
+    wall_seconds: float = 0.0
+
+    @property
+    def tx_per_second(self) -> float:
+        """Transactions per wall-clock second so far."""
+        return self.transactions / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class PlannedTask:
+    """One task of the plan, drawn from the seed before anything runs."""
+
+    index: int
+    at: float
+    source: SourceSpec
+    payment: int
+    duration: int
+    data: dict[str, Any]
+    cancel: bool
+    think: float
+
+
+def default_out_dir() -> Path:
+    """``runs/<UTC timestamp>/`` under the working directory."""
+    return Path("runs") / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def plan(scenario: Scenario) -> list[PlannedTask]:
+    """Draw the workload from the scenario's seed (same scenario and seed, same plan)."""
+    rng = random.Random(scenario.seed)
+    work, weights = scenario.workload, [s.share for s in scenario.sources]
+    clients = {c.name: c for c in scenario.clients}
+    tasks, at = [], 0.0
+    for index in range(work.tasks):
+        at += rng.expovariate(work.arrival_rate)
+        source = rng.choices(scenario.sources, weights)[0]
+        ogpu = Decimal(str(round(work.payment.sample(rng), 6)))
+        payment = max(int(ogpu * 10**18), source.min_payment)
+        duration = min(max(1, round(work.expiry.sample(rng))), source.max_expiry)
+        data = source.payload.generate(rng)
+        cancel = rng.random() < work.cancellation_rate
+        think = clients[source.client].think_time.sample(rng)
+        tasks.append(PlannedTask(index, at, source, payment, duration, data, cancel, think))
+    return tasks
+
+
+@dataclass
+class _Run:
+    """State of one run while it goes (the simulator, clock, records, event queue)."""
+
+    scenario: Scenario
+    sim: Any
+    options: RunOptions
+    clock: int = 0
+    chain_start: int = 0
+    first_block: int = 0
+    last_block: int = 0
+    transactions: int = 0
+    queue: list[tuple[float, int, str, int]] = field(default_factory=list)
+    seq: int = 0
+    keys: dict[str, str] = field(default_factory=dict)
+    client_actors: dict[str, Actor] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    records: list[TaskRecord] = field(default_factory=list)
+    by_address: dict[str, TaskRecord] = field(default_factory=dict)
+    response_task: dict[str, str] = field(default_factory=dict)
+    first_response: dict[str, str] = field(default_factory=dict)
+    block_time: dict[int, int] = field(default_factory=dict)
+    seen_entries: int = 0
+    planned: list[PlannedTask] = field(default_factory=list)
+    providers: list[Actor] = field(default_factory=list)
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    def set_up(self) -> None:
+        """Fund clients' Vaults, publish sources, add providers (all through the SDK)."""
+        from ogpu.protocol import vault
+
+        for spec in self.scenario.clients:
+            account = self.sim.accounts.new("client")
+            self.keys[spec.name] = key_hex(account)
+            if spec.deposit:
+                vault.deposit(account.address, spec.deposit, signer=account)
+            self.client_actors[spec.name] = Actor(spec.name, "client", account.address)
+        for spec in self.scenario.sources:
+            self.sources[spec.name] = self._publish_source(spec)
+        for group in self.scenario.providers:
+            for i, behaviour in enumerate(group.assignments()):
+                provider = self.sim.add_provider(
+                    self.sources[group.source],
+                    environment=group.environment,
+                    behaviour=behaviour,
+                    runtime=self.options.runtime,
+                    stake=group.stake,
+                    delay=self.options.slow_delay,
+                )
+                name = f"{group.source}-{group.environment}-{behaviour}-{i}"
+                self.providers.append(
+                    Actor(
+                        name,
+                        "provider",
+                        provider.address,
+                        behaviour,
+                        group.source,
+                        group.environment,
+                        provider.master.address,
+                    )
+                )
+
+    def _publish_source(self, spec: SourceSpec) -> str:
+        fields = {
+            "name": spec.name,
+            "minPayment": spec.min_payment,
+            "minAvailableLockup": spec.min_lockup,
+            "maxExpiryDuration": spec.max_expiry,
+            "deliveryMethod": spec.delivery.lower(),
+            "private_key": self.keys[spec.client],
+        }
+        if spec.handler is not None:
+            source = self.sim.publish_source_from_folder(
+                spec.handler, environments=list(spec.environments), **fields
+            )
+            return str(source.address)
+        from ogpu.client import publish_source
+        from ogpu.types import DeliveryMethod, ImageEnvironments, SourceInfo
+
+        urls = {env: self.sim.ipfs.add(CANNED_COMPOSE) for env in spec.environments}
+        info = SourceInfo(
+            name=spec.name,
+            description=f"ogpu-sim scenario source {spec.name}",
+            logoUrl="",
+            imageEnvs=ImageEnvironments(**urls),
+            minPayment=spec.min_payment,
+            minAvailableLockup=spec.min_lockup,
+            maxExpiryDuration=spec.max_expiry,
+            deliveryMethod=DeliveryMethod[spec.delivery],
+        )
+        return str(publish_source(info, private_key=self.keys[spec.client]).address)
+
+    def actors(self) -> list[Actor]:
+        return [*self.client_actors.values(), *self.providers]
+
+    # -- the event loop -------------------------------------------------------------------
+
+    def push(self, at: float, kind: str, index: int) -> None:
+        self.seq += 1
+        heapq.heappush(self.queue, (at, self.seq, kind, index))
+
+    def start_clock(self) -> None:
+        """Simulated time 0 is now: plan the workload and queue its publications."""
+        self.sim.run_until_idle()
+        self.first_block = self.last_block = self.sim.w3.eth.block_number
+        self.seen_entries = len(self.sim.timeline)
+        self.chain_start = self.sim.now()
+        self.planned = plan(self.scenario)
+        for task in self.planned:
+            self.push(task.at, "publish", task.index)
+
+    def process_next(self, wall_start: float) -> None:
+        """Handle the earliest event, let providers act, and fold in what happened."""
+        at, _, kind, index = heapq.heappop(self.queue)
+        if self.scenario.time_compression > 0:
+            pause = wall_start + at / self.scenario.time_compression - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+        self.clock = max(self.clock, int(at))
+        lag = self.chain_start + self.clock - self.sim.now()
+        if lag > 0:
+            self.sim.advance_time(lag)
+        getattr(self, f"_on_{kind}")(index)
+        self.sim.run_until_idle()
+        self._collect()
+
+    def _on_publish(self, index: int) -> None:
+        from ogpu.client import cancel_task, publish_task
+        from ogpu.types import TaskInfo, TaskInput
+
+        task = self.planned[index]
+        key = self.keys[task.source.client]
+        expiry = self.sim.now() + task.duration
+        info = TaskInfo(
+            source=self.sources[task.source.name],
+            config=TaskInput(function_name=task.source.function, data=task.data),
+            expiryTime=expiry,
+            payment=task.payment,
+        )
+        address = Web3.to_checksum_address(publish_task(info, private_key=key).address)
+        record = TaskRecord(
+            index=index,
+            address=address,
+            source=task.source.name,
+            delivery=task.source.delivery,
+            client=task.source.client,
+            payment=task.payment,
+            published_at=self.clock,
+            expires_at=self.clock + task.duration,
+            cancel_planned=task.cancel,
+        )
+        self.records.append(record)
+        self.by_address[address] = record
+        if task.cancel:
+            cancel_task(address, private_key=key)
+
+    def _on_confirm(self, index: int) -> None:
+        from ogpu.client import confirm_response
+        from ogpu.types.errors import OGPUError
+
+        record = self.records[index]
+        if record.status != "RESPONDED":
+            return
+        key = self.keys[record.client]
+        try:
+            confirm_response(self.first_response[record.address], private_key=key)
+        except OGPUError as exc:
+            record.explanation = f"the client's confirmation reverted: {exc}"
+
+    def _on_expire(self, index: int) -> None:
+        record = self.records[index]
+        if record.status in ("NEW", "ATTEMPTED"):
+            self.sim.expire(record.address)
+
+    # -- folding chain events into records ------------------------------------------------
+
+    def _collect(self) -> None:
+        """Give new blocks their simulated time and apply the new protocol events.
+
+        Only transactions move the simulated clock: an empty block (anvil mines one to move its
+        time) takes no simulated time, so every backend reports the same figures.
+        """
+        w3 = self.sim.w3
+        latest = w3.eth.block_number
+        for block in range(self.last_block + 1, latest + 1):
+            count = len(w3.eth.get_block(block)["transactions"])
+            self.transactions += count
+            self.clock += BLOCK_SECONDS * count
+            self.block_time[block] = self.clock
+        self.last_block = latest
+        entries = list(self.sim.timeline)
+        for entry in entries[self.seen_entries :]:
+            if entry.kind == "event" and entry.emitter == "NEXUS":
+                self._apply(entry.name, entry.args, self.block_time.get(entry.block, 0))
+        self.seen_entries = len(entries)
+
+    def _apply(self, name: str, args: dict[str, Any], at: int) -> None:
+        record = self.by_address.get(_address(args.get("task")))
+        if name == "ResponseStatusChanged" and args["status"] == 1:
+            response = _address(args["response"])
+            record = self.by_address.get(self.response_task.get(response, ""))
+            if record is not None:
+                self._confirmed(record, response)
+            return
+        if record is None:
+            return
+        if name == "TaskPublished":
+            record.published_at = at
+            record.expires_at = at + self.planned[record.index].duration
+            self.push(record.expires_at + 1, "expire", record.index)
+        elif name == "Attempted":
+            record.attempts += 1
+        elif name == "ResponseSubmitted":
+            record.responses += 1
+            response = _address(args["response"])
+            self.response_task[response] = record.address
+            if record.address not in self.first_response:
+                self.first_response[record.address] = response
+                if record.delivery == "MANUAL_CONFIRMATION":
+                    think = self.planned[record.index].think
+                    self.push(at + think, "confirm", record.index)
+        elif name == "TaskStatusChanged":
+            record.status = STATUS_NAMES[int(args["status"])]
+            if record.status == "EXPIRED":
+                record.ended_at = record.expires_at
+            elif record.status in ("FINALIZED", "CANCELED"):
+                record.ended_at = at
+
+    def _confirmed(self, record: TaskRecord, response: str) -> None:
+        from ogpu.protocol.response import Response
+
+        params = Response(response).get_params()
+        record.winner = str(params.provider)
+        record.paid = int(params.payment)
+
+    # -- ledgers and results --------------------------------------------------------------
+
+    def ledger(self) -> Ledger:
+        """The Vault's native balance and the buckets of every account the run knows of."""
+        vault = self.sim.deployment.contracts["VAULT"].functions
+        roles = [self.sim.accounts.role(r).address for r in ("client", "provider", "master")]
+        addresses = {
+            *roles,
+            *(a.address for a in self.actors()),
+            *(a.master for a in self.providers),
+        }
+        for entry in self.sim.timeline:
+            if entry.kind == "event" and entry.emitter == "VAULT" and "account" in entry.args:
+                addresses.add(str(entry.args["account"]))
+        accounts = {
+            address: LedgerAccount(
+                balance=vault.balanceOf(address).call(),
+                lockup=vault.lockupOf(address).call(),
+                unbonding=vault.unbondingOf(address).call(),
+                frozen=vault.frozenPayment(address).call(),
+                sanction=vault.sanctionOf(address).call(),
+                earnings=vault.totalEarningsOf(address).call(),
+            )
+            for address in sorted(addresses)
+        }
+        balance = self.sim.w3.eth.get_balance(self.sim.deployment.addresses["VAULT"])
+        return Ledger(int(balance), accounts)
+
+    def events(self) -> list[dict[str, Any]]:
+        """Every timeline entry as a JSON-able dict, with the simulated time of its block."""
+        rows = []
+        for entry in self.sim.timeline:
+            row = {
+                "kind": entry.kind,
+                "name": entry.name,
+                "emitter": entry.emitter,
+                "block": entry.block,
+                "tx": entry.tx,
+                "args": entry.args,
+                "sim_time": self.block_time.get(entry.block),
+            }
+            rows.append(row)
+        return rows
+
+    def provider_actions(self) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {}
+        for entry in self.sim.timeline:
+            if entry.kind == "provider":
+                mine = counts.setdefault(entry.emitter, {})
+                mine[entry.name] = mine.get(entry.name, 0) + 1
+        return counts
+
+    def progress(self, wall_seconds: float) -> Progress:
+        counts = {name: 0 for name in STATUS_NAMES}
+        for record in self.records:
+            counts[record.status] += 1
+        return Progress(
+            "running",
+            len(self.planned),
+            len(self.records),
+            counts["FINALIZED"],
+            counts["EXPIRED"],
+            counts["CANCELED"],
+            self.transactions,
+            self.clock,
+            wall_seconds,
+        )
+
+
+def _address(value: Any) -> str:
+    """Checksum form of an address from an event (empty for a missing one)."""
+    return Web3.to_checksum_address(value) if value else ""
+
+
+def simulate(
+    scenario: Scenario,
+    out: Path,
+    options: RunOptions | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> SimulationResult:
+    """Run ``scenario`` on a fresh simulator and write the run folder ``out``.
+
+    Args:
+        scenario: a validated scenario (:func:`ogpu_sim.scenario.load_scenario`).
+        out: the run folder (created).
+        options: backend and runtime.
+        on_progress: called with a :class:`Progress` after set-up and after every event (the
+            CLI draws its progress display from it).
+
+    Returns:
+        The report, the folder and the end-of-run checks.
+
+    Raises:
+        ConfigError: an option is invalid (unknown backend or runtime).
+        OgpuSimError: the network could not start.
+    """
+    from .simulator import Simulator
+
+    options = options or RunOptions()
+    if options.backend not in BACKENDS:
+        raise ConfigError("backend", f"unknown {options.backend!r}; use {', '.join(BACKENDS)}")
+    notify = on_progress or (lambda progress: None)
+    wall_start = time.monotonic()
+    start_options: dict[str, Any] = {"backend": options.backend, "runtime": options.runtime}
+    if options.rpc_url:
+        start_options["rpc_url"] = options.rpc_url
+    with Simulator.start(seed=scenario.seed, **start_options) as sim:
+        notify(Progress("setting up", scenario.workload.tasks))
+        run = _Run(scenario, sim, options)
+        run.set_up()
+        setup_seconds = time.monotonic() - wall_start
+        ledger_start = run.ledger()
+        run.start_clock()
+        loop_start = time.monotonic()
+        while run.queue:
+            run.process_next(loop_start)
+            notify(run.progress(time.monotonic() - loop_start))
+        blocks = sim.w3.eth.block_number - run.first_block
+        workload_seconds = time.monotonic() - loop_start
+        notify(dataclasses.replace(run.progress(workload_seconds), phase="writing the report"))
+        data = RunData(
+            scenario=scenario.name,
+            seed=scenario.seed,
+            backend=options.backend,
+            runtime=options.runtime,
+            tasks=run.records,
+            actors=run.actors(),
+            ledger_start=ledger_start,
+            ledger_end=run.ledger(),
+            events=run.events(),
+            provider_actions=run.provider_actions(),
+            blocks=blocks,
+            transactions=run.transactions,
+            duration=run.clock,
+            timing={
+                "setup_seconds": round(setup_seconds, 3),
+                "workload_seconds": round(workload_seconds, 3),
+                "transactions_per_second": round(run.transactions / max(workload_seconds, 1e-9), 2),
+            },
+        )
+    data.timing["wall_seconds"] = round(time.monotonic() - wall_start, 3)
+    checks = check_run(data)
+    report = write_run_folder(data, out, checks)
+    return SimulationResult(report, out, checks)
