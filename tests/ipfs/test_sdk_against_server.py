@@ -74,7 +74,7 @@ def test_sdk_fails_fast_on_4xx(sdk_ipfs: IpfsServer, status: int) -> None:
 
 
 def test_sdk_retries_timeouts_then_raises_a_fetch_error(sdk_ipfs: IpfsServer) -> None:
-    sdk_ipfs.faults.latency(1.0, route="/file/create")
+    sdk_ipfs.faults.latency(5.0, route="/file/create")
     with pytest.raises(IPFSFetchError, match="timed out"):
         publish_to_ipfs({"x": 1}, timeout=0.1, retries=2, **FAST)
     assert len(sdk_ipfs.requests.where(route="/file/create")) == 0  # still sleeping
