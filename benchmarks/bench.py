@@ -22,7 +22,16 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
-from cases import CASES, ROWS, TARGETS, Bench, Settings
+from cases import (
+    CASES,
+    CHAIN_CASES,
+    CHAIN_ROWS,
+    ROWS,
+    TARGETS,
+    Bench,
+    Settings,
+    chain_start_deploy,
+)
 from harness import BACKENDS, Outcome, record, render, render_targets, write_json
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -72,11 +81,43 @@ def docker_engine() -> str | None:
     return "docker dispatch case not wired yet (needs the docker runtime)"
 
 
-def run_backend(
+def _failure(exc: BaseException, verbose: bool) -> str:
+    if verbose:
+        traceback.print_exc()
+    return f"{type(exc).__name__}: {exc}"
+
+
+def run_cases(cases: dict[str, Any], bench: Any, settings: Settings, label: str,
+              verbose: bool, log: Any) -> dict[str, Outcome]:
+    """Run each case on ``bench``; a failing case is recorded and the others still run."""
+    outcomes = {}
+    for row_id, case in cases.items():
+        log(f"  {label}: {row_id}")
+        try:
+            outcomes[row_id] = Outcome(samples=case(bench, settings))
+        except Exception as exc:
+            outcomes[row_id] = Outcome(error=_failure(exc, verbose))
+    return outcomes
+
+
+def run_chain_rows(backend: str, settings: Settings, verbose: bool, log: Any) -> dict[str, Outcome]:
+    """The bare-chain rows: start + deploy, then transfer, call, snapshot/revert."""
+    try:
+        starts, bench = chain_start_deploy(backend, settings)
+    except Exception as exc:
+        reason = f"{backend} did not start: {_failure(exc, verbose)}"
+        return {row.id: Outcome(skipped=reason) for row in CHAIN_ROWS}
+    try:
+        outcomes = run_cases(CHAIN_CASES, bench, settings, backend, verbose, log)
+    finally:
+        bench.chain.close()
+    return {"chain.start_deploy": Outcome(samples=starts), **outcomes}
+
+
+def run_simulator_rows(
     backend: str, settings: Settings, verbose: bool, log: Any
 ) -> dict[str, Outcome]:
-    """Every row on one backend: session starts first, then the cases on the last session."""
-    outcomes: dict[str, Outcome] = {}
+    """Session starts first, then the SDK/lifecycle cases on the last session."""
     starts: list[float] = []
     sim = None
     try:
@@ -88,31 +129,29 @@ def run_backend(
                 sim.stop()
                 sim = None
     except Exception as exc:
-        reason = f"{backend} did not start: {type(exc).__name__}: {exc}"
-        if verbose:
-            traceback.print_exc()
+        reason = f"Simulator on {backend} did not start: {_failure(exc, verbose)}"
         if sim is not None:
             sim.stop()
-        return {row.id: Outcome(skipped=reason) for row in ROWS}
-    outcomes["session.start"] = Outcome(samples=starts)
+        return {row.id: Outcome(skipped=reason) for row in ROWS if row not in CHAIN_ROWS}
+    assert sim is not None
+    outcomes = {"session.start": Outcome(samples=starts)}
     try:
         bench = Bench(sim)
-        for row_id, case in CASES.items():
-            log(f"  {backend}: {row_id}")
-            try:
-                outcomes[row_id] = Outcome(samples=case(bench, settings))
-            except Exception as exc:
-                if verbose:
-                    traceback.print_exc()
-                outcomes[row_id] = Outcome(error=f"{type(exc).__name__}: {exc}")
+        outcomes.update(run_cases(CASES, bench, settings, backend, verbose, log))
     except Exception as exc:
-        if verbose:
-            traceback.print_exc()
-        failed = f"set-up failed: {type(exc).__name__}: {exc}"
+        failed = f"set-up failed: {_failure(exc, verbose)}"
         for row in ROWS:
-            outcomes.setdefault(row.id, Outcome(error=failed))
+            if row not in CHAIN_ROWS:
+                outcomes.setdefault(row.id, Outcome(error=failed))
     finally:
         sim.stop()
+    return outcomes
+
+
+def run_backend(backend: str, settings: Settings, verbose: bool, log: Any) -> dict[str, Outcome]:
+    """Every row on one backend."""
+    outcomes = run_chain_rows(backend, settings, verbose, log)
+    outcomes.update(run_simulator_rows(backend, settings, verbose, log))
     outcomes["docker.dispatch"] = Outcome(skipped=docker_engine())
     return outcomes
 
@@ -124,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     settings = settings_from(args)
     backends = args.backends.split(",")
-    console = Console(stderr=False)
+    console = Console(width=max(Console().width, 132))
     by_backend = {}
     for backend in backends:
         console.print(f"[bold]{backend}[/bold]")

@@ -15,17 +15,23 @@ from typing import Any
 
 from harness import Row, Target, timed
 
+CHAIN_ROWS = [
+    Row("chain.start_deploy", "chain start + protocol deploy", "s"),
+    Row("chain.transfer", "signed transfer + receipt", "ms"),
+    Row("chain.call", "eth_call of a Vault view", "ms"),
+    Row("chain.snapshot_revert", "chain snapshot + revert", "ms"),
+]
 ROWS = [
-    Row("chain.transfer", "signed transfer + receipt (web3)", "ms"),
-    Row("sdk.vault_deposit", "SDK vault.deposit (one signed tx)", "ms"),
-    Row("sdk.publish_task", "SDK publish_task (deploys a Task)", "ms"),
-    Row("lifecycle.first_response", "FIRST_RESPONSE: publish_task -> FINALIZED", "ms"),
-    Row("lifecycle.manual_confirmation", "MANUAL: publish_task -> client confirm", "ms"),
-    Row("isolation.per_test", "per-test isolation: snapshot + revert + nonce reset", "ms"),
-    Row("session.start", "session start: Simulator.start (deploys protocol)", "s"),
-    Row("simulate.throughput", "simulate: finalized tasks per second", "tasks/s", "higher"),
-    Row("ipfs.roundtrip", "mock IPFS pin + fetch over HTTP (backend-independent)", "ms"),
-    Row("docker.dispatch", "docker handler: POST /run -> callback", "ms"),
+    *CHAIN_ROWS,
+    Row("sdk.vault_deposit", "SDK vault.deposit", "ms"),
+    Row("sdk.publish_task", "SDK publish_task (child deploy)", "ms"),
+    Row("lifecycle.first_response", "FIRST_RESPONSE lifecycle", "ms"),
+    Row("lifecycle.manual_confirmation", "MANUAL_CONFIRMATION lifecycle", "ms"),
+    Row("isolation.per_test", "per-test isolation (sim)", "ms"),
+    Row("session.start", "session start (Simulator.start)", "s"),
+    Row("simulate.throughput", "simulate throughput", "tasks/s", "higher"),
+    Row("ipfs.roundtrip", "mock IPFS pin + fetch (SDK)", "ms"),
+    Row("docker.dispatch", "docker dispatch -> callback", "ms"),
 ]
 
 
@@ -107,25 +113,87 @@ class Bench:
             sim.add_provider(sources[name])
         self.first, self.manual = sources["first"], sources["manual"]
         sim.add_provider(self.first)  # two providers on FIRST_RESPONSE, as in the scenario
-        self.payer = sim.accounts.new("bench")
 
     def task(self, source: Any) -> Any:
         """Publish one small task through the SDK."""
         return self.sim.publish_task(source, "echo", {"n": 1}, payment=10**12)
 
 
-def chain_transfer(bench: Bench, settings: Settings) -> list[float]:
-    """A plain value transfer signed locally, sent and waited for through web3."""
-    w3, payer = bench.sim.w3, bench.payer
+class ChainBench:
+    """A bare chain with the protocol deployed: what the Simulator adds is not in these rows.
 
-    def send() -> None:
-        tx = {"to": payer.address, "value": 1, "gas": 21_000, "chainId": bench.sim.chain_id,
+    Args:
+        backend: the ``create_chain`` backend name.
+    """
+
+    def __init__(self, backend: str) -> None:
+        from ogpu_sim.accounts import derive
+        from ogpu_sim.chain import create_chain
+        from ogpu_sim.protocol import deploy
+
+        self.chain = create_chain(backend)
+        try:
+            self.payer = derive(0)
+            self.chain.set_balance(self.payer.address, 10**24)
+            self.deployment = deploy(self.chain.w3, self.payer)
+        except BaseException:
+            self.chain.close()
+            raise
+
+    def transfer(self) -> None:
+        """One signed 1-wei transfer to self, sent and waited for through web3."""
+        w3, payer = self.chain.w3, self.payer
+        tx = {"to": payer.address, "value": 1, "gas": 21_000, "chainId": self.chain.chain_id,
               "nonce": w3.eth.get_transaction_count(payer.address),
               "maxFeePerGas": 2 * 10**9, "maxPriorityFeePerGas": 10**9}
         tx_hash = w3.eth.send_raw_transaction(payer.sign_transaction(tx).raw_transaction)
         assert w3.eth.wait_for_transaction_receipt(tx_hash)["status"] == 1
 
-    return timed(send, settings.repeat)
+
+def chain_start_deploy(backend: str, settings: Settings) -> tuple[list[float], ChainBench]:
+    """Start a chain and deploy the protocol ``session_repeat`` times; keep the last one."""
+    samples, bench = [], None
+    for _ in range(settings.session_repeat):
+        if bench is not None:
+            bench.chain.close()
+        started = time.perf_counter()
+        bench = ChainBench(backend)
+        samples.append(time.perf_counter() - started)
+    assert bench is not None
+    return samples, bench
+
+
+def chain_transfer(bench: ChainBench, settings: Settings) -> list[float]:
+    """A plain value transfer signed locally, sent and waited for through web3."""
+    return timed(bench.transfer, settings.repeat)
+
+
+def chain_call(bench: ChainBench, settings: Settings) -> list[float]:
+    """A view call through a web3 contract handle (ABI encode, eth_call, decode)."""
+    view = bench.deployment.contracts["VAULT"].functions.MIN_LOCKUP_PER_SOURCE()
+    return timed(view.call, settings.repeat)
+
+
+def chain_snapshot_revert(bench: ChainBench, settings: Settings) -> list[float]:
+    """``Chain.snapshot()`` + ``Chain.revert()`` with one transaction in between (untimed)."""
+    samples = []
+    for index in range(settings.repeat + 1):
+        started = time.perf_counter()
+        snapshot_id = bench.chain.snapshot()
+        taken = time.perf_counter() - started
+        bench.transfer()
+        started = time.perf_counter()
+        bench.chain.revert(snapshot_id)
+        if index:
+            samples.append((taken + time.perf_counter() - started) * 1000)
+    return samples
+
+
+CHAIN_CASES: dict[str, Callable[[ChainBench, Settings], list[float]]] = {
+    "chain.transfer": chain_transfer,
+    "chain.call": chain_call,
+    "chain.snapshot_revert": chain_snapshot_revert,
+}
 
 
 def sdk_vault_deposit(bench: Bench, settings: Settings) -> list[float]:
@@ -219,7 +287,6 @@ def ipfs_roundtrip(bench: Bench, settings: Settings) -> list[float]:
 
 
 CASES: dict[str, Callable[[Bench, Settings], list[float]]] = {
-    "chain.transfer": chain_transfer,
     "sdk.vault_deposit": sdk_vault_deposit,
     "sdk.publish_task": sdk_publish_task,
     "lifecycle.first_response": lifecycle_first_response,
