@@ -5,7 +5,8 @@ cut into 262 144-byte chunks and laid out as a balanced DAG of at most 174 links
 (boxo's ``importer/balanced``).
 
 * CIDv0 (``ipfs add``): every leaf is a dag-pb node wrapping a UnixFS ``File`` message with the
-  chunk; internal nodes are dag-pb UnixFS ``File`` nodes listing the children's sizes. The CID is
+  chunk (``File``, not ``Raw``: boxo keeps that old choice so CIDs stay stable); internal
+  nodes are dag-pb UnixFS ``File`` nodes listing the children's sizes. The CID is
   the base58btc sha2-256 multihash of the root block (``Qm...``).
 * CIDv1 (``ipfs add --cid-version=1``, which implies raw leaves): leaves are ``raw`` blocks,
   internal nodes dag-pb; a single-chunk file is one raw block (``bafkrei...``), a larger one a
