@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import solcx
-import solcx.wrapper
-from solcx.exceptions import SolcError
+from solcx.exceptions import SolcError, SolcNotInstalled
+from solcx.install import get_executable
 
 from ogpu_sim.errors import OgpuSimError
 
@@ -38,7 +38,16 @@ SETTINGS: dict[str, Any] = {
     "optimizer": {"enabled": True, "runs": 200},
     "evmVersion": "cancun",
     "outputSelection": {
-        "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"], "": ["ast"]}
+        "*": {
+            "*": [
+                "abi",
+                "metadata",
+                "storageLayout",
+                "evm.bytecode.object",
+                "evm.deployedBytecode.object",
+            ],
+            "": ["ast"],
+        }
     },
 }
 
@@ -108,8 +117,8 @@ def find_compiler() -> Path:
     if native:
         return Path(native)
     try:
-        return Path(solcx.get_executable())
-    except Exception:  # py-solc-x raises SolcNotInstalled with no versions installed
+        return Path(get_executable())
+    except SolcNotInstalled:
         pass
     solcjs = NODE_MODULES / ".bin" / "solcjs"
     if solcjs.exists() and shutil.which("node"):
@@ -192,7 +201,6 @@ def compile_contracts(contracts_dir: Path = CONTRACTS_DIR) -> dict[str, dict[str
         output = solcx.compile_standard(input_data, solc_binary=solc)
     except SolcError as exc:
         raise CompileError(str(exc)) from exc
-    version = solcx.wrapper.get_solc_version(solc, with_commit_hash=True)
     deployable = _deployable_contracts(output)
     artifacts: dict[str, dict[str, Any]] = {}
     for unit, contracts in sorted(output["contracts"].items()):
@@ -207,10 +215,17 @@ def compile_contracts(contracts_dir: Path = CONTRACTS_DIR) -> dict[str, dict[str
                 "abi": data["abi"],
                 "bytecode": "0x" + data["evm"]["bytecode"]["object"],
                 "deployedBytecode": "0x" + data["evm"]["deployedBytecode"]["object"],
-                "compiler": {"name": "solc", "version": str(version)},
+                "storageLayout": data["storageLayout"],
+                "compiler": {"name": "solc", "version": _compiler_version(data)},
                 "settings": {k: v for k, v in SETTINGS.items() if k != "outputSelection"},
             }
     return artifacts
+
+
+def _compiler_version(data: dict[str, Any]) -> str:
+    """Full compiler version (with commit) from the contract's metadata; no extra solc run."""
+    version: str = json.loads(data["metadata"])["compiler"]["version"]
+    return version
 
 
 def _deployable_contracts(output: dict[str, Any]) -> set[tuple[str, str]]:

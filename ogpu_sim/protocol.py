@@ -195,7 +195,7 @@ def deploy(
     receipts = [w3.eth.wait_for_transaction_receipt(h, timeout=_RECEIPT_TIMEOUT) for _, h in hashes]
     for (description, tx_hash), receipt in zip(hashes, receipts, strict=True):
         if receipt["status"] != 1:
-            raise DeploymentError(f"{description} reverted (transaction {tx_hash.hex()})")
+            raise DeploymentError(f"{description} reverted (transaction {Web3.to_hex(tx_hash)})")
     for key, receipt in zip(SINGLETONS, receipts, strict=False):
         if receipt["contractAddress"] != addr[key]:
             raise DeploymentError(
@@ -235,7 +235,7 @@ def send(
     tx_hash = w3.eth.send_raw_transaction(_signed(w3, account, tx))
     receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=_RECEIPT_TIMEOUT)
     if receipt["status"] != 1:
-        raise TransactionRevertedError(tx_hash.hex(), f"{fn.fn_name}")
+        raise TransactionRevertedError(Web3.to_hex(tx_hash), fn.fn_name)
     return receipt
 
 
