@@ -46,6 +46,8 @@ class TesterProvider(BaseProvider):
             it does its own locking.
     """
 
+    __test__ = False  # not a pytest test class, despite its name
+
     def __init__(self, dispatch: Any) -> None:
         super().__init__()
         self._dispatch = dispatch
@@ -82,6 +84,7 @@ class TesterChain(Chain):
     """
 
     is_local = True
+    __test__ = False  # not a pytest test class, despite its name
 
     def __init__(self, chain_id: int = DEFAULT_CHAIN_ID) -> None:
         self.chain_id = check_chain_id(chain_id)

@@ -21,6 +21,7 @@ from eth.exceptions import Revert, VMError
 from eth.vm.spoof import SpoofTransaction
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.exceptions import BlockNotFound, TransactionNotFound
+from eth_tester.exceptions import ValidationError as TesterValidationError
 from eth_utils import ValidationError as EthUtilsValidationError
 from eth_utils import to_canonical_address, to_checksum_address
 
@@ -316,9 +317,7 @@ class TesterNode:
             return handler(self, *args)
         except TypeError as exc:
             raise RpcError(INVALID_PARAMS, f"invalid arguments for {method}: {exc}") from None
-        except (ValueError, KeyError, EthUtilsValidationError) as exc:
-            if isinstance(exc, RpcError):
-                raise
+        except (ValueError, KeyError, EthUtilsValidationError, TesterValidationError) as exc:
             raise RpcError(INVALID_PARAMS, f"invalid argument for {method}: {exc}") from None
 
 

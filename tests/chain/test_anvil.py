@@ -1,0 +1,79 @@
+"""AnvilChain's process management: finding the binary, start-up failures, clean shutdown."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+from pathlib import Path
+
+import pytest
+import requests
+
+from ogpu_sim.chain.anvil import (
+    ANVIL_ENV,
+    AnvilChain,
+    AnvilNotFoundError,
+    AnvilStartError,
+    find_anvil,
+)
+
+
+def test_a_missing_binary_raises_AnvilNotFoundError_naming_make_install() -> None:
+    with pytest.raises(AnvilNotFoundError) as info:
+        AnvilChain(binary="/nonexistent/anvil")
+    assert str(info.value).startswith(
+        "the anvil binary was not found (looked at: /nonexistent/anvil)"
+    )
+    assert "run `make install`" in str(info.value)
+
+
+def test_the_environment_variable_names_the_binary(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ANVIL_ENV, "/nowhere/anvil-from-env")
+    with pytest.raises(AnvilNotFoundError, match="looked at: /nowhere/anvil-from-env"):
+        find_anvil()
+
+
+def test_an_anvil_that_exits_at_once_raises_AnvilStartError_with_its_output(
+    tmp_path: Path,
+) -> None:
+    fake = tmp_path / "anvil"
+    fake.write_text("#!/bin/sh\necho 'error: port in use'\nexit 3\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    with pytest.raises(AnvilStartError) as info:
+        AnvilChain(binary=fake)
+    assert (
+        str(info.value) == "anvil exited with code 3 before listening; output:\nerror: port in use"
+    )
+
+
+def test_an_anvil_that_never_listens_is_killed_after_the_timeout(tmp_path: Path) -> None:
+    fake = tmp_path / "anvil"
+    marker = tmp_path / "pid"
+    fake.write_text(f"#!/bin/sh\necho $$ > {marker}\nexec sleep 30\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    with pytest.raises(AnvilStartError, match=r"anvil did not listen within 0\.5 s"):
+        AnvilChain(binary=fake, startup_timeout=0.5)
+    pid = int(marker.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+@pytest.mark.anvil
+def test_close_kills_anvil_and_frees_its_port() -> None:
+    try:
+        find_anvil()
+    except AnvilNotFoundError:
+        pytest.skip("anvil binary absent (make install)")
+    chain = AnvilChain(chain_id=1071)
+    assert chain.w3.eth.chain_id == 1071
+    url, process = chain.rpc_url, chain.process
+    port = int(url.rsplit(":", 1)[1])
+    chain.close()
+    chain.close()
+    assert process.returncode is not None
+    with pytest.raises(requests.ConnectionError):
+        requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}, timeout=2)
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))
