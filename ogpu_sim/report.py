@@ -511,7 +511,10 @@ def _plot_status(ax: Any, report: dict[str, Any]) -> None:
     rows = report["status_over_time"]
     times = [r["time"] for r in rows]
     series = ("open", "FINALIZED", "EXPIRED", "CANCELED")
-    ax.stackplot(times, *[[r[s] for r in rows] for s in series], labels=series, alpha=0.8)
+    colors = ("tab:blue", "tab:green", "tab:orange", "tab:gray")
+    ax.stackplot(
+        times, *[[r[s] for r in rows] for s in series], labels=series, colors=colors, alpha=0.85
+    )
     ax.set_title("Task status over time")
     ax.set_xlabel("simulated seconds")
     ax.set_ylabel("tasks")
