@@ -77,3 +77,23 @@ def test_the_record_holds_every_sample_the_ratios_and_the_target_verdicts(tmp_pa
 def test_a_row_that_ran_nowhere_has_no_ratio(row):
     data = record([row], {row.id: {"revm": Outcome(error="x")}}, [], {})
     assert data["rows"][0]["speed_vs_anvil"] == {"revm": None}
+
+
+@pytest.mark.slow
+def test_a_quick_bench_run_on_revm_writes_every_row(tmp_path):
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "latest.json"
+    done = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "bench.py"), "--quick", "--repeat", "1",
+         "--backends", "revm", "--out", str(out)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=240,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = {row["id"]: row["results"]["revm"] for row in json.loads(out.read_text())["rows"]}
+    from cases import ROWS
+
+    assert set(rows) == {row.id for row in ROWS}
+    ran = {row_id for row_id, result in rows.items() if "median" in result}
+    assert ran == set(rows) - {"docker.dispatch"}, rows
