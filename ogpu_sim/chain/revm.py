@@ -57,6 +57,7 @@ from .jsonrpc import (
 )
 from .tester import TesterProvider, check_chain_id
 
+pyrevm: Any
 try:
     import pyrevm
 except ImportError:  # pragma: no cover - exercised only where pyrevm is absent
@@ -118,6 +119,23 @@ def _hex(value: int) -> str:
     return hex(value)
 
 
+def _no_keys() -> None:
+    raise RpcError(
+        SERVER_ERROR,
+        "eth_sendTransaction: this node holds no keys; sign locally and "
+        "send with eth_sendRawTransaction",
+    )
+
+
+def _topic_matches(want: str | list[str] | None, topics: list[str], index: int) -> bool:
+    if want is None:
+        return True
+    if index >= len(topics):
+        return False
+    options = [want] if isinstance(want, str) else want
+    return topics[index].lower() in {o.lower() for o in options}
+
+
 class RevmNode:
     """A geth-like JSON-RPC node over one pyrevm ``EVM``; not thread-safe (callers lock).
 
@@ -171,8 +189,12 @@ class RevmNode:
 
     def _enter_block(self, number: int, timestamp: int) -> None:
         block = pyrevm.BlockEnv(
-            number=number, timestamp=timestamp, coinbase=ZERO_ADDRESS, gas_limit=BLOCK_GAS_LIMIT,
-            prevrandao=number.to_bytes(32, "big"), basefee=0,
+            number=number,
+            timestamp=timestamp,
+            coinbase=ZERO_ADDRESS,
+            gas_limit=BLOCK_GAS_LIMIT,
+            prevrandao=number.to_bytes(32, "big"),
+            basefee=0,
         )
         self.evm.set_block_env(block)
         self.evm.reset_transient_storage()
@@ -239,6 +261,14 @@ class RevmNode:
         elif diff < 0:
             self.evm.message_call(address, FEE_SINK, value=-diff)
 
+    def code(self, address: str) -> str:
+        """The account's code as 0x-hex (``0x`` for accounts without code)."""
+        return "0x" + (self.evm.get_code(address) or b"").hex()
+
+    def storage(self, address: str, slot: int) -> str:
+        """One storage slot as a 32-byte 0x-hex word."""
+        return "0x" + int(self.evm.storage(address, slot)).to_bytes(32, "big").hex()
+
     def _bump_nonce(self, address: str) -> None:
         with contextlib.suppress(RuntimeError):  # reverts by design; the nonce bump stays
             self.evm.deploy(address, _NONCE_BUMP_INITCODE)
@@ -247,15 +277,13 @@ class RevmNode:
     def _execute(
         self, sender: str, to: str | None, data: bytes, value: int, gas: int, gas_price: int
     ) -> _Outcome:
+        evm: Any = self.evm
         try:
             if to is None:
-                address = self.evm.deploy(sender, data, value=value, gas=gas)
-                result = self.evm.result
-                return _Outcome(True, result.gas_used, b"", result.logs, address=address)
-            output = self.evm.message_call(
-                sender, to, data, value=value, gas=gas, gas_price=gas_price
-            )
-            return _Outcome(True, self.evm.result.gas_used, bytes(output), self.evm.result.logs)
+                address = evm.deploy(sender, data, value=value, gas=gas)
+                return _Outcome(True, evm.result.gas_used, b"", evm.result.logs, address=address)
+            output = evm.message_call(sender, to, data, value=value, gas=gas, gas_price=gas_price)
+            return _Outcome(True, evm.result.gas_used, bytes(output), evm.result.logs)
         except RuntimeError as exc:
             match = _OUTCOME_TEXT.match(str(exc))
             if match is None:
@@ -269,9 +297,11 @@ class RevmNode:
         try:
             self._enter_block(self.latest.number + 1, self.now())
             return self._execute(
-                call.get("from") or ZERO_ADDRESS, call.get("to"),
+                call.get("from") or ZERO_ADDRESS,
+                call.get("to"),
                 data_bytes(call.get("data", call.get("input"))),
-                quantity(call.get("value", 0), "value"), gas,
+                quantity(call.get("value", 0), "value"),
+                gas,
                 quantity(call.get("gasPrice", 0), "gasPrice"),
             )
         finally:
@@ -343,8 +373,10 @@ class RevmNode:
             raise nonce_error(message, sender) or RpcError(SERVER_ERROR, message)
         have, want = self.balance(sender), tx.gas * max_fee + tx.value
         if have < want:
-            raise RpcError(TRANSACTION_REJECTED, f"insufficient funds for gas * price + value: "
-                                                 f"have {have} want {want}")
+            raise RpcError(
+                TRANSACTION_REJECTED,
+                f"insufficient funds for gas * price + value: have {have} want {want}",
+            )
 
     def send_raw_transaction(self, raw: bytes) -> str:
         """Validate like geth, execute, charge gas, and mine the transaction in its own block."""
@@ -366,8 +398,11 @@ class RevmNode:
             self.evm.message_call(sender, FEE_SINK, value=outcome.gas_used * price)
         tx_hash = "0x" + keccak(raw).hex()
         block = self._mine([tx_hash], outcome.gas_used, timestamp)
-        created = None if to else _checksum(
-            generate_contract_address(to_canonical_address(sender), tx.nonce))
+        created = (
+            None
+            if to
+            else _checksum(generate_contract_address(to_canonical_address(sender), tx.nonce))
+        )
         self._txs[tx_hash] = (
             self._tx_json(tx, tx_hash, sender, block),
             self._receipt_json(tx, tx_hash, sender, to, created, outcome, price, block),
@@ -379,10 +414,18 @@ class RevmNode:
     def _tx_json(tx: Any, tx_hash: str, sender: str, block: _Block) -> dict[str, Any]:
         typed = tx.type_id is not None
         body = {
-            "hash": tx_hash, "nonce": _hex(tx.nonce), "blockHash": block.hash,
-            "blockNumber": _hex(block.number), "transactionIndex": "0x0", "from": sender,
-            "to": _checksum(tx.to) if tx.to else None, "value": _hex(tx.value),
-            "gas": _hex(tx.gas), "input": "0x" + tx.data.hex(), "r": _hex(tx.r), "s": _hex(tx.s),
+            "hash": tx_hash,
+            "nonce": _hex(tx.nonce),
+            "blockHash": block.hash,
+            "blockNumber": _hex(block.number),
+            "transactionIndex": "0x0",
+            "from": sender,
+            "to": _checksum(tx.to) if tx.to else None,
+            "value": _hex(tx.value),
+            "gas": _hex(tx.gas),
+            "input": "0x" + tx.data.hex(),
+            "r": _hex(tx.r),
+            "s": _hex(tx.s),
             "type": _hex(tx.type_id or 0),
             "gasPrice": _hex(tx.max_fee_per_gas if typed else tx.gas_price),
             "v": _hex(tx.y_parity if typed else tx.v),
@@ -391,8 +434,12 @@ class RevmNode:
             body["chainId"] = _hex(tx.chain_id)
         if typed:
             body["accessList"] = [
-                {"address": _checksum(a), "storageKeys": [_ZERO32[:2] + k.to_bytes(
-                    32, "big").hex() for k in keys]} for a, keys in tx.access_list]
+                {
+                    "address": _checksum(a),
+                    "storageKeys": [_ZERO32[:2] + k.to_bytes(32, "big").hex() for k in keys],
+                }
+                for a, keys in tx.access_list
+            ]
             body["yParity"] = _hex(tx.y_parity)
             if tx.type_id == 2:
                 body["maxFeePerGas"] = _hex(tx.max_fee_per_gas)
@@ -401,22 +448,43 @@ class RevmNode:
 
     @staticmethod
     def _receipt_json(
-        tx: Any, tx_hash: str, sender: str, to: str | None, created: str | None,
-        outcome: _Outcome, price: int, block: _Block,
+        tx: Any,
+        tx_hash: str,
+        sender: str,
+        to: str | None,
+        created: str | None,
+        outcome: _Outcome,
+        price: int,
+        block: _Block,
     ) -> dict[str, Any]:
         logs = [
-            {"address": _checksum(log.address), "topics": list(log.topics),
-             "data": "0x" + log.data[1].hex(), "blockNumber": _hex(block.number),
-             "blockHash": block.hash, "transactionHash": tx_hash, "transactionIndex": "0x0",
-             "logIndex": _hex(index), "removed": False}
+            {
+                "address": _checksum(log.address),
+                "topics": list(log.topics),
+                "data": "0x" + log.data[1].hex(),
+                "blockNumber": _hex(block.number),
+                "blockHash": block.hash,
+                "transactionHash": tx_hash,
+                "transactionIndex": "0x0",
+                "logIndex": _hex(index),
+                "removed": False,
+            }
             for index, log in enumerate(outcome.logs if outcome.ok else [])
         ]
         return {
-            "transactionHash": tx_hash, "transactionIndex": "0x0", "blockHash": block.hash,
-            "blockNumber": _hex(block.number), "from": sender, "to": to,
-            "cumulativeGasUsed": _hex(outcome.gas_used), "gasUsed": _hex(outcome.gas_used),
-            "effectiveGasPrice": _hex(price), "contractAddress": created, "logs": logs,
-            "logsBloom": "0x" + "00" * 256, "status": "0x1" if outcome.ok else "0x0",
+            "transactionHash": tx_hash,
+            "transactionIndex": "0x0",
+            "blockHash": block.hash,
+            "blockNumber": _hex(block.number),
+            "from": sender,
+            "to": to,
+            "cumulativeGasUsed": _hex(outcome.gas_used),
+            "gasUsed": _hex(outcome.gas_used),
+            "effectiveGasPrice": _hex(price),
+            "contractAddress": created,
+            "logs": logs,
+            "logsBloom": "0x" + "00" * 256,
+            "status": "0x1" if outcome.ok else "0x0",
             "type": _hex(tx.type_id or 0),
         }
 
@@ -424,15 +492,28 @@ class RevmNode:
         """A block as ``eth_getBlockByNumber`` returns it."""
         txs = [self._txs[h][0] if full else h for h in block.tx_hashes]
         return {
-            "number": _hex(block.number), "hash": block.hash, "parentHash": block.parent_hash,
-            "timestamp": _hex(block.timestamp), "gasLimit": _hex(BLOCK_GAS_LIMIT),
-            "gasUsed": _hex(block.gas_used), "baseFeePerGas": "0x0", "miner": ZERO_ADDRESS,
-            "difficulty": "0x0", "totalDifficulty": "0x0", "nonce": "0x0000000000000000",
-            "extraData": "0x", "logsBloom": "0x" + "00" * 256, "size": "0x220",
+            "number": _hex(block.number),
+            "hash": block.hash,
+            "parentHash": block.parent_hash,
+            "timestamp": _hex(block.timestamp),
+            "gasLimit": _hex(BLOCK_GAS_LIMIT),
+            "gasUsed": _hex(block.gas_used),
+            "baseFeePerGas": "0x0",
+            "miner": ZERO_ADDRESS,
+            "difficulty": "0x0",
+            "totalDifficulty": "0x0",
+            "nonce": "0x0000000000000000",
+            "extraData": "0x",
+            "logsBloom": "0x" + "00" * 256,
+            "size": "0x220",
             "mixHash": "0x" + block.number.to_bytes(32, "big").hex(),  # = PREVRANDAO
             "sha3Uncles": "0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347",
-            "stateRoot": _ZERO32, "transactionsRoot": _ZERO32, "receiptsRoot": _ZERO32,
-            "transactions": txs, "uncles": [], "withdrawals": [],
+            "stateRoot": _ZERO32,
+            "transactionsRoot": _ZERO32,
+            "receiptsRoot": _ZERO32,
+            "transactions": txs,
+            "uncles": [],
+            "withdrawals": [],
         }
 
     def get_logs(self, query: dict[str, Any]) -> list[dict[str, Any]]:
@@ -494,17 +575,19 @@ class RevmNode:
         "eth_gasPrice": lambda n: _hex(PRIORITY_FEE),
         "eth_maxPriorityFeePerGas": lambda n: _hex(PRIORITY_FEE),
         "eth_feeHistory": lambda n, count, newest, pct=None: {
-            "oldestBlock": _hex(n._block(newest).number), "baseFeePerGas": ["0x0", "0x0"],
-            "gasUsedRatio": [0.0], "reward": [[_hex(PRIORITY_FEE)] * len(pct or [])]},
-        "eth_getBalance": lambda n, a, tag="latest": (
-            n._require_latest(tag), _hex(n.balance(a)))[1],
+            "oldestBlock": _hex(n._block(newest).number),
+            "baseFeePerGas": ["0x0", "0x0"],
+            "gasUsedRatio": [0.0],
+            "reward": [[_hex(PRIORITY_FEE)] * len(pct or [])],
+        },
+        "eth_getBalance": lambda n, a, tag="latest": n._require_latest(tag) or _hex(n.balance(a)),
         "eth_getTransactionCount": lambda n, a, tag="latest": (
-            n._require_latest(tag), _hex(n.nonce(a)))[1],
-        "eth_getCode": lambda n, a, tag="latest": (
-            n._require_latest(tag), "0x" + (n.evm.get_code(a) or b"").hex())[1],
+            n._require_latest(tag) or _hex(n.nonce(a))
+        ),
+        "eth_getCode": lambda n, a, tag="latest": n._require_latest(tag) or n.code(a),
         "eth_getStorageAt": lambda n, a, slot, tag="latest": (
-            n._require_latest(tag), "0x" + int(n.evm.storage(a, quantity(slot, "slot"))).to_bytes(
-                32, "big").hex())[1],
+            n._require_latest(tag) or n.storage(a, quantity(slot, "slot"))
+        ),
         "eth_call": lambda n, call, tag="latest", *_: n.call(call, tag),
         "eth_estimateGas": lambda n, call, tag="latest", *_: n.estimate_gas(call, tag),
         "eth_sendRawTransaction": lambda n, raw: n.send_raw_transaction(bytes.fromhex(raw[2:])),
@@ -513,7 +596,8 @@ class RevmNode:
         "eth_getTransactionReceipt": lambda n, h: n._txs.get(h, (None, None))[1],
         "eth_getBlockByNumber": lambda n, tag, full=False: n.block_json(n._block(tag), full),
         "eth_getBlockByHash": lambda n, h, full=False: next(
-            (n.block_json(b, full) for b in n._blocks if b.hash == h), None),
+            (n.block_json(b, full) for b in n._blocks if b.hash == h), None
+        ),
         "eth_getLogs": lambda n, query: n.get_logs(query),
         "eth_newFilter": lambda n, query: n.new_filter(query),
         "eth_newBlockFilter": lambda n: n.new_filter(None),
@@ -521,27 +605,14 @@ class RevmNode:
         "eth_getFilterLogs": lambda n, fid: n.get_logs(n._filters[fid][0] or {}),
         "eth_uninstallFilter": lambda n, fid: n._filters.pop(fid, None) is not None,
         "evm_snapshot": lambda n: n.snapshot(),
-        "evm_revert": lambda n, sid: (n.revert(sid), True)[1],
-        "evm_increaseTime": lambda n, s: (n.advance_time(quantity(s, "seconds")),
-                                          _hex(n.time_offset))[1],
-        "evm_mine": lambda n, *_: (n.mine(), "0x0")[1],
+        "evm_revert": lambda n, sid: n.revert(sid) or True,
+        "evm_increaseTime": lambda n, s: (
+            n.advance_time(quantity(s, "seconds")) or _hex(n.time_offset)
+        ),
+        "evm_mine": lambda n, *_: n.mine() or "0x0",
         "anvil_setBalance": lambda n, a, wei: n.set_balance(a, quantity(wei, "wei")),
         "hardhat_setBalance": lambda n, a, wei: n.set_balance(a, quantity(wei, "wei")),
     }
-
-
-def _no_keys() -> None:
-    raise RpcError(SERVER_ERROR, "eth_sendTransaction: this node holds no keys; sign locally and "
-                           "send with eth_sendRawTransaction")
-
-
-def _topic_matches(want: str | list[str] | None, topics: list[str], index: int) -> bool:
-    if want is None:
-        return True
-    if index >= len(topics):
-        return False
-    options = [want] if isinstance(want, str) else want
-    return topics[index].lower() in {o.lower() for o in options}
 
 
 class RevmChain(Chain):
