@@ -28,6 +28,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from importlib import metadata
 from typing import Any
 
 from eth._utils.address import generate_contract_address
@@ -36,7 +37,6 @@ from eth_utils import keccak, to_canonical_address, to_checksum_address
 from web3 import Web3
 from web3.middleware import AttributeDictMiddleware
 
-from ..errors import ChainError
 from .base import (
     DEFAULT_CHAIN_ID,
     Chain,
@@ -57,12 +57,12 @@ from .jsonrpc import (
 )
 from .tester import TesterProvider, check_chain_id
 
-pyrevm: Any
 try:
     import pyrevm
-except ImportError:  # pragma: no cover - exercised only where pyrevm is absent
-    pyrevm = None
+except ImportError as exc:  # create_chain turns this into a ConfigError naming the backend
+    raise ImportError("backend 'revm' needs PyPI pyrevm (pip install pyrevm)") from exc
 
+_PYREVM_VERSION = metadata.version("pyrevm")
 _checksum = functools.lru_cache(maxsize=16_384)(to_checksum_address)
 """Checksumming costs ~100 us in eth_utils; a node sees the same few addresses again and again."""
 
@@ -79,13 +79,6 @@ _OUTCOME_TEXT = re.compile(
 )
 _LATEST_TAGS = ("latest", "pending", "safe", "finalized")
 _ZERO32 = "0x" + "00" * 32
-
-
-class RevmUnavailableError(ChainError):
-    """The revm backend was asked for but PyPI ``pyrevm`` is not installed."""
-
-    def __init__(self) -> None:
-        super().__init__("backend 'revm' needs PyPI pyrevm: pip install pyrevm")
 
 
 @dataclass
@@ -144,8 +137,6 @@ class RevmNode:
     """
 
     def __init__(self, chain_id: int) -> None:
-        if pyrevm is None:
-            raise RevmUnavailableError()
         self.chain_id = chain_id
         env = pyrevm.Env(cfg=pyrevm.CfgEnv(chain_id=chain_id))
         self.evm = pyrevm.EVM(env=env, gas_limit=BLOCK_GAS_LIMIT, spec_id=SPEC_ID)
@@ -565,7 +556,7 @@ class RevmNode:
         return handler(self, *params)
 
     _METHODS: dict[str, Any] = {
-        "web3_clientVersion": lambda n: f"ogpu-sim/revm/pyrevm-{pyrevm.__name__}",
+        "web3_clientVersion": lambda n: f"ogpu-sim/revm/pyrevm-{_PYREVM_VERSION}",
         "net_version": lambda n: str(n.chain_id),
         "net_listening": lambda n: True,
         "eth_syncing": lambda n: False,
