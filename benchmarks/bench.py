@@ -17,6 +17,7 @@ import contextlib
 import sys
 import time
 import traceback
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
 
     args = parse_args(argv)
+    # web3 warns for every foreign log the SDK's receipt parsing skips; it is noise here.
+    warnings.filterwarnings("ignore", message="The log with transaction hash", category=UserWarning)
     settings = settings_from(args)
     backends = args.backends.split(",")
     console = Console(width=max(Console().width, 132))
