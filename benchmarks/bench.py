@@ -49,6 +49,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="few repeats and a small scenario (a smoke run, not a measurement)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where the JSON goes")
     parser.add_argument("--verbose", action="store_true", help="print tracebacks of failures")
+    parser.add_argument("--speedups", action="store_true",
+                        help="also run revm with the prototype caches of speedups.py "
+                             "(column revm+speedups, run last: the keccak memo is process-wide)")
     args = parser.parse_args(argv)
     unknown = [b for b in args.backends.split(",") if b not in BACKENDS]
     if unknown:
@@ -102,10 +105,13 @@ def run_cases(cases: dict[str, Any], bench: Any, settings: Settings, label: str,
     return outcomes
 
 
-def run_chain_rows(backend: str, settings: Settings, verbose: bool, log: Any) -> dict[str, Outcome]:
+def run_chain_rows(
+    backend: str, settings: Settings, verbose: bool, log: Any, tune: Any
+) -> dict[str, Outcome]:
     """The bare-chain rows: start + deploy, then transfer, call, snapshot/revert."""
     try:
         starts, bench = chain_start_deploy(backend, settings)
+        tune(bench.chain.w3)
     except Exception as exc:
         reason = f"{backend} did not start: {_failure(exc, verbose)}"
         return {row.id: Outcome(skipped=reason) for row in CHAIN_ROWS}
@@ -117,7 +123,7 @@ def run_chain_rows(backend: str, settings: Settings, verbose: bool, log: Any) ->
 
 
 def run_simulator_rows(
-    backend: str, settings: Settings, verbose: bool, log: Any
+    backend: str, settings: Settings, verbose: bool, log: Any, tune: Any
 ) -> dict[str, Outcome]:
     """Session starts first, then the SDK/lifecycle cases on the last session."""
     starts: list[float] = []
@@ -138,6 +144,7 @@ def run_simulator_rows(
     assert sim is not None
     outcomes = {"session.start": Outcome(samples=starts)}
     try:
+        tune(sim.w3)
         bench = Bench(sim)
         outcomes.update(run_cases(CASES, bench, settings, backend, verbose, log))
     except Exception as exc:
@@ -150,10 +157,13 @@ def run_simulator_rows(
     return outcomes
 
 
-def run_backend(backend: str, settings: Settings, verbose: bool, log: Any) -> dict[str, Outcome]:
-    """Every row on one backend."""
-    outcomes = run_chain_rows(backend, settings, verbose, log)
-    outcomes.update(run_simulator_rows(backend, settings, verbose, log))
+def run_backend(
+    backend: str, settings: Settings, verbose: bool, log: Any, tune: Any = None
+) -> dict[str, Outcome]:
+    """Every row on one backend; ``tune(w3)`` runs on each web3 before its cases."""
+    tune = tune or (lambda w3: None)
+    outcomes = run_chain_rows(backend, settings, verbose, log, tune)
+    outcomes.update(run_simulator_rows(backend, settings, verbose, log, tune))
     outcomes["docker.dispatch"] = Outcome(skipped=docker_engine())
     return outcomes
 
@@ -185,6 +195,15 @@ def main(argv: list[str] | None = None) -> int:
     for backend in backends:
         console.print(f"[bold]{backend}[/bold]")
         by_backend[backend] = run_backend(backend, settings, args.verbose, console.print)
+    if args.speedups and "revm" in backends:
+        from speedups import cache_contracts, memoize_keccak
+
+        memoize_keccak()
+        console.print("[bold]revm+speedups[/bold]")
+        by_backend["revm+speedups"] = run_backend(
+            "revm", settings, args.verbose, console.print, cache_contracts
+        )
+        backends.append("revm+speedups")
     outcomes = {row.id: {b: by_backend[b][row.id] for b in backends} for row in ROWS}
     data = record(ROWS, outcomes, TARGETS,
                   {**vars(settings), "backends": backends, "import_seconds": imports})
