@@ -112,6 +112,20 @@ def _hex(value: int) -> str:
     return hex(value)
 
 
+_LACK_OF_FUNDS = re.compile(r"LackOfFundForMaxFee \{ fee: (\d+), balance: (\d+) \}")
+
+
+def _rejected(text: str) -> RpcError:
+    """An EVM validation error (the call never ran), worded like geth where geth has words."""
+    funds = _LACK_OF_FUNDS.search(text)
+    if funds is not None:
+        return RpcError(
+            SERVER_ERROR,
+            f"insufficient funds for gas * price + value: have {funds[2]} want {funds[1]}",
+        )
+    return RpcError(SERVER_ERROR, f"transaction rejected by the EVM: {text}")
+
+
 def _no_keys() -> None:
     raise RpcError(
         SERVER_ERROR,
@@ -278,7 +292,7 @@ class RevmNode:
         except RuntimeError as exc:
             match = _OUTCOME_TEXT.match(str(exc))
             if match is None:
-                raise RpcError(SERVER_ERROR, f"transaction rejected by the EVM: {exc}") from exc
+                raise _rejected(str(exc)) from exc
             if match["reason"] is not None:
                 return _Outcome(False, int(match["hgas"]), halt=match["reason"])
             return _Outcome(False, int(match["rgas"]), bytes.fromhex(match["out"]))

@@ -226,3 +226,10 @@ def test_serve_answers_the_same_node_over_http_on_loopback():
     finally:
         chain.close()
     assert chain.rpc_url is None
+
+
+def test_a_call_sending_more_value_than_the_caller_has_says_insufficient_funds(chain):
+    poor = to_checksum_address("0x" + "77" * 20)
+    with pytest.raises(Web3RPCError, match="insufficient funds for gas \\* price \\+ value: "
+                                           "have 0 want 5"):
+        chain.w3.eth.call({"from": poor, "to": RECEIVER, "value": 5})
