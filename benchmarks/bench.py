@@ -33,6 +33,7 @@ from cases import (
     Bench,
     Settings,
     chain_start_deploy,
+    simulate_runner,
 )
 from harness import BACKENDS, Outcome, record, render, render_targets, write_json
 
@@ -164,6 +165,12 @@ def run_backend(
     tune = tune or (lambda w3: None)
     outcomes = run_chain_rows(backend, settings, verbose, log, tune)
     outcomes.update(run_simulator_rows(backend, settings, verbose, log, tune))
+    if outcomes["session.start"].samples:
+        log(f"  {backend}: simulate.runner")
+        try:
+            outcomes["simulate.runner"] = Outcome(samples=simulate_runner(backend, settings))
+        except Exception as exc:
+            outcomes["simulate.runner"] = Outcome(error=_failure(exc, verbose))
     outcomes["docker.dispatch"] = Outcome(skipped=docker_engine())
     return outcomes
 
