@@ -1,9 +1,11 @@
-"""What ``make bench`` measures, per backend, through the real SDK and a running Simulator.
+"""What ``make bench`` measures, per backend.
 
-Each case takes a :class:`Bench` (one started Simulator on one backend, with a
-FIRST_RESPONSE and a MANUAL_CONFIRMATION source served by simulated providers on the inline
-runtime) and returns its samples. Cases undo their chain changes with snapshot/revert where
-they would otherwise change what later cases see.
+Three groups, in this order: bare-chain rows on a :class:`ChainBench` (``create_chain`` plus
+the deployed protocol, no Simulator: what the backend itself costs); SDK and lifecycle rows on a
+:class:`Bench` (one started Simulator with a FIRST_RESPONSE and a MANUAL_CONFIRMATION source
+served by simulated providers on the inline runtime, driven through the real SDK); and the
+``ogpu-sim simulate`` runner on the fixed scenario ``throughput.toml``. Each case returns its
+samples; cases undo their chain changes with snapshot/revert where later cases would see them.
 """
 
 from __future__ import annotations
