@@ -147,6 +147,20 @@ class RemoteChain(Chain):
                 return
             self._control("advance_time", ("evm_increaseTime",), [delta])
 
+    def _resync_clock(self) -> None:
+        """After a revert, put the node's clock back at wall clock + our offset.
+
+        anvil rewinds its clock to the snapshot block's timestamp; its pending timestamp is
+        floored at parent + 1, which can hide a lag of a second or two, so set the clock
+        outright with ``evm_setTime`` where the node has it, else jump forward.
+        """
+        latest = int(self.w3.eth.get_block("latest")["timestamp"])
+        target = max(int(time.time()) + self._time_offset, latest + 1)
+        try:
+            self._control("revert", ("evm_setTime",), [target])
+        except MissingRpcMethodError:
+            self._increase_to(target)
+
     def mine(self, blocks: int = 1) -> None:
         """Mine ``blocks`` empty blocks with ``evm_mine``.
 
@@ -181,7 +195,7 @@ class RemoteChain(Chain):
                 raise SnapshotError(snapshot_id, f"the node at {self._url} no longer has it")
             self._snapshots.reverted_to(snapshot_id)
             self._time_offset = saved.time_offset
-            self._increase_to(int(time.time()) + saved.time_offset)
+            self._resync_clock()
             node_id = self._control("snapshot", ("evm_snapshot",), [])
             self._snapshots.replace(snapshot_id, _Saved(node_id, saved.time_offset))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from contextlib import ExitStack
 
 import pytest
@@ -46,3 +47,12 @@ class TestAnvilChain(ChainConformance):
     @classmethod
     def start_chain(cls, stack: ExitStack) -> Chain:
         return stack.enter_context(create_chain("anvil"))
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pyrevm") is None, reason="pyrevm not installed")
+class TestRevmChain(ChainConformance):
+    """The optional in-process revm chain (ogpu_sim/chain/revm.py)."""
+
+    @classmethod
+    def start_chain(cls, stack: ExitStack) -> Chain:
+        return stack.enter_context(create_chain("revm"))
