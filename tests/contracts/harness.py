@@ -112,10 +112,17 @@ class Net:
 
     # ---- chain -----------------------------------------------------------------
     def tx(self, account: LocalAccount, fn: Any, value: int = 0) -> TxReceipt:
-        """Sign and send through ``protocol.send``. A dry run (eth_call) first raises the
-        exact revert reason; the fixed gas limit then spares eth-tester's slow estimate."""
-        fn.call({"from": account.address, "value": value}, block_identifier="pending")
-        return protocol.send(self.w3, account, fn, value=value, gas=TX_GAS)
+        """Sign and send through ``protocol.send`` with a fixed gas limit (eth-tester's
+        estimate costs several executions). If it reverts, the chain is rolled back to
+        before it (as a node that refused it at estimation would be) and a dry run at the
+        pending block raises eth-tester's ``TransactionFailed`` with the exact reason."""
+        snapshot = self.tester.take_snapshot()
+        try:
+            return protocol.send(self.w3, account, fn, value=value, gas=TX_GAS)
+        except protocol.TransactionRevertedError:
+            self.tester.revert_to_snapshot(snapshot)
+            fn.call({"from": account.address, "value": value}, block_identifier="pending")
+            raise
 
     def now(self) -> int:
         """Timestamp of the latest block."""
