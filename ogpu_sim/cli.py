@@ -146,21 +146,25 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 class ProgressDisplay:
-    """A ``rich`` progress bar of a run: published / finalized / expired / canceled, tx/s."""
+    """A ``rich`` progress bar of a run: tasks published, finalized / expired / canceled, tx/s.
+
+    Phase changes (set-up, writing the report) are printed as lines above the bar.
+    """
 
     def __init__(self, console: Any, *, enabled: bool = True) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+        self.console = console
         self.enabled = enabled
         self.bar = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
+            TextColumn("published"),
+            BarColumn(bar_width=20),
             MofNCompleteColumn(),
             TextColumn("{task.fields[stats]}"),
             console=console,
-            transient=False,
         )
         self.task_id: Any = None
+        self.phase = ""
 
     def __enter__(self) -> ProgressDisplay:
         if self.enabled:
@@ -175,16 +179,17 @@ class ProgressDisplay:
         """Redraw from a :class:`ogpu_sim.workload.Progress`."""
         if not self.enabled:
             return
+        if progress.phase != self.phase and progress.phase != "running":
+            self.bar.console.print(f"[dim]{progress.phase}...[/]")
+        self.phase = progress.phase
         stats = (
-            f"finalized {progress.finalized}  expired {progress.expired}  "
-            f"canceled {progress.canceled}  {progress.tx_per_second:.0f} tx/s  "
-            f"sim {progress.simulated_seconds}s  wall {progress.wall_seconds:.0f}s"
+            f"finalized {progress.finalized} · expired {progress.expired} · "
+            f"canceled {progress.canceled} · {progress.tx_per_second:.1f} tx/s · "
+            f"{progress.wall_seconds:.0f}s"
         )
         if self.task_id is None:
-            self.task_id = self.bar.add_task(progress.phase, total=progress.planned, stats="")
-        self.bar.update(
-            self.task_id, description=progress.phase, completed=progress.published, stats=stats
-        )
+            self.task_id = self.bar.add_task("tasks", total=progress.planned, stats="")
+        self.bar.update(self.task_id, completed=progress.published, stats=stats)
 
 
 def print_summary(console: Any, report: dict[str, Any], out: Path) -> None:
@@ -195,6 +200,7 @@ def print_summary(console: Any, report: dict[str, Any], out: Path) -> None:
     table = Table(title=f"{report['scenario']['name']} — {figures['tasks']} tasks")
     table.add_column("figure")
     table.add_column("value", justify="right")
+    table.add_row("tasks published", str(figures["tasks"]))
     for status, count in figures["status"].items():
         if count:
             table.add_row(f"tasks {status}", str(count))

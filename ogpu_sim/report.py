@@ -252,7 +252,7 @@ def _summary(values: list[int]) -> dict[str, float | int]:
     return {
         "count": len(ordered),
         "min": ordered[0],
-        "p50": statistics.median(ordered),
+        "p50": statistics.median_low(ordered),
         "p90": ordered[min(len(ordered) - 1, (len(ordered) * 9) // 10)],
         "max": ordered[-1],
         "mean": round(statistics.fmean(ordered), 3),

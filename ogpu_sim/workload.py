@@ -2,12 +2,13 @@
 
 The runner is a discrete-event loop on a simulated clock. It plans the whole workload up front
 from the scenario's seed (arrival times, sources, payments, expiries, payloads, which tasks the
-client cancels, think times), then processes events in time order: publish a task through the
-SDK (and cancel it at once if planned), confirm a MANUAL task's first response after the
-client's think time, expire a task nobody finished. After each event the simulated providers
-act (``run_until_idle``) and the protocol events mined meanwhile update the task records.
+client cancels, think times, which response the client picks), then processes events in time
+order: publish a task through the SDK (and cancel it at once if planned), confirm one of a
+MANUAL task's responses after the client's think time, expire a task nobody finished. After
+each event the simulated providers act (``run_until_idle``) and the protocol events mined
+meanwhile update the task records.
 
-Simulated time is deterministic: it jumps to each event's planned time and every mined block
+Simulated time is deterministic: it jumps to each event's planned time and every transaction
 adds :data:`BLOCK_SECONDS`. Chain time is pushed forward to follow it (``advance_time``), so
 expiry on chain agrees with the plan. Wall-clock figures go to the report's ``timing`` only.
 """
@@ -98,6 +99,8 @@ class PlannedTask:
     data: dict[str, Any]
     cancel: bool
     think: float
+    pick: float
+    """Which submitted response a MANUAL client confirms (a fraction of the response list)."""
 
 
 def default_out_dir() -> Path:
@@ -120,7 +123,8 @@ def plan(scenario: Scenario) -> list[PlannedTask]:
         data = source.payload.generate(rng)
         cancel = rng.random() < work.cancellation_rate
         think = clients[source.client].think_time.sample(rng)
-        tasks.append(PlannedTask(index, at, source, payment, duration, data, cancel, think))
+        pick = rng.random()
+        tasks.append(PlannedTask(index, at, source, payment, duration, data, cancel, think, pick))
     return tasks
 
 
@@ -144,7 +148,7 @@ class _Run:
     records: list[TaskRecord] = field(default_factory=list)
     by_address: dict[str, TaskRecord] = field(default_factory=dict)
     response_task: dict[str, str] = field(default_factory=dict)
-    first_response: dict[str, str] = field(default_factory=dict)
+    responses: dict[str, list[str]] = field(default_factory=dict)
     block_time: dict[int, int] = field(default_factory=dict)
     seen_entries: int = 0
     planned: list[PlannedTask] = field(default_factory=list)
@@ -289,8 +293,10 @@ class _Run:
         if record.status != "RESPONDED":
             return
         key = self.keys[record.client]
+        responses = self.responses[record.address]
+        chosen = responses[int(self.planned[index].pick * len(responses))]
         try:
-            confirm_response(self.first_response[record.address], private_key=key)
+            confirm_response(chosen, private_key=key)
         except OGPUError as exc:
             record.explanation = f"the client's confirmation reverted: {exc}"
 
@@ -341,11 +347,9 @@ class _Run:
             record.responses += 1
             response = _address(args["response"])
             self.response_task[response] = record.address
-            if record.address not in self.first_response:
-                self.first_response[record.address] = response
-                if record.delivery == "MANUAL_CONFIRMATION":
-                    think = self.planned[record.index].think
-                    self.push(at + think, "confirm", record.index)
+            self.responses.setdefault(record.address, []).append(response)
+            if record.responses == 1 and record.delivery == "MANUAL_CONFIRMATION":
+                self.push(at + self.planned[record.index].think, "confirm", record.index)
         elif name == "TaskStatusChanged":
             record.status = STATUS_NAMES[int(args["status"])]
             if record.status == "EXPIRED":
