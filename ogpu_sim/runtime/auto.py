@@ -1,0 +1,59 @@
+"""The ``auto`` runtime: pick a runtime per source.
+
+A source with an importable ``handler.py`` runs inline (fastest, no engine needed); a source
+with only a Dockerfile or an image runs in Docker when an engine is reachable; anything else is
+a :class:`HandlerStartError` saying what is missing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import Handler, HandlerStartError, Runtime, create_runtime, docker_available
+from .callbacks import CallbackServer
+from .compose import SourceFolder
+
+
+class AutoRuntime(Runtime):
+    """Delegates each ``start`` to an inline or docker runtime, created on first use."""
+
+    name = "auto"
+
+    def __init__(self, callbacks: CallbackServer, **options: Any) -> None:
+        super().__init__(callbacks)
+        self._options = options
+        self._delegates: dict[str, Runtime] = {}
+
+    def choose(self, source: SourceFolder) -> str:
+        """The runtime name ``auto`` uses for a source."""
+        if source.handler_file is not None:
+            return "inline"
+        usable, reason = docker_available()
+        if usable:
+            return "docker"
+        raise HandlerStartError(
+            source.name,
+            "-",
+            f"no handler.py to run inline and Docker is not usable ({reason})",
+        )
+
+    def start(
+        self,
+        source: SourceFolder,
+        environment: str = "cpu",
+        *,
+        source_address: str = "",
+        provider_address: str = "",
+    ) -> Handler:
+        name = self.choose(source)
+        if name not in self._delegates:
+            options = self._options if name == "docker" else {}
+            self._delegates[name] = create_runtime(name, self.callbacks, **options)
+        return self._delegates[name].start(
+            source, environment, source_address=source_address, provider_address=provider_address
+        )
+
+    def close(self) -> None:
+        delegates, self._delegates = self._delegates, {}
+        for runtime in delegates.values():
+            runtime.close()

@@ -1,0 +1,292 @@
+"""One interface for running a source's handler, whatever runs it (inline, process, docker).
+
+A :class:`Runtime` starts a :class:`Handler` for a (source folder, environment) pair. Every
+handler answers the same contract as an ``ogpu.service`` container (PROTOCOL.md 10.1):
+``dispatch`` is ``POST /run/{function}/{task_address}``, and the result comes back through the
+shared :class:`~ogpu_sim.runtime.callbacks.CallbackServer`. ``run`` is dispatch plus wait.
+"""
+
+from __future__ import annotations
+
+import abc
+import re
+import threading
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from ..errors import OgpuSimError
+
+if TYPE_CHECKING:
+    from .callbacks import CallbackServer
+    from .compose import SourceFolder
+
+LOG_LINES_KEPT = 5000
+
+# ogpu.service logs "[<task>] Error in `<fn>`: ..." when a handler raises (no callback follows).
+_HANDLER_FAILED = re.compile(r"\[(?P<task>[^\]\s]+)\] Error in `")
+
+
+class HandlerError(OgpuSimError):
+    """Base of the errors a handler runtime raises."""
+
+
+class HandlerInputError(HandlerError):
+    """The handler refused a task's input: FastAPI's 422, or pydantic's error inline.
+
+    Attributes:
+        detail: the FastAPI-style error list (``[{"type", "loc": ["body", ...], "msg", ...}]``).
+    """
+
+    def __init__(self, function_name: str, task_address: str, detail: list[Any]) -> None:
+        self.function_name = function_name
+        self.task_address = task_address
+        self.detail = detail
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in item.get('loc', []))}: {item.get('msg', '')}"
+            if isinstance(item, dict)
+            else str(item)
+            for item in detail
+        )
+        super().__init__(f"{function_name} rejected the input of task {task_address}: {problems}")
+
+
+class HandlerStartError(HandlerError):
+    """The handler could not start: import error, init hook raised, process/container exited.
+
+    Attributes:
+        log: the tail of the handler's log, which usually says why.
+    """
+
+    def __init__(self, source: str, environment: str, problem: str, log: str = "") -> None:
+        self.source = source
+        self.environment = environment
+        self.problem = problem
+        self.log = log
+        text = f"handler of source {source!r} ({environment}) did not start: {problem}"
+        super().__init__(f"{text}\n--- handler log ---\n{log}" if log else text)
+
+
+class HandlerDispatchError(HandlerError):
+    """A dispatch failed for a reason other than bad input (unknown function, handler gone)."""
+
+    def __init__(self, function_name: str, task_address: str, problem: str) -> None:
+        self.function_name = function_name
+        self.task_address = task_address
+        self.problem = problem
+        super().__init__(f"dispatching {function_name} for task {task_address} failed: {problem}")
+
+
+class LogBuffer:
+    """A handler's log lines, bounded, thread-safe; spots handler failures as they are logged.
+
+    Args:
+        on_failure: called with a task address when ``ogpu.service`` logs that the task's handler
+            raised, so waiters learn at once that no callback will come.
+    """
+
+    def __init__(self, on_failure: Any = None) -> None:
+        self._lines: deque[str] = deque(maxlen=LOG_LINES_KEPT)
+        self._lock = threading.Lock()
+        self._partial = ""
+        self._on_failure = on_failure
+
+    def write(self, text: str) -> None:
+        """Append text (may hold several lines, or end mid-line)."""
+        with self._lock:
+            text = self._partial + text
+            *complete, self._partial = text.split("\n")
+            self._lines.extend(line.rstrip("\r") for line in complete)
+        for line in complete:
+            self._scan(line)
+
+    def line(self, text: str) -> None:
+        """Append one whole line."""
+        self.write(text.rstrip("\n") + "\n")
+
+    def tail(self, count: int = 200) -> str:
+        """The last ``count`` lines (and any unfinished line) joined by newlines."""
+        with self._lock:
+            lines = list(self._lines)[-count:] if count > 0 else []
+            if self._partial:
+                lines.append(self._partial)
+        return "\n".join(lines)
+
+    def _scan(self, line: str) -> None:
+        if self._on_failure is None:
+            return
+        match = _HANDLER_FAILED.search(line)
+        if match:
+            self._on_failure(match.group("task"))
+
+
+class Handler(abc.ABC):
+    """A started handler of one source in one environment.
+
+    Attributes:
+        environment: one of ``ENVIRONMENTS`` (cpu, nvidia, amd).
+        emulated: True when a GPU environment runs without that GPU (OGPU_SIM_ENVIRONMENT set).
+        url: the base URL of its ``ogpu.service`` HTTP API, or None (inline).
+    """
+
+    environment: str
+    emulated: bool
+    url: str | None
+
+    def __init__(self, callbacks: CallbackServer, source: SourceFolder, environment: str) -> None:
+        self.callbacks = callbacks
+        self.source = source
+        self.environment = environment
+        self.emulated = False
+        self.url = None
+        self.log = LogBuffer(on_failure=callbacks.abandon)
+
+    @abc.abstractmethod
+    def dispatch(self, function_name: str, task_address: str, data: dict[str, Any]) -> None:
+        """Start a task: ``POST /run/{function_name}/{task_address}`` with ``data`` as the body.
+
+        Raises:
+            HandlerInputError: the input does not validate against the handler's input model.
+            HandlerDispatchError: unknown function, or the handler is not running.
+        """
+
+    def run(
+        self, function_name: str, task_address: str, data: dict[str, Any], *, timeout: float = 30.0
+    ) -> dict[str, Any] | None:
+        """Dispatch a task and wait for its callback.
+
+        Returns:
+            The callback's JSON body, or None when the handler raised, timed out
+            (``expose(timeout=...)``) or sent nothing within ``timeout`` seconds.
+
+        Raises:
+            HandlerInputError: as :meth:`dispatch`.
+        """
+        self.callbacks.expect(task_address)
+        try:
+            self.dispatch(function_name, task_address, data)
+        except BaseException:
+            self.callbacks.abandon(task_address)
+            self.callbacks.wait(task_address, 0)
+            raise
+        return self.callbacks.wait(task_address, timeout)
+
+    def logs(self, tail: int = 200) -> str:
+        """The last ``tail`` lines of the handler's log."""
+        return self.log.tail(tail)
+
+    @abc.abstractmethod
+    def stop(self) -> None:
+        """Stop the handler and free what it holds; idempotent."""
+
+
+class Runtime(abc.ABC):
+    """Starts handlers of source folders; ``close`` stops all of them (idempotent)."""
+
+    name: str = ""
+
+    def __init__(self, callbacks: CallbackServer) -> None:
+        self.callbacks = callbacks
+        self._handlers: list[Handler] = []
+        self._lock = threading.Lock()
+
+    @abc.abstractmethod
+    def start(
+        self,
+        source: SourceFolder,
+        environment: str = "cpu",
+        *,
+        source_address: str = "",
+        provider_address: str = "",
+    ) -> Handler:
+        """Start the source's handler for an environment and wait until it serves.
+
+        Raises:
+            HandlerStartError: it failed to start; ``.log`` holds its log tail.
+            ComposeError: the environment is not among the source's compose files.
+        """
+
+    def _track(self, handler: Handler) -> Handler:
+        with self._lock:
+            self._handlers.append(handler)
+        return handler
+
+    def close(self) -> None:
+        """Stop every handler this runtime started; safe to call twice."""
+        with self._lock:
+            handlers, self._handlers = self._handlers, []
+        errors: list[BaseException] = []
+        for handler in handlers:
+            try:
+                handler.stop()
+            except Exception as exc:  # keep stopping the others
+                errors.append(exc)
+        if errors:
+            raise errors[0]
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+RUNTIMES = ("inline", "process", "docker", "auto")
+
+
+def create_runtime(name: str, callbacks: CallbackServer, **options: Any) -> Runtime:
+    """Make a runtime by name.
+
+    Args:
+        name: ``inline``, ``process``, ``docker`` or ``auto`` (per source: inline when it has a
+            ``handler.py``, else docker when an engine is reachable, else a HandlerStartError).
+        callbacks: the started callback server every handler reports to.
+        **options: passed to the runtime class (e.g. ``base_image=`` for docker).
+
+    Raises:
+        ConfigError: unknown runtime name.
+    """
+    from ..errors import ConfigError
+
+    if name == "inline":
+        from .inline import InlineRuntime
+
+        return InlineRuntime(callbacks, **options)
+    if name == "process":
+        from .process import ProcessRuntime
+
+        return ProcessRuntime(callbacks, **options)
+    if name == "docker":
+        from .docker import DockerRuntime
+
+        return DockerRuntime(callbacks, **options)
+    if name == "auto":
+        from .auto import AutoRuntime
+
+        return AutoRuntime(callbacks, **options)
+    raise ConfigError("runtime", f"unknown {name!r}; known: {', '.join(RUNTIMES)}")
+
+
+def docker_available() -> tuple[bool, str]:
+    """Whether a Docker engine answers (``DOCKER_HOST`` or the default socket).
+
+    Returns:
+        (usable, one-line reason): e.g. ``(True, "Docker 20.10.24 at unix:///...")``.
+    """
+    import os
+
+    from docker.errors import DockerException
+
+    import docker
+
+    where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    try:
+        client = docker.from_env(timeout=5)
+    except DockerException as exc:
+        return False, f"no Docker engine at {where}: {str(exc).splitlines()[0][:200]}"
+    try:
+        version = client.version()
+    except (DockerException, OSError) as exc:
+        return False, f"no Docker engine at {where}: {str(exc).splitlines()[0][:200]}"
+    finally:
+        client.close()
+    return True, f"Docker {version.get('Version', '?')} at {where}"

@@ -1,0 +1,285 @@
+"""The inline runtime: import a source's handler module in this process and call it directly.
+
+The fastest runtime, for property tests and quick unit tests. It keeps the service contract:
+input is validated with the handler's pydantic model (a :class:`HandlerInputError` carries the
+same error list FastAPI would answer with 422), ``expose(timeout=...)`` and the init hook are
+honoured, and the result goes through the same callback path (an HTTP POST to the
+:class:`CallbackServer`).
+
+The SDK keeps one global registry of exposed functions, and ``expose`` refuses a name already
+registered; each import therefore runs against an emptied registry, takes what the module
+registered, and puts the previous registry back, so two sources may both expose ``predict``,
+and a source may be imported twice. ``ogpu.service.start`` is a no-op during the import.
+
+Limits: handler code shares this process (its globals, ``sys.modules`` for helper modules it
+imports, and ``os.environ``: the compose file's environment variables and
+``OGPU_SIM_ENVIRONMENT`` are not applied inline; use the process runtime for those).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import importlib.util
+import itertools
+import json
+import logging
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import requests
+from pydantic import BaseModel, ValidationError
+
+from .base import Handler, HandlerDispatchError, HandlerInputError, HandlerStartError, LogBuffer
+from .base import Runtime as _Runtime
+from .callbacks import CallbackServer
+from .compose import SourceFolder
+from .gpu import host_has_gpu
+
+_IMPORT_LOCK = threading.RLock()
+_module_ids = itertools.count(1)
+_current_log: contextvars.ContextVar[LogBuffer | None] = contextvars.ContextVar(
+    "ogpu_sim_inline_log", default=None
+)
+
+
+class _RouteToHandlerLog(logging.Handler):
+    """Copies ``ogpu.service`` log records to the log of the inline handler running them."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        buffer = _current_log.get()
+        if buffer is not None:
+            buffer.line(f"{logging.getLevelName(record.levelno)} {record.getMessage()}")
+
+
+_ROUTER = _RouteToHandlerLog()
+
+
+@dataclass(frozen=True)
+class ExposedFunction:
+    """One ``@expose()``d function as registered (the timeout wrapper when a timeout is set)."""
+
+    name: str
+    function: Callable[[BaseModel], BaseModel | None]
+    input_model: type[BaseModel]
+    output_model: type[BaseModel]
+
+
+@dataclass(frozen=True)
+class HandlerModule:
+    """What importing a handler module registered with ``ogpu.service``."""
+
+    module: ModuleType
+    functions: dict[str, ExposedFunction]
+    init_hook: Callable[[], None] | None
+
+
+def import_handler_module(handler_file: Path) -> HandlerModule:
+    """Import a handler module with an isolated ``ogpu.service`` registry.
+
+    Raises:
+        Exception: whatever the module raises on import (the caller wraps it).
+    """
+    import ogpu.service as service
+    import ogpu.service.handler as registry
+    import ogpu.service.server as server
+
+    folder = str(handler_file.parent)
+    name = f"ogpu_sim_handler_{handler_file.parent.name.replace('-', '_')}_{next(_module_ids)}"
+    with _IMPORT_LOCK:
+        saved_handlers = list(registry._exposed_handlers)
+        saved_init = registry._init_handler
+        saved_start = (service.start, server.start)
+        registry._exposed_handlers.clear()
+        registry._init_handler = None
+        service.start = server.start = _no_start  # type: ignore[assignment]
+        sys.path.insert(0, folder)
+        try:
+            spec = importlib.util.spec_from_file_location(name, handler_file)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"cannot import {handler_file}")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module  # pydantic resolves postponed annotations through it
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                sys.modules.pop(name, None)
+                raise
+            functions = {
+                fn.__name__: ExposedFunction(fn.__name__, fn, in_model, out_model)
+                for fn, in_model, out_model in registry._exposed_handlers
+            }
+            init_hook = registry._init_handler
+        finally:
+            registry._exposed_handlers[:] = saved_handlers
+            registry._init_handler = saved_init
+            service.start, server.start = saved_start  # type: ignore[assignment]
+            if folder in sys.path:
+                sys.path.remove(folder)
+    return HandlerModule(module, functions, init_hook)
+
+
+def fastapi_detail(error: ValidationError) -> list[dict[str, Any]]:
+    """A pydantic error as FastAPI answers a request body's 422 (``loc`` starts with "body")."""
+    detail = []
+    for item in error.errors(include_url=False):
+        entry = dict(item)
+        entry["loc"] = ["body", *item["loc"]]
+        detail.append(entry)
+    return json.loads(json.dumps(detail, default=str))
+
+
+def _no_start() -> None:
+    """Stands in for ``ogpu.service.start`` while a handler module is imported inline."""
+
+
+@contextmanager
+def _logging_to(buffer: LogBuffer) -> Iterator[None]:
+    token = _current_log.set(buffer)
+    try:
+        yield
+    finally:
+        _current_log.reset(token)
+
+
+class InlineHandler(Handler):
+    """A handler module imported in this process."""
+
+    def __init__(self, callbacks: CallbackServer, source: SourceFolder, environment: str) -> None:
+        super().__init__(callbacks, source, environment)
+        self._module: HandlerModule | None = None
+        self._threads: set[threading.Thread] = set()
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        """Import the module and run its init hook, as the service's start-up would."""
+        assert self.source.handler_file is not None
+        logger = logging.getLogger("ogpu.service")
+        if _ROUTER not in logger.handlers:
+            logger.addHandler(_ROUTER)
+        gpu = self.source.service(self.environment).gpu
+        if gpu is not None and not host_has_gpu(gpu):
+            self.emulated = True
+            self.log.line(f"INFO emulating the {gpu} environment: no {gpu} GPU on this machine")
+        with _logging_to(self.log):
+            try:
+                module = import_handler_module(self.source.handler_file)
+            except Exception as exc:
+                self.log.write(traceback.format_exc())
+                raise HandlerStartError(
+                    self.source.name,
+                    self.environment,
+                    f"importing handler.py failed: {exc!r}",
+                    self.log.tail(),
+                ) from exc
+            if module.init_hook is not None:
+                hook = module.init_hook.__name__
+                self.log.line(f"INFO Executing init function: `{hook}`")
+                try:
+                    module.init_hook()
+                except Exception as exc:
+                    self.log.line(f"ERROR Init function `{hook}` failed: {exc}")
+                    self.log.write(traceback.format_exc())
+                    sys.modules.pop(module.module.__name__, None)
+                    raise HandlerStartError(
+                        self.source.name,
+                        self.environment,
+                        f"init hook `{hook}` raised {exc!r}",
+                        self.log.tail(),
+                    ) from exc
+                self.log.line(f"INFO Init function `{hook}` completed successfully")
+        self._module = module
+        for name in module.functions:
+            self.log.line(f"INFO Registered function `{name}`")
+
+    def dispatch(self, function_name: str, task_address: str, data: dict[str, Any]) -> None:
+        module = self._module
+        if module is None:
+            raise HandlerDispatchError(function_name, task_address, "handler is stopped")
+        exposed = module.functions.get(function_name)
+        if exposed is None:
+            known = ", ".join(module.functions) or "none"
+            raise HandlerDispatchError(
+                function_name, task_address, f"404: no such function; exposed: {known}"
+            )
+        try:
+            payload = json.loads(json.dumps(data))  # what the HTTP body would have carried
+            model = exposed.input_model.model_validate(payload)
+        except ValidationError as exc:
+            raise HandlerInputError(function_name, task_address, fastapi_detail(exc)) from exc
+        except (TypeError, ValueError) as exc:
+            raise HandlerDispatchError(
+                function_name, task_address, f"input is not JSON: {exc}"
+            ) from exc
+        thread = threading.Thread(
+            target=self._execute,
+            args=(exposed, model, task_address),
+            name=f"ogpu-sim-inline-{function_name}-{task_address[:10]}",
+            daemon=True,
+        )
+        with self._lock:
+            self._threads = {t for t in self._threads if t.is_alive()}
+            self._threads.add(thread)
+        thread.start()
+
+    def _execute(self, exposed: ExposedFunction, model: BaseModel, task: str) -> None:
+        with _logging_to(self.log):
+            try:
+                result = exposed.function(model)
+            except Exception as exc:
+                # The SDK's wording: LogBuffer spots it and wakes the waiter with None.
+                self.log.line(f"FAIL [{task}] Error in `{exposed.name}`: {exc}")
+                self.log.write(traceback.format_exc())
+                return
+            if not result:
+                self.log.line(f"INFO [{task}] `{exposed.name}` returned nothing: no callback")
+                self.callbacks.abandon(task)
+                return
+            self.log.line(f"SUCCESS [{task}] Function: `{exposed.name}` completed successfully")
+            url = f"{self.callbacks.url}/{task}"
+            try:
+                response = requests.post(url, json=result.model_dump(), timeout=30)
+            except (requests.RequestException, TypeError, ValueError) as exc:
+                self.log.line(f"ERROR Failed to send callback to {url}: {exc}")
+                self.callbacks.abandon(task)
+                return
+            if response.status_code != 200:
+                self.log.line(
+                    f"ERROR Failed to send callback: {response.status_code} {response.text}"
+                )
+            self.log.line(f"INFO Callback sent to {url}")
+
+    def stop(self) -> None:
+        module, self._module = self._module, None
+        if module is not None:
+            sys.modules.pop(module.module.__name__, None)
+            self.log.line("INFO stopped")
+
+
+class InlineRuntime(_Runtime):
+    """Runs handlers by importing their ``handler.py`` into this process."""
+
+    name = "inline"
+
+    def start(
+        self,
+        source: SourceFolder,
+        environment: str = "cpu",
+        *,
+        source_address: str = "",
+        provider_address: str = "",
+    ) -> Handler:
+        source.service(environment)  # ComposeError when the source lacks that environment
+        if source.handler_file is None:
+            raise HandlerStartError(
+                source.name, environment, f"no handler.py in {source.path} to import inline"
+            )
+        handler = InlineHandler(self.callbacks, source, environment)
+        handler.load()
+        return self._track(handler)
