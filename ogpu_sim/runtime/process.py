@@ -1,0 +1,205 @@
+"""The process runtime: each handler in its own Python subprocess on a free 127.0.0.1 port.
+
+The handler module runs exactly as in its container (the real ``ogpu.service`` FastAPI app and
+uvicorn), started through :mod:`ogpu_sim.runtime.launcher`. Its environment gets
+``CALLBACK_URL``, ``SOURCE_ADDRESS``, ``PROVIDER_ADDRESS``, the compose file's variables and,
+for a GPU environment without that GPU, ``OGPU_SIM_ENVIRONMENT``. Output is captured into the
+handler's log; the process group is killed on stop.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import IO, Any
+
+import requests
+
+from .base import (
+    Handler,
+    HandlerDispatchError,
+    HandlerInputError,
+    HandlerStartError,
+    Runtime,
+)
+from .callbacks import CallbackServer
+from .compose import SourceFolder
+from .gpu import host_has_gpu
+
+READY_TIMEOUT = 60.0
+LAUNCHER = Path(__file__).with_name("launcher.py")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port free on ``host`` right now."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def dispatch_http(base_url: str, function_name: str, task_address: str, data: Any) -> None:
+    """``POST {base_url}/run/{function_name}/{task_address}``; maps the answer to our errors."""
+    url = f"{base_url}/run/{function_name}/{task_address}"
+    try:
+        response = requests.post(url, json=data, timeout=30)
+    except requests.RequestException as exc:
+        raise HandlerDispatchError(function_name, task_address, f"{url}: {exc}") from exc
+    if response.status_code == 202:
+        return
+    if response.status_code == 422:
+        raise HandlerInputError(function_name, task_address, response.json().get("detail", []))
+    raise HandlerDispatchError(
+        function_name, task_address, f"{response.status_code}: {response.text[:300]}"
+    )
+
+
+def wait_ready(url: str, alive: Any, timeout: float = READY_TIMEOUT) -> str | None:
+    """Poll ``{url}/openapi.json`` until it answers 200.
+
+    Args:
+        alive: a zero-argument callable; a string return means the handler died (the reason).
+
+    Returns:
+        None when ready, else the reason it is not.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        reason = alive()
+        if reason:
+            return reason
+        try:
+            if requests.get(f"{url}/openapi.json", timeout=2).status_code == 200:
+                return None
+        except requests.RequestException:
+            pass
+        time.sleep(0.05)
+    return f"not serving {url}/openapi.json after {timeout:.0f} s"
+
+
+class ProcessHandler(Handler):
+    """A handler module served by its own subprocess."""
+
+    def __init__(
+        self, callbacks: CallbackServer, source: SourceFolder, environment: str, env: dict[str, str]
+    ) -> None:
+        super().__init__(callbacks, source, environment)
+        self._env = env
+        self._process: subprocess.Popen[bytes] | None = None
+        self._reader: threading.Thread | None = None
+
+    def launch(self) -> None:
+        """Start the subprocess and wait until the service answers."""
+        assert self.source.handler_file is not None
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        command = [sys.executable, str(LAUNCHER), str(self.source.handler_file), str(port)]
+        self._process = subprocess.Popen(
+            command,
+            cwd=str(self.source.path),
+            env=self._env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        assert self._process.stdout is not None
+        self._reader = threading.Thread(
+            target=self._pump,
+            args=(self._process.stdout,),
+            daemon=True,
+            name=f"ogpu-sim-process-log-{self.source.name}",
+        )
+        self._reader.start()
+        problem = wait_ready(self.url, self._exited)
+        if problem:
+            self.stop()
+            raise HandlerStartError(self.source.name, self.environment, problem, self.logs())
+
+    def _exited(self) -> str | None:
+        assert self._process is not None
+        code = self._process.poll()
+        if code is None:
+            return None
+        if self._reader is not None:
+            self._reader.join(timeout=2)  # the last lines say why
+        return f"process exited with code {code}"
+
+    def _pump(self, stream: IO[bytes]) -> None:
+        for raw in iter(stream.readline, b""):
+            self.log.write(raw.decode("utf-8", "replace"))
+        stream.close()
+
+    def dispatch(self, function_name: str, task_address: str, data: dict[str, Any]) -> None:
+        if self._process is None or self._process.poll() is not None or self.url is None:
+            problem = "handler process is not running"
+            raise HandlerDispatchError(function_name, task_address, problem)
+        dispatch_http(self.url, function_name, task_address, data)
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+                try:
+                    os.killpg(process.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    process.wait(wait)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        process.wait()
+        if self._reader is not None:
+            self._reader.join(timeout=2)
+
+
+class ProcessRuntime(Runtime):
+    """Runs each handler module in a subprocess on a free 127.0.0.1 port."""
+
+    name = "process"
+
+    def start(
+        self,
+        source: SourceFolder,
+        environment: str = "cpu",
+        *,
+        source_address: str = "",
+        provider_address: str = "",
+    ) -> Handler:
+        service = source.service(environment)
+        if source.handler_file is None:
+            raise HandlerStartError(
+                source.name, environment, f"no handler.py in {source.path} to run in a process"
+            )
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in ("OGPU_SDK_SENTRY_DSN", "OGPU_SIM_ENVIRONMENT")
+        }
+        env.update(service.environment_vars)
+        env.update(
+            CALLBACK_URL=self.callbacks.url_for(None),
+            SOURCE_ADDRESS=source_address or "0xundefined",
+            PROVIDER_ADDRESS=provider_address or "0xundefined",
+            PYTHONUNBUFFERED="1",
+            NO_COLOR="1",
+        )
+        handler = ProcessHandler(self.callbacks, source, environment, env)
+        if service.gpu is not None and not host_has_gpu(service.gpu):
+            env["OGPU_SIM_ENVIRONMENT"] = environment
+            handler.emulated = True
+            handler.log.line(
+                f"ogpu-sim: emulating the {environment} environment (no {service.gpu} GPU here): "
+                f"OGPU_SIM_ENVIRONMENT={environment}"
+            )
+        self._track(handler)
+        handler.launch()
+        return handler
