@@ -122,7 +122,7 @@ def _deploy_gas(name: str) -> int:
 
 
 def _signed(w3: Web3, account: LocalAccount, tx: TxParams) -> bytes:
-    return bytes(account.sign_transaction(tx).raw_transaction)
+    return bytes(account.sign_transaction(dict(tx)).raw_transaction)  # type: ignore[arg-type]
 
 
 def deploy(
@@ -188,7 +188,9 @@ def deploy(
             )
         )
     for description, fn in calls:
-        tx = fn.build_transaction({**base, "nonce": nonce + len(raw), "gas": _CALL_GAS})
+        tx = fn.build_transaction(
+            {**base, "nonce": nonce + len(raw), "gas": _CALL_GAS}  # type: ignore[arg-type]
+        )
         raw.append((description, _signed(w3, deployer, tx)))
 
     hashes = [(d, w3.eth.send_raw_transaction(r)) for d, r in raw]

@@ -267,3 +267,75 @@ def test_the_invariant_reader_sees_every_holding(net: Net) -> None:
     net.tx(net.deployer, net.vault.functions.sanction(net.stranger.address, 10**17))
     assert net.ledger_total({net.stranger.address}) == ETHER
     assert net.w3.eth.get_balance(net.vault.address) == ETHER + 20 * ETHER
+
+
+def _as_controller(net: Net):
+    """The stranger with the CONTROLLER role, to drive the escrow functions directly."""
+    from ogpu_sim.protocol import CONTROLLER_ROLE
+
+    net.tx(net.deployer, net.manager.functions.grantRole(CONTROLLER_ROLE, net.stranger.address))
+    return net.stranger
+
+
+def test_freeze_process_release_move_escrow_in_exact_wei(net: Net) -> None:
+    controller, task = _as_controller(net), net.agent.address
+    f = net.vault.functions
+    net.tx(controller, f.freezePayment(net.client.address, task, 1_000))
+    assert (
+        net.ledgers(net.client.address)["balance"],
+        net.ledgers(net.client.address)["frozen"],
+    ) == (10 * ETHER - 1_000, 1_000)
+    # the client argument is informational: the payer recorded at freeze time is debited
+    net.tx(controller, f.processPayment(net.client2.address, net.provider.address, task, 300))
+    provider = net.ledgers(net.provider.address)
+    assert (provider["balance"], provider["earnings"]) == (300, 300)
+    assert net.ledgers(net.client.address)["frozen"] == 700
+    net.tx(controller, f.releasePayment(net.client2.address, task))
+    client = net.ledgers(net.client.address)
+    assert (client["balance"], client["frozen"]) == (10 * ETHER - 300, 0)
+    assert net.ledgers(net.client2.address)["balance"] == 10 * ETHER
+    net.tx(controller, f.releasePayment(net.client.address, task))  # nothing left: no-op
+    assert net.ledgers(net.client.address)["balance"] == 10 * ETHER - 300
+
+
+def test_freezing_the_same_task_twice_reverts(net: Net) -> None:
+    controller = _as_controller(net)
+    net.tx(controller, net.vault.functions.freezePayment(net.client.address, net.agent.address, 0))
+    with reverts("AlreadyFrozen"):
+        net.tx(
+            controller, net.vault.functions.freezePayment(net.client.address, net.agent.address, 5)
+        )
+
+
+def test_freezing_more_than_the_balance_reverts(net: Net) -> None:
+    controller = _as_controller(net)
+    with reverts("InsufficientBalance"):
+        net.tx(
+            controller,
+            net.vault.functions.freezePayment(
+                net.client.address, net.agent.address, 10 * ETHER + 1
+            ),
+        )
+
+
+def test_processing_more_than_the_escrow_reverts(net: Net) -> None:
+    controller = _as_controller(net)
+    net.tx(
+        controller, net.vault.functions.freezePayment(net.client.address, net.agent.address, 100)
+    )
+    with reverts("InsufficientEscrow"):
+        net.tx(
+            controller,
+            net.vault.functions.processPayment(
+                net.client.address, net.provider.address, net.agent.address, 101
+            ),
+        )
+
+
+def test_a_payout_to_a_contract_that_refuses_coins_reverts(net: Net) -> None:
+    refuser = net.nexus.address  # has no receive/fallback
+    net.tx(net.stranger, net.vault.functions.deposit(refuser), value=5)
+    net.tracked.add(refuser)
+    with reverts("TransferFailed"):
+        net.tx(net.deployer, net.vault.functions.emergencyExit(refuser))
+    assert net.ledgers(refuser)["balance"] == 5
