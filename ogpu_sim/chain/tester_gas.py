@@ -42,6 +42,11 @@ def estimate_gas(state: Any, tx: Any) -> int:
         eth_utils.ValidationError: the transaction is invalid (nonce, funds, ...).
     """
     cap = int(tx.gas)
+    if not tx.data and tx.to and not state.get_code(tx.to):
+        # A plain transfer (geth's shortcut): validity is all there is to check.
+        minimum = SpoofTransaction(tx, gas=tx.intrinsic_gas)
+        state.validate_transaction(minimum)
+        return int(tx.intrinsic_gas)
     first = _run(state, tx, cap, gas_price=0)
     if first.is_error:
         raise first.error
