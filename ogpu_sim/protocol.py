@@ -13,7 +13,10 @@ remote node mine them together.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import rlp
@@ -25,8 +28,8 @@ from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.types import TxParams, TxReceipt
 
-from ogpu_sim import artifacts
-from ogpu_sim.errors import ChainError, ConfigError
+from ogpu_sim import artifacts as shipped
+from ogpu_sim.errors import ArtifactNotFoundError, ChainError, ConfigError
 
 SINGLETONS = ("MANAGER", "TERMINAL", "NEXUS", "VAULT", "CONTROLLER")
 INSTANCE_KINDS = ("Source", "Task", "Response")
@@ -98,7 +101,7 @@ def create_address(sender: str, nonce: int) -> ChecksumAddress:
 
 def contract(w3: Web3, name: str, address: str) -> Contract:
     """Return a web3 handle on the deployed contract ``name`` at ``address``."""
-    return w3.eth.contract(address=to_checksum_address(address), abi=artifacts.load(name)["abi"])
+    return w3.eth.contract(address=to_checksum_address(address), abi=shipped.load(name)["abi"])
 
 
 def instance(w3: Web3, kind: Literal["Source", "Task", "Response"], address: str) -> Contract:
@@ -112,10 +115,31 @@ def instance(w3: Web3, kind: Literal["Source", "Task", "Response"], address: str
     return contract(w3, kind, address)
 
 
-def _deploy_gas(name: str) -> int:
+def load_artifacts(directory: str | Path | None = None) -> Callable[[str], dict[str, Any]]:
+    """Return an artifact loader: the shipped artifacts, or ``<directory>/<Name>.json``.
+
+    Raises:
+        ConfigError: ``directory`` is not a directory.
+    """
+    if directory is None:
+        return shipped.load
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise ConfigError("artifacts", f"{folder} is not a directory of compiled artifacts")
+
+    def load(name: str) -> dict[str, Any]:
+        path = folder / f"{name}.json"
+        if not path.is_file():
+            raise ArtifactNotFoundError(name, sorted(p.stem for p in folder.glob("*.json")))
+        data: dict[str, Any] = json.loads(path.read_text())
+        return data
+
+    return load
+
+
+def _deploy_gas(art: dict[str, Any]) -> int:
     # An upper bound, so no estimate round-trip is needed: creation + calldata at the
     # EIP-7623 floor price + code deposit + generous constructor work.
-    art = artifacts.load(name)
     initcode = (len(art["bytecode"]) - 2) // 2 + 32 * 4
     runtime = (len(art["deployedBytecode"]) - 2) // 2
     return 53_000 + 40 * initcode + 200 * runtime + 600_000
@@ -126,7 +150,10 @@ def _signed(w3: Web3, account: LocalAccount, tx: TxParams) -> bytes:
 
 
 def deploy(
-    w3: Web3, deployer: LocalAccount, config: ProtocolConfig = ProtocolConfig()
+    w3: Web3,
+    deployer: LocalAccount,
+    config: ProtocolConfig = ProtocolConfig(),
+    artifacts: str | Path | None = None,
 ) -> Deployment:
     """Deploy Manager, Terminal, Nexus, Vault and Controller, wire roles and apply ``config``.
 
@@ -135,12 +162,16 @@ def deploy(
         deployer: funded local account; it becomes Manager admin and judge and the owner of
             the Ownable singletons.
         config: admin settings (defaults: 10 s unbonding, no minimum lockup).
+        artifacts: a directory of ``<Name>.json`` artifacts (as ``ogpu_sim.build`` writes)
+            to deploy instead of the shipped ones, e.g. a modified protocol.
 
     Returns:
         The deployment with addresses and contract handles.
 
     Raises:
         DeploymentError: a transaction reverted or a contract landed at an unexpected address.
+        ConfigError: ``artifacts`` is not a directory.
+        ArtifactNotFoundError: ``artifacts`` lacks one of the five singletons.
     """
     me = deployer.address
     nonce = w3.eth.get_transaction_count(me, "pending")
@@ -153,14 +184,18 @@ def deploy(
         "VAULT": (addr["MANAGER"], addr["NEXUS"], addr["TERMINAL"]),
         "CONTROLLER": (addr["NEXUS"], addr["TERMINAL"], addr["VAULT"]),
     }
-    handles = {key: contract(w3, key.title(), addr[key]) for key in SINGLETONS}
+    load = load_artifacts(artifacts)
+    compiled = {key: load(key.title()) for key in SINGLETONS}
+    handles = {
+        key: w3.eth.contract(address=addr[key], abi=compiled[key]["abi"]) for key in SINGLETONS
+    }
     raw: list[tuple[str, bytes]] = []
     for key in SINGLETONS:
         name = key.title()
-        art = artifacts.load(name)
+        art = compiled[key]
         factory = w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"])
         tx = factory.constructor(*args[key]).build_transaction(
-            {**base, "nonce": nonce + len(raw), "gas": _deploy_gas(name)}
+            {**base, "nonce": nonce + len(raw), "gas": _deploy_gas(art)}
         )
         raw.append((f"{name} deployment", _signed(w3, deployer, tx)))
     calls: list[tuple[str, ContractFunction]] = [
@@ -255,5 +290,6 @@ __all__ = [
     "create_address",
     "deploy",
     "instance",
+    "load_artifacts",
     "send",
 ]

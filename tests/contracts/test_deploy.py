@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from eth_account import Account
 from eth_utils import keccak
 from web3 import EthereumTesterProvider, Web3
 
-from ogpu_sim import protocol
-from ogpu_sim.errors import ConfigError
+from ogpu_sim import artifacts, protocol
+from ogpu_sim.errors import ArtifactNotFoundError, ConfigError
 from ogpu_sim.protocol import ProtocolConfig
 from tests.contracts.harness import ETHER, Net
 
@@ -143,3 +146,25 @@ def test_send_raises_when_the_transaction_is_mined_reverted(net: Net) -> None:
     assert info.value.description == "withdraw"
     assert info.value.tx_hash.startswith("0x") and len(info.value.tx_hash) == 66
     assert net.w3.eth.get_transaction_receipt(info.value.tx_hash)["status"] == 0
+
+
+def test_deploy_can_use_a_directory_of_artifacts(tmp_path: Path, net: Net) -> None:
+    for name in artifacts.names():
+        (tmp_path / f"{name}.json").write_text(json.dumps(artifacts.load(name)))
+    dep = protocol.deploy(net.w3, net.deployer, artifacts=tmp_path)
+    assert dep.contracts["NEXUS"].functions.vault().call() == dep.addresses["VAULT"]
+
+
+def test_deploy_from_a_directory_missing_a_contract_names_it(tmp_path: Path, net: Net) -> None:
+    (tmp_path / "Manager.json").write_text("{}")
+    with pytest.raises(ArtifactNotFoundError) as info:
+        protocol.deploy(net.w3, net.deployer, artifacts=tmp_path)
+    assert (info.value.name, info.value.known) == ("Terminal", ["Manager"])
+
+
+def test_deploy_from_a_path_that_is_not_a_directory_is_a_config_error(
+    tmp_path: Path, net: Net
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        protocol.deploy(net.w3, net.deployer, artifacts=tmp_path / "missing")
+    assert info.value.option == "artifacts"
