@@ -244,6 +244,14 @@ class ChainConformance:
         assert receipt["gasUsed"] <= estimate
         assert probe.functions.childCount().call() == 4
 
+    def test_a_tx_running_out_of_gas_is_mined_with_status_0(
+        self, w3: Web3, probe: Contract, account: LocalAccount
+    ) -> None:
+        receipt = transact(w3, account, probe.functions.spawn(2), gas=60_000)
+        assert receipt["status"] == 0
+        assert receipt["gasUsed"] <= 60_000
+        assert probe.functions.childCount().call() == 0
+
     # -- events -----------------------------------------------------------------------------
     def test_events_are_found_with_eth_getLogs(
         self, w3: Web3, probe: Contract, account: LocalAccount
