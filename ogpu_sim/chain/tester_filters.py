@@ -113,7 +113,10 @@ class FilterRegistry:
         """``eth_getFilterChanges``: what arrived since the last poll."""
         item = self._get(filter_id)
         head = self.node.head_number
-        first, item.next_block = item.next_block, head + 1
+        first = item.next_block
+        if first > head:  # nothing mined since (or a fromBlock still in the future)
+            return []
+        item.next_block = head + 1
         if item.kind == "blocks":
             tester = self.node.tester
             return [tester.get_block_by_number(n)["hash"] for n in range(first, head + 1)]
