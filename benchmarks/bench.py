@@ -2,11 +2,13 @@
 
 Usage::
 
-    python benchmarks/bench.py [--backends eth-tester,revm,anvil] [--repeat 15] [--quick]
-                               [--out benchmarks/results/latest.json]
+    python benchmarks/bench.py [--backends eth-tester,revm,anvil] [--rounds 3] [--repeat 5]
+                               [--speedups] [--quick] [--out benchmarks/results/latest.json]
 
-Prints a table of medians with each backend's speed relative to anvil, then the issue's
-targets and whether this run met them, and writes the whole run (every sample) as JSON.
+Every round runs every backend once, in turn (``--repeat`` timed runs per row each time), so a
+machine whose load changes during the run slows all backends alike; medians are over all
+rounds. Prints a table of medians with each backend's speed relative to anvil, then the
+issue's targets and whether this run met them, and writes the whole run (every sample) as JSON.
 A backend that cannot start (no pyrevm, no anvil binary) is reported as skipped, with why.
 """
 
@@ -52,7 +54,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--verbose", action="store_true", help="print tracebacks of failures")
     parser.add_argument("--speedups", action="store_true",
                         help="also run revm with the prototype caches of speedups.py "
-                             "(column revm+speedups, run last: the keccak memo is process-wide)")
+                             "(column revm+speedups)")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="rounds; each runs every backend once, in turn, so a machine whose "
+                             "load changes during the run slows all backends alike")
     args = parser.parse_args(argv)
     unknown = [b for b in args.backends.split(",") if b not in BACKENDS]
     if unknown:
@@ -61,12 +66,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """Repeats and scenario size from the command line."""
-    settings = Settings(repeat=3, session_repeat=1, scenario_tasks=4, scenario_repeat=1) \
-        if args.quick else Settings()
+    """Per-round repeats, rounds and scenario size from the command line."""
+    settings = Settings(repeat=3, rounds=1, scenario_tasks=4) if args.quick else Settings()
     if args.repeat is not None:
         settings.repeat = args.repeat
+    if args.rounds is not None:
+        settings.rounds = args.rounds
     return settings
+
+
+def merge(into: dict[str, Outcome], more: dict[str, Outcome]) -> None:
+    """Add a round's samples to the run's (a skip or error is kept when nothing ran)."""
+    for row_id, outcome in more.items():
+        kept = into.setdefault(row_id, Outcome())
+        kept.samples.extend(outcome.samples)
+        if not kept.samples:
+            kept.skipped, kept.error = outcome.skipped, outcome.error
 
 
 def start(backend: str) -> Any:
@@ -198,19 +213,23 @@ def main(argv: list[str] | None = None) -> int:
     backends = args.backends.split(",")
     console = Console(width=max(Console().width, 132))
     imports = warm_imports()
-    by_backend = {}
-    for backend in backends:
-        console.print(f"[bold]{backend}[/bold]")
-        by_backend[backend] = run_backend(backend, settings, args.verbose, console.print)
+    variants = [(b, b, None) for b in backends]
     if args.speedups and "revm" in backends:
         from speedups import cache_contracts, memoize_keccak
 
-        memoize_keccak()
-        console.print("[bold]revm+speedups[/bold]")
-        by_backend["revm+speedups"] = run_backend(
-            "revm", settings, args.verbose, console.print, cache_contracts
-        )
+        variants.append(("revm+speedups", "revm", cache_contracts))
         backends.append("revm+speedups")
+    by_backend: dict[str, dict[str, Outcome]] = {label: {} for label, _b, _t in variants}
+    for round_index in range(settings.rounds):
+        for label, backend, tune in variants:
+            console.print(f"[bold]{label}[/bold] (round {round_index + 1}/{settings.rounds})")
+            undo = memoize_keccak() if tune is not None else None
+            try:
+                merge(by_backend[label],
+                      run_backend(backend, settings, args.verbose, console.print, tune))
+            finally:
+                if undo is not None:
+                    undo()
     outcomes = {row.id: {b: by_backend[b][row.id] for b in backends} for row in ROWS}
     data = record(ROWS, outcomes, TARGETS,
                   {**vars(settings), "backends": backends, "import_seconds": imports})

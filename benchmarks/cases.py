@@ -86,12 +86,13 @@ COMPOSE = "services:\n  handler:\n    image: ogpu-sim/bench\n"
 
 @dataclass
 class Settings:
-    """How much to measure: timed repeats per row, session starts, tasks in the scenario."""
+    """How much to measure. Per round: timed repeats per row, session starts, scenario runs."""
 
-    repeat: int = 15
-    session_repeat: int = 3
+    repeat: int = 5
+    rounds: int = 3
+    session_repeat: int = 1
     scenario_tasks: int = 20
-    scenario_repeat: int = 3
+    scenario_repeat: int = 1
 
 
 class Bench:

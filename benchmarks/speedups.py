@@ -16,17 +16,16 @@ The lead decides whether ogpu-sim's SDK binding adopts them; the bench shows the
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 _SMALL = 1024
 
 
-def memoize_keccak() -> None:
-    """Memoize keccak-256 of small inputs for the whole process (idempotent)."""
+def memoize_keccak() -> Callable[[], None]:
+    """Memoize keccak-256 of small inputs for the whole process; returns the undo."""
     from eth_hash.auto import keccak
 
-    if getattr(keccak, "_ogpu_sim_memoized", False):
-        return
     keccak(b"")  # let eth_hash pick its backend first
     raw = keccak.hasher
     cached = functools.lru_cache(maxsize=65_536)(raw)
@@ -35,7 +34,11 @@ def memoize_keccak() -> None:
         return cached(bytes(data)) if len(data) <= _SMALL else raw(data)
 
     keccak.hasher = hasher
-    keccak._ogpu_sim_memoized = True
+
+    def undo() -> None:
+        keccak.hasher = raw
+
+    return undo
 
 
 def cache_contracts(w3: Any) -> None:
