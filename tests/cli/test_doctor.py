@@ -65,7 +65,7 @@ def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_En
     sock = tmp_path / "docker.sock"
     handler = type("Engine", (_Engine,), {"images": set()})
     server = _UnixHTTPServer(str(sock), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     monkeypatch.setenv("DOCKER_HOST", f"unix://{sock}")
     try:

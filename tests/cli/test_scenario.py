@@ -236,4 +236,8 @@ def test_overrides_replace_seed_and_task_count() -> None:
 def test_the_default_scenario_file_is_valid() -> None:
     scenario = load_scenario(DEFAULT_SCENARIO)
     assert scenario.name == "default"
-    assert [s.delivery for s in scenario.sources] == ["FIRST_RESPONSE", "MANUAL_CONFIRMATION"]
+    assert [s.delivery for s in scenario.sources] == [
+        "FIRST_RESPONSE",
+        "MANUAL_CONFIRMATION",
+        "FIRST_RESPONSE",
+    ]

@@ -140,7 +140,7 @@ def test_a_failed_check_exits_one_and_says_why(
 
     monkeypatch.setattr(workload, "check_run", tampered)
     code = main(
-        ["simulate", str(SMALL), "--out", str(tmp_path / "run"), "--no-progress", "--tasks", "2"]
+        ["simulate", str(SMALL), "--out", str(tmp_path / "run"), "--no-progress", "--tasks", "1"]
     )
     out = capsys.readouterr().out.replace("\n", " ")
     assert code == 1
@@ -158,3 +158,38 @@ def test_a_scenario_mistake_exits_two_naming_the_key(
     assert code == 2
     assert f"error: {bad}: sources[1].delivery: must be one of" in out
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.anvil
+def test_the_anvil_backend_reproduces_the_in_process_figures(
+    cli_run: dict[str, Any], tmp_path: Path
+) -> None:
+    result = simulate(load_scenario(SMALL), tmp_path / "anvil", RunOptions(backend="anvil"))
+    first, second = cli_run["report"], result.report
+    assert result.ok
+    assert second["scenario"]["backend"] == "anvil"
+    assert second["tasks"] == first["tasks"]
+    without_blocks = [
+        {k: v for k, v in r["figures"].items() if k != "blocks"} for r in (first, second)
+    ]
+    assert without_blocks[1] == without_blocks[0]
+
+
+@pytest.mark.docker
+def test_the_docker_runtime_runs_real_handler_images(tmp_path: Path) -> None:
+    from ogpu_sim import doctor
+
+    engine = doctor.check_docker(needed=True)[0]
+    if engine.status != "ok":
+        pytest.skip(f"no Docker engine reachable: {engine.detail}")
+    scenario = tmp_path / "docker.toml"
+    multiply = Path(__file__).parents[2] / "fixtures" / "sources" / "multiply"
+    scenario.write_text(
+        '[[clients]]\nname = "c"\n'
+        f'[[sources]]\nname = "multiply"\nhandler = "{multiply}"\nfunction = "multiply"\n'
+        'payload = { generator = "constant", data = { a = 6, b = 7 } }\n'
+        "[[providers]]\ncount = 1\n[workload]\ntasks = 2\narrival_rate = 1\nexpiry = 300\n"
+    )
+    result = simulate(load_scenario(scenario), tmp_path / "run", RunOptions(runtime="docker"))
+    assert result.ok
+    assert result.report["figures"]["status"]["FINALIZED"] == 2
