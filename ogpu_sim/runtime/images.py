@@ -1,0 +1,252 @@
+"""Images for the docker runtime, without a registry: base image, wheelhouse, handler images.
+
+- Base image: ``ogpu-sim-base:latest`` is built from Debian packages by ``docker/base/build.sh``
+  (mmdebstrap + ``docker import``) when missing; any other tag (``python:3.11-slim`` where a
+  registry is reachable) must already be present or pullable.
+- Wheelhouse: ``pip download`` of the source's requirements for the container's Python, on the
+  host (which reaches the package index), cached under ``~/.cache/ogpu-sim/wheelhouse/<hash>``
+  by requirements hash; the build context gets it as ``wheels/``.
+- Handler image: the source's own Dockerfile, or the template ``docker/handler/Dockerfile`` for
+  a bare handler folder, built with the docker SDK (classic builder) and tagged by a hash of its
+  context, so an unchanged source is never rebuilt.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from docker.errors import BuildError, ImageNotFound
+
+from .base import HandlerStartError
+from .compose import ComposeService, SourceFolder
+
+BASE_IMAGE = os.environ.get("OGPU_SIM_BASE_IMAGE", "ogpu-sim-base:latest")
+"""The base image handler images build FROM (the Dockerfile's ``BASE_IMAGE`` build arg)."""
+
+CONTAINER_PYTHON = "3.11"
+"""Python version of the base image (Debian bookworm's python3); wheels are fetched for it."""
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BASE_RECIPE = REPO_ROOT / "docker" / "base" / "build.sh"
+HANDLER_TEMPLATE = REPO_ROOT / "docker" / "handler" / "Dockerfile"
+IGNORED = ("__pycache__", "*.pyc", ".git", ".pytest_cache", "wheels", ".venv")
+
+# The template, for installs without the repository (kept identical to docker/handler/Dockerfile
+# by a test).
+TEMPLATE_TEXT = """\
+# ogpu-sim's image recipe for a bare handler folder (handler.py, optional requirements.txt and
+# data files, no Dockerfile of its own). ogpu-sim builds it from a context holding the folder as
+# app/, a wheelhouse as wheels/ and requirements.txt (ogpu[service] when the folder has none).
+# BASE_IMAGE: ogpu-sim-base:latest offline (docker/base/build.sh), python:3.11-slim with a
+# registry. Classic-builder syntax only (no BuildKit features).
+ARG BASE_IMAGE=ogpu-sim-base:latest
+FROM ${BASE_IMAGE}
+ENV PIP_BREAK_SYSTEM_PACKAGES=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+# requirements.txt always matches, so the wheels* glob may match nothing.
+COPY requirements.txt wheels* /wheels/
+RUN if ls /wheels/*.whl >/dev/null 2>&1; \\
+    then pip install --no-cache-dir --no-index --find-links=/wheels -r /wheels/requirements.txt; \\
+    else pip install --no-cache-dir -r /wheels/requirements.txt; fi && rm -rf /wheels
+# The handler last, so editing it rebuilds in a fraction of a second.
+COPY app/ /app/
+EXPOSE 5555
+CMD ["python3", "/app/handler.py"]
+"""
+
+
+def cache_dir() -> Path:
+    """ogpu-sim's cache folder (``$OGPU_SIM_CACHE`` or ``~/.cache/ogpu-sim``)."""
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ogpu-sim"
+    return Path(os.environ.get("OGPU_SIM_CACHE", default))
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """Serialize a cache fill across processes (pytest-xdist workers)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def default_requirements() -> str:
+    """What a handler needs when its folder has no requirements.txt: the SDK's service extra."""
+    return f"ogpu[service]=={version('ogpu')}\n"
+
+
+def wheelhouse(requirements: str) -> Path:
+    """A folder of wheels that installs ``requirements`` offline in the base image.
+
+    Raises:
+        HandlerStartError: pip could not download them (its output is the log).
+    """
+    digest = hashlib.sha256(f"{CONTAINER_PYTHON}\n{requirements}".encode()).hexdigest()[:16]
+    target = cache_dir() / "wheelhouse" / digest
+    if (target / ".complete").exists():
+        return target
+    with _file_lock(cache_dir() / "wheelhouse" / f"{digest}.lock"):
+        if (target / ".complete").exists():
+            return target
+        machine = platform.machine()
+        staging = Path(tempfile.mkdtemp(prefix=f"{digest}-", dir=target.parent))
+        (staging / "requirements.txt").write_text(requirements)
+        command = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:"]
+        command += ["--python-version", CONTAINER_PYTHON, "--implementation", "cp"]
+        command += ["--abi", f"cp{CONTAINER_PYTHON.replace('.', '')}", "--abi", "abi3"]
+        command += ["--abi", "none"]
+        for tag in ("manylinux2014", "manylinux_2_17", "manylinux_2_28", "manylinux_2_34"):
+            command += ["--platform", f"{tag}_{machine}"]
+        command += ["-r", str(staging / "requirements.txt"), "-d", str(staging)]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise HandlerStartError(
+                "-", "-", "pip download of the wheelhouse failed", result.stdout + result.stderr
+            )
+        (staging / ".complete").write_text(requirements)
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+    return target
+
+
+def ensure_base_image(client: Any, tag: str = BASE_IMAGE) -> None:
+    """Make sure the base image exists, building ogpu-sim's own from Debian packages.
+
+    Raises:
+        HandlerStartError: it is missing and cannot be built here (says what to do).
+    """
+    try:
+        client.images.get(tag)
+        return
+    except ImageNotFound:
+        pass
+    if tag.split(":", 1)[0] != "ogpu-sim-base":
+        try:
+            client.images.pull(tag)
+            return
+        except Exception as exc:
+            raise HandlerStartError(
+                "-", "-", f"base image {tag} is not present and cannot be pulled: {exc}"
+            ) from exc
+    if not BASE_RECIPE.exists():
+        raise HandlerStartError("-", "-", f"base image {tag} missing and {BASE_RECIPE} not found")
+    with _file_lock(cache_dir() / "base-image.lock"):
+        result = subprocess.run(
+            [str(BASE_RECIPE), tag], capture_output=True, text=True, check=False
+        )
+    if result.returncode != 0:
+        raise HandlerStartError(
+            "-",
+            "-",
+            f"building the base image {tag} failed ({BASE_RECIPE})",
+            result.stdout + result.stderr,
+        )
+
+
+def build_context(source: SourceFolder, service: ComposeService, into: Path) -> Path:
+    """Assemble a build context with the source's files, requirements and a wheelhouse.
+
+    With its own Dockerfile the source folder is the context root (plus ``wheels/``); a bare
+    handler folder goes in as ``app/`` beside the template Dockerfile.
+
+    Returns:
+        The context folder (``into``).
+    """
+    origin = (service.file.parent / (service.build or ".")).resolve()
+    own_dockerfile = (origin / "Dockerfile").is_file()
+    files = into if own_dockerfile else into / "app"
+    shutil.copytree(origin, files, ignore=shutil.ignore_patterns(*IGNORED), dirs_exist_ok=True)
+    requirements = into / "requirements.txt"
+    if not requirements.exists():
+        given = files / "requirements.txt"
+        requirements.write_text(given.read_text() if given.exists() else default_requirements())
+    wheels = wheelhouse(requirements.read_text())
+    (into / "wheels").mkdir()
+    for wheel in wheels.glob("*.whl"):
+        try:
+            os.link(wheel, into / "wheels" / wheel.name)
+        except OSError:
+            shutil.copy2(wheel, into / "wheels" / wheel.name)
+    if not own_dockerfile:
+        template = HANDLER_TEMPLATE.read_text() if HANDLER_TEMPLATE.exists() else TEMPLATE_TEXT
+        (into / "Dockerfile").write_text(template)
+    return into
+
+
+def context_digest(folder: Path, base_image: str) -> str:
+    """A hash of every file in a build context and the base image tag."""
+    digest = hashlib.sha256(base_image.encode())
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        relative = path.relative_to(folder).as_posix()
+        if relative.startswith("wheels/"):
+            digest.update(relative.encode())  # wheel names carry their versions
+            continue
+        digest.update(relative.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def handler_image(
+    client: Any, source: SourceFolder, service: ComposeService, base_image: str = BASE_IMAGE
+) -> tuple[str, str]:
+    """The image to run for a source's environment, built when needed.
+
+    Returns:
+        (image tag, build log; empty when cached or not built by us).
+
+    Raises:
+        HandlerStartError: the build failed (its log attached) or a prebuilt image is missing.
+    """
+    if service.build is None:
+        assert service.image is not None
+        try:
+            client.images.get(service.image)
+        except ImageNotFound as exc:
+            raise HandlerStartError(
+                source.name,
+                service.environment,
+                f"image {service.image} (from {service.file.name}) is not present and there is no "
+                "build: to make it",
+            ) from exc
+        return service.image, ""
+    ensure_base_image(client, base_image)
+    with tempfile.TemporaryDirectory(prefix="ogpu-sim-build-") as tmp:
+        context = build_context(source, service, Path(tmp) / "context")
+        name = "".join(c if c.isalnum() or c in "-_." else "-" for c in source.name.lower())
+        tag = f"ogpu-sim-source-{name}:{context_digest(context, base_image)}"
+        try:
+            client.images.get(tag)
+            return tag, ""
+        except ImageNotFound:
+            pass
+        try:
+            _, chunks = client.images.build(
+                path=str(context),
+                tag=tag,
+                buildargs={"BASE_IMAGE": base_image},
+                rm=True,
+                forcerm=True,
+                labels={"ogpu-sim": "1", "ogpu-sim.source": source.name},
+            )
+        except BuildError as exc:
+            log = "".join(str(c.get("stream") or c.get("error") or "") for c in exc.build_log)
+            raise HandlerStartError(
+                source.name, service.environment, f"building the image failed: {exc.msg}", log
+            ) from exc
+        log = "".join(str(chunk.get("stream", "")) for chunk in chunks)
+        return tag, log
