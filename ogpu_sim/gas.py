@@ -25,6 +25,9 @@ from ogpu_sim import artifacts, protocol
 from ogpu_sim.protocol import Deployment
 
 ETHER = 10**18
+# A fixed limit spares eth-tester's estimate (several executions per call); gasUsed does not
+# depend on the limit, and a failing step still raises (status 0).
+_GAS = 8_000_000
 ROLES = ("deployer", "client", "master", "provider", "master2", "provider2", "agent")
 
 
@@ -58,12 +61,12 @@ class _Flow:
         return self.dep.contracts[key]
 
     def step(self, operation: str, call: str, role: str, fn: object, value: int = 0) -> TxReceipt:
-        receipt = protocol.send(self.w3, self.acct[role], fn, value=value)  # type: ignore[arg-type]
+        receipt = protocol.send(self.w3, self.acct[role], fn, value=value, gas=_GAS)  # type: ignore[arg-type]
         self.rows.append(GasRow(operation, call, int(receipt["gasUsed"])))
         return receipt
 
     def quiet(self, role: str, fn: object, value: int = 0) -> TxReceipt:
-        return protocol.send(self.w3, self.acct[role], fn, value=value)  # type: ignore[arg-type]
+        return protocol.send(self.w3, self.acct[role], fn, value=value, gas=_GAS)  # type: ignore[arg-type]
 
     def arg(self, receipt: TxReceipt, event: str, name: str) -> str:
         logs = getattr(self.c("NEXUS").events, event)().process_receipt(receipt, errors=DISCARD)
