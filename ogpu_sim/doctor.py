@@ -229,15 +229,7 @@ def check_docker(needed: bool) -> list[Finding]:
             client.images.get(image)
             findings.append(Finding("docker base image", "ok", f"{image} present"))
         except ImageNotFound:
-            findings.append(
-                Finding(
-                    "docker base image",
-                    _needed(False, needed),
-                    f"{image} not built yet (ogpu-sim builds it on first --runtime docker run, "
-                    "from Debian packages, ~10 s)",
-                    "apt-get install mmdebstrap   (then: ogpu-sim simulate --runtime docker)",
-                )
-            )
+            findings.append(_missing_base_image(image, needed))
         except (DockerException, OSError) as exc:
             findings.append(
                 Finding("docker base image", _needed(False, needed), f"cannot list images: {exc}")
@@ -245,6 +237,24 @@ def check_docker(needed: bool) -> list[Finding]:
         return findings
     finally:
         client.close()
+
+
+def _missing_base_image(image: str, needed: bool) -> Finding:
+    """The base image is absent: the docker runtime builds it with mmdebstrap on first use."""
+    recipe = ROOT / "docker" / "base" / "build.sh"
+    if shutil.which("mmdebstrap") is None:
+        return Finding(
+            "docker base image",
+            _needed(False, needed),
+            f"{image} not built, and mmdebstrap (needed to build it) is missing",
+            f"apt-get install mmdebstrap && {recipe} {image}",
+        )
+    return Finding(
+        "docker base image",
+        _needed(False, needed),
+        f"{image} not built yet (the docker runtime builds it on first use, ~10 s)",
+        f"{recipe} {image}",
+    )
 
 
 def run_checks(

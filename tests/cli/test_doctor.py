@@ -108,8 +108,8 @@ def test_with_docker_the_engine_version_and_a_missing_base_image_are_reported(
     assert engine_finding.detail.startswith("Docker 20.10.24 (API 1.41) at unix://")
     assert image_finding.name == "docker base image"
     assert image_finding.status == "fail"
-    assert image_finding.detail.startswith(f"{IMAGE} not built yet")
-    assert "mmdebstrap" in image_finding.fix
+    assert image_finding.detail.startswith(f"{IMAGE} not built")
+    assert image_finding.fix.endswith(f"docker/base/build.sh {IMAGE}")
 
 
 def test_with_docker_and_the_base_image_everything_is_ok(engine: type[_Engine]) -> None:
