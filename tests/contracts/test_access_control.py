@@ -186,6 +186,13 @@ def test_manager_grant_role_needs_the_admin_role(net: Net, role: bytes) -> None:
         net.tx(net.stranger, net.manager.functions.grantRole(role, net.stranger.address))
 
 
+def test_manager_revoke_role_needs_the_admin_role(net: Net) -> None:
+    with reverts_with_error(
+        "AccessControlUnauthorizedAccount(address,bytes32)", net.stranger.address, ADMIN
+    ):
+        net.tx(net.stranger, net.manager.functions.revokeRole(CONTROLLER_ROLE, net.nexus.address))
+
+
 def test_manager_renounce_role_needs_the_callers_confirmation(net: Net) -> None:
     with reverts_with_error("AccessControlBadConfirmation()"):
         net.tx(net.deployer, net.manager.functions.renounceRole(ADMIN, net.stranger.address))
