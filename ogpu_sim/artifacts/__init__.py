@@ -17,10 +17,14 @@ from ogpu_sim.errors import ArtifactNotFoundError
 
 
 @cache
+def _names() -> tuple[str, ...]:
+    files = resources.files(__name__).iterdir()
+    return tuple(sorted(f.name.removesuffix(".json") for f in files if f.name.endswith(".json")))
+
+
 def names() -> list[str]:
     """Return the names of every shipped artifact, sorted (e.g. ``["Controller", ...]``)."""
-    files = resources.files(__name__).iterdir()
-    return sorted(f.name.removesuffix(".json") for f in files if f.name.endswith(".json"))
+    return list(_names())
 
 
 @cache

@@ -123,3 +123,8 @@ def test_the_solcjs_shim_answers_version_in_the_native_format() -> None:
     shim = build.find_compiler()
     out = subprocess.run([str(shim), "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.splitlines()[-1].startswith(f"Version: {build.SOLC_VERSION}+commit.")
+
+
+def test_names_returns_an_independent_list() -> None:
+    artifacts.names().clear()
+    assert artifacts.names() == CONTRACTS
