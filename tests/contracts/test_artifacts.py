@@ -57,6 +57,7 @@ def test_runtime_code_fits_eip170(name: str) -> None:
     assert 0 < size < EIP170_LIMIT
 
 
+@pytest.mark.slow
 def test_recompiling_reproduces_the_committed_artifacts(
     fresh_compile: dict[str, dict[str, Any]],
 ) -> None:
@@ -71,6 +72,7 @@ def test_recompiling_reproduces_the_committed_artifacts(
     assert stale == [], f"artifacts out of date for {stale}: run `make contracts`"
 
 
+@pytest.mark.slow
 def test_write_artifacts_writes_one_json_per_contract_and_drops_stale_ones(
     fresh_compile: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:

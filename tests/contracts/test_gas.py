@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ogpu_sim import gas
 
 OPERATIONS = [
@@ -33,6 +35,7 @@ OPERATIONS = [
 ]
 
 
+@pytest.mark.slow
 def test_measure_runs_every_operation_successfully() -> None:
     rows = gas.measure()
     assert [r.operation for r in rows] == OPERATIONS
