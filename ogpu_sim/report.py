@@ -493,13 +493,11 @@ def _plot_latency(ax: Any, report: dict[str, Any]) -> None:
     for task in report["tasks"]:
         if task["latency"] is not None:
             by_delivery.setdefault(task["delivery"], []).append(task["latency"])
+    longest = max((max(v) for v in by_delivery.values()), default=0)
+    width = max(1, -(-longest // 30))
+    bins = list(range(0, longest + 2 * width, width))  # shared bins: comparable bar widths
     for delivery, values in sorted(by_delivery.items()):
-        ax.hist(
-            values,
-            bins=min(30, max(5, len(set(values)))),
-            alpha=0.6,
-            label=f"{delivery} (n={len(values)})",
-        )
+        ax.hist(values, bins=bins, alpha=0.6, label=f"{delivery} (n={len(values)})")
     ax.set_title("Task latency by delivery method")
     ax.set_xlabel("simulated seconds from publication to finalization")
     ax.set_ylabel("tasks")
