@@ -1,9 +1,10 @@
-"""The ``ogpu-sim`` command: ``simulate``, ``doctor``, ``node`` and ``compile``.
+"""The ``ogpu-sim`` command: ``simulate``, ``doctor``, ``node``, ``run`` and ``compile``.
 
 ``simulate`` runs a scenario file against a fresh local network and writes a run folder;
-``doctor`` checks the machine; ``node`` and ``compile`` hand their arguments to
-:func:`ogpu_sim.node.main` and :func:`ogpu_sim.build.main`. Heavy modules are imported inside the
-subcommand that needs them, so ``ogpu-sim doctor`` works even when something is broken.
+``doctor`` checks the machine; ``node``, ``run`` and ``compile`` hand their arguments to
+:func:`ogpu_sim.node.main`, :func:`ogpu_sim.node.run_main` and :func:`ogpu_sim.build.main`.
+Heavy modules are imported inside the subcommand that needs them, so ``ogpu-sim doctor`` works
+even when something is broken.
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ from .errors import OgpuSimError
 
 BACKENDS = ("eth-tester", "revm", "anvil")
 RUNTIMES = ("auto", "inline", "process", "docker")
+PASSTHROUGH = {
+    "node": "serve a local network over JSON-RPC for other processes",
+    "run": "run a program with its ogpu SDK bound to a running node",
+    "compile": "recompile contracts/ into ogpu_sim/artifacts/",
+}
+"""Subcommands whose arguments go unparsed to the function that implements them."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,12 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--anvil", action="store_true", help="the anvil binary is required (--backend anvil)"
     )
 
-    node = commands.add_parser("node", help="serve a local network over JSON-RPC", add_help=False)
-    node.add_argument("args", nargs=argparse.REMAINDER)
-    compile_ = commands.add_parser(
-        "compile", help="recompile contracts/ into ogpu_sim/artifacts/", add_help=False
-    )
-    compile_.add_argument("args", nargs=argparse.REMAINDER)
+    for name, text in PASSTHROUGH.items():
+        commands.add_parser(name, help=text, add_help=False)
     return parser
 
 
@@ -96,22 +99,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     Exit codes: 0 success, 1 an end-of-run check or a doctor check failed, 2 bad usage or
     invalid input (a scenario error names the key and the problem).
     """
-    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in PASSTHROUGH:
+        # Handed over whole (argparse's REMAINDER would refuse a leading "--help").
+        return _passthrough(argv[0], argv[1:])
+    args = build_parser().parse_args(argv)
     if args.command == "doctor":
         from . import doctor
 
         findings = doctor.run_checks(docker=args.docker, compile=args.compile, anvil=args.anvil)
         doctor.render(findings)
         return doctor.exit_code(findings)
-    if args.command == "node":
+    return _simulate(args)
+
+
+def _passthrough(command: str, argv: list[str]) -> int:
+    """Run ``node``, ``run`` or ``compile`` with the rest of the command line."""
+    try:
+        if command == "compile":
+            return _compile(argv)
         from . import node
 
-        return int(node.main(args.args) or 0)
-    if args.command == "compile":
-        from . import build
+        return int((node.main if command == "node" else node.run_main)(argv) or 0)
+    except OgpuSimError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
-        return int(build.main(args.args) or 0)
-    return _simulate(args)
+
+def _compile(argv: list[str]) -> int:
+    """``ogpu-sim compile``: :func:`ogpu_sim.build.main` (with ``argv`` if it takes any)."""
+    import inspect
+
+    from . import build
+
+    if inspect.signature(build.main).parameters:
+        return int(build.main(argv) or 0)  # type: ignore[call-arg]
+    if argv:
+        print(f"error: compile takes no arguments, got {' '.join(argv)}", file=sys.stderr)
+        return 2
+    return int(build.main() or 0)
 
 
 def _simulate(args: argparse.Namespace) -> int:
