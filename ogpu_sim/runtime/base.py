@@ -274,13 +274,12 @@ def docker_available() -> tuple[bool, str]:
     """
     import os
 
+    from docker.client import from_env
     from docker.errors import DockerException
-
-    import docker
 
     where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
     try:
-        client = docker.from_env(timeout=5)
+        client = from_env(timeout=5)
     except DockerException as exc:
         return False, f"no Docker engine at {where}: {str(exc).splitlines()[0][:200]}"
     try:

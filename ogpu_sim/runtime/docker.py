@@ -20,10 +20,9 @@ import threading
 import uuid
 from typing import Any
 
+from docker.client import from_env
 from docker.errors import APIError, DockerException, NotFound
 from docker.types import DeviceRequest
-
-import docker
 
 from .base import Handler, HandlerDispatchError, HandlerStartError, Runtime
 from .callbacks import CallbackServer
@@ -105,6 +104,7 @@ class DockerHandler(Handler):
             log = self.logs()
             with contextlib.suppress(DockerException):
                 log = self.container.logs(tail=200).decode("utf-8", "replace")
+            self.stop()
             raise HandlerStartError(self.source.name, self.environment, problem, log)
 
     def _exited(self) -> str | None:
@@ -155,7 +155,7 @@ class DockerRuntime(Runtime):
     ) -> None:
         super().__init__(callbacks)
         try:
-            self.client = client or docker.from_env(timeout=120)
+            self.client = client or from_env(timeout=120)
             self.client.ping()
         except (DockerException, OSError) as exc:
             raise HandlerStartError("-", "-", f"Docker engine not reachable: {exc}") from exc
@@ -166,9 +166,14 @@ class DockerRuntime(Runtime):
         self.gateway: str | None = None
         self._info: dict[str, Any] | None = None
         self._names = 0
+        self._setup_lock = threading.Lock()
         reap_leftovers(self.client)
 
     def _ensure_network(self) -> tuple[Any, str]:
+        with self._setup_lock:
+            return self._create_network()
+
+    def _create_network(self) -> tuple[Any, str]:
         if self.network is None:
             self.network = self.client.networks.create(
                 f"ogpu-sim-{self.run_id}", driver="bridge", labels=self.labels
@@ -217,8 +222,9 @@ class DockerRuntime(Runtime):
                     f"{service.gpu} GPU): device options removed, "
                     f"OGPU_SIM_ENVIRONMENT={environment}"
                 )
-        self._names += 1
-        name = f"ogpu-sim-{self.run_id}-{source.name}-{environment}-{self._names}"
+        with self._setup_lock:
+            self._names += 1
+            name = f"ogpu-sim-{self.run_id}-{source.name}-{environment}-{self._names}"
         options.update(
             name="".join(c if c.isalnum() or c in "-_." else "-" for c in name),
             labels={**self.labels, "ogpu-sim.source": source.name, "ogpu-sim.env": environment},

@@ -210,7 +210,7 @@ class InlineHandler(Handler):
             )
         try:
             payload = json.loads(json.dumps(data))  # what the HTTP body would have carried
-            model = exposed.input_model.model_validate(payload)
+            model = exposed.input_model.model_validate(payload, from_attributes=True)
         except ValidationError as exc:
             raise HandlerInputError(function_name, task_address, fastapi_detail(exc)) from exc
         except (TypeError, ValueError) as exc:

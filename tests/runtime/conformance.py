@@ -1,0 +1,210 @@
+"""One conformance suite for every handler runtime: each subclass names how to make its runtime.
+
+Every runtime must keep the ``ogpu.service`` contract (PROTOCOL.md 10.1) the same way: the
+callback body is the output model's JSON, bad input is a 422-shaped HandlerInputError, a
+handler that raises or times out sends no callback, an init hook failure is a start-up error
+carrying the handler's log, and whatever was started is gone after ``close()``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from ogpu_sim.runtime import (
+    CallbackServer,
+    Handler,
+    HandlerDispatchError,
+    HandlerInputError,
+    HandlerStartError,
+    Runtime,
+    load_source_folder,
+)
+from ogpu_sim.runtime.gpu import FORCE_EMULATION_ENV
+
+from .conftest import BROKEN, SAMPLES
+
+SOURCE_ADDRESS = "0x" + "5" * 40
+PROVIDER_ADDRESS = "0x" + "9" * 40
+
+# name -> (folder, environment)
+HANDLERS = {
+    "multiply": (SAMPLES / "multiply", "cpu"),
+    "sentiment": (SAMPLES / "sentiment", "cpu"),
+    "raises": (BROKEN / "raises", "cpu"),
+    "slow": (BROKEN / "slow", "cpu"),
+    "probe-nvidia": (BROKEN / "envprobe", "nvidia"),
+    "probe-amd": (BROKEN / "envprobe", "amd"),
+}
+
+
+def new_task() -> str:
+    """A fresh task address, so no two dispatches share a callback slot."""
+    return "0x" + uuid.uuid4().hex + "0" * 8
+
+
+class RuntimeConformance:
+    """Behaviour every runtime shares. Subclasses implement ``make_runtime``, ``resources`` and
+    ``released``."""
+
+    @classmethod
+    def make_runtime(cls, callbacks: CallbackServer) -> Runtime:
+        raise NotImplementedError
+
+    @classmethod
+    def resources(cls, runtime: Runtime, handler: Handler) -> list[Any]:
+        """What a started handler holds (a process, a container, a network ...)."""
+        raise NotImplementedError
+
+    @classmethod
+    def released(cls, resource: Any) -> bool:
+        """Whether a resource from ``resources`` is gone."""
+        raise NotImplementedError
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def runtime(cls, callbacks: CallbackServer) -> Iterator[Runtime]:
+        saved = os.environ.get(FORCE_EMULATION_ENV)
+        os.environ[FORCE_EMULATION_ENV] = "1"  # emulate GPUs even on a GPU machine
+        try:
+            with cls.make_runtime(callbacks) as runtime:
+                yield runtime
+        finally:
+            if saved is None:
+                os.environ.pop(FORCE_EMULATION_ENV, None)
+            else:
+                os.environ[FORCE_EMULATION_ENV] = saved
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def handlers(cls, runtime: Runtime) -> dict[str, Handler]:
+        """Every test source's handler, started at once (start-up dominates the cost)."""
+
+        def start(item: tuple[str, tuple[Any, str]]) -> tuple[str, Handler]:
+            name, (folder, environment) = item
+            handler = runtime.start(
+                load_source_folder(folder),
+                environment,
+                source_address=SOURCE_ADDRESS,
+                provider_address=PROVIDER_ADDRESS,
+            )
+            return name, handler
+
+        with ThreadPoolExecutor(max_workers=len(HANDLERS)) as pool:
+            return dict(pool.map(start, HANDLERS.items()))
+
+    def test_success_calls_back_with_the_output_models_json(self, handlers):
+        assert handlers["multiply"].run("multiply", new_task(), {"a": 5, "b": 7}) == {"result": 35}
+
+    def test_init_hook_runs_before_the_first_task(self, handlers):
+        result = handlers["sentiment"].run("classify", new_task(), {"text": "Great, fast!"})
+        assert result == {"label": "positive", "score": 2.0}
+
+    def test_invalid_input_is_a_422_shaped_input_error(self, handlers):
+        with pytest.raises(HandlerInputError) as caught:
+            handlers["multiply"].run("multiply", new_task(), {"a": "x"})
+        assert caught.value.function_name == "multiply"
+        assert caught.value.detail == [
+            {
+                "type": "int_parsing",
+                "loc": ["body", "a"],
+                "msg": "Input should be a valid integer, unable to parse string as an integer",
+                "input": "x",
+            },
+            {"type": "missing", "loc": ["body", "b"], "msg": "Field required", "input": {"a": "x"}},
+        ]
+
+    def test_a_body_that_is_not_an_object_is_an_input_error(self, handlers):
+        with pytest.raises(HandlerInputError) as caught:
+            handlers["multiply"].dispatch("multiply", new_task(), [1, 2])  # type: ignore[arg-type]
+        assert caught.value.detail == [
+            {
+                "type": "model_attributes_type",
+                "loc": ["body"],
+                "msg": "Input should be a valid dictionary or object to extract fields from",
+                "input": [1, 2],
+            }
+        ]
+
+    def test_unknown_function_is_a_dispatch_error(self, handlers):
+        with pytest.raises(HandlerDispatchError, match="404"):
+            handlers["multiply"].dispatch("divide", new_task(), {"a": 1, "b": 2})
+
+    def test_handler_exception_sends_no_callback(self, handlers):
+        task = new_task()
+        assert handlers["raises"].run("checked", task, {"value": -1}, timeout=10) is None
+        assert f"[{task}] Error in `checked`: negative value -1" in handlers["raises"].logs()
+
+    def test_handler_keeps_serving_after_an_exception(self, handlers):
+        handlers["raises"].run("checked", new_task(), {"value": -2}, timeout=10)
+        assert handlers["raises"].run("checked", new_task(), {"value": 4}) == {"value": 4}
+
+    def test_expose_timeout_expiry_sends_no_callback(self, handlers):
+        # expose(timeout=1); the function itself finishes at 1.5 s, inside the 3 s wait.
+        assert handlers["slow"].run("sleepy", new_task(), {"seconds": 1.5}, timeout=3) is None
+
+    def test_expose_timeout_lets_a_quick_call_through(self, handlers):
+        assert handlers["slow"].run("sleepy", new_task(), {"seconds": 0.1}) == {"seconds": 0.1}
+
+    def test_two_sources_run_at_once(self, handlers):
+        barrier = threading.Barrier(2)
+
+        def run(name: str, function: str, data: dict[str, Any]) -> dict[str, Any] | None:
+            barrier.wait()
+            return handlers[name].run(function, new_task(), data)
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            product = pool.submit(run, "multiply", "multiply", {"a": -3, "b": 4})
+            mood = pool.submit(run, "sentiment", "classify", {"text": "awful and slow"})
+            assert product.result() == {"result": -12}
+            assert mood.result() == {"label": "negative", "score": -2.5}
+
+    @pytest.mark.parametrize("environment", ["nvidia", "amd"])
+    def test_gpu_environment_without_the_gpu_is_emulated(self, handlers, environment):
+        handler = handlers[f"probe-{environment}"]
+        assert (handler.environment, handler.emulated) == (environment, True)
+        assert f"emulating the {environment} environment" in handler.logs()
+
+    def test_init_hook_failure_is_a_start_error_with_the_handler_log(self, runtime):
+        with pytest.raises(HandlerStartError) as caught:
+            runtime.start(load_source_folder(BROKEN / "initfail"))
+        assert caught.value.source == "initfail"
+        assert "Init function `load_weights` failed: weights.bin is missing" in caught.value.log
+        assert "FileNotFoundError: weights.bin is missing" in caught.value.log
+
+    def test_everything_started_is_released_when_a_test_fails(self, callbacks):
+        held: list[Any] = []
+        runtime = self.make_runtime(callbacks)
+        with pytest.raises(AssertionError, match="the test failed"), runtime:
+            handler = runtime.start(load_source_folder(SAMPLES / "multiply"))
+            held = self.resources(runtime, handler)
+            raise AssertionError("the test failed")
+        assert held, "the runtime reported nothing to release"
+        assert [r for r in held if not self.released(r)] == []
+        runtime.close()  # idempotent
+        with pytest.raises(HandlerDispatchError):
+            handler.dispatch("multiply", new_task(), {"a": 1, "b": 1})
+
+
+class SeparateProcessConformance(RuntimeConformance):
+    """Runtimes whose handlers run in their own process and so get their own environment."""
+
+    @pytest.mark.parametrize("environment", ["nvidia", "amd"])
+    def test_handler_sees_its_addresses_compose_variables_and_emulated_environment(
+        self, handlers, environment
+    ):
+        result = handlers[f"probe-{environment}"].run("probe", new_task(), {})
+        assert result == {
+            "values": {
+                "OGPU_SIM_ENVIRONMENT": environment,
+                "SOURCE_ADDRESS": SOURCE_ADDRESS,
+                "PROVIDER_ADDRESS": PROVIDER_ADDRESS,
+                "PROBE_FROM_COMPOSE": "compose-value",
+            }
+        }

@@ -1,0 +1,103 @@
+"""The conformance suite on the docker runtime, plus labels, networks and reaping.
+
+Needs a Docker engine (``eval "$(.ci/docker.sh start)"``); skipped with the reason when none
+answers, a failure when CI=true.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from docker.client import from_env
+from docker.errors import NotFound
+
+from ogpu_sim.runtime import CallbackServer, Handler, Runtime, create_runtime
+from ogpu_sim.runtime.docker import LABEL, OWNER_LABEL, DockerHandler, DockerRuntime, reap_leftovers
+from ogpu_sim.runtime.images import BASE_IMAGE, ensure_base_image
+
+from .conformance import SeparateProcessConformance
+from .conftest import require_docker
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture(scope="module", autouse=True)
+def docker_client() -> Iterator[Any]:
+    require_docker()
+    client = from_env(timeout=120)
+    ensure_base_image(client)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _gone(client: Any, kind: str, ident: str) -> bool:
+    try:
+        getattr(client, kind).get(ident)
+    except NotFound:
+        return True
+    return False
+
+
+class TestDockerRuntime(SeparateProcessConformance):
+    @classmethod
+    def make_runtime(cls, callbacks: CallbackServer) -> Runtime:
+        return create_runtime("docker", callbacks)
+
+    @classmethod
+    def resources(cls, runtime: Runtime, handler: Handler) -> list[Any]:
+        assert isinstance(handler, DockerHandler) and isinstance(runtime, DockerRuntime)
+        return [("containers", handler.container.id), ("networks", runtime.network.id)]
+
+    @classmethod
+    def released(cls, resource: Any) -> bool:
+        client = from_env()
+        try:
+            return _gone(client, *resource)
+        finally:
+            client.close()
+
+    def test_containers_and_network_carry_the_run_labels(self, runtime, handlers, docker_client):
+        assert isinstance(runtime, DockerRuntime)
+        containers = docker_client.containers.list(
+            filters={"label": f"ogpu-sim.run={runtime.run_id}"}
+        )
+        assert sorted(c.labels["ogpu-sim.source"] for c in containers) == [
+            "envprobe",
+            "envprobe",
+            "multiply",
+            "raises",
+            "sentiment",
+            "slow",
+        ]
+        assert runtime.network.attrs["Labels"][OWNER_LABEL] == runtime.labels[OWNER_LABEL]
+
+    def test_port_5555_is_published_on_127_0_0_1_only(self, handlers):
+        container = handlers["multiply"].container
+        bindings = container.attrs["NetworkSettings"]["Ports"]["5555/tcp"]
+        assert [b["HostIp"] for b in bindings] == ["127.0.0.1"]
+
+    def test_callback_url_is_the_networks_gateway(self, runtime, handlers):
+        env = dict(e.split("=", 1) for e in handlers["multiply"].container.attrs["Config"]["Env"])
+        assert env["CALLBACK_URL"].startswith(f"http://{runtime.gateway}:")
+
+
+def test_leftovers_of_a_dead_run_are_reaped_and_others_untouched(docker_client):
+    dead = {LABEL: "1", OWNER_LABEL: f"{__import__('socket').gethostname()}:999999999"}
+    leftover = docker_client.containers.create(BASE_IMAGE, ["sleep", "60"], labels=dead)
+    stranger = docker_client.containers.create(BASE_IMAGE, ["sleep", "60"])
+    network = docker_client.networks.create("ogpu-sim-test-leftover", labels=dead)
+    try:
+        removed = reap_leftovers(docker_client)
+        assert leftover.name in removed and network.name in removed
+        assert _gone(docker_client, "containers", leftover.id)
+        assert _gone(docker_client, "networks", network.id)
+        assert not _gone(docker_client, "containers", stranger.id)
+    finally:
+        stranger.remove(force=True)
+        for kind, ident in (("containers", leftover.id), ("networks", network.id)):
+            if not _gone(docker_client, kind, ident):
+                getattr(docker_client, kind).get(ident).remove()
