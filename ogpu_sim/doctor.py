@@ -197,13 +197,12 @@ def base_image() -> str:
 
 def check_docker(needed: bool) -> list[Finding]:
     """A reachable Docker engine (``DOCKER_HOST`` or the default socket) and the base image."""
+    from docker.client import from_env
     from docker.errors import DockerException, ImageNotFound
-
-    import docker
 
     where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
     try:
-        client = docker.from_env(timeout=5)
+        client = from_env(timeout=5)
         version = client.version()
     except (DockerException, OSError) as exc:
         reason = str(exc).splitlines()[0][:160]

@@ -166,8 +166,8 @@ class _Run:
             if spec.deposit:
                 vault.deposit(account.address, spec.deposit, signer=account)
             self.client_actors[spec.name] = Actor(spec.name, "client", account.address)
-        for spec in self.scenario.sources:
-            self.sources[spec.name] = self._publish_source(spec)
+        for source in self.scenario.sources:
+            self.sources[source.name] = self._publish_source(source)
         for group in self.scenario.providers:
             for i, behaviour in enumerate(group.assignments()):
                 provider = self.sim.add_provider(
