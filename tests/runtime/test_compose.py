@@ -1,0 +1,228 @@
+"""Source folders and compose files: what loads, and the error naming file and problem."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ogpu_sim.runtime import ComposeError, ComposeService, load_source_folder
+
+from .conftest import SAMPLES
+
+CPU = """\
+services:
+  app:
+    build: .
+    ports: ["${PORT:-5555}:5555"]
+    environment:
+      MODE: fast
+"""
+NVIDIA = (
+    CPU
+    + """\
+    deploy:
+      resources:
+        reservations:
+          devices:
+            - driver: nvidia
+              count: all
+              capabilities: [gpu]
+"""
+)
+AMD = (
+    CPU
+    + """\
+    devices: ["/dev/kfd", "/dev/dri"]
+"""
+)
+
+
+def make_source(root: Path, **files: str) -> Path:
+    """A source folder with handler.py and the given compose files (name -> text)."""
+    folder = root / "source"
+    folder.mkdir()
+    (folder / "handler.py").write_text("")
+    names = {
+        "cpu": "docker-compose.yml",
+        "nvidia": "docker-compose.gpu.yml",
+        "amd": "docker-compose.amd.yml",
+    }
+    for env, text in files.items():
+        (folder / names[env]).write_text(text)
+    return folder
+
+
+def compose_error(tmp_path: Path, environment: str, text: str) -> ComposeError:
+    folder = make_source(tmp_path, **{environment: text})
+    with pytest.raises(ComposeError) as caught:
+        load_source_folder(folder)
+    return caught.value
+
+
+@pytest.mark.parametrize("name", ["multiply", "sentiment"])
+def test_sample_sources_describe_all_three_environments(name):
+    source = load_source_folder(SAMPLES / name)
+    assert source.name == name
+    assert source.handler_file == SAMPLES / name / "handler.py"
+    assert source.dockerfile == SAMPLES / name / "Dockerfile"
+    assert {env: s.gpu for env, s in source.environments.items()} == {
+        "cpu": None,
+        "nvidia": "nvidia",
+        "amd": "amd",
+    }
+    assert source.environment_mask == 7
+
+
+def test_a_service_is_read_with_its_build_and_environment(tmp_path):
+    folder = make_source(tmp_path, cpu=CPU)
+    assert load_source_folder(folder).environments == {
+        "cpu": ComposeService(
+            environment="cpu",
+            file=folder / "docker-compose.yml",
+            service="app",
+            image=None,
+            build=".",
+            gpu=None,
+            environment_vars={"MODE": "fast"},
+        )
+    }
+
+
+def test_metadata_comes_from_source_toml(tmp_path):
+    folder = make_source(tmp_path, cpu=CPU)
+    (folder / "source.toml").write_text('name = "demo"\ndescription = "a demo"\n')
+    source = load_source_folder(folder)
+    assert (source.name, source.description) == ("demo", "a demo")
+
+
+def test_compose_text_is_the_file_as_written(tmp_path):
+    folder = make_source(tmp_path, cpu=CPU, nvidia=NVIDIA)
+    assert load_source_folder(folder).compose_text("nvidia") == NVIDIA
+
+
+def test_an_environment_without_a_compose_file_is_an_error(tmp_path):
+    source = load_source_folder(make_source(tmp_path, cpu=CPU))
+    with pytest.raises(
+        ComposeError,
+        match=re.escape(
+            "no docker-compose.amd.yml here, so the source does not support amd; it supports cpu"
+        ),
+    ):
+        source.compose_text("amd")
+
+
+def test_an_unknown_environment_is_an_error(tmp_path):
+    source = load_source_folder(make_source(tmp_path, cpu=CPU))
+    with pytest.raises(ComposeError, match="unknown environment 'tpu'; known: cpu, nvidia, amd"):
+        source.service("tpu")
+
+
+def test_a_missing_folder_is_an_error(tmp_path):
+    with pytest.raises(ComposeError) as caught:
+        load_source_folder(tmp_path / "nowhere")
+    assert (caught.value.file, caught.value.problem) == (
+        tmp_path / "nowhere",
+        "source folder does not exist",
+    )
+
+
+def test_a_folder_without_compose_files_is_an_error(tmp_path):
+    with pytest.raises(ComposeError) as caught:
+        load_source_folder(make_source(tmp_path))
+    assert caught.value.problem == (
+        "no compose file; expected one of docker-compose.yml, docker-compose.gpu.yml, "
+        "docker-compose.amd.yml"
+    )
+
+
+def test_a_folder_with_nothing_to_run_is_an_error(tmp_path):
+    folder = make_source(tmp_path, cpu=CPU)
+    (folder / "handler.py").unlink()
+    with pytest.raises(ComposeError) as caught:
+        load_source_folder(folder)
+    assert caught.value.problem == "neither handler.py nor a Dockerfile nor an image to run"
+
+
+@pytest.mark.parametrize(
+    ("environment", "text", "problem"),
+    [
+        ("cpu", "services: [", "not valid YAML"),
+        ("cpu", "- a list\n", "must be a YAML mapping with a 'services' key"),
+        ("cpu", "version: '3'\n", "needs a 'services' mapping with one service"),
+        (
+            "cpu",
+            CPU + "  db:\n    image: postgres\n",
+            "must describe exactly one service, found 2: app, db",
+        ),
+        (
+            "cpu",
+            "services:\n  app:\n    ports: ['5555:5555']\n",
+            "service 'app' gives neither 'image' nor 'build'",
+        ),
+        (
+            "cpu",
+            "services:\n  app:\n    image: x\n    ports: ['8080:80']\n",
+            "service 'app' does not expose port 5555 (ports: or expose:)",
+        ),
+        ("cpu", NVIDIA, "service 'app' is the cpu environment but requests nvidia GPU devices"),
+        (
+            "nvidia",
+            CPU,
+            "service 'app' must reserve an NVIDIA GPU: "
+            "deploy.resources.reservations.devices with driver: nvidia, capabilities: [gpu]",
+        ),
+        (
+            "nvidia",
+            NVIDIA.replace("driver: nvidia", "driver: amd"),
+            "service 'app': a reserved device needs driver: nvidia and capabilities: [gpu]",
+        ),
+        ("amd", CPU, "service 'app' must map the AMD devices /dev/kfd and /dev/dri"),
+        (
+            "amd",
+            CPU + '    devices: ["/dev/kfd"]\n',
+            "service 'app': AMD GPUs need both /dev/kfd and /dev/dri in devices",
+        ),
+        (
+            "cpu",
+            CPU.replace("    environment:\n      MODE: fast\n", "    environment: 3\n"),
+            "service 'app': 'environment' must be a list or a mapping",
+        ),
+    ],
+)
+def test_an_invalid_compose_file_names_the_file_and_the_problem(
+    tmp_path, environment, text, problem
+):
+    error = compose_error(tmp_path, environment, text)
+    assert (
+        error.file.name
+        == {
+            "cpu": "docker-compose.yml",
+            "nvidia": "docker-compose.gpu.yml",
+            "amd": "docker-compose.amd.yml",
+        }[environment]
+    )
+    assert error.problem.startswith(problem)
+    assert str(error) == f"{error.file}: {error.problem}"
+
+
+@pytest.mark.parametrize(
+    "ports",
+    [
+        "ports: ['5555']",
+        "ports: ['127.0.0.1:8000:5555/tcp']",
+        "ports: [{target: 5555}]",
+        "expose: [5555]",
+    ],
+)
+def test_every_compose_form_of_exposing_5555_is_accepted(tmp_path, ports):
+    folder = make_source(tmp_path, cpu=f"services:\n  app:\n    image: x\n    {ports}\n")
+    assert load_source_folder(folder).environments["cpu"].image == "x"
+
+
+def test_a_copied_sample_loads_from_its_new_place(tmp_path):
+    copy = shutil.copytree(SAMPLES / "sentiment", tmp_path / "my-source")
+    source = load_source_folder(copy)
+    assert source.path == copy and source.name == "sentiment"
