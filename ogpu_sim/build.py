@@ -14,11 +14,13 @@ the bytecode is identical whichever compiler binary runs.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import stat
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -134,7 +136,7 @@ def _write_shim(solcjs: Path) -> Path:
         python=sys.executable, solcjs=str(solcjs), root=str(REPO_ROOT), nm=str(NODE_MODULES)
     )
     if not shim.exists() or shim.read_text() != text:
-        tmp = shim_dir / f"solc.{id(text)}.tmp"
+        tmp = shim_dir / f"solc.{os.getpid()}.{threading.get_ident()}.tmp"
         tmp.write_text(text)
         tmp.chmod(tmp.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         tmp.replace(shim)

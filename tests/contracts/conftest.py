@@ -8,11 +8,35 @@ all ledgers it keeps.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
+from ogpu_sim import build
 from tests.contracts.harness import Net, start_net
+
+_COMPILE = pytest.StashKey[Future]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the (several-second, out-of-process) compile for the freshness test as soon as
+    collection ends, so solc-js runs on the other core while the other tests run."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # each xdist worker would compile; let the fixture compile on demand there
+    if any("fresh_compile" in getattr(item, "fixturenames", ()) for item in session.items):
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ogpu-sim-solc")
+        session.config.stash[_COMPILE] = executor.submit(build.compile_contracts)
+        executor.shutdown(wait=False)
+
+
+@pytest.fixture(scope="session")
+def fresh_compile(request: pytest.FixtureRequest) -> dict[str, dict[str, Any]]:
+    """One real compile of contracts/ per session (started early by the hook above)."""
+    future = request.config.stash.get(_COMPILE, None)
+    return future.result() if future is not None else build.compile_contracts()
 
 
 @pytest.fixture(scope="session")

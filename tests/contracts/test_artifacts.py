@@ -16,12 +16,6 @@ CONTRACTS = ["Controller", "Manager", "Nexus", "Response", "Source", "Task", "Te
 EIP170_LIMIT = 24_576
 
 
-@pytest.fixture(scope="session")
-def fresh_compile() -> dict[str, dict[str, Any]]:
-    """One real compile of contracts/ per session (several seconds with solc-js)."""
-    return build.compile_contracts()
-
-
 def test_names_lists_every_shipped_contract() -> None:
     assert artifacts.names() == CONTRACTS
 
