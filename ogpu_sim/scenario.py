@@ -541,7 +541,8 @@ class _Parser:
         expiry = self.distribution(self.required(table, "expiry", key), f"{key}.expiry")
         if expiry.minimum < 1:
             raise self.fail(
-                f"{key}.expiry", f"must never be below 1 second, minimum is {expiry.minimum:g}"
+                f"{key}.expiry",
+                f"can draw values below 1 second (minimum {expiry.minimum:g}); set min >= 1",
             )
         if expiry.kind != "exponential":
             top = expiry.value if expiry.kind == "fixed" else expiry.high

@@ -29,7 +29,7 @@ from typing import Any
 from web3 import Web3
 
 from .accounts import key_hex
-from .errors import ConfigError
+from .errors import ConfigError, OgpuSimError
 from .report import Account as LedgerAccount
 from .report import Actor, Check, Ledger, RunData, TaskRecord, check_run, write_run_folder
 from .scenario import Scenario, SourceSpec
@@ -40,6 +40,10 @@ BLOCK_SECONDS = 1
 STATUS_NAMES = ("NEW", "ATTEMPTED", "RESPONDED", "CANCELED", "EXPIRED", "FINALIZED")
 CANNED_COMPOSE = "services:\n  handler:\n    image: ogpu-sim/canned-echo\n"
 """Compose text pinned for sources without a handler folder (their providers answer canned)."""
+
+
+class SimulationError(OgpuSimError):
+    """The marketplace could not go on (e.g. a client ran out of Vault balance mid-run)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,14 @@ class PlannedTask:
     think: float
     pick: float
     """Which submitted response a MANUAL client confirms (a fraction of the response list)."""
+
+
+def pause_before(at: float, compression: float, elapsed: float) -> float:
+    """Wall seconds to wait so simulated time ``at`` runs at most ``compression`` times faster
+    than the wall clock (``elapsed`` wall seconds so far); 0 when running flat out."""
+    if compression <= 0:
+        return 0.0
+    return max(0.0, at / compression - elapsed)
 
 
 def default_out_dir() -> Path:
@@ -243,10 +255,9 @@ class _Run:
     def process_next(self, wall_start: float) -> None:
         """Handle the earliest event, let providers act, and fold in what happened."""
         at, _, kind, index = heapq.heappop(self.queue)
-        if self.scenario.time_compression > 0:
-            pause = wall_start + at / self.scenario.time_compression - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
+        pause = pause_before(at, self.scenario.time_compression, time.monotonic() - wall_start)
+        if pause > 0:
+            time.sleep(pause)
         self.clock = max(self.clock, int(at))
         lag = self.chain_start + self.clock - self.sim.now()
         if lag > 0:
@@ -258,6 +269,7 @@ class _Run:
     def _on_publish(self, index: int) -> None:
         from ogpu.client import cancel_task, publish_task
         from ogpu.types import TaskInfo, TaskInput
+        from ogpu.types.errors import InsufficientBalanceError, OGPUError
 
         task = self.planned[index]
         key = self.keys[task.source.client]
@@ -268,7 +280,15 @@ class _Run:
             expiryTime=expiry,
             payment=task.payment,
         )
-        address = Web3.to_checksum_address(publish_task(info, private_key=key).address)
+        try:
+            address = Web3.to_checksum_address(publish_task(info, private_key=key).address)
+        except InsufficientBalanceError as exc:
+            raise SimulationError(
+                f"task #{index}: client {task.source.client!r} has too little left in the Vault "
+                f"to pay {task.payment} wei ({exc}); raise its deposit in the scenario"
+            ) from exc
+        except OGPUError as exc:
+            raise SimulationError(f"task #{index}: the SDK refused to publish it: {exc}") from exc
         record = TaskRecord(
             index=index,
             address=address,

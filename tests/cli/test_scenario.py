@@ -121,6 +121,12 @@ def test_scenario_error_is_a_config_error_carrying_the_key() -> None:
         ),
         ("workload.expiry", 4000, "workload.expiry", "can exceed a source's max_expiry"),
         ("workload.payment", 0.001, "workload.payment", "can go below a source's min_payment"),
+        (
+            "workload.expiry",
+            {"distribution": "exponential", "mean": 30},
+            "workload.expiry",
+            "can draw values below 1 second (minimum 0); set min >= 1",
+        ),
         ("sources[0].delivery", "fastest", "sources[0].delivery", "must be one of"),
         (
             "sources[0].environments",
