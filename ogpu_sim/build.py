@@ -13,6 +13,7 @@ the bytecode is identical whichever compiler binary runs.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -259,14 +260,38 @@ def runtime_sizes(artifacts: dict[str, dict[str, Any]]) -> dict[str, int]:
     return {n: (len(a["deployedBytecode"]) - 2) // 2 for n, a in artifacts.items()}
 
 
-def main() -> int:
-    """Compile, write the artifacts and print each contract's runtime size."""
+def main(argv: list[str] | None = None) -> int:
+    """Compile, write the artifacts and print each contract's runtime size.
+
+    Args:
+        argv: command-line arguments (``--contracts DIR``, ``--out DIR``); defaults compile
+            the shipped ``contracts/`` into ``ogpu_sim/artifacts/``.
+
+    Returns:
+        0 on success, 1 when no compiler is found or compilation fails (message on stderr).
+    """
+    parser = argparse.ArgumentParser(
+        prog="ogpu-sim compile", description="Compile the Solidity protocol into JSON artifacts."
+    )
+    parser.add_argument(
+        "--contracts",
+        type=Path,
+        default=CONTRACTS_DIR,
+        help="folder of .sol files (default: the repository's contracts/)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ARTIFACTS_DIR,
+        help="where to write <Name>.json (default: ogpu_sim/artifacts/)",
+    )
+    args = parser.parse_args(argv)
     try:
-        artifacts = compile_contracts()
+        artifacts = compile_contracts(args.contracts)
     except (CompilerNotFoundError, CompileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    write_artifacts(artifacts)
+    write_artifacts(artifacts, args.out)
     for name, size in sorted(runtime_sizes(artifacts).items()):
         print(f"{name:<12} {size:>6} bytes runtime")
     return 0

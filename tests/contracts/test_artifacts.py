@@ -124,3 +124,34 @@ def test_the_solcjs_shim_answers_version_in_the_native_format() -> None:
 def test_names_returns_an_independent_list() -> None:
     artifacts.names().clear()
     assert artifacts.names() == CONTRACTS
+
+
+def test_main_compiles_the_given_folder_into_the_given_output(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: list[Path] = []
+
+    def compile_stub(contracts_dir: Path) -> dict[str, dict[str, Any]]:
+        seen.append(contracts_dir)
+        return {"Nexus": artifacts.load("Nexus")}
+
+    monkeypatch.setattr(build, "compile_contracts", compile_stub)
+    assert build.main(["--contracts", str(tmp_path / "src"), "--out", str(tmp_path / "out")]) == 0
+    assert seen == [tmp_path / "src"]
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["Nexus.json"]
+    size = build.runtime_sizes({"Nexus": artifacts.load("Nexus")})["Nexus"]
+    assert capsys.readouterr().out == f"Nexus        {size:>6} bytes runtime\n"
+
+
+def test_main_reports_a_missing_compiler_and_fails(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def no_compiler(contracts_dir: Path) -> dict[str, dict[str, Any]]:
+        raise build.CompilerNotFoundError(["solc on PATH"])
+
+    monkeypatch.setattr(build, "compile_contracts", no_compiler)
+    assert build.main([]) == 1
+    assert capsys.readouterr().err == (
+        "error: no Solidity compiler found (looked for: solc on PATH); "
+        "run `make install` (or `npm ci` for solc-js) and try again\n"
+    )
