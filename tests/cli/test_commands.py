@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
+from ogpu_sim import workload
 from ogpu_sim.cli import main
+from ogpu_sim.errors import OgpuSimError
+
+SMALL = Path(__file__).parent / "scenarios" / "small.toml"
 
 
 def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
@@ -42,3 +49,35 @@ def test_an_unknown_backend_is_refused_by_the_parser(capsys: pytest.CaptureFixtu
         main(["simulate", "--backend", "geth"])
     assert exit_info.value.code == 2
     assert "argument --backend: invalid choice: 'geth'" in capsys.readouterr().err
+
+
+def test_simulate_options_reach_the_runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    seen: dict[str, Any] = {}
+
+    def fake_simulate(scenario: Any, out: Path, options: Any, on_progress: Any) -> Any:
+        seen.update(scenario=scenario, out=out, options=options)
+        raise OgpuSimError("stop here")
+
+    monkeypatch.setattr(workload, "simulate", fake_simulate)
+    code = main(
+        [
+            "simulate",
+            str(SMALL),
+            "--rpc",
+            "http://127.0.0.1:8545",
+            "--runtime",
+            "docker",
+            "--seed",
+            "5",
+            "--tasks",
+            "3",
+            "--out",
+            str(tmp_path),
+            "--no-progress",
+        ]
+    )
+    assert code == 2
+    assert (seen["options"].backend, seen["options"].rpc_url) == ("rpc", "http://127.0.0.1:8545")
+    assert seen["options"].runtime == "docker"
+    assert (seen["scenario"].seed, seen["scenario"].workload.tasks) == (5, 3)
+    assert seen["out"] == tmp_path
