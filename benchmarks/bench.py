@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import time
 import traceback
@@ -213,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     backends = args.backends.split(",")
     console = Console(width=max(Console().width, 132))
     imports = warm_imports()
+    load_before = [round(x, 2) for x in os.getloadavg()]
     variants = [(b, b, None) for b in backends]
     if args.speedups and "revm" in backends:
         from speedups import cache_contracts, memoize_keccak
@@ -232,10 +234,15 @@ def main(argv: list[str] | None = None) -> int:
                     undo()
     outcomes = {row.id: {b: by_backend[b][row.id] for b in backends} for row in ROWS}
     data = record(ROWS, outcomes, TARGETS,
-                  {**vars(settings), "backends": backends, "import_seconds": imports})
+                  {**vars(settings), "backends": backends, "import_seconds": imports,
+                   "load_average_at_start": load_before})
     write_json(data, args.out)
     console.print(render(data, backends))
     console.print(render_targets(data))
+    load = data["environment"]["load_average_1_5_15min"]
+    if load[0] > (os.cpu_count() or 1):
+        console.print(f"[yellow]note: load average {load} on {os.cpu_count()} CPUs during the run; "
+                      f"absolute times are inflated, ratios less so[/yellow]")
     console.print(f"wrote {args.out}")
     ran = any(o.samples for per in outcomes.values() for o in per.values())
     return 0 if ran else 1
