@@ -10,7 +10,6 @@ unless the matching flag says it is needed.
 from __future__ import annotations
 
 import importlib.metadata as metadata
-import os
 import shutil
 import socket
 import subprocess
@@ -24,7 +23,6 @@ from packaging.requirements import InvalidRequirement, Requirement
 ROOT = Path(__file__).resolve().parent.parent
 """The source checkout (where ``pyproject.toml``, ``node_modules`` and ``Makefile`` live)."""
 MIN_PYTHON = (3, 10)
-DEFAULT_BASE_IMAGE = "ogpu-sim-base:latest"
 INSTALL_FIX = "make install   (or: .venv/bin/pip install -e '.[dev]')"
 DOCKER_FIX = (
     "apt-get install docker.io, then start the engine (no systemd needed): "
@@ -187,55 +185,45 @@ def check_anvil(needed: bool) -> Finding:
 
 def base_image() -> str:
     """The handler base image tag the docker runtime builds on."""
-    try:
-        from .runtime import docker as docker_runtime
+    from .runtime.images import BASE_IMAGE
 
-        return str(getattr(docker_runtime, "BASE_IMAGE", DEFAULT_BASE_IMAGE))
-    except ImportError:
-        return DEFAULT_BASE_IMAGE
+    return BASE_IMAGE
 
 
 def check_docker(needed: bool) -> list[Finding]:
     """A reachable Docker engine (``DOCKER_HOST`` or the default socket) and the base image."""
-    from docker.client import from_env
-    from docker.errors import DockerException, ImageNotFound
-
-    where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
     try:
-        client = from_env(timeout=5)
-        version = client.version()
-    except (DockerException, OSError) as exc:
-        reason = str(exc).splitlines()[0][:160]
+        from docker.client import from_env
+        from docker.errors import DockerException, ImageNotFound
+
+        from .runtime.base import docker_available
+    except ImportError as exc:
+        return [Finding("docker engine", "fail", f"cannot check: {exc}", INSTALL_FIX)]
+    usable, reason = docker_available()
+    if not usable:
         return [
             Finding(
                 "docker engine",
                 _needed(False, needed),
-                f"not reachable at {where} ({reason}); only needed for --runtime docker",
+                f"{reason}; only needed for --runtime docker",
                 DOCKER_FIX,
             )
         ]
+    findings = [Finding("docker engine", "ok", reason)]
+    image = base_image()
+    client = from_env(timeout=5)
     try:
-        findings = [
-            Finding(
-                "docker engine",
-                "ok",
-                f"Docker {version.get('Version', '?')} (API {version.get('ApiVersion', '?')}) "
-                f"at {where}",
-            )
-        ]
-        image = base_image()
-        try:
-            client.images.get(image)
-            findings.append(Finding("docker base image", "ok", f"{image} present"))
-        except ImageNotFound:
-            findings.append(_missing_base_image(image, needed))
-        except (DockerException, OSError) as exc:
-            findings.append(
-                Finding("docker base image", _needed(False, needed), f"cannot list images: {exc}")
-            )
-        return findings
+        client.images.get(image)
+        findings.append(Finding("docker base image", "ok", f"{image} present"))
+    except ImageNotFound:
+        findings.append(_missing_base_image(image, needed))
+    except (DockerException, OSError) as exc:
+        findings.append(
+            Finding("docker base image", _needed(False, needed), f"cannot list images: {exc}")
+        )
     finally:
         client.close()
+    return findings
 
 
 def _missing_base_image(image: str, needed: bool) -> Finding:

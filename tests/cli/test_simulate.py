@@ -177,11 +177,11 @@ def test_the_anvil_backend_reproduces_the_in_process_figures(
 
 @pytest.mark.docker
 def test_the_docker_runtime_runs_real_handler_images(tmp_path: Path) -> None:
-    from ogpu_sim import doctor
+    from ogpu_sim.runtime.base import docker_available
 
-    engine = doctor.check_docker(needed=True)[0]
-    if engine.status != "ok":
-        pytest.skip(f"no Docker engine reachable: {engine.detail}")
+    usable, reason = docker_available()
+    if not usable:
+        pytest.skip(reason)
     scenario = tmp_path / "docker.toml"
     multiply = Path(__file__).parents[2] / "fixtures" / "sources" / "multiply"
     scenario.write_text(
