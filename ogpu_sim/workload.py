@@ -36,7 +36,7 @@ from .scenario import Scenario, SourceSpec
 
 BACKENDS = ("eth-tester", "revm", "anvil", "rpc")
 BLOCK_SECONDS = 1
-"""Simulated seconds each mined block takes (one transaction per block on the local chains)."""
+"""Simulated seconds each transaction takes (the local chains mine one block per transaction)."""
 STATUS_NAMES = ("NEW", "ATTEMPTED", "RESPONDED", "CANCELED", "EXPIRED", "FINALIZED")
 CANNED_COMPOSE = "services:\n  handler:\n    image: ogpu-sim/canned-echo\n"
 """Compose text pinned for sources without a handler folder (their providers answer canned)."""
@@ -53,7 +53,6 @@ class RunOptions:
     backend: str = "eth-tester"
     rpc_url: str | None = None
     runtime: str = "auto"
-    progress: bool = True
     slow_delay: float = 0.2
     """Wall seconds a ``slow`` provider waits between attempt and response."""
 
