@@ -9,13 +9,30 @@ exposes functions. ``CALLBACK_URL`` and friends come from the environment, as in
 
 from __future__ import annotations
 
+import os
 import runpy
 import sys
+import threading
+import time
 from pathlib import Path
 
 # Run by path, this folder is sys.path[0]; its docker.py would shadow the docker package.
 if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
     del sys.path[0]
+
+
+PARENT_ENV = "OGPU_SIM_PARENT_PID"
+
+
+def exit_with_parent(parent: int) -> None:
+    """End this process when the harness that started it dies (a crashed test run)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="ogpu-sim-parent-watch", daemon=True).start()
 
 
 def main(argv: list[str]) -> int:
@@ -24,6 +41,8 @@ def main(argv: list[str]) -> int:
         print("usage: python launcher.py <handler.py> <port>", file=sys.stderr)
         return 2
     handler_file, port = Path(argv[0]).resolve(), int(argv[1])
+    if os.environ.get(PARENT_ENV, "").isdigit():
+        exit_with_parent(int(os.environ[PARENT_ENV]))
     import ogpu.service
     import ogpu.service.server as server
 

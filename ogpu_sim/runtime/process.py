@@ -191,6 +191,7 @@ class ProcessRuntime(Runtime):
             PROVIDER_ADDRESS=provider_address or "0xundefined",
             PYTHONUNBUFFERED="1",
             NO_COLOR="1",
+            OGPU_SIM_PARENT_PID=str(os.getpid()),
         )
         handler = ProcessHandler(self.callbacks, source, environment, env)
         if service.gpu is not None and not host_has_gpu(service.gpu):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 from typing import Any
 
 import pytest
@@ -68,3 +71,29 @@ def test_an_import_error_is_a_start_error_with_the_traceback(callbacks, tmp_path
         runtime.start(load_source_folder(folder))
     assert caught.value.problem == "process exited with code 1"
     assert "ModuleNotFoundError: No module named 'not_a_module_anywhere'" in caught.value.log
+
+
+CRASHING_HARNESS = """
+import os, sys
+sys.path.insert(0, {root!r})
+from ogpu_sim.runtime import CallbackServer, create_runtime, load_source_folder
+callbacks = CallbackServer().start()
+runtime = create_runtime("process", callbacks)
+handler = runtime.start(load_source_folder({folder!r}))
+print(handler._process.pid, flush=True)
+os._exit(1)  # a crash: no close(), no atexit
+"""
+
+
+def test_a_handler_process_ends_when_its_harness_crashes(tmp_path):
+    script = tmp_path / "crash.py"
+    root = str(SAMPLES.parent.parent)
+    script.write_text(CRASHING_HARNESS.format(root=root, folder=str(SAMPLES / "multiply")))
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
+    )
+    pid = int(result.stdout.split()[-1])
+    deadline = time.monotonic() + 10
+    while _pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _pid_alive(pid)
