@@ -13,12 +13,19 @@ import pytest
 from docker.client import from_env
 from docker.errors import NotFound
 
-from ogpu_sim.runtime import CallbackServer, Handler, Runtime, create_runtime
+from ogpu_sim.runtime import (
+    CallbackServer,
+    Handler,
+    HandlerStartError,
+    Runtime,
+    create_runtime,
+    load_source_folder,
+)
 from ogpu_sim.runtime.docker import LABEL, OWNER_LABEL, DockerHandler, DockerRuntime, reap_leftovers
 from ogpu_sim.runtime.images import BASE_IMAGE, ensure_base_image
 
 from .conformance import SeparateProcessConformance
-from .conftest import require_docker
+from .conftest import SAMPLES, require_docker
 
 pytestmark = pytest.mark.docker
 
@@ -101,3 +108,12 @@ def test_leftovers_of_a_dead_run_are_reaped_and_others_untouched(docker_client):
         for kind, ident in (("containers", leftover.id), ("networks", network.id)):
             if not _gone(docker_client, kind, ident):
                 getattr(docker_client, kind).get(ident).remove()
+
+
+def test_with_a_gpu_present_the_real_device_options_are_used(callbacks, monkeypatch):
+    # This engine has no NVIDIA runtime, so the real device request must fail the way Docker
+    # fails it: proof that the device options are passed, not emulated.
+    monkeypatch.setattr("ogpu_sim.runtime.docker.engine_has_gpu", lambda kind, info: True)
+    with create_runtime("docker", callbacks) as runtime, pytest.raises(HandlerStartError) as caught:
+        runtime.start(load_source_folder(SAMPLES / "multiply"), "nvidia")
+    assert 'could not select device driver "nvidia"' in caught.value.problem
