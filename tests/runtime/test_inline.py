@@ -81,3 +81,24 @@ def test_extra_input_keys_are_ignored_as_fastapi_does(callbacks):
     with create_runtime("inline", callbacks) as runtime:
         handler = runtime.start(load_source_folder(SAMPLES / "multiply"))
         assert handler.run("multiply", new_task(), {"a": 1, "b": 2, "c": 3}) == {"result": 2}
+
+
+def test_a_return_value_that_is_not_a_model_is_a_handler_failure(callbacks, tmp_path):
+    # The SDK calls result.model_dump(): a plain dict fails there, so no callback is sent.
+    folder = tmp_path / "dict-returner"
+    folder.mkdir()
+    (folder / "handler.py").write_text(
+        "from pydantic import BaseModel\nimport ogpu.service\n\n"
+        "class Q(BaseModel):\n    x: int\n\n"
+        "@ogpu.service.expose()\ndef echo(data: Q) -> Q:\n    return {'x': data.x}\n"
+    )
+    (folder / "docker-compose.yml").write_text(
+        (SAMPLES / "multiply" / "docker-compose.yml").read_text()
+    )
+    with create_runtime("inline", callbacks) as runtime:
+        handler = runtime.start(load_source_folder(folder))
+        task = new_task()
+        assert handler.run("echo", task, {"x": 1}, timeout=600) is None
+        assert f"[{task}] Error in `echo`: 'dict' object has no attribute 'model_dump'" in (
+            handler.logs()
+        )
