@@ -32,13 +32,23 @@ from cases import (
     CHAIN_CASES,
     CHAIN_ROWS,
     ROWS,
+    RUNTIME_ROWS,
     TARGETS,
     Bench,
     Settings,
     chain_start_deploy,
+    runtime_dispatch,
     simulate_runner,
 )
-from harness import BACKENDS, Outcome, record, render, render_targets, write_json
+from harness import (
+    BACKENDS,
+    Outcome,
+    record,
+    render,
+    render_any,
+    render_targets,
+    write_json,
+)
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
@@ -94,13 +104,27 @@ def start(backend: str) -> Any:
 
 def docker_engine() -> str | None:
     """Why the docker row cannot run here, or ``None`` when an engine answers."""
-    try:
-        import docker
+    from ogpu_sim.runtime import docker_available
 
-        docker.from_env(timeout=3).ping()
-    except Exception as exc:  # any failure means: no usable engine
-        return f"no Docker engine reachable ({type(exc).__name__})"
-    return "docker dispatch case not wired yet (needs the docker runtime)"
+    usable, reason = docker_available()
+    return None if usable else f"no Docker engine: {reason}"
+
+
+def run_runtime_rows(settings: Settings, verbose: bool, log: Any) -> dict[str, Outcome]:
+    """Handler dispatch to callback per runtime (no chain involved: measured once per round)."""
+    outcomes = {}
+    for row_id in RUNTIME_ROWS:
+        runtime = row_id.split(".")[1]
+        why_not = docker_engine() if runtime == "docker" else None
+        if why_not is not None:
+            outcomes[row_id] = Outcome(skipped=why_not)
+            continue
+        log(f"  runtimes: {row_id}")
+        try:
+            outcomes[row_id] = Outcome(samples=runtime_dispatch(runtime, settings))
+        except Exception as exc:
+            outcomes[row_id] = Outcome(error=_failure(exc, verbose))
+    return outcomes
 
 
 def _failure(exc: BaseException, verbose: bool) -> str:
@@ -187,7 +211,6 @@ def run_backend(
             outcomes["simulate.runner"] = Outcome(samples=simulate_runner(backend, settings))
         except Exception as exc:
             outcomes["simulate.runner"] = Outcome(error=_failure(exc, verbose))
-    outcomes["docker.dispatch"] = Outcome(skipped=docker_engine())
     return outcomes
 
 
@@ -232,12 +255,20 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 if undo is not None:
                     undo()
-    outcomes = {row.id: {b: by_backend[b][row.id] for b in backends} for row in ROWS}
+    runtimes: dict[str, Outcome] = {}
+    for _ in range(settings.rounds):
+        merge(runtimes, run_runtime_rows(settings, args.verbose, console.print))
+    outcomes = {
+        row.id: {"any": runtimes[row.id]} if row.id in RUNTIME_ROWS
+        else {b: by_backend[b][row.id] for b in backends}
+        for row in ROWS
+    }
     data = record(ROWS, outcomes, TARGETS,
                   {**vars(settings), "backends": backends, "import_seconds": imports,
                    "load_average_at_start": load_before})
     write_json(data, args.out)
     console.print(render(data, backends))
+    console.print(render_any(data))
     console.print(render_targets(data))
     load = data["environment"]["load_average_1_5_15min"]
     if load[0] > (os.cpu_count() or 1):

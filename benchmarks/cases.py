@@ -36,7 +36,9 @@ ROWS = [
     Row("simulate.runner", "ogpu-sim simulate (throughput.toml)", "tasks/s", "higher"),
     Row("simulate.throughput", "run_until_idle batch, 2 providers", "tasks/s", "higher"),
     Row("ipfs.roundtrip", "mock IPFS pin + fetch (SDK)", "ms"),
-    Row("docker.dispatch", "docker dispatch -> callback", "ms"),
+    Row("runtime.inline", "handler dispatch -> callback: inline", "ms"),
+    Row("runtime.process", "handler dispatch -> callback: process", "ms"),
+    Row("runtime.docker", "handler dispatch -> callback: docker", "ms"),
 ]
 
 
@@ -306,10 +308,33 @@ def simulate_runner(backend: str, settings: Settings) -> list[float]:
     with tempfile.TemporaryDirectory(prefix="ogpu-bench-") as folder:
         for index in range(settings.scenario_repeat):
             result = simulate(scenario, Path(folder) / f"run{index}",
-                              RunOptions(backend=backend, runtime="inline", progress=False))
+                              RunOptions(backend=backend, runtime="inline"))
             finalized = sum(task["status"] == "FINALIZED" for task in result.report["tasks"])
             samples.append(finalized / result.report["timing"]["workload_seconds"])
     return samples
+
+
+HANDLER = Path(__file__).resolve().parents[1] / "fixtures" / "sources" / "multiply"
+RUNTIME_ROWS = ("runtime.inline", "runtime.process", "runtime.docker")
+
+
+def runtime_dispatch(runtime: str, settings: Settings) -> list[float]:
+    """``Handler.run``: POST /run/multiply/{task} (or a direct call inline) until the callback
+    arrives, on a started handler of ``fixtures/sources/multiply``; backend-independent."""
+    from ogpu_sim.runtime import CallbackServer, create_runtime, load_source_folder
+
+    callbacks = CallbackServer().start()
+    try:
+        with create_runtime(runtime, callbacks) as started:
+            handler = started.start(load_source_folder(HANDLER), "cpu")
+            tasks = (f"0x{index:040x}" for index in range(1, 10**6))
+
+            def run() -> None:
+                assert handler.run("multiply", next(tasks), {"a": 6, "b": 7}) == {"result": 42}
+
+            return timed(run, settings.repeat)
+    finally:
+        callbacks.stop()
 
 
 CASES: dict[str, Callable[[Bench, Settings], list[float]]] = {

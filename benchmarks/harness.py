@@ -183,7 +183,7 @@ def record(
                 "speed_vs_anvil": {
                     b: speed_vs_reference(row, medians[row.id], b)
                     for b in outcomes.get(row.id, {})
-                    if b != REFERENCE
+                    if b not in (REFERENCE, "any")
                 },
             }
             for row in rows
@@ -219,6 +219,8 @@ def render(data: dict[str, Any], backends: list[str]) -> Any:
         for backend in others:
             table.add_column(f"{backend} x anvil", justify="right")
     for row in data["rows"]:
+        if "any" in row["results"]:
+            continue  # backend-independent rows: see render_any
         cells = [row["label"], row["unit"]]
         for backend in backends:
             result = row["results"].get(backend, {})
@@ -229,6 +231,23 @@ def render(data: dict[str, Any], backends: list[str]) -> Any:
         if REFERENCE in backends:
             cells += [_fmt(row["speed_vs_anvil"].get(b), "x") for b in others]
         table.add_row(*cells)
+    return table
+
+
+def render_any(data: dict[str, Any]) -> Any:
+    """The rows that involve no chain (handler runtimes), measured once per round."""
+    from rich.table import Table
+
+    table = Table(title="no chain involved (median)")
+    for column in ("operation", "unit", "median", "n"):
+        table.add_column(column)
+    for row in data["rows"]:
+        result = row["results"].get("any")
+        if result is None:
+            continue
+        shown = _fmt(result["median"]) if "median" in result else \
+            f"skip: {result['skipped']}" if "skipped" in result else f"error: {result['error']}"
+        table.add_row(row["label"], row["unit"], shown, str(result.get("n", "-")))
     return table
 
 
