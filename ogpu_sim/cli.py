@@ -117,27 +117,15 @@ def _passthrough(command: str, argv: list[str]) -> int:
     """Run ``node``, ``run`` or ``compile`` with the rest of the command line."""
     try:
         if command == "compile":
-            return _compile(argv)
+            from . import build
+
+            return int(build.main(argv) or 0)
         from . import node
 
         return int((node.main if command == "node" else node.run_main)(argv) or 0)
     except OgpuSimError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-
-
-def _compile(argv: list[str]) -> int:
-    """``ogpu-sim compile``: :func:`ogpu_sim.build.main` (with ``argv`` if it takes any)."""
-    import inspect
-
-    from . import build
-
-    if inspect.signature(build.main).parameters:
-        return int(build.main(argv) or 0)  # type: ignore[call-arg]
-    if argv:
-        print(f"error: compile takes no arguments, got {' '.join(argv)}", file=sys.stderr)
-        return 2
-    return int(build.main() or 0)
 
 
 def _simulate(args: argparse.Namespace) -> int:

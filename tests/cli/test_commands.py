@@ -37,6 +37,13 @@ def test_node_gets_its_own_arguments_including_help(capsys: pytest.CaptureFixtur
     assert capsys.readouterr().out.startswith("usage: ogpu-sim node ")
 
 
+def test_compile_gets_its_own_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compile", "--help"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: ogpu-sim compile ")
+
+
 def test_run_without_a_program_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run"]) == 2
     assert capsys.readouterr().err == (
