@@ -87,7 +87,7 @@ class _Flow:
         )
 
     def now(self) -> int:
-        return int(self.w3.eth.get_block("latest")["timestamp"])
+        return int(self.w3.eth.get_block("pending")["timestamp"])
 
 
 def measure() -> list[GasRow]:

@@ -1,7 +1,8 @@
 """Fixtures for the contract tests: one deployment per session, a snapshot per test.
 
 Every test starts from the same state (protocol deployed, two master/provider pairs
-paired, two clients with 10 ether in the Vault) and is rolled back afterwards. After each
+paired, two clients with 10 ether in the Vault, two ready sources of `client`) and is
+rolled back afterwards. After each
 test the Vault's conservation invariant is checked: its native balance equals the sum of
 all ledgers it keeps.
 """

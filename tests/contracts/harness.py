@@ -83,6 +83,7 @@ class Net:
     deployment: Deployment
     accounts: dict[str, LocalAccount]
     tracked: set[str] = field(default_factory=set)
+    baseline_sources: dict[int, Contract] = field(default_factory=dict)
 
     # ---- handles ---------------------------------------------------------------
     @property
@@ -125,11 +126,15 @@ class Net:
             raise
 
     def now(self) -> int:
-        """Timestamp of the latest block."""
-        return int(self.w3.eth.get_block("latest")["timestamp"])
+        """The timestamp the next transaction runs at (the pending block's).
+
+        Not the latest block's: after a snapshot revert the chain's head can be minutes old,
+        and eth-tester stamps the next block with the wall clock when that is later.
+        """
+        return int(self.w3.eth.get_block("pending")["timestamp"])
 
     def advance(self, seconds: int) -> None:
-        """Make the next block (the next transaction) run at ``now() + seconds``."""
+        """Make the next transaction run ``seconds`` later than it would have."""
         self.tester.time_travel(self.now() + seconds)
 
     def events(self, receipt: TxReceipt, contract: Contract, name: str) -> list[dict[str, Any]]:
@@ -282,7 +287,13 @@ class Net:
         return protocol.instance(self.w3, "Response", event["response"])
 
     def ready_source(self, delivery: int = MANUAL, **overrides: Any) -> Contract:
-        """A source with ``provider`` and ``provider2`` (paired to their masters) registered."""
+        """A source of ``client`` with ``provider`` and ``provider2`` registered (CPU).
+
+        Without overrides this is one of the two sources published in the baseline state
+        (one per delivery method), which saves three transactions per test.
+        """
+        if not overrides and delivery in self.baseline_sources:
+            return self.baseline_sources[delivery]
         source = self.publish_source(deliveryMethod=delivery, **overrides)
         for provider in (self.provider, self.provider2):
             self.register(source, provider)
@@ -291,7 +302,8 @@ class Net:
 
 def start_net(config: ProtocolConfig = ProtocolConfig()) -> Net:
     """A fresh eth-tester chain with the protocol deployed, role accounts funded and paired,
-    and the two clients holding 10 ether each in the Vault."""
+    the two clients holding 10 ether each in the Vault, and ``client`` owning two sources
+    (MANUAL_CONFIRMATION, FIRST_RESPONSE) that both providers are registered to."""
     provider = EthereumTesterProvider()
     w3 = Web3(provider)
     funder = w3.eth.accounts[0]
@@ -312,4 +324,6 @@ def start_net(config: ProtocolConfig = ProtocolConfig()) -> Net:
     net.pair(net.master2, net.provider2)
     for client in (net.client, net.client2):
         net.deposit(client, 10 * ETHER)
+    for delivery in (MANUAL, FIRST):
+        net.baseline_sources[delivery] = net.ready_source(delivery)
     return net

@@ -31,18 +31,29 @@ def test_publish_source_deploys_a_source_owned_by_the_client(net: Net) -> None:
 
 
 def test_publish_source_indexes_the_source_and_its_client(net: Net) -> None:
-    first = net.publish_source()
-    second = net.publish_source()
-    third = net.publish_source(client=net.client2)
     n = net.nexus.functions
-    assert n.getSourceCount().call() == 3
-    assert [n.getSourceId(s.address).call() for s in (first, second, third)] == [1, 2, 3]
-    assert n.sourceId(second.address).call() == 2
-    assert [n.sources(i).call() for i in range(3)] == [first.address, second.address, third.address]
-    assert [n.clients(i).call() for i in range(2)] == [net.client.address, net.client2.address]
-    assert n.sourcesOf(net.client.address, 1).call() == second.address
+    baseline = [s.address for s in net.baseline_sources.values()]  # ids 1 and 2, of client
+    first = net.publish_source(client=net.client2)
+    second = net.publish_source(client=net.client2)
+    third = net.publish_source(client=net.stranger)
+    assert n.getSourceCount().call() == 5
+    assert [n.getSourceId(s.address).call() for s in (first, second, third)] == [3, 4, 5]
+    assert n.sourceId(second.address).call() == 4
+    assert [n.sources(i).call() for i in range(5)] == [
+        *baseline,
+        first.address,
+        second.address,
+        third.address,
+    ]
+    assert [n.clients(i).call() for i in range(3)] == [
+        net.client.address,
+        net.client2.address,
+        net.stranger.address,
+    ]
+    assert n.sourcesOf(net.client2.address, 1).call() == second.address
+    assert n.getActiveSourceCount(net.client2.address).call() == 2
+    assert n.activeSourceCountOf(net.stranger.address).call() == 1
     assert n.getActiveSourceCount(net.client.address).call() == 2
-    assert n.activeSourceCountOf(net.client2.address).call() == 1
 
 
 def test_a_client_agent_may_publish_a_source_for_the_client(net: Net) -> None:
@@ -115,10 +126,10 @@ def test_update_with_unknown_environment_bits_reverts(net: Net) -> None:
 
 
 def test_inactivate_source_closes_it_and_emits(net: Net) -> None:
-    source = net.publish_source()
-    receipt = net.tx(net.client, net.nexus.functions.inactivateSource(source.address))
+    source = net.publish_source(client=net.client2)
+    receipt = net.tx(net.client2, net.nexus.functions.inactivateSource(source.address))
     assert source.functions.getStatus().call() == INACTIVE
-    assert net.nexus.functions.getActiveSourceCount(net.client.address).call() == 0
+    assert net.nexus.functions.getActiveSourceCount(net.client2.address).call() == 0
     assert net.events(receipt, net.nexus, "SourceStatusChanged") == [
         {"source": source.address, "status": INACTIVE}
     ]
@@ -143,10 +154,10 @@ def test_inactivate_of_an_unknown_source_reverts(net: Net) -> None:
 
 
 def test_client_closing_through_source_set_status_goes_through_nexus(net: Net) -> None:
-    source = net.publish_source()
-    receipt = net.tx(net.client, source.functions.setStatus(INACTIVE))
+    source = net.publish_source(client=net.client2)
+    receipt = net.tx(net.client2, source.functions.setStatus(INACTIVE))
     assert source.functions.status().call() == INACTIVE
-    assert net.nexus.functions.activeSourceCountOf(net.client.address).call() == 0
+    assert net.nexus.functions.activeSourceCountOf(net.client2.address).call() == 0
     assert net.events(receipt, net.nexus, "SourceStatusChanged") == [
         {"source": source.address, "status": INACTIVE}
     ]
@@ -166,11 +177,11 @@ def test_source_set_status_by_someone_else_reverts(net: Net) -> None:
 
 
 def test_owner_can_reactivate_through_the_admin_route(net: Net) -> None:
-    source = net.publish_source()
-    net.tx(net.client, net.nexus.functions.inactivateSource(source.address))
+    source = net.publish_source(client=net.client2)
+    net.tx(net.client2, net.nexus.functions.inactivateSource(source.address))
     receipt = net.tx(net.deployer, net.nexus.functions.setSourceStatus(source.address, ACTIVE))
     assert source.functions.getStatus().call() == ACTIVE
-    assert net.nexus.functions.getActiveSourceCount(net.client.address).call() == 1
+    assert net.nexus.functions.getActiveSourceCount(net.client2.address).call() == 1
     assert net.events(receipt, net.nexus, "SourceStatusChanged") == [
         {"source": source.address, "status": ACTIVE}
     ]
@@ -325,13 +336,14 @@ def test_unregister_from_an_unknown_source_reverts(net: Net) -> None:
 
 
 def test_get_sources_is_inclusive_relative_and_clamped(net: Net) -> None:
-    sources = [net.publish_source().address for _ in range(4)]
+    baseline = [s.address for s in net.baseline_sources.values()]
+    sources = baseline + [net.publish_source().address for _ in range(3)]
     get = net.nexus.functions.getSources
-    assert get(0, 3).call() == sources
+    assert get(0, 4).call() == sources
     assert get(1, 2).call() == sources[1:3]
     assert get(2, 2).call() == [sources[2]]
     assert get(2, 100).call() == sources[2:]
-    assert get(4, 10).call() == []
+    assert get(5, 10).call() == []
     assert get(3, 1).call() == []
 
 

@@ -90,14 +90,14 @@ def test_publish_to_an_inactive_source_reverts_before_the_balance_check(net: Net
 def test_publish_with_expiry_not_in_the_future_reverts(net: Net) -> None:
     source = net.ready_source()
     with reverts("Expired"):
-        net.publish_task(source, expires_in=1)  # the block runs at now() + 1
+        net.publish_task(source, expires_in=0)  # expiry == the block's own timestamp
 
 
 def test_publish_with_expiry_beyond_the_sources_maximum_reverts(net: Net) -> None:
     source = net.ready_source(maxExpiryDuration=100)
-    net.publish_task(source, expires_in=101)  # at now()+1 the remaining span is exactly 100
+    net.publish_task(source, expires_in=100)
     with reverts("ExpiryTooLong"):
-        net.publish_task(source, expires_in=102)
+        net.publish_task(source, expires_in=101)
 
 
 def test_publish_below_the_minimum_payment_reverts(net: Net) -> None:
@@ -230,7 +230,7 @@ def test_late_attempt_on_a_new_task_marks_it_expired_and_refunds(net: Net) -> No
 
 
 def test_attempt_exactly_at_expiry_is_still_in_time(net: Net) -> None:
-    task = net.publish_task(net.ready_source(), expires_in=60)
+    task = net.publish_task(net.ready_source(), expires_in=3_600)
     net.tester.time_travel(task.functions.getExpiryTime().call())
     net.attempt(task, net.provider)
     assert status(task) == ATTEMPTED

@@ -116,23 +116,26 @@ def test_cancel_unbonding_with_nothing_unbonding_reverts(net: Net) -> None:
 
 
 def test_claim_before_maturity_reverts(net: Net) -> None:
+    # a long period, so the wall clock (which eth-tester also follows) cannot reach maturity
+    net.tx(net.deployer, net.vault.functions.setMaxUnbondingPeriod(3_600))
     net.deposit(net.stranger, HALF)
     net.tx(net.stranger, net.vault.functions.lock(HALF))
     receipt = net.tx(net.stranger, net.vault.functions.unbond(HALF))
     mined_at = net.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
-    net.tester.time_travel(mined_at + 9)  # the next block (the claim) is stamped mined_at + 9
+    net.tester.time_travel(mined_at + 3_599)  # the next block (the claim) is stamped so
     with reverts("UnbondingNotElapsed"):
         net.tx(net.stranger, net.vault.functions.claim())
 
 
 def test_claim_succeeds_exactly_at_maturity(net: Net) -> None:
+    net.tx(net.deployer, net.vault.functions.setMaxUnbondingPeriod(3_600))
     net.deposit(net.stranger, HALF)
     net.tx(net.stranger, net.vault.functions.lock(HALF))
     receipt = net.tx(net.stranger, net.vault.functions.unbond(HALF))
     mined_at = net.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
-    net.tester.time_travel(mined_at + 10)
+    net.tester.time_travel(mined_at + 3_600)
     claim = net.tx(net.stranger, net.vault.functions.claim())
-    assert net.w3.eth.get_block(claim["blockNumber"])["timestamp"] == mined_at + 10
+    assert net.w3.eth.get_block(claim["blockNumber"])["timestamp"] == mined_at + 3_600
     assert net.ledgers(net.stranger.address)["balance"] == HALF
 
 
