@@ -14,7 +14,7 @@ Importing this package registers two hypothesis settings profiles:
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from . import strategies
 from .lifecycle import LifecycleMachine
@@ -27,9 +27,11 @@ FUZZ_PROFILE = "ogpu-fuzz"
 settings.register_profile(
     CI_PROFILE,
     max_examples=20,
-    stateful_step_count=25,
+    stateful_step_count=30,
     derandomize=True,
     database=None,
+    # the explain phase traces every line the SDK and web3 run: minutes per failure
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
     deadline=None,
     print_blob=False,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

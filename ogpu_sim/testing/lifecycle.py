@@ -15,23 +15,25 @@ code; use :meth:`MachineCore.act` so your actions are compared with the model to
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from hypothesis import strategies as st
-from hypothesis.stateful import initialize, multiple, rule
+from hypothesis.stateful import initialize, multiple, precondition, rule
 from ogpu import client as sdk_client
 from ogpu.protocol import nexus as sdk_nexus
 from ogpu.protocol import terminal as sdk_terminal
 from ogpu.protocol import vault as sdk_vault
 from ogpu.protocol._base import TxExecutor, load_contract
-from ogpu.types import SourceInfo, TaskInfo, TaskInput
+from ogpu.types import DeliveryMethod as SdkDelivery
+from ogpu.types import ImageEnvironments, SourceInfo, TaskInfo, TaskInput
 
-from ..model import DeliveryMethod, ProtocolModel, SourceParams
+from ..model import DeliveryMethod, ModelRevert, ProtocolModel, SourceParams
 from . import strategies as ost
 from .machine import Actor, MachineCore
 
 OGPU = ost.OGPU
-SIGNERS = st.sampled_from(["self", "master", "agent", "stranger"])
+SIGNERS = st.sampled_from(["self", "master", "self", "agent", "stranger"])
 SMALL = ost.amounts(2 * OGPU)
 
 
@@ -74,6 +76,34 @@ class LifecycleMachine(MachineCore):
     def the_providers(self) -> Any:
         return multiple(self.cast["provider1"], self.cast["provider2"])
 
+    @initialize(target=MachineCore.sources)
+    def the_sources(self) -> Any:
+        return multiple(*self.start_sources)
+
+    @initialize(target=MachineCore.tasks)
+    def the_tasks(self) -> Any:
+        return multiple(*self.start_tasks)
+
+    def build_start_state(self) -> None:
+        """Two CPU sources of ``client`` (MANUAL_CONFIRMATION and FIRST_RESPONSE), both providers
+        paired, staked and registered to both, and one open task on each.
+
+        Starting here lets short programs reach attempts, responses and payments.
+        """
+        cpu = ImageEnvironments(cpu="https://compose.example/cpu.yml")
+        client = self.cast["client"]
+        for delivery in (DeliveryMethod.MANUAL_CONFIRMATION, DeliveryMethod.FIRST_RESPONSE):
+            info = SourceInfo(delivery.name.lower(), "", "", cpu, 0, 0, 600, SdkDelivery(delivery))
+            self.start_sources.append(self.publish_source(client, info))
+        for n in ("1", "2"):
+            provider, master = self.cast["provider" + n], self.cast["master" + n]
+            self.announce_provider(master, provider, OGPU // 10)
+            self.announce_master(provider, master)
+            for source in self.start_sources:
+                self.register(provider, source, "self", 1)
+        for source in self.start_sources:
+            self.start_tasks.append(self._publish_task(client, source, 300, OGPU // 10))
+
     # -- Vault ---------------------------------------------------------------------------------
     @rule(payer=MachineCore.accounts, beneficiary=MachineCore.accounts, amount=SMALL)
     def deposit(self, payer: Actor, beneficiary: Actor, amount: int) -> None:
@@ -110,6 +140,7 @@ class LifecycleMachine(MachineCore):
             lambda m, now: m.unbond(actor.address, amount, now),
         )
 
+    @precondition(lambda self: any(x.unbonding for x in self.model.ledgers.values()))
     @rule(actor=MachineCore.accounts)
     def claim(self, actor: Actor) -> None:
         self.act(
@@ -118,6 +149,7 @@ class LifecycleMachine(MachineCore):
             lambda m, now: m.claim(actor.address, now),
         )
 
+    @precondition(lambda self: any(x.unbonding for x in self.model.ledgers.values()))
     @rule(actor=MachineCore.accounts)
     def cancel_unbonding(self, actor: Actor) -> None:
         self.act(
@@ -177,7 +209,7 @@ class LifecycleMachine(MachineCore):
         self.model.rename("?", source)
         return source
 
-    @rule(actor=MachineCore.accounts, source=MachineCore.sources, info=ost.source_infos())
+    @rule(actor=MachineCore.clients, source=MachineCore.sources, info=ost.source_infos())
     def update_source(self, actor: Actor, source: str, info: SourceInfo) -> None:
         self.act(
             "update_source",
@@ -187,7 +219,7 @@ class LifecycleMachine(MachineCore):
             ),
         )
 
-    @rule(actor=MachineCore.accounts, source=MachineCore.sources)
+    @rule(actor=MachineCore.clients, source=MachineCore.sources)
     def inactivate_source(self, actor: Actor, source: str) -> None:
         self.act(
             "inactivate_source",
@@ -220,20 +252,37 @@ class LifecycleMachine(MachineCore):
         )
 
     # -- tasks -------------------------------------------------------------------------------------
-    @rule(target=MachineCore.tasks, client=MachineCore.accounts, source=MachineCore.sources,
+    @rule(target=MachineCore.tasks, client=MachineCore.clients, source=MachineCore.sources,
           data=st.data())  # fmt: skip
     def publish_task(self, client: Actor, source: str, data: st.DataObject) -> Any:
         terms = self.model.sources[source].params
-        offset = data.draw(ost.expiry_offsets(terms.max_expiry_duration), label="expires_in")
+        longest = terms.max_expiry_duration
+        offsets = st.one_of(ost.expiry_offsets(longest, valid=True), ost.expiry_offsets(longest))
+        offset = data.draw(offsets, label="expires_in")
         payment = data.draw(st.one_of(near(terms.min_payment), SMALL), label="payment")
+        return self._publish_task(client, source, offset, payment)
+
+    @rule(target=MachineCore.tasks, client=MachineCore.accounts, source=MachineCore.sources,
+          payment=SMALL)  # fmt: skip
+    def publish_task_as_anyone(self, client: Actor, source: str, payment: int) -> Any:
+        """Anyone may publish to any source and pays for it (permissive publishing)."""
+        return self._publish_task(client, source, 60, payment)
+
+    def _publish_task(self, client: Actor, source: str, offset: int, payment: int) -> Any:
         info = TaskInfo(source, TaskInput("run", {"n": len(self.model.tasks)}), 0, payment)
+
+        sdk_refused = []
 
         def on_chain() -> str:
             info.expiryTime = self.sim.now() + offset
+            # ogpu.client refuses locally, before any transaction, once expiry <= wall clock
+            sdk_refused.append(info.expiryTime <= int(time.time()))
             task = sdk_client.publish_task(info, private_key=client.account)
             return self.w3.to_checksum_address(task.address)
 
         def on_model(m: ProtocolModel, now: int) -> None:
+            if sdk_refused[-1]:
+                raise ModelRevert("Expired", "ogpu.client.publish_task (local check)")
             m.publish_task(client.address, source, info.expiryTime, payment, now, address="?")
 
         ok, task, _ = self.act("publish_task", on_chain, on_model)
@@ -242,7 +291,7 @@ class LifecycleMachine(MachineCore):
         self.model.rename("?", task)
         return task
 
-    @rule(actor=MachineCore.accounts, task=MachineCore.tasks)
+    @rule(actor=MachineCore.clients, task=MachineCore.tasks)
     def cancel_task(self, actor: Actor, task: str) -> None:
         self.act(
             "cancel_task",
@@ -299,7 +348,7 @@ class LifecycleMachine(MachineCore):
         self.model.rename("?", response)
         return response
 
-    @rule(actor=MachineCore.accounts, response=MachineCore.responses)
+    @rule(actor=MachineCore.clients, response=MachineCore.responses)
     def confirm_response(self, actor: Actor, response: str) -> None:
         self.act(
             "confirm_response",
@@ -334,6 +383,7 @@ class LifecycleMachine(MachineCore):
             lambda m, now: m.sanction(self.admin.address, account.address, amount),
         )
 
+    @precondition(lambda self: any(x.sanction for x in self.model.ledgers.values()))
     @rule(account=MachineCore.providers, data=st.data())
     def waive(self, account: Actor, data: st.DataObject) -> None:
         amount = data.draw(near(self.model.ledger(account.address).sanction), label="amount")

@@ -9,6 +9,8 @@ read of the chain is compared with the model and the protocol invariants are che
 from __future__ import annotations
 
 import copy
+import sys
+import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -50,20 +52,77 @@ class Actor:
         return self.name
 
 
-@dataclass
-class _Helper:
-    """The BatchRead helper deployed on one simulator (re-deployed if a revert removed it)."""
+#: Chain backend modules whose wall clock a running machine freezes (see :class:`FrozenClock`).
+CLOCKED_MODULES = ("ogpu_sim.chain.revm", "ogpu_sim.chain.tester_node", "ogpu_sim.chain.tester")
+#: How far ahead of the wall clock the start state puts chain time (see ``_build_start``).
+CHAIN_TIME_LEAD = 86_400
 
-    sim_id: int
-    address: str
+
+class FrozenClock:
+    """Stands in for the ``time`` module of the in-process chain backends while a machine runs.
+
+    Their block time is wall clock + offset, so an example's outcome could depend on how long
+    it ran, and hypothesis needs a deterministic test to replay and shrink. Frozen, chain time
+    moves only by :meth:`Simulator.advance_time` and by one second per block.
+    """
+
+    def __init__(self) -> None:
+        self.at = int(_time.time())
+        self._saved: list[tuple[Any, Any]] = []
+
+    def time(self) -> float:
+        """The frozen wall-clock reading."""
+        return float(self.at)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_time, name)
+
+    def install(self) -> None:
+        """Replace ``time`` in every loaded chain backend module."""
+        for name in CLOCKED_MODULES:
+            module = sys.modules.get(name)
+            if module is not None and getattr(module, "time", None) is _time:
+                self._saved.append((module, module.time))
+                module.time = self  # type: ignore[attr-defined]
+
+    def uninstall(self) -> None:
+        """Give the backends their real clock back."""
+        while self._saved:
+            module, original = self._saved.pop()
+            module.time = original
+
+
+@dataclass
+class _Start:
+    """The start state every example begins from: a chain snapshot plus the machine's state."""
+
+    snapshot: str
+    state: dict[str, Any]
 
 
 class MachineCore(RuleBasedStateMachine):
-    """Cast, model, :meth:`act` and invariants; :class:`LifecycleMachine` adds the rules."""
+    """Cast, model, :meth:`act` and invariants; :class:`LifecycleMachine` adds the rules.
+
+    The first example of a run builds the start state (cast funded, helper deployed, model read
+    from the chain, then :meth:`build_start_state`) and snapshots it; every example, and every
+    replay while hypothesis shrinks, begins by reverting to that snapshot, which costs
+    microseconds instead of the set-up's transactions.
+    """
 
     simulator: ClassVar[Any] = None
     statistics: ClassVar[RuleStatistics] = RuleStatistics()
-    _helper: ClassVar[_Helper | None] = None
+    #: Attributes saved with the start state and restored (deep-copied) for each example.
+    start_state_attributes: ClassVar[tuple[str, ...]] = (
+        "model",
+        "outside_holdings",
+        "seen_status",
+        "start_sources",
+        "start_tasks",
+        "helper_address",
+    )
+    _base: ClassVar[str | None] = None
+    _clock: ClassVar[FrozenClock | None] = None
+    _start: ClassVar[_Start | None] = None
 
     accounts = Bundle("accounts")
     clients = Bundle("clients")
@@ -75,37 +134,74 @@ class MachineCore(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        sim = type(self).simulator
-        if sim is None:
+        cls = type(self)
+        if cls.simulator is None:
             raise ConfigError(
-                "LifecycleMachine.simulator",
-                "no Simulator bound; call LifecycleMachine.bind(sim) (or your subclass's) first",
+                f"{cls.__name__}.simulator",
+                f"no Simulator bound; call {cls.__name__}.bind(sim) first",
             )
-        self.sim = sim
-        self._snapshot = sim.snapshot()
-        try:
-            self._set_up()
-        except BaseException:
-            sim.revert(self._snapshot)
-            raise
+        self.sim = sim = cls.simulator
+        self.w3 = sim.w3
+        self.admin = sim.accounts.deployer
+        self.cast = {"client": Actor("client", sim.accounts.client)}
+        for offset, name in enumerate(CAST):
+            self.cast[name] = Actor(name, derive(CAST_INDEX_BASE + offset, sim.accounts.mnemonic))
+        self.by_address = {actor.address: actor for actor in self.cast.values()}
+        if cls._start is None:
+            cls._start = self._build_start()
+        else:
+            sim.revert(cls._start.snapshot)
+        for name, value in copy.deepcopy(cls._start.state).items():
+            setattr(self, name, value)
+        self.view = ChainView(self.w3, dict(sim.deployment.addresses), self.helper_address)
 
     @classmethod
     def bind(cls, sim: Any) -> None:
-        """Run this machine's examples against ``sim`` (one started Simulator per session)."""
+        """Run this machine's examples against ``sim`` (a started Simulator).
+
+        Takes a snapshot that :meth:`release` returns to and freezes the in-process chain's
+        clock (:class:`FrozenClock`) until then; the start state is rebuilt on the next example.
+        """
+        if cls._clock is not None:  # bound before and never released
+            cls._clock.uninstall()
         cls.simulator = sim
+        cls._base = sim.snapshot()
+        cls._start = None
+        cls._clock = FrozenClock()
+        cls._clock.install()
+
+    @classmethod
+    def release(cls) -> None:
+        """Revert the bound simulator to where :meth:`bind` found it; unfreeze its clock."""
+        if cls._clock is not None:
+            cls._clock.uninstall()
+            cls._clock = None
+        if cls.simulator is not None and cls._base is not None:
+            cls.simulator.revert(cls._base)
+        cls._base = None
+        cls._start = None
+
+    @classmethod
+    def run(cls, sim: Any, settings: Any = None) -> None:
+        """Bind to ``sim``, run the machine as a test (raises on failure), then release."""
+        from hypothesis.stateful import run_state_machine_as_test
+
+        cls.bind(sim)
+        try:
+            run_state_machine_as_test(cls, settings=settings)
+        finally:
+            cls.release()
 
     # -- set-up and teardown ---------------------------------------------------------------
-    def _set_up(self) -> None:
+    def _build_start(self) -> _Start:
         sim = self.sim
-        self.w3 = sim.w3
-        self.cast: dict[str, Actor] = {"client": Actor("client", sim.accounts.client)}
-        for offset, name in enumerate(CAST):
-            account = derive(CAST_INDEX_BASE + offset, sim.accounts.mnemonic)
-            sim.accounts.fund(account.address, sim.accounts.native_balance)
-            self.cast[name] = Actor(name, account)
-        self.admin = sim.accounts.deployer
-        self.by_address = {actor.address: actor for actor in self.cast.values()}
-        self.view = ChainView(self.w3, dict(sim.deployment.addresses), self._helper_address())
+        for actor in self.cast.values():
+            if actor.name != "client":
+                sim.accounts.fund(actor.address, sim.accounts.native_balance)
+        # chain time far ahead of the wall clock: ogpu.client's local expiry check never fires
+        sim.advance_time(CHAIN_TIME_LEAD)
+        self.helper_address = deploy_batch_read(self.w3, self.admin)
+        self.view = ChainView(self.w3, dict(sim.deployment.addresses), self.helper_address)
         vault = sim.deployment.contracts["VAULT"]
         self.model = ProtocolModel(
             admin=self.admin.address,
@@ -122,23 +218,24 @@ class MachineCore(RuleBasedStateMachine):
         self.outside_holdings = start.vault_native - self.model.ledger_total()
         self.model.vault_native = start.vault_native
         self.seen_status: dict[str, int] = {}
-        self.task_order: list[str] = []
-        self.response_order: list[str] = []
+        self.start_sources: list[str] = []
+        self.start_tasks: list[str] = []
+        self.build_start_state()
+        state = {name: getattr(self, name) for name in self.start_state_attributes}
+        return _Start(sim.snapshot(), copy.deepcopy(state))
 
-    def _helper_address(self) -> str:
-        helper = type(self)._helper
-        if (
-            helper is None
-            or helper.sim_id != id(self.sim)
-            or not self.w3.eth.get_code(helper.address)
-        ):
-            address = deploy_batch_read(self.w3, self.admin)
-            helper = MachineCore._helper = type(self)._helper = _Helper(id(self.sim), address)
-        return helper.address
+    def build_start_state(self) -> None:
+        """Extra set-up every example starts from (runs once per run; override to extend).
+
+        Record what you create in ``self.start_sources`` / ``self.start_tasks`` (or your own
+        attributes, added to ``start_state_attributes``) and act through :meth:`act`.
+        """
 
     def teardown(self) -> None:
-        """Return the simulator to the snapshot taken when this example started."""
-        self.sim.revert(self._snapshot)
+        """Return the simulator to the start state (the next example begins there)."""
+        start = type(self)._start
+        if start is not None:
+            self.sim.revert(start.snapshot)
 
     # -- acting ------------------------------------------------------------------------------
     def block_time(self) -> int:
