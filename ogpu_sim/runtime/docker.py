@@ -35,7 +35,7 @@ __all__ = ["BASE_IMAGE", "LABEL", "DockerHandler", "DockerRuntime", "reap_leftov
 
 LABEL = "ogpu-sim"
 OWNER_LABEL = "ogpu-sim.owner"
-READY_TIMEOUT = 60.0
+READY_TIMEOUT = 180.0
 
 
 def owner_id() -> str:
@@ -65,7 +65,8 @@ def reap_leftovers(client: Any) -> list[str]:
     removed = []
     for container in client.containers.list(all=True, filters={"label": LABEL}):
         if not _owner_alive(container.labels.get(OWNER_LABEL, "")):
-            with contextlib.suppress(NotFound):
+            # NotFound / 409 "removal already in progress": another run reaps it concurrently.
+            with contextlib.suppress(NotFound, APIError):
                 container.remove(force=True)
                 removed.append(container.name)
     for network in client.networks.list(filters={"label": LABEL}):

@@ -32,7 +32,7 @@ from .callbacks import CallbackServer
 from .compose import SourceFolder
 from .gpu import host_has_gpu
 
-READY_TIMEOUT = 60.0
+READY_TIMEOUT = 180.0
 LAUNCHER = Path(__file__).with_name("launcher.py")
 
 

@@ -27,7 +27,8 @@ from ogpu_sim.runtime.images import BASE_IMAGE, ensure_base_image
 from .conformance import SeparateProcessConformance
 from .conftest import SAMPLES, require_docker
 
-pytestmark = pytest.mark.docker
+# One group: a reaping test must not race another worker's runtime reaping the same leftovers.
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("runtime-docker")]
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -22,6 +22,7 @@ from .conformance import RuntimeConformance, new_task
 from .conftest import BROKEN, SAMPLES
 
 
+@pytest.mark.xdist_group("runtime-inline")  # one class setup, on one worker (--dist loadgroup)
 class TestInlineRuntime(RuntimeConformance):
     @classmethod
     def make_runtime(cls, callbacks: CallbackServer) -> Runtime:

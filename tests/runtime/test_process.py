@@ -33,6 +33,7 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+@pytest.mark.xdist_group("runtime-process")  # one class setup, on one worker (--dist loadgroup)
 class TestProcessRuntime(SeparateProcessConformance):
     @classmethod
     def make_runtime(cls, callbacks: CallbackServer) -> Runtime:
