@@ -5,7 +5,9 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 PYTEST_ARGS ?=
 
-.PHONY: install test contracts lint gas simulate bench fuzz clean
+.PHONY: install test contracts lint gas simulate doctor bench fuzz clean
+SCENARIO ?=
+SIMULATE_ARGS ?=
 
 $(VENV)/.stamp-install: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +34,12 @@ lint: install
 	$(VENV)/bin/ruff check ogpu_sim tests benchmarks
 	$(VENV)/bin/ruff format --check ogpu_sim
 	$(VENV)/bin/mypy ogpu_sim
+
+simulate: install ## run a marketplace scenario; report + plots in runs/<timestamp>/
+	$(VENV)/bin/ogpu-sim simulate $(SCENARIO) $(SIMULATE_ARGS)
+
+doctor: install ## check this machine and print the command that fixes what is missing
+	$(VENV)/bin/ogpu-sim doctor
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

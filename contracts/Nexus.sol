@@ -141,7 +141,10 @@ contract Nexus is Ownable {
         require(block.timestamp <= t.getExpiryTime(), "Expired");
         require(t.responseOf(provider) == address(0), "AlreadySubmitted");
         require(_responseParams.payment <= t.getPayment(), "InvalidPayment");
-        require(!t.isAlreadySubmitted(keccak256(bytes(_responseParams.data))), "AlreadySubmitted");
+        require(
+            !t.isAlreadySubmitted(keccak256(abi.encodePacked(provider, _responseParams.data))),
+            "AlreadySubmitted"
+        );
 
         address response = address(new Response(_responseParams));
         t.submitResponse(response, provider);

@@ -79,7 +79,11 @@ contract Task is Ownable {
 
     function submitResponse(address response, address provider) external onlyOwner {
         responseOf[provider] = response;
-        isAlreadySubmitted[keccak256(bytes(IResponseOps(response).getResponseParams().data))] = true;
+        // Keyed by (provider, data): two providers whose deterministic handlers give the same
+        // output (the same content-addressed link) may both respond.
+        isAlreadySubmitted[
+            keccak256(abi.encodePacked(provider, IResponseOps(response).getResponseParams().data))
+        ] = true;
     }
 
     /// @notice On FINALIZED, the winner is the attempter whose response is confirmed (the

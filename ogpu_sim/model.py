@@ -128,7 +128,7 @@ class TaskState:
     status: TaskStatus = TaskStatus.NEW
     attempters: list[str] = field(default_factory=list)
     responses: dict[str, str] = field(default_factory=dict)  # provider -> response address
-    submitted_data: set[str] = field(default_factory=set)
+    submitted_data: set[tuple[str, str]] = field(default_factory=set)
     winner: str | None = None
     escrow: int = 0
 
@@ -516,11 +516,11 @@ class ProtocolModel:
         _require(now <= state.expiry_time, "Expired", op)
         _require(provider not in state.responses, "AlreadySubmitted", op)
         _require(payment <= state.payment, "InvalidPayment", op)
-        _require(data not in state.submitted_data, "AlreadySubmitted", op)
+        _require((provider, data) not in state.submitted_data, "AlreadySubmitted", op)
         response = self._new_address("response", address)
         self.responses[response] = ResponseState(response, task, provider, data, payment)
         state.responses[provider] = response
-        state.submitted_data.add(data)
+        state.submitted_data.add((provider, data))
         if state.delivery_method == DeliveryMethod.FIRST_RESPONSE:
             self._finalize(state, self.responses[response])
         elif state.status == TaskStatus.ATTEMPTED:

@@ -342,10 +342,13 @@ class Simulator:
     def step(self) -> int:
         """Let every provider act once (discover/attempt, then respond); return the actions."""
         with self._drive_lock:
-            self._steps += 1
+            # Seeded by productive steps only, so wall-clock polling (slow providers) cannot
+            # change which racer answers first.
             actions = sum(p.discover() for p in list(self.providers))
             order = racer_order(list(self.providers), self.seed * 1_000_003 + self._steps)
             actions += sum(p.respond() for p in order)
+            if actions:
+                self._steps += 1
             self.timeline.poll()
             return actions
 

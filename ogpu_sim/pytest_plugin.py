@@ -1,0 +1,252 @@
+"""The pytest plugin source authors put in their CI (entry point ``pytest11: ogpu_sim``).
+
+Fixtures are a public contract: ``ogpu_sim`` (one session :class:`Simulator`, SDK bound),
+``ogpu_accounts``, ``ogpu_ipfs``, ``ogpu_provider`` (factory), ``ogpu_source`` (factory), and the
+small overridable configuration fixtures ``ogpu_sim_options`` and ``ogpu_source_dir``.
+
+Isolation is ambient and scope-aware: for every module, class and test that (transitively) uses
+``ogpu_sim``, the plugin snapshots the chain before that scope's fixtures run and reverts after
+they are torn down, so module- and class-scoped fixtures keep their state for their tests, each
+test starts from its scope's state, and nothing leaks between tests. Sessions that never use the
+fixtures never start a simulator.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .plugin_options import OPTIONS, PluginConfig, read_config
+
+_CONFIG = pytest.StashKey[PluginConfig]()
+_USERS = pytest.StashKey[set[str]]()
+_MARK = pytest.StashKey[tuple[int, int]]()
+_SIM: dict[str, Any] = {}
+_REPORT: list[dict[str, Any]] = []
+
+
+# -- options ---------------------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("ogpu-sim", "ogpu-sim local OpenGPU network")
+    for option in OPTIONS:
+        group.addoption(option.flag, dest=option.dest, default=None, help=option.help)
+        parser.addini(option.ini, option.help, default=option.default)
+    parser.addini("ogpu_source_dir", "default source folder for ogpu_source / the marker", default="")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "ogpu_environments(source_dir=None): run the test once per hardware environment "
+        "(cpu/nvidia/amd) the source declares, as the `ogpu_environment` fixture",
+    )
+    try:
+        config.stash[_CONFIG] = read_config(config)
+    except ValueError as exc:
+        raise pytest.UsageError(f"ogpu-sim: {exc}") from exc
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return "ogpu-sim: " + config.stash[_CONFIG].header()
+
+
+# -- which scopes use the simulator ---------------------------------------------------------
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    users: set[str] = set()
+    for item in items:
+        if "ogpu_sim" in getattr(item, "fixturenames", ()):
+            node: Any = item
+            while node is not None:
+                users.add(node.nodeid)
+                node = node.parent
+    if items:
+        items[0].session.stash[_USERS] = users
+
+
+def _uses_sim(request: pytest.FixtureRequest) -> bool:
+    return request.node.nodeid in request.session.stash.get(_USERS, set())
+
+
+def _isolate(request: pytest.FixtureRequest) -> Iterator[None]:
+    if not _uses_sim(request):
+        yield
+        return
+    sim = request.getfixturevalue("ogpu_sim")
+    snapshot = sim.snapshot()
+    try:
+        yield
+    finally:
+        sim.revert(snapshot)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _ogpu_module_isolation(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield from _isolate(request)
+
+
+@pytest.fixture(scope="class", autouse=True)
+def _ogpu_class_isolation(request: pytest.FixtureRequest) -> Iterator[None]:
+    if request.cls is None:
+        yield
+        return
+    yield from _isolate(request)
+
+
+@pytest.fixture(autouse=True)
+def _ogpu_test_isolation(request: pytest.FixtureRequest) -> Iterator[None]:
+    if "ogpu_sim" not in request.fixturenames:
+        yield
+        return
+    sim = request.getfixturevalue("ogpu_sim")
+    flaky_ipfs = request.config.stash[_CONFIG].ipfs_faults
+    if flaky_ipfs:
+        sim.ipfs.faults.fail_next(1, status=503, route="/file/create")
+    snapshot = sim.snapshot()
+    request.node.stash[_MARK] = sim.timeline.mark()
+    try:
+        yield
+    finally:
+        sim.revert(snapshot)
+        if flaky_ipfs:
+            sim.ipfs.faults.reset()
+
+
+# -- fixtures ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def ogpu_sim_options(pytestconfig: pytest.Config) -> dict[str, Any]:
+    """Keyword arguments for ``Simulator.start``; override in a conftest to customise."""
+    return pytestconfig.stash[_CONFIG].simulator_options()
+
+
+@pytest.fixture(scope="session")
+def ogpu_sim(ogpu_sim_options: dict[str, Any]) -> Iterator[Any]:
+    """The session's :class:`ogpu_sim.Simulator`, with the real SDK bound to it."""
+    from .simulator import Simulator
+
+    sim = Simulator.start(**ogpu_sim_options)
+    _SIM["sim"] = sim
+    try:
+        yield sim
+    finally:
+        _SIM.pop("sim", None)
+        sim.stop()
+
+
+@pytest.fixture
+def ogpu_accounts(ogpu_sim: Any) -> Any:
+    """Deterministic funded accounts (``.client``, ``.provider``, ``.master``, ``.agent``)."""
+    return ogpu_sim.accounts
+
+
+@pytest.fixture
+def ogpu_ipfs(ogpu_sim: Any) -> Any:
+    """The mock IPFS server (``.add``, ``.get``, ``.faults``, ``.requests``)."""
+    return ogpu_sim.ipfs
+
+
+@pytest.fixture(scope="session")
+def ogpu_source_dir(pytestconfig: pytest.Config) -> Path | None:
+    """The default source folder (ini ``ogpu_source_dir``); override to point elsewhere."""
+    value = pytestconfig.getini("ogpu_source_dir")
+    return (pytestconfig.rootpath / value) if value else None
+
+
+@pytest.fixture
+def ogpu_source(ogpu_sim: Any, ogpu_source_dir: Path | None) -> Callable[..., Any]:
+    """Factory: ``ogpu_source(folder=None, **overrides)`` publishes a source (an SDK ``Source``)."""
+
+    def publish(folder: str | Path | None = None, **overrides: Any) -> Any:
+        target = folder if folder is not None else ogpu_source_dir
+        if target is None:
+            raise pytest.UsageError(
+                "ogpu_source() needs a folder: pass one, set the ini key ogpu_source_dir, "
+                "or override the ogpu_source_dir fixture"
+            )
+        return ogpu_sim.publish_source_from_folder(target, **overrides)
+
+    return publish
+
+
+@pytest.fixture
+def ogpu_provider(ogpu_sim: Any, pytestconfig: pytest.Config) -> Callable[..., Any]:
+    """Factory over ``Simulator.add_provider``: ``ogpu_provider(source, "cpu", ...)``."""
+    runtime = pytestconfig.stash[_CONFIG].runtime
+
+    def add(source: Any, environment: str = "cpu", **options: Any) -> Any:
+        options.setdefault("runtime", runtime)
+        return ogpu_sim.add_provider(source, environment, **options)
+
+    return add
+
+
+@pytest.fixture
+def ogpu_environment(request: pytest.FixtureRequest) -> str:
+    """The hardware environment of this run (set by ``@pytest.mark.ogpu_environments``)."""
+    return str(getattr(request, "param", "cpu"))
+
+
+# -- the environments marker ----------------------------------------------------------------
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marker = metafunc.definition.get_closest_marker("ogpu_environments")
+    if marker is None:
+        return
+    from .plugin_options import environment_params
+
+    config = metafunc.config.stash[_CONFIG]
+    folder = marker.args[0] if marker.args else marker.kwargs.get("source_dir")
+    if folder is None:
+        ini = metafunc.config.getini("ogpu_source_dir")
+        folder = metafunc.config.rootpath / ini if ini else None
+    elif not Path(folder).is_absolute():
+        folder = Path(metafunc.definition.path).parent / folder
+    metafunc.parametrize(
+        "ogpu_environment", environment_params(folder, config), indirect=True, scope="function"
+    )
+
+
+# -- failure report -------------------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    sim = _SIM.get("sim")
+    mark = item.stash.get(_MARK, None)
+    if sim is None or mark is None or report.when != "call":
+        return report
+    from .plugin_options import failure_text, report_entry
+
+    entries = sim.timeline.since(mark)
+    if report.failed:
+        report.sections.append(("ogpu-sim timeline", failure_text(sim, entries)))
+    if item.config.stash[_CONFIG].report:
+        _REPORT.append(report_entry(item.nodeid, report.outcome, entries))
+    return report
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _REPORT.clear()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    path = session.config.stash[_CONFIG].report if _CONFIG in session.config.stash else ""
+    if not path:
+        return
+    target = Path(path)
+    if hasattr(session.config, "workerinput"):
+        worker = session.config.workerinput["workerid"]
+        target = target.with_name(f"{target.stem}.{worker}{target.suffix}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps({"tests": _REPORT}, indent=2, sort_keys=True))

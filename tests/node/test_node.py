@@ -1,0 +1,104 @@
+"""`ogpu-sim node` serves a network that an unmodified SDK program in another process uses."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+APP = '''
+import time
+from ogpu.client import publish_source, publish_task
+from ogpu.types import ImageEnvironments, SourceInfo, TaskInfo, TaskInput
+
+source = publish_source(SourceInfo(
+    name="from-another-process", description="", logoUrl="",
+    imageEnvs=ImageEnvironments(cpu="compose"), minPayment=1, minAvailableLockup=0,
+    maxExpiryDuration=3600,
+))
+task = publish_task(TaskInfo(
+    source=source.address, config=TaskInput(function_name="f", data={"x": 1}),
+    expiryTime=int(time.time()) + 600, payment=10**15,
+))
+print(source.get_params().minPayment, task.get_status().name, task.get_metadata()["data"])
+'''
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "ogpu_sim.cli", *args]
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    info = tmp_path_factory.mktemp("node") / "node.json"
+    process = subprocess.Popen(
+        cli("node", "--info", str(info)), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not info.exists():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"node did not start:\n{process.stdout.read()}")
+            time.sleep(0.1)
+        yield {"path": info, "info": json.loads(info.read_text()), "process": process}
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+
+
+def test_node_writes_a_connection_file_with_addresses_and_keys(node):
+    info = node["info"]
+
+    assert set(info["addresses"]) == {"NEXUS", "CONTROLLER", "TERMINAL", "VAULT", "MANAGER"}
+    assert info["rpc_url"].startswith("http://127.0.0.1:")
+    assert info["accounts"]["client"]["private_key"].startswith("0x")
+
+
+def test_an_unmodified_sdk_program_runs_against_the_node(node, tmp_path):
+    app = tmp_path / "app.py"
+    app.write_text(APP)
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_PRIVATE_KEY")}
+
+    result = subprocess.run(
+        cli("run", "--info", str(node["path"]), "--", sys.executable, str(app)),
+        capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "1 NEW {'x': 1}"
+
+
+def test_run_without_a_node_names_the_missing_connection_file(tmp_path):
+    result = subprocess.run(
+        cli("run", "--info", str(tmp_path / "none.json"), "--", "true"),
+        capture_output=True, text=True, timeout=60,
+    )
+
+    assert result.returncode == 2
+    assert "none.json" in result.stderr
+
+
+def test_stopping_the_node_frees_its_port_and_removes_the_file(tmp_path):
+    info = tmp_path / "node.json"
+    process = subprocess.Popen(cli("node", "--info", str(info)), stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not info.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    port = urlparse(json.loads(info.read_text())["rpc_url"]).port
+
+    process.send_signal(signal.SIGTERM)
+
+    assert process.wait(timeout=30) == 0
+    assert not info.exists()
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0

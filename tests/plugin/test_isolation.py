@@ -1,0 +1,91 @@
+"""Ambient snapshot isolation that respects fixture scopes."""
+
+from __future__ import annotations
+
+
+def test_each_test_starts_from_a_clean_chain(inner):
+    inner.makepyfile(
+        """
+        from helpers import new_source, source_count
+
+        def test_publishes(ogpu_sim):
+            new_source(ogpu_sim)
+            assert source_count(ogpu_sim) == 1
+
+        def test_sees_nothing(ogpu_sim):
+            assert source_count(ogpu_sim) == 0
+        """
+    )
+
+    inner.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
+def test_a_module_fixture_keeps_its_source_for_the_module_only(inner):
+    inner.makepyfile(
+        test_a="""
+        import pytest
+        from helpers import new_source, new_task, source_count
+
+        @pytest.fixture(scope="module")
+        def source(ogpu_sim):
+            return new_source(ogpu_sim)
+
+        def test_adds_a_task(ogpu_sim, source):
+            new_task(ogpu_sim, source)
+            assert source.get_task_count() == 1
+
+        def test_starts_from_the_module_state(ogpu_sim, source):
+            assert source_count(ogpu_sim) == 1
+            assert source.get_task_count() == 0
+        """,
+        test_b="""
+        from helpers import source_count
+
+        def test_next_module_sees_no_source(ogpu_sim):
+            assert source_count(ogpu_sim) == 0
+        """,
+    )
+
+    inner.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
+
+
+def test_a_class_fixture_keeps_its_state_for_the_class_only(inner):
+    inner.makepyfile(
+        """
+        import pytest
+        from helpers import new_source, source_count
+
+        class TestWithSource:
+            @pytest.fixture(scope="class")
+            def source(self, ogpu_sim):
+                return new_source(ogpu_sim)
+
+            def test_one(self, ogpu_sim, source):
+                new_source(ogpu_sim)
+                assert source_count(ogpu_sim) == 2
+
+            def test_two(self, ogpu_sim, source):
+                assert source_count(ogpu_sim) == 1
+
+        def test_after_the_class(ogpu_sim):
+            assert source_count(ogpu_sim) == 0
+        """
+    )
+
+    inner.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
+
+
+def test_sdk_nonces_survive_reverts_between_tests(inner):
+    inner.makepyfile(
+        """
+        import pytest
+        from helpers import new_source
+
+        @pytest.mark.parametrize("n", range(3))
+        def test_publishes_again(ogpu_sim, n):
+            new_source(ogpu_sim)
+            new_source(ogpu_sim)
+        """
+    )
+
+    inner.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)

@@ -1,0 +1,154 @@
+"""The environments marker, the failure timeline, the JSON report, xdist and cleanup."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from urllib.parse import urlparse
+
+from .conftest import SOURCES
+
+ENV_SOURCE_COMPOSE = {
+    "docker-compose.yml": "services:\n  app:\n    build: .\n    ports: ['5555']\n",
+    "docker-compose.gpu.yml": (
+        "services:\n  app:\n    build: .\n    ports: ['5555']\n    deploy:\n      resources:\n"
+        "        reservations:\n          devices:\n            - driver: nvidia\n"
+        "              count: all\n              capabilities: [gpu]\n"
+    ),
+}
+
+
+def test_the_marker_runs_once_per_declared_environment_and_skips_the_rest(inner):
+    inner.makepyfile(
+        f"""
+        import pytest
+
+        @pytest.mark.ogpu_environments({str(SOURCES / "multiply")!r})
+        def test_env(ogpu_environment):
+            assert ogpu_environment in ("cpu", "nvidia", "amd")
+        """
+    )
+
+    result = inner.runpytest("-p", "no:cacheprovider", "-v")
+
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*test_env?cpu? PASSED*", "*test_env?nvidia? PASSED*"])
+
+
+def test_an_undeclared_environment_is_skipped_with_the_reason(inner):
+    folder = inner.mkdir("two-envs")
+    (Path(folder) / "handler.py").write_text("")
+    for name, text in ENV_SOURCE_COMPOSE.items():
+        (Path(folder) / name).write_text(text)
+    inner.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.ogpu_environments("two-envs")
+        def test_env(ogpu_environment):
+            pass
+        """
+    )
+
+    result = inner.runpytest("-p", "no:cacheprovider", "-rs")
+
+    result.assert_outcomes(passed=2, skipped=1)
+    result.stdout.fnmatch_lines(["*declares no amd environment*"])
+
+
+def test_environments_deselected_by_option_are_skipped_with_the_reason(inner):
+    inner.makepyfile(
+        f"""
+        import pytest
+
+        @pytest.mark.ogpu_environments({str(SOURCES / "multiply")!r})
+        def test_env(ogpu_environment):
+            pass
+        """
+    )
+
+    result = inner.runpytest("-p", "no:cacheprovider", "-rs", "--ogpu-environments=cpu")
+
+    result.assert_outcomes(passed=1, skipped=2)
+    result.stdout.fnmatch_lines(["*nvidia not selected by --ogpu-environments*"])
+
+
+def test_a_failing_test_shows_its_protocol_timeline(inner):
+    inner.makepyfile(
+        """
+        from helpers import new_source, new_task
+        from ogpu.types import TaskStatus
+
+        def test_expects_too_much(ogpu_sim):
+            source = new_source(ogpu_sim)
+            new_task(ogpu_sim, source)
+            assert False, "deliberate"
+        """
+    )
+
+    result = inner.runpytest("-p", "no:cacheprovider")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*ogpu-sim timeline*",
+        "*protocol timeline*",
+        "*NEXUS*SourcePublished(source=0x*",
+        "*NEXUS*TaskPublished(task=0x*",
+        "IPFS requests*",
+        "*POST /file/create -> 200*",
+    ])
+
+
+def test_ogpu_report_writes_a_json_lifecycle_report(inner):
+    inner.makepyfile(
+        """
+        from helpers import new_source
+
+        def test_publishes(ogpu_sim):
+            new_source(ogpu_sim)
+        """
+    )
+
+    inner.runpytest("-p", "no:cacheprovider", "--ogpu-report=out/report.json")
+
+    report = json.loads((inner.path / "out" / "report.json").read_text())
+    (test,) = report["tests"]
+    assert test["outcome"] == "passed"
+    assert [e["name"] for e in test["events"]] == ["SourcePublished"]
+
+
+def test_two_xdist_workers_each_get_their_own_network(inner):
+    inner.makepyfile(
+        """
+        import pytest
+        from helpers import new_source, source_count
+
+        @pytest.mark.parametrize("n", range(4))
+        def test_isolated(ogpu_sim, n):
+            new_source(ogpu_sim)
+            assert source_count(ogpu_sim) == 1
+        """
+    )
+
+    result = inner.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
+
+    result.assert_outcomes(passed=4)
+
+
+def test_an_interrupted_session_leaves_no_port_open(inner):
+    inner.makepyfile(
+        """
+        def test_interrupt(ogpu_sim):
+            with open("urls.txt", "w") as f:
+                f.write(ogpu_sim.rpc_url + "\\n" + ogpu_sim.ipfs.url + "\\n")
+            raise KeyboardInterrupt
+        """
+    )
+
+    result = inner.runpytest_subprocess("-p", "no:cacheprovider")
+
+    assert result.ret == 2
+    for url in (inner.path / "urls.txt").read_text().split():
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", urlparse(url).port)) != 0, url

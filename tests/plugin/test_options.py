@@ -1,0 +1,74 @@
+"""Command-line options, their ini keys, validation and the report header."""
+
+from __future__ import annotations
+
+CHAIN_ID_TEST = """
+def test_chain_id(ogpu_sim):
+    assert ogpu_sim.w3.eth.chain_id == 1071
+"""
+
+
+def test_the_chain_id_option_sets_the_chain_id(inner):
+    inner.makepyfile(CHAIN_ID_TEST)
+
+    inner.runpytest("-p", "no:cacheprovider", "--ogpu-chain-id=1071").assert_outcomes(passed=1)
+
+
+def test_the_chain_id_ini_key_sets_the_chain_id(inner):
+    inner.makeini("[pytest]\nogpu_chain_id = 1071\n")
+    inner.makepyfile(CHAIN_ID_TEST)
+
+    inner.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_the_command_line_wins_over_the_ini_file(inner):
+    inner.makeini("[pytest]\nogpu_runtime = docker\n")
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    result = inner.runpytest("-p", "no:cacheprovider", "--ogpu-runtime=inline")
+
+    result.stdout.fnmatch_lines(["ogpu-sim: backend=eth-tester runtime=inline *"])
+
+
+def test_the_report_header_shows_the_effective_configuration(inner):
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    result = inner.runpytest("-p", "no:cacheprovider")
+
+    result.stdout.fnmatch_lines([
+        "ogpu-sim: backend=eth-tester runtime=auto environments=cpu,nvidia,amd "
+        "chain_id=200820172034 ipfs_faults=off report=-"
+    ])
+
+
+def test_an_unknown_backend_is_a_usage_error_naming_the_option(inner):
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    result = inner.runpytest("-p", "no:cacheprovider", "--ogpu-backend=ganache")
+
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*--ogpu-backend/ogpu_backend: unknown 'ganache'*"])
+
+
+def test_an_unknown_environment_is_a_usage_error(inner):
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    result = inner.runpytest("-p", "no:cacheprovider", "--ogpu-environments=cpu,tpu")
+
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*--ogpu-environments/ogpu_environments: unknown tpu*"])
+
+
+def test_ipfs_faults_on_fails_the_first_pin_once_and_the_sdk_retries(inner):
+    inner.makepyfile(
+        """
+        from helpers import new_source
+
+        def test_flaky(ogpu_sim):
+            new_source(ogpu_sim)
+            pins = [r.status for r in ogpu_sim.ipfs.requests if r.route == "/file/create"]
+            assert pins[-2:] == [503, 200]
+        """
+    )
+
+    inner.runpytest("-p", "no:cacheprovider", "--ogpu-ipfs-faults=on").assert_outcomes(passed=1)
