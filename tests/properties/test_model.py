@@ -482,7 +482,6 @@ def test_manual_response_moves_to_responded_and_waits(model):
     [
         ("b", P, NOW + 101, "Expired"),
         ("b", P + 1, NOW, "InvalidPayment"),
-        ("a", P, NOW, "AlreadySubmitted"),
     ],
 )
 def test_submit_response_guards(model, data, payment, now, reason):
@@ -492,6 +491,17 @@ def test_submit_response_guards(model, data, payment, now, reason):
     model.submit_response(PROVIDER, t, PROVIDER, "a", P, NOW)
     with reverts(reason):
         model.submit_response(PROVIDER2, t, PROVIDER2, data, payment, now)
+
+
+def test_two_providers_may_submit_the_same_data(model):
+    _, t = ready_task(model, DeliveryMethod.MANUAL_CONFIRMATION)
+    model.attempt(PROVIDER, t, PROVIDER, NOW)
+    model.attempt(PROVIDER2, t, PROVIDER2, NOW)
+    model.submit_response(PROVIDER, t, PROVIDER, "a", P, NOW)
+
+    model.submit_response(PROVIDER2, t, PROVIDER2, "a", P, NOW)
+
+    assert len(model.tasks[t].responses) == 2
 
 
 def test_submit_without_attempt_reverts_not_attempted(model):
