@@ -210,7 +210,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         ini = metafunc.config.getini("ogpu_source_dir")
         folder = metafunc.config.rootpath / ini if ini else None
     elif not Path(folder).is_absolute():
-        folder = Path(metafunc.definition.path).parent / folder
+        folder = metafunc.config.rootpath / folder
     metafunc.parametrize(
         "ogpu_environment", environment_params(folder, config), indirect=True, scope="function"
     )
