@@ -322,7 +322,7 @@ class LifecycleMachine(MachineCore):
         payment = {"partial": state.payment // 2, "overpaid": state.payment + 1}.get(
             kind, state.payment
         )
-        copied = sorted(state.submitted_data)
+        copied = sorted(data for _, data in state.submitted_data)
         data = copied[0] if kind == "copied" and copied else f"ipfs://{provider.name}/{task}"
         nexus = load_contract("NexusAbi")
 
@@ -347,6 +347,17 @@ class LifecycleMachine(MachineCore):
             return multiple()
         self.model.rename("?", response)
         return response
+
+    @rule(task=MachineCore.tasks, data=st.data())
+    def race(self, task: str, data: st.DataObject) -> None:
+        """Both providers attempt ``task`` and then both submit (a FIRST_RESPONSE race)."""
+        racers = data.draw(
+            st.permutations([self.cast["provider1"], self.cast["provider2"]]), label="order"
+        )
+        for provider in racers:
+            self.attempt(provider, task, "self")
+        for provider in racers:
+            self.submit_response(provider, task, "self", "honest")
 
     @rule(actor=MachineCore.clients, response=MachineCore.responses)
     def confirm_response(self, actor: Actor, response: str) -> None:

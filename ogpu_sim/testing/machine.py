@@ -92,6 +92,49 @@ class FrozenClock:
             module.time = original
 
 
+class SdkContractCache:
+    """Memoizes ``ogpu.protocol`` contract handles while a machine runs.
+
+    The SDK builds a fresh web3 ``Contract`` (parsing its ABI) for every call, about half the
+    cost of a step; the handles are stateless, so one per (ABI, address, web3) is enough.
+    """
+
+    MODULES = tuple(
+        f"ogpu.protocol.{name}"
+        for name in ("nexus", "controller", "terminal", "vault", "task", "source", "response")
+    )
+
+    def __init__(self) -> None:
+        self._saved: list[tuple[Any, Any]] = []
+
+    def install(self) -> None:
+        """Wrap ``load_contract`` in every SDK protocol module."""
+        import importlib
+
+        from ogpu.protocol import _base
+
+        original = _base.load_contract
+        handles: dict[tuple[Any, ...], Any] = {}
+
+        def load_contract(abi_name: str, address: str | None = None) -> Any:
+            key = (abi_name, address, id(_base._get_web3()))
+            if key not in handles:
+                handles[key] = original(abi_name, address)
+            return handles[key]
+
+        for name in self.MODULES:
+            module = importlib.import_module(name)
+            if getattr(module, "load_contract", None) is original:
+                self._saved.append((module, original))
+                module.load_contract = load_contract  # type: ignore[attr-defined]
+
+    def uninstall(self) -> None:
+        """Restore the SDK's own ``load_contract``."""
+        while self._saved:
+            module, original = self._saved.pop()
+            module.load_contract = original
+
+
 @dataclass
 class _Start:
     """The start state every example begins from: a chain snapshot plus the machine's state."""
@@ -115,6 +158,7 @@ class MachineCore(RuleBasedStateMachine):
     start_state_attributes: ClassVar[tuple[str, ...]] = (
         "model",
         "outside_holdings",
+        "outside_frozen",
         "seen_status",
         "start_sources",
         "start_tasks",
@@ -122,6 +166,7 @@ class MachineCore(RuleBasedStateMachine):
     )
     _base: ClassVar[str | None] = None
     _clock: ClassVar[FrozenClock | None] = None
+    _contracts: ClassVar[SdkContractCache | None] = None
     _start: ClassVar[_Start | None] = None
 
     accounts = Bundle("accounts")
@@ -164,11 +209,15 @@ class MachineCore(RuleBasedStateMachine):
         """
         if cls._clock is not None:  # bound before and never released
             cls._clock.uninstall()
+        if cls._contracts is not None:
+            cls._contracts.uninstall()
         cls.simulator = sim
         cls._base = sim.snapshot()
         cls._start = None
         cls._clock = FrozenClock()
         cls._clock.install()
+        cls._contracts = SdkContractCache()
+        cls._contracts.install()
 
     @classmethod
     def release(cls) -> None:
@@ -176,6 +225,9 @@ class MachineCore(RuleBasedStateMachine):
         if cls._clock is not None:
             cls._clock.uninstall()
             cls._clock = None
+        if cls._contracts is not None:
+            cls._contracts.uninstall()
+            cls._contracts = None
         if cls.simulator is not None and cls._base is not None:
             cls.simulator.revert(cls._base)
         cls._base = None
@@ -216,6 +268,8 @@ class MachineCore(RuleBasedStateMachine):
             if start.masters[address]:
                 self.model.is_master.add(address)
         self.outside_holdings = start.vault_native - self.model.ledger_total()
+        # escrow of tasks published before the machine started (by earlier tests, say)
+        self.outside_frozen = sum(ledger.frozen for ledger in start.ledgers.values())
         self.model.vault_native = start.vault_native
         self.seen_status: dict[str, int] = {}
         self.start_sources: list[str] = []
@@ -327,7 +381,7 @@ class MachineCore(RuleBasedStateMachine):
         assert all(n == 1 for n in confirmed.values()), f"tasks with >1 confirmation: {confirmed}"
         paid = [(p.task, p.provider) for p in self.model.payments]
         assert len(paid) == len(set(paid)), "a provider was paid twice for one task"
-        frozen = sum(ledger.frozen for ledger in chain.ledgers.values())
+        frozen = sum(ledger.frozen for ledger in chain.ledgers.values()) - self.outside_frozen
         open_escrow = sum(v.payment for v in chain.tasks.values() if v.status in OPEN_STATUSES)
         assert frozen == open_escrow, (
             f"frozen payments {frozen} != open tasks' escrow {open_escrow}"

@@ -42,10 +42,10 @@ MUTANTS = (
     ),
     Mutant(
         "cancel_after_attempt",
-        "the Controller lets a client cancel a task a provider already attempted",
+        "the Controller lets a client cancel a task after providers attempted (until final)",
         "Controller.sol",
         'require(ITaskOps(task).getStatus() == TaskStatus.NEW, "AlreadyFinalized");',
-        'require(ITaskOps(task).getStatus() <= TaskStatus.ATTEMPTED, "AlreadyFinalized");',
+        'require(ITaskOps(task).getStatus() <= TaskStatus.RESPONDED, "AlreadyFinalized");',
     ),
     Mutant(
         "first_response_pays_twice",

@@ -6,15 +6,14 @@ from typing import Any
 
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import rule, run_state_machine_as_test
+from hypothesis.stateful import rule
 
 from ogpu_sim.testing import CI_PROFILE, LifecycleMachine, MachineCore, RuleStatistics
 
 
 def test_random_protocol_sequences_agree_with_the_model(property_sim: Any) -> None:
-    LifecycleMachine.bind(property_sim)
     before = sum(LifecycleMachine.statistics.calls.values())
-    run_state_machine_as_test(LifecycleMachine, settings=settings.get_profile(CI_PROFILE))
+    LifecycleMachine.run(property_sim, settings.get_profile(CI_PROFILE))
     stats = LifecycleMachine.statistics
     assert sum(stats.calls.values()) > before
     for exercised in ("publish_source", "publish_task", "attempt", "submit_response"):
@@ -41,10 +40,9 @@ class DepositTwiceMachine(LifecycleMachine):
 
 
 def test_a_subclass_rule_is_run_and_checked_against_the_model(property_sim: Any) -> None:
-    DepositTwiceMachine.bind(property_sim)
-    run_state_machine_as_test(
-        DepositTwiceMachine,
-        settings=settings(settings.get_profile(CI_PROFILE), max_examples=3, stateful_step_count=8),
+    DepositTwiceMachine.run(
+        property_sim,
+        settings(settings.get_profile(CI_PROFILE), max_examples=25, stateful_step_count=10),
     )
     assert DepositTwiceMachine.statistics.calls["deposit_twice"] > 0
     assert (
