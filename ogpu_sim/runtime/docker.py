@@ -88,8 +88,10 @@ class DockerHandler(Handler):
     def launch(self, client: Any, image: str, options: dict[str, Any]) -> None:
         """Run the container and wait until its service answers."""
         try:
-            self.container = client.containers.run(image, detach=True, **options)
+            self.container = client.containers.create(image, **options)
+            self.container.start()
         except (APIError, DockerException) as exc:
+            self.stop()  # a created container whose start failed (e.g. a device request)
             raise HandlerStartError(
                 self.source.name, self.environment, f"container did not start: {exc}", self.logs()
             ) from exc

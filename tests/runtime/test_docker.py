@@ -111,10 +111,12 @@ def test_leftovers_of_a_dead_run_are_reaped_and_others_untouched(docker_client):
                 getattr(docker_client, kind).get(ident).remove()
 
 
-def test_with_a_gpu_present_the_real_device_options_are_used(callbacks, monkeypatch):
+def test_with_a_gpu_present_the_real_device_options_are_used(callbacks, monkeypatch, docker_client):
     # This engine has no NVIDIA runtime, so the real device request must fail the way Docker
     # fails it: proof that the device options are passed, not emulated.
     monkeypatch.setattr("ogpu_sim.runtime.docker.engine_has_gpu", lambda kind, info: True)
     with create_runtime("docker", callbacks) as runtime, pytest.raises(HandlerStartError) as caught:
+        run_label = f"ogpu-sim.run={runtime.run_id}"
         runtime.start(load_source_folder(SAMPLES / "multiply"), "nvidia")
     assert 'could not select device driver "nvidia"' in caught.value.problem
+    assert docker_client.containers.list(all=True, filters={"label": run_label}) == []
