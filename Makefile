@@ -8,6 +8,7 @@ PYTEST_ARGS ?=
 .PHONY: install test contracts lint gas simulate doctor bench fuzz clean
 SCENARIO ?=
 SIMULATE_ARGS ?=
+BENCH_ARGS ?=
 
 $(VENV)/.stamp-install: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +41,9 @@ simulate: install ## run a marketplace scenario; report + plots in runs/<timesta
 
 doctor: install ## check this machine and print the command that fixes what is missing
 	$(VENV)/bin/ogpu-sim doctor
+
+bench: install ## chain backends side by side: table + benchmarks/results/latest.json
+	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
