@@ -35,6 +35,8 @@ from .machine import Actor, MachineCore
 OGPU = ost.OGPU
 SIGNERS = st.sampled_from(["self", "master", "self", "agent", "stranger"])
 SMALL = ost.amounts(2 * OGPU)
+#: Who signs a client-side call on a task: its payer, the agent, or someone else.
+CLIENT_SIGNERS = st.sampled_from(["owner", "owner", "agent", "other"])
 
 
 def source_params(info: SourceInfo, client: str) -> SourceParams:
@@ -58,6 +60,14 @@ def near(limit: int) -> st.SearchStrategy[int]:
 
 class LifecycleMachine(MachineCore):
     """Random sequences of OpenGPU protocol actions; every step is checked against the model."""
+
+    def task_signer(self, payer: str, who: str) -> Actor:
+        """The actor for a :data:`CLIENT_SIGNERS` choice on a task paid by ``payer``."""
+        if who == "owner" and payer in self.by_address:
+            return self.by_address[payer]
+        if who == "agent":
+            return self.cast["agent"]
+        return self.cast["client2" if payer == self.cast["client"].address else "client"]
 
     # -- the cast enters the bundles -----------------------------------------------------------
     @initialize(target=MachineCore.accounts)
@@ -291,8 +301,9 @@ class LifecycleMachine(MachineCore):
         self.model.rename("?", task)
         return task
 
-    @rule(actor=MachineCore.clients, task=MachineCore.tasks)
-    def cancel_task(self, actor: Actor, task: str) -> None:
+    @rule(task=MachineCore.tasks, who=CLIENT_SIGNERS)
+    def cancel_task(self, task: str, who: str) -> None:
+        actor = self.task_signer(self.model.tasks[task].client, who)
         self.act(
             "cancel_task",
             lambda: sdk_client.cancel_task(task, private_key=actor.account),
@@ -359,8 +370,10 @@ class LifecycleMachine(MachineCore):
         for provider in racers:
             self.submit_response(provider, task, "self", "honest")
 
-    @rule(actor=MachineCore.clients, response=MachineCore.responses)
-    def confirm_response(self, actor: Actor, response: str) -> None:
+    @rule(response=MachineCore.responses, who=CLIENT_SIGNERS)
+    def confirm_response(self, response: str, who: str) -> None:
+        payer = self.model.tasks[self.model.responses[response].task].client
+        actor = self.task_signer(payer, who)
         self.act(
             "confirm_response",
             lambda: sdk_client.confirm_response(response, private_key=actor.account),

@@ -84,7 +84,7 @@ def test_the_machine_finds_and_shrinks_the_bug(
     monkeypatch.setattr(engine, "MAX_SHRINKING_SECONDS", SHRINK_SECONDS)
     profile = settings(
         settings.get_profile(CI_PROFILE),
-        max_examples=100,
+        max_examples=1000,
         stateful_step_count=12,
         report_multiple_bugs=False,
     )
