@@ -109,6 +109,7 @@ class Network:
     _handlers: dict[tuple[str, str, str], Any] = field(default_factory=dict)
     _instances: dict[tuple[str, str], Any] = field(default_factory=dict)
     _abis: dict[str, Any] = field(default_factory=dict)
+    _facts: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def start(cls, options: NetworkOptions) -> Network:
@@ -125,6 +126,7 @@ class Network:
         from .chain import create_chain
         from .ipfs import DirectoryStore, IpfsServer, MemoryStore
         from .protocol import ProtocolConfig, deploy
+
         opts = self.options
         remote = opts.backend == "rpc" and not is_loopback(str(opts.rpc_url))
         if remote and opts.mnemonic == DEFAULT_MNEMONIC:
@@ -254,6 +256,20 @@ class Network:
             )
             self._instances[key] = contract
         return contract
+
+    def task_facts(self, address: str) -> Any:
+        """A task's immutable facts, cached until :meth:`forget_tasks` (called on revert:
+        a reverted chain can publish a different task at the same address)."""
+        facts = self._facts.get(address)
+        if facts is None:
+            from .provider import read_task_facts
+
+            facts = self._facts[address] = read_task_facts(self.instance("Task", address))
+        return facts
+
+    def forget_tasks(self) -> None:
+        """Drop cached task facts (the chain went back in time)."""
+        self._facts.clear()
 
     # -- handler runtimes ---------------------------------------------------------------------
 

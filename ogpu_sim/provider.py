@@ -83,6 +83,27 @@ class _State:
     done: set[str] = field(default_factory=set)
 
 
+@dataclass(frozen=True)
+class TaskFacts:
+    """What never changes about a task once published (cached by the simulator per task)."""
+
+    expiry: int
+    payment: int
+    delivery: int
+    config_url: str
+
+
+def read_task_facts(contract: Any) -> TaskFacts:
+    """Read a task's immutable facts from its contract (three calls)."""
+    params = contract.functions.taskParams().call()
+    return TaskFacts(
+        expiry=int(params[2]),
+        payment=int(params[3]),
+        delivery=int(contract.functions.getDeliveryMethod().call()),
+        config_url=str(params[1]),
+    )
+
+
 Runner = Callable[[str, str, dict[str, Any]], "dict[str, Any] | None"]
 """``runner(function_name, task_address, data) -> output or None`` (handler failed / timed out)."""
 
@@ -125,6 +146,7 @@ class SimulatedProvider:
     act_after: float = 0.0
     seed: int = 0
     record: Callable[[Action], None] = lambda action: None
+    static: Callable[[str], TaskFacts] | None = None
     state: _State = field(default_factory=_State)
 
     def __post_init__(self) -> None:
@@ -179,7 +201,7 @@ class SimulatedProvider:
             actions += self._consider(task)
         return actions
 
-    def respond(self, order_key: Callable[[str], float] | None = None) -> int:
+    def respond(self) -> int:
         """Answer the attempted tasks whose response is due; return the actions taken."""
         actions = 0
         for item in list(self.state.pending):
@@ -194,7 +216,7 @@ class SimulatedProvider:
 
     def busy(self) -> bool:
         """True while work is due without chain time moving (a slow response, a fresh task)."""
-        if any(self.behaviour == "slow" for _ in self.state.pending):
+        if self.behaviour == "slow" and self.state.pending:
             return True
         return bool(self.act_after and any(t not in self.state.done for t in self.state.open_tasks))
 
@@ -203,6 +225,11 @@ class SimulatedProvider:
         return self.behaviour == "late" and bool(self.state.pending)
 
     # -- internals ------------------------------------------------------------------------
+
+    def _facts(self, task: str) -> TaskFacts:
+        if self.static is not None:
+            return self.static(task)
+        return read_task_facts(self.contracts("Task", task))
 
     def _consider(self, task: str) -> int:
         contract = self.contracts("Task", task)
@@ -213,16 +240,15 @@ class SimulatedProvider:
         if contract.functions.getAttempterId(self.address).call() != 0:
             self._forget(task)
             return 0
-        delivery = contract.functions.getDeliveryMethod().call()
-        if status == TASK_RESPONDED and delivery != MANUAL_CONFIRMATION:
+        facts = self._facts(task)
+        if status == TASK_RESPONDED and facts.delivery != MANUAL_CONFIRMATION:
             self._forget(task)
             return 0
         if self.act_after:
             first = self.state.first_seen.setdefault(task, time.time())
             if time.time() - first < self.act_after:
                 return 0
-        expiry = contract.functions.getExpiryTime().call()
-        if self.now() > expiry:
+        if self.now() > facts.expiry:
             self._forget(task)
             if status == TASK_RESPONDED:
                 return 0
@@ -233,11 +259,14 @@ class SimulatedProvider:
         from ogpu.protocol import nexus
         from ogpu.types.errors import OGPUError
 
-        payment = contract.functions.getPayment().call()
+        facts = self._facts(task)
+        payment = facts.payment
         try:
             nexus.attempt(task, self.address, payment, signer=self.operator)
         except OGPUError as exc:
-            self.record(Action(self.address, "revert", task, f"attempt: {exc}"))
+            self.record(
+                Action(self.address, "revert", task, f"attempt: {type(exc).__name__}: {exc}")
+            )
             self._forget(task)
             return 1
         if expired:
@@ -246,8 +275,9 @@ class SimulatedProvider:
         self._forget(task)
         self.record(Action(self.address, "attempt", task))
         if self.behaviour != "silent":
-            expiry = contract.functions.getExpiryTime().call()
-            self.state.pending.append(_Pending(task, expiry, payment, time.time() + self.delay))
+            self.state.pending.append(
+                _Pending(task, facts.expiry, payment, time.time() + self.delay)
+            )
         return 1
 
     def _forget(self, task: str) -> None:
@@ -287,8 +317,7 @@ class SimulatedProvider:
     def _task_config(self, task: str) -> dict[str, Any]:
         from ogpu.ipfs import fetch_ipfs_json
 
-        params = self.contracts("Task", task).functions.taskParams().call()
-        config = fetch_ipfs_json(params[1])
+        config = fetch_ipfs_json(self._facts(task).config_url)
         return config if isinstance(config, dict) else {"data": config}
 
     def _submit(self, item: _Pending, link: str) -> None:
@@ -305,7 +334,14 @@ class SimulatedProvider:
                 context=f"Nexus.submitResponse({item.task}, {self.address})",
             ).execute()
         except OGPUError as exc:
-            self.record(Action(self.address, "revert", item.task, f"submitResponse: {exc}"))
+            self.record(
+                Action(
+                    self.address,
+                    "revert",
+                    item.task,
+                    f"submitResponse: {type(exc).__name__}: {exc}",
+                )
+            )
             return
         self.record(Action(self.address, "respond", item.task, link))
 

@@ -123,6 +123,10 @@ class SdkBinding:
         publish._IPFS_PUBLISH_URL = self.ipfs_publish_url
         os.environ.update(self.env)
         _install_create_filter_shim()
+        from .speed import acquire_keccak_cache, cache_contracts
+
+        cache_contracts(self.w3)
+        acquire_keccak_cache()
         clear_nonce_caches()
         self.bound = True
 
@@ -174,5 +178,8 @@ class SdkBinding:
             else:
                 os.environ[key] = value
         _remove_create_filter_shim()
+        from .speed import release_keccak_cache
+
+        release_keccak_cache()
         clear_nonce_caches()
         self.bound = False

@@ -169,6 +169,7 @@ class Simulator:
                     provider.restore(state)
                 self.timeline.truncate(saved.timeline)
                 self._folders = dict(saved.folders)
+            self.network.forget_tasks()
             self.network.binding.reset()
 
     # -- sources and tasks ------------------------------------------------------------------
@@ -295,6 +296,7 @@ class Simulator:
                 act_after=(1.0 if self._autorun else 0.0) if act_after is None else act_after,
                 seed=self.seed,
                 record=self._record,
+                static=self.network.task_facts,
             )
             provider.register()
             self.providers.append(provider)
