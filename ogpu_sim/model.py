@@ -372,7 +372,8 @@ class ProtocolModel:
         _require(self._provider_operator(provider, sender), "NotProvider", op)
         _require(state.status == SourceStatus.ACTIVE, "SourceInactive", op)
         _require(
-            environment in SINGLE_ENVIRONMENTS and environment & state.params.image_environments,
+            environment in SINGLE_ENVIRONMENTS
+            and bool(environment & state.params.image_environments),
             "InvalidEnvironment",
             op,
         )

@@ -251,7 +251,7 @@ class ChainView:
 
         state = ProtocolState()
         for account in accounts:
-            values = {name: uint() for name, _ in _LEDGER_GETTERS}
+            values: dict[str, Any] = {name: uint() for name, _ in _LEDGER_GETTERS}
             values["whitelisted"] = bool(values["whitelisted"])
             state.ledgers[account] = Ledger(**values)
             state.providers[account] = bool(uint())

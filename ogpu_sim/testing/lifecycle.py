@@ -104,7 +104,7 @@ class LifecycleMachine(MachineCore):
         client = self.cast["client"]
         for delivery in (DeliveryMethod.MANUAL_CONFIRMATION, DeliveryMethod.FIRST_RESPONSE):
             info = SourceInfo(delivery.name.lower(), "", "", cpu, 0, 0, 600, SdkDelivery(delivery))
-            self.start_sources.append(self.publish_source(client, info))
+            self.start_sources.append(str(self.publish_source(client, info)))
         for n in ("1", "2"):
             provider, master = self.cast["provider" + n], self.cast["master" + n]
             self.announce_provider(master, provider, OGPU // 10)
@@ -112,7 +112,7 @@ class LifecycleMachine(MachineCore):
             for source in self.start_sources:
                 self.register(provider, source, "self", 1)
         for source in self.start_sources:
-            self.start_tasks.append(self._publish_task(client, source, 300, OGPU // 10))
+            self.start_tasks.append(str(self._publish_task(client, source, 300, OGPU // 10)))
 
     # -- Vault ---------------------------------------------------------------------------------
     @rule(payer=MachineCore.accounts, beneficiary=MachineCore.accounts, amount=SMALL)

@@ -323,7 +323,7 @@ class MachineCore(RuleBasedStateMachine):
             value = None
         # a mined call ran at its block's time; a reverted one at some instant in between
         times = [self.block_time()] if reason is None else sorted({before, self.sim.now()})
-        predictions = []
+        predictions: list[tuple[str | None, Any]] = []
         for i, now in enumerate(times):
             trial = self.model if i == len(times) - 1 else copy.deepcopy(self.model)
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from hypothesis import settings
@@ -10,10 +11,13 @@ from hypothesis.stateful import rule
 
 from ogpu_sim.testing import CI_PROFILE, LifecycleMachine, MachineCore, RuleStatistics
 
+#: ``make fuzz`` sets OGPU_SIM_PROFILE=ogpu-fuzz for long runs.
+PROFILE = os.environ.get("OGPU_SIM_PROFILE", CI_PROFILE)
+
 
 def test_random_protocol_sequences_agree_with_the_model(property_sim: Any) -> None:
     before = sum(LifecycleMachine.statistics.calls.values())
-    LifecycleMachine.run(property_sim, settings.get_profile(CI_PROFILE))
+    LifecycleMachine.run(property_sim, settings.get_profile(PROFILE))
     stats = LifecycleMachine.statistics
     assert sum(stats.calls.values()) > before
     for exercised in ("publish_source", "publish_task", "attempt", "submit_response"):
