@@ -14,10 +14,27 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from ogpu_sim.testing import LifecycleMachine, RuleStatistics
 
 REPO = Path(__file__).resolve().parents[2]
 CONTRACTS = REPO / "contracts"
 CACHE = REPO / ".cache" / "mutants"
+
+
+class MutantMachine(LifecycleMachine):
+    """The stock machine with its own statistics, so mutant runs don't mix with green runs."""
+
+    statistics = RuleStatistics()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print what the machine exercised while hunting the mutants."""
+    stats = MutantMachine.statistics
+    if stats.calls:
+        terminalreporter.write_sep("-", "LifecycleMachine rule statistics (mutant runs)")
+        terminalreporter.write_line(stats.render(title="all mutants together"))
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ import pytest
 from hypothesis import settings
 from hypothesis.internal.conjecture import engine
 
-from ogpu_sim.testing import CI_PROFILE, LifecycleMachine, RuleStatistics
+from ogpu_sim.testing import CI_PROFILE
 
-from .conftest import MUTANTS, Mutant, mutant_artifacts
+from .conftest import MUTANTS, Mutant, MutantMachine, mutant_artifacts
 
 BACKEND = os.environ.get(
     "OGPU_SIM_PROPERTY_BACKEND",
@@ -36,12 +36,6 @@ SET_UP_RULES = (
     "the_tasks",
 )
 SHRINK_SECONDS = 45
-
-
-class MutantMachine(LifecycleMachine):
-    """The stock machine with its own statistics, so mutant runs don't mix with green runs."""
-
-    statistics = RuleStatistics()
 
 
 @pytest.fixture(scope="session")
