@@ -200,6 +200,11 @@ class MachineCore(RuleBasedStateMachine):
             setattr(self, name, value)
         self.view = ChainView(self.w3, dict(sim.deployment.addresses), self.helper_address)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "statistics" not in cls.__dict__:  # each machine class counts its own rules
+            cls.statistics = RuleStatistics()
+
     @classmethod
     def bind(cls, sim: Any) -> None:
         """Run this machine's examples against ``sim`` (a started Simulator).
