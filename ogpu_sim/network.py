@@ -162,7 +162,7 @@ class Network:
     def stop(self) -> None:
         """Unbind the SDK and stop runtimes, servers and the chain, whatever state they are in."""
         steps = [
-            ("sdk", lambda: self.binding and self.binding.unbind()),
+            ("sdk", self._unbind),
             ("runtimes", self._close_runtimes),
             ("callbacks", lambda: self.callbacks and self.callbacks.stop()),
             ("ipfs", lambda: self.ipfs and self.ipfs.stop()),
@@ -300,6 +300,10 @@ class Network:
             f"{Path(folder).name}:{env}:{runtime}": handler.logs(tail)
             for (folder, env, runtime), handler in self._handlers.items()
         }
+
+    def _unbind(self) -> None:
+        if self.binding is not None:
+            self.binding.unbind()
 
     def _close_runtimes(self) -> None:
         runtimes, self._runtimes, self._handlers = self._runtimes, {}, {}

@@ -50,6 +50,10 @@ TERMINAL_STATUSES = {3, 4, 5}  # CANCELED, EXPIRED, FINALIZED
 MANUAL_CONFIRMATION = 0
 
 
+class HandlerFailure(Exception):
+    """Raised by a runner when the handler refused the input; the provider records why."""
+
+
 class ProviderError(ConfigError):
     """A simulated provider was configured with an unknown behaviour or environment."""
 
@@ -292,7 +296,11 @@ class SimulatedProvider:
         if status in (3, 5) and self.behaviour != "late":
             self.record(Action(self.address, "lost", item.task, f"task already in status {status}"))
             return
-        output = self._run_handler(item.task)
+        try:
+            output = self._run_handler(item.task)
+        except HandlerFailure as exc:
+            self.record(Action(self.address, "handler-failed", item.task, str(exc)))
+            return
         if output is None:
             self.record(Action(self.address, "handler-failed", item.task, "no callback"))
             return

@@ -37,7 +37,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for option in OPTIONS:
         group.addoption(option.flag, dest=option.dest, default=None, help=option.help)
         parser.addini(option.ini, option.help, default=option.default)
-    parser.addini("ogpu_source_dir", "default source folder for ogpu_source / the marker", default="")
+    parser.addini(
+        "ogpu_source_dir", "default source folder for ogpu_source / the marker", default=""
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -20,7 +20,14 @@ from web3 import Web3
 from .accounts import DEFAULT_MNEMONIC, ETHER, Accounts
 from .errors import ConfigError, OgpuSimError, UnsafeSignerError
 from .network import Network, NetworkOptions
-from .provider import BEHAVIOURS, ENVIRONMENT_BITS, Action, SimulatedProvider, racer_order
+from .provider import (
+    BEHAVIOURS,
+    ENVIRONMENT_BITS,
+    Action,
+    HandlerFailure,
+    SimulatedProvider,
+    racer_order,
+)
 from .timeline import Timeline
 
 DEFAULT_STAKE = 1 * ETHER
@@ -329,8 +336,7 @@ class Simulator:
             try:
                 return instance.run(function_name, task, data, timeout=timeout)  # type: ignore[no-any-return]
             except HandlerInputError as exc:
-                self._record(Action(account.address, "handler-failed", task, f"422: {exc}"))
-                return None
+                raise HandlerFailure(f"input rejected (422): {exc}") from exc
 
         return run
 

@@ -28,8 +28,8 @@ def memoize_keccak() -> Callable[[], None]:
     raw = keccak.hasher
     cached = functools.lru_cache(maxsize=65_536)(raw)
 
-    def hasher(data: bytes | bytearray) -> bytes:
-        return cached(bytes(data)) if len(data) <= _SMALL else raw(data)
+    def hasher(in_data: bytearray | bytes) -> bytes:
+        return cached(bytes(in_data)) if len(in_data) <= _SMALL else raw(in_data)
 
     keccak.hasher = hasher
 

@@ -82,9 +82,10 @@ class Timeline:
         for name, contract in self.contracts.items():
             address = Web3.to_checksum_address(contract.address)
             self._names[address] = name
-            for abi in contract.abi:
-                if abi.get("type") != "event":
+            for entry in contract.abi:
+                if entry.get("type") != "event":
                     continue
+                abi: Any = entry
                 topic = bytes(event_abi_to_log_topic(abi))
                 self._topics[(address, topic)] = getattr(contract.events, abi["name"])()
 
@@ -103,7 +104,7 @@ class Timeline:
                 {
                     "fromBlock": self._next_block,
                     "toBlock": latest,
-                    "address": list(self._names),
+                    "address": [Web3.to_checksum_address(a) for a in self._names],
                 }
             )
             added = 0

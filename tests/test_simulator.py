@@ -30,7 +30,7 @@ def test_stop_restores_every_sdk_global_exactly():
 
     with Simulator.start() as sim:
         ChainConfig.set_chain(ChainId.OGPU_TESTNET)
-        assert publish._IPFS_PUBLISH_URL == sim.ipfs.publish_url
+        assert sim.ipfs.publish_url == publish._IPFS_PUBLISH_URL
 
     assert sdk_globals() == before
 
@@ -57,7 +57,7 @@ def test_rpc_backend_without_url_raises_config_error():
 
 
 def test_public_test_keys_are_refused_for_a_remote_endpoint():
-    with pytest.raises(UnsafeSignerError, match="rpc.example.invalid"):
+    with pytest.raises(UnsafeSignerError, match=r"rpc\.example\.invalid"):
         Simulator.start(backend="rpc", rpc_url="https://rpc.example.invalid")
 
 

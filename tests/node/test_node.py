@@ -10,12 +10,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-APP = '''
+APP = """
 import time
 from ogpu.client import publish_source, publish_task
 from ogpu.types import ImageEnvironments, SourceInfo, TaskInfo, TaskInput
@@ -30,7 +29,7 @@ task = publish_task(TaskInfo(
     expiryTime=int(time.time()) + 600, payment=10**15,
 ))
 print(source.get_params().minPayment, task.get_status().name, task.get_metadata()["data"])
-'''
+"""
 
 
 def cli(*args: str) -> list[str]:
@@ -41,7 +40,9 @@ def cli(*args: str) -> list[str]:
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     info = tmp_path_factory.mktemp("node") / "node.json"
     process = subprocess.Popen(
-        cli("node", "--info", str(info)), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cli("node", "--info", str(info)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
     )
     try:
@@ -71,7 +72,11 @@ def test_an_unmodified_sdk_program_runs_against_the_node(node, tmp_path):
 
     result = subprocess.run(
         cli("run", "--info", str(node["path"]), "--", sys.executable, str(app)),
-        capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=tmp_path,
     )
 
     assert result.returncode == 0, result.stderr
@@ -81,7 +86,9 @@ def test_an_unmodified_sdk_program_runs_against_the_node(node, tmp_path):
 def test_run_without_a_node_names_the_missing_connection_file(tmp_path):
     result = subprocess.run(
         cli("run", "--info", str(tmp_path / "none.json"), "--", "true"),
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
     assert result.returncode == 2

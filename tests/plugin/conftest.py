@@ -8,7 +8,7 @@ import pytest
 
 SOURCES = Path(__file__).resolve().parents[2] / "fixtures" / "sources"
 
-HELPERS = '''
+HELPERS = """
 import time
 from ogpu.client import publish_source, publish_task
 from ogpu.types import DeliveryMethod, ImageEnvironments, SourceInfo, TaskInfo, TaskInput
@@ -31,7 +31,7 @@ def new_task(sim, source, data=None):
         config=TaskInput(function_name="multiply", data=data or {"a": 6, "b": 7}),
         expiryTime=max(sim.now(), int(time.time())) + 600, payment=10**15,
     ))
-'''
+"""
 
 
 @pytest.fixture

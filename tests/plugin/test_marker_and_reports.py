@@ -90,14 +90,16 @@ def test_a_failing_test_shows_its_protocol_timeline(inner):
     result = inner.runpytest("-p", "no:cacheprovider")
 
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "*ogpu-sim timeline*",
-        "*protocol timeline*",
-        "*NEXUS*SourcePublished(source=0x*",
-        "*NEXUS*TaskPublished(task=0x*",
-        "IPFS requests*",
-        "*POST /file/create -> 200*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*ogpu-sim timeline*",
+            "*protocol timeline*",
+            "*NEXUS*SourcePublished(source=0x*",
+            "*NEXUS*TaskPublished(task=0x*",
+            "IPFS requests*",
+            "*POST /file/create -> 200*",
+        ]
+    )
 
 
 def test_ogpu_report_writes_a_json_lifecycle_report(inner):

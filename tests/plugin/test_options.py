@@ -35,10 +35,12 @@ def test_the_report_header_shows_the_effective_configuration(inner):
 
     result = inner.runpytest("-p", "no:cacheprovider")
 
-    result.stdout.fnmatch_lines([
-        "ogpu-sim: backend=eth-tester runtime=auto environments=cpu,nvidia,amd "
-        "chain_id=200820172034 ipfs_faults=off report=-"
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "ogpu-sim: backend=eth-tester runtime=auto environments=cpu,nvidia,amd "
+            "chain_id=200820172034 ipfs_faults=off report=-"
+        ]
+    )
 
 
 def test_an_unknown_backend_is_a_usage_error_naming_the_option(inner):

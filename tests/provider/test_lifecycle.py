@@ -46,7 +46,8 @@ def test_first_response_emits_the_events_in_order(sim, make_source, make_task):
     sim.run_until_idle()
 
     names = [
-        (e.name, e.args.get("status")) for e in sim.timeline.events()
+        (e.name, e.args.get("status"))
+        for e in sim.timeline.events()
         if e.args.get("task") == task.address or e.name == "ResponseStatusChanged"
     ]
     assert names == [
@@ -101,7 +102,9 @@ def test_manual_task_with_three_responses_finalizes_on_the_confirmed_one(
 
     assert task.get_status() == TaskStatus.FINALIZED
     assert [r.get_status() for r in responses] == [
-        ResponseStatus.SUBMITTED, ResponseStatus.CONFIRMED, ResponseStatus.SUBMITTED,
+        ResponseStatus.SUBMITTED,
+        ResponseStatus.CONFIRMED,
+        ResponseStatus.SUBMITTED,
     ]
     assert task.get_winning_provider() == providers[1].address
     assert [vault.get_total_earnings_of(p.address) for p in providers] == [0, PAYMENT, 0]
@@ -216,7 +219,8 @@ def test_a_failing_provider_attempts_but_never_responds(sim, make_source, make_t
     assert task.get_status() == TaskStatus.ATTEMPTED
     assert task.get_responses() == []
     assert [e.name for e in sim.timeline if e.emitter == failing.address] == [
-        "attempt", "handler-failed",
+        "attempt",
+        "handler-failed",
     ]
 
 

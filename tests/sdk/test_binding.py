@@ -19,7 +19,7 @@ def test_both_chain_ids_point_at_the_simulator(sim):
 
 
 def test_the_ipfs_upload_endpoint_is_the_mock(sim):
-    assert publish._IPFS_PUBLISH_URL == sim.ipfs.publish_url
+    assert sim.ipfs.publish_url == publish._IPFS_PUBLISH_URL
 
 
 def test_role_keys_are_the_simulator_accounts(sim):
@@ -28,13 +28,15 @@ def test_role_keys_are_the_simulator_accounts(sim):
 
 def test_stopping_a_nested_simulator_restores_the_outer_binding(sim):
     with Simulator.start() as inner:
-        assert ChainConfig.CHAIN_CONTRACTS[ChainId.OGPU_TESTNET]["NEXUS"] == (
-            inner.deployment.addresses["NEXUS"]
+        assert (
+            ChainConfig.CHAIN_CONTRACTS[ChainId.OGPU_TESTNET]["NEXUS"]
+            == (inner.deployment.addresses["NEXUS"])
         )
-    assert ChainConfig.CHAIN_CONTRACTS[ChainId.OGPU_TESTNET]["NEXUS"] == (
-        sim.deployment.addresses["NEXUS"]
+    assert (
+        ChainConfig.CHAIN_CONTRACTS[ChainId.OGPU_TESTNET]["NEXUS"]
+        == (sim.deployment.addresses["NEXUS"])
     )
-    assert publish._IPFS_PUBLISH_URL == sim.ipfs.publish_url
+    assert sim.ipfs.publish_url == publish._IPFS_PUBLISH_URL
 
 
 def test_the_chain_id_defaults_to_the_ogpu_testnet(sim):

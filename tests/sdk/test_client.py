@@ -58,9 +58,13 @@ def test_source_metadata_round_trips_through_the_mock_ipfs(sim, make_source):
 def test_update_source_replaces_min_payment(sim, make_source):
     source = make_source(minPayment=1000)
     info = SourceInfo(
-        name="multiply", description="", logoUrl="",
-        imageEnvs=ImageEnvironments(cpu=sim.ipfs.add("x")), minPayment=5000,
-        minAvailableLockup=0, maxExpiryDuration=86_400,
+        name="multiply",
+        description="",
+        logoUrl="",
+        imageEnvs=ImageEnvironments(cpu=sim.ipfs.add("x")),
+        minPayment=5000,
+        minAvailableLockup=0,
+        maxExpiryDuration=86_400,
     )
 
     client.update_source(source.address, info)
@@ -72,8 +76,13 @@ def test_update_source_by_another_account_raises_not_source_owner(sim, make_sour
     source = make_source()
     stranger = sim.accounts.new("stranger")
     info = SourceInfo(
-        name="x", description="", logoUrl="", imageEnvs=ImageEnvironments(cpu="u"),
-        minPayment=1, minAvailableLockup=0, maxExpiryDuration=60,
+        name="x",
+        description="",
+        logoUrl="",
+        imageEnvs=ImageEnvironments(cpu="u"),
+        minPayment=1,
+        minAvailableLockup=0,
+        maxExpiryDuration=60,
     )
 
     with pytest.raises(NotSourceOwnerError):
@@ -103,7 +112,9 @@ def test_publish_task_to_an_inactive_source_raises_source_inactive(make_source, 
         make_task(source)
 
 
-def test_publish_task_freezes_the_payment_from_the_client_vault_balance(sim, make_source, make_task):
+def test_publish_task_freezes_the_payment_from_the_client_vault_balance(
+    sim, make_source, make_task
+):
     source = make_source()
     client_address = sim.accounts.client.address
     before = vault.get_balance_of(client_address)
@@ -121,7 +132,9 @@ def test_published_task_config_round_trips_through_the_mock_ipfs(make_source, ma
     assert task.get_metadata() == {"function_name": "multiply", "data": {"a": 6, "b": 7}}
 
 
-def test_publish_task_without_vault_balance_raises_insufficient_balance(sim, make_source, make_task):
+def test_publish_task_without_vault_balance_raises_insufficient_balance(
+    sim, make_source, make_task
+):
     source = make_source()
     poor = sim.accounts.new("poor-client")
 
@@ -133,8 +146,10 @@ def test_client_publish_task_refuses_a_past_expiry_before_any_transaction(sim, m
     source = make_source()
     block = sim.w3.eth.block_number
     info = TaskInfo(
-        source=source.address, config=TaskInput(function_name="f", data={}),
-        expiryTime=int(time.time()) - 1, payment=10**15,
+        source=source.address,
+        config=TaskInput(function_name="f", data={}),
+        expiryTime=int(time.time()) - 1,
+        payment=10**15,
     )
 
     with pytest.raises(TaskExpiredError):
@@ -145,8 +160,9 @@ def test_client_publish_task_refuses_a_past_expiry_before_any_transaction(sim, m
 def test_controller_publish_task_with_expired_time_reverts_expired(sim, make_source):
     source = make_source()
     config = sim.ipfs.add({"function_name": "f", "data": {}})
-    params = TaskParams(source=source.address, config=config, expiryTime=sim.now() - 10,
-                        payment=10**15)
+    params = TaskParams(
+        source=source.address, config=config, expiryTime=sim.now() - 10, payment=10**15
+    )
 
     with pytest.raises(TaskExpiredError):
         controller.publish_task(params)

@@ -121,7 +121,9 @@ def test_register_by_a_stranger_raises_not_provider(sim, make_source):
 
     with pytest.raises(NotProviderError):
         nexus.register(
-            source.address, sim.accounts.provider.address, int(Environment.CPU),
+            source.address,
+            sim.accounts.provider.address,
+            int(Environment.CPU),
             signer=key_hex(sim.accounts.new("stranger")),
         )
 

@@ -48,9 +48,9 @@ def test_withdraw_returns_native_funds_to_the_wallet(sim, actor):
 
     receipt = vault.withdraw(ETHER // 5, signer=key_hex(actor))
 
-    gas_cost = receipt.gas_used * sim.w3.eth.get_transaction_receipt(receipt.tx_hash)[
-        "effectiveGasPrice"
-    ]
+    gas_cost = (
+        receipt.gas_used * sim.w3.eth.get_transaction_receipt(receipt.tx_hash)["effectiveGasPrice"]
+    )
     assert vault.get_balance_of(actor.address) == ETHER // 2 - ETHER // 5
     assert sim.w3.eth.get_balance(actor.address) == before + ETHER // 5 - gas_cost
 
