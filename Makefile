@@ -45,5 +45,8 @@ doctor: install ## check this machine and print the command that fixes what is m
 bench: install ## chain backends side by side: table + benchmarks/results/latest.json
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
+fuzz: install ## long hypothesis run of the LifecycleMachine (ogpu-fuzz profile)
+	OGPU_SIM_PROFILE=ogpu-fuzz $(PY) -m pytest tests/properties/test_lifecycle.py -k agree -p no:xdist
+
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
