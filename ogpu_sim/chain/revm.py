@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
-import threading
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -34,12 +33,9 @@ from typing import Any
 from eth._utils.address import generate_contract_address
 from eth.vm.forks.cancun.transactions import CancunTransactionBuilder
 from eth_utils import keccak, to_canonical_address, to_checksum_address
-from web3 import Web3
-from web3.middleware import AttributeDictMiddleware
 
 from .base import (
     DEFAULT_CHAIN_ID,
-    Chain,
     SnapshotLedger,
     check_blocks,
     check_seconds,
@@ -55,7 +51,7 @@ from .jsonrpc import (
     quantity,
     revert_error,
 )
-from .tester import TesterProvider, check_chain_id
+from .tester import InProcessChain, check_chain_id
 
 try:
     import pyrevm
@@ -627,77 +623,17 @@ class RevmNode:
     }
 
 
-class RevmChain(Chain):
+class RevmChain(InProcessChain):
     """The fast in-process chain: a :class:`RevmNode` behind web3, served over HTTP on demand.
 
     Args:
         chain_id: the chain id (default: the OGPU testnet's, like the other backends).
     """
 
-    is_local = True
-
     def __init__(self, chain_id: int = DEFAULT_CHAIN_ID) -> None:
-        self.chain_id = check_chain_id(chain_id)
-        self.lock = threading.RLock()
-        self.node = RevmNode(self.chain_id)
-        self.provider = TesterProvider(self.request)
-        # Only AttributeDict results: ENS lookups and web3's client-side validation (an extra
-        # eth_chainId per call) cost ~1 ms per request and the node validates what matters.
-        self.w3 = Web3(self.provider, middleware=[AttributeDictMiddleware])
-        self._server: Any = None
-
-    def request(self, method: str, params: Any) -> Any:
-        """Answer one JSON-RPC call under the chain's lock (the provider and server use it)."""
-        with self.lock:
-            return self.node.request(method, params)
-
-    @property
-    def rpc_url(self) -> str | None:
-        """The HTTP JSON-RPC URL once :meth:`serve` ran, else ``None``."""
-        return None if self._server is None else str(self._server.url)
-
-    def serve(self) -> str:
-        """Serve the node over HTTP JSON-RPC on 127.0.0.1 (once); return the URL."""
-        with self.lock:
-            if self._server is None:
-                from .rpc_server import RpcServer
-
-                self._server = RpcServer(self.request).start()
-            return str(self._server.url)
-
-    def snapshot(self) -> str:
-        """Snapshot the chain; the id stays valid after reverting to it."""
-        with self.lock:
-            return self.node.snapshot()
-
-    def revert(self, snapshot_id: str) -> None:
-        """Return to ``snapshot_id``; younger snapshots become invalid."""
-        with self.lock:
-            self.node.revert(snapshot_id)
-
-    def advance_time(self, seconds: int) -> None:
-        """Jump chain time: the next block's timestamp is >= ``now() + seconds``."""
-        with self.lock:
-            self.node.advance_time(seconds)
-
-    def mine(self, blocks: int = 1) -> None:
-        """Mine ``blocks`` empty blocks."""
-        with self.lock:
-            self.node.mine(blocks)
-
-    def now(self) -> int:
-        """The timestamp the next block will carry."""
-        with self.lock:
-            return self.node.now()
+        chain_id = check_chain_id(chain_id)
+        super().__init__(RevmNode(chain_id), chain_id)
 
     def set_balance(self, address: str, wei: int) -> None:
         """Give ``address`` exactly ``wei`` (undone by a revert for accounts without code)."""
-        with self.lock:
-            self.node.set_balance(_checksum(address), wei)
-
-    def close(self) -> None:
-        """Stop the HTTP server if one runs (idempotent); the EVM is freed with the object."""
-        with self.lock:
-            server, self._server = self._server, None
-        if server is not None:
-            server.stop()
+        super().set_balance(_checksum(address), wei)

@@ -73,23 +73,21 @@ class TesterProvider(BaseProvider):
         return True
 
 
-class TesterChain(Chain):
-    """An in-process eth-tester chain with wall-clock block time and geth-style errors.
+class InProcessChain(Chain):
+    """A chain whose node lives in this process: one lock, a provider, HTTP on demand.
 
-    Args:
-        chain_id: the chain id (default: the OGPU testnet's, 200820172034).
-
-    Raises:
-        ConfigError: ``chain_id`` is not a positive integer.
+    Subclasses pass the node; it answers JSON-RPC (``request``) and implements the chain
+    operations (``snapshot``, ``revert``, ``advance_time``, ``mine``, ``now``, ``set_balance``).
+    Every entry point takes the lock, so the server thread, simulated providers and tests never
+    interleave inside the EVM.
     """
 
     is_local = True
-    __test__ = False  # not a pytest test class, despite its name
 
-    def __init__(self, chain_id: int = DEFAULT_CHAIN_ID) -> None:
-        self.chain_id = check_chain_id(chain_id)
+    def __init__(self, node: Any, chain_id: int) -> None:
+        self.chain_id = chain_id
         self.lock = threading.RLock()
-        self.node = TesterNode(self.chain_id)
+        self.node = node
         self.provider = TesterProvider(self.request)
         # Results as AttributeDicts only: ENS and client-side validation middleware cost an
         # extra request per call, and the node itself validates what matters (chain id, nonce).
@@ -118,7 +116,7 @@ class TesterChain(Chain):
     def snapshot(self) -> str:
         """Record head block and time offset; the id stays valid across reverts to it."""
         with self.lock:
-            return self.node.snapshot()
+            return str(self.node.snapshot())
 
     def revert(self, snapshot_id: str) -> None:
         """Return to a snapshot; younger snapshot ids become invalid.
@@ -150,7 +148,7 @@ class TesterChain(Chain):
     def now(self) -> int:
         """The timestamp the next block will carry (never behind the wall clock)."""
         with self.lock:
-            return self.node.now()
+            return int(self.node.now())
 
     def set_balance(self, address: str, wei: int) -> None:
         """Set the native balance of ``address`` (mined into a block; snapshots include it).
@@ -167,3 +165,20 @@ class TesterChain(Chain):
             server, self._server = self._server, None
         if server is not None:
             server.stop()
+
+
+class TesterChain(InProcessChain):
+    """An in-process eth-tester chain with wall-clock block time and geth-style errors.
+
+    Args:
+        chain_id: the chain id (default: the OGPU testnet's, 200820172034).
+
+    Raises:
+        ConfigError: ``chain_id`` is not a positive integer.
+    """
+
+    __test__ = False  # not a pytest test class, despite its name
+
+    def __init__(self, chain_id: int = DEFAULT_CHAIN_ID) -> None:
+        chain_id = check_chain_id(chain_id)
+        super().__init__(TesterNode(chain_id), chain_id)
