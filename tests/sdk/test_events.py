@@ -68,7 +68,7 @@ def test_watch_attempted_and_response_submitted(sim, make_source, make_task, hea
     provider = sim.add_provider(source)
     task = make_task(source)
 
-    attempted, submitted = first_events(
+    events_seen = first_events(
         _merge(
             events.watch_attempted(task.address, from_block=head, poll_interval=0.1),
             events.watch_response_submitted(task.address, from_block=head, poll_interval=0.1),
@@ -76,6 +76,8 @@ def test_watch_attempted_and_response_submitted(sim, make_source, make_task, hea
         2,
         sim.run_until_idle,
     )
+    # Two watchers poll independently: order the events as the chain did.
+    attempted, submitted = sorted(events_seen, key=lambda e: (e.block_number, e.log_index))
 
     assert (attempted.task, attempted.provider) == (task.address, provider.address)
     assert attempted.suggested_payment == task.get_payment()
@@ -129,3 +131,40 @@ async def _merge(*generators: Any) -> Any:
     finally:
         for t in tasks:
             t.cancel()
+
+
+def test_autorun_providers_act_on_their_own_while_a_watcher_listens(sim, make_source, make_task):
+    source = make_source(deliveryMethod=DeliveryMethod.FIRST_RESPONSE)
+    sim.add_provider(source, act_after=0.5)
+    head = sim.w3.eth.block_number
+    published: list[Any] = []
+    sim.start_autorun(interval=0.05)
+    try:
+        statuses = first_events(
+            _all_status_changes(head),
+            2,
+            lambda: published.append(make_task(source)),
+        )
+    finally:
+        sim.stop_autorun()
+
+    assert [e.status for e in statuses] == [TaskStatus.ATTEMPTED, TaskStatus.FINALIZED]
+    assert {e.task for e in statuses} == {published[0].address}
+
+
+async def _all_status_changes(head: int) -> Any:
+    """Every TaskStatusChanged from ``head`` on (the task address is not known in advance)."""
+    from ogpu.chain.config import ChainConfig
+    from ogpu.events._async_web3 import get_async_web3
+
+    w3 = await get_async_web3()
+    nexus = w3.eth.contract(
+        address=ChainConfig.get_contract_address("NEXUS"), abi=ChainConfig.load_abi("NexusAbi")
+    )
+    event_filter = await nexus.events.TaskStatusChanged.create_filter(fromBlock=head)
+    while True:
+        for entry in await event_filter.get_new_entries():
+            yield type(
+                "Event", (), {"task": entry.args.task, "status": TaskStatus(entry.args.status)}
+            )
+        await asyncio.sleep(0.1)
