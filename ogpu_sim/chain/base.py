@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Generic, TypeVar
@@ -83,6 +84,14 @@ class Chain(abc.ABC):
     @abc.abstractmethod
     def set_balance(self, address: str, wei: int) -> None:
         """Set the native balance of any address to exactly ``wei``."""
+
+    def set_clock(self, clock: Callable[[], float] | None) -> None:
+        """Make block time follow ``clock`` instead of the wall clock (in-process chains only).
+
+        Raises:
+            ChainError: this backend's clock belongs to a node ogpu-sim does not run in-process.
+        """
+        raise ChainError(f"{type(self).__name__} cannot replace its node's clock")
 
     @abc.abstractmethod
     def close(self) -> None:

@@ -148,6 +148,7 @@ class RevmNode:
 
     def __init__(self, chain_id: int) -> None:
         self.chain_id = chain_id
+        self.clock: Any = time.time  # the wall clock block time follows; see Chain.set_clock
         env = pyrevm.Env(cfg=pyrevm.CfgEnv(chain_id=chain_id))
         self.evm = pyrevm.EVM(env=env, gas_limit=BLOCK_GAS_LIMIT, spec_id=SPEC_ID)
         self.evm.set_balance(FEE_SINK, _SINK_FUNDS)  # before any checkpoint: never reverted
@@ -162,7 +163,7 @@ class RevmNode:
     # -- time and blocks -------------------------------------------------------------------
     def now(self) -> int:
         """The timestamp the next block will carry: wall clock + offset, after its parent's."""
-        return max(self._blocks[-1].timestamp + 1, int(time.time()) + self.time_offset)
+        return max(self._blocks[-1].timestamp + 1, int(self.clock()) + self.time_offset)
 
     @property
     def latest(self) -> _Block:
@@ -173,7 +174,7 @@ class RevmNode:
         parent = self._blocks[-1].hash if self._blocks else _ZERO32
         number = len(self._blocks)
         if timestamp is None:
-            timestamp = self.now() if self._blocks else int(time.time())
+            timestamp = self.now() if self._blocks else int(self.clock())
         seed = f"{self.chain_id}:{number}:{parent}:{timestamp}:{','.join(tx_hashes)}".encode()
         block = _Block(number, "0x" + keccak(seed).hex(), parent, timestamp, tx_hashes, gas_used)
         self._blocks.append(block)
@@ -186,7 +187,7 @@ class RevmNode:
 
     def advance_time(self, seconds: int) -> None:
         """Move chain time so the next block carries at least ``now() + seconds``."""
-        self.time_offset = self.now() + check_seconds(seconds) - int(time.time())
+        self.time_offset = self.now() + check_seconds(seconds) - int(self.clock())
 
     def _enter_block(self, number: int, timestamp: int) -> None:
         block = pyrevm.BlockEnv(

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from web3 import Web3
@@ -158,6 +160,15 @@ class InProcessChain(Chain):
         """
         with self.lock:
             self.node.set_balance(address, wei)
+
+    def set_clock(self, clock: Callable[[], float] | None) -> None:
+        """Make block time follow ``clock`` instead of the wall clock (``None``: wall clock).
+
+        A frozen clock makes chain time move only by :meth:`advance_time` and one second per
+        block, so a run replays identically (hypothesis shrinking needs that).
+        """
+        with self.lock:
+            self.node.clock = clock or time.time
 
     def close(self) -> None:
         """Stop the HTTP server if one runs; idempotent."""

@@ -70,6 +70,7 @@ class TesterNode:
 
     def __init__(self, chain_id: int) -> None:
         self.chain_id = chain_id
+        self.clock: Any = time.time  # the wall clock block time follows; see Chain.set_clock
         self.backend = PyEVMBackend()
         # The chain class is created per backend, so this changes only our chain: CHAINID and
         # the transaction builders read it.
@@ -94,7 +95,7 @@ class TesterNode:
     def now(self) -> int:
         """The timestamp the next block will carry: wall clock + offset, after its parent."""
         parent = self.chain.get_canonical_head()
-        return max(parent.timestamp + 1, int(time.time()) + self.time_offset)
+        return max(parent.timestamp + 1, int(self.clock()) + self.time_offset)
 
     def _refresh_pending(self) -> Any:
         """Stamp the pending block with :meth:`now` and return its header."""
@@ -107,7 +108,7 @@ class TesterNode:
     def advance_time(self, seconds: int) -> int:
         """Move chain time so the next block carries at least ``now() + seconds``."""
         target = self.now() + check_seconds(seconds)
-        self.time_offset = target - int(time.time())
+        self.time_offset = target - int(self.clock())
         return self.time_offset
 
     def mine(self, blocks: int = 1) -> None:

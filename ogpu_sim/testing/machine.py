@@ -9,7 +9,6 @@ read of the chain is compared with the model and the protocol invariants are che
 from __future__ import annotations
 
 import copy
-import sys
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant
 from web3 import Web3
 
 from ..accounts import derive
-from ..errors import ConfigError
+from ..errors import ChainError, ConfigError
 from ..model import TERMINAL_TASK_STATUSES, ModelRevert, ProtocolModel, TaskStatus
 from .chainview import ChainView, ProtocolState, deploy_batch_read, expected_state, state_diff
 from .outcomes import HarnessError, RuleStatistics, revert_reason
@@ -52,44 +51,40 @@ class Actor:
         return self.name
 
 
-#: Chain backend modules whose wall clock a running machine freezes (see :class:`FrozenClock`).
-CLOCKED_MODULES = ("ogpu_sim.chain.revm", "ogpu_sim.chain.tester_node", "ogpu_sim.chain.tester")
 #: How far ahead of the wall clock the start state puts chain time (see ``_build_start``).
 CHAIN_TIME_LEAD = 86_400
 
 
 class FrozenClock:
-    """Stands in for the ``time`` module of the in-process chain backends while a machine runs.
+    """A wall clock that stands still, for the in-process chain while a machine runs.
 
-    Their block time is wall clock + offset, so an example's outcome could depend on how long
-    it ran, and hypothesis needs a deterministic test to replay and shrink. Frozen, chain time
-    moves only by :meth:`Simulator.advance_time` and by one second per block.
+    Block time is wall clock + offset, so an example's outcome could depend on how long it ran,
+    and hypothesis needs a deterministic test to replay and shrink. Frozen, chain time moves
+    only by :meth:`Simulator.advance_time` and by one second per block. Remote chains (anvil, a
+    node) keep their own clock.
     """
 
     def __init__(self) -> None:
         self.at = int(_time.time())
-        self._saved: list[tuple[Any, Any]] = []
+        self._chain: Any = None
 
     def time(self) -> float:
         """The frozen wall-clock reading."""
         return float(self.at)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(_time, name)
-
-    def install(self) -> None:
-        """Replace ``time`` in every loaded chain backend module."""
-        for name in CLOCKED_MODULES:
-            module = sys.modules.get(name)
-            if module is not None and getattr(module, "time", None) is _time:
-                self._saved.append((module, module.time))
-                module.time = self  # type: ignore[attr-defined]
+    def install(self, chain: Any) -> None:
+        """Make ``chain`` follow this clock (a no-op for chains that cannot)."""
+        try:
+            chain.set_clock(self.time)
+        except ChainError:
+            return
+        self._chain = chain
 
     def uninstall(self) -> None:
-        """Give the backends their real clock back."""
-        while self._saved:
-            module, original = self._saved.pop()
-            module.time = original
+        """Give the chain its real clock back."""
+        if self._chain is not None:
+            self._chain.set_clock(None)
+            self._chain = None
 
 
 class SdkContractCache:
@@ -220,7 +215,7 @@ class MachineCore(RuleBasedStateMachine):
         cls._base = sim.snapshot()
         cls._start = None
         cls._clock = FrozenClock()
-        cls._clock.install()
+        cls._clock.install(sim.chain)
         cls._contracts = SdkContractCache()
         cls._contracts.install()
 
