@@ -16,6 +16,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from .accounts import DEFAULT_MNEMONIC, DEFAULT_NATIVE_BALANCE, ETHER, Accounts
+from .chain.base import is_loopback_url as is_loopback
 from .errors import ChainError, ConfigError, UnsafeSignerError
 from .sdk import SdkBinding
 from .timeline import Timeline
@@ -24,20 +25,6 @@ log = logging.getLogger("ogpu_sim")
 
 TESTNET_CHAIN_ID = 200820172034
 RUNTIMES = ("auto", "inline", "process", "docker")
-
-
-def is_loopback(url: str) -> bool:
-    """True when ``url`` names this machine (127.0.0.0/8, ::1, localhost)."""
-    import ipaddress
-    from urllib.parse import urlparse
-
-    host = urlparse(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ def autobind(info_path: str | Path) -> Any:
     from web3 import Web3
 
     from .accounts import ROLE_ENV_VARS
-    from .network import is_loopback
+    from .chain.base import is_loopback_url as is_loopback
     from .sdk import SdkBinding
 
     info = json.loads(Path(info_path).read_text())
