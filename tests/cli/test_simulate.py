@@ -177,11 +177,9 @@ def test_the_anvil_backend_reproduces_the_in_process_figures(
 
 @pytest.mark.docker
 def test_the_docker_runtime_runs_real_handler_images(tmp_path: Path) -> None:
-    from ogpu_sim.runtime.base import docker_available
+    from tests.runtime.conftest import require_docker
 
-    usable, reason = docker_available()
-    if not usable:
-        pytest.skip(reason)
+    require_docker()
     scenario = tmp_path / "docker.toml"
     multiply = Path(__file__).parents[2] / "fixtures" / "sources" / "multiply"
     scenario.write_text(
