@@ -87,49 +87,6 @@ class FrozenClock:
             self._chain = None
 
 
-class SdkContractCache:
-    """Memoizes ``ogpu.protocol`` contract handles while a machine runs.
-
-    The SDK builds a fresh web3 ``Contract`` (parsing its ABI) for every call, about half the
-    cost of a step; the handles are stateless, so one per (ABI, address, web3) is enough.
-    """
-
-    MODULES = tuple(
-        f"ogpu.protocol.{name}"
-        for name in ("nexus", "controller", "terminal", "vault", "task", "source", "response")
-    )
-
-    def __init__(self) -> None:
-        self._saved: list[tuple[Any, Any]] = []
-
-    def install(self) -> None:
-        """Wrap ``load_contract`` in every SDK protocol module."""
-        import importlib
-
-        from ogpu.protocol import _base
-
-        original = _base.load_contract
-        handles: dict[tuple[Any, ...], Any] = {}
-
-        def load_contract(abi_name: str, address: str | None = None) -> Any:
-            key = (abi_name, address, id(_base._get_web3()))
-            if key not in handles:
-                handles[key] = original(abi_name, address)
-            return handles[key]
-
-        for name in self.MODULES:
-            module = importlib.import_module(name)
-            if getattr(module, "load_contract", None) is original:
-                self._saved.append((module, original))
-                module.load_contract = load_contract  # type: ignore[attr-defined]
-
-    def uninstall(self) -> None:
-        """Restore the SDK's own ``load_contract``."""
-        while self._saved:
-            module, original = self._saved.pop()
-            module.load_contract = original
-
-
 @dataclass
 class _Start:
     """The start state every example begins from: a chain snapshot plus the machine's state."""
@@ -161,7 +118,6 @@ class MachineCore(RuleBasedStateMachine):
     )
     _base: ClassVar[str | None] = None
     _clock: ClassVar[FrozenClock | None] = None
-    _contracts: ClassVar[SdkContractCache | None] = None
     _start: ClassVar[_Start | None] = None
 
     accounts = Bundle("accounts")
@@ -209,15 +165,11 @@ class MachineCore(RuleBasedStateMachine):
         """
         if cls._clock is not None:  # bound before and never released
             cls._clock.uninstall()
-        if cls._contracts is not None:
-            cls._contracts.uninstall()
         cls.simulator = sim
         cls._base = sim.snapshot()
         cls._start = None
         cls._clock = FrozenClock()
         cls._clock.install(sim.chain)
-        cls._contracts = SdkContractCache()
-        cls._contracts.install()
 
     @classmethod
     def release(cls) -> None:
@@ -225,9 +177,6 @@ class MachineCore(RuleBasedStateMachine):
         if cls._clock is not None:
             cls._clock.uninstall()
             cls._clock = None
-        if cls._contracts is not None:
-            cls._contracts.uninstall()
-            cls._contracts = None
         if cls.simulator is not None and cls._base is not None:
             cls.simulator.revert(cls._base)
         cls._base = None
