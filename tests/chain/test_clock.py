@@ -9,13 +9,13 @@ import pytest
 from ogpu_sim.chain import create_chain
 from ogpu_sim.errors import ChainError
 
+from .helpers import NO_PYREVM
+
 IN_PROCESS = [
     "eth-tester",
     pytest.param(
         "revm",
-        marks=pytest.mark.skipif(
-            not __import__("importlib").util.find_spec("pyrevm"), reason="pyrevm not installed"
-        ),
+        marks=pytest.mark.skipif(NO_PYREVM, reason="pyrevm not installed (make install)"),
     ),
 ]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from contextlib import ExitStack
 
 import pytest
@@ -12,6 +11,7 @@ from ogpu_sim.chain.anvil import AnvilNotFoundError, find_anvil
 from ogpu_sim.chain.remote import RemoteChain
 
 from .conformance import ChainConformance
+from .helpers import IN_CI, NO_PYREVM
 
 
 def _anvil_missing() -> str | None:
@@ -40,7 +40,9 @@ class TestServedTesterChain(ChainConformance):
 
 
 @pytest.mark.anvil
-@pytest.mark.skipif(_anvil_missing() is not None, reason="anvil binary absent (make install)")
+@pytest.mark.skipif(
+    _anvil_missing() is not None and not IN_CI, reason="anvil binary absent (make install)"
+)
 class TestAnvilChain(ChainConformance):
     """A private anvil process started by AnvilChain."""
 
@@ -49,7 +51,7 @@ class TestAnvilChain(ChainConformance):
         return stack.enter_context(create_chain("anvil"))
 
 
-@pytest.mark.skipif(importlib.util.find_spec("pyrevm") is None, reason="pyrevm not installed")
+@pytest.mark.skipif(NO_PYREVM, reason="pyrevm not installed (make install)")
 class TestRevmChain(ChainConformance):
     """The optional in-process revm chain (ogpu_sim/chain/revm.py)."""
 

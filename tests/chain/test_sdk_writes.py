@@ -14,53 +14,35 @@ from web3.contract import Contract
 
 from ogpu_sim.chain.tester import TesterChain
 
-from .helpers import deploy_probe, funded_account
-
-
-@pytest.fixture(scope="module")
-def chain() -> Iterator[TesterChain]:
-    with TesterChain() as chain:
-        yield chain
-
-
-@pytest.fixture(scope="module")
-def signer(chain: TesterChain) -> LocalAccount:
-    return funded_account(chain)
-
-
-@pytest.fixture(scope="module")
-def probe(chain: TesterChain, signer: LocalAccount) -> Contract:
-    return deploy_probe(chain.w3, signer)
-
 
 @pytest.fixture(autouse=True)
 def sdk_on_chain(
-    chain: TesterChain, signer: LocalAccount, probe: Contract, monkeypatch: pytest.MonkeyPatch
+    chain: TesterChain, account: LocalAccount, probe: Contract, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[None]:
     monkeypatch.setattr(sdk_base, "_get_web3", lambda: chain.w3)
     snapshot_id = chain.snapshot()
     yield
     chain.revert(snapshot_id)
-    NonceManager.reset_nonce(signer.address, chain.w3)
+    NonceManager.reset_nonce(account.address, chain.w3)
 
 
 def test_an_sdk_write_after_a_revert_heals_its_stale_nonce_cache(
-    chain: TesterChain, signer: LocalAccount, probe: Contract
+    chain: TesterChain, account: LocalAccount, probe: Contract
 ) -> None:
     snapshot_id = chain.snapshot()
-    TxExecutor(probe, "store", (1,), signer=signer).execute()
+    TxExecutor(probe, "store", (1,), signer=account).execute()
     chain.revert(snapshot_id)  # the chain's nonce goes down, the SDK's cache does not
-    receipt = TxExecutor(probe, "store", (2,), signer=signer).execute()
+    receipt = TxExecutor(probe, "store", (2,), signer=account).execute()
     assert receipt.status == 1
     assert probe.functions.stored().call() == 2
 
 
 def test_an_sdk_write_that_reverts_raises_the_sdk_typed_error(
-    signer: LocalAccount, probe: Contract
+    account: LocalAccount, probe: Contract
 ) -> None:
     with pytest.raises(NotTaskOwnerError):
         TxExecutor(
-            probe, "revertWithReason", signer=signer, context="Controller.cancelTask"
+            probe, "revertWithReason", signer=account, context="Controller.cancelTask"
         ).execute()
     with pytest.raises(TaskExpiredError):
-        TxExecutor(probe, "storeIf", (False, 1), signer=signer).execute()
+        TxExecutor(probe, "storeIf", (False, 1), signer=account).execute()

@@ -16,22 +16,6 @@ from ogpu_sim.errors import ChainError, ConfigError
 from .helpers import deploy_probe, funded_account, signed_transfer, transact
 
 
-@pytest.fixture(scope="module")
-def chain() -> Iterator[TesterChain]:
-    with TesterChain() as chain:
-        yield chain
-
-
-@pytest.fixture(scope="module")
-def account(chain: TesterChain) -> LocalAccount:
-    return funded_account(chain)
-
-
-@pytest.fixture(scope="module")
-def probe(chain: TesterChain, account: LocalAccount) -> Contract:
-    return deploy_probe(chain.w3, account)
-
-
 @pytest.fixture(autouse=True)
 def isolated(chain: TesterChain, probe: Contract) -> Iterator[None]:
     snapshot_id = chain.snapshot()
