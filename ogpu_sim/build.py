@@ -29,7 +29,7 @@ import solcx
 from solcx.exceptions import SolcError, SolcNotInstalled
 from solcx.install import get_executable
 
-from ogpu_sim.errors import OgpuSimError
+from .errors import CompileError, CompilerNotFoundError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS_DIR = REPO_ROOT / "contracts"
@@ -92,22 +92,6 @@ sys.stdout.write(out)
 sys.stderr.write(proc.stderr)
 sys.exit(proc.returncode)
 """
-
-
-class CompilerNotFoundError(OgpuSimError):
-    """Neither a native solc nor npm's solc-js could be found."""
-
-    def __init__(self, searched: list[str]) -> None:
-        self.searched = searched
-        super().__init__(
-            "no Solidity compiler found (looked for: "
-            + ", ".join(searched)
-            + "); run `make install` (or `npm ci` for solc-js) and try again"
-        )
-
-
-class CompileError(OgpuSimError):
-    """The compiler rejected the contracts; the message carries its diagnostics."""
 
 
 def find_compiler() -> Path:

@@ -7,6 +7,9 @@ layers live here.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 
 class OgpuSimError(Exception):
     """Base class of every error ogpu-sim raises on purpose."""
@@ -49,5 +52,323 @@ class UnsafeSignerError(OgpuSimError):
         self.rpc_url = rpc_url
         super().__init__(
             f"refusing to sign with ogpu-sim's public test keys for the non-local endpoint "
-            f"{rpc_url}; pass your own funded keys explicitly (deployer_key=..., accounts=...)"
+            f"{rpc_url}; pass the mnemonic of your own funded accounts: "
+            "Simulator.start(mnemonic=...)"
         )
+
+
+# -- chain -----------------------------------------------------------------------------------
+
+
+class RpcError(ChainError):
+    """A JSON-RPC error answer (code, message, optional data) raised inside the node.
+
+    Args:
+        code: the JSON-RPC error code (3 for reverts, -32601 unknown method, ...).
+        message: the node's wording, e.g. ``execution reverted: NotOwner``.
+        data: hex revert data, when there is some.
+    """
+
+    def __init__(self, code: int, message: str, data: str | None = None) -> None:
+        self.code = code
+        self.message = message
+        self.data = data
+        super().__init__(f"JSON-RPC error {code}: {message}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``error`` member of a JSON-RPC response."""
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.data is not None:
+            error["data"] = self.data
+        return error
+
+
+class SnapshotError(ChainError):
+    """A snapshot id is unknown or was invalidated by reverting to an older snapshot."""
+
+    def __init__(self, snapshot_id: str, problem: str) -> None:
+        self.snapshot_id = snapshot_id
+        self.problem = problem
+        super().__init__(f"cannot revert to snapshot {snapshot_id!r}: {problem}")
+
+
+class MissingRpcMethodError(ChainError):
+    """The node does not implement a JSON-RPC method an operation needs."""
+
+    def __init__(self, rpc_url: str, operation: str, methods: tuple[str, ...]) -> None:
+        self.rpc_url = rpc_url
+        self.operation = operation
+        self.methods = methods
+        super().__init__(
+            f"{operation} needs the JSON-RPC method {' or '.join(methods)}, which the node at "
+            f"{rpc_url} does not provide (use anvil, hardhat or ogpu-sim's own node)"
+        )
+
+
+class AnvilNotFoundError(ChainError):
+    """No anvil binary was found where ogpu-sim looks for one."""
+
+    def __init__(self, searched: list[str]) -> None:
+        self.searched = searched
+        super().__init__(
+            "the anvil binary was not found (looked at: "
+            + ", ".join(searched)
+            + "); run `make install` to get it from npm, set $OGPU_SIM_ANVIL to its path, "
+            "or put anvil on PATH"
+        )
+
+
+class AnvilStartError(ChainError):
+    """anvil was found but did not start serving."""
+
+
+# -- protocol --------------------------------------------------------------------------------
+
+
+class TransactionRevertedError(ChainError):
+    """A transaction was mined with status 0 (it reverted on chain)."""
+
+    def __init__(self, tx_hash: str, description: str) -> None:
+        self.tx_hash = tx_hash
+        self.description = description
+        super().__init__(f"{description} reverted on chain (transaction {tx_hash})")
+
+
+class DeploymentError(ChainError):
+    """The protocol could not be deployed as planned."""
+
+
+# -- ipfs ------------------------------------------------------------------------------------
+
+
+class IpfsError(OgpuSimError):
+    """Base class of every error the mock IPFS raises on purpose."""
+
+
+class InvalidCidError(IpfsError, ValueError):
+    """A string given as a content identifier is not one.
+
+    Args:
+        cid: the offending text.
+        problem: what is wrong with it.
+    """
+
+    def __init__(self, cid: str, problem: str) -> None:
+        self.cid = cid
+        self.problem = problem
+        super().__init__(f"invalid CID {cid!r}: {problem}")
+
+
+class IpfsNotFoundError(IpfsError, KeyError):
+    """No content is stored under a (valid) CID.
+
+    Args:
+        cid: the CID that was looked up.
+    """
+
+    def __init__(self, cid: str) -> None:
+        self.cid = cid
+        super().__init__(f"no content stored under CID {cid}")
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0])
+
+
+class StoreFullError(IpfsError):
+    """Adding content would take a store past its size limit.
+
+    Args:
+        size: bytes of the content being added.
+        used: bytes already stored.
+        limit: the store's limit in bytes.
+    """
+
+    def __init__(self, size: int, used: int, limit: int) -> None:
+        self.size = size
+        self.used = used
+        self.limit = limit
+        super().__init__(
+            f"cannot store {size} bytes: {used} of {limit} bytes already used "
+            f"(raise the store's max_bytes)"
+        )
+
+
+class IpfsServerError(IpfsError):
+    """The IPFS server could not start, or was used while stopped."""
+
+
+class BadRequest(IpfsError):
+    """The request cannot be served; the server answers ``status`` with ``message``.
+
+    Args:
+        status: the HTTP status to answer with.
+        message: what is wrong, for the JSON error body.
+    """
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        self.message = message
+        super().__init__(f"HTTP {status}: {message}")
+
+
+# -- runtime ---------------------------------------------------------------------------------
+
+
+class HandlerError(OgpuSimError):
+    """Base of the errors a handler runtime raises."""
+
+
+class HandlerInputError(HandlerError):
+    """The handler refused a task's input: FastAPI's 422, or pydantic's error inline.
+
+    Attributes:
+        detail: the FastAPI-style error list (``[{"type", "loc": ["body", ...], "msg", ...}]``).
+    """
+
+    def __init__(self, function_name: str, task_address: str, detail: list[Any]) -> None:
+        self.function_name = function_name
+        self.task_address = task_address
+        self.detail = detail
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in item.get('loc', []))}: {item.get('msg', '')}"
+            if isinstance(item, dict)
+            else str(item)
+            for item in detail
+        )
+        super().__init__(f"{function_name} rejected the input of task {task_address}: {problems}")
+
+
+class HandlerStartError(HandlerError):
+    """The handler could not start: import error, init hook raised, process/container exited.
+
+    Attributes:
+        log: the tail of the handler's log, which usually says why.
+    """
+
+    def __init__(self, source: str, environment: str, problem: str, log: str = "") -> None:
+        self.source = source
+        self.environment = environment
+        self.problem = problem
+        self.log = log
+        text = f"handler of source {source!r} ({environment}) did not start: {problem}"
+        super().__init__(f"{text}\n--- handler log ---\n{log}" if log else text)
+
+
+class HandlerDispatchError(HandlerError):
+    """A dispatch failed for a reason other than bad input (unknown function, handler gone)."""
+
+    def __init__(self, function_name: str, task_address: str, problem: str) -> None:
+        self.function_name = function_name
+        self.task_address = task_address
+        self.problem = problem
+        super().__init__(f"dispatching {function_name} for task {task_address} failed: {problem}")
+
+
+class ComposeError(OgpuSimError, ValueError):
+    """A source folder or one of its compose files is invalid.
+
+    Args:
+        file: the offending file (or folder).
+        problem: what is wrong, in words a source author can act on.
+    """
+
+    def __init__(self, file: str | Path, problem: str) -> None:
+        self.file = Path(file)
+        self.problem = problem
+        super().__init__(f"{file}: {problem}")
+
+
+# -- providers and the simulator -------------------------------------------------------------
+
+
+class HandlerFailure(HandlerError):
+    """Raised by a runner when the handler refused the input; the provider records why."""
+
+
+class ProviderError(ConfigError):
+    """A simulated provider was configured with an unknown behaviour or environment."""
+
+
+class IdleTimeoutError(OgpuSimError):
+    """``run_until_idle`` ran out of time while providers still had work due."""
+
+    def __init__(self, timeout: float, busy: list[str]) -> None:
+        self.timeout = timeout
+        self.busy = busy
+        super().__init__(f"providers still busy after {timeout:.1f}s: {', '.join(busy)}")
+
+
+# -- simulate --------------------------------------------------------------------------------
+
+
+class ScenarioError(ConfigError):
+    """A scenario file is unreadable or one of its keys is invalid.
+
+    Args:
+        option: the dotted key path (``workload.arrival_rate``, ``sources[1].delivery``).
+        problem: what is wrong, in words a user can act on.
+        path: the scenario file, when the scenario came from one.
+    """
+
+    def __init__(self, option: str, problem: str, path: Path | None = None) -> None:
+        super().__init__(option, problem)
+        self.path = path
+        if path is not None:
+            self.args = (f"{path}: {option}: {problem}",)
+
+
+class SimulationError(OgpuSimError):
+    """The marketplace could not go on (e.g. a client ran out of Vault balance mid-run)."""
+
+
+class ReportError(OgpuSimError):
+    """The run folder could not be written."""
+
+
+# -- property-based testing ------------------------------------------------------------------
+
+
+class ModelRevert(OgpuSimError):
+    """The model predicts that the contract call reverts.
+
+    Args:
+        reason: the exact revert string the contract uses (e.g. ``"NotOwner"``).
+        operation: the model operation that reverted, for messages.
+    """
+
+    def __init__(self, reason: str, operation: str = "") -> None:
+        self.reason = reason
+        self.operation = operation
+        super().__init__(f"{operation} reverts: {reason}" if operation else reason)
+
+
+class HarnessError(OgpuSimError):
+    """An action failed for a reason that is not a contract revert (RPC, IPFS, signing)."""
+
+    def __init__(self, action: str, error: BaseException) -> None:
+        self.action = action
+        self.error = error
+        super().__init__(f"{action} failed outside the contracts: {type(error).__name__}: {error}")
+
+
+class ModelMismatch(OgpuSimError, AssertionError):
+    """The chain and the reference model disagree about an action or about the state."""
+
+
+# -- developer tools -------------------------------------------------------------------------
+
+
+class CompilerNotFoundError(OgpuSimError):
+    """Neither a native solc nor npm's solc-js could be found."""
+
+    def __init__(self, searched: list[str]) -> None:
+        self.searched = searched
+        super().__init__(
+            "no Solidity compiler found (looked for: "
+            + ", ".join(searched)
+            + "); run `make install` (or `npm ci` for solc-js) and try again"
+        )
+
+
+class CompileError(OgpuSimError):
+    """The compiler rejected the contracts; the message carries its diagnostics."""

@@ -19,7 +19,9 @@ import itertools
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
 
-from .errors import OgpuSimError
+from .errors import (
+    ModelRevert,
+)
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 ALL_ENVIRONMENTS = 7  # CPU=1 | NVIDIA=2 | AMD=4
@@ -66,20 +68,6 @@ class AttemptOutcome(IntEnum):
 
     ATTEMPTED = 0
     EXPIRED = 1
-
-
-class ModelRevert(OgpuSimError):
-    """The model predicts that the contract call reverts.
-
-    Args:
-        reason: the exact revert string the contract uses (e.g. ``"NotOwner"``).
-        operation: the model operation that reverted, for messages.
-    """
-
-    def __init__(self, reason: str, operation: str = "") -> None:
-        self.reason = reason
-        self.operation = operation
-        super().__init__(f"{operation} reverts: {reason}" if operation else reason)
 
 
 @dataclass(frozen=True)

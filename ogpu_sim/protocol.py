@@ -29,7 +29,9 @@ from web3.contract.contract import ContractFunction
 from web3.types import TxParams, TxReceipt
 
 from ogpu_sim import artifacts as shipped
-from ogpu_sim.errors import ArtifactNotFoundError, ChainError, ConfigError
+from ogpu_sim.errors import ArtifactNotFoundError, ConfigError
+
+from .errors import DeploymentError, TransactionRevertedError
 
 SINGLETONS = ("MANAGER", "TERMINAL", "NEXUS", "VAULT", "CONTROLLER")
 INSTANCE_KINDS = ("Source", "Task", "Response")
@@ -39,19 +41,6 @@ JUDGE_ROLE = keccak(text="JUDGE")
 
 _CALL_GAS = 300_000
 _RECEIPT_TIMEOUT = 120.0
-
-
-class TransactionRevertedError(ChainError):
-    """A transaction was mined with status 0 (it reverted on chain)."""
-
-    def __init__(self, tx_hash: str, description: str) -> None:
-        self.tx_hash = tx_hash
-        self.description = description
-        super().__init__(f"{description} reverted on chain (transaction {tx_hash})")
-
-
-class DeploymentError(ChainError):
-    """The protocol could not be deployed as planned."""
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from .errors import ConfigError
+from .errors import ConfigError, HandlerFailure, ProviderError  # noqa: F401
 
 BEHAVIOURS: dict[str, str] = {
     "honest": "attempts every open task and submits its handler's output at once; "
@@ -48,14 +48,6 @@ ENVIRONMENT_BITS: dict[str, int] = {"cpu": 1, "nvidia": 2, "amd": 4}
 TASK_NEW, TASK_ATTEMPTED, TASK_RESPONDED = 0, 1, 2
 TERMINAL_STATUSES = {3, 4, 5}  # CANCELED, EXPIRED, FINALIZED
 MANUAL_CONFIRMATION = 0
-
-
-class HandlerFailure(Exception):
-    """Raised by a runner when the handler refused the input; the provider records why."""
-
-
-class ProviderError(ConfigError):
-    """A simulated provider was configured with an unknown behaviour or environment."""
 
 
 @dataclass

@@ -20,7 +20,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import OgpuSimError
+from .errors import (
+    ReportError,
+)
 from .plots import PLOT_FILES, render_plots
 
 REPORT_SCHEMA = 1
@@ -28,10 +30,6 @@ TERMINAL = ("FINALIZED", "EXPIRED", "CANCELED")
 STATUSES = ("NEW", "ATTEMPTED", "RESPONDED", "CANCELED", "EXPIRED", "FINALIZED")
 BUCKETS = ("balance", "lockup", "unbonding", "frozen", "sanction")
 """Vault buckets that together must equal the Vault's native balance (PROTOCOL.md 3.4)."""
-
-
-class ReportError(OgpuSimError):
-    """The run folder could not be written."""
 
 
 @dataclass

@@ -23,7 +23,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import (
+    ScenarioError,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -47,22 +49,6 @@ DEFAULT_SCENARIO = (
     Path(__file__).resolve().parent.parent / "fixtures" / "scenarios" / "default.toml"
 )
 """The scenario ``ogpu-sim simulate`` runs when given none (present in a source checkout)."""
-
-
-class ScenarioError(ConfigError):
-    """A scenario file is unreadable or one of its keys is invalid.
-
-    Args:
-        option: the dotted key path (``workload.arrival_rate``, ``sources[1].delivery``).
-        problem: what is wrong, in words a user can act on.
-        path: the scenario file, when the scenario came from one.
-    """
-
-    def __init__(self, option: str, problem: str, path: Path | None = None) -> None:
-        super().__init__(option, problem)
-        self.path = path
-        if path is not None:
-            self.args = (f"{path}: {option}: {problem}",)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,11 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from .accounts import DEFAULT_MNEMONIC, ETHER, Accounts
-from .errors import ConfigError, OgpuSimError, UnsafeSignerError
+from .errors import (
+    ConfigError,
+    IdleTimeoutError,
+    UnsafeSignerError,
+)
 from .network import Network, NetworkOptions
 from .provider import (
     BEHAVIOURS,
@@ -31,15 +35,6 @@ from .provider import (
 from .timeline import Timeline
 
 DEFAULT_STAKE = 1 * ETHER
-
-
-class IdleTimeoutError(OgpuSimError):
-    """``run_until_idle`` ran out of time while providers still had work due."""
-
-    def __init__(self, timeout: float, busy: list[str]) -> None:
-        self.timeout = timeout
-        self.busy = busy
-        super().__init__(f"providers still busy after {timeout:.1f}s: {', '.join(busy)}")
 
 
 @dataclass

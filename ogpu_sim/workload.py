@@ -29,7 +29,10 @@ from typing import Any
 from web3 import Web3
 
 from .accounts import key_hex
-from .errors import ConfigError, OgpuSimError
+from .errors import (
+    ConfigError,
+    SimulationError,
+)
 from .report import Account as LedgerAccount
 from .report import Actor, Check, Ledger, RunData, TaskRecord, check_run, write_run_folder
 from .scenario import Scenario, SourceSpec
@@ -40,10 +43,6 @@ BLOCK_SECONDS = 1
 STATUS_NAMES = ("NEW", "ATTEMPTED", "RESPONDED", "CANCELED", "EXPIRED", "FINALIZED")
 CANNED_COMPOSE = "services:\n  handler:\n    image: ogpu-sim/canned-echo\n"
 """Compose text pinned for sources without a handler folder (their providers answer canned)."""
-
-
-class SimulationError(OgpuSimError):
-    """The marketplace could not go on (e.g. a client ran out of Vault balance mid-run)."""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import weakref
 from pathlib import Path
 from typing import IO
 
-from ..errors import ChainError
+from ..errors import AnvilNotFoundError, AnvilStartError, ChainError  # noqa: F401
 from .base import DEFAULT_CHAIN_ID
 from .remote import RemoteChain
 from .tester import check_chain_id
@@ -28,23 +28,6 @@ ANVIL_ENV = "OGPU_SIM_ANVIL"
 """Environment variable naming the anvil binary to run."""
 
 _LISTENING = re.compile(r"Listening on (\S+):(\d+)")
-
-
-class AnvilNotFoundError(ChainError):
-    """No anvil binary was found where ogpu-sim looks for one."""
-
-    def __init__(self, searched: list[str]) -> None:
-        self.searched = searched
-        super().__init__(
-            "the anvil binary was not found (looked at: "
-            + ", ".join(searched)
-            + "); run `make install` to get it from npm, set $OGPU_SIM_ANVIL to its path, "
-            "or put anvil on PATH"
-        )
-
-
-class AnvilStartError(ChainError):
-    """anvil was found but did not start serving."""
 
 
 def find_anvil(binary: str | os.PathLike[str] | None = None) -> str:

@@ -17,19 +17,13 @@ from typing import Any, Generic, TypeVar
 
 from web3 import Web3
 
-from ..errors import ChainError
+from ..errors import (
+    ChainError,
+    SnapshotError,
+)
 
 DEFAULT_CHAIN_ID = 200820172034
 """The OGPU testnet's chain id, the default of every chain ogpu-sim starts."""
-
-
-class SnapshotError(ChainError):
-    """A snapshot id is unknown or was invalidated by reverting to an older snapshot."""
-
-    def __init__(self, snapshot_id: str, problem: str) -> None:
-        self.snapshot_id = snapshot_id
-        self.problem = problem
-        super().__init__(f"cannot revert to snapshot {snapshot_id!r}: {problem}")
 
 
 class Chain(abc.ABC):

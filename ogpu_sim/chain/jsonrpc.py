@@ -13,7 +13,9 @@ from typing import Any
 
 from eth_abi import decode as abi_decode
 
-from ..errors import ChainError
+from ..errors import (
+    RpcError,
+)
 
 ERROR_STRING_SELECTOR = bytes.fromhex("08c379a0")
 PANIC_SELECTOR = bytes.fromhex("4e487b71")
@@ -39,29 +41,6 @@ INTERNAL_ERROR = -32603
 SERVER_ERROR = -32000
 REVERTED = 3
 TRANSACTION_REJECTED = -32003
-
-
-class RpcError(ChainError):
-    """A JSON-RPC error answer (code, message, optional data) raised inside the node.
-
-    Args:
-        code: the JSON-RPC error code (3 for reverts, -32601 unknown method, ...).
-        message: the node's wording, e.g. ``execution reverted: NotOwner``.
-        data: hex revert data, when there is some.
-    """
-
-    def __init__(self, code: int, message: str, data: str | None = None) -> None:
-        self.code = code
-        self.message = message
-        self.data = data
-        super().__init__(f"JSON-RPC error {code}: {message}")
-
-    def to_dict(self) -> dict[str, Any]:
-        """The ``error`` member of a JSON-RPC response."""
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.data is not None:
-            error["data"] = self.data
-        return error
 
 
 def revert_error(data: bytes) -> RpcError:

@@ -18,7 +18,11 @@ from typing import Any
 from web3 import HTTPProvider, Web3
 from web3.middleware import AttributeDictMiddleware
 
-from ..errors import ChainError, ConfigError
+from ..errors import (
+    ChainError,
+    ConfigError,
+    MissingRpcMethodError,
+)
 from .base import (
     Chain,
     SnapshotError,
@@ -29,19 +33,6 @@ from .base import (
     is_loopback_url,
 )
 from .jsonrpc import METHOD_NOT_FOUND
-
-
-class MissingRpcMethodError(ChainError):
-    """The node does not implement a JSON-RPC method an operation needs."""
-
-    def __init__(self, rpc_url: str, operation: str, methods: tuple[str, ...]) -> None:
-        self.rpc_url = rpc_url
-        self.operation = operation
-        self.methods = methods
-        super().__init__(
-            f"{operation} needs the JSON-RPC method {' or '.join(methods)}, which the node at "
-            f"{rpc_url} does not provide (use anvil, hardhat or ogpu-sim's own node)"
-        )
 
 
 @dataclass(frozen=True)

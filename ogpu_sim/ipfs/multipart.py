@@ -16,21 +16,9 @@ from email.message import Message
 from email.parser import BytesParser
 from io import BufferedIOBase
 
+from ..errors import BadRequest
+
 _CHUNK = 1 << 16
-
-
-class BadRequest(Exception):
-    """The request cannot be served; the server answers ``status`` with ``message``.
-
-    Args:
-        status: the HTTP status to answer with.
-        message: what is wrong, for the JSON error body.
-    """
-
-    def __init__(self, status: int, message: str) -> None:
-        self.status = status
-        self.message = message
-        super().__init__(f"HTTP {status}: {message}")
 
 
 @dataclass(frozen=True)

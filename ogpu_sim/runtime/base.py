@@ -14,7 +14,13 @@ import threading
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from ..errors import OgpuSimError
+from ..errors import (  # noqa: F401
+    HandlerDispatchError,
+    HandlerError,
+    HandlerInputError,
+    HandlerStartError,
+    OgpuSimError,
+)
 
 if TYPE_CHECKING:
     from .callbacks import CallbackServer
@@ -24,56 +30,6 @@ LOG_LINES_KEPT = 5000
 
 # ogpu.service logs "[<task>] Error in `<fn>`: ..." when a handler raises (no callback follows).
 _HANDLER_FAILED = re.compile(r"\[(?P<task>[^\]\s]+)\] Error in `")
-
-
-class HandlerError(OgpuSimError):
-    """Base of the errors a handler runtime raises."""
-
-
-class HandlerInputError(HandlerError):
-    """The handler refused a task's input: FastAPI's 422, or pydantic's error inline.
-
-    Attributes:
-        detail: the FastAPI-style error list (``[{"type", "loc": ["body", ...], "msg", ...}]``).
-    """
-
-    def __init__(self, function_name: str, task_address: str, detail: list[Any]) -> None:
-        self.function_name = function_name
-        self.task_address = task_address
-        self.detail = detail
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in item.get('loc', []))}: {item.get('msg', '')}"
-            if isinstance(item, dict)
-            else str(item)
-            for item in detail
-        )
-        super().__init__(f"{function_name} rejected the input of task {task_address}: {problems}")
-
-
-class HandlerStartError(HandlerError):
-    """The handler could not start: import error, init hook raised, process/container exited.
-
-    Attributes:
-        log: the tail of the handler's log, which usually says why.
-    """
-
-    def __init__(self, source: str, environment: str, problem: str, log: str = "") -> None:
-        self.source = source
-        self.environment = environment
-        self.problem = problem
-        self.log = log
-        text = f"handler of source {source!r} ({environment}) did not start: {problem}"
-        super().__init__(f"{text}\n--- handler log ---\n{log}" if log else text)
-
-
-class HandlerDispatchError(HandlerError):
-    """A dispatch failed for a reason other than bad input (unknown function, handler gone)."""
-
-    def __init__(self, function_name: str, task_address: str, problem: str) -> None:
-        self.function_name = function_name
-        self.task_address = task_address
-        self.problem = problem
-        super().__init__(f"dispatching {function_name} for task {task_address} failed: {problem}")
 
 
 class LogBuffer:

@@ -17,7 +17,9 @@ from typing import Any, Literal
 
 import yaml
 
-from ..errors import OgpuSimError
+from ..errors import (
+    ComposeError,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -37,20 +39,6 @@ COMPOSE_FILES = {
 
 SERVICE_PORT = 5555
 AMD_DEVICES = ("/dev/kfd", "/dev/dri")
-
-
-class ComposeError(OgpuSimError, ValueError):
-    """A source folder or one of its compose files is invalid.
-
-    Args:
-        file: the offending file (or folder).
-        problem: what is wrong, in words a source author can act on.
-    """
-
-    def __init__(self, file: str | Path, problem: str) -> None:
-        self.file = Path(file)
-        self.problem = problem
-        super().__init__(f"{file}: {problem}")
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,11 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant
 from web3 import Web3
 
 from ..accounts import derive
-from ..errors import ChainError, ConfigError
+from ..errors import (
+    ChainError,
+    ConfigError,
+    ModelMismatch,
+)
 from ..model import TERMINAL_TASK_STATUSES, ModelRevert, ProtocolModel, TaskStatus
 from .chainview import ChainView, ProtocolState, deploy_batch_read, expected_state, state_diff
 from .outcomes import HarnessError, RuleStatistics, revert_reason
@@ -29,10 +33,6 @@ from .outcomes import HarnessError, RuleStatistics, revert_reason
 CAST_INDEX_BASE = 50_000
 CAST = ("client2", "master1", "master2", "provider1", "provider2", "agent", "stranger")
 OPEN_STATUSES = (TaskStatus.NEW, TaskStatus.ATTEMPTED, TaskStatus.RESPONDED)
-
-
-class ModelMismatch(AssertionError):
-    """The chain and the reference model disagree about an action or about the state."""
 
 
 @dataclass(frozen=True)

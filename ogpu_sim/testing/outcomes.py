@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 
 from ogpu.types import errors as sdk_errors
 
-from ..errors import OgpuSimError
+from ..errors import (
+    HarnessError,  # noqa: F401
+)
 
 #: SDK typed error -> the revert string it is decoded from (PROTOCOL.md section 4).
 SDK_ERROR_REASONS: dict[type[Exception], str] = {
@@ -64,15 +66,6 @@ UNMAPPED_REASONS = (
 )
 
 _REVERTED = re.compile(r"reverted:?\s*([A-Za-z][A-Za-z0-9_]*)")
-
-
-class HarnessError(OgpuSimError):
-    """An action failed for a reason that is not a contract revert (RPC, IPFS, signing)."""
-
-    def __init__(self, action: str, error: BaseException) -> None:
-        self.action = action
-        self.error = error
-        super().__init__(f"{action} failed outside the contracts: {type(error).__name__}: {error}")
 
 
 def revert_reason(error: BaseException) -> str | None:

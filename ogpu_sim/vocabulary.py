@@ -1,0 +1,104 @@
+"""The names shared across layers: backends, runtimes, environments, behaviours, chain ids.
+
+Every choice list, default and help text in ogpu-sim (``Simulator.start``, the pytest options,
+the CLI, scenario files, ``doctor``) is built from this module, so a new backend or runtime is
+added in one place. It imports nothing from ogpu-sim and nothing heavy: the ground layer.
+
+Protocol statuses are not repeated here: use the SDK's own enums (``ogpu.types.TaskStatus``,
+``SourceStatus``, ``ResponseStatus``, ``DeliveryMethod``, ``Environment``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+# -- chain backends --------------------------------------------------------------------------
+
+BACKENDS: Final = ("eth-tester", "revm", "anvil", "rpc")
+"""Chain backends, default first."""
+
+DEFAULT_BACKEND: Final = "eth-tester"
+
+BACKEND_HELP: Final = {
+    "eth-tester": "in-process eth-tester + py-evm (default)",
+    "revm": "in-process revm through pyrevm (fast; only the latest state is kept)",
+    "anvil": "starts the npm anvil binary on 127.0.0.1",
+    "rpc": "any JSON-RPC node at rpc_url (your own keys unless it is on this machine)",
+}
+
+LOCAL_BACKENDS: Final = ("eth-tester", "revm", "anvil")
+"""Backends ogpu-sim starts itself (``rpc`` connects to a node someone else runs)."""
+
+# -- handler runtimes ------------------------------------------------------------------------
+
+RUNTIMES: Final = ("auto", "inline", "process", "docker")
+"""Handler runtimes, default first. ``auto`` picks docker when an engine answers, else process."""
+
+DEFAULT_RUNTIME: Final = "auto"
+
+RUNTIME_HELP: Final = {
+    "auto": "docker when a Docker engine answers, else process",
+    "inline": "the handler's FastAPI app in this process (fastest)",
+    "process": "the handler as its own Python process, as its image's CMD runs it",
+    "docker": "the source's compose stack under Docker Compose, as a provider runs it",
+}
+
+# -- hardware environments -------------------------------------------------------------------
+
+ENVIRONMENTS: Final = ("cpu", "nvidia", "amd")
+"""Hardware environments in bit order."""
+
+ENVIRONMENT_BITS: Final = {"cpu": 1, "nvidia": 2, "amd": 4}
+"""The protocol's ``imageEnvironments`` / ``preferredEnvironment`` bits (SDK ``Environment``)."""
+
+# -- chain ids -------------------------------------------------------------------------------
+
+OGPU_TESTNET_CHAIN_ID: Final = 200820172034
+OGPU_MAINNET_CHAIN_ID: Final = 1071
+DEFAULT_CHAIN_ID: Final = OGPU_TESTNET_CHAIN_ID
+"""Local chains carry the OGPU testnet's id unless told otherwise."""
+
+# -- simulated providers ---------------------------------------------------------------------
+
+BEHAVIOURS: Final = ("honest", "slow", "silent", "failing", "late", "wrong", "racer")
+"""What a simulated provider does with a task it sees (README: provider behaviours)."""
+
+DELIVERY_METHODS: Final = ("first_response", "manual_confirmation")
+"""Lower-case names of the SDK's ``DeliveryMethod`` members, as options and scenarios spell them."""
+
+
+def choices(names: Iterable[str]) -> str:
+    """``a, b, c``: the form every "known: ..." error message and help text uses."""
+    return ", ".join(names)
+
+
+def environment_bits(environments: Iterable[str]) -> int:
+    """The ``imageEnvironments`` bitmask of environment names (unknown names raise KeyError)."""
+    return sum(ENVIRONMENT_BITS[name] for name in set(environments))
+
+
+def environments_of(bits: int) -> tuple[str, ...]:
+    """The environment names set in an ``imageEnvironments`` bitmask, in bit order."""
+    return tuple(name for name in ENVIRONMENTS if bits & ENVIRONMENT_BITS[name])
+
+
+__all__ = [
+    "BACKENDS",
+    "BACKEND_HELP",
+    "BEHAVIOURS",
+    "DEFAULT_BACKEND",
+    "DEFAULT_CHAIN_ID",
+    "DEFAULT_RUNTIME",
+    "DELIVERY_METHODS",
+    "ENVIRONMENTS",
+    "ENVIRONMENT_BITS",
+    "LOCAL_BACKENDS",
+    "OGPU_MAINNET_CHAIN_ID",
+    "OGPU_TESTNET_CHAIN_ID",
+    "RUNTIMES",
+    "RUNTIME_HELP",
+    "choices",
+    "environment_bits",
+    "environments_of",
+]
