@@ -26,10 +26,10 @@ test: install ## the whole suite
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 contracts: install ## recompile contracts/ into ogpu_sim/artifacts/
-	$(PY) -m ogpu_sim.build
+	$(PY) -m ogpu_sim.dev.build
 
 gas: install ## write docs/gas.md (gas per user-facing operation)
-	$(PY) -m ogpu_sim.gas docs/gas.md
+	$(PY) -m ogpu_sim.dev.gas docs/gas.md
 
 lint: install
 	$(VENV)/bin/ruff check ogpu_sim tests benchmarks

@@ -56,19 +56,31 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line (see the module docstring)."""
     parser = argparse.ArgumentParser(prog="bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--backends", default=",".join(BACKENDS),
-                        help="comma-separated, from: " + ", ".join(BACKENDS))
+    parser.add_argument(
+        "--backends",
+        default=",".join(BACKENDS),
+        help="comma-separated, from: " + ", ".join(BACKENDS),
+    )
     parser.add_argument("--repeat", type=int, default=None, help="timed runs per row")
-    parser.add_argument("--quick", action="store_true",
-                        help="few repeats and a small scenario (a smoke run, not a measurement)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="few repeats and a small scenario (a smoke run, not a measurement)",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where the JSON goes")
     parser.add_argument("--verbose", action="store_true", help="print tracebacks of failures")
-    parser.add_argument("--speedups", action="store_true",
-                        help="also run revm with the prototype caches of speedups.py "
-                             "(column revm+speedups)")
-    parser.add_argument("--rounds", type=int, default=None,
-                        help="rounds; each runs every backend once, in turn, so a machine whose "
-                             "load changes during the run slows all backends alike")
+    parser.add_argument(
+        "--speedups",
+        action="store_true",
+        help="also run revm with the prototype caches of speedups.py (column revm+speedups)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help="rounds; each runs every backend once, in turn, so a machine whose "
+        "load changes during the run slows all backends alike",
+    )
     args = parser.parse_args(argv)
     unknown = [b for b in args.backends.split(",") if b not in BACKENDS]
     if unknown:
@@ -133,8 +145,9 @@ def _failure(exc: BaseException, verbose: bool) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def run_cases(cases: dict[str, Any], bench: Any, settings: Settings, label: str,
-              verbose: bool, log: Any) -> dict[str, Outcome]:
+def run_cases(
+    cases: dict[str, Any], bench: Any, settings: Settings, label: str, verbose: bool, log: Any
+) -> dict[str, Outcome]:
     """Run each case on ``bench``; a failing case is recorded and the others still run."""
     outcomes = {}
     for row_id, case in cases.items():
@@ -219,8 +232,14 @@ def warm_imports() -> float:
     import importlib
 
     started = time.perf_counter()
-    for module in ("ogpu.client", "ogpu_sim.simulator", "ogpu_sim.protocol",
-                   "ogpu_sim.chain.tester", "ogpu_sim.chain.anvil", "ogpu_sim.chain.revm"):
+    for module in (
+        "ogpu.client",
+        "ogpu_sim.simulator",
+        "ogpu_sim.protocol",
+        "ogpu_sim.chain.tester",
+        "ogpu_sim.chain.anvil",
+        "ogpu_sim.chain.revm",
+    ):
         with contextlib.suppress(ImportError):  # that backend then reports why it cannot start
             importlib.import_module(module)
     return time.perf_counter() - started
@@ -250,8 +269,10 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"[bold]{label}[/bold] (round {round_index + 1}/{settings.rounds})")
             undo = memoize_keccak() if tune is not None else None
             try:
-                merge(by_backend[label],
-                      run_backend(backend, settings, args.verbose, console.print, tune))
+                merge(
+                    by_backend[label],
+                    run_backend(backend, settings, args.verbose, console.print, tune),
+                )
             finally:
                 if undo is not None:
                     undo()
@@ -259,21 +280,32 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(settings.rounds):
         merge(runtimes, run_runtime_rows(settings, args.verbose, console.print))
     outcomes = {
-        row.id: {"any": runtimes[row.id]} if row.id in RUNTIME_ROWS
+        row.id: {"any": runtimes[row.id]}
+        if row.id in RUNTIME_ROWS
         else {b: by_backend[b][row.id] for b in backends}
         for row in ROWS
     }
-    data = record(ROWS, outcomes, TARGETS,
-                  {**vars(settings), "backends": backends, "import_seconds": imports,
-                   "load_average_at_start": load_before})
+    data = record(
+        ROWS,
+        outcomes,
+        TARGETS,
+        {
+            **vars(settings),
+            "backends": backends,
+            "import_seconds": imports,
+            "load_average_at_start": load_before,
+        },
+    )
     write_json(data, args.out)
     console.print(render(data, backends))
     console.print(render_any(data))
     console.print(render_targets(data))
     load = data["environment"]["load_average_1_5_15min"]
     if load[0] > (os.cpu_count() or 1):
-        console.print(f"[yellow]note: load average {load} on {os.cpu_count()} CPUs during the run; "
-                      f"absolute times are inflated, ratios less so[/yellow]")
+        console.print(
+            f"[yellow]note: load average {load} on {os.cpu_count()} CPUs during the run; "
+            f"absolute times are inflated, ratios less so[/yellow]"
+        )
     console.print(f"wrote {args.out}")
     ran = any(o.samples for per in outcomes.values() for o in per.values())
     return 0 if ran else 1

@@ -110,14 +110,22 @@ class Bench:
 
         self.sim = sim
         sources = {}
-        for name, method in (("first", DeliveryMethod.FIRST_RESPONSE),
-                             ("manual", DeliveryMethod.MANUAL_CONFIRMATION)):
-            sources[name] = publish_source(SourceInfo(
-                name=f"bench-{name}", description="make bench", logoUrl="",
-                imageEnvs=ImageEnvironments(cpu=sim.ipfs.add(COMPOSE.encode())),
-                minPayment=10**12, minAvailableLockup=0, maxExpiryDuration=86_400,
-                deliveryMethod=method,
-            ))
+        for name, method in (
+            ("first", DeliveryMethod.FIRST_RESPONSE),
+            ("manual", DeliveryMethod.MANUAL_CONFIRMATION),
+        ):
+            sources[name] = publish_source(
+                SourceInfo(
+                    name=f"bench-{name}",
+                    description="make bench",
+                    logoUrl="",
+                    imageEnvs=ImageEnvironments(cpu=sim.ipfs.add(COMPOSE.encode())),
+                    minPayment=10**12,
+                    minAvailableLockup=0,
+                    maxExpiryDuration=86_400,
+                    deliveryMethod=method,
+                )
+            )
             sim.add_provider(sources[name])
         self.first, self.manual = sources["first"], sources["manual"]
         sim.add_provider(self.first)  # two providers on FIRST_RESPONSE, as in the scenario
@@ -151,9 +159,15 @@ class ChainBench:
     def transfer(self) -> None:
         """One signed 1-wei transfer to self, sent and waited for through web3."""
         w3, payer = self.chain.w3, self.payer
-        tx = {"to": payer.address, "value": 1, "gas": 21_000, "chainId": self.chain.chain_id,
-              "nonce": w3.eth.get_transaction_count(payer.address),
-              "maxFeePerGas": 2 * 10**9, "maxPriorityFeePerGas": 10**9}
+        tx = {
+            "to": payer.address,
+            "value": 1,
+            "gas": 21_000,
+            "chainId": self.chain.chain_id,
+            "nonce": w3.eth.get_transaction_count(payer.address),
+            "maxFeePerGas": 2 * 10**9,
+            "maxPriorityFeePerGas": 10**9,
+        }
         tx_hash = w3.eth.send_raw_transaction(payer.sign_transaction(tx).raw_transaction)
         assert w3.eth.wait_for_transaction_receipt(tx_hash)["status"] == 1
 
@@ -209,8 +223,7 @@ def sdk_vault_deposit(bench: Bench, settings: Settings) -> list[float]:
     from ogpu.protocol import vault
 
     client = bench.sim.accounts.client
-    return timed(lambda: vault.deposit(client.address, 1, signer=client.key.hex()),
-                 settings.repeat)
+    return timed(lambda: vault.deposit(client.address, 1, signer=client.key.hex()), settings.repeat)
 
 
 def sdk_publish_task(bench: Bench, settings: Settings) -> list[float]:
@@ -300,15 +313,18 @@ SCENARIO = Path(__file__).resolve().parent / "throughput.toml"
 def simulate_runner(backend: str, settings: Settings) -> list[float]:
     """The ``ogpu-sim simulate`` runner on the fixed :data:`SCENARIO`: finalized tasks per second
     of workload (set-up and the report excluded), each run on a fresh Simulator."""
-    from ogpu_sim.scenario import load_scenario
-    from ogpu_sim.workload import RunOptions, simulate
+    from ogpu_sim.simulate.runner import RunOptions, simulate
+    from ogpu_sim.simulate.scenario import load_scenario
 
     scenario = load_scenario(SCENARIO).with_overrides(tasks=settings.scenario_tasks)
     samples = []
     with tempfile.TemporaryDirectory(prefix="ogpu-bench-") as folder:
         for index in range(settings.scenario_repeat):
-            result = simulate(scenario, Path(folder) / f"run{index}",
-                              RunOptions(backend=backend, runtime="inline"))
+            result = simulate(
+                scenario,
+                Path(folder) / f"run{index}",
+                RunOptions(backend=backend, runtime="inline"),
+            )
             finalized = sum(task["status"] == "FINALIZED" for task in result.report["tasks"])
             samples.append(finalized / result.report["timing"]["workload_seconds"])
     return samples

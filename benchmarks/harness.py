@@ -145,13 +145,15 @@ def evaluate(targets: list[Target], medians: dict[str, dict[str, float]]) -> lis
     checked = []
     for target in targets:
         verdict = target.check(medians.get(target.row, {}))
-        checked.append({
-            "row": target.row,
-            "backend": target.backend,
-            "goal": target.goal,
-            "value": None if verdict is None else verdict[0],
-            "met": None if verdict is None else verdict[1],
-        })
+        checked.append(
+            {
+                "row": target.row,
+                "backend": target.backend,
+                "goal": target.goal,
+                "value": None if verdict is None else verdict[0],
+                "met": None if verdict is None else verdict[1],
+            }
+        )
     return checked
 
 
@@ -163,9 +165,7 @@ def record(
 ) -> dict[str, Any]:
     """The whole run as JSON-ready data (what ``latest.json`` holds)."""
     medians = {
-        row.id: {
-            b: m for b, o in outcomes.get(row.id, {}).items() if (m := o.median) is not None
-        }
+        row.id: {b: m for b, o in outcomes.get(row.id, {}).items() if (m := o.median) is not None}
         for row in rows
     }
     return {
@@ -225,8 +225,13 @@ def render(data: dict[str, Any], backends: list[str]) -> Any:
         for backend in backends:
             result = row["results"].get(backend, {})
             cells.append(
-                _fmt(result.get("median")) if "median" in result
-                else "skip" if "skipped" in result else "error" if "error" in result else "-"
+                _fmt(result.get("median"))
+                if "median" in result
+                else "skip"
+                if "skipped" in result
+                else "error"
+                if "error" in result
+                else "-"
             )
         if REFERENCE in backends:
             cells += [_fmt(row["speed_vs_anvil"].get(b), "x") for b in others]
@@ -245,8 +250,13 @@ def render_any(data: dict[str, Any]) -> Any:
         result = row["results"].get("any")
         if result is None:
             continue
-        shown = _fmt(result["median"]) if "median" in result else \
-            f"skip: {result['skipped']}" if "skipped" in result else f"error: {result['error']}"
+        shown = (
+            _fmt(result["median"])
+            if "median" in result
+            else f"skip: {result['skipped']}"
+            if "skipped" in result
+            else f"error: {result['error']}"
+        )
         table.add_row(row["label"], row["unit"], shown, str(result.get("n", "-")))
     return table
 

@@ -15,11 +15,12 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from ogpu_sim.actors.timeline import Timeline
+from ogpu_sim.sdk.binding import SdkBinding
+
 from .accounts import DEFAULT_MNEMONIC, DEFAULT_NATIVE_BALANCE, ETHER, Accounts
 from .chain.base import is_loopback_url as is_loopback
 from .errors import ChainError, ConfigError, UnsafeSignerError
-from .sdk import SdkBinding
-from .timeline import Timeline
 
 log = logging.getLogger("ogpu_sim")
 
@@ -249,7 +250,7 @@ class Network:
         a reverted chain can publish a different task at the same address)."""
         facts = self._facts.get(address)
         if facts is None:
-            from .provider import read_task_facts
+            from ogpu_sim.actors.provider import read_task_facts
 
             facts = self._facts[address] = read_task_facts(self.instance("Task", address))
         return facts

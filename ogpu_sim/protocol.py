@@ -151,7 +151,7 @@ def deploy(
         deployer: funded local account; it becomes Manager admin and judge and the owner of
             the Ownable singletons.
         config: admin settings (defaults: 10 s unbonding, no minimum lockup).
-        artifacts: a directory of ``<Name>.json`` artifacts (as ``ogpu_sim.build`` writes)
+        artifacts: a directory of ``<Name>.json`` artifacts (as ``ogpu_sim.dev.build`` writes)
             to deploy instead of the shipped ones, e.g. a modified protocol.
 
     Returns:

@@ -17,14 +17,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from .accounts import DEFAULT_MNEMONIC, ETHER, Accounts
-from .errors import (
-    ConfigError,
-    IdleTimeoutError,
-    UnsafeSignerError,
-)
-from .network import Network, NetworkOptions
-from .provider import (
+from ogpu_sim.actors.provider import (
     BEHAVIOURS,
     ENVIRONMENT_BITS,
     Action,
@@ -32,7 +25,15 @@ from .provider import (
     SimulatedProvider,
     racer_order,
 )
-from .timeline import Timeline
+from ogpu_sim.actors.timeline import Timeline
+
+from .accounts import DEFAULT_MNEMONIC, ETHER, Accounts
+from .errors import (
+    ConfigError,
+    IdleTimeoutError,
+    UnsafeSignerError,
+)
+from .network import Network, NetworkOptions
 
 DEFAULT_STAKE = 1 * ETHER
 
@@ -256,7 +257,7 @@ class Simulator:
             source: an SDK ``Source`` or its address.
             environment: ``cpu``, ``nvidia`` or ``amd`` (must be one the source declares, else
                 the SDK raises on registration).
-            behaviour: one of :data:`ogpu_sim.provider.BEHAVIOURS`.
+            behaviour: one of :data:`ogpu_sim.actors.provider.BEHAVIOURS`.
             handler: a source folder whose handler it runs; default: the folder the source was
                 published from with :meth:`publish_source_from_folder`, else a canned echo.
             runtime: ``inline``, ``process``, ``docker`` or ``auto`` (default: the simulator's).

@@ -1,6 +1,6 @@
 """Compiled protocol contracts shipped with ogpu-sim (ABI + bytecode per contract).
 
-The JSON files beside this module are written by ``python -m ogpu_sim.build`` and committed,
+The JSON files beside this module are written by ``python -m ogpu_sim.dev.build`` and committed,
 so users need no Solidity compiler. Each holds at least ``abi``, ``bytecode``,
 ``deployedBytecode``, ``compiler`` and ``settings``.
 """

@@ -1,4 +1,4 @@
-"""The ``ogpu-sim`` command line: subcommands, hand-over to node/run/compile, usage errors."""
+"""The ``ogpu-sim`` command line: subcommands, hand-over to node/run, usage errors."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from ogpu_sim import workload
-from ogpu_sim.cli import main
+from ogpu_sim.simulate import runner as workload
+from ogpu_sim.cli.main import main
 from ogpu_sim.errors import OgpuSimError
 
-SMALL = Path(__file__).parent / "scenarios" / "small.toml"
+SMALL = Path(__file__).parents[1] / "simulate" / "scenarios" / "small.toml"
 
 
 def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
@@ -19,7 +19,7 @@ def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None
         main(["--help"])
     out = capsys.readouterr().out
     assert exit_info.value.code == 0
-    for command in ("simulate", "doctor", "node", "run", "compile"):
+    for command in ("simulate", "doctor", "node", "run"):
         assert f"    {command} " in out
 
 
@@ -37,11 +37,11 @@ def test_node_gets_its_own_arguments_including_help(capsys: pytest.CaptureFixtur
     assert capsys.readouterr().out.startswith("usage: ogpu-sim node ")
 
 
-def test_compile_gets_its_own_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_contract_build_is_not_a_user_command(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        main(["compile", "--help"])
-    assert exit_info.value.code == 0
-    assert capsys.readouterr().out.startswith("usage: ogpu-sim compile ")
+        main(["compile"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'compile'" in capsys.readouterr().err
 
 
 def test_run_without_a_program_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

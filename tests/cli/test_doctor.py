@@ -19,8 +19,8 @@ import pytest
 from packaging.requirements import Requirement
 from rich.console import Console
 
-from ogpu_sim import doctor
-from ogpu_sim.cli import main
+from ogpu_sim.cli import doctor
+from ogpu_sim.cli.main import main
 
 IMAGE = doctor.base_image()
 

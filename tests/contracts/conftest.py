@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ogpu_sim import build
+from ogpu_sim.dev import build
 from tests.contracts.harness import Net, start_net
 
 _COMPILE = pytest.StashKey[Future]()

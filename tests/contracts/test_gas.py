@@ -1,10 +1,10 @@
-"""ogpu_sim.gas: the gas table covers every user-facing operation (values not asserted)."""
+"""ogpu_sim.dev.gas: the gas table covers every user-facing operation (values not asserted)."""
 
 from __future__ import annotations
 
 import pytest
 
-from ogpu_sim import gas
+from ogpu_sim.dev import gas
 
 OPERATIONS = [
     "deploy Manager",

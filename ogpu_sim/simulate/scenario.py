@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from .errors import (
+from ogpu_sim.errors import (
     ScenarioError,
 )
 
@@ -46,7 +46,7 @@ PAYLOAD_GENERATORS = ("constant", "random_ints", "choice")
 UNITS = {"ogpu": 10**18, "ether": 10**18, "gwei": 10**9, "wei": 1}
 
 DEFAULT_SCENARIO = (
-    Path(__file__).resolve().parent.parent / "fixtures" / "scenarios" / "default.toml"
+    Path(__file__).resolve().parents[2] / "fixtures" / "scenarios" / "default.toml"
 )
 """The scenario ``ogpu-sim simulate`` runs when given none (present in a source checkout)."""
 

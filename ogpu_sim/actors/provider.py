@@ -24,7 +24,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from .errors import ConfigError, HandlerFailure, ProviderError  # noqa: F401
+from ogpu_sim.errors import ConfigError, HandlerFailure, ProviderError  # noqa: F401
 
 BEHAVIOURS: dict[str, str] = {
     "honest": "attempts every open task and submits its handler's output at once; "

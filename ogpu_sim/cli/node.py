@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from ogpu_sim.errors import ConfigError
 
 DEFAULT_INFO = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ogpu-sim/node.json"
 ENV_VAR = "OGPU_SIM_NODE"
@@ -33,7 +33,7 @@ _SITECUSTOMIZE = '''\
 import os as _os
 
 if _os.environ.get("OGPU_SIM_NODE"):
-    from ogpu_sim.node import autobind as _autobind
+    from ogpu_sim.cli.node import autobind as _autobind
 
     _autobind(_os.environ["OGPU_SIM_NODE"])
 '''
@@ -41,7 +41,7 @@ if _os.environ.get("OGPU_SIM_NODE"):
 
 def connection_info(sim: Any) -> dict[str, Any]:
     """What another process needs to use ``sim``: URLs, addresses and the role keys."""
-    from .accounts import ROLE_INDEX, key_hex
+    from ogpu_sim.accounts import ROLE_INDEX, key_hex
 
     local = bool(sim.chain.is_local)
     return {
@@ -68,9 +68,9 @@ def autobind(info_path: str | Path) -> Any:
     """
     from web3 import Web3
 
-    from .accounts import ROLE_ENV_VARS
-    from .chain.base import is_loopback_url as is_loopback
-    from .sdk import SdkBinding
+    from ogpu_sim.accounts import ROLE_ENV_VARS
+    from ogpu_sim.chain.base import is_loopback_url as is_loopback
+    from ogpu_sim.sdk.binding import SdkBinding
 
     info = json.loads(Path(info_path).read_text())
     keys = info["accounts"]
@@ -102,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str]) -> int:
     """``ogpu-sim node``: start, print the connection details, serve until SIGINT/SIGTERM."""
-    from .simulator import Simulator
+    from ogpu_sim.simulator import Simulator
 
     args = _parser().parse_args(list(argv))
     stop = threading.Event()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 """The source checkout (where ``pyproject.toml``, ``node_modules`` and ``Makefile`` live)."""
 MIN_PYTHON = (3, 10)
 INSTALL_FIX = "make install   (or: .venv/bin/pip install -e '.[dev]')"
@@ -78,7 +78,7 @@ def requirements() -> list[Requirement]:
 
 
 def _pyproject_requirements() -> list[str]:
-    from .scenario import tomllib
+    from ogpu_sim.simulate.scenario import tomllib
 
     path = ROOT / "pyproject.toml"
     if not path.is_file():
@@ -185,7 +185,7 @@ def check_anvil(needed: bool) -> Finding:
 
 def base_image() -> str:
     """The handler base image tag the docker runtime builds on."""
-    from .runtime.images import BASE_IMAGE
+    from ogpu_sim.runtime.images import BASE_IMAGE
 
     return BASE_IMAGE
 
@@ -196,7 +196,7 @@ def check_docker(needed: bool) -> list[Finding]:
         from docker.client import from_env
         from docker.errors import DockerException, ImageNotFound
 
-        from .runtime.base import docker_available
+        from ogpu_sim.runtime.base import docker_available
     except ImportError as exc:
         return [Finding("docker engine", "fail", f"cannot check: {exc}", INSTALL_FIX)]
     usable, reason = docker_available()

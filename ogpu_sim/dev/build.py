@@ -1,6 +1,6 @@
 """Compile ``contracts/`` into the committed JSON artifacts in ``ogpu_sim/artifacts/``.
 
-Run it as ``python -m ogpu_sim.build`` (``make contracts``). The compile goes through
+Run it as ``python -m ogpu_sim.dev.build`` (``make contracts``). The compile goes through
 py-solc-x's ``compile_standard``. A native ``solc`` is used when one is installed (on PATH
 or through py-solc-x); otherwise npm's solc-js (``node_modules/.bin/solcjs``) is driven
 through a small shim executable, because solc-js lacks the native CLI that py-solc-x
@@ -29,9 +29,9 @@ import solcx
 from solcx.exceptions import SolcError, SolcNotInstalled
 from solcx.install import get_executable
 
-from .errors import CompileError, CompilerNotFoundError
+from ogpu_sim.errors import CompileError, CompilerNotFoundError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 CONTRACTS_DIR = REPO_ROOT / "contracts"
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 NODE_MODULES = REPO_ROOT / "node_modules"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ogpu_sim.errors import ConfigError
-from ogpu_sim.scenario import (
+from ogpu_sim.simulate.scenario import (
     DEFAULT_SCENARIO,
     Distribution,
     ProviderGroup,

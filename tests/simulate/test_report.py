@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ogpu_sim.report import (
+from ogpu_sim.simulate.report import (
     PLOT_FILES,
     Account,
     Actor,

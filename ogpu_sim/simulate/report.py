@@ -20,10 +20,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import (
+from ogpu_sim.errors import (
     ReportError,
 )
-from .plots import PLOT_FILES, render_plots
+from ogpu_sim.simulate.plots import PLOT_FILES, render_plots
 
 REPORT_SCHEMA = 1
 TERMINAL = ("FINALIZED", "EXPIRED", "CANCELED")

@@ -1,6 +1,6 @@
 """Measure the gas of every user-facing protocol operation and write it as a Markdown table.
 
-``python -m ogpu_sim.gas docs/gas.md`` (``make gas``) deploys the protocol on a fresh
+``python -m ogpu_sim.dev.gas docs/gas.md`` (``make gas``) deploys the protocol on a fresh
 in-process eth-tester chain, walks one realistic flow per operation and records each
 receipt's ``gasUsed``. The numbers are for reading, not for asserting: they move whenever
 the contracts change.
@@ -243,7 +243,7 @@ def render_markdown(rows: list[GasRow]) -> str:
         "# Gas per protocol operation",
         "",
         "Measured on the in-process eth-tester chain (py-evm, Prague rules) by",
-        "`python -m ogpu_sim.gas docs/gas.md` (`make gas`); regenerate after changing",
+        "`python -m ogpu_sim.dev.gas docs/gas.md` (`make gas`); regenerate after changing",
         f"`contracts/`. Compiler solc {compiler}, optimizer runs "
         f"{settings['optimizer']['runs']}, evmVersion {settings['evmVersion']}.",
         "",

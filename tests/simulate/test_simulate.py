@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from ogpu_sim import workload
-from ogpu_sim.cli import main
-from ogpu_sim.report import PLOT_FILES, check_run, deterministic_part
-from ogpu_sim.scenario import load_scenario
-from ogpu_sim.workload import RunOptions, plan, simulate
+from ogpu_sim.simulate import runner as workload
+from ogpu_sim.cli.main import main
+from ogpu_sim.simulate.report import PLOT_FILES, check_run, deterministic_part
+from ogpu_sim.simulate.runner import RunOptions, plan, simulate
+from ogpu_sim.simulate.scenario import load_scenario
 
 SMALL = Path(__file__).parent / "scenarios" / "small.toml"
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from ogpu_sim.cli import main
-from ogpu_sim.scenario import parse_scenario
-from ogpu_sim.workload import pause_before, plan
+from ogpu_sim.cli.main import main
+from ogpu_sim.simulate.runner import pause_before, plan
+from ogpu_sim.simulate.scenario import parse_scenario
 
 from .test_scenario import BASE
 

@@ -123,7 +123,7 @@ class SdkBinding:
         publish._IPFS_PUBLISH_URL = self.ipfs_publish_url
         os.environ.update(self.env)
         _install_create_filter_shim()
-        from .speed import acquire_keccak_cache, cache_contracts
+        from ogpu_sim.sdk.caches import acquire_keccak_cache, cache_contracts
 
         cache_contracts(self.w3)
         acquire_keccak_cache()
@@ -178,7 +178,7 @@ class SdkBinding:
             else:
                 os.environ[key] = value
         _remove_create_filter_shim()
-        from .speed import release_keccak_cache
+        from ogpu_sim.sdk.caches import release_keccak_cache
 
         release_keccak_cache()
         clear_nonce_caches()

@@ -28,14 +28,22 @@ from typing import Any
 
 from web3 import Web3
 
-from .accounts import key_hex
-from .errors import (
+from ogpu_sim.accounts import key_hex
+from ogpu_sim.errors import (
     ConfigError,
     SimulationError,
 )
-from .report import Account as LedgerAccount
-from .report import Actor, Check, Ledger, RunData, TaskRecord, check_run, write_run_folder
-from .scenario import Scenario, SourceSpec
+from ogpu_sim.simulate.report import Account as LedgerAccount
+from ogpu_sim.simulate.report import (
+    Actor,
+    Check,
+    Ledger,
+    RunData,
+    TaskRecord,
+    check_run,
+    write_run_folder,
+)
+from ogpu_sim.simulate.scenario import Scenario, SourceSpec
 
 BACKENDS = ("eth-tester", "revm", "anvil", "rpc")
 BLOCK_SECONDS = 1
@@ -465,7 +473,7 @@ def simulate(
     """Run ``scenario`` on a fresh simulator and write the run folder ``out``.
 
     Args:
-        scenario: a validated scenario (:func:`ogpu_sim.scenario.load_scenario`).
+        scenario: a validated scenario (:func:`ogpu_sim.simulate.scenario.load_scenario`).
         out: the run folder (created).
         options: backend and runtime.
         on_progress: called with a :class:`Progress` after set-up and after every event (the
@@ -478,7 +486,7 @@ def simulate(
         ConfigError: an option is invalid (unknown backend or runtime).
         OgpuSimError: the network could not start.
     """
-    from .simulator import Simulator
+    from ogpu_sim.simulator import Simulator
 
     options = options or RunOptions()
     if options.backend not in BACKENDS:

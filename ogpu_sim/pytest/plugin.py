@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from .plugin_options import OPTIONS, PluginConfig, read_config
+from ogpu_sim.pytest.options import OPTIONS, PluginConfig, read_config
 
 _CONFIG = pytest.StashKey[PluginConfig]()
 _USERS = pytest.StashKey[set[str]]()
@@ -133,7 +133,7 @@ def ogpu_sim_options(pytestconfig: pytest.Config) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def ogpu_sim(ogpu_sim_options: dict[str, Any]) -> Iterator[Any]:
     """The session's :class:`ogpu_sim.Simulator`, with the real SDK bound to it."""
-    from .simulator import Simulator
+    from ogpu_sim.simulator import Simulator
 
     sim = Simulator.start(**ogpu_sim_options)
     _SIM["sim"] = sim
@@ -204,7 +204,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker("ogpu_environments")
     if marker is None:
         return
-    from .plugin_options import environment_params
+    from ogpu_sim.pytest.options import environment_params
 
     config = metafunc.config.stash[_CONFIG]
     folder = marker.args[0] if marker.args else marker.kwargs.get("source_dir")
@@ -228,7 +228,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     mark = item.stash.get(_MARK, None)
     if sim is None or mark is None or report.when != "call":
         return report
-    from .plugin_options import failure_text, report_entry
+    from ogpu_sim.pytest.options import failure_text, report_entry
 
     entries = sim.timeline.since(mark)
     if report.failed:

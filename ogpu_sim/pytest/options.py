@@ -159,7 +159,7 @@ def environment_params(folder: Path | str | None, config: PluginConfig) -> list[
     declared: tuple[str, ...] = ()
     where = "no source folder"
     if folder is not None:
-        from .runtime import load_source_folder
+        from ogpu_sim.runtime import load_source_folder
 
         spec = load_source_folder(folder)
         declared = tuple(spec.environments)

@@ -1,0 +1,1 @@
+"""Actors on a running network: simulated providers and the timeline that records what happened."""

@@ -1,0 +1,172 @@
+"""The ``ogpu-sim`` command: ``simulate``, ``doctor``, ``node`` and ``run``.
+
+``simulate`` runs a scenario file against a fresh local network and writes a run folder (the
+work is :mod:`ogpu_sim.simulate`'s); ``doctor`` checks the machine; ``node`` and ``run`` hand
+their arguments to :func:`ogpu_sim.cli.node.main` and :func:`ogpu_sim.cli.node.run_main`.
+Choices and help come from :mod:`ogpu_sim.vocabulary`. Heavy modules are imported inside the
+subcommand that needs them, so ``ogpu-sim doctor`` works even when something is broken.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+from ogpu_sim.errors import ConfigError, OgpuSimError
+from ogpu_sim.vocabulary import (
+    BACKEND_HELP,
+    BACKENDS,
+    DEFAULT_BACKEND,
+    DEFAULT_RUNTIME,
+    RUNTIME_HELP,
+    RUNTIMES,
+)
+
+PASSTHROUGH = {
+    "node": "serve a local network over JSON-RPC for other processes",
+    "run": "run a program with its ogpu SDK bound to a running node",
+}
+"""Subcommands whose arguments go unparsed to the function that implements them."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="ogpu-sim", description="A local OpenGPU network for the unmodified ogpu SDK."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    simulate = commands.add_parser(
+        "simulate",
+        help="run a marketplace scenario and write a report",
+        description="Run a scenario (TOML) against a fresh local network: publish sources and "
+        "tasks through the SDK, let simulated providers race, and write report.json, "
+        "report.md, events.jsonl and plots. Exits 1 if an end-of-run check fails.",
+    )
+    simulate.add_argument(
+        "scenario",
+        nargs="?",
+        type=Path,
+        default=None,
+        help="scenario file (default: fixtures/scenarios/default.toml)",
+    )
+    simulate.add_argument(
+        "--out", type=Path, default=None, help="run folder (default: runs/<UTC timestamp>/)"
+    )
+    simulate.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    simulate.add_argument(
+        "--tasks", type=int, default=None, help="override the scenario's task count"
+    )
+    simulate.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=None,
+        help="chain backend: "
+        + "; ".join(f"{name}: {text}" for name, text in BACKEND_HELP.items()),
+    )
+    simulate.add_argument(
+        "--rpc",
+        metavar="URL",
+        default=None,
+        help="the JSON-RPC node for --backend rpc (implies it); your own keys unless local",
+    )
+    simulate.add_argument(
+        "--runtime",
+        choices=RUNTIMES,
+        default=DEFAULT_RUNTIME,
+        help="how handlers run: "
+        + "; ".join(f"{name}: {text}" for name, text in RUNTIME_HELP.items()),
+    )
+    simulate.add_argument(
+        "--no-progress", action="store_true", help="no live progress display (CI logs)"
+    )
+
+    doctor = commands.add_parser(
+        "doctor", help="check this machine and print how to fix what is missing"
+    )
+    doctor.add_argument(
+        "--docker", action="store_true", help="the Docker engine is required (--runtime docker)"
+    )
+    doctor.add_argument(
+        "--compile", action="store_true", help="Node.js and solc-js are required (recompiling)"
+    )
+    doctor.add_argument(
+        "--anvil", action="store_true", help="the anvil binary is required (--backend anvil)"
+    )
+
+    for name, text in PASSTHROUGH.items():
+        commands.add_parser(name, help=text, add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``ogpu-sim`` command; return its exit code.
+
+    Exit codes: 0 success, 1 an end-of-run check or a doctor check failed, 2 bad usage or
+    invalid input (a scenario error names the key and the problem).
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in PASSTHROUGH:
+        # Handed over whole (argparse's REMAINDER would refuse a leading "--help").
+        return _passthrough(argv[0], argv[1:])
+    args = build_parser().parse_args(argv)
+    if args.command == "doctor":
+        from ogpu_sim.cli import doctor
+
+        findings = doctor.run_checks(docker=args.docker, compile=args.compile, anvil=args.anvil)
+        doctor.render(findings)
+        return doctor.exit_code(findings)
+    return _simulate(args)
+
+
+def _passthrough(command: str, argv: list[str]) -> int:
+    """Run ``node`` or ``run`` with the rest of the command line."""
+    try:
+        from ogpu_sim.cli import node
+
+        return int((node.main if command == "node" else node.run_main)(argv) or 0)
+    except OgpuSimError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from ogpu_sim.simulate.console import ProgressDisplay, print_summary
+    from ogpu_sim.simulate.runner import RunOptions, default_out_dir, simulate
+    from ogpu_sim.simulate.scenario import DEFAULT_SCENARIO, load_scenario
+
+    console = Console()
+    try:
+        scenario = load_scenario(args.scenario or DEFAULT_SCENARIO).with_overrides(
+            seed=args.seed, tasks=args.tasks
+        )
+        backend = args.backend or ("rpc" if args.rpc else DEFAULT_BACKEND)
+        if backend == "rpc" and not args.rpc:
+            raise ConfigError("--backend rpc", "needs --rpc URL (the node to run on)")
+        if args.rpc and backend != "rpc":
+            raise ConfigError("--rpc", f"names a node; it cannot go with --backend {backend}")
+        options = RunOptions(backend=backend, rpc_url=args.rpc, runtime=args.runtime)
+        out = args.out or default_out_dir()
+        console.print(
+            f"[bold]ogpu-sim simulate[/] {scenario.name} (seed {scenario.seed}, "
+            f"{scenario.workload.tasks} tasks) on {options.backend}, runtime {options.runtime}"
+        )
+        with warnings.catch_warnings(), ProgressDisplay(console, enabled=not args.no_progress) as d:
+            # The SDK decodes whole receipts with one event ABI; web3 warns about every other
+            # log (e.g. the new contract's OwnershipTransferred). Harmless, and noisy here.
+            warnings.filterwarnings("ignore", message="The log with transaction hash")
+            result = simulate(scenario, out, options, on_progress=d.update)
+    except OgpuSimError as exc:
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        return 2
+    print_summary(console, result.report, result.out)
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

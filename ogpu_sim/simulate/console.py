@@ -1,0 +1,87 @@
+"""What ``ogpu-sim simulate`` shows a person: a live progress bar and the end-of-run summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+class ProgressDisplay:
+    """A ``rich`` progress bar of a run: tasks published, finalized / expired / canceled, tx/s.
+
+    Phase changes (set-up, writing the report) are printed as lines above the bar.
+    """
+
+    def __init__(self, console: Any, *, enabled: bool = True) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.console = console
+        self.enabled = enabled
+        self.bar = Progress(
+            TextColumn("published"),
+            BarColumn(bar_width=20),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[stats]}"),
+            console=console,
+        )
+        self.task_id: Any = None
+        self.phase = ""
+
+    def __enter__(self) -> ProgressDisplay:
+        if self.enabled:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self.bar.stop()
+
+    def update(self, progress: Any) -> None:
+        """Redraw from a :class:`ogpu_sim.simulate.runner.Progress`."""
+        if not self.enabled:
+            return
+        if progress.phase != self.phase and progress.phase != "running":
+            self.bar.console.print(f"[dim]{progress.phase}...[/]")
+        self.phase = progress.phase
+        stats = (
+            f"finalized {progress.finalized} · expired {progress.expired} · "
+            f"canceled {progress.canceled} · {progress.tx_per_second:.1f} tx/s · "
+            f"{progress.wall_seconds:.0f}s"
+        )
+        if self.task_id is None:
+            self.task_id = self.bar.add_task("tasks", total=progress.planned, stats="")
+        self.bar.update(self.task_id, completed=progress.published, stats=stats)
+
+
+def print_summary(console: Any, report: dict[str, Any], out: Path) -> None:
+    """The end-of-run summary: statuses, latency per delivery method, providers, checks."""
+    from rich.table import Table
+
+    figures = report["figures"]
+    table = Table(title=f"{report['scenario']['name']} — {figures['tasks']} tasks")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_row("tasks published", str(figures["tasks"]))
+    for status, count in figures["status"].items():
+        if count:
+            table.add_row(f"tasks {status}", str(count))
+    for delivery, stats in figures["latency_seconds"].items():
+        if stats["count"]:
+            table.add_row(
+                f"latency {delivery} (sim s)",
+                f"p50 {stats['p50']}  p90 {stats['p90']}  max {stats['max']}",
+            )
+    for behaviour, wei in figures["earnings_by_behaviour_wei"].items():
+        table.add_row(f"earned by {behaviour} providers", f"{wei / 10**18:.4f} OGPU")
+    table.add_row("transactions", str(figures["transactions"]))
+    table.add_row("simulated seconds", str(figures["simulated_seconds"]))
+    timing = report["timing"]
+    table.add_row("wall seconds", f"{timing.get('wall_seconds', 0):.1f}")
+    table.add_row("tx/s (wall)", f"{timing.get('transactions_per_second', 0):.1f}")
+    console.print(table)
+    for check in report["checks"]:
+        mark = "[green]PASS[/]" if check["ok"] else "[red]FAIL[/]"
+        console.print(f"{mark} {check['name']}: {check['detail']}", soft_wrap=True)
+    console.print(f"run folder: {out}  (report.json, report.md, events.jsonl, plots)")
+    if not report["ok"]:
+        console.print("[red]end-of-run checks failed[/] (see above and report.md)")
