@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from solcx.exceptions import SolcNotInstalled
 
-from ogpu_sim import artifacts, build
+from ogpu_sim import artifacts
+from ogpu_sim.dev import build
 from ogpu_sim.errors import ArtifactNotFoundError
 
 CONTRACTS = ["Controller", "Manager", "Nexus", "Response", "Source", "Task", "Terminal", "Vault"]
