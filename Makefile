@@ -35,6 +35,7 @@ lint: install
 	$(VENV)/bin/ruff check ogpu_sim tests benchmarks
 	$(VENV)/bin/ruff format --check ogpu_sim
 	$(VENV)/bin/mypy ogpu_sim
+	$(VENV)/bin/lint-imports
 
 simulate: install ## run a marketplace scenario; report + plots in runs/<timestamp>/
 	$(VENV)/bin/ogpu-sim simulate $(SCENARIO) $(SIMULATE_ARGS)

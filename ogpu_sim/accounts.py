@@ -16,6 +16,8 @@ from functools import lru_cache
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from ogpu_sim.errors import ConfigError
+
 DEFAULT_MNEMONIC = "test test test test test test test test test test test junk"
 """The public development mnemonic shared by anvil and hardhat. Never use it on a real chain."""
 
@@ -37,14 +39,56 @@ ROLE_ENV_VARS: dict[str, str] = {
 """The SDK's role fallback environment variables (``ogpu.protocol._signer.resolve_signer``)."""
 
 
+class PrivateKey(str):
+    """A private key as the ``0x`` hex string the SDK takes (``private_key=``, ``signer=``).
+
+    The SDK accepts a hex string or a ``LocalAccount`` and refuses eth-account's ``HexBytes``,
+    so the accounts ogpu-sim hands out carry their key in this form; it still converts with
+    ``bytes(key)``, ``key.hex()`` and ``Account.from_key(key)`` like ``HexBytes`` does.
+    """
+
+    def __new__(cls, raw: bytes) -> PrivateKey:
+        return super().__new__(cls, "0x" + bytes(raw).hex())
+
+    def __bytes__(self) -> bytes:
+        return bytes.fromhex(self[2:])
+
+    def hex(self) -> str:
+        """The key as hex without ``0x`` (what ``HexBytes.hex()`` gives)."""
+        return self[2:]
+
+    def to_0x_hex(self) -> str:
+        """The key as ``0x`` hex (what ``HexBytes.to_0x_hex()`` gives)."""
+        return str(self)
+
+
+class SimAccount(LocalAccount):
+    """A ``LocalAccount`` whose ``key`` is a :class:`PrivateKey`, so ``acct.key`` works
+    wherever the SDK takes a key and ``acct`` itself wherever it takes an account."""
+
+    @property
+    def key(self) -> PrivateKey:  # type: ignore[override]
+        return PrivateKey(self._private_key)
+
+    def __bytes__(self) -> bytes:
+        return self._private_key
+
+
+def as_sim_account(account: LocalAccount) -> SimAccount:
+    """The same key as a :class:`SimAccount`."""
+    if isinstance(account, SimAccount):
+        return account
+    return SimAccount(account._key_obj, account._publicapi)
+
+
 @lru_cache(maxsize=4096)
-def derive(index: int, mnemonic: str = DEFAULT_MNEMONIC) -> LocalAccount:
+def derive(index: int, mnemonic: str = DEFAULT_MNEMONIC) -> SimAccount:
     """Return the account at ``m/44'/60'/0'/0/<index>`` of ``mnemonic``.
 
     Cached: HD derivation costs milliseconds.
     """
     Account.enable_unaudited_hdwallet_features()
-    return Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{index}")
+    return as_sim_account(Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{index}"))
 
 
 def key_hex(account: LocalAccount) -> str:
@@ -68,38 +112,36 @@ class Accounts:
     _next_fresh: int = field(default=FRESH_INDEX_BASE, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
-    def role(self, name: str) -> LocalAccount:
+    def role(self, name: str) -> SimAccount:
         """The well-known account of a role (deployer, client, provider, master, agent)."""
         if name not in ROLE_INDEX:
-            from .errors import ConfigError
-
             raise ConfigError(
                 "role", f"unknown role {name!r}; known roles: {', '.join(ROLE_INDEX)}"
             )
         return derive(ROLE_INDEX[name], self.mnemonic)
 
     @property
-    def deployer(self) -> LocalAccount:
+    def deployer(self) -> SimAccount:
         """Deploys and administers the protocol (DEFAULT_ADMIN_ROLE and JUDGE in Manager)."""
         return self.role("deployer")
 
     @property
-    def client(self) -> LocalAccount:
+    def client(self) -> SimAccount:
         """Publishes sources and tasks; starts with a pre-funded Vault balance."""
         return self.role("client")
 
     @property
-    def provider(self) -> LocalAccount:
+    def provider(self) -> SimAccount:
         """A provider announced by :attr:`master` and staked in the Vault."""
         return self.role("provider")
 
     @property
-    def master(self) -> LocalAccount:
+    def master(self) -> SimAccount:
         """The master paired with :attr:`provider`."""
         return self.role("master")
 
     @property
-    def agent(self) -> LocalAccount:
+    def agent(self) -> SimAccount:
         """An account the client and the master may authorise as their agent."""
         return self.role("agent")
 
@@ -108,7 +150,7 @@ class Accounts:
         for name in ROLE_INDEX:
             self.fund(self.role(name).address, self.native_balance)
 
-    def new(self, role: str = "account", *, balance: int | None = None) -> LocalAccount:
+    def new(self, role: str = "account", *, balance: int | None = None) -> SimAccount:
         """Make a fresh, natively funded account with nothing in the Vault.
 
         Args:

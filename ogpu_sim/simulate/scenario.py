@@ -45,9 +45,7 @@ DISTRIBUTIONS = ("fixed", "uniform", "exponential")
 PAYLOAD_GENERATORS = ("constant", "random_ints", "choice")
 UNITS = {"ogpu": 10**18, "ether": 10**18, "gwei": 10**9, "wei": 1}
 
-DEFAULT_SCENARIO = (
-    Path(__file__).resolve().parents[2] / "fixtures" / "scenarios" / "default.toml"
-)
+DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios" / "default.toml"
 """The scenario ``ogpu-sim simulate`` runs when given none (present in a source checkout)."""
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from ogpu_sim.simulate import runner as workload
 from ogpu_sim.cli.main import main
 from ogpu_sim.errors import OgpuSimError
+from ogpu_sim.simulate import runner as workload
 
 SMALL = Path(__file__).parents[1] / "simulate" / "scenarios" / "small.toml"
 

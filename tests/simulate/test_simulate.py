@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from ogpu_sim.simulate import runner as workload
 from ogpu_sim.cli.main import main
+from ogpu_sim.simulate import runner as workload
 from ogpu_sim.simulate.report import PLOT_FILES, check_run, deterministic_part
 from ogpu_sim.simulate.runner import RunOptions, plan, simulate
 from ogpu_sim.simulate.scenario import load_scenario

@@ -1,0 +1,87 @@
+"""Started handlers shared by providers: one per (source folder, environment, runtime).
+
+The pool owns the callback server and one runtime of each kind it was asked for; providers that
+serve the same source in the same environment share one running handler, as containers on one
+provider machine would. ``close`` stops everything it started.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from ogpu_sim.runtime.base import Handler, Runtime
+from ogpu_sim.runtime.callbacks import CallbackServer
+from ogpu_sim.runtime.compose import SourceFolder, load_source_folder
+
+
+class HandlerPool:
+    """Handlers started on demand and shared; the callback server starts with the first one.
+
+    Args:
+        default_runtime: the runtime used when a caller names none (``auto``, ``inline``, ...).
+    """
+
+    def __init__(self, default_runtime: str) -> None:
+        self.default_runtime = default_runtime
+        self._callbacks: CallbackServer | None = None
+        self._runtimes: dict[str, Runtime] = {}
+        self._handlers: dict[tuple[str, str, str], Handler] = {}
+        self._lock = threading.RLock()
+
+    def handler(
+        self,
+        folder: str | Path | SourceFolder,
+        environment: str,
+        runtime: str | None = None,
+        *,
+        source: str = "",
+        provider: str = "",
+    ) -> Handler:
+        """The started handler of ``folder`` for ``environment`` on ``runtime``.
+
+        Raises:
+            ConfigError: unknown runtime name.
+            ComposeError: the folder is not a valid source or lacks the environment.
+            HandlerStartError: the handler did not start.
+        """
+        from ogpu_sim.runtime import create_runtime
+
+        spec = folder if isinstance(folder, SourceFolder) else load_source_folder(folder)
+        name = runtime or self.default_runtime
+        key = (str(spec.path), environment, name)
+        with self._lock:
+            if key not in self._handlers:
+                if self._callbacks is None:
+                    self._callbacks = CallbackServer().start()
+                if name not in self._runtimes:
+                    self._runtimes[name] = create_runtime(name, self._callbacks)
+                self._handlers[key] = self._runtimes[name].start(
+                    spec, environment, source_address=source, provider_address=provider
+                )
+            return self._handlers[key]
+
+    def logs(self, tail: int = 50) -> dict[str, str]:
+        """The last ``tail`` log lines of each handler, keyed ``folder:environment:runtime``."""
+        with self._lock:
+            items = list(self._handlers.items())
+        return {
+            f"{Path(folder).name}:{env}:{runtime}": handler.logs(tail)
+            for (folder, env, runtime), handler in items
+        }
+
+    def close(self) -> None:
+        """Stop every handler, runtime and the callback server; idempotent."""
+        with self._lock:
+            runtimes, self._runtimes, self._handlers = self._runtimes, {}, {}
+            callbacks, self._callbacks = self._callbacks, None
+        errors: list[BaseException] = []
+        for runtime in runtimes.values():
+            try:
+                runtime.close()
+            except Exception as exc:  # one failing runtime must not keep the others running
+                errors.append(exc)
+        if callbacks is not None:
+            callbacks.stop()
+        if errors:
+            raise errors[0]
