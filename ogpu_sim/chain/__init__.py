@@ -1,4 +1,4 @@
-"""Chain backends behind one interface: in-process eth-tester, any JSON-RPC node, anvil.
+"""Chain backends behind one interface: in-process eth-tester and revm, anvil, any JSON-RPC node.
 
 Use :func:`create_chain` to get a started :class:`Chain`; every backend raises web3's
 ``ContractLogicError`` family on reverts exactly as geth/anvil do, and supports snapshots,
@@ -10,14 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ConfigError
-from .base import DEFAULT_CHAIN_ID, Chain, SnapshotError
-
-BACKENDS = ("eth-tester", "anvil", "rpc", "revm")
-"""Names :func:`create_chain` accepts."""
+from ..vocabulary import BACKENDS, DEFAULT_BACKEND, DEFAULT_CHAIN_ID, choices
+from .base import Chain, SnapshotError
 
 
 def create_chain(
-    backend: str = "eth-tester",
+    backend: str = DEFAULT_BACKEND,
     *,
     chain_id: int = DEFAULT_CHAIN_ID,
     rpc_url: str | None = None,
@@ -56,11 +54,12 @@ def create_chain(
         return RemoteChain(rpc_url, **options)
     if backend == "revm":
         try:
-            from .revm import RevmChain  # type: ignore[attr-defined]
+            from .revm import RevmChain
         except ImportError as exc:
             raise ConfigError("backend", f'"revm" is not available here: {exc}') from None
-        return RevmChain(chain_id=chain_id, **options)  # type: ignore[no-any-return]
-    raise ConfigError("backend", f"unknown chain backend {backend!r}; known: {', '.join(BACKENDS)}")
+        _no_options(backend, options)
+        return RevmChain(chain_id=chain_id)
+    raise ConfigError("backend", f"unknown chain backend {backend!r}; known: {choices(BACKENDS)}")
 
 
 def _no_options(backend: str, options: dict[str, Any]) -> None:

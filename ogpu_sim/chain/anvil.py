@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import IO
 
 from ..errors import AnvilNotFoundError, AnvilStartError, ChainError  # noqa: F401
-from .base import DEFAULT_CHAIN_ID
+from .base import DEFAULT_CHAIN_ID, check_chain_id
 from .remote import RemoteChain
-from .tester import check_chain_id
 
 ANVIL_ENV = "OGPU_SIM_ANVIL"
 """Environment variable naming the anvil binary to run."""

@@ -3,7 +3,8 @@
 A :class:`Chain` is a running EVM chain the rest of ogpu-sim talks to through ``w3`` (sync web3
 whose reverts raise web3's ``ContractLogicError`` family exactly as on geth/anvil) plus a few
 test-node controls: snapshots, time travel, mining and balances. Backends: in-process eth-tester
-(:mod:`.tester`), any JSON-RPC node (:mod:`.remote`), an anvil we start (:mod:`.anvil`).
+(:mod:`.tester`) and revm (:mod:`.revm`), any JSON-RPC node (:mod:`.remote`), an anvil we start
+(:mod:`.anvil`). ``DEFAULT_CHAIN_ID`` (the OGPU testnet's) comes from :mod:`ogpu_sim.vocabulary`.
 """
 
 from __future__ import annotations
@@ -17,13 +18,21 @@ from typing import Any, Generic, TypeVar
 
 from web3 import Web3
 
-from ..errors import (
-    ChainError,
-    SnapshotError,
-)
+from ..errors import ChainError, ConfigError, SnapshotError
+from ..vocabulary import DEFAULT_CHAIN_ID
 
-DEFAULT_CHAIN_ID = 200820172034
-"""The OGPU testnet's chain id, the default of every chain ogpu-sim starts."""
+__all__ = [
+    "DEFAULT_CHAIN_ID",
+    "Chain",
+    "SnapshotError",
+    "SnapshotLedger",
+    "check_blocks",
+    "check_chain_id",
+    "check_seconds",
+    "check_wei",
+    "is_loopback_url",
+    "rpc_error_message",
+]
 
 
 class Chain(abc.ABC):
@@ -101,6 +110,17 @@ class Chain(abc.ABC):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def check_chain_id(chain_id: Any) -> int:
+    """Validate a chain id (a positive integer below 2**64, as EIP-155 signing needs).
+
+    Raises:
+        ConfigError: naming ``chain_id`` and the bad value.
+    """
+    if isinstance(chain_id, bool) or not isinstance(chain_id, int) or not 0 < chain_id < 2**64:
+        raise ConfigError("chain_id", f"must be a positive integer below 2**64, got {chain_id!r}")
+    return chain_id
 
 
 def check_seconds(seconds: int) -> int:

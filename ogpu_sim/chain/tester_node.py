@@ -1,12 +1,13 @@
 """A geth-like JSON-RPC node over one in-process ``EthereumTester(PyEVMBackend())``.
 
-eth-tester alone is not node-faithful in ways the ``ogpu`` SDK notices (see ENVIRONMENT.md):
-this node corrects them. Calls and estimates execute in the *pending* block, whose timestamp is
-refreshed from the wall clock (plus the time-travel offset) right before every execution, so an
-estimate sees exactly what the transaction will. Calls are costless (zero gas price, zero base
-fee) so an unfunded ``from`` works. Gas is estimated by py-evm's binary search over complete
-executions, which honours the 63/64 rule for nested ``CREATE``. Snapshots move the canonical head
-back without re-executing blocks, so balances written directly into state survive them.
+eth-tester alone is not node-faithful in ways the ``ogpu`` SDK notices (block time, nonce and
+revert wording, gas estimates for nested creations): this node corrects them. Calls and
+estimates execute in the *pending* block, whose timestamp is refreshed from the wall clock
+(plus the time-travel offset) right before every execution, so an estimate sees exactly what
+the transaction will. Calls are costless (zero gas price, zero base fee) so an unfunded ``from``
+works. Gas is estimated over complete executions (:mod:`.tester_gas`), which honours the 63/64
+rule for nested ``CREATE``. Snapshots move the canonical head back without re-executing blocks,
+so balances written directly into state survive them. Logs and filters: :mod:`.filters`.
 Not thread-safe: :class:`ogpu_sim.chain.tester.TesterChain` serializes access with its lock.
 """
 
@@ -26,6 +27,7 @@ from eth_utils import ValidationError as EthUtilsValidationError
 from eth_utils import to_canonical_address, to_checksum_address
 
 from .base import SnapshotLedger, check_blocks, check_seconds, check_wei
+from .filters import FilterRegistry
 from .jsonrpc import (
     INVALID_PARAMS,
     METHOD_NOT_FOUND,
@@ -40,8 +42,8 @@ from .jsonrpc import (
     revert_error,
     tx_to_rpc,
 )
-from .tester_filters import FilterRegistry
 from .tester_gas import estimate_gas
+from .tester_logs import TesterLogSource
 
 PRIORITY_FEE = 10**9
 """eth-tester's fixed priority fee (1 gwei), answered by ``eth_maxPriorityFeePerGas``."""
@@ -78,7 +80,7 @@ class TesterNode:
         self.tester = EthereumTester(self.backend)
         self.time_offset = 0
         self.snapshots: SnapshotLedger[_Saved] = SnapshotLedger()
-        self.filters = FilterRegistry(self)
+        self.filters = FilterRegistry(TesterLogSource(self.tester, lambda: self.head_number))
         self.client_version = _version()
 
     # -- time and blocks ----------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 from pathlib import Path
@@ -17,8 +16,9 @@ from web3.types import TxReceipt
 from ogpu_sim.chain import Chain
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-"""In CI nothing optional may be skipped: a missing anvil or pyrevm must fail, not skip."""
-NO_PYREVM = importlib.util.find_spec("pyrevm") is None and not IN_CI
+"""In CI nothing optional may be skipped: a missing anvil binary must fail, not skip."""
+IN_PROCESS = ("eth-tester", "revm")
+"""The backends whose node runs in this process (pyrevm is a dev dependency: never skipped)."""
 
 PROBE = json.loads((Path(__file__).parent / "data" / "probe.json").read_text())["Probe"]
 ETHER = 10**18

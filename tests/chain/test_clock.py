@@ -9,15 +9,7 @@ import pytest
 from ogpu_sim.chain import create_chain
 from ogpu_sim.errors import ChainError
 
-from .helpers import NO_PYREVM
-
-IN_PROCESS = [
-    "eth-tester",
-    pytest.param(
-        "revm",
-        marks=pytest.mark.skipif(NO_PYREVM, reason="pyrevm not installed (make install)"),
-    ),
-]
+from .helpers import IN_PROCESS
 
 
 @pytest.mark.parametrize("backend", IN_PROCESS)

@@ -11,7 +11,7 @@ from ogpu_sim.chain.anvil import AnvilNotFoundError, find_anvil
 from ogpu_sim.chain.remote import RemoteChain
 
 from .conformance import ChainConformance
-from .helpers import IN_CI, NO_PYREVM
+from .helpers import IN_CI
 
 
 def _anvil_missing() -> str | None:
@@ -51,10 +51,18 @@ class TestAnvilChain(ChainConformance):
         return stack.enter_context(create_chain("anvil"))
 
 
-@pytest.mark.skipif(NO_PYREVM, reason="pyrevm not installed (make install)")
 class TestRevmChain(ChainConformance):
-    """The optional in-process revm chain (ogpu_sim/chain/revm.py)."""
+    """The in-process revm chain through its own web3 provider."""
 
     @classmethod
     def start_chain(cls, stack: ExitStack) -> Chain:
         return stack.enter_context(create_chain("revm"))
+
+
+class TestServedRevmChain(ChainConformance):
+    """The revm chain served over our HTTP JSON-RPC server, driven as a RemoteChain."""
+
+    @classmethod
+    def start_chain(cls, stack: ExitStack) -> Chain:
+        served = stack.enter_context(create_chain("revm"))
+        return stack.enter_context(RemoteChain(served.serve()))

@@ -93,7 +93,7 @@ def test_create_chain_names_the_known_backends_for_an_unknown_one() -> None:
     with pytest.raises(ConfigError) as info:
         create_chain("ganache")
     assert str(info.value) == (
-        "backend: unknown chain backend 'ganache'; known: eth-tester, anvil, rpc, revm"
+        "backend: unknown chain backend 'ganache'; known: eth-tester, revm, anvil, rpc"
     )
 
 

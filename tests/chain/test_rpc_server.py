@@ -12,9 +12,10 @@ import requests
 from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
 
+from ogpu_sim.chain.inprocess import InProcessProvider
 from ogpu_sim.chain.jsonrpc import RpcError
 from ogpu_sim.chain.rpc_server import RpcServer
-from ogpu_sim.chain.tester import TesterChain, TesterProvider
+from ogpu_sim.chain.tester import TesterChain
 from ogpu_sim.errors import ChainError
 
 from .helpers import funded_account, send
@@ -157,7 +158,7 @@ def test_a_failing_handler_answers_minus_32603_and_the_server_survives() -> None
 
 def test_a_web3_provider_can_be_served_under_a_lock() -> None:
     lock = threading.RLock()
-    provider = TesterProvider(lambda method, params: f"{method} answered")
+    provider = InProcessProvider(lambda method, params: f"{method} answered")
     with RpcServer(provider, lock) as server:
         assert post(server.url, call("eth_chainId", request_id=9)) == {
             "jsonrpc": "2.0",

@@ -129,16 +129,3 @@ def test_blocks_and_receipts_after_a_snapshot_are_gone_after_reverting_to_it(
         w3.eth.get_block(head + 1)
     with pytest.raises(TransactionNotFound):
         w3.eth.get_transaction_receipt(receipt["transactionHash"])
-
-
-def test_a_log_filter_from_a_future_block_reports_only_logs_from_that_block_on(
-    chain: TesterChain, account: LocalAccount, probe: Contract
-) -> None:
-    w3 = chain.w3
-    start = w3.eth.block_number + 3
-    filter_id = w3.eth.filter({"address": probe.address, "fromBlock": start}).filter_id
-    values = []
-    for value in (1, 2, 3, 4):
-        transact(w3, account, probe.functions.store(value))
-        values += [int(log["data"].hex(), 16) for log in w3.eth.get_filter_changes(filter_id)]
-    assert values == [3, 4]

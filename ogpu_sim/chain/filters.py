@@ -1,22 +1,47 @@
-"""``eth_getLogs`` and polling filters for the in-process node, with anvil's semantics.
+"""``eth_getLogs`` and polling filters for both in-process nodes, with anvil's semantics.
 
-Filters are cursors over block numbers rather than eth-tester's push-style filters, so they
-need no work per transaction and stay correct across snapshot reverts (a cursor past the new
-head is pulled back). As on anvil, the first ``eth_getFilterChanges`` of a log filter created
-with a past ``fromBlock`` returns the logs since that block (``ogpu.events`` watchers rely on it).
+A node hands :class:`FilterRegistry` a :class:`LogSource` (its head, block hashes and each
+block's logs in JSON-RPC shape); the registry answers every log and filter method from it.
+Filters are cursors over block numbers rather than push-style filters, so they need no work
+per transaction and stay correct across snapshot reverts (the node calls :meth:`rewind` and a
+cursor past the new head is pulled back). As on anvil, the first ``eth_getFilterChanges`` of a
+log filter created with a past ``fromBlock`` returns the logs since that block (the SDK's event
+watchers rely on it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from eth_utils import to_checksum_address
 
-from .jsonrpc import INVALID_PARAMS, SERVER_ERROR, RpcError, log_to_rpc, quantity
+from .jsonrpc import INVALID_PARAMS, SERVER_ERROR, RpcError, quantity
 
-if TYPE_CHECKING:
-    from .tester_node import TesterNode
+LATEST_TAGS = ("latest", "pending", "safe", "finalized")
+"""Block tags that name the head for log queries."""
+
+
+class LogSource(Protocol):
+    """What a node shows the filter registry: its blocks and their logs."""
+
+    @property
+    def head_number(self) -> int:
+        """Number of the latest mined block."""
+        ...
+
+    def block_number_of(self, block_hash: str) -> int | None:
+        """Number of the block with ``block_hash``, or None for an unknown hash."""
+        ...
+
+    def block_hash_at(self, number: int) -> str:
+        """0x-hex hash of mined block ``number`` (0 <= number <= head)."""
+        ...
+
+    def block_logs(self, number: int) -> Iterable[dict[str, Any]]:
+        """Logs of mined block ``number`` in JSON-RPC shape (hex ``address`` and ``topics``)."""
+        ...
 
 
 @dataclass
@@ -27,18 +52,22 @@ class _Filter:
 
 
 class FilterRegistry:
-    """Installed filters of one :class:`TesterNode`, and log queries over its blocks."""
+    """Installed filters of one node, and log queries over its blocks.
 
-    def __init__(self, node: TesterNode) -> None:
-        self.node = node
+    Args:
+        source: the node's blocks and logs.
+    """
+
+    def __init__(self, source: LogSource) -> None:
+        self.source = source
         self._filters: dict[str, _Filter] = {}
         self._counter = 0
 
     def _block_number(self, tag: Any, default: int) -> int:
         if tag is None:
             return default
-        if tag in ("latest", "pending", "safe", "finalized"):
-            return self.node.head_number
+        if tag in LATEST_TAGS:
+            return self.source.head_number
         if tag == "earliest":
             return 0
         return quantity(tag, "block")
@@ -60,28 +89,24 @@ class FilterRegistry:
 
     def _collect(self, criteria: dict[str, Any], first: int, last: int) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
-        tester = self.node.tester
         addresses = {a.lower() for a in criteria["addresses"]} if criteria["addresses"] else None
-        for number in range(max(first, 0), min(last, self.node.head_number) + 1):
-            block = tester.get_block_by_number(number)
-            for tx_hash in block["transactions"]:
-                for log in tester.get_transaction_receipt(tx_hash)["logs"]:
-                    if addresses is not None and log["address"].lower() not in addresses:
-                        continue
-                    if _topics_match(criteria["topics"], log["topics"]):
-                        found.append(log_to_rpc(log))
+        for number in range(max(first, 0), min(last, self.source.head_number) + 1):
+            for log in self.source.block_logs(number):
+                if addresses is not None and log["address"].lower() not in addresses:
+                    continue
+                if topics_match(criteria["topics"], log["topics"]):
+                    found.append(log)
         return found
 
     def logs(self, query: Any) -> list[dict[str, Any]]:
         """``eth_getLogs``: matching logs of a block range (default: the latest block)."""
         criteria = self._criteria(query)
         if query.get("blockHash"):
-            block = self.node.get_block_by_hash(query["blockHash"])
-            if block is None:
+            number = self.source.block_number_of(query["blockHash"])
+            if number is None:
                 raise RpcError(SERVER_ERROR, f"unknown block {query['blockHash']}")
-            number = int(block["number"], 16)
             return self._collect(criteria, number, number)
-        head = self.node.head_number
+        head = self.source.head_number
         first = self._block_number(query.get("fromBlock"), head)
         last = self._block_number(query.get("toBlock"), head)
         return self._collect(criteria, first, last)
@@ -95,13 +120,13 @@ class FilterRegistry:
     def new_log_filter(self, query: Any) -> str:
         """``eth_newFilter``; the first poll includes logs since ``fromBlock`` when given."""
         self._criteria(query)
-        head = self.node.head_number
+        head = self.source.head_number
         start = self._block_number(query.get("fromBlock"), head + 1)
         return self._install(_Filter("logs", start, dict(query)))
 
     def new_block_filter(self) -> str:
         """``eth_newBlockFilter``: hashes of blocks mined after installation."""
-        return self._install(_Filter("blocks", self.node.head_number + 1))
+        return self._install(_Filter("blocks", self.source.head_number + 1))
 
     def _get(self, filter_id: Any) -> _Filter:
         item = self._filters.get(str(filter_id).lower()) if filter_id is not None else None
@@ -112,14 +137,13 @@ class FilterRegistry:
     def changes(self, filter_id: Any) -> list[Any]:
         """``eth_getFilterChanges``: what arrived since the last poll."""
         item = self._get(filter_id)
-        head = self.node.head_number
+        head = self.source.head_number
         first = item.next_block
         if first > head:  # nothing mined since (or a fromBlock still in the future)
             return []
         item.next_block = head + 1
         if item.kind == "blocks":
-            tester = self.node.tester
-            return [tester.get_block_by_number(n)["hash"] for n in range(first, head + 1)]
+            return [self.source.block_hash_at(n) for n in range(first, head + 1)]
         criteria = self._criteria(item.query)
         last = self._block_number(item.query.get("toBlock"), head)
         return self._collect(criteria, first, min(head, last))
@@ -141,7 +165,13 @@ class FilterRegistry:
             item.next_block = min(item.next_block, head + 1)
 
 
-def _topics_match(wanted: list[Any], topics: list[Any]) -> bool:
+def topics_match(wanted: list[Any], topics: list[Any]) -> bool:
+    """True when a log's ``topics`` match a filter's: position by position, None or an empty
+    list matches anything, a list matches any of its entries (case-insensitive hex).
+
+    Raises:
+        RpcError: a position holds neither None, a string nor a list.
+    """
     for index, want in enumerate(wanted):
         if want is None:
             continue
@@ -150,8 +180,6 @@ def _topics_match(wanted: list[Any], topics: list[Any]) -> bool:
         options = [want] if isinstance(want, str) else want
         if not isinstance(options, list):
             raise RpcError(INVALID_PARAMS, f"invalid topic {want!r}")
-        have = topics[index]
-        have_hex = ("0x" + have.hex()) if isinstance(have, bytes) else str(have)
-        if options and have_hex.lower() not in {str(o).lower() for o in options if o}:
+        if options and str(topics[index]).lower() not in {str(o).lower() for o in options if o}:
             return False
     return True

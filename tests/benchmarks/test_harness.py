@@ -54,8 +54,7 @@ def at_most(limit: float) -> Target:
 
 def test_the_record_holds_every_sample_the_ratios_and_the_target_verdicts(tmp_path):
     outcomes = {
-        "op.time": {"revm": Outcome(samples=[10.0, 12.0, 11.0]),
-                    "anvil": Outcome(samples=[33.0])},
+        "op.time": {"revm": Outcome(samples=[10.0, 12.0, 11.0]), "anvil": Outcome(samples=[33.0])},
         "op.rate": {"revm": Outcome(skipped="no engine"), "anvil": Outcome(error="boom")},
     }
     data = record([TIME, RATE], outcomes, [at_most(25.0), at_most(5.0)], {"repeat": 3})
@@ -63,12 +62,17 @@ def test_the_record_holds_every_sample_the_ratios_and_the_target_verdicts(tmp_pa
     saved = json.loads((tmp_path / "results" / "latest.json").read_text())
     time_row, rate_row = saved["rows"]
     assert time_row["results"]["revm"] == {
-        "median": 11.0, "min": 10.0, "max": 12.0, "n": 3, "samples": [10.0, 12.0, 11.0]
+        "median": 11.0,
+        "min": 10.0,
+        "max": 12.0,
+        "n": 3,
+        "samples": [10.0, 12.0, 11.0],
     }
     assert time_row["speed_vs_anvil"] == {"revm": 3.0}
     assert rate_row["results"] == {"revm": {"skipped": "no engine"}, "anvil": {"error": "boom"}}
     assert [(t["goal"], t["value"], t["met"]) for t in saved["targets"]] == [
-        ("<= 25.0", 11.0, True), ("<= 5.0", 11.0, False)
+        ("<= 25.0", 11.0, True),
+        ("<= 5.0", 11.0, False),
     ]
     assert saved["settings"] == {"repeat": 3}
 
@@ -86,9 +90,21 @@ def test_a_quick_bench_run_on_revm_writes_every_row(tmp_path):
     root = Path(__file__).resolve().parents[2]
     out = tmp_path / "latest.json"
     done = subprocess.run(
-        [sys.executable, str(root / "benchmarks" / "bench.py"), "--quick", "--repeat", "1",
-         "--backends", "revm", "--out", str(out)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=240,
+        [
+            sys.executable,
+            str(root / "benchmarks" / "bench.py"),
+            "--quick",
+            "--repeat",
+            "1",
+            "--backends",
+            "revm",
+            "--out",
+            str(out),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     rows = {row["id"]: row["results"] for row in json.loads(out.read_text())["rows"]}

@@ -1,0 +1,369 @@
+"""A geth-like JSON-RPC node over one pyrevm ``EVM``: blocks, snapshots, accounts, sending.
+
+Execution details live in :mod:`.revm_exec`, the JSON shapes in :mod:`.revm_json`, logs and
+filters in :mod:`.filters`; why the node works around pyrevm the way it does is told in
+:mod:`.revm`. Not thread-safe: :class:`~ogpu_sim.chain.revm.RevmChain` locks around it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+from eth._utils.address import generate_contract_address
+from eth.vm.forks.cancun.transactions import CancunTransactionBuilder
+from eth_utils import keccak, to_canonical_address
+
+from .base import SnapshotLedger, check_blocks, check_seconds, check_wei
+from .filters import LATEST_TAGS, FilterRegistry
+from .jsonrpc import (
+    METHOD_NOT_FOUND,
+    SERVER_ERROR,
+    TRANSACTION_REJECTED,
+    RpcError,
+    data_bytes,
+    nonce_error,
+    quantity,
+)
+from .revm_exec import (
+    BLOCK_GAS_LIMIT,
+    FEE_SINK,
+    PRIORITY_FEE,
+    SPEC_ID,
+    ZERO_ADDRESS,
+    Outcome,
+    checksum,
+    estimate_gas,
+    execute,
+)
+from .revm_json import ZERO32, Block, block_json, receipt_json, tx_json
+
+try:
+    import pyrevm
+except ImportError as exc:  # create_chain turns this into a ConfigError naming the backend
+    raise ImportError("backend 'revm' needs PyPI pyrevm (pip install pyrevm)") from exc
+
+_PYREVM_VERSION = metadata.version("pyrevm")
+_SINK_FUNDS = 2**200
+_NONCE_BUMP_INITCODE = bytes.fromhex("60006000fd")  # PUSH1 0 PUSH1 0 REVERT: consumes a nonce only
+
+
+@dataclass
+class _Snapshot:
+    checkpoint: Any
+    blocks: int
+    time_offset: int
+
+
+def _no_keys() -> None:
+    raise RpcError(
+        SERVER_ERROR,
+        "eth_sendTransaction: this node holds no keys; sign locally and "
+        "send with eth_sendRawTransaction",
+    )
+
+
+class RevmNode:
+    """A geth-like JSON-RPC node over one pyrevm ``EVM``; not thread-safe (callers lock).
+
+    Args:
+        chain_id: answered by ``eth_chainId``, read by CHAINID, required in signed transactions.
+    """
+
+    def __init__(self, chain_id: int) -> None:
+        self.chain_id = chain_id
+        self.clock: Any = time.time  # the wall clock block time follows; see Chain.set_clock
+        env = pyrevm.Env(cfg=pyrevm.CfgEnv(chain_id=chain_id))
+        self.evm = pyrevm.EVM(env=env, gas_limit=BLOCK_GAS_LIMIT, spec_id=SPEC_ID)
+        self.evm.set_balance(FEE_SINK, _SINK_FUNDS)  # before any checkpoint: never reverted
+        self.time_offset = 0
+        self._blocks: list[Block] = []
+        self._txs: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self._ledger: SnapshotLedger[_Snapshot] = SnapshotLedger()
+        self.filters = FilterRegistry(self)
+        self._mine([], 0)
+
+    # -- time and blocks -------------------------------------------------------------------
+    def now(self) -> int:
+        """The timestamp the next block will carry: wall clock + offset, after its parent's."""
+        return max(self._blocks[-1].timestamp + 1, int(self.clock()) + self.time_offset)
+
+    @property
+    def latest(self) -> Block:
+        """The newest block."""
+        return self._blocks[-1]
+
+    def _mine(self, tx_hashes: list[str], gas_used: int, timestamp: int | None = None) -> Block:
+        parent = self._blocks[-1].hash if self._blocks else ZERO32
+        number = len(self._blocks)
+        if timestamp is None:
+            timestamp = self.now() if self._blocks else int(self.clock())
+        seed = f"{self.chain_id}:{number}:{parent}:{timestamp}:{','.join(tx_hashes)}".encode()
+        block = Block(number, "0x" + keccak(seed).hex(), parent, timestamp, tx_hashes, gas_used)
+        self._blocks.append(block)
+        return block
+
+    def mine(self, blocks: int = 1) -> None:
+        """Append ``blocks`` empty blocks at the current time."""
+        for _ in range(check_blocks(blocks)):
+            self._mine([], 0)
+
+    def advance_time(self, seconds: int) -> None:
+        """Move chain time so the next block carries at least ``now() + seconds``."""
+        self.time_offset = self.now() + check_seconds(seconds) - int(self.clock())
+
+    def _enter_block(self, number: int, timestamp: int) -> None:
+        block = pyrevm.BlockEnv(
+            number=number,
+            timestamp=timestamp,
+            coinbase=ZERO_ADDRESS,
+            gas_limit=BLOCK_GAS_LIMIT,
+            prevrandao=number.to_bytes(32, "big"),
+            basefee=0,
+        )
+        self.evm.set_block_env(block)
+        self.evm.reset_transient_storage()
+
+    def _number(self, tag: Any) -> int:
+        if tag in LATEST_TAGS or tag is None:
+            return self.latest.number
+        return 0 if tag == "earliest" else int(tag, 16) if isinstance(tag, str) else int(tag)
+
+    def _block(self, tag: Any) -> Block:
+        number = self._number(tag)
+        if not 0 <= number < len(self._blocks):
+            raise RpcError(SERVER_ERROR, f"block {tag} not found (latest is {self.latest.number})")
+        return self._blocks[number]
+
+    def _require_latest(self, tag: Any) -> None:
+        if tag is not None and self._block(tag) is not self.latest:
+            raise RpcError(SERVER_ERROR, f"state at block {tag} is not kept; only 'latest' is")
+
+    # -- blocks and logs, as the filter registry reads them --------------------------------
+    @property
+    def head_number(self) -> int:
+        """Number of the latest mined block."""
+        return self.latest.number
+
+    def block_number_of(self, block_hash: str) -> int | None:
+        """Number of the block with ``block_hash``, or None for an unknown hash."""
+        return next((b.number for b in self._blocks if b.hash == block_hash), None)
+
+    def block_hash_at(self, number: int) -> str:
+        """Hash of block ``number``."""
+        return self._blocks[number].hash
+
+    def block_logs(self, number: int) -> list[dict[str, Any]]:
+        """Logs of block ``number`` in JSON-RPC shape."""
+        return [log for h in self._blocks[number].tx_hashes for log in self._txs[h][1]["logs"]]
+
+    # -- snapshots -------------------------------------------------------------------------
+    def snapshot(self) -> str:
+        """Open a snapshot; its id stays valid across reverts to it."""
+        return self._ledger.add(_Snapshot(self.evm.snapshot(), len(self._blocks), self.time_offset))
+
+    def revert(self, snapshot_id: str) -> None:
+        """Return to a snapshot, invalidating every younger one.
+
+        Raises:
+            SnapshotError: the id is unknown or was invalidated.
+        """
+        target = self._ledger.get(snapshot_id)
+        ids = [sid for sid, _state in self._ledger.items()]
+        for younger in reversed(ids[ids.index(snapshot_id) :]):  # one-shot checkpoints, by depth
+            self.evm.revert(self._ledger.get(younger).checkpoint)
+        self._ledger.reverted_to(snapshot_id)
+        for block in self._blocks[target.blocks :]:
+            for tx_hash in block.tx_hashes:
+                del self._txs[tx_hash]
+        del self._blocks[target.blocks :]
+        self.time_offset = target.time_offset
+        target.checkpoint = self.evm.snapshot()
+        self.filters.rewind(self.head_number)
+
+    # -- accounts --------------------------------------------------------------------------
+    def nonce(self, address: str) -> int:
+        """The account's nonce (its next transaction's nonce, for an externally owned one)."""
+        return int(self.evm.basic(address).nonce)
+
+    def balance(self, address: str) -> int:
+        """The account's balance in wei."""
+        return int(self.evm.get_balance(address))
+
+    def set_balance(self, address: str, wei: int) -> None:
+        """Set a balance through journaled transfers, so snapshots undo it.
+
+        Contracts are set directly (a transfer would run their code); a revert does not undo that.
+        """
+        check_wei(wei)
+        if self.evm.get_code(address):
+            self.evm.set_balance(address, wei)
+            return
+        diff = wei - self.balance(address)
+        if diff > 0:
+            self.evm.message_call(FEE_SINK, address, value=diff)
+        elif diff < 0:
+            self.evm.message_call(address, FEE_SINK, value=-diff)
+
+    def code(self, address: str) -> str:
+        """The account's code as 0x-hex (``0x`` for accounts without code)."""
+        return "0x" + (self.evm.get_code(address) or b"").hex()
+
+    def storage(self, address: str, slot: int) -> str:
+        """One storage slot as a 32-byte 0x-hex word."""
+        return "0x" + int(self.evm.storage(address, slot)).to_bytes(32, "big").hex()
+
+    def _bump_nonce(self, address: str) -> None:
+        with contextlib.suppress(RuntimeError):  # reverts by design; the nonce bump stays
+            self.evm.deploy(address, _NONCE_BUMP_INITCODE)
+
+    # -- execution -------------------------------------------------------------------------
+    def _dry_run(self, call: dict[str, Any], gas: int) -> Outcome:
+        cp = self.evm.snapshot()
+        try:
+            self._enter_block(self.latest.number + 1, self.now())
+            return execute(
+                self.evm,
+                call.get("from") or ZERO_ADDRESS,
+                call.get("to"),
+                data_bytes(call.get("data", call.get("input"))),
+                quantity(call.get("value", 0), "value"),
+                gas,
+                quantity(call.get("gasPrice", 0), "gasPrice"),
+            )
+        finally:
+            self.evm.revert(cp)
+
+    def _gas_cap(self, call: dict[str, Any]) -> int:
+        return min(quantity(call.get("gas", BLOCK_GAS_LIMIT), "gas"), BLOCK_GAS_LIMIT)
+
+    def call(self, call: dict[str, Any], tag: Any = "latest") -> str:
+        """``eth_call`` on the pending block (next number, current time); state is discarded."""
+        self._require_latest(tag)
+        outcome = self._dry_run(call, self._gas_cap(call))
+        if not outcome.ok:
+            raise outcome.failure()
+        return "0x" + outcome.output.hex()
+
+    def estimate_gas(self, call: dict[str, Any], tag: Any = "latest") -> str:
+        """``eth_estimateGas``: the least gas limit (within 1.5%) with which the call succeeds."""
+        self._require_latest(tag)
+        return hex(estimate_gas(lambda gas: self._dry_run(call, gas), self._gas_cap(call)))
+
+    def _admit(self, tx: Any, sender: str, max_fee: int) -> None:
+        """Reject what geth rejects before execution, in its words."""
+        problem = None
+        if tx.chain_id is not None and tx.chain_id != self.chain_id:
+            problem = f"invalid chain id for signer: have {tx.chain_id} want {self.chain_id}"
+        elif tx.gas < tx.intrinsic_gas:
+            problem = f"intrinsic gas too low: gas {tx.gas}, minimum needed {tx.intrinsic_gas}"
+        elif tx.gas > BLOCK_GAS_LIMIT:
+            problem = f"exceeds block gas limit: {tx.gas} > {BLOCK_GAS_LIMIT}"
+        if problem is not None:
+            raise RpcError(TRANSACTION_REJECTED, problem)
+        expected = self.nonce(sender)
+        if tx.nonce != expected:  # worded like the other backends, so the SDK resyncs
+            message = f"Invalid transaction nonce: Expected {expected}, but got {tx.nonce}"
+            raise nonce_error(message, sender) or RpcError(SERVER_ERROR, message)
+        have, want = self.balance(sender), tx.gas * max_fee + tx.value
+        if have < want:
+            raise RpcError(
+                TRANSACTION_REJECTED,
+                f"insufficient funds for gas * price + value: have {have} want {want}",
+            )
+
+    def send_raw_transaction(self, raw: bytes) -> str:
+        """Validate like geth, execute, charge gas, and mine the transaction in its own block."""
+        try:
+            tx = CancunTransactionBuilder.decode(raw)
+            sender = checksum(tx.sender)
+        except Exception as exc:  # rlp, signature and validation errors alike
+            raise RpcError(SERVER_ERROR, f"invalid raw transaction: {exc}") from exc
+        max_fee = tx.gas_price if tx.type_id is None else tx.max_fee_per_gas
+        price = max_fee if tx.type_id is None else min(max_fee, tx.max_priority_fee_per_gas)
+        self._admit(tx, sender, max_fee)
+        number, timestamp = self.latest.number + 1, self.now()
+        self._enter_block(number, timestamp)
+        to = checksum(tx.to) if tx.to else None
+        outcome = execute(self.evm, sender, to, tx.data, tx.value, tx.gas, price)
+        if to is not None:
+            self._bump_nonce(sender)
+        if outcome.gas_used * price:
+            self.evm.message_call(sender, FEE_SINK, value=outcome.gas_used * price)
+        tx_hash = "0x" + keccak(raw).hex()
+        block = self._mine([tx_hash], outcome.gas_used, timestamp)
+        created = (
+            None
+            if to
+            else checksum(generate_contract_address(to_canonical_address(sender), tx.nonce))
+        )
+        self._txs[tx_hash] = (
+            tx_json(tx, tx_hash, sender, block),
+            receipt_json(tx, tx_hash, sender, to, created, outcome, price, block),
+        )
+        return tx_hash
+
+    # -- JSON-RPC --------------------------------------------------------------------------
+    def block_json(self, block: Block, full: bool) -> dict[str, Any]:
+        """A block as ``eth_getBlockByNumber`` returns it."""
+        return block_json(block, [self._txs[h][0] if full else h for h in block.tx_hashes])
+
+    def request(self, method: str, params: list[Any]) -> Any:
+        """Answer one JSON-RPC call; raises :class:`RpcError` with geth's code and wording."""
+        handler = self._METHODS.get(method)
+        if handler is None:
+            raise RpcError(METHOD_NOT_FOUND, f"the method {method} does not exist/is not available")
+        return handler(self, *params)
+
+    _METHODS: dict[str, Any] = {
+        "web3_clientVersion": lambda n: f"ogpu-sim/revm/pyrevm-{_PYREVM_VERSION}",
+        "net_version": lambda n: str(n.chain_id),
+        "net_listening": lambda n: True,
+        "eth_syncing": lambda n: False,
+        "eth_accounts": lambda n: [],
+        "eth_chainId": lambda n: hex(n.chain_id),
+        "eth_blockNumber": lambda n: hex(n.latest.number),
+        "eth_gasPrice": lambda n: hex(PRIORITY_FEE),
+        "eth_maxPriorityFeePerGas": lambda n: hex(PRIORITY_FEE),
+        "eth_feeHistory": lambda n, count, newest, pct=None: {
+            "oldestBlock": hex(n._block(newest).number),
+            "baseFeePerGas": ["0x0", "0x0"],
+            "gasUsedRatio": [0.0],
+            "reward": [[hex(PRIORITY_FEE)] * len(pct or [])],
+        },
+        "eth_getBalance": lambda n, a, tag="latest": n._require_latest(tag) or hex(n.balance(a)),
+        "eth_getTransactionCount": lambda n, a, tag="latest": (
+            n._require_latest(tag) or hex(n.nonce(a))
+        ),
+        "eth_getCode": lambda n, a, tag="latest": n._require_latest(tag) or n.code(a),
+        "eth_getStorageAt": lambda n, a, slot, tag="latest": (
+            n._require_latest(tag) or n.storage(a, quantity(slot, "slot"))
+        ),
+        "eth_call": lambda n, call, tag="latest", *_: n.call(call, tag),
+        "eth_estimateGas": lambda n, call, tag="latest", *_: n.estimate_gas(call, tag),
+        "eth_sendRawTransaction": lambda n, raw: n.send_raw_transaction(bytes.fromhex(raw[2:])),
+        "eth_sendTransaction": lambda n, *_: _no_keys(),
+        "eth_getTransactionByHash": lambda n, h: n._txs.get(h, (None,))[0],
+        "eth_getTransactionReceipt": lambda n, h: n._txs.get(h, (None, None))[1],
+        "eth_getBlockByNumber": lambda n, tag, full=False: n.block_json(n._block(tag), full),
+        "eth_getBlockByHash": lambda n, h, full=False: next(
+            (n.block_json(b, full) for b in n._blocks if b.hash == h), None
+        ),
+        "eth_getLogs": lambda n, query: n.filters.logs(query),
+        "eth_newFilter": lambda n, query: n.filters.new_log_filter(query),
+        "eth_newBlockFilter": lambda n: n.filters.new_block_filter(),
+        "eth_getFilterChanges": lambda n, fid: n.filters.changes(fid),
+        "eth_getFilterLogs": lambda n, fid: n.filters.all_logs(fid),
+        "eth_uninstallFilter": lambda n, fid: n.filters.uninstall(fid),
+        "evm_snapshot": lambda n: n.snapshot(),
+        "evm_revert": lambda n, sid: n.revert(sid) or True,
+        "evm_increaseTime": lambda n, s: (
+            n.advance_time(quantity(s, "seconds")) or hex(n.time_offset)
+        ),
+        "evm_mine": lambda n, *_: n.mine() or "0x0",
+        "anvil_setBalance": lambda n, a, wei: n.set_balance(a, quantity(wei, "wei")),
+        "hardhat_setBalance": lambda n, a, wei: n.set_balance(a, quantity(wei, "wei")),
+    }
