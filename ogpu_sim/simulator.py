@@ -10,30 +10,32 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from ogpu.types import TaskStatus
 from web3 import Web3
 
+from ogpu_sim.accounts import DEFAULT_MNEMONIC, ETHER, Accounts
 from ogpu_sim.actors.provider import (
-    BEHAVIOURS,
-    ENVIRONMENT_BITS,
     Action,
     HandlerFailure,
     SimulatedProvider,
+    TaskFacts,
     racer_order,
+    read_task_facts,
 )
 from ogpu_sim.actors.timeline import Timeline
-
-from .accounts import DEFAULT_MNEMONIC, ETHER, Accounts
-from .errors import (
-    ConfigError,
-    IdleTimeoutError,
-    UnsafeSignerError,
-)
-from .network import Network, NetworkOptions
+from ogpu_sim.chain import Chain
+from ogpu_sim.errors import ConfigError, IdleTimeoutError, UnsafeSignerError
+from ogpu_sim.ipfs import IpfsServer
+from ogpu_sim.network import Network, NetworkOptions, pair
+from ogpu_sim.protocol import Deployment
+from ogpu_sim.vocabulary import BEHAVIOURS, ENVIRONMENT_BITS, choices
 
 DEFAULT_STAKE = 1 * ETHER
 
@@ -54,6 +56,7 @@ class Simulator:
     seed: int = 0
     providers: list[SimulatedProvider] = field(default_factory=list)
     _folders: dict[str, Any] = field(default_factory=dict, repr=False)
+    _facts: dict[str, TaskFacts] = field(default_factory=dict, repr=False)
     _saved: dict[str, _Saved] = field(default_factory=dict, repr=False)
     _drive_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _autorun: threading.Thread | None = field(default=None, repr=False)
@@ -104,7 +107,7 @@ class Simulator:
         return self.network.chain.w3
 
     @property
-    def chain(self) -> Any:
+    def chain(self) -> Chain:
         """The chain backend (:class:`ogpu_sim.chain.Chain`)."""
         return self.network.chain
 
@@ -118,7 +121,7 @@ class Simulator:
         return int(self.network.chain.chain_id)
 
     @property
-    def deployment(self) -> Any:
+    def deployment(self) -> Deployment:
         """Addresses and contract handles of the deployed protocol (:mod:`ogpu_sim.protocol`)."""
         return self.network.deployment
 
@@ -127,7 +130,7 @@ class Simulator:
         return self.network.accounts
 
     @property
-    def ipfs(self) -> Any:
+    def ipfs(self) -> IpfsServer:
         """The mock IPFS server (``.url``, ``.add``, ``.get``, ``.faults``, ``.requests``)."""
         return self.network.ipfs
 
@@ -137,7 +140,7 @@ class Simulator:
 
     def handler_logs(self, tail: int = 50) -> dict[str, str]:
         """The tail of every running handler's log (for failure reports)."""
-        return self.network.handler_logs(tail)
+        return self.network.handlers.logs(tail)
 
     def now(self) -> int:
         """Chain time the next block will carry (unix seconds)."""
@@ -172,8 +175,29 @@ class Simulator:
                     provider.restore(state)
                 self.timeline.truncate(saved.timeline)
                 self._folders = dict(saved.folders)
-            self.network.forget_tasks()
+            self._facts.clear()  # a reverted chain can reuse a task's address for another task
             self.network.binding.reset()
+
+    @contextmanager
+    def isolated(self) -> Iterator[str]:
+        """Run a block of work and then undo it: snapshot, yield the snapshot id, revert.
+
+        Chain, providers, timeline and the SDK's nonce caches go back to where they were, even
+        when the block raises. The pytest plugin isolates every test (and every hypothesis
+        example) with it.
+        """
+        snapshot_id = self.snapshot()
+        try:
+            yield snapshot_id
+        finally:
+            self.revert(snapshot_id)
+
+    def task_facts(self, address: str) -> TaskFacts:
+        """A task's immutable facts (expiry, payment, delivery, config), read once per task."""
+        facts = self._facts.get(address)
+        if facts is None:
+            facts = self._facts[address] = read_task_facts(self.network.instance("Task", address))
+        return facts
 
     # -- sources and tasks ------------------------------------------------------------------
 
@@ -233,7 +257,8 @@ class Simulator:
         source = Web3.to_checksum_address(contract.functions.getSource().call())
         if any(p.source == source for p in self.providers):
             self.run_until_idle()
-        if contract.functions.getStatus().call() in (0, 1):
+        status = TaskStatus(contract.functions.getStatus().call())
+        if status in (TaskStatus.NEW, TaskStatus.ATTEMPTED):
             admin_expire(self.network, address)
 
     # -- providers --------------------------------------------------------------------------
@@ -257,7 +282,8 @@ class Simulator:
             source: an SDK ``Source`` or its address.
             environment: ``cpu``, ``nvidia`` or ``amd`` (must be one the source declares, else
                 the SDK raises on registration).
-            behaviour: one of :data:`ogpu_sim.actors.provider.BEHAVIOURS`.
+            behaviour: one of :data:`ogpu_sim.vocabulary.BEHAVIOURS` (README: provider
+                behaviours).
             handler: a source folder whose handler it runs; default: the folder the source was
                 published from with :meth:`publish_source_from_folder`, else a canned echo.
             runtime: ``inline``, ``process``, ``docker`` or ``auto`` (default: the simulator's).
@@ -273,15 +299,15 @@ class Simulator:
                 ``InsufficientLockupError``, ``SourceInactiveError``).
         """
         if behaviour not in BEHAVIOURS:
-            raise ConfigError("behaviour", f"unknown {behaviour!r}; known: {', '.join(BEHAVIOURS)}")
+            raise ConfigError("behaviour", f"unknown {behaviour!r}; known: {choices(BEHAVIOURS)}")
         if environment not in ENVIRONMENT_BITS:
             raise ConfigError(
-                "environment", f"unknown {environment!r}; known: {', '.join(ENVIRONMENT_BITS)}"
+                "environment", f"unknown {environment!r}; known: {choices(ENVIRONMENT_BITS)}"
             )
         address = Web3.to_checksum_address(getattr(source, "address", source))
         with self._drive_lock:
-            account, master, agent = self.network.pair_provider(
-                stake=self._default_stake(address) if stake is None else stake, agent=via_agent
+            account, master, agent = self._pair_new(
+                self._default_stake(address) if stake is None else stake, via_agent
             )
             provider = SimulatedProvider(
                 w3=self.w3,
@@ -299,11 +325,26 @@ class Simulator:
                 act_after=(1.0 if self._autorun else 0.0) if act_after is None else act_after,
                 seed=self.seed,
                 record=self._record,
-                static=self.network.task_facts,
+                static=self.task_facts,
             )
             provider.register()
             self.providers.append(provider)
             return provider
+
+    def _pair_new(
+        self, stake: int, via_agent: bool
+    ) -> tuple[LocalAccount, LocalAccount, LocalAccount | None]:
+        """Fresh provider and master accounts, paired with ``stake`` locked; optionally an agent
+        the master authorises to act for the provider."""
+        accounts = self.network.accounts
+        provider, master = accounts.new("provider"), accounts.new("master")
+        pair(self.w3, self.network.deployment, provider, master, stake)
+        agent = None
+        if via_agent:
+            agent = accounts.new("agent")
+            terminal = self.network.contract("TERMINAL")
+            self.network.send(master, terminal.functions.setAgent(agent.address, True))
+        return provider, master, agent
 
     def _default_stake(self, source: str) -> int:
         params = self.network.instance("Source", source).functions.getSourceParams().call()
@@ -323,7 +364,9 @@ class Simulator:
         folder = handler if handler is not None else self._folders.get(source)
         if folder is None:
             return None
-        instance = self.network.handler(folder, environment, runtime, source, account.address)
+        instance = self.network.handlers.handler(
+            folder, environment, runtime, source=source, provider=account.address
+        )
         timeout = self.network.options.handler_timeout
 
         def run(function_name: str, task: str, data: dict[str, Any]) -> dict[str, Any] | None:

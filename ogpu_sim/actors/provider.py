@@ -5,7 +5,7 @@ A :class:`SimulatedProvider` does what a provider app does on the real network (
 a preferred environment, discovers the source's tasks (including those published before it
 joined), attempts them, runs the source's handler for its environment, pins the handler's
 output to IPFS and submits the response with the full task payment. Behaviours make it misbehave
-in documented ways (see :data:`BEHAVIOURS`).
+in documented ways (see :data:`BEHAVIOUR_HELP`).
 
 Providers act only when stepped: :meth:`SimulatedProvider.discover` and
 :meth:`SimulatedProvider.respond` are called by the simulator's driver (``run_until_idle`` or the
@@ -22,11 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from ogpu.types import DeliveryMethod, TaskStatus
 from web3 import Web3
 
 from ogpu_sim.errors import ConfigError, HandlerFailure, ProviderError  # noqa: F401
+from ogpu_sim.vocabulary import BEHAVIOURS, ENVIRONMENT_BITS, choices
 
-BEHAVIOURS: dict[str, str] = {
+BEHAVIOUR_HELP: dict[str, str] = {
     "honest": "attempts every open task and submits its handler's output at once; "
     "FIRST_RESPONSE tasks finalize and pay it in the same transaction",
     "slow": "like honest, but waits `delay` wall-clock seconds between attempt and response; "
@@ -42,12 +44,10 @@ BEHAVIOURS: dict[str, str] = {
     "racer": "like honest, but racers respond in a seeded random order after every racer "
     "attempted: exactly one wins FIRST_RESPONSE, the others see the task FINALIZED",
 }
+"""What each of :data:`ogpu_sim.vocabulary.BEHAVIOURS` does, for docs and ``--help``."""
 
-ENVIRONMENT_BITS: dict[str, int] = {"cpu": 1, "nvidia": 2, "amd": 4}
-
-TASK_NEW, TASK_ATTEMPTED, TASK_RESPONDED = 0, 1, 2
-TERMINAL_STATUSES = {3, 4, 5}  # CANCELED, EXPIRED, FINALIZED
-MANUAL_CONFIRMATION = 0
+TERMINAL_STATUSES = frozenset({TaskStatus.CANCELED, TaskStatus.EXPIRED, TaskStatus.FINALIZED})
+OPEN_STATUSES = frozenset({TaskStatus.NEW, TaskStatus.ATTEMPTED})
 
 
 @dataclass
@@ -85,7 +85,7 @@ class TaskFacts:
 
     expiry: int
     payment: int
-    delivery: int
+    delivery: DeliveryMethod
     config_url: str
 
 
@@ -95,7 +95,7 @@ def read_task_facts(contract: Any) -> TaskFacts:
     return TaskFacts(
         expiry=int(params[2]),
         payment=int(params[3]),
-        delivery=int(contract.functions.getDeliveryMethod().call()),
+        delivery=DeliveryMethod(int(contract.functions.getDeliveryMethod().call())),
         config_url=str(params[1]),
     )
 
@@ -118,7 +118,7 @@ class SimulatedProvider:
         account: the provider key.
         master: the master key that announced it.
         environment: ``cpu``, ``nvidia`` or ``amd``; must be one the source declares.
-        behaviour: one of :data:`BEHAVIOURS`.
+        behaviour: one of :data:`ogpu_sim.vocabulary.BEHAVIOURS`.
         runner: runs the handler; ``None`` answers with a canned JSON echo of the input.
         agent: when given, register/attempt/submit are signed by this agent of the master.
         delay: seconds a ``slow`` provider waits between attempt and response.
@@ -128,7 +128,7 @@ class SimulatedProvider:
     """
 
     w3: Web3
-    contracts: Callable[[str, str], Any]
+    contracts: Callable[[Any, str], Any]
     now: Callable[[], int]
     pin: Callable[[Any], str]
     source: str
@@ -148,12 +148,12 @@ class SimulatedProvider:
     def __post_init__(self) -> None:
         if self.behaviour not in BEHAVIOURS:
             raise ProviderError(
-                "behaviour", f"unknown behaviour {self.behaviour!r}; known: {', '.join(BEHAVIOURS)}"
+                "behaviour", f"unknown behaviour {self.behaviour!r}; known: {choices(BEHAVIOURS)}"
             )
         if self.environment not in ENVIRONMENT_BITS:
             raise ProviderError(
                 "environment",
-                f"unknown environment {self.environment!r}; known: {', '.join(ENVIRONMENT_BITS)}",
+                f"unknown environment {self.environment!r}; known: {choices(ENVIRONMENT_BITS)}",
             )
 
     @property
@@ -229,7 +229,7 @@ class SimulatedProvider:
 
     def _consider(self, task: str) -> int:
         contract = self.contracts("Task", task)
-        status = contract.functions.getStatus().call()
+        status = TaskStatus(contract.functions.getStatus().call())
         if status in TERMINAL_STATUSES:
             self._forget(task)
             return 0
@@ -237,7 +237,7 @@ class SimulatedProvider:
             self._forget(task)
             return 0
         facts = self._facts(task)
-        if status == TASK_RESPONDED and facts.delivery != MANUAL_CONFIRMATION:
+        if status == TaskStatus.RESPONDED and facts.delivery != DeliveryMethod.MANUAL_CONFIRMATION:
             self._forget(task)
             return 0
         if self.act_after:
@@ -246,7 +246,7 @@ class SimulatedProvider:
                 return 0
         if self.now() > facts.expiry:
             self._forget(task)
-            if status == TASK_RESPONDED:
+            if status == TaskStatus.RESPONDED:
                 return 0
             return self._attempt(task, contract, expired=True)
         return self._attempt(task, contract, expired=False)
@@ -284,9 +284,9 @@ class SimulatedProvider:
 
     def _answer(self, item: _Pending) -> None:
         contract = self.contracts("Task", item.task)
-        status = contract.functions.getStatus().call()
-        if status in (3, 5) and self.behaviour != "late":
-            self.record(Action(self.address, "lost", item.task, f"task already in status {status}"))
+        status = TaskStatus(contract.functions.getStatus().call())
+        if status in (TaskStatus.CANCELED, TaskStatus.FINALIZED) and self.behaviour != "late":
+            self.record(Action(self.address, "lost", item.task, f"task already {status.name}"))
             return
         try:
             output = self._run_handler(item.task)
@@ -346,7 +346,7 @@ class SimulatedProvider:
         self.record(Action(self.address, "respond", item.task, link))
 
     def _expire_late(self, task: str, contract: Any) -> None:
-        if contract.functions.getStatus().call() in (TASK_NEW, TASK_ATTEMPTED):
+        if TaskStatus(contract.functions.getStatus().call()) in OPEN_STATUSES:
             self._attempt(task, contract, expired=True)
 
     # -- snapshots ------------------------------------------------------------------------

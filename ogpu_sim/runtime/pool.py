@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from ogpu_sim.runtime import create_runtime
 from ogpu_sim.runtime.base import Handler, Runtime
 from ogpu_sim.runtime.callbacks import CallbackServer
 from ogpu_sim.runtime.compose import SourceFolder, load_source_folder
@@ -45,8 +46,6 @@ class HandlerPool:
             ComposeError: the folder is not a valid source or lacks the environment.
             HandlerStartError: the handler did not start.
         """
-        from ogpu_sim.runtime import create_runtime
-
         spec = folder if isinstance(folder, SourceFolder) else load_source_folder(folder)
         name = runtime or self.default_runtime
         key = (str(spec.path), environment, name)
