@@ -40,6 +40,21 @@ from ogpu_sim.vocabulary import BEHAVIOURS, ENVIRONMENT_BITS, choices
 DEFAULT_STAKE = 1 * ETHER
 
 
+@dataclass(frozen=True)
+class Mark:
+    """A point in a simulator's activity, from :meth:`Simulator.mark`.
+
+    Attributes:
+        timeline: the timeline position (see :meth:`Timeline.mark`).
+        time: wall-clock time (``time.time()``) when the mark was taken.
+        handler_logs: a position in each running handler's log.
+    """
+
+    timeline: tuple[int, int]
+    time: float
+    handler_logs: dict[str, int]
+
+
 @dataclass
 class _Saved:
     providers: list[SimulatedProvider]
@@ -138,9 +153,24 @@ class Simulator:
     def timeline(self) -> Timeline:
         return self.network.timeline
 
-    def handler_logs(self, tail: int = 50) -> dict[str, str]:
-        """The tail of every running handler's log (for failure reports)."""
-        return self.network.handlers.logs(tail)
+    def handler_logs(self, tail: int = 50, since: Mark | None = None) -> dict[str, str]:
+        """The tail of every running handler's log, or only what it wrote after ``since``."""
+        if since is None:
+            return self.network.handlers.logs(tail)
+        return self.network.handlers.logs_since(since.handler_logs, tail)
+
+    def mark(self) -> Mark:
+        """Where the simulator's activity stands now, to ask later what happened since."""
+        return Mark(
+            timeline=self.timeline.mark(),
+            time=time.time(),
+            handler_logs=self.network.handlers.log_marks(),
+        )
+
+    def ipfs_requests(self, since: Mark | None = None) -> list[Any]:
+        """The mock IPFS's request records, or only those that arrived after ``since``."""
+        records = list(self.network.ipfs.requests)
+        return records if since is None else [r for r in records if r.time >= since.time]
 
     def now(self) -> int:
         """Chain time the next block will carry (unix seconds)."""
@@ -448,4 +478,4 @@ class Simulator:
         self._autorun = None
 
 
-__all__ = ["DEFAULT_MNEMONIC", "IdleTimeoutError", "Simulator", "UnsafeSignerError"]
+__all__ = ["DEFAULT_MNEMONIC", "IdleTimeoutError", "Mark", "Simulator", "UnsafeSignerError"]

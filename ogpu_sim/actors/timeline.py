@@ -16,8 +16,16 @@ from typing import Any
 
 from eth_utils import event_abi_to_log_topic
 from hexbytes import HexBytes
+from ogpu.types import ResponseStatus, SourceStatus, TaskStatus
 from web3 import Web3
 from web3.contract import Contract
+
+_STATUS_NAMES: dict[str, Any] = {
+    "TaskStatusChanged": TaskStatus,
+    "ResponseStatusChanged": ResponseStatus,
+    "SourceStatusChanged": SourceStatus,
+}
+"""Events whose ``status`` argument is printed by its SDK enum name."""
 
 
 @dataclass(frozen=True)
@@ -41,10 +49,19 @@ class Entry:
     tx: str = ""
 
     def text(self) -> str:
-        """A one-line human rendering."""
-        args = ", ".join(f"{k}={v}" for k, v in self.args.items())
+        """A one-line human rendering; statuses by name (``status=ATTEMPTED``)."""
+        args = ", ".join(f"{k}={self._shown(k, v)}" for k, v in self.args.items())
         where = f"#{self.block}"
         return f"{where:>7} {self.kind:<8} {self.emitter[:10]:<10} {self.name}({args})"
+
+    def _shown(self, key: str, value: Any) -> Any:
+        enum = _STATUS_NAMES.get(self.name) if key == "status" and self.kind == "event" else None
+        if enum is not None and isinstance(value, int):
+            try:
+                return enum(value).name
+            except ValueError:
+                return value
+        return value
 
     def to_json(self) -> str:
         """The entry as one JSON line."""

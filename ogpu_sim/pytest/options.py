@@ -12,13 +12,23 @@ from typing import Any
 
 import pytest
 
-BACKENDS = ("eth-tester", "anvil", "rpc", "revm")
-RUNTIMES = ("auto", "inline", "process", "docker")
-ENVIRONMENTS = ("cpu", "nvidia", "amd")
+from ogpu_sim.vocabulary import (
+    BACKEND_HELP,
+    BACKENDS,
+    DEFAULT_BACKEND,
+    DEFAULT_CHAIN_ID,
+    DEFAULT_RUNTIME,
+    ENVIRONMENTS,
+    RUNTIME_HELP,
+    RUNTIMES,
+    choices,
+)
 
 
 @dataclass(frozen=True)
 class Option:
+    """One plugin option: a command-line flag and the ini key of the same meaning."""
+
     flag: str
     ini: str
     default: str
@@ -28,32 +38,38 @@ class Option:
     def dest(self) -> str:
         return self.ini
 
+    @property
+    def names(self) -> str:
+        """``--flag/ini_key``, how error messages name the option."""
+        return f"{self.flag}/{self.ini}"
+
 
 OPTIONS = (
     Option(
         "--ogpu-backend",
         "ogpu_backend",
-        "eth-tester",
-        f"chain backend: {', '.join(BACKENDS)} (default eth-tester)",
+        DEFAULT_BACKEND,
+        "chain backend: " + "; ".join(f"{n}: {t}" for n, t in BACKEND_HELP.items()),
     ),
     Option("--ogpu-rpc-url", "ogpu_rpc_url", "", "JSON-RPC URL for --ogpu-backend=rpc"),
     Option(
         "--ogpu-runtime",
         "ogpu_runtime",
-        "auto",
-        f"handler runtime: {', '.join(RUNTIMES)} (default auto)",
+        DEFAULT_RUNTIME,
+        "handler runtime: " + "; ".join(f"{n}: {t}" for n, t in RUNTIME_HELP.items()),
     ),
     Option(
         "--ogpu-environments",
         "ogpu_environments",
-        "cpu,nvidia,amd",
-        "comma-separated environments the ogpu_environments marker runs (default all)",
+        ",".join(ENVIRONMENTS),
+        f"comma-separated environments the ogpu_environments marker runs "
+        f"({choices(ENVIRONMENTS)}; default all)",
     ),
     Option(
         "--ogpu-chain-id",
         "ogpu_chain_id",
-        "200820172034",
-        "chain id of the local chain (default: the OGPU testnet's)",
+        str(DEFAULT_CHAIN_ID),
+        f"chain id of the local chain (default {DEFAULT_CHAIN_ID}, the OGPU testnet's)",
     ),
     Option(
         "--ogpu-ipfs-faults",
@@ -67,7 +83,16 @@ OPTIONS = (
         "",
         "write a JSON lifecycle report of the whole run to this path",
     ),
+    Option(
+        "--ogpu-sdk-warnings",
+        "ogpu_sdk_warnings",
+        "hide",
+        "hide (default) or show the known, harmless third-party warnings the SDK's stack emits "
+        "(web3's MismatchedABI log warning, websockets.legacy deprecation)",
+    ),
 )
+
+_BY_INI = {option.ini: option for option in OPTIONS}
 
 
 @dataclass(frozen=True)
@@ -81,6 +106,7 @@ class PluginConfig:
     chain_id: int
     ipfs_faults: bool
     report: str
+    sdk_warnings: bool = False
 
     def header(self) -> str:
         """One line for ``pytest_report_header`` (what a bug report needs)."""
@@ -88,6 +114,7 @@ class PluginConfig:
             f"backend={self.backend}{' ' + self.rpc_url if self.rpc_url else ''} "
             f"runtime={self.runtime} environments={','.join(self.environments)} "
             f"chain_id={self.chain_id} ipfs_faults={'on' if self.ipfs_faults else 'off'} "
+            f"sdk_warnings={'show' if self.sdk_warnings else 'hide'} "
             f"report={self.report or '-'}"
         )
 
@@ -110,37 +137,34 @@ def _value(config: pytest.Config, option: Option) -> str:
     return str(config.getini(option.ini) or option.default)
 
 
+def _one_of(ini: str, value: str, known: tuple[str, ...]) -> str:
+    if value not in known:
+        raise ValueError(f"{_BY_INI[ini].names}: unknown {value!r}; known: {choices(known)}")
+    return value
+
+
 def read_config(config: pytest.Config) -> PluginConfig:
     """Read and validate the options; ``ValueError`` names the option and the problem."""
     values = {o.ini: _value(config, o).strip() for o in OPTIONS}
-    backend = values["ogpu_backend"]
-    if backend not in BACKENDS:
-        raise ValueError(
-            f"--ogpu-backend/ogpu_backend: unknown {backend!r}; known: {', '.join(BACKENDS)}"
-        )
-    runtime = values["ogpu_runtime"]
-    if runtime not in RUNTIMES:
-        raise ValueError(
-            f"--ogpu-runtime/ogpu_runtime: unknown {runtime!r}; known: {', '.join(RUNTIMES)}"
-        )
+    backend = _one_of("ogpu_backend", values["ogpu_backend"], BACKENDS)
+    runtime = _one_of("ogpu_runtime", values["ogpu_runtime"], RUNTIMES)
     environments = tuple(e.strip() for e in values["ogpu_environments"].split(",") if e.strip())
     bad = [e for e in environments if e not in ENVIRONMENTS]
     if bad or not environments:
         raise ValueError(
-            f"--ogpu-environments/ogpu_environments: unknown {', '.join(bad) or 'empty list'}; "
-            f"known: {', '.join(ENVIRONMENTS)}"
+            f"{_BY_INI['ogpu_environments'].names}: unknown {', '.join(bad) or 'empty list'}; "
+            f"known: {choices(ENVIRONMENTS)}"
         )
     try:
         chain_id = int(values["ogpu_chain_id"])
     except ValueError:
         raise ValueError(
-            f"--ogpu-chain-id/ogpu_chain_id: not an integer: {values['ogpu_chain_id']!r}"
+            f"{_BY_INI['ogpu_chain_id'].names}: not an integer: {values['ogpu_chain_id']!r}"
         ) from None
     if chain_id <= 0:
-        raise ValueError(f"--ogpu-chain-id/ogpu_chain_id: must be positive, got {chain_id}")
-    faults = values["ogpu_ipfs_faults"].lower()
-    if faults not in ("on", "off"):
-        raise ValueError(f"--ogpu-ipfs-faults/ogpu_ipfs_faults: 'on' or 'off', got {faults!r}")
+        raise ValueError(f"{_BY_INI['ogpu_chain_id'].names}: must be positive, got {chain_id}")
+    faults = _one_of("ogpu_ipfs_faults", values["ogpu_ipfs_faults"].lower(), ("on", "off"))
+    warnings = _one_of("ogpu_sdk_warnings", values["ogpu_sdk_warnings"].lower(), ("hide", "show"))
     if backend == "rpc" and not values["ogpu_rpc_url"]:
         raise ValueError("--ogpu-backend=rpc needs --ogpu-rpc-url/ogpu_rpc_url")
     return PluginConfig(
@@ -151,43 +175,47 @@ def read_config(config: pytest.Config) -> PluginConfig:
         chain_id=chain_id,
         ipfs_faults=faults == "on",
         report=values["ogpu_report"],
+        sdk_warnings=warnings == "show",
     )
 
 
-def environment_params(folder: Path | str | None, config: PluginConfig) -> list[Any]:
-    """One ``pytest.param`` per environment, skipped with a reason where it cannot run."""
+def environment_skip(folder: Path | str | None, environment: str, config: PluginConfig) -> str:
+    """Why ``environment`` cannot run for the source in ``folder`` ("" when it can)."""
     declared: tuple[str, ...] = ()
-    where = "no source folder"
+    where = "no source folder (pass one to the marker, or set ogpu_source_dir)"
     if folder is not None:
         from ogpu_sim.runtime import load_source_folder
 
         spec = load_source_folder(folder)
         declared = tuple(spec.environments)
         where = f"source {spec.name!r} ({spec.path})"
-    params = []
-    for env in ENVIRONMENTS:
-        marks = []
-        if env not in declared:
-            marks.append(pytest.mark.skip(reason=f"{where} declares no {env} environment"))
-        elif env not in config.environments:
-            marks.append(pytest.mark.skip(reason=f"{env} not selected by --ogpu-environments"))
-        params.append(pytest.param(env, id=env, marks=marks))
-    return params
+    if environment not in declared:
+        return f"{where} declares no {environment} environment"
+    if environment not in config.environments:
+        return f"{environment} not selected by --ogpu-environments"
+    return ""
 
 
-def failure_text(sim: Any, entries: list[Any]) -> str:
-    """The failure section: the test's timeline, IPFS requests and handler logs."""
+def failure_text(sim: Any, mark: Any) -> str:
+    """The failure section: what happened during this test only (timeline, IPFS, handler logs).
+
+    Args:
+        sim: the session's simulator.
+        mark: :meth:`ogpu_sim.Simulator.mark` taken when the test started.
+    """
+    entries = sim.timeline.since(mark.timeline)
     lines = ["protocol timeline (events and provider actions, oldest first):"]
     lines += [f"  {e.text()}" for e in entries] or ["  (nothing happened on chain)"]
-    requests = list(getattr(sim.ipfs, "requests", []))[-20:]
+    requests = sim.ipfs_requests(since=mark)[-20:]
     if requests:
-        lines.append("IPFS requests (last 20):")
+        lines.append("IPFS requests during this test (last 20):")
         lines += [
-            f"  {r.method} {r.route} -> {r.status} {r.bytes}B {r.cid or ''}".rstrip()
+            f"  {r.method} {r.route} -> {r.status} in {r.bytes}B out {r.bytes_sent}B "
+            f"{r.cid or ''}".rstrip()
             for r in requests
         ]
-    for name, logs in sim.handler_logs(tail=30).items():
-        lines.append(f"handler log {name} (tail):")
+    for name, logs in sim.handler_logs(tail=30, since=mark).items():
+        lines.append(f"handler log {name} during this test (tail):")
         lines += [f"  {line}" for line in logs.splitlines()]
     return "\n".join(lines)
 

@@ -4,27 +4,44 @@ Fixtures are a public contract: ``ogpu_sim`` (one session :class:`Simulator`, SD
 ``ogpu_accounts``, ``ogpu_ipfs``, ``ogpu_provider`` (factory), ``ogpu_source`` (factory), and the
 small overridable configuration fixtures ``ogpu_sim_options`` and ``ogpu_source_dir``.
 
-Isolation is ambient and scope-aware: for every module, class and test that (transitively) uses
-``ogpu_sim``, the plugin snapshots the chain before that scope's fixtures run and reverts after
-they are torn down, so module- and class-scoped fixtures keep their state for their tests, each
-test starts from its scope's state, and nothing leaks between tests. Sessions that never use the
-fixtures never start a simulator.
+Isolation is ambient and scope-aware, all through :meth:`Simulator.isolated`: for every module,
+class and test that (transitively) uses ``ogpu_sim``, the plugin snapshots the chain before that
+scope's fixtures run and reverts after they are torn down, so module- and class-scoped fixtures
+keep their state for their tests, each test starts from its scope's state, and nothing leaks
+between tests. A hypothesis ``@given`` test is isolated per example as well. Sessions that never
+use the fixtures never start a simulator.
+
+Known, harmless third-party warnings of the SDK's stack are kept out of the user's warning
+filters (``ogpu_sdk_warnings = show`` lets them through): see :data:`QUIET_WARNINGS`.
 """
 
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ogpu_sim.pytest.options import OPTIONS, PluginConfig, read_config
+from ogpu_sim.pytest.options import OPTIONS, PluginConfig, environment_skip, read_config
+from ogpu_sim.vocabulary import ENVIRONMENTS
 
 _CONFIG = pytest.StashKey[PluginConfig]()
 _USERS = pytest.StashKey[set[str]]()
-_MARK = pytest.StashKey[tuple[int, int]]()
+_MARK = pytest.StashKey[Any]()
+
+QUIET_WARNINGS: tuple[tuple[str, type[Warning], str], ...] = (
+    # web3's process_receipt warns once per log of another contract in a receipt (a new
+    # Source's OwnershipTransferred, ...) while the SDK extracts SourcePublished/TaskPublished;
+    # the warning is attributed to the frame that consumes the decoding generator
+    # (eth_utils' to_tuple).
+    ("The log with transaction hash", UserWarning, r"(web3|eth_utils|ogpu)(\.|$)"),
+    # importing web3 imports websockets.legacy, deprecated since websockets 14.
+    ("websockets.legacy is deprecated", DeprecationWarning, r"websockets(\.|$)"),
+)
+"""(message prefix, category, module regex) of the third-party warnings the plugin hides."""
 _SIM: dict[str, Any] = {}
 _REPORT: list[dict[str, Any]] = []
 
@@ -52,6 +69,12 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_CONFIG] = read_config(config)
     except ValueError as exc:
         raise pytest.UsageError(f"ogpu-sim: {exc}") from exc
+    if not config.stash[_CONFIG].sdk_warnings:
+        # Imported once here under a narrow filter, the module never warns again (a user's
+        # `import ogpu` at collection would otherwise fail under filterwarnings = error).
+        with warnings.catch_warnings():
+            _quiet()
+            import websockets.legacy  # noqa: F401
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -78,15 +101,12 @@ def _uses_sim(request: pytest.FixtureRequest) -> bool:
 
 
 def _isolate(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Snapshot before the scope's fixtures, revert after their teardown (scope users only)."""
     if not _uses_sim(request):
         yield
         return
-    sim = request.getfixturevalue("ogpu_sim")
-    snapshot = sim.snapshot()
-    try:
+    with request.getfixturevalue("ogpu_sim").isolated():
         yield
-    finally:
-        sim.revert(snapshot)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -109,16 +129,50 @@ def _ogpu_test_isolation(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     sim = request.getfixturevalue("ogpu_sim")
     flaky_ipfs = request.config.stash[_CONFIG].ipfs_faults
-    if flaky_ipfs:
-        sim.ipfs.faults.fail_next(1, status=503, route="/file/create")
-    snapshot = sim.snapshot()
-    request.node.stash[_MARK] = sim.timeline.mark()
-    try:
-        yield
-    finally:
-        sim.revert(snapshot)
+    with sim.isolated():
         if flaky_ipfs:
-            sim.ipfs.faults.reset()
+            sim.ipfs.faults.fail_next(1, status=503, route="/file/create")
+        request.node.stash[_MARK] = sim.mark()
+        try:
+            yield
+        finally:
+            if flaky_ipfs:
+                sim.ipfs.faults.reset()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Any:
+    """Isolate each example of a hypothesis ``@given`` test that uses the simulator."""
+    sim = _SIM.get("sim")
+    handle = getattr(pyfuncitem.obj, "hypothesis", None)
+    if sim is None or handle is None or "ogpu_sim" not in pyfuncitem.fixturenames:
+        return (yield)
+    inner = handle.inner_test
+
+    def isolated_example(*args: Any, **kwargs: Any) -> Any:
+        with sim.isolated():
+            return inner(*args, **kwargs)
+
+    handle.inner_test = isolated_example
+    try:
+        return (yield)
+    finally:
+        handle.inner_test = inner
+
+
+def _quiet() -> None:
+    for message, category, module in QUIET_WARNINGS:
+        warnings.filterwarnings("ignore", message=message, category=category, module=module)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Any:
+    """Inside pytest's own warning capture, so these narrow ignores win over ``error``."""
+    if item.config.stash[_CONFIG].sdk_warnings:
+        return (yield)
+    with warnings.catch_warnings():
+        _quiet()
+        return (yield)
 
 
 # -- fixtures ----------------------------------------------------------------------------------
@@ -181,7 +235,13 @@ def ogpu_source(ogpu_sim: Any, ogpu_source_dir: Path | None) -> Callable[..., An
 
 @pytest.fixture
 def ogpu_provider(ogpu_sim: Any, pytestconfig: pytest.Config) -> Callable[..., Any]:
-    """Factory over ``Simulator.add_provider``: ``ogpu_provider(source, "cpu", ...)``."""
+    """Factory over ``Simulator.add_provider``; returns the new ``SimulatedProvider``.
+
+    ``ogpu_provider(source, environment="cpu", behaviour="honest", handler=None, runtime=None,
+    *, stake=None, via_agent=False, delay=1.0, act_after=None)``: ``runtime`` defaults to
+    ``--ogpu-runtime``. The provider's ``.address``, ``.master``, ``.account`` and its
+    ``.actions`` are there to assert on.
+    """
     runtime = pytestconfig.stash[_CONFIG].runtime
 
     def add(source: Any, environment: str = "cpu", **options: Any) -> Any:
@@ -193,29 +253,35 @@ def ogpu_provider(ogpu_sim: Any, pytestconfig: pytest.Config) -> Callable[..., A
 
 @pytest.fixture
 def ogpu_environment(request: pytest.FixtureRequest) -> str:
-    """The hardware environment of this run (set by ``@pytest.mark.ogpu_environments``)."""
-    return str(getattr(request, "param", "cpu"))
+    """The hardware environment of this run (set by ``@pytest.mark.ogpu_environments``).
+
+    An environment the source does not declare, or that ``--ogpu-environments`` deselects, is
+    skipped with the reason. The source folder is the marker's ``source_dir`` argument, else
+    the ``ogpu_source_dir`` fixture (so a conftest override of that fixture reaches it).
+    """
+    environment = str(getattr(request, "param", "cpu"))
+    marker = request.node.get_closest_marker("ogpu_environments")
+    if marker is None:
+        return environment
+    folder: Any = marker.args[0] if marker.args else marker.kwargs.get("source_dir")
+    if folder is None:
+        folder = request.getfixturevalue("ogpu_source_dir")
+    elif not Path(folder).is_absolute():
+        folder = request.config.rootpath / folder
+    reason = environment_skip(folder, environment, request.config.stash[_CONFIG])
+    if reason:
+        pytest.skip(reason)
+    return environment
 
 
 # -- the environments marker ----------------------------------------------------------------
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    marker = metafunc.definition.get_closest_marker("ogpu_environments")
-    if marker is None:
+    """One test per environment; whether each runs is decided in ``ogpu_environment``."""
+    if metafunc.definition.get_closest_marker("ogpu_environments") is None:
         return
-    from ogpu_sim.pytest.options import environment_params
-
-    config = metafunc.config.stash[_CONFIG]
-    folder = marker.args[0] if marker.args else marker.kwargs.get("source_dir")
-    if folder is None:
-        ini = metafunc.config.getini("ogpu_source_dir")
-        folder = metafunc.config.rootpath / ini if ini else None
-    elif not Path(folder).is_absolute():
-        folder = metafunc.config.rootpath / folder
-    metafunc.parametrize(
-        "ogpu_environment", environment_params(folder, config), indirect=True, scope="function"
-    )
+    metafunc.parametrize("ogpu_environment", list(ENVIRONMENTS), indirect=True, scope="function")
 
 
 # -- failure report -------------------------------------------------------------------------
@@ -230,9 +296,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return report
     from ogpu_sim.pytest.options import failure_text, report_entry
 
-    entries = sim.timeline.since(mark)
+    entries = sim.timeline.since(mark.timeline)
     if report.failed:
-        report.sections.append(("ogpu-sim timeline", failure_text(sim, entries)))
+        report.sections.append(("ogpu-sim timeline", failure_text(sim, mark)))
     if item.config.stash[_CONFIG].report:
         _REPORT.append(report_entry(item.nodeid, report.outcome, entries))
     return report

@@ -44,6 +44,7 @@ class LogBuffer:
         self._lines: deque[str] = deque(maxlen=LOG_LINES_KEPT)
         self._lock = threading.Lock()
         self._partial = ""
+        self._written = 0
         self._on_failure = on_failure
 
     def write(self, text: str) -> None:
@@ -52,6 +53,7 @@ class LogBuffer:
             text = self._partial + text
             *complete, self._partial = text.split("\n")
             self._lines.extend(line.rstrip("\r") for line in complete)
+            self._written += len(complete)
         for line in complete:
             self._scan(line)
 
@@ -63,6 +65,20 @@ class LogBuffer:
         """The last ``count`` lines (and any unfinished line) joined by newlines."""
         with self._lock:
             lines = list(self._lines)[-count:] if count > 0 else []
+            if self._partial:
+                lines.append(self._partial)
+        return "\n".join(lines)
+
+    def mark(self) -> int:
+        """A position in the log: the number of whole lines written so far."""
+        with self._lock:
+            return self._written
+
+    def since(self, mark: int, count: int = 200) -> str:
+        """The lines written after ``mark`` (at most the last ``count``), joined by newlines."""
+        with self._lock:
+            new = min(self._written - mark, len(self._lines), max(count, 0))
+            lines = list(self._lines)[len(self._lines) - new :] if new > 0 else []
             if self._partial:
                 lines.append(self._partial)
         return "\n".join(lines)

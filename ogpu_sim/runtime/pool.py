@@ -64,10 +64,23 @@ class HandlerPool:
         """The last ``tail`` log lines of each handler, keyed ``folder:environment:runtime``."""
         with self._lock:
             items = list(self._handlers.items())
-        return {
-            f"{Path(folder).name}:{env}:{runtime}": handler.logs(tail)
-            for (folder, env, runtime), handler in items
+        return {_key(*key): handler.logs(tail) for key, handler in items}
+
+    def log_marks(self) -> dict[str, int]:
+        """A position in every handler's log, for :meth:`logs_since`."""
+        with self._lock:
+            items = list(self._handlers.items())
+        return {_key(*key): handler.log.mark() for key, handler in items}
+
+    def logs_since(self, marks: dict[str, int], tail: int = 50) -> dict[str, str]:
+        """Log lines written after ``marks`` (a handler started since then: all of its lines),
+        at most ``tail`` per handler; handlers that wrote nothing are left out."""
+        with self._lock:
+            items = list(self._handlers.items())
+        logs = {
+            _key(*key): handler.log.since(marks.get(_key(*key), 0), tail) for key, handler in items
         }
+        return {name: text for name, text in logs.items() if text}
 
     def close(self) -> None:
         """Stop every handler, runtime and the callback server; idempotent."""
@@ -84,3 +97,7 @@ class HandlerPool:
             callbacks.stop()
         if errors:
             raise errors[0]
+
+
+def _key(folder: str, environment: str, runtime: str) -> str:
+    return f"{Path(folder).name}:{environment}:{runtime}"

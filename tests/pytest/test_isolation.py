@@ -89,3 +89,41 @@ def test_sdk_nonces_survive_reverts_between_tests(inner):
     )
 
     inner.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
+
+
+def test_each_hypothesis_example_starts_from_the_test_state(inner):
+    inner.makepyfile(
+        """
+        from hypothesis import given, settings, strategies as st
+        from helpers import new_source, source_count
+
+        @settings(max_examples=5, deadline=None, database=None)
+        @given(extra=st.integers(1, 3))
+        def test_every_example_sees_no_earlier_source(ogpu_sim, extra):
+            assert source_count(ogpu_sim) == 0
+            for _ in range(extra):
+                new_source(ogpu_sim)
+            assert source_count(ogpu_sim) == extra
+        """
+    )
+
+    inner.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_isolated_undoes_the_block_even_when_it_raises(inner):
+    inner.makepyfile(
+        """
+        import pytest
+        from helpers import new_source, source_count
+
+        def test_isolated(ogpu_sim):
+            with pytest.raises(RuntimeError):
+                with ogpu_sim.isolated():
+                    new_source(ogpu_sim)
+                    assert source_count(ogpu_sim) == 1
+                    raise RuntimeError("boom")
+            assert source_count(ogpu_sim) == 0
+        """
+    )
+
+    inner.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)

@@ -102,6 +102,88 @@ def test_a_failing_test_shows_its_protocol_timeline(inner):
     )
 
 
+def test_the_failure_timeline_shows_only_what_this_test_did(inner):
+    inner.makepyfile(
+        """
+        from helpers import new_source
+
+        def test_first_publishes_one_source(ogpu_sim):
+            ogpu_sim.ipfs.add("first test's content")
+            new_source(ogpu_sim)
+
+        def test_second_fails_without_doing_anything(ogpu_sim):
+            assert False, "deliberate"
+        """
+    )
+
+    result = inner.runpytest("-p", "no:cacheprovider")
+
+    result.assert_outcomes(passed=1, failed=1)
+    section = result.stdout.str().split("ogpu-sim timeline")[-1]
+    assert "(nothing happened on chain)" in section
+    assert "SourcePublished" not in section
+    assert "IPFS requests" not in section
+
+
+def test_the_timeline_names_statuses_and_counts_bytes_sent(inner):
+    inner.makepyfile(
+        f"""
+        from helpers import new_task
+
+        def test_fails_after_a_lifecycle(ogpu_sim, ogpu_source, ogpu_provider):
+            source = ogpu_source({str(SOURCES / "multiply")!r})
+            ogpu_provider(source, runtime="inline")
+            task = new_task(ogpu_sim, source)
+            ogpu_sim.run_until_idle()
+            task.get_metadata()
+            assert False, "deliberate"
+        """
+    )
+
+    result = inner.runpytest("-p", "no:cacheprovider")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*TaskStatusChanged(task=0x*, status=RESPONDED)*",
+            "*GET /ipfs -> 200 in 0B out 55B Qm*",
+        ]
+    )
+
+
+def test_a_conftest_override_of_ogpu_source_dir_reaches_the_marker(inner):
+    folder = inner.mkdir("two-envs")
+    (Path(folder) / "handler.py").write_text("")
+    for name, text in ENV_SOURCE_COMPOSE.items():
+        (Path(folder) / name).write_text(text)
+    inner.makeconftest(
+        f"""
+        import pytest
+        from pathlib import Path
+
+        SOURCES = {str(SOURCES)!r}
+
+        @pytest.fixture(scope="session")
+        def ogpu_source_dir():
+            return Path({str(folder)!r})
+        """
+    )
+    inner.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.ogpu_environments
+        def test_env(ogpu_environment):
+            pass
+        """
+    )
+
+    result = inner.runpytest("-p", "no:cacheprovider", "-rs")
+
+    result.assert_outcomes(passed=2, skipped=1)
+    result.stdout.fnmatch_lines(["*two-envs*declares no amd environment*"])
+
+
 def test_ogpu_report_writes_a_json_lifecycle_report(inner):
     inner.makepyfile(
         """

@@ -38,7 +38,7 @@ def test_the_report_header_shows_the_effective_configuration(inner):
     result.stdout.fnmatch_lines(
         [
             "ogpu-sim: backend=eth-tester runtime=auto environments=cpu,nvidia,amd "
-            "chain_id=200820172034 ipfs_faults=off report=-"
+            "chain_id=200820172034 ipfs_faults=off sdk_warnings=hide report=-"
         ]
     )
 

@@ -1,0 +1,58 @@
+"""A user's strict warning config: the SDK stack's known warnings are handled narrowly."""
+
+from __future__ import annotations
+
+STRICT = """
+[pytest]
+filterwarnings =
+    error
+"""
+
+USER_TEST = """
+from ogpu.client import publish_source           # imports web3 (websockets.legacy) at collection
+from helpers import new_source, source_count
+
+
+def test_publishing_through_the_sdk(ogpu_sim):
+    new_source(ogpu_sim)                          # process_receipt warns about foreign logs
+    assert source_count(ogpu_sim) == 1
+"""
+
+
+def test_a_filterwarnings_error_project_runs_the_sdk_cleanly(inner):
+    inner.makeini(STRICT)
+    inner.makepyfile(test_user=USER_TEST)
+
+    inner.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_pytest_w_error_on_the_command_line_runs_cleanly_too(inner):
+    inner.makepyfile(test_user=USER_TEST)
+
+    inner.runpytest("-p", "no:cacheprovider", "-W", "error").assert_outcomes(passed=1)
+
+
+def test_the_ini_switch_shows_the_sdk_warnings_again(inner):
+    inner.makeini(STRICT + "ogpu_sdk_warnings = show\n")
+    inner.makepyfile(test_user=USER_TEST)
+
+    result = inner.runpytest_subprocess("-p", "no:cacheprovider")
+
+    assert result.ret != 0
+    result.stdout.re_match_lines(
+        [r".*(websockets\.legacy is deprecated|The log with transaction hash).*"]
+    )
+
+
+def test_other_warnings_still_fail_a_strict_project(inner):
+    inner.makeini(STRICT)
+    inner.makepyfile(
+        test_user="""
+        import warnings
+
+        def test_warns(ogpu_sim):
+            warnings.warn("the user's own warning", UserWarning)
+        """
+    )
+
+    inner.runpytest("-p", "no:cacheprovider").assert_outcomes(failed=1)
