@@ -1,4 +1,7 @@
-"""End to end: the SDK on the client side, simulated providers on the other (PROTOCOL.md 5.2)."""
+"""End to end: the SDK on the client side, simulated providers on the other.
+
+The flows follow docs/protocol.md, task lifecycle.
+"""
 
 from __future__ import annotations
 

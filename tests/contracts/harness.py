@@ -46,7 +46,7 @@ ROLES = (
     "stranger",
 )
 
-# TaskStatus / SourceStatus / ResponseStatus / DeliveryMethod values (PROTOCOL.md 2.2).
+# TaskStatus / SourceStatus / ResponseStatus / DeliveryMethod values (docs/protocol.md, types).
 NEW, ATTEMPTED, RESPONDED, CANCELED, EXPIRED, FINALIZED = range(6)
 ACTIVE, INACTIVE = 0, 1
 SUBMITTED, CONFIRMED = 0, 1

@@ -1,4 +1,4 @@
-"""Our compiled ABIs are the SDK's ABIs (PROTOCOL.md 1.5, 12.1-5).
+"""Our compiled ABIs are the SDK's ABIs (docs/protocol.md, contracts and wiring).
 
 Compared order-insensitively on type, name, inputs (name, type, internalType, indexed,
 components), outputs, stateMutability and anonymous. The mainnet ABIs must match exactly;

@@ -1,4 +1,7 @@
-"""Nexus source registry, the Source state machine (PROTOCOL.md 5.1) and registration."""
+"""Nexus source registry, the Source state machine and registration.
+
+See docs/protocol.md, sources and registration (and pagination for the getters).
+"""
 
 from __future__ import annotations
 
@@ -332,7 +335,7 @@ def test_unregister_from_an_unknown_source_reverts(net: Net) -> None:
         )
 
 
-# ---- pagination (PROTOCOL.md 7) -------------------------------------------------------
+# ---- pagination (docs/protocol.md, pagination) --------------------------------------
 
 
 def test_get_sources_is_inclusive_relative_and_clamped(net: Net) -> None:

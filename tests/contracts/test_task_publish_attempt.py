@@ -1,4 +1,7 @@
-"""Task lifecycle (PROTOCOL.md 5.2), part 1: publishing and attempts, incl. lazy expiry."""
+"""Task lifecycle, part 1: publishing and attempts, incl. lazy expiry.
+
+See docs/protocol.md, task lifecycle.
+"""
 
 from __future__ import annotations
 

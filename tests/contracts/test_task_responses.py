@@ -1,4 +1,7 @@
-"""Task lifecycle (PROTOCOL.md 5.2), part 2: responses, MANUAL_CONFIRMATION and FIRST_RESPONSE."""
+"""Task lifecycle, part 2: responses, MANUAL_CONFIRMATION and FIRST_RESPONSE.
+
+See docs/protocol.md, task lifecycle.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Task lifecycle (PROTOCOL.md 5.2), part 3: confirmation, cancellation and admin forcing."""
+"""Task lifecycle, part 3: confirmation, cancellation and admin forcing.
+
+See docs/protocol.md, task lifecycle.
+"""
 
 from __future__ import annotations
 

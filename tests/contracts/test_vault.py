@@ -145,7 +145,10 @@ def test_claim_with_nothing_unbonding_reverts(net: Net) -> None:
 
 
 def test_scenario_05_deposit_lock_unbond_wait_claim(net: Net) -> None:
-    """PROTOCOL.md 5.6: 0.5 deposit, 0.2 lock, 0.1 unbond, wait, claim -> 0.4 liquid."""
+    """0.5 deposit, 0.2 lock, 0.1 unbond, wait, claim -> 0.4 liquid.
+
+    The worked example of docs/protocol.md, staking, lockup and unbonding.
+    """
     net.deposit(net.stranger, HALF)
     net.tx(net.stranger, net.vault.functions.lock(2 * 10**17))
     net.tx(net.stranger, net.vault.functions.unbond(10**17))
