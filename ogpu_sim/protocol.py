@@ -4,7 +4,8 @@ A leaf module: it knows web3 and the compiled artifacts, nothing above them. Eve
 transaction is signed locally by the deployer's key, so it works on an in-process
 eth-tester chain and on a remote node that has no unlocked accounts.
 
-Deployment (PROTOCOL.md 1.4, with one improvement recorded in docs/protocol-decisions.md):
+Deployment (docs/protocol.md, contracts and wiring; one improvement is recorded in
+docs/protocol-decisions.md):
 contract addresses are derived from the deployer's nonce up front, so Terminal and Nexus
 are constructed with the Vault's final address and no ``setVault`` calls are needed. The
 transactions are all sent first and their receipts collected afterwards, which lets a

@@ -1,10 +1,11 @@
 """Simulated providers: the off-chain half of the protocol, driven deterministically.
 
-A :class:`SimulatedProvider` does what a provider app does on the real network (PROTOCOL.md
-10.2): its master announces it with a stake, it announces its master, registers to a source with
-a preferred environment, discovers the source's tasks (including those published before it
-joined), attempts them, runs the source's handler for its environment, pins the handler's
-output to IPFS and submits the response with the full task payment. Behaviours make it misbehave
+A :class:`SimulatedProvider` does what a provider app does on the real network
+(docs/protocol.md, providers, masters and agents): its master announces it with a stake, it
+announces its master, registers to a source with a preferred environment, discovers the
+source's tasks (including those published before it joined), attempts them, runs the source's
+handler for its environment, pins the handler's output to IPFS and submits the response with
+the full task payment. Behaviours make it misbehave
 in documented ways (see :data:`BEHAVIOUR_HELP`).
 
 Providers act only when stepped: :meth:`SimulatedProvider.discover` and

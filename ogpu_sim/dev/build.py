@@ -4,7 +4,7 @@ Run it as ``python -m ogpu_sim.dev.build`` (``make contracts``). The compile goe
 py-solc-x's ``compile_standard``. A native ``solc`` is used when one is installed (on PATH
 or through py-solc-x); otherwise npm's solc-js (``node_modules/.bin/solcjs``) is driven
 through a small shim executable, because solc-js lacks the native CLI that py-solc-x
-expects (see ``/work/shared/ENVIRONMENT.md``, "Solidity compiler").
+expects (docs/architecture.md, "Contract build").
 
 Every source, including the OpenZeppelin files it imports, is read here and handed to the
 compiler as content, so the output does not depend on the compiler's import callback and

@@ -1,11 +1,13 @@
 """Bind the real, unmodified ``ogpu`` SDK to a local network, and unbind it again.
 
-The SDK keeps its configuration in process-wide globals (PROTOCOL.md 9.1): contract addresses
-per ``ChainId``, RPC URLs, cached sync and async web3 instances, the IPFS upload endpoint, a
-nonce cache and role environment variables. :class:`SdkBinding` saves every one of them,
-points them at the simulator for **both** ``ChainId`` configurations, and restores them exactly
-on :meth:`SdkBinding.unbind`. It also installs the one compatibility fix ogpu 0.2.3 needs on
-web3 7 (its event watchers call ``create_filter(fromBlock=...)``, PROTOCOL.md 9.8).
+The SDK keeps its configuration in process-wide globals (docs/protocol.md, the SDK on a local
+chain): contract addresses per ``ChainId``, RPC URLs, cached sync and async web3 instances, the
+IPFS upload endpoint, a nonce cache and role environment variables. :class:`SdkBinding` saves
+every one of them, points them at the simulator for **both** ``ChainId`` configurations, and
+restores them exactly on :meth:`SdkBinding.unbind`. The SDK's per-chain ABIs stay as shipped
+(the testnet Vault ABI has no ``cancelUnbonding``, so that call fails here as on the testnet).
+It installs the one compatibility fix ogpu 0.2.3 needs on web3 7 (its event watchers call
+``create_filter(fromBlock=...)``).
 """
 
 from __future__ import annotations
@@ -118,7 +120,6 @@ class SdkBinding:
             config.CHAIN_RPC_URLS[chain] = self.rpc_url
             ChainConfig._DEFAULT_RPC_URLS[chain] = self.rpc_url
             Web3Manager._web3_instances[chain] = self.w3
-        self._seed_mainnet_vault_abi()
         async_web3._instances.clear()
         publish._IPFS_PUBLISH_URL = self.ipfs_publish_url
         os.environ.update(self.env)
@@ -129,18 +130,6 @@ class SdkBinding:
         acquire_keccak_cache()
         clear_nonce_caches()
         self.bound = True
-
-    def _seed_mainnet_vault_abi(self) -> None:
-        """Let ``vault.cancel_unbonding`` work under the testnet config (its ABI lacks it)."""
-        import json
-        from pathlib import Path
-
-        import ogpu.chain.config as config
-        from ogpu.chain.config import ChainConfig, ChainId
-
-        path = Path(config.__file__).parent / "abis" / "mainnet" / "VaultAbi.json"
-        abi = json.loads(path.read_text())
-        ChainConfig._loaded_abis.setdefault(ChainId.OGPU_TESTNET, {})["VaultAbi"] = abi
 
     def reset(self) -> None:
         """Forget per-chain-state caches after a revert: nonces, async web3 sessions."""

@@ -29,7 +29,7 @@ REPORT_SCHEMA = 1
 TERMINAL = ("FINALIZED", "EXPIRED", "CANCELED")
 STATUSES = ("NEW", "ATTEMPTED", "RESPONDED", "CANCELED", "EXPIRED", "FINALIZED")
 BUCKETS = ("balance", "lockup", "unbonding", "frozen", "sanction")
-"""Vault buckets that together must equal the Vault's native balance (PROTOCOL.md 3.4)."""
+"""Vault buckets that together must equal the Vault's native balance (docs/protocol.md, escrow and payments)."""
 
 
 @dataclass

@@ -109,10 +109,7 @@ def test_claim_after_time_travel_credits_the_liquid_balance(sim, actor):
     assert vault.get_unbonding_timestamp(actor.address) == 0
 
 
-def test_cancel_unbonding_returns_funds_to_lockup_under_the_testnet_config(actor):
-    from ogpu.chain.config import ChainConfig, ChainId
-
-    ChainConfig.set_chain(ChainId.OGPU_TESTNET)
+def test_cancel_unbonding_returns_funds_to_lockup_under_the_mainnet_config(actor):
     vault.lock(ETHER // 5, signer=key_hex(actor))
     vault.unbond(ETHER // 10, signer=key_hex(actor))
 
@@ -120,6 +117,24 @@ def test_cancel_unbonding_returns_funds_to_lockup_under_the_testnet_config(actor
 
     assert vault.get_lockup_of(actor.address) == ETHER // 5
     assert vault.get_unbonding_of(actor.address) == 0
+
+
+def test_cancel_unbonding_fails_under_the_testnet_config_as_on_the_testnet(actor):
+    """The SDK's shipped testnet Vault ABI has no cancelUnbonding: the SDK fails before sending."""
+    from ogpu.chain.config import ChainConfig, ChainId
+    from ogpu.types.errors import TxRpcError
+
+    previous = ChainConfig.get_current_chain()
+    ChainConfig.set_chain(ChainId.OGPU_TESTNET)
+    try:
+        vault.lock(ETHER // 5, signer=key_hex(actor))
+        vault.unbond(ETHER // 10, signer=key_hex(actor))
+        with pytest.raises(TxRpcError, match="cancelUnbonding' was not found"):
+            vault.cancel_unbonding(signer=key_hex(actor))
+    finally:
+        ChainConfig.set_chain(previous)
+
+    assert vault.get_unbonding_of(actor.address) == ETHER // 10
 
 
 def test_min_lockup_per_source_defaults_to_zero():
