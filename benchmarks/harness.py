@@ -22,7 +22,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-BACKENDS = ("eth-tester", "revm", "anvil")
+from ogpu_sim.vocabulary import LOCAL_BACKENDS
+
+BACKENDS = LOCAL_BACKENDS
+"""The backends a bench run compares (the ones ogpu-sim starts itself)."""
 REFERENCE = "anvil"
 
 

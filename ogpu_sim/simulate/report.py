@@ -1,4 +1,4 @@
-"""What a ``simulate`` run produced, the end-of-run checks, and the run folder.
+"""The report of a ``simulate`` run and its run folder (records and checks live beside it).
 
 Everything here works on plain data (:class:`RunData`: task records, actors, Vault ledgers at
 the start and end of the workload, decoded events), so the checks and the report can be tested
@@ -16,232 +16,27 @@ from __future__ import annotations
 import json
 import statistics
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from ogpu_sim.errors import (
     ReportError,
 )
+from ogpu_sim.simulate.checks import Check, check_run
 from ogpu_sim.simulate.plots import PLOT_FILES, render_plots
+from ogpu_sim.simulate.records import (
+    BUCKETS,
+    STATUSES,
+    TERMINAL,
+    Account,
+    Actor,
+    Ledger,
+    RunData,
+    TaskRecord,
+)
 
 REPORT_SCHEMA = 1
-TERMINAL = ("FINALIZED", "EXPIRED", "CANCELED")
-STATUSES = ("NEW", "ATTEMPTED", "RESPONDED", "CANCELED", "EXPIRED", "FINALIZED")
-BUCKETS = ("balance", "lockup", "unbonding", "frozen", "sanction")
-"""Vault buckets that together must equal the Vault's native balance (docs/protocol.md, escrow and payments)."""
-
-
-@dataclass
-class Account:
-    """One account's Vault figures (wei) at one moment."""
-
-    balance: int = 0
-    lockup: int = 0
-    unbonding: int = 0
-    frozen: int = 0
-    sanction: int = 0
-    earnings: int = 0
-
-    @property
-    def held(self) -> int:
-        """Everything the Vault holds for this account."""
-        return sum(getattr(self, name) for name in BUCKETS)
-
-
-@dataclass
-class Ledger:
-    """The Vault at one moment: its native balance and every known account's buckets."""
-
-    vault_balance: int
-    accounts: dict[str, Account] = field(default_factory=dict)
-
-    def account(self, address: str) -> Account:
-        """The figures of ``address`` (zeros when the Vault never saw it)."""
-        return self.accounts.get(address, Account())
-
-
-@dataclass
-class TaskRecord:
-    """One task of the workload, as the runner saw it. Times are simulated seconds."""
-
-    index: int
-    address: str
-    source: str
-    delivery: str
-    client: str
-    payment: int
-    published_at: int
-    expires_at: int
-    status: str = "NEW"
-    ended_at: int | None = None
-    attempts: int = 0
-    responses: int = 0
-    winner: str | None = None
-    paid: int = 0
-    cancel_planned: bool = False
-    explanation: str | None = None
-
-    @property
-    def latency(self) -> int | None:
-        """Seconds from publication to finalization (None unless FINALIZED)."""
-        if self.status != "FINALIZED" or self.ended_at is None:
-            return None
-        return self.ended_at - self.published_at
-
-
-@dataclass
-class Actor:
-    """A client or provider of the run."""
-
-    name: str
-    role: str
-    address: str
-    behaviour: str = ""
-    source: str = ""
-    environment: str = ""
-    master: str = ""
-
-
-@dataclass
-class RunData:
-    """Everything a run produced; the input of :func:`check_run` and :func:`build_report`."""
-
-    scenario: str
-    seed: int
-    backend: str
-    runtime: str
-    tasks: list[TaskRecord]
-    actors: list[Actor]
-    ledger_start: Ledger
-    ledger_end: Ledger
-    events: list[dict[str, Any]] = field(default_factory=list)
-    provider_actions: dict[str, dict[str, int]] = field(default_factory=dict)
-    blocks: int = 0
-    transactions: int = 0
-    duration: int = 0
-    timing: dict[str, float] = field(default_factory=dict)
-
-    def by_role(self, role: str) -> list[Actor]:
-        """The actors with ``role`` (``client`` or ``provider``), in creation order."""
-        return [a for a in self.actors if a.role == role]
-
-
-@dataclass(frozen=True)
-class Check:
-    """One end-of-run check: its name, whether it held, and why not."""
-
-    name: str
-    ok: bool
-    detail: str
-
-
-def check_run(run: RunData) -> list[Check]:
-    """Run the end-of-run checks: conservation of funds, terminal tasks, provider earnings."""
-    return [
-        _check_vault_backed(run.ledger_start, "start"),
-        _check_vault_backed(run.ledger_end, "end"),
-        _check_value_conserved(run),
-        _check_payments(run),
-        _check_escrow(run),
-        _check_terminal(run),
-        _check_earnings(run),
-    ]
-
-
-def _check_vault_backed(ledger: Ledger, when: str) -> Check:
-    held = sum(a.held for a in ledger.accounts.values())
-    ok = held == ledger.vault_balance
-    detail = f"Vault native balance {ledger.vault_balance} wei == sum of account buckets {held} wei"
-    if not ok:
-        detail = (
-            f"Vault native balance {ledger.vault_balance} wei != sum of account buckets {held} "
-            f"wei (difference {ledger.vault_balance - held} wei)"
-        )
-    return Check(f"funds_conserved_{when}", ok, detail)
-
-
-def _check_value_conserved(run: RunData) -> Check:
-    addresses = set(run.ledger_start.accounts) | set(run.ledger_end.accounts)
-    moved = sum(
-        run.ledger_end.account(a).held - run.ledger_start.account(a).held for a in addresses
-    )
-    vault = run.ledger_end.vault_balance - run.ledger_start.vault_balance
-    ok = moved == vault
-    verb = "==" if ok else "!="
-    return Check(
-        "value_conserved",
-        ok,
-        f"change of all accounts' Vault holdings {moved} wei {verb} change of the Vault's native "
-        f"balance {vault} wei",
-    )
-
-
-def _check_payments(run: RunData) -> Check:
-    providers = {a.address for a in run.by_role("provider")}
-    earned = sum(
-        run.ledger_end.account(p).earnings - run.ledger_start.account(p).earnings for p in providers
-    )
-    paid = sum(t.paid for t in run.tasks if t.status == "FINALIZED")
-    ok = earned == paid
-    verb = "==" if ok else "!="
-    return Check(
-        "payments_match",
-        ok,
-        f"providers' earnings {earned} wei {verb} payments of finalized tasks {paid} wei",
-    )
-
-
-def _check_escrow(run: RunData) -> Check:
-    clients = {a.address for a in run.by_role("client")}
-    frozen = sum(
-        run.ledger_end.account(c).frozen - run.ledger_start.account(c).frozen for c in clients
-    )
-    open_payments = sum(t.payment for t in run.tasks if t.status not in TERMINAL)
-    ok = frozen == open_payments
-    verb = "==" if ok else "!="
-    return Check(
-        "escrow_released",
-        ok,
-        f"clients' frozen payments {frozen} wei {verb} payments of unfinished tasks "
-        f"{open_payments} wei",
-    )
-
-
-def _check_terminal(run: RunData) -> Check:
-    stuck = [t for t in run.tasks if t.status not in TERMINAL and not t.explanation]
-    explained = [t for t in run.tasks if t.status not in TERMINAL and t.explanation]
-    if stuck:
-        listed = ", ".join(f"#{t.index} {t.address} {t.status}" for t in stuck[:5])
-        return Check(
-            "tasks_terminal", False, f"{len(stuck)} task(s) unfinished, unexplained: {listed}"
-        )
-    detail = f"{len(run.tasks)} tasks terminal"
-    if explained:
-        detail = f"{len(run.tasks) - len(explained)} tasks terminal, {len(explained)} explained"
-    return Check("tasks_terminal", True, detail)
-
-
-def _check_earnings(run: RunData) -> Check:
-    wrong = []
-    for provider in run.by_role("provider"):
-        earned = (
-            run.ledger_end.account(provider.address).earnings
-            - run.ledger_start.account(provider.address).earnings
-        )
-        confirmed = sum(t.paid for t in run.tasks if t.winner == provider.address)
-        if earned != confirmed:
-            wrong.append(
-                f"{provider.name} earned {earned} wei but its confirmed responses sum to "
-                f"{confirmed} wei"
-            )
-    if wrong:
-        return Check("provider_earnings", False, "; ".join(wrong))
-    return Check(
-        "provider_earnings",
-        True,
-        f"{len(run.by_role('provider'))} providers' earnings equal their confirmed responses",
-    )
 
 
 def _summary(values: list[int]) -> dict[str, float | int]:
@@ -454,3 +249,25 @@ def write_run_folder(run: RunData, out: Path, checks: list[Check] | None = None)
     except OSError as exc:
         raise ReportError(f"cannot write the run folder {out}: {exc}") from exc
     return report
+
+
+__all__ = [
+    "BUCKETS",
+    "PLOT_FILES",
+    "REPORT_SCHEMA",
+    "STATUSES",
+    "TERMINAL",
+    "Account",
+    "Actor",
+    "Check",
+    "Ledger",
+    "RunData",
+    "TaskRecord",
+    "build_report",
+    "check_run",
+    "deterministic_part",
+    "render_markdown",
+    "status_over_time",
+    "vault_flows",
+    "write_run_folder",
+]

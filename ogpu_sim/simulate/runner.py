@@ -17,22 +17,22 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ogpu.types import TaskStatus
 from web3 import Web3
 
-from ogpu_sim.accounts import key_hex
 from ogpu_sim.errors import (
     ConfigError,
     SimulationError,
 )
+from ogpu_sim.simulate.market import set_up_market
+from ogpu_sim.simulate.plan import PlannedTask, pause_before, plan
 from ogpu_sim.simulate.report import Account as LedgerAccount
 from ogpu_sim.simulate.report import (
     Actor,
@@ -43,23 +43,21 @@ from ogpu_sim.simulate.report import (
     check_run,
     write_run_folder,
 )
-from ogpu_sim.simulate.scenario import Scenario, SourceSpec
+from ogpu_sim.simulate.spec import Scenario
+from ogpu_sim.vocabulary import BACKENDS, DEFAULT_BACKEND, DEFAULT_RUNTIME, choices
 
-BACKENDS = ("eth-tester", "revm", "anvil", "rpc")
 BLOCK_SECONDS = 1
 """Simulated seconds each transaction takes (the local chains mine one block per transaction)."""
-STATUS_NAMES = ("NEW", "ATTEMPTED", "RESPONDED", "CANCELED", "EXPIRED", "FINALIZED")
-CANNED_COMPOSE = "services:\n  handler:\n    image: ogpu-sim/canned-echo\n"
-"""Compose text pinned for sources without a handler folder (their providers answer canned)."""
+STATUS_NAMES = tuple(status.name for status in TaskStatus)
 
 
 @dataclass(frozen=True)
 class RunOptions:
     """How to run a scenario (not part of the scenario: the same file runs on every backend)."""
 
-    backend: str = "eth-tester"
+    backend: str = DEFAULT_BACKEND
     rpc_url: str | None = None
-    runtime: str = "auto"
+    runtime: str = DEFAULT_RUNTIME
     slow_delay: float = 0.2
     """Wall seconds a ``slow`` provider waits between attempt and response."""
 
@@ -97,53 +95,9 @@ class Progress:
         return self.transactions / self.wall_seconds if self.wall_seconds > 0 else 0.0
 
 
-@dataclass(frozen=True)
-class PlannedTask:
-    """One task of the plan, drawn from the seed before anything runs."""
-
-    index: int
-    at: float
-    source: SourceSpec
-    payment: int
-    duration: int
-    data: dict[str, Any]
-    cancel: bool
-    think: float
-    pick: float
-    """Which submitted response a MANUAL client confirms (a fraction of the response list)."""
-
-
-def pause_before(at: float, compression: float, elapsed: float) -> float:
-    """Wall seconds to wait so simulated time ``at`` runs at most ``compression`` times faster
-    than the wall clock (``elapsed`` wall seconds so far); 0 when running flat out."""
-    if compression <= 0:
-        return 0.0
-    return max(0.0, at / compression - elapsed)
-
-
 def default_out_dir() -> Path:
     """``runs/<UTC timestamp>/`` under the working directory."""
     return Path("runs") / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-
-
-def plan(scenario: Scenario) -> list[PlannedTask]:
-    """Draw the workload from the scenario's seed (same scenario and seed, same plan)."""
-    rng = random.Random(scenario.seed)
-    work, weights = scenario.workload, [s.share for s in scenario.sources]
-    clients = {c.name: c for c in scenario.clients}
-    tasks, at = [], 0.0
-    for index in range(work.tasks):
-        at += rng.expovariate(work.arrival_rate)
-        source = rng.choices(scenario.sources, weights)[0]
-        ogpu = Decimal(str(round(work.payment.sample(rng), 6)))
-        payment = max(int(ogpu * 10**18), source.min_payment)
-        duration = min(max(1, round(work.expiry.sample(rng))), source.max_expiry)
-        data = source.payload.generate(rng)
-        cancel = rng.random() < work.cancellation_rate
-        think = clients[source.client].think_time.sample(rng)
-        pick = rng.random()
-        tasks.append(PlannedTask(index, at, source, payment, duration, data, cancel, think, pick))
-    return tasks
 
 
 @dataclass
@@ -176,68 +130,11 @@ class _Run:
 
     def set_up(self) -> None:
         """Fund clients' Vaults, publish sources, add providers (all through the SDK)."""
-        from ogpu.protocol import vault
-
-        for spec in self.scenario.clients:
-            account = self.sim.accounts.new("client")
-            self.keys[spec.name] = key_hex(account)
-            if spec.deposit:
-                vault.deposit(account.address, spec.deposit, signer=account)
-            self.client_actors[spec.name] = Actor(spec.name, "client", account.address)
-        for source in self.scenario.sources:
-            self.sources[source.name] = self._publish_source(source)
-        for group in self.scenario.providers:
-            for i, behaviour in enumerate(group.assignments()):
-                provider = self.sim.add_provider(
-                    self.sources[group.source],
-                    environment=group.environment,
-                    behaviour=behaviour,
-                    runtime=self.options.runtime,
-                    stake=group.stake,
-                    delay=self.options.slow_delay,
-                )
-                name = f"{group.source}-{group.environment}-{behaviour}-{i}"
-                self.providers.append(
-                    Actor(
-                        name,
-                        "provider",
-                        provider.address,
-                        behaviour,
-                        group.source,
-                        group.environment,
-                        provider.master.address,
-                    )
-                )
-
-    def _publish_source(self, spec: SourceSpec) -> str:
-        fields = {
-            "name": spec.name,
-            "minPayment": spec.min_payment,
-            "minAvailableLockup": spec.min_lockup,
-            "maxExpiryDuration": spec.max_expiry,
-            "deliveryMethod": spec.delivery.lower(),
-            "private_key": self.keys[spec.client],
-        }
-        if spec.handler is not None:
-            source = self.sim.publish_source_from_folder(
-                spec.handler, environments=list(spec.environments), **fields
-            )
-            return str(source.address)
-        from ogpu.client import publish_source
-        from ogpu.types import DeliveryMethod, ImageEnvironments, SourceInfo
-
-        urls = {env: self.sim.ipfs.add(CANNED_COMPOSE) for env in spec.environments}
-        info = SourceInfo(
-            name=spec.name,
-            description=f"ogpu-sim scenario source {spec.name}",
-            logoUrl="",
-            imageEnvs=ImageEnvironments(**urls),
-            minPayment=spec.min_payment,
-            minAvailableLockup=spec.min_lockup,
-            maxExpiryDuration=spec.max_expiry,
-            deliveryMethod=DeliveryMethod[spec.delivery],
+        market = set_up_market(
+            self.sim, self.scenario, self.options.runtime, self.options.slow_delay
         )
-        return str(publish_source(info, private_key=self.keys[spec.client]).address)
+        self.keys, self.client_actors = market.keys, market.clients
+        self.sources, self.providers = market.sources, market.providers
 
     def actors(self) -> list[Actor]:
         return [*self.client_actors.values(), *self.providers]
@@ -377,7 +274,7 @@ class _Run:
             if record.responses == 1 and record.delivery == "MANUAL_CONFIRMATION":
                 self.push(at + self.planned[record.index].think, "confirm", record.index)
         elif name == "TaskStatusChanged":
-            record.status = STATUS_NAMES[int(args["status"])]
+            record.status = TaskStatus(int(args["status"])).name
             if record.status == "EXPIRED":
                 record.ended_at = record.expires_at
             elif record.status in ("FINALIZED", "CANCELED"):
@@ -490,7 +387,7 @@ def simulate(
 
     options = options or RunOptions()
     if options.backend not in BACKENDS:
-        raise ConfigError("backend", f"unknown {options.backend!r}; use {', '.join(BACKENDS)}")
+        raise ConfigError("backend", f"unknown {options.backend!r}; known: {choices(BACKENDS)}")
     notify = on_progress or (lambda progress: None)
     wall_start = time.monotonic()
     start_options: dict[str, Any] = {"backend": options.backend, "runtime": options.runtime}
@@ -534,3 +431,16 @@ def simulate(
     checks = check_run(data)
     report = write_run_folder(data, out, checks)
     return SimulationResult(report, out, checks)
+
+
+__all__ = [
+    "BLOCK_SECONDS",
+    "PlannedTask",
+    "Progress",
+    "RunOptions",
+    "SimulationResult",
+    "default_out_dir",
+    "pause_before",
+    "plan",
+    "simulate",
+]

@@ -15,181 +15,33 @@ Amounts are in OGPU (``0.05``, ``"0.05"``, ``"0.05 OGPU"``) or carry a unit (``"
 from __future__ import annotations
 
 import math
-import random
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from ogpu_sim.errors import (
-    ScenarioError,
+from ogpu_sim.errors import ScenarioError
+from ogpu_sim.simulate.spec import (
+    DEFAULT_SCENARIO,
+    DELIVERY_METHODS,
+    DISTRIBUTIONS,
+    PAYLOAD_GENERATORS,
+    UNITS,
+    ClientSpec,
+    Distribution,
+    PayloadSpec,
+    ProviderGroup,
+    Scenario,
+    SourceSpec,
+    WorkloadSpec,
 )
+from ogpu_sim.vocabulary import BEHAVIOURS, ENVIRONMENTS
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
-
-BEHAVIOURS = ("honest", "slow", "silent", "failing", "late", "wrong", "racer")
-"""Simulated provider behaviours the Simulator implements (``Simulator.add_provider``)."""
-ENVIRONMENTS = ("cpu", "nvidia", "amd")
-DELIVERY_METHODS = {
-    "first_response": "FIRST_RESPONSE",
-    "manual": "MANUAL_CONFIRMATION",
-    "manual_confirmation": "MANUAL_CONFIRMATION",
-}
-"""Accepted spellings of a delivery method, mapped to the SDK's ``DeliveryMethod`` member name."""
-DISTRIBUTIONS = ("fixed", "uniform", "exponential")
-PAYLOAD_GENERATORS = ("constant", "random_ints", "choice")
-UNITS = {"ogpu": 10**18, "ether": 10**18, "gwei": 10**9, "wei": 1}
-
-DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios" / "default.toml"
-"""The scenario ``ogpu-sim simulate`` runs when given none (present in a source checkout)."""
-
-
-@dataclass(frozen=True)
-class Distribution:
-    """A random quantity in simulated seconds or OGPU: ``fixed``, ``uniform`` or ``exponential``."""
-
-    kind: str
-    value: float = 0.0
-    low: float = 0.0
-    high: float = 0.0
-    mean: float = 0.0
-
-    def sample(self, rng: random.Random) -> float:
-        """Draw one value (exponential draws are shifted by ``low``, so ``min`` is a floor)."""
-        if self.kind == "fixed":
-            return self.value
-        if self.kind == "uniform":
-            return rng.uniform(self.low, self.high)
-        return self.low + rng.expovariate(1.0 / self.mean)
-
-    @property
-    def minimum(self) -> float:
-        """The smallest value the distribution can produce."""
-        return self.value if self.kind == "fixed" else self.low
-
-
-@dataclass(frozen=True)
-class PayloadSpec:
-    """How task inputs are generated for a source.
-
-    ``constant`` sends ``data`` every time; ``random_ints`` draws each field of ``fields`` (a
-    ``[low, high]`` pair) uniformly; ``choice`` picks one element of ``choices``.
-    """
-
-    generator: str = "constant"
-    data: Mapping[str, Any] = field(default_factory=dict)
-    fields: Mapping[str, tuple[int, int]] = field(default_factory=dict)
-    choices: tuple[Mapping[str, Any], ...] = ()
-
-    def generate(self, rng: random.Random) -> dict[str, Any]:
-        """Produce one task input ``data`` dict."""
-        if self.generator == "random_ints":
-            return {name: rng.randint(lo, hi) for name, (lo, hi) in self.fields.items()}
-        if self.generator == "choice":
-            return dict(self.choices[rng.randrange(len(self.choices))])
-        return dict(self.data)
-
-
-@dataclass(frozen=True)
-class ClientSpec:
-    """A client account: its Vault deposit (wei) and its think time before confirming."""
-
-    name: str
-    deposit: int
-    think_time: Distribution
-
-
-@dataclass(frozen=True)
-class SourceSpec:
-    """A source the scenario publishes, owned by one client."""
-
-    name: str
-    client: str
-    environments: tuple[str, ...]
-    delivery: str
-    """The SDK ``DeliveryMethod`` member name: ``FIRST_RESPONSE`` or ``MANUAL_CONFIRMATION``."""
-    min_payment: int
-    max_expiry: int
-    min_lockup: int
-    function: str
-    payload: PayloadSpec
-    handler: Path | None = None
-    share: float = 1.0
-
-
-@dataclass(frozen=True)
-class ProviderGroup:
-    """``count`` providers serving one source, split over behaviours by ``behaviours`` weights."""
-
-    source: str
-    count: int
-    environment: str
-    behaviours: Mapping[str, float]
-    stake: int
-
-    def assignments(self) -> list[str]:
-        """Each provider's behaviour: largest-remainder rounding of the weights, in key order.
-
-        Deterministic, so the same scenario always builds the same providers.
-        """
-        total = sum(self.behaviours.values())
-        quotas = [(name, self.count * weight / total) for name, weight in self.behaviours.items()]
-        counts = {name: math.floor(q) for name, q in quotas}
-        left = self.count - sum(counts.values())
-        by_remainder = sorted(quotas, key=lambda item: item[1] - math.floor(item[1]), reverse=True)
-        for name, _ in by_remainder[:left]:
-            counts[name] += 1
-        return [name for name in self.behaviours for _ in range(counts[name])]
-
-
-@dataclass(frozen=True)
-class WorkloadSpec:
-    """The task stream: how many, how often (tasks per simulated second), paid and expiring how."""
-
-    tasks: int
-    arrival_rate: float
-    payment: Distribution
-    """Task payment in OGPU (converted to wei when a task is drawn)."""
-    expiry: Distribution
-    cancellation_rate: float
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """A validated scenario. Build one with :func:`load_scenario` or :func:`parse_scenario`."""
-
-    name: str
-    description: str
-    seed: int
-    time_compression: float
-    """Simulated seconds per wall-clock second; 0 runs as fast as the chain allows."""
-    clients: tuple[ClientSpec, ...]
-    sources: tuple[SourceSpec, ...]
-    providers: tuple[ProviderGroup, ...]
-    workload: WorkloadSpec
-    path: Path | None = None
-
-    def source(self, name: str) -> SourceSpec:
-        """The source called ``name``."""
-        return next(s for s in self.sources if s.name == name)
-
-    def with_overrides(self, *, seed: int | None = None, tasks: int | None = None) -> Scenario:
-        """A copy with the seed and/or task count replaced (the CLI's ``--seed``/``--tasks``)."""
-        import dataclasses
-
-        workload = self.workload
-        if tasks is not None:
-            if tasks < 1:
-                raise ScenarioError("workload.tasks", f"must be at least 1, got {tasks}", self.path)
-            workload = dataclasses.replace(workload, tasks=tasks)
-        return dataclasses.replace(
-            self, seed=self.seed if seed is None else seed, workload=workload
-        )
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -543,3 +395,25 @@ class _Parser:
 
 def _join(prefix: str, key: str) -> str:
     return f"{prefix}.{key}" if prefix else key
+
+
+__all__ = [
+    "BEHAVIOURS",
+    "DEFAULT_SCENARIO",
+    "DELIVERY_METHODS",
+    "DISTRIBUTIONS",
+    "ENVIRONMENTS",
+    "PAYLOAD_GENERATORS",
+    "UNITS",
+    "ClientSpec",
+    "Distribution",
+    "PayloadSpec",
+    "ProviderGroup",
+    "Scenario",
+    "ScenarioError",
+    "SourceSpec",
+    "WorkloadSpec",
+    "load_scenario",
+    "parse_scenario",
+    "tomllib",
+]

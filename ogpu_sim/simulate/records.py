@@ -1,0 +1,112 @@
+"""Plain records of a ``simulate`` run: task records, actors, Vault ledgers, the run's data.
+
+The runner fills them; the checks (:mod:`ogpu_sim.simulate.checks`) and the report
+(:mod:`ogpu_sim.simulate.report`) read them, so both can be tested on synthetic runs. Times are
+simulated seconds since the workload started, amounts are wei.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+BUCKETS = ("balance", "lockup", "unbonding", "frozen", "sanction")
+"""Vault buckets that together must equal the Vault's native balance (docs/protocol.md,
+escrow and payments)."""
+TERMINAL = ("FINALIZED", "EXPIRED", "CANCELED")
+STATUSES = ("NEW", "ATTEMPTED", "RESPONDED", "CANCELED", "EXPIRED", "FINALIZED")
+
+
+@dataclass
+class Account:
+    """One account's Vault figures (wei) at one moment."""
+
+    balance: int = 0
+    lockup: int = 0
+    unbonding: int = 0
+    frozen: int = 0
+    sanction: int = 0
+    earnings: int = 0
+
+    @property
+    def held(self) -> int:
+        """Everything the Vault holds for this account."""
+        return sum(getattr(self, name) for name in BUCKETS)
+
+
+@dataclass
+class Ledger:
+    """The Vault at one moment: its native balance and every known account's buckets."""
+
+    vault_balance: int
+    accounts: dict[str, Account] = field(default_factory=dict)
+
+    def account(self, address: str) -> Account:
+        """The figures of ``address`` (zeros when the Vault never saw it)."""
+        return self.accounts.get(address, Account())
+
+
+@dataclass
+class TaskRecord:
+    """One task of the workload, as the runner saw it. Times are simulated seconds."""
+
+    index: int
+    address: str
+    source: str
+    delivery: str
+    client: str
+    payment: int
+    published_at: int
+    expires_at: int
+    status: str = "NEW"
+    ended_at: int | None = None
+    attempts: int = 0
+    responses: int = 0
+    winner: str | None = None
+    paid: int = 0
+    cancel_planned: bool = False
+    explanation: str | None = None
+
+    @property
+    def latency(self) -> int | None:
+        """Seconds from publication to finalization (None unless FINALIZED)."""
+        if self.status != "FINALIZED" or self.ended_at is None:
+            return None
+        return self.ended_at - self.published_at
+
+
+@dataclass
+class Actor:
+    """A client or provider of the run."""
+
+    name: str
+    role: str
+    address: str
+    behaviour: str = ""
+    source: str = ""
+    environment: str = ""
+    master: str = ""
+
+
+@dataclass
+class RunData:
+    """Everything a run produced; the input of :func:`check_run` and :func:`build_report`."""
+
+    scenario: str
+    seed: int
+    backend: str
+    runtime: str
+    tasks: list[TaskRecord]
+    actors: list[Actor]
+    ledger_start: Ledger
+    ledger_end: Ledger
+    events: list[dict[str, Any]] = field(default_factory=list)
+    provider_actions: dict[str, dict[str, int]] = field(default_factory=dict)
+    blocks: int = 0
+    transactions: int = 0
+    duration: int = 0
+    timing: dict[str, float] = field(default_factory=dict)
+
+    def by_role(self, role: str) -> list[Actor]:
+        """The actors with ``role`` (``client`` or ``provider``), in creation order."""
+        return [a for a in self.actors if a.role == role]
