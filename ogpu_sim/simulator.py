@@ -8,7 +8,6 @@ and the hypothesis machine are thin faces over it.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,12 +20,12 @@ from ogpu.types import TaskStatus
 from web3 import Web3
 
 from ogpu_sim.accounts import DEFAULT_MNEMONIC, ETHER, Accounts
+from ogpu_sim.actors.driver import Driver
 from ogpu_sim.actors.provider import (
     Action,
     HandlerFailure,
     SimulatedProvider,
     TaskFacts,
-    racer_order,
     read_task_facts,
 )
 from ogpu_sim.actors.timeline import Timeline
@@ -57,8 +56,7 @@ class Mark:
 
 @dataclass
 class _Saved:
-    providers: list[SimulatedProvider]
-    states: list[Any]
+    providers: tuple[list[SimulatedProvider], list[Any]]
     timeline: tuple[int, int]
     folders: dict[str, Any]
 
@@ -69,14 +67,18 @@ class Simulator:
 
     network: Network
     seed: int = 0
-    providers: list[SimulatedProvider] = field(default_factory=list)
+    driver: Driver = field(init=False, repr=False)
     _folders: dict[str, Any] = field(default_factory=dict, repr=False)
     _facts: dict[str, TaskFacts] = field(default_factory=dict, repr=False)
     _saved: dict[str, _Saved] = field(default_factory=dict, repr=False)
-    _drive_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
-    _autorun: threading.Thread | None = field(default=None, repr=False)
-    _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
-    _steps: int = 0
+
+    def __post_init__(self) -> None:
+        self.driver = Driver(self.network.timeline, seed=self.seed)
+
+    @property
+    def providers(self) -> list[SimulatedProvider]:
+        """The simulated providers, in the order they were added."""
+        return self.driver.providers
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -184,11 +186,10 @@ class Simulator:
 
     def snapshot(self) -> str:
         """Snapshot chain and simulator state; :meth:`revert` returns to it (repeatedly)."""
-        with self._drive_lock:
+        with self.driver.lock:
             snapshot_id = str(self.network.chain.snapshot())
             self._saved[snapshot_id] = _Saved(
-                providers=list(self.providers),
-                states=[p.save() for p in self.providers],
+                providers=self.driver.save(),
                 timeline=self.timeline.mark(),
                 folders=dict(self._folders),
             )
@@ -196,13 +197,11 @@ class Simulator:
 
     def revert(self, snapshot_id: str) -> None:
         """Go back to a snapshot: chain, providers, timeline; SDK nonce caches are cleared."""
-        with self._drive_lock:
+        with self.driver.lock:
             self.network.chain.revert(snapshot_id)
             saved = self._saved.get(snapshot_id)
             if saved is not None:
-                self.providers = list(saved.providers)
-                for provider, state in zip(self.providers, saved.states, strict=False):
-                    provider.restore(state)
+                self.driver.restore(saved.providers)
                 self.timeline.truncate(saved.timeline)
                 self._folders = dict(saved.folders)
             self._facts.clear()  # a reverted chain can reuse a task's address for another task
@@ -335,7 +334,7 @@ class Simulator:
                 "environment", f"unknown {environment!r}; known: {choices(ENVIRONMENT_BITS)}"
             )
         address = Web3.to_checksum_address(getattr(source, "address", source))
-        with self._drive_lock:
+        with self.driver.lock:
             account, master, agent = self._pair_new(
                 self._default_stake(address) if stake is None else stake, via_agent
             )
@@ -352,13 +351,15 @@ class Simulator:
                 runner=self._runner(address, handler, environment, runtime, account),
                 agent=agent,
                 delay=delay,
-                act_after=(1.0 if self._autorun else 0.0) if act_after is None else act_after,
+                act_after=(1.0 if self.driver.autorunning else 0.0)
+                if act_after is None
+                else act_after,
                 seed=self.seed,
                 record=self._record,
                 static=self.task_facts,
             )
             provider.register()
-            self.providers.append(provider)
+            self.driver.providers.append(provider)
             return provider
 
     def _pair_new(
@@ -375,6 +376,12 @@ class Simulator:
             terminal = self.network.contract("TERMINAL")
             self.network.send(master, terminal.functions.setAgent(agent.address, True))
         return provider, master, agent
+
+    def _act_after(self, requested: float | None) -> float:
+        # In autorun mode a second's pause lets async watchers see the attempt.
+        if requested is not None:
+            return requested
+        return 1.0 if self.driver.autorunning else 0.0
 
     def _default_stake(self, source: str) -> int:
         params = self.network.instance("Source", source).functions.getSourceParams().call()
@@ -418,16 +425,7 @@ class Simulator:
 
     def step(self) -> int:
         """Let every provider act once (discover/attempt, then respond); return the actions."""
-        with self._drive_lock:
-            # Seeded by productive steps only, so wall-clock polling (slow providers) cannot
-            # change which racer answers first.
-            actions = sum(p.discover() for p in list(self.providers))
-            order = racer_order(list(self.providers), self.seed * 1_000_003 + self._steps)
-            actions += sum(p.respond() for p in order)
-            if actions:
-                self._steps += 1
-            self.timeline.poll()
-            return actions
+        return self.driver.step()
 
     def run_until_idle(self, timeout: float = 60.0) -> int:
         """Drive providers in the caller's thread until no work is due; return the actions.
@@ -438,44 +436,15 @@ class Simulator:
         Raises:
             IdleTimeoutError: providers were still busy when ``timeout`` seconds ran out.
         """
-        deadline = time.monotonic() + timeout
-        total = 0
-        while True:
-            done = self.step()
-            total += done
-            if done == 0:
-                busy = [p.address for p in self.providers if p.busy()]
-                if not busy:
-                    return total
-                if time.monotonic() > deadline:
-                    raise IdleTimeoutError(timeout, busy)
-                time.sleep(0.05)
-            elif time.monotonic() > deadline:
-                raise IdleTimeoutError(timeout, [p.address for p in self.providers])
+        return self.driver.run_until_idle(timeout)
 
     def start_autorun(self, interval: float = 0.2) -> None:
         """Let providers act on their own in a background thread until :meth:`stop_autorun`."""
-        if self._autorun is not None:
-            return
-        self._stopping.clear()
-
-        def loop() -> None:
-            while not self._stopping.wait(interval):
-                try:
-                    self.step()
-                except Exception as exc:  # keep serving; the failure is on the timeline
-                    self.timeline.add("note", "autorun-error", error=repr(exc))
-
-        self._autorun = threading.Thread(target=loop, name="ogpu-sim-autorun", daemon=True)
-        self._autorun.start()
+        self.driver.start_autorun(interval)
 
     def stop_autorun(self) -> None:
         """Stop the background provider thread (idempotent)."""
-        if self._autorun is None:
-            return
-        self._stopping.set()
-        self._autorun.join(timeout=30)
-        self._autorun = None
+        self.driver.stop_autorun()
 
 
 __all__ = ["DEFAULT_MNEMONIC", "IdleTimeoutError", "Mark", "Simulator", "UnsafeSignerError"]
