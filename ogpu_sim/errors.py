@@ -1,8 +1,32 @@
-"""One error hierarchy for ogpu-sim, rooted in :class:`OgpuSimError`.
+"""Every error ogpu-sim raises on purpose, in one hierarchy rooted in :class:`OgpuSimError`.
 
-Every error carries the values a user needs to act on it. Subpackages define their own
-subclasses next to the code that raises them and re-export them; the ones shared across
-layers live here.
+Each error carries the values a user needs to act on it as attributes, and its message names
+the problem. The classes live here, in the ground layer, so any layer can raise them and users
+import all of them from one place; subpackages re-export the ones they raise. The tree::
+
+    OgpuSimError
+    ├── ArtifactNotFoundError          a compiled contract asked for by an unknown name
+    ├── ChainError                     the chain backend failed or was misused
+    │   ├── AnvilNotFoundError, AnvilStartError
+    │   ├── DeploymentError, TransactionRevertedError
+    │   ├── MissingRpcMethodError, RpcError, SnapshotError
+    ├── ConfigError (ValueError)       an option, setting or file is invalid
+    │   ├── ProviderError              a simulated provider's behaviour/environment
+    │   └── ScenarioError              a scenario file's key
+    ├── ComposeError (ValueError)      a source folder or compose file is invalid
+    ├── HandlerError                   a source's handler
+    │   ├── HandlerStartError          it did not start (import error, exit, no answer)
+    │   ├── HandlerInputError          it refused a task's input (422)
+    │   ├── HandlerDispatchError       unknown function, or the handler is gone
+    │   └── HandlerFailure             a provider's runner: the handler produced nothing
+    ├── IpfsError                      the mock IPFS
+    │   ├── BadRequest, InvalidCidError, IpfsNotFoundError (KeyError)
+    │   └── IpfsServerError, StoreFullError
+    ├── IdleTimeoutError               run_until_idle ran out of time
+    ├── UnsafeSignerError              public test keys for a non-local endpoint
+    ├── SimulationError, ReportError   ``ogpu-sim simulate``
+    ├── ModelRevert, ModelMismatch (AssertionError), HarnessError   property-based testing
+    └── CompilerNotFoundError, CompileError                         the contract build
 """
 
 from __future__ import annotations
