@@ -15,15 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eth_account.signers.local import LocalAccount
 from ogpu.types import TaskStatus
 from web3 import Web3
 
-from ogpu_sim.accounts import DEFAULT_MNEMONIC, ETHER, Accounts
+from ogpu_sim.accounts import DEFAULT_MNEMONIC, Accounts
 from ogpu_sim.actors.driver import Driver
 from ogpu_sim.actors.provider import (
-    Action,
-    HandlerFailure,
     SimulatedProvider,
     TaskFacts,
     read_task_facts,
@@ -31,12 +28,10 @@ from ogpu_sim.actors.provider import (
 from ogpu_sim.actors.timeline import Timeline
 from ogpu_sim.chain import Chain
 from ogpu_sim.errors import ConfigError, IdleTimeoutError, UnsafeSignerError
+from ogpu_sim.fleet import Fleet, FleetState
 from ogpu_sim.ipfs import IpfsServer
-from ogpu_sim.network import Network, NetworkOptions, pair
+from ogpu_sim.network import Network, NetworkOptions
 from ogpu_sim.protocol import Deployment
-from ogpu_sim.vocabulary import BEHAVIOURS, ENVIRONMENT_BITS, choices
-
-DEFAULT_STAKE = 1 * ETHER
 
 
 @dataclass(frozen=True)
@@ -58,7 +53,7 @@ class Mark:
 class _Saved:
     providers: tuple[list[SimulatedProvider], list[Any]]
     timeline: tuple[int, int]
-    folders: dict[str, Any]
+    fleet: FleetState
 
 
 @dataclass
@@ -68,12 +63,13 @@ class Simulator:
     network: Network
     seed: int = 0
     driver: Driver = field(init=False, repr=False)
-    _folders: dict[str, Any] = field(default_factory=dict, repr=False)
+    fleet: Fleet = field(init=False, repr=False)
     _facts: dict[str, TaskFacts] = field(default_factory=dict, repr=False)
     _saved: dict[str, _Saved] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.driver = Driver(self.network.timeline, seed=self.seed)
+        self.fleet = Fleet(self.network, self.driver, self.now, self.task_facts, seed=self.seed)
 
     @property
     def providers(self) -> list[SimulatedProvider]:
@@ -191,7 +187,7 @@ class Simulator:
             self._saved[snapshot_id] = _Saved(
                 providers=self.driver.save(),
                 timeline=self.timeline.mark(),
-                folders=dict(self._folders),
+                fleet=self.fleet.save(),
             )
             return snapshot_id
 
@@ -203,7 +199,7 @@ class Simulator:
             if saved is not None:
                 self.driver.restore(saved.providers)
                 self.timeline.truncate(saved.timeline)
-                self._folders = dict(saved.folders)
+                self.fleet.restore(saved.fleet)
             self._facts.clear()  # a reverted chain can reuse a task's address for another task
             self.network.binding.reset()
 
@@ -244,7 +240,7 @@ class Simulator:
         from .publishing import publish_source_folder
 
         source, spec = publish_source_folder(self.network.ipfs, folder, **overrides)
-        self._folders[Web3.to_checksum_address(source.address)] = spec
+        self.fleet.folders[Web3.to_checksum_address(source.address)] = spec
         return source
 
     def publish_task(
@@ -322,104 +318,46 @@ class Simulator:
             act_after: seconds to wait before attempting a newly seen task (default 0, or 1 s in
                 autorun mode so async watchers see the attempt).
 
+        Returns:
+            The :class:`~ogpu_sim.actors.provider.SimulatedProvider` (``.address``, ``.master``,
+            ``.account``, ``.source``, ``.behaviour``).
+
         Raises:
             ConfigError: unknown behaviour or environment.
             ogpu.types.errors.OGPUError: the SDK's typed error when registration reverts (e.g.
                 ``InsufficientLockupError``, ``SourceInactiveError``).
         """
-        if behaviour not in BEHAVIOURS:
-            raise ConfigError("behaviour", f"unknown {behaviour!r}; known: {choices(BEHAVIOURS)}")
-        if environment not in ENVIRONMENT_BITS:
-            raise ConfigError(
-                "environment", f"unknown {environment!r}; known: {choices(ENVIRONMENT_BITS)}"
-            )
-        address = Web3.to_checksum_address(getattr(source, "address", source))
-        with self.driver.lock:
-            account, master, agent = self._pair_new(
-                self._default_stake(address) if stake is None else stake, via_agent
-            )
-            provider = SimulatedProvider(
-                w3=self.w3,
-                contracts=self.network.instance,
-                now=self.now,
-                pin=self.network.ipfs.add,
-                source=address,
-                account=account,
-                master=master,
-                environment=environment,
-                behaviour=behaviour,
-                runner=self._runner(address, handler, environment, runtime, account),
-                agent=agent,
-                delay=delay,
-                act_after=(1.0 if self.driver.autorunning else 0.0)
-                if act_after is None
-                else act_after,
-                seed=self.seed,
-                record=self._record,
-                static=self.task_facts,
-            )
-            provider.register()
-            self.driver.providers.append(provider)
-            return provider
-
-    def _pair_new(
-        self, stake: int, via_agent: bool
-    ) -> tuple[LocalAccount, LocalAccount, LocalAccount | None]:
-        """Fresh provider and master accounts, paired with ``stake`` locked; optionally an agent
-        the master authorises to act for the provider."""
-        accounts = self.network.accounts
-        provider, master = accounts.new("provider"), accounts.new("master")
-        pair(self.w3, self.network.deployment, provider, master, stake)
-        agent = None
-        if via_agent:
-            agent = accounts.new("agent")
-            terminal = self.network.contract("TERMINAL")
-            self.network.send(master, terminal.functions.setAgent(agent.address, True))
-        return provider, master, agent
-
-    def _act_after(self, requested: float | None) -> float:
-        # In autorun mode a second's pause lets async watchers see the attempt.
-        if requested is not None:
-            return requested
-        return 1.0 if self.driver.autorunning else 0.0
-
-    def _default_stake(self, source: str) -> int:
-        params = self.network.instance("Source", source).functions.getSourceParams().call()
-        minimum = (
-            self.network.deployment.contracts["VAULT"].functions.MIN_LOCKUP_PER_SOURCE().call()
+        return self.fleet.add(
+            source,
+            environment,
+            behaviour,
+            handler,
+            runtime,
+            stake=stake,
+            via_agent=via_agent,
+            delay=delay,
+            act_after=act_after,
         )
-        return max(DEFAULT_STAKE, int(params[4]), int(minimum))
 
-    def _runner(
+    def recruit(
         self,
-        source: str,
-        handler: str | Path | None,
-        environment: str,
-        runtime: str | None,
-        account: LocalAccount,
-    ) -> Any:
-        folder = handler if handler is not None else self._folders.get(source)
-        if folder is None:
-            return None
-        instance = self.network.handlers.handler(
-            folder, environment, runtime, source=source, provider=account.address
-        )
-        timeout = self.network.options.handler_timeout
+        count: int = 1,
+        behaviour: str = "honest",
+        *,
+        handler: str | Path | None = None,
+        runtime: str | None = None,
+    ) -> None:
+        """From now on, give every newly published source ``count`` providers of its own.
 
-        def run(function_name: str, task: str, data: dict[str, Any]) -> dict[str, Any] | None:
-            from .runtime import HandlerInputError
+        The stand-in for a live network's provider fleet (``ogpu-sim node --providers N``): a
+        program that publishes through the SDK gets its tasks answered. Each recruit serves the
+        source's first declared environment and runs ``handler`` (a source folder), else the
+        folder the source was published from, else a canned echo.
 
-            try:
-                return instance.run(function_name, task, data, timeout=timeout)  # type: ignore[no-any-return]
-            except HandlerInputError as exc:
-                raise HandlerFailure(f"input rejected (422): {exc}") from exc
-
-        return run
-
-    def _record(self, action: Action) -> None:
-        self.timeline.add(
-            "provider", action.kind, emitter=action.provider, task=action.task, detail=action.detail
-        )
+        Raises:
+            ConfigError: ``count`` below 1 or an unknown behaviour.
+        """
+        self.fleet.recruit(count, behaviour, handler=handler, runtime=runtime)
 
     # -- driving ------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,9 @@ class Driver:
     seed: int = 0
     providers: list[SimulatedProvider] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    before_step: list[Callable[[], int]] = field(default_factory=list, repr=False)
+    """Called at the start of every step (e.g. recruiting providers for new sources); each
+    returns how many actions it took, which count as the step's work."""
     _steps: int = 0
     _autorun: threading.Thread | None = field(default=None, repr=False)
     _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -58,7 +62,8 @@ class Driver:
         with self.lock:
             # Seeded by productive steps only, so wall-clock polling (slow providers) cannot
             # change which racer answers first.
-            actions = sum(p.discover() for p in list(self.providers))
+            actions = sum(hook() for hook in list(self.before_step))
+            actions += sum(p.discover() for p in list(self.providers))
             order = racer_order(list(self.providers), self.seed * 1_000_003 + self._steps)
             actions += sum(p.respond() for p in order)
             if actions:

@@ -2,7 +2,8 @@
 
 ``ogpu-sim node`` starts a simulator (chain served over HTTP JSON-RPC on 127.0.0.1, protocol,
 mock IPFS), prints the RPC URL, contract addresses and funded keys, writes them to a connection
-file, and serves until interrupted.
+file, and serves until interrupted. With ``--providers N`` every source published from then on
+gets N simulated providers acting on their own, so published tasks get answered.
 
 ``ogpu-sim run -- python app.py`` runs an unmodified SDK program against that node: it puts a
 ``sitecustomize`` module on the child's ``PYTHONPATH`` that binds the SDK to the node named in
@@ -24,6 +25,16 @@ from pathlib import Path
 from typing import Any
 
 from ogpu_sim.errors import ConfigError
+from ogpu_sim.vocabulary import (
+    BACKEND_HELP,
+    BEHAVIOURS,
+    DEFAULT_BACKEND,
+    DEFAULT_CHAIN_ID,
+    DEFAULT_RUNTIME,
+    LOCAL_BACKENDS,
+    RUNTIMES,
+    choices,
+)
 
 DEFAULT_INFO = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ogpu-sim/node.json"
 ENV_VAR = "OGPU_SIM_NODE"
@@ -93,10 +104,42 @@ def _parser() -> argparse.ArgumentParser:
         prog="ogpu-sim node", description="Serve a local OpenGPU network until interrupted."
     )
     parser.add_argument("--info", type=Path, default=DEFAULT_INFO, help="connection file to write")
-    parser.add_argument("--backend", default="eth-tester", help="eth-tester (default) or anvil")
-    parser.add_argument("--chain-id", type=int, default=200820172034)
+    parser.add_argument(
+        "--backend",
+        choices=LOCAL_BACKENDS,
+        default=DEFAULT_BACKEND,
+        help="chain backend: " + "; ".join(f"{b}: {BACKEND_HELP[b]}" for b in LOCAL_BACKENDS),
+    )
+    parser.add_argument(
+        "--chain-id", type=int, default=DEFAULT_CHAIN_ID, help=f"default {DEFAULT_CHAIN_ID}"
+    )
     parser.add_argument("--ipfs-dir", default=None, help="keep IPFS content in this directory")
-    parser.add_argument("--runtime", default="auto", help="handler runtime for providers")
+    parser.add_argument(
+        "--runtime",
+        choices=RUNTIMES,
+        default=DEFAULT_RUNTIME,
+        help="handler runtime for providers: " + choices(RUNTIMES),
+    )
+    parser.add_argument(
+        "--providers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="give every source published from now on N simulated providers (default 0: none)",
+    )
+    parser.add_argument(
+        "--behaviour",
+        choices=BEHAVIOURS,
+        default="honest",
+        help="what those providers do (default honest): " + choices(BEHAVIOURS),
+    )
+    parser.add_argument(
+        "--handler",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="a source folder whose handler the providers run (default: canned answers)",
+    )
     return parser
 
 
@@ -105,12 +148,20 @@ def main(argv: Sequence[str]) -> int:
     from ogpu_sim.simulator import Simulator
 
     args = _parser().parse_args(list(argv))
+    if args.providers < 0:
+        raise ConfigError("--providers", f"must be 0 or more, got {args.providers}")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     with Simulator.start(
-        backend=args.backend, chain_id=args.chain_id, ipfs_dir=args.ipfs_dir, runtime=args.runtime
+        backend=args.backend,
+        chain_id=args.chain_id,
+        ipfs_dir=args.ipfs_dir,
+        runtime=args.runtime,
+        autorun=args.providers > 0,
     ) as sim:
+        if args.providers:
+            sim.recruit(args.providers, args.behaviour, handler=args.handler)
         info = connection_info(sim)
         args.info.parent.mkdir(parents=True, exist_ok=True)
         temporary = args.info.with_suffix(".tmp")
@@ -122,6 +173,8 @@ def main(argv: Sequence[str]) -> int:
             print(f"{name:<15} {address}")
         for role, account in info["accounts"].items():
             print(f"{role:<15} {account['address']} {account.get('private_key', '')}")
+        if args.providers:
+            print(f"providers       {args.providers} {args.behaviour} per source published")
         print(f"connection file {args.info}  (use: ogpu-sim run --info {args.info} -- CMD)")
         sys.stdout.flush()
         try:

@@ -83,6 +83,60 @@ def test_an_unmodified_sdk_program_runs_against_the_node(node, tmp_path):
     assert result.stdout.strip().splitlines()[-1] == "1 NEW {'x': 1}"
 
 
+ANSWERED_APP = """
+import time
+from ogpu.client import publish_source, publish_task
+from ogpu.types import DeliveryMethod, ImageEnvironments, SourceInfo, TaskInfo, TaskInput, TaskStatus
+
+source = publish_source(SourceInfo(
+    name="answered", description="", logoUrl="", imageEnvs=ImageEnvironments(cpu="compose"),
+    minPayment=1, minAvailableLockup=0, maxExpiryDuration=3600,
+    deliveryMethod=DeliveryMethod.FIRST_RESPONSE,
+))
+task = publish_task(TaskInfo(
+    source=source.address, config=TaskInput(function_name="f", data={"x": 1}),
+    expiryTime=int(time.time()) + 600, payment=10**15,
+))
+deadline = time.monotonic() + 60
+while task.get_status() != TaskStatus.FINALIZED and time.monotonic() < deadline:
+    time.sleep(0.2)
+(response,) = task.get_responses()
+print(task.get_status().name, response.fetch_data()["input"])
+"""
+
+
+def test_a_node_with_providers_answers_a_program_that_publishes_a_task(tmp_path):
+    info = tmp_path / "node.json"
+    process = subprocess.Popen(
+        cli("node", "--info", str(info), "--providers", "1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not info.exists():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"node did not start:\n{process.stdout.read()}")
+            time.sleep(0.1)
+        app = tmp_path / "app.py"
+        app.write_text(ANSWERED_APP)
+
+        result = subprocess.run(
+            cli("run", "--info", str(info), "--", sys.executable, str(app)),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "FINALIZED {'x': 1}"
+
+
 def test_run_without_a_node_names_the_missing_connection_file(tmp_path):
     result = subprocess.run(
         cli("run", "--info", str(tmp_path / "none.json"), "--", "true"),

@@ -1,0 +1,227 @@
+"""The simulator's provider fleet: creating simulated providers and recruiting them.
+
+A new provider gets fresh provider and master accounts, paired on chain with a stake, an
+optional agent, a runner for the source's handler (from the handler pool) and a registration.
+Recruitment adds providers for every source published from now on, so a network driven by an
+outside program (``ogpu-sim node --providers N``) answers its tasks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from ogpu_sim.accounts import ETHER
+from ogpu_sim.actors.driver import Driver
+from ogpu_sim.actors.provider import Action, HandlerFailure, SimulatedProvider, TaskFacts
+from ogpu_sim.errors import ConfigError, HandlerInputError
+from ogpu_sim.network import Network, pair
+from ogpu_sim.vocabulary import BEHAVIOURS, ENVIRONMENT_BITS, choices, environments_of
+
+DEFAULT_STAKE = 1 * ETHER
+
+
+@dataclass(frozen=True)
+class Recruitment:
+    """Providers every new source gets (see :meth:`Simulator.recruit`)."""
+
+    count: int
+    behaviour: str
+    handler: str | Path | None
+    runtime: str | None
+
+
+@dataclass(frozen=True)
+class FleetState:
+    """A :class:`Fleet`'s memory at a snapshot."""
+
+    folders: dict[str, Any]
+    recruits: list[Recruitment]
+    recruited: set[str]
+
+
+@dataclass
+class Fleet:
+    """Makes the simulator's providers and keeps what they need to know about sources.
+
+    Args:
+        network: the started network.
+        driver: where new providers join the loop.
+        now: chain time of the next block.
+        task_facts: cached immutable facts of a task.
+        seed: makes racers' order reproducible.
+    """
+
+    network: Network
+    driver: Driver
+    now: Callable[[], int]
+    task_facts: Callable[[str], TaskFacts]
+    seed: int = 0
+    folders: dict[str, Any] = field(default_factory=dict)
+    """The source folder each source was published from (checksummed address -> folder)."""
+    recruits: list[Recruitment] = field(default_factory=list)
+    recruited: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.driver.before_step.append(self._recruit)
+
+    def save(self) -> FleetState:
+        """What a snapshot keeps: folders, recruitment rules and the sources recruited for."""
+        return FleetState(dict(self.folders), list(self.recruits), set(self.recruited))
+
+    def restore(self, saved: FleetState) -> None:
+        """Go back to a :meth:`save`."""
+        self.folders = dict(saved.folders)
+        self.recruits = list(saved.recruits)
+        self.recruited = set(saved.recruited)
+
+    def add(
+        self,
+        source: Any,
+        environment: str = "cpu",
+        behaviour: str = "honest",
+        handler: str | Path | None = None,
+        runtime: str | None = None,
+        *,
+        stake: int | None = None,
+        via_agent: bool = False,
+        delay: float = 1.0,
+        act_after: float | None = None,
+    ) -> SimulatedProvider:
+        """A new registered provider; see :meth:`ogpu_sim.Simulator.add_provider`."""
+        if behaviour not in BEHAVIOURS:
+            raise ConfigError("behaviour", f"unknown {behaviour!r}; known: {choices(BEHAVIOURS)}")
+        if environment not in ENVIRONMENT_BITS:
+            raise ConfigError(
+                "environment", f"unknown {environment!r}; known: {choices(ENVIRONMENT_BITS)}"
+            )
+        address = Web3.to_checksum_address(getattr(source, "address", source))
+        with self.driver.lock:
+            account, master, agent = self._pair_new(
+                self._default_stake(address) if stake is None else stake, via_agent
+            )
+            provider = SimulatedProvider(
+                w3=self.network.chain.w3,
+                contracts=self.network.instance,
+                now=self.now,
+                pin=self.network.ipfs.add,
+                source=address,
+                account=account,
+                master=master,
+                environment=environment,
+                behaviour=behaviour,
+                runner=self._runner(address, handler, environment, runtime, account),
+                agent=agent,
+                delay=delay,
+                act_after=self._act_after(act_after),
+                seed=self.seed,
+                record=self._record,
+                static=self.task_facts,
+            )
+            provider.register()
+            self.driver.providers.append(provider)
+            return provider
+
+    def recruit(
+        self,
+        count: int = 1,
+        behaviour: str = "honest",
+        *,
+        handler: str | Path | None = None,
+        runtime: str | None = None,
+    ) -> None:
+        """Give every source published from now on ``count`` providers of ``behaviour``."""
+        if count < 1:
+            raise ConfigError("count", f"must be at least 1, got {count}")
+        if behaviour not in BEHAVIOURS:
+            raise ConfigError("behaviour", f"unknown {behaviour!r}; known: {choices(BEHAVIOURS)}")
+        with self.driver.lock:
+            self.recruits.append(Recruitment(count, behaviour, handler, runtime))
+            # Sources published before this call are not recruited for.
+            for entry in self.network.timeline.events("SourcePublished"):
+                self.recruited.add(Web3.to_checksum_address(entry.args["source"]))
+
+    def _recruit(self) -> int:
+        if not self.recruits:
+            return 0
+        added = 0
+        for entry in self.network.timeline.events("SourcePublished"):
+            source = Web3.to_checksum_address(entry.args["source"])
+            if source in self.recruited:
+                continue
+            self.recruited.add(source)
+            params = self.network.instance("Source", source).functions.getSourceParams().call()
+            environment = (environments_of(int(params[2])) or ("cpu",))[0]
+            for recruitment in self.recruits:
+                for _ in range(recruitment.count):
+                    self.add(
+                        source,
+                        environment,
+                        recruitment.behaviour,
+                        handler=recruitment.handler,
+                        runtime=recruitment.runtime,
+                    )
+                    added += 1
+        return added
+
+    def _pair_new(
+        self, stake: int, via_agent: bool
+    ) -> tuple[LocalAccount, LocalAccount, LocalAccount | None]:
+        """Fresh provider and master accounts, paired with ``stake`` locked; optionally an agent
+        the master authorises to act for the provider."""
+        accounts = self.network.accounts
+        provider, master = accounts.new("provider"), accounts.new("master")
+        pair(self.network.chain.w3, self.network.deployment, provider, master, stake)
+        agent = None
+        if via_agent:
+            agent = accounts.new("agent")
+            terminal = self.network.contract("TERMINAL")
+            self.network.send(master, terminal.functions.setAgent(agent.address, True))
+        return provider, master, agent
+
+    def _act_after(self, requested: float | None) -> float:
+        # In autorun mode a second's pause lets async watchers see the attempt.
+        if requested is not None:
+            return requested
+        return 1.0 if self.driver.autorunning else 0.0
+
+    def _default_stake(self, source: str) -> int:
+        params = self.network.instance("Source", source).functions.getSourceParams().call()
+        minimum = (
+            self.network.deployment.contracts["VAULT"].functions.MIN_LOCKUP_PER_SOURCE().call()
+        )
+        return max(DEFAULT_STAKE, int(params[4]), int(minimum))
+
+    def _runner(
+        self,
+        source: str,
+        handler: str | Path | None,
+        environment: str,
+        runtime: str | None,
+        account: LocalAccount,
+    ) -> Any:
+        folder = handler if handler is not None else self.folders.get(source)
+        if folder is None:
+            return None
+        instance = self.network.handlers.handler(
+            folder, environment, runtime, source=source, provider=account.address
+        )
+        timeout = self.network.options.handler_timeout
+
+        def run(function_name: str, task: str, data: dict[str, Any]) -> dict[str, Any] | None:
+            try:
+                return instance.run(function_name, task, data, timeout=timeout)  # type: ignore[no-any-return]
+            except HandlerInputError as exc:
+                raise HandlerFailure(f"input rejected (422): {exc}") from exc
+
+        return run
+
+    def _record(self, action: Action) -> None:
+        self.network.timeline.add(
+            "provider", action.kind, emitter=action.provider, task=action.task, detail=action.detail
+        )

@@ -1,0 +1,63 @@
+"""Recruitment: every source published after ``sim.recruit(n)`` gets n providers of its own."""
+
+from __future__ import annotations
+
+import pytest
+from ogpu.types import DeliveryMethod, ImageEnvironments, TaskStatus
+
+from ogpu_sim.errors import ConfigError
+
+FIRST = DeliveryMethod.FIRST_RESPONSE
+
+
+def test_a_source_published_after_recruit_gets_its_providers(sim, make_source, make_task):
+    sim.recruit(2)
+    source = make_source(deliveryMethod=FIRST)
+    task = make_task(source)
+
+    sim.run_until_idle()
+
+    assert source.get_registrant_count() == 2
+    assert task.get_status() == TaskStatus.FINALIZED
+
+
+def test_recruits_serve_the_sources_first_declared_environment(sim, make_source):
+    sim.recruit(1)
+    source = make_source(
+        imageEnvs=ImageEnvironments(nvidia=sim.ipfs.add("n"), amd=sim.ipfs.add("a"))
+    )
+
+    sim.run_until_idle()
+
+    (provider,) = sim.providers
+    assert provider.environment == "nvidia"
+    assert source.get_preferred_environment_of(provider.address) == 2
+
+
+def test_sources_published_before_recruit_are_left_alone(sim, make_source):
+    make_source()
+    sim.recruit(1)
+
+    sim.run_until_idle()
+
+    assert sim.providers == []
+
+
+def test_a_revert_forgets_recruits_made_after_the_snapshot(sim, make_source):
+    sim.recruit(1)
+    with sim.isolated():
+        make_source()
+        sim.run_until_idle()
+        assert len(sim.providers) == 1
+
+    assert sim.providers == []
+
+
+def test_recruiting_needs_at_least_one_provider(sim):
+    with pytest.raises(ConfigError, match="count: must be at least 1, got 0"):
+        sim.recruit(0)
+
+
+def test_recruiting_names_unknown_behaviours(sim):
+    with pytest.raises(ConfigError, match="known: honest, slow"):
+        sim.recruit(1, "lazy")
