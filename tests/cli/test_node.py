@@ -86,7 +86,9 @@ def test_an_unmodified_sdk_program_runs_against_the_node(node, tmp_path):
 ANSWERED_APP = """
 import time
 from ogpu.client import publish_source, publish_task
-from ogpu.types import DeliveryMethod, ImageEnvironments, SourceInfo, TaskInfo, TaskInput, TaskStatus
+from ogpu.types import (
+    DeliveryMethod, ImageEnvironments, SourceInfo, TaskInfo, TaskInput, TaskStatus,
+)
 
 source = publish_source(SourceInfo(
     name="answered", description="", logoUrl="", imageEnvs=ImageEnvironments(cpu="compose"),
