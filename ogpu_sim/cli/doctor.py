@@ -21,9 +21,26 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 
 ROOT = Path(__file__).resolve().parents[2]
-"""The source checkout (where ``pyproject.toml``, ``node_modules`` and ``Makefile`` live)."""
+"""Where ``pyproject.toml``, ``node_modules`` and ``Makefile`` live in a source checkout."""
+PACKAGE = Path(__file__).resolve().parents[1]
+"""The installed ``ogpu_sim`` package."""
 MIN_PYTHON = (3, 10)
+
+
+def in_checkout() -> bool:
+    """True when ogpu-sim runs from its source checkout (not from an installed wheel)."""
+    return (ROOT / "pyproject.toml").is_file() and (ROOT / "contracts").is_dir()
+
+
+def install_fix() -> str:
+    """How to (re)install ogpu-sim's Python packages, in a checkout or from a wheel."""
+    if in_checkout():
+        return "make install   (or: .venv/bin/pip install -e '.[dev]')"
+    return "pip install --force-reinstall <the ogpu-sim wheel or git URL you installed from>"
+
+
 INSTALL_FIX = "make install   (or: .venv/bin/pip install -e '.[dev]')"
+"""The checkout's install command (kept for callers; :func:`install_fix` picks per install)."""
 DOCKER_FIX = (
     "apt-get install docker.io, then start the engine (no systemd needed): "
     "sudo dockerd --host=unix:///var/run/docker.sock &   "
@@ -94,7 +111,7 @@ def check_packages(reqs: Iterable[Requirement] | None = None) -> list[Finding]:
             version = metadata.version(req.name)
         except metadata.PackageNotFoundError:
             findings.append(
-                Finding(f"package {req.name}", "fail", f"not installed (need {req})", INSTALL_FIX)
+                Finding(f"package {req.name}", "fail", f"not installed (need {req})", install_fix())
             )
             continue
         if req.specifier and not req.specifier.contains(version, prereleases=True):
@@ -103,7 +120,7 @@ def check_packages(reqs: Iterable[Requirement] | None = None) -> list[Finding]:
                     f"package {req.name}",
                     "fail",
                     f"{version} installed, need {req}",
-                    f".venv/bin/pip install '{req}'",
+                    f"{'.venv/bin/pip' if in_checkout() else 'pip'} install '{req}'",
                 )
             )
         else:
@@ -113,11 +130,24 @@ def check_packages(reqs: Iterable[Requirement] | None = None) -> list[Finding]:
 
 def check_artifacts() -> Finding:
     """The compiled protocol (ABI + bytecode) ships in ``ogpu_sim/artifacts``."""
-    folder = Path(__file__).resolve().parent / "artifacts"
+    folder = PACKAGE / "artifacts"
     count = len(list(folder.glob("*.json"))) if folder.is_dir() else 0
     if count:
         return Finding("contract artifacts", "ok", f"{count} compiled contracts in {folder}")
-    return Finding("contract artifacts", "fail", f"none in {folder}", "make contracts")
+    fix = "make contracts" if in_checkout() else install_fix()
+    return Finding("contract artifacts", "fail", f"none in {folder}", fix)
+
+
+def check_pyrevm(needed: bool) -> Finding:
+    """PyPI pyrevm, only needed for ``--backend revm``."""
+    try:
+        version = metadata.version("pyrevm")
+    except metadata.PackageNotFoundError:
+        fix = ".venv/bin/pip install pyrevm" if in_checkout() else "pip install 'ogpu-sim[revm]'"
+        return Finding(
+            "pyrevm", _needed(False, needed), "not installed (only for --backend revm)", fix
+        )
+    return Finding("pyrevm", "ok", version)
 
 
 def check_ports() -> Finding:
@@ -147,7 +177,13 @@ def _tool_version(command: list[str], *, line: int = -1) -> str | None:
 
 
 def check_node(needed: bool) -> list[Finding]:
-    """Node.js and solc-js, only needed to recompile the contracts (``make contracts``)."""
+    """Node.js and solc-js, only needed to recompile the contracts (``make contracts``).
+
+    From an installed wheel the contracts ship compiled and there is nothing to recompile.
+    """
+    if not in_checkout():
+        detail = "not needed: the contracts ship compiled in the package"
+        return [Finding("node / solc-js", "fail" if needed else "ok", detail)]
     node = shutil.which("node")
     version = _tool_version([node, "--version"]) if node else None
     findings = [
@@ -172,15 +208,31 @@ def check_node(needed: bool) -> list[Finding]:
 
 
 def check_anvil(needed: bool) -> Finding:
-    """The anvil binary from npm, only needed for ``--backend anvil``."""
-    anvil = ROOT / "node_modules" / ".bin" / "anvil"
-    version = _tool_version([str(anvil), "--version"], line=0) if anvil.exists() else None
-    return Finding(
-        "anvil",
-        _needed(version is not None, needed),
-        version or f"not found at {anvil} (only for --backend anvil)",
-        "" if version else "npm ci",
-    )
+    """The anvil binary, found where ``--backend anvil`` looks for it (``$OGPU_SIM_ANVIL``,
+    ``node_modules/.bin/anvil`` here or in the checkout, then PATH)."""
+    from ogpu_sim.chain.anvil import find_anvil
+    from ogpu_sim.errors import AnvilNotFoundError
+
+    try:
+        anvil = find_anvil()
+    except AnvilNotFoundError as exc:
+        fix = (
+            "npm ci"
+            if in_checkout()
+            else "npm install @foundry-rs/anvil-linux-amd64 (then set $OGPU_SIM_ANVIL to its "
+            "binary) or put anvil on PATH"
+        )
+        searched = ", ".join(exc.searched)
+        return Finding(
+            "anvil",
+            _needed(False, needed),
+            f"not found ({searched}; only for --backend anvil)",
+            fix,
+        )
+    version = _tool_version([anvil, "--version"], line=0)
+    if version is None:
+        return Finding("anvil", _needed(False, needed), f"{anvil} does not run", "")
+    return Finding("anvil", "ok", f"{version} at {anvil}")
 
 
 def base_image() -> str:
@@ -196,9 +248,9 @@ def check_docker(needed: bool) -> list[Finding]:
         from docker.client import from_env
         from docker.errors import DockerException, ImageNotFound
 
-        from ogpu_sim.runtime.base import docker_available
+        from ogpu_sim.runtime import docker_available
     except ImportError as exc:
-        return [Finding("docker engine", "fail", f"cannot check: {exc}", INSTALL_FIX)]
+        return [Finding("docker engine", "fail", f"cannot check: {exc}", install_fix())]
     usable, reason = docker_available()
     if not usable:
         return [
@@ -228,7 +280,11 @@ def check_docker(needed: bool) -> list[Finding]:
 
 def _missing_base_image(image: str, needed: bool) -> Finding:
     """The base image is absent: the docker runtime builds it with mmdebstrap on first use."""
-    recipe = ROOT / "docker" / "base" / "build.sh"
+    recipe = (
+        ROOT / "docker" / "base" / "build.sh"
+        if in_checkout()
+        else "ogpu-sim's docker/base/build.sh"
+    )
     if shutil.which("mmdebstrap") is None:
         return Finding(
             "docker base image",
@@ -245,7 +301,7 @@ def _missing_base_image(image: str, needed: bool) -> Finding:
 
 
 def run_checks(
-    *, docker: bool = False, compile: bool = False, anvil: bool = False
+    *, docker: bool = False, compile: bool = False, anvil: bool = False, revm: bool = False
 ) -> list[Finding]:
     """Every check, in the order they are printed.
 
@@ -253,6 +309,7 @@ def run_checks(
         docker: the Docker engine and base image are needed (``--runtime docker``).
         compile: Node.js and solc-js are needed (recompiling the contracts).
         anvil: the anvil binary is needed (``--backend anvil``).
+        revm: pyrevm is needed (``--backend revm``).
     """
     return [
         check_python(),
@@ -261,6 +318,7 @@ def run_checks(
         check_ports(),
         *check_node(compile),
         check_anvil(anvil),
+        check_pyrevm(revm),
         *check_docker(docker),
     ]
 

@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument(
         "--anvil", action="store_true", help="the anvil binary is required (--backend anvil)"
     )
+    doctor.add_argument("--revm", action="store_true", help="pyrevm is required (--backend revm)")
 
     for name, text in PASSTHROUGH.items():
         commands.add_parser(name, help=text, add_help=False)
@@ -116,7 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "doctor":
         from ogpu_sim.cli import doctor
 
-        findings = doctor.run_checks(docker=args.docker, compile=args.compile, anvil=args.anvil)
+        findings = doctor.run_checks(
+            docker=args.docker, compile=args.compile, anvil=args.anvil, revm=args.revm
+        )
         doctor.render(findings)
         return doctor.exit_code(findings)
     return _simulate(args)

@@ -171,3 +171,68 @@ def test_against_a_real_engine_when_one_is_reachable() -> None:
     require_docker()
     findings = doctor.check_docker(needed=False)
     assert findings[0].detail.startswith("Docker ")
+
+
+def test_the_artifacts_check_finds_the_shipped_contracts() -> None:
+    finding = doctor.check_artifacts()
+
+    assert finding.status == "ok"
+    assert "8 compiled contracts" in finding.detail
+
+
+def test_pyrevm_is_checked_and_reported_with_its_version() -> None:
+    from importlib import metadata
+
+    finding = doctor.check_pyrevm(needed=True)
+
+    assert (finding.name, finding.status) == ("pyrevm", "ok")
+    assert finding.detail == metadata.version("pyrevm")
+
+
+def test_a_missing_pyrevm_is_a_warning_with_the_install_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from importlib import metadata
+
+    real = metadata.version
+
+    def version(name: str) -> str:
+        if name == "pyrevm":
+            raise metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(doctor.metadata, "version", version)
+
+    finding = doctor.check_pyrevm(needed=False)
+
+    assert (finding.status, finding.fix) == ("warn", ".venv/bin/pip install pyrevm")
+
+
+def test_an_anvil_on_path_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "anvil"
+    fake.write_text("#!/bin/sh\necho 'anvil Version: 9.9.9-test'\n")
+    fake.chmod(0o755)
+    elsewhere = tmp_path / "site-packages" / "ogpu_sim" / "chain"
+    elsewhere.mkdir(parents=True)
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("OGPU_SIM_ANVIL", raising=False)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}/usr/bin:/bin")
+    import ogpu_sim.chain.anvil as anvil_module
+
+    monkeypatch.setattr(anvil_module, "__file__", str(elsewhere / "anvil.py"))
+
+    finding = doctor.check_anvil(needed=True)
+
+    assert finding.status == "ok"
+    assert finding.detail == f"anvil Version: 9.9.9-test at {fake}"
+
+
+def test_from_a_wheel_install_the_hints_are_pip_not_make(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(doctor, "in_checkout", lambda: False)
+
+    node = doctor.check_node(needed=False)
+    missing = doctor.check_packages([Requirement("surely-not-installed-ogpu-pkg>=1")])
+
+    assert [(f.name, f.status) for f in node] == [("node / solc-js", "ok")]
+    assert "npm" not in " ".join(f.fix for f in node)
+    assert missing[0].fix.startswith("pip install --force-reinstall")
