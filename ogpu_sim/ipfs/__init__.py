@@ -13,6 +13,7 @@ from ogpu_sim.ipfs.cid import (
     parse_cid,
 )
 from ogpu_sim.ipfs.errors import (
+    BadRequest,
     InvalidCidError,
     IpfsError,
     IpfsNotFoundError,
@@ -24,6 +25,7 @@ from ogpu_sim.ipfs.server import IpfsServer, cid_from_link
 from ogpu_sim.ipfs.store import DirectoryStore, MemoryStore, Store
 
 __all__ = [
+    "BadRequest",
     "DirectoryStore",
     "Fault",
     "FaultInjector",

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import socket
 import threading
 from types import TracebackType
 from typing import Any
@@ -33,15 +32,11 @@ from ogpu_sim.errors import ConfigError
 from ogpu_sim.ipfs.cid import normalize_cid
 from ogpu_sim.ipfs.errors import InvalidCidError, IpfsServerError
 from ogpu_sim.ipfs.faults import FaultInjector, RequestLog
-from ogpu_sim.ipfs.handler import HttpServer
+from ogpu_sim.ipfs.http import HttpServer, HttpServer6
 from ogpu_sim.ipfs.routes import PIN_ROUTE
 from ogpu_sim.ipfs.store import MemoryStore, Store
 
 DEFAULT_MAX_UPLOAD = 32 * 2**20
-
-
-class _HttpServer6(HttpServer):
-    address_family = socket.AF_INET6
 
 
 def _loopback(host: str) -> str:
@@ -120,11 +115,7 @@ class IpfsServer:
         with self._lifecycle:
             if self._httpd is not None:
                 return self
-            server_class: type[HttpServer] = HttpServer
-            if ":" in self.host:
-                server_class = type(
-                    "HttpServer6", (HttpServer,), {"address_family": socket.AF_INET6}
-                )
+            server_class = HttpServer6 if ":" in self.host else HttpServer
             try:
                 httpd = server_class((self.host, self._port), self)
             except OSError as exc:
