@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote_to_bytes
 
 from ogpu_sim.ipfs.cid import compute_cid, dag_size, normalize_cid
+from ogpu_sim.ipfs.content import sniff_content_type
 from ogpu_sim.ipfs.errors import BadRequest, InvalidCidError, IpfsNotFoundError, StoreFullError
 from ogpu_sim.ipfs.multipart import parse_multipart, single_file
 from ogpu_sim.ipfs.store import Store
@@ -110,22 +111,6 @@ def _pin(store: Store, request: Request) -> Reply:
     upload = single_file(parse_multipart(request.headers.get("content-type"), request.body))
     cid = store.put(upload.content)
     return json_reply(200, {"link": f"{request.base_url}/ipfs/{cid}"}, cid=cid)
-
-
-def sniff_content_type(data: bytes) -> str:
-    """Guess a content type as gateways do: JSON, UTF-8 text or octet-stream."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return "application/octet-stream"
-    if text.lstrip()[:1] in ("{", "["):
-        try:
-            json.loads(text)
-        except ValueError:
-            pass
-        else:
-            return _JSON
-    return "text/plain; charset=utf-8"
 
 
 def _gateway(store: Store, request: Request) -> Reply:

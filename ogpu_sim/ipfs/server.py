@@ -30,6 +30,7 @@ from typing import Any
 
 from ogpu_sim.errors import ConfigError
 from ogpu_sim.ipfs.cid import normalize_cid
+from ogpu_sim.ipfs.content import loads_bounded
 from ogpu_sim.ipfs.errors import InvalidCidError, IpfsServerError
 from ogpu_sim.ipfs.faults import FaultInjector, RequestLog
 from ogpu_sim.ipfs.http import HttpServer, HttpServer6
@@ -231,9 +232,10 @@ class IpfsServer:
         Raises:
             InvalidCidError: no valid CID in ``link_or_cid``.
             IpfsNotFoundError: nothing is stored under it.
-            ValueError: the content is not JSON.
+            ValueError: the content is not JSON, or nests deeper than
+                :data:`~ogpu_sim.ipfs.content.MAX_JSON_DEPTH` levels.
         """
-        return json.loads(self.get(link_or_cid))
+        return loads_bounded(self.get(link_or_cid))
 
     def __repr__(self) -> str:
         where = self.url if self.running else "stopped"
