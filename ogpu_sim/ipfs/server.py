@@ -35,7 +35,7 @@ from ogpu_sim.ipfs.errors import InvalidCidError, IpfsServerError
 from ogpu_sim.ipfs.faults import FaultInjector, RequestLog
 from ogpu_sim.ipfs.http import HttpServer, HttpServer6
 from ogpu_sim.ipfs.routes import PIN_ROUTE
-from ogpu_sim.ipfs.store import MemoryStore, Store
+from ogpu_sim.ipfs.store import DEFAULT_MEMORY_STORE_BYTES, MemoryStore, Store
 
 DEFAULT_MAX_UPLOAD = 32 * 2**20
 
@@ -75,9 +75,12 @@ class IpfsServer:
         host: loopback address to bind.
         port: port to bind; 0 picks a free one.
         max_upload_bytes: largest request body accepted; larger uploads get 413.
+        max_store_bytes: the most bytes the fresh :class:`MemoryStore` holds when no ``store``
+            is given; ``None`` for no limit. Uploads past it get 507.
 
     Raises:
-        ConfigError: ``host`` is not a loopback address, or a size or port is out of range.
+        ConfigError: ``host`` is not a loopback address, a size or port is out of range, or
+            ``max_store_bytes`` is given along with a ``store``.
     """
 
     def __init__(
@@ -87,12 +90,17 @@ class IpfsServer:
         host: str = "127.0.0.1",
         port: int = 0,
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD,
+        max_store_bytes: int | None = DEFAULT_MEMORY_STORE_BYTES,
     ) -> None:
+        if store is not None and max_store_bytes != DEFAULT_MEMORY_STORE_BYTES:
+            raise ConfigError("max_store_bytes", "give the limit to the store you pass instead")
+        if store is None:
+            store = MemoryStore(max_bytes=max_store_bytes)
         if max_upload_bytes < 1:
             raise ConfigError("max_upload_bytes", f"must be >= 1, not {max_upload_bytes}")
         if not 0 <= port <= 65535:
             raise ConfigError("port", f"must be 0-65535, not {port}")
-        self.store: Store = store if store is not None else MemoryStore()
+        self.store: Store = store
         self.host = _loopback(host)
         self.max_upload_bytes = max_upload_bytes
         self.faults = FaultInjector()
