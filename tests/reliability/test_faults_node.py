@@ -34,6 +34,7 @@ def start_node(tmp_path: Path, info: Path) -> tuple[subprocess.Popen[bytes], dic
         python_env(tmp_path / "tmp"),
         log,
     )
+
     def ready() -> bool:  # the banner's last line comes after the file is written
         return b"connection file" in log.read_bytes() or process.poll() is not None
 
