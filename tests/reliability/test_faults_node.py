@@ -11,6 +11,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from ogpu_sim.cli.main import main
+
 from .conftest import Tally
 from .processes import (
     PYTHON,
@@ -75,51 +77,28 @@ def test_a_signalled_node_leaves_nothing_behind(
 
 
 def test_a_killed_nodes_file_is_refused_as_stale_and_the_next_node_replaces_it(
-    tmp_path: Path, tally: Tally
+    tmp_path: Path, tally: Tally, capsys: pytest.CaptureFixture[str]
 ) -> None:
     info_path = tmp_path / "node.json"
+    marker = tmp_path / "ran"
+    program = [PYTHON, "-c", f"open({str(marker)!r}, 'w').close()"]
     first, info = start_node(tmp_path, info_path)
     first.kill()
     first.wait(timeout=30)
 
-    refused = subprocess.run(
-        [PYTHON, "-m", "ogpu_sim.cli", "run", "--info", str(info_path), "--", PYTHON, "-c", "1"],
-        env=python_env(tmp_path / "tmp"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert (refused.returncode, refused.stdout) == (2, "")
-    assert refused.stderr == (
+    assert main(["run", "--info", str(info_path), "--", *program]) == 2
+    assert capsys.readouterr().err == (
         f"error: --info: {info_path} is stale: no node answers at {info['rpc_url']} "
         "(ConnectionError); the node was stopped or killed, start one with `ogpu-sim node`\n"
     )
+    assert not marker.exists()
 
     second, _ = start_node(tmp_path, info_path)  # the stale file is simply replaced
     try:
-        ran = subprocess.run(
-            [
-                PYTHON,
-                "-m",
-                "ogpu_sim.cli",
-                "run",
-                "--info",
-                str(info_path),
-                "--",
-                PYTHON,
-                "-c",
-                "print('bound')",
-            ],
-            env=python_env(tmp_path / "tmp"),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        code = main(["run", "--info", str(info_path), "--", *program])
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(timeout=30)
         stop(second)
-    assert (ran.returncode, ran.stdout) == (0, "bound\n"), ran.stderr
+    assert (code, marker.exists(), info_path.exists()) == (0, True, False)
     tally("faults", 1)

@@ -29,8 +29,6 @@ from .processes import (
     wait_until,
 )
 
-pytestmark = pytest.mark.xdist_group("reliability-session")
-
 SOURCE = ROOT / "fixtures" / "sources" / "multiply"
 INNER = textwrap.dedent(
     """
@@ -94,7 +92,15 @@ def session(tmp_path: Path, runtime: str, test: str, log: Path) -> subprocess.Po
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("runtime", ["process", pytest.param("docker", marks=[pytest.mark.docker])])
+RUNTIMES = [  # one xdist group each: sessions of a group run one after another
+    pytest.param("process", marks=[pytest.mark.xdist_group("reliability-process")]),
+    pytest.param(
+        "docker", marks=[pytest.mark.docker, pytest.mark.xdist_group("reliability-docker")]
+    ),
+]
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
 @pytest.mark.parametrize(("sig", "code"), SIGNALS, ids=[s.name for s, _ in SIGNALS])
 def test_a_session_signalled_mid_test_leaves_nothing_and_the_next_starts_clean(
     tmp_path: Path, tally: Tally, runtime: str, sig: signal.Signals, code: int
