@@ -180,7 +180,8 @@ def check_node_answers(
         },
     ]
     try:
-        answers = [requests.post(rpc_url, json=call, timeout=timeout).json() for call in calls]
+        replies = [requests.post(rpc_url, json=call, timeout=timeout) for call in calls]
+        answers = [loads_bounded(reply.content, limit=8) for reply in replies]
         results = [answer["result"] for answer in answers]
         chain_id = int(results[0], 16)
     except requests.RequestException as exc:

@@ -202,3 +202,34 @@ def test_a_child_whose_binding_fails_exits_2_before_its_first_line(
         f"empty; {HINT}\n"
     )
     tally("bad_inputs", 1)
+
+
+def test_a_node_answering_hostile_json_is_stale_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], tally: Tally
+) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Deep(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = b"[" * 100_000
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Deep) as hostile:
+        thread = threading.Thread(target=hostile.serve_forever, daemon=True)
+        thread.start()
+        url = f"http://127.0.0.1:{hostile.server_address[1]}"
+        try:
+            code, lines = run(write(tmp_path, well_formed(url)), tmp_path / "ran", capsys)
+        finally:
+            hostile.shutdown()
+            thread.join()
+    assert (code, len(lines)) == (2, 1)
+    assert f"{url} does not answer like a JSON-RPC node" in lines[0]
+    tally("bad_inputs", 1)
