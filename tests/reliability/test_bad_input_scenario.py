@@ -85,7 +85,7 @@ RUNAWAY = [
         "sources[0].min_payment",
         "20000",
         "sources[0].min_payment",
-        "must be at most 10000 OGPU (what a simulated account starts with)",
+        "must be at most 10000 OGPU (a simulated account starts with 10000 OGPU), got '20000'",
     ),
 ]
 
