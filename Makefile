@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 
-.PHONY: install test contracts lint gas simulate doctor bench fuzz clean
+.PHONY: install test reliability contracts lint gas simulate doctor bench fuzz clean
 SCENARIO ?=
 SIMULATE_ARGS ?=
 BENCH_ARGS ?=
@@ -24,6 +24,9 @@ install: $(VENV)/.stamp-install node_modules/.stamp-npm ## virtualenv + Python a
 
 test: install ## the whole suite
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+reliability: install ## load, faults and bad input (tests/reliability/) with a summary table
+	$(PY) -m pytest tests/reliability $(PYTEST_ARGS)
 
 contracts: install ## recompile contracts/ into ogpu_sim/artifacts/
 	$(PY) -m ogpu_sim.dev.build

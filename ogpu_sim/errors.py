@@ -211,10 +211,12 @@ class StoreFullError(IpfsError):
         self.size = size
         self.used = used
         self.limit = limit
-        super().__init__(
-            f"cannot store {size} bytes: {used} of {limit} bytes already used "
-            f"(raise the store's max_bytes)"
-        )
+        hint = "raise the store's max_bytes, e.g. IpfsServer(max_store_bytes=...)"
+        if size == 0:
+            problem = f"the store already holds {used} bytes, over its limit of {limit} bytes"
+        else:
+            problem = f"cannot store {size} bytes: {used} of {limit} bytes already used"
+        super().__init__(f"{problem} ({hint})")
 
 
 class IpfsServerError(IpfsError):

@@ -25,6 +25,7 @@ from ogpu_sim.chain import Chain, create_chain
 from ogpu_sim.chain.base import is_loopback_url as is_loopback
 from ogpu_sim.errors import ChainError, ConfigError, UnsafeSignerError
 from ogpu_sim.ipfs import DirectoryStore, IpfsServer, MemoryStore
+from ogpu_sim.ipfs.store import DEFAULT_MEMORY_STORE_BYTES
 from ogpu_sim.protocol import Deployment, ProtocolConfig, deploy
 from ogpu_sim.protocol import instance as contract_instance
 from ogpu_sim.protocol import send as protocol_send
@@ -62,6 +63,8 @@ class NetworkOptions:
         provider_stake: wei ``accounts.master`` locks for ``accounts.provider`` at start.
         native_balance: native wei of every account.
         ipfs_dir: keep IPFS content in this directory (survives restarts) instead of memory.
+        ipfs_max_bytes: the most bytes the mock IPFS holds (default 512 MiB; ``None``: no
+            cap); past it an upload answers 507 and the SDK raises its IPFS error.
         handler_timeout: seconds a provider waits for a handler's callback.
         artifacts: a directory of compiled artifacts to deploy instead of the shipped ones.
     """
@@ -77,6 +80,7 @@ class NetworkOptions:
     provider_stake: int = 1 * ETHER
     native_balance: int = DEFAULT_NATIVE_BALANCE
     ipfs_dir: str | None = None
+    ipfs_max_bytes: int | None = DEFAULT_MEMORY_STORE_BYTES
     handler_timeout: float = 30.0
     artifacts: str | Path | None = None
 
@@ -96,6 +100,8 @@ class NetworkOptions:
         ):
             if int(getattr(self, name)) < 0:
                 raise ConfigError(name, f"must be >= 0, got {getattr(self, name)}")
+        if self.ipfs_max_bytes is not None and self.ipfs_max_bytes < 1:
+            raise ConfigError("ipfs_max_bytes", f"must be >= 1 or None, got {self.ipfs_max_bytes}")
 
 
 @dataclass
@@ -158,7 +164,12 @@ class Network:
                 deploy_kwargs["artifacts"] = options.artifacts
             deployment = deploy(chain.w3, accounts.deployer, config, **deploy_kwargs)
             funder.deployer = accounts.deployer
-            store = DirectoryStore(options.ipfs_dir) if options.ipfs_dir else MemoryStore()
+            cap = options.ipfs_max_bytes
+            store = (
+                DirectoryStore(options.ipfs_dir, max_bytes=cap)
+                if options.ipfs_dir
+                else MemoryStore(max_bytes=cap)
+            )
             ipfs = IpfsServer(store).start()
             stack.callback(ipfs.stop)
             handlers = HandlerPool(options.runtime)

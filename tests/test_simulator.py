@@ -69,3 +69,17 @@ def test_an_unknown_backend_raises_config_error():
 def test_a_negative_unbonding_period_raises_config_error():
     with pytest.raises(ConfigError, match="unbonding_period"):
         Simulator.start(unbonding_period=-1)
+
+
+def test_the_ipfs_store_cap_is_an_option_and_refuses_past_it():
+    from ogpu_sim.errors import StoreFullError
+
+    with Simulator.start(ipfs_max_bytes=1000) as sim:
+        sim.ipfs.add("x" * 600)
+        with pytest.raises(StoreFullError, match="ipfs_max_bytes|max_bytes"):
+            sim.ipfs.add("y" * 600)
+
+
+def test_a_non_positive_store_cap_is_refused_before_anything_starts():
+    with pytest.raises(ConfigError, match="ipfs_max_bytes: must be >= 1 or None, got 0"):
+        Simulator.start(ipfs_max_bytes=0)

@@ -214,17 +214,10 @@ class SnapshotLedger(Generic[S]):
 
 
 def is_loopback_url(url: str) -> bool:
-    """True when ``url`` names this machine (localhost, 127.0.0.0/8, ::1)."""
-    import ipaddress
-    from urllib.parse import urlparse
+    """True when ``url`` names this machine as the HTTP client reads it (:mod:`.urls`)."""
+    from .urls import is_loopback_url as decide
 
-    host = urlparse(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return decide(url)
 
 
 def rpc_error_message(response: dict[str, Any]) -> str:

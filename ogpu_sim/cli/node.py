@@ -8,6 +8,11 @@ gets N simulated providers acting on their own, so published tasks get answered.
 ``ogpu-sim run -- python app.py`` runs an unmodified SDK program against that node: it puts a
 ``sitecustomize`` module on the child's ``PYTHONPATH`` that binds the SDK to the node named in
 ``OGPU_SIM_NODE`` before the program's first line runs. No code change in the program.
+
+``run`` fails closed: a connection file that is missing, empty, malformed or stale (its node
+no longer answers) ends it with one line and exit code 2 before the program starts, and a child
+whose binding fails exits 2 before its first line, so a program never falls back to the SDK's
+mainnet defaults.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ogpu_sim.errors import ConfigError
+from ogpu_sim.ipfs.content import loads_bounded
 from ogpu_sim.vocabulary import (
     BACKEND_HELP,
     BEHAVIOURS,
@@ -39,14 +45,30 @@ from ogpu_sim.vocabulary import (
 DEFAULT_INFO = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ogpu-sim/node.json"
 ENV_VAR = "OGPU_SIM_NODE"
 
+NODE_CONTRACTS = ("NEXUS", "CONTROLLER", "TERMINAL", "VAULT", "MANAGER")
+"""The contract addresses a connection file names."""
+
+MAX_CONNECTION_FILE = 2**20
+"""Bytes; a connection file is a few KiB."""
+
+PROBE_TIMEOUT = 3.0
+"""Seconds ``ogpu-sim run`` waits for the node to answer before calling the file stale."""
+
 _SITECUSTOMIZE = '''\
-"""Installed by `ogpu-sim run`: bind the ogpu SDK to the node in $OGPU_SIM_NODE."""
+"""Installed by `ogpu-sim run`: bind the ogpu SDK to the node in $OGPU_SIM_NODE, or exit 2."""
 import os as _os
 
 if _os.environ.get("OGPU_SIM_NODE"):
-    from ogpu_sim.cli.node import autobind as _autobind
+    try:
+        from ogpu_sim.cli.node import autobind as _autobind
 
-    _autobind(_os.environ["OGPU_SIM_NODE"])
+        _autobind(_os.environ["OGPU_SIM_NODE"])
+    except Exception as _exc:  # never let the program run against the SDK's defaults
+        import sys as _sys
+
+        _sys.stderr.write(f"error: ogpu-sim run could not bind the SDK: {_exc}\\n")
+        _sys.stderr.flush()
+        _os._exit(2)
 '''
 
 
@@ -71,11 +93,133 @@ def connection_info(sim: Any) -> dict[str, Any]:
     }
 
 
+def read_connection_file(path: str | Path) -> dict[str, Any]:
+    """Read and check a node's connection file (the shape :func:`connection_info` writes).
+
+    Args:
+        path: the file ``ogpu-sim node --info`` wrote.
+
+    Returns:
+        The connection details.
+
+    Raises:
+        ConfigError: (option ``--info``) the file is missing, unreadable, empty, not JSON, or
+            lacks a key or has one of the wrong type; the message names the file and the key.
+    """
+    from ogpu_sim.accounts import ROLE_ENV_VARS
+    from ogpu_sim.chain.base import is_loopback_url as is_loopback
+
+    path = Path(path)
+
+    def bad(problem: str) -> ConfigError:
+        return ConfigError("--info", f"{path}: {problem}; start a node with `ogpu-sim node`")
+
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise bad("no node connection file here") from None
+    except OSError as exc:
+        raise bad(f"cannot read it ({exc.strerror or exc})") from None
+    if not raw.strip():
+        raise bad("the connection file is empty")
+    if len(raw) > MAX_CONNECTION_FILE:
+        raise bad(f"not a connection file ({len(raw)} bytes, over {MAX_CONNECTION_FILE})")
+    try:
+        info = loads_bounded(raw, limit=8)  # a real one nests 3 deep; never a stack overflow
+    except ValueError as exc:  # bad UTF-8, bad JSON and too deep are all ValueErrors
+        raise bad(f"not a connection file (not JSON: {exc})") from None
+    if not isinstance(info, dict):
+        raise bad(f"not a connection file (a JSON {type(info).__name__}, not an object)")
+    for key in ("rpc_url", "ipfs_url", "ipfs_publish_url"):
+        url = info.get(key)
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise bad(f"{key} must be an http(s) URL, not {url!r}")
+    chain_id = info.get("chain_id")
+    if isinstance(chain_id, bool) or not isinstance(chain_id, int) or chain_id < 1:
+        raise bad(f"chain_id must be a positive integer, not {chain_id!r}")
+    addresses = info.get("addresses")
+    if not isinstance(addresses, dict):
+        raise bad(f"addresses must be an object, not {addresses!r}")
+    for name in NODE_CONTRACTS:
+        if not _is_address(addresses.get(name)):
+            raise bad(f"addresses.{name} must be a 0x-prefixed 20-byte address")
+    accounts = info.get("accounts")
+    if not isinstance(accounts, dict):
+        raise bad(f"accounts must be an object, not {accounts!r}")
+    if is_loopback(info["rpc_url"]):
+        for role in ROLE_ENV_VARS:
+            account = accounts.get(role)
+            secret = account.get("private_key") if isinstance(account, dict) else None
+            if not isinstance(secret, str) or len(secret) != 66 or not secret.startswith("0x"):
+                raise bad(f"accounts.{role}.private_key must be a 0x-prefixed 32-byte key")
+    return info
+
+
+def _is_address(value: Any) -> bool:
+    from web3 import Web3
+
+    return isinstance(value, str) and value.startswith("0x") and Web3.is_address(value)
+
+
+def check_node_answers(
+    info: dict[str, Any], path: str | Path, timeout: float = PROBE_TIMEOUT
+) -> None:
+    """Check that the node a connection file names is up: same chain, contracts, IPFS.
+
+    Raises:
+        ConfigError: (option ``--info``) the node does not answer, answers for another chain, has
+            no contract at the NEXUS address, or its IPFS server does not answer: the file is
+            stale (its node was stopped or killed).
+    """
+    import requests
+
+    def stale(problem: str) -> ConfigError:
+        return ConfigError(
+            "--info",
+            f"{path} is stale: {problem}; the node was stopped or killed, start one with "
+            "`ogpu-sim node`",
+        )
+
+    rpc_url = info["rpc_url"]
+    calls = [
+        {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "eth_getCode",
+            "params": [info["addresses"]["NEXUS"], "latest"],
+        },
+    ]
+    try:
+        replies = [requests.post(rpc_url, json=call, timeout=timeout) for call in calls]
+        answers = [loads_bounded(reply.content, limit=8) for reply in replies]
+        results = [answer["result"] for answer in answers]
+        chain_id = int(results[0], 16)
+    except requests.RequestException as exc:
+        raise stale(f"no node answers at {rpc_url} ({type(exc).__name__})") from None
+    except (ValueError, KeyError, TypeError):
+        raise stale(f"{rpc_url} does not answer like a JSON-RPC node") from None
+    if chain_id != info["chain_id"]:
+        raise stale(f"{rpc_url} serves chain {chain_id}, not {info['chain_id']}")
+    if results[1] in ("0x", "", None):
+        raise stale(f"the chain at {rpc_url} has no NEXUS contract at {info['addresses']['NEXUS']}")
+    try:
+        requests.post(info["ipfs_url"] + "/api/v0/version", timeout=timeout).raise_for_status()
+    except requests.RequestException as exc:
+        raise stale(
+            f"no IPFS server answers at {info['ipfs_url']} ({type(exc).__name__})"
+        ) from None
+
+
 def autobind(info_path: str | Path) -> Any:
     """Bind this process's SDK to the node described by the connection file; return the binding.
 
     Sets contract addresses and the RPC URL for both ``ChainId`` configurations, the IPFS
     endpoint and, for a loopback node only, the role key environment variables.
+
+    Raises:
+        ConfigError: the connection file is missing or malformed (see
+            :func:`read_connection_file`).
     """
     from web3 import Web3
 
@@ -83,7 +227,7 @@ def autobind(info_path: str | Path) -> Any:
     from ogpu_sim.chain.base import is_loopback_url as is_loopback
     from ogpu_sim.sdk.binding import SdkBinding
 
-    info = json.loads(Path(info_path).read_text())
+    info = read_connection_file(info_path)
     keys = info["accounts"]
     env = {}
     if is_loopback(info["rpc_url"]):
@@ -185,7 +329,12 @@ def main(argv: Sequence[str]) -> int:
 
 
 def run_main(argv: Sequence[str]) -> int:
-    """``ogpu-sim run [--info PATH] -- CMD ...``: run CMD with its SDK bound to the node."""
+    """``ogpu-sim run [--info PATH] -- CMD ...``: run CMD with its SDK bound to the node.
+
+    Raises:
+        ConfigError: no command, or the connection file is missing, malformed or stale (checked
+            before CMD starts).
+    """
     parser = argparse.ArgumentParser(
         prog="ogpu-sim run", description="Run a program with its ogpu SDK bound to a node."
     )
@@ -197,10 +346,8 @@ def run_main(argv: Sequence[str]) -> int:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         raise ConfigError("command", "nothing to run; usage: ogpu-sim run -- python app.py")
-    if not args.info.is_file():
-        raise ConfigError(
-            "--info", f"no node connection file at {args.info}; start one with `ogpu-sim node`"
-        )
+    info = read_connection_file(args.info)
+    check_node_answers(info, args.info)
     with tempfile.TemporaryDirectory(prefix="ogpu-sim-run-") as hook_dir:
         Path(hook_dir, "sitecustomize.py").write_text(_SITECUSTOMIZE)
         env = dict(os.environ)

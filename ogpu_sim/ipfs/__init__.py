@@ -13,6 +13,7 @@ from ogpu_sim.ipfs.cid import (
     parse_cid,
 )
 from ogpu_sim.ipfs.errors import (
+    BadRequest,
     InvalidCidError,
     IpfsError,
     IpfsNotFoundError,
@@ -21,9 +22,11 @@ from ogpu_sim.ipfs.errors import (
 )
 from ogpu_sim.ipfs.faults import Fault, FaultInjector, RequestLog, RequestRecord
 from ogpu_sim.ipfs.server import IpfsServer, cid_from_link
-from ogpu_sim.ipfs.store import DirectoryStore, MemoryStore, Store
+from ogpu_sim.ipfs.store import DEFAULT_MEMORY_STORE_BYTES, DirectoryStore, MemoryStore, Store
 
 __all__ = [
+    "DEFAULT_MEMORY_STORE_BYTES",
+    "BadRequest",
     "DirectoryStore",
     "Fault",
     "FaultInjector",

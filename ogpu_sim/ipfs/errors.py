@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..errors import (
+    BadRequest,
     InvalidCidError,
     IpfsError,
     IpfsNotFoundError,
@@ -10,4 +11,11 @@ from ..errors import (
     StoreFullError,
 )
 
-__all__ = ["InvalidCidError", "IpfsError", "IpfsNotFoundError", "IpfsServerError", "StoreFullError"]
+__all__ = [
+    "BadRequest",
+    "InvalidCidError",
+    "IpfsError",
+    "IpfsNotFoundError",
+    "IpfsServerError",
+    "StoreFullError",
+]

@@ -16,7 +16,7 @@ from email.message import Message
 from email.parser import BytesParser
 from io import BufferedIOBase
 
-from ..errors import BadRequest
+from ogpu_sim.ipfs.errors import BadRequest
 
 _CHUNK = 1 << 16
 

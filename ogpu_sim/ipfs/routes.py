@@ -1,6 +1,6 @@
 """The mock IPFS's routes, as plain functions from a request to a :class:`Reply`.
 
-They know nothing about sockets or faults (``handler.py`` does), so each reads like the
+They know nothing about sockets or faults (:mod:`ogpu_sim.ipfs.http` does), so each reads like the
 contract it implements: the OGPU pinning endpoint the SDK posts to, a path gateway, and the
 subset of kubo's RPC (``/api/v0``) other IPFS clients need.
 """
@@ -13,8 +13,9 @@ from typing import Any
 from urllib.parse import parse_qs, unquote_to_bytes
 
 from ogpu_sim.ipfs.cid import compute_cid, dag_size, normalize_cid
-from ogpu_sim.ipfs.errors import InvalidCidError, IpfsNotFoundError, StoreFullError
-from ogpu_sim.ipfs.multipart import BadRequest, parse_multipart, single_file
+from ogpu_sim.ipfs.content import sniff_content_type
+from ogpu_sim.ipfs.errors import BadRequest, InvalidCidError, IpfsNotFoundError, StoreFullError
+from ogpu_sim.ipfs.multipart import parse_multipart, single_file
 from ogpu_sim.ipfs.store import Store
 
 KUBO_VERSION = "0.43.0"
@@ -78,10 +79,10 @@ def allowed_methods(route: str) -> tuple[str, ...] | None:
 
 
 def handle(store: Store, request: Request) -> Reply:
-    """Dispatch a request to its route; bad input becomes a JSON error reply.
+    """Dispatch a request to its route; bad input becomes a JSON error reply, never an error.
 
-    Raises:
-        BadRequest: only for errors the handler must answer itself (never from a route body).
+    A malformed upload or argument is a 400 (415 for a non-multipart upload), an invalid CID a
+    400, a full store a 507, an unknown route a 404 and a wrong method a 405 with ``Allow``.
     """
     route = route_of(request.path)
     methods = allowed_methods(route)
@@ -110,22 +111,6 @@ def _pin(store: Store, request: Request) -> Reply:
     upload = single_file(parse_multipart(request.headers.get("content-type"), request.body))
     cid = store.put(upload.content)
     return json_reply(200, {"link": f"{request.base_url}/ipfs/{cid}"}, cid=cid)
-
-
-def sniff_content_type(data: bytes) -> str:
-    """Guess a content type as gateways do: JSON, UTF-8 text or octet-stream."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return "application/octet-stream"
-    if text.lstrip()[:1] in ("{", "["):
-        try:
-            json.loads(text)
-        except ValueError:
-            pass
-        else:
-            return _JSON
-    return "text/plain; charset=utf-8"
 
 
 def _gateway(store: Store, request: Request) -> Reply:

@@ -24,24 +24,20 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import socket
 import threading
 from types import TracebackType
 from typing import Any
 
 from ogpu_sim.errors import ConfigError
 from ogpu_sim.ipfs.cid import normalize_cid
+from ogpu_sim.ipfs.content import loads_bounded
 from ogpu_sim.ipfs.errors import InvalidCidError, IpfsServerError
 from ogpu_sim.ipfs.faults import FaultInjector, RequestLog
-from ogpu_sim.ipfs.handler import HttpServer
+from ogpu_sim.ipfs.http import HttpServer, HttpServer6
 from ogpu_sim.ipfs.routes import PIN_ROUTE
-from ogpu_sim.ipfs.store import MemoryStore, Store
+from ogpu_sim.ipfs.store import DEFAULT_MEMORY_STORE_BYTES, MemoryStore, Store
 
 DEFAULT_MAX_UPLOAD = 32 * 2**20
-
-
-class _HttpServer6(HttpServer):
-    address_family = socket.AF_INET6
 
 
 def _loopback(host: str) -> str:
@@ -79,9 +75,12 @@ class IpfsServer:
         host: loopback address to bind.
         port: port to bind; 0 picks a free one.
         max_upload_bytes: largest request body accepted; larger uploads get 413.
+        max_store_bytes: the most bytes the fresh :class:`MemoryStore` holds when no ``store``
+            is given; ``None`` for no limit. Uploads past it get 507.
 
     Raises:
-        ConfigError: ``host`` is not a loopback address, or a size or port is out of range.
+        ConfigError: ``host`` is not a loopback address, a size or port is out of range, or
+            ``max_store_bytes`` is given along with a ``store``.
     """
 
     def __init__(
@@ -91,12 +90,17 @@ class IpfsServer:
         host: str = "127.0.0.1",
         port: int = 0,
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD,
+        max_store_bytes: int | None = DEFAULT_MEMORY_STORE_BYTES,
     ) -> None:
+        if store is not None and max_store_bytes != DEFAULT_MEMORY_STORE_BYTES:
+            raise ConfigError("max_store_bytes", "give the limit to the store you pass instead")
+        if store is None:
+            store = MemoryStore(max_bytes=max_store_bytes)
         if max_upload_bytes < 1:
             raise ConfigError("max_upload_bytes", f"must be >= 1, not {max_upload_bytes}")
         if not 0 <= port <= 65535:
             raise ConfigError("port", f"must be 0-65535, not {port}")
-        self.store: Store = store if store is not None else MemoryStore()
+        self.store: Store = store
         self.host = _loopback(host)
         self.max_upload_bytes = max_upload_bytes
         self.faults = FaultInjector()
@@ -120,11 +124,7 @@ class IpfsServer:
         with self._lifecycle:
             if self._httpd is not None:
                 return self
-            server_class: type[HttpServer] = HttpServer
-            if ":" in self.host:
-                server_class = type(
-                    "HttpServer6", (HttpServer,), {"address_family": socket.AF_INET6}
-                )
+            server_class = HttpServer6 if ":" in self.host else HttpServer
             try:
                 httpd = server_class((self.host, self._port), self)
             except OSError as exc:
@@ -240,9 +240,10 @@ class IpfsServer:
         Raises:
             InvalidCidError: no valid CID in ``link_or_cid``.
             IpfsNotFoundError: nothing is stored under it.
-            ValueError: the content is not JSON.
+            ValueError: the content is not JSON, or nests deeper than
+                :data:`~ogpu_sim.ipfs.content.MAX_JSON_DEPTH` levels.
         """
-        return json.loads(self.get(link_or_cid))
+        return loads_bounded(self.get(link_or_cid))
 
     def __repr__(self) -> str:
         where = self.url if self.running else "stopped"

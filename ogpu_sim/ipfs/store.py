@@ -16,10 +16,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
 
+from ogpu_sim.errors import ConfigError
 from ogpu_sim.ipfs.cid import file_cids, normalize_cid, parse_cid
 from ogpu_sim.ipfs.errors import IpfsError, IpfsNotFoundError, StoreFullError
 
 logger = logging.getLogger("ogpu_sim.ipfs")
+
+DEFAULT_MEMORY_STORE_BYTES = 512 * 2**20
+"""What a :class:`MemoryStore` holds at most unless told otherwise (the process's memory is
+the limit that matters; a test that pins more than this is almost always a runaway loop)."""
 
 
 class Store(ABC):
@@ -32,12 +37,14 @@ class Store(ABC):
         max_bytes: the most file bytes the store may hold; ``None`` for no limit.
 
     Raises:
-        ValueError: ``max_bytes`` is negative.
+        ConfigError: ``max_bytes`` is negative or not an integer.
     """
 
     def __init__(self, *, max_bytes: int | None = None) -> None:
-        if max_bytes is not None and max_bytes < 0:
-            raise ValueError(f"max_bytes must be >= 0 or None, not {max_bytes}")
+        if max_bytes is not None and (
+            isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0
+        ):
+            raise ConfigError("max_bytes", f"must be an integer >= 0 or None, not {max_bytes!r}")
         self.max_bytes = max_bytes
         self._lock = threading.RLock()
         self._aliases: dict[str, str] = {}  # normalized CID -> primary key (CIDv0)
@@ -161,9 +168,18 @@ class Store(ABC):
 
 
 class MemoryStore(Store):
-    """A store that keeps files in a dict; gone when the process ends."""
+    """A store that keeps files in a dict; gone when the process ends.
 
-    def __init__(self, *, max_bytes: int | None = None) -> None:
+    Args:
+        max_bytes: the most file bytes it may hold (:data:`DEFAULT_MEMORY_STORE_BYTES` unless
+            given); ``None`` for no limit. A put past it raises :class:`StoreFullError`, which
+            the server answers with 507.
+
+    Raises:
+        ConfigError: ``max_bytes`` is negative or not an integer.
+    """
+
+    def __init__(self, *, max_bytes: int | None = DEFAULT_MEMORY_STORE_BYTES) -> None:
         super().__init__(max_bytes=max_bytes)
         self._blobs: dict[str, bytes] = {}
 

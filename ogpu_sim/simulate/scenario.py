@@ -9,7 +9,8 @@ reported as a :class:`ScenarioError` naming the offending key (``sources[0].deli
 problem, before anything starts.
 
 Amounts are in OGPU (``0.05``, ``"0.05"``, ``"0.05 OGPU"``) or carry a unit (``"5 gwei"``,
-``"1000 wei"``); times are in simulated seconds.
+``"1000 wei"``); times are in simulated seconds. Every number is held to a bound from
+:mod:`ogpu_sim.simulate.limits`, and the error names the key and the bound.
 """
 
 from __future__ import annotations
@@ -17,17 +18,26 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from ogpu_sim.errors import ScenarioError
+from ogpu_sim.simulate.limits import (
+    MAX_LOCKED,
+    MAX_PROVIDERS,
+    MAX_SIMULATED_SECONDS,
+    MAX_TASKS,
+    MAX_WEIGHT,
+    NATIVE_BALANCE,
+    UNITS,
+    amount_in_wei,
+    check_scale,
+)
 from ogpu_sim.simulate.spec import (
     DEFAULT_SCENARIO,
     DELIVERY_METHODS,
     DISTRIBUTIONS,
     PAYLOAD_GENERATORS,
-    UNITS,
     ClientSpec,
     Distribution,
     PayloadSpec,
@@ -58,6 +68,9 @@ def load_scenario(path: str | Path) -> Scenario:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError("scenario", f"cannot read the file: {exc.strerror}", path) from exc
+    except UnicodeDecodeError as exc:
+        where = f"byte {exc.object[exc.start]:#04x} at offset {exc.start}"
+        raise ScenarioError("scenario", f"not UTF-8 text ({where})", path) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -112,41 +125,41 @@ class _Parser:
             raise self.fail(key, f"must be one of {', '.join(choices)}; got {value!r}")
         return value
 
-    def number(self, value: Any, key: str, *, low: float = 0.0, strict: bool = False) -> float:
+    def number(
+        self, value: Any, key: str, *, low: float = 0.0, strict: bool = False, high: float = 1e300
+    ) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(key, f"must be a number, got {value!r}")
         if math.isnan(value) or math.isinf(value) or value < low or (strict and value == low):
             bound = f"greater than {low:g}" if strict else f"at least {low:g}"
             raise self.fail(key, f"must be {bound}, got {value!r}")
+        if value > high:
+            raise self.fail(key, f"must be at most {high:g}, got {value!r}")
         return float(value)
 
-    def integer(self, value: Any, key: str, *, low: int = 0) -> int:
+    def integer(self, value: Any, key: str, *, low: int = 0, high: int | None = None) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.fail(key, f"must be an integer, got {value!r}")
         if value < low:
             raise self.fail(key, f"must be at least {low}, got {value}")
+        if high is not None and value > high:
+            raise self.fail(key, f"must be at most {high}, got {value}")
         return value
 
-    def amount(self, value: Any, key: str) -> int:
-        """An amount in OGPU, or with a unit (``wei``, ``gwei``, ``ogpu``), converted to wei."""
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise self.fail(key, f'must be an amount like 0.05 or "5 gwei", got {value!r}')
-        number, _, unit = str(value).strip().partition(" ")
-        unit = unit.strip().lower() or "ogpu"
-        if unit not in UNITS:
-            raise self.fail(key, f"unknown unit {unit!r}; use one of {', '.join(UNITS)}")
+    def amount(self, value: Any, key: str, limit: int = NATIVE_BALANCE) -> int:
+        """An amount in OGPU or with a unit, in wei, at most ``limit`` (:func:`amount_in_wei`)."""
         try:
-            wei = Decimal(number) * UNITS[unit]
-        except InvalidOperation as exc:
-            raise self.fail(key, f"not a number: {value!r}") from exc
-        if not wei.is_finite() or wei < 0 or wei != wei.to_integral_value():
-            raise self.fail(key, f"must be a non-negative whole number of wei, got {value!r}")
-        return int(wei)
+            return amount_in_wei(value, limit)
+        except ValueError as exc:
+            raise self.fail(key, str(exc)) from None
 
-    def distribution(self, value: Any, key: str) -> Distribution:
-        """``5`` (fixed) or a table ``{distribution = "uniform", min = 1, max = 9}``."""
+    def distribution(self, value: Any, key: str, high: float) -> Distribution:
+        """``5`` (fixed) or a table ``{distribution = "uniform", min = 1, max = 9}``.
+
+        Every value, bound and mean must be at most ``high``.
+        """
         if not isinstance(value, Mapping):
-            return Distribution("fixed", value=self.number(value, key))
+            return Distribution("fixed", value=self.number(value, key, high=high))
         table = self.table(value, key, ("distribution", "value", "min", "max", "mean"))
         kind = self.string(
             self.required(table, "distribution", key), f"{key}.distribution", DISTRIBUTIONS
@@ -155,7 +168,7 @@ class _Parser:
         for name in needed:
             self.required(table, name, key)
         nums = {
-            n: self.number(table[n], f"{key}.{n}")
+            n: self.number(table[n], f"{key}.{n}", high=high)
             for n in ("value", "min", "max", "mean")
             if n in table
         }
@@ -210,9 +223,11 @@ class _Parser:
             for i, item in enumerate(self.array(self.required(top, "providers", ""), "providers"))
         )
         workload = self.workload(self.required(top, "workload", ""), sources)
-        return Scenario(
+        scenario = Scenario(
             name, description, seed, compression, clients, sources, providers, workload, self.path
         )
+        check_scale(scenario)
+        return scenario
 
     def array(self, value: Any, key: str) -> list[Any]:
         if not isinstance(value, list) or not value:
@@ -228,8 +243,10 @@ class _Parser:
         table = self.table(value, key, ("name", "deposit", "think_time"))
         return ClientSpec(
             name=self.string(self.required(table, "name", key), f"{key}.name"),
-            deposit=self.amount(table.get("deposit", 100), f"{key}.deposit"),
-            think_time=self.distribution(table.get("think_time", 0), f"{key}.think_time"),
+            deposit=self.amount(table.get("deposit", 100), f"{key}.deposit", MAX_LOCKED),
+            think_time=self.distribution(
+                table.get("think_time", 0), f"{key}.think_time", MAX_SIMULATED_SECONDS
+            ),
         )
 
     def source(self, value: Any, key: str, clients: tuple[str, ...]) -> SourceSpec:
@@ -270,12 +287,17 @@ class _Parser:
             environments=environments,
             delivery=DELIVERY_METHODS[delivery],
             min_payment=self.amount(table.get("min_payment", 0), f"{key}.min_payment"),
-            max_expiry=self.integer(table.get("max_expiry", 86_400), f"{key}.max_expiry", low=1),
+            max_expiry=self.integer(
+                table.get("max_expiry", 86_400),
+                f"{key}.max_expiry",
+                low=1,
+                high=MAX_SIMULATED_SECONDS,
+            ),
             min_lockup=self.amount(table.get("min_lockup", 0), f"{key}.min_lockup"),
             function=self.string(table.get("function", "run"), f"{key}.function"),
             payload=self.payload(table.get("payload", {}), f"{key}.payload"),
             handler=handler,
-            share=self.number(table.get("share", 1), f"{key}.share", strict=True),
+            share=self.number(table.get("share", 1), f"{key}.share", strict=True, high=MAX_WEIGHT),
         )
 
     def payload(self, value: Any, key: str) -> PayloadSpec:
@@ -345,16 +367,18 @@ class _Parser:
                     f"{key}.behaviours.{name}",
                     f"unknown behaviour; known behaviours: {', '.join(BEHAVIOURS)}",
                 )
-            behaviours[name] = self.number(weight, f"{key}.behaviours.{name}")
+            behaviours[name] = self.number(weight, f"{key}.behaviours.{name}", high=MAX_WEIGHT)
         if sum(behaviours.values()) <= 0:
             raise self.fail(f"{key}.behaviours", "weights must add up to more than 0")
-        stake = self.amount(table.get("stake", 1), f"{key}.stake")
+        stake = self.amount(table.get("stake", 1), f"{key}.stake", MAX_LOCKED)
         if stake < source.min_lockup:
             raise self.fail(
                 f"{key}.stake",
                 f"is below source {source_name!r}'s min_lockup ({stake} < {source.min_lockup} wei)",
             )
-        count = self.integer(self.required(table, "count", key), f"{key}.count", low=1)
+        count = self.integer(
+            self.required(table, "count", key), f"{key}.count", low=1, high=MAX_PROVIDERS
+        )
         return ProviderGroup(source_name, count, environment, behaviours, stake)
 
     def workload(self, value: Any, sources: tuple[SourceSpec, ...]) -> WorkloadSpec:
@@ -362,11 +386,15 @@ class _Parser:
         table = self.table(
             value, key, ("tasks", "arrival_rate", "payment", "expiry", "cancellation_rate")
         )
-        tasks = self.integer(self.required(table, "tasks", key), f"{key}.tasks", low=1)
+        tasks = self.integer(
+            self.required(table, "tasks", key), f"{key}.tasks", low=1, high=MAX_TASKS
+        )
         rate = self.number(
             self.required(table, "arrival_rate", key), f"{key}.arrival_rate", strict=True
         )
-        payment = self.distribution(table.get("payment", 0.01), f"{key}.payment")
+        payment = self.distribution(
+            table.get("payment", 0.01), f"{key}.payment", MAX_LOCKED / 10**18
+        )
         floor = max(s.min_payment for s in sources)
         if payment.minimum * 10**18 < floor:
             raise self.fail(
@@ -374,7 +402,9 @@ class _Parser:
                 f"can go below a source's min_payment "
                 f"({payment.minimum:g} OGPU < {floor / 10**18:g} OGPU)",
             )
-        expiry = self.distribution(self.required(table, "expiry", key), f"{key}.expiry")
+        expiry = self.distribution(
+            self.required(table, "expiry", key), f"{key}.expiry", MAX_SIMULATED_SECONDS
+        )
         if expiry.minimum < 1:
             raise self.fail(
                 f"{key}.expiry",

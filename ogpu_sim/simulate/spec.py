@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ogpu_sim.errors import ScenarioError
+from ogpu_sim.simulate.limits import check_overrides, check_scale
 
 """Simulated provider behaviours the Simulator implements (``Simulator.add_provider``)."""
 DELIVERY_METHODS = {
@@ -24,7 +24,6 @@ DELIVERY_METHODS = {
 """Accepted spellings of a delivery method, mapped to the SDK's ``DeliveryMethod`` member name."""
 DISTRIBUTIONS = ("fixed", "uniform", "exponential")
 PAYLOAD_GENERATORS = ("constant", "random_ints", "choice")
-UNITS = {"ogpu": 10**18, "ether": 10**18, "gwei": 10**9, "wei": 1}
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios" / "default.toml"
 """The scenario ``ogpu-sim simulate`` runs when given none (present in a source checkout)."""
@@ -163,11 +162,12 @@ class Scenario:
         """A copy with the seed and/or task count replaced (the CLI's ``--seed``/``--tasks``)."""
         import dataclasses
 
+        check_overrides(seed, tasks, self.path)
         workload = self.workload
         if tasks is not None:
-            if tasks < 1:
-                raise ScenarioError("workload.tasks", f"must be at least 1, got {tasks}", self.path)
             workload = dataclasses.replace(workload, tasks=tasks)
-        return dataclasses.replace(
+        changed = dataclasses.replace(
             self, seed=self.seed if seed is None else seed, workload=workload
         )
+        check_scale(changed)
+        return changed

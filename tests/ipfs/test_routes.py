@@ -241,7 +241,8 @@ class TestBadInput:
             reply = requests.post(server.publish_url, files={"file": ("a", b"12345")}, timeout=5)
         assert (reply.status_code, reply.json()["error"]) == (
             507,
-            "cannot store 5 bytes: 0 of 4 bytes already used (raise the store's max_bytes)",
+            "cannot store 5 bytes: 0 of 4 bytes already used "
+            "(raise the store's max_bytes, e.g. IpfsServer(max_store_bytes=...))",
         )
 
     def test_bad_content_length_is_400(self, ipfs: IpfsServer) -> None:

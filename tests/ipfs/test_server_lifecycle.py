@@ -14,6 +14,7 @@ from multiformats import CID, multihash
 
 from ogpu_sim.errors import ConfigError
 from ogpu_sim.ipfs import (
+    DEFAULT_MEMORY_STORE_BYTES,
     DirectoryStore,
     InvalidCidError,
     IpfsNotFoundError,
@@ -157,3 +158,31 @@ def test_cid_text_encoding_agrees_with_multiformats(digest: bytes, raw: bool) ->
         expected = str(CID("base58btc", 0, "dag-pb", mh))
         binary = _SHA2_256_PREFIX + digest
     assert _cid_text(binary) == expected
+
+
+def test_the_default_memory_store_is_capped_at_512_mib() -> None:
+    server = IpfsServer()
+    assert server.store.max_bytes == DEFAULT_MEMORY_STORE_BYTES == 512 * 2**20
+
+
+def test_max_store_bytes_caps_the_fresh_memory_store_and_uploads_past_it_get_507() -> None:
+    with IpfsServer(max_store_bytes=16) as server:
+        first = requests.post(server.publish_url, files={"file": ("a", HELLO)}, timeout=5)
+        second = requests.post(server.publish_url, files={"file": ("b", HELLO * 2)}, timeout=5)
+        assert first.status_code == 200
+        assert (second.status_code, second.json()["error"]) == (
+            507,
+            "cannot store 24 bytes: 12 of 16 bytes already used "
+            "(raise the store's max_bytes, e.g. IpfsServer(max_store_bytes=...))",
+        )
+        assert server.store.cids() == [HELLO_V0]
+
+
+def test_max_store_bytes_none_lifts_the_cap() -> None:
+    assert IpfsServer(max_store_bytes=None).store.max_bytes is None
+
+
+def test_max_store_bytes_with_a_store_of_ones_own_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        IpfsServer(DirectoryStore(tmp_path), max_store_bytes=10)
+    assert str(caught.value) == "max_store_bytes: give the limit to the store you pass instead"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ogpu_sim.errors import ConfigError
 from ogpu_sim.ipfs import (
     DirectoryStore,
     InvalidCidError,
@@ -84,6 +85,34 @@ class TestStoreConformance:
             store.put(b"hello again")
         assert store.cids() == [HELLO_V0]
 
+    def test_a_full_store_names_the_sizes_and_accepts_again_after_a_delete(
+        self, make_store: StoreFactory
+    ) -> None:
+        store = make_store(max_bytes=12)
+        store.put(HELLO)
+        with pytest.raises(StoreFullError) as caught:
+            store.put(b"x")
+        assert (caught.value.size, caught.value.used, caught.value.limit) == (1, 12, 12)
+        store.delete(HELLO_V0)
+        store.put(b"x")
+        assert store.used_bytes == 1
+
+    def test_putting_the_same_content_again_does_not_count_twice(
+        self, make_store: StoreFactory
+    ) -> None:
+        store = make_store(max_bytes=12)
+        store.put(HELLO)
+        store.put(HELLO)
+        assert store.used_bytes == 12
+
+    @pytest.mark.parametrize("limit", [-1, 1.5, "10", True])
+    def test_a_limit_that_is_not_a_non_negative_integer_is_a_config_error(
+        self, make_store: StoreFactory, limit: object
+    ) -> None:
+        with pytest.raises(ConfigError) as caught:
+            make_store(max_bytes=limit)
+        assert caught.value.option == "max_bytes"
+
     def test_clear_empties_the_store(self, make_store: StoreFactory) -> None:
         store = make_store()
         store.put(b"a")
@@ -126,5 +155,9 @@ class TestDirectoryStore:
 
     def test_reopening_past_the_limit_is_refused(self, tmp_path: Path) -> None:
         DirectoryStore(tmp_path).put(HELLO)
-        with pytest.raises(StoreFullError, match="12 of 4 bytes already used"):
+        with pytest.raises(StoreFullError) as caught:
             DirectoryStore(tmp_path, max_bytes=4)
+        assert str(caught.value) == (
+            "the store already holds 12 bytes, over its limit of 4 bytes "
+            "(raise the store's max_bytes, e.g. IpfsServer(max_store_bytes=...))"
+        )

@@ -4,6 +4,9 @@ Every request is answered with a well-formed HTTP status line and a JSON error w
 be served (bad request lines and headers included), except when a ``drop`` fault tells the
 server to hang up. Nothing a client sends can take the server down: unexpected errors become
 a 500 answer for that request only.
+
+The layer serves any :class:`ServedApp` (the store, limits, faults and log it needs), so it
+does not depend on :class:`~ogpu_sim.ipfs.server.IpfsServer`, which owns the lifecycle.
 """
 
 from __future__ import annotations
@@ -16,14 +19,42 @@ import threading
 import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ogpu_sim.ipfs import routes
-from ogpu_sim.ipfs.faults import RequestRecord
-from ogpu_sim.ipfs.multipart import BadRequest, read_body
+from ogpu_sim.ipfs.errors import BadRequest
+from ogpu_sim.ipfs.faults import FaultInjector, RequestLog, RequestRecord
+from ogpu_sim.ipfs.multipart import read_body
+from ogpu_sim.ipfs.store import Store
 
-if TYPE_CHECKING:
-    from ogpu_sim.ipfs.server import IpfsServer
+
+class ServedApp(Protocol):
+    """What the HTTP layer reads of the service it serves."""
+
+    @property
+    def store(self) -> Store:
+        """Where uploads go and reads come from."""
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """The largest request body accepted (larger ones get 413)."""
+
+    @property
+    def faults(self) -> FaultInjector:
+        """The faults to apply to each request."""
+
+    @property
+    def requests(self) -> RequestLog:
+        """Where every answered request is recorded."""
+
+    @property
+    def stopping(self) -> threading.Event:
+        """Set when the service stops, so injected latency ends early."""
+
+    @property
+    def url(self) -> str:
+        """The base URL gateway links are built from."""
+
 
 logger = logging.getLogger("ogpu_sim.ipfs")
 
@@ -35,8 +66,8 @@ class HttpServer(ThreadingHTTPServer):
     block_on_close = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], app: IpfsServer) -> None:
-        self.app = app
+    def __init__(self, address: tuple[str, int], app: ServedApp) -> None:
+        self.app: ServedApp = app
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         super().__init__(address, IpfsRequestHandler)
@@ -62,6 +93,12 @@ class HttpServer(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         logger.debug("IPFS connection from %s failed", client_address, exc_info=True)
+
+
+class HttpServer6(HttpServer):
+    """The same server on an IPv6 loopback address (``::1``)."""
+
+    address_family = socket.AF_INET6
 
 
 class IpfsRequestHandler(BaseHTTPRequestHandler):
