@@ -211,7 +211,9 @@ class StoreFullError(IpfsError):
         self.size = size
         self.used = used
         self.limit = limit
-        hint = "raise the store's max_bytes, e.g. IpfsServer(max_store_bytes=...)"
+        hint = (
+            "raise the cap: Simulator.start(ipfs_max_bytes=...) or IpfsServer(max_store_bytes=...)"
+        )
         if size == 0:
             problem = f"the store already holds {used} bytes, over its limit of {limit} bytes"
         else:

@@ -242,7 +242,8 @@ class TestBadInput:
         assert (reply.status_code, reply.json()["error"]) == (
             507,
             "cannot store 5 bytes: 0 of 4 bytes already used "
-            "(raise the store's max_bytes, e.g. IpfsServer(max_store_bytes=...))",
+            "(raise the cap: Simulator.start(ipfs_max_bytes=...) "
+            "or IpfsServer(max_store_bytes=...))",
         )
 
     def test_bad_content_length_is_400(self, ipfs: IpfsServer) -> None:

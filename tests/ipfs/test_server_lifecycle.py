@@ -173,7 +173,8 @@ def test_max_store_bytes_caps_the_fresh_memory_store_and_uploads_past_it_get_507
         assert (second.status_code, second.json()["error"]) == (
             507,
             "cannot store 24 bytes: 12 of 16 bytes already used "
-            "(raise the store's max_bytes, e.g. IpfsServer(max_store_bytes=...))",
+            "(raise the cap: Simulator.start(ipfs_max_bytes=...) "
+            "or IpfsServer(max_store_bytes=...))",
         )
         assert server.store.cids() == [HELLO_V0]
 

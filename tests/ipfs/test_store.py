@@ -159,5 +159,6 @@ class TestDirectoryStore:
             DirectoryStore(tmp_path, max_bytes=4)
         assert str(caught.value) == (
             "the store already holds 12 bytes, over its limit of 4 bytes "
-            "(raise the store's max_bytes, e.g. IpfsServer(max_store_bytes=...))"
+            "(raise the cap: Simulator.start(ipfs_max_bytes=...) "
+            "or IpfsServer(max_store_bytes=...))"
         )
