@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 from ogpu_sim.errors import ConfigError, OgpuSimError
+from ogpu_sim.sdk.warnings import quiet_known_warnings
 from ogpu_sim.vocabulary import (
     BACKEND_HELP,
     BACKENDS,
@@ -110,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     invalid input (a scenario error names the key and the problem).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    # A user's `python -W error` must not trip over the SDK stack's own known warnings.
+    quiet_known_warnings()
     if argv and argv[0] in PASSTHROUGH:
         # Handed over whole (argparse's REMAINDER would refuse a leading "--help").
         return _passthrough(argv[0], argv[1:])
@@ -159,10 +161,7 @@ def _simulate(args: argparse.Namespace) -> int:
             f"[bold]ogpu-sim simulate[/] {scenario.name} (seed {scenario.seed}, "
             f"{scenario.workload.tasks} tasks) on {options.backend}, runtime {options.runtime}"
         )
-        with warnings.catch_warnings(), ProgressDisplay(console, enabled=not args.no_progress) as d:
-            # The SDK decodes whole receipts with one event ABI; web3 warns about every other
-            # log (e.g. the new contract's OwnershipTransferred). Harmless, and noisy here.
-            warnings.filterwarnings("ignore", message="The log with transaction hash")
+        with ProgressDisplay(console, enabled=not args.no_progress) as d:
             result = simulate(scenario, out, options, on_progress=d.update)
     except OgpuSimError as exc:
         console.print(f"[red]error:[/] {exc}", soft_wrap=True)

@@ -26,22 +26,15 @@ from typing import Any
 import pytest
 
 from ogpu_sim.pytest.options import OPTIONS, PluginConfig, environment_skip, read_config
+from ogpu_sim.sdk.warnings import KNOWN_WARNINGS, preimport_quietly, quiet_known_warnings
 from ogpu_sim.vocabulary import ENVIRONMENTS
 
 _CONFIG = pytest.StashKey[PluginConfig]()
 _USERS = pytest.StashKey[set[str]]()
 _MARK = pytest.StashKey[Any]()
 
-QUIET_WARNINGS: tuple[tuple[str, type[Warning], str], ...] = (
-    # web3's process_receipt warns once per log of another contract in a receipt (a new
-    # Source's OwnershipTransferred, ...) while the SDK extracts SourcePublished/TaskPublished;
-    # the warning is attributed to the frame that consumes the decoding generator
-    # (eth_utils' to_tuple).
-    ("The log with transaction hash", UserWarning, r"(web3|eth_utils|ogpu)(\.|$)"),
-    # importing web3 imports websockets.legacy, deprecated since websockets 14.
-    ("websockets.legacy is deprecated", DeprecationWarning, r"websockets(\.|$)"),
-)
-"""(message prefix, category, module regex) of the third-party warnings the plugin hides."""
+QUIET_WARNINGS = KNOWN_WARNINGS
+"""The third-party warnings the plugin hides (see :mod:`ogpu_sim.sdk.warnings`)."""
 _SIM: dict[str, Any] = {}
 _REPORT: list[dict[str, Any]] = []
 
@@ -72,9 +65,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not config.stash[_CONFIG].sdk_warnings:
         # Imported once here under a narrow filter, the module never warns again (a user's
         # `import ogpu` at collection would otherwise fail under filterwarnings = error).
-        with warnings.catch_warnings():
-            _quiet()
-            import websockets.legacy  # noqa: F401
+        preimport_quietly()
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -160,18 +151,13 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Any:
         handle.inner_test = inner
 
 
-def _quiet() -> None:
-    for message, category, module in QUIET_WARNINGS:
-        warnings.filterwarnings("ignore", message=message, category=category, module=module)
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Any:
     """Inside pytest's own warning capture, so these narrow ignores win over ``error``."""
     if item.config.stash[_CONFIG].sdk_warnings:
         return (yield)
     with warnings.catch_warnings():
-        _quiet()
+        quiet_known_warnings()
         return (yield)
 
 

@@ -2,9 +2,24 @@
 
 :class:`SdkBinding` points every SDK global (contract addresses for both ChainIds, RPC URL, sync
 and async web3, the IPFS endpoint, role keys) at a network and restores them exactly;
-:mod:`~ogpu_sim.sdk.caches` memoises contract handles and keccak while bound.
+:mod:`~ogpu_sim.sdk.caches` memoises contract handles and keccak while bound;
+:mod:`~ogpu_sim.sdk.warnings` keeps the SDK stack's known warnings out of strict settings.
+The binding loads lazily, so the warnings module is cheap to import before web3 is.
 """
 
-from ogpu_sim.sdk.binding import SdkBinding
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ogpu_sim.sdk.binding import SdkBinding
 
 __all__ = ["SdkBinding"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SdkBinding":
+        from ogpu_sim.sdk.binding import SdkBinding
+
+        return SdkBinding
+    raise AttributeError(f"module 'ogpu_sim.sdk' has no attribute {name!r}")

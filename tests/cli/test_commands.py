@@ -88,3 +88,33 @@ def test_simulate_options_reach_the_runner(monkeypatch: pytest.MonkeyPatch, tmp_
     assert seen["options"].runtime == "docker"
     assert (seen["scenario"].seed, seen["scenario"].workload.tasks) == (5, 3)
     assert seen["out"] == tmp_path
+
+
+def test_simulate_runs_under_python_w_error(tmp_path: Path) -> None:
+    """The SDK stack's known warnings (web3, websockets) do not fail a strict interpreter."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "error",
+            "-m",
+            "ogpu_sim.cli",
+            "simulate",
+            str(SMALL),
+            "--tasks",
+            "2",
+            "--no-progress",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert (tmp_path / "run" / "report.json").is_file()

@@ -1,0 +1,35 @@
+"""The known, harmless warnings of the SDK's stack, and a narrow way to keep them quiet.
+
+Users' strict warning settings (pytest ``filterwarnings = error``, ``python -W error``) would
+turn them into failures that are not the user's: web3 warns about every foreign log in a
+receipt the SDK decodes, and importing web3 imports the deprecated ``websockets.legacy``. Each
+entry matches one message from one family of modules, nothing broader.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+KNOWN_WARNINGS: tuple[tuple[str, type[Warning], str], ...] = (
+    # web3's process_receipt warns once per log of another contract in a receipt (a new
+    # Source's OwnershipTransferred, ...) while the SDK extracts SourcePublished/TaskPublished;
+    # the warning is attributed to the frame that consumes the decoding generator
+    # (eth_utils' to_tuple).
+    ("The log with transaction hash", UserWarning, r"(web3|eth_utils|ogpu)(\.|$)"),
+    # importing web3 imports websockets.legacy, deprecated since websockets 14.
+    ("websockets.legacy is deprecated", DeprecationWarning, r"websockets(\.|$)"),
+)
+"""(message prefix, category, module regex) of each known warning."""
+
+
+def quiet_known_warnings() -> None:
+    """Add an ``ignore`` filter for each of :data:`KNOWN_WARNINGS` (in front of the others)."""
+    for message, category, module in KNOWN_WARNINGS:
+        warnings.filterwarnings("ignore", message=message, category=category, module=module)
+
+
+def preimport_quietly() -> None:
+    """Import the module that warns at import time under the filters, so it never warns again."""
+    with warnings.catch_warnings():
+        quiet_known_warnings()
+        import websockets.legacy  # noqa: F401
