@@ -19,6 +19,8 @@ from typing import Any
 
 from harness import Row, Target, timed
 
+from ogpu_sim.simulate.spec import SAMPLE_SOURCES
+
 CHAIN_ROWS = [
     Row("chain.start_deploy", "chain start + protocol deploy", "s"),
     Row("chain.transfer", "signed transfer + receipt", "ms"),
@@ -330,13 +332,13 @@ def simulate_runner(backend: str, settings: Settings) -> list[float]:
     return samples
 
 
-HANDLER = Path(__file__).resolve().parents[1] / "fixtures" / "sources" / "multiply"
+HANDLER = SAMPLE_SOURCES / "multiply"
 RUNTIME_ROWS = ("runtime.inline", "runtime.process", "runtime.docker")
 
 
 def runtime_dispatch(runtime: str, settings: Settings) -> list[float]:
     """``Handler.run``: POST /run/multiply/{task} (or a direct call inline) until the callback
-    arrives, on a started handler of ``fixtures/sources/multiply``; backend-independent."""
+    arrives, on a started handler of the sample source ``multiply``; backend-independent."""
     from ogpu_sim.runtime import CallbackServer, create_runtime, load_source_folder
 
     callbacks = CallbackServer().start()

@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         type=Path,
         default=None,
-        help="scenario file (default: fixtures/scenarios/default.toml)",
+        help="scenario file (default: the default scenario shipped with ogpu-sim)",
     )
     simulate.add_argument(
         "--out", type=Path, default=None, help="run folder (default: runs/<UTC timestamp>/)"

@@ -25,8 +25,12 @@ DELIVERY_METHODS = {
 DISTRIBUTIONS = ("fixed", "uniform", "exponential")
 PAYLOAD_GENERATORS = ("constant", "random_ints", "choice")
 
-DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios" / "default.toml"
-"""The scenario ``ogpu-sim simulate`` runs when given none (present in a source checkout)."""
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+"""Scenarios shipped in the package (``default.toml``) and their sample sources."""
+DEFAULT_SCENARIO = SCENARIOS / "default.toml"
+"""The scenario ``ogpu-sim simulate`` runs when given none."""
+SAMPLE_SOURCES = SCENARIOS / "sources"
+"""The default scenario's sample sources (``multiply``, ``sentiment``), source folders."""
 
 
 @dataclass(frozen=True)

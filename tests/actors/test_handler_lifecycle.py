@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from ogpu.protocol import vault
 from ogpu.types import DeliveryMethod, TaskStatus
 
+from ogpu_sim.simulate.spec import SAMPLE_SOURCES
 from tests.runtime.conftest import require_docker
 
-SOURCES = Path(__file__).resolve().parents[2] / "fixtures" / "sources"
+SOURCES = SAMPLE_SOURCES
 PAYMENT = 10**15
 RUNTIMES = [
     pytest.param("inline", id="inline"),

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-SOURCES = Path(__file__).resolve().parents[2] / "fixtures" / "sources"
+from ogpu_sim.simulate.spec import SAMPLE_SOURCES
+
+SOURCES = SAMPLE_SOURCES
 
 HELPERS = """
 import time
 from ogpu.client import publish_source, publish_task
 from ogpu.types import DeliveryMethod, ImageEnvironments, SourceInfo, TaskInfo, TaskInput
+from ogpu_sim.simulate.spec import SAMPLE_SOURCES
 
 
 def source_count(sim):

@@ -17,10 +17,11 @@ from typing import Any
 
 import pytest
 
+from ogpu_sim.simulate.spec import SAMPLE_SOURCES
+
 from .conftest import Tally, in_ci
 from .processes import (
     PYTHON,
-    ROOT,
     descendants,
     leftovers,
     listening_ports,
@@ -29,7 +30,7 @@ from .processes import (
     wait_until,
 )
 
-SOURCE = ROOT / "fixtures" / "sources" / "multiply"
+SOURCE = SAMPLE_SOURCES / "multiply"
 INNER = textwrap.dedent(
     """
     import json, os, time

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from ogpu_sim.runtime import CallbackServer, docker_available
+from ogpu_sim.simulate.spec import SAMPLE_SOURCES
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "fixtures" / "sources"
+SAMPLES = SAMPLE_SOURCES
 BROKEN = Path(__file__).resolve().parent / "sources"
 
 

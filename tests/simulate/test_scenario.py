@@ -247,3 +247,22 @@ def test_the_default_scenario_file_is_valid() -> None:
         "MANUAL_CONFIRMATION",
         "FIRST_RESPONSE",
     ]
+
+
+def test_the_default_scenario_and_its_sources_ship_inside_the_package() -> None:
+    import ogpu_sim
+    from ogpu_sim.simulate.spec import DEFAULT_SCENARIO, SAMPLE_SOURCES
+
+    package = Path(ogpu_sim.__file__).parent
+    scenario = load_scenario(DEFAULT_SCENARIO)
+
+    assert DEFAULT_SCENARIO.is_relative_to(package)
+    handlers = sorted(s.handler for s in scenario.sources if s.handler is not None)
+    assert handlers == [SAMPLE_SOURCES / "multiply", SAMPLE_SOURCES / "sentiment"]
+
+
+def test_the_wheel_ships_the_default_scenario_and_its_sources() -> None:
+    import tomllib
+
+    data = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    assert "simulate/scenarios/**/*" in data["tool"]["setuptools"]["package-data"]["ogpu_sim"]

@@ -16,6 +16,7 @@ from ogpu_sim.simulate import runner as workload
 from ogpu_sim.simulate.report import PLOT_FILES, check_run, deterministic_part
 from ogpu_sim.simulate.runner import RunOptions, plan, simulate
 from ogpu_sim.simulate.scenario import load_scenario
+from ogpu_sim.simulate.spec import SAMPLE_SOURCES
 
 SMALL = Path(__file__).parent / "scenarios" / "small.toml"
 
@@ -181,7 +182,7 @@ def test_the_docker_runtime_runs_real_handler_images(tmp_path: Path) -> None:
 
     require_docker()
     scenario = tmp_path / "docker.toml"
-    multiply = Path(__file__).parents[2] / "fixtures" / "sources" / "multiply"
+    multiply = SAMPLE_SOURCES / "multiply"
     scenario.write_text(
         '[[clients]]\nname = "c"\n'
         f'[[sources]]\nname = "multiply"\nhandler = "{multiply}"\nfunction = "multiply"\n'
