@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Handler, HandlerStartError, Runtime, create_runtime, docker_available
+from .base import Handler, Runtime
 from .callbacks import CallbackServer
 from .compose import SourceFolder
+from .engine import docker_available
+from .errors import HandlerStartError
 
 
 class AutoRuntime(Runtime):
@@ -47,11 +49,19 @@ class AutoRuntime(Runtime):
     ) -> Handler:
         name = self.choose(source)
         if name not in self._delegates:
-            options = self._options if name == "docker" else {}
-            self._delegates[name] = create_runtime(name, self.callbacks, **options)
+            self._delegates[name] = self._delegate(name)
         return self._delegates[name].start(
             source, environment, source_address=source_address, provider_address=provider_address
         )
+
+    def _delegate(self, name: str) -> Runtime:
+        if name == "inline":
+            from .inline import InlineRuntime
+
+            return InlineRuntime(self.callbacks)
+        from .docker import DockerRuntime
+
+        return DockerRuntime(self.callbacks, **self._options)
 
     def close(self) -> None:
         delegates, self._delegates = self._delegates, {}

@@ -17,19 +17,13 @@ from typing import Any, Literal
 
 import yaml
 
-from ..errors import (
-    ComposeError,
-)
+from ..errors import ComposeError
+from ..vocabulary import ENVIRONMENT_BITS, ENVIRONMENTS, choices
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
-
-ENVIRONMENTS = ("cpu", "nvidia", "amd")
-"""Hardware environments, in the order of their bits in ``Source.imageEnvironments``."""
-
-ENVIRONMENT_BITS = {"cpu": 1, "nvidia": 2, "amd": 4}
 
 COMPOSE_FILES = {
     "cpu": "docker-compose.yml",
@@ -81,7 +75,7 @@ class SourceFolder:
         """
         if environment not in ENVIRONMENTS:
             raise ComposeError(
-                self.path, f"unknown environment {environment!r}; known: {', '.join(ENVIRONMENTS)}"
+                self.path, f"unknown environment {environment!r}; known: {choices(ENVIRONMENTS)}"
             )
         if environment not in self.environments:
             raise ComposeError(

@@ -24,9 +24,10 @@ from docker.client import from_env
 from docker.errors import APIError, DockerException, NotFound
 from docker.types import DeviceRequest
 
-from .base import Handler, HandlerDispatchError, HandlerStartError, Runtime
+from .base import Handler, Runtime
 from .callbacks import CallbackServer
 from .compose import SourceFolder
+from .errors import HandlerDispatchError, HandlerStartError
 from .gpu import engine_has_gpu
 from .images import BASE_IMAGE, handler_image
 from .process import dispatch_http, wait_ready

@@ -29,8 +29,8 @@ from typing import Any
 
 from docker.errors import BuildError, ImageNotFound
 
-from .base import HandlerStartError
 from .compose import ComposeService, SourceFolder
+from .errors import HandlerStartError
 
 BASE_IMAGE = os.environ.get("OGPU_SIM_BASE_IMAGE", "ogpu-sim-base:latest")
 """The base image handler images build FROM (the Dockerfile's ``BASE_IMAGE`` build arg)."""

@@ -36,10 +36,11 @@ from typing import Any
 import requests
 from pydantic import BaseModel, ValidationError
 
-from .base import Handler, HandlerDispatchError, HandlerInputError, HandlerStartError, LogBuffer
+from .base import Handler, LogBuffer
 from .base import Runtime as _Runtime
 from .callbacks import CallbackServer
 from .compose import SourceFolder
+from .errors import HandlerDispatchError, HandlerInputError, HandlerStartError
 from .gpu import host_has_gpu
 
 _IMPORT_LOCK = threading.RLock()

@@ -21,15 +21,10 @@ from typing import IO, Any
 
 import requests
 
-from .base import (
-    Handler,
-    HandlerDispatchError,
-    HandlerInputError,
-    HandlerStartError,
-    Runtime,
-)
+from .base import Handler, Runtime
 from .callbacks import CallbackServer
 from .compose import SourceFolder
+from .errors import HandlerDispatchError, HandlerInputError, HandlerStartError
 from .gpu import host_has_gpu
 
 READY_TIMEOUT = 180.0

@@ -31,7 +31,7 @@ def test_an_unknown_runtime_name_is_a_config_error(callbacks):
         create_runtime("kubernetes", callbacks)
     assert (caught.value.option, caught.value.problem) == (
         "runtime",
-        "unknown 'kubernetes'; known: inline, process, docker, auto",
+        "unknown 'kubernetes'; known: auto, inline, process, docker",
     )
 
 
