@@ -11,15 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ConfigError
+from ..sources import ComposeService, SourceFolder, load_source_folder
 from ..vocabulary import ENVIRONMENT_BITS, ENVIRONMENTS, RUNTIMES, choices
 from .base import Handler, Runtime
 from .callbacks import CallbackServer
-from .compose import (
-    COMPOSE_FILES,
-    ComposeService,
-    SourceFolder,
-    load_source_folder,
-)
 from .engine import docker_available
 from .errors import (
     ComposeError,
@@ -66,7 +61,6 @@ def create_runtime(name: str, callbacks: CallbackServer, **options: Any) -> Runt
 
 
 __all__ = [
-    "COMPOSE_FILES",
     "ENVIRONMENTS",
     "ENVIRONMENT_BITS",
     "RUNTIMES",

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..sources import SourceFolder
 from .base import Handler, Runtime
 from .callbacks import CallbackServer
-from .compose import SourceFolder
 from .engine import docker_available
 from .errors import HandlerStartError
 

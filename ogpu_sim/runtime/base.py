@@ -15,8 +15,8 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ..sources import SourceFolder
     from .callbacks import CallbackServer
-    from .compose import SourceFolder
 
 LOG_LINES_KEPT = 5000
 

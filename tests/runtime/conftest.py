@@ -13,6 +13,7 @@ from ogpu_sim.runtime import CallbackServer, docker_available
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "fixtures" / "sources"
 BROKEN = Path(__file__).resolve().parent / "sources"
+REAL = ROOT / "fixtures" / "real-sources"
 
 
 @pytest.fixture(scope="session")

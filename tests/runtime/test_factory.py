@@ -78,7 +78,9 @@ def test_starting_an_environment_the_source_lacks_is_a_compose_error(callbacks, 
     )
     with create_runtime(name, callbacks) as runtime, pytest.raises(ComposeError) as caught:
         runtime.start(load_source_folder(folder), "nvidia")
-    assert caught.value.problem.startswith("no docker-compose.gpu.yml here")
+    assert caught.value.problem == (
+        "no compose file for nvidia, so the source does not support nvidia; it supports cpu"
+    )
 
 
 def test_the_packaged_template_matches_docker_handler_dockerfile():
@@ -91,5 +93,5 @@ def test_the_launcher_refuses_a_bad_command_line():
     )
     assert (result.returncode, result.stderr.strip()) == (
         2,
-        "usage: python launcher.py <handler.py> <port>",
+        "usage: python launcher.py <script.py> <port> | python launcher.py -m <module> <port>",
     )
