@@ -38,3 +38,6 @@ def write(folder: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return folder
+
+
+from tests.sdk.conftest import isolated, sim  # noqa: E402, F401  (the session simulator)
