@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from ogpu_sim.errors import UnknownFunctionError
 from ogpu_sim.runtime import (
     CallbackServer,
     Handler,
@@ -26,7 +27,6 @@ from ogpu_sim.runtime import (
     Runtime,
     load_source_folder,
 )
-from ogpu_sim.errors import UnknownFunctionError
 from ogpu_sim.runtime.gpu import FORCE_EMULATION_ENV
 
 from .conftest import BROKEN, REAL, SAMPLES

@@ -95,3 +95,21 @@ def test_the_launcher_refuses_a_bad_command_line():
         2,
         "usage: python launcher.py <script.py> <port> | python launcher.py -m <module> <port>",
     )
+
+
+def test_an_unknown_image_source_is_a_config_error(callbacks):
+    with pytest.raises(ConfigError) as caught:
+        create_runtime("docker", callbacks, image_source="latest")
+    assert (caught.value.option, caught.value.problem) == (
+        "image_source",
+        "unknown 'latest'; known: working-copy, published",
+    )
+
+
+def test_a_missing_compose_override_is_a_config_error(callbacks, tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        create_runtime("docker", callbacks, compose_overrides=[tmp_path / "nope.yml"])
+    assert (caught.value.option, caught.value.problem) == (
+        "compose_overrides",
+        f"{tmp_path / 'nope.yml'} does not exist",
+    )
