@@ -14,6 +14,7 @@ from .dockerfile import HandlerEntry
 from .folder import SourceFolder, load_compose_service, load_source_folder
 from .interpolate import interpolate
 from .layout import LOOKED_FOR, NAMED_FILES, ROOT_FILES
+from .published import published_source
 from .urls import UrlMapping, WorkingCopyUrls, detect_urls, explicit_urls, github_prefixes
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "interpolate",
     "load_compose_service",
     "load_source_folder",
+    "published_source",
 ]

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from ogpu_sim.errors import ConfigError
-from ogpu_sim.sources import detect_urls, explicit_urls, github_prefixes
+from ogpu_sim.sources import detect_urls, explicit_urls, github_prefixes, published_source
 
 from .conftest import REAL
 
@@ -104,3 +104,32 @@ def test_git_remote_detection_serves_any_ref_from_the_checkout(tmp_path):
 
 def test_outside_a_git_repository_nothing_is_detected(tmp_path):
     assert not detect_urls(tmp_path)
+
+
+def test_a_published_sources_urls_give_back_the_working_copy_source():
+    urls = explicit_urls(
+        "https://raw.githubusercontent.com/example-org/chat-stack/", REAL / "chat-stack"
+    )
+    base = f"{RAW}/docker-compose"
+    metadata = {
+        "name": "chat-stack",
+        "cpu": f"{base}/cpu.yml",
+        "nvidia": f"{base}/nvidia.yml",
+        "amd": "",
+    }
+    # An explicit prefix keeps the ref: map the branch's prefix instead.
+    assert published_source(metadata, urls) is None
+    urls = explicit_urls(f"{RAW}/", REAL / "chat-stack")
+    source = published_source(metadata, urls, compose_overrides=["tests/compose.override.yml"])
+    assert source is not None
+    assert source.path == REAL / "chat-stack"
+    assert {env: s.file for env, s in source.environments.items()} == {
+        "cpu": REAL / "chat-stack" / "docker-compose" / "cpu.yml",
+        "nvidia": REAL / "chat-stack" / "docker-compose" / "nvidia.yml",
+    }
+    assert source.compose_overrides == (REAL / "chat-stack" / "tests" / "compose.override.yml",)
+
+
+def test_urls_that_are_not_the_authors_give_no_source():
+    urls = explicit_urls(f"{RAW}/", REAL / "chat-stack")
+    assert published_source({"cpu": "https://example.com/cpu.yml"}, urls) is None
