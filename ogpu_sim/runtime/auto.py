@@ -1,7 +1,8 @@
 """The ``auto`` runtime: pick a runtime per source.
 
-A source with an importable ``handler.py`` runs inline (fastest, no engine needed); a source
-with only a Dockerfile or an image runs in Docker when an engine is reachable; anything else is
+A source whose handler module ogpu-sim can find (the module its Dockerfile's ``CMD`` runs,
+``[handler] module``, or a bare ``handler.py``) runs inline (fastest, no engine needed); a
+source with only a published image runs in Docker when an engine is reachable; anything else is
 a :class:`HandlerStartError` saying what is missing.
 """
 
@@ -36,7 +37,7 @@ class AutoRuntime(Runtime):
         raise HandlerStartError(
             source.name,
             "-",
-            f"no handler.py to run inline and Docker is not usable ({reason})",
+            f"no handler module to run inline and Docker is not usable ({reason})",
         )
 
     def start(

@@ -54,7 +54,7 @@ def test_auto_without_handler_py_or_docker_says_both_are_missing(callbacks, tmp_
     assert isinstance(runtime, AutoRuntime)
     with pytest.raises(
         HandlerStartError,
-        match="no handler.py to run inline and Docker is not "
+        match="no handler module to run inline and Docker is not "
         f"usable \\(no Docker engine at {BOGUS_DOCKER}",
     ):
         runtime.start(load_source_folder(folder))
