@@ -17,7 +17,8 @@ import all of them from one place; subpackages re-export the ones they raise. Th
     ├── HandlerError                   a source's handler
     │   ├── HandlerStartError          it did not start (import error, exit, no answer)
     │   ├── HandlerInputError          it refused a task's input (422)
-    │   ├── HandlerDispatchError       unknown function, or the handler is gone
+    │   │   └── UnknownFunctionError   the task's function_name is not exposed
+    │   ├── HandlerDispatchError       the handler is gone or unreachable
     │   └── HandlerFailure             a provider's runner: the handler produced nothing
     ├── IpfsError                      the mock IPFS
     │   ├── BadRequest, InvalidCidError, IpfsNotFoundError (KeyError)
@@ -321,7 +322,7 @@ class HandlerStartError(HandlerError):
 
 
 class HandlerDispatchError(HandlerError):
-    """A dispatch failed for a reason other than bad input (unknown function, handler gone)."""
+    """A dispatch failed for a reason other than the task's input (the handler is gone)."""
 
     def __init__(self, function_name: str, task_address: str, problem: str) -> None:
         self.function_name = function_name

@@ -110,7 +110,8 @@ class Handler(abc.ABC):
 
         Raises:
             HandlerInputError: the input does not validate against the handler's input model.
-            HandlerDispatchError: unknown function, or the handler is not running.
+            UnknownFunctionError: the handler exposes no such function (a HandlerInputError).
+            HandlerDispatchError: the handler is not running.
         """
 
     def run(
