@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -49,66 +48,22 @@ from .failures import handler_name, start_failure
 from .gpu import engine_has_gpu
 from .images import BASE_IMAGE, handler_image, has_recipe
 from .process import dispatch_http, free_port, wait_ready
+from .reaping import LABEL, OWNER_LABEL, owner_id, reap_leftovers
 from .stack import ComposeProject, compose_command, dump_override, gpu_requests, harness_override
 
 __all__ = [
     "BASE_IMAGE",
     "IMAGE_SOURCES",
     "LABEL",
+    "OWNER_LABEL",
     "DockerHandler",
     "DockerRuntime",
     "reap_leftovers",
 ]
 
-LABEL = "ogpu-sim"
-OWNER_LABEL = "ogpu-sim.owner"
 READY_TIMEOUT = 180.0
 IMAGE_SOURCES = ("working-copy", "published")
 """What runs as an ``image:`` handler service: the working copy built here, or the image named."""
-
-
-def owner_id() -> str:
-    """This process's owner label value: ``<hostname>:<pid>``."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _owner_alive(owner: str) -> bool:
-    host, _, pid = owner.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return True  # another machine's, or not ours to judge
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def reap_leftovers(client: Any) -> list[str]:
-    """Remove containers, networks and volumes labelled ``ogpu-sim`` whose owner is gone.
-
-    Returns:
-        The names of what was removed.
-    """
-    removed = []
-    for container in client.containers.list(all=True, filters={"label": LABEL}):
-        if not _owner_alive(container.labels.get(OWNER_LABEL, "")):
-            # NotFound / 409 "removal already in progress": another run reaps it concurrently.
-            with contextlib.suppress(NotFound, APIError):
-                container.remove(force=True, v=True)
-                removed.append(container.name)
-    for network in client.networks.list(filters={"label": LABEL}):
-        if not _owner_alive((network.attrs.get("Labels") or {}).get(OWNER_LABEL, "")):
-            with contextlib.suppress(NotFound, APIError):
-                network.remove()
-                removed.append(network.name)
-    for volume in client.volumes.list(filters={"label": LABEL}):
-        if not _owner_alive((volume.attrs.get("Labels") or {}).get(OWNER_LABEL, "")):
-            with contextlib.suppress(NotFound, APIError):
-                volume.remove(force=True)
-                removed.append(volume.name)
-    return removed
 
 
 class DockerHandler(Handler):
