@@ -46,9 +46,9 @@ def interpolate(text: str, variables: Mapping[str, str], *, where: str = "") -> 
         missing = value is None or (empty_counts and value == "")
         kind = op[-1]
         if kind == "-":
-            return arg if missing else str(value)
+            return interpolate(arg, variables, where=where) if missing else str(value)
         if kind == "+":
-            return "" if missing else arg
+            return "" if missing else interpolate(arg, variables, where=where)
         if missing:
             raise ComposeError(where or "compose file", f"variable {name} is required: {arg}")
         return str(value)

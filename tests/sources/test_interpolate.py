@@ -21,6 +21,7 @@ VARIABLES = {"PORT": "8080", "EMPTY": ""}
         ("${PORT:+set}", "set"),
         ("${MISSING+set}", ""),
         ("$$PORT", "$PORT"),
+        ("${MISSING:-on $PORT}", "on 8080"),
         ('{"task": "vqa"}', '{"task": "vqa"}'),
     ],
 )
