@@ -17,7 +17,8 @@ import all of them from one place; subpackages re-export the ones they raise. Th
     ├── HandlerError                   a source's handler
     │   ├── HandlerStartError          it did not start (import error, exit, no answer)
     │   ├── HandlerInputError          it refused a task's input (422)
-    │   ├── HandlerDispatchError       unknown function, or the handler is gone
+    │   │   └── UnknownFunctionError   the task's function_name is not exposed
+    │   ├── HandlerDispatchError       the handler is gone or unreachable
     │   └── HandlerFailure             a provider's runner: the handler produced nothing
     ├── IpfsError                      the mock IPFS
     │   ├── BadRequest, InvalidCidError, IpfsNotFoundError (KeyError)
@@ -266,24 +267,62 @@ class HandlerInputError(HandlerError):
         super().__init__(f"{function_name} rejected the input of task {task_address}: {problems}")
 
 
+class UnknownFunctionError(HandlerInputError):
+    """The task names a function the handler does not expose (``TaskInput.function_name``).
+
+    A wrong function name is invalid task input like a body that does not validate, so it is a
+    :class:`HandlerInputError` whose ``detail`` has one ``unknown_function`` item; every runtime
+    raises it with the same message.
+
+    Attributes:
+        exposed: the functions the handler does expose, sorted.
+    """
+
+    def __init__(self, function_name: str, task_address: str, exposed: list[str]) -> None:
+        self.exposed = sorted(exposed)
+        known = ", ".join(self.exposed) or "none"
+        detail = [
+            {
+                "type": "unknown_function",
+                "loc": ["path", "function_name"],
+                "msg": f"no function {function_name!r}; the handler exposes: {known}",
+                "input": function_name,
+            }
+        ]
+        super().__init__(function_name, task_address, detail)
+
+
 class HandlerStartError(HandlerError):
     """The handler could not start: import error, init hook raised, process/container exited.
 
     Attributes:
         log: the tail of the handler's log, which usually says why.
+        file: the handler file that failed to start (relative to the source), when known.
+        exception: the exception it raised (``ImportError: ...``), when known.
     """
 
-    def __init__(self, source: str, environment: str, problem: str, log: str = "") -> None:
+    def __init__(
+        self,
+        source: str,
+        environment: str,
+        problem: str,
+        log: str = "",
+        *,
+        file: str | None = None,
+        exception: str | None = None,
+    ) -> None:
         self.source = source
         self.environment = environment
         self.problem = problem
         self.log = log
+        self.file = file
+        self.exception = exception
         text = f"handler of source {source!r} ({environment}) did not start: {problem}"
         super().__init__(f"{text}\n--- handler log ---\n{log}" if log else text)
 
 
 class HandlerDispatchError(HandlerError):
-    """A dispatch failed for a reason other than bad input (unknown function, handler gone)."""
+    """A dispatch failed for a reason other than the task's input (the handler is gone)."""
 
     def __init__(self, function_name: str, task_address: str, problem: str) -> None:
         self.function_name = function_name

@@ -216,8 +216,8 @@ class Fleet:
         def run(function_name: str, task: str, data: dict[str, Any]) -> dict[str, Any] | None:
             try:
                 return instance.run(function_name, task, data, timeout=timeout)  # type: ignore[no-any-return]
-            except HandlerInputError as exc:
-                raise HandlerFailure(f"input rejected (422): {exc}") from exc
+            except HandlerInputError as exc:  # bad data or an unknown function_name, alike
+                raise HandlerFailure(str(exc)) from exc
 
         return run
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Build ogpu-sim's handler base image (Debian bookworm + python3 + pip) without any registry:
+# Build ogpu-sim's handler base image (Debian bookworm + python3 + pip, `python` naming python3
+# as in the python:* images, so CMD ["python", "main.py"] runs) without any registry:
 # mmdebstrap extracts Debian packages into a tarball that `docker import` turns into an image.
-# Cached by tag: does nothing when the image exists (pass --force to rebuild).
+# Cached by tag: does nothing when the image exists with this recipe's version label (pass
+# --force to rebuild).
 #
 #   docker/base/build.sh [TAG] [--force]     (TAG defaults to ogpu-sim-base:latest)
 #
@@ -19,7 +21,8 @@ for arg in "$@"; do
   esac
 done
 
-if [ "$force" = 0 ] && docker image inspect "$tag" >/dev/null 2>&1; then
+recipe_version=2
+if [ "$force" = 0 ] && [ "$(docker image inspect -f '{{index .Config.Labels "ogpu-sim.base-version"}}' "$tag" 2>/dev/null)" = "$recipe_version" ]; then
   echo "base image $tag present (cached)" >&2
   exit 0
 fi
@@ -37,8 +40,9 @@ mirror="${mirror:-http://deb.debian.org/debian}"
 # Extract mode ignores --customize-hook; --extract-hook runs after unpacking.
 hook='rm -f "$1"/usr/lib/python3.*/EXTERNALLY-MANAGED
 printf "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n" > "$1/etc/passwd"
-printf "root:x:0:\nnogroup:x:65534:\n" > "$1/etc/group"
-mkdir -p "$1/root" "$1/tmp" && chmod 1777 "$1/tmp"'
+printf "root:x:0:\nvideo:x:44:\nrender:x:105:\nnogroup:x:65534:\n" > "$1/etc/group"
+mkdir -p "$1/root" "$1/tmp" && chmod 1777 "$1/tmp"
+ln -sf python3 "$1/usr/bin/python"'
 
 echo "building base image $tag from $mirror (bookworm)" >&2
 mmdebstrap --quiet --variant=extract \
@@ -51,6 +55,7 @@ mmdebstrap --quiet --variant=extract \
   | docker import \
       -c 'ENV LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
       -c 'CMD ["python3"]' \
+      -c "LABEL ogpu-sim.base-version=$recipe_version" \
       --message "ogpu-sim base: Debian bookworm python3 (mmdebstrap)" \
       - "$tag" >/dev/null
 echo "base image $tag built" >&2

@@ -1,7 +1,8 @@
 """The ``auto`` runtime: pick a runtime per source.
 
-A source with an importable ``handler.py`` runs inline (fastest, no engine needed); a source
-with only a Dockerfile or an image runs in Docker when an engine is reachable; anything else is
+A source whose handler module ogpu-sim can find (the module its Dockerfile's ``CMD`` runs,
+``[handler] module``, or a bare ``handler.py``) runs inline (fastest, no engine needed); a
+source with only a published image runs in Docker when an engine is reachable; anything else is
 a :class:`HandlerStartError` saying what is missing.
 """
 
@@ -9,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Handler, HandlerStartError, Runtime, create_runtime, docker_available
+from ..sources import SourceFolder
+from .base import Handler, Runtime
 from .callbacks import CallbackServer
-from .compose import SourceFolder
+from .engine import docker_available
+from .errors import HandlerStartError
 
 
 class AutoRuntime(Runtime):
@@ -34,7 +37,7 @@ class AutoRuntime(Runtime):
         raise HandlerStartError(
             source.name,
             "-",
-            f"no handler.py to run inline and Docker is not usable ({reason})",
+            f"no handler module to run inline and Docker is not usable ({reason})",
         )
 
     def start(
@@ -47,11 +50,19 @@ class AutoRuntime(Runtime):
     ) -> Handler:
         name = self.choose(source)
         if name not in self._delegates:
-            options = self._options if name == "docker" else {}
-            self._delegates[name] = create_runtime(name, self.callbacks, **options)
+            self._delegates[name] = self._delegate(name)
         return self._delegates[name].start(
             source, environment, source_address=source_address, provider_address=provider_address
         )
+
+    def _delegate(self, name: str) -> Runtime:
+        if name == "inline":
+            from .inline import InlineRuntime
+
+            return InlineRuntime(self.callbacks)
+        from .docker import DockerRuntime
+
+        return DockerRuntime(self.callbacks, **self._options)
 
     def close(self) -> None:
         delegates, self._delegates = self._delegates, {}

@@ -14,17 +14,9 @@ import threading
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from ..errors import (  # noqa: F401
-    HandlerDispatchError,
-    HandlerError,
-    HandlerInputError,
-    HandlerStartError,
-    OgpuSimError,
-)
-
 if TYPE_CHECKING:
+    from ..sources import SourceFolder
     from .callbacks import CallbackServer
-    from .compose import SourceFolder
 
 LOG_LINES_KEPT = 5000
 
@@ -118,7 +110,8 @@ class Handler(abc.ABC):
 
         Raises:
             HandlerInputError: the input does not validate against the handler's input model.
-            HandlerDispatchError: unknown function, or the handler is not running.
+            UnknownFunctionError: the handler exposes no such function (a HandlerInputError).
+            HandlerDispatchError: the handler is not running.
         """
 
     def run(
@@ -200,64 +193,3 @@ class Runtime(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-RUNTIMES = ("inline", "process", "docker", "auto")
-
-
-def create_runtime(name: str, callbacks: CallbackServer, **options: Any) -> Runtime:
-    """Make a runtime by name.
-
-    Args:
-        name: ``inline``, ``process``, ``docker`` or ``auto`` (per source: inline when it has a
-            ``handler.py``, else docker when an engine is reachable, else a HandlerStartError).
-        callbacks: the started callback server every handler reports to.
-        **options: passed to the runtime class (e.g. ``base_image=`` for docker).
-
-    Raises:
-        ConfigError: unknown runtime name.
-    """
-    from ..errors import ConfigError
-
-    if name == "inline":
-        from .inline import InlineRuntime
-
-        return InlineRuntime(callbacks, **options)
-    if name == "process":
-        from .process import ProcessRuntime
-
-        return ProcessRuntime(callbacks, **options)
-    if name == "docker":
-        from .docker import DockerRuntime
-
-        return DockerRuntime(callbacks, **options)
-    if name == "auto":
-        from .auto import AutoRuntime
-
-        return AutoRuntime(callbacks, **options)
-    raise ConfigError("runtime", f"unknown {name!r}; known: {', '.join(RUNTIMES)}")
-
-
-def docker_available() -> tuple[bool, str]:
-    """Whether a Docker engine answers (``DOCKER_HOST`` or the default socket).
-
-    Returns:
-        (usable, one-line reason): e.g. ``(True, "Docker 20.10.24 at unix:///...")``.
-    """
-    import os
-
-    from docker.client import from_env
-    from docker.errors import DockerException
-
-    where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-    try:
-        client = from_env(timeout=5)
-    except DockerException as exc:
-        return False, f"no Docker engine at {where}: {str(exc).splitlines()[0][:200]}"
-    try:
-        version = client.version()
-    except (DockerException, OSError) as exc:
-        return False, f"no Docker engine at {where}: {str(exc).splitlines()[0][:200]}"
-    finally:
-        client.close()
-    return True, f"Docker {version.get('Version', '?')} at {where}"

@@ -1,114 +1,170 @@
-"""The docker runtime: one container per (source, environment), as a provider would run it.
+"""The docker runtime: the source's whole compose project under Docker Compose v2.
 
-Each runtime creates its own bridge network; the callback server also listens on that network's
-gateway address, which containers get as ``CALLBACK_URL`` (with ``SOURCE_ADDRESS`` and
-``PROVIDER_ADDRESS``). Port 5555 is published on 127.0.0.1 only. A GPU environment uses the
-compose file's device options when the engine has that GPU; otherwise the same container runs
-without them and with ``OGPU_SIM_ENVIRONMENT=<env>`` (emulation, said in the handler's log).
+Per :meth:`DockerRuntime.start` the runtime does what the provider app does with a source's
+compose file (:mod:`ogpu_sim.runtime.stack` drives Compose):
 
-Everything created carries the label ``ogpu-sim`` and ``ogpu-sim.owner=<host>:<pid>``; it is
-removed on ``close()``, and a new runtime reaps what runtimes of dead processes on this host
-left behind. Nothing without those labels is ever touched.
+1. builds the handler image from the working copy (the ``build:`` context, or for an ``image:``
+   the repository's ``Dockerfile``/``dockerfile``; ``image_source="published"`` runs the
+   published image instead) with an offline wheelhouse (:mod:`ogpu_sim.runtime.images`);
+2. substitutes ``PORT`` (a free port) and ``CALLBACK_URL`` (the callback server on the harness
+   network's gateway), plus ``SOURCE_ADDRESS`` / ``PROVIDER_ADDRESS``, into a project of its own
+   (``ogpu-sim-<run>-<n>``) made of the source's file, the user's override files
+   (``compose_overrides``: stub sidecars that cannot be pulled) and ogpu-sim's override;
+3. ``docker compose up -d``: sidecars, networks, named volumes, ``extra_hosts`` and
+   ``depends_on`` as written; GPU requests removed where the engine has no such GPU (emulation,
+   said in the handler log, with ``OGPU_SIM_ENVIRONMENT=<env>`` in the handler's environment);
+4. waits until the handler service answers on 127.0.0.1, following every service's logs;
+5. on ``stop``/``close`` (however the test ends): ``docker compose down -v --remove-orphans``.
+
+Everything created carries the label ``ogpu-sim`` and ``ogpu-sim.owner=<host>:<pid>``; a new
+runtime reaps what runtimes of dead processes on this host left behind (containers, networks,
+volumes). Nothing without those labels is ever touched.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import socket
+import shutil
+import subprocess
+import tempfile
 import threading
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any, NoReturn
 
 from docker.client import from_env
 from docker.errors import APIError, DockerException, NotFound
-from docker.types import DeviceRequest
 
-from .base import Handler, HandlerDispatchError, HandlerStartError, Runtime
+from ..errors import ConfigError
+from ..sources import SourceFolder
+from ..vocabulary import choices
+from .base import Handler, Runtime
 from .callbacks import CallbackServer
-from .compose import SourceFolder
+from .environ import provider_variables
+from .errors import HandlerDispatchError, HandlerStartError
+from .failures import handler_name, start_failure
 from .gpu import engine_has_gpu
-from .images import BASE_IMAGE, handler_image
-from .process import dispatch_http, wait_ready
+from .images import BASE_IMAGE, handler_image, has_recipe
+from .process import dispatch_http, free_port, wait_ready
+from .reaping import LABEL, OWNER_LABEL, owner_id, reap_leftovers
+from .stack import ComposeProject, compose_command, dump_override, gpu_requests, harness_override
 
-__all__ = ["BASE_IMAGE", "LABEL", "DockerHandler", "DockerRuntime", "reap_leftovers"]
+__all__ = [
+    "BASE_IMAGE",
+    "IMAGE_SOURCES",
+    "LABEL",
+    "OWNER_LABEL",
+    "DockerHandler",
+    "DockerRuntime",
+    "reap_leftovers",
+]
 
-LABEL = "ogpu-sim"
-OWNER_LABEL = "ogpu-sim.owner"
 READY_TIMEOUT = 180.0
-
-
-def owner_id() -> str:
-    """This process's owner label value: ``<hostname>:<pid>``."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _owner_alive(owner: str) -> bool:
-    host, _, pid = owner.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return True  # another machine's, or not ours to judge
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def reap_leftovers(client: Any) -> list[str]:
-    """Remove containers and networks labelled ``ogpu-sim`` whose owner process is gone.
-
-    Returns:
-        The names of what was removed.
-    """
-    removed = []
-    for container in client.containers.list(all=True, filters={"label": LABEL}):
-        if not _owner_alive(container.labels.get(OWNER_LABEL, "")):
-            # NotFound / 409 "removal already in progress": another run reaps it concurrently.
-            with contextlib.suppress(NotFound, APIError):
-                container.remove(force=True)
-                removed.append(container.name)
-    for network in client.networks.list(filters={"label": LABEL}):
-        if not _owner_alive((network.attrs.get("Labels") or {}).get(OWNER_LABEL, "")):
-            with contextlib.suppress(NotFound, APIError):
-                network.remove()
-                removed.append(network.name)
-    return removed
+IMAGE_SOURCES = ("working-copy", "published")
+"""What runs as an ``image:`` handler service: the working copy built here, or the image named."""
 
 
 class DockerHandler(Handler):
-    """A handler container on the runtime's network."""
+    """A source's compose project; its handler service answers on 127.0.0.1.
 
-    def __init__(self, callbacks: CallbackServer, source: SourceFolder, environment: str) -> None:
+    Attributes:
+        project: the Compose project (name, files, variables).
+        container: the handler service's container (docker SDK object).
+        service: the handler service's name.
+    """
+
+    def __init__(
+        self,
+        callbacks: CallbackServer,
+        source: SourceFolder,
+        environment: str,
+        client: Any,
+        workdir: Path,
+    ) -> None:
         super().__init__(callbacks, source, environment)
+        self.client = client
+        self.workdir = workdir
+        self.service = source.service(environment).service
+        self.project: ComposeProject | None = None
         self.container: Any = None
+        self._logs: subprocess.Popen[bytes] | None = None
         self._log_thread: threading.Thread | None = None
 
-    def launch(self, client: Any, image: str, options: dict[str, Any]) -> None:
-        """Run the container and wait until its service answers."""
-        try:
-            self.container = client.containers.create(image, **options)
-            self.container.start()
-        except (APIError, DockerException) as exc:
-            self.stop()  # a created container whose start failed (e.g. a device request)
+    def launch(self, project: ComposeProject) -> None:
+        """``docker compose up -d`` and wait until the handler service answers."""
+        self.project = project
+        result = project.run("up", "-d", "--build")
+        self.log.write(result.stderr)
+        if result.returncode != 0:
+            self.stop()
             raise HandlerStartError(
-                self.source.name, self.environment, f"container did not start: {exc}", self.logs()
-            ) from exc
-        self.container.reload()
-        port = self.container.attrs["NetworkSettings"]["Ports"]["5555/tcp"][0]["HostPort"]
-        self.url = f"http://127.0.0.1:{port}"
+                self.source.name,
+                self.environment,
+                f"docker compose up failed: {_last_line(result.stderr)}{_pull_hint(result.stderr)}",
+                self.logs(),
+            )
+        self._logs = project.popen("logs", "--follow", "--no-color")
+        assert self._logs.stdout is not None
         self._log_thread = threading.Thread(
-            target=self._follow_logs, daemon=True, name=f"ogpu-sim-docker-log-{self.source.name}"
+            target=self._pump,
+            args=(self._logs.stdout,),
+            daemon=True,
+            name=f"ogpu-sim-compose-log-{self.source.name}",
         )
         self._log_thread.start()
-        problem = wait_ready(self.url, self._exited, READY_TIMEOUT)
-        if problem:
-            log = self.logs()
-            with contextlib.suppress(DockerException):
-                log = self.container.logs(tail=200).decode("utf-8", "replace")
+        self.container = self._find_container()
+        if self.container is None:
             self.stop()
+            raise HandlerStartError(
+                self.source.name,
+                self.environment,
+                f"service {self.service} has no container",
+                self.logs(),
+            )
+        bindings = (self.container.attrs["NetworkSettings"]["Ports"] or {}).get("5555/tcp")
+        if not bindings:
+            self._fail(self._exited() or f"service {self.service} publishes no port 5555")
+            return
+        self.url = f"http://127.0.0.1:{bindings[0]['HostPort']}"
+        waited = wait_ready(self.url, self._exited, READY_TIMEOUT)
+        if waited:
+            self._fail(waited)
+
+    def _fail(self, problem: str) -> NoReturn:
+        log = self.logs()
+        own = log
+        if self.project is not None:
+            with contextlib.suppress(OSError, subprocess.SubprocessError):
+                own = self.project.run(
+                    "logs", "--no-color", "--no-log-prefix", self.service, timeout=60
+                ).stdout
+        entry = self.source.service(self.environment).entry
+        name = handler_name(self.source.path, entry.file) if entry else self.service
+        failure = start_failure(own, name)
+        self.stop()
+        if failure is None:
             raise HandlerStartError(self.source.name, self.environment, problem, log)
+        raise HandlerStartError(
+            self.source.name,
+            self.environment,
+            failure.problem(),
+            log,
+            file=failure.file,
+            exception=failure.exception,
+        )
+
+    def _find_container(self) -> Any:
+        assert self.project is not None
+        filters = {
+            "label": [
+                f"com.docker.compose.project={self.project.name}",
+                f"com.docker.compose.service={self.service}",
+            ]
+        }
+        found = self.client.containers.list(all=True, filters=filters)
+        return found[0] if found else None
 
     def _exited(self) -> str | None:
         try:
@@ -117,15 +173,13 @@ class DockerHandler(Handler):
             return "container is gone"
         state = self.container.attrs.get("State", {})
         if state.get("Status") in ("exited", "dead"):
-            return f"container exited with code {state.get('ExitCode')}"
+            return f"container of {self.service} exited with code {state.get('ExitCode')}"
         return None
 
-    def _follow_logs(self) -> None:
-        try:
-            for chunk in self.container.logs(stream=True, follow=True):
-                self.log.write(chunk.decode("utf-8", "replace"))
-        except (DockerException, OSError, ValueError):
-            pass  # the container was removed
+    def _pump(self, stream: IO[bytes]) -> None:
+        for raw in iter(stream.readline, b""):
+            self.log.write(raw.decode("utf-8", "replace"))
+        stream.close()
 
     def dispatch(self, function_name: str, task_address: str, data: dict[str, Any]) -> None:
         if self.container is None or self.url is None:
@@ -134,61 +188,96 @@ class DockerHandler(Handler):
         dispatch_http(self.url, function_name, task_address, data)
 
     def stop(self) -> None:
-        container, self.container = self.container, None
-        if container is not None:
-            with contextlib.suppress(NotFound):
-                container.remove(force=True)
+        project, self.project = self.project, None
+        self.container = None
+        if project is not None:
+            with contextlib.suppress(OSError, subprocess.SubprocessError):
+                result = project.run("down", "--volumes", "--remove-orphans", "--timeout", "5")
+                if result.returncode != 0:
+                    self.log.line(f"ogpu-sim: docker compose down failed: {result.stderr}")
+        logs, self._logs = self._logs, None
+        if logs is not None:
+            with contextlib.suppress(ProcessLookupError):
+                logs.kill()
+            logs.wait()
         if self._log_thread is not None:
             self._log_thread.join(timeout=5)
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 class DockerRuntime(Runtime):
-    """Runs each source environment's service in a container on a network of its own.
+    """Runs each (source, environment) as its own Compose project, as a provider would.
 
     Args:
         callbacks: the started callback server.
         base_image: the handler images' base (``BASE_IMAGE`` build arg).
         client: a docker SDK client (default ``docker.from_env()``).
+        compose_overrides: compose files added after each source's own (``-f base -f this``),
+            e.g. to replace a sidecar whose image cannot be pulled with a local stub.
+        image_source: ``working-copy`` (default: build the handler service's image from the
+            repository, also for an ``image:`` reference) or ``published`` (run the image the
+            compose file names, pulled per its ``pull_policy``).
+
+    Raises:
+        ConfigError: an unknown ``image_source`` or a missing override file.
+        HandlerStartError: no Docker engine or no Docker Compose v2.
     """
 
     name = "docker"
 
     def __init__(
-        self, callbacks: CallbackServer, *, base_image: str = BASE_IMAGE, client: Any = None
+        self,
+        callbacks: CallbackServer,
+        *,
+        base_image: str = BASE_IMAGE,
+        client: Any = None,
+        compose_overrides: Sequence[str | Path] = (),
+        image_source: str = "working-copy",
     ) -> None:
         super().__init__(callbacks)
+        if image_source not in IMAGE_SOURCES:
+            raise ConfigError(
+                "image_source", f"unknown {image_source!r}; known: {choices(IMAGE_SOURCES)}"
+            )
+        self.compose_overrides = tuple(Path(p).resolve() for p in compose_overrides)
+        for file in self.compose_overrides:
+            if not file.is_file():
+                raise ConfigError("compose_overrides", f"{file} does not exist")
+        self.image_source = image_source
         try:
             self.client = client or from_env(timeout=120)
             self.client.ping()
         except (DockerException, OSError) as exc:
             raise HandlerStartError("-", "-", f"Docker engine not reachable: {exc}") from exc
+        self.compose = compose_command()
         self.base_image = base_image
         self.run_id = uuid.uuid4().hex[:8]
         self.labels = {LABEL: "1", OWNER_LABEL: owner_id(), "ogpu-sim.run": self.run_id}
         self.network: Any = None
         self.gateway: str | None = None
         self._info: dict[str, Any] | None = None
+        self._host_gateway: str | None = None
         self._names = 0
         self._setup_lock = threading.Lock()
         reap_leftovers(self.client)
 
     def _ensure_network(self) -> tuple[Any, str]:
         with self._setup_lock:
-            return self._create_network()
-
-    def _create_network(self) -> tuple[Any, str]:
-        if self.network is None:
-            self.network = self.client.networks.create(
-                f"ogpu-sim-{self.run_id}", driver="bridge", labels=self.labels
-            )
-            self.network.reload()
-            config = (self.network.attrs.get("IPAM") or {}).get("Config") or [{}]
-            gateway = config[0].get("Gateway")
-            if not gateway:
-                raise HandlerStartError("-", "-", f"network {self.network.name} has no gateway")
-            self.gateway = str(gateway).split("/", 1)[0]
-        assert self.gateway is not None
-        return self.network, self.gateway
+            if self.network is None:
+                self.network = self.client.networks.create(
+                    f"ogpu-sim-{self.run_id}", driver="bridge", labels=self.labels
+                )
+                self.network.reload()
+                config = (self.network.attrs.get("IPAM") or {}).get("Config") or [{}]
+                gateway = config[0].get("Gateway")
+                if not gateway:
+                    raise HandlerStartError("-", "-", f"network {self.network.name} has no gateway")
+                self.gateway = str(gateway).split("/", 1)[0]
+            if self._info is None:
+                self._info = self.client.info()
+                self._host_gateway = _bridge_gateway(self.client)
+            assert self.gateway is not None
+            return self.network, self.gateway
 
     def start(
         self,
@@ -199,45 +288,96 @@ class DockerRuntime(Runtime):
         provider_address: str = "",
     ) -> Handler:
         service = source.service(environment)
-        image, build_log = handler_image(self.client, source, service, self.base_image)
         network, gateway = self._ensure_network()
-        handler = DockerHandler(self.callbacks, source, environment)
-        if build_log:
-            handler.log.write(build_log)
-        env = {k: v for k, v in service.environment_vars.items() if "${" not in v}
-        env.update(
-            CALLBACK_URL=self.callbacks.url_for(gateway),
-            SOURCE_ADDRESS=source_address or "0xundefined",
-            PROVIDER_ADDRESS=provider_address or "0xundefined",
-            PYTHONUNBUFFERED="1",
-        )
-        options: dict[str, Any] = {}
-        if service.gpu is not None:
-            if self._info is None:
-                self._info = self.client.info()
-            if engine_has_gpu(service.gpu, self._info):
-                options.update(_device_options(service.gpu))
-            else:
-                handler.emulated = True
-                env["OGPU_SIM_ENVIRONMENT"] = environment
-                handler.log.line(
-                    f"ogpu-sim: emulating the {environment} environment (the engine has no "
-                    f"{service.gpu} GPU): device options removed, "
-                    f"OGPU_SIM_ENVIRONMENT={environment}"
-                )
         with self._setup_lock:
             self._names += 1
-            name = f"ogpu-sim-{self.run_id}-{source.name}-{environment}-{self._names}"
-        options.update(
-            name="".join(c if c.isalnum() or c in "-_." else "-" for c in name),
-            labels={**self.labels, "ogpu-sim.source": source.name, "ogpu-sim.env": environment},
-            network=network.name,
-            ports={"5555/tcp": ("127.0.0.1", None)},
-            environment=env,
-        )
+            project_name = f"ogpu-sim-{self.run_id}-{self._names}"
+        workdir = Path(tempfile.mkdtemp(prefix=f"{project_name}-"))
+        handler = DockerHandler(self.callbacks, source, environment, self.client, workdir)
+        try:
+            image = self._handler_image(handler, source, environment)
+            variables = provider_variables(
+                port=free_port(),
+                callback_url=self.callbacks.url_for(gateway),
+                source_address=source_address,
+                provider_address=provider_address,
+            )
+            project = ComposeProject(
+                name=project_name,
+                files=[service.file, *source.compose_overrides, *self.compose_overrides],
+                variables={**os.environ, **variables},
+                directory=service.file.parent,
+                command=self.compose,
+            )
+            model = self._config(project, source, environment)
+            requests = gpu_requests(model)
+            emulate = {
+                name: kind
+                for name, kind in requests.items()
+                if not engine_has_gpu(kind, self._info or {})
+            }
+            if emulate:
+                handler.emulated = True
+                handler.log.line(
+                    f"ogpu-sim: emulating the {environment} environment (the engine has no "
+                    f"{'/'.join(sorted(set(emulate.values())))} GPU): device requests removed "
+                    f"from {', '.join(sorted(emulate))}, OGPU_SIM_ENVIRONMENT={environment}"
+                )
+            labels = {**self.labels, "ogpu-sim.source": source.name, "ogpu-sim.env": environment}
+            override = harness_override(
+                model,
+                handler=service.service,
+                network=network.name,
+                labels=labels,
+                handler_image=image,
+                host_gateway=self._host_gateway or "127.0.0.1",
+                emulate=emulate,
+                environment=environment,
+            )
+            override_file = workdir / "ogpu-sim.override.yml"
+            override_file.write_text(dump_override(override))
+            project.files.append(override_file)
+        except BaseException:
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
         self._track(handler)
-        handler.launch(self.client, image, options)
+        handler.launch(project)
         return handler
+
+    def _handler_image(self, handler: DockerHandler, source: SourceFolder, env: str) -> str | None:
+        service = source.service(env)
+        if service.build is None and self.image_source == "published":
+            handler.log.line(
+                f"ogpu-sim: {service.service} runs the published image {service.image}"
+            )
+            return None
+        if service.build is None and not has_recipe(service):
+            handler.log.line(
+                f"ogpu-sim: {service.service} runs the published image {service.image} (no "
+                "Dockerfile in the working copy builds it)"
+            )
+            return None
+        image, build_log = handler_image(self.client, source, service, self.base_image)
+        if build_log:
+            handler.log.write(build_log)
+        recipe = service.dockerfile.name if service.dockerfile else "ogpu-sim's template"
+        handler.log.line(
+            f"ogpu-sim: {service.service} runs the working copy's image {image} (built from "
+            f"{recipe} in {service.context})"
+        )
+        return image
+
+    def _config(self, project: ComposeProject, source: SourceFolder, env: str) -> dict[str, Any]:
+        try:
+            model = project.config()
+        except HandlerStartError as exc:
+            raise HandlerStartError(source.name, env, exc.problem, exc.log) from exc
+        handler = source.service(env).service
+        if handler not in (model.get("services") or {}):
+            raise HandlerStartError(
+                source.name, env, f"the merged compose files have no service {handler!r}"
+            )
+        return model
 
     def close(self) -> None:
         try:
@@ -248,16 +388,31 @@ class DockerRuntime(Runtime):
                 self.callbacks.release(self.gateway)
                 self.gateway = None
             if network is not None:
-                with contextlib.suppress(NotFound):
+                with contextlib.suppress(NotFound, APIError):
                     network.remove()
 
 
-def _device_options(gpu: str) -> dict[str, Any]:
-    if gpu == "nvidia":
-        return {
-            "device_requests": [DeviceRequest(driver="nvidia", count=-1, capabilities=[["gpu"]])]
-        }
-    return {
-        "devices": ["/dev/kfd:/dev/kfd:rwm", "/dev/dri:/dev/dri:rwm"],
-        "group_add": ["video"],
-    }
+def _bridge_gateway(client: Any) -> str | None:
+    """The default bridge's gateway: where ``host.docker.internal:host-gateway`` points."""
+    try:
+        bridge = client.networks.get("bridge")
+    except (NotFound, APIError):
+        return None
+    config = (bridge.attrs.get("IPAM") or {}).get("Config") or [{}]
+    gateway = config[0].get("Gateway")
+    return str(gateway).split("/", 1)[0] if gateway else None
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "(no output)"
+
+
+def _pull_hint(stderr: str) -> str:
+    lowered = stderr.lower()
+    if "pull" in lowered or "registry" in lowered or "manifest" in lowered:
+        return (
+            " (an image could not be pulled: replace sidecars with a compose override file, "
+            "compose_overrides=[...], and run the handler from the working copy)"
+        )
+    return ""

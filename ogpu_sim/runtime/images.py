@@ -29,11 +29,15 @@ from typing import Any
 
 from docker.errors import BuildError, ImageNotFound
 
-from .base import HandlerStartError
-from .compose import ComposeService, SourceFolder
+from ..sources import ComposeService, SourceFolder
+from .errors import HandlerStartError
 
 BASE_IMAGE = os.environ.get("OGPU_SIM_BASE_IMAGE", "ogpu-sim-base:latest")
 """The base image handler images build FROM (the Dockerfile's ``BASE_IMAGE`` build arg)."""
+
+BASE_VERSION_LABEL = "ogpu-sim.base-version"
+BASE_VERSION = "2"
+"""The recipe version ``docker/base/build.sh`` labels its image with; an older one is rebuilt."""
 
 CONTAINER_PYTHON = "3.11"
 """Python version of the base image (Debian bookworm's python3); wheels are fetched for it."""
@@ -131,12 +135,14 @@ def ensure_base_image(client: Any, tag: str = BASE_IMAGE) -> None:
     Raises:
         HandlerStartError: it is missing and cannot be built here (says what to do).
     """
+    ours = tag.split(":", 1)[0] == "ogpu-sim-base"
     try:
-        client.images.get(tag)
-        return
+        image = client.images.get(tag)
+        if not ours or (image.labels or {}).get(BASE_VERSION_LABEL) == BASE_VERSION:
+            return
     except ImageNotFound:
         pass
-    if tag.split(":", 1)[0] != "ogpu-sim-base":
+    if not ours:
         try:
             client.images.pull(tag)
             return
@@ -168,8 +174,9 @@ def build_context(source: SourceFolder, service: ComposeService, into: Path) -> 
     Returns:
         The context folder (``into``).
     """
-    origin = (service.file.parent / (service.build or ".")).resolve()
-    own_dockerfile = (origin / "Dockerfile").is_file()
+    assert service.context is not None
+    origin = service.context
+    own_dockerfile = service.dockerfile is not None
     files = into if own_dockerfile else into / "app"
     shutil.copytree(origin, files, ignore=shutil.ignore_patterns(*IGNORED), dirs_exist_ok=True)
     requirements = into / "requirements.txt"
@@ -183,10 +190,29 @@ def build_context(source: SourceFolder, service: ComposeService, into: Path) -> 
             os.link(wheel, into / "wheels" / wheel.name)
         except OSError:
             shutil.copy2(wheel, into / "wheels" / wheel.name)
-    if not own_dockerfile:
+    if service.dockerfile is None:
         template = HANDLER_TEMPLATE.read_text() if HANDLER_TEMPLATE.exists() else TEMPLATE_TEXT
         (into / "Dockerfile").write_text(template)
+    elif not (into / recipe_name(service)).is_file():
+        (into / recipe_name(service)).write_text(service.dockerfile.read_text())
     return into
+
+
+def recipe_name(service: ComposeService) -> str:
+    """The Dockerfile's path inside the assembled context (``Dockerfile`` for the template)."""
+    if service.dockerfile is None or service.context is None:
+        return "Dockerfile"
+    try:
+        return service.dockerfile.relative_to(service.context).as_posix()
+    except ValueError:
+        return "Dockerfile.ogpu-sim"
+
+
+def has_recipe(service: ComposeService) -> bool:
+    """Whether ogpu-sim can build the handler service's image from the working copy."""
+    if service.context is None:
+        return False
+    return service.dockerfile is not None or (service.context / "handler.py").is_file()
 
 
 def context_digest(folder: Path, base_image: str) -> str:
@@ -204,31 +230,31 @@ def context_digest(folder: Path, base_image: str) -> str:
 def handler_image(
     client: Any, source: SourceFolder, service: ComposeService, base_image: str = BASE_IMAGE
 ) -> tuple[str, str]:
-    """The image to run for a source's environment, built when needed.
+    """Build the handler service's image from the working copy (cached by context hash).
+
+    The recipe is the service's ``build:`` context, or for an ``image:`` the working copy's
+    ``Dockerfile``/``dockerfile`` (see :class:`~ogpu_sim.sources.ComposeService`); a bare
+    handler folder uses the template.
 
     Returns:
-        (image tag, build log; empty when cached or not built by us).
+        (image tag, build log; empty when cached).
 
     Raises:
-        HandlerStartError: the build failed (its log attached) or a prebuilt image is missing.
+        HandlerStartError: there is no recipe here, or the build failed (its log attached).
     """
-    if service.build is None:
-        assert service.image is not None
-        try:
-            client.images.get(service.image)
-        except ImageNotFound as exc:
-            raise HandlerStartError(
-                source.name,
-                service.environment,
-                f"image {service.image} (from {service.file.name}) is not present and there is no "
-                "build: to make it",
-            ) from exc
-        return service.image, ""
+    if not has_recipe(service):
+        raise HandlerStartError(
+            source.name,
+            service.environment,
+            f"no recipe here builds {service.image} (from {service.file.name}): no build: and "
+            "no Dockerfile in the working copy; run the published image instead",
+        )
     ensure_base_image(client, base_image)
     with tempfile.TemporaryDirectory(prefix="ogpu-sim-build-") as tmp:
         context = build_context(source, service, Path(tmp) / "context")
         name = "".join(c if c.isalnum() or c in "-_." else "-" for c in source.name.lower())
-        tag = f"ogpu-sim-source-{name}:{context_digest(context, base_image)}"
+        base_id = client.images.get(base_image).id
+        tag = f"ogpu-sim-source-{name}:{context_digest(context, f'{base_image}@{base_id}')}"
         try:
             client.images.get(tag)
             return tag, ""
@@ -237,6 +263,7 @@ def handler_image(
         try:
             _, chunks = client.images.build(
                 path=str(context),
+                dockerfile=recipe_name(service),
                 tag=tag,
                 buildargs={"BASE_IMAGE": base_image},
                 rm=True,

@@ -1,5 +1,9 @@
 """The inline runtime: import a source's handler module in this process and call it directly.
 
+The module is the one the handler service's Dockerfile ``CMD`` runs (``python main.py``,
+``python -m pkg.main``; see :mod:`ogpu_sim.sources.dockerfile`), imported the way that command
+would import it, so a relative import in a script fails here as it does in the container.
+
 The fastest runtime, for property tests and quick unit tests. It keeps the service contract:
 input is validated with the handler's pydantic model (a :class:`HandlerInputError` carries the
 same error list FastAPI would answer with 422), ``expose(timeout=...)`` and the init hook are
@@ -11,9 +15,13 @@ registered; each import therefore runs against an emptied registry, takes what t
 registered, and puts the previous registry back, so two sources may both expose ``predict``,
 and a source may be imported twice. ``ogpu.service.start`` is a no-op during the import.
 
+The handler service's ``environment:`` (substituted as Compose would, ``CALLBACK_URL`` and
+``PORT`` included) and, when a GPU is emulated, ``OGPU_SIM_ENVIRONMENT`` are set in
+``os.environ`` while the module imports and its init hook runs, then put back.
+
 Limits: handler code shares this process (its globals, ``sys.modules`` for helper modules it
-imports, and ``os.environ``: the compose file's environment variables and
-``OGPU_SIM_ENVIRONMENT`` are not applied inline; use the process runtime for those).
+imports, the working directory); variables read while a task runs see this process's
+environment. Use the process runtime when that matters.
 """
 
 from __future__ import annotations
@@ -23,10 +31,11 @@ import importlib.util
 import itertools
 import json
 import logging
+import os
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,10 +45,14 @@ from typing import Any
 import requests
 from pydantic import BaseModel, ValidationError
 
-from .base import Handler, HandlerDispatchError, HandlerInputError, HandlerStartError, LogBuffer
+from ..errors import UnknownFunctionError
+from ..sources import SERVICE_PORT, HandlerEntry, SourceFolder
+from .base import Handler, LogBuffer
 from .base import Runtime as _Runtime
 from .callbacks import CallbackServer
-from .compose import SourceFolder
+from .environ import provider_variables, service_environment
+from .errors import HandlerDispatchError, HandlerInputError, HandlerStartError
+from .failures import StartFailure, handler_name
 from .gpu import host_has_gpu
 
 _IMPORT_LOCK = threading.RLock()
@@ -80,8 +93,18 @@ class HandlerModule:
     init_hook: Callable[[], None] | None
 
 
-def import_handler_module(handler_file: Path) -> HandlerModule:
+def import_handler_module(
+    entry: HandlerEntry | Path, environ: Mapping[str, str] | None = None
+) -> HandlerModule:
     """Import a handler module with an isolated ``ogpu.service`` registry.
+
+    A script (``python main.py``) is imported as a top-level module of its folder, so a
+    relative import fails exactly as it does under ``python main.py``; a module
+    (``python -m pkg.main``) is imported by its name from the entry's folder.
+
+    Args:
+        entry: what the Dockerfile's CMD runs (a bare path means a script).
+        environ: environment variables set while the module imports (the compose file's).
 
     Raises:
         Exception: whatever the module raises on import (the caller wraps it).
@@ -90,9 +113,16 @@ def import_handler_module(handler_file: Path) -> HandlerModule:
     import ogpu.service.handler as registry
     import ogpu.service.server as server
 
-    folder = str(handler_file.parent)
-    name = f"ogpu_sim_handler_{handler_file.parent.name.replace('-', '_')}_{next(_module_ids)}"
-    with _IMPORT_LOCK:
+    if isinstance(entry, Path):
+        entry = HandlerEntry("script", str(entry), entry.parent, "a path")
+    handler_file = entry.file
+    folder = str(handler_file.parent if entry.kind == "script" else entry.cwd)
+    name = (
+        f"ogpu_sim_handler_{handler_file.parent.name.replace('-', '_')}_{next(_module_ids)}"
+        if entry.kind == "script"
+        else entry.target
+    )
+    with _IMPORT_LOCK, environment(environ or {}):
         saved_handlers = list(registry._exposed_handlers)
         saved_init = registry._init_handler
         saved_start = (service.start, server.start)
@@ -101,9 +131,12 @@ def import_handler_module(handler_file: Path) -> HandlerModule:
         service.start = server.start = _no_start  # type: ignore[assignment]
         sys.path.insert(0, folder)
         try:
-            spec = importlib.util.spec_from_file_location(name, handler_file)
+            if entry.kind == "script":
+                spec = importlib.util.spec_from_file_location(name, handler_file)
+            else:
+                spec = importlib.util.find_spec(name)
             if spec is None or spec.loader is None:
-                raise ImportError(f"cannot import {handler_file}")
+                raise ImportError(f"cannot import {entry.target} from {folder}")
             module = importlib.util.module_from_spec(spec)
             sys.modules[name] = module  # pydantic resolves postponed annotations through it
             try:
@@ -123,6 +156,21 @@ def import_handler_module(handler_file: Path) -> HandlerModule:
             if folder in sys.path:
                 sys.path.remove(folder)
     return HandlerModule(module, functions, init_hook)
+
+
+@contextmanager
+def environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of a block, then put the old values back."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def fastapi_detail(error: ValidationError) -> list[dict[str, Any]]:
@@ -151,38 +199,61 @@ def _logging_to(buffer: LogBuffer) -> Iterator[None]:
 class InlineHandler(Handler):
     """A handler module imported in this process."""
 
-    def __init__(self, callbacks: CallbackServer, source: SourceFolder, environment: str) -> None:
+    def __init__(
+        self,
+        callbacks: CallbackServer,
+        source: SourceFolder,
+        environment: str,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(callbacks, source, environment)
+        self._environ = dict(environ or {})
         self._module: HandlerModule | None = None
         self._threads: set[threading.Thread] = set()
         self._lock = threading.Lock()
 
     def load(self) -> None:
         """Import the module and run its init hook, as the service's start-up would."""
-        assert self.source.handler_file is not None
+        service = self.source.service(self.environment)
+        if service.entry is None:
+            raise HandlerStartError(
+                self.source.name,
+                self.environment,
+                f"nothing to run inline: {service.entry_problem}; name the handler in "
+                'source.toml: [handler] module = "main.py"',
+            )
+        entry = service.entry
+        name = handler_name(self.source.path, entry.file)
         logger = logging.getLogger("ogpu.service")
         if _ROUTER not in logger.handlers:
             logger.addHandler(_ROUTER)
-        gpu = self.source.service(self.environment).gpu
-        if gpu is not None and not host_has_gpu(gpu):
+        if service.gpu is not None and not host_has_gpu(service.gpu):
             self.emulated = True
-            self.log.line(f"INFO emulating the {gpu} environment: no {gpu} GPU on this machine")
+            self._environ["OGPU_SIM_ENVIRONMENT"] = self.environment
+            self.log.line(
+                f"INFO emulating the {self.environment} environment: no {service.gpu} GPU on "
+                "this machine"
+            )
         with _logging_to(self.log):
             try:
-                module = import_handler_module(self.source.handler_file)
+                module = import_handler_module(entry, self._environ)
             except Exception as exc:
                 self.log.write(traceback.format_exc())
+                failure = StartFailure(name, f"{type(exc).__name__}: {exc}")
                 raise HandlerStartError(
                     self.source.name,
                     self.environment,
-                    f"importing handler.py failed: {exc!r}",
+                    failure.problem(),
                     self.log.tail(),
+                    file=failure.file,
+                    exception=failure.exception,
                 ) from exc
             if module.init_hook is not None:
                 hook = module.init_hook.__name__
                 self.log.line(f"INFO Executing init function: `{hook}`")
                 try:
-                    module.init_hook()
+                    with _IMPORT_LOCK, environment(self._environ):
+                        module.init_hook()
                 except Exception as exc:
                     self.log.line(f"ERROR Init function `{hook}` failed: {exc}")
                     self.log.write(traceback.format_exc())
@@ -192,11 +263,13 @@ class InlineHandler(Handler):
                         self.environment,
                         f"init hook `{hook}` raised {exc!r}",
                         self.log.tail(),
+                        file=name,
+                        exception=f"{type(exc).__name__}: {exc}",
                     ) from exc
                 self.log.line(f"INFO Init function `{hook}` completed successfully")
         self._module = module
-        for name in module.functions:
-            self.log.line(f"INFO Registered function `{name}`")
+        for function in module.functions:
+            self.log.line(f"INFO Registered function `{function}`")
 
     def dispatch(self, function_name: str, task_address: str, data: dict[str, Any]) -> None:
         module = self._module
@@ -204,10 +277,7 @@ class InlineHandler(Handler):
             raise HandlerDispatchError(function_name, task_address, "handler is stopped")
         exposed = module.functions.get(function_name)
         if exposed is None:
-            known = ", ".join(module.functions) or "none"
-            raise HandlerDispatchError(
-                function_name, task_address, f"404: no such function; exposed: {known}"
-            )
+            raise UnknownFunctionError(function_name, task_address, list(module.functions))
         try:
             payload = json.loads(json.dumps(data))  # what the HTTP body would have carried
             model = exposed.input_model.model_validate(payload, from_attributes=True)
@@ -259,7 +329,7 @@ class InlineHandler(Handler):
 
 
 class InlineRuntime(_Runtime):
-    """Runs handlers by importing their ``handler.py`` into this process."""
+    """Runs handlers by importing the module their Dockerfile's CMD runs into this process."""
 
     name = "inline"
 
@@ -271,11 +341,15 @@ class InlineRuntime(_Runtime):
         source_address: str = "",
         provider_address: str = "",
     ) -> Handler:
-        source.service(environment)  # ComposeError when the source lacks that environment
-        if source.handler_file is None:
-            raise HandlerStartError(
-                source.name, environment, f"no handler.py in {source.path} to import inline"
-            )
-        handler = InlineHandler(self.callbacks, source, environment)
+        service = source.service(environment)  # ComposeError when the source lacks it
+        variables = provider_variables(
+            port=SERVICE_PORT,
+            callback_url=self.callbacks.url_for(None),
+            source_address=source_address,
+            provider_address=provider_address,
+        )
+        handler = InlineHandler(
+            self.callbacks, source, environment, service_environment(service, variables)
+        )
         handler.load()
         return self._track(handler)

@@ -1,10 +1,13 @@
-"""Run a handler module as its container would, but on a chosen 127.0.0.1 port.
+"""Run a handler as its image's CMD would, but on a chosen 127.0.0.1 port.
 
-``python <this file> <handler.py> <port>`` (run by path: ogpu-sim need not be importable in
-the handler's interpreter). ``ogpu.service.start()`` serves on 0.0.0.0:5555, hard-coded; this
-sets ``ogpu.service.server.SERVICE_HOST/SERVICE_PORT`` first, then runs the module as
-``__main__`` (its own ``start()`` call serves), and starts the service itself if the module only
+``python <this file> <script.py> <port>`` or ``python <this file> -m <module> <port>`` (run by
+path: ogpu-sim need not be importable in the handler's interpreter), from the folder that
+stands for the image's working directory. ``ogpu.service.start()`` serves on 0.0.0.0:5555,
+hard-coded; this sets ``ogpu.service.server.SERVICE_HOST/SERVICE_PORT`` first, then runs the
+script or module as ``__main__`` exactly as ``python script.py`` / ``python -m module`` would
+(same ``sys.path[0]``, same ``sys.argv[0]``), and starts the service itself if the handler only
 exposes functions. ``CALLBACK_URL`` and friends come from the environment, as in a container.
+A handler that raises while importing prints its traceback and exits with code 1.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().p
 
 
 PARENT_ENV = "OGPU_SIM_PARENT_PID"
+USAGE = "usage: python launcher.py <script.py> <port> | python launcher.py -m <module> <port>"
 
 
 def exit_with_parent(parent: int) -> None:
@@ -36,11 +40,15 @@ def exit_with_parent(parent: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """Serve the handler module ``argv[0]`` on 127.0.0.1:``argv[1]``."""
+    """Serve the handler ``argv`` names on 127.0.0.1:<port>."""
+    module = None
+    if argv[:1] == ["-m"]:
+        argv = argv[1:]
+        module = argv[0] if argv else None
     if len(argv) != 2 or not argv[1].isdigit():
-        print("usage: python launcher.py <handler.py> <port>", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         return 2
-    handler_file, port = Path(argv[0]).resolve(), int(argv[1])
+    port = int(argv[1])
     if os.environ.get(PARENT_ENV, "").isdigit():
         exit_with_parent(int(os.environ[PARENT_ENV]))
     import ogpu.service
@@ -56,9 +64,15 @@ def main(argv: list[str]) -> int:
         real_start()
 
     ogpu.service.start = server.start = start  # type: ignore[assignment]
-    sys.path.insert(0, str(handler_file.parent))
-    sys.argv = [str(handler_file)]
-    runpy.run_path(str(handler_file), run_name="__main__")
+    if module is not None:
+        sys.path.insert(0, os.getcwd())
+        sys.argv = [module]
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+    else:
+        script = Path(argv[0]).resolve()
+        sys.path.insert(0, str(script.parent))
+        sys.argv = [argv[0]]
+        runpy.run_path(str(script), run_name="__main__")
     if not started:
         start()
     return 0

@@ -13,7 +13,7 @@ from pathlib import Path
 from ogpu_sim.runtime import create_runtime
 from ogpu_sim.runtime.base import Handler, Runtime
 from ogpu_sim.runtime.callbacks import CallbackServer
-from ogpu_sim.runtime.compose import SourceFolder, load_source_folder
+from ogpu_sim.sources import SourceFolder, load_source_folder
 
 
 class HandlerPool:

@@ -1,9 +1,11 @@
 """The process runtime: each handler in its own Python subprocess on a free 127.0.0.1 port.
 
-The handler module runs exactly as in its container (the real ``ogpu.service`` FastAPI app and
-uvicorn), started through :mod:`ogpu_sim.runtime.launcher`. Its environment gets
-``CALLBACK_URL``, ``SOURCE_ADDRESS``, ``PROVIDER_ADDRESS``, the compose file's variables and,
-for a GPU environment without that GPU, ``OGPU_SIM_ENVIRONMENT``. Output is captured into the
+The handler runs as its Dockerfile's ``CMD`` runs it (``python main.py`` from the folder that
+stands for the image's ``WORKDIR``, or ``python -m module``), with the real ``ogpu.service``
+FastAPI app and uvicorn, started through :mod:`ogpu_sim.runtime.launcher`. Its environment
+gets ``CALLBACK_URL``, ``SOURCE_ADDRESS``, ``PROVIDER_ADDRESS``, the handler service's
+``environment:`` substituted as Compose would (``PORT`` is the port it serves on) and, for a
+GPU environment without that GPU, ``OGPU_SIM_ENVIRONMENT``. Output is captured into the
 handler's log; the process group is killed on stop.
 """
 
@@ -21,15 +23,13 @@ from typing import IO, Any
 
 import requests
 
-from .base import (
-    Handler,
-    HandlerDispatchError,
-    HandlerInputError,
-    HandlerStartError,
-    Runtime,
-)
+from ..errors import UnknownFunctionError
+from ..sources import SourceFolder
+from .base import Handler, Runtime
 from .callbacks import CallbackServer
-from .compose import SourceFolder
+from .environ import provider_variables, service_environment
+from .errors import HandlerDispatchError, HandlerInputError, HandlerStartError
+from .failures import handler_name, start_failure
 from .gpu import host_has_gpu
 
 READY_TIMEOUT = 180.0
@@ -54,9 +54,27 @@ def dispatch_http(base_url: str, function_name: str, task_address: str, data: An
         return
     if response.status_code == 422:
         raise HandlerInputError(function_name, task_address, response.json().get("detail", []))
+    if response.status_code == 404:
+        exposed = exposed_functions(base_url)
+        if exposed is not None and function_name not in exposed:
+            raise UnknownFunctionError(function_name, task_address, exposed)
     raise HandlerDispatchError(
         function_name, task_address, f"{response.status_code}: {response.text[:300]}"
     )
+
+
+def exposed_functions(base_url: str) -> list[str] | None:
+    """The functions an ``ogpu.service`` app exposes, from its OpenAPI paths (None: unknown)."""
+    try:
+        document = requests.get(f"{base_url}/openapi.json", timeout=10).json()
+    except (requests.RequestException, ValueError):
+        return None
+    names = []
+    for path in document.get("paths", {}):
+        parts = path.strip("/").split("/")
+        if len(parts) == 3 and parts[0] == "run" and parts[2] == "{task_address}":
+            names.append(parts[1])
+    return names
 
 
 def wait_ready(url: str, alive: Any, timeout: float = READY_TIMEOUT) -> str | None:
@@ -83,25 +101,33 @@ def wait_ready(url: str, alive: Any, timeout: float = READY_TIMEOUT) -> str | No
 
 
 class ProcessHandler(Handler):
-    """A handler module served by its own subprocess."""
+    """A handler served by its own subprocess, started as its Dockerfile's CMD starts it."""
 
     def __init__(
-        self, callbacks: CallbackServer, source: SourceFolder, environment: str, env: dict[str, str]
+        self,
+        callbacks: CallbackServer,
+        source: SourceFolder,
+        environment: str,
+        env: dict[str, str],
+        port: int,
     ) -> None:
         super().__init__(callbacks, source, environment)
         self._env = env
+        self._port = port
         self._process: subprocess.Popen[bytes] | None = None
         self._reader: threading.Thread | None = None
 
     def launch(self) -> None:
         """Start the subprocess and wait until the service answers."""
-        assert self.source.handler_file is not None
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        command = [sys.executable, str(LAUNCHER), str(self.source.handler_file), str(port)]
+        entry = self.source.service(self.environment).entry
+        assert entry is not None
+        self.url = f"http://127.0.0.1:{self._port}"
+        target = ["-m", entry.target] if entry.kind == "module" else [entry.target]
+        command = [sys.executable, str(LAUNCHER), *target, str(self._port)]
+        self.log.line(f"ogpu-sim: running {entry.origin} in {entry.cwd}")
         self._process = subprocess.Popen(
             command,
-            cwd=str(self.source.path),
+            cwd=str(entry.cwd),
             env=self._env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -119,7 +145,18 @@ class ProcessHandler(Handler):
         problem = wait_ready(self.url, self._exited)
         if problem:
             self.stop()
-            raise HandlerStartError(self.source.name, self.environment, problem, self.logs())
+            log = self.logs()
+            failure = start_failure(log, handler_name(self.source.path, entry.file))
+            if failure is None:
+                raise HandlerStartError(self.source.name, self.environment, problem, log)
+            raise HandlerStartError(
+                self.source.name,
+                self.environment,
+                failure.problem(),
+                log,
+                file=failure.file,
+                exception=failure.exception,
+            )
 
     def _exited(self) -> str | None:
         assert self._process is not None
@@ -175,25 +212,35 @@ class ProcessRuntime(Runtime):
         provider_address: str = "",
     ) -> Handler:
         service = source.service(environment)
-        if source.handler_file is None:
+        if service.entry is None:
             raise HandlerStartError(
-                source.name, environment, f"no handler.py in {source.path} to run in a process"
+                source.name,
+                environment,
+                f"nothing to run in a process: {service.entry_problem}; name the handler in "
+                'source.toml: [handler] module = "main.py"',
             )
+        port = free_port()
+        variables = provider_variables(
+            port=port,
+            callback_url=self.callbacks.url_for(None),
+            source_address=source_address,
+            provider_address=provider_address,
+        )
         env = {
             key: value
             for key, value in os.environ.items()
             if key not in ("OGPU_SDK_SENTRY_DSN", "OGPU_SIM_ENVIRONMENT")
         }
-        env.update(service.environment_vars)
+        env.update(service_environment(service, variables))
         env.update(
-            CALLBACK_URL=self.callbacks.url_for(None),
-            SOURCE_ADDRESS=source_address or "0xundefined",
-            PROVIDER_ADDRESS=provider_address or "0xundefined",
+            CALLBACK_URL=variables["CALLBACK_URL"],
+            SOURCE_ADDRESS=variables["SOURCE_ADDRESS"],
+            PROVIDER_ADDRESS=variables["PROVIDER_ADDRESS"],
             PYTHONUNBUFFERED="1",
             NO_COLOR="1",
             OGPU_SIM_PARENT_PID=str(os.getpid()),
         )
-        handler = ProcessHandler(self.callbacks, source, environment, env)
+        handler = ProcessHandler(self.callbacks, source, environment, env, port)
         if service.gpu is not None and not host_has_gpu(service.gpu):
             env["OGPU_SIM_ENVIRONMENT"] = environment
             handler.emulated = True

@@ -64,4 +64,6 @@ def test_invalid_input_gets_no_response(sim):
     assert task.get_status() == TaskStatus.ATTEMPTED
     actions = [e for e in sim.timeline if e.emitter == provider.address]
     assert [e.name for e in actions] == ["attempt", "handler-failed"]
-    assert actions[1].args["detail"].startswith("input rejected (422)")
+    assert (
+        actions[1].args["detail"].startswith(f"multiply rejected the input of task {task.address}")
+    )

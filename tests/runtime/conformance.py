@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from ogpu_sim.errors import UnknownFunctionError
 from ogpu_sim.runtime import (
     CallbackServer,
     Handler,
@@ -28,7 +29,7 @@ from ogpu_sim.runtime import (
 )
 from ogpu_sim.runtime.gpu import FORCE_EMULATION_ENV
 
-from .conftest import BROKEN, SAMPLES
+from .conftest import BROKEN, REAL, SAMPLES
 
 SOURCE_ADDRESS = "0x" + "5" * 40
 PROVIDER_ADDRESS = "0x" + "9" * 40
@@ -132,9 +133,24 @@ class RuntimeConformance:
             }
         ]
 
-    def test_unknown_function_is_a_dispatch_error(self, handlers):
-        with pytest.raises(HandlerDispatchError, match="404"):
-            handlers["multiply"].dispatch("divide", new_task(), {"a": 1, "b": 2})
+    def test_an_unknown_function_is_an_input_error_naming_what_is_exposed(self, handlers):
+        task = new_task()
+        with pytest.raises(UnknownFunctionError) as caught:
+            handlers["multiply"].dispatch("divide", task, {"a": 1, "b": 2})
+        assert isinstance(caught.value, HandlerInputError)
+        assert (caught.value.function_name, caught.value.exposed) == ("divide", ["multiply"])
+        assert str(caught.value) == (
+            f"divide rejected the input of task {task}: path.function_name: "
+            "no function 'divide'; the handler exposes: multiply"
+        )
+
+    def test_invalid_input_and_an_unknown_function_share_one_message_shape(self, handlers):
+        task = new_task()
+        with pytest.raises(HandlerInputError) as caught:
+            handlers["multiply"].dispatch("multiply", task, {"a": 1})
+        assert str(caught.value) == (
+            f"multiply rejected the input of task {task}: body.b: Field required"
+        )
 
     def test_handler_exception_sends_no_callback(self, handlers):
         task = new_task()
@@ -177,6 +193,19 @@ class RuntimeConformance:
         assert caught.value.source == "initfail"
         assert "Init function `load_weights` failed: weights.bin is missing" in caught.value.log
         assert "FileNotFoundError: weights.bin is missing" in caught.value.log
+
+    def test_a_relative_import_in_a_cmd_script_is_a_start_error_naming_main_py(self, runtime):
+        with pytest.raises(HandlerStartError) as caught:
+            runtime.start(load_source_folder(REAL / "relative-import"))
+        assert (caught.value.file, caught.value.exception) == (
+            "main.py",
+            "ImportError: attempted relative import with no known parent package",
+        )
+        assert caught.value.problem == (
+            "main.py failed to start: "
+            "ImportError: attempted relative import with no known parent package"
+        )
+        assert "from .models import Echo" in caught.value.log
 
     def test_everything_started_is_released_when_a_test_fails(self, callbacks):
         held: list[Any] = []

@@ -14,6 +14,7 @@ from ogpu_sim.simulate.spec import SAMPLE_SOURCES
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = SAMPLE_SOURCES
 BROKEN = Path(__file__).resolve().parent / "sources"
+REAL = ROOT / "fixtures" / "real-sources"
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,8 @@ answers, a failure when CI=true.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,8 +26,8 @@ from ogpu_sim.runtime import (
 from ogpu_sim.runtime.docker import LABEL, OWNER_LABEL, DockerHandler, DockerRuntime, reap_leftovers
 from ogpu_sim.runtime.images import BASE_IMAGE, ensure_base_image
 
-from .conformance import SeparateProcessConformance
-from .conftest import SAMPLES, require_docker
+from .conformance import SeparateProcessConformance, new_task
+from .conftest import REAL, SAMPLES, require_docker
 
 # One group: a reaping test must not race another worker's runtime reaping the same leftovers.
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("runtime-docker")]
@@ -92,23 +94,83 @@ class TestDockerRuntime(SeparateProcessConformance):
         env = dict(e.split("=", 1) for e in handlers["multiply"].container.attrs["Config"]["Env"])
         assert env["CALLBACK_URL"].startswith(f"http://{runtime.gateway}:")
 
+    def test_each_handler_is_a_compose_project_of_its_own(self, handlers):
+        handler = handlers["multiply"]
+        assert isinstance(handler, DockerHandler) and handler.project is not None
+        labels = handler.container.labels
+        assert (labels["com.docker.compose.project"], labels["com.docker.compose.service"]) == (
+            handler.project.name,
+            "multiply",
+        )
+        assert handlers["sentiment"].project.name != handler.project.name
+
 
 def test_leftovers_of_a_dead_run_are_reaped_and_others_untouched(docker_client):
     dead = {LABEL: "1", OWNER_LABEL: f"{__import__('socket').gethostname()}:999999999"}
     leftover = docker_client.containers.create(BASE_IMAGE, ["sleep", "60"], labels=dead)
     stranger = docker_client.containers.create(BASE_IMAGE, ["sleep", "60"])
     network = docker_client.networks.create("ogpu-sim-test-leftover", labels=dead)
+    volume = docker_client.volumes.create("ogpu-sim-test-leftover", labels=dead)
     try:
         removed = reap_leftovers(docker_client)
-        assert leftover.name in removed and network.name in removed
+        assert {leftover.name, network.name, volume.name} <= set(removed)
         assert _gone(docker_client, "containers", leftover.id)
         assert _gone(docker_client, "networks", network.id)
+        assert _gone(docker_client, "volumes", volume.id)
         assert not _gone(docker_client, "containers", stranger.id)
     finally:
         stranger.remove(force=True)
-        for kind, ident in (("containers", leftover.id), ("networks", network.id)):
+        for kind, ident in (
+            ("containers", leftover.id),
+            ("networks", network.id),
+            ("volumes", volume.id),
+        ):
             if not _gone(docker_client, kind, ident):
                 getattr(docker_client, kind).get(ident).remove()
+
+
+def _project_resources(client: Any, project: str) -> dict[str, list[str]]:
+    label = {"label": f"com.docker.compose.project={project}"}
+    return {
+        "containers": sorted(c.name for c in client.containers.list(all=True, filters=label)),
+        "networks": sorted(n.name for n in client.networks.list(filters=label)),
+        "volumes": sorted(v.name for v in client.volumes.list(filters=label)),
+    }
+
+
+def test_a_whole_stack_runs_and_goes_down_with_its_volumes(callbacks, docker_client, monkeypatch):
+    monkeypatch.delenv("MODEL_HOST", raising=False)
+    spec = load_source_folder(REAL / "chat-stack", compose_overrides=["tests/compose.override.yml"])
+    with create_runtime("docker", callbacks) as runtime:
+        handler = runtime.start(spec, "cpu")
+        project = handler.project.name
+        messages = [{"role": "user", "content": "abc"}]
+        assert handler.run("text2text", new_task(), {"messages": messages}) == {
+            "role": "assistant",
+            "content": "cba",
+        }
+        assert _project_resources(docker_client, project) == {
+            "containers": [f"{project}-chat-service-1", f"{project}-model-server-1"],
+            "networks": [f"{project}_app_network"],
+            "volumes": [f"{project}_model_cache"],
+        }
+        assert "model-server-1  | stub model server on 0.0.0.0:11434" in handler.logs()
+    assert _project_resources(docker_client, project) == {
+        "containers": [],
+        "networks": [],
+        "volumes": [],
+    }
+
+
+def test_a_published_image_that_cannot_be_pulled_is_a_start_error_with_the_hint(callbacks):
+    runtime = create_runtime("docker", callbacks, image_source="published")
+    with runtime, pytest.raises(HandlerStartError) as caught:
+        runtime.start(load_source_folder(REAL / "relative-import"))
+    assert caught.value.problem.startswith("docker compose up failed: ")
+    assert caught.value.problem.endswith(
+        "(an image could not be pulled: replace sidecars with a compose override file, "
+        "compose_overrides=[...], and run the handler from the working copy)"
+    )
 
 
 def test_with_a_gpu_present_the_real_device_options_are_used(callbacks, monkeypatch, docker_client):
@@ -120,3 +182,35 @@ def test_with_a_gpu_present_the_real_device_options_are_used(callbacks, monkeypa
         runtime.start(load_source_folder(SAMPLES / "multiply"), "nvidia")
     assert 'could not select device driver "nvidia"' in caught.value.problem
     assert docker_client.containers.list(all=True, filters={"label": run_label}) == []
+
+
+CRASHING_HARNESS = """
+import os, sys
+sys.path.insert(0, {root!r})
+from ogpu_sim.runtime import CallbackServer, create_runtime, load_source_folder
+callbacks = CallbackServer().start()
+runtime = create_runtime("docker", callbacks)
+handler = runtime.start(load_source_folder({folder!r}))
+print(handler.project.name, flush=True)
+os._exit(1)  # a crash: no close(), no down
+"""
+
+
+def test_a_project_left_by_a_killed_run_is_reaped_by_the_next_runtime(
+    callbacks, tmp_path, docker_client
+):
+    script = tmp_path / "crash.py"
+    script.write_text(
+        CRASHING_HARNESS.format(root=str(SAMPLES.parent.parent), folder=str(SAMPLES / "multiply"))
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=False
+    )
+    project = result.stdout.split()[-1]
+    assert _project_resources(docker_client, project)["containers"] == [f"{project}-multiply-1"]
+    create_runtime("docker", callbacks).close()  # a new runtime reaps on creation
+    assert _project_resources(docker_client, project) == {
+        "containers": [],
+        "networks": [],
+        "volumes": [],
+    }

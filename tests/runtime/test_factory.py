@@ -31,7 +31,7 @@ def test_an_unknown_runtime_name_is_a_config_error(callbacks):
         create_runtime("kubernetes", callbacks)
     assert (caught.value.option, caught.value.problem) == (
         "runtime",
-        "unknown 'kubernetes'; known: inline, process, docker, auto",
+        "unknown 'kubernetes'; known: auto, inline, process, docker",
     )
 
 
@@ -54,7 +54,7 @@ def test_auto_without_handler_py_or_docker_says_both_are_missing(callbacks, tmp_
     assert isinstance(runtime, AutoRuntime)
     with pytest.raises(
         HandlerStartError,
-        match="no handler.py to run inline and Docker is not "
+        match="no handler module to run inline and Docker is not "
         f"usable \\(no Docker engine at {BOGUS_DOCKER}",
     ):
         runtime.start(load_source_folder(folder))
@@ -78,7 +78,9 @@ def test_starting_an_environment_the_source_lacks_is_a_compose_error(callbacks, 
     )
     with create_runtime(name, callbacks) as runtime, pytest.raises(ComposeError) as caught:
         runtime.start(load_source_folder(folder), "nvidia")
-    assert caught.value.problem.startswith("no docker-compose.gpu.yml here")
+    assert caught.value.problem == (
+        "no compose file for nvidia, so the source does not support nvidia; it supports cpu"
+    )
 
 
 def test_the_packaged_template_matches_docker_handler_dockerfile():
@@ -91,5 +93,23 @@ def test_the_launcher_refuses_a_bad_command_line():
     )
     assert (result.returncode, result.stderr.strip()) == (
         2,
-        "usage: python launcher.py <handler.py> <port>",
+        "usage: python launcher.py <script.py> <port> | python launcher.py -m <module> <port>",
+    )
+
+
+def test_an_unknown_image_source_is_a_config_error(callbacks):
+    with pytest.raises(ConfigError) as caught:
+        create_runtime("docker", callbacks, image_source="latest")
+    assert (caught.value.option, caught.value.problem) == (
+        "image_source",
+        "unknown 'latest'; known: working-copy, published",
+    )
+
+
+def test_a_missing_compose_override_is_a_config_error(callbacks, tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        create_runtime("docker", callbacks, compose_overrides=[tmp_path / "nope.yml"])
+    assert (caught.value.option, caught.value.problem) == (
+        "compose_overrides",
+        f"{tmp_path / 'nope.yml'} does not exist",
     )

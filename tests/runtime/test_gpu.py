@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from ogpu_sim.runtime import gpu
-from ogpu_sim.runtime.docker import _device_options
 
 
 def test_an_engine_with_an_nvidia_runtime_has_nvidia_gpus(monkeypatch):
@@ -28,12 +27,3 @@ def test_amd_follows_dev_kfd(monkeypatch, tmp_path):
     (tmp_path / "dev").mkdir()
     (tmp_path / "dev" / "kfd").touch()
     assert gpu.host_has_gpu("amd") is True
-
-
-def test_real_device_options_follow_the_compose_shapes():
-    nvidia = _device_options("nvidia")["device_requests"][0]
-    assert (nvidia["Driver"], nvidia["Count"], nvidia["Capabilities"]) == ("nvidia", -1, [["gpu"]])
-    assert _device_options("amd") == {
-        "devices": ["/dev/kfd:/dev/kfd:rwm", "/dev/dri:/dev/dri:rwm"],
-        "group_add": ["video"],
-    }

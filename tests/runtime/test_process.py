@@ -70,7 +70,9 @@ def test_an_import_error_is_a_start_error_with_the_traceback(callbacks, tmp_path
     runtime = create_runtime("process", callbacks)
     with runtime, pytest.raises(HandlerStartError) as caught:
         runtime.start(load_source_folder(folder))
-    assert caught.value.problem == "process exited with code 1"
+    assert caught.value.problem == (
+        "handler.py failed to start: ModuleNotFoundError: No module named 'not_a_module_anywhere'"
+    )
     assert "ModuleNotFoundError: No module named 'not_a_module_anywhere'" in caught.value.log
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ogpu_sim.runtime import ComposeError, ComposeService, load_source_folder
+from ogpu_sim.sources import ComposeError, ComposeService, HandlerEntry, load_source_folder
 
-from .conftest import SAMPLES
+SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "sources"
 
 CPU = """\
 services:
@@ -76,7 +76,7 @@ def test_sample_sources_describe_all_three_environments(name):
     assert source.environment_mask == 7
 
 
-def test_a_service_is_read_with_its_build_and_environment(tmp_path):
+def test_a_service_is_read_with_its_build_environment_and_entry(tmp_path):
     folder = make_source(tmp_path, cpu=CPU)
     assert load_source_folder(folder).environments == {
         "cpu": ComposeService(
@@ -87,6 +87,10 @@ def test_a_service_is_read_with_its_build_and_environment(tmp_path):
             build=".",
             gpu=None,
             environment_vars={"MODE": "fast"},
+            context=folder,
+            entry=HandlerEntry(
+                "script", str(folder / "handler.py"), folder, "ogpu-sim's handler template"
+            ),
         )
     }
 
@@ -108,7 +112,7 @@ def test_an_environment_without_a_compose_file_is_an_error(tmp_path):
     with pytest.raises(
         ComposeError,
         match=re.escape(
-            "no docker-compose.amd.yml here, so the source does not support amd; it supports cpu"
+            "no compose file for amd, so the source does not support amd; it supports cpu"
         ),
     ):
         source.compose_text("amd")
@@ -133,8 +137,10 @@ def test_a_folder_without_compose_files_is_an_error(tmp_path):
     with pytest.raises(ComposeError) as caught:
         load_source_folder(make_source(tmp_path))
     assert caught.value.problem == (
-        "no compose file; expected one of docker-compose.yml, docker-compose.gpu.yml, "
-        "docker-compose.amd.yml"
+        "no compose file found; looked for docker-compose.yml or compose.yml (environment from "
+        "its GPU devices), docker-compose.{cpu,gpu,nvidia,amd}.yml, "
+        "docker-compose/{cpu,nvidia,amd}.yml, compose/{cpu,nvidia,amd}.yml; or map them in "
+        'source.toml: [environments] nvidia = "path/to/file.yml"'
     )
 
 
@@ -151,11 +157,13 @@ def test_a_folder_with_nothing_to_run_is_an_error(tmp_path):
     [
         ("cpu", "services: [", "not valid YAML"),
         ("cpu", "- a list\n", "must be a YAML mapping with a 'services' key"),
-        ("cpu", "version: '3'\n", "needs a 'services' mapping with one service"),
+        ("cpu", "version: '3'\n", "needs a 'services' mapping with at least one service"),
         (
             "cpu",
-            CPU + "  db:\n    image: postgres\n",
-            "must describe exactly one service, found 2: app, db",
+            CPU + "  db:\n    image: postgres\n    ports: ['5555']\n",
+            "no handler service: none gets CALLBACK_URL and publishes port 5555 through ${PORT}, "
+            "and of the services exposing 5555 (ports: or expose:) 2 do (app, db); name it in "
+            "source.toml: [handler] service = ...",
         ),
         (
             "cpu",
@@ -165,13 +173,14 @@ def test_a_folder_with_nothing_to_run_is_an_error(tmp_path):
         (
             "cpu",
             "services:\n  app:\n    image: x\n    ports: ['8080:80']\n",
-            "service 'app' does not expose port 5555 (ports: or expose:)",
+            "no handler service: none gets CALLBACK_URL and publishes port 5555 through ${PORT}, "
+            "and of the services exposing 5555 (ports: or expose:) none does",
         ),
-        ("cpu", NVIDIA, "service 'app' is the cpu environment but requests nvidia GPU devices"),
+        ("nvidia", CPU.replace("build: .", "image: x"), "serves nvidia, so a service must reserve"),
         (
             "nvidia",
             CPU,
-            "service 'app' must reserve an NVIDIA GPU: "
+            "serves nvidia, so a service must reserve an NVIDIA GPU: "
             "deploy.resources.reservations.devices with driver: nvidia, capabilities: [gpu]",
         ),
         (
@@ -179,7 +188,7 @@ def test_a_folder_with_nothing_to_run_is_an_error(tmp_path):
             NVIDIA.replace("driver: nvidia", "driver: amd"),
             "service 'app': a reserved device needs driver: nvidia and capabilities: [gpu]",
         ),
-        ("amd", CPU, "service 'app' must map the AMD devices /dev/kfd and /dev/dri"),
+        ("amd", CPU, "serves amd, so a service must map the AMD devices /dev/kfd and /dev/dri"),
         (
             "amd",
             CPU + '    devices: ["/dev/kfd"]\n',

@@ -1,0 +1,23 @@
+"""The errors handler runtimes raise, importable from one place.
+
+The classes are defined in :mod:`ogpu_sim.errors` (one tree rooted in ``OgpuSimError``); this
+module re-exports the runtime's share so ``from ogpu_sim.runtime.errors import ...`` works.
+"""
+
+from __future__ import annotations
+
+from ..errors import (
+    ComposeError,
+    HandlerDispatchError,
+    HandlerError,
+    HandlerInputError,
+    HandlerStartError,
+)
+
+__all__ = [
+    "ComposeError",
+    "HandlerDispatchError",
+    "HandlerError",
+    "HandlerInputError",
+    "HandlerStartError",
+]
