@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from ogpu_sim.simulate.spec import SAMPLE_SOURCES
 from ogpu_sim.sources import ComposeError, ComposeService, HandlerEntry, load_source_folder
 
-SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "sources"
+SAMPLES = SAMPLE_SOURCES
 
 CPU = """\
 services:
