@@ -267,9 +267,7 @@ def _make_handler(server: RpcServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             log.debug("rpc %s", format % args)
 
-        def _send(
-            self, status: int, body: bytes, content_type: str = "application/json"
-        ) -> None:
+        def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
             """Status line, headers and body in one write, so no client sees half an answer."""
             if self.request_version == "HTTP/0.9":
                 self.close_connection = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import struct
 import sys
 import threading
 from collections.abc import Iterator
@@ -222,7 +223,7 @@ def test_clients_that_hang_up_early_leave_no_traceback_on_stderr(
         with socket.create_connection(address(url), timeout=10) as sock:  # half a body
             sock.sendall(raw_request(b'{"jsonrpc"', {"Content-Length": "500"}))
         with socket.create_connection(address(url), timeout=10) as sock:  # reset before reading
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             sock.sendall(raw_request(CHAIN_ID_CALL) * 50)
     assert requests.post(url, data=CHAIN_ID_CALL, timeout=10).json()["result"] == CHAIN_ID
     assert capfd.readouterr().err == ""
