@@ -91,6 +91,10 @@ class _Httpd(ThreadingHTTPServer):
         log.error("rpc request from %s failed", client_address, exc_info=True)
 
 
+class _Httpd6(_Httpd):
+    address_family = socket.AF_INET6
+
+
 class RpcServer:
     """A threaded HTTP JSON-RPC server for one chain, bound to 127.0.0.1 on a free port.
 
@@ -144,9 +148,7 @@ class RpcServer:
         """Bind a free port and serve in a daemon thread; returns self."""
         if self._httpd is not None:
             return self
-        server_class = _Httpd
-        if ":" in self._host:
-            server_class = type("_Httpd6", (_Httpd,), {"address_family": socket.AF_INET6})
+        server_class: type[_Httpd] = _Httpd6 if ":" in self._host else _Httpd
         httpd = server_class((self._host, 0), _make_handler(self))
         self._httpd = httpd
         self._thread = threading.Thread(
