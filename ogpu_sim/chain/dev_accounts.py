@@ -56,6 +56,7 @@ _TX_FIELDS = {
     "accessList": "accessList",
     "chainId": "chainId",
     "type": "type",
+    "authorizationList": "authorizationList",
 }
 _QUANTITIES = ("value", "gas", "gasPrice", "maxFeePerGas", "maxPriorityFeePerGas", "nonce")
 

@@ -118,7 +118,9 @@ class DerivedMethods:
             elif "blockNumber" in block_id:
                 block_id = block_id["blockNumber"]
             else:
-                raise RpcError(INVALID_PARAMS, "invalid argument 0: expected a block hash or number")
+                raise RpcError(
+                    INVALID_PARAMS, "invalid argument 0: expected a block hash or number"
+                )
         if by_hash or _is_hash(block_id):
             return request("eth_getBlockByHash", [block_id, full])
         return request("eth_getBlockByNumber", [block_id, full])

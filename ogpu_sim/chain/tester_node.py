@@ -19,6 +19,7 @@ from typing import Any
 
 from eth.constants import GENESIS_PARENT_HASH
 from eth.exceptions import Revert, VMError
+from eth.exceptions import TransactionNotFound as PyEvmTransactionNotFound
 from eth.vm.spoof import SpoofTransaction
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.exceptions import BlockNotFound, TransactionNotFound
@@ -27,6 +28,7 @@ from eth_utils import ValidationError as EthUtilsValidationError
 from eth_utils import to_canonical_address, to_checksum_address
 
 from .base import SnapshotLedger, check_blocks, check_seconds, check_wei
+from .dev_accounts import DEV_ACCOUNT_BALANCE, dev_accounts
 from .filters import FilterRegistry
 from .jsonrpc import (
     INVALID_PARAMS,
@@ -42,6 +44,7 @@ from .jsonrpc import (
     revert_error,
     tx_to_rpc,
 )
+from .state_override import apply_to_py_evm, no_block_overrides, parse_state_overrides
 from .tester_gas import estimate_gas
 from .tester_logs import TesterLogSource
 
@@ -73,7 +76,7 @@ class TesterNode:
     def __init__(self, chain_id: int) -> None:
         self.chain_id = chain_id
         self.clock: Any = time.time  # the wall clock block time follows; see Chain.set_clock
-        self.backend = PyEVMBackend()
+        self.backend = PyEVMBackend(genesis_state=_dev_genesis())
         # The chain class is created per backend, so this changes only our chain: CHAINID and
         # the transaction builders read it.
         type(self.backend.chain).chain_id = chain_id
@@ -157,13 +160,16 @@ class TesterNode:
             raise RpcError(SERVER_ERROR, f"header for block {number} not found")
         return self.chain.get_canonical_block_header_by_number(number)
 
-    def _state_and_tx(self, call: dict[str, Any], tag: Any, *, keep_nonce: bool) -> Any:
+    def _state_and_tx(
+        self, call: dict[str, Any], tag: Any, overrides: Any, *, keep_nonce: bool
+    ) -> Any:
         if not isinstance(call, dict):
             raise RpcError(INVALID_PARAMS, "invalid argument 0: expected a transaction object")
         header = self._header_for(tag)
         vm = self.chain.get_vm(header)
         free = header.copy(base_fee_per_gas=0)
         state = vm.build_state(self.chain.chaindb.db, free, vm.chain_context, vm.previous_hashes)
+        apply_to_py_evm(state, parse_state_overrides(overrides))  # a throw-away state
         sender = _address(call["from"]) if call.get("from") else ZERO_ADDRESS
         nonce = state.get_nonce(sender)
         if keep_nonce and call.get("nonce") is not None:
@@ -190,11 +196,24 @@ class TesterNode:
         else:
             gas_price = quantity(call.get("gasPrice") or 0, "gasPrice")
             unsigned = builder.create_unsigned_transaction(gas_price=gas_price, **fields)
+        if unsigned.gas < unsigned.intrinsic_gas:
+            raise RpcError(
+                SERVER_ERROR,
+                f"intrinsic gas too low: gas {unsigned.gas}, minimum needed "
+                f"{unsigned.intrinsic_gas}",
+            )
         return state, SpoofTransaction(unsigned, from_=sender), sender
 
-    def call(self, call: dict[str, Any], tag: Any = "latest") -> str:
+    def call(
+        self,
+        call: dict[str, Any],
+        tag: Any = "latest",
+        overrides: Any = None,
+        block_overrides: Any = None,
+    ) -> str:
         """``eth_call`` in the pending block (or at a past block), never committing."""
-        state, tx, sender = self._state_and_tx(call, tag, keep_nonce=False)
+        no_block_overrides(block_overrides)
+        state, tx, sender = self._state_and_tx(call, tag, overrides, keep_nonce=False)
         snapshot = state.snapshot()
         try:
             computation = state.apply_transaction(tx)
@@ -206,9 +225,9 @@ class TesterNode:
             raise _vm_error(computation.error)
         return "0x" + computation.output.hex()
 
-    def estimate_gas(self, call: dict[str, Any], tag: Any = "latest") -> str:
+    def estimate_gas(self, call: dict[str, Any], tag: Any = "latest", overrides: Any = None) -> str:
         """``eth_estimateGas`` in the pending block (see :mod:`.tester_gas`)."""
-        state, tx, sender = self._state_and_tx(call, tag, keep_nonce=True)
+        state, tx, sender = self._state_and_tx(call, tag, overrides, keep_nonce=True)
         try:
             return hex(estimate_gas(state, tx))
         except EthUtilsValidationError as exc:
@@ -225,6 +244,11 @@ class TesterNode:
             sender = to_checksum_address(tx.sender)
         except Exception as exc:  # py-evm raises several types for undecodable input
             raise RpcError(SERVER_ERROR, f"rlp: invalid signed transaction: {exc}") from None
+        if tx.gas < tx.intrinsic_gas:
+            raise RpcError(
+                TRANSACTION_REJECTED,
+                f"intrinsic gas too low: gas {tx.gas}, minimum needed {tx.intrinsic_gas}",
+            )
         tx_chain_id = getattr(tx, "chain_id", None)
         if tx_chain_id is not None and tx_chain_id != self.chain_id:
             raise RpcError(
@@ -290,6 +314,14 @@ class TesterNode:
         except (TransactionNotFound, EthUtilsValidationError):
             return None
 
+    def get_raw_transaction(self, tx_hash: str) -> str | None:
+        """``eth_getRawTransactionByHash``: the signed bytes of a mined transaction."""
+        try:
+            tx = self.chain.get_canonical_transaction(data_bytes(tx_hash, "hash"))
+        except (TransactionNotFound, PyEvmTransactionNotFound, EthUtilsValidationError):
+            return None
+        return "0x" + bytes(tx.encode()).hex()
+
     def get_receipt(self, tx_hash: str) -> dict[str, Any] | None:
         """``eth_getTransactionReceipt``."""
         try:
@@ -325,8 +357,10 @@ class TesterNode:
         )
         try:
             return handler(self, *args)
-        except TypeError as exc:
-            raise RpcError(INVALID_PARAMS, f"invalid arguments for {method}: {exc}") from None
+        except (TypeError, AttributeError):  # a value of the wrong JSON type reached the node
+            raise RpcError(
+                INVALID_PARAMS, f"invalid arguments for {method}: an argument has the wrong type"
+            ) from None
         except (ValueError, KeyError, EthUtilsValidationError, TesterValidationError) as exc:
             raise RpcError(INVALID_PARAMS, f"invalid argument for {method}: {exc}") from None
 
@@ -358,11 +392,17 @@ def _validation_error(exc: Exception, sender: bytes | str) -> RpcError:
     return RpcError(SERVER_ERROR, text)
 
 
-def _no_keys(node: TesterNode, *_: Any) -> None:
-    raise RpcError(
-        SERVER_ERROR,
-        "eth_sendTransaction: this node holds no keys; sign locally and use eth_sendRawTransaction",
-    )
+def _dev_genesis() -> dict[bytes, dict[str, Any]]:
+    """Genesis state: the dev accounts funded as anvil funds them."""
+    return {
+        to_canonical_address(account.address): {
+            "balance": DEV_ACCOUNT_BALANCE,
+            "nonce": 0,
+            "code": b"",
+            "storage": {},
+        }
+        for account in dev_accounts()
+    }
 
 
 def _with_tag(read: Any) -> Any:
@@ -378,7 +418,6 @@ _METHODS: dict[str, Any] = {
     "net_version": lambda n: str(n.chain_id),
     "net_listening": lambda n: True,
     "eth_syncing": lambda n: False,
-    "eth_accounts": lambda n: [],
     "eth_chainId": lambda n: hex(n.chain_id),
     "eth_blockNumber": lambda n: hex(n.head_number),
     "eth_gasPrice": lambda n: hex(n.base_fee() + PRIORITY_FEE),
@@ -387,16 +426,13 @@ _METHODS: dict[str, Any] = {
     "eth_getBalance": _with_tag(lambda n, a, t: hex(n.tester.get_balance(a, t))),
     "eth_getTransactionCount": _with_tag(lambda n, a, t: hex(n.tester.get_nonce(a, t))),
     "eth_getCode": _with_tag(lambda n, a, t: n.tester.get_code(a, t)),
-    "eth_getStorageAt": lambda n, a, slot, tag="latest": (
-        "0x"
-        + bytes(n.tester.get_storage_at(a, quantity(slot, "slot"), _read_tag(n, tag)))
-        .hex()
-        .rjust(64, "0")[-64:]
+    "eth_getStorageAt": lambda n, a, slot, tag="latest": _storage_at(n, a, slot, tag),
+    "eth_call": lambda n, call, tag="latest", state=None, block=None: n.call(
+        call, tag, state, block
     ),
-    "eth_call": lambda n, call, tag="latest", *_: n.call(call, tag),
-    "eth_estimateGas": lambda n, call, tag="latest", *_: n.estimate_gas(call, tag),
+    "eth_estimateGas": lambda n, call, tag="latest", state=None: n.estimate_gas(call, tag, state),
+    "eth_getRawTransactionByHash": lambda n, h: n.get_raw_transaction(h),
     "eth_sendRawTransaction": lambda n, raw: n.send_raw_transaction(raw),
-    "eth_sendTransaction": _no_keys,
     "eth_getTransactionByHash": lambda n, h: n.get_transaction(h),
     "eth_getTransactionReceipt": lambda n, h: n.get_receipt(h),
     "eth_getBlockByNumber": lambda n, tag, full=False: n.get_block(tag, full),
@@ -415,6 +451,14 @@ _METHODS: dict[str, Any] = {
     "anvil_setBalance": lambda n, a, wei: n.set_balance(a, quantity(wei, "balance")),
     "hardhat_setBalance": lambda n, a, wei: n.set_balance(a, quantity(wei, "balance")),
 }
+
+
+def _storage_at(node: TesterNode, address: str, slot: Any, tag: Any) -> str:
+    index = quantity(slot, "slot")
+    if not 0 <= index < 2**256:
+        raise RpcError(INVALID_PARAMS, f"invalid argument 1: storage slot {slot!r} is not 32 bytes")
+    word = node.tester.get_storage_at(address, hex(index), _read_tag(node, tag))
+    return "0x" + str(word)[2:].rjust(64, "0")
 
 
 def _read_tag(node: TesterNode, tag: Any) -> Any:

@@ -40,7 +40,7 @@ from web3.middleware import SignAndSendRawMiddlewareBuilder
 
 from ogpu_sim.chain import Chain, create_chain
 
-from ..helpers import IN_CI, NO_PYREVM
+from ..helpers import IN_CI
 
 SUITE_CHAIN_ID = 131277322940537
 """The chain id web3.py's suites expect (its geth fixture's genesis, eth-tester's default)."""
@@ -70,7 +70,7 @@ def _anvil_missing() -> bool:
 def _params() -> list[Any]:
     params = []
     for backend in BACKENDS:
-        missing = (backend == "revm" and NO_PYREVM) or (backend == "anvil" and _anvil_missing())
+        missing = backend == "anvil" and _anvil_missing()
         marks = [pytest.mark.skip(reason=f"{backend} is not installed (make install)")]
         for signing in SIGNING:
             params.append(
@@ -312,9 +312,7 @@ def offchain_lookup_contract(
 
 @pytest.fixture
 def panic_errors_contract(w3: Web3, suite_data: dict[str, Any]) -> Any:
-    return w3.eth.contract(
-        address=suite_data["panic_errors_address"], **PANIC_ERRORS_CONTRACT_DATA
-    )
+    return w3.eth.contract(address=suite_data["panic_errors_address"], **PANIC_ERRORS_CONTRACT_DATA)
 
 
 @pytest.fixture
@@ -342,7 +340,9 @@ def async_emitter_contract(async_w3: AsyncWeb3, suite_data: dict[str, Any]) -> A
 
 
 @pytest.fixture
-def async_emitter_contract_address(async_emitter_contract: Any, address_conversion_func: Any) -> Any:
+def async_emitter_contract_address(
+    async_emitter_contract: Any, address_conversion_func: Any
+) -> Any:
     return address_conversion_func(async_emitter_contract.address)
 
 
