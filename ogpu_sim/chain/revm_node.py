@@ -30,6 +30,7 @@ from .jsonrpc import (
     nonce_error,
     quantity,
 )
+from .revm_calls import simulate_v1
 from .revm_exec import (
     BLOCK_GAS_LIMIT,
     FEE_SINK,
@@ -52,6 +53,14 @@ except ImportError as exc:  # create_chain turns this into a ConfigError naming 
 _PYREVM_VERSION = metadata.version("pyrevm")
 _SINK_FUNDS = 2**200
 _NONCE_BUMP_INITCODE = bytes.fromhex("60006000fd")  # PUSH1 0 PUSH1 0 REVERT: consumes a nonce only
+
+
+def _no_access_list() -> None:
+    raise RpcError(
+        METHOD_NOT_FOUND,
+        "eth_createAccessList is not available on the revm backend: pyrevm does not report "
+        "which accounts and slots a call touches (use the eth-tester or anvil backend)",
+    )
 
 
 @dataclass
@@ -390,6 +399,10 @@ class RevmNode:
         ),
         "eth_sendRawTransaction": lambda n, raw: n.send_raw_transaction(data_bytes(raw, "data")),
         "eth_getRawTransactionByHash": lambda n, h: "0x" + n._raw[h].hex() if h in n._raw else None,
+        "eth_simulateV1": lambda n, payload, tag="latest": (
+            n._require_latest(tag) or simulate_v1(n, payload)
+        ),
+        "eth_createAccessList": lambda n, *_: _no_access_list(),
         "eth_getTransactionByHash": lambda n, h: n._txs.get(h, (None,))[0],
         "eth_getTransactionReceipt": lambda n, h: n._txs.get(h, (None, None))[1],
         "eth_getBlockByNumber": lambda n, tag, full=False: n.get_block(tag, full),

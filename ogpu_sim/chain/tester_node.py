@@ -20,7 +20,6 @@ from typing import Any
 from eth.constants import GENESIS_PARENT_HASH
 from eth.exceptions import Revert, VMError
 from eth.exceptions import TransactionNotFound as PyEvmTransactionNotFound
-from eth.vm.spoof import SpoofTransaction
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.exceptions import BlockNotFound, TransactionNotFound
 from eth_tester.exceptions import ValidationError as TesterValidationError
@@ -45,6 +44,7 @@ from .jsonrpc import (
     tx_to_rpc,
 )
 from .state_override import apply_to_py_evm, no_block_overrides, parse_state_overrides
+from .tester_calls import build_call, create_access_list, simulate_v1
 from .tester_gas import estimate_gas
 from .tester_logs import TesterLogSource
 
@@ -160,49 +160,40 @@ class TesterNode:
             raise RpcError(SERVER_ERROR, f"header for block {number} not found")
         return self.chain.get_canonical_block_header_by_number(number)
 
-    def _state_and_tx(
-        self, call: dict[str, Any], tag: Any, overrides: Any, *, keep_nonce: bool
-    ) -> Any:
-        if not isinstance(call, dict):
-            raise RpcError(INVALID_PARAMS, "invalid argument 0: expected a transaction object")
+    def _fresh_state(self, tag: Any, overrides: Any) -> tuple[Any, Any, Any]:
+        """A throw-away state at ``tag`` (costless: base fee 0) with ``overrides`` applied."""
         header = self._header_for(tag)
         vm = self.chain.get_vm(header)
         free = header.copy(base_fee_per_gas=0)
         state = vm.build_state(self.chain.chaindb.db, free, vm.chain_context, vm.previous_hashes)
-        apply_to_py_evm(state, parse_state_overrides(overrides))  # a throw-away state
-        sender = _address(call["from"]) if call.get("from") else ZERO_ADDRESS
-        nonce = state.get_nonce(sender)
-        if keep_nonce and call.get("nonce") is not None:
-            nonce = quantity(call["nonce"], "nonce")
-        data = data_bytes(call.get("input", call.get("data")), "input")
-        fields: dict[str, Any] = {
-            "nonce": nonce,
-            "gas": quantity(call["gas"], "gas") if call.get("gas") else header.gas_limit,
-            "to": _address(call["to"]) if call.get("to") else b"",
-            "value": quantity(call.get("value") or 0, "value"),
-            "data": data,
-        }
-        builder = vm.get_transaction_builder()
-        if call.get("maxFeePerGas") is not None or call.get("maxPriorityFeePerGas") is not None:
-            priority = quantity(call.get("maxPriorityFeePerGas") or 0, "maxPriorityFeePerGas")
-            max_fee = quantity(call.get("maxFeePerGas") or priority, "maxFeePerGas")
-            unsigned = builder.new_unsigned_dynamic_fee_transaction(
-                chain_id=self.chain_id,
-                max_priority_fee_per_gas=priority,
-                max_fee_per_gas=max_fee,
-                access_list=(),
-                **fields,
-            )
-        else:
-            gas_price = quantity(call.get("gasPrice") or 0, "gasPrice")
-            unsigned = builder.create_unsigned_transaction(gas_price=gas_price, **fields)
-        if unsigned.gas < unsigned.intrinsic_gas:
-            raise RpcError(
-                SERVER_ERROR,
-                f"intrinsic gas too low: gas {unsigned.gas}, minimum needed "
-                f"{unsigned.intrinsic_gas}",
-            )
-        return state, SpoofTransaction(unsigned, from_=sender), sender
+        apply_to_py_evm(state, parse_state_overrides(overrides))
+        return state, header, vm
+
+    def _state_and_tx(
+        self, call: dict[str, Any], tag: Any, overrides: Any, *, keep_nonce: bool
+    ) -> Any:
+        state, header, vm = self._fresh_state(tag, overrides)
+        tx, sender = build_call(
+            vm, state, header.gas_limit, self.chain_id, call, keep_nonce=keep_nonce
+        )
+        return state, tx, sender
+
+    def create_access_list(self, call: dict[str, Any], tag: Any = "latest") -> dict[str, Any]:
+        """``eth_createAccessList`` (see :mod:`.tester_calls`)."""
+        state, header, vm = self._fresh_state(tag, None)
+        try:
+            return create_access_list(vm, state, header.gas_limit, self.chain_id, call)
+        except EthUtilsValidationError as exc:
+            raise _validation_error(exc, call.get("from") or ZERO_ADDRESS) from None
+
+    def simulate(self, payload: Any, tag: Any = "latest") -> list[dict[str, Any]]:
+        """``eth_simulateV1`` on top of ``tag``'s state (see :mod:`.tester_calls`)."""
+        if self._tag(tag) not in ("latest", "pending"):
+            raise RpcError(INVALID_PARAMS, "invalid argument 1: simulate on top of 'latest' only")
+        pending = self._refresh_pending()
+        return simulate_v1(
+            self.chain.get_vm, self.chain.chaindb.db, pending, self.chain_id, payload
+        )
 
     def call(
         self,
@@ -432,6 +423,8 @@ _METHODS: dict[str, Any] = {
     ),
     "eth_estimateGas": lambda n, call, tag="latest", state=None: n.estimate_gas(call, tag, state),
     "eth_getRawTransactionByHash": lambda n, h: n.get_raw_transaction(h),
+    "eth_createAccessList": lambda n, call, tag="latest": n.create_access_list(call, tag),
+    "eth_simulateV1": lambda n, payload, tag="latest": n.simulate(payload, tag),
     "eth_sendRawTransaction": lambda n, raw: n.send_raw_transaction(raw),
     "eth_getTransactionByHash": lambda n, h: n.get_transaction(h),
     "eth_getTransactionReceipt": lambda n, h: n.get_receipt(h),
