@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from web3._utils.module_testing import (
     AsyncEthModuleTest,
     AsyncNetModuleTest,
@@ -10,6 +11,8 @@ from web3._utils.module_testing import (
     Web3ModuleTest,
 )
 from web3._utils.module_testing.web3_module import AsyncWeb3ModuleTest
+
+pytestmark = pytest.mark.slow  # ~2,300 tests: each suite on 3 nodes x 2 signing modes, ~2.5 min
 
 
 def _check_client_version(self: object, client_version: str) -> None:
