@@ -4,9 +4,9 @@
 A call is a py-evm ``SpoofTransaction`` (no signature) from ``from`` applied to a state built
 from a block header; nothing is committed to the chain. :func:`create_access_list` records
 which accounts and slots a call touches (py-evm marks them warm as it runs, EIP-2929) the way
-geth's access-list tracer does: the sender, the recipient and precompiles are left out unless
-their storage is read. :func:`simulate_v1` runs blocks of calls on one state, with state and
-block overrides, the way geth's ``eth_simulateV1`` does, and returns geth's result shape.
+geth's access-list tracer does: the sender, the recipient, the coinbase and precompiles are
+left out unless their storage is used. :func:`simulate_v1` runs blocks of calls on one state,
+with state and block overrides, the way geth's ``eth_simulateV1`` does, in geth's result shape.
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def create_access_list(
         computation = state.apply_transaction(tx)
     finally:
         state.revert(snapshot)
-    excluded = {sender, bytes(tx.to)} | PRECOMPILES
+    excluded = {sender, bytes(tx.to), bytes(state.coinbase)} | PRECOMPILES
     if not tx.to:
         excluded.add(bytes(computation.msg.storage_address))
     access_list = [

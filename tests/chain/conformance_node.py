@@ -208,3 +208,63 @@ class NodeConformance:
         first = send(w3, account, {"to": address, "value": 5})["blockNumber"]
         send(w3, account, {"to": address, "value": 4})
         assert (w3.eth.get_balance(address, first), w3.eth.get_balance(address)) == (5, 9)
+
+    # -- simulation, access lists, set-code transactions --------------------------------------
+    def test_eth_simulateV1_runs_calls_in_order_on_overridden_state_and_keeps_nothing(
+        self, w3: Web3, probe: Contract, account: LocalAccount
+    ) -> None:
+        store = probe.functions.store(5).build_transaction({"from": account.address, "gas": 10**6})
+        read = {"from": account.address, "to": probe.address, "input": probe.encode_abi("stored")}
+        payload = {
+            "blockStateCalls": [
+                {
+                    "stateOverrides": {STRANGER: {"balance": hex(10**18)}},
+                    "calls": [
+                        {"from": account.address, "to": probe.address, "input": store["data"]},
+                        read,
+                    ],
+                }
+            ]
+        }
+        (block,) = w3.manager.request_blocking("eth_simulateV1", [payload, "latest"])
+        stored = [
+            int(call["returnData"], 16) if call["returnData"] != "0x" else None
+            for call in block["calls"]
+        ]
+        assert ([c["status"] for c in block["calls"]], stored) == (["0x1", "0x1"], [None, 5])
+        assert probe.functions.stored().call() == 0
+
+    def test_eth_createAccessList_lists_the_slot_a_call_writes(
+        self, w3: Web3, probe: Contract, account: LocalAccount
+    ) -> None:
+        tx = probe.functions.store(9).build_transaction({"from": account.address})
+        answer = w3.manager.request_blocking(
+            "eth_createAccessList",
+            [{"from": account.address, "to": probe.address, "input": tx["data"]}, "latest"],
+        )
+        entries = [(e["address"].lower(), e["storageKeys"]) for e in answer["accessList"]]
+        assert entries == [(probe.address.lower(), ["0x" + "00" * 32])]
+        assert int(answer["gasUsed"], 16) > 21_000
+
+    def test_a_set_code_transaction_delegates_the_account(
+        self, chain: Chain, w3: Web3, probe: Contract
+    ) -> None:
+        delegator: LocalAccount = Account.create()
+        chain.set_balance(delegator.address, 10**18)
+        auth = delegator.sign_authorization(
+            {"chainId": w3.eth.chain_id, "address": probe.address, "nonce": 1}
+        )
+        raw = delegator.sign_transaction(
+            {
+                "chainId": w3.eth.chain_id,
+                "to": delegator.address,
+                "value": 0,
+                "gas": 100_000,
+                "nonce": 0,
+                "maxFeePerGas": 10 * 10**9,
+                "maxPriorityFeePerGas": 10**9,
+                "authorizationList": [auth],
+            }
+        ).raw_transaction
+        w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(raw), timeout=10)
+        assert w3.eth.get_code(delegator.address) == bytes.fromhex("ef0100" + probe.address[2:])
