@@ -23,7 +23,7 @@ from web3.types import RPCEndpoint, RPCResponse
 from ..errors import ChainError
 from .base import Chain
 from .dev_accounts import DevAccounts
-from .jsonrpc import SERVER_ERROR, RpcError
+from .jsonrpc import INVALID_PARAMS, SERVER_ERROR, RpcError
 from .rpc_derived import DerivedMethods
 from .rpc_params import check_params
 
@@ -96,11 +96,17 @@ class InProcessChain(Chain):
         """
         with self.lock:
             args = check_params(method, params)
-            if method in DevAccounts.METHODS:
-                return self.dev_accounts.answer(method, args, self.node.request)
-            if method in DerivedMethods.METHODS:
+            if method not in DevAccounts.METHODS and method not in DerivedMethods.METHODS:
+                return self.node.request(method, args)
+            try:
+                if method in DevAccounts.METHODS:
+                    return self.dev_accounts.answer(method, args, self.node.request)
                 return self._derived.answer(method, args, self.node.request)
-            return self.node.request(method, args)
+            except (TypeError, AttributeError, KeyError, ValueError):
+                raise RpcError(
+                    INVALID_PARAMS,
+                    f"invalid arguments for {method}: an argument has the wrong type",
+                ) from None
 
     @property
     def rpc_url(self) -> str | None:

@@ -83,11 +83,11 @@ class DerivedMethods:
             return filter_id
         if method == "eth_getFilterChanges":
             changes = request(method, params)
-            if params and params[0] in self._pending_filters:
+            if params and isinstance(params[0], str) and params[0] in self._pending_filters:
                 return self._transactions_of(changes, request)
             return changes
         if method == "eth_uninstallFilter":
-            self._pending_filters.discard(params[0])
+            self._pending_filters.discard(str(params[0]))
             return request(method, params)
         by_hash = "ByBlockHash" in method or "ByHash" in method
         block = self._block(params[0], by_hash, method.startswith("eth_getTransactionBy"), request)
