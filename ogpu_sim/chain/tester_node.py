@@ -7,8 +7,12 @@ estimates execute in the *pending* block, whose timestamp is refreshed from the 
 the transaction will. Calls are costless (zero gas price, zero base fee) so an unfunded ``from``
 works. Gas is estimated over complete executions (:mod:`.tester_gas`), which honours the 63/64
 rule for nested ``CREATE``. Snapshots move the canonical head back without re-executing blocks,
-so balances written directly into state survive them. Logs and filters: :mod:`.filters`.
+so balances written directly into state survive them. Logs and filters: :mod:`.filters`;
+calls, access lists and ``eth_simulateV1``: :mod:`.tester_calls`; state overrides:
+:mod:`.state_override`. The dev accounts are funded at genesis (:mod:`.dev_accounts`).
 Not thread-safe: :class:`ogpu_sim.chain.tester.TesterChain` serializes access with its lock.
+(About 460 lines: the JSON-RPC method table at the end names this node's methods and stays
+beside them.)
 """
 
 from __future__ import annotations

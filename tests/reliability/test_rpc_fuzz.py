@@ -1,4 +1,4 @@
-"""Fuzzed JSON-RPC calls to the served chain: each gets a JSON-RPC answer, none an internal error."""
+"""Fuzzed JSON-RPC calls and bodies: each gets a JSON-RPC answer, none an internal error."""
 
 from __future__ import annotations
 
