@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from ogpu_sim.chain import Chain, create_chain
 from ogpu_sim.chain.rpc_params import PARAMS
 
+from .conftest import Tally
+
 UNSAFE = {"evm_revert", "evm_increaseTime", "evm_mine", "anvil_mine", "personal_newAccount"}
 """Methods whose random arguments would move the shared chain far (time, blocks) or grow it."""
 
@@ -49,8 +51,9 @@ def served(request: pytest.FixtureRequest) -> Iterator[tuple[Chain, str]]:
 )
 @given(call=calls)
 def test_a_random_call_is_answered_without_an_internal_error(
-    served: tuple[Chain, str], call: dict[str, Any]
+    served: tuple[Chain, str], call: dict[str, Any], tally: Tally
 ) -> None:
+    tally("bad_inputs", 1)
     chain, url = served
     snapshot = chain.snapshot()
     try:
@@ -70,8 +73,9 @@ def test_a_random_call_is_answered_without_an_internal_error(
 )
 @given(body=json_values | st.binary(max_size=64))
 def test_any_body_is_answered_with_json_rpc_and_the_server_keeps_serving(
-    served: tuple[Chain, str], body: Any
+    served: tuple[Chain, str], body: Any, tally: Tally
 ) -> None:
+    tally("bad_inputs", 1)
     _chain, url = served
     data = body if isinstance(body, bytes) else json.dumps(body)
     response = requests.post(url, data=data, timeout=30)

@@ -16,6 +16,8 @@ import requests
 from ogpu_sim.chain.rpc_server import MAX_JSON_DEPTH, RpcServer, json_too_deep
 from ogpu_sim.chain.tester import TesterChain
 
+from .conftest import Tally
+
 CHAIN_ID = hex(200820172034)
 CHAIN_ID_CALL = b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}'
 
@@ -69,8 +71,9 @@ def closed_by_peer(sock: socket.socket) -> bool:
 
 
 def test_a_body_of_100000_open_brackets_is_a_parse_error_and_the_server_keeps_serving(
-    url: str,
+    url: str, tally: Tally
 ) -> None:
+    tally("bad_inputs", 1)
     assert sys.getrecursionlimit() >= 100_000  # py-evm's import raised it: json.loads would crash
     answer = requests.post(url, data="[" * 100_000, timeout=10).json()
     assert answer == {
@@ -81,7 +84,8 @@ def test_a_body_of_100000_open_brackets_is_a_parse_error_and_the_server_keeps_se
     assert requests.post(url, data=CHAIN_ID_CALL, timeout=10).json()["result"] == CHAIN_ID
 
 
-def test_deep_objects_inside_a_valid_request_are_refused_too(url: str) -> None:
+def test_deep_objects_inside_a_valid_request_are_refused_too(url: str, tally: Tally) -> None:
+    tally("bad_inputs", 1)
     params = "[" + '{"a":' * 200 + "1" + "}" * 200 + "]"
     body = '{"jsonrpc":"2.0","id":1,"method":"eth_call","params":' + params + "}"
     assert requests.post(url, data=body, timeout=10).json()["error"]["code"] == -32700
@@ -100,7 +104,8 @@ def test_a_batch_of_many_requests_is_not_mistaken_for_deep_nesting(url: str) -> 
     assert [a["result"] for a in answers] == [CHAIN_ID] * 300
 
 
-def test_a_body_over_the_size_limit_is_a_413_that_names_the_limit() -> None:
+def test_a_body_over_the_size_limit_is_a_413_that_names_the_limit(tally: Tally) -> None:
+    tally("bad_inputs", 1)
     with RpcServer(lambda method, params: "ok", max_body_bytes=1024) as server:
         response = requests.post(server.url, data=b"x" * 2048, timeout=10)
         assert response.status_code == 413
@@ -132,7 +137,8 @@ def test_a_chunked_body_is_answered(url: str) -> None:
     assert (status, json.loads(body)["result"]) == (200, CHAIN_ID)
 
 
-def test_a_request_for_a_foreign_host_name_is_refused(url: str) -> None:
+def test_a_request_for_a_foreign_host_name_is_refused(url: str, tally: Tally) -> None:
+    tally("bad_inputs", 1)
     response = requests.post(url, data=CHAIN_ID_CALL, headers={"Host": "evil.example"}, timeout=10)
     assert response.status_code == 403
     assert response.json()["error"]["message"] == (
@@ -193,7 +199,7 @@ def test_http_1_0_closes_unless_keep_alive_is_asked(url: str) -> None:
 # -- load and careless clients ------------------------------------------------------------------
 
 
-def test_200_simultaneous_fresh_connections_are_all_answered(url: str) -> None:
+def test_200_simultaneous_fresh_connections_are_all_answered(url: str, tally: Tally) -> None:
     count = 200
     start = threading.Barrier(count)
     answers: list[Any] = []
@@ -213,12 +219,14 @@ def test_200_simultaneous_fresh_connections_are_all_answered(url: str) -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    tally("load", count, lost=count - answers.count(CHAIN_ID))
     assert (failures, answers) == ([], [CHAIN_ID] * count)
 
 
 def test_clients_that_hang_up_early_leave_no_traceback_on_stderr(
-    url: str, capfd: pytest.CaptureFixture[str]
+    url: str, capfd: pytest.CaptureFixture[str], tally: Tally
 ) -> None:
+    tally("bad_inputs", 10)
     for _ in range(5):
         with socket.create_connection(address(url), timeout=10) as sock:  # half a body
             sock.sendall(raw_request(b'{"jsonrpc"', {"Content-Length": "500"}))
