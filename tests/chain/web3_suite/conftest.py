@@ -5,8 +5,9 @@ Modelled on web3.py's own integration tests (``tests/integration``): the geth fi
 transactions instead of a zipped datadir. Each node is parametrized by backend and by how the
 "keyfile account" signs: ``local`` signs in web3 (a signing middleware, as SDK users sign) for a
 key the node does not hold; ``unlocked`` lets the node sign for its first dev account (the
-public dev mnemonic's, as anvil and hardhat unlock). Every test runs between a snapshot and a
-revert, so each sees the fixture state fresh, as web3.py's per-test geth does.
+public dev mnemonic's, as anvil and hardhat unlock). The sync suites run with ``local``, the
+async twins with ``unlocked``, so each test runs once per backend. Every test runs between a
+snapshot and a revert, so each sees the fixture state fresh, as web3.py's per-test geth does.
 """
 
 from __future__ import annotations
@@ -411,15 +412,29 @@ async def async_block_with_txn_with_log(async_w3: AsyncWeb3, suite_data: dict[st
     return await async_w3.eth.get_block(suite_data["block_hash_with_log"])
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the known failures (``known_failures.KNOWN``) as strict expected failures."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run each suite once per backend and mark the known failures.
+
+    The sync suites sign locally, their async twins use the unlocked dev account: each test
+    runs once per backend and both ways of signing are exercised. Known failures
+    (``known_failures.KNOWN``) become strict expected failures.
+    """
+    kept, dropped = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is None or "suite_node" not in callspec.params:
+            kept.append(item)
             continue
         backend, signing = callspec.params["suite_node"]
-        name = getattr(item, "originalname", item.name)
         cls = item.cls.__name__ if getattr(item, "cls", None) is not None else ""
+        if signing != ("unlocked" if cls.startswith("TestAsync") else "local"):
+            dropped.append(item)
+            continue
+        kept.append(item)
+        name = getattr(item, "originalname", item.name)
         reason = known_failure(cls, name, callspec.id, backend, signing)
         if reason is not None:
             item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

@@ -12,7 +12,7 @@ from web3._utils.module_testing import (
 )
 from web3._utils.module_testing.web3_module import AsyncWeb3ModuleTest
 
-pytestmark = pytest.mark.slow  # ~2,300 tests: each suite on 3 nodes x 2 signing modes, ~2.5 min
+pytestmark = pytest.mark.slow  # ~1,150 tests: each suite on 3 nodes, 1-2 minutes
 
 
 def _check_client_version(self: object, client_version: str) -> None:
