@@ -25,6 +25,7 @@ import logging
 import re
 import socket
 import threading
+from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -238,14 +239,14 @@ class RpcServer:
         return {"jsonrpc": "2.0", "id": request_id, "result": result}
 
 
-class _BodyError(Exception):
-    """An HTTP request body that cannot be read; carries the response to send."""
+@dataclass(frozen=True)
+class _Refusal:
+    """A request body refused before parsing: the status and message to answer, and how many
+    body bytes are still to be read and dropped (0: close the connection instead)."""
 
-    def __init__(self, status: HTTPStatus, message: str, *, drain: int = 0) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.drain = drain
+    status: HTTPStatus
+    message: str
+    drain: int = 0
 
 
 def _make_handler(server: RpcServer) -> type[BaseHTTPRequestHandler]:
@@ -300,18 +301,18 @@ def _make_handler(server: RpcServer) -> type[BaseHTTPRequestHandler]:
                 name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
             return name in LOOPBACK_HOSTS or name.startswith("127.")
 
-        def _read_body(self) -> bytes:
+        def _read_body(self) -> bytes | _Refusal:
             limit = server.max_body_bytes
             encoding = (self.headers.get("Transfer-Encoding") or "").strip().lower()
             if encoding == "chunked":
                 return self._read_chunked(limit)
             if encoding:
-                raise _BodyError(
+                return _Refusal(
                     HTTPStatus.NOT_IMPLEMENTED, f"unsupported Transfer-Encoding {encoding!r}"
                 )
             raw = self.headers.get("Content-Length")
             if raw is None:
-                raise _BodyError(
+                return _Refusal(
                     HTTPStatus.LENGTH_REQUIRED, "a JSON-RPC POST needs a Content-Length header"
                 )
             try:
@@ -319,9 +320,9 @@ def _make_handler(server: RpcServer) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 length = -1
             if length < 0:
-                raise _BodyError(HTTPStatus.BAD_REQUEST, f"invalid Content-Length {raw!r}")
+                return _Refusal(HTTPStatus.BAD_REQUEST, f"invalid Content-Length {raw!r}")
             if length > limit:
-                raise _BodyError(
+                return _Refusal(
                     HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                     f"request body of {length} bytes is over the limit of {limit} bytes",
                     drain=length,
@@ -331,7 +332,7 @@ def _make_handler(server: RpcServer) -> type[BaseHTTPRequestHandler]:
                 raise ConnectionResetError("client closed the connection mid-body")
             return body
 
-        def _read_chunked(self, limit: int) -> bytes:
+        def _read_chunked(self, limit: int) -> bytes | _Refusal:
             parts: list[bytes] = []
             size = 0
             while True:
@@ -339,7 +340,7 @@ def _make_handler(server: RpcServer) -> type[BaseHTTPRequestHandler]:
                 try:
                     chunk = int(line.split(b";", 1)[0].strip() or b"x", 16)
                 except ValueError:
-                    raise _BodyError(HTTPStatus.BAD_REQUEST, "malformed chunked body") from None
+                    return _Refusal(HTTPStatus.BAD_REQUEST, "malformed chunked body")
                 if chunk == 0:
                     while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
                         pass  # trailers
@@ -347,7 +348,7 @@ def _make_handler(server: RpcServer) -> type[BaseHTTPRequestHandler]:
                 size += chunk
                 if size > limit:
                     self.close_connection = True
-                    raise _BodyError(
+                    return _Refusal(
                         HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                         f"request body of more than {limit} bytes is over the limit of "
                         f"{limit} bytes",
@@ -379,13 +380,12 @@ def _make_handler(server: RpcServer) -> type[BaseHTTPRequestHandler]:
                     "names only",
                 )
                 return
-            try:
-                body = self._read_body()
-            except _BodyError as exc:
-                self._drain(exc.drain)
-                if exc.drain == 0:
+            body = self._read_body()
+            if isinstance(body, _Refusal):
+                self._drain(body.drain)
+                if body.drain == 0:
                     self.close_connection = True
-                self._send_error_json(exc.status, exc.message)
+                self._send_error_json(body.status, body.message)
                 return
             response = server.answer(body)
             self._send(HTTPStatus.OK, json.dumps(response).encode())
