@@ -109,6 +109,11 @@ class FilterRegistry:
         head = self.source.head_number
         first = self._block_number(query.get("fromBlock"), head)
         last = self._block_number(query.get("toBlock"), head)
+        if first > last:
+            raise RpcError(
+                INVALID_PARAMS,
+                f"invalid block range params: fromBlock {first} is after toBlock {last}",
+            )
         return self._collect(criteria, first, last)
 
     def _install(self, item: _Filter) -> str:
@@ -167,11 +172,14 @@ class FilterRegistry:
 
 def topics_match(wanted: list[Any], topics: list[Any]) -> bool:
     """True when a log's ``topics`` match a filter's: position by position, None or an empty
-    list matches anything, a list matches any of its entries (case-insensitive hex).
+    list matches anything, a list matches any of its entries (case-insensitive hex). A log
+    with fewer topics than the filter has positions never matches (geth's rule).
 
     Raises:
         RpcError: a position holds neither None, a string nor a list.
     """
+    if len(wanted) > len(topics):
+        return False
     for index, want in enumerate(wanted):
         if want is None:
             continue

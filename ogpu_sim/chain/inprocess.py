@@ -22,7 +22,10 @@ from web3.types import RPCEndpoint, RPCResponse
 
 from ..errors import ChainError
 from .base import Chain
-from .jsonrpc import SERVER_ERROR, RpcError
+from .dev_accounts import DevAccounts
+from .jsonrpc import INVALID_PARAMS, SERVER_ERROR, RpcError
+from .rpc_derived import DerivedMethods
+from .rpc_params import check_params
 
 
 class InProcessProvider(BaseProvider):
@@ -80,12 +83,30 @@ class InProcessChain(Chain):
         # Results as AttributeDicts only: ENS and client-side validation middleware cost an
         # extra request per call, and the node itself validates what matters (chain id, nonce).
         self.w3 = Web3(self.provider, middleware=[AttributeDictMiddleware])
+        self.dev_accounts = DevAccounts(chain_id)
+        self._derived = DerivedMethods()
         self._server: Any = None
 
     def request(self, method: str, params: Any) -> Any:
-        """Answer one JSON-RPC call under the chain's lock (the provider and server use it)."""
+        """Answer one JSON-RPC call under the chain's lock (the provider and server use it).
+
+        Arguments are checked against :data:`~ogpu_sim.chain.rpc_params.PARAMS` first; the
+        dev accounts' signing methods (:mod:`.dev_accounts`) and the methods derived from the
+        node's basic ones (:mod:`.rpc_derived`) are answered here, the rest by the node.
+        """
         with self.lock:
-            return self.node.request(method, params)
+            args = check_params(method, params)
+            if method not in DevAccounts.METHODS and method not in DerivedMethods.METHODS:
+                return self.node.request(method, args)
+            try:
+                if method in DevAccounts.METHODS:
+                    return self.dev_accounts.answer(method, args, self.node.request)
+                return self._derived.answer(method, args, self.node.request)
+            except (TypeError, AttributeError, KeyError, ValueError):
+                raise RpcError(
+                    INVALID_PARAMS,
+                    f"invalid arguments for {method}: an argument has the wrong type",
+                ) from None
 
     @property
     def rpc_url(self) -> str | None:

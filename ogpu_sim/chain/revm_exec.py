@@ -34,6 +34,7 @@ _OUTCOME_TEXT = re.compile(
     r"|Halt \{ reason: (?P<reason>.+), gas_used: (?P<hgas>\d+) \})$"
 )
 _LACK_OF_FUNDS = re.compile(r"LackOfFundForMaxFee \{ fee: (\d+), balance: (\d+) \}")
+_INTRINSIC = re.compile(r"Initial gas spend is (\d+) but gas limit is (\d+)")
 
 
 @dataclass
@@ -61,6 +62,12 @@ def rejected(text: str) -> RpcError:
         return RpcError(
             SERVER_ERROR,
             f"insufficient funds for gas * price + value: have {funds[2]} want {funds[1]}",
+        )
+    intrinsic = _INTRINSIC.search(text)
+    if intrinsic is not None:
+        return RpcError(
+            SERVER_ERROR,
+            f"intrinsic gas too low: gas {intrinsic[2]}, minimum needed {intrinsic[1]}",
         )
     return RpcError(SERVER_ERROR, f"transaction rejected by the EVM: {text}")
 

@@ -1,8 +1,12 @@
 """A geth-like JSON-RPC node over one pyrevm ``EVM``: blocks, snapshots, accounts, sending.
 
 Execution details live in :mod:`.revm_exec`, the JSON shapes in :mod:`.revm_json`, logs and
-filters in :mod:`.filters`; why the node works around pyrevm the way it does is told in
-:mod:`.revm`. Not thread-safe: :class:`~ogpu_sim.chain.revm.RevmChain` locks around it.
+filters in :mod:`.filters`, ``eth_simulateV1`` in :mod:`.revm_calls`, state overrides in
+:mod:`.state_override`; why the node works around pyrevm the way it does is told in
+:mod:`.revm`. It keeps only the latest state: reads at past blocks, ``state`` overrides,
+access lists and type-4 transactions are refused with errors that say so. Not thread-safe:
+:class:`~ogpu_sim.chain.revm.RevmChain` locks around it. (About 430 lines: the JSON-RPC method
+table at the end names this node's methods and stays beside them.)
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from eth.vm.forks.cancun.transactions import CancunTransactionBuilder
 from eth_utils import keccak, to_canonical_address
 
 from .base import SnapshotLedger, check_blocks, check_seconds, check_wei
+from .dev_accounts import DEV_ACCOUNT_BALANCE, dev_accounts
 from .filters import LATEST_TAGS, FilterRegistry
 from .jsonrpc import (
+    INVALID_PARAMS,
     METHOD_NOT_FOUND,
     SERVER_ERROR,
     TRANSACTION_REJECTED,
@@ -28,6 +34,7 @@ from .jsonrpc import (
     nonce_error,
     quantity,
 )
+from .revm_calls import simulate_v1
 from .revm_exec import (
     BLOCK_GAS_LIMIT,
     FEE_SINK,
@@ -40,6 +47,7 @@ from .revm_exec import (
     execute,
 )
 from .revm_json import ZERO32, Block, block_json, receipt_json, tx_json
+from .state_override import no_block_overrides, parse_state_overrides, revm_overridden
 
 try:
     import pyrevm
@@ -51,19 +59,19 @@ _SINK_FUNDS = 2**200
 _NONCE_BUMP_INITCODE = bytes.fromhex("60006000fd")  # PUSH1 0 PUSH1 0 REVERT: consumes a nonce only
 
 
+def _no_access_list() -> None:
+    raise RpcError(
+        METHOD_NOT_FOUND,
+        "eth_createAccessList is not available on the revm backend: pyrevm does not report "
+        "which accounts and slots a call touches (use the eth-tester or anvil backend)",
+    )
+
+
 @dataclass
 class _Snapshot:
     checkpoint: Any
     blocks: int
     time_offset: int
-
-
-def _no_keys() -> None:
-    raise RpcError(
-        SERVER_ERROR,
-        "eth_sendTransaction: this node holds no keys; sign locally and "
-        "send with eth_sendRawTransaction",
-    )
 
 
 class RevmNode:
@@ -79,9 +87,12 @@ class RevmNode:
         env = pyrevm.Env(cfg=pyrevm.CfgEnv(chain_id=chain_id))
         self.evm = pyrevm.EVM(env=env, gas_limit=BLOCK_GAS_LIMIT, spec_id=SPEC_ID)
         self.evm.set_balance(FEE_SINK, _SINK_FUNDS)  # before any checkpoint: never reverted
+        for account in dev_accounts():  # funded at genesis, as anvil funds them
+            self.evm.set_balance(account.address, DEV_ACCOUNT_BALANCE)
         self.time_offset = 0
         self._blocks: list[Block] = []
         self._txs: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self._raw: dict[str, bytes] = {}
         self._ledger: SnapshotLedger[_Snapshot] = SnapshotLedger()
         self.filters = FilterRegistry(self)
         self._mine([], 0)
@@ -140,7 +151,11 @@ class RevmNode:
 
     def _require_latest(self, tag: Any) -> None:
         if tag is not None and self._block(tag) is not self.latest:
-            raise RpcError(SERVER_ERROR, f"state at block {tag} is not kept; only 'latest' is")
+            raise RpcError(
+                SERVER_ERROR,
+                f"state at block {tag} is not kept: the revm backend keeps only the latest state "
+                "(use eth-tester or anvil for reads at past blocks)",
+            )
 
     # -- blocks and logs, as the filter registry reads them --------------------------------
     @property
@@ -179,6 +194,7 @@ class RevmNode:
         for block in self._blocks[target.blocks :]:
             for tx_hash in block.tx_hashes:
                 del self._txs[tx_hash]
+                del self._raw[tx_hash]
         del self._blocks[target.blocks :]
         self.time_offset = target.time_offset
         target.checkpoint = self.evm.snapshot()
@@ -237,21 +253,33 @@ class RevmNode:
         finally:
             self.evm.revert(cp)
 
+    def _overridden(self, overrides: Any) -> contextlib.AbstractContextManager[None]:
+        return revm_overridden(self.evm, parse_state_overrides(overrides))
+
     def _gas_cap(self, call: dict[str, Any]) -> int:
         return min(quantity(call.get("gas", BLOCK_GAS_LIMIT), "gas"), BLOCK_GAS_LIMIT)
 
-    def call(self, call: dict[str, Any], tag: Any = "latest") -> str:
+    def call(
+        self,
+        call: dict[str, Any],
+        tag: Any = "latest",
+        overrides: Any = None,
+        block_overrides: Any = None,
+    ) -> str:
         """``eth_call`` on the pending block (next number, current time); state is discarded."""
+        no_block_overrides(block_overrides)
         self._require_latest(tag)
-        outcome = self._dry_run(call, self._gas_cap(call))
+        with self._overridden(overrides):
+            outcome = self._dry_run(call, self._gas_cap(call))
         if not outcome.ok:
             raise outcome.failure()
         return "0x" + outcome.output.hex()
 
-    def estimate_gas(self, call: dict[str, Any], tag: Any = "latest") -> str:
+    def estimate_gas(self, call: dict[str, Any], tag: Any = "latest", overrides: Any = None) -> str:
         """``eth_estimateGas``: the least gas limit (within 1.5%) with which the call succeeds."""
         self._require_latest(tag)
-        return hex(estimate_gas(lambda gas: self._dry_run(call, gas), self._gas_cap(call)))
+        with self._overridden(overrides):
+            return hex(estimate_gas(lambda gas: self._dry_run(call, gas), self._gas_cap(call)))
 
     def _admit(self, tx: Any, sender: str, max_fee: int) -> None:
         """Reject what geth rejects before execution, in its words."""
@@ -277,6 +305,12 @@ class RevmNode:
 
     def send_raw_transaction(self, raw: bytes) -> str:
         """Validate like geth, execute, charge gas, and mine the transaction in its own block."""
+        if raw[:1] == b"\x04":
+            raise RpcError(
+                SERVER_ERROR,
+                "transaction type not supported: type 4 (EIP-7702 set-code) needs Prague and the "
+                "revm backend runs Cancun; use the eth-tester or anvil backend",
+            )
         try:
             tx = CancunTransactionBuilder.decode(raw)
             sender = checksum(tx.sender)
@@ -294,6 +328,7 @@ class RevmNode:
         if outcome.gas_used * price:
             self.evm.message_call(sender, FEE_SINK, value=outcome.gas_used * price)
         tx_hash = "0x" + keccak(raw).hex()
+        self._raw[tx_hash] = raw
         block = self._mine([tx_hash], outcome.gas_used, timestamp)
         created = (
             None
@@ -311,19 +346,37 @@ class RevmNode:
         """A block as ``eth_getBlockByNumber`` returns it."""
         return block_json(block, [self._txs[h][0] if full else h for h in block.tx_hashes])
 
+    def get_block(self, tag: Any, full: bool = False) -> dict[str, Any] | None:
+        """``eth_getBlockByNumber``: null past the head; ``pending`` is the empty next block."""
+        if tag == "pending":
+            latest = self.latest
+            pending = block_json(Block(latest.number + 1, ZERO32, latest.hash, self.now(), []), [])
+            pending["hash"] = None
+            return pending
+        number = self._number(tag)
+        if not 0 <= number < len(self._blocks):
+            return None
+        return self.block_json(self._blocks[number], full)
+
     def request(self, method: str, params: list[Any]) -> Any:
         """Answer one JSON-RPC call; raises :class:`RpcError` with geth's code and wording."""
         handler = self._METHODS.get(method)
         if handler is None:
             raise RpcError(METHOD_NOT_FOUND, f"the method {method} does not exist/is not available")
-        return handler(self, *params)
+        try:
+            return handler(self, *params)
+        except (TypeError, AttributeError):  # a value of the wrong JSON type reached the node
+            raise RpcError(
+                INVALID_PARAMS, f"invalid arguments for {method}: an argument has the wrong type"
+            ) from None
+        except (ValueError, KeyError) as exc:
+            raise RpcError(INVALID_PARAMS, f"invalid argument for {method}: {exc}") from None
 
     _METHODS: dict[str, Any] = {
         "web3_clientVersion": lambda n: f"ogpu-sim/revm/pyrevm-{_PYREVM_VERSION}",
         "net_version": lambda n: str(n.chain_id),
         "net_listening": lambda n: True,
         "eth_syncing": lambda n: False,
-        "eth_accounts": lambda n: [],
         "eth_chainId": lambda n: hex(n.chain_id),
         "eth_blockNumber": lambda n: hex(n.latest.number),
         "eth_gasPrice": lambda n: hex(PRIORITY_FEE),
@@ -342,13 +395,21 @@ class RevmNode:
         "eth_getStorageAt": lambda n, a, slot, tag="latest": (
             n._require_latest(tag) or n.storage(a, quantity(slot, "slot"))
         ),
-        "eth_call": lambda n, call, tag="latest", *_: n.call(call, tag),
-        "eth_estimateGas": lambda n, call, tag="latest", *_: n.estimate_gas(call, tag),
-        "eth_sendRawTransaction": lambda n, raw: n.send_raw_transaction(bytes.fromhex(raw[2:])),
-        "eth_sendTransaction": lambda n, *_: _no_keys(),
+        "eth_call": lambda n, call, tag="latest", state=None, block=None: n.call(
+            call, tag, state, block
+        ),
+        "eth_estimateGas": lambda n, call, tag="latest", state=None: n.estimate_gas(
+            call, tag, state
+        ),
+        "eth_sendRawTransaction": lambda n, raw: n.send_raw_transaction(data_bytes(raw, "data")),
+        "eth_getRawTransactionByHash": lambda n, h: "0x" + n._raw[h].hex() if h in n._raw else None,
+        "eth_simulateV1": lambda n, payload, tag="latest": (
+            n._require_latest(tag) or simulate_v1(n, payload)
+        ),
+        "eth_createAccessList": lambda n, *_: _no_access_list(),
         "eth_getTransactionByHash": lambda n, h: n._txs.get(h, (None,))[0],
         "eth_getTransactionReceipt": lambda n, h: n._txs.get(h, (None, None))[1],
-        "eth_getBlockByNumber": lambda n, tag, full=False: n.block_json(n._block(tag), full),
+        "eth_getBlockByNumber": lambda n, tag, full=False: n.get_block(tag, full),
         "eth_getBlockByHash": lambda n, h, full=False: next(
             (n.block_json(b, full) for b in n._blocks if b.hash == h), None
         ),

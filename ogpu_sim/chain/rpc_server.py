@@ -2,17 +2,31 @@
 
 The SDK's async event watchers (``AsyncWeb3`` over HTTP), ``RemoteChain`` and other processes
 use the same chain as the in-process ``w3``: every request goes through the same handler and
-the chain's one lock. The server speaks JSON-RPC 2.0 over HTTP/1.1 (keep-alive), answers batch
-requests, and turns garbage into JSON-RPC errors instead of dropping the connection.
+the chain's one lock. The server speaks JSON-RPC 2.0 over HTTP/1.1 and is hardened like a node
+facing careless clients:
+
+* every response goes out in one write with an exact ``Content-Length`` (strict clients such
+  as aiohttp otherwise see a closed connection), keep-alive as the request asks;
+* a body nested deeper than :data:`MAX_JSON_DEPTH` is a -32700 parse error *before* ``json``
+  recurses into it (py-evm raises the recursion limit, so the C stack would overflow);
+* a body over the size limit gets a 413 that names the limit; chunked bodies are accepted;
+* a listen backlog of :data:`LISTEN_BACKLOG` answers bursts of fresh connections, and clients
+  that hang up early are logged at debug level, not printed as tracebacks;
+* requests whose ``Host`` is not a loopback name are refused (DNS rebinding: the dev accounts
+  are unlocked, so a web page must not reach them through a name that resolves here).
 """
 
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import json
 import logging
+import re
 import socket
 import threading
+from dataclasses import dataclass
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -22,11 +36,64 @@ from .jsonrpc import INTERNAL_ERROR, INVALID_REQUEST, PARSE_ERROR, SERVER_ERROR,
 log = logging.getLogger("ogpu_sim.chain")
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
-"""Largest request body accepted (a batch of big deployments fits easily)."""
+"""Largest request body accepted by default (a batch of big deployments fits easily)."""
+
+MAX_JSON_DEPTH = 128
+"""Deepest nesting of arrays and objects accepted in a request (JSON-RPC needs about 6)."""
+
+LISTEN_BACKLOG = 1024
+"""Pending connections the kernel queues (the stdlib default of 5 drops bursts)."""
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+_DRAIN_FACTOR = 4
+"""A body up to this many times the limit is read and discarded, so the 413 reaches the client;
+a larger one gets the 413 and the connection is closed at once."""
+
+_JSON_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
 
 def _error(request_id: Any, code: int, message: str) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
+
+
+def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when arrays/objects in ``body`` nest deeper than ``limit`` (strings are skipped).
+
+    Scans without recursion; bodies with fewer brackets than ``limit`` are not scanned at all.
+    """
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth = 0
+    for token in _JSON_TOKENS.finditer(body):
+        char = token.group()[:1]
+        if char in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in (b"]", b"}"):
+            depth -= 1
+    return False
+
+
+class _Httpd(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False  # idle keep-alive clients must not block stop()
+    request_queue_size = LISTEN_BACKLOG
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up is routine; anything else is a bug worth a logged traceback."""
+        import sys
+
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            log.debug("rpc client %s went away: %r", client_address, error)
+            return
+        log.error("rpc request from %s failed", client_address, exc_info=True)
+
+
+class _Httpd6(_Httpd):
+    address_family = socket.AF_INET6
 
 
 class RpcServer:
@@ -39,16 +106,25 @@ class RpcServer:
         lock: taken around every ``make_request`` of a provider handler (callables lock
             themselves).
         host: interface to bind; only loopback addresses are accepted.
+        max_body_bytes: largest request body answered (larger ones get a 413 naming it).
+
+    Raises:
+        ChainError: ``host`` is not a loopback address.
     """
 
     def __init__(
-        self, handler: Any, lock: threading.RLock | None = None, host: str = "127.0.0.1"
+        self,
+        handler: Any,
+        lock: threading.RLock | None = None,
+        host: str = "127.0.0.1",
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
-        if host not in ("127.0.0.1", "localhost", "::1"):
+        if host not in LOOPBACK_HOSTS:
             raise ChainError(f"the RPC server binds loopback only, not {host!r}")
         self._handler = handler
         self._lock = lock
         self._host = host
+        self.max_body_bytes = max_body_bytes
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
@@ -59,7 +135,8 @@ class RpcServer:
         """``http://127.0.0.1:<port>`` of the running server."""
         if self._httpd is None:
             raise ChainError("the RPC server is not running")
-        return f"http://{self._host}:{self.port}"
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{self.port}"
 
     @property
     def port(self) -> int:
@@ -72,9 +149,8 @@ class RpcServer:
         """Bind a free port and serve in a daemon thread; returns self."""
         if self._httpd is not None:
             return self
-        httpd = ThreadingHTTPServer((self._host, 0), _make_handler(self))
-        httpd.daemon_threads = True
-        httpd.block_on_close = False  # idle keep-alive clients must not block stop()
+        server_class: type[_Httpd] = _Httpd6 if ":" in self._host else _Httpd
+        httpd = server_class((self._host, 0), _make_handler(self))
         self._httpd = httpd
         self._thread = threading.Thread(
             target=httpd.serve_forever,
@@ -117,9 +193,13 @@ class RpcServer:
 
     def answer(self, body: bytes) -> Any:
         """The JSON-RPC response (object or batch list) for one HTTP request body."""
+        if json_too_deep(body):
+            return _error(
+                None, PARSE_ERROR, f"parse error: JSON nested deeper than {MAX_JSON_DEPTH} levels"
+            )
         try:
             payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             return _error(None, PARSE_ERROR, f"parse error: {exc}")
         if isinstance(payload, list):
             if not payload:
@@ -159,6 +239,16 @@ class RpcServer:
         return {"jsonrpc": "2.0", "id": request_id, "result": result}
 
 
+@dataclass(frozen=True)
+class _Refusal:
+    """A request body refused before parsing: the status and message to answer, and how many
+    body bytes are still to be read and dropped (0: close the connection instead)."""
+
+    status: HTTPStatus
+    message: str
+    drain: int = 0
+
+
 def _make_handler(server: RpcServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -167,14 +257,13 @@ def _make_handler(server: RpcServer) -> type[BaseHTTPRequestHandler]:
 
         def setup(self) -> None:
             super().setup()
-            # Headers and body go out in separate writes: without this, Nagle's algorithm
-            # and delayed ACKs stall every keep-alive request by ~40 ms.
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             server._track(self.connection, True)
 
         def finish(self) -> None:
             try:
-                super().finish()
+                with contextlib.suppress(ConnectionError):
+                    super().finish()
             finally:
                 server._track(self.connection, False)
 
@@ -182,27 +271,127 @@ def _make_handler(server: RpcServer) -> type[BaseHTTPRequestHandler]:
             log.debug("rpc %s", format % args)
 
         def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            """Status line, headers and body in one write, so no client sees half an answer."""
+            if self.request_version == "HTTP/0.9":
+                self.close_connection = True
+            reason = HTTPStatus(status).phrase
+            head = [
+                f"{self.protocol_version} {int(status)} {reason}",
+                f"Server: {self.server_version}",
+                f"Date: {email.utils.formatdate(usegmt=True)}",
+                f"Content-Type: {content_type}",
+                f"Content-Length: {len(body)}",
+            ]
+            if self.close_connection:
+                head.append("Connection: close")
+            elif self.request_version == "HTTP/1.0":
+                head.append("Connection: keep-alive")
+            self.log_request(status, len(body))
+            self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
 
-        def do_POST(self) -> None:
+        def _send_error_json(self, status: HTTPStatus, message: str) -> None:
+            body = json.dumps(_error(None, INVALID_REQUEST, message)).encode()
+            self._send(status, body)
+
+        def _host_allowed(self) -> bool:
+            host = (self.headers.get("Host") or "").strip().lower()
+            if host.startswith("["):
+                name = host[1 : host.find("]")] if "]" in host else host
+            else:
+                name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+            return name in LOOPBACK_HOSTS or name.startswith("127.")
+
+        def _read_body(self) -> bytes | _Refusal:
+            limit = server.max_body_bytes
+            encoding = (self.headers.get("Transfer-Encoding") or "").strip().lower()
+            if encoding == "chunked":
+                return self._read_chunked(limit)
+            if encoding:
+                return _Refusal(
+                    HTTPStatus.NOT_IMPLEMENTED, f"unsupported Transfer-Encoding {encoding!r}"
+                )
+            raw = self.headers.get("Content-Length")
+            if raw is None:
+                return _Refusal(
+                    HTTPStatus.LENGTH_REQUIRED, "a JSON-RPC POST needs a Content-Length header"
+                )
             try:
-                length = int(self.headers.get("Content-Length") or 0)
+                length = int(raw)
             except ValueError:
                 length = -1
-            if not 0 <= length <= MAX_BODY_BYTES:
-                body = json.dumps(_error(None, INVALID_REQUEST, "invalid Content-Length"))
+            if length < 0:
+                return _Refusal(HTTPStatus.BAD_REQUEST, f"invalid Content-Length {raw!r}")
+            if length > limit:
+                return _Refusal(
+                    HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                    f"request body of {length} bytes is over the limit of {limit} bytes",
+                    drain=length,
+                )
+            body = self.rfile.read(length)
+            if len(body) < length:
+                raise ConnectionResetError("client closed the connection mid-body")
+            return body
+
+        def _read_chunked(self, limit: int) -> bytes | _Refusal:
+            parts: list[bytes] = []
+            size = 0
+            while True:
+                line = self.rfile.readline(1024)
+                try:
+                    chunk = int(line.split(b";", 1)[0].strip() or b"x", 16)
+                except ValueError:
+                    return _Refusal(HTTPStatus.BAD_REQUEST, "malformed chunked body")
+                if chunk == 0:
+                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(parts)
+                size += chunk
+                if size > limit:
+                    self.close_connection = True
+                    return _Refusal(
+                        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                        f"request body of more than {limit} bytes is over the limit of "
+                        f"{limit} bytes",
+                    )
+                data = self.rfile.read(chunk)
+                if len(data) < chunk:
+                    raise ConnectionResetError("client closed the connection mid-body")
+                parts.append(data)
+                self.rfile.readline(1024)
+
+        def _drain(self, length: int) -> None:
+            """Read and drop a refused body, so the client reads our answer, not a reset."""
+            if length > server.max_body_bytes * _DRAIN_FACTOR:
                 self.close_connection = True
-                self._send(400, body.encode())
                 return
-            response = server.answer(self.rfile.read(length))
-            self._send(200, json.dumps(response).encode())
+            while length > 0:
+                data = self.rfile.read(min(length, 1 << 20))
+                if not data:
+                    self.close_connection = True
+                    return
+                length -= len(data)
+
+        def do_POST(self) -> None:
+            if not self._host_allowed():
+                self.close_connection = True
+                self._send_error_json(
+                    HTTPStatus.FORBIDDEN,
+                    f"invalid host {self.headers.get('Host')!r}: this node answers loopback "
+                    "names only",
+                )
+                return
+            body = self._read_body()
+            if isinstance(body, _Refusal):
+                self._drain(body.drain)
+                if body.drain == 0:
+                    self.close_connection = True
+                self._send_error_json(body.status, body.message)
+                return
+            response = server.answer(body)
+            self._send(HTTPStatus.OK, json.dumps(response).encode())
 
         def do_GET(self) -> None:
             message = b"ogpu-sim JSON-RPC endpoint: POST JSON-RPC 2.0 requests here\n"
-            self._send(405, message, "text/plain")
+            self._send(HTTPStatus.METHOD_NOT_ALLOWED, message, "text/plain")
 
     return Handler

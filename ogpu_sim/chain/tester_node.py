@@ -7,8 +7,12 @@ estimates execute in the *pending* block, whose timestamp is refreshed from the 
 the transaction will. Calls are costless (zero gas price, zero base fee) so an unfunded ``from``
 works. Gas is estimated over complete executions (:mod:`.tester_gas`), which honours the 63/64
 rule for nested ``CREATE``. Snapshots move the canonical head back without re-executing blocks,
-so balances written directly into state survive them. Logs and filters: :mod:`.filters`.
+so balances written directly into state survive them. Logs and filters: :mod:`.filters`;
+calls, access lists and ``eth_simulateV1``: :mod:`.tester_calls`; state overrides:
+:mod:`.state_override`. The dev accounts are funded at genesis (:mod:`.dev_accounts`).
 Not thread-safe: :class:`ogpu_sim.chain.tester.TesterChain` serializes access with its lock.
+(About 460 lines: the JSON-RPC method table at the end names this node's methods and stays
+beside them.)
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any
 
 from eth.constants import GENESIS_PARENT_HASH
 from eth.exceptions import Revert, VMError
-from eth.vm.spoof import SpoofTransaction
+from eth.exceptions import TransactionNotFound as PyEvmTransactionNotFound
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.exceptions import BlockNotFound, TransactionNotFound
 from eth_tester.exceptions import ValidationError as TesterValidationError
@@ -27,6 +31,7 @@ from eth_utils import ValidationError as EthUtilsValidationError
 from eth_utils import to_canonical_address, to_checksum_address
 
 from .base import SnapshotLedger, check_blocks, check_seconds, check_wei
+from .dev_accounts import DEV_ACCOUNT_BALANCE, dev_accounts
 from .filters import FilterRegistry
 from .jsonrpc import (
     INVALID_PARAMS,
@@ -42,6 +47,8 @@ from .jsonrpc import (
     revert_error,
     tx_to_rpc,
 )
+from .state_override import apply_to_py_evm, no_block_overrides, parse_state_overrides
+from .tester_calls import build_call, create_access_list, simulate_v1
 from .tester_gas import estimate_gas
 from .tester_logs import TesterLogSource
 
@@ -73,7 +80,7 @@ class TesterNode:
     def __init__(self, chain_id: int) -> None:
         self.chain_id = chain_id
         self.clock: Any = time.time  # the wall clock block time follows; see Chain.set_clock
-        self.backend = PyEVMBackend()
+        self.backend = PyEVMBackend(genesis_state=_dev_genesis())
         # The chain class is created per backend, so this changes only our chain: CHAINID and
         # the transaction builders read it.
         type(self.backend.chain).chain_id = chain_id
@@ -157,44 +164,51 @@ class TesterNode:
             raise RpcError(SERVER_ERROR, f"header for block {number} not found")
         return self.chain.get_canonical_block_header_by_number(number)
 
-    def _state_and_tx(self, call: dict[str, Any], tag: Any, *, keep_nonce: bool) -> Any:
-        if not isinstance(call, dict):
-            raise RpcError(INVALID_PARAMS, "invalid argument 0: expected a transaction object")
+    def _fresh_state(self, tag: Any, overrides: Any) -> tuple[Any, Any, Any]:
+        """A throw-away state at ``tag`` (costless: base fee 0) with ``overrides`` applied."""
         header = self._header_for(tag)
         vm = self.chain.get_vm(header)
         free = header.copy(base_fee_per_gas=0)
         state = vm.build_state(self.chain.chaindb.db, free, vm.chain_context, vm.previous_hashes)
-        sender = _address(call["from"]) if call.get("from") else ZERO_ADDRESS
-        nonce = state.get_nonce(sender)
-        if keep_nonce and call.get("nonce") is not None:
-            nonce = quantity(call["nonce"], "nonce")
-        data = data_bytes(call.get("input", call.get("data")), "input")
-        fields: dict[str, Any] = {
-            "nonce": nonce,
-            "gas": quantity(call["gas"], "gas") if call.get("gas") else header.gas_limit,
-            "to": _address(call["to"]) if call.get("to") else b"",
-            "value": quantity(call.get("value") or 0, "value"),
-            "data": data,
-        }
-        builder = vm.get_transaction_builder()
-        if call.get("maxFeePerGas") is not None or call.get("maxPriorityFeePerGas") is not None:
-            priority = quantity(call.get("maxPriorityFeePerGas") or 0, "maxPriorityFeePerGas")
-            max_fee = quantity(call.get("maxFeePerGas") or priority, "maxFeePerGas")
-            unsigned = builder.new_unsigned_dynamic_fee_transaction(
-                chain_id=self.chain_id,
-                max_priority_fee_per_gas=priority,
-                max_fee_per_gas=max_fee,
-                access_list=(),
-                **fields,
-            )
-        else:
-            gas_price = quantity(call.get("gasPrice") or 0, "gasPrice")
-            unsigned = builder.create_unsigned_transaction(gas_price=gas_price, **fields)
-        return state, SpoofTransaction(unsigned, from_=sender), sender
+        apply_to_py_evm(state, parse_state_overrides(overrides))
+        return state, header, vm
 
-    def call(self, call: dict[str, Any], tag: Any = "latest") -> str:
+    def _state_and_tx(
+        self, call: dict[str, Any], tag: Any, overrides: Any, *, keep_nonce: bool
+    ) -> Any:
+        state, header, vm = self._fresh_state(tag, overrides)
+        tx, sender = build_call(
+            vm, state, header.gas_limit, self.chain_id, call, keep_nonce=keep_nonce
+        )
+        return state, tx, sender
+
+    def create_access_list(self, call: dict[str, Any], tag: Any = "latest") -> dict[str, Any]:
+        """``eth_createAccessList`` (see :mod:`.tester_calls`)."""
+        state, header, vm = self._fresh_state(tag, None)
+        try:
+            return create_access_list(vm, state, header.gas_limit, self.chain_id, call)
+        except EthUtilsValidationError as exc:
+            raise _validation_error(exc, call.get("from") or ZERO_ADDRESS) from None
+
+    def simulate(self, payload: Any, tag: Any = "latest") -> list[dict[str, Any]]:
+        """``eth_simulateV1`` on top of ``tag``'s state (see :mod:`.tester_calls`)."""
+        if self._tag(tag) not in ("latest", "pending"):
+            raise RpcError(INVALID_PARAMS, "invalid argument 1: simulate on top of 'latest' only")
+        pending = self._refresh_pending()
+        return simulate_v1(
+            self.chain.get_vm, self.chain.chaindb.db, pending, self.chain_id, payload
+        )
+
+    def call(
+        self,
+        call: dict[str, Any],
+        tag: Any = "latest",
+        overrides: Any = None,
+        block_overrides: Any = None,
+    ) -> str:
         """``eth_call`` in the pending block (or at a past block), never committing."""
-        state, tx, sender = self._state_and_tx(call, tag, keep_nonce=False)
+        no_block_overrides(block_overrides)
+        state, tx, sender = self._state_and_tx(call, tag, overrides, keep_nonce=False)
         snapshot = state.snapshot()
         try:
             computation = state.apply_transaction(tx)
@@ -206,9 +220,9 @@ class TesterNode:
             raise _vm_error(computation.error)
         return "0x" + computation.output.hex()
 
-    def estimate_gas(self, call: dict[str, Any], tag: Any = "latest") -> str:
+    def estimate_gas(self, call: dict[str, Any], tag: Any = "latest", overrides: Any = None) -> str:
         """``eth_estimateGas`` in the pending block (see :mod:`.tester_gas`)."""
-        state, tx, sender = self._state_and_tx(call, tag, keep_nonce=True)
+        state, tx, sender = self._state_and_tx(call, tag, overrides, keep_nonce=True)
         try:
             return hex(estimate_gas(state, tx))
         except EthUtilsValidationError as exc:
@@ -225,6 +239,11 @@ class TesterNode:
             sender = to_checksum_address(tx.sender)
         except Exception as exc:  # py-evm raises several types for undecodable input
             raise RpcError(SERVER_ERROR, f"rlp: invalid signed transaction: {exc}") from None
+        if tx.gas < tx.intrinsic_gas:
+            raise RpcError(
+                TRANSACTION_REJECTED,
+                f"intrinsic gas too low: gas {tx.gas}, minimum needed {tx.intrinsic_gas}",
+            )
         tx_chain_id = getattr(tx, "chain_id", None)
         if tx_chain_id is not None and tx_chain_id != self.chain_id:
             raise RpcError(
@@ -290,6 +309,14 @@ class TesterNode:
         except (TransactionNotFound, EthUtilsValidationError):
             return None
 
+    def get_raw_transaction(self, tx_hash: str) -> str | None:
+        """``eth_getRawTransactionByHash``: the signed bytes of a mined transaction."""
+        try:
+            tx = self.chain.get_canonical_transaction(data_bytes(tx_hash, "hash"))
+        except (TransactionNotFound, PyEvmTransactionNotFound, EthUtilsValidationError):
+            return None
+        return "0x" + bytes(tx.encode()).hex()
+
     def get_receipt(self, tx_hash: str) -> dict[str, Any] | None:
         """``eth_getTransactionReceipt``."""
         try:
@@ -325,8 +352,10 @@ class TesterNode:
         )
         try:
             return handler(self, *args)
-        except TypeError as exc:
-            raise RpcError(INVALID_PARAMS, f"invalid arguments for {method}: {exc}") from None
+        except (TypeError, AttributeError):  # a value of the wrong JSON type reached the node
+            raise RpcError(
+                INVALID_PARAMS, f"invalid arguments for {method}: an argument has the wrong type"
+            ) from None
         except (ValueError, KeyError, EthUtilsValidationError, TesterValidationError) as exc:
             raise RpcError(INVALID_PARAMS, f"invalid argument for {method}: {exc}") from None
 
@@ -358,11 +387,17 @@ def _validation_error(exc: Exception, sender: bytes | str) -> RpcError:
     return RpcError(SERVER_ERROR, text)
 
 
-def _no_keys(node: TesterNode, *_: Any) -> None:
-    raise RpcError(
-        SERVER_ERROR,
-        "eth_sendTransaction: this node holds no keys; sign locally and use eth_sendRawTransaction",
-    )
+def _dev_genesis() -> dict[bytes, dict[str, Any]]:
+    """Genesis state: the dev accounts funded as anvil funds them."""
+    return {
+        to_canonical_address(account.address): {
+            "balance": DEV_ACCOUNT_BALANCE,
+            "nonce": 0,
+            "code": b"",
+            "storage": {},
+        }
+        for account in dev_accounts()
+    }
 
 
 def _with_tag(read: Any) -> Any:
@@ -378,7 +413,6 @@ _METHODS: dict[str, Any] = {
     "net_version": lambda n: str(n.chain_id),
     "net_listening": lambda n: True,
     "eth_syncing": lambda n: False,
-    "eth_accounts": lambda n: [],
     "eth_chainId": lambda n: hex(n.chain_id),
     "eth_blockNumber": lambda n: hex(n.head_number),
     "eth_gasPrice": lambda n: hex(n.base_fee() + PRIORITY_FEE),
@@ -387,16 +421,15 @@ _METHODS: dict[str, Any] = {
     "eth_getBalance": _with_tag(lambda n, a, t: hex(n.tester.get_balance(a, t))),
     "eth_getTransactionCount": _with_tag(lambda n, a, t: hex(n.tester.get_nonce(a, t))),
     "eth_getCode": _with_tag(lambda n, a, t: n.tester.get_code(a, t)),
-    "eth_getStorageAt": lambda n, a, slot, tag="latest": (
-        "0x"
-        + bytes(n.tester.get_storage_at(a, quantity(slot, "slot"), _read_tag(n, tag)))
-        .hex()
-        .rjust(64, "0")[-64:]
+    "eth_getStorageAt": lambda n, a, slot, tag="latest": _storage_at(n, a, slot, tag),
+    "eth_call": lambda n, call, tag="latest", state=None, block=None: n.call(
+        call, tag, state, block
     ),
-    "eth_call": lambda n, call, tag="latest", *_: n.call(call, tag),
-    "eth_estimateGas": lambda n, call, tag="latest", *_: n.estimate_gas(call, tag),
+    "eth_estimateGas": lambda n, call, tag="latest", state=None: n.estimate_gas(call, tag, state),
+    "eth_getRawTransactionByHash": lambda n, h: n.get_raw_transaction(h),
+    "eth_createAccessList": lambda n, call, tag="latest": n.create_access_list(call, tag),
+    "eth_simulateV1": lambda n, payload, tag="latest": n.simulate(payload, tag),
     "eth_sendRawTransaction": lambda n, raw: n.send_raw_transaction(raw),
-    "eth_sendTransaction": _no_keys,
     "eth_getTransactionByHash": lambda n, h: n.get_transaction(h),
     "eth_getTransactionReceipt": lambda n, h: n.get_receipt(h),
     "eth_getBlockByNumber": lambda n, tag, full=False: n.get_block(tag, full),
@@ -415,6 +448,14 @@ _METHODS: dict[str, Any] = {
     "anvil_setBalance": lambda n, a, wei: n.set_balance(a, quantity(wei, "balance")),
     "hardhat_setBalance": lambda n, a, wei: n.set_balance(a, quantity(wei, "balance")),
 }
+
+
+def _storage_at(node: TesterNode, address: str, slot: Any, tag: Any) -> str:
+    index = quantity(slot, "slot")
+    if not 0 <= index < 2**256:
+        raise RpcError(INVALID_PARAMS, f"invalid argument 1: storage slot {slot!r} is not 32 bytes")
+    word = node.tester.get_storage_at(address, hex(index), _read_tag(node, tag))
+    return "0x" + str(word)[2:].rjust(64, "0")
 
 
 def _read_tag(node: TesterNode, tag: Any) -> Any:

@@ -31,12 +31,13 @@ from web3.exceptions import (
 
 from ogpu_sim.chain import DEFAULT_CHAIN_ID, Chain, SnapshotError
 
+from .conformance_node import NodeConformance
 from .helpers import PROBE, deploy_probe, funded_account, signed_transfer, transact
 
 NOT_OWNER_DATA = "0x08c379a0" + encode(["string"], ["NotOwner"]).hex()
 
 
-class ChainConformance:
+class ChainConformance(NodeConformance):
     """Behaviour every :class:`~ogpu_sim.chain.Chain` backend must show, as geth/anvil do."""
 
     @classmethod
