@@ -21,6 +21,7 @@ from ogpu_sim.actors.driver import Driver
 from ogpu_sim.actors.provider import Action, HandlerFailure, SimulatedProvider, TaskFacts
 from ogpu_sim.errors import ConfigError, HandlerInputError
 from ogpu_sim.network import Network, pair
+from ogpu_sim.sources import SourceFolder, WorkingCopyUrls, published_source
 from ogpu_sim.vocabulary import BEHAVIOURS, ENVIRONMENT_BITS, choices, environments_of
 
 DEFAULT_STAKE = 1 * ETHER
@@ -66,6 +67,9 @@ class Fleet:
     """The source folder each source was published from (checksummed address -> folder)."""
     recruits: list[Recruitment] = field(default_factory=list)
     recruited: set[str] = field(default_factory=set)
+    urls: WorkingCopyUrls = field(default_factory=WorkingCopyUrls)
+    """URL prefixes of the author's repository served from the working copy: a source whose
+    compose URLs point there runs that folder's handler (``ogpu-sim node --source-dir``)."""
 
     def __post_init__(self) -> None:
         self.driver.before_step.append(self._recruit)
@@ -156,7 +160,10 @@ class Fleet:
                 continue
             self.recruited.add(source)
             params = self.network.instance("Source", source).functions.getSourceParams().call()
-            environment = (environments_of(int(params[2])) or ("cpu",))[0]
+            declared = environments_of(int(params[2])) or ("cpu",)
+            spec = self.working_copy_of(source)
+            served = [e for e in declared if spec is None or e in spec.environments]
+            environment = (served or list(declared))[0]
             for recruitment in self.recruits:
                 for _ in range(recruitment.count):
                     self.add(
@@ -168,6 +175,30 @@ class Fleet:
                     )
                     added += 1
         return added
+
+    def working_copy_of(self, source: str) -> SourceFolder | None:
+        """The working-copy folder a published source's compose URLs point into, if any.
+
+        Read once per source from its metadata (through the SDK) and remembered in
+        :attr:`folders`.
+        """
+        if source in self.folders:
+            found: SourceFolder | None = self.folders[source]
+            return found
+        if not self.urls:
+            return None
+        from ogpu.protocol.source import Source
+
+        try:
+            metadata = Source(source).get_metadata()
+        except Exception as exc:  # unreadable metadata: the source runs canned, and says why
+            self.network.timeline.add("note", "metadata-unreadable", source=source, error=str(exc))
+            return None
+        found = published_source(metadata, self.urls)
+        if found is not None:
+            self.folders[source] = found
+            self.network.timeline.add("note", "working-copy", source=source, folder=str(found.path))
+        return found
 
     def _pair_new(
         self, stake: int, via_agent: bool
@@ -206,6 +237,8 @@ class Fleet:
         account: LocalAccount,
     ) -> Any:
         folder = handler if handler is not None else self.folders.get(source)
+        if folder is None:
+            folder = self.working_copy_of(source)
         if folder is None:
             return None
         instance = self.network.handlers.handler(

@@ -31,6 +31,7 @@ from typing import Any
 
 from ogpu_sim.errors import ConfigError
 from ogpu_sim.ipfs.content import loads_bounded
+from ogpu_sim.sources import detect_urls, explicit_urls
 from ogpu_sim.vocabulary import (
     BACKEND_HELP,
     BEHAVIOURS,
@@ -282,7 +283,23 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         metavar="DIR",
-        help="a source folder whose handler the providers run (default: canned answers)",
+        help="a source folder whose handler the providers run (default: the working copy the "
+        "source's compose URLs point into, else canned answers)",
+    )
+    parser.add_argument(
+        "--source-dir",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="the working copy of your source repository (default: the current folder); compose "
+        "URLs pointing into its git remote (raw GitHub URLs) are served from it",
+    )
+    parser.add_argument(
+        "--source-url",
+        default=None,
+        metavar="PREFIX",
+        help="serve compose URLs starting with PREFIX from --source-dir (instead of detecting "
+        "the prefixes from its git remote)",
     )
     return parser
 
@@ -305,6 +322,11 @@ def main(argv: Sequence[str]) -> int:
         autorun=args.providers > 0,
     ) as sim:
         if args.providers:
+            sim.fleet.urls = (
+                explicit_urls(args.source_url, args.source_dir)
+                if args.source_url
+                else detect_urls(args.source_dir)
+            )
             sim.recruit(args.providers, args.behaviour, handler=args.handler)
         info = connection_info(sim)
         args.info.parent.mkdir(parents=True, exist_ok=True)
@@ -319,6 +341,8 @@ def main(argv: Sequence[str]) -> int:
             print(f"{role:<15} {account['address']} {account.get('private_key', '')}")
         if args.providers:
             print(f"providers       {args.providers} {args.behaviour} per source published")
+            for mapping in sim.fleet.urls.mappings:
+                print(f"working copy    {mapping.prefix}... -> {mapping.folder}")
         print(f"connection file {args.info}  (use: ogpu-sim run --info {args.info} -- CMD)")
         sys.stdout.flush()
         try:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -165,3 +166,73 @@ def test_stopping_the_node_frees_its_port_and_removes_the_file(tmp_path):
     assert not info.exists()
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+PUBLISHER = """
+import time
+from ogpu.client import publish_source, publish_task
+from ogpu.types import (
+    DeliveryMethod, ImageEnvironments, SourceInfo, TaskInfo, TaskInput, TaskStatus,
+)
+
+RAW = "https://raw.githubusercontent.com/example-org/word-count/refs/heads/main"
+source = publish_source(SourceInfo(
+    name="word-count", description="", logoUrl="",
+    imageEnvs=ImageEnvironments(cpu=f"{RAW}/docker-compose.yml"),
+    minPayment=1, minAvailableLockup=0, maxExpiryDuration=3600,
+    deliveryMethod=DeliveryMethod.FIRST_RESPONSE,
+))
+task = publish_task(TaskInfo(
+    source=source.address,
+    config=TaskInput(function_name="count_words", data={"text": "to be or not to be"}),
+    expiryTime=int(time.time()) + 600, payment=10**15,
+))
+deadline = time.monotonic() + 90
+while task.get_status() != TaskStatus.FINALIZED and time.monotonic() < deadline:
+    time.sleep(0.2)
+(response,) = task.get_responses()
+print(task.get_status().name, response.fetch_data())
+"""
+
+
+def test_a_publish_script_naming_raw_github_urls_runs_the_working_copy(tmp_path):
+    """The author's script is unchanged: its raw URLs resolve into the checkout's files."""
+    import shutil
+
+    repo = tmp_path / "word-count"
+    shutil.copytree(Path(__file__).parents[2] / "fixtures" / "example-source-repo", repo)
+    for args in (
+        ["init", "-q"],
+        ["remote", "add", "origin", "https://github.com/example-org/word-count.git"],
+    ):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    (repo / "publisher.py").write_text(PUBLISHER)
+    info = tmp_path / "node.json"
+    process = subprocess.Popen(
+        cli("node", "--info", str(info), "--providers", "1", "--runtime", "inline"),
+        cwd=repo,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not info.exists():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"node did not start:\\n{process.stdout.read()}")
+            time.sleep(0.1)
+
+        result = subprocess.run(
+            cli("run", "--info", str(info), "--", sys.executable, "publisher.py"),
+            capture_output=True,
+            text=True,
+            timeout=150,
+            cwd=repo,
+        )
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=30)
+
+    assert result.returncode == 0, result.stderr + out
+    assert "working copy    https://raw.githubusercontent.com/example-org/word-count/" in out
+    assert result.stdout.strip().splitlines()[-1] == "FINALIZED {'words': 6, 'characters': 18}"
