@@ -23,13 +23,13 @@ def test_a_filterwarnings_error_project_runs_the_sdk_cleanly(inner):
     inner.makeini(STRICT)
     inner.makepyfile(test_user=USER_TEST)
 
-    inner.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    inner.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
 def test_pytest_w_error_on_the_command_line_runs_cleanly_too(inner):
     inner.makepyfile(test_user=USER_TEST)
 
-    inner.runpytest("-p", "no:cacheprovider", "-W", "error").assert_outcomes(passed=1)
+    inner.runpytest_subprocess("-p", "no:cacheprovider", "-W", "error").assert_outcomes(passed=1)
 
 
 def test_the_ini_switch_shows_the_sdk_warnings_again(inner):
@@ -55,4 +55,4 @@ def test_other_warnings_still_fail_a_strict_project(inner):
         """
     )
 
-    inner.runpytest("-p", "no:cacheprovider").assert_outcomes(failed=1)
+    inner.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(failed=1)
