@@ -1,4 +1,8 @@
-"""A user's strict warning config: the SDK stack's known warnings are handled narrowly."""
+"""A user's strict warning config: the SDK stack's known warnings are handled narrowly.
+
+Inner sessions run without pytest-asyncio (our dev dependency, not a user's), whose own
+configuration warning would otherwise fail them.
+"""
 
 from __future__ import annotations
 
@@ -23,20 +27,24 @@ def test_a_filterwarnings_error_project_runs_the_sdk_cleanly(inner):
     inner.makeini(STRICT)
     inner.makepyfile(test_user=USER_TEST)
 
-    inner.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    inner.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:asyncio").assert_outcomes(
+        passed=1
+    )
 
 
 def test_pytest_w_error_on_the_command_line_runs_cleanly_too(inner):
     inner.makepyfile(test_user=USER_TEST)
 
-    inner.runpytest_subprocess("-p", "no:cacheprovider", "-W", "error").assert_outcomes(passed=1)
+    inner.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-p", "no:asyncio", "-W", "error"
+    ).assert_outcomes(passed=1)
 
 
 def test_the_ini_switch_shows_the_sdk_warnings_again(inner):
     inner.makeini(STRICT + "ogpu_sdk_warnings = show\n")
     inner.makepyfile(test_user=USER_TEST)
 
-    result = inner.runpytest_subprocess("-p", "no:cacheprovider")
+    result = inner.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:asyncio")
 
     assert result.ret != 0
     result.stdout.re_match_lines(
@@ -55,4 +63,6 @@ def test_other_warnings_still_fail_a_strict_project(inner):
         """
     )
 
-    inner.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(failed=1)
+    inner.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:asyncio").assert_outcomes(
+        failed=1
+    )
