@@ -1,8 +1,10 @@
 """The ``ogpu-sim`` command: ``simulate``, ``doctor``, ``node`` and ``run``.
 
 ``simulate`` runs a scenario file against a fresh local network and writes a run folder (the
-work is :mod:`ogpu_sim.simulate`'s); ``doctor`` checks the machine; ``node`` and ``run`` hand
-their arguments to :func:`ogpu_sim.cli.node.main` and :func:`ogpu_sim.cli.node.run_main`.
+work is :mod:`ogpu_sim.simulate`'s), or with ``--init FILE`` writes a commented starting
+scenario (:mod:`ogpu_sim.simulate.template`); ``doctor`` checks the machine; ``node`` and
+``run`` hand their arguments to :func:`ogpu_sim.cli.node.main` and
+:func:`ogpu_sim.cli.node.run_main`.
 Choices and help come from :mod:`ogpu_sim.vocabulary`. Heavy modules are imported inside the
 subcommand that needs them, so ``ogpu-sim doctor`` works even when something is broken.
 """
@@ -83,6 +85,16 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "--no-progress", action="store_true", help="no live progress display (CI logs)"
     )
+    simulate.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write a commented starting scenario to FILE (valid as is) and exit",
+    )
+    simulate.add_argument(
+        "--force", action="store_true", help="with --init: overwrite FILE if it exists"
+    )
 
     doctor = commands.add_parser(
         "doctor", help="check this machine and print how to fix what is missing"
@@ -124,7 +136,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         doctor.render(findings)
         return doctor.exit_code(findings)
+    if args.init is not None or args.force:
+        return _init(args)
     return _simulate(args)
+
+
+def _init(args: argparse.Namespace) -> int:
+    """``simulate --init FILE [--force]``: write the starting scenario, say how to run it."""
+    from ogpu_sim.simulate.template import write_template
+
+    try:
+        if args.init is None:
+            raise ConfigError("--force", "only goes with --init FILE")
+        if args.scenario is not None:
+            raise ConfigError("--init", f"writes a new scenario; drop {str(args.scenario)!r}")
+        path = write_template(args.init, force=args.force)
+    except OgpuSimError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote a starting scenario to {path}; run it with: ogpu-sim simulate {path}")
+    return 0
 
 
 def _passthrough(command: str, argv: list[str]) -> int:

@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -353,23 +352,43 @@ def main(argv: Sequence[str]) -> int:
 
 
 def run_main(argv: Sequence[str]) -> int:
-    """``ogpu-sim run [--info PATH] -- CMD ...``: run CMD with its SDK bound to the node.
+    """``ogpu-sim run [--info PATH] [--stop-timeout S] -- CMD ...``: run CMD bound to the node.
+
+    SIGINT, SIGTERM and SIGHUP are forwarded to CMD, which gets ``--stop-timeout`` seconds to
+    exit before it is killed; the hook folder is removed either way (see
+    :mod:`ogpu_sim.cli.forward`).
+
+    Returns:
+        CMD's exit code, or ``128 + N`` if signal N ended it.
 
     Raises:
-        ConfigError: no command, or the connection file is missing, malformed or stale (checked
-            before CMD starts).
+        ConfigError: no command, a negative ``--stop-timeout``, a command that cannot be
+            started, or the connection file is missing, malformed or stale (checked before CMD
+            starts).
     """
+    from ogpu_sim.cli.forward import DEFAULT_STOP_TIMEOUT, run_forwarding
+
     parser = argparse.ArgumentParser(
         prog="ogpu-sim run", description="Run a program with its ogpu SDK bound to a node."
     )
     parser.add_argument(
         "--info", type=Path, default=DEFAULT_INFO, help="the node's connection file"
     )
+    parser.add_argument(
+        "--stop-timeout",
+        type=float,
+        default=DEFAULT_STOP_TIMEOUT,
+        metavar="S",
+        help="seconds CMD has to exit after a forwarded SIGINT/SIGTERM/SIGHUP before it is "
+        f"killed (default {DEFAULT_STOP_TIMEOUT:g})",
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD [ARGS...]")
     args = parser.parse_args(list(argv))
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         raise ConfigError("command", "nothing to run; usage: ogpu-sim run -- python app.py")
+    if not args.stop_timeout >= 0:  # NaN too
+        raise ConfigError("--stop-timeout", f"must be 0 or more seconds, got {args.stop_timeout}")
     info = read_connection_file(args.info)
     check_node_answers(info, args.info)
     with tempfile.TemporaryDirectory(prefix="ogpu-sim-run-") as hook_dir:
@@ -377,4 +396,9 @@ def run_main(argv: Sequence[str]) -> int:
         env = dict(os.environ)
         env[ENV_VAR] = str(args.info.resolve())
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [hook_dir, env.get("PYTHONPATH")]))
-        return subprocess.call(command, env=env)
+        try:
+            return run_forwarding(command, env, args.stop_timeout)
+        except OSError as exc:
+            raise ConfigError(
+                "command", f"cannot run {command[0]!r}: {exc.strerror or exc}"
+            ) from None
