@@ -36,10 +36,8 @@ def test_no_exception_class_is_defined_outside_the_errors_module() -> None:
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ClassDef) and any(
-                (isinstance(base, ast.Name)
-                and base.id.endswith(("Error", "Exception")))
-                or (isinstance(base, ast.Name)
-                and base.id in {"Exception", "BaseException"})
+                (isinstance(base, ast.Name) and base.id.endswith(("Error", "Exception")))
+                or (isinstance(base, ast.Name) and base.id in {"Exception", "BaseException"})
                 for base in node.bases
             ):
                 stray.append(f"{path.relative_to(PACKAGE)}:{node.name}")
