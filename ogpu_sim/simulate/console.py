@@ -71,6 +71,7 @@ def print_summary(console: Any, report: dict[str, Any], out: Path) -> None:
                 f"latency {delivery} (sim s)",
                 f"p50 {stats['p50']}  p90 {stats['p90']}  max {stats['max']}",
             )
+    table.add_row("responses rejected by review", str(figures["responses_rejected"]))
     for behaviour, wei in figures["earnings_by_behaviour_wei"].items():
         table.add_row(f"earned by {behaviour} providers", f"{wei / 10**18:.4f} OGPU")
     table.add_row("transactions", str(figures["transactions"]))

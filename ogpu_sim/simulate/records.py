@@ -66,6 +66,8 @@ class TaskRecord:
     paid: int = 0
     cancel_planned: bool = False
     explanation: str | None = None
+    rejected: list[str] = field(default_factory=list)
+    """Providers whose responses the client's review rejected."""
 
     @property
     def latency(self) -> int | None:
@@ -106,6 +108,8 @@ class RunData:
     transactions: int = 0
     duration: int = 0
     timing: dict[str, float] = field(default_factory=dict)
+    reviews_unavailable: dict[str, str] = field(default_factory=dict)
+    """Sources whose output model the clients could not load (their responses went unreviewed)."""
 
     def by_role(self, role: str) -> list[Actor]:
         """The actors with ``role`` (``client`` or ``provider``), in creation order."""

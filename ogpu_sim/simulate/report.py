@@ -115,6 +115,7 @@ def build_report(run: RunData, checks: list[Check]) -> dict[str, Any]:
                 **asdict(actor),
                 "earnings": earned,
                 "confirmed_responses": len(won),
+                "rejected_responses": sum(t.rejected.count(actor.address) for t in run.tasks),
                 "actions": dict(sorted(run.provider_actions.get(actor.address, {}).items())),
             }
         )
@@ -143,6 +144,8 @@ def build_report(run: RunData, checks: list[Check]) -> dict[str, Any]:
             "cancellations_planned": sum(1 for t in run.tasks if t.cancel_planned),
             "attempts": sum(t.attempts for t in run.tasks),
             "responses": sum(t.responses for t in run.tasks),
+            "responses_rejected": sum(len(t.rejected) for t in run.tasks),
+            "reviews_unavailable": dict(sorted(run.reviews_unavailable.items())),
             "paid_wei": sum(t.paid for t in run.tasks),
             "escrowed_wei": sum(t.payment for t in run.tasks),
             "earnings_by_behaviour_wei": dict(sorted(by_behaviour.items())),
@@ -212,13 +215,19 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         "## Providers",
         "",
-        "| provider | behaviour | source | confirmed responses | earnings (OGPU) |",
-        "|---|---|---|---|---|",
+        "| provider | behaviour | source | confirmed responses | rejected responses | "
+        "earnings (OGPU) |",
+        "|---|---|---|---|---|---|",
         *[
             f"| {p['name']} | {p['behaviour']} | {p['source']} | {p['confirmed_responses']} | "
-            f"{p['earnings'] / 10**18:g} |"
+            f"{p['rejected_responses']} | {p['earnings'] / 10**18:g} |"
             for p in report["providers"]
         ],
+        "",
+        f"Responses rejected by the clients' review: {fig['responses_rejected']}"
+        + "".join(
+            f"; {name} went unreviewed ({why})" for name, why in fig["reviews_unavailable"].items()
+        ),
         "",
         "## Timing (wall clock, not deterministic)",
         "",

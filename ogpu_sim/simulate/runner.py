@@ -43,7 +43,8 @@ from ogpu_sim.simulate.report import (
     check_run,
     write_run_folder,
 )
-from ogpu_sim.simulate.spec import Scenario
+from ogpu_sim.simulate.review import Reviewer
+from ogpu_sim.simulate.spec import Scenario, SourceSpec
 from ogpu_sim.vocabulary import BACKENDS, DEFAULT_BACKEND, DEFAULT_RUNTIME, choices
 
 BLOCK_SECONDS = 1
@@ -125,6 +126,7 @@ class _Run:
     seen_entries: int = 0
     planned: list[PlannedTask] = field(default_factory=list)
     providers: list[Actor] = field(default_factory=list)
+    reviewer: Reviewer = field(default_factory=Reviewer)
 
     # -- set-up ---------------------------------------------------------------------------
 
@@ -216,17 +218,57 @@ class _Run:
         if record.status != "RESPONDED":
             return
         key = self.keys[record.client]
-        responses = self.responses[record.address]
+        responses = self._reviewed(record, self.planned[index].source)
+        if not responses:
+            record.explanation = "the client's review rejected every response"
+            return
         chosen = responses[int(self.planned[index].pick * len(responses))]
         try:
             confirm_response(chosen, private_key=key)
         except OGPUError as exc:
             record.explanation = f"the client's confirmation reverted: {exc}"
 
+    def _reviewed(self, record: TaskRecord, source: SourceSpec) -> list[str]:
+        """The task's responses the client accepts (all of them when it does not review)."""
+        responses = self.responses[record.address]
+        if not self.scenario.client(record.client).review:
+            return responses
+        from ogpu.protocol.response import Response
+
+        accepted = []
+        for address in responses:
+            response = Response(address)
+            reason = self.reviewer.review(source, response.fetch_data())
+            if reason is None:
+                accepted.append(address)
+            else:
+                provider = str(response.get_params().provider)
+                record.rejected.append(provider)
+                self.sim.timeline.add(
+                    "note",
+                    "response-rejected",
+                    emitter=record.client,
+                    response=address,
+                    provider=provider,
+                    reason=reason,
+                )
+        return accepted
+
     def _on_expire(self, index: int) -> None:
         record = self.records[index]
         if record.status in ("NEW", "ATTEMPTED"):
             self.sim.expire(record.address)
+        elif record.status == "RESPONDED" and record.rejected:
+            # A RESPONDED task never expires on its own and its escrow stays frozen: the client
+            # disputes, and the judge's route (Nexus.setTaskStatus + Vault.forceReleasePayment)
+            # refunds it, as an arbiter would on the live network.
+            from ogpu_sim.publishing import admin_expire
+
+            admin_expire(self.sim.network, record.address)
+            record.explanation = (
+                "the client's review rejected every response; the judge refunded the escrow "
+                "at expiry"
+            )
 
     # -- folding chain events into records ------------------------------------------------
 
@@ -421,6 +463,7 @@ def simulate(
             blocks=blocks,
             transactions=run.transactions,
             duration=run.clock,
+            reviews_unavailable=dict(run.reviewer.unavailable),
             timing={
                 "setup_seconds": round(setup_seconds, 3),
                 "workload_seconds": round(workload_seconds, 3),

@@ -240,13 +240,17 @@ class _Parser:
                 raise self.fail(f"{key}[{i}].name", f"duplicate name {name!r}")
 
     def client(self, value: Any, key: str) -> ClientSpec:
-        table = self.table(value, key, ("name", "deposit", "think_time"))
+        table = self.table(value, key, ("name", "deposit", "think_time", "review"))
+        review = table.get("review", True)
+        if not isinstance(review, bool):
+            raise self.fail(f"{key}.review", f"must be true or false, got {review!r}")
         return ClientSpec(
             name=self.string(self.required(table, "name", key), f"{key}.name"),
             deposit=self.amount(table.get("deposit", 100), f"{key}.deposit", MAX_LOCKED),
             think_time=self.distribution(
                 table.get("think_time", 0), f"{key}.think_time", MAX_SIMULATED_SECONDS
             ),
+            review=review,
         )
 
     def source(self, value: Any, key: str, clients: tuple[str, ...]) -> SourceSpec:

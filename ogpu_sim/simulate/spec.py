@@ -81,11 +81,13 @@ class PayloadSpec:
 
 @dataclass(frozen=True)
 class ClientSpec:
-    """A client account: its Vault deposit (wei) and its think time before confirming."""
+    """A client account: its Vault deposit (wei), its think time before confirming, and
+    whether it reviews responses against the source's output model before confirming one."""
 
     name: str
     deposit: int
     think_time: Distribution
+    review: bool = True
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,10 @@ class Scenario:
     def source(self, name: str) -> SourceSpec:
         """The source called ``name``."""
         return next(s for s in self.sources if s.name == name)
+
+    def client(self, name: str) -> ClientSpec:
+        """The client called ``name``."""
+        return next(c for c in self.clients if c.name == name)
 
     def with_overrides(self, *, seed: int | None = None, tasks: int | None = None) -> Scenario:
         """A copy with the seed and/or task count replaced (the CLI's ``--seed``/``--tasks``)."""

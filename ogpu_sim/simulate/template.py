@@ -39,6 +39,9 @@ deposit = 20
 # (optional, default 0) seconds before the client confirms a MANUAL task's first response:
 # a number, or a distribution table like bob's
 think_time = 0
+# (optional, default true) check each response against the source's output model before
+# confirming one; rejected ones are counted in the report. false confirms whatever arrives
+review = true
 
 [[clients]]
 name = "bob"
