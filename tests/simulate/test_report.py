@@ -295,6 +295,7 @@ def test_report_json_schema(run_folder: Path) -> None:
         "paid",
         "cancel_planned",
         "explanation",
+        "rejected",
         "latency",
     }
     assert set(report["providers"][0]) == {
@@ -307,6 +308,7 @@ def test_report_json_schema(run_folder: Path) -> None:
         "master",
         "earnings",
         "confirmed_responses",
+        "rejected_responses",
         "actions",
     }
     assert report["ledger"]["end"]["accounts"][P1] == {
