@@ -52,5 +52,8 @@ bench: install ## chain backends side by side: table + benchmarks/results/latest
 fuzz: install ## long hypothesis run of the LifecycleMachine (ogpu-fuzz profile)
 	OGPU_SIM_PROFILE=ogpu-fuzz $(PY) -m pytest tests/properties/test_lifecycle.py -k agree -p no:xdist
 
+wheel: install ## build dist/ogpu_sim-<version>-py3-none-any.whl (what users install today)
+	$(PIP) wheel --quiet --no-deps --no-build-isolation -w dist .
+
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
