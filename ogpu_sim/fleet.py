@@ -244,6 +244,16 @@ class Fleet:
         instance = self.network.handlers.handler(
             folder, environment, runtime, source=source, provider=account.address
         )
+        if instance.emulated:
+            self.network.timeline.add(
+                "note",
+                "gpu-emulated",
+                emitter=account.address,
+                source=source,
+                environment=environment,
+                detail=f"no {environment} GPU on this machine: its handler runs without the "
+                "device, told the environment it emulates (OGPU_SIM_ENVIRONMENT)",
+            )
         timeout = self.network.options.handler_timeout
 
         def run(function_name: str, task: str, data: dict[str, Any]) -> dict[str, Any] | None:

@@ -61,3 +61,17 @@ def test_recruiting_needs_at_least_one_provider(sim):
 def test_recruiting_names_unknown_behaviours(sim):
     with pytest.raises(ConfigError, match="known: honest, slow"):
         sim.recruit(1, "lazy")
+
+
+def test_a_gpu_environment_without_the_gpu_is_said_in_the_timeline(sim):
+    from ogpu_sim.simulate.spec import SAMPLE_SOURCES
+
+    source = sim.publish_source_from_folder(SAMPLE_SOURCES / "multiply")
+    provider = sim.add_provider(source, "nvidia", runtime="inline")
+
+    (note,) = [e for e in sim.timeline if e.name == "gpu-emulated"]
+    assert (note.kind, note.emitter, note.args["environment"]) == (
+        "note",
+        provider.address,
+        "nvidia",
+    )
