@@ -13,8 +13,9 @@ makes or serves (``chain.w3``, and the URL :meth:`AnvilChain.serve` returns, a t
   see wall-clock time, not the stale head's (a live chain keeps producing blocks);
 * a new log filter from the head's number (what the SDK's watchers send for
   ``from_block=None``) starts after the head instead of replaying the head block's logs;
-* a transaction is sent with ``eth_sendRawTransactionSync`` while mining is automatic, so its
-  receipt exists when the send returns (no receipt polling interval on the hot path).
+* while mining is automatic a send returns once its transaction is mined (anvil mines in a
+  task of its own and may answer first), so the receipt exists when the send returns and web3's
+  100 ms receipt polling never sleeps; a transaction waiting behind a nonce gap returns at once.
 """
 
 from __future__ import annotations
@@ -35,11 +36,12 @@ from web3.types import RPCEndpoint
 
 from ..errors import AnvilNotFoundError, AnvilStartError, ChainError, RpcError  # noqa: F401
 from .base import DEFAULT_CHAIN_ID, check_chain_id
-from .faults import SEND_RAW, faulty_call
+from .faults import SEND_RAW, faulty_call, sent_hash
 from .filters import LATEST_TAGS
-from .remote import RemoteChain, sent_hash
+from .remote import RemoteChain
 
-SEND_SYNC = "eth_sendRawTransactionSync"
+RECEIPT_WAIT = 5.0
+"""Longest a send waits for anvil to mine an executable transaction (it takes microseconds)."""
 
 ANVIL_ENV = "OGPU_SIM_ANVIL"
 """Environment variable naming the anvil binary to run."""
@@ -205,7 +207,7 @@ class AnvilChain(RemoteChain):
                 raise RpcError(-32000, str(error))
             return response.get("result")
 
-        return faulty_call(self.faults, method, call)
+        return faulty_call(self.faults, method, params, call)
 
     def rewrite(self, method: str, params: Any) -> tuple[str, Any]:
         """Correct anvil's stale-head calls and head-replaying filters; send synchronously."""
@@ -220,16 +222,25 @@ class AnvilChain(RemoteChain):
             ):
                 query = {k: v for k, v in args[0].items() if k != "fromBlock"}
                 return method, [query, *args[1:]]
-        elif method == SEND_RAW and self._mining == "auto":
-            return SEND_SYNC, params
         return method, params
 
     def unwrap(self, method: str, sent_method: str, response: Any) -> Any:
-        """A synchronous send answers the receipt; the caller asked for the hash."""
-        if sent_method == SEND_SYNC and isinstance(response.get("result"), dict):
-            response = dict(response)
-            response["result"] = response["result"]["transactionHash"]
+        """After a send (automatic mining), return once anvil has mined the transaction."""
+        tx_hash = response.get("result")
+        if method == SEND_RAW and self._mining == "auto" and isinstance(tx_hash, str):
+            self._await_mined(tx_hash)
         return response
+
+    def _await_mined(self, tx_hash: str) -> None:
+        deadline = time.monotonic() + RECEIPT_WAIT
+        while self._result("eth_getTransactionReceipt", [tx_hash]) is None:
+            tx = self._result("eth_getTransactionByHash", [tx_hash])
+            if tx is None or time.monotonic() > deadline:
+                return
+            mined = int(self._result("eth_getTransactionCount", [tx["from"], "latest"]), 16)
+            if int(tx["nonce"], 16) != mined:
+                return  # it waits behind a nonce gap: not mined until the gap fills
+            time.sleep(0.0005)
 
     def close(self) -> None:
         """Stop the proxy and anvil; idempotent."""

@@ -34,7 +34,10 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Protocol
 
+from eth_utils import keccak
+
 from ..errors import ConfigError, InjectedFault, RpcError
+from .jsonrpc import data_bytes
 
 SEND_RAW = "eth_sendRawTransaction"
 
@@ -130,7 +133,16 @@ def raise_for(method: str, error: ErrorSpec, took_effect: bool) -> None:
     raise InjectedFault(method, error, took_effect)
 
 
-def faulty_call(faults: ChainFaults, method: str, call: Callable[[bool], Any]) -> Any:
+def sent_hash(params: Any) -> str:
+    """The hash of the signed transaction in ``eth_sendRawTransaction``'s params ("" if none)."""
+    raw = params[0] if isinstance(params, (list, tuple)) and params else params
+    try:
+        return "0x" + keccak(data_bytes(raw, "raw transaction")).hex()
+    except RpcError:
+        return ""
+
+
+def faulty_call(faults: ChainFaults, method: str, params: Any, call: Callable[[bool], Any]) -> Any:
     """Answer one JSON-RPC call under ``faults``: ``call(drop)`` does the work.
 
     A ``fail`` fault raises before ``call`` runs; a ``drop`` fault passes ``drop=True`` (the
@@ -147,7 +159,7 @@ def faulty_call(faults: ChainFaults, method: str, call: Callable[[bool], Any]) -
         raise_for(method, fault.error, took_effect=False)
     result = call(fault is not None and fault.kind == "drop")
     if fault is not None:
-        tx = result if method == SEND_RAW and isinstance(result, str) else ""
+        tx = sent_hash(params) if method == SEND_RAW else ""
         detail = "accepted and dropped" if fault.error is None else str(fault.error)
         faults.record(FaultRecord(fault.kind, method, detail, time.time(), tx))
         if fault.error is not None:
@@ -516,4 +528,5 @@ __all__ = [
     "error_spec",
     "faulty_call",
     "raise_for",
+    "sent_hash",
 ]

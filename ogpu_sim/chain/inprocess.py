@@ -166,14 +166,14 @@ class InProcessChain(Chain):
         """
         if method in MINING_METHODS:
             return faulty_call(
-                self.faults, method, lambda _drop: self._mining_method(method, params)
+                self.faults, method, params, lambda _drop: self._mining_method(method, params)
             )
 
         def call(drop: bool) -> Any:
             with self.lock:
                 return self._dispatch(method, params, drop)
 
-        return faulty_call(self.faults, method, call)
+        return faulty_call(self.faults, method, params, call)
 
     def _dispatch(self, method: str, params: Any, drop: bool = False) -> Any:
         args = check_params(method, params)

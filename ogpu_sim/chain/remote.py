@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_typing import URI
-from eth_utils import keccak
 from web3 import HTTPProvider, Web3
 from web3.middleware import AttributeDictMiddleware
 from web3.types import RPCEndpoint, RPCResponse
@@ -45,9 +44,9 @@ from .base import (
     is_loopback_url,
     rpc_error_message,
 )
-from .faults import SEND_RAW, ChainFaults, client_error, faulty_call
+from .faults import SEND_RAW, ChainFaults, client_error, faulty_call, sent_hash
 from .inprocess import with_web3_retries
-from .jsonrpc import METHOD_NOT_FOUND, data_bytes
+from .jsonrpc import METHOD_NOT_FOUND
 
 
 @dataclass(frozen=True)
@@ -55,12 +54,6 @@ class _Saved:
     node_id: Any
     time_offset: int
     head: int = 0
-
-
-def sent_hash(params: Any) -> str:
-    """The hash of the signed transaction in ``eth_sendRawTransaction``'s params."""
-    raw = params[0] if isinstance(params, (list, tuple)) and params else params
-    return "0x" + keccak(data_bytes(raw, "raw transaction")).hex()
 
 
 class NodeProvider(HTTPProvider):
@@ -104,7 +97,7 @@ class NodeProvider(HTTPProvider):
             )
 
         try:
-            return bytes(faulty_call(self._chain.faults, method, call))
+            return bytes(faulty_call(self._chain.faults, method, params, call))
         except InjectedFault as fault:
             raise client_error(fault.error, str(self.endpoint_uri)) from None
         except RpcError as exc:

@@ -86,6 +86,24 @@ def test_logs_reads_the_nodes_logs_without_json_rpc(
     assert chain.head() == chain.w3.eth.block_number
 
 
+def test_after_a_reorg_a_log_filter_reports_the_replaced_blocks_logs_as_removed(
+    chain: InProcessChain, account: LocalAccount, probe: Contract
+) -> None:
+    w3 = chain.w3
+    filter_id = w3.eth.filter({"address": probe.address}).filter_id
+    transact(w3, account, probe.functions.store(5))
+    assert [int(log["data"].hex(), 16) for log in w3.eth.get_filter_changes(filter_id)] == [5]
+
+    chain.faults.reorg(1)
+    transact(w3, account, probe.functions.store(6))
+
+    changes = w3.eth.get_filter_changes(filter_id)
+    assert [(int(log["data"].hex(), 16), log["removed"]) for log in changes] == [
+        (5, True),
+        (6, False),
+    ]
+
+
 def test_a_block_filter_reports_the_blocks_mined_after_a_revert_once(
     chain: InProcessChain,
 ) -> None:
