@@ -227,11 +227,15 @@ class AnvilChain(RemoteChain):
     def unwrap(self, method: str, sent_method: str, response: Any) -> Any:
         """After a send (automatic mining), return once anvil has mined the transaction."""
         tx_hash = response.get("result")
-        if method == SEND_RAW and self._mining == "auto" and isinstance(tx_hash, str):
-            self._await_mined(tx_hash)
+        if method == SEND_RAW and isinstance(tx_hash, str):
+            self.settle(tx_hash)
         return response
 
-    def _await_mined(self, tx_hash: str) -> None:
+    def settle(self, tx_hash: str) -> None:
+        """While mining is automatic, return once anvil mined ``tx_hash`` (unless it waits
+        behind a nonce gap)."""
+        if self._mining != "auto":
+            return
         deadline = time.monotonic() + RECEIPT_WAIT
         while self._result("eth_getTransactionReceipt", [tx_hash]) is None:
             tx = self._result("eth_getTransactionByHash", [tx_hash])

@@ -156,6 +156,10 @@ class RemoteChain(Chain):
         """The answer to ``method`` from the node's answer to the rewritten request."""
         return response
 
+    def settle(self, tx_hash: str) -> None:
+        """Return once the node has mined a transaction it accepted (nodes that mine apart from
+        answering override it)."""
+
     def _call(self, method: str, params: list[Any]) -> dict[str, Any]:
         with self.lock:
             return dict(self._control_provider.make_request(RPCEndpoint(method), params))
@@ -347,7 +351,9 @@ class RemoteChain(Chain):
             if remine:
                 self._control("reorg", ("evm_mine",), [])
                 for raw in raws:
-                    self._call(SEND_RAW, [raw])
+                    response = self._call(SEND_RAW, [raw])
+                    if isinstance(response.get("result"), str):
+                        self.settle(response["result"])
             return hashes
 
     def close(self) -> None:
