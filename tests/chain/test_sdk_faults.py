@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ogpu.client import publish_task
@@ -16,6 +17,7 @@ from ogpu.types import TaskInfo, TaskInput
 from ogpu.types.errors import TxReceiptTimeoutError, TxRpcError
 
 from ogpu_sim import Simulator
+from ogpu_sim.chain.faults import HttpStatus, Reset
 
 from .helpers import EVERY_BACKEND
 
@@ -71,6 +73,20 @@ def test_a_lost_answer_surfaces_as_the_sdks_typed_error_with_one_transaction_on_
     record = sim.chain.faults.log[-1]
     assert (record.kind, record.method) == ("lose", SEND)
     assert sim.w3.eth.get_transaction_receipt(record.tx)["status"] == 1
+
+
+@pytest.mark.parametrize("error", [Reset(), HttpStatus(504)], ids=["reset", "http-504"])
+def test_a_lost_answer_the_sdk_cannot_tell_from_a_failed_send_makes_it_publish_twice(
+    sim: Simulator, error: Any
+) -> None:
+    # The SDK retries a reset send as transient; web3 retries a 504 send and the SDK then takes
+    # the node's "nonce too low" for a collision: either way a second transaction lands.
+    balance, nonce = _state(sim)
+    sim.chain.faults.lose_next(method=SEND, error=error)
+
+    vault.deposit(sim.accounts.client.address, ETHER, signer=sim.accounts.client.key)
+
+    assert _state(sim) == (balance + 2 * ETHER, nonce + 2)
 
 
 def test_with_mining_paused_the_receipt_wait_times_out_and_the_task_lands_after_resume(
