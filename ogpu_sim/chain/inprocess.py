@@ -16,23 +16,18 @@ node; only a nonce the node calls too high is decoded and queued.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-import requests
 from web3 import Web3
 from web3.middleware import AttributeDictMiddleware
-from web3.providers import BaseProvider
-from web3.providers.rpc.utils import ExceptionRetryConfiguration, check_if_retry_on_failure
-from web3.types import RPCEndpoint, RPCResponse
 
-from ..errors import ChainError, InjectedFault
+from ..errors import ChainError
 from .base import Chain
 from .dev_accounts import DevAccounts
-from .faults import SEND_RAW, ChainFaults, client_error, faulty_call
+from .faults import SEND_RAW, ChainFaults, faulty_call
 from .jsonrpc import (
     INVALID_PARAMS,
     SERVER_ERROR,
@@ -42,85 +37,11 @@ from .jsonrpc import (
     quantity,
 )
 from .pool import PoolTx, TxPool, decode
+from .provider import InProcessProvider
 from .rpc_derived import DerivedMethods
 from .rpc_params import check_params
 
-IN_PROCESS_URL = "http://127.0.0.1/in-process"
-"""The URL web3's error messages name for the in-process provider (it has no socket)."""
-
 MINING_METHODS = ("evm_setAutomine", "evm_setIntervalMining")
-
-
-def web3_retry_configuration() -> ExceptionRetryConfiguration:
-    """web3's ``HTTPProvider`` default: which transport errors it retries, how often, how fast."""
-    return ExceptionRetryConfiguration(
-        errors=(ConnectionError, requests.HTTPError, requests.Timeout)
-    )
-
-
-def with_web3_retries(
-    config: ExceptionRetryConfiguration, method: str, attempt: Callable[[], Any]
-) -> Any:
-    """Run ``attempt`` as web3's ``HTTPProvider`` runs a request: retried on its retryable
-    transport errors for the methods on its allowlist, with its backoff."""
-    if not check_if_retry_on_failure(RPCEndpoint(method), config.method_allowlist):
-        return attempt()
-    errors = tuple(config.errors)
-    for i in range(config.retries):
-        try:
-            return attempt()
-        except errors:
-            if i == config.retries - 1:
-                raise
-            time.sleep(config.backoff_factor * 2**i)
-    return None  # pragma: no cover - the loop returns or raises
-
-
-class InProcessProvider(BaseProvider):
-    """A web3 provider answering from an in-process chain the way a node over HTTP would.
-
-    Errors come back as JSON-RPC ``error`` members (never raised), so web3 raises exactly what
-    it raises against geth/anvil: ``ContractLogicError`` and friends for reverts. Injected
-    transport faults raise what web3's ``HTTPProvider`` raises (and are retried as it retries).
-
-    Args:
-        dispatch: answers one JSON-RPC call (method, params) or raises :class:`RpcError` or
-            :class:`~ogpu_sim.errors.InjectedFault`; it does its own locking.
-    """
-
-    def __init__(self, dispatch: Any) -> None:
-        super().__init__()
-        self._dispatch = dispatch
-        self._ids = itertools.count(1)
-        self.exception_retry_configuration = web3_retry_configuration()
-
-    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
-        """Answer one request with a ``result`` or an ``error`` member."""
-        request_id = next(self._ids)
-        return with_web3_retries(  # type: ignore[no-any-return]
-            self.exception_retry_configuration,
-            method,
-            lambda: self._answer(request_id, method, params),
-        )
-
-    def _answer(self, request_id: int, method: str, params: Any) -> RPCResponse:
-        try:
-            result = self._dispatch(method, params)
-        except RpcError as exc:
-            return {"jsonrpc": "2.0", "id": request_id, "error": exc.to_dict()}  # type: ignore[typeddict-item]
-        except InjectedFault as fault:
-            raise client_error(fault.error, IN_PROCESS_URL) from None
-        except ChainError as exc:
-            return {
-                "jsonrpc": "2.0",
-                "id": request_id,
-                "error": {"code": SERVER_ERROR, "message": str(exc)},
-            }
-        return {"jsonrpc": "2.0", "id": request_id, "result": result}
-
-    def is_connected(self, show_traceback: bool = False) -> bool:
-        """Always connected: the node lives in this process."""
-        return True
 
 
 class InProcessChain(Chain):
@@ -504,4 +425,4 @@ _POOL_METHODS: dict[str, Callable[..., Any]] = {
 }
 
 
-__all__ = ["IN_PROCESS_URL", "InProcessChain", "InProcessProvider", "with_web3_retries"]
+__all__ = ["InProcessChain", "InProcessProvider"]

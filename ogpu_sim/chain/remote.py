@@ -45,8 +45,8 @@ from .base import (
     rpc_error_message,
 )
 from .faults import SEND_RAW, ChainFaults, client_error, faulty_call, sent_hash
-from .inprocess import with_web3_retries
 from .jsonrpc import METHOD_NOT_FOUND
+from .provider import with_web3_retries
 
 
 @dataclass(frozen=True)
