@@ -118,3 +118,31 @@ def test_a_revert_empties_the_pool(chain: InProcessChain, sender: LocalAccount) 
     chain.w3.eth.send_raw_transaction(signed_transfer(chain.w3, sender, nonce=5))
     chain.revert(snapshot_id)
     assert _pool(chain, "txpool_status") == {"pending": "0x0", "queued": "0x0"}
+
+
+def test_evm_setAutomine_and_anvil_dropTransaction_work_as_on_anvil(
+    chain: InProcessChain, sender: LocalAccount
+) -> None:
+    w3 = chain.w3
+    assert _pool(chain, "evm_setAutomine", False) is None
+    assert _pool(chain, "anvil_getAutomine") is False
+    kept = w3.eth.send_raw_transaction(signed_transfer(w3, sender, nonce=0))
+    dropped = w3.eth.send_raw_transaction(signed_transfer(w3, sender, nonce=1))
+    assert _pool(chain, "anvil_dropTransaction", "0x" + dropped.hex()) == "0x" + dropped.hex()
+    _pool(chain, "evm_setAutomine", True)
+    assert w3.eth.get_transaction_receipt(kept)["status"] == 1
+    assert w3.eth.get_transaction_count(sender.address) == 1
+    assert [r.kind for r in chain.faults.log[-2:]] == ["pause", "resume"]
+
+
+def test_evm_mine_mines_one_pending_transaction_per_block(
+    chain: InProcessChain, sender: LocalAccount
+) -> None:
+    w3 = chain.w3
+    with chain.faults.pause_mining():
+        hashes = [w3.eth.send_raw_transaction(signed_transfer(w3, sender, nonce=n)) for n in (0, 1)]
+        head = w3.eth.block_number
+        chain.mine()
+        assert w3.eth.get_transaction_receipt(hashes[0])["blockNumber"] == head + 1
+        assert w3.eth.get_transaction(hashes[1])["blockNumber"] is None
+    assert w3.eth.get_transaction_receipt(hashes[1])["blockNumber"] == head + 2
