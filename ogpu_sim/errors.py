@@ -147,6 +147,27 @@ class AnvilStartError(ChainError):
     """anvil was found but did not start serving."""
 
 
+class InjectedFault(ChainError):
+    """A transport fault injected with ``chain.faults``, on its way to the caller's transport.
+
+    The chain raises it from its request handler; the in-process web3 provider turns it into
+    the exception web3's ``HTTPProvider`` would raise (``requests``' connection, timeout and
+    HTTP errors) and the served endpoint into the HTTP behaviour (status, reset, silence).
+
+    Args:
+        method: the JSON-RPC method it hit.
+        error: the error spec (``ogpu_sim.chain.faults.Reset``, ``Timeout``, ...).
+        took_effect: True for a lost answer: the call did what it does, only its answer is lost.
+    """
+
+    def __init__(self, method: str, error: Any, took_effect: bool) -> None:
+        self.method = method
+        self.error = error
+        self.took_effect = took_effect
+        when = "after it took effect" if took_effect else "before it took effect"
+        super().__init__(f"injected fault on {method} {when}: {error}")
+
+
 # -- protocol --------------------------------------------------------------------------------
 
 

@@ -2,7 +2,9 @@
 
 Use :func:`create_chain` to get a started :class:`Chain`; every backend raises web3's
 ``ContractLogicError`` family on reverts exactly as geth/anvil do, and supports snapshots,
-time travel, mining and balances.
+time travel, mining and balances. Block time follows the wall clock (blocks within one second
+share it), future nonces wait in a pool, and ``chain.faults`` (:mod:`.faults`) makes the chain
+misbehave on demand; docs/chain.md tells the whole behaviour.
 """
 
 from __future__ import annotations

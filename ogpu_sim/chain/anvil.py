@@ -4,6 +4,18 @@
 ``node_modules/.bin``, or ``anvil`` on PATH) bound to 127.0.0.1 on a free port with the chain id
 asked for, waits until it answers, and talks to it as a :class:`RemoteChain`. The process is
 killed on :meth:`close`, on any start-up error, and at interpreter exit as a last resort.
+
+Where anvil differs from a live network, :class:`AnvilChain` corrects it on every request it
+makes or serves (``chain.w3``, and the URL :meth:`AnvilChain.serve` returns, a thin proxy on
+127.0.0.1 that also applies ``chain.faults``):
+
+* calls and gas estimates at ``latest`` run in the pending block, so after an idle period they
+  see wall-clock time, not the stale head's (a live chain keeps producing blocks);
+* a new log filter from the head's number (what the SDK's watchers send for
+  ``from_block=None``) starts after the head instead of replaying the head block's logs;
+* while mining is automatic a send returns once its transaction is mined (anvil mines in a
+  task of its own and may answer first), so the receipt exists when the send returns and web3's
+  100 ms receipt polling never sleeps; a transaction waiting behind a nonce gap returns at once.
 """
 
 from __future__ import annotations
@@ -17,11 +29,19 @@ import threading
 import time
 import weakref
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-from ..errors import AnvilNotFoundError, AnvilStartError, ChainError  # noqa: F401
+from web3 import HTTPProvider
+from web3.types import RPCEndpoint
+
+from ..errors import AnvilNotFoundError, AnvilStartError, ChainError, RpcError  # noqa: F401
 from .base import DEFAULT_CHAIN_ID, check_chain_id
+from .faults import SEND_RAW, faulty_call, sent_hash
+from .filters import LATEST_TAGS
 from .remote import RemoteChain
+
+RECEIPT_WAIT = 5.0
+"""Longest a send waits for anvil to mine an executable transaction (it takes microseconds)."""
 
 ANVIL_ENV = "OGPU_SIM_ANVIL"
 """Environment variable naming the anvil binary to run."""
@@ -112,12 +132,14 @@ class AnvilChain(RemoteChain):
             name="ogpu-sim-anvil-output",
             daemon=True,
         ).start()
+        self._proxy: Any = None
         try:
             url = self._wait_listening(startup_timeout)
             super().__init__(url)
         except BaseException:
             self._finalizer()
             raise
+        self._upstream = HTTPProvider(url, request_kwargs={"timeout": 30.0})
 
     def _drain(self, stream: IO[str]) -> None:
         """Read anvil's output forever (a full pipe would block it); remember the tail."""
@@ -150,9 +172,86 @@ class AnvilChain(RemoteChain):
         """Process id of the anvil we started."""
         return int(self.process.pid)
 
+    @property
+    def node_url(self) -> str:
+        """anvil's own URL (uncorrected, unfaulted)."""
+        return self._url
+
+    @property
+    def rpc_url(self) -> str:
+        """The served proxy's URL once :meth:`serve` ran, else anvil's own."""
+        return str(self._proxy.url) if self._proxy is not None else self._url
+
+    def serve(self) -> str:
+        """Start (once) the 127.0.0.1 proxy in front of anvil; returns its URL."""
+        with self.lock:
+            if self._proxy is None:
+                from .rpc_server import RpcServer
+
+                self._proxy = RpcServer(self._serve_request).start()
+            return str(self._proxy.url)
+
+    def _serve_request(self, method: str, params: Any) -> Any:
+        def call(drop: bool) -> Any:
+            if drop:
+                return sent_hash(params)
+            sent_method, sent_params = self.rewrite(method, params)
+            response = self._upstream.make_request(RPCEndpoint(sent_method), sent_params)
+            response = self.unwrap(method, sent_method, dict(response))
+            error = response.get("error")
+            if error is not None:
+                if isinstance(error, dict):
+                    raise RpcError(
+                        error.get("code", -32000), error.get("message", ""), error.get("data")
+                    )
+                raise RpcError(-32000, str(error))
+            return response.get("result")
+
+        return faulty_call(self.faults, method, params, call)
+
+    def rewrite(self, method: str, params: Any) -> tuple[str, Any]:
+        """Correct anvil's stale-head calls and head-replaying filters; send synchronously."""
+        args = list(params) if isinstance(params, (list, tuple)) else [params]
+        if method in ("eth_call", "eth_estimateGas") and self._mining == "auto" and args:
+            if len(args) < 2 or args[1] in (None, "latest"):
+                return method, [args[0], "pending", *args[2:]]
+        elif method == "eth_newFilter" and args and isinstance(args[0], dict):
+            start = args[0].get("fromBlock")
+            if start in LATEST_TAGS or (
+                isinstance(start, str) and start.startswith("0x") and int(start, 16) == self.head()
+            ):
+                query = {k: v for k, v in args[0].items() if k != "fromBlock"}
+                return method, [query, *args[1:]]
+        return method, params
+
+    def unwrap(self, method: str, sent_method: str, response: Any) -> Any:
+        """After a send (automatic mining), return once anvil has mined the transaction."""
+        tx_hash = response.get("result")
+        if method == SEND_RAW and isinstance(tx_hash, str):
+            self.settle(tx_hash)
+        return response
+
+    def settle(self, tx_hash: str) -> None:
+        """While mining is automatic, return once anvil mined ``tx_hash`` (unless it waits
+        behind a nonce gap)."""
+        if self._mining != "auto":
+            return
+        deadline = time.monotonic() + RECEIPT_WAIT
+        while self._result("eth_getTransactionReceipt", [tx_hash]) is None:
+            tx = self._result("eth_getTransactionByHash", [tx_hash])
+            if tx is None or time.monotonic() > deadline:
+                return
+            mined = int(self._result("eth_getTransactionCount", [tx["from"], "latest"]), 16)
+            if int(tx["nonce"], 16) != mined:
+                return  # it waits behind a nonce gap: not mined until the gap fills
+            time.sleep(0.0005)
+
     def close(self) -> None:
-        """Drop the HTTP session and stop anvil; idempotent."""
+        """Stop the proxy and anvil; idempotent."""
+        proxy, self._proxy = self._proxy, None
         try:
+            if proxy is not None:
+                proxy.stop()
             super().close()
         finally:
             self._finalizer()

@@ -14,12 +14,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from web3 import Web3
 
 from ..errors import ChainError, ConfigError, SnapshotError
 from ..vocabulary import DEFAULT_CHAIN_ID
+
+if TYPE_CHECKING:
+    from .faults import ChainFaults
 
 __all__ = [
     "DEFAULT_CHAIN_ID",
@@ -44,12 +47,15 @@ class Chain(abc.ABC):
         chain_id: the chain id the node answers and signs with.
         is_local: True for in-process chains and loopback nodes (public test keys allowed).
         lock: serializes all access (RPC server thread, providers, tests).
+        faults: run-time fault injection (:mod:`ogpu_sim.chain.faults`): failing and lost
+            calls, paused or interval mining, dropped transactions, reorgs.
     """
 
     w3: Web3
     chain_id: int
     is_local: bool
     lock: threading.RLock
+    faults: ChainFaults
 
     @property
     @abc.abstractmethod
@@ -87,6 +93,37 @@ class Chain(abc.ABC):
     @abc.abstractmethod
     def set_balance(self, address: str, wei: int) -> None:
         """Set the native balance of any address to exactly ``wei``."""
+
+    def head(self) -> int:
+        """Number of the latest block."""
+        return int(self._raw("eth_blockNumber", []), 16)
+
+    def logs(
+        self, from_block: int, to_block: int | None = None, addresses: list[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Logs of blocks ``from_block..to_block`` (default: the head) in JSON-RPC shape.
+
+        For the harness (timeline, provider discovery): in-process chains answer from the node
+        directly, without a JSON-RPC round trip or web3's result formatting.
+
+        Args:
+            from_block: first block.
+            to_block: last block; ``None`` for the head.
+            addresses: only logs emitted by these contracts; ``None`` for all.
+        """
+        query: dict[str, Any] = {
+            "fromBlock": hex(from_block),
+            "toBlock": "latest" if to_block is None else hex(to_block),
+        }
+        if addresses:
+            query["address"] = list(addresses)
+        return list(self._raw("eth_getLogs", [query]))
+
+    def _raw(self, method: str, params: list[Any]) -> Any:
+        response = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
+        if response.get("error"):
+            raise ChainError(f"{method} failed: {rpc_error_message(dict(response))}")
+        return response.get("result")
 
     def set_clock(self, clock: Callable[[], float] | None) -> None:
         """Make block time follow ``clock`` instead of the wall clock (in-process chains only).
@@ -168,8 +205,13 @@ class SnapshotLedger(Generic[S]):
     """
 
     _states: dict[str, tuple[int, S]] = field(default_factory=dict)
-    _invalidated: set[str] = field(default_factory=set)
+    _invalidated: dict[str, str] = field(default_factory=dict)
     _counter: int = 0
+
+    _AFTER_REVERT = (
+        "it was taken after a snapshot that was reverted to since, so that state no "
+        "longer exists; take a new snapshot"
+    )
 
     def add(self, state: S) -> str:
         """Record ``state`` and return its new id."""
@@ -184,12 +226,9 @@ class SnapshotLedger(Generic[S]):
         Raises:
             SnapshotError: the id is unknown or invalidated.
         """
-        if snapshot_id in self._invalidated:
-            raise SnapshotError(
-                snapshot_id,
-                "it was taken after a snapshot that was reverted to since, so that state no "
-                "longer exists; take a new snapshot",
-            )
+        reason = self._invalidated.get(snapshot_id) if isinstance(snapshot_id, str) else None
+        if reason is not None:
+            raise SnapshotError(snapshot_id, reason)
         entry = self._states.get(snapshot_id) if isinstance(snapshot_id, str) else None
         if entry is None:
             raise SnapshotError(snapshot_id, "no snapshot with this id was taken on this chain")
@@ -201,7 +240,14 @@ class SnapshotLedger(Generic[S]):
         for other, (other_order, _state) in list(self._states.items()):
             if other_order > order:
                 del self._states[other]
-                self._invalidated.add(other)
+                self._invalidated[other] = self._AFTER_REVERT
+
+    def invalidate_where(self, stale: Callable[[S], bool], reason: str) -> None:
+        """Invalidate every id whose state ``stale`` says no longer exists (after a reorg)."""
+        for other, (_order, state) in list(self._states.items()):
+            if stale(state):
+                del self._states[other]
+                self._invalidated[other] = reason
 
     def replace(self, snapshot_id: str, state: S) -> None:
         """Swap the backend state behind a still-valid id (anvil re-takes consumed snapshots)."""

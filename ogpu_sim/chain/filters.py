@@ -1,12 +1,19 @@
-"""``eth_getLogs`` and polling filters for both in-process nodes, with anvil's semantics.
+"""``eth_getLogs`` and polling filters for both in-process nodes, with geth's start and reorgs.
 
 A node hands :class:`FilterRegistry` a :class:`LogSource` (its head, block hashes and each
 block's logs in JSON-RPC shape); the registry answers every log and filter method from it.
 Filters are cursors over block numbers rather than push-style filters, so they need no work
 per transaction and stay correct across snapshot reverts (the node calls :meth:`rewind` and a
-cursor past the new head is pulled back). As on anvil, the first ``eth_getFilterChanges`` of a
-log filter created with a past ``fromBlock`` returns the logs since that block (the SDK's event
-watchers rely on it).
+cursor past the new head is pulled back).
+
+Where a new log filter starts: as on geth, a filter without ``fromBlock`` (or with a tag such
+as ``latest``, or with the head's own number) reports only logs of blocks mined after it was
+installed. The SDK's event watchers with ``from_block=None`` pass the head's number, so their
+first event is never one mined before they started. A ``fromBlock`` below the head replays the
+logs since that block on the first ``eth_getFilterChanges`` (as anvil does; the SDK's watchers
+with an explicit past ``from_block`` rely on it). After a reorg (:meth:`reorg`) a log filter that
+had reported logs of the replaced blocks reports them again with ``removed: true``, then the
+new blocks' logs, as geth does.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ class _Filter:
     kind: str  # "logs" or "blocks"
     next_block: int
     query: dict[str, Any] = field(default_factory=dict)
+    removed: list[dict[str, Any]] = field(default_factory=list)
 
 
 class FilterRegistry:
@@ -98,6 +106,17 @@ class FilterRegistry:
                     found.append(log)
         return found
 
+    def collect(
+        self, first: int, last: int | None = None, addresses: list[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Logs of blocks ``first..last`` (default: the head), optionally only of ``addresses``.
+
+        The harness's direct read: no query validation, no JSON-RPC round trip.
+        """
+        head = self.source.head_number
+        criteria = {"addresses": addresses or None, "topics": []}
+        return self._collect(criteria, first, head if last is None else last)
+
     def logs(self, query: Any) -> list[dict[str, Any]]:
         """``eth_getLogs``: matching logs of a block range (default: the latest block)."""
         criteria = self._criteria(query)
@@ -123,11 +142,12 @@ class FilterRegistry:
         return filter_id
 
     def new_log_filter(self, query: Any) -> str:
-        """``eth_newFilter``; the first poll includes logs since ``fromBlock`` when given."""
+        """``eth_newFilter``: logs from the next block on, or since a past ``fromBlock``."""
         self._criteria(query)
         head = self.source.head_number
-        start = self._block_number(query.get("fromBlock"), head + 1)
-        return self._install(_Filter("logs", start, dict(query)))
+        start = query.get("fromBlock")
+        first = head + 1 if start is None or start in LATEST_TAGS else self._block_number(start, 0)
+        return self._install(_Filter("logs", head + 1 if first == head else first, dict(query)))
 
     def new_block_filter(self) -> str:
         """``eth_newBlockFilter``: hashes of blocks mined after installation."""
@@ -142,16 +162,17 @@ class FilterRegistry:
     def changes(self, filter_id: Any) -> list[Any]:
         """``eth_getFilterChanges``: what arrived since the last poll."""
         item = self._get(filter_id)
+        removed, item.removed = item.removed, []
         head = self.source.head_number
         first = item.next_block
         if first > head:  # nothing mined since (or a fromBlock still in the future)
-            return []
+            return list(removed)
         item.next_block = head + 1
         if item.kind == "blocks":
             return [self.source.block_hash_at(n) for n in range(first, head + 1)]
         criteria = self._criteria(item.query)
         last = self._block_number(item.query.get("toBlock"), head)
-        return self._collect(criteria, first, min(head, last))
+        return removed + self._collect(criteria, first, min(head, last))
 
     def all_logs(self, filter_id: Any) -> list[dict[str, Any]]:
         """``eth_getFilterLogs``: every log matching a log filter's query."""
@@ -168,6 +189,25 @@ class FilterRegistry:
         """After a revert, pull cursors past the new head back to it."""
         for item in self._filters.values():
             item.next_block = min(item.next_block, head + 1)
+
+    def reorg(self, fork: int, replaced: list[dict[str, Any]]) -> None:
+        """Blocks after ``fork`` were replaced: log filters report what they had seen of
+        ``replaced`` (those blocks' logs) again with ``removed: true``, and cursors rewind."""
+        for item in self._filters.values():
+            if item.next_block <= fork + 1:
+                continue
+            if item.kind == "logs":
+                criteria = self._criteria(item.query)
+                addresses = criteria["addresses"]
+                wanted = {a.lower() for a in addresses} if addresses else None
+                item.removed.extend(
+                    {**log, "removed": True}
+                    for log in replaced
+                    if int(log["blockNumber"], 16) < item.next_block
+                    and (wanted is None or log["address"].lower() in wanted)
+                    and topics_match(criteria["topics"], log["topics"])
+                )
+            item.next_block = fork + 1
 
 
 def topics_match(wanted: list[Any], topics: list[Any]) -> bool:

@@ -1,15 +1,21 @@
-"""What both in-process backends share: the chain around a node and its web3 provider.
+"""What both in-process backends share: the chain around a node, its pool, faults and provider.
 
 An in-process node (:mod:`.tester_node` on eth-tester, :mod:`.revm_node` on revm) answers
-JSON-RPC calls and implements the test-node controls. :class:`InProcessChain` wraps one in a
-lock, gives it a ``w3`` through :class:`InProcessProvider` (no HTTP, no threads) and serves it
-over HTTP JSON-RPC on 127.0.0.1 on demand, for the SDK's async event watchers and other
-processes.
+JSON-RPC calls and mines every transaction it is handed at once. :class:`InProcessChain` wraps
+one in a lock and adds what a live node has around its EVM: a transaction pool for future
+nonces and paused or interval mining (:mod:`.pool`), injected faults (:mod:`.faults`), reorgs,
+a ``w3`` through :class:`InProcessProvider` (no HTTP, no threads) and an HTTP JSON-RPC server on
+127.0.0.1 on demand, for the SDK's async event watchers and other processes.
+
+Every call goes through :meth:`InProcessChain.request`: the faults decide first (outside the
+lock, so a fault callback may use the chain), then the pool's methods or the node answer under
+the lock. While the pool is empty and mining is automatic, a transaction goes straight to the
+node; only a nonce the node calls too high is decoded and queued.
 """
 
 from __future__ import annotations
 
-import itertools
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -17,60 +23,34 @@ from typing import Any
 
 from web3 import Web3
 from web3.middleware import AttributeDictMiddleware
-from web3.providers import BaseProvider
-from web3.types import RPCEndpoint, RPCResponse
 
 from ..errors import ChainError
 from .base import Chain
 from .dev_accounts import DevAccounts
-from .jsonrpc import INVALID_PARAMS, SERVER_ERROR, RpcError
+from .faults import SEND_RAW, ChainFaults, faulty_call
+from .jsonrpc import (
+    INVALID_PARAMS,
+    SERVER_ERROR,
+    TRANSACTION_REJECTED,
+    RpcError,
+    data_bytes,
+    quantity,
+)
+from .pool import PoolTx, TxPool, decode
+from .provider import InProcessProvider
 from .rpc_derived import DerivedMethods
 from .rpc_params import check_params
 
-
-class InProcessProvider(BaseProvider):
-    """A web3 provider answering from an in-process node the way a node over HTTP would.
-
-    Errors come back as JSON-RPC ``error`` members (never raised), so web3 raises exactly what
-    it raises against geth/anvil: ``ContractLogicError`` and friends for reverts.
-
-    Args:
-        dispatch: answers one JSON-RPC call (method, params) or raises :class:`RpcError`;
-            it does its own locking.
-    """
-
-    def __init__(self, dispatch: Any) -> None:
-        super().__init__()
-        self._dispatch = dispatch
-        self._ids = itertools.count(1)
-
-    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
-        """Answer one request with a ``result`` or an ``error`` member."""
-        request_id = next(self._ids)
-        try:
-            result = self._dispatch(method, params)
-        except RpcError as exc:
-            return {"jsonrpc": "2.0", "id": request_id, "error": exc.to_dict()}  # type: ignore[typeddict-item]
-        except ChainError as exc:
-            return {
-                "jsonrpc": "2.0",
-                "id": request_id,
-                "error": {"code": SERVER_ERROR, "message": str(exc)},
-            }
-        return {"jsonrpc": "2.0", "id": request_id, "result": result}
-
-    def is_connected(self, show_traceback: bool = False) -> bool:
-        """Always connected: the node lives in this process."""
-        return True
+MINING_METHODS = ("evm_setAutomine", "evm_setIntervalMining")
 
 
 class InProcessChain(Chain):
-    """A chain whose node lives in this process: one lock, a provider, HTTP on demand.
+    """A chain whose node lives in this process: one lock, a pool, faults, HTTP on demand.
 
     Subclasses pass the node; it answers JSON-RPC (``request``) and implements the chain
-    operations (``snapshot``, ``revert``, ``advance_time``, ``mine``, ``now``, ``set_balance``).
-    Every entry point takes the lock, so the server thread, simulated providers and tests never
-    interleave inside the EVM.
+    operations (``snapshot``, ``revert``, ``advance_time``, ``mine``, ``now``, ``set_balance``,
+    ``reorg``) and ``head_number`` and ``filters``. Every entry point takes the lock, so the
+    server thread, simulated providers and tests never interleave inside the EVM.
     """
 
     is_local = True
@@ -79,6 +59,11 @@ class InProcessChain(Chain):
         self.chain_id = chain_id
         self.lock = threading.RLock()
         self.node = node
+        self.pool = TxPool()
+        self.faults = ChainFaults(self)
+        self._mining = "auto"
+        self._ticker: threading.Thread | None = None
+        self._ticker_stop = threading.Event()
         self.provider = InProcessProvider(self.request)
         # Results as AttributeDicts only: ENS and client-side validation middleware cost an
         # extra request per call, and the node itself validates what matters (chain id, nonce).
@@ -87,27 +72,231 @@ class InProcessChain(Chain):
         self._derived = DerivedMethods()
         self._server: Any = None
 
+    # -- JSON-RPC -----------------------------------------------------------------------------
     def request(self, method: str, params: Any) -> Any:
-        """Answer one JSON-RPC call under the chain's lock (the provider and server use it).
+        """Answer one JSON-RPC call: faults first, then the pool or the node under the lock.
 
         Arguments are checked against :data:`~ogpu_sim.chain.rpc_params.PARAMS` first; the
-        dev accounts' signing methods (:mod:`.dev_accounts`) and the methods derived from the
-        node's basic ones (:mod:`.rpc_derived`) are answered here, the rest by the node.
+        pool's methods, the dev accounts' signing methods (:mod:`.dev_accounts`) and the
+        methods derived from the node's basic ones (:mod:`.rpc_derived`) are answered here, the
+        rest by the node. Transactions the dev accounts sign go through the pool too.
+
+        Raises:
+            RpcError: the node's (or an injected) JSON-RPC error.
+            InjectedFault: an injected transport fault, for the caller's transport to act out.
+        """
+        if method in MINING_METHODS:
+            return faulty_call(
+                self.faults, method, params, lambda _drop: self._mining_method(method, params)
+            )
+
+        def call(drop: bool) -> Any:
+            with self.lock:
+                return self._dispatch(method, params, drop)
+
+        return faulty_call(self.faults, method, params, call)
+
+    def _dispatch(self, method: str, params: Any, drop: bool = False) -> Any:
+        args = check_params(method, params)
+        if method == SEND_RAW:
+            if len(args) != 1:
+                raise RpcError(-32602, f"{SEND_RAW} takes one parameter, the signed transaction")
+            return self._send_raw(args[0], drop)
+        handler = _POOL_METHODS.get(method)
+        if handler is not None:
+            try:
+                return handler(self, *args)
+            except TypeError as exc:
+                raise RpcError(-32602, f"invalid arguments for {method}: {exc}") from None
+        if method not in DevAccounts.METHODS and method not in DerivedMethods.METHODS:
+            return self.node.request(method, args)
+        try:
+            if method in DevAccounts.METHODS:
+                return self.dev_accounts.answer(method, args, self._dispatch)
+            return self._derived.answer(method, args, self._dispatch)
+        except (TypeError, AttributeError, KeyError, ValueError):
+            raise RpcError(
+                INVALID_PARAMS,
+                f"invalid arguments for {method}: an argument has the wrong type",
+            ) from None
+
+    def _mining_method(self, method: str, params: Any) -> Any:
+        value = (list(params) or [None])[0] if isinstance(params, (list, tuple)) else params
+        if method == "evm_setAutomine":
+            if not isinstance(value, bool):
+                raise RpcError(-32602, f"evm_setAutomine takes true or false, got {value!r}")
+            if value:
+                self.faults.resume_mining()
+            else:
+                self.faults.pause_mining()
+            return None
+        seconds = quantity(value, "interval") if isinstance(value, str) else value
+        if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
+            raise RpcError(-32602, f"evm_setIntervalMining takes whole seconds >= 0, got {value!r}")
+        if seconds == 0:
+            self.faults.pause_mining()
+        else:
+            self.faults.mine_every(float(seconds))
+        return None
+
+    # -- the pool -----------------------------------------------------------------------------
+    def _send_raw(self, raw_hex: Any, drop: bool) -> Any:
+        pool = self.pool
+        if self._mining == "auto" and not drop and not pool.queued and not pool.pending:
+            try:
+                return self.node.request(SEND_RAW, [raw_hex])
+            except RpcError as exc:
+                if not exc.message.startswith("nonce too high"):
+                    raise
+        item = decode(data_bytes(raw_hex, "raw transaction"))
+        if item is None:
+            return self.node.request(SEND_RAW, [raw_hex])
+        if pool.find(item.hash) is not None:
+            raise RpcError(SERVER_ERROR, "already known")
+        chain_nonce = self._chain_nonce(item.sender)
+        if item.nonce < chain_nonce:
+            return self.node.request(SEND_RAW, [raw_hex])  # the node words "nonce too low"
+        if drop:
+            return item.hash
+        next_nonce = pool.next_nonce(item.sender, chain_nonce)
+        if item.nonce > next_nonce:
+            return pool.add(item, pending=False)  # waits for the gap to fill
+        if item.nonce < next_nonce:
+            self._admissible(item)
+            return pool.add(item, pending=True)  # replaces a pending one, or refuses
+        if self._mining == "auto":
+            tx_hash = self.node.request(SEND_RAW, [raw_hex])
+            self._mine_queued(item.sender, item.nonce + 1)
+            return tx_hash
+        self._admissible(item)
+        pool.add(item, pending=True)
+        pool.promote(item.sender, chain_nonce)
+        return item.hash
+
+    def _chain_nonce(self, address: str) -> int:
+        return int(self.node.request("eth_getTransactionCount", [address, "latest"]), 16)
+
+    def _admissible(self, item: PoolTx) -> None:
+        """What a node checks before pooling a transaction it will not mine at once."""
+        chain_id = getattr(item.tx, "chain_id", None)
+        if chain_id is not None and chain_id != self.chain_id:
+            raise RpcError(
+                TRANSACTION_REJECTED,
+                f"invalid chain id for signer: have {chain_id} want {self.chain_id}",
+            )
+        if item.tx.gas < item.tx.intrinsic_gas:
+            raise RpcError(
+                TRANSACTION_REJECTED,
+                f"intrinsic gas too low: gas {item.tx.gas}, minimum needed {item.tx.intrinsic_gas}",
+            )
+        have = int(self.node.request("eth_getBalance", [item.sender, "latest"]), 16)
+        want = item.tx.gas * item.fees[0] + item.tx.value
+        if have < want:
+            raise RpcError(
+                TRANSACTION_REJECTED,
+                f"insufficient funds for gas * price + value: have {have} want {want}",
+            )
+
+    def _mine_queued(self, sender: str, nonce: int) -> None:
+        """Mine ``sender``'s queued transactions that no longer wait behind a gap."""
+        while (item := self.pool.pop_queued(sender, nonce)) is not None:
+            try:
+                self.node.request(SEND_RAW, ["0x" + item.raw.hex()])
+            except RpcError:  # no longer valid (funds): a node evicts it
+                return
+            nonce += 1
+
+    def _mine_one_pending(self) -> bool:
+        """Mine the oldest pending transaction in its own block; False when none is pending."""
+        item = self.pool.oldest_pending()
+        if item is None:
+            return False
+        self.pool.remove(item)
+        try:
+            self.node.request(SEND_RAW, ["0x" + item.raw.hex()])
+        except RpcError:  # no longer valid: evict it; its sender's later ones wait again
+            for later in list(self.pool.pending.get(item.sender, {}).values()):
+                self.pool.remove(later)
+                self.pool.add(later, pending=False)
+        return True
+
+    def _mine_blocks(self, blocks: int) -> None:
+        for _ in range(blocks):
+            if not self._mine_one_pending():
+                self.node.mine(1)
+
+    def pending_count(self, address: str) -> int:
+        """``address``'s transaction count including its pending (not queued) transactions."""
+        with self.lock:
+            return self.pool.next_nonce(address, self._chain_nonce(address))
+
+    # -- mining modes and reorgs (for ChainFaults) ---------------------------------------------
+    def set_mining(self, mode: str, interval: float | None) -> None:
+        """``auto`` mines each transaction when sent (pending ones at once), ``paused`` holds
+        them, ``interval`` mines every ``interval`` seconds in a background thread."""
+        self._stop_ticker()
+        with self.lock:
+            self._mining = mode
+            if mode == "auto":
+                while self._mine_one_pending():
+                    pass
+        if mode == "interval":
+            assert interval is not None
+            self._ticker_stop.clear()
+            self._ticker = threading.Thread(
+                target=self._tick, args=(interval,), name="ogpu-sim-interval-mining", daemon=True
+            )
+            self._ticker.start()
+
+    def _tick(self, interval: float) -> None:
+        while not self._ticker_stop.wait(interval):
+            with self.lock:
+                if not self._mine_one_pending():
+                    self.node.mine(1)
+                while self._mine_one_pending():
+                    pass
+
+    def _stop_ticker(self) -> None:
+        ticker, self._ticker = self._ticker, None
+        if ticker is not None:
+            self._ticker_stop.set()
+            ticker.join(timeout=10)
+
+    def reorg(self, depth: int, remine: bool) -> list[str]:
+        """Replace the last ``depth`` blocks by as many new ones; see :meth:`ChainFaults.reorg`.
+
+        Raises:
+            ChainError: ``depth`` reaches the genesis block or past what the node keeps.
         """
         with self.lock:
-            args = check_params(method, params)
-            if method not in DevAccounts.METHODS and method not in DerivedMethods.METHODS:
-                return self.node.request(method, args)
-            try:
-                if method in DevAccounts.METHODS:
-                    return self.dev_accounts.answer(method, args, self.node.request)
-                return self._derived.answer(method, args, self.node.request)
-            except (TypeError, AttributeError, KeyError, ValueError):
-                raise RpcError(
-                    INVALID_PARAMS,
-                    f"invalid arguments for {method}: an argument has the wrong type",
-                ) from None
+            head = self.node.head_number
+            if depth > head:
+                raise ChainError(f"cannot reorg {depth} blocks: block {head} is the head")
+            waiting = self.pool.clear()
+            raws, hashes = self.node.reorg(depth)
+            if remine:
+                self.node.mine(1)  # the re-mined transactions land in other blocks
+            for raw in [*(raws if remine else []), *(item.raw for item in waiting)]:
+                with contextlib.suppress(RpcError):  # no longer valid on the new chain
+                    self._send_raw("0x" + raw.hex(), drop=False)
+            while self.node.head_number < head:
+                self.node.mine(1)
+            return list(hashes)
 
+    # -- direct reads for the harness ----------------------------------------------------------
+    def head(self) -> int:
+        """Number of the latest block (no JSON-RPC round trip)."""
+        with self.lock:
+            return int(self.node.head_number)
+
+    def logs(
+        self, from_block: int, to_block: int | None = None, addresses: list[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Logs of blocks ``from_block..to_block`` straight from the node (JSON-RPC shape)."""
+        with self.lock:
+            return self.node.filters.collect(from_block, to_block, addresses)
+
+    # -- serving and chain operations ----------------------------------------------------------
     @property
     def rpc_url(self) -> str | None:
         """The HTTP JSON-RPC URL once :meth:`serve` ran, else None."""
@@ -128,13 +317,14 @@ class InProcessChain(Chain):
             return str(self.node.snapshot())
 
     def revert(self, snapshot_id: str) -> None:
-        """Return to a snapshot; younger snapshot ids become invalid.
+        """Return to a snapshot; younger snapshot ids become invalid, the pool is emptied.
 
         Raises:
             SnapshotError: unknown or invalidated id.
         """
         with self.lock:
             self.node.revert(snapshot_id)
+            self.pool.clear()
 
     def advance_time(self, seconds: int) -> None:
         """Jump chain time: the next block's timestamp is >= ``now() + seconds``.
@@ -146,13 +336,15 @@ class InProcessChain(Chain):
             self.node.advance_time(seconds)
 
     def mine(self, blocks: int = 1) -> None:
-        """Mine ``blocks`` empty blocks.
+        """Mine ``blocks`` blocks; each takes the oldest pending transaction, if any.
 
         Raises:
             ChainError: ``blocks`` is not a positive integer.
         """
+        from .base import check_blocks
+
         with self.lock:
-            self.node.mine(blocks)
+            self._mine_blocks(check_blocks(blocks))
 
     def now(self) -> int:
         """The timestamp the next block will carry (never behind the wall clock)."""
@@ -160,7 +352,7 @@ class InProcessChain(Chain):
             return int(self.node.now())
 
     def set_balance(self, address: str, wei: int) -> None:
-        """Set the native balance of ``address`` (mined into a block; snapshots include it).
+        """Set the native balance of ``address`` (snapshots include it).
 
         Raises:
             ChainError: ``wei`` is negative; RpcError: ``address`` is invalid.
@@ -171,18 +363,66 @@ class InProcessChain(Chain):
     def set_clock(self, clock: Callable[[], float] | None) -> None:
         """Make block time follow ``clock`` instead of the wall clock (``None``: wall clock).
 
-        A frozen clock makes chain time move only by :meth:`advance_time` and one second per
-        block, so a run replays identically (hypothesis shrinking needs that).
+        A frozen clock makes chain time move only by :meth:`advance_time`, so a run replays
+        identically (hypothesis shrinking needs that).
         """
         with self.lock:
             self.node.clock = clock or time.time
 
     def close(self) -> None:
-        """Stop the HTTP server if one runs; idempotent."""
+        """Stop interval mining and the HTTP server if they run; idempotent."""
+        self._stop_ticker()
         with self.lock:
             server, self._server = self._server, None
         if server is not None:
             server.stop()
+
+
+def _transaction_count(chain: InProcessChain, address: str, tag: Any = "latest") -> str:
+    if tag == "pending" and chain.pool.pending:
+        return hex(chain.pool.next_nonce(address, chain._chain_nonce(address)))
+    return str(chain.node.request("eth_getTransactionCount", [address, tag]))
+
+
+def _transaction(chain: InProcessChain, tx_hash: Any) -> Any:
+    found = chain.node.request("eth_getTransactionByHash", [tx_hash])
+    if found is None and isinstance(tx_hash, str) and len(chain.pool):
+        waiting = chain.pool.find(tx_hash)
+        return waiting.json() if waiting is not None else None
+    return found
+
+
+def _drop(chain: InProcessChain, tx_hash: Any) -> Any:
+    waiting = chain.pool.find(str(tx_hash))
+    if waiting is None:
+        return None
+    chain.pool.remove(waiting)
+    return waiting.hash
+
+
+def _mine(chain: InProcessChain, count: Any = "0x1", *_: Any) -> None:
+    chain._mine_blocks(max(1, quantity(count, "count")))
+
+
+def _content_from(chain: InProcessChain, address: str) -> dict[str, Any]:
+    from .revm_exec import checksum
+
+    return chain.pool.content(checksum(address))
+
+
+_POOL_METHODS: dict[str, Callable[..., Any]] = {
+    "eth_getTransactionCount": _transaction_count,
+    "eth_getTransactionByHash": _transaction,
+    "txpool_content": lambda c: c.pool.content(),
+    "txpool_contentFrom": _content_from,
+    "txpool_status": lambda c: c.pool.status(),
+    "txpool_inspect": lambda c: c.pool.inspect(),
+    "anvil_dropTransaction": _drop,
+    "anvil_dropAllTransactions": lambda c: (c.pool.clear(), None)[1],
+    "anvil_getAutomine": lambda c: c._mining == "auto",
+    "evm_mine": lambda c, *_: (c._mine_blocks(1), "0x0")[1],
+    "anvil_mine": _mine,
+}
 
 
 __all__ = ["InProcessChain", "InProcessProvider"]

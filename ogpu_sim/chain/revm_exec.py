@@ -3,7 +3,7 @@
 pyrevm reports a reverted or halted execution only as exception text, and a call the EVM
 refused to run (fees the sender cannot pay, gas below the intrinsic cost) as other text:
 :func:`execute` turns both into an :class:`Outcome` or a geth-worded :class:`RpcError`.
-:func:`estimate_gas` is geth's gas search over such executions.
+:func:`estimate_gas` is geth's gas estimate over such executions (:mod:`.gas_search`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
+from .gas_search import Measured, estimate
 from .jsonrpc import SERVER_ERROR, RpcError, revert_error
 
 checksum = functools.lru_cache(maxsize=16_384)(to_checksum_address)
@@ -47,6 +48,7 @@ class Outcome:
     logs: list[Any] = field(default_factory=list)
     address: str | None = None
     halt: str | None = None
+    refunded: int = 0
 
     def failure(self) -> RpcError:
         """The JSON-RPC error of a failed execution, worded like geth."""
@@ -83,9 +85,20 @@ def execute(
     try:
         if to is None:
             address = evm.deploy(sender, data, value=value, gas=gas)
-            return Outcome(True, evm.result.gas_used, b"", evm.result.logs, address=address)
+            result = evm.result
+            return Outcome(
+                True,
+                result.gas_used,
+                b"",
+                result.logs,
+                address=address,
+                refunded=result.gas_refunded,
+            )
         output = evm.message_call(sender, to, data, value=value, gas=gas, gas_price=gas_price)
-        return Outcome(True, evm.result.gas_used, bytes(output), evm.result.logs)
+        result = evm.result
+        return Outcome(
+            True, result.gas_used, bytes(output), result.logs, refunded=result.gas_refunded
+        )
     except RuntimeError as exc:
         match = _OUTCOME_TEXT.match(str(exc))
         if match is None:
@@ -96,11 +109,7 @@ def execute(
 
 
 def estimate_gas(run: Callable[[int], Outcome], cap: int) -> int:
-    """The least gas limit (within 1.5%) with which ``run`` succeeds.
-
-    Searches like geth, so creations that forward 63/64 of their gas to a child are covered,
-    but brackets the answer with a few guesses above the gas used first (the used gas, geth's
-    optimistic 64/63 margin, +25%, x2): most calls need 2 executions, nested creations ~6.
+    """geth's optimistic limit: the run at ``cap`` measures, a run at the limit confirms.
 
     Args:
         run: executes the call with a gas limit, discarding its state.
@@ -121,21 +130,4 @@ def estimate_gas(run: Callable[[int], Outcome], cap: int) -> int:
         except RpcError:  # e.g. a limit below the intrinsic gas
             return False
 
-    used = outcome.gas_used
-    low, high = used - 1, cap
-    for guess in (used, (used + 2300) * 64 // 63, used * 5 // 4, used * 2):
-        if guess >= cap:
-            break
-        if succeeds(guess):
-            high = guess
-            break
-        low = guess
-    if high == used:
-        return used
-    while high - low > 1 and (high - low) * 1000 > high * 15:
-        middle = (low + high) // 2
-        if succeeds(middle):
-            high = middle
-        else:
-            low = middle
-    return high
+    return estimate(Measured(outcome.gas_used, outcome.refunded), cap, succeeds, exact=False)

@@ -21,6 +21,7 @@ from eth._utils.address import generate_contract_address
 from eth.vm.forks.cancun.transactions import CancunTransactionBuilder
 from eth_utils import keccak, to_canonical_address
 
+from ..errors import ChainError
 from .base import SnapshotLedger, check_blocks, check_seconds, check_wei
 from .dev_accounts import DEV_ACCOUNT_BALANCE, dev_accounts
 from .filters import LATEST_TAGS, FilterRegistry
@@ -46,6 +47,7 @@ from .revm_exec import (
     estimate_gas,
     execute,
 )
+from .revm_history import REORG_WINDOW, Checkpoints
 from .revm_json import ZERO32, Block, block_json, receipt_json, tx_json
 from .state_override import no_block_overrides, parse_state_overrides, revm_overridden
 
@@ -94,13 +96,19 @@ class RevmNode:
         self._txs: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         self._raw: dict[str, bytes] = {}
         self._ledger: SnapshotLedger[_Snapshot] = SnapshotLedger()
+        self._checkpoints = Checkpoints(self.evm)
+        self._mined = 0  # blocks ever mined: replacement blocks after a reorg hash differently
         self.filters = FilterRegistry(self)
         self._mine([], 0)
 
     # -- time and blocks -------------------------------------------------------------------
     def now(self) -> int:
-        """The timestamp the next block will carry: wall clock + offset, after its parent's."""
-        return max(self._blocks[-1].timestamp + 1, int(self.clock()) + self.time_offset)
+        """The timestamp the next block will carry: wall clock + offset, never before its parent's.
+
+        Blocks mined within one second share their timestamp (as on anvil), so the chain never
+        runs ahead of the wall clock.
+        """
+        return max(self._blocks[-1].timestamp, int(self.clock()) + self.time_offset)
 
     @property
     def latest(self) -> Block:
@@ -112,7 +120,8 @@ class RevmNode:
         number = len(self._blocks)
         if timestamp is None:
             timestamp = self.now() if self._blocks else int(self.clock())
-        seed = f"{self.chain_id}:{number}:{parent}:{timestamp}:{','.join(tx_hashes)}".encode()
+        self._mined += 1
+        seed = f"{self.chain_id}:{number}:{parent}:{timestamp}:{self._mined}:{tx_hashes}".encode()
         block = Block(number, "0x" + keccak(seed).hex(), parent, timestamp, tx_hashes, gas_used)
         self._blocks.append(block)
         return block
@@ -120,6 +129,7 @@ class RevmNode:
     def mine(self, blocks: int = 1) -> None:
         """Append ``blocks`` empty blocks at the current time."""
         for _ in range(check_blocks(blocks)):
+            self._checkpoints.before_block(self.latest.number + 1)
             self._mine([], 0)
 
     def advance_time(self, seconds: int) -> None:
@@ -178,7 +188,8 @@ class RevmNode:
     # -- snapshots -------------------------------------------------------------------------
     def snapshot(self) -> str:
         """Open a snapshot; its id stays valid across reverts to it."""
-        return self._ledger.add(_Snapshot(self.evm.snapshot(), len(self._blocks), self.time_offset))
+        checkpoint = self._checkpoints.open()
+        return self._ledger.add(_Snapshot(checkpoint, len(self._blocks), self.time_offset))
 
     def revert(self, snapshot_id: str) -> None:
         """Return to a snapshot, invalidating every younger one.
@@ -187,18 +198,55 @@ class RevmNode:
             SnapshotError: the id is unknown or was invalidated.
         """
         target = self._ledger.get(snapshot_id)
-        ids = [sid for sid, _state in self._ledger.items()]
-        for younger in reversed(ids[ids.index(snapshot_id) :]):  # one-shot checkpoints, by depth
-            self.evm.revert(self._ledger.get(younger).checkpoint)
+        self._checkpoints.revert_to(target.checkpoint)
         self._ledger.reverted_to(snapshot_id)
-        for block in self._blocks[target.blocks :]:
+        self._forget_blocks(target.blocks)
+        self.time_offset = target.time_offset
+        target.checkpoint = self._checkpoints.open()
+        self.filters.rewind(self.head_number)
+
+    def _forget_blocks(self, keep: int) -> None:
+        for block in self._blocks[keep:]:
             for tx_hash in block.tx_hashes:
                 del self._txs[tx_hash]
-                del self._raw[tx_hash]
-        del self._blocks[target.blocks :]
-        self.time_offset = target.time_offset
-        target.checkpoint = self.evm.snapshot()
-        self.filters.rewind(self.head_number)
+                self._raw.pop(tx_hash, None)
+        del self._blocks[keep:]
+
+    def reorg(self, depth: int) -> tuple[list[bytes], list[str]]:
+        """Return to the state before the last ``depth`` blocks and forget them.
+
+        Snapshots taken after the fork point become invalid, log filters report the replaced
+        blocks' logs as removed. The caller mines the replacement blocks.
+
+        Returns:
+            The signed transactions of the replaced blocks and their hashes, in block order.
+
+        Raises:
+            ChainError: the state before those blocks is no longer kept (see :mod:`.revm_history`).
+        """
+        fork = self.latest.number - depth
+        checkpoint = self._checkpoints.before(fork + 1)
+        if checkpoint is None:
+            raise ChainError(
+                f"revm keeps the state of its last {REORG_WINDOW} blocks only (and none from "
+                f"before a snapshot revert); a reorg of depth {depth} needs the state after "
+                f"block {fork}"
+            )
+        hashes = [h for block in self._blocks[fork + 1 :] for h in block.tx_hashes]
+        raws = [self._raw[h] for h in hashes]
+        replaced = [
+            log
+            for number in range(fork + 1, self.latest.number + 1)
+            for log in self.block_logs(number)
+        ]
+        self._checkpoints.revert_to(checkpoint)
+        self._ledger.invalidate_where(
+            lambda saved: not self._checkpoints.is_open(saved.checkpoint),
+            f"it was taken after block {fork}, which a reorg replaced the successors of",
+        )
+        self._forget_blocks(fork + 1)
+        self.filters.reorg(fork, replaced)
+        return raws, hashes
 
     # -- accounts --------------------------------------------------------------------------
     def nonce(self, address: str) -> int:
@@ -320,6 +368,7 @@ class RevmNode:
         price = max_fee if tx.type_id is None else min(max_fee, tx.max_priority_fee_per_gas)
         self._admit(tx, sender, max_fee)
         number, timestamp = self.latest.number + 1, self.now()
+        self._checkpoints.before_block(number)
         self._enter_block(number, timestamp)
         to = checksum(tx.to) if tx.to else None
         outcome = execute(self.evm, sender, to, tx.data, tx.value, tx.gas, price)

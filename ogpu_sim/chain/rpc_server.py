@@ -30,7 +30,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from ..errors import ChainError
+from ..errors import ChainError, InjectedFault
+from .faults import answer_over_http
 from .jsonrpc import INTERNAL_ERROR, INVALID_REQUEST, PARSE_ERROR, SERVER_ERROR, RpcError
 
 log = logging.getLogger("ogpu_sim.chain")
@@ -229,6 +230,8 @@ class RpcServer:
             result = self._handler(method, params)
         except RpcError as exc:
             return {"jsonrpc": "2.0", "id": request_id, "error": exc.to_dict()}
+        except InjectedFault:
+            raise  # the whole HTTP exchange misbehaves (see do_POST)
         except ChainError as exc:
             return _error(request_id, SERVER_ERROR, str(exc))
         except Exception as exc:  # a bug must answer this request, not kill the server
@@ -387,7 +390,11 @@ def _make_handler(server: RpcServer) -> type[BaseHTTPRequestHandler]:
                     self.close_connection = True
                 self._send_error_json(body.status, body.message)
                 return
-            response = server.answer(body)
+            try:
+                response = server.answer(body)
+            except InjectedFault as fault:
+                answer_over_http(self, fault)
+                return
             self._send(HTTPStatus.OK, json.dumps(response).encode())
 
         def do_GET(self) -> None:

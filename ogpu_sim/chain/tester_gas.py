@@ -1,11 +1,11 @@
-"""Gas estimation for the in-process node: geth's algorithm over full py-evm executions.
+"""Gas estimation for the in-process eth-tester node: geth's answer over py-evm executions.
 
 py-evm's own estimator bisects the whole range from intrinsic gas to the block gas limit (about
-a dozen executions per estimate). Like geth, this one executes once with the cap, takes the gas
-that run consumed (before refunds) as a floor no smaller gas can pass, tries that amount and then
-an optimistic ``(consumed + stipend) * 64 / 63`` (enough for nested calls and ``new`` under
-the 63/64 rule), and bisects only what is left, to within geth's 1.5%. Every probe is a real
-execution, so an estimate that passes here cannot fail on chain in the same state.
+a dozen executions per estimate). This one runs the transaction once at the cap to measure it,
+once at what it consumed to confirm, and answers geth's estimate from those two runs
+(:mod:`.gas_search`); only calls whose gas needs the 63/64 rule's margin (nested ``new``) take
+more executions. Every execution is a real one, so an estimate cannot fail on chain in the same
+state.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from eth.vm.spoof import SpoofTransaction
+from eth_utils import ValidationError
 
-CALL_STIPEND = 2300
-ERROR_RATIO = 0.015
-"""Stop bisecting when the remaining range is this fraction of the answer (geth's value)."""
+from .gas_search import Measured, estimate
+
+REFUND_QUOTIENT = 5
+"""EIP-3529: a transaction is refunded at most a fifth of the gas it used."""
 
 
 def _run(state: Any, tx: Any, gas: int, **overrides: Any) -> Any:
@@ -28,7 +30,7 @@ def _run(state: Any, tx: Any, gas: int, **overrides: Any) -> Any:
 
 
 def estimate_gas(state: Any, tx: Any) -> int:
-    """The gas ``tx`` needs in ``state``.
+    """The gas ``tx`` needs in ``state``, as geth estimates it.
 
     Args:
         state: a py-evm state to execute in (every run is reverted).
@@ -51,22 +53,12 @@ def estimate_gas(state: Any, tx: Any) -> int:
     if first.is_error:
         raise first.error
     consumed = cap - first.get_gas_remaining()
+    refunded = min(first.get_gas_refund(), consumed // REFUND_QUOTIENT)
 
     def succeeds(gas: int) -> bool:
-        return not _run(state, tx, gas).is_error
+        try:
+            return not _run(state, tx, gas).is_error
+        except ValidationError:  # below the intrinsic (or calldata floor) gas
+            return False
 
-    if succeeds(consumed):
-        return consumed
-    low, high = consumed, cap
-    optimistic = min((consumed + CALL_STIPEND) * 64 // 63, cap)
-    if succeeds(optimistic):
-        high = optimistic
-    else:
-        low = optimistic
-    while high - low > 1 and (high - low) / high > ERROR_RATIO:
-        middle = (low + high) // 2
-        if succeeds(middle):
-            high = middle
-        else:
-            low = middle
-    return high
+    return estimate(Measured(consumed - refunded, refunded), cap, succeeds)

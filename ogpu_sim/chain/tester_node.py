@@ -28,7 +28,7 @@ from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.exceptions import BlockNotFound, TransactionNotFound
 from eth_tester.exceptions import ValidationError as TesterValidationError
 from eth_utils import ValidationError as EthUtilsValidationError
-from eth_utils import to_canonical_address, to_checksum_address
+from eth_utils import keccak, to_canonical_address, to_checksum_address
 
 from .base import SnapshotLedger, check_blocks, check_seconds, check_wei
 from .dev_accounts import DEV_ACCOUNT_BALANCE, dev_accounts
@@ -83,7 +83,11 @@ class TesterNode:
         self.backend = PyEVMBackend(genesis_state=_dev_genesis())
         # The chain class is created per backend, so this changes only our chain: CHAINID and
         # the transaction builders read it.
-        type(self.backend.chain).chain_id = chain_id
+        chain_class = type(self.backend.chain)
+        chain_class.chain_id = chain_id
+        chain_class.vm_configuration = tuple(
+            (start, _same_second_blocks(vm)) for start, vm in chain_class.vm_configuration
+        )
         self.tester = EthereumTester(self.backend)
         self.time_offset = 0
         self.snapshots: SnapshotLedger[_Saved] = SnapshotLedger()
@@ -102,9 +106,13 @@ class TesterNode:
         return int(self.chain.header.block_number) - 1
 
     def now(self) -> int:
-        """The timestamp the next block will carry: wall clock + offset, after its parent."""
+        """The timestamp the next block will carry: wall clock + offset, never before its parent.
+
+        Blocks mined within one second share their timestamp (as on anvil), so the chain never
+        runs ahead of the wall clock; see :func:`_same_second_blocks`.
+        """
         parent = self.chain.get_canonical_head()
-        return max(parent.timestamp + 1, int(self.clock()) + self.time_offset)
+        return max(parent.timestamp, int(self.clock()) + self.time_offset)
 
     def _refresh_pending(self) -> Any:
         """Stamp the pending block with :meth:`now` and return its header."""
@@ -142,6 +150,34 @@ class TesterNode:
         self.time_offset = saved.time_offset
         self.snapshots.reverted_to(snapshot_id)
         self.filters.rewind(self.head_number)
+
+    def reorg(self, depth: int) -> tuple[list[bytes], list[str]]:
+        """Make block ``head - depth`` the head (its successors leave the canonical chain).
+
+        Snapshots taken after it become invalid, log filters report the replaced blocks' logs
+        as removed. The caller mines the replacement blocks.
+
+        Returns:
+            The signed transactions of the replaced blocks and their hashes, in block order.
+        """
+        chain = self.chain
+        head = self.head_number
+        fork = head - depth
+        raws: list[bytes] = []
+        replaced: list[dict[str, Any]] = []
+        for number in range(fork + 1, head + 1):
+            raws += [tx.encode() for tx in chain.get_canonical_block_by_number(number).transactions]
+            replaced += self.filters.source.block_logs(number)
+        header = chain.get_canonical_block_header_by_number(fork)
+        chain.chaindb._set_as_canonical_chain_head(chain.chaindb.db, header, GENESIS_PARENT_HASH)
+        chain.header = chain.create_header_from_parent(header)
+        numbers = chain.chaindb.get_block_header_by_hash
+        self.snapshots.invalidate_where(
+            lambda saved: numbers(saved.head_hash).block_number > fork,
+            f"it was taken after block {fork}, which a reorg replaced the successors of",
+        )
+        self.filters.reorg(fork, replaced)
+        return raws, ["0x" + keccak(raw).hex() for raw in raws]
 
     # -- accounts -----------------------------------------------------------------------------
     def set_balance(self, address: str, wei: int) -> None:
@@ -358,6 +394,24 @@ class TesterNode:
             ) from None
         except (ValueError, KeyError, EthUtilsValidationError, TesterValidationError) as exc:
             raise RpcError(INVALID_PARAMS, f"invalid argument for {method}: {exc}") from None
+
+
+def _same_second_blocks(vm_class: Any) -> Any:
+    """``vm_class`` accepting a block with its parent's timestamp (py-evm wants a later one).
+
+    Every other header rule still applies: the header is validated as if it were one second
+    later, which changes nothing but the timestamp comparison.
+    """
+
+    def validate_header(cls: Any, header: Any, parent_header: Any) -> None:
+        if parent_header is not None and header.timestamp == parent_header.timestamp:
+            header = header.copy(timestamp=header.timestamp + 1)
+        super(relaxed, cls).validate_header(header, parent_header)
+
+    relaxed: Any = type(
+        vm_class.__name__, (vm_class,), {"validate_header": classmethod(validate_header)}
+    )
+    return relaxed
 
 
 def _address(value: Any) -> bytes:

@@ -286,6 +286,7 @@ class ChainConformance(NodeConformance):
         self, chain: Chain, w3: Web3, probe: Contract, account: LocalAccount
     ) -> None:
         block = transact(w3, account, probe.functions.store(5))["blockNumber"]
+        chain.mine()
 
         async def scenario() -> list[int]:
             aw3 = AsyncWeb3(AsyncHTTPProvider(chain.serve()))
@@ -297,6 +298,27 @@ class ChainConformance(NodeConformance):
                 await aw3.provider.disconnect()
 
         assert asyncio.run(scenario()) == [5]
+
+    def test_log_filter_from_the_heads_number_reports_only_later_blocks(
+        self, chain: Chain, w3: Web3, probe: Contract, account: LocalAccount
+    ) -> None:
+        # What the SDK's watchers send for from_block=None: the head's number, read just before.
+        transact(w3, account, probe.functions.store(4))
+
+        async def scenario() -> list[list[int]]:
+            aw3 = AsyncWeb3(AsyncHTTPProvider(chain.serve()))
+            try:
+                contract = aw3.eth.contract(address=probe.address, abi=PROBE["abi"])
+                head = await aw3.eth.block_number
+                flt = await contract.events.Stored.create_filter(from_block=head)
+                before = [e["args"]["value"] for e in await flt.get_new_entries()]
+                transact(w3, account, probe.functions.store(6))
+                after = [e["args"]["value"] for e in await flt.get_new_entries()]
+                return [before, after]
+            finally:
+                await aw3.provider.disconnect()
+
+        assert asyncio.run(scenario()) == [[], [6]]
 
     def test_block_filter_over_http_reports_new_block_hashes(self, chain: Chain, w3: Web3) -> None:
         async def scenario() -> list[bytes]:

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -19,6 +20,29 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 """In CI nothing optional may be skipped: a missing anvil binary must fail, not skip."""
 IN_PROCESS = ("eth-tester", "revm")
 """The backends whose node runs in this process (pyrevm is a dev dependency: never skipped)."""
+
+
+def _anvil_missing() -> bool:
+    from ogpu_sim.chain.anvil import AnvilNotFoundError, find_anvil
+
+    try:
+        find_anvil()
+    except AnvilNotFoundError:
+        return True
+    return False
+
+
+ANVIL = pytest.param(
+    "anvil",
+    marks=[
+        pytest.mark.anvil,
+        pytest.mark.skipif(
+            _anvil_missing() and not IN_CI, reason="anvil binary absent (make install)"
+        ),
+    ],
+)
+EVERY_BACKEND = (*IN_PROCESS, ANVIL)
+"""eth-tester, revm and anvil (skipped locally without the binary; a failure in CI)."""
 
 PROBE = json.loads((Path(__file__).parent / "data" / "probe.json").read_text())["Probe"]
 ETHER = 10**18

@@ -49,6 +49,61 @@ def test_a_log_filter_from_a_future_block_reports_only_logs_from_that_block_on(
     assert values == [3, 4]
 
 
+@pytest.mark.parametrize("start", ["none", "latest", "head"])
+def test_a_new_log_filter_from_now_reports_only_logs_mined_after_it(
+    chain: InProcessChain, account: LocalAccount, probe: Contract, start: str
+) -> None:
+    w3 = chain.w3
+    transact(w3, account, probe.functions.store(1))  # in the head block
+    query: dict[str, Any] = {"address": probe.address}
+    if start != "none":
+        query["fromBlock"] = w3.eth.block_number if start == "head" else start
+    filter_id = w3.eth.filter(query).filter_id  # type: ignore[arg-type]
+    first_poll = w3.eth.get_filter_changes(filter_id)
+    transact(w3, account, probe.functions.store(2))
+    values = [int(log["data"].hex(), 16) for log in w3.eth.get_filter_changes(filter_id)]
+    assert (first_poll, values) == ([], [2])
+
+
+def test_a_log_filter_from_a_block_below_the_head_replays_from_it(
+    chain: InProcessChain, account: LocalAccount, probe: Contract
+) -> None:
+    w3 = chain.w3
+    first = transact(w3, account, probe.functions.store(1))["blockNumber"]
+    transact(w3, account, probe.functions.store(2))
+    filter_id = w3.eth.filter({"address": probe.address, "fromBlock": first}).filter_id
+    values = [int(log["data"].hex(), 16) for log in w3.eth.get_filter_changes(filter_id)]
+    assert values == [1, 2]
+
+
+def test_logs_reads_the_nodes_logs_without_json_rpc(
+    chain: InProcessChain, account: LocalAccount, probe: Contract
+) -> None:
+    block = transact(chain.w3, account, probe.functions.store(3))["blockNumber"]
+    logs = chain.logs(block, addresses=[probe.address])
+    assert [(int(log["blockNumber"], 16), int(log["data"], 16)) for log in logs] == [(block, 3)]
+    assert chain.logs(block, addresses=["0x" + "00" * 20]) == []
+    assert chain.head() == chain.w3.eth.block_number
+
+
+def test_after_a_reorg_a_log_filter_reports_the_replaced_blocks_logs_as_removed(
+    chain: InProcessChain, account: LocalAccount, probe: Contract
+) -> None:
+    w3 = chain.w3
+    filter_id = w3.eth.filter({"address": probe.address}).filter_id
+    transact(w3, account, probe.functions.store(5))
+    assert [int(log["data"].hex(), 16) for log in w3.eth.get_filter_changes(filter_id)] == [5]
+
+    chain.faults.reorg(1)
+    transact(w3, account, probe.functions.store(6))
+
+    changes = w3.eth.get_filter_changes(filter_id)
+    assert [(int(log["data"].hex(), 16), log["removed"]) for log in changes] == [
+        (5, True),
+        (6, False),
+    ]
+
+
 def test_a_block_filter_reports_the_blocks_mined_after_a_revert_once(
     chain: InProcessChain,
 ) -> None:

@@ -13,7 +13,7 @@ from web3.exceptions import BlockNotFound, TransactionNotFound, Web3RPCError
 from ogpu_sim.chain.tester import TesterChain
 from ogpu_sim.errors import ChainError, ConfigError
 
-from .helpers import deploy_probe, funded_account, signed_transfer, transact
+from .helpers import deploy_probe, funded_account, transact
 
 
 @pytest.fixture(autouse=True)
@@ -21,18 +21,6 @@ def isolated(chain: TesterChain, probe: Contract) -> Iterator[None]:
     snapshot_id = chain.snapshot()
     yield
     chain.revert(snapshot_id)
-
-
-def test_a_future_nonce_is_worded_nonce_too_high_and_nonce_too_low(
-    chain: TesterChain, account: LocalAccount
-) -> None:
-    w3 = chain.w3
-    nonce = w3.eth.get_transaction_count(account.address)
-    with pytest.raises(Web3RPCError) as info:
-        w3.eth.send_raw_transaction(signed_transfer(w3, account, nonce=nonce + 2))
-    message = str(info.value)
-    assert f"nonce too high: address {account.address}, tx: {nonce + 2} state: {nonce}" in message
-    assert "nonce too low" in message
 
 
 def test_an_estimate_with_a_stale_nonce_says_nonce_too_low(

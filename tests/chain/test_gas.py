@@ -1,0 +1,119 @@
+"""Gas estimates on the in-process chains in two executions in the common case.
+
+eth-tester answers geth's refined estimate; revm (whose slots stay warm across transactions)
+geth's optimistic limit, confirmed by one run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from web3.contract import Contract
+
+from ogpu_sim.chain import create_chain, tester_gas
+from ogpu_sim.chain.inprocess import InProcessChain
+
+from .helpers import IN_PROCESS, transact
+
+
+@pytest.fixture(scope="module", params=IN_PROCESS)
+def chain(request: pytest.FixtureRequest) -> Iterator[Any]:
+    with create_chain(request.param) as started:
+        assert isinstance(started, InProcessChain)
+        yield started
+
+
+def geth_search(succeeds: Callable[[int], bool], used: int, refunded: int, cap: int) -> int:
+    """geth's eth/gasestimator search, one execution per probe (the reference answer)."""
+    low, high = used - 1, cap
+    optimistic = (used + refunded + 2300) * 64 // 63
+    if optimistic < high:
+        if succeeds(optimistic):
+            high = optimistic
+        else:
+            low = optimistic
+    while low + 1 < high and (high - low) / high >= 0.015:
+        middle = min((high + low) // 2, low * 2)
+        if succeeds(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def _executions(chain: InProcessChain, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record the gas limit of every execution the node's estimator runs."""
+    limits: list[int] = []
+    if chain.node.__class__.__name__ == "TesterNode":
+        real = tester_gas._run
+
+        def counted(state: Any, tx: Any, gas: int, **overrides: Any) -> Any:
+            limits.append(gas)
+            return real(state, tx, gas, **overrides)
+
+        monkeypatch.setattr(tester_gas, "_run", counted)
+    else:
+        real_dry = chain.node._dry_run
+
+        def counted_dry(call: dict[str, Any], gas: int) -> Any:
+            limits.append(gas)
+            return real_dry(call, gas)
+
+        monkeypatch.setattr(chain.node, "_dry_run", counted_dry)
+    return limits
+
+
+def _reference(chain: InProcessChain, call: dict[str, Any]) -> int:
+    """The expected answer for ``call``: geth's search with every probe executed (eth-tester),
+    geth's optimistic limit (revm)."""
+    node = chain.node
+    if node.__class__.__name__ == "TesterNode":
+        state, tx, _sender = node._state_and_tx(call, "latest", keep_nonce=True)
+        cap = int(tx.gas)
+        first = tester_gas._run(state, tx, cap, gas_price=0)
+        consumed = cap - first.get_gas_remaining()
+        refunded = min(first.get_gas_refund(), consumed // 5)
+        return geth_search(
+            lambda gas: not tester_gas._run(state, tx, gas).is_error,
+            consumed - refunded,
+            refunded,
+            cap,
+        )
+    first = node._dry_run(call, 30_000_000)
+    optimistic = (first.gas_used + first.refunded + 2300) * 64 // 63
+    assert node._dry_run(call, optimistic).ok
+    return optimistic
+
+
+@pytest.mark.parametrize("value", [9, 0])  # storing 0 over 7 earns a refund
+def test_an_estimate_of_a_plain_call_takes_two_executions(
+    chain: InProcessChain,
+    account: LocalAccount,
+    probe: Contract,
+    monkeypatch: pytest.MonkeyPatch,
+    value: int,
+) -> None:
+    transact(chain.w3, account, probe.functions.store(7))
+    call = {
+        "from": account.address,
+        "to": probe.address,
+        "data": probe.encode_abi("store", [value]),
+    }
+    reference = _reference(chain, call)
+    limits = _executions(chain, monkeypatch)
+
+    estimate = chain.w3.eth.estimate_gas(call)  # type: ignore[arg-type]
+
+    assert (estimate, len(limits)) == (reference, 2)
+
+
+def test_an_estimate_of_nested_creations_is_the_expected_answer_and_enough_on_chain(
+    chain: InProcessChain, account: LocalAccount, probe: Contract
+) -> None:
+    call = {"from": account.address, "to": probe.address, "data": probe.encode_abi("spawn", [3])}
+    estimate = chain.w3.eth.estimate_gas(call)  # type: ignore[arg-type]
+    assert estimate == _reference(chain, call)
+    assert transact(chain.w3, account, probe.functions.spawn(3), gas=estimate)["status"] == 1
