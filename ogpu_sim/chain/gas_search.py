@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 CALL_STIPEND = 2300
+TRANSFER_GAS = 21_000
 ERROR_RATIO = 0.015
 """geth's ``estimateGasErrorRatio``: stop when the range is within this fraction of the answer."""
 
@@ -47,7 +48,12 @@ class Measured:
 
 
 def estimate(
-    measured: Measured, cap: int, succeeds: Callable[[int], bool], *, exact: bool = True
+    measured: Measured,
+    cap: int,
+    succeeds: Callable[[int], bool],
+    *,
+    exact: bool = True,
+    transfer: bool = False,
 ) -> int:
     """geth's estimate for a call that succeeded at ``cap`` consuming ``measured``.
 
@@ -57,6 +63,8 @@ def estimate(
         succeeds: executes the call with a gas limit (state discarded); True when it succeeds.
         exact: confirm at the consumption and answer geth's refined estimate; False confirms at
             geth's optimistic limit and answers it when it succeeds.
+        transfer: the call is a plain value transfer (no data, no code at ``to``): answered
+            21000 when that succeeds, geth's shortcut.
 
     Returns:
         The gas limit geth's ``eth_estimateGas`` answers (or its optimistic limit).
@@ -76,6 +84,8 @@ def estimate(
         fails_up_to = gas
         return False
 
+    if transfer and probe(TRANSFER_GAS):
+        return TRANSFER_GAS
     low, high = measured.used - 1, cap
     optimistic = (measured.consumed + CALL_STIPEND) * 64 // 63
     if not exact and optimistic < high and probe(optimistic):
@@ -99,4 +109,4 @@ def estimate(
     return high
 
 
-__all__ = ["CALL_STIPEND", "ERROR_RATIO", "Measured", "estimate"]
+__all__ = ["CALL_STIPEND", "ERROR_RATIO", "TRANSFER_GAS", "Measured", "estimate"]

@@ -98,27 +98,31 @@ class InProcessChain(Chain):
 
     def _dispatch(self, method: str, params: Any, drop: bool = False) -> Any:
         args = check_params(method, params)
-        if method == SEND_RAW:
-            if len(args) != 1:
-                raise RpcError(-32602, f"{SEND_RAW} takes one parameter, the signed transaction")
-            return self._send_raw(args[0], drop)
-        handler = _POOL_METHODS.get(method)
-        if handler is not None:
-            try:
-                return handler(self, *args)
-            except TypeError as exc:
-                raise RpcError(-32602, f"invalid arguments for {method}: {exc}") from None
         if method not in DevAccounts.METHODS and method not in DerivedMethods.METHODS:
-            return self.node.request(method, args)
+            return self._basic(method, args, drop)
         try:
             if method in DevAccounts.METHODS:
-                return self.dev_accounts.answer(method, args, self._dispatch)
-            return self._derived.answer(method, args, self._dispatch)
+                return self.dev_accounts.answer(method, args, self._basic)
+            return self._derived.answer(method, args, self._basic)
         except (TypeError, AttributeError, KeyError, ValueError):
             raise RpcError(
                 INVALID_PARAMS,
                 f"invalid arguments for {method}: an argument has the wrong type",
             ) from None
+
+    def _basic(self, method: str, args: list[Any], drop: bool = False) -> Any:
+        """A basic method: the pool's (sending included) or the node's."""
+        if method == SEND_RAW:
+            if len(args) != 1:
+                raise RpcError(-32602, f"{SEND_RAW} takes one parameter, the signed transaction")
+            return self._send_raw(args[0], drop)
+        handler = _POOL_METHODS.get(method)
+        if handler is None:
+            return self.node.request(method, args)
+        try:
+            return handler(self, *args)
+        except TypeError as exc:
+            raise RpcError(-32602, f"invalid arguments for {method}: {exc}") from None
 
     def _mining_method(self, method: str, params: Any) -> Any:
         value = (list(params) or [None])[0] if isinstance(params, (list, tuple)) else params

@@ -108,12 +108,13 @@ def execute(
         return Outcome(False, int(match["rgas"]), bytes.fromhex(match["out"]))
 
 
-def estimate_gas(run: Callable[[int], Outcome], cap: int) -> int:
+def estimate_gas(run: Callable[[int], Outcome], cap: int, transfer: bool = False) -> int:
     """geth's optimistic limit: the run at ``cap`` measures, a run at the limit confirms.
 
     Args:
         run: executes the call with a gas limit, discarding its state.
         cap: the highest limit allowed.
+        transfer: the call is a plain value transfer (answered 21000 when that is enough).
 
     Raises:
         RpcError: the call fails even with ``cap``.
@@ -130,4 +131,5 @@ def estimate_gas(run: Callable[[int], Outcome], cap: int) -> int:
         except RpcError:  # e.g. a limit below the intrinsic gas
             return False
 
-    return estimate(Measured(outcome.gas_used, outcome.refunded), cap, succeeds, exact=False)
+    measured = Measured(outcome.gas_used, outcome.refunded)
+    return estimate(measured, cap, succeeds, exact=False, transfer=transfer)

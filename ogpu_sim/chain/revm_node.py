@@ -327,7 +327,11 @@ class RevmNode:
         """``eth_estimateGas``: the least gas limit (within 1.5%) with which the call succeeds."""
         self._require_latest(tag)
         with self._overridden(overrides):
-            return hex(estimate_gas(lambda gas: self._dry_run(call, gas), self._gas_cap(call)))
+            to = call.get("to")
+            transfer = not data_bytes(call.get("data", call.get("input"))) and bool(to)
+            transfer = transfer and not self.evm.get_code(checksum(to))
+            run = lambda gas: self._dry_run(call, gas)  # noqa: E731
+            return hex(estimate_gas(run, self._gas_cap(call), transfer))
 
     def _admit(self, tx: Any, sender: str, max_fee: int) -> None:
         """Reject what geth rejects before execution, in its words."""

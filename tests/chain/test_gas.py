@@ -71,7 +71,7 @@ def _reference(chain: InProcessChain, call: dict[str, Any]) -> int:
     geth's optimistic limit (revm)."""
     node = chain.node
     if node.__class__.__name__ == "TesterNode":
-        state, tx, _sender = node._state_and_tx(call, "latest", keep_nonce=True)
+        state, tx, _sender = node._state_and_tx(call, "latest", None, keep_nonce=True)
         cap = int(tx.gas)
         first = tester_gas._run(state, tx, cap, gas_price=0)
         consumed = cap - first.get_gas_remaining()

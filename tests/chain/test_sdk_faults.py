@@ -7,7 +7,6 @@ Slow by design where the SDK sleeps: its transient-error backoff is one second.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,10 +17,11 @@ from ogpu.types.errors import TxReceiptTimeoutError, TxRpcError
 
 from ogpu_sim import Simulator
 from ogpu_sim.chain.faults import HttpStatus, Reset
+from ogpu_sim.simulate.spec import SAMPLE_SOURCES
 
 from .helpers import EVERY_BACKEND
 
-MULTIPLY = Path(__file__).parents[2] / "fixtures" / "sources" / "multiply"
+MULTIPLY = SAMPLE_SOURCES / "multiply"
 ETHER = 10**18
 SEND = "eth_sendRawTransaction"
 

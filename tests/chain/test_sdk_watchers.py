@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 from ogpu.events import watch_registered
 
 from ogpu_sim import Simulator
+from ogpu_sim.simulate.spec import SAMPLE_SOURCES
 
 from .helpers import EVERY_BACKEND
 
-MULTIPLY = Path(__file__).parents[2] / "fixtures" / "sources" / "multiply"
+MULTIPLY = SAMPLE_SOURCES / "multiply"
 
 
 @pytest.mark.parametrize("backend", EVERY_BACKEND)
