@@ -146,3 +146,14 @@ def test_evm_mine_mines_one_pending_transaction_per_block(
         assert w3.eth.get_transaction_receipt(hashes[0])["blockNumber"] == head + 1
         assert w3.eth.get_transaction(hashes[1])["blockNumber"] is None
     assert w3.eth.get_transaction_receipt(hashes[1])["blockNumber"] == head + 2
+
+
+def test_a_transaction_a_dev_account_signs_waits_in_the_pool_like_any_other(
+    chain: InProcessChain,
+) -> None:
+    w3 = chain.w3
+    dev = w3.eth.accounts[0]
+    with chain.faults.pause_mining():
+        tx_hash = w3.eth.send_transaction({"from": dev, "to": dev, "value": 1})
+        assert _pool(chain, "txpool_status") == {"pending": "0x1", "queued": "0x0"}
+    assert w3.eth.get_transaction_receipt(tx_hash)["status"] == 1
