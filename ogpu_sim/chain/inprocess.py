@@ -36,7 +36,7 @@ from .jsonrpc import (
     data_bytes,
     quantity,
 )
-from .pool import PoolTx, TxPool, decode
+from .pool import POOL_METHODS, PoolTx, TxPool, decode
 from .provider import InProcessProvider
 from .rpc_derived import DerivedMethods
 from .rpc_params import check_params
@@ -116,7 +116,7 @@ class InProcessChain(Chain):
             if len(args) != 1:
                 raise RpcError(-32602, f"{SEND_RAW} takes one parameter, the signed transaction")
             return self._send_raw(args[0], drop)
-        handler = _POOL_METHODS.get(method)
+        handler = POOL_METHODS.get(method)
         if handler is None:
             return self.node.request(method, args)
         try:
@@ -380,53 +380,6 @@ class InProcessChain(Chain):
             server, self._server = self._server, None
         if server is not None:
             server.stop()
-
-
-def _transaction_count(chain: InProcessChain, address: str, tag: Any = "latest") -> str:
-    if tag == "pending" and chain.pool.pending:
-        return hex(chain.pool.next_nonce(address, chain._chain_nonce(address)))
-    return str(chain.node.request("eth_getTransactionCount", [address, tag]))
-
-
-def _transaction(chain: InProcessChain, tx_hash: Any) -> Any:
-    found = chain.node.request("eth_getTransactionByHash", [tx_hash])
-    if found is None and isinstance(tx_hash, str) and len(chain.pool):
-        waiting = chain.pool.find(tx_hash)
-        return waiting.json() if waiting is not None else None
-    return found
-
-
-def _drop(chain: InProcessChain, tx_hash: Any) -> Any:
-    waiting = chain.pool.find(str(tx_hash))
-    if waiting is None:
-        return None
-    chain.pool.remove(waiting)
-    return waiting.hash
-
-
-def _mine(chain: InProcessChain, count: Any = "0x1", *_: Any) -> None:
-    chain._mine_blocks(max(1, quantity(count, "count")))
-
-
-def _content_from(chain: InProcessChain, address: str) -> dict[str, Any]:
-    from .revm_exec import checksum
-
-    return chain.pool.content(checksum(address))
-
-
-_POOL_METHODS: dict[str, Callable[..., Any]] = {
-    "eth_getTransactionCount": _transaction_count,
-    "eth_getTransactionByHash": _transaction,
-    "txpool_content": lambda c: c.pool.content(),
-    "txpool_contentFrom": _content_from,
-    "txpool_status": lambda c: c.pool.status(),
-    "txpool_inspect": lambda c: c.pool.inspect(),
-    "anvil_dropTransaction": _drop,
-    "anvil_dropAllTransactions": lambda c: (c.pool.clear(), None)[1],
-    "anvil_getAutomine": lambda c: c._mining == "auto",
-    "evm_mine": lambda c, *_: (c._mine_blocks(1), "0x0")[1],
-    "anvil_mine": _mine,
-}
 
 
 __all__ = ["InProcessChain", "InProcessProvider"]

@@ -12,13 +12,14 @@ once, so :class:`TxPool` holds transactions in front of them and hands them over
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from eth.vm.forks.prague.transactions import PragueTransactionBuilder
 from eth_utils import keccak
 
-from .jsonrpc import SERVER_ERROR, RpcError
+from .jsonrpc import SERVER_ERROR, RpcError, quantity
 from .revm_exec import checksum
 from .revm_json import Block, tx_json
 
@@ -205,4 +206,51 @@ def _outbids(new: PoolTx, old: PoolTx) -> bool:
     return all(n * 100 >= o * factor for n, o in zip(new.fees, old.fees, strict=True))
 
 
-__all__ = ["MAX_PER_SENDER", "MAX_TOTAL", "PoolTx", "TxPool", "decode"]
+# -- the pool's JSON-RPC methods, answered by the in-process chain ---------------------------
+def _transaction_count(chain: Any, address: str, tag: Any = "latest") -> str:
+    if tag == "pending" and chain.pool.pending:
+        return hex(chain.pool.next_nonce(address, chain._chain_nonce(address)))
+    return str(chain.node.request("eth_getTransactionCount", [address, tag]))
+
+
+def _transaction(chain: Any, tx_hash: Any) -> Any:
+    found = chain.node.request("eth_getTransactionByHash", [tx_hash])
+    if found is None and isinstance(tx_hash, str) and len(chain.pool):
+        waiting = chain.pool.find(tx_hash)
+        return waiting.json() if waiting is not None else None
+    return found
+
+
+def _drop(chain: Any, tx_hash: Any) -> Any:
+    waiting = chain.pool.find(str(tx_hash))
+    if waiting is None:
+        return None
+    chain.pool.remove(waiting)
+    return waiting.hash
+
+
+def _mine(chain: Any, count: Any = "0x1", *_: Any) -> None:
+    chain._mine_blocks(max(1, quantity(count, "count")))
+
+
+def _content_from(chain: Any, address: str) -> dict[str, Any]:
+    return chain.pool.content(checksum(address))
+
+
+POOL_METHODS: dict[str, Callable[..., Any]] = {
+    "eth_getTransactionCount": _transaction_count,
+    "eth_getTransactionByHash": _transaction,
+    "txpool_content": lambda c: c.pool.content(),
+    "txpool_contentFrom": _content_from,
+    "txpool_status": lambda c: c.pool.status(),
+    "txpool_inspect": lambda c: c.pool.inspect(),
+    "anvil_dropTransaction": _drop,
+    "anvil_dropAllTransactions": lambda c: (c.pool.clear(), None)[1],
+    "anvil_getAutomine": lambda c: c._mining == "auto",
+    "evm_mine": lambda c, *_: (c._mine_blocks(1), "0x0")[1],
+    "anvil_mine": _mine,
+}
+"""Methods the in-process chain answers from its pool (``chain`` is the InProcessChain)."""
+
+
+__all__ = ["MAX_PER_SENDER", "MAX_TOTAL", "POOL_METHODS", "PoolTx", "TxPool", "decode"]
