@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import requests
 import rlp
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
@@ -27,6 +28,7 @@ from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
+from web3.exceptions import Web3RPCError
 from web3.types import TxParams, TxReceipt
 
 from ogpu_sim import artifacts as shipped
@@ -238,6 +240,34 @@ def deploy(
     )
 
 
+_SEND_ATTEMPTS = 4
+
+
+def send_raw(w3: Web3, raw: bytes) -> Any:
+    """Send a signed transaction, resending the same bytes after a transport error.
+
+    Resending one signed transaction is idempotent (same hash, same nonce), so a connection
+    reset or a lost answer — a flaky node, or an injected chain fault — is retried without any
+    risk of a second transaction; a node that already has it answers "already known".
+    """
+    tx_hash = keccak(raw)
+    for attempt in range(_SEND_ATTEMPTS):
+        try:
+            return w3.eth.send_raw_transaction(raw)
+        except (
+            requests.ConnectionError,
+            requests.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+        ):
+            if attempt == _SEND_ATTEMPTS - 1:
+                raise
+        except (Web3RPCError, ValueError) as exc:
+            if attempt and ("already known" in str(exc) or "nonce too low" in str(exc)):
+                return tx_hash  # an earlier attempt reached the node after all
+            raise
+    return tx_hash  # pragma: no cover (the loop returns or raises)
+
+
 def send(
     w3: Web3, account: LocalAccount, fn: ContractFunction, value: int = 0, gas: int | None = None
 ) -> TxReceipt:
@@ -259,7 +289,7 @@ def send(
     if gas is not None:
         params["gas"] = gas
     tx = fn.build_transaction(params)  # type: ignore[arg-type]
-    tx_hash = w3.eth.send_raw_transaction(_signed(w3, account, tx))
+    tx_hash = send_raw(w3, _signed(w3, account, tx))
     receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=_RECEIPT_TIMEOUT)
     if receipt["status"] != 1:
         raise TransactionRevertedError(Web3.to_hex(tx_hash), fn.fn_name)

@@ -70,6 +70,17 @@ class Simulator:
     def __post_init__(self) -> None:
         self.driver = Driver(self.network.timeline, seed=self.seed)
         self.fleet = Fleet(self.network, self.driver, self.now, self.task_facts, seed=self.seed)
+        self.network.chain.faults.on_fault = self._on_fault
+
+    def _on_fault(self, record: Any) -> None:
+        """An injected chain fault: on the timeline; after a reorg, forget what it undid."""
+        self.timeline.record(
+            "fault", record.kind, method=record.method, detail=record.detail, tx=record.tx
+        )
+        if record.kind == "reorg":
+            # Undone blocks may have published tasks and used nonces: as after a revert.
+            self._facts.clear()
+            self.network.binding.reset()
 
     @property
     def providers(self) -> list[SimulatedProvider]:

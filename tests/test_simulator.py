@@ -83,3 +83,30 @@ def test_the_ipfs_store_cap_is_an_option_and_refuses_past_it():
 def test_a_non_positive_store_cap_is_refused_before_anything_starts():
     with pytest.raises(ConfigError, match="ipfs_max_bytes: must be >= 1 or None, got 0"):
         Simulator.start(ipfs_max_bytes=0)
+
+
+def test_injected_chain_faults_are_recorded_in_the_timeline():
+    from ogpu.protocol import vault
+
+    with Simulator.start() as sim:
+        actor = sim.accounts.new("client")
+        sim.chain.faults.fail_next(1, method="eth_sendRawTransaction")
+        vault.deposit(actor.address, 10**15, signer=actor.key)  # the SDK retries the reset
+
+        (fault,) = [e for e in sim.timeline if e.kind == "fault"]
+        assert (fault.name, fault.args["method"]) == ("fail", "eth_sendRawTransaction")
+        assert vault.get_balance_of(actor.address) == 10**15
+
+
+def test_a_reorg_is_recorded_and_the_sdk_sends_again_afterwards():
+    from ogpu.protocol import vault
+
+    with Simulator.start() as sim:
+        actor = sim.accounts.new("client")
+        vault.deposit(actor.address, 10**15, signer=actor.key)
+        sim.chain.faults.reorg(1)
+
+        vault.deposit(actor.address, 2 * 10**15, signer=actor.key)
+
+        assert [e.name for e in sim.timeline if e.kind == "fault"] == ["reorg"]
+        assert vault.get_balance_of(actor.address) == 2 * 10**15

@@ -152,6 +152,13 @@ class Timeline:
             block = self.w3.eth.block_number
             self.entries.append(Entry(kind, name, _plain(args), block, emitter))
 
+    def record(self, kind: str, name: str, emitter: str = "", **args: Any) -> None:
+        """Record an entry without collecting logs first: safe inside a chain callback (an
+        injected fault), where a JSON-RPC read could itself fail or wait."""
+        with self._lock:
+            block = max(self._next_block - 1, 0)
+            self.entries.append(Entry(kind, name, _plain(args), block, emitter))
+
     def events(self, name: str | None = None) -> list[Entry]:
         """The decoded events so far, optionally only those called ``name``."""
         self.poll()

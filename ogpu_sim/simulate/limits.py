@@ -151,3 +151,8 @@ def check_scale(scenario: Scenario) -> None:
             "as fast as the chain allows",
             scenario.path,
         )
+
+
+MAX_CHAIN_FAULT_RATE = 0.5
+"""The highest ``chain_fault_rate``: above it the SDK's retries would give up too often for a
+run to mean anything."""

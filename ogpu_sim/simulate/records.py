@@ -108,6 +108,8 @@ class RunData:
     transactions: int = 0
     duration: int = 0
     timing: dict[str, float] = field(default_factory=dict)
+    chain_faults: int = 0
+    """Chain faults injected during the workload (``chain_fault_rate``)."""
     reviews_unavailable: dict[str, str] = field(default_factory=dict)
     """Sources whose output model the clients could not load (their responses went unreviewed)."""
 

@@ -145,6 +145,7 @@ def build_report(run: RunData, checks: list[Check]) -> dict[str, Any]:
             "attempts": sum(t.attempts for t in run.tasks),
             "responses": sum(t.responses for t in run.tasks),
             "responses_rejected": sum(len(t.rejected) for t in run.tasks),
+            "chain_faults": run.chain_faults,
             "reviews_unavailable": dict(sorted(run.reviews_unavailable.items())),
             "paid_wei": sum(t.paid for t in run.tasks),
             "escrowed_wei": sum(t.payment for t in run.tasks),

@@ -443,9 +443,19 @@ def simulate(
         ledger_start = run.ledger()
         run.start_clock()
         loop_start = time.monotonic()
-        while run.queue:
-            run.process_next(loop_start)
-            notify(run.progress(time.monotonic() - loop_start))
+        if scenario.chain_fault_rate:
+            # Transient send failures during the workload, as on a flaky live node; the SDK
+            # (clients and providers alike) retries them before broadcasting.
+            sim.chain.faults.fail_rate(
+                scenario.chain_fault_rate, method="eth_sendRawTransaction", seed=scenario.seed
+            )
+        try:
+            while run.queue:
+                run.process_next(loop_start)
+                notify(run.progress(time.monotonic() - loop_start))
+        finally:
+            sim.chain.faults.reset()
+        faults_injected = sum(1 for e in sim.timeline if e.kind == "fault")
         blocks = sim.w3.eth.block_number - run.first_block
         workload_seconds = time.monotonic() - loop_start
         notify(dataclasses.replace(run.progress(workload_seconds), phase="writing the report"))
@@ -464,6 +474,7 @@ def simulate(
             transactions=run.transactions,
             duration=run.clock,
             reviews_unavailable=dict(run.reviewer.unavailable),
+            chain_faults=faults_injected,
             timing={
                 "setup_seconds": round(setup_seconds, 3),
                 "workload_seconds": round(workload_seconds, 3),

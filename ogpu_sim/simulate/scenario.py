@@ -23,6 +23,7 @@ from typing import Any
 
 from ogpu_sim.errors import ScenarioError
 from ogpu_sim.simulate.limits import (
+    MAX_CHAIN_FAULT_RATE,
     MAX_LOCKED,
     MAX_PROVIDERS,
     MAX_SIMULATED_SECONDS,
@@ -195,6 +196,7 @@ class _Parser:
                 "description",
                 "seed",
                 "time_compression",
+                "chain_fault_rate",
                 "clients",
                 "sources",
                 "providers",
@@ -207,6 +209,12 @@ class _Parser:
             raise self.fail("description", f"must be a string, got {description!r}")
         seed = self.integer(top.get("seed", 0), "seed")
         compression = self.number(top.get("time_compression", 0), "time_compression")
+        fault_rate = self.number(top.get("chain_fault_rate", 0), "chain_fault_rate")
+        if not 0 <= fault_rate <= MAX_CHAIN_FAULT_RATE:
+            raise self.fail(
+                "chain_fault_rate",
+                f"must be between 0 and {MAX_CHAIN_FAULT_RATE}, got {fault_rate}",
+            )
         clients = tuple(
             self.client(item, f"clients[{i}]")
             for i, item in enumerate(self.array(self.required(top, "clients", ""), "clients"))
@@ -224,7 +232,16 @@ class _Parser:
         )
         workload = self.workload(self.required(top, "workload", ""), sources)
         scenario = Scenario(
-            name, description, seed, compression, clients, sources, providers, workload, self.path
+            name,
+            description,
+            seed,
+            compression,
+            clients,
+            sources,
+            providers,
+            workload,
+            self.path,
+            chain_fault_rate=fault_rate,
         )
         check_scale(scenario)
         return scenario

@@ -159,6 +159,8 @@ class Scenario:
     providers: tuple[ProviderGroup, ...]
     workload: WorkloadSpec
     path: Path | None = None
+    chain_fault_rate: float = 0.0
+    """Share of ``eth_sendRawTransaction`` calls that fail transiently (a connection reset)."""
 
     def source(self, name: str) -> SourceSpec:
         """The source called ``name``."""

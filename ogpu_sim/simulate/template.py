@@ -29,6 +29,9 @@ seed = 1
 # (optional, default 0) simulated seconds per wall-clock second; 0 runs as fast as the chain
 # allows, anything else is at least 0.001
 time_compression = 0
+# (optional, default 0) share of transaction sends that fail transiently (0..0.5); the SDK
+# retries them, as on a flaky live node
+chain_fault_rate = 0
 
 # -- clients: the accounts that publish sources and tasks, one [[clients]] table each --------
 [[clients]]

@@ -168,3 +168,35 @@ def test_deploy_from_a_path_that_is_not_a_directory_is_a_config_error(
     with pytest.raises(ConfigError) as info:
         protocol.deploy(net.w3, net.deployer, artifacts=tmp_path / "missing")
     assert info.value.option == "artifacts"
+
+
+def test_protocol_send_resends_the_same_transaction_after_a_reset() -> None:
+    from ogpu_sim import Simulator
+    from ogpu_sim.protocol import send
+
+    with Simulator.start() as sim:
+        vault = sim.deployment.contracts["VAULT"]
+        actor = sim.accounts.new("client")
+        before = sim.w3.eth.get_transaction_count(actor.address)
+        sim.chain.faults.fail_next(2, method="eth_sendRawTransaction")
+
+        send(sim.w3, actor, vault.functions.deposit(actor.address), value=7)
+
+        assert vault.functions.balanceOf(actor.address).call() == 7
+        assert sim.w3.eth.get_transaction_count(actor.address) == before + 1
+
+
+def test_protocol_send_after_a_lost_answer_lands_exactly_once() -> None:
+    from ogpu_sim import Simulator
+    from ogpu_sim.protocol import send
+
+    with Simulator.start() as sim:
+        vault = sim.deployment.contracts["VAULT"]
+        actor = sim.accounts.new("client")
+        before = sim.w3.eth.get_transaction_count(actor.address)
+        sim.chain.faults.lose_next(1, method="eth_sendRawTransaction")
+
+        send(sim.w3, actor, vault.functions.deposit(actor.address), value=7)
+
+        assert vault.functions.balanceOf(actor.address).call() == 7
+        assert sim.w3.eth.get_transaction_count(actor.address) == before + 1

@@ -192,3 +192,15 @@ def test_the_docker_runtime_runs_real_handler_images(tmp_path: Path) -> None:
     result = simulate(load_scenario(scenario), tmp_path / "run", RunOptions(runtime="docker"))
     assert result.ok
     assert result.report["figures"]["status"]["FINALIZED"] == 2
+
+
+def test_a_run_with_a_chain_fault_rate_still_passes_its_checks(tmp_path: Path) -> None:
+    import dataclasses
+
+    from ogpu_sim.simulate.runner import RunOptions, simulate
+
+    scenario = dataclasses.replace(load_scenario(SMALL), chain_fault_rate=0.2)
+    result = simulate(scenario, tmp_path / "run", RunOptions(runtime="inline"))
+
+    assert [c.name for c in result.checks if not c.ok] == []
+    assert result.report["figures"]["chain_faults"] > 0
