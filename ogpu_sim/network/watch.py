@@ -1,0 +1,138 @@
+"""Waiting on a live network: which of the run's own tasks still expect an answer.
+
+In attach mode nobody steps the providers: the live network answers in its own time. The run's
+tasks are those whose ``TaskPublished`` event came from a transaction one of the user's keys
+sent (the spend ledger knows those hashes). :meth:`TaskWatch.wait` polls the chain, stepping
+any local providers meanwhile, until none of them is waiting, with a timeout and a progress
+line every few seconds. Scopes (:meth:`TaskWatch.mark` / :meth:`TaskWatch.truncate`) stand in
+for reverts: tasks published inside a test stop being waited for once the test is over.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ogpu.types import TaskStatus
+from web3 import Web3
+
+from ogpu_sim.actors.timeline import Timeline
+from ogpu_sim.errors import LiveWaitTimeoutError
+from ogpu_sim.network.spend import SpendLedger
+
+log = logging.getLogger("ogpu_sim")
+
+TERMINAL = frozenset({TaskStatus.FINALIZED, TaskStatus.EXPIRED, TaskStatus.CANCELED})
+ANSWERED = TERMINAL | {TaskStatus.RESPONDED}
+"""A task in one of these states expects nothing more from providers (MANUAL: the client)."""
+
+POLL_SECONDS = 0.2
+PROGRESS_SECONDS = 5.0
+
+
+@dataclass
+class TaskWatch:
+    """The run's own tasks on a live network, in publication order.
+
+    Args:
+        timeline: the network's timeline (decoded ``TaskPublished`` events).
+        ledger: knows the transactions the user's keys sent.
+        status: reads a task's status (``TaskStatus``).
+        expiry: reads a task's expiry (unix seconds).
+        now: chain time of the next block.
+    """
+
+    timeline: Timeline
+    ledger: SpendLedger
+    status: Callable[[str], TaskStatus]
+    expiry: Callable[[str], int]
+    now: Callable[[], int]
+    tasks: list[str] = field(default_factory=list)
+    _seen: int = 0
+    _done: set[str] = field(default_factory=set)
+
+    def refresh(self) -> None:
+        """Add the run's tasks published since the last look."""
+        published = self.timeline.events("TaskPublished")
+        for entry in published[self._seen :]:
+            if entry.tx in self.ledger.sent:
+                self.tasks.append(Web3.to_checksum_address(entry.args["task"]))
+        self._seen = len(published)
+
+    def mark(self) -> int:
+        """A position to :meth:`truncate` back to."""
+        self.refresh()
+        return len(self.tasks)
+
+    def truncate(self, mark: int) -> None:
+        """Stop waiting for the tasks published after ``mark`` (a scope is over)."""
+        self.refresh()
+        del self.tasks[mark:]
+
+    def waiting(self, tasks: list[str] | None = None, *, expired_settles: bool = True) -> list[str]:
+        """``address STATUS`` of each task not yet answered or ended.
+
+        Args:
+            tasks: these tasks (default: every task of the run in the current scope).
+            expired_settles: a task past its expiry is not waited for either (only an attempt,
+                not an answer, can still come).
+        """
+        self.refresh()
+        open_tasks = []
+        for task in self.tasks if tasks is None else tasks:
+            if task in self._done:
+                continue
+            status = self.status(task)
+            if status in TERMINAL:
+                self._done.add(task)
+                continue
+            if status in ANSWERED or (expired_settles and self.now() > self.expiry(task)):
+                continue
+            open_tasks.append(f"{task} {status.name}")
+        return open_tasks
+
+    def wait(
+        self,
+        step: Callable[[], int],
+        busy: Callable[[], list[str]],
+        timeout: float,
+        tasks: list[str] | None = None,
+        expired_settles: bool = True,
+    ) -> int:
+        """Step local providers and watch the chain until nothing is waiting; return actions.
+
+        Args:
+            step: lets the local providers act once; returns their actions.
+            busy: addresses of local providers with work due.
+            timeout: seconds to wait at most.
+            tasks, expired_settles: as for :meth:`waiting`.
+
+        Raises:
+            LiveWaitTimeoutError: tasks still waiting (or local providers busy) at ``timeout``.
+        """
+        started = time.monotonic()
+        deadline = started + timeout
+        next_report = started + PROGRESS_SECONDS
+        total = 0
+        while True:
+            done = step()
+            total += done
+            open_tasks = self.waiting(tasks, expired_settles=expired_settles)
+            still = open_tasks + [f"local provider {p}" for p in busy()]
+            if not done and not still:
+                return total
+            now = time.monotonic()
+            if now > deadline:
+                raise LiveWaitTimeoutError(timeout, still)
+            if now >= next_report:
+                log.info(
+                    "attach mode: waiting %.0fs of %.0fs for %s",
+                    now - started,
+                    timeout,
+                    ", ".join(still),
+                )
+                next_report = now + PROGRESS_SECONDS
+            if not done:
+                time.sleep(POLL_SECONDS)
