@@ -95,6 +95,8 @@ class Simulator:
                 status=lambda t: TaskStatus(self._task(t).functions.getStatus().call()),
                 expiry=lambda t: self.task_facts(t).expiry,
                 now=self.now,
+                registrants=self._registrants,
+                local=lambda: {p.address for p in self.providers},
             )
 
     @property
@@ -369,6 +371,14 @@ class Simulator:
         if facts is None:
             facts = self._facts[address] = read_task_facts(self._task(address))
         return facts
+
+    def _registrants(self, task: str) -> list[str]:
+        """The providers registered to a task's source."""
+        source = self.network.instance("Source", self._task(task).functions.getSource().call())
+        count = int(source.functions.getRegistrantCount().call())
+        if count == 0:
+            return []
+        return [str(a) for a in source.functions.getRegistrants(0, count - 1).call()]
 
     def _task(self, address: Any) -> Any:
         address = Web3.to_checksum_address(getattr(address, "address", address))

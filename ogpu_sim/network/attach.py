@@ -214,6 +214,7 @@ def attach(options: AttachOptions) -> Network:
             keys=keys,
             rpc_url=target.rpc_url,
             budget=lambda: gas_budget(w3),
+            ledger=ledger,
         )
         accounts.fund = _funder(w3, accounts)
         ipfs = LiveIpfs(target.ipfs_publish_url, target.rpc_url)

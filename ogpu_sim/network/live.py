@@ -251,11 +251,13 @@ class LiveAccounts(Accounts):
         keys: the user's accounts by role (``client`` at least).
         rpc_url: the live endpoint, for error messages.
         budget: native wei a fresh account gets by default (gas for a few transactions).
+        ledger: the spend ledger, told about fresh accounts (their transactions are the run's).
     """
 
     keys: dict[str, SimAccount] = field(default_factory=dict)
     rpc_url: str = ""
     budget: Callable[[], int] = lambda: 0
+    ledger: SpendLedger | None = None
     fresh: list[SimAccount] = field(default_factory=list)
 
     def role(self, name: str) -> SimAccount:
@@ -287,10 +289,10 @@ class LiveAccounts(Accounts):
         master = self.keys.get("master")
         if master is None:
             raise AttachModeError(
-                "local providers and fresh accounts",
+                "funding local providers",
                 self.rpc_url,
-                "they are funded and staked from your master key: set MASTER_PRIVATE_KEY or "
-                "pass keys={'master': ...}; without one only the live network's providers answer",
+                "it needs your master key, which funds and stakes them (set MASTER_PRIVATE_KEY or "
+                "pass keys={'master': ...}); without one only the live network's providers answer",
             )
         return master
 
@@ -310,6 +312,8 @@ class LiveAccounts(Accounts):
         self.funder  # noqa: B018 (refuses before anything is created)
         account = as_sim_account(Account.create())
         self.fresh.append(account)
+        if self.ledger is not None:
+            self.ledger.fresh.add(account.address)
         self.fund(account.address, self.budget() if balance is None else balance)
         return account
 

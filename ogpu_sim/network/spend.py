@@ -140,7 +140,9 @@ class SpendLedger:
     controller: Contract | None = None
     spent: int = 0
     sent: set[str] = field(default_factory=set)
-    """Hashes of the transactions the user's keys sent (the tasks they publish are watched)."""
+    """Hashes of the transactions the run sent (the tasks they publish are waited for)."""
+    fresh: set[str] = field(default_factory=set)
+    """Fresh accounts the run funded: their transactions are the run's too, already paid for."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def check(self, raw: bytes) -> None:
@@ -151,6 +153,9 @@ class SpendLedger:
         """
         tx = decode_raw(raw)
         if tx.sender not in self.own:
+            if tx.sender in self.fresh:
+                with self._lock:
+                    self.sent.add(tx.hash)
             return
         payment, description = self._describe(tx)
         cost = tx.value + tx.gas * tx.fee_cap + payment

@@ -1,11 +1,13 @@
 """Waiting on a live network: which of the run's own tasks still expect an answer.
 
 In attach mode nobody steps the providers: the live network answers in its own time. The run's
-tasks are those whose ``TaskPublished`` event came from a transaction one of the user's keys
-sent (the spend ledger knows those hashes). :meth:`TaskWatch.wait` polls the chain, stepping
-any local providers meanwhile, until none of them is waiting, with a timeout and a progress
-line every few seconds. Scopes (:meth:`TaskWatch.mark` / :meth:`TaskWatch.truncate`) stand in
-for reverts: tasks published inside a test stop being waited for once the test is over.
+tasks are those whose ``TaskPublished`` event came from a transaction the run sent (the spend
+ledger knows those hashes). :meth:`TaskWatch.wait` polls the chain, stepping any local
+providers meanwhile, until none of them is waiting, with a timeout and a progress line every
+few seconds. A task whose source only the run's own local providers serve is not waited for
+beyond stepping them: no one else is there to answer it. Scopes (:meth:`TaskWatch.mark` /
+:meth:`TaskWatch.truncate`) stand in for reverts: tasks published inside a test stop being
+waited for once the test is over.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class TaskWatch:
         status: reads a task's status (``TaskStatus``).
         expiry: reads a task's expiry (unix seconds).
         now: chain time of the next block.
+        registrants: the providers registered to a task's source.
+        local: the addresses of the run's own local providers.
     """
 
     timeline: Timeline
@@ -49,6 +53,8 @@ class TaskWatch:
     status: Callable[[str], TaskStatus]
     expiry: Callable[[str], int]
     now: Callable[[], int]
+    registrants: Callable[[str], list[str]] = lambda task: []
+    local: Callable[[], set[str]] = set
     tasks: list[str] = field(default_factory=list)
     _seen: int = 0
     _done: set[str] = field(default_factory=set)
@@ -77,7 +83,7 @@ class TaskWatch:
         Args:
             tasks: these tasks (default: every task of the run in the current scope).
             expired_settles: a task past its expiry is not waited for either (only an attempt,
-                not an answer, can still come).
+                not an answer, can still come), nor one only local providers serve.
         """
         self.refresh()
         open_tasks = []
@@ -88,10 +94,18 @@ class TaskWatch:
             if status in TERMINAL:
                 self._done.add(task)
                 continue
-            if status in ANSWERED or (expired_settles and self.now() > self.expiry(task)):
+            if status in ANSWERED:
+                continue
+            if expired_settles and (self.now() > self.expiry(task) or self._only_local(task)):
                 continue
             open_tasks.append(f"{task} {status.name}")
         return open_tasks
+
+    def _only_local(self, task: str) -> bool:
+        """True when providers serve the task's source and all of them are the run's own
+        (none registered yet: someone on the live network may still come)."""
+        registered = set(self.registrants(task))
+        return bool(registered) and registered <= self.local()
 
     def wait(
         self,
