@@ -31,6 +31,11 @@ from ogpu_sim.vocabulary import BEHAVIOURS, ENVIRONMENT_BITS, choices, environme
 
 DEFAULT_STAKE = 1 * ETHER
 
+RECRUIT_ACT_AFTER = 3.0
+"""Seconds a recruit acting on its own waits before attempting a task it sees: recruits stand
+in for a live network's providers, which take a few seconds to pick a task up (a real one
+starts the source's container), so a test's own providers answer first, as on that network."""
+
 
 @dataclass(frozen=True)
 class Recruitment:
@@ -179,6 +184,7 @@ class Fleet:
                         recruitment.behaviour,
                         handler=recruitment.handler,
                         runtime=recruitment.runtime,
+                        act_after=RECRUIT_ACT_AFTER if self.driver.autorunning else None,
                     )
                     added += 1
         return added

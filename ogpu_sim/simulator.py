@@ -10,6 +10,9 @@ mode). What a live network cannot do is refused with
 :class:`~ogpu_sim.errors.AttachModeError` (snapshots, time travel, the admin expiry route);
 isolation only scopes which tasks :meth:`Simulator.run_until_idle` waits for; and
 ``run_until_idle`` watches the chain for the live providers' answers.
+
+The module is over 400 lines because it is the whole surface users call, documented method by
+method; the work itself lives in :mod:`ogpu_sim.network`, :mod:`ogpu_sim.fleet` and the actors.
 """
 
 from __future__ import annotations
@@ -45,7 +48,8 @@ from ogpu_sim.fleet import Fleet, FleetState
 from ogpu_sim.ipfs import IpfsServer
 from ogpu_sim.network import Network, NetworkOptions
 from ogpu_sim.network.attach import Attachment, AttachOptions, attach, release_fresh
-from ogpu_sim.network.live import LiveIpfs
+from ogpu_sim.network.live_ipfs import LiveIpfs
+from ogpu_sim.network.spend import spend_cap_unwrapped
 from ogpu_sim.network.watch import TaskWatch
 from ogpu_sim.protocol import Deployment
 
@@ -74,7 +78,8 @@ class _Saved:
 
 @dataclass
 class Simulator:
-    """A started local OpenGPU network with the SDK bound to it. Build it with :meth:`start`."""
+    """A running OpenGPU network with the SDK bound to it: build it with :meth:`start` (a local
+    network) or :meth:`attach` (a live, already-deployed one)."""
 
     network: Network
     seed: int = 0
@@ -87,16 +92,9 @@ class Simulator:
     def __post_init__(self) -> None:
         self.driver = Driver(self.network.timeline, seed=self.seed)
         self.fleet = Fleet(self.network, self.driver, self.now, self.task_facts, seed=self.seed)
-        live = self.network.live
-        if live is not None:
-            self._watch = TaskWatch(
-                self.network.timeline,
-                live.ledger,
-                status=lambda t: TaskStatus(self._task(t).functions.getStatus().call()),
-                expiry=lambda t: self.task_facts(t).expiry,
-                now=self.now,
-                registrants=self._registrants,
-                local=lambda: {p.address for p in self.providers},
+        if self.network.live is not None:
+            self._watch = TaskWatch.over(
+                self.network, self.task_facts, self.now, lambda: {p.address for p in self.providers}
             )
 
     @property
@@ -159,8 +157,8 @@ class Simulator:
             chain: an ``ogpu.chain.config.ChainId`` (or its id or name, ``"testnet"``).
             connection_file: an ``ogpu-sim node`` connection file (its keys are not used).
             ipfs: the IPFS pinning endpoint (``.../file/create``).
-            keys: private keys by role (``client`` is required; local providers are funded
-                from ``master`` if given, else ``client``).
+            keys: private keys by role: ``client`` is required; ``master`` funds and stakes
+                local providers (without it :meth:`add_provider` is refused).
             seed: orders racers among local providers.
             autorun: let local providers act in a background thread.
             quiet: do not print the account summary.
@@ -372,14 +370,6 @@ class Simulator:
             facts = self._facts[address] = read_task_facts(self._task(address))
         return facts
 
-    def _registrants(self, task: str) -> list[str]:
-        """The providers registered to a task's source."""
-        source = self.network.instance("Source", self._task(task).functions.getSource().call())
-        count = int(source.functions.getRegistrantCount().call())
-        if count == 0:
-            return []
-        return [str(a) for a in source.functions.getRegistrants(0, count - 1).call()]
-
     def _task(self, address: Any) -> Any:
         address = Web3.to_checksum_address(getattr(address, "address", address))
         return self.network.instance("Task", address)
@@ -455,7 +445,8 @@ class Simulator:
         contract = self.network.instance("Task", address)
         expiry = contract.functions.getExpiryTime().call()
         if self._watch is not None:
-            self._expire_live(address, int(expiry))
+            options = self.attachment.options
+            self._watch.expire(address, options, self.pass_time, self.driver.step, self._busy)
             return
         if self.now() <= expiry:
             self.advance_time(expiry - self.now() + 1)
@@ -465,27 +456,6 @@ class Simulator:
         status = TaskStatus(contract.functions.getStatus().call())
         if status in (TaskStatus.NEW, TaskStatus.ATTEMPTED):
             admin_expire(self.network, address)
-
-    def _expire_live(self, address: str, expiry: int) -> None:
-        assert self._watch is not None
-        options = self.attachment.options
-        wait = expiry - self.now() + 1
-        if wait > options.expire_wait:
-            raise AttachModeError(
-                "sim.expire",
-                self.rpc_url,
-                f"task {address} expires in {wait}s and a live network's clock cannot be moved "
-                f"(expire_wait allows {options.expire_wait:g}s); test expiry on a local network",
-            )
-        if wait > 0:
-            self.pass_time(wait)
-        self._watch.wait(
-            self.driver.step,
-            self._busy,
-            options.wait_timeout,
-            tasks=[address],
-            expired_settles=False,
-        )
 
     # -- providers --------------------------------------------------------------------------
 
@@ -553,7 +523,10 @@ class Simulator:
         The stand-in for a live network's provider fleet (``ogpu-sim node --providers N``): a
         program that publishes through the SDK gets its tasks answered. Each recruit serves the
         source's first declared environment and runs ``handler`` (a source folder), else the
-        folder the source was published from, else a canned echo.
+        folder the source was published from, else a canned echo. In autorun mode recruits
+        wait :data:`~ogpu_sim.fleet.RECRUIT_ACT_AFTER` seconds before attempting a task, as a
+        live network's providers take a while to pick one up. In attach mode only sources the
+        user's own client published are recruited for.
 
         Raises:
             ConfigError: ``count`` below 1 or an unknown behaviour.
@@ -597,18 +570,6 @@ class Simulator:
         self.driver.stop_autorun()
 
 
-@contextmanager
-def spend_cap_unwrapped() -> Iterator[None]:
-    """Raise a :class:`SpendCapError` the SDK wrapped into its ``TxRpcError`` as itself."""
-    try:
-        yield
-    except Exception as exc:
-        cause = exc.__cause__
-        if isinstance(cause, SpendCapError) and not isinstance(exc, SpendCapError):
-            raise cause from None
-        raise
-
-
 __all__ = [
     "DEFAULT_MNEMONIC",
     "AttachModeError",
@@ -617,5 +578,4 @@ __all__ = [
     "Simulator",
     "SpendCapError",
     "UnsafeSignerError",
-    "spend_cap_unwrapped",
 ]

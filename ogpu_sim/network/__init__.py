@@ -7,8 +7,9 @@ Start-up is all-or-nothing: if any step fails, everything already started is sto
 error propagates, so no port, thread, process or container is left behind.
 
 Attach mode builds the same :class:`Network` over a live, already-deployed protocol instead
-(:mod:`ogpu_sim.network.attach`; its leaves in :mod:`.live`, the spend cap in :mod:`.spend`, the
-``ogpu-sim node`` connection file in :mod:`.connection`).
+(:mod:`ogpu_sim.network.attach`; its leaves in :mod:`.live` and :mod:`.live_ipfs`, the spend
+cap in :mod:`.spend`, waiting in :mod:`.watch`, the ``ogpu-sim node`` connection file in
+:mod:`.connection`).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from ogpu_sim.vocabulary import (
 
 if TYPE_CHECKING:
     from ogpu_sim.network.attach import Attachment
-    from ogpu_sim.network.live import LiveIpfs
+    from ogpu_sim.network.live_ipfs import LiveIpfs
 
 log = logging.getLogger("ogpu_sim")
 

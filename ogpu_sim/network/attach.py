@@ -25,13 +25,13 @@ from ogpu_sim.network import Network, NetworkOptions, transfer
 from ogpu_sim.network.live import (
     LiveAccounts,
     LiveChain,
-    LiveIpfs,
     Target,
     gas_budget,
     resolve_keys,
     resolve_target,
     sweep,
 )
+from ogpu_sim.network.live_ipfs import LiveIpfs
 from ogpu_sim.network.spend import SpendLedger, parse_amount, show_wei
 from ogpu_sim.protocol import SINGLETONS, Deployment, ProtocolConfig
 from ogpu_sim.protocol import contract as contract_handle

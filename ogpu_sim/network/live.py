@@ -5,13 +5,12 @@ starting one. What it needs is resolved here: where the protocol is (addresses g
 an ``ogpu-sim node`` connection file, or the SDK's ``ChainConfig`` for a known chain id), whose
 keys sign (the SDK's ``*_PRIVATE_KEY`` variables or ``keys=``; never ogpu-sim's public test
 keys), and the live stand-ins for the local leaves: a chain that refuses snapshots and time
-travel, accounts made of the user's keys (fresh ones are funded by transfer and swept back at
-the end), and a client of the network's own IPFS.
+travel, and accounts made of the user's keys (fresh ones are funded by transfer and swept back
+at the end). The network's own IPFS is reached through :mod:`.live_ipfs`.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -36,8 +35,6 @@ from ogpu_sim.accounts import (
 from ogpu_sim.chain.base import is_loopback_url
 from ogpu_sim.chain.remote import RemoteChain
 from ogpu_sim.errors import AttachModeError, ConfigError, MissingKeysError, UnsafeSignerError
-from ogpu_sim.ipfs.content import loads_bounded
-from ogpu_sim.ipfs.faults import FaultInjector, RequestLog
 from ogpu_sim.network.connection import DEFAULT_INFO, ENV_VAR, is_address, read_connection_file
 from ogpu_sim.network.spend import GuardedHTTPProvider, SpendLedger
 
@@ -320,68 +317,6 @@ class LiveAccounts(Accounts):
     def env(self) -> dict[str, str]:
         """The SDK role variables for the keys given (so its role fallback signs with them)."""
         return {ROLE_ENV_VARS[role]: key_hex(account) for role, account in self.keys.items()}
-
-
-@dataclass
-class LiveIpfs:
-    """The live network's IPFS, through its pinning endpoint and the gateway links it returns.
-
-    It has the mock IPFS server's surface (``add``, ``get``, ``get_json``, ``url``,
-    ``publish_url``, ``requests``) except fault injection, which it refuses.
-    """
-
-    publish_url: str
-    rpc_url: str
-    timeout: float = 30.0
-    requests: RequestLog = field(default_factory=RequestLog)
-    """Always empty: only the mock IPFS records requests."""
-
-    @property
-    def url(self) -> str:
-        """The pinning service's base URL (scheme and host)."""
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(self.publish_url)
-        return f"{parts.scheme}://{parts.netloc}"
-
-    @property
-    def faults(self) -> FaultInjector:
-        raise AttachModeError(
-            "ipfs.faults",
-            self.rpc_url,
-            f"fault injection needs ogpu-sim's mock IPFS; this run pins to {self.publish_url}",
-        )
-
-    def add(self, data: bytes | str | dict[str, Any] | list[Any]) -> str:
-        """Pin content with the SDK's ``publish_to_ipfs`` and return its gateway link."""
-        from ogpu.ipfs import publish_to_ipfs
-
-        if isinstance(data, bytes | bytearray | memoryview):
-            data = bytes(data).decode()
-        elif isinstance(data, list):
-            data = json.dumps(data)
-        return publish_to_ipfs(data, timeout=self.timeout)
-
-    def get(self, link: str) -> bytes:
-        """The bytes behind a gateway link.
-
-        Raises:
-            ConfigError: not an http(s) link (a bare CID needs a gateway ogpu-sim cannot know).
-        """
-        import requests
-
-        if not link.startswith(("http://", "https://")):
-            raise ConfigError("link", f"attach mode fetches gateway links only, not {link!r}")
-        answer = requests.get(link, timeout=self.timeout)
-        answer.raise_for_status()
-        return answer.content
-
-    def get_json(self, link: str) -> Any:
-        """The JSON behind a gateway link (bounded nesting, like the mock's)."""
-        return loads_bounded(self.get(link))
-
-    def stop(self) -> None:
-        """Nothing runs here."""
 
 
 def gas_budget(w3: Web3, gas: int = FRESH_ACCOUNT_GAS) -> int:

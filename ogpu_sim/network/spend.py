@@ -12,7 +12,8 @@ masters) are counted once, by the transfer that funds them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -200,6 +201,18 @@ class GuardedHTTPProvider(HTTPProvider):
             raw = params[0]
             self.ledger.check(bytes.fromhex(raw[2:]) if isinstance(raw, str) else bytes(raw))
         return super().make_request(method, params)
+
+
+@contextmanager
+def spend_cap_unwrapped() -> Iterator[None]:
+    """Raise a :class:`SpendCapError` the SDK wrapped into its ``TxRpcError`` as itself."""
+    try:
+        yield
+    except Exception as exc:
+        cause = exc.__cause__
+        if isinstance(cause, SpendCapError) and not isinstance(exc, SpendCapError):
+            raise cause from None
+        raise
 
 
 def addresses_of(accounts: Iterable[Any]) -> set[str]:

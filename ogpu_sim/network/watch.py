@@ -16,13 +16,18 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from ogpu.types import TaskStatus
 from web3 import Web3
 
 from ogpu_sim.actors.timeline import Timeline
-from ogpu_sim.errors import LiveWaitTimeoutError
+from ogpu_sim.errors import AttachModeError, LiveWaitTimeoutError
 from ogpu_sim.network.spend import SpendLedger
+
+if TYPE_CHECKING:
+    from ogpu_sim.network import Network
+    from ogpu_sim.network.attach import AttachOptions
 
 log = logging.getLogger("ogpu_sim")
 
@@ -46,6 +51,7 @@ class TaskWatch:
         now: chain time of the next block.
         registrants: the providers registered to a task's source.
         local: the addresses of the run's own local providers.
+        rpc_url: the live network's endpoint, for error messages.
     """
 
     timeline: Timeline
@@ -55,9 +61,45 @@ class TaskWatch:
     now: Callable[[], int]
     registrants: Callable[[str], list[str]] = lambda task: []
     local: Callable[[], set[str]] = set
+    rpc_url: str = ""
     tasks: list[str] = field(default_factory=list)
     _seen: int = 0
     _done: set[str] = field(default_factory=set)
+
+    @classmethod
+    def over(
+        cls,
+        network: Network,
+        facts: Callable[[str], Any],
+        now: Callable[[], int],
+        local: Callable[[], set[str]],
+    ) -> TaskWatch:
+        """The watch of an attached network.
+
+        Args:
+            network: the attached network (``network.live`` set).
+            facts: a task's cached immutable facts (``.expiry``).
+            now: chain time of the next block.
+            local: the addresses of the run's local providers.
+        """
+        assert network.live is not None
+
+        def registrants(task: str) -> list[str]:
+            source_address = network.instance("Task", task).functions.getSource().call()
+            source = network.instance("Source", source_address).functions
+            count = int(source.getRegistrantCount().call())
+            return [str(a) for a in source.getRegistrants(0, count - 1).call()] if count else []
+
+        return cls(
+            network.timeline,
+            network.live.ledger,
+            status=lambda t: TaskStatus(network.instance("Task", t).functions.getStatus().call()),
+            expiry=lambda t: int(facts(t).expiry),
+            now=now,
+            registrants=registrants,
+            local=local,
+            rpc_url=network.rpc_url,
+        )
 
     def refresh(self) -> None:
         """Add the run's tasks published since the last look."""
@@ -106,6 +148,33 @@ class TaskWatch:
         (none registered yet: someone on the live network may still come)."""
         registered = set(self.registrants(task))
         return bool(registered) and registered <= self.local()
+
+    def expire(
+        self,
+        task: str,
+        options: AttachOptions,
+        pass_time: Callable[[int], None],
+        step: Callable[[], int],
+        busy: Callable[[], list[str]],
+    ) -> None:
+        """``sim.expire`` on a live network: wait out a near expiry, then for an attempt to end
+        the task (``options.wait_timeout``); refuse a later expiry (``options.expire_wait``).
+
+        Raises:
+            AttachModeError: the task expires later than ``expire_wait`` allows.
+            LiveWaitTimeoutError: nothing ended the task in time.
+        """
+        wait = self.expiry(task) - self.now() + 1
+        if wait > options.expire_wait:
+            raise AttachModeError(
+                "sim.expire",
+                self.rpc_url,
+                f"task {task} expires in {wait}s and a live network's clock cannot be moved "
+                f"(expire_wait allows {options.expire_wait:g}s); test expiry on a local network",
+            )
+        if wait > 0:
+            pass_time(wait)
+        self.wait(step, busy, options.wait_timeout, tasks=[task], expired_settles=False)
 
     def wait(
         self,

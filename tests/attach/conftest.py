@@ -71,16 +71,17 @@ class Node:
 @pytest.fixture(scope="session")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     """``ogpu-sim node --providers 1``: every source published gets a provider of its own."""
-    info = tmp_path_factory.mktemp("node") / "node.json"
+    folder = tmp_path_factory.mktemp("node")
+    info, log = folder / "node.json", folder / "node.log"
     command = [sys.executable, "-m", "ogpu_sim.cli", "node", "--info", str(info)]
     command += ["--providers", "1", "--handler", str(EXAMPLE), "--runtime", "inline"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    with log.open("w") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 90
         while not info.exists():
             if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise AssertionError(f"node did not start:\n{process.stdout.read()}")  # type: ignore[union-attr]
+                raise AssertionError(f"node did not start:\n{log.read_text()}")
             time.sleep(0.1)
         yield Node(info, json.loads(info.read_text()))
     finally:
