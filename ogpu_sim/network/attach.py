@@ -155,6 +155,15 @@ def _resolve(options: AttachOptions) -> Target:
     )
 
 
+def network_options(network: str) -> dict[str, Any]:
+    """``Simulator.attach`` keywords for a ``--network`` value: a URL, a chain name, or a file."""
+    if network.startswith(("http://", "https://")):
+        return {"rpc_url": network}
+    if network.lower().removeprefix("ogpu_") in ("testnet", "mainnet"):
+        return {"chain": network}
+    return {"connection_file": network}
+
+
 def _probe_chain_id(rpc_url: str) -> int:
     from ogpu_sim.errors import ChainError
 

@@ -249,12 +249,15 @@ class LiveAccounts(Accounts):
         rpc_url: the live endpoint, for error messages.
         budget: native wei a fresh account gets by default (gas for a few transactions).
         ledger: the spend ledger, told about fresh accounts (their transactions are the run's).
+        extra: native wei a fresh account of a role gets on top of gas by default (``simulate``
+            gives its fresh clients their Vault deposits this way).
     """
 
     keys: dict[str, SimAccount] = field(default_factory=dict)
     rpc_url: str = ""
     budget: Callable[[], int] = lambda: 0
     ledger: SpendLedger | None = None
+    extra: dict[str, int] = field(default_factory=dict)
     fresh: list[SimAccount] = field(default_factory=list)
 
     def role(self, name: str) -> SimAccount:
@@ -311,7 +314,8 @@ class LiveAccounts(Accounts):
         self.fresh.append(account)
         if self.ledger is not None:
             self.ledger.fresh.add(account.address)
-        self.fund(account.address, self.budget() if balance is None else balance)
+        default = self.budget() + self.extra.get(role, 0)
+        self.fund(account.address, default if balance is None else balance)
         return account
 
     def env(self) -> dict[str, str]:

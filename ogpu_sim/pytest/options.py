@@ -163,8 +163,10 @@ class PluginConfig:
     def simulator_options(self) -> dict[str, Any]:
         """Keyword arguments for ``Simulator.start``, or ``Simulator.attach`` when attached."""
         if self.attached:
+            from ogpu_sim.network.attach import network_options
+
             return {
-                **attach_target(self.network),
+                **network_options(self.network),
                 "runtime": self.runtime,
                 "max_spend": self.max_spend,
                 "wait_timeout": self.wait_timeout,
@@ -177,15 +179,6 @@ class PluginConfig:
         if self.rpc_url:
             options["rpc_url"] = self.rpc_url
         return options
-
-
-def attach_target(network: str) -> dict[str, Any]:
-    """``Simulator.attach`` keywords for ``--ogpu-network``: a URL, a chain name, or a file."""
-    if network.startswith(("http://", "https://")):
-        return {"rpc_url": network}
-    if network.lower() in ("testnet", "mainnet", "ogpu_testnet", "ogpu_mainnet"):
-        return {"chain": network}
-    return {"connection_file": network}
 
 
 def _value(config: pytest.Config, option: Option) -> str:
