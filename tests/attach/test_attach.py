@@ -18,10 +18,11 @@ from ogpu_sim.errors import (
     SpendCapError,
     UnsafeSignerError,
 )
+from ogpu_sim.simulate.spec import SAMPLE_SOURCES
 from tests.attach.conftest import EXAMPLE, Node
 
 PAYMENT = 10**15
-MULTIPLY = EXAMPLE.parent / "sources" / "multiply"
+MULTIPLY = SAMPLE_SOURCES / "multiply"
 
 
 @pytest.fixture

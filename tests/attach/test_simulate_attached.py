@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from ogpu_sim.cli.main import main
-from tests.attach.conftest import REPO, Node
+from ogpu_sim.simulate.spec import SAMPLE_SOURCES
+from tests.attach.conftest import Node
 
 SCENARIO = f"""
 name = "attached"
@@ -19,7 +20,7 @@ deposit = 0.01
 [[sources]]
 name = "multiply"
 client = "alice"
-handler = "{REPO / "fixtures" / "sources" / "multiply"}"
+handler = "{SAMPLE_SOURCES / "multiply"}"
 environments = ["cpu"]
 delivery = "first_response"
 min_payment = 0.001
