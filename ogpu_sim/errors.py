@@ -24,7 +24,12 @@ import all of them from one place; subpackages re-export the ones they raise. Th
     │   ├── BadRequest, InvalidCidError, IpfsNotFoundError (KeyError)
     │   └── IpfsServerError, StoreFullError
     ├── IdleTimeoutError               run_until_idle ran out of time
+    │   └── LiveWaitTimeoutError       attach mode: the live network did not answer in time
     ├── UnsafeSignerError              public test keys for a non-local endpoint
+    ├── AttachModeError                attach mode: a live network cannot do this (snapshots,
+    │                                  time travel, fault injection, a deployer)
+    ├── MissingKeysError (ConfigError) attach mode: none of your own keys for a role
+    ├── SpendCapError                  attach mode: a transaction would pass the spend cap
     ├── SimulationError, ReportError   ``ogpu-sim simulate``
     ├── ModelRevert, ModelMismatch (AssertionError), HarnessError   property-based testing
     └── CompilerNotFoundError, CompileError                         the contract build
@@ -71,14 +76,21 @@ class ChainError(OgpuSimError):
 
 
 class UnsafeSignerError(OgpuSimError):
-    """A public test key would be used to sign for a non-local RPC endpoint."""
+    """A public test key would be used to sign for a non-local RPC endpoint.
 
-    def __init__(self, rpc_url: str) -> None:
+    Args:
+        rpc_url: the endpoint.
+        hint: how to pass your own keys (default: ``Simulator.start(mnemonic=...)``).
+    """
+
+    def __init__(self, rpc_url: str, hint: str = "") -> None:
         self.rpc_url = rpc_url
+        hint = hint or (
+            "pass the mnemonic of your own funded accounts: Simulator.start(mnemonic=...)"
+        )
         super().__init__(
             f"refusing to sign with ogpu-sim's public test keys for the non-local endpoint "
-            f"{rpc_url}; pass the mnemonic of your own funded accounts: "
-            "Simulator.start(mnemonic=...)"
+            f"{rpc_url}; {hint}"
         )
 
 
@@ -384,6 +396,94 @@ class IdleTimeoutError(OgpuSimError):
         self.timeout = timeout
         self.busy = busy
         super().__init__(f"providers still busy after {timeout:.1f}s: {', '.join(busy)}")
+
+
+# -- attach mode (a live, already-deployed network) --------------------------------------------
+
+
+class AttachModeError(OgpuSimError):
+    """An operation that needs a local network was asked of an attached (live) one.
+
+    The pytest plugin turns it into a skip whose reason is this message, so a test that needs
+    snapshots or time travel says so instead of passing or failing for the wrong reason.
+
+    Args:
+        operation: what was asked (``advance_time``, ``snapshot``, ``sim.expire``, ...).
+        rpc_url: the live network's endpoint.
+        problem: why a live network cannot do it, and what to do instead.
+    """
+
+    def __init__(self, operation: str, rpc_url: str, problem: str) -> None:
+        self.operation = operation
+        self.rpc_url = rpc_url
+        self.problem = problem
+        super().__init__(f"attach mode ({rpc_url}): {operation} is not available: {problem}")
+
+
+class MissingKeysError(ConfigError):
+    """Attach mode has none of the user's own keys for a role it needs.
+
+    ogpu-sim never signs with its public test keys on a network it attaches to: the keys come
+    from the SDK's environment variables (``CLIENT_PRIVATE_KEY`` ...) or ``keys=``.
+
+    Args:
+        roles: the roles without a key (``client``, ``master``, ...).
+        variables: the environment variables that would provide them.
+    """
+
+    def __init__(self, roles: tuple[str, ...], variables: tuple[str, ...]) -> None:
+        self.roles = roles
+        self.variables = variables
+        super().__init__(
+            "keys",
+            f"attach mode needs your own key for {', '.join(roles)}: set "
+            f"{' / '.join(variables)} or pass keys={{{', '.join(repr(r) for r in roles)}: "
+            "'0x...'}; ogpu-sim never signs with its public test keys on a live network",
+        )
+
+
+class SpendCapError(OgpuSimError):
+    """A transaction signed with the user's keys would take the run past its spend cap.
+
+    It is refused before it is sent. The SDK wraps errors raised while it sends, so a raw SDK
+    call raises the SDK's ``TxRpcError`` with this error as its ``__cause__``; the simulator's
+    own publishing helpers and the pytest plugin raise this error itself.
+
+    Args:
+        description: the transaction (``Controller.publishTask paying 1000 wei``).
+        cost: wei it would spend at most (value, payment and gas at its limit and fee cap).
+        spent: wei the run has spent so far.
+        cap: the cap in wei.
+    """
+
+    def __init__(self, description: str, cost: int, spent: int, cap: int) -> None:
+        self.description = description
+        self.cost = cost
+        self.spent = spent
+        self.cap = cap
+        super().__init__(
+            f"spend cap: refusing {description}: it may cost {cost} wei and the run has spent "
+            f"{spent} of its {cap} wei cap; raise it with --ogpu-max-spend / max_spend= "
+            "if you mean to spend more"
+        )
+
+
+class LiveWaitTimeoutError(IdleTimeoutError):
+    """``run_until_idle`` in attach mode: tasks still had no answer when the wait ran out.
+
+    Args:
+        timeout: seconds waited.
+        waiting: ``address STATUS`` of each task still open, and any local provider still busy.
+    """
+
+    def __init__(self, timeout: float, waiting: list[str]) -> None:
+        OgpuSimError.__init__(
+            self,
+            f"attach mode: no answer from the live network within {timeout:.1f}s for: "
+            + ", ".join(waiting),
+        )
+        self.timeout = timeout
+        self.busy = waiting
 
 
 # -- simulate --------------------------------------------------------------------------------

@@ -4,6 +4,10 @@ A new provider gets fresh provider and master accounts, paired on chain with a s
 optional agent, a runner for the source's handler (from the handler pool) and a registration.
 Recruitment adds providers for every source published from now on, so a network driven by an
 outside program (``ogpu-sim node --providers N``) answers its tasks.
+
+On an attached (live) network the same providers join it with fresh accounts funded by
+transfer from the user's keys: stakes are only what the source and the Vault require, and
+recruitment serves only the sources the user's own client published.
 """
 
 from __future__ import annotations
@@ -21,10 +25,16 @@ from ogpu_sim.actors.driver import Driver
 from ogpu_sim.actors.provider import Action, HandlerFailure, SimulatedProvider, TaskFacts
 from ogpu_sim.errors import ConfigError, HandlerInputError
 from ogpu_sim.network import Network, pair
+from ogpu_sim.network.live import LiveAccounts
 from ogpu_sim.sources import SourceFolder, WorkingCopyUrls, published_source
 from ogpu_sim.vocabulary import BEHAVIOURS, ENVIRONMENT_BITS, choices, environments_of
 
 DEFAULT_STAKE = 1 * ETHER
+
+RECRUIT_ACT_AFTER = 3.0
+"""Seconds a recruit acting on its own waits before attempting a task it sees: recruits stand
+in for a live network's providers, which take a few seconds to pick a task up (a real one
+starts the source's container), so a test's own providers answer first, as on that network."""
 
 
 @dataclass(frozen=True)
@@ -159,6 +169,8 @@ class Fleet:
             if source in self.recruited:
                 continue
             self.recruited.add(source)
+            if not self._ours(source):
+                continue
             params = self.network.instance("Source", source).functions.getSourceParams().call()
             declared = environments_of(int(params[2])) or ("cpu",)
             spec = self.working_copy_of(source)
@@ -172,6 +184,7 @@ class Fleet:
                         recruitment.behaviour,
                         handler=recruitment.handler,
                         runtime=recruitment.runtime,
+                        act_after=RECRUIT_ACT_AFTER if self.driver.autorunning else None,
                     )
                     added += 1
         return added
@@ -200,13 +213,23 @@ class Fleet:
             self.network.timeline.add("note", "working-copy", source=source, folder=str(found.path))
         return found
 
+    def _ours(self, source: str) -> bool:
+        """Locally every source; on a live network only those the user's client published."""
+        if self.network.live is None:
+            return True
+        client = self.network.instance("Source", source).functions.getClient().call()
+        return Web3.to_checksum_address(client) in self.network.live.ledger.own
+
     def _pair_new(
         self, stake: int, via_agent: bool
     ) -> tuple[LocalAccount, LocalAccount, LocalAccount | None]:
         """Fresh provider and master accounts, paired with ``stake`` locked; optionally an agent
         the master authorises to act for the provider."""
         accounts = self.network.accounts
-        provider, master = accounts.new("provider"), accounts.new("master")
+        master_balance = None
+        if isinstance(accounts, LiveAccounts):  # gas for its transactions, plus the stake
+            master_balance = accounts.budget() + stake
+        provider, master = accounts.new("provider"), accounts.new("master", balance=master_balance)
         pair(self.network.chain.w3, self.network.deployment, provider, master, stake)
         agent = None
         if via_agent:
@@ -222,11 +245,13 @@ class Fleet:
         return 1.0 if self.driver.autorunning else 0.0
 
     def _default_stake(self, source: str) -> int:
+        """Enough to register: locally at least 1 OGPU; on a live network only what is needed."""
         params = self.network.instance("Source", source).functions.getSourceParams().call()
-        minimum = (
-            self.network.deployment.contracts["VAULT"].functions.MIN_LOCKUP_PER_SOURCE().call()
-        )
-        return max(DEFAULT_STAKE, int(params[4]), int(minimum))
+        minimum = self.network.deployment.config.min_lockup_per_source
+        if self.network.live is None:
+            minimum = self.network.contract("VAULT").functions.MIN_LOCKUP_PER_SOURCE().call()
+            return max(DEFAULT_STAKE, int(params[4]), int(minimum))
+        return max(int(params[4]), int(minimum))
 
     def _runner(
         self,

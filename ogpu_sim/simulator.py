@@ -1,15 +1,25 @@
-"""The :class:`Simulator`: one handle on a running local OpenGPU network.
+"""The :class:`Simulator`: one handle on a running local OpenGPU network, or an attached one.
 
 It composes the leaves (a chain with the protocol deployed, deterministic accounts, a mock IPFS,
 a callback server and handler runtimes) and the actors (simulated providers), binds the real
 ``ogpu`` SDK to them, and isolates work with snapshots. The pytest plugin, ``ogpu-sim simulate``
 and the hypothesis machine are thin faces over it.
+
+:meth:`Simulator.attach` gives the same handle on a live, already-deployed network (attach
+mode). What a live network cannot do is refused with
+:class:`~ogpu_sim.errors.AttachModeError` (snapshots, time travel, the admin expiry route);
+isolation only scopes which tasks :meth:`Simulator.run_until_idle` waits for; and
+``run_until_idle`` watches the chain for the live providers' answers.
+
+The module is over 400 lines because it is the whole surface users call, documented method by
+method; the work itself lives in :mod:`ogpu_sim.network`, :mod:`ogpu_sim.fleet` and the actors.
 """
 
 from __future__ import annotations
 
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,10 +37,20 @@ from ogpu_sim.actors.provider import (
 )
 from ogpu_sim.actors.timeline import Timeline
 from ogpu_sim.chain import Chain
-from ogpu_sim.errors import ConfigError, IdleTimeoutError, UnsafeSignerError
+from ogpu_sim.errors import (
+    AttachModeError,
+    ConfigError,
+    IdleTimeoutError,
+    SpendCapError,
+    UnsafeSignerError,
+)
 from ogpu_sim.fleet import Fleet, FleetState
 from ogpu_sim.ipfs import IpfsServer
 from ogpu_sim.network import Network, NetworkOptions
+from ogpu_sim.network.attach import Attachment, AttachOptions, attach, release_fresh
+from ogpu_sim.network.live_ipfs import LiveIpfs
+from ogpu_sim.network.spend import spend_cap_unwrapped
+from ogpu_sim.network.watch import TaskWatch
 from ogpu_sim.protocol import Deployment
 
 
@@ -58,7 +78,8 @@ class _Saved:
 
 @dataclass
 class Simulator:
-    """A started local OpenGPU network with the SDK bound to it. Build it with :meth:`start`."""
+    """A running OpenGPU network with the SDK bound to it: build it with :meth:`start` (a local
+    network) or :meth:`attach` (a live, already-deployed one)."""
 
     network: Network
     seed: int = 0
@@ -66,10 +87,15 @@ class Simulator:
     fleet: Fleet = field(init=False, repr=False)
     _facts: dict[str, TaskFacts] = field(default_factory=dict, repr=False)
     _saved: dict[str, _Saved] = field(default_factory=dict, repr=False)
+    _watch: TaskWatch | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.driver = Driver(self.network.timeline, seed=self.seed)
         self.fleet = Fleet(self.network, self.driver, self.now, self.task_facts, seed=self.seed)
+        if self.network.live is not None:
+            self._watch = TaskWatch.over(
+                self.network, self.task_facts, self.now, lambda: {p.address for p in self.providers}
+            )
         self.network.chain.faults.on_fault = self._on_fault
 
     def _on_fault(self, record: Any) -> None:
@@ -111,6 +137,96 @@ class Simulator:
         if autorun:
             sim.start_autorun()
         return sim
+
+    @classmethod
+    def attach(
+        cls,
+        rpc_url: str | None = None,
+        *,
+        addresses: Mapping[str, str] | None = None,
+        chain: Any = None,
+        connection_file: str | Path | None = None,
+        ipfs: str | None = None,
+        keys: Mapping[str, Any] | None = None,
+        seed: int = 0,
+        autorun: bool = False,
+        quiet: bool = False,
+        **options: Any,
+    ) -> Simulator:
+        """Bind the SDK to a live, already-deployed protocol (attach mode); deploy nothing.
+
+        The protocol's addresses are ``addresses=``, else those of an ``ogpu-sim node``
+        ``connection_file=`` (or the one ``$OGPU_SIM_NODE`` or the default path names for
+        ``rpc_url``), else the SDK's ``ChainConfig`` ones for ``chain=`` or the node's chain id.
+        Keys are ``keys=`` and the SDK's ``*_PRIVATE_KEY`` variables, never ogpu-sim's public
+        test keys. Before returning it prints (unless ``quiet``) the accounts it spends from,
+        their balances and the spend cap.
+
+        Args:
+            rpc_url: the network's JSON-RPC URL.
+            addresses: ``NEXUS``, ``CONTROLLER``, ``TERMINAL``, ``VAULT`` addresses.
+            chain: an ``ogpu.chain.config.ChainId`` (or its id or name, ``"testnet"``).
+            connection_file: an ``ogpu-sim node`` connection file (its keys are not used).
+            ipfs: the IPFS pinning endpoint (``.../file/create``).
+            keys: private keys by role: ``client`` is required; ``master`` funds and stakes
+                local providers (without it :meth:`add_provider` is refused).
+            seed: orders racers among local providers.
+            autorun: let local providers act in a background thread.
+            quiet: do not print the account summary.
+            **options: :class:`~ogpu_sim.network.attach.AttachOptions` fields (``max_spend``,
+                ``runtime``, ``handler_timeout``, ``wait_timeout``, ``expire_wait``).
+
+        Raises:
+            MissingKeysError: no client key.
+            UnsafeSignerError: a public test key for a non-loopback endpoint.
+            ConfigError: an unknown option, or nothing (or no contract) where the protocol
+                should be.
+        """
+        known = set(AttachOptions.__dataclass_fields__)
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise ConfigError(
+                unknown[0], f"not an attach option; attach options: {', '.join(sorted(known))}"
+            )
+        network = attach(
+            AttachOptions(
+                rpc_url=rpc_url,
+                addresses=addresses,
+                chain=chain,
+                connection_file=connection_file,
+                ipfs=ipfs,
+                keys=keys,
+                **options,
+            )
+        )
+        sim = cls(network=network, seed=seed)
+        if not quiet:
+            print("ogpu-sim: " + "\n  ".join(sim.attach_summary()), file=sys.stderr)
+        if autorun:
+            sim.start_autorun()
+        return sim
+
+    @property
+    def attached(self) -> bool:
+        """True in attach mode (a live network ogpu-sim did not start)."""
+        return self.network.live is not None
+
+    @property
+    def attachment(self) -> Attachment:
+        """What attach mode knows: options, where the protocol came from, the spend ledger.
+
+        Raises:
+            ConfigError: not in attach mode.
+        """
+        if self.network.live is None:
+            raise ConfigError("attachment", "this simulator started its own network")
+        return self.network.live
+
+    def attach_summary(self) -> list[str]:
+        """The network, the accounts the run spends from with their balances, and the cap."""
+        live = self.attachment
+        accounts: Any = self.network.accounts
+        return live.summary(accounts, self.w3, self.network.contract("VAULT"))
 
     def stop(self) -> None:
         """Stop providers, unbind the SDK and release every server, process and container."""
@@ -154,8 +270,9 @@ class Simulator:
         return self.network.accounts
 
     @property
-    def ipfs(self) -> IpfsServer:
-        """The mock IPFS server (``.url``, ``.add``, ``.get``, ``.faults``, ``.requests``)."""
+    def ipfs(self) -> IpfsServer | LiveIpfs:
+        """The mock IPFS server (``.url``, ``.add``, ``.get``, ``.faults``, ``.requests``); in
+        attach mode the live network's IPFS (no ``.faults``)."""
         return self.network.ipfs
 
     @property
@@ -186,10 +303,25 @@ class Simulator:
         return int(self.network.chain.now())
 
     def advance_time(self, seconds: int) -> None:
-        """Move chain time forward by ``seconds`` (expiry, unbonding)."""
+        """Move chain time forward by ``seconds`` (expiry, unbonding).
+
+        Raises:
+            AttachModeError: in attach mode (use :meth:`pass_time`, which waits there).
+        """
         if seconds < 0:
             raise ConfigError("seconds", f"time only moves forward, got {seconds}")
         self.network.chain.advance_time(int(seconds))
+
+    def pass_time(self, seconds: int) -> None:
+        """Let ``seconds`` of chain time pass: time travel locally; in attach mode wait for it,
+        local providers acting meanwhile (a live chain's time moves with its blocks)."""
+        if not self.attached:
+            self.advance_time(seconds)
+            return
+        target = self.now() + int(seconds)
+        while self.now() < target:
+            if not self.driver.step():
+                time.sleep(0.2)
 
     def snapshot(self) -> str:
         """Snapshot chain and simulator state; :meth:`revert` returns to it (repeatedly)."""
@@ -220,8 +352,22 @@ class Simulator:
 
         Chain, providers, timeline and the SDK's nonce caches go back to where they were, even
         when the block raises. The pytest plugin isolates every test (and every hypothesis
-        example) with it.
+        example) with it. In attach mode nothing can go back: the block's providers stop
+        acting and its tasks are no longer waited for, and the snapshot id is ``""``.
         """
+        if self._watch is not None:
+            with self.driver.lock:
+                providers, fleet = list(self.providers), self.fleet.save()
+                tasks, fresh = self._watch.mark(), len(getattr(self.accounts, "fresh", ()))
+            try:
+                yield ""
+            finally:
+                with self.driver.lock:
+                    self.driver.providers = providers
+                    self.fleet.restore(fleet)
+                    self._watch.truncate(tasks)
+                    release_fresh(self.network, fresh)
+            return
         snapshot_id = self.snapshot()
         try:
             yield snapshot_id
@@ -232,8 +378,12 @@ class Simulator:
         """A task's immutable facts (expiry, payment, delivery, config), read once per task."""
         facts = self._facts.get(address)
         if facts is None:
-            facts = self._facts[address] = read_task_facts(self.network.instance("Task", address))
+            facts = self._facts[address] = read_task_facts(self._task(address))
         return facts
+
+    def _task(self, address: Any) -> Any:
+        address = Web3.to_checksum_address(getattr(address, "address", address))
+        return self.network.instance("Task", address)
 
     # -- sources and tasks ------------------------------------------------------------------
 
@@ -247,10 +397,14 @@ class Simulator:
 
         Returns:
             The SDK's ``ogpu.protocol.source.Source``.
+
+        Raises:
+            SpendCapError: attach mode, the run's spend cap would be passed.
         """
         from .publishing import publish_source_folder
 
-        source, spec = publish_source_folder(self.network.ipfs, folder, **overrides)
+        with spend_cap_unwrapped():
+            source, spec = publish_source_folder(self.network.ipfs, folder, **overrides)
         self.fleet.folders[Web3.to_checksum_address(source.address)] = spec
         return source
 
@@ -264,17 +418,22 @@ class Simulator:
         expires_in: int = 3600,
         private_key: str | None = None,
     ) -> Any:
-        """Publish a task through ``ogpu.client.publish_task``; returns the SDK ``Task``."""
+        """Publish a task through ``ogpu.client.publish_task``; returns the SDK ``Task``.
+
+        Raises:
+            SpendCapError: attach mode, the run's spend cap would be passed.
+        """
         from .publishing import publish_task
 
-        return publish_task(
-            source,
-            function_name,
-            data,
-            payment=payment,
-            expiry=self.now() + expires_in,
-            private_key=private_key,
-        )
+        with spend_cap_unwrapped():
+            return publish_task(
+                source,
+                function_name,
+                data,
+                payment=payment,
+                expiry=self.now() + expires_in,
+                private_key=private_key,
+            )
 
     def expire(self, task: Any) -> None:
         """Move chain time past the task's expiry, then let the protocol's lazy expiry happen.
@@ -282,12 +441,24 @@ class Simulator:
         With a simulated provider serving the task's source, its next attempt marks the task
         EXPIRED and refunds the client. Without one, the deployer uses the admin route
         (``Nexus.setTaskStatus(EXPIRED)`` + ``Vault.forceReleasePayment``).
+
+        In attach mode chain time cannot move: a task that expires within ``expire_wait``
+        seconds is waited for, then its expiry is left to an attempt (a local provider's or a
+        live one's) within ``wait_timeout``; a later expiry is refused.
+
+        Raises:
+            AttachModeError: attach mode, the task expires later than ``expire_wait`` allows.
+            LiveWaitTimeoutError: attach mode, nothing expired the task in time.
         """
         from .publishing import admin_expire
 
         address = Web3.to_checksum_address(getattr(task, "address", task))
         contract = self.network.instance("Task", address)
         expiry = contract.functions.getExpiryTime().call()
+        if self._watch is not None:
+            options = self.attachment.options
+            self._watch.expire(address, options, self.pass_time, self.driver.step, self._busy)
+            return
         if self.now() <= expiry:
             self.advance_time(expiry - self.now() + 1)
         source = Web3.to_checksum_address(contract.functions.getSource().call())
@@ -363,7 +534,10 @@ class Simulator:
         The stand-in for a live network's provider fleet (``ogpu-sim node --providers N``): a
         program that publishes through the SDK gets its tasks answered. Each recruit serves the
         source's first declared environment and runs ``handler`` (a source folder), else the
-        folder the source was published from, else a canned echo.
+        folder the source was published from, else a canned echo. In autorun mode recruits
+        wait :data:`~ogpu_sim.fleet.RECRUIT_ACT_AFTER` seconds before attempting a task, as a
+        live network's providers take a while to pick one up. In attach mode only sources the
+        user's own client published are recruited for.
 
         Raises:
             ConfigError: ``count`` below 1 or an unknown behaviour.
@@ -376,16 +550,27 @@ class Simulator:
         """Let every provider act once (discover/attempt, then respond); return the actions."""
         return self.driver.step()
 
-    def run_until_idle(self, timeout: float = 60.0) -> int:
+    def run_until_idle(self, timeout: float | None = None) -> int:
         """Drive providers in the caller's thread until no work is due; return the actions.
 
         Work that only moving chain time can unblock (a ``late`` provider's response) does not
         count as due. Deterministic for a given seed and call sequence.
 
+        In attach mode it also watches the chain until every task the run published (in the
+        current isolation scope) is answered, ended or past its expiry, logging progress;
+        ``timeout`` defaults to the attachment's ``wait_timeout`` there (60 s locally).
+
         Raises:
-            IdleTimeoutError: providers were still busy when ``timeout`` seconds ran out.
+            IdleTimeoutError: providers were still busy when ``timeout`` seconds ran out
+                (attach mode: :class:`~ogpu_sim.errors.LiveWaitTimeoutError`, naming the tasks).
         """
-        return self.driver.run_until_idle(timeout)
+        if self._watch is None:
+            return self.driver.run_until_idle(60.0 if timeout is None else timeout)
+        wait = self.attachment.options.wait_timeout if timeout is None else timeout
+        return self._watch.wait(self.driver.step, self._busy, wait)
+
+    def _busy(self) -> list[str]:
+        return [p.address for p in self.providers if p.busy()]
 
     def start_autorun(self, interval: float = 0.2) -> None:
         """Let providers act on their own in a background thread until :meth:`stop_autorun`."""
@@ -396,4 +581,12 @@ class Simulator:
         self.driver.stop_autorun()
 
 
-__all__ = ["DEFAULT_MNEMONIC", "IdleTimeoutError", "Mark", "Simulator", "UnsafeSignerError"]
+__all__ = [
+    "DEFAULT_MNEMONIC",
+    "AttachModeError",
+    "IdleTimeoutError",
+    "Mark",
+    "Simulator",
+    "SpendCapError",
+    "UnsafeSignerError",
+]

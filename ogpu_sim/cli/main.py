@@ -76,6 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="the JSON-RPC node for --backend rpc (implies it); your own keys unless local",
     )
     simulate.add_argument(
+        "--network",
+        metavar="URL",
+        default=None,
+        help="attach to an already-deployed network instead (a JSON-RPC URL, an ogpu-sim node "
+        "connection file, or testnet/mainnet): keys from CLIENT_PRIVATE_KEY and "
+        "MASTER_PRIVATE_KEY, never the public test keys; runs in real time",
+    )
+    simulate.add_argument(
+        "--max-spend",
+        default="1 OGPU",
+        help="with --network: the most the run may spend from your keys (default 1 OGPU)",
+    )
+    simulate.add_argument(
         "--runtime",
         choices=RUNTIMES,
         default=DEFAULT_RUNTIME,
@@ -186,11 +199,20 @@ def _simulate(args: argparse.Namespace) -> int:
             raise ConfigError("--backend rpc", "needs --rpc URL (the node to run on)")
         if args.rpc and backend != "rpc":
             raise ConfigError("--rpc", f"names a node; it cannot go with --backend {backend}")
-        options = RunOptions(backend=backend, rpc_url=args.rpc, runtime=args.runtime)
+        if args.network and (args.backend or args.rpc):
+            raise ConfigError("--network", "attaches to a deployed network; drop --backend/--rpc")
+        options = RunOptions(
+            backend=backend,
+            rpc_url=args.rpc,
+            runtime=args.runtime,
+            network=args.network,
+            max_spend=args.max_spend,
+        )
         out = args.out or default_out_dir()
         console.print(
             f"[bold]ogpu-sim simulate[/] {scenario.name} (seed {scenario.seed}, "
-            f"{scenario.workload.tasks} tasks) on {options.backend}, runtime {options.runtime}"
+            f"{scenario.workload.tasks} tasks) on {options.network or options.backend}, "
+            f"runtime {options.runtime}"
         )
         with ProgressDisplay(console, enabled=not args.no_progress) as d:
             result = simulate(scenario, out, options, on_progress=d.update)

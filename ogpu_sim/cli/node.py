@@ -30,6 +30,13 @@ from typing import Any
 
 from ogpu_sim.errors import ConfigError
 from ogpu_sim.ipfs.content import loads_bounded
+from ogpu_sim.network.connection import (  # noqa: F401 (re-exported: the file's home was here)
+    DEFAULT_INFO,
+    ENV_VAR,
+    MAX_CONNECTION_FILE,
+    NODE_CONTRACTS,
+    read_connection_file,
+)
 from ogpu_sim.sources import detect_urls, explicit_urls
 from ogpu_sim.vocabulary import (
     BACKEND_HELP,
@@ -41,15 +48,6 @@ from ogpu_sim.vocabulary import (
     RUNTIMES,
     choices,
 )
-
-DEFAULT_INFO = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ogpu-sim/node.json"
-ENV_VAR = "OGPU_SIM_NODE"
-
-NODE_CONTRACTS = ("NEXUS", "CONTROLLER", "TERMINAL", "VAULT", "MANAGER")
-"""The contract addresses a connection file names."""
-
-MAX_CONNECTION_FILE = 2**20
-"""Bytes; a connection file is a few KiB."""
 
 PROBE_TIMEOUT = 3.0
 """Seconds ``ogpu-sim run`` waits for the node to answer before calling the file stale."""
@@ -91,74 +89,6 @@ def connection_info(sim: Any) -> dict[str, Any]:
             for role in ROLE_INDEX
         },
     }
-
-
-def read_connection_file(path: str | Path) -> dict[str, Any]:
-    """Read and check a node's connection file (the shape :func:`connection_info` writes).
-
-    Args:
-        path: the file ``ogpu-sim node --info`` wrote.
-
-    Returns:
-        The connection details.
-
-    Raises:
-        ConfigError: (option ``--info``) the file is missing, unreadable, empty, not JSON, or
-            lacks a key or has one of the wrong type; the message names the file and the key.
-    """
-    from ogpu_sim.accounts import ROLE_ENV_VARS
-    from ogpu_sim.chain.base import is_loopback_url as is_loopback
-
-    path = Path(path)
-
-    def bad(problem: str) -> ConfigError:
-        return ConfigError("--info", f"{path}: {problem}; start a node with `ogpu-sim node`")
-
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise bad("no node connection file here") from None
-    except OSError as exc:
-        raise bad(f"cannot read it ({exc.strerror or exc})") from None
-    if not raw.strip():
-        raise bad("the connection file is empty")
-    if len(raw) > MAX_CONNECTION_FILE:
-        raise bad(f"not a connection file ({len(raw)} bytes, over {MAX_CONNECTION_FILE})")
-    try:
-        info = loads_bounded(raw, limit=8)  # a real one nests 3 deep; never a stack overflow
-    except ValueError as exc:  # bad UTF-8, bad JSON and too deep are all ValueErrors
-        raise bad(f"not a connection file (not JSON: {exc})") from None
-    if not isinstance(info, dict):
-        raise bad(f"not a connection file (a JSON {type(info).__name__}, not an object)")
-    for key in ("rpc_url", "ipfs_url", "ipfs_publish_url"):
-        url = info.get(key)
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise bad(f"{key} must be an http(s) URL, not {url!r}")
-    chain_id = info.get("chain_id")
-    if isinstance(chain_id, bool) or not isinstance(chain_id, int) or chain_id < 1:
-        raise bad(f"chain_id must be a positive integer, not {chain_id!r}")
-    addresses = info.get("addresses")
-    if not isinstance(addresses, dict):
-        raise bad(f"addresses must be an object, not {addresses!r}")
-    for name in NODE_CONTRACTS:
-        if not _is_address(addresses.get(name)):
-            raise bad(f"addresses.{name} must be a 0x-prefixed 20-byte address")
-    accounts = info.get("accounts")
-    if not isinstance(accounts, dict):
-        raise bad(f"accounts must be an object, not {accounts!r}")
-    if is_loopback(info["rpc_url"]):
-        for role in ROLE_ENV_VARS:
-            account = accounts.get(role)
-            secret = account.get("private_key") if isinstance(account, dict) else None
-            if not isinstance(secret, str) or len(secret) != 66 or not secret.startswith("0x"):
-                raise bad(f"accounts.{role}.private_key must be a 0x-prefixed 32-byte key")
-    return info
-
-
-def _is_address(value: Any) -> bool:
-    from web3 import Web3
-
-    return isinstance(value, str) and value.startswith("0x") and Web3.is_address(value)
 
 
 def check_node_answers(

@@ -2,6 +2,10 @@
 
 Every command-line option has an ini key (pytest-asyncio style); the command line wins, then the
 ini file, then the default. Values are validated once in ``pytest_configure``.
+
+``--ogpu-network`` switches the session to attach mode: the tests run against an
+already-deployed network (a JSON-RPC URL, an ``ogpu-sim node`` connection file, or ``testnet``
+/ ``mainnet`` for the SDK's own) with the user's keys, under the ``--ogpu-max-spend`` cap.
 """
 
 from __future__ import annotations
@@ -84,6 +88,28 @@ OPTIONS = (
         "write a JSON lifecycle report of the whole run to this path",
     ),
     Option(
+        "--ogpu-network",
+        "ogpu_network",
+        "",
+        "attach to an already-deployed network instead of starting one: a JSON-RPC URL, an "
+        "ogpu-sim node connection file, or testnet/mainnet (the SDK's own); keys from "
+        "CLIENT_PRIVATE_KEY and MASTER_PRIVATE_KEY (local providers), never the public test keys",
+    ),
+    Option(
+        "--ogpu-max-spend",
+        "ogpu_max_spend",
+        "1 OGPU",
+        "attach mode: the most the session may spend from your keys (gas, task payments, "
+        "funding local providers), e.g. '0.5 OGPU', '20000 gwei', '10000 wei' or 'none' "
+        "(default 1 OGPU)",
+    ),
+    Option(
+        "--ogpu-wait-timeout",
+        "ogpu_wait_timeout",
+        "300",
+        "attach mode: seconds run_until_idle() waits for the live network's answers",
+    ),
+    Option(
         "--ogpu-sdk-warnings",
         "ogpu_sdk_warnings",
         "hide",
@@ -107,9 +133,25 @@ class PluginConfig:
     ipfs_faults: bool
     report: str
     sdk_warnings: bool = False
+    network: str = ""
+    max_spend: str = "1 OGPU"
+    wait_timeout: float = 300.0
+
+    @property
+    def attached(self) -> bool:
+        """True when the session attaches to a live network (``--ogpu-network``)."""
+        return bool(self.network)
 
     def header(self) -> str:
         """One line for ``pytest_report_header`` (what a bug report needs)."""
+        if self.attached:
+            return (
+                f"attach network={self.network} runtime={self.runtime} "
+                f"environments={','.join(self.environments)} max_spend={self.max_spend} "
+                f"wait_timeout={self.wait_timeout:g}s; no snapshots (tests get fresh sources "
+                "and tasks), no time travel (tests needing it skip), providers: the live "
+                "network's, plus local ones tests add (funded from MASTER_PRIVATE_KEY)"
+            )
         return (
             f"backend={self.backend}{' ' + self.rpc_url if self.rpc_url else ''} "
             f"runtime={self.runtime} environments={','.join(self.environments)} "
@@ -119,7 +161,16 @@ class PluginConfig:
         )
 
     def simulator_options(self) -> dict[str, Any]:
-        """Keyword arguments for ``Simulator.start``."""
+        """Keyword arguments for ``Simulator.start``, or ``Simulator.attach`` when attached."""
+        if self.attached:
+            from ogpu_sim.network.attach import network_options
+
+            return {
+                **network_options(self.network),
+                "runtime": self.runtime,
+                "max_spend": self.max_spend,
+                "wait_timeout": self.wait_timeout,
+            }
         options: dict[str, Any] = {
             "backend": self.backend,
             "runtime": self.runtime,
@@ -167,6 +218,18 @@ def read_config(config: pytest.Config) -> PluginConfig:
     warnings = _one_of("ogpu_sdk_warnings", values["ogpu_sdk_warnings"].lower(), ("hide", "show"))
     if backend == "rpc" and not values["ogpu_rpc_url"]:
         raise ValueError("--ogpu-backend=rpc needs --ogpu-rpc-url/ogpu_rpc_url")
+    network = values["ogpu_network"]
+    try:
+        wait_timeout = float(values["ogpu_wait_timeout"])
+    except ValueError:
+        raise ValueError(
+            f"{_BY_INI['ogpu_wait_timeout'].names}: not a number of seconds: "
+            f"{values['ogpu_wait_timeout']!r}"
+        ) from None
+    if network:
+        _check_attach(values, backend, faults)
+        if wait_timeout < 0:
+            raise ValueError(f"{_BY_INI['ogpu_wait_timeout'].names}: must be >= 0")
     return PluginConfig(
         backend=backend,
         rpc_url=values["ogpu_rpc_url"],
@@ -176,7 +239,29 @@ def read_config(config: pytest.Config) -> PluginConfig:
         ipfs_faults=faults == "on",
         report=values["ogpu_report"],
         sdk_warnings=warnings == "show",
+        network=network,
+        max_spend=values["ogpu_max_spend"],
+        wait_timeout=wait_timeout,
     )
+
+
+def _check_attach(values: dict[str, str], backend: str, faults: str) -> None:
+    """What cannot go with ``--ogpu-network``, and a spend cap that must parse."""
+    attach = _BY_INI["ogpu_network"].names
+    if backend != DEFAULT_BACKEND or values["ogpu_rpc_url"]:
+        raise ValueError(
+            f"{attach} attaches to a deployed network; --ogpu-backend/--ogpu-rpc-url start one "
+            "of ogpu-sim's own: pass one or the other"
+        )
+    if faults == "on":
+        raise ValueError(f"{attach}: --ogpu-ipfs-faults=on needs ogpu-sim's mock IPFS")
+    from ogpu_sim.errors import ConfigError
+    from ogpu_sim.network.spend import parse_amount
+
+    try:
+        parse_amount(values["ogpu_max_spend"], _BY_INI["ogpu_max_spend"].names)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def environment_skip(folder: Path | str | None, environment: str, config: PluginConfig) -> str:

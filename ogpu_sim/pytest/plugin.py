@@ -13,6 +13,15 @@ use the fixtures never start a simulator.
 
 Known, harmless third-party warnings of the SDK's stack are kept out of the user's warning
 filters (``ogpu_sdk_warnings = show`` lets them through): see :data:`QUIET_WARNINGS`.
+
+Attach mode (``--ogpu-network``) runs the same tests against an already-deployed network with
+the user's keys, and the report header says what differs: there are no snapshots, so each
+test gets fresh sources and tasks and isolation only stops the test's local providers and its
+tasks being waited for; there is no time travel; the providers are the live network's plus the
+local ones tests add. A test or fixture that needs what a live network cannot do raises
+:class:`~ogpu_sim.errors.AttachModeError`, which the plugin reports as a skip naming the mode;
+a transaction past the ``--ogpu-max-spend`` cap fails its test with
+:class:`~ogpu_sim.errors.SpendCapError` and stops the session.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,8 +78,23 @@ def pytest_configure(config: pytest.Config) -> None:
         preimport_quietly()
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    return "ogpu-sim: " + config.stash[_CONFIG].header()
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    plugin = config.stash[_CONFIG]
+    lines = ["ogpu-sim: " + plugin.header()]
+    if plugin.attached:
+        lines += [f"ogpu-sim: {line}" for line in _attach_summary(plugin)]
+    return lines
+
+
+def _attach_summary(plugin: PluginConfig) -> list[str]:
+    """The accounts an attached session spends from, with balances (or why it cannot start)."""
+    from ogpu_sim.errors import OgpuSimError
+    from ogpu_sim.network.attach import AttachOptions, describe
+
+    try:
+        return describe(AttachOptions(**plugin.simulator_options()))
+    except OgpuSimError as exc:
+        return [f"cannot attach: {exc}"]
 
 
 # -- which scopes use the simulator ---------------------------------------------------------
@@ -133,11 +158,13 @@ def _ogpu_test_isolation(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Any:
-    """Isolate each example of a hypothesis ``@given`` test that uses the simulator."""
+    """Isolate each example of a hypothesis ``@given`` test that uses the simulator; in attach
+    mode report what a live network cannot do as a skip, and a spend past the cap as itself."""
     sim = _SIM.get("sim")
     handle = getattr(pyfuncitem.obj, "hypothesis", None)
     if sim is None or handle is None or "ogpu_sim" not in pyfuncitem.fixturenames:
-        return (yield)
+        with _attach_outcomes(pyfuncitem.session):
+            return (yield)
     inner = handle.inner_test
 
     def isolated_example(*args: Any, **kwargs: Any) -> Any:
@@ -146,9 +173,39 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Any:
 
     handle.inner_test = isolated_example
     try:
-        return (yield)
+        with _attach_outcomes(pyfuncitem.session):
+            return (yield)
     finally:
         handle.inner_test = inner
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> Any:
+    """A fixture that needs what a live network cannot do skips its tests, naming the mode."""
+    with _attach_outcomes(request.session):
+        return (yield)
+
+
+@contextmanager
+def _attach_outcomes(session: pytest.Session) -> Iterator[None]:
+    if not session.config.stash[_CONFIG].attached:
+        yield
+        return
+    from ogpu_sim.errors import AttachModeError, SpendCapError
+
+    try:
+        yield
+    except AttachModeError as exc:
+        # Reported at the test, not here (what pytest.mark.skip does).
+        raise pytest.skip.Exception(str(exc), _use_item_location=True) from None
+    except Exception as exc:
+        cap = exc if isinstance(exc, SpendCapError) else exc.__cause__
+        if not isinstance(cap, SpendCapError):
+            raise
+        session.shouldstop = f"ogpu-sim: {cap}"
+        if cap is exc:
+            raise
+        raise cap from None
 
 
 @pytest.hookimpl(wrapper=True)
@@ -171,11 +228,20 @@ def ogpu_sim_options(pytestconfig: pytest.Config) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def ogpu_sim(ogpu_sim_options: dict[str, Any]) -> Iterator[Any]:
-    """The session's :class:`ogpu_sim.Simulator`, with the real SDK bound to it."""
+def ogpu_sim(ogpu_sim_options: dict[str, Any], pytestconfig: pytest.Config) -> Iterator[Any]:
+    """The session's :class:`ogpu_sim.Simulator`, with the real SDK bound to it (attached to
+    the ``--ogpu-network`` one in attach mode)."""
     from ogpu_sim.simulator import Simulator
 
-    sim = Simulator.start(**ogpu_sim_options)
+    if pytestconfig.stash[_CONFIG].attached:
+        if hasattr(pytestconfig, "workerinput"):
+            raise pytest.UsageError(
+                "ogpu-sim attach mode signs with one set of keys from one process: run it "
+                "without -n (pytest-xdist)"
+            )
+        sim = Simulator.attach(quiet=True, **ogpu_sim_options)
+    else:
+        sim = Simulator.start(**ogpu_sim_options)
     _SIM["sim"] = sim
     try:
         yield sim

@@ -61,6 +61,11 @@ class RunOptions:
     runtime: str = DEFAULT_RUNTIME
     slow_delay: float = 0.2
     """Wall seconds a ``slow`` provider waits between attempt and response."""
+    network: str | None = None
+    """Attach to this already-deployed network instead (URL, connection file, testnet/mainnet):
+    keys from the SDK's variables, the run in real time (a live clock cannot be moved)."""
+    max_spend: str = "1 OGPU"
+    """The spend cap of an attached run."""
 
 
 @dataclass
@@ -132,6 +137,9 @@ class _Run:
 
     def set_up(self) -> None:
         """Fund clients' Vaults, publish sources, add providers (all through the SDK)."""
+        if self.sim.attached:  # fresh clients are funded by transfer: give them their deposit
+            deposits = [spec.deposit for spec in self.scenario.clients]
+            self.sim.accounts.extra["client"] = max(deposits, default=0)
         market = set_up_market(
             self.sim, self.scenario, self.options.runtime, self.options.slow_delay
         )
@@ -165,8 +173,10 @@ class _Run:
             time.sleep(pause)
         self.clock = max(self.clock, int(at))
         lag = self.chain_start + self.clock - self.sim.now()
-        if lag > 0:
+        if lag > 0 and not self.sim.attached:
             self.sim.advance_time(lag)
+        elif lag > 0 and kind == "expire" and self.records[index].status in ("NEW", "ATTEMPTED"):
+            self.sim.pass_time(lag)  # attached: a live clock cannot be moved, only waited for
         getattr(self, f"_on_{kind}")(index)
         self.sim.run_until_idle()
         self._collect()
@@ -334,7 +344,12 @@ class _Run:
     def ledger(self) -> Ledger:
         """The Vault's native balance and the buckets of every account the run knows of."""
         vault = self.sim.deployment.contracts["VAULT"].functions
-        roles = [self.sim.accounts.role(r).address for r in ("client", "provider", "master")]
+        known = getattr(self.sim.accounts, "keys", None)  # attached: the roles given keys
+        roles = [
+            self.sim.accounts.role(r).address
+            for r in ("client", "provider", "master")
+            if known is None or r in known
+        ]
         addresses = {
             *roles,
             *(a.address for a in self.actors()),
@@ -435,7 +450,18 @@ def simulate(
     start_options: dict[str, Any] = {"backend": options.backend, "runtime": options.runtime}
     if options.rpc_url:
         start_options["rpc_url"] = options.rpc_url
-    with Simulator.start(seed=scenario.seed, **start_options) as sim:
+    if options.network:
+        from ogpu_sim.network.attach import network_options
+
+        sim = Simulator.attach(
+            seed=scenario.seed,
+            runtime=options.runtime,
+            max_spend=options.max_spend,
+            **network_options(options.network),
+        )
+    else:
+        sim = Simulator.start(seed=scenario.seed, **start_options)
+    with sim:
         notify(Progress("setting up", scenario.workload.tasks))
         run = _Run(scenario, sim, options)
         run.set_up()
@@ -462,7 +488,7 @@ def simulate(
         data = RunData(
             scenario=scenario.name,
             seed=scenario.seed,
-            backend=options.backend,
+            backend=f"attach {options.network}" if options.network else options.backend,
             runtime=options.runtime,
             tasks=run.records,
             actors=run.actors(),

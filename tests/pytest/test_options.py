@@ -74,3 +74,48 @@ def test_ipfs_faults_on_fails_the_first_pin_once_and_the_sdk_retries(inner):
     )
 
     inner.runpytest("-p", "no:cacheprovider", "--ogpu-ipfs-faults=on").assert_outcomes(passed=1)
+
+
+def test_the_network_ini_key_switches_to_attach_mode_and_the_header_says_so(inner, monkeypatch):
+    monkeypatch.delenv("OGPU_SIM_NODE", raising=False)
+    inner.makeini("[pytest]\nogpu_network = http://127.0.0.1:9\n")
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    result = inner.runpytest("-p", "no:cacheprovider")
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "ogpu-sim: attach network=http://127.0.0.1:9 runtime=auto environments=cpu,nvidia,amd "
+            "max_spend=1 OGPU wait_timeout=300s; no snapshots (tests get fresh sources and "
+            "tasks), no time travel (tests needing it skip), providers: the live network's, plus "
+            "local ones tests add (funded from MASTER_PRIVATE_KEY)",
+            "ogpu-sim: cannot attach: cannot reach a JSON-RPC node at http://127.0.0.1:9*",
+        ]
+    )
+
+
+def test_attaching_and_starting_a_backend_at_once_is_a_usage_error(inner):
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    result = inner.runpytest(
+        "-p", "no:cacheprovider", "--ogpu-network=http://127.0.0.1:9", "--ogpu-backend=anvil"
+    )
+
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(
+        ["*--ogpu-network/ogpu_network attaches to a deployed network; --ogpu-backend*"]
+    )
+
+
+def test_a_spend_cap_without_a_unit_is_a_usage_error(inner):
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    result = inner.runpytest(
+        "-p", "no:cacheprovider", "--ogpu-network=http://127.0.0.1:9", "--ogpu-max-spend=5"
+    )
+
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(
+        ["*--ogpu-max-spend/ogpu_max_spend: '5' needs a unit: OGPU, gwei or wei*"]
+    )

@@ -5,6 +5,11 @@ deployed, the well-known accounts are funded (the client's Vault balance, the pr
 with its master) and the SDK is bound. The :class:`ogpu_sim.Simulator` adds the actors on top.
 Start-up is all-or-nothing: if any step fails, everything already started is stopped before the
 error propagates, so no port, thread, process or container is left behind.
+
+Attach mode builds the same :class:`Network` over a live, already-deployed protocol instead
+(:mod:`ogpu_sim.network.attach`; its leaves in :mod:`.live` and :mod:`.live_ipfs`, the spend
+cap in :mod:`.spend`, waiting in :mod:`.watch`, the ``ogpu-sim node`` connection file in
+:mod:`.connection`).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import logging
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -39,6 +44,10 @@ from ogpu_sim.vocabulary import (
     RUNTIMES,
     choices,
 )
+
+if TYPE_CHECKING:
+    from ogpu_sim.network.attach import Attachment
+    from ogpu_sim.network.live_ipfs import LiveIpfs
 
 log = logging.getLogger("ogpu_sim")
 
@@ -114,10 +123,12 @@ class Network:
         rpc_url: the chain's HTTP JSON-RPC URL (served for in-process chains).
         accounts: the deterministic, funded accounts.
         deployment: addresses and handles of the deployed protocol.
-        ipfs: the mock IPFS server the SDK pins to.
+        ipfs: the mock IPFS server the SDK pins to (attach mode: the live network's IPFS).
         handlers: the pool of started source handlers.
         timeline: protocol events and actions, in order.
         binding: the SDK binding (undone by :meth:`stop`).
+        live: what attach mode knows (spend ledger, where the protocol came from); ``None``
+            for a network ogpu-sim started (:func:`ogpu_sim.network.attach.attach` makes one).
     """
 
     options: NetworkOptions
@@ -125,10 +136,11 @@ class Network:
     rpc_url: str
     accounts: Accounts
     deployment: Deployment
-    ipfs: IpfsServer
+    ipfs: IpfsServer | LiveIpfs
     handlers: HandlerPool
     timeline: Timeline
     binding: SdkBinding
+    live: Attachment | None = None
     _instances: dict[tuple[str, str], Contract] = field(default_factory=dict, repr=False)
     _stack: ExitStack = field(default_factory=ExitStack, repr=False)
 

@@ -1,0 +1,367 @@
+"""The leaves of an attached network: a protocol someone else deployed, reached over JSON-RPC.
+
+Attach mode (:meth:`ogpu_sim.Simulator.attach`) binds the SDK to a live network instead of
+starting one. What it needs is resolved here: where the protocol is (addresses given, read from
+an ``ogpu-sim node`` connection file, or the SDK's ``ChainConfig`` for a known chain id), whose
+keys sign (the SDK's ``*_PRIVATE_KEY`` variables or ``keys=``; never ogpu-sim's public test
+keys), and the live stand-ins for the local leaves: a chain that refuses snapshots and time
+travel, and accounts made of the user's keys (fresh ones are funded by transfer and swept back
+at the end). The network's own IPFS is reached through :mod:`.live_ipfs`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from ogpu_sim.accounts import (
+    DEFAULT_MNEMONIC,
+    ROLE_ENV_VARS,
+    ROLE_INDEX,
+    Accounts,
+    SimAccount,
+    as_sim_account,
+    derive,
+    key_hex,
+)
+from ogpu_sim.chain.base import is_loopback_url
+from ogpu_sim.chain.remote import RemoteChain
+from ogpu_sim.errors import AttachModeError, ConfigError, MissingKeysError, UnsafeSignerError
+from ogpu_sim.network.connection import DEFAULT_INFO, ENV_VAR, is_address, read_connection_file
+from ogpu_sim.network.spend import GuardedHTTPProvider, SpendLedger
+
+REQUIRED_CONTRACTS = ("NEXUS", "CONTROLLER", "TERMINAL", "VAULT")
+"""The singletons the SDK calls (``ChainConfig.CHAIN_CONTRACTS`` names these four)."""
+
+REQUIRED_ROLES = ("client",)
+"""Roles attach mode cannot start without (the client publishes sources and tasks)."""
+
+PUBLIC_KEY_INDEXES = range(20)
+"""HD indexes of the public test mnemonic that anvil and hardhat fund (refused when remote)."""
+
+FRESH_ACCOUNT_GAS = 4_000_000
+"""Gas a fresh local provider or master is funded for (pairing, registering, a few tasks)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the protocol lives, resolved: endpoint, chain id, addresses, IPFS, and whence."""
+
+    rpc_url: str
+    addresses: dict[str, str]
+    ipfs_publish_url: str
+    origin: str
+    chain_id: int | None = None
+
+
+def chain_id_of(chain: Any) -> int:
+    """The chain id of a ``ChainId``, an int, or a name (``testnet``, ``OGPU_MAINNET``).
+
+    Raises:
+        ConfigError: a name or id the SDK's ``ChainId`` does not know.
+    """
+    from ogpu.chain.config import ChainId
+
+    if isinstance(chain, ChainId):
+        return int(chain.value)
+    ids = {int(c.value) for c in ChainId}
+    if isinstance(chain, int) and not isinstance(chain, bool) and chain in ids:
+        return chain
+    if isinstance(chain, str):
+        name = chain.strip().upper().replace("-", "_")
+        for member in ChainId:
+            if name in (member.name, member.name.removeprefix("OGPU_")):
+                return int(member.value)
+    known = ", ".join(f"{c.name} ({c.value})" for c in ChainId)
+    raise ConfigError("chain", f"unknown chain {chain!r}; the SDK's ChainConfig knows {known}")
+
+
+def sdk_defaults(chain_id: int) -> tuple[str, dict[str, str], str]:
+    """The SDK's shipped RPC URL, contract addresses and IPFS pinning URL for a chain id."""
+    import ogpu.ipfs.publish as publish
+    from ogpu.chain.config import ChainConfig, ChainId
+
+    member = ChainId(chain_id)
+    return (
+        ChainConfig._DEFAULT_RPC_URLS[member],
+        dict(ChainConfig.CHAIN_CONTRACTS[member]),
+        publish._IPFS_PUBLISH_URL,
+    )
+
+
+def resolve_target(
+    rpc_url: str | None,
+    addresses: Mapping[str, str] | None,
+    chain: Any,
+    connection_file: str | Path | None,
+    ipfs: str | None,
+    probe_chain_id: Callable[[str], int],
+) -> Target:
+    """Decide endpoint, addresses and IPFS from what was given (see :class:`AttachOptions`).
+
+    Raises:
+        ConfigError: nothing says where the protocol is, or two sources disagree.
+    """
+    found: dict[str, Any] = {}
+    origin = "given"
+    if connection_file is not None:
+        found = read_connection_file(connection_file)
+        origin = f"connection file {connection_file}"
+        if rpc_url is not None and rpc_url.rstrip("/") != found["rpc_url"].rstrip("/"):
+            raise ConfigError(
+                "rpc_url", f"{rpc_url} is not the node {connection_file} names ({found['rpc_url']})"
+            )
+    elif chain is not None:
+        chain_id = chain_id_of(chain)
+        url, known, publish_url = sdk_defaults(chain_id)
+        found = {"rpc_url": url, "addresses": known, "ipfs_publish_url": publish_url}
+        found["chain_id"] = chain_id
+        origin = f"the SDK's ChainConfig for chain {chain_id}"
+    elif rpc_url is not None and addresses is None:
+        found, origin = _discover(rpc_url, probe_chain_id)
+    endpoint = rpc_url or found.get("rpc_url")
+    if not endpoint:
+        raise ConfigError("rpc_url", "attach needs rpc_url=, chain= or connection_file=")
+    chosen = dict(addresses) if addresses is not None else dict(found.get("addresses", {}))
+    missing = [name for name in REQUIRED_CONTRACTS if not is_address(chosen.get(name))]
+    if missing:
+        raise ConfigError(
+            "addresses", f"no address for {', '.join(missing)} (give all of {REQUIRED_CONTRACTS})"
+        )
+    import ogpu.ipfs.publish as publish
+
+    return Target(
+        rpc_url=str(endpoint),
+        addresses={k: Web3.to_checksum_address(v) for k, v in chosen.items() if is_address(v)},
+        ipfs_publish_url=ipfs or found.get("ipfs_publish_url") or publish._IPFS_PUBLISH_URL,
+        origin=origin,
+        chain_id=found.get("chain_id"),
+    )
+
+
+def _discover(rpc_url: str, probe_chain_id: Callable[[str], int]) -> tuple[dict[str, Any], str]:
+    """An ``ogpu-sim node``'s connection file for this URL, else the SDK's addresses."""
+    for candidate in (os.environ.get(ENV_VAR), str(DEFAULT_INFO)):
+        if not candidate or not Path(candidate).is_file():
+            continue
+        try:
+            info = read_connection_file(candidate)
+        except ConfigError:
+            continue
+        if info["rpc_url"].rstrip("/") == rpc_url.rstrip("/"):
+            return info, f"connection file {candidate}"
+    chain_id = probe_chain_id(rpc_url)
+    try:
+        _, known, publish_url = sdk_defaults(chain_id_of(chain_id))
+    except ConfigError:
+        raise ConfigError(
+            "addresses",
+            f"{rpc_url} serves chain {chain_id}, which the SDK's ChainConfig does not know, and "
+            f"no ogpu-sim node connection file (${ENV_VAR}, {DEFAULT_INFO}) names it; pass "
+            "addresses={'NEXUS': ..., 'CONTROLLER': ..., 'TERMINAL': ..., 'VAULT': ...} or "
+            "connection_file=",
+        ) from None
+    info = {"addresses": known, "ipfs_publish_url": publish_url, "chain_id": chain_id}
+    return info, f"the SDK's ChainConfig for chain {chain_id}"
+
+
+def resolve_keys(keys: Mapping[str, Any] | None, rpc_url: str) -> dict[str, SimAccount]:
+    """The user's keys by role: ``keys=`` first, then the SDK's ``*_PRIVATE_KEY`` variables.
+
+    Raises:
+        ConfigError: an unknown role or a value that is not a private key.
+        MissingKeysError: no client key.
+        UnsafeSignerError: one of ogpu-sim's public test keys, for a non-loopback endpoint.
+    """
+    given = dict(keys or {})
+    unknown = sorted(set(given) - set(ROLE_ENV_VARS))
+    if unknown:
+        raise ConfigError("keys", f"unknown role {unknown[0]!r}; roles: {', '.join(ROLE_ENV_VARS)}")
+    resolved: dict[str, SimAccount] = {}
+    for role, variable in ROLE_ENV_VARS.items():
+        value = given.get(role) or os.environ.get(variable)
+        if not value:
+            continue
+        where = f"keys[{role!r}]" if role in given else variable
+        try:
+            account = value if isinstance(value, LocalAccount) else Account.from_key(value)
+        except Exception:  # eth-account raises several types for a malformed key
+            raise ConfigError("keys", f"{where} is not a private key") from None
+        resolved[role] = as_sim_account(account)
+    missing = tuple(role for role in REQUIRED_ROLES if role not in resolved)
+    if missing:
+        raise MissingKeysError(missing, tuple(ROLE_ENV_VARS[r] for r in missing))
+    if not is_loopback_url(rpc_url):
+        public = {derive(i, DEFAULT_MNEMONIC).address for i in PUBLIC_KEY_INDEXES}
+        public |= {derive(i, DEFAULT_MNEMONIC).address for i in ROLE_INDEX.values()}
+        if any(account.address in public for account in resolved.values()):
+            raise UnsafeSignerError(
+                rpc_url, "set CLIENT_PRIVATE_KEY (...) or keys= to keys of your own funded accounts"
+            )
+    return resolved
+
+
+class LiveChain(RemoteChain):
+    """A live network's node: reads and signed sends only; every spend is checked first.
+
+    Snapshots, reverts, time travel, mining and balance setting are refused with
+    :class:`~ogpu_sim.errors.AttachModeError`: they would rewrite a chain other people use.
+    """
+
+    def __init__(self, rpc_url: str, ledger: SpendLedger, timeout: float = 30.0) -> None:
+        super().__init__(rpc_url, timeout=timeout)
+        self.w3.provider = GuardedHTTPProvider(rpc_url, ledger, request_kwargs={"timeout": timeout})
+        self.is_local = False  # a live network: never the public test keys
+
+    def _refuse(self, operation: str, problem: str) -> AttachModeError:
+        return AttachModeError(operation, self.rpc_url, problem)
+
+    def snapshot(self) -> str:
+        raise self._refuse("snapshot", "a live network cannot be rolled back")
+
+    def revert(self, snapshot_id: str) -> None:
+        raise self._refuse("revert", "a live network cannot be rolled back")
+
+    def advance_time(self, seconds: int) -> None:
+        raise self._refuse("advance_time", "a live network's clock is the wall clock")
+
+    def mine(self, blocks: int = 1) -> None:
+        raise self._refuse("mine", "the live network mines its own blocks")
+
+    def set_balance(self, address: str, wei: int) -> None:
+        raise self._refuse("set_balance", "balances move only by signed transfers")
+
+
+@dataclass
+class LiveAccounts(Accounts):
+    """The user's keys by role, and fresh accounts the run funds from them.
+
+    Args:
+        keys: the user's accounts by role (``client`` at least).
+        rpc_url: the live endpoint, for error messages.
+        budget: native wei a fresh account gets by default (gas for a few transactions).
+        ledger: the spend ledger, told about fresh accounts (their transactions are the run's).
+        extra: native wei a fresh account of a role gets on top of gas by default (``simulate``
+            gives its fresh clients their Vault deposits this way).
+    """
+
+    keys: dict[str, SimAccount] = field(default_factory=dict)
+    rpc_url: str = ""
+    budget: Callable[[], int] = lambda: 0
+    ledger: SpendLedger | None = None
+    extra: dict[str, int] = field(default_factory=dict)
+    fresh: list[SimAccount] = field(default_factory=list)
+
+    def role(self, name: str) -> SimAccount:
+        """The user's key for ``name``.
+
+        Raises:
+            AttachModeError: ``deployer``: someone else deployed the protocol.
+            MissingKeysError: no key was given for that role.
+        """
+        if name == "deployer":
+            raise AttachModeError(
+                "accounts.deployer",
+                self.rpc_url,
+                "the protocol was deployed by someone else; there is no admin key",
+            )
+        if name not in ROLE_INDEX:
+            super().role(name)  # raises the unknown-role ConfigError
+        if name not in self.keys:
+            raise MissingKeysError((name,), (ROLE_ENV_VARS[name],))
+        return self.keys[name]
+
+    @property
+    def funder(self) -> SimAccount:
+        """Who funds fresh accounts (local providers, their masters): the user's master key.
+
+        Raises:
+            AttachModeError: no master key was given, so the run adds no providers of its own.
+        """
+        master = self.keys.get("master")
+        if master is None:
+            raise AttachModeError(
+                "funding local providers",
+                self.rpc_url,
+                "it needs your master key, which funds and stakes them (set MASTER_PRIVATE_KEY or "
+                "pass keys={'master': ...}); without one only the live network's providers answer",
+            )
+        return master
+
+    def fund_roles(self) -> None:
+        """Nothing: the user's accounts are funded already."""
+
+    def new(self, role: str = "account", *, balance: int | None = None) -> SimAccount:
+        """A fresh random account, funded by a transfer from :attr:`funder`.
+
+        Args:
+            role: a label for logs.
+            balance: native wei to send it (default: gas for a few transactions).
+
+        Raises:
+            AttachModeError: no master key to fund it from.
+        """
+        self.funder  # noqa: B018 (refuses before anything is created)
+        account = as_sim_account(Account.create())
+        self.fresh.append(account)
+        if self.ledger is not None:
+            self.ledger.fresh.add(account.address)
+        default = self.budget() + self.extra.get(role, 0)
+        self.fund(account.address, default if balance is None else balance)
+        return account
+
+    def env(self) -> dict[str, str]:
+        """The SDK role variables for the keys given (so its role fallback signs with them)."""
+        return {ROLE_ENV_VARS[role]: key_hex(account) for role, account in self.keys.items()}
+
+
+def gas_budget(w3: Web3, gas: int = FRESH_ACCOUNT_GAS) -> int:
+    """Native wei a fresh account needs: ``gas`` twice over at the current fee cap (base fee x 2
+    + tip, or the gas price), and at least a whole block's gas limit at it, which some nodes
+    (eth-tester) require of the sender to estimate any transaction's gas."""
+    latest = w3.eth.get_block("latest")
+    base = int(latest.get("baseFeePerGas") or 0)
+    try:
+        tip = int(w3.eth.max_priority_fee)
+    except Exception:  # nodes without eth_maxPriorityFeePerGas
+        tip = 0
+    price = max(2 * base + tip, int(w3.eth.gas_price))
+    return max(2 * price * gas, price * int(latest["gasLimit"]) * 11 // 10)
+
+
+def sweep(w3: Web3, accounts: list[SimAccount], to: str, timeout: float = 60.0) -> int:
+    """Send what fresh accounts hold (less the transfer's gas) back to ``to``; return the wei.
+
+    Best effort: an account that cannot pay for the transfer keeps its dust.
+    """
+    price = int(w3.eth.gas_price)
+    sent: list[Any] = []
+    total = 0
+    for account in accounts:
+        balance = int(w3.eth.get_balance(account.address))
+        amount = balance - 21_000 * price
+        if amount <= 0:
+            continue
+        tx: dict[str, Any] = {
+            "to": Web3.to_checksum_address(to),
+            "value": amount,
+            "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+            "chainId": w3.eth.chain_id,
+            "gas": 21_000,
+            "gasPrice": price,
+        }
+        signed = account.sign_transaction(tx)  # type: ignore[arg-type]
+        sent.append(w3.eth.send_raw_transaction(signed.raw_transaction))
+        total += amount
+    deadline = time.monotonic() + timeout
+    for tx_hash in sent:
+        w3.eth.wait_for_transaction_receipt(tx_hash, timeout=max(deadline - time.monotonic(), 1))
+    return total
