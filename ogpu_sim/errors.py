@@ -10,6 +10,7 @@ import all of them from one place; subpackages re-export the ones they raise. Th
     │   ├── AnvilNotFoundError, AnvilStartError
     │   ├── DeploymentError, TransactionRevertedError
     │   ├── MissingRpcMethodError, RpcError, SnapshotError
+    │   ├── InjectedFault              a fault injected with ``chain.faults``
     ├── ConfigError (ValueError)       an option, setting or file is invalid
     │   ├── ProviderError              a simulated provider's behaviour/environment
     │   └── ScenarioError              a scenario file's key
@@ -26,6 +27,7 @@ import all of them from one place; subpackages re-export the ones they raise. Th
     ├── IdleTimeoutError               run_until_idle ran out of time
     │   └── LiveWaitTimeoutError       attach mode: the live network did not answer in time
     ├── UnsafeSignerError              public test keys for a non-local endpoint
+    ├── RunInterrupted                 internal: a forwarded signal ends ``ogpu-sim run``'s wait
     ├── AttachModeError                attach mode: a live network cannot do this (snapshots,
     │                                  time travel, fault injection, a deployer)
     ├── MissingKeysError (ConfigError) attach mode: none of your own keys for a role
@@ -560,3 +562,11 @@ class CompilerNotFoundError(OgpuSimError):
 
 class CompileError(OgpuSimError):
     """The compiler rejected the contracts; the message carries its diagnostics."""
+
+
+# -- the command line -----------------------------------------------------------------------
+
+
+class RunInterrupted(OgpuSimError):
+    """A signal forwarded to ``ogpu-sim run``'s program cut the unbounded wait for it short,
+    so the wait can become bounded (internal: caught by the forwarder, never shown)."""

@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 from types import FrameType
 from typing import Any
 
+from ogpu_sim.errors import RunInterrupted
+
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 """Signals ``ogpu-sim run`` passes on to its child."""
 
@@ -31,15 +33,11 @@ DEFAULT_STOP_TIMEOUT = 10.0
 """Seconds a child has to exit after a forwarded signal before it is killed."""
 
 
-class _Interrupted(Exception):
-    """A forwarded signal cut the unbounded wait short, so the wait can become bounded."""
-
-
 class _Forwarder:
     """The signal handler: forward to the child (or hold the signal until it exists).
 
     The first forwarded signal starts the ``stop_timeout`` clock; if the parent is then in its
-    unbounded wait for the child, the handler raises :class:`_Interrupted` to end it (only
+    unbounded wait for the child, the handler raises :class:`RunInterrupted` to end it (only
     there: the child is waited for in another thread, so nothing else is interrupted).
     """
 
@@ -61,7 +59,7 @@ class _Forwarder:
             self.deadline = time.monotonic() + self.stop_timeout
             if self.blocking:
                 self.blocking = False
-                raise _Interrupted
+                raise RunInterrupted
 
     def adopt(self, child: subprocess.Popen[bytes]) -> None:
         """The child exists: forward what arrived while it was starting."""
@@ -141,8 +139,8 @@ def _wait(child: subprocess.Popen[bytes], forwarder: _Forwarder) -> int:
         forwarder.blocking = True
         if forwarder.deadline is None:
             done.wait()
-        forwarder.blocking = False  # inside the try: an _Interrupted before it is caught
-    except _Interrupted:
+        forwarder.blocking = False  # inside the try: an RunInterrupted before it is caught
+    except RunInterrupted:
         pass
     if not done.is_set():
         assert forwarder.deadline is not None  # the only way out of the wait above
