@@ -10,7 +10,10 @@ in documented ways (see :data:`BEHAVIOUR_HELP`).
 
 Providers act only when stepped: :meth:`SimulatedProvider.discover` and
 :meth:`SimulatedProvider.respond` are called by the simulator's driver (``run_until_idle`` or the
-autorun thread), in a fixed order, so a run is reproducible.
+autorun thread), in a fixed order, so a run is reproducible. They decide from the protocol's
+events (a :class:`~ogpu_sim.actors.board.TaskBoard` the driver hands them) and send their own
+transactions the lean way (:mod:`ogpu_sim.actors.lean`); the timeline entries they record are
+the ones the SDK's typed errors would give.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from eth_account.signers.local import LocalAccount
 from ogpu.types import DeliveryMethod, TaskStatus
 from web3 import Web3
 
+from ogpu_sim.actors.board import TaskBoard
+from ogpu_sim.actors.lean import LeanSender, read
 from ogpu_sim.errors import ConfigError, HandlerFailure, ProviderError  # noqa: F401
 from ogpu_sim.vocabulary import BEHAVIOURS, ENVIRONMENT_BITS, choices
 
@@ -78,6 +83,7 @@ class _State:
     first_seen: dict[str, float] = field(default_factory=dict)
     pending: list[_Pending] = field(default_factory=list)
     done: set[str] = field(default_factory=set)
+    nonce: int | None = None  # the operator's next nonce (None: read it on the next send)
 
 
 @dataclass(frozen=True)
@@ -90,14 +96,21 @@ class TaskFacts:
     config_url: str
 
 
-def read_task_facts(contract: Any) -> TaskFacts:
-    """Read a task's immutable facts from its contract (three calls)."""
-    params = contract.functions.taskParams().call()
+def read_task_facts(w3: Web3, address: str) -> TaskFacts:
+    """Read a task's immutable facts (two plain ``eth_call``).
+
+    Raises:
+        ChainError: ``address`` holds no task.
+    """
+    _source, config, expiry, payment = read(
+        w3, address, "taskParams()", ("address", "string", "uint256", "uint256")
+    )
+    (delivery,) = read(w3, address, "getDeliveryMethod()", ("uint8",))
     return TaskFacts(
-        expiry=int(params[2]),
-        payment=int(params[3]),
-        delivery=DeliveryMethod(int(contract.functions.getDeliveryMethod().call())),
-        config_url=str(params[1]),
+        expiry=int(expiry),
+        payment=int(payment),
+        delivery=DeliveryMethod(int(delivery)),
+        config_url=str(config),
     )
 
 
@@ -145,6 +158,8 @@ class SimulatedProvider:
     record: Callable[[Action], None] = lambda action: None
     static: Callable[[str], TaskFacts] | None = None
     state: _State = field(default_factory=_State)
+    _sender: LeanSender | None = field(default=None, init=False, repr=False)
+    _board: TaskBoard | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.behaviour not in BEHAVIOURS:
@@ -176,40 +191,57 @@ class SimulatedProvider:
     # -- set-up ---------------------------------------------------------------------------
 
     def register(self) -> None:
-        """Register to the source through the SDK (raises the SDK's typed error on revert)."""
-        from ogpu.protocol import nexus
+        """Register to the source with ``Nexus.register``.
 
-        nexus.register(
-            self.source, self.address, ENVIRONMENT_BITS[self.environment], signer=self.operator
+        Raises:
+            ogpu.types.errors.OGPUError: the SDK's typed error for the revert
+                (``InsufficientLockupError``, ``SourceInactiveError`` ...).
+        """
+        s, p = Web3.to_checksum_address(self.source), self.address
+        self._transact(
+            "register", (s, p, ENVIRONMENT_BITS[self.environment]), f"Nexus.register({s}, {p})"
         )
 
     # -- the two phases the driver calls ----------------------------------------------------
 
-    def discover(self) -> int:
-        """Find new tasks of the source and attempt the open ones; return the actions taken."""
-        source = self.contracts("Source", self.source)
-        count = source.functions.getTaskCount().call()
-        if count > self.state.next_task_index:
-            new = source.functions.getTasks(self.state.next_task_index, count - 1).call()
-            self.state.open_tasks.extend(Web3.to_checksum_address(t) for t in new)
-            self.state.next_task_index = count
-        actions = 0
-        for task in list(self.state.open_tasks):
-            actions += self._consider(task)
-        return actions
+    def discover(self, board: TaskBoard | None = None) -> int:
+        """Find new tasks of the source and attempt the open ones; return the actions taken.
 
-    def respond(self) -> int:
+        Args:
+            board: the protocol's events as the driver collected them; without one (or for a
+                source published before the timeline started) the chain is read instead.
+        """
+        self._board = board
+        try:
+            if board is not None and board.knows_source(self.source):
+                tasks = board.tasks_of(self.source)
+                self.state.open_tasks.extend(tasks[self.state.next_task_index :])
+                self.state.next_task_index = max(self.state.next_task_index, len(tasks))
+            else:
+                self._read_new_tasks()
+            actions = 0
+            for task in list(self.state.open_tasks):
+                actions += self._consider(task)
+            return actions
+        finally:
+            self._board = None
+
+    def respond(self, board: TaskBoard | None = None) -> int:
         """Answer the attempted tasks whose response is due; return the actions taken."""
-        actions = 0
-        for item in list(self.state.pending):
-            if self.behaviour == "slow" and time.time() < item.ready_at:
-                continue
-            if self.behaviour == "late" and self.now() <= item.expiry:
-                continue
-            self.state.pending.remove(item)
-            self._answer(item)
-            actions += 1
-        return actions
+        self._board = board
+        try:
+            actions = 0
+            for item in list(self.state.pending):
+                if self.behaviour == "slow" and time.time() < item.ready_at:
+                    continue
+                if self.behaviour == "late" and self.now() <= item.expiry:
+                    continue
+                self.state.pending.remove(item)
+                self._answer(item)
+                actions += 1
+            return actions
+        finally:
+            self._board = None
 
     def busy(self) -> bool:
         """True while work is due without chain time moving (a slow response, a fresh task)."""
@@ -226,15 +258,60 @@ class SimulatedProvider:
     def _facts(self, task: str) -> TaskFacts:
         if self.static is not None:
             return self.static(task)
-        return read_task_facts(self.contracts("Task", task))
+        return read_task_facts(self.w3, task)
+
+    def _read_new_tasks(self) -> None:
+        (count,) = read(self.w3, self.source, "getTaskCount()", ("uint256",))
+        if count > self.state.next_task_index:
+            (new,) = read(
+                self.w3,
+                self.source,
+                "getTasks(uint256,uint256)",
+                ("address[]",),
+                ("uint256", "uint256"),
+                (self.state.next_task_index, count - 1),
+            )
+            self.state.open_tasks.extend(Web3.to_checksum_address(t) for t in new)
+            self.state.next_task_index = count
+
+    def _status(self, task: str) -> TaskStatus:
+        known = self._board.status(task) if self._board is not None else None
+        if known is not None:
+            return known
+        (status,) = read(self.w3, task, "getStatus()", ("uint8",))
+        return TaskStatus(int(status))
+
+    def _attempted(self, task: str) -> bool:
+        board = self._board
+        if board is not None and board.status(task) is not None:
+            return board.attempted(task, self.address)
+        signature = "getAttempterId(address)"
+        (attempter,) = read(self.w3, task, signature, ("uint256",), ("address",), (self.address,))
+        return bool(attempter)
+
+    def _transact(self, function: str, args: tuple[Any, ...], context: str) -> None:
+        """Send a Nexus call signed by the operator (see :class:`LeanSender`)."""
+        if self._sender is None:
+            from ogpu.chain.config import ChainConfig
+
+            nexus = ChainConfig.get_contract_address("NEXUS")
+            self._sender = LeanSender(self.w3, self.operator, nexus, self._mined)
+        self._sender.nonce = self.state.nonce
+        try:
+            self._sender.transact(function, args, context)
+        finally:
+            self.state.nonce = self._sender.nonce
+
+    def _mined(self, receipt: dict[str, Any]) -> None:
+        if self._board is not None:  # its events are the next thing the timeline records
+            self._board.timeline.ingest(receipt)
 
     def _consider(self, task: str) -> int:
-        contract = self.contracts("Task", task)
-        status = TaskStatus(contract.functions.getStatus().call())
+        status = self._status(task)
         if status in TERMINAL_STATUSES:
             self._forget(task)
             return 0
-        if contract.functions.getAttempterId(self.address).call() != 0:
+        if self._attempted(task):
             self._forget(task)
             return 0
         facts = self._facts(task)
@@ -249,17 +326,17 @@ class SimulatedProvider:
             self._forget(task)
             if status == TaskStatus.RESPONDED:
                 return 0
-            return self._attempt(task, contract, expired=True)
-        return self._attempt(task, contract, expired=False)
+            return self._attempt(task, expired=True)
+        return self._attempt(task, expired=False)
 
-    def _attempt(self, task: str, contract: Any, *, expired: bool) -> int:
-        from ogpu.protocol import nexus
+    def _attempt(self, task: str, *, expired: bool) -> int:
         from ogpu.types.errors import OGPUError
 
         facts = self._facts(task)
         payment = facts.payment
+        t, p = Web3.to_checksum_address(task), self.address
         try:
-            nexus.attempt(task, self.address, payment, signer=self.operator)
+            self._transact("attempt", (t, p, payment), f"Nexus.attempt({t}, {p})")
         except OGPUError as exc:
             self.record(
                 Action(self.address, "revert", task, f"attempt: {type(exc).__name__}: {exc}")
@@ -284,8 +361,7 @@ class SimulatedProvider:
         self.state.first_seen.pop(task, None)
 
     def _answer(self, item: _Pending) -> None:
-        contract = self.contracts("Task", item.task)
-        status = TaskStatus(contract.functions.getStatus().call())
+        status = self._status(item.task)
         if status in (TaskStatus.CANCELED, TaskStatus.FINALIZED) and self.behaviour != "late":
             self.record(Action(self.address, "lost", item.task, f"task already {status.name}"))
             return
@@ -303,7 +379,7 @@ class SimulatedProvider:
         self._submit(item, link)
         if self.behaviour == "late":
             # Past expiry our response reverted; the next attempt marks the task EXPIRED.
-            self._expire_late(item.task, contract)
+            self._expire_late(item.task)
 
     def _run_handler(self, task: str) -> dict[str, Any] | None:
         if self.behaviour == "failing":
@@ -322,18 +398,12 @@ class SimulatedProvider:
         return config if isinstance(config, dict) else {"data": config}
 
     def _submit(self, item: _Pending, link: str) -> None:
-        from ogpu.protocol._base import TxExecutor, load_contract
         from ogpu.types.errors import OGPUError
 
         params = (item.task, self.address, link, item.payment)
+        context = f"Nexus.submitResponse({item.task}, {self.address})"
         try:
-            TxExecutor(
-                load_contract("NexusAbi"),
-                "submitResponse",
-                (params,),
-                signer=self.operator,
-                context=f"Nexus.submitResponse({item.task}, {self.address})",
-            ).execute()
+            self._transact("submitResponse", (params,), context)
         except OGPUError as exc:
             self.record(
                 Action(
@@ -346,9 +416,9 @@ class SimulatedProvider:
             return
         self.record(Action(self.address, "respond", item.task, link))
 
-    def _expire_late(self, task: str, contract: Any) -> None:
-        if TaskStatus(contract.functions.getStatus().call()) in OPEN_STATUSES:
-            self._attempt(task, contract, expired=True)
+    def _expire_late(self, task: str) -> None:
+        if self._status(task) in OPEN_STATUSES:
+            self._attempt(task, expired=True)
 
     # -- snapshots ------------------------------------------------------------------------
 
