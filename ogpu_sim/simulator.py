@@ -232,7 +232,7 @@ class Simulator:
         """A task's immutable facts (expiry, payment, delivery, config), read once per task."""
         facts = self._facts.get(address)
         if facts is None:
-            facts = self._facts[address] = read_task_facts(self.network.instance("Task", address))
+            facts = self._facts[address] = read_task_facts(self.w3, address)
         return facts
 
     # -- sources and tasks ------------------------------------------------------------------
