@@ -9,7 +9,8 @@ and request formatting. Providers do the same few things thousands of times, so 
 - a provider account's nonce is tracked locally (kept in the provider's snapshot state) and
   re-read after a nonce error;
 - the gas limit is fixed per function, several times what docs/gas.md measures; should a
-  transaction still run out of gas (a modified protocol), it is sent once more with an estimate;
+  transaction still fail while its replay succeeds (out of gas: a modified protocol), it is
+  sent once more with twice an estimate;
 - chain id and fees are read once per chain and re-read after a fee error.
 
 They are still real signed transactions mined in blocks. One that reverts is mined with status
@@ -215,11 +216,11 @@ class LeanSender:
         revert = self._replay(data)
         if revert is not None:
             raise decode_revert(revert, context=context, caller=self.account.address) from revert
-        if int(receipt["gasUsed"], 16) >= gas:  # out of gas: the limit was too low after all
-            estimate = int(self._estimate(data))
-            receipt = self._send(data, max(2 * estimate, 2 * gas))
-            if int(receipt["status"], 16) == 1:
-                return receipt
+        # The call succeeds with the block's gas: ours ran out (perhaps in a nested call, which
+        # leaves a 64th unused), so the fixed limit was too low after all.
+        receipt = self._send(data, max(2 * self._estimate(data), 2 * gas))
+        if int(receipt["status"], 16) == 1:
+            return receipt
         raise TxRevertError(reason=f"Transaction {receipt['transactionHash']} mined but reverted")
 
     def _tx(self, data: bytes, gas: int, nonce: int, facts: _ChainFacts) -> dict[str, Any]:
