@@ -11,7 +11,9 @@ and request formatting. Providers do the same few things thousands of times, so 
 - the gas limit is fixed per function, several times what docs/gas.md measures; should a
   transaction still fail while its replay succeeds (out of gas: a modified protocol), it is
   sent once more with twice an estimate;
-- chain id and fees are read once per chain and re-read after a fee error.
+- chain id and fees are read once per chain and re-read after a fee error;
+- the transaction is RLP-encoded and signed with ``rlp`` and ``eth_keys`` directly, the very
+  bytes ``eth_account`` produces (a test checks), at a third of its cost.
 
 They are still real signed transactions mined in blocks. One that reverts is mined with status
 0, as a wallet that does not estimate first sends it; its reason is read by replaying the call
@@ -28,10 +30,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import rlp
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
-from eth_utils import function_signature_to_4byte_selector
+from eth_keys.datatypes import PrivateKey
+from eth_utils import function_signature_to_4byte_selector, keccak, to_canonical_address
 from eth_utils.abi import collapse_if_tuple
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TimeExhausted
@@ -173,6 +177,31 @@ def _is_transient(message: str) -> bool:
     return bool(TxExecutor._is_transient_rpc(Exception(message)))
 
 
+def sign(key: PrivateKey, tx: dict[str, Any]) -> bytes:
+    """The raw signed transaction for ``tx`` (EIP-1559 when it has ``maxFeePerGas``, else
+    legacy with EIP-155 replay protection): what ``Account.sign_transaction`` returns."""
+    to = to_canonical_address(tx["to"])
+    data = bytes.fromhex(tx["data"][2:])
+    if "maxFeePerGas" in tx:
+        fields = [
+            tx["chainId"],
+            tx["nonce"],
+            tx["maxPriorityFeePerGas"],
+            tx["maxFeePerGas"],
+            tx["gas"],
+            to,
+            tx["value"],
+            data,
+            [],
+        ]
+        signature = key.sign_msg_hash(keccak(b"\x02" + rlp.encode(fields)))
+        return b"\x02" + rlp.encode([*fields, signature.v, signature.r, signature.s])
+    fields = [tx["nonce"], tx["gasPrice"], tx["gas"], to, tx["value"], data]
+    signature = key.sign_msg_hash(keccak(rlp.encode([*fields, tx["chainId"], 0, 0])))
+    v = signature.v + 35 + 2 * tx["chainId"]
+    return bytes(rlp.encode([*fields, v, signature.r, signature.s]))
+
+
 @dataclass
 class LeanSender:
     """Sends one account's Nexus calls the lean way (see the module docstring).
@@ -190,6 +219,9 @@ class LeanSender:
     nexus: str
     on_mined: Callable[[dict[str, Any]], None] = lambda receipt: None
     nonce: int | None = None
+
+    def __post_init__(self) -> None:
+        self._key = PrivateKey(bytes(self.account.key))
 
     def transact(self, function: str, args: Sequence[Any], context: str) -> dict[str, Any]:
         """Send ``Nexus.<function>(*args)``, mined; return its receipt (raw JSON-RPC shape).
@@ -243,11 +275,9 @@ class LeanSender:
             if self.nonce is None:
                 count = rpc(self.w3, "eth_getTransactionCount", [self.account.address, "pending"])
                 self.nonce = int(count, 16)
-            signed = self.account.sign_transaction(self._tx(data, gas, self.nonce, facts))
+            raw = sign(self._key, self._tx(data, gas, self.nonce, facts))
             try:
-                tx_hash = rpc(
-                    self.w3, "eth_sendRawTransaction", ["0x" + signed.raw_transaction.hex()]
-                )
+                tx_hash = rpc(self.w3, "eth_sendRawTransaction", ["0x" + raw.hex()])
             except Exception as exc:  # an error answer or a transport failure
                 problem = str(exc)
                 if _is_nonce_error(problem):
@@ -292,4 +322,4 @@ class LeanSender:
         return int(self.w3.eth.estimate_gas(self._call_params(data)))  # type: ignore[arg-type]
 
 
-__all__ = ["GAS_LIMITS", "LeanSender", "encode_call", "gas_limit", "read", "rpc"]
+__all__ = ["GAS_LIMITS", "LeanSender", "encode_call", "gas_limit", "read", "rpc", "sign"]

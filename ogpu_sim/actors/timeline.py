@@ -8,6 +8,7 @@ pytest plugin prints a test's slice of it when the test fails; ``simulate`` writ
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -73,6 +74,8 @@ class Entry:
         return json.dumps(asdict(self), sort_keys=True)
 
 
+_checksum = functools.lru_cache(maxsize=65_536)(to_checksum_address)
+"""Checksumming hashes the address: the same few contracts and accounts come up in every log."""
 _ELEMENTARY = re.compile(r"^(address|bool|string|bytes\d*|u?int\d*)$")
 
 
@@ -99,7 +102,7 @@ class _Decoder:
             return dict(self.event.process_log(log)["args"])
         values = abi_decode(list(self.types), bytes(HexBytes(log["data"])))
         return {
-            name: to_checksum_address(value) if kind == "address" else value
+            name: _checksum(value) if kind == "address" else value
             for name, kind, value in zip(self.names, self.types, values, strict=True)
         }
 
@@ -174,7 +177,7 @@ class Timeline:
     def _decode(self, logs: list[dict[str, Any]]) -> int:
         added = 0
         for log in logs:
-            address = Web3.to_checksum_address(log["address"])
+            address = _checksum(log["address"])
             topics = log["topics"]
             decoder = self._topics.get((address, HexBytes(topics[0]))) if topics else None
             if decoder is None:
@@ -203,7 +206,7 @@ class Timeline:
             if block == self._next_block:
                 watched = set(self._names)
                 logs = receipt.get("logs", [])
-                self._decode([g for g in logs if Web3.to_checksum_address(g["address"]) in watched])
+                self._decode([g for g in logs if _checksum(g["address"]) in watched])
                 self._next_block = block + 1
             elif block > self._next_block:
                 self._collect(block)

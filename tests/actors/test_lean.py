@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+from eth_keys.datatypes import PrivateKey
 from eth_utils import function_signature_to_4byte_selector
 from ogpu.protocol import vault
 from ogpu.types import DeliveryMethod, TaskStatus
@@ -127,3 +129,25 @@ def test_a_provider_stepped_without_the_drivers_board_reads_the_chain(sim, make_
 
     assert task.get_status() == TaskStatus.ATTEMPTED
     assert task.get_attempters() == [provider.address]
+
+
+@pytest.mark.parametrize(
+    "fees",
+    [{"maxFeePerGas": 3 * 10**9, "maxPriorityFeePerGas": 10**9}, {"gasPrice": 2 * 10**9}],
+    ids=["eip1559", "legacy"],
+)
+def test_signing_gives_the_bytes_eth_account_gives(sim, fees):
+    account = sim.accounts.provider
+    tx = {
+        "to": sim.deployment.addresses["NEXUS"],
+        "data": "0x" + lean.encode_call("attempt", (account.address, account.address, 7)).hex(),
+        "value": 0,
+        "gas": 600_000,
+        "nonce": 12,
+        "chainId": sim.chain_id,
+        **fees,
+    }
+
+    raw = lean.sign(PrivateKey(bytes(account.key)), tx)
+
+    assert raw == bytes(account.sign_transaction(tx).raw_transaction)
