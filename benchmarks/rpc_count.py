@@ -53,9 +53,17 @@ def counting(sim: Any) -> Iterator[CallCount]:
         return original(method, params)
 
     setattr(owner, name, request)
+    _forget_request_func(owner)
     driver.step = counted_step
     try:
         yield count
     finally:
         del driver.step  # the instance attributes go; the class methods show again
         delattr(owner, name)
+        _forget_request_func(owner)
+
+
+def _forget_request_func(owner: Any) -> None:
+    """web3 caches the provider's ``make_request`` inside its middleware chain; drop that."""
+    if hasattr(owner, "_request_func_cache"):
+        owner._request_func_cache = (None, None)

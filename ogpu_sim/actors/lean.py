@@ -35,7 +35,12 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from eth_keys.datatypes import PrivateKey
-from eth_utils import function_signature_to_4byte_selector, keccak, to_canonical_address
+from eth_utils import (
+    function_signature_to_4byte_selector,
+    keccak,
+    to_canonical_address,
+    to_checksum_address,
+)
 from eth_utils.abi import collapse_if_tuple
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TimeExhausted
@@ -95,6 +100,28 @@ def read(
         return tuple(abi_decode(list(outputs), bytes.fromhex(str(result)[2:])))
     except Exception as exc:  # node errors, transport errors and undecodable answers alike
         raise ChainError(f"cannot read {signature} of {address}: {exc}") from exc
+
+
+def events_in(
+    receipt: dict[str, Any], address: str, event: tuple[str, Sequence[str]]
+) -> list[tuple[Any, ...]]:
+    """The arguments of every ``event`` (signature, non-indexed types) ``address`` logged in a
+    receipt (raw JSON-RPC shape); addresses come back checksummed."""
+    signature, types = event
+    topic = "0x" + keccak(text=signature).hex()
+    found = []
+    for log in receipt.get("logs", ()):
+        topics = log.get("topics") or [None]
+        if str(topics[0]).lower() != topic or log["address"].lower() != address.lower():
+            continue
+        values = abi_decode(list(types), bytes.fromhex(log["data"][2:]))
+        found.append(
+            tuple(
+                to_checksum_address(v) if t == "address" else v
+                for t, v in zip(types, values, strict=True)
+            )
+        )
+    return found
 
 
 # -- transactions ---------------------------------------------------------------------------
@@ -322,4 +349,13 @@ class LeanSender:
         return int(self.w3.eth.estimate_gas(self._call_params(data)))  # type: ignore[arg-type]
 
 
-__all__ = ["GAS_LIMITS", "LeanSender", "encode_call", "gas_limit", "read", "rpc", "sign"]
+__all__ = [
+    "GAS_LIMITS",
+    "LeanSender",
+    "encode_call",
+    "events_in",
+    "gas_limit",
+    "read",
+    "rpc",
+    "sign",
+]

@@ -30,7 +30,15 @@ from ogpu.types import DeliveryMethod, TaskStatus
 from web3 import Web3
 
 from ogpu_sim.actors.board import TaskBoard
-from ogpu_sim.actors.lean import LeanSender, read
+from ogpu_sim.actors.lean import LeanSender
+from ogpu_sim.actors.tasks import (
+    TaskFacts,
+    expired_by,
+    read_attempted,
+    read_status,
+    read_task_facts,
+    read_tasks_of,
+)
 from ogpu_sim.errors import ConfigError, HandlerFailure, ProviderError  # noqa: F401
 from ogpu_sim.vocabulary import BEHAVIOURS, ENVIRONMENT_BITS, choices
 
@@ -84,34 +92,6 @@ class _State:
     pending: list[_Pending] = field(default_factory=list)
     done: set[str] = field(default_factory=set)
     nonce: int | None = None  # the operator's next nonce (None: read it on the next send)
-
-
-@dataclass(frozen=True)
-class TaskFacts:
-    """What never changes about a task once published (cached by the simulator per task)."""
-
-    expiry: int
-    payment: int
-    delivery: DeliveryMethod
-    config_url: str
-
-
-def read_task_facts(w3: Web3, address: str) -> TaskFacts:
-    """Read a task's immutable facts (two plain ``eth_call``).
-
-    Raises:
-        ChainError: ``address`` holds no task.
-    """
-    _source, config, expiry, payment = read(
-        w3, address, "taskParams()", ("address", "string", "uint256", "uint256")
-    )
-    (delivery,) = read(w3, address, "getDeliveryMethod()", ("uint8",))
-    return TaskFacts(
-        expiry=int(expiry),
-        payment=int(payment),
-        delivery=DeliveryMethod(int(delivery)),
-        config_url=str(config),
-    )
 
 
 Runner = Callable[[str, str, dict[str, Any]], "dict[str, Any] | None"]
@@ -261,36 +241,22 @@ class SimulatedProvider:
         return read_task_facts(self.w3, task)
 
     def _read_new_tasks(self) -> None:
-        (count,) = read(self.w3, self.source, "getTaskCount()", ("uint256",))
-        if count > self.state.next_task_index:
-            (new,) = read(
-                self.w3,
-                self.source,
-                "getTasks(uint256,uint256)",
-                ("address[]",),
-                ("uint256", "uint256"),
-                (self.state.next_task_index, count - 1),
-            )
-            self.state.open_tasks.extend(Web3.to_checksum_address(t) for t in new)
-            self.state.next_task_index = count
+        new = read_tasks_of(self.w3, self.source, self.state.next_task_index)
+        self.state.open_tasks.extend(new)
+        self.state.next_task_index += len(new)
 
     def _status(self, task: str) -> TaskStatus:
         known = self._board.status(task) if self._board is not None else None
-        if known is not None:
-            return known
-        (status,) = read(self.w3, task, "getStatus()", ("uint8",))
-        return TaskStatus(int(status))
+        return read_status(self.w3, task) if known is None else known
 
     def _attempted(self, task: str) -> bool:
         board = self._board
         if board is not None and board.status(task) is not None:
             return board.attempted(task, self.address)
-        signature = "getAttempterId(address)"
-        (attempter,) = read(self.w3, task, signature, ("uint256",), ("address",), (self.address,))
-        return bool(attempter)
+        return read_attempted(self.w3, task, self.address)
 
-    def _transact(self, function: str, args: tuple[Any, ...], context: str) -> None:
-        """Send a Nexus call signed by the operator (see :class:`LeanSender`)."""
+    def _transact(self, function: str, args: tuple[Any, ...], context: str) -> dict[str, Any]:
+        """Send a Nexus call signed by the operator (see :class:`LeanSender`); its receipt."""
         if self._sender is None:
             from ogpu.chain.config import ChainConfig
 
@@ -298,9 +264,15 @@ class SimulatedProvider:
             self._sender = LeanSender(self.w3, self.operator, nexus, self._mined)
         self._sender.nonce = self.state.nonce
         try:
-            self._sender.transact(function, args, context)
+            return self._sender.transact(function, args, context)
         finally:
             self.state.nonce = self._sender.nonce
+
+    def _expired_by(self, receipt: dict[str, Any], task: str, facts: TaskFacts) -> bool:
+        """Whether a successful attempt expired ``task`` instead of recording the attempt."""
+        assert self._sender is not None
+        verdict = expired_by(receipt, self._sender.nexus, task, self.address)
+        return self.now() > facts.expiry if verdict is None else verdict
 
     def _mined(self, receipt: dict[str, Any]) -> None:
         if self._board is not None:  # its events are the next thing the timeline records
@@ -322,31 +294,30 @@ class SimulatedProvider:
             first = self.state.first_seen.setdefault(task, time.time())
             if time.time() - first < self.act_after:
                 return 0
-        if self.now() > facts.expiry:
-            self._forget(task)
-            if status == TaskStatus.RESPONDED:
-                return 0
-            return self._attempt(task, expired=True)
-        return self._attempt(task, expired=False)
+        if status == TaskStatus.RESPONDED and self.now() > facts.expiry:
+            self._forget(task)  # an expired task with a response is the client's to settle
+            return 0
+        return self._attempt(task)
 
-    def _attempt(self, task: str, *, expired: bool) -> int:
+    def _attempt(self, task: str) -> int:
+        """Attempt ``task``; past its expiry the same call marks it EXPIRED (lazy expiry), and
+        the receipt's events tell which of the two happened."""
         from ogpu.types.errors import OGPUError
 
         facts = self._facts(task)
         payment = facts.payment
         t, p = Web3.to_checksum_address(task), self.address
+        self._forget(task)
         try:
-            self._transact("attempt", (t, p, payment), f"Nexus.attempt({t}, {p})")
+            receipt = self._transact("attempt", (t, p, payment), f"Nexus.attempt({t}, {p})")
         except OGPUError as exc:
             self.record(
                 Action(self.address, "revert", task, f"attempt: {type(exc).__name__}: {exc}")
             )
-            self._forget(task)
             return 1
-        if expired:
+        if self._expired_by(receipt, t, facts):
             self.record(Action(self.address, "expire", task, "attempt after expiry: task EXPIRED"))
             return 1
-        self._forget(task)
         self.record(Action(self.address, "attempt", task))
         if self.behaviour != "silent":
             self.state.pending.append(
@@ -418,7 +389,7 @@ class SimulatedProvider:
 
     def _expire_late(self, task: str) -> None:
         if self._status(task) in OPEN_STATUSES:
-            self._attempt(task, expired=True)
+            self._attempt(task)
 
     # -- snapshots ------------------------------------------------------------------------
 
