@@ -67,12 +67,12 @@ class Driver:
     def step(self) -> int:
         """Let every provider act once (discover/attempt, then respond); return the actions."""
         with self.lock:
-            # Seeded by productive steps only, so wall-clock polling (slow providers) cannot
-            # change which racer answers first.
             actions = sum(hook() for hook in list(self.before_step))
             with self.timeline.trusting():
                 board = self.board
                 actions += sum(p.discover(board) for p in list(self.providers))
+                # Seeded by productive steps only, so wall-clock polling (slow providers)
+                # cannot change which racer answers first.
                 order = racer_order(list(self.providers), self.seed * 1_000_003 + self._steps)
                 actions += sum(p.respond(board) for p in order)
             if actions:
