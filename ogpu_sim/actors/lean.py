@@ -5,7 +5,8 @@ estimate (several EVM executions) and a dozen JSON-RPC calls, and every read cos
 and request formatting. Providers do the same few things thousands of times, so here:
 
 - calldata is encoded with ``eth_abi`` behind a selector computed once per function;
-- requests go through web3's provider (``make_request``) as plain JSON-RPC, no middleware;
+- requests go through web3's provider (``make_request``) as plain JSON-RPC, no middleware, and
+  a node with ``eth_sendRawTransactionSync`` (anvil) returns the receipt with the send;
 - a provider account's nonce is tracked locally (kept in the provider's snapshot state) and
   re-read after a nonce error;
 - the gas limit is fixed per function, several times what docs/gas.md measures; should a
@@ -43,7 +44,7 @@ from eth_utils import (
 )
 from eth_utils.abi import collapse_if_tuple
 from web3 import Web3
-from web3.exceptions import ContractLogicError, TimeExhausted
+from web3.exceptions import ContractLogicError
 from web3.types import RPCEndpoint
 
 from ogpu_sim import artifacts
@@ -57,10 +58,24 @@ RECEIPT_TIMEOUT = 120.0
 """Seconds to wait for a receipt that was not there when the send returned (the SDK's wait)."""
 _SEND_ATTEMPTS = 3  # the SDK's TxExecutor default
 _TRANSIENT_BACKOFF = 1.0  # seconds, as the SDK backs off on a transient RPC error
+_RECEIPT_POLL_MAX = 0.05  # seconds between receipt polls at most (web3 waits 0.1 s)
+
+
+METHOD_NOT_FOUND = -32601
 
 
 class _RpcFailure(Exception):
     """A JSON-RPC error answer (internal: callers see the SDK's typed errors)."""
+
+    def __init__(self, message: str, code: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+    @property
+    def unknown_method(self) -> bool:
+        """The node does not have the method (by code, or as nodes word it)."""
+        words = ("does not exist", "not available", "not supported", "unknown method")
+        return self.code == METHOD_NOT_FOUND or any(w in str(self).lower() for w in words)
 
 
 def rpc(w3: Web3, method: str, params: Sequence[Any]) -> Any:
@@ -68,8 +83,9 @@ def rpc(w3: Web3, method: str, params: Sequence[Any]) -> Any:
     response = w3.provider.make_request(RPCEndpoint(method), list(params))
     error = response.get("error")
     if error is not None:
-        message = error.get("message", error) if isinstance(error, dict) else error
-        raise _RpcFailure(str(message))
+        if isinstance(error, dict):
+            raise _RpcFailure(str(error.get("message", error)), error.get("code"))
+        raise _RpcFailure(str(error))
     return response.get("result")
 
 
@@ -164,6 +180,7 @@ def gas_limit(function: str, args: Sequence[Any]) -> int:
 class _ChainFacts:
     chain_id: int
     fees: dict[str, int]
+    send_sync: bool = True  # until the node says it lacks eth_sendRawTransactionSync
 
 
 _FACTS: weakref.WeakKeyDictionary[Web3, _ChainFacts] = weakref.WeakKeyDictionary()
@@ -304,7 +321,7 @@ class LeanSender:
                 self.nonce = int(count, 16)
             raw = sign(self._key, self._tx(data, gas, self.nonce, facts))
             try:
-                tx_hash = rpc(self.w3, "eth_sendRawTransaction", ["0x" + raw.hex()])
+                receipt = self._broadcast(raw, facts)
             except Exception as exc:  # an error answer or a transport failure
                 problem = str(exc)
                 if _is_nonce_error(problem):
@@ -317,22 +334,44 @@ class LeanSender:
                     raise TxRpcError(reason=problem) from exc
                 continue
             self.nonce += 1
-            receipt = self._receipt(str(tx_hash))
             self.on_mined(receipt)
             return receipt
         raise TxRpcError(reason=problem)
 
+    def _broadcast(self, raw: bytes, facts: _ChainFacts) -> dict[str, Any]:
+        """Send a signed transaction; its receipt once mined.
+
+        Nodes with ``eth_sendRawTransactionSync`` (EIP-7966: anvil) answer with the receipt in
+        the same call; elsewhere the receipt is read right after the send (in-process chains
+        mine before answering), and waited for only when it is not there yet.
+        """
+        signed = "0x" + raw.hex()
+        if facts.send_sync:
+            try:
+                return dict(rpc(self.w3, "eth_sendRawTransactionSync", [signed]))
+            except _RpcFailure as exc:
+                message = str(exc).lower()
+                if "timeout" in message or "timed out" in message:  # sent, not yet mined
+                    return self._receipt("0x" + keccak(raw).hex())
+                if not exc.unknown_method:
+                    raise
+                facts.send_sync = False  # an unknown method: nothing was sent
+        return self._receipt(str(rpc(self.w3, "eth_sendRawTransaction", [signed])))
+
     def _receipt(self, tx_hash: str) -> dict[str, Any]:
+        """The receipt of a sent transaction, polled quickly when it is not there at once
+        (paused mining, a node that mines later), up to :data:`RECEIPT_TIMEOUT`."""
         from ogpu.types.errors import TxReceiptTimeoutError
 
-        receipt = rpc(self.w3, "eth_getTransactionReceipt", [tx_hash])
-        if receipt is None:  # not mined yet (paused mining, a remote node): wait as the SDK does
-            try:
-                self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT)  # type: ignore[arg-type]
-            except TimeExhausted as exc:
-                raise TxReceiptTimeoutError(tx_hash=tx_hash, timeout=RECEIPT_TIMEOUT) from exc
+        deadline, pause = time.monotonic() + RECEIPT_TIMEOUT, 0.001
+        while True:
             receipt = rpc(self.w3, "eth_getTransactionReceipt", [tx_hash])
-        return dict(receipt)
+            if receipt is not None:
+                return dict(receipt)
+            if time.monotonic() >= deadline:
+                raise TxReceiptTimeoutError(tx_hash=tx_hash, timeout=RECEIPT_TIMEOUT)
+            time.sleep(pause)
+            pause = min(2 * pause, _RECEIPT_POLL_MAX)
 
     def _call_params(self, data: bytes) -> dict[str, Any]:
         return {"from": self.account.address, "to": self.nexus, "data": "0x" + data.hex()}

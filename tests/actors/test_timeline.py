@@ -10,6 +10,7 @@ from ogpu.client import confirm_response
 from ogpu.protocol import vault
 from ogpu.types import DeliveryMethod, TaskStatus
 
+from ogpu_sim.actors import lean
 from ogpu_sim.actors.timeline import _plain
 
 FIRST = DeliveryMethod.FIRST_RESPONSE
@@ -26,11 +27,15 @@ def requests_to(sim) -> Iterator[list[str]]:
         seen.append(method)
         return answer(method, params)
 
+    before = vars(node).get("request")  # a patch of the test's own, or none
     node.request = request
     try:
         yield seen
     finally:
-        del node.request
+        if before is None:
+            del node.request
+        else:
+            node.request = before
 
 
 def web3_decoded(sim, from_block: int) -> list[tuple]:
@@ -99,4 +104,29 @@ def test_a_first_response_lifecycle_reads_only_the_tasks_facts(sim, make_source,
         "attempt",
         "respond",
     ]
+    assert task.get_status() == TaskStatus.FINALIZED
+
+
+def test_a_node_with_send_raw_transaction_sync_answers_each_send_with_its_receipt(
+    sim, make_source, make_task, monkeypatch
+):
+    node = sim.chain.node
+    answer = node.request
+
+    def request(method, params):  # EIP-7966, as anvil has it
+        if method == "eth_sendRawTransactionSync":
+            return answer("eth_getTransactionReceipt", [answer("eth_sendRawTransaction", params)])
+        return answer(method, params)
+
+    monkeypatch.setattr(node, "request", request)
+    monkeypatch.delitem(lean._FACTS, sim.w3, raising=False)  # probe the node again
+    source = make_source(deliveryMethod=FIRST)
+    sim.add_provider(source)
+    task = make_task(source)
+
+    with requests_to(sim) as seen:
+        sim.run_until_idle()
+
+    sends = [m for m in seen if "Transaction" in m]
+    assert sends == ["eth_sendRawTransactionSync", "eth_sendRawTransactionSync"]
     assert task.get_status() == TaskStatus.FINALIZED
