@@ -34,6 +34,7 @@ from ogpu_sim.actors.lean import LeanSender
 from ogpu_sim.actors.tasks import (
     TaskFacts,
     expired_by,
+    fetch_config,
     read_attempted,
     read_status,
     read_task_facts,
@@ -363,9 +364,7 @@ class SimulatedProvider:
         return self.runner(function_name, task, data if isinstance(data, dict) else {"data": data})
 
     def _task_config(self, task: str) -> dict[str, Any]:
-        from ogpu.ipfs import fetch_ipfs_json
-
-        config = fetch_ipfs_json(self._facts(task).config_url)
+        config = fetch_config(self._facts(task).config_url)
         return config if isinstance(config, dict) else {"data": config}
 
     def _submit(self, item: _Pending, link: str) -> None:

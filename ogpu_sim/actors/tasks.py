@@ -3,14 +3,18 @@
 A task's immutable facts (read once per task and cached by the simulator), a source's task
 list, a task's status and attempters (for what the driver's board did not see published), and
 what a successful ``Nexus.attempt`` did, from its receipt. All plain ``eth_call`` through
-:mod:`ogpu_sim.actors.lean`, no web3 contract objects.
+:mod:`ogpu_sim.actors.lean`, no web3 contract objects. And the task's config from its IPFS
+gateway URL, over one kept-alive HTTP connection instead of a new one per fetch.
 """
 
 from __future__ import annotations
 
+import json
+import threading
 from dataclasses import dataclass
 from typing import Any
 
+import requests
 from ogpu.types import DeliveryMethod, TaskStatus
 from web3 import Web3
 
@@ -87,9 +91,39 @@ def expired_by(receipt: dict[str, Any], nexus: str, task: str, provider: str) ->
     return None
 
 
+_SESSION = requests.Session()
+_SESSION_LOCK = threading.Lock()
+FETCH_TIMEOUT = 30.0
+"""Seconds a config fetch may take (the SDK's ``fetch_ipfs_json`` default)."""
+
+
+def fetch_config(url: str) -> Any:
+    """GET a task's config JSON from its gateway URL, as ``ogpu.ipfs.fetch_ipfs_json`` does
+    (same errors), over a kept-alive connection.
+
+    Raises:
+        ogpu.types.errors.IPFSFetchError: the request failed or the body is not JSON.
+        ogpu.types.errors.IPFSGatewayError: the gateway answered a status other than 200.
+    """
+    from ogpu.types.errors import IPFSFetchError, IPFSGatewayError
+
+    try:
+        with _SESSION_LOCK:
+            response = _SESSION.get(url, timeout=FETCH_TIMEOUT)
+    except requests.RequestException as exc:
+        raise IPFSFetchError(url=url, reason=str(exc)) from exc
+    if response.status_code != 200:
+        raise IPFSGatewayError(gateway=url, status_code=response.status_code)
+    try:
+        return response.json()
+    except (json.JSONDecodeError, ValueError) as exc:
+        raise IPFSFetchError(url=url, reason=f"Invalid JSON: {exc}") from exc
+
+
 __all__ = [
     "TaskFacts",
     "expired_by",
+    "fetch_config",
     "read_attempted",
     "read_status",
     "read_task_facts",
