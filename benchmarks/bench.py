@@ -32,13 +32,10 @@ from cases import (
     CHAIN_CASES,
     CHAIN_ROWS,
     ROWS,
-    RUNTIME_ROWS,
     TARGETS,
     Bench,
     Settings,
     chain_start_deploy,
-    runtime_dispatch,
-    simulate_runner,
 )
 from harness import (
     BACKENDS,
@@ -49,6 +46,7 @@ from harness import (
     render_targets,
     write_json,
 )
+from runs import MACHINE_BACKENDS, RUNTIME_ROWS, machine_steps, runtime_dispatch, simulate_runner
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
@@ -90,7 +88,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     """Per-round repeats, rounds and scenario size from the command line."""
-    settings = Settings(repeat=3, rounds=1, scenario_tasks=4) if args.quick else Settings()
+    settings = (
+        Settings(repeat=3, rounds=1, scenario_tasks=4, machine_examples=2)
+        if args.quick
+        else Settings()
+    )
     if args.repeat is not None:
         settings.repeat = args.repeat
     if args.rounds is not None:
@@ -212,18 +214,35 @@ def run_simulator_rows(
 
 
 def run_backend(
-    backend: str, settings: Settings, verbose: bool, log: Any, tune: Any = None
+    backend: str,
+    settings: Settings,
+    verbose: bool,
+    log: Any,
+    tune: Any = None,
+    first_round: bool = True,
 ) -> dict[str, Outcome]:
-    """Every row on one backend; ``tune(w3)`` runs on each web3 before its cases."""
+    """Every row on one backend; ``tune(w3)`` runs on each web3 before its cases.
+
+    The LifecycleMachine row, a long run, is measured in the first round only.
+    """
     tune = tune or (lambda w3: None)
     outcomes = run_chain_rows(backend, settings, verbose, log, tune)
     outcomes.update(run_simulator_rows(backend, settings, verbose, log, tune))
-    if outcomes["session.start"].samples:
-        log(f"  {backend}: simulate.runner")
+    if not outcomes["session.start"].samples:
+        return outcomes
+    runs: list[tuple[str, Any]] = [("simulate.runner", simulate_runner)]
+    if first_round and backend in MACHINE_BACKENDS:
+        runs.append(("machine.steps", machine_steps))
+    elif backend not in MACHINE_BACKENDS:
+        outcomes["machine.steps"] = Outcome(
+            skipped="the machine freezes the chain clock: in-process backends only"
+        )
+    for row_id, run in runs:
+        log(f"  {backend}: {row_id}")
         try:
-            outcomes["simulate.runner"] = Outcome(samples=simulate_runner(backend, settings))
+            outcomes[row_id] = Outcome(samples=run(backend, settings))
         except Exception as exc:
-            outcomes["simulate.runner"] = Outcome(error=_failure(exc, verbose))
+            outcomes[row_id] = Outcome(error=_failure(exc, verbose))
     return outcomes
 
 
@@ -271,7 +290,9 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 merge(
                     by_backend[label],
-                    run_backend(backend, settings, args.verbose, console.print, tune),
+                    run_backend(
+                        backend, settings, args.verbose, console.print, tune, round_index == 0
+                    ),
                 )
             finally:
                 if undo is not None:

@@ -378,7 +378,7 @@ class Simulator:
         """A task's immutable facts (expiry, payment, delivery, config), read once per task."""
         facts = self._facts.get(address)
         if facts is None:
-            facts = self._facts[address] = read_task_facts(self._task(address))
+            facts = self._facts[address] = read_task_facts(self.w3, address)
         return facts
 
     def _task(self, address: Any) -> Any:

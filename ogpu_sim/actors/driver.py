@@ -1,8 +1,10 @@
 """Drive simulated providers deterministically: one step at a time, until idle, or autorun.
 
-A step lets every provider discover and attempt new tasks, then lets them respond in a seeded
-order (racers), then collects the protocol events mined meanwhile. The same seed and call
-sequence give the same run; ``autorun`` does the same in a background thread so live SDK
+A step first collects the protocol events mined since the last one (one poll of the timeline),
+lets every provider discover and attempt new tasks, then lets them respond in a seeded order
+(racers). Providers decide from those events (a :class:`TaskBoard`), and the events of their own
+transactions come from the receipts, so a step costs no reads beyond the poll. The same seed
+and call sequence give the same run; ``autorun`` does the same in a background thread so live SDK
 watchers see events as on a real network.
 """
 
@@ -14,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ogpu_sim.actors.board import TaskBoard
 from ogpu_sim.actors.provider import SimulatedProvider, racer_order
 from ogpu_sim.actors.timeline import Timeline
 from ogpu_sim.errors import IdleTimeoutError
@@ -38,6 +41,10 @@ class Driver:
     _steps: int = 0
     _autorun: threading.Thread | None = field(default=None, repr=False)
     _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
+    board: TaskBoard = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.board = TaskBoard(self.timeline)
 
     @property
     def autorunning(self) -> bool:
@@ -60,15 +67,16 @@ class Driver:
     def step(self) -> int:
         """Let every provider act once (discover/attempt, then respond); return the actions."""
         with self.lock:
-            # Seeded by productive steps only, so wall-clock polling (slow providers) cannot
-            # change which racer answers first.
             actions = sum(hook() for hook in list(self.before_step))
-            actions += sum(p.discover() for p in list(self.providers))
-            order = racer_order(list(self.providers), self.seed * 1_000_003 + self._steps)
-            actions += sum(p.respond() for p in order)
+            with self.timeline.trusting():
+                board = self.board
+                actions += sum(p.discover(board) for p in list(self.providers))
+                # Seeded by productive steps only, so wall-clock polling (slow providers)
+                # cannot change which racer answers first.
+                order = racer_order(list(self.providers), self.seed * 1_000_003 + self._steps)
+                actions += sum(p.respond(board) for p in order)
             if actions:
                 self._steps += 1
-            self.timeline.poll()
             return actions
 
     def run_until_idle(self, timeout: float = 60.0) -> int:

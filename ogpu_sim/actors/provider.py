@@ -10,7 +10,10 @@ in documented ways (see :data:`BEHAVIOUR_HELP`).
 
 Providers act only when stepped: :meth:`SimulatedProvider.discover` and
 :meth:`SimulatedProvider.respond` are called by the simulator's driver (``run_until_idle`` or the
-autorun thread), in a fixed order, so a run is reproducible.
+autorun thread), in a fixed order, so a run is reproducible. They decide from the protocol's
+events (a :class:`~ogpu_sim.actors.board.TaskBoard` the driver hands them) and send their own
+transactions the lean way (:mod:`ogpu_sim.actors.lean`); the timeline entries they record are
+the ones the SDK's typed errors would give.
 """
 
 from __future__ import annotations
@@ -26,6 +29,17 @@ from eth_account.signers.local import LocalAccount
 from ogpu.types import DeliveryMethod, TaskStatus
 from web3 import Web3
 
+from ogpu_sim.actors.board import TaskBoard
+from ogpu_sim.actors.lean import LeanSender
+from ogpu_sim.actors.tasks import (
+    TaskFacts,
+    expired_by,
+    fetch_config,
+    read_attempted,
+    read_status,
+    read_task_facts,
+    read_tasks_of,
+)
 from ogpu_sim.errors import ConfigError, HandlerFailure, ProviderError  # noqa: F401
 from ogpu_sim.vocabulary import BEHAVIOURS, ENVIRONMENT_BITS, choices
 
@@ -78,27 +92,7 @@ class _State:
     first_seen: dict[str, float] = field(default_factory=dict)
     pending: list[_Pending] = field(default_factory=list)
     done: set[str] = field(default_factory=set)
-
-
-@dataclass(frozen=True)
-class TaskFacts:
-    """What never changes about a task once published (cached by the simulator per task)."""
-
-    expiry: int
-    payment: int
-    delivery: DeliveryMethod
-    config_url: str
-
-
-def read_task_facts(contract: Any) -> TaskFacts:
-    """Read a task's immutable facts from its contract (three calls)."""
-    params = contract.functions.taskParams().call()
-    return TaskFacts(
-        expiry=int(params[2]),
-        payment=int(params[3]),
-        delivery=DeliveryMethod(int(contract.functions.getDeliveryMethod().call())),
-        config_url=str(params[1]),
-    )
+    nonce: int | None = None  # the operator's next nonce (None: read it on the next send)
 
 
 Runner = Callable[[str, str, dict[str, Any]], "dict[str, Any] | None"]
@@ -145,6 +139,8 @@ class SimulatedProvider:
     record: Callable[[Action], None] = lambda action: None
     static: Callable[[str], TaskFacts] | None = None
     state: _State = field(default_factory=_State)
+    _sender: LeanSender | None = field(default=None, init=False, repr=False)
+    _board: TaskBoard | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.behaviour not in BEHAVIOURS:
@@ -176,40 +172,57 @@ class SimulatedProvider:
     # -- set-up ---------------------------------------------------------------------------
 
     def register(self) -> None:
-        """Register to the source through the SDK (raises the SDK's typed error on revert)."""
-        from ogpu.protocol import nexus
+        """Register to the source with ``Nexus.register``.
 
-        nexus.register(
-            self.source, self.address, ENVIRONMENT_BITS[self.environment], signer=self.operator
+        Raises:
+            ogpu.types.errors.OGPUError: the SDK's typed error for the revert
+                (``InsufficientLockupError``, ``SourceInactiveError`` ...).
+        """
+        s, p = Web3.to_checksum_address(self.source), self.address
+        self._transact(
+            "register", (s, p, ENVIRONMENT_BITS[self.environment]), f"Nexus.register({s}, {p})"
         )
 
     # -- the two phases the driver calls ----------------------------------------------------
 
-    def discover(self) -> int:
-        """Find new tasks of the source and attempt the open ones; return the actions taken."""
-        source = self.contracts("Source", self.source)
-        count = source.functions.getTaskCount().call()
-        if count > self.state.next_task_index:
-            new = source.functions.getTasks(self.state.next_task_index, count - 1).call()
-            self.state.open_tasks.extend(Web3.to_checksum_address(t) for t in new)
-            self.state.next_task_index = count
-        actions = 0
-        for task in list(self.state.open_tasks):
-            actions += self._consider(task)
-        return actions
+    def discover(self, board: TaskBoard | None = None) -> int:
+        """Find new tasks of the source and attempt the open ones; return the actions taken.
 
-    def respond(self) -> int:
+        Args:
+            board: the protocol's events as the driver collected them; without one (or for a
+                source published before the timeline started) the chain is read instead.
+        """
+        self._board = board
+        try:
+            if board is not None and board.knows_source(self.source):
+                tasks = board.tasks_of(self.source)
+                self.state.open_tasks.extend(tasks[self.state.next_task_index :])
+                self.state.next_task_index = max(self.state.next_task_index, len(tasks))
+            else:
+                self._read_new_tasks()
+            actions = 0
+            for task in list(self.state.open_tasks):
+                actions += self._consider(task)
+            return actions
+        finally:
+            self._board = None
+
+    def respond(self, board: TaskBoard | None = None) -> int:
         """Answer the attempted tasks whose response is due; return the actions taken."""
-        actions = 0
-        for item in list(self.state.pending):
-            if self.behaviour == "slow" and time.time() < item.ready_at:
-                continue
-            if self.behaviour == "late" and self.now() <= item.expiry:
-                continue
-            self.state.pending.remove(item)
-            self._answer(item)
-            actions += 1
-        return actions
+        self._board = board
+        try:
+            actions = 0
+            for item in list(self.state.pending):
+                if self.behaviour == "slow" and time.time() < item.ready_at:
+                    continue
+                if self.behaviour == "late" and self.now() <= item.expiry:
+                    continue
+                self.state.pending.remove(item)
+                self._answer(item)
+                actions += 1
+            return actions
+        finally:
+            self._board = None
 
     def busy(self) -> bool:
         """True while work is due without chain time moving (a slow response, a fresh task)."""
@@ -226,15 +239,52 @@ class SimulatedProvider:
     def _facts(self, task: str) -> TaskFacts:
         if self.static is not None:
             return self.static(task)
-        return read_task_facts(self.contracts("Task", task))
+        return read_task_facts(self.w3, task)
+
+    def _read_new_tasks(self) -> None:
+        new = read_tasks_of(self.w3, self.source, self.state.next_task_index)
+        self.state.open_tasks.extend(new)
+        self.state.next_task_index += len(new)
+
+    def _status(self, task: str) -> TaskStatus:
+        known = self._board.status(task) if self._board is not None else None
+        return read_status(self.w3, task) if known is None else known
+
+    def _attempted(self, task: str) -> bool:
+        board = self._board
+        if board is not None and board.status(task) is not None:
+            return board.attempted(task, self.address)
+        return read_attempted(self.w3, task, self.address)
+
+    def _transact(self, function: str, args: tuple[Any, ...], context: str) -> dict[str, Any]:
+        """Send a Nexus call signed by the operator (see :class:`LeanSender`); its receipt."""
+        if self._sender is None:
+            from ogpu.chain.config import ChainConfig
+
+            nexus = ChainConfig.get_contract_address("NEXUS")
+            self._sender = LeanSender(self.w3, self.operator, nexus, self._mined)
+        self._sender.nonce = self.state.nonce
+        try:
+            return self._sender.transact(function, args, context)
+        finally:
+            self.state.nonce = self._sender.nonce
+
+    def _expired_by(self, receipt: dict[str, Any], task: str, facts: TaskFacts) -> bool:
+        """Whether a successful attempt expired ``task`` instead of recording the attempt."""
+        assert self._sender is not None
+        verdict = expired_by(receipt, self._sender.nexus, task, self.address)
+        return self.now() > facts.expiry if verdict is None else verdict
+
+    def _mined(self, receipt: dict[str, Any]) -> None:
+        if self._board is not None:  # its events are the next thing the timeline records
+            self._board.timeline.ingest(receipt)
 
     def _consider(self, task: str) -> int:
-        contract = self.contracts("Task", task)
-        status = TaskStatus(contract.functions.getStatus().call())
+        status = self._status(task)
         if status in TERMINAL_STATUSES:
             self._forget(task)
             return 0
-        if contract.functions.getAttempterId(self.address).call() != 0:
+        if self._attempted(task):
             self._forget(task)
             return 0
         facts = self._facts(task)
@@ -245,31 +295,30 @@ class SimulatedProvider:
             first = self.state.first_seen.setdefault(task, time.time())
             if time.time() - first < self.act_after:
                 return 0
-        if self.now() > facts.expiry:
-            self._forget(task)
-            if status == TaskStatus.RESPONDED:
-                return 0
-            return self._attempt(task, contract, expired=True)
-        return self._attempt(task, contract, expired=False)
+        if status == TaskStatus.RESPONDED and self.now() > facts.expiry:
+            self._forget(task)  # an expired task with a response is the client's to settle
+            return 0
+        return self._attempt(task)
 
-    def _attempt(self, task: str, contract: Any, *, expired: bool) -> int:
-        from ogpu.protocol import nexus
+    def _attempt(self, task: str) -> int:
+        """Attempt ``task``; past its expiry the same call marks it EXPIRED (lazy expiry), and
+        the receipt's events tell which of the two happened."""
         from ogpu.types.errors import OGPUError
 
         facts = self._facts(task)
         payment = facts.payment
+        t, p = Web3.to_checksum_address(task), self.address
+        self._forget(task)
         try:
-            nexus.attempt(task, self.address, payment, signer=self.operator)
+            receipt = self._transact("attempt", (t, p, payment), f"Nexus.attempt({t}, {p})")
         except OGPUError as exc:
             self.record(
                 Action(self.address, "revert", task, f"attempt: {type(exc).__name__}: {exc}")
             )
-            self._forget(task)
             return 1
-        if expired:
+        if self._expired_by(receipt, t, facts):
             self.record(Action(self.address, "expire", task, "attempt after expiry: task EXPIRED"))
             return 1
-        self._forget(task)
         self.record(Action(self.address, "attempt", task))
         if self.behaviour != "silent":
             self.state.pending.append(
@@ -284,8 +333,7 @@ class SimulatedProvider:
         self.state.first_seen.pop(task, None)
 
     def _answer(self, item: _Pending) -> None:
-        contract = self.contracts("Task", item.task)
-        status = TaskStatus(contract.functions.getStatus().call())
+        status = self._status(item.task)
         if status in (TaskStatus.CANCELED, TaskStatus.FINALIZED) and self.behaviour != "late":
             self.record(Action(self.address, "lost", item.task, f"task already {status.name}"))
             return
@@ -303,7 +351,7 @@ class SimulatedProvider:
         self._submit(item, link)
         if self.behaviour == "late":
             # Past expiry our response reverted; the next attempt marks the task EXPIRED.
-            self._expire_late(item.task, contract)
+            self._expire_late(item.task)
 
     def _run_handler(self, task: str) -> dict[str, Any] | None:
         if self.behaviour == "failing":
@@ -316,24 +364,16 @@ class SimulatedProvider:
         return self.runner(function_name, task, data if isinstance(data, dict) else {"data": data})
 
     def _task_config(self, task: str) -> dict[str, Any]:
-        from ogpu.ipfs import fetch_ipfs_json
-
-        config = fetch_ipfs_json(self._facts(task).config_url)
+        config = fetch_config(self._facts(task).config_url)
         return config if isinstance(config, dict) else {"data": config}
 
     def _submit(self, item: _Pending, link: str) -> None:
-        from ogpu.protocol._base import TxExecutor, load_contract
         from ogpu.types.errors import OGPUError
 
         params = (item.task, self.address, link, item.payment)
+        context = f"Nexus.submitResponse({item.task}, {self.address})"
         try:
-            TxExecutor(
-                load_contract("NexusAbi"),
-                "submitResponse",
-                (params,),
-                signer=self.operator,
-                context=f"Nexus.submitResponse({item.task}, {self.address})",
-            ).execute()
+            self._transact("submitResponse", (params,), context)
         except OGPUError as exc:
             self.record(
                 Action(
@@ -346,9 +386,9 @@ class SimulatedProvider:
             return
         self.record(Action(self.address, "respond", item.task, link))
 
-    def _expire_late(self, task: str, contract: Any) -> None:
-        if TaskStatus(contract.functions.getStatus().call()) in OPEN_STATUSES:
-            self._attempt(task, contract, expired=True)
+    def _expire_late(self, task: str) -> None:
+        if self._status(task) in OPEN_STATUSES:
+            self._attempt(task)
 
     # -- snapshots ------------------------------------------------------------------------
 

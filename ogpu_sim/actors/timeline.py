@@ -8,17 +8,23 @@ pytest plugin prints a test's slice of it when the test fails; ``simulate`` writ
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from eth_utils import event_abi_to_log_topic
+from eth_abi import decode as abi_decode
+from eth_utils import event_abi_to_log_topic, to_checksum_address
 from hexbytes import HexBytes
 from ogpu.types import ResponseStatus, SourceStatus, TaskStatus
 from web3 import Web3
 from web3.contract import Contract
+
+from ogpu_sim.actors.lean import rpc
 
 _STATUS_NAMES: dict[str, Any] = {
     "TaskStatusChanged": TaskStatus,
@@ -68,6 +74,39 @@ class Entry:
         return json.dumps(asdict(self), sort_keys=True)
 
 
+_checksum = functools.lru_cache(maxsize=65_536)(to_checksum_address)
+"""Checksumming hashes the address: the same few contracts and accounts come up in every log."""
+_ELEMENTARY = re.compile(r"^(address|bool|string|bytes\d*|u?int\d*)$")
+
+
+@dataclass(frozen=True)
+class _Decoder:
+    """Decodes one event's logs; plain ``eth_abi`` for flat non-indexed events (all of ours),
+    web3's ``process_log`` otherwise. Both give the same arguments."""
+
+    name: str
+    event: Any
+    names: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    flat: bool = False
+
+    @classmethod
+    def of(cls, abi: Any, event: Any) -> _Decoder:
+        inputs = abi.get("inputs", [])
+        flat = all(not i.get("indexed") and _ELEMENTARY.match(i["type"]) for i in inputs)
+        names = tuple(i["name"] for i in inputs)
+        return cls(abi["name"], event, names, tuple(i["type"] for i in inputs), flat)
+
+    def args(self, log: dict[str, Any]) -> dict[str, Any]:
+        if not self.flat:
+            return dict(self.event.process_log(log)["args"])
+        values = abi_decode(list(self.types), bytes(HexBytes(log["data"])))
+        return {
+            name: _checksum(value) if kind == "address" else value
+            for name, kind, value in zip(self.names, self.types, values, strict=True)
+        }
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, (bytes, HexBytes)):
         return "0x" + bytes(value).hex()
@@ -92,8 +131,13 @@ class Timeline:
     entries: list[Entry] = field(default_factory=list)
     _next_block: int = 0
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
-    _topics: dict[tuple[str, bytes], Any] = field(default_factory=dict, repr=False)
+    _topics: dict[tuple[str, HexBytes], _Decoder] = field(default_factory=dict, repr=False)
     _names: dict[str, str] = field(default_factory=dict, repr=False)
+    _watched: list[str] = field(default_factory=list, repr=False)
+    _head: int = 0
+    _trusted_by: int | None = None
+    generation: int = 0
+    """Bumped by :meth:`truncate`, so views derived from :attr:`entries` know to rebuild."""
 
     def __post_init__(self) -> None:
         for name, contract in self.contracts.items():
@@ -103,8 +147,10 @@ class Timeline:
                 if entry.get("type") != "event":
                     continue
                 abi: Any = entry
-                topic = bytes(event_abi_to_log_topic(abi))
-                self._topics[(address, topic)] = getattr(contract.events, abi["name"])()
+                topic = HexBytes(event_abi_to_log_topic(abi))
+                event = getattr(contract.events, abi["name"])()
+                self._topics[(address, topic)] = _Decoder.of(abi, event)
+        self._watched = list(self._names)
 
     def start_at(self, block: int) -> None:
         """Only logs from ``block`` on are collected."""
@@ -114,43 +160,78 @@ class Timeline:
     def poll(self) -> int:
         """Decode the logs mined since the last poll; return how many entries were added."""
         with self._lock:
-            latest = self.w3.eth.block_number
+            latest = int(rpc(self.w3, "eth_blockNumber", []), 16)
+            self._head = latest
             if latest < self._next_block:
                 return 0
-            logs = self.w3.eth.get_logs(
-                {
-                    "fromBlock": self._next_block,
-                    "toBlock": latest,
-                    "address": [Web3.to_checksum_address(a) for a in self._names],
-                }
-            )
-            added = 0
-            for log in logs:
-                address = Web3.to_checksum_address(log["address"])
-                event = self._topics.get((address, bytes(log["topics"][0])))
-                if event is None:
-                    continue
-                decoded = event.process_log(log)
-                self.entries.append(
-                    Entry(
-                        kind="event",
-                        name=decoded["event"],
-                        args=_plain(dict(decoded["args"])),
-                        block=int(log["blockNumber"]),
-                        emitter=self._names[address],
-                        tx="0x" + bytes(log["transactionHash"]).hex(),
-                    )
+            return self._collect(latest)
+
+    def _collect(self, to_block: int) -> int:
+        """Decode the logs of blocks ``_next_block .. to_block`` (one ``eth_getLogs``)."""
+        query = {"fromBlock": hex(self._next_block), "toBlock": hex(to_block)}
+        logs = rpc(self.w3, "eth_getLogs", [{**query, "address": self._watched}])
+        added = self._decode(logs)
+        self._next_block = to_block + 1
+        return added
+
+    def _decode(self, logs: list[dict[str, Any]]) -> int:
+        added = 0
+        for log in logs:
+            address = _checksum(log["address"])
+            topics = log["topics"]
+            decoder = self._topics.get((address, HexBytes(topics[0]))) if topics else None
+            if decoder is None:
+                continue
+            self.entries.append(
+                Entry(
+                    kind="event",
+                    name=decoder.name,
+                    args=_plain(decoder.args(log)),
+                    block=int(log["blockNumber"], 16),
+                    emitter=self._names[address],
+                    tx="0x" + bytes(HexBytes(log["transactionHash"])).hex(),
                 )
-                added += 1
-            self._next_block = latest + 1
-            return added
+            )
+            added += 1
+        return added
+
+    def ingest(self, receipt: dict[str, Any]) -> None:
+        """Collect the logs of a transaction the harness just mined, from its receipt.
+
+        When nothing else was mined since the last poll, the receipt's logs are all there is and
+        no request is needed; otherwise the blocks up to the receipt's are collected.
+        """
+        with self._lock:
+            block = int(receipt["blockNumber"], 16)
+            if block == self._next_block:
+                watched = set(self._names)
+                logs = receipt.get("logs", [])
+                self._decode([g for g in logs if _checksum(g["address"]) in watched])
+                self._next_block = block + 1
+            elif block > self._next_block:
+                self._collect(block)
+            self._head = max(self._head, block)
+
+    @contextmanager
+    def trusting(self) -> Iterator[None]:
+        """Poll, then trust this thread's view of the head until the block ends.
+
+        The driver wraps a step in it: while only the harness acts, the head is the last block
+        it polled or mined (:meth:`ingest`), so :meth:`add` records without asking the chain.
+        """
+        self.poll()
+        self._trusted_by = threading.get_ident()
+        try:
+            yield
+        finally:
+            self._trusted_by = None
 
     def add(self, kind: str, name: str, emitter: str = "", **args: Any) -> None:
         """Record a provider action or a note (after collecting the logs that precede it)."""
         with self._lock:
-            self.poll()
-            block = self.w3.eth.block_number
-            self.entries.append(Entry(kind, name, _plain(args), block, emitter))
+            if self._trusted_by != threading.get_ident():
+                self.poll()
+            self.entries.append(Entry(kind, name, _plain(args), self._head, emitter))
 
     def record(self, kind: str, name: str, emitter: str = "", **args: Any) -> None:
         """Record an entry without collecting logs first: safe inside a chain callback (an
@@ -175,6 +256,7 @@ class Timeline:
         with self._lock:
             del self.entries[mark[0] :]
             self._next_block = mark[1]
+            self.generation += 1
 
     def since(self, mark: tuple[int, int]) -> list[Entry]:
         """Entries recorded after ``mark``."""

@@ -108,7 +108,8 @@ def test_a_quick_bench_run_on_revm_writes_every_row(tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     rows = {row["id"]: row["results"] for row in json.loads(out.read_text())["rows"]}
-    from cases import ROWS, RUNTIME_ROWS
+    from cases import ROWS
+    from runs import RUNTIME_ROWS
 
     assert set(rows) == {row.id for row in ROWS}
     chain_rows = {row_id for row_id in rows if row_id not in RUNTIME_ROWS}

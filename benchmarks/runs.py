@@ -1,0 +1,90 @@
+"""Whole runs ``make bench`` times on fresh simulators, and the backend-independent rows.
+
+- :func:`simulate_runner`: the ``ogpu-sim simulate`` runner on the fixed scenario
+  ``throughput.toml`` (finalized tasks per second of workload).
+- :func:`machine_steps`: the :class:`~ogpu_sim.testing.LifecycleMachine` with the CI profile
+  (rule steps per second of the whole run, shrinking included should it fail).
+- :func:`runtime_dispatch`: handler dispatch to callback per runtime (no chain involved).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from cases import Settings
+from harness import timed
+
+from ogpu_sim.simulate.spec import SAMPLE_SOURCES
+
+SCENARIO = Path(__file__).resolve().parent / "throughput.toml"
+MACHINE_BACKENDS = ("eth-tester", "revm")
+"""Where the LifecycleMachine runs: it freezes the chain's clock, which only in-process chains
+allow (on anvil, time-dependent rules then disagree with the model)."""
+
+
+def simulate_runner(backend: str, settings: Settings) -> list[float]:
+    """The ``ogpu-sim simulate`` runner on the fixed :data:`SCENARIO`: finalized tasks per second
+    of workload (set-up and the report excluded), each run on a fresh Simulator."""
+    from ogpu_sim.simulate.runner import RunOptions, simulate
+    from ogpu_sim.simulate.scenario import load_scenario
+
+    scenario = load_scenario(SCENARIO).with_overrides(tasks=settings.scenario_tasks)
+    samples = []
+    with tempfile.TemporaryDirectory(prefix="ogpu-bench-") as folder:
+        for index in range(settings.scenario_repeat):
+            result = simulate(
+                scenario,
+                Path(folder) / f"run{index}",
+                RunOptions(backend=backend, runtime="inline"),
+            )
+            finalized = sum(task["status"] == "FINALIZED" for task in result.report["tasks"])
+            samples.append(finalized / result.report["timing"]["workload_seconds"])
+    return samples
+
+
+def machine_steps(backend: str, settings: Settings) -> list[float]:
+    """One CI-profile run of the LifecycleMachine on a fresh Simulator: rule steps per second.
+
+    A step is one rule's action checked against the model (``MachineCore.act``), the start
+    state's set-up included; the invariant read after every step is part of the time.
+    """
+    from hypothesis import settings as profile
+
+    from ogpu_sim import Simulator
+    from ogpu_sim.testing import CI_PROFILE, LifecycleMachine
+
+    chosen = profile.get_profile(CI_PROFILE)
+    if settings.machine_examples is not None:
+        chosen = profile(chosen, max_examples=settings.machine_examples)
+    with Simulator.start(backend=backend, runtime="inline") as sim:
+        before = sum(LifecycleMachine.statistics.calls.values())
+        started = time.perf_counter()
+        LifecycleMachine.run(sim, chosen)
+        elapsed = time.perf_counter() - started
+        steps = sum(LifecycleMachine.statistics.calls.values()) - before
+    return [steps / elapsed]
+
+
+HANDLER = SAMPLE_SOURCES / "multiply"
+RUNTIME_ROWS = ("runtime.inline", "runtime.process", "runtime.docker")
+
+
+def runtime_dispatch(runtime: str, settings: Settings) -> list[float]:
+    """``Handler.run``: POST /run/multiply/{task} (or a direct call inline) until the callback
+    arrives, on a started handler of the sample source ``multiply``; backend-independent."""
+    from ogpu_sim.runtime import CallbackServer, create_runtime, load_source_folder
+
+    callbacks = CallbackServer().start()
+    try:
+        with create_runtime(runtime, callbacks) as started:
+            handler = started.start(load_source_folder(HANDLER), "cpu")
+            tasks = (f"0x{index:040x}" for index in range(1, 10**6))
+
+            def run() -> None:
+                assert handler.run("multiply", next(tasks), {"a": 6, "b": 7}) == {"result": 42}
+
+            return timed(run, settings.repeat)
+    finally:
+        callbacks.stop()

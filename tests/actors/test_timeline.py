@@ -1,0 +1,132 @@
+"""The timeline reads raw logs and receipts and decodes them as web3 does, with few requests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from eth_utils import event_abi_to_log_topic
+from ogpu.client import confirm_response
+from ogpu.protocol import vault
+from ogpu.types import DeliveryMethod, TaskStatus
+
+from ogpu_sim.actors import lean
+from ogpu_sim.actors.timeline import _plain
+
+FIRST = DeliveryMethod.FIRST_RESPONSE
+
+
+@contextmanager
+def requests_to(sim) -> Iterator[list[str]]:
+    """The JSON-RPC methods the chain answers inside the block (the in-process node's door)."""
+    seen: list[str] = []
+    node = sim.chain.node
+    answer = node.request
+
+    def request(method, params):
+        seen.append(method)
+        return answer(method, params)
+
+    before = vars(node).get("request")  # a patch of the test's own, or none
+    node.request = request
+    try:
+        yield seen
+    finally:
+        if before is None:
+            del node.request
+        else:
+            node.request = before
+
+
+def web3_decoded(sim, from_block: int) -> list[tuple]:
+    """The protocol events since ``from_block`` as web3's own log decoding gives them."""
+    contracts = sim.deployment.contracts
+    decoded = []
+    for log in sim.w3.eth.get_logs(
+        {"fromBlock": from_block, "address": [c.address for c in contracts.values()]}
+    ):
+        for name, contract in contracts.items():
+            if contract.address != log["address"]:
+                continue
+            for abi in contract.abi:
+                if abi["type"] == "event" and event_abi_to_log_topic(abi) == log["topics"][0]:
+                    data = getattr(contract.events, abi["name"])().process_log(log)
+                    args = _plain(dict(data["args"]))
+                    decoded.append((abi["name"], args, log["blockNumber"], name))
+    return decoded
+
+
+def test_events_are_decoded_exactly_as_web3_decodes_them(sim, make_source, make_task):
+    start = sim.w3.eth.block_number + 1
+    mark = sim.timeline.mark()
+    source = make_source()
+    sim.add_provider(source, via_agent=True)
+    task = make_task(source)
+    sim.run_until_idle()
+    confirm_response(task.get_responses()[0].address)
+    vault.deposit(sim.accounts.client.address, 1, signer=sim.accounts.client.key.hex())
+
+    ours = [
+        (e.name, e.args, e.block, e.emitter) for e in sim.timeline.since(mark) if e.kind == "event"
+    ]
+
+    assert ours == web3_decoded(sim, start)
+    assert task.get_status() == TaskStatus.FINALIZED
+
+
+def test_an_idle_step_asks_the_chain_one_question(sim):
+    with requests_to(sim) as seen:
+        sim.step()
+
+    assert seen == ["eth_blockNumber"]
+
+
+def test_a_first_response_lifecycle_reads_only_the_tasks_facts(sim, make_source, make_task):
+    source = make_source(deliveryMethod=FIRST)
+    provider = sim.add_provider(source)
+    task = make_task(source)
+
+    with requests_to(sim) as seen:
+        sim.run_until_idle()
+
+    assert seen == [
+        "eth_blockNumber",  # step 1: what was mined since the last step (the task)
+        "eth_getLogs",
+        "eth_call",  # the task's facts: taskParams, getDeliveryMethod
+        "eth_call",
+        "eth_sendRawTransaction",  # attempt
+        "eth_getTransactionReceipt",
+        "eth_sendRawTransaction",  # submitResponse
+        "eth_getTransactionReceipt",
+        "eth_blockNumber",  # step 2: nothing new, idle
+    ]
+    assert [e.name for e in sim.timeline if e.emitter == provider.address] == [
+        "attempt",
+        "respond",
+    ]
+    assert task.get_status() == TaskStatus.FINALIZED
+
+
+def test_a_node_with_send_raw_transaction_sync_answers_each_send_with_its_receipt(
+    sim, make_source, make_task, monkeypatch
+):
+    node = sim.chain.node
+    answer = node.request
+
+    def request(method, params):  # EIP-7966, as anvil has it
+        if method == "eth_sendRawTransactionSync":
+            return answer("eth_getTransactionReceipt", [answer("eth_sendRawTransaction", params)])
+        return answer(method, params)
+
+    monkeypatch.setattr(node, "request", request)
+    monkeypatch.delitem(lean._FACTS, sim.w3, raising=False)  # probe the node again
+    source = make_source(deliveryMethod=FIRST)
+    sim.add_provider(source)
+    task = make_task(source)
+
+    with requests_to(sim) as seen:
+        sim.run_until_idle()
+
+    sends = [m for m in seen if "Transaction" in m]
+    assert sends == ["eth_sendRawTransactionSync", "eth_sendRawTransactionSync"]
+    assert task.get_status() == TaskStatus.FINALIZED
