@@ -25,6 +25,7 @@ import all of them from one place; subpackages re-export the ones they raise. Th
     │   ├── BadRequest, InvalidCidError, IpfsNotFoundError (KeyError)
     │   └── IpfsServerError, StoreFullError
     ├── IdleTimeoutError               run_until_idle ran out of time
+    ├── LeanRpcFailure                 internal: a provider's lean send answered an RPC error
     │   └── LiveWaitTimeoutError       attach mode: the live network did not answer in time
     ├── UnsafeSignerError              public test keys for a non-local endpoint
     ├── RunInterrupted                 internal: a forwarded signal ends ``ogpu-sim run``'s wait
@@ -562,6 +563,24 @@ class CompilerNotFoundError(OgpuSimError):
 
 class CompileError(OgpuSimError):
     """The compiler rejected the contracts; the message carries its diagnostics."""
+
+
+# -- simulated providers' lean path ----------------------------------------------------------
+
+
+class LeanRpcFailure(OgpuSimError):
+    """A JSON-RPC error answer to a simulated provider's lean transaction (internal: the
+    provider turns it into the SDK's typed error, as the SDK path would)."""
+
+    def __init__(self, message: str, code: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+    @property
+    def unknown_method(self) -> bool:
+        """The node does not have the method (by code, or as nodes word it)."""
+        words = ("does not exist", "not available", "not supported", "unknown method")
+        return self.code == -32601 or any(w in str(self).lower() for w in words)  # not found
 
 
 # -- the command line -----------------------------------------------------------------------

@@ -48,7 +48,7 @@ from web3.exceptions import ContractLogicError
 from web3.types import RPCEndpoint
 
 from ogpu_sim import artifacts
-from ogpu_sim.errors import ChainError
+from ogpu_sim.errors import ChainError, LeanRpcFailure
 
 GAS_LIMITS = {"register": 600_000, "attempt": 600_000, "submitResponse": 2_000_000}
 """Gas limit per Nexus function: about 3x the gas docs/gas.md measures for it."""
@@ -64,28 +64,14 @@ _RECEIPT_POLL_MAX = 0.05  # seconds between receipt polls at most (web3 waits 0.
 METHOD_NOT_FOUND = -32601
 
 
-class _RpcFailure(Exception):
-    """A JSON-RPC error answer (internal: callers see the SDK's typed errors)."""
-
-    def __init__(self, message: str, code: Any = None) -> None:
-        super().__init__(message)
-        self.code = code
-
-    @property
-    def unknown_method(self) -> bool:
-        """The node does not have the method (by code, or as nodes word it)."""
-        words = ("does not exist", "not available", "not supported", "unknown method")
-        return self.code == METHOD_NOT_FOUND or any(w in str(self).lower() for w in words)
-
-
 def rpc(w3: Web3, method: str, params: Sequence[Any]) -> Any:
     """One plain JSON-RPC call through ``w3``'s provider; the raw ``result`` (hex, dicts)."""
     response = w3.provider.make_request(RPCEndpoint(method), list(params))
     error = response.get("error")
     if error is not None:
         if isinstance(error, dict):
-            raise _RpcFailure(str(error.get("message", error)), error.get("code"))
-        raise _RpcFailure(str(error))
+            raise LeanRpcFailure(str(error.get("message", error)), error.get("code"))
+        raise LeanRpcFailure(str(error))
     return response.get("result")
 
 
@@ -349,7 +335,7 @@ class LeanSender:
         if facts.send_sync:
             try:
                 return dict(rpc(self.w3, "eth_sendRawTransactionSync", [signed]))
-            except _RpcFailure as exc:
+            except LeanRpcFailure as exc:
                 message = str(exc).lower()
                 if "timeout" in message or "timed out" in message:  # sent, not yet mined
                     return self._receipt("0x" + keccak(raw).hex())
