@@ -66,3 +66,13 @@ def test_the_import_linter_contracts_are_kept() -> None:
 def test_at_most_ten_modules_sit_directly_in_the_package() -> None:
     modules = sorted(p.name for p in PACKAGE.glob("*.py"))
     assert len(modules) <= 10, modules
+
+
+def test_no_test_lets_ci_skip_a_backend_by_a_missing_import() -> None:
+    tests = Path(__file__).resolve().parent
+    offenders = [
+        str(path.relative_to(tests))
+        for path in tests.rglob("*.py")
+        if path.name != Path(__file__).name and "importorskip(" in path.read_text()
+    ]
+    assert offenders == []

@@ -32,8 +32,6 @@ PAYMENT = 10**15
     ],
 )
 def backend_sim(request: pytest.FixtureRequest, sim: Simulator) -> Iterator[Simulator]:
-    if request.param == "revm":
-        pytest.importorskip("pyrevm", reason="the revm backend needs `pip install pyrevm`")
     with Simulator.start(backend=request.param) as other:
         yield other
 
