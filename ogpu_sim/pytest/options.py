@@ -82,6 +82,14 @@ OPTIONS = (
         "on: the first IPFS pin of every test answers 503 once (the SDK retries)",
     ),
     Option(
+        "--ogpu-chain-faults",
+        "ogpu_chain_faults",
+        "0",
+        "a share (0..0.5) of each test's transaction sends that fail transiently (a connection "
+        "reset; the SDK retries), to exercise retry paths; the ogpu_chain_faults marker sets "
+        "it per test",
+    ),
+    Option(
         "--ogpu-report",
         "ogpu_report",
         "",
@@ -132,6 +140,7 @@ class PluginConfig:
     chain_id: int
     ipfs_faults: bool
     report: str
+    chain_faults: float = 0.0
     sdk_warnings: bool = False
     network: str = ""
     max_spend: str = "1 OGPU"
@@ -156,6 +165,7 @@ class PluginConfig:
             f"backend={self.backend}{' ' + self.rpc_url if self.rpc_url else ''} "
             f"runtime={self.runtime} environments={','.join(self.environments)} "
             f"chain_id={self.chain_id} ipfs_faults={'on' if self.ipfs_faults else 'off'} "
+            f"chain_faults={self.chain_faults:g} "
             f"sdk_warnings={'show' if self.sdk_warnings else 'hide'} "
             f"report={self.report or '-'}"
         )
@@ -216,6 +226,7 @@ def read_config(config: pytest.Config) -> PluginConfig:
         raise ValueError(f"{_BY_INI['ogpu_chain_id'].names}: must be positive, got {chain_id}")
     faults = _one_of("ogpu_ipfs_faults", values["ogpu_ipfs_faults"].lower(), ("on", "off"))
     warnings = _one_of("ogpu_sdk_warnings", values["ogpu_sdk_warnings"].lower(), ("hide", "show"))
+    chain_faults = fault_rate(values["ogpu_chain_faults"], _BY_INI["ogpu_chain_faults"].names)
     if backend == "rpc" and not values["ogpu_rpc_url"]:
         raise ValueError("--ogpu-backend=rpc needs --ogpu-rpc-url/ogpu_rpc_url")
     network = values["ogpu_network"]
@@ -238,11 +249,27 @@ def read_config(config: pytest.Config) -> PluginConfig:
         chain_id=chain_id,
         ipfs_faults=faults == "on",
         report=values["ogpu_report"],
+        chain_faults=chain_faults,
         sdk_warnings=warnings == "show",
         network=network,
         max_spend=values["ogpu_max_spend"],
         wait_timeout=wait_timeout,
     )
+
+
+MAX_CHAIN_FAULTS = 0.5
+"""The highest transient-failure share of sends: above it the SDK's retries give up often."""
+
+
+def fault_rate(value: Any, name: str) -> float:
+    """A chain fault rate in 0..:data:`MAX_CHAIN_FAULTS`; ``ValueError`` names the option."""
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: not a number: {value!r}") from None
+    if not 0 <= rate <= MAX_CHAIN_FAULTS:
+        raise ValueError(f"{name}: must be between 0 and {MAX_CHAIN_FAULTS}, got {rate:g}")
+    return rate
 
 
 def _check_attach(values: dict[str, str], backend: str, faults: str) -> None:

@@ -68,6 +68,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "ogpu_environments(source_dir=None): run the test once per hardware environment "
         "(cpu/nvidia/amd) the source declares, as the `ogpu_environment` fixture",
     )
+    config.addinivalue_line(
+        "markers",
+        "ogpu_chain_faults(rate, method='eth_sendRawTransaction'): during this test, that share "
+        "of the method's calls fail transiently (a connection reset), recorded in the timeline",
+    )
     try:
         config.stash[_CONFIG] = read_config(config)
     except ValueError as exc:
@@ -145,15 +150,35 @@ def _ogpu_test_isolation(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     sim = request.getfixturevalue("ogpu_sim")
     flaky_ipfs = request.config.stash[_CONFIG].ipfs_faults
+    rate, method = _chain_faults(request)
     with sim.isolated():
         if flaky_ipfs:
             sim.ipfs.faults.fail_next(1, status=503, route="/file/create")
         request.node.stash[_MARK] = sim.mark()
+        if rate:
+            sim.chain.faults.fail_rate(rate, method=method, seed=len(request.node.nodeid))
         try:
             yield
         finally:
+            if rate:
+                sim.chain.faults.reset()
             if flaky_ipfs:
                 sim.ipfs.faults.reset()
+
+
+def _chain_faults(request: pytest.FixtureRequest) -> tuple[float, str | None]:
+    """The test's chain fault rate and method: its marker, else ``--ogpu-chain-faults``."""
+    from ogpu_sim.pytest.options import fault_rate
+
+    marker = request.node.get_closest_marker("ogpu_chain_faults")
+    if marker is None:
+        return request.config.stash[_CONFIG].chain_faults, "eth_sendRawTransaction"
+    raw = marker.args[0] if marker.args else marker.kwargs.get("rate", 0.1)
+    try:
+        rate = fault_rate(raw, "@pytest.mark.ogpu_chain_faults rate")
+    except ValueError as exc:
+        raise pytest.UsageError(f"ogpu-sim: {exc}") from exc
+    return rate, marker.kwargs.get("method", "eth_sendRawTransaction")
 
 
 @pytest.hookimpl(wrapper=True)

@@ -38,7 +38,7 @@ def test_the_report_header_shows_the_effective_configuration(inner):
     result.stdout.fnmatch_lines(
         [
             "ogpu-sim: backend=eth-tester runtime=auto environments=cpu,nvidia,amd "
-            "chain_id=200820172034 ipfs_faults=off sdk_warnings=hide report=-"
+            "chain_id=200820172034 ipfs_faults=off chain_faults=0 sdk_warnings=hide report=-"
         ]
     )
 
