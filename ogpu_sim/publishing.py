@@ -57,14 +57,20 @@ def publish_source_folder(ipfs: Any, folder: Any, **overrides: Any) -> tuple[Any
         ipfs: the mock IPFS server (``.add``).
         folder: a source folder path or a loaded :class:`ogpu_sim.runtime.SourceFolder`.
         **overrides: ``SourceInfo`` fields, plus ``environments=[...]`` (a subset of the
-            folder's) and ``private_key=`` (publish as another client).
+            folder's), ``private_key=`` (publish as another client) and
+            ``compose_overrides=[...]`` (compose files the docker runtime adds after each
+            environment's own, e.g. a stub for a sidecar that cannot be pulled).
     """
     from ogpu.client import publish_source
     from ogpu.types import ImageEnvironments, SourceInfo
 
     from .runtime import load_source_folder
 
-    spec = folder if hasattr(folder, "environments") else load_source_folder(Path(folder))
+    compose_overrides = tuple(overrides.pop("compose_overrides", None) or ())
+    if hasattr(folder, "environments"):
+        spec = folder
+    else:
+        spec = load_source_folder(Path(folder), compose_overrides=compose_overrides)
     private_key = overrides.pop("private_key", None)
     environments = list(overrides.pop("environments", None) or spec.environments)
     unknown = [e for e in environments if e not in spec.environments]

@@ -90,6 +90,21 @@ OPTIONS = (
         "it per test",
     ),
     Option(
+        "--ogpu-compose-override",
+        "ogpu_compose_override",
+        "",
+        "comma-separated compose files (relative to the rootdir) the docker runtime adds after "
+        "each environment's own (-f base -f override), e.g. a stub for a sidecar CI cannot pull",
+    ),
+    Option(
+        "--ogpu-source-url",
+        "ogpu_source_url",
+        "",
+        "serve compose URLs starting with this prefix from ogpu_source_dir (default: the "
+        "prefixes of its git remote, e.g. raw GitHub URLs), so a publish script that names "
+        "them runs the working copy",
+    ),
+    Option(
         "--ogpu-report",
         "ogpu_report",
         "",
@@ -141,6 +156,8 @@ class PluginConfig:
     ipfs_faults: bool
     report: str
     chain_faults: float = 0.0
+    compose_overrides: tuple[str, ...] = ()
+    source_url: str = ""
     sdk_warnings: bool = False
     network: str = ""
     max_spend: str = "1 OGPU"
@@ -250,6 +267,10 @@ def read_config(config: pytest.Config) -> PluginConfig:
         ipfs_faults=faults == "on",
         report=values["ogpu_report"],
         chain_faults=chain_faults,
+        compose_overrides=tuple(
+            p.strip() for p in values["ogpu_compose_override"].split(",") if p.strip()
+        ),
+        source_url=values["ogpu_source_url"],
         sdk_warnings=warnings == "show",
         network=network,
         max_spend=values["ogpu_max_spend"],

@@ -253,7 +253,19 @@ def ogpu_sim_options(pytestconfig: pytest.Config) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def ogpu_sim(ogpu_sim_options: dict[str, Any], pytestconfig: pytest.Config) -> Iterator[Any]:
+def ogpu_compose_override(pytestconfig: pytest.Config) -> list[Path]:
+    """Compose override files for the source's stacks (ini ``ogpu_compose_override``); override
+    in a conftest to compute them."""
+    root = pytestconfig.rootpath
+    return [root / p for p in pytestconfig.stash[_CONFIG].compose_overrides]
+
+
+@pytest.fixture(scope="session")
+def ogpu_sim(
+    ogpu_sim_options: dict[str, Any],
+    pytestconfig: pytest.Config,
+    ogpu_source_dir: Path | None,
+) -> Iterator[Any]:
     """The session's :class:`ogpu_sim.Simulator`, with the real SDK bound to it (attached to
     the ``--ogpu-network`` one in attach mode)."""
     from ogpu_sim.simulator import Simulator
@@ -267,6 +279,13 @@ def ogpu_sim(ogpu_sim_options: dict[str, Any], pytestconfig: pytest.Config) -> I
         sim = Simulator.attach(quiet=True, **ogpu_sim_options)
     else:
         sim = Simulator.start(**ogpu_sim_options)
+    if ogpu_source_dir is not None:
+        from ogpu_sim.sources import detect_urls, explicit_urls
+
+        prefix = pytestconfig.stash[_CONFIG].source_url
+        sim.fleet.urls = (
+            explicit_urls(prefix, ogpu_source_dir) if prefix else detect_urls(ogpu_source_dir)
+        )
     _SIM["sim"] = sim
     try:
         yield sim
@@ -295,16 +314,32 @@ def ogpu_source_dir(pytestconfig: pytest.Config) -> Path | None:
 
 
 @pytest.fixture
-def ogpu_source(ogpu_sim: Any, ogpu_source_dir: Path | None) -> Callable[..., Any]:
-    """Factory: ``ogpu_source(folder=None, **overrides)`` publishes a source (an SDK ``Source``)."""
+def ogpu_source(
+    ogpu_sim: Any, ogpu_source_dir: Path | None, ogpu_compose_override: list[Path]
+) -> Callable[..., Any]:
+    """Factory: ``ogpu_source(folder=None, compose_override=None, **SourceInfo overrides)``
+    publishes a source through the SDK and returns the SDK's ``Source``; ``compose_override``
+    (a path or a list) replaces the ``ogpu_compose_override`` files for this source."""
 
-    def publish(folder: str | Path | None = None, **overrides: Any) -> Any:
+    def publish(
+        folder: str | Path | None = None,
+        compose_override: str | Path | list[str | Path] | None = None,
+        **overrides: Any,
+    ) -> Any:
         target = folder if folder is not None else ogpu_source_dir
         if target is None:
             raise pytest.UsageError(
                 "ogpu_source() needs a folder: pass one, set the ini key ogpu_source_dir, "
                 "or override the ogpu_source_dir fixture"
             )
+        if compose_override is None:
+            extra: list[str | Path] = list(ogpu_compose_override)
+        elif isinstance(compose_override, (str, Path)):
+            extra = [compose_override]
+        else:
+            extra = list(compose_override)
+        if extra:
+            overrides["compose_overrides"] = [Path(p) for p in extra]
         return ogpu_sim.publish_source_from_folder(target, **overrides)
 
     return publish
