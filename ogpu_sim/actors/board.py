@@ -35,6 +35,7 @@ class TaskBoard:
     _tasks: dict[str, list[str]] = field(default_factory=dict)
     _status: dict[str, TaskStatus] = field(default_factory=dict)
     _attempters: dict[str, set[str]] = field(default_factory=dict)
+    _reorgs: int = 0
 
     def refresh(self) -> None:
         """Take in the timeline entries added since the last refresh (no chain request)."""
@@ -46,8 +47,11 @@ class TaskBoard:
             self._tasks.clear()
             self._status.clear()
             self._attempters.clear()
+            self._reorgs = 0
         entries = timeline.entries
         for entry in entries[self._seen :]:
+            if entry.kind == "fault" and entry.name == "reorg":
+                self._reorgs += 1
             if entry.kind != "event" or entry.emitter != "NEXUS":
                 continue
             args = entry.args
@@ -63,6 +67,12 @@ class TaskBoard:
             elif entry.name == "Attempted" and args["task"] in self._attempters:
                 self._attempters[args["task"]].add(args["provider"])
         self._seen = len(entries)
+
+    @property
+    def reorgs(self) -> int:
+        """How many chain reorgs the timeline recorded (injected faults undoing blocks)."""
+        self.refresh()
+        return self._reorgs
 
     def knows_source(self, source: str) -> bool:
         """True when every task of ``source`` is on the board (it was published in view)."""

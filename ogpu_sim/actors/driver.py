@@ -42,6 +42,7 @@ class Driver:
     _autorun: threading.Thread | None = field(default=None, repr=False)
     _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
     board: TaskBoard = field(init=False, repr=False)
+    _reorgs: int = 0
 
     def __post_init__(self) -> None:
         self.board = TaskBoard(self.timeline)
@@ -70,6 +71,10 @@ class Driver:
             actions = sum(hook() for hook in list(self.before_step))
             with self.timeline.trusting():
                 board = self.board
+                if board.reorgs != self._reorgs:  # undone blocks took provider nonces back
+                    self._reorgs = board.reorgs
+                    for provider in self.providers:
+                        provider.forget_nonce()
                 actions += sum(p.discover(board) for p in list(self.providers))
                 # Seeded by productive steps only, so wall-clock polling (slow providers)
                 # cannot change which racer answers first.

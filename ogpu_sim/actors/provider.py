@@ -390,6 +390,10 @@ class SimulatedProvider:
         if self._status(task) in OPEN_STATUSES:
             self._attempt(task)
 
+    def forget_nonce(self) -> None:
+        """Read the operator's nonce from the chain before the next send (after a reorg)."""
+        self.state.nonce = None
+
     # -- snapshots ------------------------------------------------------------------------
 
     def save(self) -> _State:

@@ -25,6 +25,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from ogpu_sim.actors.lean import rpc
+from ogpu_sim.chain import Chain
 
 _STATUS_NAMES: dict[str, Any] = {
     "TaskStatusChanged": TaskStatus,
@@ -124,10 +125,13 @@ class Timeline:
     Args:
         w3: the chain's web3.
         contracts: the deployment's contract handles keyed by name (``NEXUS`` ...).
+        chain: the chain itself, when known: its ``head()`` and ``logs()`` answer straight
+            from an in-process node (no JSON-RPC round trip); else JSON-RPC through ``w3``.
     """
 
     w3: Web3
     contracts: dict[str, Contract]
+    chain: Chain | None = field(default=None, repr=False)
     entries: list[Entry] = field(default_factory=list)
     _next_block: int = 0
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -160,7 +164,9 @@ class Timeline:
     def poll(self) -> int:
         """Decode the logs mined since the last poll; return how many entries were added."""
         with self._lock:
-            latest = int(rpc(self.w3, "eth_blockNumber", []), 16)
+            latest = (
+                self.chain.head() if self.chain else int(rpc(self.w3, "eth_blockNumber", []), 16)
+            )
             self._head = latest
             if latest < self._next_block:
                 return 0
@@ -168,8 +174,11 @@ class Timeline:
 
     def _collect(self, to_block: int) -> int:
         """Decode the logs of blocks ``_next_block .. to_block`` (one ``eth_getLogs``)."""
-        query = {"fromBlock": hex(self._next_block), "toBlock": hex(to_block)}
-        logs = rpc(self.w3, "eth_getLogs", [{**query, "address": self._watched}])
+        if self.chain is not None:
+            logs = self.chain.logs(self._next_block, to_block, self._watched)
+        else:
+            query = {"fromBlock": hex(self._next_block), "toBlock": hex(to_block)}
+            logs = rpc(self.w3, "eth_getLogs", [{**query, "address": self._watched}])
         added = self._decode(logs)
         self._next_block = to_block + 1
         return added

@@ -187,7 +187,7 @@ class Network:
             handlers = HandlerPool(options.runtime)
             stack.callback(handlers.close)
             _bootstrap(chain.w3, deployment, accounts, options)
-            timeline = Timeline(chain.w3, dict(deployment.contracts))
+            timeline = Timeline(chain.w3, dict(deployment.contracts), chain=chain)
             timeline.start_at(chain.w3.eth.block_number + 1)
             binding = SdkBinding(
                 w3=chain.w3,

@@ -78,3 +78,9 @@ def test_a_truncated_timeline_rebuilds_the_board():
     timeline.entries.append(event("TaskPublished", task=TASK2, source=SOURCE))
 
     assert (board.tasks_of(SOURCE), board.status(TASK)) == ([TASK2], None)
+
+
+def test_reorgs_the_timeline_recorded_are_counted():
+    _, board = board_of(Entry("fault", "reorg", {"detail": "depth 1"}, block=3))
+
+    assert board.reorgs == 1

@@ -151,3 +151,19 @@ def test_signing_gives_the_bytes_eth_account_gives(sim, fees):
     raw = lean.sign(PrivateKey(bytes(account.key)), tx)
 
     assert raw == bytes(account.sign_transaction(tx).raw_transaction)
+
+
+def test_after_a_reorg_undid_its_transaction_the_provider_reads_its_nonce_again(
+    sim, make_source, make_task
+):
+    source = make_source(deliveryMethod=FIRST)
+    provider = sim.add_provider(source)
+    make_task(source)
+    sim.run_until_idle()
+    sim.chain.faults.reorg(1)  # the submitResponse is undone
+
+    task = make_task(source)
+    sim.run_until_idle()
+
+    assert task.get_status() == TaskStatus.FINALIZED
+    assert provider.state.nonce == sim.w3.eth.get_transaction_count(provider.address)

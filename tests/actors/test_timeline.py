@@ -11,7 +11,7 @@ from ogpu.protocol import vault
 from ogpu.types import DeliveryMethod, TaskStatus
 
 from ogpu_sim.actors import lean
-from ogpu_sim.actors.timeline import _plain
+from ogpu_sim.actors.timeline import Timeline, _plain
 
 FIRST = DeliveryMethod.FIRST_RESPONSE
 
@@ -74,11 +74,11 @@ def test_events_are_decoded_exactly_as_web3_decodes_them(sim, make_source, make_
     assert task.get_status() == TaskStatus.FINALIZED
 
 
-def test_an_idle_step_asks_the_chain_one_question(sim):
+def test_an_idle_step_sends_no_json_rpc_request_to_an_in_process_chain(sim):
     with requests_to(sim) as seen:
         sim.step()
 
-    assert seen == ["eth_blockNumber"]
+    assert seen == []
 
 
 def test_a_first_response_lifecycle_reads_only_the_tasks_facts(sim, make_source, make_task):
@@ -89,16 +89,13 @@ def test_a_first_response_lifecycle_reads_only_the_tasks_facts(sim, make_source,
     with requests_to(sim) as seen:
         sim.run_until_idle()
 
-    assert seen == [
-        "eth_blockNumber",  # step 1: what was mined since the last step (the task)
-        "eth_getLogs",
+    assert seen == [  # the logs of each step come from the chain directly, not JSON-RPC
         "eth_call",  # the task's facts: taskParams, getDeliveryMethod
         "eth_call",
         "eth_sendRawTransaction",  # attempt
         "eth_getTransactionReceipt",
         "eth_sendRawTransaction",  # submitResponse
         "eth_getTransactionReceipt",
-        "eth_blockNumber",  # step 2: nothing new, idle
     ]
     assert [e.name for e in sim.timeline if e.emitter == provider.address] == [
         "attempt",
@@ -130,3 +127,22 @@ def test_a_node_with_send_raw_transaction_sync_answers_each_send_with_its_receip
     sends = [m for m in seen if "Transaction" in m]
     assert sends == ["eth_sendRawTransactionSync", "eth_sendRawTransactionSync"]
     assert task.get_status() == TaskStatus.FINALIZED
+
+
+def test_a_timeline_without_the_chain_collects_the_same_events_over_json_rpc(
+    sim, make_source, make_task
+):
+    start = sim.w3.eth.block_number + 1
+    mark = sim.timeline.mark()
+    source = make_source(deliveryMethod=FIRST)
+    sim.add_provider(source)
+    make_task(source)
+    sim.run_until_idle()
+    over_rpc = Timeline(sim.w3, dict(sim.deployment.contracts))
+    over_rpc.start_at(start)
+
+    with requests_to(sim) as seen:
+        over_rpc.poll()
+
+    assert over_rpc.events() == [e for e in sim.timeline.since(mark) if e.kind == "event"]
+    assert seen == ["eth_blockNumber", "eth_getLogs"]
