@@ -86,15 +86,13 @@ def chain_id_of(chain: Any) -> int:
 
 def sdk_defaults(chain_id: int) -> tuple[str, dict[str, str], str]:
     """The SDK's shipped RPC URL, contract addresses and IPFS pinning URL for a chain id."""
-    import ogpu.ipfs.publish as publish
-    from ogpu.chain.config import ChainConfig, ChainId
+    from ogpu.chain.config import ChainId
+
+    from ogpu_sim.sdk.binding import shipped_config
 
     member = ChainId(chain_id)
-    return (
-        ChainConfig._DEFAULT_RPC_URLS[member],
-        dict(ChainConfig.CHAIN_CONTRACTS[member]),
-        publish._IPFS_PUBLISH_URL,
-    )
+    shipped = shipped_config()  # as shipped, even while a local network is bound in-process
+    return shipped["rpc_urls"][member], shipped["contracts"][member], shipped["ipfs"]
 
 
 def resolve_target(

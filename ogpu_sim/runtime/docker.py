@@ -163,7 +163,7 @@ class DockerHandler(Handler):
                 f"com.docker.compose.service={self.service}",
             ]
         }
-        found = self.client.containers.list(all=True, filters=filters)
+        found = self.client.containers.list(all=True, filters=filters, ignore_removed=True)
         return found[0] if found else None
 
     def _exited(self) -> str | None:

@@ -43,7 +43,10 @@ def reap_leftovers(client: Any) -> list[str]:
         The names of what was removed.
     """
     removed = []
-    for container in client.containers.list(all=True, filters={"label": LABEL}):
+    # ignore_removed: a container another run removes between listing and inspecting is gone.
+    for container in client.containers.list(
+        all=True, filters={"label": LABEL}, ignore_removed=True
+    ):
         if not _owner_alive(container.labels.get(OWNER_LABEL, "")):
             # NotFound / 409 "removal already in progress": another run reaps it concurrently.
             with contextlib.suppress(NotFound, APIError):

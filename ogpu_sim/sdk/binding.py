@@ -63,6 +63,30 @@ def _remove_create_filter_shim() -> None:
             AsyncContractEvent.create_filter = _original_create_filter  # type: ignore[method-assign]
 
 
+_BOUND: list[SdkBinding] = []
+"""Bindings currently bound, oldest first (the first one saved the SDK's shipped globals)."""
+
+
+def shipped_config() -> dict[str, Any]:
+    """The SDK's own globals as shipped (RPC URLs, contracts, IPFS endpoint), even while a
+    binding has pointed them at a local network: keys ``rpc_urls``, ``contracts``, ``ipfs``."""
+    import ogpu.ipfs.publish as publish
+    from ogpu.chain.config import ChainConfig, ChainId
+
+    if _BOUND:
+        saved = _BOUND[0]._saved
+        return {
+            "rpc_urls": dict(saved["default_rpc_urls"]),
+            "contracts": {c: dict(v) for c, v in saved["contracts"].items()},
+            "ipfs": saved["ipfs"],
+        }
+    return {
+        "rpc_urls": dict(ChainConfig._DEFAULT_RPC_URLS),
+        "contracts": {c: dict(ChainConfig.CHAIN_CONTRACTS[c]) for c in ChainId},
+        "ipfs": publish._IPFS_PUBLISH_URL,
+    }
+
+
 def clear_nonce_caches() -> None:
     """Drop the SDK's process-wide nonce cache (mandatory after every chain revert)."""
     from ogpu.chain.nonce import NonceManager
@@ -130,6 +154,7 @@ class SdkBinding:
         acquire_keccak_cache()
         clear_nonce_caches()
         self.bound = True
+        _BOUND.append(self)
 
     def reset(self) -> None:
         """Forget per-chain-state caches after a revert: nonces, async web3 sessions."""
@@ -172,3 +197,5 @@ class SdkBinding:
         release_keccak_cache()
         clear_nonce_caches()
         self.bound = False
+        if self in _BOUND:
+            _BOUND.remove(self)

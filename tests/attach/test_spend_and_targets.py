@@ -134,3 +134,13 @@ def test_explicit_addresses_need_all_four_singletons():
         )
 
     assert raised.value.problem.startswith("no address for CONTROLLER, TERMINAL, VAULT")
+
+
+def test_a_known_chain_resolves_to_the_shipped_config_even_while_a_simulator_is_bound():
+    from ogpu_sim import Simulator
+
+    with Simulator.start():
+        target = resolve_target(None, None, "testnet", None, None, _never_probed)
+
+    assert target.rpc_url == "https://testnetrpc.ogpuscan.io"
+    assert target.ipfs_publish_url == "https://capi.ogpuscan.io/file/create"

@@ -190,14 +190,16 @@ def test_a_reorg_replaces_the_last_blocks_and_undoes_their_transactions(
         w3.eth.get_transaction_receipt(receipt["transactionHash"])
 
 
-def test_a_reorg_with_remine_puts_the_transactions_in_later_blocks(
+def test_a_reorg_with_remine_puts_the_transactions_in_new_blocks(
     chain: Chain, account: LocalAccount, probe: Contract
 ) -> None:
     w3 = chain.w3
     receipt = transact(w3, account, probe.functions.store(42))
     chain.faults.reorg(1, remine=True)
     again = w3.eth.get_transaction_receipt(receipt["transactionHash"])
-    assert again["blockNumber"] > receipt["blockNumber"]
+    # A new block holds it (anvil may remine it at the same height, the in-process chains later).
+    assert again["blockHash"] != receipt["blockHash"]
+    assert again["blockNumber"] >= receipt["blockNumber"]
     assert probe.functions.stored().call() == 42
 
 

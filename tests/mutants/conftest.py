@@ -1,7 +1,7 @@
 """Deliberately broken variants of our contracts, compiled once and cached by patch hash.
 
 Each mutant is a small textual patch to ``contracts/``. :func:`mutant_artifacts` copies the
-contracts into a temporary directory, applies the patch, compiles it with ``ogpu_sim.build`` and
+contracts into a temporary directory, applies the patch, compiles it with ``ogpu_sim.dev.build`` and
 writes the artifacts to ``.cache/mutants/<name>-<hash>/``, keyed by the hash of the patch and of
 every contract source, so repeated runs reuse them. The mutants live here only, never in the
 shipped package.
@@ -105,7 +105,7 @@ def cache_key(mutant: Mutant) -> str:
 
 def mutant_artifacts(mutant: Mutant) -> Path:
     """Directory of compiled artifacts for ``mutant`` (compiled on first use, then cached)."""
-    from ogpu_sim.build import compile_contracts, write_artifacts
+    from ogpu_sim.dev.build import compile_contracts, write_artifacts
 
     out = CACHE / f"{mutant.name}-{cache_key(mutant)}"
     if (out / "Nexus.json").is_file():

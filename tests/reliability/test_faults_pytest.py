@@ -84,6 +84,7 @@ def session(tmp_path: Path, runtime: str, test: str, log: Path) -> subprocess.Po
     env.update(INNER_SOURCE=str(SOURCE), INNER_READY=str(tmp_path / "ready.json"))
     command = [
         PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+        "-p", "no:asyncio",
         f"--basetemp={tmp_path / 'basetemp'}", f"--ogpu-runtime={runtime}",
         f"test_inner.py::{test}",
     ]  # fmt: skip
