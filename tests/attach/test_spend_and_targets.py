@@ -107,12 +107,14 @@ def test_the_ledger_ignores_transactions_of_other_senders():
 
 
 def test_a_known_chain_resolves_to_the_sdks_own_rpc_addresses_and_ipfs():
-    from ogpu.chain.config import ChainConfig, ChainId
+    from ogpu.chain.config import ChainId
+
+    from ogpu_sim.sdk.binding import shipped_config
 
     target = resolve_target(None, None, "testnet", None, None, _never_probed)
 
     assert target.rpc_url == "https://testnetrpc.ogpuscan.io"
-    assert target.addresses == ChainConfig.CHAIN_CONTRACTS[ChainId.OGPU_TESTNET]
+    assert target.addresses == shipped_config()["contracts"][ChainId.OGPU_TESTNET]
     assert target.ipfs_publish_url == "https://capi.ogpuscan.io/file/create"
     assert target.chain_id == 200820172034
 
