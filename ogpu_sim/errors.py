@@ -36,6 +36,9 @@ import all of them from one place; subpackages re-export the ones they raise. Th
     ├── SimulationError, ReportError   ``ogpu-sim simulate``
     ├── ModelRevert, ModelMismatch (AssertionError), HarnessError   property-based testing
     └── CompilerNotFoundError, CompileError                         the contract build
+
+Over 400 lines on purpose: one module holds every error class so users import all of them from
+one place and any layer can raise them (the tree above is the index).
 """
 
 from __future__ import annotations

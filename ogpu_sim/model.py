@@ -1,16 +1,19 @@
-"""A pure-Python reference model of the OpenGPU protocol (PROTOCOL.md sections 3 and 5).
+"""A pure-Python reference model of the OpenGPU protocol (docs/protocol.md).
 
 The model is the oracle the hypothesis :class:`~ogpu_sim.testing.LifecycleMachine` compares the
 chain against. It holds sources, tasks, responses, the Terminal's pairing and agent tables and the
 Vault ledger, and exposes one method per protocol write. Each method either applies all of its
 effects or raises :class:`ModelRevert` with the exact revert string the contract uses, checking
-conditions in the order PROTOCOL.md section 3 prescribes (so the same typed SDK error results).
+conditions in the order the contracts check them (so the same typed SDK error results).
 Every check runs before any effect, so a revert leaves the model untouched.
 
 The model knows nothing about web3: addresses are plain strings (the caller decides their
 spelling, normally checksum addresses), block time is an explicit ``now`` argument, and the
 addresses of contracts the chain creates (sources, tasks, responses) are passed in by the caller
 once the chain has made them (a synthetic ``model:<kind>:<n>`` address is used otherwise).
+
+Over 450 lines: one model method per protocol write, each with the contract's checks in order;
+splitting it per contract family is the planned next step.
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ class AttemptOutcome(IntEnum):
 
 @dataclass(frozen=True)
 class SourceParams:
-    """The ten ``SourceParams`` fields in ABI order (PROTOCOL.md section 2.1)."""
+    """The ten ``SourceParams`` fields in ABI order (docs/protocol.md, types)."""
 
     client: str
     image_metadata_url: str = ""

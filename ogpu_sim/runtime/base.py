@@ -1,9 +1,10 @@
 """One interface for running a source's handler, whatever runs it (inline, process, docker).
 
 A :class:`Runtime` starts a :class:`Handler` for a (source folder, environment) pair. Every
-handler answers the same contract as an ``ogpu.service`` container (PROTOCOL.md 10.1):
-``dispatch`` is ``POST /run/{function}/{task_address}``, and the result comes back through the
-shared :class:`~ogpu_sim.runtime.callbacks.CallbackServer`. ``run`` is dispatch plus wait.
+handler answers the same contract as an ``ogpu.service`` container (docs/protocol.md, the
+handler contract): ``dispatch`` is ``POST /run/{function}/{task_address}``, and the result comes
+back through the shared :class:`~ogpu_sim.runtime.callbacks.CallbackServer`. ``run`` is dispatch
+plus wait.
 """
 
 from __future__ import annotations

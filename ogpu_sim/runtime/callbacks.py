@@ -1,9 +1,10 @@
 """The callback server: where every handler, in every runtime, POSTs its result.
 
 A handler started by ``ogpu.service`` POSTs its output model's JSON to
-``$CALLBACK_URL/{task_address}`` once a task completes (PROTOCOL.md 10.1); the body names neither
-the source nor the provider, so whoever dispatched the task registers interest first
-(:meth:`CallbackServer.expect`) and then collects the body (:meth:`CallbackServer.wait`).
+``$CALLBACK_URL/{task_address}`` once a task completes (docs/protocol.md, the handler contract);
+the body names neither the source nor the provider, so whoever dispatched the task registers
+interest first (:meth:`CallbackServer.expect`) and then collects the body
+(:meth:`CallbackServer.wait`).
 
 One threaded HTTP server listens on 127.0.0.1; containers on a harness network reach the host
 only through that network's gateway address, so :meth:`CallbackServer.url_for` adds a second

@@ -11,6 +11,9 @@ meanwhile update the task records.
 Simulated time is deterministic: it jumps to each event's planned time and every transaction
 adds :data:`BLOCK_SECONDS`. Chain time is pushed forward to follow it (``advance_time``), so
 expiry on chain agrees with the plan. Wall-clock figures go to the report's ``timing`` only.
+
+Over 450 lines because the event loop and the folding of chain events into task records share
+the run's state (:class:`_Run`); set-up, planning, review and records live in their own modules.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from ..errors import (
     HarnessError,  # noqa: F401
 )
 
-#: SDK typed error -> the revert string it is decoded from (PROTOCOL.md section 4).
+#: SDK typed error -> the revert string it is decoded from (docs/protocol.md, revert reasons).
 SDK_ERROR_REASONS: dict[type[Exception], str] = {
     sdk_errors.NotSourceOwnerError: "NotOwner",
     sdk_errors.NotTaskOwnerError: "NotOwner",

@@ -1,4 +1,4 @@
-"""Specification of the pure-Python reference model (PROTOCOL.md sections 3 and 5)."""
+"""Specification of the pure-Python reference model (docs/protocol.md: task lifecycle, escrow)."""
 
 from __future__ import annotations
 

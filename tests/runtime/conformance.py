@@ -1,9 +1,9 @@
 """One conformance suite for every handler runtime: each subclass names how to make its runtime.
 
-Every runtime must keep the ``ogpu.service`` contract (PROTOCOL.md 10.1) the same way: the
-callback body is the output model's JSON, bad input is a 422-shaped HandlerInputError, a
-handler that raises or times out sends no callback, an init hook failure is a start-up error
-carrying the handler's log, and whatever was started is gone after ``close()``.
+Every runtime must keep the ``ogpu.service`` contract (docs/protocol.md, the handler contract)
+the same way: the callback body is the output model's JSON, bad input is a 422-shaped
+HandlerInputError, a handler that raises or times out sends no callback, an init hook failure is
+a start-up error carrying the handler's log, and whatever was started is gone after ``close()``.
 """
 
 from __future__ import annotations

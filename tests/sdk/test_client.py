@@ -1,4 +1,4 @@
-"""Client-role SDK entry points (PROTOCOL.md Appendix B) against the simulator."""
+"""Client-role SDK entry points (docs/protocol.md, SDK) against the simulator."""
 
 from __future__ import annotations
 

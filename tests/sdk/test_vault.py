@@ -1,4 +1,4 @@
-"""Vault entry points through the SDK, with exact wei deltas (PROTOCOL.md 5.6)."""
+"""Vault entry points through the SDK, with exact wei deltas (docs/protocol.md, staking)."""
 
 from __future__ import annotations
 
