@@ -4,7 +4,8 @@
   delivery methods, amounts, provider behaviours).
 - :class:`LifecycleMachine`: a ``RuleBasedStateMachine`` that drives random protocol actions
   through the SDK against a :class:`~ogpu_sim.Simulator` and checks every step against the
-  reference model in :mod:`ogpu_sim.model`. Subclass it to add rules for your own client code.
+  reference model in :mod:`ogpu_sim.testing.model`. Subclass it to add rules for your own
+  client code.
 
 Importing this package registers two hypothesis settings profiles:
 

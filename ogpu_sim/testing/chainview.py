@@ -2,7 +2,7 @@
 
 :class:`ChainView` deploys a tiny ``BatchRead`` helper (source in ``BatchRead.sol`` next to this
 module) and reads, for given accounts, sources, tasks and responses, every value the
-:class:`~ogpu_sim.model.ProtocolModel` predicts: Vault ledgers, Terminal pairing, statuses,
+:class:`~ogpu_sim.testing.model.ProtocolModel` predicts: Vault ledgers, Terminal pairing, statuses,
 registrants, attempters and winners. :func:`expected_state` builds the same
 :class:`ProtocolState` from the model, so the two compare with ``==`` and :func:`state_diff`
 names what differs.
@@ -21,7 +21,7 @@ from eth_utils import (
     to_checksum_address,
 )
 
-from ..model import ZERO_ADDRESS, Ledger, ProtocolModel
+from .model import ZERO_ADDRESS, Ledger, ProtocolModel
 
 BATCH_READ_BYTECODE = (
     "0x6080604052348015600e575f5ffd5b5061046b8061001c5f395ff3fe608060405234801561000f575f5ffd"

@@ -28,9 +28,9 @@ from ogpu.protocol._base import TxExecutor, load_contract
 from ogpu.types import DeliveryMethod as SdkDelivery
 from ogpu.types import ImageEnvironments, SourceInfo, TaskInfo, TaskInput
 
-from ..model import DeliveryMethod, ModelRevert, ProtocolModel, SourceParams
 from . import strategies as ost
 from .machine import Actor, MachineCore
+from .model import DeliveryMethod, ModelRevert, ProtocolModel, SourceParams
 
 OGPU = ost.OGPU
 SIGNERS = st.sampled_from(["self", "master", "self", "agent", "stranger"])

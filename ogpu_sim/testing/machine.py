@@ -1,9 +1,9 @@
 """The core of :class:`LifecycleMachine`: the cast, the model, acting and the invariants.
 
 Every rule goes through :meth:`MachineCore.act`: it performs the action on the chain (through
-the SDK), performs the same action on the :class:`~ogpu_sim.model.ProtocolModel`, and fails the
-example unless both succeed or both revert with the same reason. After every step one batched
-read of the chain is compared with the model and the protocol invariants are checked.
+the SDK), performs the same action on the :class:`~ogpu_sim.testing.model.ProtocolModel`, and
+fails the example unless both succeed or both revert with the same reason. After every step one
+batched read of the chain is compared with the model and the protocol invariants are checked.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from ..errors import (
     ConfigError,
     ModelMismatch,
 )
-from ..model import TERMINAL_TASK_STATUSES, ModelRevert, ProtocolModel, TaskStatus
 from .chainview import ChainView, ProtocolState, deploy_batch_read, expected_state, state_diff
+from .model import TERMINAL_TASK_STATUSES, ModelRevert, ProtocolModel, TaskStatus
 from .outcomes import HarnessError, RuleStatistics, revert_reason
 
 #: HD index of the machine's first cast member: far from the simulator's own fresh accounts.

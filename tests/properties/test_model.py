@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ogpu_sim.model import (
+from ogpu_sim.testing.model import (
     ZERO_ADDRESS,
     AttemptOutcome,
     DeliveryMethod,

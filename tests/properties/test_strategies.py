@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ogpu.types import DeliveryMethod as SdkDelivery
 
-from ogpu_sim.model import DeliveryMethod, ModelRevert, ProtocolModel, SourceParams
 from ogpu_sim.testing import strategies as ost
+from ogpu_sim.testing.model import DeliveryMethod, ModelRevert, ProtocolModel, SourceParams
 
 NOW = 10_000
 CLIENT = "client"
