@@ -546,7 +546,18 @@ class HarnessError(OgpuSimError):
 
 
 class ModelMismatch(OgpuSimError, AssertionError):
-    """The chain and the reference model disagree about an action or about the state."""
+    """The chain and the reference model disagree about an action or about the state, or an
+    invariant of the protocol broke.
+
+    Args:
+        message: what differs.
+        check: which check caught it (``outcome of <rule>``, ``state: <view>`` or
+            ``invariant: <name>``), for kill matrices and summaries.
+    """
+
+    def __init__(self, message: str, check: str = "") -> None:
+        self.check = check
+        super().__init__(message)
 
 
 # -- developer tools -------------------------------------------------------------------------

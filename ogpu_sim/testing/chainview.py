@@ -1,17 +1,14 @@
-"""Read the protocol state the model describes from the chain, in one ``eth_call``.
+"""Read many view calls from the chain in one ``eth_call``, through a tiny helper contract.
 
-:class:`ChainView` deploys a tiny ``BatchRead`` helper (source in ``BatchRead.sol`` next to this
-module) and reads, for given accounts, sources, tasks and responses, every value the
-:class:`~ogpu_sim.testing.model.ProtocolModel` predicts: Vault ledgers, Terminal pairing, statuses,
-registrants, attempters and winners. :func:`expected_state` builds the same
-:class:`ProtocolState` from the model, so the two compare with ``==`` and :func:`state_diff`
-names what differs.
+:class:`ChainView` deploys ``BatchRead`` (source in ``BatchRead.sol`` next to this module), which
+staticcalls every (target, calldata) pair it is given and returns each call's success flag and
+raw result (the revert data for a call that reverted). The machine reads every
+:class:`~ogpu_sim.testing.probes.Probe` of a step this way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -20,8 +17,6 @@ from eth_utils import (
     to_canonical_address,
     to_checksum_address,
 )
-
-from .model import ZERO_ADDRESS, Ledger, ProtocolModel
 
 BATCH_READ_BYTECODE = (
     "0x6080604052348015600e575f5ffd5b5061046b8061001c5f395ff3fe608060405234801561000f575f5ffd"
@@ -66,31 +61,11 @@ BATCH_READ_ABI: list[dict[str, Any]] = [
 ]
 
 _READ = function_signature_to_4byte_selector("read(address[],bytes[])")
-_LEDGER_GETTERS = (
-    ("balance", "balanceOf(address)"),
-    ("lockup", "lockupOf(address)"),
-    ("unbonding", "unbondingOf(address)"),
-    ("unbonding_timestamp", "unbondingTimestamp(address)"),
-    ("frozen", "frozenPayment(address)"),
-    ("earnings", "totalEarningsOf(address)"),
-    ("sanction", "sanctionOf(address)"),
-    ("whitelisted", "isWhitelisted(address)"),
-)
-
-
-@cache
-def _selector(signature: str) -> bytes:
-    return function_signature_to_4byte_selector(signature)
 
 
 @cache
 def _word(address: str) -> bytes:
     return bytes(12) + to_canonical_address(address)
-
-
-@cache
-def _checksum(raw: bytes) -> str:
-    return to_checksum_address(raw)
 
 
 def _encode_read(calls: Sequence[tuple[str, bytes]]) -> bytes:
@@ -107,8 +82,8 @@ def _encode_read(calls: Sequence[tuple[str, bytes]]) -> bytes:
     return (64).to_bytes(32, "big") + (64 + len(targets)).to_bytes(32, "big") + targets + payload
 
 
-def _decode_read(raw: bytes) -> list[bytes]:
-    """Decode ``(bool[] ok, bytes[] results)``; a failed call's result becomes ``b""``."""
+def _decode_read(raw: bytes) -> list[tuple[bool, bytes]]:
+    """Decode ``(bool[] ok, bytes[] results)`` into (ok, result) pairs."""
 
     def word(at: int) -> int:
         return int.from_bytes(raw[at : at + 32], "big")
@@ -119,49 +94,8 @@ def _decode_read(raw: bytes) -> list[bytes]:
     for i in range(n):
         item = results_at + 32 + word(results_at + 32 + 32 * i)
         data = raw[item + 32 : item + 32 + word(item)]
-        out.append(data if word(ok_at + 32 + 32 * i) else b"")
+        out.append((bool(word(ok_at + 32 + 32 * i)), data))
     return out
-
-
-@dataclass
-class TaskView:
-    """What the chain says about one task."""
-
-    status: int
-    winner: str
-    attempters: tuple[str, ...]
-    payment: int
-
-
-@dataclass
-class ProtocolState:
-    """The comparable protocol state, from the chain or from the model."""
-
-    ledgers: dict[str, Ledger] = field(default_factory=dict)
-    providers: dict[str, bool] = field(default_factory=dict)
-    masters: dict[str, bool] = field(default_factory=dict)
-    master_of: dict[str, str] = field(default_factory=dict)
-    source_status: dict[str, int] = field(default_factory=dict)
-    registrants: dict[str, dict[str, int]] = field(default_factory=dict)
-    tasks: dict[str, TaskView] = field(default_factory=dict)
-    response_status: dict[str, int] = field(default_factory=dict)
-    vault_native: int = 0
-
-
-def state_diff(chain: ProtocolState, model: ProtocolState) -> list[str]:
-    """Human-readable differences, one line per differing entry (empty if equal)."""
-    lines = []
-    for f in fields(ProtocolState):
-        got, want = getattr(chain, f.name), getattr(model, f.name)
-        if isinstance(want, dict):
-            for key in sorted(set(got) | set(want)):
-                if got.get(key) != want.get(key):
-                    lines.append(
-                        f"{f.name}[{key}]: chain {got.get(key)!r} != model {want.get(key)!r}"
-                    )
-        elif got != want:
-            lines.append(f"{f.name}: chain {got!r} != model {want!r}")
-    return lines
 
 
 def deploy_batch_read(w3: Any, account: Any) -> str:
@@ -188,124 +122,29 @@ def deploy_batch_read(w3: Any, account: Any) -> str:
 
 
 class ChainView:
-    """Batch reader of protocol state.
+    """Batch reader of view calls.
 
     Args:
         w3: web3 connected to the chain.
-        addresses: the deployment's singleton addresses (keys ``VAULT``, ``TERMINAL``).
         helper_address: where :func:`deploy_batch_read` put the helper.
+        chunk: calls per ``eth_call`` (the helper's memory, and so its cost per call, grows
+            with the batch).
     """
 
-    def __init__(self, w3: Any, addresses: dict[str, str], helper_address: str) -> None:
+    def __init__(self, w3: Any, helper_address: str, chunk: int = 1024) -> None:
         self.w3 = w3
-        self.vault = addresses["VAULT"]
-        self.terminal = addresses["TERMINAL"]
         self.helper_address = helper_address
+        self.chunk = chunk
 
-    def _read(self, calls: Sequence[tuple[str, bytes]]) -> list[bytes]:
-        # encoded by hand: web3's and eth_abi's generic codecs cost ~1 ms per entry here
-        raw = self.w3.eth.call({"to": self.helper_address, "data": _READ + _encode_read(calls)})
-        return _decode_read(bytes(raw))
+    def read(self, calls: Sequence[tuple[str, bytes]]) -> list[tuple[bool, bytes]]:
+        """Staticcall each (target, calldata); (succeeded, result or revert data) for each.
 
-    def read(
-        self,
-        accounts: Iterable[str],
-        sources: Iterable[str] = (),
-        tasks: Iterable[str] = (),
-        responses: Iterable[str] = (),
-        providers: Iterable[str] = (),
-    ) -> ProtocolState:
-        """Read the state of these entities (``providers`` as registrants and attempters)."""
-        accounts, sources, tasks = list(accounts), list(sources), list(tasks)
-        responses, providers = list(responses), list(providers)
-        calls: list[tuple[str, bytes]] = []
-        for account in accounts:
-            word = _word(account)
-            calls += [(self.vault, _selector(sig) + word) for _, sig in _LEDGER_GETTERS]
-            calls += [
-                (self.terminal, _selector("isProvider(address)") + word),
-                (self.terminal, _selector("isMaster(address)") + word),
-                (self.terminal, _selector("masterOf(address)") + word),
-            ]
-        for source in sources:
-            calls.append((source, _selector("getStatus()")))
-            for p in providers:
-                calls.append((source, _selector("registrantId(address)") + _word(p)))
-                calls.append((source, _selector("preferredEnvironmentOf(address)") + _word(p)))
-        for task in tasks:
-            calls += [
-                (task, _selector("getStatus()")),
-                (task, _selector("winningProvider()")),
-                (task, _selector("getPayment()")),
-            ]
-            calls += [(task, _selector("attempterId(address)") + _word(p)) for p in providers]
-        calls += [(r, _selector("getStatus()")) for r in responses]
-        calls.append((self.helper_address, _selector("balanceOf(address)") + _word(self.vault)))
-        out = iter(self._read(calls))
-
-        def uint() -> int:
-            return int.from_bytes(next(out)[:32], "big")
-
-        def address() -> str:
-            return _checksum(next(out)[12:32])
-
-        state = ProtocolState()
-        for account in accounts:
-            values: dict[str, Any] = {name: uint() for name, _ in _LEDGER_GETTERS}
-            values["whitelisted"] = bool(values["whitelisted"])
-            state.ledgers[account] = Ledger(**values)
-            state.providers[account] = bool(uint())
-            state.masters[account] = bool(uint())
-            state.master_of[account] = address()
-        for source in sources:
-            state.source_status[source] = uint()
-            registrants = {}
-            for p in providers:
-                registrant_id, env = uint(), uint()
-                if registrant_id:
-                    registrants[p] = env
-            state.registrants[source] = registrants
-        for task in tasks:
-            status, winner, payment = uint(), address(), uint()
-            ids = {p: uint() for p in providers}
-            order = tuple(p for p, i in sorted(ids.items(), key=lambda kv: kv[1]) if i)
-            state.tasks[task] = TaskView(status, winner, order, payment)
-        for response in responses:
-            state.response_status[response] = uint()
-        state.vault_native = uint()
-        return state
-
-
-def expected_state(
-    model: ProtocolModel,
-    accounts: Iterable[str],
-    sources: Iterable[str] = (),
-    tasks: Iterable[str] = (),
-    responses: Iterable[str] = (),
-    providers: Iterable[str] = (),
-    vault_native: int = 0,
-) -> ProtocolState:
-    """The :class:`ProtocolState` the model predicts for the entities :meth:`ChainView.read` reads.
-
-    Args:
-        vault_native: the model's expected native balance of the Vault (the caller adds what
-            accounts outside the model hold).
-    """
-    providers = list(providers)
-    state = ProtocolState(vault_native=vault_native)
-    for account in accounts:
-        state.ledgers[account] = model.ledger(account)
-        state.providers[account] = account in model.is_provider
-        state.masters[account] = account in model.is_master
-        state.master_of[account] = model.master_of.get(account, ZERO_ADDRESS)
-    for source in sources:
-        s = model.sources[source]
-        state.source_status[source] = int(s.status)
-        state.registrants[source] = {p: e for p, e in s.registrants.items() if p in providers}
-    for task in tasks:
-        t = model.tasks[task]
-        attempters = tuple(p for p in t.attempters if p in providers)
-        state.tasks[task] = TaskView(int(t.status), t.winner or ZERO_ADDRESS, attempters, t.payment)
-    for response in responses:
-        state.response_status[response] = int(model.responses[response].status)
-    return state
+        Sent in chunks of ``chunk`` calls (see the constructor).
+        """
+        out: list[tuple[bool, bytes]] = []
+        for at in range(0, len(calls), self.chunk):
+            chunk = calls[at : at + self.chunk]
+            # encoded by hand: web3's and eth_abi's generic codecs cost ~1 ms per entry here
+            data = _READ + _encode_read(chunk)
+            out += _decode_read(bytes(self.w3.eth.call({"to": self.helper_address, "data": data})))
+        return out

@@ -3,96 +3,40 @@
 Every rule goes through :meth:`MachineCore.act`: it performs the action on the chain (through
 the SDK), performs the same action on the :class:`~ogpu_sim.testing.model.ProtocolModel`, and
 fails the example unless both succeed or both revert with the same reason. After every step one
-batched read of the chain is compared with the model and the protocol invariants are checked.
+batched read of everything the chain exposes (:mod:`ogpu_sim.testing.expected`) is compared
+with the model, and the protocol invariants are checked on the (then equal) state.
 """
 
 from __future__ import annotations
 
 import copy
-import time as _time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, ClassVar
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
-from eth_account.signers.local import LocalAccount
 from hypothesis import event
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant
-from web3 import Web3
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RULE_MARKER,
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    multiple,
+)
 
 from ..accounts import derive
-from ..errors import (
-    ChainError,
-    ConfigError,
-    ModelMismatch,
-)
-from .chainview import ChainView, ProtocolState, deploy_batch_read, expected_state, state_diff
-from .model import TERMINAL_TASK_STATUSES, ModelRevert, ProtocolModel, TaskStatus
+from ..errors import ConfigError, ModelMismatch
+from .cast import CAST, CAST_INDEX_BASE, Actor, FrozenClock, Start, adopt_chain_state
+from .chainview import ChainView, deploy_batch_read
+from .expected import World, expected_probes
+from .model import TERMINAL_TASK_STATUSES, ModelRevert, ProtocolModel, ResponseStatus
 from .outcomes import HarnessError, RuleStatistics, revert_reason
+from .probes import differences
 
-#: HD index of the machine's first cast member: far from the simulator's own fresh accounts.
-CAST_INDEX_BASE = 50_000
-CAST = ("client2", "master1", "master2", "provider1", "provider2", "agent", "stranger")
-OPEN_STATUSES = (TaskStatus.NEW, TaskStatus.ATTEMPTED, TaskStatus.RESPONDED)
-
-
-@dataclass(frozen=True)
-class Actor:
-    """A named account of the machine's cast (its name is what a failing program shows)."""
-
-    name: str
-    account: LocalAccount
-
-    @property
-    def address(self) -> str:
-        """The checksum address."""
-        return str(self.account.address)
-
-    def __repr__(self) -> str:
-        return self.name
-
-
-#: How far ahead of the wall clock the start state puts chain time (see ``_build_start``).
-CHAIN_TIME_LEAD = 86_400
-
-
-class FrozenClock:
-    """A wall clock that stands still, for the in-process chain while a machine runs.
-
-    Block time is wall clock + offset, so an example's outcome could depend on how long it ran,
-    and hypothesis needs a deterministic test to replay and shrink. Frozen, chain time moves
-    only by :meth:`Simulator.advance_time` and by one second per block. Remote chains (anvil, a
-    node) keep their own clock.
-    """
-
-    def __init__(self) -> None:
-        self.at = int(_time.time())
-        self._chain: Any = None
-
-    def time(self) -> float:
-        """The frozen wall-clock reading."""
-        return float(self.at)
-
-    def install(self, chain: Any) -> None:
-        """Make ``chain`` follow this clock (a no-op for chains that cannot)."""
-        try:
-            chain.set_clock(self.time)
-        except ChainError:
-            return
-        self._chain = chain
-
-    def uninstall(self) -> None:
-        """Give the chain its real clock back."""
-        if self._chain is not None:
-            self._chain.set_clock(None)
-            self._chain = None
-
-
-@dataclass
-class _Start:
-    """The start state every example begins from: a chain snapshot plus the machine's state."""
-
-    snapshot: str
-    state: dict[str, Any]
+T = TypeVar("T")
+#: A valid choice four times out of five (shrinking prefers the valid one).
+VALID_MOSTLY = st.sampled_from([True, True, True, True, False])
 
 
 class MachineCore(RuleBasedStateMachine):
@@ -109,8 +53,7 @@ class MachineCore(RuleBasedStateMachine):
     #: Attributes saved with the start state and restored (deep-copied) for each example.
     start_state_attributes: ClassVar[tuple[str, ...]] = (
         "model",
-        "outside_holdings",
-        "outside_frozen",
+        "outside",
         "seen_status",
         "start_sources",
         "start_tasks",
@@ -118,7 +61,7 @@ class MachineCore(RuleBasedStateMachine):
     )
     _base: ClassVar[str | None] = None
     _clock: ClassVar[FrozenClock | None] = None
-    _start: ClassVar[_Start | None] = None
+    _start: ClassVar[Start | None] = None
 
     accounts = Bundle("accounts")
     clients = Bundle("clients")
@@ -138,18 +81,28 @@ class MachineCore(RuleBasedStateMachine):
             )
         self.sim = sim = cls.simulator
         self.w3 = sim.w3
-        self.admin = sim.accounts.deployer
+        self.admin = Actor("admin", sim.accounts.deployer)
         self.cast = {"client": Actor("client", sim.accounts.client)}
         for offset, name in enumerate(CAST):
             self.cast[name] = Actor(name, derive(CAST_INDEX_BASE + offset, sim.accounts.mnemonic))
-        self.by_address = {actor.address: actor for actor in self.cast.values()}
+        self.by_address = {actor.address: actor for actor in (*self.cast.values(), self.admin)}
+        self.addresses = dict(sim.deployment.addresses)
+        self._names = {address: name.title() for name, address in self.addresses.items()}
+        self._recording = True
+        self._checks = 0
+        self._path = 0
         if cls._start is None:
             cls._start = self._build_start()
         else:
             sim.revert(cls._start.snapshot)
         for name, value in copy.deepcopy(cls._start.state).items():
             setattr(self, name, value)
-        self.view = ChainView(self.w3, dict(sim.deployment.addresses), self.helper_address)
+        self.view = self._view()
+        self.world = self._world()
+        self._path = 0
+
+    def _view(self) -> ChainView:
+        return ChainView(self.w3, self.helper_address)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -183,6 +136,15 @@ class MachineCore(RuleBasedStateMachine):
         cls._start = None
 
     @classmethod
+    def rule_names(cls) -> list[str]:
+        """The names of this machine's rules (its statistics count each under its name)."""
+        return sorted(
+            name
+            for name, member in inspect.getmembers(cls)
+            if getattr(member, RULE_MARKER, None) is not None
+        )
+
+    @classmethod
     def run(cls, sim: Any, settings: Any = None) -> None:
         """Bind to ``sim``, run the machine as a test (raises on failure), then release."""
         from hypothesis.stateful import run_state_machine_as_test
@@ -193,39 +155,67 @@ class MachineCore(RuleBasedStateMachine):
         finally:
             cls.release()
 
+    # -- the cast enters the bundles -----------------------------------------------------------
+    @initialize(target=accounts)
+    def everyone(self) -> Any:
+        return multiple(*self.cast.values())
+
+    @initialize(target=clients)
+    def the_clients(self) -> Any:
+        return multiple(self.cast["client"], self.cast["client2"])
+
+    @initialize(target=masters)
+    def the_masters(self) -> Any:
+        return multiple(*(a for n, a in self.cast.items() if n.startswith("master")))
+
+    @initialize(target=providers)
+    def the_providers(self) -> Any:
+        return multiple(*(a for n, a in self.cast.items() if n.startswith("provider")))
+
+    @initialize(target=sources)
+    def the_sources(self) -> Any:
+        return multiple(*self.start_sources)
+
+    @initialize(target=tasks)
+    def the_tasks(self) -> Any:
+        return multiple(*self.start_tasks)
+
     # -- set-up and teardown ---------------------------------------------------------------
-    def _build_start(self) -> _Start:
+    def _world(self) -> World:
+        return World(
+            addresses=self.addresses,
+            helper=self.helper_address,
+            accounts=tuple(self.by_address),
+            providers=tuple(a.address for n, a in self.cast.items() if n.startswith("provider")),
+            agents=(self.cast["agent"].address, self.cast["stranger"].address),
+        )
+
+    def _build_start(self) -> Start:
         sim = self.sim
+        self._recording = False
         for actor in self.cast.values():
             if actor.name != "client":
                 sim.accounts.fund(actor.address, sim.accounts.native_balance)
         # chain time far ahead of the wall clock: ogpu.client's local expiry check never fires
-        sim.advance_time(CHAIN_TIME_LEAD)
-        self.helper_address = deploy_batch_read(self.w3, self.admin)
-        self.view = ChainView(self.w3, dict(sim.deployment.addresses), self.helper_address)
+        sim.advance_time(FrozenClock.CHAIN_TIME_LEAD)
+        self.helper_address = deploy_batch_read(self.w3, self.admin.account)
+        self.view = self._view()
+        self.world = self._world()
         vault = sim.deployment.contracts["VAULT"]
         self.model = ProtocolModel(
             admin=self.admin.address,
             unbonding_period=vault.functions.UNBONDING_PERIOD().call(),
             min_lockup_per_source=vault.functions.MIN_LOCKUP_PER_SOURCE().call(),
+            controllers=(self.addresses["CONTROLLER"], self.addresses["NEXUS"]),
         )
-        start = self.view.read(self.by_address)
-        for address in self.by_address:
-            self.model.ledgers[address] = copy.copy(start.ledgers[address])
-            if start.providers[address]:
-                self.model.is_provider.add(address)
-            if start.masters[address]:
-                self.model.is_master.add(address)
-        self.outside_holdings = start.vault_native - self.model.ledger_total()
-        # escrow of tasks published before the machine started (by earlier tests, say)
-        self.outside_frozen = sum(ledger.frozen for ledger in start.ledgers.values())
-        self.model.vault_native = start.vault_native
+        self.outside = adopt_chain_state(self.model, self.view, self.world)
         self.seen_status: dict[str, int] = {}
         self.start_sources: list[str] = []
         self.start_tasks: list[str] = []
         self.build_start_state()
+        self._recording = True
         state = {name: getattr(self, name) for name in self.start_state_attributes}
-        return _Start(sim.snapshot(), copy.deepcopy(state))
+        return Start(sim.snapshot(), copy.deepcopy(state))
 
     def build_start_state(self) -> None:
         """Extra set-up every example starts from (runs once per run; override to extend).
@@ -250,6 +240,7 @@ class MachineCore(RuleBasedStateMachine):
         rule: str,
         chain: Callable[[], Any],
         model: Callable[[ProtocolModel, int], Any],
+        via: str | None = None,
     ) -> tuple[bool, Any, Any]:
         """Do ``chain()`` and ``model(now)``; fail unless they agree.
 
@@ -258,6 +249,7 @@ class MachineCore(RuleBasedStateMachine):
             chain: performs the action on the chain; returns a value; raises on revert.
             model: ``model(m, now)`` performs the action on model ``m`` at block time ``now``;
                 it raises :class:`ModelRevert` when the model predicts a revert.
+            via: the SDK function ``chain`` calls (counted per entry point).
 
         Returns:
             ``(succeeded, chain_value, model_value)``.
@@ -285,67 +277,169 @@ class MachineCore(RuleBasedStateMachine):
         else:
             expected = " or ".join(f"revert {r}" if r else "success" for r, _ in predictions)
             got = f"reverted with {reason}" if reason else "succeeded"
-            raise ModelMismatch(f"{rule}: the chain {got} but the model predicted {expected}")
-        type(self).statistics.record(rule, reason)
-        event(f"{rule}: {reason or 'ok'}")
+            raise ModelMismatch(
+                f"{rule}{f' via {via}' if via else ''}: the chain {got} "
+                f"but the model predicted {expected}",
+                check=f"outcome of {rule}",
+            )
+        self.record(rule, reason, via)
         return reason is None, value, predictions[-1][1]
 
+    def move_time_to(self, timestamp: int) -> bool:
+        """Make ``timestamp`` the next block's time, if it is still ahead; True if it was."""
+        gap = timestamp - self.sim.now()
+        if gap > 0:
+            self.sim.advance_time(gap)
+        return gap >= 0
+
+    def record(self, rule: str, reason: str | None = None, via: str | None = None) -> None:
+        """Count a call in the statistics (:meth:`act` does; time travel calls it itself).
+
+        The call's fingerprint chains everything this example did so far with the model's
+        state after it, so a replayed prefix is one experiment, not several.
+        """
+        self._path = hash((self._path, rule, via, reason, self.model.digest(), self.sim.now()))
+        if self._recording:
+            type(self).statistics.record(rule, reason, via, self._path)
+            event(f"{rule}: {reason or 'ok'}")
+
+    def last_call(self, contract: str) -> dict[str, Any]:
+        """The arguments of the latest block's transaction, decoded with ``contract``'s ABI.
+
+        Lets the model see exactly what the SDK sent (metadata URLs it pinned, timestamps it
+        took from the wall clock).
+        """
+        block = self.w3.eth.get_block("latest", full_transactions=True)
+        handle = self.sim.deployment.contracts[contract]
+        _, args = handle.decode_function_input(block["transactions"][-1]["input"])
+        return dict(args)
+
     # -- invariants ----------------------------------------------------------------------------
-    def read_state(self) -> tuple[ProtocolState, ProtocolState]:
-        """(chain state, model state) for the whole cast and every known entity."""
-        model = self.model
-        entities = {
-            "accounts": list(self.by_address),
-            "sources": list(model.sources),
-            "tasks": list(model.tasks),
-            "responses": list(model.responses),
-            "providers": [self.cast["provider1"].address, self.cast["provider2"].address],
-        }
-        chain = self.view.read(**entities)
-        want = expected_state(model, vault_native=model.vault_native, **entities)
-        return chain, want
+    def name(self, value: Any) -> str:
+        """The cast's or the model's name for an address (else the value itself)."""
+        if isinstance(value, bytes):
+            return "0x" + value.hex()
+        text = str(value)
+        actor = self.by_address.get(text)
+        if actor is not None:
+            return actor.name
+        if text == getattr(self, "helper_address", None):
+            return "helper"
+        return self._names.get(text) or self.model.names.get(text, text)
+
+    #: Every how many checks the full probe set (aliases, constants, access control) is read.
+    FULL_CHECK_EVERY = 8
 
     @invariant()
     def chain_matches_model_and_invariants_hold(self) -> None:
-        """Chain == model; conservation, absorbing terminal states, single confirmation, escrow."""
-        chain, want = self.read_state()
-        diff = state_diff(chain, want)
+        """Chain == model for every view; conservation, escrow, terminal states, payments."""
+        full = self._checks % self.FULL_CHECK_EVERY == 0
+        self._checks += 1
+        probes = expected_probes(self.model, self.world, full)
+        diff = differences(probes, self.view.read([p.call() for p in probes]), self.name)
         if diff:
-            raise ModelMismatch("chain state differs from the model:\n  " + "\n  ".join(diff))
-        holdings = sum(ledger.holdings() for ledger in chain.ledgers.values())
-        assert chain.vault_native == self.outside_holdings + holdings, (
-            f"Vault native balance {chain.vault_native} != sum of ledgers "
-            f"{self.outside_holdings + holdings}"
+            raise ModelMismatch(
+                "chain state differs from the model:\n  " + "\n  ".join(diff),
+                check="state: " + diff[0].split(":")[0],
+            )
+        self.check_invariants_on_model()
+
+    def check_invariants_on_model(self) -> None:
+        """The protocol's invariants, on the model (which the chain now equals everywhere)."""
+        m, outside = self.model, self.outside
+        accounts = self.world.accounts
+        holdings = sum(m.ledger(a).holdings() for a in accounts)
+        self._invariant(
+            m.vault_native == outside.holdings + holdings,
+            "Vault conservation",
+            f"Vault holds {m.vault_native}, ledgers sum to {outside.holdings + holdings}",
         )
-        for task, view in chain.tasks.items():
-            previous = self.seen_status.get(task)
-            if previous in TERMINAL_TASK_STATUSES:
-                assert view.status == previous, f"terminal task {task} left {previous}"
-            self.seen_status[task] = view.status
-        confirmed: dict[str, int] = {}
-        for response, status in chain.response_status.items():
-            if status == 1:
-                task = self.model.responses[response].task
-                confirmed[task] = confirmed.get(task, 0) + 1
-        assert all(n == 1 for n in confirmed.values()), f"tasks with >1 confirmation: {confirmed}"
-        paid = [(p.task, p.provider) for p in self.model.payments]
-        assert len(paid) == len(set(paid)), "a provider was paid twice for one task"
-        frozen = sum(ledger.frozen for ledger in chain.ledgers.values()) - self.outside_frozen
-        open_escrow = sum(v.payment for v in chain.tasks.values() if v.status in OPEN_STATUSES)
-        assert frozen == open_escrow, (
-            f"frozen payments {frozen} != open tasks' escrow {open_escrow}"
+        frozen = sum(m.ledger(a).frozen for a in accounts) - outside.frozen
+        self._invariant(
+            frozen == m.open_escrow(),
+            "escrow accounting",
+            f"frozen payments {frozen} != escrow held for tasks {m.open_escrow()}",
         )
+        sanctions = sum(m.ledger(a).sanction for a in accounts) + outside.sanctioned
+        self._invariant(
+            m.sanctioned_amount == sanctions,
+            "sanction accounting",
+            f"sanctionedAmount {m.sanctioned_amount} != sum of sanctions {sanctions}",
+        )
+        for task in m.tasks.values():
+            previous = self.seen_status.get(task.address)
+            if task.forced:
+                continue
+            self._invariant(
+                previous not in TERMINAL_TASK_STATUSES or task.status == previous,
+                "terminal states are absorbing",
+                f"{m.name(task.address)} left {previous!r} for {task.status!r}",
+            )
+            self.seen_status[task.address] = task.status
+            open_task = task.status not in TERMINAL_TASK_STATUSES
+            self._invariant(
+                task.escrow == (task.payment if open_task else 0),
+                "escrow of a task",
+                f"{m.name(task.address)} ({task.status!r}) holds escrow {task.escrow}",
+            )
+            confirmed = [
+                r
+                for r in task.responses.values()
+                if m.responses[r].status == ResponseStatus.CONFIRMED
+            ]
+            self._invariant(
+                len(confirmed) <= 1,
+                "one confirmed response per task",
+                f"{m.name(task.address)} has {len(confirmed)} confirmed responses",
+            )
+        paid = [(p.task, p.provider) for p in m.payments]
+        self._invariant(len(paid) == len(set(paid)), "no double payment", "paid twice for a task")
+        for account in accounts:
+            received = sum(p.amount for p in m.payments if p.provider == account)
+            earned = m.ledger(account).earnings - outside.earnings.get(account, 0)
+            self._invariant(
+                earned == received,
+                "earnings are payments",
+                f"{self.name(account)} earned {earned} but was paid {received}",
+            )
+
+    @staticmethod
+    def _invariant(holds: bool, name: str, message: str) -> None:
+        if not holds:
+            raise ModelMismatch(f"invariant '{name}' broken: {message}", check=f"invariant: {name}")
 
     # -- helpers for rules -------------------------------------------------------------------------
     def actor(self, address: str) -> Actor | None:
-        """The cast member with this address, if any."""
-        return self.by_address.get(Web3.to_checksum_address(address))
+        """The cast member (or the admin) with this address, if any."""
+        return self.by_address.get(address)
 
-    def operator(self, provider: Actor, kind: str) -> Actor:
-        """Who signs a provider-side call: the provider, its master, the agent or a stranger."""
-        if kind == "master":
-            master = self.model.master_of.get(provider.address) or self.model.pending_master_of.get(
-                provider.address
-            )
-            return self.by_address.get(master or "", self.cast["master1"])
-        return provider if kind == "self" else self.cast[kind]
+    def choose(
+        self, data: st.DataObject, label: str, valid: Sequence[T], anything: Sequence[T]
+    ) -> T:
+        """Draw from ``valid`` four times out of five (when it is not empty), else from
+        ``anything``: valid arguments most of the time, invalid ones on purpose."""
+        pool: list[T] = list(anything)
+        if valid:
+            use_valid: bool = data.draw(VALID_MOSTLY, label=f"{label} valid")
+            if use_valid or not pool:
+                pool = list(valid)
+        choice: T = data.draw(st.sampled_from(pool), label=label)
+        return choice
+
+    def client_side(self, data: st.DataObject, principal: str) -> Actor:
+        """Who signs for ``principal`` (a client): itself or its agent mostly, else anyone."""
+        agent = self.cast["agent"]
+        valid = [self.by_address[principal]] if principal in self.by_address else []
+        if self.model.is_agent_of(principal, agent.address):
+            valid.append(agent)
+        return self.choose(data, "signer", valid, list(self.cast.values()))
+
+    def provider_side(self, data: st.DataObject, provider: Actor) -> Actor:
+        """Who signs for ``provider``: itself, its master or its master's agent mostly."""
+        m, valid = self.model, [provider]
+        master = m.master_of.get(provider.address)
+        if master in self.by_address:
+            valid.append(self.by_address[master])
+            if m.is_agent_of(master, self.cast["agent"].address):
+                valid.append(self.cast["agent"])
+        return self.choose(data, "signer", valid, [self.cast["stranger"], *valid])

@@ -8,6 +8,7 @@ from eth_abi import encode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ogpu.types import errors as sdk_errors
+from web3.exceptions import ContractCustomError, ContractLogicError
 
 from ogpu_sim.testing import RuleStatistics, revert_reason
 from ogpu_sim.testing.chainview import _decode_read, _encode_read
@@ -29,6 +30,15 @@ from ogpu_sim.testing.chainview import _decode_read, _encode_read
             "InvalidEnvironment",
         ),
         (sdk_errors.TxRevertError(reason="ed: AlreadySubmitted'"), "AlreadySubmitted"),
+        (
+            sdk_errors.TxRevertError(reason="0x118cdaa7" + "00" * 32),
+            "OwnableUnauthorizedAccount",
+        ),
+        (
+            ContractCustomError("0xe2517d3f" + "00" * 64, data="0xe2517d3f" + "00" * 64),
+            "AccessControlUnauthorizedAccount",
+        ),
+        (ContractLogicError("execution reverted: NotResponded"), "NotResponded"),
     ],
 )
 def test_revert_reason_recovers_the_contract_string(error, reason):
@@ -47,6 +57,18 @@ def test_statistics_count_calls_successes_and_reverts_by_reason():
     stats.record("attempt", "Expired")
     assert stats.rows() == [("attempt", 3, 1, "Expired x2")]
     assert "attempt" in stats.render()
+
+
+def test_statistics_count_entry_points_and_find_rules_below_a_rate():
+    stats = RuleStatistics()
+    stats.record("lock", None, via="vault.lock")
+    stats.record("lock", "InsufficientBalance", via="Provider.stake")
+    stats.record("claim", "NothingToClaim", via="vault.claim")
+    assert stats.via_calls == {"vault.lock": 1, "Provider.stake": 1, "vault.claim": 1}
+    assert stats.via_successes == {"vault.lock": 1}
+    assert stats.success_rate("lock") == 0.5
+    assert stats.below(["lock", "claim", "unbond"], 0.2) == ["claim", "unbond"]
+    assert "Provider.stake" in stats.render()
 
 
 calls = st.lists(
@@ -69,4 +91,4 @@ def test_batch_read_arguments_encode_like_eth_abi(calls):
 @given(results=st.lists(st.tuples(st.booleans(), st.binary(max_size=80)), max_size=8))
 def test_batch_read_results_decode_like_eth_abi(results):
     raw = encode(["bool[]", "bytes[]"], [[ok for ok, _ in results], [r for _, r in results]])
-    assert _decode_read(raw) == [r if ok else b"" for ok, r in results]
+    assert _decode_read(raw) == results

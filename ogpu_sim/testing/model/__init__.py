@@ -21,6 +21,8 @@ from __future__ import annotations
 from ...errors import ModelRevert
 from .records import (
     ALL_ENVIRONMENTS,
+    DEFAULT_AGENT,
+    ROLES,
     SINGLE_ENVIRONMENTS,
     TERMINAL_TASK_STATUSES,
     ZERO_ADDRESS,
@@ -45,6 +47,9 @@ from .vault import VaultModel
 class ProtocolModel(TerminalModel, SourceModel, TaskModel, VaultModel):
     """The whole protocol: every write of every contract, on one set of tables.
 
+    Each write takes the sender first and raises :class:`ModelRevert` (nothing changed) or
+    applies all its effects; see :class:`~.state.ModelState` for the tables.
+
     Args:
         admin: the deployer; holds DEFAULT_ADMIN_ROLE and JUDGE in the Manager.
         unbonding_period: ``Vault.UNBONDING_PERIOD`` in seconds.
@@ -56,6 +61,8 @@ class ProtocolModel(TerminalModel, SourceModel, TaskModel, VaultModel):
 
 __all__ = [
     "ALL_ENVIRONMENTS",
+    "DEFAULT_AGENT",
+    "ROLES",
     "SINGLE_ENVIRONMENTS",
     "TERMINAL_TASK_STATUSES",
     "ZERO_ADDRESS",

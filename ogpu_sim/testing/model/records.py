@@ -14,6 +14,10 @@ from ogpu.types import DeliveryMethod, ResponseStatus, SourceStatus, TaskStatus
 from ...errors import ModelRevert
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+#: "The Order": ``Terminal.getIsAgentOf`` counts it as everyone's agent unless disabled.
+DEFAULT_AGENT = "0x306Dc3fF30254675B209D916475094401aCC4a1E"
+#: The Manager's roles by name (AccessControl ids are ``0x00`` and ``keccak256(name)``).
+ROLES = ("DEFAULT_ADMIN_ROLE", "JUDGE", "CONTROLLER")
 ALL_ENVIRONMENTS = 7  # CPU=1 | NVIDIA=2 | AMD=4
 SINGLE_ENVIRONMENTS = (1, 2, 4)
 TERMINAL_TASK_STATUSES = frozenset({TaskStatus.CANCELED, TaskStatus.EXPIRED, TaskStatus.FINALIZED})
@@ -44,13 +48,20 @@ class SourceParams:
 
 @dataclass
 class SourceState:
-    """One published source: its params, status, registrants (provider -> env) and tasks."""
+    """One published source: its params, status, registrants and tasks.
+
+    ``registrants`` maps provider -> preferred environment; ``registrant_list`` is the Source's
+    registrant array (swap-and-pop on unregister), so ``registrantId`` is an index + 1 into it.
+    ``owner`` is the Ownable owner, the client the source was published for.
+    """
 
     address: str
     params: SourceParams
     status: SourceStatus = SourceStatus.ACTIVE
     registrants: dict[str, int] = field(default_factory=dict)
+    registrant_list: list[str] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)
+    owner: str = ""
 
     @property
     def client(self) -> str:
@@ -60,7 +71,11 @@ class SourceState:
 
 @dataclass
 class TaskState:
-    """One published task, including who pays for it (the Vault's task -> payer record)."""
+    """One published task, including who pays for it (the Vault's task -> payer record).
+
+    ``attempters`` and ``attempt_times`` are the Task's parallel arrays; ``escrow`` is what the
+    Vault still holds for it; ``forced`` is set once the Nexus owner forced its status.
+    """
 
     address: str
     source: str
@@ -75,6 +90,8 @@ class TaskState:
     submitted_data: set[tuple[str, str]] = field(default_factory=set)
     winner: str | None = None
     escrow: int = 0
+    attempt_times: list[int] = field(default_factory=list)
+    forced: bool = False
 
 
 @dataclass
@@ -87,6 +104,7 @@ class ResponseState:
     data: str
     payment: int
     status: ResponseStatus = ResponseStatus.SUBMITTED
+    timestamp: int = 0
 
 
 @dataclass
@@ -124,6 +142,8 @@ def require(condition: bool, reason: str, operation: str) -> None:
 
 __all__ = [
     "ALL_ENVIRONMENTS",
+    "DEFAULT_AGENT",
+    "ROLES",
     "SINGLE_ENVIRONMENTS",
     "TERMINAL_TASK_STATUSES",
     "ZERO_ADDRESS",

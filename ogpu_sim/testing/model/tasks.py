@@ -1,4 +1,4 @@
-"""The task side of the model: Controller publish/cancel/confirm, Nexus attempt/submit."""
+"""The task side of the model: Controller publish/cancel/confirm, Nexus attempt/submit/force."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from .records import (
     require,
 )
 from .state import ModelState
+
+_CLOSED = (TaskStatus.FINALIZED, TaskStatus.CANCELED)
 
 
 class TaskModel(ModelState):
@@ -65,15 +67,19 @@ class TaskModel(ModelState):
         state.tasks.append(task)
         return task
 
-    def cancel_task(self, sender: str, task: str) -> None:
-        """``Controller.cancelTask(task)``: only from NEW (also after expiry); full refund."""
-        op = "cancelTask"
+    def _task(self, task: str, op: str) -> TaskState:
         state = self.tasks.get(task)
         require(state is not None, "UnknownTask", op)
         assert state is not None
+        return state
+
+    def cancel_task(self, sender: str, task: str) -> None:
+        """``Controller.cancelTask(task)``: only from NEW (also after expiry); full refund."""
+        op = "cancelTask"
+        state = self._task(task, op)
         require(self._principal_or_agent(state.client, sender), "NotOwner", op)
         require(state.status == TaskStatus.NEW, "AlreadyFinalized", op)
-        state.status = TaskStatus.CANCELED
+        self._set_task_status(state, TaskStatus.CANCELED)
         self._release(state)
 
     def attempt(self, sender: str, task: str, provider: str, now: int) -> AttemptOutcome:
@@ -84,26 +90,26 @@ class TaskModel(ModelState):
             client and recording nothing), else ``AttemptOutcome.ATTEMPTED``.
         """
         op = "attempt"
-        state = self.tasks.get(task)
-        require(state is not None, "UnknownTask", op)
-        assert state is not None
-        require(provider in self.is_provider, "NotProvider", op)
-        require(self._provider_operator(provider, sender), "NotProvider", op)
-        require(provider in self.sources[state.source].registrants, "NotRegistered", op)
+        state = self._task(task, op)
         require(
-            state.status not in (TaskStatus.FINALIZED, TaskStatus.CANCELED), "AlreadyFinalized", op
+            provider in self.is_provider and self._provider_operator(provider, sender),
+            "NotProvider",
+            op,
         )
+        require(provider in self.sources[state.source].registrants, "NotRegistered", op)
+        require(state.status not in _CLOSED, "AlreadyFinalized", op)
         require(state.status != TaskStatus.EXPIRED, "Expired", op)
         if now > state.expiry_time:
             require(state.status != TaskStatus.RESPONDED, "Expired", op)
-            state.status = TaskStatus.EXPIRED
+            self._set_task_status(state, TaskStatus.EXPIRED)
             self._release(state)
             return AttemptOutcome.EXPIRED
         require(provider not in state.attempters, "AlreadyAttempted", op)
         require(self.is_eligible(provider), "NotEligible", op)
         state.attempters.append(provider)
+        state.attempt_times.append(now)
         if state.status == TaskStatus.NEW:
-            state.status = TaskStatus.ATTEMPTED
+            self._set_task_status(state, TaskStatus.ATTEMPTED)
         return AttemptOutcome.ATTEMPTED
 
     def submit_response(
@@ -125,31 +131,34 @@ class TaskModel(ModelState):
             The new response's address.
         """
         op = "submitResponse"
-        state = self.tasks.get(task)
-        require(state is not None, "UnknownTask", op)
-        assert state is not None
+        state = self._task(task, op)
         require(
             provider in self.is_provider and self._provider_operator(provider, sender),
             "NotProvider",
             op,
         )
         require(provider in state.attempters, "NotAttempted", op)
-        require(
-            state.status not in (TaskStatus.FINALIZED, TaskStatus.CANCELED), "AlreadyFinalized", op
-        )
+        require(state.status not in _CLOSED, "AlreadyFinalized", op)
         require(state.status != TaskStatus.EXPIRED, "Expired", op)
         require(now <= state.expiry_time, "Expired", op)
         require(provider not in state.responses, "AlreadySubmitted", op)
         require(payment <= state.payment, "InvalidPayment", op)
         require((provider, data) not in state.submitted_data, "AlreadySubmitted", op)
+        first_response = state.delivery_method == DeliveryMethod.FIRST_RESPONSE
+        if first_response:
+            require(state.escrow >= payment, "InsufficientEscrow", op)
+        previous = state.status
         response = self._new_address("response", address)
-        self.responses[response] = ResponseState(response, task, provider, data, payment)
+        resp = ResponseState(response, task, provider, data, payment, timestamp=now)
+        self.responses[response] = resp
         state.responses[provider] = response
         state.submitted_data.add((provider, data))
-        if state.delivery_method == DeliveryMethod.FIRST_RESPONSE:
-            self._finalize(state, self.responses[response])
-        elif state.status == TaskStatus.ATTEMPTED:
-            state.status = TaskStatus.RESPONDED
+        if first_response:
+            resp.status = ResponseStatus.CONFIRMED
+            self._set_task_status(state, TaskStatus.FINALIZED)
+            self._pay(state, resp)
+        elif previous == TaskStatus.ATTEMPTED:
+            self._set_task_status(state, TaskStatus.RESPONDED)
         return response
 
     def confirm_response(self, sender: str, response: str) -> bool:
@@ -166,19 +175,24 @@ class TaskModel(ModelState):
         state = self.tasks[resp.task]
         require(self._principal_or_agent(state.client, sender), "NotOwner", op)
         if resp.status == ResponseStatus.CONFIRMED:
-            require(state.delivery_method == DeliveryMethod.FIRST_RESPONSE, "AlreadyConfirmed", op)
+            require(
+                state.delivery_method == DeliveryMethod.FIRST_RESPONSE
+                and state.winner == resp.provider,
+                "AlreadyConfirmed",
+                op,
+            )
             return False
-        require(
-            state.status not in (TaskStatus.FINALIZED, TaskStatus.CANCELED), "AlreadyFinalized", op
-        )
+        require(state.status not in _CLOSED, "AlreadyFinalized", op)
         require(state.status != TaskStatus.EXPIRED, "Expired", op)
-        self._finalize(state, resp)
+        require(state.status == TaskStatus.RESPONDED, "NotResponded", op)
+        require(state.escrow >= resp.payment, "InsufficientEscrow", op)
+        resp.status = ResponseStatus.CONFIRMED
+        self._set_task_status(state, TaskStatus.FINALIZED)
+        self._pay(state, resp)
         return True
 
-    def _finalize(self, state: TaskState, resp: ResponseState) -> None:
-        resp.status = ResponseStatus.CONFIRMED
-        state.status = TaskStatus.FINALIZED
-        state.winner = resp.provider
+    def _pay(self, state: TaskState, resp: ResponseState) -> None:
+        """``Vault.processPayment`` to the response's provider, then release the remainder."""
         payer = self._ledger(state.client)
         payee = self._ledger(resp.provider)
         state.escrow -= resp.payment
@@ -188,8 +202,30 @@ class TaskModel(ModelState):
         self.payments.append(Payment(state.address, resp.provider, resp.payment))
         self._release(state)
 
-    def _release(self, state: TaskState) -> None:
-        ledger = self._ledger(state.client)
-        ledger.frozen -= state.escrow
-        ledger.balance += state.escrow
-        state.escrow = 0
+    # ----------------------------------------------------------------- the owner's force paths
+    def force_task_status(self, sender: str, task: str, status: TaskStatus) -> None:
+        """``Nexus.setTaskStatus(task, status)`` by the owner: moves no money."""
+        op = "setTaskStatus"
+        require(self._is_controller_or_owner(sender), "NotController", op)
+        state = self._task(task, op)
+        self._set_task_status(state, status)
+        state.forced = True
+
+    def force_response_status(self, sender: str, response: str, status: ResponseStatus) -> None:
+        """``Nexus.setResponseStatus(response, status)`` by the owner: the task is untouched."""
+        op = "setResponseStatus"
+        require(self._is_controller_or_owner(sender), "NotController", op)
+        self.responses[response].status = status
+        self.tasks[self.responses[response].task].forced = True
+
+    def force_release_payment(self, sender: str, task: str) -> None:
+        """``Vault.forceReleasePayment(client, task)`` by a judge or admin: refund the escrow."""
+        require(
+            self.has_role("JUDGE", sender) or self.has_role("DEFAULT_ADMIN_ROLE", sender),
+            "NotJudge",
+            "forceReleasePayment",
+        )
+        state = self.tasks.get(task)
+        if state is not None:
+            self._release(state)
+            state.forced = True

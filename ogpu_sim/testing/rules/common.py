@@ -1,0 +1,39 @@
+"""What every rule module shares: amounts, boundary strategies, timing choices, raw sends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+from ogpu.protocol._base import TxExecutor
+
+from .. import strategies as ost
+
+OGPU = ost.OGPU
+#: Amounts a rule moves: round values, edges and anything up to 2 OGPU.
+SMALL = ost.amounts(2 * OGPU)
+#: When a provider acts relative to the task's expiry (the last valid second, the first late one).
+EXPIRY_TIMING = st.sampled_from(["now", "now", "now", "at expiry", "one second late"])
+#: When an unbonding is claimed relative to its maturity.
+MATURITY_TIMING = st.sampled_from(["now", "now", "at maturity", "one second early"])
+
+
+def near(limit: int) -> st.SearchStrategy[int]:
+    """An amount at, just past, or below ``limit`` (where guards flip)."""
+    return st.one_of(st.just(limit), st.just(limit + 1), st.integers(0, max(limit, 0)))
+
+
+def send(contract: Any, function: str, args: tuple[Any, ...], signer: Any, value: int = 0) -> Any:
+    """A contract call the SDK does not wrap, sent through the SDK's own ``TxExecutor``.
+
+    Going through ``TxExecutor`` keeps the SDK's nonce cache right for accounts that also sign
+    SDK calls, and reverts arrive as the same typed errors.
+    """
+    return TxExecutor(
+        contract,
+        function,
+        args,
+        signer=signer,
+        value=value,
+        context=f"{function}{args!r}"[:120],
+    ).execute()

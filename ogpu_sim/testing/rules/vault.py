@@ -1,0 +1,141 @@
+"""Rules for the Vault's user operations, through every SDK route to each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.stateful import precondition, rule
+from ogpu.protocol import Master, Provider
+from ogpu.protocol import vault as sdk_vault
+
+from ..cast import Actor
+from ..machine import MachineCore
+from .common import MATURITY_TIMING, SMALL, near
+
+DEPOSIT_VIA = ("vault.deposit", "Master.deposit_to_vault", "Provider.deposit_to_vault")
+WITHDRAW_VIA = ("vault.withdraw", "Master.withdraw_from_vault", "Provider.withdraw_from_vault")
+LOCK_VIA = ("vault.lock", "Master.stake", "Provider.stake")
+UNBOND_VIA = ("vault.unbond", "Master.unstake", "Provider.unstake")
+CANCEL_UNBONDING_VIA = (
+    "vault.cancel_unbonding",
+    "Master.cancel_unbonding",
+    "Provider.cancel_unbonding",
+)
+CLAIM_VIA = ("vault.claim", "Master.claim_earnings", "Provider.claim_earnings")
+VAULT_ENTRY_POINTS = (
+    *DEPOSIT_VIA,
+    *WITHDRAW_VIA,
+    *LOCK_VIA,
+    *UNBOND_VIA,
+    *CANCEL_UNBONDING_VIA,
+    *CLAIM_VIA,
+)
+
+
+def _route(via: str, actor: Actor, *amount: int) -> Callable[[], Any]:
+    """The SDK call ``via`` (``vault.lock``, ``Provider.stake``...) signed by ``actor``."""
+    owner, method = via.split(".")
+    if owner == "vault":
+        function = getattr(sdk_vault, method)
+    else:
+        handle = (Master if owner == "Master" else Provider)(actor.address)
+        function = getattr(handle, method)
+    return lambda: function(*amount, signer=actor.account)
+
+
+class VaultRules(MachineCore):
+    """deposit, withdraw, lock, unbond, cancel_unbonding, claim."""
+
+    @rule(
+        payer=MachineCore.accounts,
+        beneficiary=MachineCore.accounts,
+        amount=SMALL,
+        via=st.sampled_from(DEPOSIT_VIA),
+    )
+    def deposit(self, payer: Actor, beneficiary: Actor, amount: int, via: str) -> None:
+        if via == "vault.deposit":
+            call: Callable[[], Any] = lambda: sdk_vault.deposit(  # noqa: E731
+                beneficiary.address, amount, signer=payer.account
+            )
+        else:
+            handle = (Master if via.startswith("Master") else Provider)(beneficiary.address)
+            call = lambda: handle.deposit_to_vault(amount, signer=payer.account)  # noqa: E731
+        self.act(
+            "deposit",
+            call,
+            lambda m, now: m.deposit(payer.address, beneficiary.address, amount),
+            via=via,
+        )
+
+    def _any(self, bucket: str) -> bool:
+        """Whether some cast member has something in ``bucket`` (the valid choices exist)."""
+        return any(getattr(self.model.ledger(a.address), bucket) for a in self.cast.values())
+
+    def _holder(self, data: st.DataObject, bucket: str) -> Actor:
+        """A cast member with something in ``bucket`` (mostly), or anyone."""
+        everyone = list(self.cast.values())
+        holders = [a for a in everyone if getattr(self.model.ledger(a.address), bucket) > 0]
+        return self.choose(data, "actor", holders, everyone)
+
+    @precondition(lambda self: self._any("balance"))
+    @rule(data=st.data(), via=st.sampled_from(WITHDRAW_VIA))
+    def withdraw(self, data: st.DataObject, via: str) -> None:
+        actor = self._holder(data, "balance")
+        amount = data.draw(near(self.model.ledger(actor.address).balance), label="amount")
+        self.act(
+            "withdraw",
+            _route(via, actor, amount),
+            lambda m, now: m.withdraw(actor.address, amount),
+            via=via,
+        )
+
+    @precondition(lambda self: self._any("balance"))
+    @rule(data=st.data(), via=st.sampled_from(LOCK_VIA))
+    def lock(self, data: st.DataObject, via: str) -> None:
+        actor = self._holder(data, "balance")
+        amount = data.draw(near(self.model.ledger(actor.address).balance), label="amount")
+        self.act(
+            "lock",
+            _route(via, actor, amount),
+            lambda m, now: m.lock(actor.address, amount),
+            via=via,
+        )
+
+    @precondition(lambda self: self._any("lockup"))
+    @rule(data=st.data(), via=st.sampled_from(UNBOND_VIA))
+    def unbond(self, data: st.DataObject, via: str) -> None:
+        actor = self._holder(data, "lockup")
+        amount = data.draw(near(self.model.ledger(actor.address).lockup), label="amount")
+        self.act(
+            "unbond",
+            _route(via, actor, amount),
+            lambda m, now: m.unbond(actor.address, amount, now),
+            via=via,
+        )
+
+    @precondition(lambda self: self._any("unbonding"))
+    @rule(data=st.data(), via=st.sampled_from(CANCEL_UNBONDING_VIA))
+    def cancel_unbonding(self, data: st.DataObject, via: str) -> None:
+        actor = self._holder(data, "unbonding")
+        self.act(
+            "cancel_unbonding",
+            _route(via, actor),
+            lambda m, now: m.cancel_unbonding(actor.address),
+            via=via,
+        )
+
+    @precondition(lambda self: self._any("unbonding"))
+    @rule(data=st.data(), timing=MATURITY_TIMING, via=st.sampled_from(CLAIM_VIA))
+    def claim(self, data: st.DataObject, timing: str, via: str) -> None:
+        now = self.sim.now()
+        everyone = list(self.cast.values())
+        unbonding = [a for a in everyone if self.model.ledger(a.address).unbonding > 0]
+        matured = [a for a in unbonding if self.model.ledger(a.address).unbonding_timestamp <= now]
+        actor = self.choose(data, "actor", matured or unbonding, everyone)
+        if timing != "now":
+            # land on the maturity instant, or one second before it
+            matures = self.model.ledger(actor.address).unbonding_timestamp
+            self.move_time_to(matures - (1 if timing == "one second early" else 0))
+        self.act("claim", _route(via, actor), lambda m, now: m.claim(actor.address, now), via=via)
