@@ -38,7 +38,7 @@ _QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_t
 settings.register_profile(
     CI_PROFILE,
     max_examples=120,
-    stateful_step_count=25,
+    stateful_step_count=15,
     derandomize=True,
     database=None,
     phases=_PHASES,

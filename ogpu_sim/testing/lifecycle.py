@@ -16,6 +16,7 @@ own client code; use :meth:`MachineCore.act` so your actions are compared with t
 
 from __future__ import annotations
 
+from ogpu import client as sdk_client
 from ogpu.types import DeliveryMethod as SdkDelivery
 from ogpu.types import ImageEnvironments, SourceInfo
 
@@ -25,8 +26,9 @@ from .rules import AdminRules, ClockRules, SourceRules, TaskRules, TerminalRules
 from .rules.common import OGPU, send
 from .rules.terminal import ANNOUNCE_MASTER_VIA, ANNOUNCE_PROVIDER_VIA
 
-#: Each start provider's stake.
+#: Each start provider's stake, and how long the start state's unbonding takes to mature.
 START_STAKE = OGPU // 10
+START_UNBONDING_SECONDS = 60
 
 
 def source_params(info: SourceInfo, client: str) -> SourceParams:
@@ -50,15 +52,17 @@ class LifecycleMachine(VaultRules, TerminalRules, SourceRules, TaskRules, AdminR
     def build_start_state(self) -> None:
         """A market in mid-flight, so that short programs reach every rule:
 
-        - two CPU sources of ``client``, MANUAL_CONFIRMATION and FIRST_RESPONSE;
+        - two CPU sources of ``client``, MANUAL_CONFIRMATION and FIRST_RESPONSE, and a third
+          one it closed;
         - three providers paired and staked; ``provider1`` and ``provider2`` registered to
           both sources, ``provider3`` (the spare) to the manual one;
         - ``agent`` acting for ``client`` and for ``master1``;
         - on the manual source a NEW task, a RESPONDED one (``provider1`` answered,
           ``provider2`` attempted) and a FINALIZED one; on the first-response source a NEW
           task and an ATTEMPTED one (``provider1``);
-        - ``provider3`` unbonding part of its stake; ``client2`` with a balance, a lockup and
-          a sanction.
+        - ``provider3`` unbonding part of its stake and sanctioned for a little of the rest
+          (ineligible until a judge waives it); ``client2`` with a balance, a lockup and a
+          sanction.
         """
         cpu = ImageEnvironments(cpu="https://compose.example/cpu.yml")
         client, client2 = self.cast["client"], self.cast["client2"]
@@ -67,6 +71,14 @@ class LifecycleMachine(VaultRules, TerminalRules, SourceRules, TaskRules, AdminR
             info = SourceInfo(delivery.name.lower(), "", "", cpu, 0, 0, 600, SdkDelivery(delivery))
             self.start_sources.append(str(self.publish_source_as(client, info)))
         manual, first = self.start_sources
+        closed = self.publish_source_as(client, SourceInfo("closed", "", "", cpu, 0, 0, 600))
+        assert closed is not None
+        self.start_sources.append(closed)
+        self.act(
+            "inactivate_source",
+            lambda: sdk_client.inactivate_source(closed, private_key=client.account),
+            lambda m, now: m.inactivate_source(client.address, closed),
+        )
         for n in ("1", "2", "3"):
             self._pair(self.cast["master" + n], self.cast["provider" + n])
         for principal in (client, self.cast["master1"]):
@@ -101,11 +113,16 @@ class LifecycleMachine(VaultRules, TerminalRules, SourceRules, TaskRules, AdminR
     def _start_vault(self, unbonder: Actor, sanctioned: Actor) -> None:
         from ogpu.protocol import vault as sdk_vault
 
+        # unbonding for longer than the simulator's period: it matures during most examples,
+        # so a claim can land on its very second
+        period = self.model.unbonding_period
+        self.admin_sets_unbonding_period(START_UNBONDING_SECONDS)
         self.act(
             "unbond",
             lambda: sdk_vault.unbond(START_STAKE // 2, signer=unbonder.account),
             lambda m, now: m.unbond(unbonder.address, START_STAKE // 2, now),
         )
+        self.admin_sets_unbonding_period(period)
         self.act(
             "deposit",
             lambda: sdk_vault.deposit(sanctioned.address, 5 * OGPU, signer=sanctioned.account),
@@ -116,11 +133,25 @@ class LifecycleMachine(VaultRules, TerminalRules, SourceRules, TaskRules, AdminR
             lambda: sdk_vault.lock(OGPU, signer=sanctioned.account),
             lambda m, now: m.lock(sanctioned.address, OGPU),
         )
+        for account, amount in ((sanctioned.address, OGPU // 2), (unbonder.address, OGPU // 100)):
+            self.judge_sanctions(account, amount)
+
+    def admin_sets_unbonding_period(self, seconds: int) -> None:
+        """The admin sets the Vault's unbonding period."""
+        vault = self.sim.deployment.contracts["VAULT"]
+        self.act(
+            "vault_admin",
+            lambda: send(vault, "setMaxUnbondingPeriod", (seconds,), self.admin.account),
+            lambda m, now: m.set_unbonding_period(self.admin.address, seconds),
+        )
+
+    def judge_sanctions(self, account: str, amount: int) -> None:
+        """The admin, a judge, sanctions ``amount`` of ``account``'s lockup."""
         vault = self.sim.deployment.contracts["VAULT"]
         self.act(
             "sanction",
-            lambda: send(vault, "sanction", (sanctioned.address, OGPU // 2), self.admin.account),
-            lambda m, now: m.sanction(self.admin.address, sanctioned.address, OGPU // 2),
+            lambda: send(vault, "sanction", (account, amount), self.admin.account),
+            lambda m, now: m.sanction(self.admin.address, account, amount),
         )
 
     def _pair(self, master: Actor, provider: Actor) -> None:

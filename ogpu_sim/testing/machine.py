@@ -12,10 +12,13 @@ from __future__ import annotations
 import copy
 import inspect
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack, suppress
+from dataclasses import replace
 from typing import Any, ClassVar, TypeVar
 
-from hypothesis import event
+from hypothesis import event, note
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 from hypothesis.stateful import (
     RULE_MARKER,
     Bundle,
@@ -30,11 +33,25 @@ from ..errors import ConfigError, ModelMismatch
 from .cast import CAST, CAST_INDEX_BASE, Actor, FrozenClock, Start, adopt_chain_state
 from .chainview import ChainView, deploy_batch_read
 from .expected import World, expected_probes
-from .model import TERMINAL_TASK_STATUSES, ModelRevert, ProtocolModel, ResponseStatus
+from .invariants import protocol_invariants
+from .model import ModelRevert, ProtocolModel
 from .outcomes import HarnessError, RuleStatistics, revert_reason
 from .probes import differences
 
 T = TypeVar("T")
+
+
+def _quietly(report: Callable[[str], None], text: str) -> None:
+    """hypothesis's ``event``/``note``, or nothing when a rule is called outside a test."""
+    with suppress(InvalidArgument):
+        report(text)
+
+
+#: The cast by name, for rules that draw an account (``self.cast[name]`` is the Actor).
+ACTORS = st.sampled_from(("client", *CAST))
+CLIENTS = st.sampled_from(("client", "client2"))
+#: Positions a choice is drawn from (modulo the pool's size; see ``MachineCore.choose``).
+POSITIONS = st.integers(min_value=0, max_value=63)
 #: A valid choice four times out of five (shrinking prefers the valid one).
 VALID_MOSTLY = st.sampled_from([True, True, True, True, False])
 
@@ -43,9 +60,10 @@ class MachineCore(RuleBasedStateMachine):
     """Cast, model, :meth:`act` and invariants; :class:`LifecycleMachine` adds the rules.
 
     The first example of a run builds the start state (cast funded, helper deployed, model read
-    from the chain, then :meth:`build_start_state`) and snapshots it; every example, and every
-    replay while hypothesis shrinks, begins by reverting to that snapshot, which costs
-    microseconds instead of the set-up's transactions.
+    from the chain, then :meth:`build_start_state`). Every example, and every replay while
+    hypothesis shrinks, runs inside :meth:`Simulator.isolated` entered at that state: its
+    teardown reverts the chain there, which costs microseconds instead of the set-up's
+    transactions, and the model is restored from a copy taken with the start state.
     """
 
     simulator: ClassVar[Any] = None
@@ -59,14 +77,13 @@ class MachineCore(RuleBasedStateMachine):
         "start_tasks",
         "helper_address",
     )
-    _base: ClassVar[str | None] = None
+    _bound: ClassVar[ExitStack | None] = None
     _clock: ClassVar[FrozenClock | None] = None
     _start: ClassVar[Start | None] = None
 
-    accounts = Bundle("accounts")
-    clients = Bundle("clients")
-    masters = Bundle("masters")
-    providers = Bundle("providers")
+    #: Rules that create sources, tasks and responses add them to these bundles (the start
+    #: state's sources and tasks are in them from the first step), for rules that draw from
+    #: them; the cast is drawn by name (:data:`ACTORS`, :data:`CLIENTS`).
     sources = Bundle("sources")
     tasks = Bundle("tasks")
     responses = Bundle("responses")
@@ -92,14 +109,22 @@ class MachineCore(RuleBasedStateMachine):
         self._checks = 0
         self._path = 0
         if cls._start is None:
-            cls._start = self._build_start()
-        else:
-            sim.revert(cls._start.snapshot)
+            before = sim.snapshot()
+            try:
+                cls._start = self._build_start()
+            except BaseException as error:
+                sim.revert(before)  # the next attempt builds from the same chain
+                if isinstance(error, ModelMismatch):
+                    error.check = f"{error.check} (building the start state)"
+                raise
         for name, value in copy.deepcopy(cls._start.state).items():
             setattr(self, name, value)
         self.view = self._view()
         self.world = self._world()
         self._path = 0
+        # last, so nothing can fail once entered: teardown leaves it
+        self._example = ExitStack()
+        self._example.enter_context(sim.isolated())
 
     def _view(self) -> ChainView:
         return ChainView(self.w3, self.helper_address)
@@ -113,13 +138,15 @@ class MachineCore(RuleBasedStateMachine):
     def bind(cls, sim: Any) -> None:
         """Run this machine's examples against ``sim`` (a started Simulator).
 
-        Takes a snapshot that :meth:`release` returns to and freezes the in-process chain's
-        clock (:class:`FrozenClock`) until then; the start state is rebuilt on the next example.
+        Enters :meth:`Simulator.isolated`, which :meth:`release` leaves (reverting everything
+        the run did), and freezes the in-process chain's clock (:class:`FrozenClock`) until
+        then; the start state is rebuilt on the next example.
         """
-        if cls._clock is not None:  # bound before and never released
-            cls._clock.uninstall()
+        if cls._bound is not None:  # bound before and never released
+            cls.release()
         cls.simulator = sim
-        cls._base = sim.snapshot()
+        cls._bound = ExitStack()
+        cls._bound.enter_context(sim.isolated())
         cls._start = None
         cls._clock = FrozenClock()
         cls._clock.install(sim.chain)
@@ -130,9 +157,9 @@ class MachineCore(RuleBasedStateMachine):
         if cls._clock is not None:
             cls._clock.uninstall()
             cls._clock = None
-        if cls.simulator is not None and cls._base is not None:
-            cls.simulator.revert(cls._base)
-        cls._base = None
+        if cls._bound is not None:
+            cls._bound.close()
+        cls._bound = None
         cls._start = None
 
     @classmethod
@@ -156,22 +183,6 @@ class MachineCore(RuleBasedStateMachine):
             cls.release()
 
     # -- the cast enters the bundles -----------------------------------------------------------
-    @initialize(target=accounts)
-    def everyone(self) -> Any:
-        return multiple(*self.cast.values())
-
-    @initialize(target=clients)
-    def the_clients(self) -> Any:
-        return multiple(self.cast["client"], self.cast["client2"])
-
-    @initialize(target=masters)
-    def the_masters(self) -> Any:
-        return multiple(*(a for n, a in self.cast.items() if n.startswith("master")))
-
-    @initialize(target=providers)
-    def the_providers(self) -> Any:
-        return multiple(*(a for n, a in self.cast.items() if n.startswith("provider")))
-
     @initialize(target=sources)
     def the_sources(self) -> Any:
         return multiple(*self.start_sources)
@@ -215,7 +226,7 @@ class MachineCore(RuleBasedStateMachine):
         self.build_start_state()
         self._recording = True
         state = {name: getattr(self, name) for name in self.start_state_attributes}
-        return Start(sim.snapshot(), copy.deepcopy(state))
+        return Start(copy.deepcopy(state))
 
     def build_start_state(self) -> None:
         """Extra set-up every example starts from (runs once per run; override to extend).
@@ -225,10 +236,8 @@ class MachineCore(RuleBasedStateMachine):
         """
 
     def teardown(self) -> None:
-        """Return the simulator to the start state (the next example begins there)."""
-        start = type(self)._start
-        if start is not None:
-            self.sim.revert(start.snapshot)
+        """Leave the example's isolation: the chain is back at the start state."""
+        self._example.close()
 
     # -- acting ------------------------------------------------------------------------------
     def block_time(self) -> int:
@@ -285,6 +294,29 @@ class MachineCore(RuleBasedStateMachine):
         self.record(rule, reason, via)
         return reason is None, value, predictions[-1][1]
 
+    def learn_pinned_values(self) -> None:
+        """Fill in what the model left to the chain (``None``): a task's config URL, a
+        source's metadata URL and update time, which the SDK computes while it publishes."""
+        m = self.model
+        for task in m.tasks.values():
+            if task.config is None and task.address.startswith("0x"):
+                handle = self.sim.network.instance("Task", task.address)
+                task.config = handle.functions.taskParams().call()[1]
+        for source in m.sources.values():
+            p = source.params
+            if None in (p.image_metadata_url, p.last_update_time) and source.address[:2] == "0x":
+                handle = self.sim.network.instance("Source", source.address)
+                stored = handle.functions.getSourceParams().call()
+                source.params = replace(
+                    p,
+                    image_metadata_url=stored[1]
+                    if p.image_metadata_url is None
+                    else p.image_metadata_url,
+                    last_update_time=stored[9]
+                    if p.last_update_time is None
+                    else p.last_update_time,
+                )
+
     def move_time_to(self, timestamp: int) -> bool:
         """Make ``timestamp`` the next block's time, if it is still ahead; True if it was."""
         gap = timestamp - self.sim.now()
@@ -301,7 +333,7 @@ class MachineCore(RuleBasedStateMachine):
         self._path = hash((self._path, rule, via, reason, self.model.digest(), self.sim.now()))
         if self._recording:
             type(self).statistics.record(rule, reason, via, self._path)
-            event(f"{rule}: {reason or 'ok'}")
+            _quietly(event, f"{rule}: {reason or 'ok'}")
 
     def last_call(self, contract: str) -> dict[str, Any]:
         """The arguments of the latest block's transaction, decoded with ``contract``'s ABI.
@@ -335,6 +367,7 @@ class MachineCore(RuleBasedStateMachine):
         """Chain == model for every view; conservation, escrow, terminal states, payments."""
         full = self._checks % self.FULL_CHECK_EVERY == 0
         self._checks += 1
+        self.learn_pinned_values()
         probes = expected_probes(self.model, self.world, full)
         diff = differences(probes, self.view.read([p.call() for p in probes]), self.name)
         if diff:
@@ -346,67 +379,7 @@ class MachineCore(RuleBasedStateMachine):
 
     def check_invariants_on_model(self) -> None:
         """The protocol's invariants, on the model (which the chain now equals everywhere)."""
-        m, outside = self.model, self.outside
-        accounts = self.world.accounts
-        holdings = sum(m.ledger(a).holdings() for a in accounts)
-        self._invariant(
-            m.vault_native == outside.holdings + holdings,
-            "Vault conservation",
-            f"Vault holds {m.vault_native}, ledgers sum to {outside.holdings + holdings}",
-        )
-        frozen = sum(m.ledger(a).frozen for a in accounts) - outside.frozen
-        self._invariant(
-            frozen == m.open_escrow(),
-            "escrow accounting",
-            f"frozen payments {frozen} != escrow held for tasks {m.open_escrow()}",
-        )
-        sanctions = sum(m.ledger(a).sanction for a in accounts) + outside.sanctioned
-        self._invariant(
-            m.sanctioned_amount == sanctions,
-            "sanction accounting",
-            f"sanctionedAmount {m.sanctioned_amount} != sum of sanctions {sanctions}",
-        )
-        for task in m.tasks.values():
-            previous = self.seen_status.get(task.address)
-            if task.forced:
-                continue
-            self._invariant(
-                previous not in TERMINAL_TASK_STATUSES or task.status == previous,
-                "terminal states are absorbing",
-                f"{m.name(task.address)} left {previous!r} for {task.status!r}",
-            )
-            self.seen_status[task.address] = task.status
-            open_task = task.status not in TERMINAL_TASK_STATUSES
-            self._invariant(
-                task.escrow == (task.payment if open_task else 0),
-                "escrow of a task",
-                f"{m.name(task.address)} ({task.status!r}) holds escrow {task.escrow}",
-            )
-            confirmed = [
-                r
-                for r in task.responses.values()
-                if m.responses[r].status == ResponseStatus.CONFIRMED
-            ]
-            self._invariant(
-                len(confirmed) <= 1,
-                "one confirmed response per task",
-                f"{m.name(task.address)} has {len(confirmed)} confirmed responses",
-            )
-        paid = [(p.task, p.provider) for p in m.payments]
-        self._invariant(len(paid) == len(set(paid)), "no double payment", "paid twice for a task")
-        for account in accounts:
-            received = sum(p.amount for p in m.payments if p.provider == account)
-            earned = m.ledger(account).earnings - outside.earnings.get(account, 0)
-            self._invariant(
-                earned == received,
-                "earnings are payments",
-                f"{self.name(account)} earned {earned} but was paid {received}",
-            )
-
-    @staticmethod
-    def _invariant(holds: bool, name: str, message: str) -> None:
-        if not holds:
-            raise ModelMismatch(f"invariant '{name}' broken: {message}", check=f"invariant: {name}")
+        protocol_invariants(self.model, self.outside, self.world.accounts, self.seen_status)
 
     # -- helpers for rules -------------------------------------------------------------------------
     def actor(self, address: str) -> Actor | None:
@@ -417,22 +390,40 @@ class MachineCore(RuleBasedStateMachine):
         self, data: st.DataObject, label: str, valid: Sequence[T], anything: Sequence[T]
     ) -> T:
         """Draw from ``valid`` four times out of five (when it is not empty), else from
-        ``anything``: valid arguments most of the time, invalid ones on purpose."""
+        ``anything``: valid arguments most of the time, invalid ones on purpose.
+
+        Put the most telling choice first in each pool: shrinking moves toward it. The draw is
+        a position in a fixed range taken modulo the pool's size, so a replay that lost an
+        earlier step (as shrinking tries) still makes the same choice when the pool is the
+        same; the choice itself is noted in a failing program.
+        """
         pool: list[T] = list(anything)
         if valid:
             use_valid: bool = data.draw(VALID_MOSTLY, label=f"{label} valid")
             if use_valid or not pool:
                 pool = list(valid)
-        choice: T = data.draw(st.sampled_from(pool), label=label)
+        position: int = data.draw(POSITIONS, label=label)
+        choice = pool[position % len(pool)]
+        _quietly(note, f"{label}: {self.describe(choice)}")
         return choice
 
+    def describe(self, value: Any) -> str:
+        """A choice in the cast's and the model's names (for notes and messages)."""
+        if isinstance(value, tuple):
+            return ", ".join(self.describe(v) for v in value)
+        if isinstance(value, Actor):
+            return value.name
+        return self.name(value)
+
     def client_side(self, data: st.DataObject, principal: str) -> Actor:
-        """Who signs for ``principal`` (a client): itself or its agent mostly, else anyone."""
+        """Who signs for ``principal`` (a client): itself or its agent mostly, else anyone
+        (a stranger first)."""
         agent = self.cast["agent"]
         valid = [self.by_address[principal]] if principal in self.by_address else []
         if self.model.is_agent_of(principal, agent.address):
             valid.append(agent)
-        return self.choose(data, "signer", valid, list(self.cast.values()))
+        others = [a for a in self.cast.values() if a not in valid and a.name != "stranger"]
+        return self.choose(data, "signer", valid, [self.cast["stranger"], *others])
 
     def provider_side(self, data: st.DataObject, provider: Actor) -> Actor:
         """Who signs for ``provider``: itself, its master or its master's agent mostly."""

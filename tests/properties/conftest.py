@@ -1,4 +1,8 @@
-"""One Simulator for the property tests, and the machine's rule statistics in the summary."""
+"""One Simulator for the property tests, and the machine's rule statistics in the summary.
+
+The CI-profile run records its statistics table as a user property of its test, which
+pytest-xdist carries from the worker to the controller, where the summary prints it.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,6 @@ from typing import Any
 
 import pytest
 
-from ogpu_sim.testing import LifecycleMachine
-
 #: revm is the fast in-process backend; eth-tester is the default everywhere else.
 BACKEND = os.environ.get(
     "OGPU_SIM_PROPERTY_BACKEND",
@@ -20,7 +22,7 @@ BACKEND = os.environ.get(
 
 @pytest.fixture(scope="session")
 def property_sim() -> Iterator[Any]:
-    """A Simulator shared by the property tests (each example isolates itself by snapshot)."""
+    """A Simulator shared by the property tests (each run isolates itself)."""
     from ogpu_sim import Simulator
 
     with Simulator.start(backend=BACKEND, runtime="inline") as sim:
@@ -29,7 +31,9 @@ def property_sim() -> Iterator[Any]:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Print what the LifecycleMachine exercised: calls, successes, reverts by reason."""
-    stats = LifecycleMachine.statistics
-    if stats.calls:
-        terminalreporter.write_sep("-", "LifecycleMachine rule statistics (our contracts)")
-        terminalreporter.write_line(stats.render(title=f"backend {BACKEND}"))
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            for key, value in getattr(report, "user_properties", ()):
+                if key == "rule statistics":
+                    terminalreporter.write_sep("-", "LifecycleMachine rule statistics")
+                    terminalreporter.write_line(value)

@@ -32,10 +32,15 @@ class AttemptOutcome(IntEnum):
 
 @dataclass(frozen=True)
 class SourceParams:
-    """The ten ``SourceParams`` fields in ABI order."""
+    """The ten ``SourceParams`` fields in ABI order.
+
+    ``None`` for the metadata URL or the update time means "what the chain stored": the SDK
+    pins the metadata and reads the wall clock, so a caller may not know them; the machine
+    learns them from the chain once the source exists.
+    """
 
     client: str
-    image_metadata_url: str = ""
+    image_metadata_url: str | None = None
     image_environments: int = 1
     min_payment: int = 0
     min_available_lockup: int = 0
@@ -43,7 +48,7 @@ class SourceParams:
     privacy_enabled: bool = False
     optional_params_url: str = ""
     delivery_method: DeliveryMethod = DeliveryMethod.MANUAL_CONFIRMATION
-    last_update_time: int = 0
+    last_update_time: int | None = None
 
 
 @dataclass
@@ -80,7 +85,7 @@ class TaskState:
     address: str
     source: str
     client: str
-    config: str
+    config: str | None  # None: the URL the SDK pinned, learned from the chain
     expiry_time: int
     payment: int
     delivery_method: DeliveryMethod

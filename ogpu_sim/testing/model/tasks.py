@@ -28,7 +28,7 @@ class TaskModel(ModelState):
         expiry_time: int,
         payment: int,
         now: int,
-        config: str = "",
+        config: str | None = None,
         address: str | None = None,
     ) -> str:
         """``Controller.publishTask((source, config, expiry_time, payment))`` at block time ``now``.

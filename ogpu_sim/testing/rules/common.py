@@ -12,10 +12,11 @@ from .. import strategies as ost
 OGPU = ost.OGPU
 #: Amounts a rule moves: round values, edges and anything up to 2 OGPU.
 SMALL = ost.amounts(2 * OGPU)
-#: When a provider acts relative to the task's expiry (the last valid second, the first late one).
-EXPIRY_TIMING = st.sampled_from(["now", "now", "now", "at expiry", "one second late"])
-#: When an unbonding is claimed relative to its maturity.
-MATURITY_TIMING = st.sampled_from(["now", "now", "at maturity", "one second early"])
+#: When a provider acts relative to the task's expiry: now, in its last valid second, or in the
+#: first second past it.
+EXPIRY_TIMING = st.sampled_from(["now", "at expiry", "now", "at expiry", "one second late"])
+#: When an unbonding is claimed: as soon as it matures (now, if it has), or a second too early.
+MATURITY_TIMING = st.sampled_from(["at maturity", "at maturity", "now", "one second early"])
 
 
 def near(limit: int) -> st.SearchStrategy[int]:

@@ -16,7 +16,7 @@ from ogpu.types import SourceParams as SdkSourceParams
 
 from .. import strategies as ost
 from ..cast import Actor
-from ..machine import MachineCore
+from ..machine import CLIENTS, MachineCore
 from ..model import DeliveryMethod, SourceParams, SourceStatus
 from .common import OGPU
 
@@ -89,22 +89,23 @@ class SourceRules(MachineCore):
     @precondition(lambda self: len(self.model.sources) < MAX_SOURCES)
     @rule(
         target=MachineCore.sources,
-        principal=MachineCore.clients,
+        principal=CLIENTS,
         info=SOURCE_INFOS,
         data=st.data(),
         via=st.sampled_from(PUBLISH_SOURCE_VIA),
     )
     def publish_source(
-        self, principal: Actor, info: SourceInfo, data: st.DataObject, via: str
+        self, principal: str, info: SourceInfo, data: st.DataObject, via: str
     ) -> Any:
+        client = self.cast[principal]
         if via == "client.publish_source":
             # the SDK makes the signer the source's client
-            signer = data.draw(st.sampled_from([principal, self.cast["agent"]]), label="signer")
+            signer = data.draw(st.sampled_from([client, self.cast["agent"]]), label="signer")
             source = self.publish_source_as(signer, info, via)
         else:
-            signer = self.client_side(data, principal.address)
+            signer = self.client_side(data, client.address)
             envs = data.draw(st.sampled_from([None, None, None, 8]), label="environments")
-            source = self.publish_source_as(signer, info, via, principal.address, envs)
+            source = self.publish_source_as(signer, info, via, client.address, envs)
         return multiple() if source is None else source
 
     def publish_source_as(
@@ -169,7 +170,8 @@ class SourceRules(MachineCore):
         # closing the start sources stalls the market, so other sources are closed more often
         active = self._sources(active=True)
         extra = [s for s in active if s not in self.start_sources]
-        source = self.choose(data, "source", extra * 3 + active, self._sources())
+        preferred = extra + [s for s in active if s not in extra]
+        source = self.choose(data, "source", preferred, self._sources())
         signer = self.client_side(data, self.model.sources[source].client)
         calls: dict[str, Callable[[], Any]] = {
             "client.inactivate_source": lambda: sdk_client.inactivate_source(
@@ -188,12 +190,22 @@ class SourceRules(MachineCore):
         )
 
     @precondition(lambda self: bool(self._sources(active=True)))
-    @rule(data=st.data(), status=st.sampled_from([SourceStatus.INACTIVE, SourceStatus.ACTIVE]))
-    def set_source_status(self, data: st.DataObject, status: SourceStatus) -> None:
-        """``Source.set_status`` on the instance: its owner may close it (never reopen it)."""
+    @rule(
+        data=st.data(),
+        status=st.sampled_from([SourceStatus.INACTIVE, SourceStatus.ACTIVE]),
+        reopen=st.sampled_from([False, False, True]),
+    )
+    def set_source_status(self, data: st.DataObject, status: SourceStatus, reopen: bool) -> None:
+        """``Source.set_status`` on the instance: its owner may close it, never reopen it
+        (tried a third of the time when a closed source exists)."""
         active = self._sources(active=True)
         extra = [s for s in active if s not in self.start_sources]
-        source = self.choose(data, "source", extra * 3 + active, self._sources())
+        preferred = extra + [s for s in active if s not in extra]
+        closed = [s for s in self._sources() if s not in active]
+        if reopen and closed:
+            source, status = closed[0], SourceStatus.ACTIVE
+        else:
+            source = self.choose(data, "source", preferred, closed + preferred)
         owner = self.model.sources[source].owner
         valid = [self.by_address[owner]] if owner in self.by_address else []
         signer = self.choose(data, "signer", valid, list(self.cast.values()))
@@ -217,12 +229,19 @@ class SourceRules(MachineCore):
             if m.ledger(p.address).lockup >= m.sources[s].params.min_available_lockup
         ]
 
+    def _near_registrations(self) -> list[tuple[Actor, str]]:
+        """Registrations one guard refuses: a provider without the lockup or the
+        eligibility, an unpaired one, or a closed source."""
+        valid = set(self._registrable())
+        providers = [a for n, a in self.cast.items() if n.startswith("provider")]
+        return [(p, s) for p in providers for s in self._sources() if (p, s) not in valid]
+
     @precondition(lambda self: bool(self._registrable()))
     @rule(data=st.data(), via=st.sampled_from(REGISTER_VIA))
     def register(self, data: st.DataObject, via: str) -> None:
-        providers = [a for n, a in self.cast.items() if n.startswith("provider")]
-        anything = [(p, s) for p in providers for s in self._sources()]
-        provider, source = self.choose(data, "provider, source", self._registrable(), anything)
+        provider, source = self.choose(
+            data, "provider, source", self._registrable(), self._near_registrations()
+        )
         mask = self.model.sources[source].params.image_environments
         fitting = [e for e in ost.ENVIRONMENTS if e & mask]
         environment = self.choose(data, "environment", fitting, [0, 3, 8, *ost.ENVIRONMENTS])

@@ -129,7 +129,11 @@ class TaskRules(MachineCore):
     def cancel_task(self, data: st.DataObject, via: str) -> None:
         m = self.model
         new = [t for t, state in m.tasks.items() if state.status == TaskStatus.NEW]
-        task = self.choose(data, "task", new, list(m.tasks))
+        # attempted or later: AlreadyFinalized (the ones still open first)
+        started = sorted(
+            (t for t in m.tasks if t not in new), key=lambda t: m.tasks[t].status not in OPEN
+        )
+        task = self.choose(data, "task", new, started)
         signer = self.client_side(data, m.tasks[task].client)
         calls: dict[str, Callable[[], Any]] = {
             "client.cancel_task": lambda: sdk_client.cancel_task(task, private_key=signer.account),
@@ -159,16 +163,32 @@ class TaskRules(MachineCore):
                 if now > state.expiry_time:
                     if state.status != TaskStatus.RESPONDED:
                         late.append((p, task))  # the lazy expiry path
-                elif p.address not in state.attempters and m.is_eligible(p.address):
+                elif p.address not in state.attempters:
+                    # an ineligible (sanctioned) provider is a fair try: NotEligible is the
+                    # protocol's answer to it
                     pairs.append((p, task))
         return pairs or late
+
+    def _near_attempts(self, now: int) -> list[tuple[Actor, str]]:
+        """Attempts one guard refuses: an ineligible or unregistered provider, or a second
+        attempt, on an open task (the invalid choices worth making on purpose)."""
+        m, pairs = self.model, []
+        for task, state in m.tasks.items():
+            if state.status not in OPEN or now > state.expiry_time:
+                continue
+            for p in self._providers():
+                registered = p.address in m.sources[state.source].registrants
+                attempted = p.address in state.attempters
+                if not registered or attempted or not m.is_eligible(p.address):
+                    pairs.append((p, task))
+        return pairs or [(p, t) for p in self._providers() for t in m.tasks]
 
     @precondition(lambda self: bool(self._attemptable(self.sim.now())))
     @rule(data=st.data(), timing=EXPIRY_TIMING, via=st.sampled_from(ATTEMPT_VIA))
     def attempt(self, data: st.DataObject, timing: str, via: str) -> None:
-        anything = [(p, t) for p in self._providers() for t in self.model.tasks]
+        now = self.sim.now()
         provider, task = self.choose(
-            data, "provider, task", self._attemptable(self.sim.now()), anything
+            data, "provider, task", self._attemptable(now), self._near_attempts(now)
         )
         self._at_expiry(task, timing)
         self.attempt_as(provider, task, self.provider_side(data, provider), via)
@@ -290,7 +310,8 @@ class TaskRules(MachineCore):
     def confirm_response(self, data: st.DataObject, via: str) -> None:
         m = self.model
         confirmable = self._confirmable()
-        response = self.choose(data, "response", confirmable, list(m.responses))
+        others = [r for r in m.responses if r not in confirmable]
+        response = self.choose(data, "response", confirmable, others or confirmable)
         signer = self.client_side(data, m.tasks[m.responses[response].task].client)
         self.confirm_as(signer, response, via)
 

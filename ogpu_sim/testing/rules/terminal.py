@@ -12,7 +12,7 @@ from ogpu.protocol import Master, Provider
 from ogpu.protocol import terminal as sdk_terminal
 
 from ..cast import Actor
-from ..machine import MachineCore
+from ..machine import ACTORS, MachineCore
 from .common import SMALL, send
 
 ANNOUNCE_PROVIDER_VIA = ("terminal.announce_provider", "Master.announce_provider")
@@ -123,7 +123,8 @@ class TerminalRules(MachineCore):
         pairs = self._pairs()
         spare = [pair for pair in pairs if pair[1].name == "provider3"]
         anything = [(a, p) for a in self.cast.values() for p in self._named("provider")]
-        master, provider = self.choose(data, "master, provider", spare * 3 + pairs, anything)
+        preferred = spare + [pair for pair in pairs if pair not in spare]
+        master, provider = self.choose(data, "master, provider", preferred, anything)
         if via == "terminal.remove_provider":
             call: Callable[[], Any] = lambda: sdk_terminal.remove_provider(  # noqa: E731
                 provider.address, signer=master.account
@@ -195,8 +196,9 @@ class TerminalRules(MachineCore):
             via=via,
         )
 
-    @rule(actor=MachineCore.accounts, value=st.booleans(), via=st.sampled_from(DEFAULT_AGENT_VIA))
-    def set_default_agent_disabled(self, actor: Actor, value: bool, via: str) -> None:
+    @rule(name=ACTORS, value=st.booleans(), via=st.sampled_from(DEFAULT_AGENT_VIA))
+    def set_default_agent_disabled(self, name: str, value: bool, via: str) -> None:
+        actor = self.cast[name]
         if via == "terminal.set_default_agent_disabled":
             call: Callable[[], Any] = lambda: sdk_terminal.set_default_agent_disabled(  # noqa: E731
                 value, signer=actor.account

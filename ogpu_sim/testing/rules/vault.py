@@ -11,7 +11,7 @@ from ogpu.protocol import Master, Provider
 from ogpu.protocol import vault as sdk_vault
 
 from ..cast import Actor
-from ..machine import MachineCore
+from ..machine import ACTORS, MachineCore
 from .common import MATURITY_TIMING, SMALL, near
 
 DEPOSIT_VIA = ("vault.deposit", "Master.deposit_to_vault", "Provider.deposit_to_vault")
@@ -49,12 +49,16 @@ class VaultRules(MachineCore):
     """deposit, withdraw, lock, unbond, cancel_unbonding, claim."""
 
     @rule(
-        payer=MachineCore.accounts,
-        beneficiary=MachineCore.accounts,
+        payer=ACTORS,
+        beneficiary=ACTORS,
         amount=SMALL,
         via=st.sampled_from(DEPOSIT_VIA),
     )
-    def deposit(self, payer: Actor, beneficiary: Actor, amount: int, via: str) -> None:
+    def deposit(self, payer: str, beneficiary: str, amount: int, via: str) -> None:
+        self.deposit_as(self.cast[payer], self.cast[beneficiary], amount, via)
+
+    def deposit_as(self, payer: Actor, beneficiary: Actor, amount: int, via: str) -> None:
+        """``payer`` deposits ``amount`` for ``beneficiary`` through SDK route ``via``."""
         if via == "vault.deposit":
             call: Callable[[], Any] = lambda: sdk_vault.deposit(  # noqa: E731
                 beneficiary.address, amount, signer=payer.account

@@ -1,0 +1,82 @@
+"""Probes encode what the model expects the way the chain answers, and name what differs."""
+
+from __future__ import annotations
+
+from eth_abi import decode, encode
+from eth_utils import keccak
+
+from ogpu_sim.testing.expected import World, expected_probes
+from ogpu_sim.testing.model import ProtocolModel, SourceParams
+from ogpu_sim.testing.probes import (
+    Probe,
+    calldata,
+    custom_error,
+    differences,
+    encode_result,
+    revert_data,
+    submission_hash,
+)
+
+A = "0x" + "11" * 20
+B = "0x" + "22" * 20
+WORLD = World(
+    addresses={
+        k: "0x" + f"{i:02x}" * 20
+        for i, k in enumerate(("MANAGER", "TERMINAL", "NEXUS", "VAULT", "CONTROLLER"), start=1)
+    },
+    helper="0x" + "99" * 20,
+    accounts=(A, B),
+    providers=(B,),
+    agents=(A,),
+)
+
+
+def test_calldata_and_results_are_abi_encoded():
+    assert calldata("Vault", "balanceOf", (A,)) == bytes.fromhex("70a08231") + encode(
+        ["address"], [A]
+    )
+    params = (A, "ipfs://m", 1, 2, 3, 4, False, "", 1, 5)
+    types = ("(address,string,uint8,uint256,uint256,uint256,bool,string,uint8,uint256)",)
+    assert decode(list(types), encode_result(types, params)) == (
+        (A.lower(), "ipfs://m", 1, 2, 3, 4, False, "", 1, 5),
+    )
+
+
+def test_revert_data_is_an_error_string_or_a_custom_error():
+    assert revert_data("NotJudge")[:4] == bytes.fromhex("08c379a0")
+    assert decode(["string"], revert_data("NotJudge")[4:]) == ("NotJudge",)
+    assert custom_error("OwnableUnauthorizedAccount(address)", (A,)) == bytes.fromhex(
+        "118cdaa7"
+    ) + encode(["address"], [A])
+
+
+def test_the_submission_key_is_keccak_of_the_provider_and_the_data():
+    assert submission_hash(A, "ipfs://x") == keccak(bytes.fromhex("11" * 20) + b"ipfs://x")
+
+
+def test_a_probe_matches_only_the_same_bytes_and_outcome():
+    probe = Probe("Vault", WORLD.addresses["VAULT"], "balanceOf", (A,), (5).to_bytes(32, "big"))
+    assert probe.matches(True, (5).to_bytes(32, "big"))
+    assert not probe.matches(True, (6).to_bytes(32, "big"))
+    assert not probe.matches(False, (5).to_bytes(32, "big"))
+    any_revert = Probe("Nexus", WORLD.addresses["NEXUS"], "sources", (0,), None, reverts=True)
+    assert any_revert.matches(False, b"") and not any_revert.matches(True, b"")
+
+
+def test_differences_name_the_view_in_the_models_names():
+    probe = Probe("Vault", WORLD.addresses["VAULT"], "balanceOf", (A,), (5).to_bytes(32, "big"))
+    names = {A: "client"}
+    lines = differences([probe], [(True, (6).to_bytes(32, "big"))], lambda v: names.get(v, v))
+    assert lines == ["Vault.balanceOf(client): chain 6 != model 5"]
+
+
+def test_the_full_set_adds_aliases_constants_and_access_control():
+    model = ProtocolModel(admin=A)
+    model.publish_source(A, SourceParams(client=A), address="0x" + "33" * 20)
+    core = expected_probes(model, WORLD, full=False)
+    full = expected_probes(model, WORLD, full=True)
+    assert {p.function for p in core} < {p.function for p in full}
+    assert "getBalanceOf" in {p.function for p in full} - {p.function for p in core}
+    refused = [p for p in full if p.reverts and p.expected]
+    assert ("Vault", "sanction") in {(p.contract, p.function) for p in refused}
+    assert all(p.function != "setSourceParams" or p.contract == "Source" for p in refused)
