@@ -37,7 +37,7 @@ _QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_t
 
 settings.register_profile(
     CI_PROFILE,
-    max_examples=120,
+    max_examples=200,
     stateful_step_count=15,
     derandomize=True,
     database=None,
@@ -48,7 +48,7 @@ settings.register_profile(
 )
 settings.register_profile(
     SMOKE_PROFILE,
-    max_examples=2,
+    max_examples=3,
     stateful_step_count=6,
     derandomize=True,
     database=None,

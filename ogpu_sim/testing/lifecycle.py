@@ -57,9 +57,9 @@ class LifecycleMachine(VaultRules, TerminalRules, SourceRules, TaskRules, AdminR
         - three providers paired and staked; ``provider1`` and ``provider2`` registered to
           both sources, ``provider3`` (the spare) to the manual one;
         - ``agent`` acting for ``client`` and for ``master1``;
-        - on the manual source a NEW task, a RESPONDED one (``provider1`` answered,
-          ``provider2`` attempted) and a FINALIZED one; on the first-response source a NEW
-          task and an ATTEMPTED one (``provider1``);
+        - on the manual source two NEW tasks, a RESPONDED one (``provider1`` answered,
+          ``provider2`` attempted) and a FINALIZED one; on the first-response source two NEW
+          tasks and an ATTEMPTED one (``provider1``);
         - ``provider3`` unbonding part of its stake and sanctioned for a little of the rest
           (ineligible until a judge waives it); ``client2`` with a balance, a lockup and a
           sanction.
@@ -99,9 +99,11 @@ class LifecycleMachine(VaultRules, TerminalRules, SourceRules, TaskRules, AdminR
                 (manual, 600),
                 (first, 120),
                 (first, 300),
+                (manual, 600),
+                (first, 600),
             )
         ]
-        _, responded, finalized, _, attempted = tasks  # and a NEW task on each source
+        _, responded, finalized, _, attempted, _, _ = tasks  # and two NEW tasks on each source
         for provider, task in ((p1, responded), (p2, responded), (p1, finalized), (p1, attempted)):
             self.attempt_as(provider, task, provider, "nexus.attempt")
         self.submit_as(p1, responded, p1, "honest")

@@ -31,10 +31,10 @@ BACKEND = os.environ.get(
     "revm" if importlib.util.find_spec("pyrevm") else "eth-tester",
 )
 #: A shrunk counterexample must be at most this many rule calls (after the set-up).
-SHORT = 8
+SHORT = 12
 #: Shrinking stops early after this long (hypothesis allows five minutes); programs are short
 #: after the first passes.
-SHRINK_SECONDS = 8
+SHRINK_SECONDS = 10
 CONTRACTS = ("Controller", "Manager", "Nexus", "Response", "Source", "Task", "Terminal", "Vault")
 
 

