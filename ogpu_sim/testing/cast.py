@@ -1,4 +1,4 @@
-"""The machine's cast of accounts, its frozen clock, and the model's view of the chain at start.
+"""The machine's cast of accounts, its frozen clock, and what the model learns from the chain.
 
 A machine may be bound to a simulator that earlier tests used, so before it acts it reads what
 the chain already says about its cast (Vault ledgers, pairing, agents, roles, sources) into the
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time as _time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -204,3 +204,20 @@ def adopt_chain_state(model: ProtocolModel, view: ChainView, world: World) -> Ou
         ledger.sanction for ledger in model.ledgers.values()
     )
     return outside
+
+
+def learn_pinned_values(model: ProtocolModel, network: Any) -> None:
+    """Fill in what the model left to the chain (``None``): a task's config URL, a source's
+    metadata URL and update time, which the SDK computes while it publishes."""
+    for task in model.tasks.values():
+        if task.config is None and task.address.startswith("0x"):
+            handle = network.instance("Task", task.address)
+            task.config = handle.functions.taskParams().call()[1]
+    for source in model.sources.values():
+        p = source.params
+        unknown = p.image_metadata_url is None or p.last_update_time is None
+        if unknown and source.address.startswith("0x"):
+            stored = network.instance("Source", source.address).functions.getSourceParams().call()
+            url = stored[1] if p.image_metadata_url is None else p.image_metadata_url
+            updated = stored[9] if p.last_update_time is None else p.last_update_time
+            source.params = replace(p, image_metadata_url=url, last_update_time=updated)

@@ -13,7 +13,6 @@ import copy
 import inspect
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack, suppress
-from dataclasses import replace
 from typing import Any, ClassVar, TypeVar
 
 from hypothesis import event, note
@@ -30,13 +29,21 @@ from hypothesis.stateful import (
 
 from ..accounts import derive
 from ..errors import ConfigError, ModelMismatch
-from .cast import CAST, CAST_INDEX_BASE, Actor, FrozenClock, Start, adopt_chain_state
+from .cast import (
+    CAST,
+    CAST_INDEX_BASE,
+    Actor,
+    FrozenClock,
+    Start,
+    adopt_chain_state,
+    learn_pinned_values,
+)
 from .chainview import ChainView, deploy_batch_read
-from .expected import World, expected_probes
+from .expected import ROLE_IDS, World, expected_probes
 from .invariants import protocol_invariants
 from .model import ModelRevert, ProtocolModel
 from .outcomes import HarnessError, RuleStatistics, revert_reason
-from .probes import differences
+from .probes import ALL, differences
 
 T = TypeVar("T")
 
@@ -54,6 +61,8 @@ CLIENTS = st.sampled_from(("client", "client2"))
 POSITIONS = st.integers(min_value=0, max_value=63)
 #: A valid choice four times out of five (shrinking prefers the valid one).
 VALID_MOSTLY = st.sampled_from([True, True, True, True, False])
+#: For who signs: the wrong signer is the near miss access control exists for, so a third.
+VALID_SIGNER = st.sampled_from([True, True, False])
 
 
 class MachineCore(RuleBasedStateMachine):
@@ -297,27 +306,8 @@ class MachineCore(RuleBasedStateMachine):
         return reason is None, value, predictions[-1][1]
 
     def learn_pinned_values(self) -> None:
-        """Fill in what the model left to the chain (``None``): a task's config URL, a
-        source's metadata URL and update time, which the SDK computes while it publishes."""
-        m = self.model
-        for task in m.tasks.values():
-            if task.config is None and task.address.startswith("0x"):
-                handle = self.sim.network.instance("Task", task.address)
-                task.config = handle.functions.taskParams().call()[1]
-        for source in m.sources.values():
-            p = source.params
-            if None in (p.image_metadata_url, p.last_update_time) and source.address[:2] == "0x":
-                handle = self.sim.network.instance("Source", source.address)
-                stored = handle.functions.getSourceParams().call()
-                source.params = replace(
-                    p,
-                    image_metadata_url=stored[1]
-                    if p.image_metadata_url is None
-                    else p.image_metadata_url,
-                    last_update_time=stored[9]
-                    if p.last_update_time is None
-                    else p.last_update_time,
-                )
+        """Fill in what the model left to the chain (see :func:`learn_pinned_values`)."""
+        learn_pinned_values(self.model, self.sim.network)
 
     def move_time_to(self, timestamp: int) -> bool:
         """Make ``timestamp`` the next block's time, if it is still ahead; True if it was."""
@@ -350,9 +340,13 @@ class MachineCore(RuleBasedStateMachine):
 
     # -- invariants ----------------------------------------------------------------------------
     def name(self, value: Any) -> str:
-        """The cast's or the model's name for an address (else the value itself)."""
+        """The cast's or the model's name for an address, a role or a page bound (else the
+        value itself)."""
         if isinstance(value, bytes):
-            return "0x" + value.hex()
+            role = next((name for name, rid in ROLE_IDS.items() if rid == value), None)
+            return role or "0x" + value.hex()[:8] + "..."
+        if value == ALL:
+            return "ALL"
         text = str(value)
         actor = self.by_address.get(text)
         if actor is not None:
@@ -396,10 +390,16 @@ class MachineCore(RuleBasedStateMachine):
         return self.by_address.get(address)
 
     def choose(
-        self, data: st.DataObject, label: str, valid: Sequence[T], anything: Sequence[T]
+        self,
+        data: st.DataObject,
+        label: str,
+        valid: Sequence[T],
+        anything: Sequence[T],
+        odds: st.SearchStrategy[bool] = VALID_MOSTLY,
     ) -> T:
         """Draw from ``valid`` four times out of five (when it is not empty), else from
-        ``anything``: valid arguments most of the time, invalid ones on purpose.
+        ``anything``: valid arguments most of the time, invalid ones on purpose (``odds``
+        says how often: :data:`VALID_MOSTLY`, or :data:`VALID_SIGNER` for signers).
 
         Put the most telling choice first in each pool: shrinking moves toward it. The draw is
         a position in a fixed range taken modulo the pool's size, so a replay that lost an
@@ -408,7 +408,7 @@ class MachineCore(RuleBasedStateMachine):
         """
         pool: list[T] = list(anything)
         if valid:
-            use_valid: bool = data.draw(VALID_MOSTLY, label=f"{label} valid")
+            use_valid: bool = data.draw(odds, label=f"{label} valid")
             if use_valid or not pool:
                 pool = list(valid)
         position: int = data.draw(POSITIONS, label=label)
@@ -432,7 +432,7 @@ class MachineCore(RuleBasedStateMachine):
         if self.model.is_agent_of(principal, agent.address):
             valid.append(agent)
         others = [a for a in self.cast.values() if a not in valid and a.name != "stranger"]
-        return self.choose(data, "signer", valid, [self.cast["stranger"], *others])
+        return self.choose(data, "signer", valid, [self.cast["stranger"], *others], VALID_SIGNER)
 
     def provider_side(self, data: st.DataObject, provider: Actor) -> Actor:
         """Who signs for ``provider``: itself, its master or its master's agent mostly."""
@@ -442,4 +442,5 @@ class MachineCore(RuleBasedStateMachine):
             valid.append(self.by_address[master])
             if m.is_agent_of(master, self.cast["agent"].address):
                 valid.append(self.cast["agent"])
-        return self.choose(data, "signer", valid, [self.cast["stranger"], *valid])
+        others = [a for n, a in self.cast.items() if n.startswith("master") and a not in valid]
+        return self.choose(data, "signer", valid, [self.cast["stranger"], *others], VALID_SIGNER)

@@ -16,7 +16,7 @@ from hypothesis.stateful import rule
 
 from ..cast import Actor
 from ..expected import ROLE_IDS
-from ..machine import MachineCore
+from ..machine import VALID_SIGNER, MachineCore
 from ..model import ResponseStatus, SourceStatus, TaskStatus
 from .common import OGPU, near, send
 
@@ -77,7 +77,8 @@ class AdminRules(MachineCore):
         """A holder of ``role`` mostly (the admin holds both), else someone without it."""
         everyone = [self.admin, *self.cast.values()]
         holders = [a for a in everyone if self.model.has_role(role, a.address)]
-        return self.choose(data, "signer", holders, everyone)
+        outsiders = [a for a in everyone if a not in holders]
+        return self.choose(data, "signer", holders, outsiders or everyone, VALID_SIGNER)
 
     # -- the judge ----------------------------------------------------------------------------
     @rule(data=st.data())
@@ -190,7 +191,7 @@ class AdminRules(MachineCore):
         ops = ["setSourceStatus"] + ["setTaskStatus"] * bool(m.tasks)
         ops += ["setResponseStatus"] * bool(m.responses)
         op = data.draw(st.sampled_from(ops), label="function")
-        signer = self.choose(data, "signer", [self.admin], [self.admin, *self.cast.values()])
+        signer = self.choose(data, "signer", [self.admin], list(self.cast.values()), VALID_SIGNER)
         who = signer.address
         if op == "setTaskStatus":
             task = data.draw(st.sampled_from(list(m.tasks)), label="task")

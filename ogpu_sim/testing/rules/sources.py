@@ -143,7 +143,8 @@ class SourceRules(MachineCore):
     @precondition(lambda self: bool(self._sources(active=True)))
     @rule(data=st.data(), info=SOURCE_INFOS, via=st.sampled_from(UPDATE_SOURCE_VIA))
     def update_source(self, data: st.DataObject, info: SourceInfo, via: str) -> None:
-        source = self.choose(data, "source", self._sources(active=True), self._sources())
+        closed = self._sources(active=False)
+        source = self.choose(data, "source", self._sources(active=True), closed or self._sources())
         signer = self.client_side(data, self.model.sources[source].client)
         params = sdk_params(info, signer.address)
         sent: dict[str, Any] = {}
@@ -171,7 +172,8 @@ class SourceRules(MachineCore):
         active = self._sources(active=True)
         extra = [s for s in active if s not in self.start_sources]
         preferred = extra + [s for s in active if s not in extra]
-        source = self.choose(data, "source", preferred, self._sources())
+        closed = self._sources(active=False)
+        source = self.choose(data, "source", preferred, closed or preferred)
         signer = self.client_side(data, self.model.sources[source].client)
         calls: dict[str, Callable[[], Any]] = {
             "client.inactivate_source": lambda: sdk_client.inactivate_source(
@@ -279,7 +281,10 @@ class SourceRules(MachineCore):
         providers = [a for n, a in self.cast.items() if n.startswith("provider")]
         anything = [(p, s) for p in providers for s in self._sources()]
         registered = self._registered()
-        provider, source = self.choose(data, "provider, source", registered, anything)
+        unregistered = [pair for pair in anything if pair not in registered]
+        provider, source = self.choose(
+            data, "provider, source", registered, unregistered or anything
+        )
         signer = self.provider_side(data, provider)
         key, at = signer.account, provider.address
         calls: dict[str, Callable[[], Any]] = {

@@ -63,7 +63,8 @@ class TaskRules(MachineCore):
     def publish_task(self, data: st.DataObject, via: str) -> Any:
         m = self.model
         active = [s for s, state in m.sources.items() if state.status == SourceStatus.ACTIVE]
-        source = self.choose(data, "source", active, list(m.sources))
+        closed = [s for s in m.sources if s not in active]
+        source = self.choose(data, "source", active, closed or active)
         owner = m.sources[source].client
         # anyone may publish to any source and pays for it (permissive publishing)
         signer = data.draw(

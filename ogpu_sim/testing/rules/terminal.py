@@ -12,7 +12,7 @@ from ogpu.protocol import Master, Provider
 from ogpu.protocol import terminal as sdk_terminal
 
 from ..cast import Actor
-from ..machine import ACTORS, MachineCore
+from ..machine import ACTORS, VALID_SIGNER, MachineCore
 from .common import SMALL, send
 
 ANNOUNCE_PROVIDER_VIA = ("terminal.announce_provider", "Master.announce_provider")
@@ -175,7 +175,8 @@ class TerminalRules(MachineCore):
     def set_agent(self, data: st.DataObject, value: bool) -> None:
         everyone = list(self.cast.values())
         principals = [a for a in everyone if a.address not in self.model.is_provider]
-        principal = self.choose(data, "principal", principals, everyone)
+        providers = [a for a in everyone if a not in principals]  # ProviderCannotSetAgent
+        principal = self.choose(data, "principal", principals, providers or everyone, VALID_SIGNER)
         agent = data.draw(
             st.sampled_from([self.cast["agent"], self.cast["stranger"]]), label="agent"
         )
