@@ -1,4 +1,4 @@
-"""A pure-Python reference model of the OpenGPU protocol.
+"""A pure-Python reference model of the OpenGPU protocol (docs/protocol.md).
 
 The model is the oracle the hypothesis :class:`~ogpu_sim.testing.LifecycleMachine` compares the
 chain against. It holds sources, tasks, responses, the Terminal's pairing and agent tables and the
