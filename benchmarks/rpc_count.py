@@ -2,9 +2,12 @@
 
 Every request reaches the node through one place: the in-process node's ``request`` (web3's
 in-process provider, the HTTP server and any direct call all end there), or, for a node in
-another process (anvil), web3's provider. :func:`counting` wraps that place and attributes a
-call to the harness while the simulator's driver is stepping (providers discovering,
-attempting, responding, the timeline polling), and to the SDK otherwise.
+another process (anvil), web3's provider and the chain's own control provider (its ``head``,
+``logs``, ``now``, and on anvil the wait that makes a receipt ready when a send returns).
+:func:`counting` wraps those and attributes a call to the harness while the simulator's driver
+is stepping (providers discovering, attempting, responding, the timeline polling), and to the
+SDK side otherwise (the SDK's own calls and what the chain does to serve them). Reads an
+in-process chain answers directly (``Chain.head``, ``Chain.logs``) are not JSON-RPC calls.
 """
 
 from __future__ import annotations
@@ -45,22 +48,30 @@ def counting(sim: Any) -> Iterator[CallCount]:
 
     chain = sim.chain
     node = getattr(chain, "node", None)
-    owner, name = (node, "request") if node is not None else (chain.w3.provider, "make_request")
-    original = getattr(owner, name)
+    if node is not None:
+        doors = [(node, "request")]
+    else:
+        providers = [chain.w3.provider, getattr(chain, "_control_provider", None)]
+        doors = [(p, "make_request") for p in providers if p is not None]
 
-    def request(method: Any, params: Any) -> Any:
-        (count.harness if acting[0] else count.sdk)[str(method)] += 1
-        return original(method, params)
+    def counted(original: Any) -> Any:
+        def request(method: Any, params: Any) -> Any:
+            (count.harness if acting[0] else count.sdk)[str(method)] += 1
+            return original(method, params)
 
-    setattr(owner, name, request)
-    _forget_request_func(owner)
+        return request
+
+    for owner, name in doors:
+        setattr(owner, name, counted(getattr(owner, name)))
+        _forget_request_func(owner)
     driver.step = counted_step
     try:
         yield count
     finally:
         del driver.step  # the instance attributes go; the class methods show again
-        delattr(owner, name)
-        _forget_request_func(owner)
+        for owner, name in doors:
+            delattr(owner, name)
+            _forget_request_func(owner)
 
 
 def _forget_request_func(owner: Any) -> None:
