@@ -35,28 +35,24 @@ SMOKE_PROFILE = "ogpu-smoke"
 _PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
 _QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 
-settings.register_profile(
-    CI_PROFILE,
-    max_examples=200,
-    stateful_step_count=15,
-    derandomize=True,
-    database=None,
-    phases=_PHASES,
-    deadline=None,
-    print_blob=False,
-    suppress_health_check=_QUIET,
-)
-settings.register_profile(
-    SMOKE_PROFILE,
-    max_examples=3,
-    stateful_step_count=6,
-    derandomize=True,
-    database=None,
-    phases=_PHASES,
-    deadline=None,
-    print_blob=False,
-    suppress_health_check=_QUIET,
-)
+
+def _register_bounded(name: str, examples: int, steps: int) -> None:
+    """A deterministic profile without an example database, for test suites."""
+    settings.register_profile(
+        name,
+        max_examples=examples,
+        stateful_step_count=steps,
+        derandomize=True,
+        database=None,
+        phases=_PHASES,
+        deadline=None,
+        print_blob=False,
+        suppress_health_check=_QUIET,
+    )
+
+
+_register_bounded(CI_PROFILE, examples=200, steps=15)
+_register_bounded(SMOKE_PROFILE, examples=3, steps=6)
 settings.register_profile(
     FUZZ_PROFILE,
     max_examples=1000,
