@@ -14,11 +14,15 @@ compose file (:mod:`ogpu_sim.runtime.stack` drives Compose):
    ``depends_on`` as written; GPU requests removed where the engine has no such GPU (emulation,
    said in the handler log, with ``OGPU_SIM_ENVIRONMENT=<env>`` in the handler's environment);
 4. waits until the handler service answers on 127.0.0.1, following every service's logs;
-5. on ``stop``/``close`` (however the test ends): ``docker compose down -v --remove-orphans``.
+5. on ``stop``/``close`` (however the test ends, a SIGTERM included):
+   ``docker compose down -v --remove-orphans``, the log follower stopped, the workdir removed.
 
-Everything created carries the label ``ogpu-sim`` and ``ogpu-sim.owner=<host>:<pid>``; a new
-runtime reaps what runtimes of dead processes on this host left behind (containers, networks,
-volumes). Nothing without those labels is ever touched.
+Everything created carries its owner (:mod:`ogpu_sim.runtime.reaping`): docker objects the
+labels ``ogpu-sim`` and ``ogpu-sim.owner=<host>:<pid>``, the log follower a mark in its
+environment (and it dies with its owner), the compose workdir (ogpu-sim's override file) the
+owner's pid in its path under the cache, ``<cache>/compose/<host>/<pid>-<project>/``. A new
+runtime reaps what runtimes of dead processes on this host left behind; nothing without those
+marks is ever touched.
 """
 
 from __future__ import annotations
@@ -27,7 +31,6 @@ import contextlib
 import os
 import shutil
 import subprocess
-import tempfile
 import threading
 import uuid
 from collections.abc import Sequence
@@ -48,7 +51,14 @@ from .failures import handler_name, start_failure
 from .gpu import engine_has_gpu
 from .images import BASE_IMAGE, handler_image, has_recipe
 from .process import dispatch_http, free_port, wait_ready
-from .reaping import LABEL, OWNER_LABEL, owner_id, reap_leftovers
+from .reaping import (
+    LABEL,
+    OWNER_LABEL,
+    close_on_sigterm,
+    new_workdir,
+    owner_id,
+    reap_leftovers,
+)
 from .stack import ComposeProject, compose_command, dump_override, gpu_requests, harness_override
 
 __all__ = [
@@ -260,6 +270,7 @@ class DockerRuntime(Runtime):
         self._names = 0
         self._setup_lock = threading.Lock()
         reap_leftovers(self.client)
+        self._unregister = close_on_sigterm(self.close)
 
     def _ensure_network(self) -> tuple[Any, str]:
         with self._setup_lock:
@@ -292,7 +303,7 @@ class DockerRuntime(Runtime):
         with self._setup_lock:
             self._names += 1
             project_name = f"ogpu-sim-{self.run_id}-{self._names}"
-        workdir = Path(tempfile.mkdtemp(prefix=f"{project_name}-"))
+        workdir = new_workdir(project_name)
         handler = DockerHandler(self.callbacks, source, environment, self.client, workdir)
         try:
             image = self._handler_image(handler, source, environment)
@@ -383,6 +394,7 @@ class DockerRuntime(Runtime):
         try:
             super().close()
         finally:
+            self._unregister()
             network, self.network = self.network, None
             if self.gateway is not None:
                 self.callbacks.release(self.gateway)

@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 from .errors import HandlerStartError
+from .reaping import spawn_tied
 
 COMPOSE_ENV = "OGPU_SIM_COMPOSE"
 """Path of a Docker Compose v2 binary to use instead of the one found."""
@@ -117,16 +118,11 @@ class ComposeProject:
         )
 
     def popen(self, *args: str) -> subprocess.Popen[bytes]:
-        """Start a long-running subcommand (``logs -f``) with its output on a pipe."""
-        return subprocess.Popen(
-            self.argv(*args),
-            env=self.variables,
-            cwd=str(self.directory),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        """Start a long-running subcommand (``logs -f``) with its output on a pipe.
+
+        The child never outlives this process (:func:`~ogpu_sim.runtime.reaping.spawn_tied`).
+        """
+        return spawn_tied(self.argv(*args), env=self.variables, cwd=self.directory)
 
     def config(self) -> dict[str, Any]:
         """The merged, substituted model (``docker compose config --format json``).

@@ -1,5 +1,6 @@
 """A pytest session using the plugin, signalled mid-test with a handler running: afterwards no
-process, port, container, network or temp file is left, and the next session starts clean.
+process, port, container, network, temp file or compose workdir is left, and the next session
+starts clean.
 
 The process runtime always runs; the docker runtime runs where an engine answers (skipped
 otherwise, a failure when ``CI=true``).
@@ -48,7 +49,8 @@ INNER = textwrap.dedent(
     """
 )
 # What each signal does to pytest: SIGINT is KeyboardInterrupt (teardown runs, exit 2); SIGTERM
-# and SIGKILL end the interpreter at once, so only what outlives a dead parent can clean up.
+# ends the interpreter at once, after the docker runtime took its projects down; SIGKILL leaves
+# only what dies with its parent and what the next session reaps.
 SIGNALS = [(signal.SIGINT, 2), (signal.SIGTERM, -15), (signal.SIGKILL, -9)]
 
 
@@ -73,6 +75,14 @@ def owned_by(client: Any, pid: int) -> list[str]:
     label = f"{OWNER_LABEL}={socket.gethostname()}:{pid}"
     containers = [c.name for c in client.containers.list(all=True, filters={"label": label})]
     return containers + [n.name for n in client.networks.list(filters={"label": label})]
+
+
+def workdirs_of(pid: int) -> list[str]:
+    """The compose workdirs the docker runtime of process ``pid`` holds (none once reaped)."""
+    from ogpu_sim.runtime.reaping import workdir_root
+
+    root = workdir_root()
+    return sorted(p.name for p in root.glob(f"{pid}-*")) if root.is_dir() else []
 
 
 def session(tmp_path: Path, runtime: str, test: str, log: Path) -> subprocess.Popen[bytes]:
@@ -108,12 +118,6 @@ def test_a_session_signalled_mid_test_leaves_nothing_and_the_next_starts_clean(
     tmp_path: Path, tally: Tally, runtime: str, sig: signal.Signals, code: int
 ) -> None:
     client = docker_or_skip() if runtime == "docker" else None
-    if runtime == "docker" and sig in (signal.SIGTERM, signal.SIGKILL):
-        pytest.xfail(
-            "known leak, not fixed yet: after SIGTERM/SIGKILL of the session, the compose "
-            "runtime's `docker compose logs -f` follower (own session) outlives it and its "
-            "compose workdir stays in TMPDIR; containers are reaped by the next session"
-        )
     log = tmp_path / "session.log"
     process = session(tmp_path, runtime, "test_stopped_mid_test", log)
     try:
@@ -131,6 +135,7 @@ def test_a_session_signalled_mid_test_leaves_nothing_and_the_next_starts_clean(
             assert len(handlers) == 1  # the handler really runs in its own process
         else:
             assert owned_by(client, process.pid)  # its container and network exist
+            assert len(workdirs_of(process.pid)) == 1
 
         process.send_signal(sig)
         assert process.wait(timeout=60) == code, log.read_text()
@@ -141,9 +146,11 @@ def test_a_session_signalled_mid_test_leaves_nothing_and_the_next_starts_clean(
     temp = sorted(p.name for p in (tmp_path / "tmp").iterdir())
     assert (left, temp) == ([], []), log.read_text()
 
-    # No teardown ran after SIGTERM or SIGKILL: containers wait for the next session to reap
-    # them. Process handlers ended with their parent; one next session (after the kill) shows
-    # the process runtime starts clean too.
+    # SIGINT ran the teardown and SIGTERM the runtime's own cleanup: nothing of docker is left.
+    # SIGKILL left containers, network and workdir for the next session to reap. Process
+    # handlers ended with their parent; a next session shows each runtime starts clean.
+    if client is not None and sig != signal.SIGKILL:
+        assert (owned_by(client, process.pid), workdirs_of(process.pid)) == ([], [])
     if sig == signal.SIGKILL or (client is not None and sig == signal.SIGTERM):
         nxt = session(tmp_path, runtime, "test_next_session", tmp_path / "next.log")
         try:
@@ -152,6 +159,5 @@ def test_a_session_signalled_mid_test_leaves_nothing_and_the_next_starts_clean(
             stop(nxt)
         if client is not None:  # the next session's runtime reaped what the killed one left
             assert (owned_by(client, process.pid), owned_by(client, nxt.pid)) == ([], [])
-    elif client is not None:
-        assert owned_by(client, process.pid) == []  # SIGINT: the teardown removed them
+            assert (workdirs_of(process.pid), workdirs_of(nxt.pid)) == ([], [])
     tally("faults", 1, leaked=len(left) + len(temp))
