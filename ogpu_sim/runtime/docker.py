@@ -14,15 +14,11 @@ compose file (:mod:`ogpu_sim.runtime.stack` drives Compose):
    ``depends_on`` as written; GPU requests removed where the engine has no such GPU (emulation,
    said in the handler log, with ``OGPU_SIM_ENVIRONMENT=<env>`` in the handler's environment);
 4. waits until the handler service answers on 127.0.0.1, following every service's logs;
-5. on ``stop``/``close`` (however the test ends, a SIGTERM included):
-   ``docker compose down -v --remove-orphans``, the log follower stopped, the workdir removed.
+5. on ``stop``/``close`` (however the test ends, a SIGTERM included): ``docker compose down
+   -v --remove-orphans``, the log follower stopped, the workdir (the override) removed.
 
-Everything created carries its owner (:mod:`ogpu_sim.runtime.reaping`): docker objects the
-labels ``ogpu-sim`` and ``ogpu-sim.owner=<host>:<pid>``, the log follower a mark in its
-environment (and it dies with its owner), the compose workdir (ogpu-sim's override file) the
-owner's pid in its path under the cache, ``<cache>/compose/<host>/<pid>-<project>/``. A new
-runtime reaps what runtimes of dead processes on this host left behind; nothing without those
-marks is ever touched.
+Containers, networks, volumes, the follower and the workdir carry their owner process
+(:mod:`ogpu_sim.runtime.reaping`); a new runtime reaps what dead processes on this host left.
 """
 
 from __future__ import annotations
@@ -51,14 +47,7 @@ from .failures import handler_name, start_failure
 from .gpu import engine_has_gpu
 from .images import BASE_IMAGE, handler_image, has_recipe
 from .process import dispatch_http, free_port, wait_ready
-from .reaping import (
-    LABEL,
-    OWNER_LABEL,
-    close_on_sigterm,
-    new_workdir,
-    owner_id,
-    reap_leftovers,
-)
+from .reaping import LABEL, OWNER_LABEL, close_on_sigterm, new_workdir, owner_id, reap_leftovers
 from .stack import ComposeProject, compose_command, dump_override, gpu_requests, harness_override
 
 __all__ = [

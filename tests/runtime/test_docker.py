@@ -6,9 +6,12 @@ answers, a failure when CI=true.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +28,7 @@ from ogpu_sim.runtime import (
 )
 from ogpu_sim.runtime.docker import LABEL, OWNER_LABEL, DockerHandler, DockerRuntime, reap_leftovers
 from ogpu_sim.runtime.images import BASE_IMAGE, ensure_base_image
+from ogpu_sim.runtime.reaping import workdir_root
 
 from .conformance import SeparateProcessConformance, new_task
 from .conftest import REAL, SAMPLES, require_docker
@@ -42,6 +46,13 @@ def docker_client() -> Iterator[Any]:
         yield client
     finally:
         client.close()
+
+
+def _gone_process(pid: int, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not Path(f"/proc/{pid}").exists()
 
 
 def _gone(client: Any, kind: str, ident: str) -> bool:
@@ -155,11 +166,15 @@ def test_a_whole_stack_runs_and_goes_down_with_its_volumes(callbacks, docker_cli
             "volumes": [f"{project}_model_cache"],
         }
         assert "model-server-1  | stub model server on 0.0.0.0:11434" in handler.logs()
+        assert isinstance(handler, DockerHandler) and handler._logs is not None
+        follower, workdir = handler._logs, handler.workdir
+        assert workdir.parent == workdir_root() and workdir.name.startswith(f"{os.getpid()}-")
     assert _project_resources(docker_client, project) == {
         "containers": [],
         "networks": [],
         "volumes": [],
     }
+    assert (follower.poll() is not None, workdir.exists()) == (True, False)
 
 
 def test_a_published_image_that_cannot_be_pulled_is_a_start_error_with_the_hint(callbacks):
@@ -191,7 +206,7 @@ from ogpu_sim.runtime import CallbackServer, create_runtime, load_source_folder
 callbacks = CallbackServer().start()
 runtime = create_runtime("docker", callbacks)
 handler = runtime.start(load_source_folder({folder!r}))
-print(handler.project.name, flush=True)
+print(handler.workdir, handler._logs.pid, handler.project.name, flush=True)
 os._exit(1)  # a crash: no close(), no down
 """
 
@@ -206,11 +221,14 @@ def test_a_project_left_by_a_killed_run_is_reaped_by_the_next_runtime(
     result = subprocess.run(
         [sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=False
     )
-    project = result.stdout.split()[-1]
+    workdir, follower, project = result.stdout.split()[-3:]
     assert _project_resources(docker_client, project)["containers"] == [f"{project}-multiply-1"]
+    assert Path(workdir).is_dir()  # the override the project was made of
+    assert _gone_process(int(follower))  # the log follower died with its owner
     create_runtime("docker", callbacks).close()  # a new runtime reaps on creation
     assert _project_resources(docker_client, project) == {
         "containers": [],
         "networks": [],
         "volumes": [],
     }
+    assert not Path(workdir).exists()
