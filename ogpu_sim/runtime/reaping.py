@@ -259,7 +259,7 @@ def spawn_tied(
 # -- SIGTERM -----------------------------------------------------------------------------------
 
 _CLOSERS: dict[int, Callable[[], None]] = {}
-_CLOSERS_LOCK = threading.Lock()
+_CLOSERS_LOCK = threading.RLock()  # re-entered when SIGTERM lands while the main thread holds it
 _KEYS = itertools.count()
 _TERMINATING = threading.Event()
 
