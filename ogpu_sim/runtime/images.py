@@ -17,6 +17,7 @@ import fcntl
 import hashlib
 import os
 import platform
+import secrets
 import shutil
 import subprocess
 import sys
@@ -31,6 +32,7 @@ from docker.errors import BuildError, ImageNotFound
 
 from ..sources import ComposeService, SourceFolder
 from .errors import HandlerStartError
+from .reaping import cache_dir, new_workdir
 
 BASE_IMAGE = os.environ.get("OGPU_SIM_BASE_IMAGE", "ogpu-sim-base:latest")
 """The base image handler images build FROM (the Dockerfile's ``BASE_IMAGE`` build arg)."""
@@ -69,12 +71,6 @@ COPY app/ /app/
 EXPOSE 5555
 CMD ["python3", "/app/handler.py"]
 """
-
-
-def cache_dir() -> Path:
-    """ogpu-sim's cache folder (``$OGPU_SIM_CACHE`` or ``~/.cache/ogpu-sim``)."""
-    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ogpu-sim"
-    return Path(os.environ.get("OGPU_SIM_CACHE", default))
 
 
 @contextmanager
@@ -250,8 +246,10 @@ def handler_image(
             "no Dockerfile in the working copy; run the published image instead",
         )
     ensure_base_image(client, base_image)
-    with tempfile.TemporaryDirectory(prefix="ogpu-sim-build-") as tmp:
-        context = build_context(source, service, Path(tmp) / "context")
+    # in the reaped state dir, not TMPDIR: a build killed midway leaves nothing the next run keeps
+    tmp = new_workdir(f"build-{secrets.token_hex(6)}")
+    try:
+        context = build_context(source, service, tmp / "context")
         name = "".join(c if c.isalnum() or c in "-_." else "-" for c in source.name.lower())
         base_id = client.images.get(base_image).id
         tag = f"ogpu-sim-source-{name}:{context_digest(context, f'{base_image}@{base_id}')}"
@@ -277,3 +275,5 @@ def handler_image(
             ) from exc
         log = "".join(str(chunk.get("stream", "")) for chunk in chunks)
         return tag, log
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -5,7 +5,8 @@ An owner is ``<hostname>:<pid>`` (:func:`owner_id`). Three kinds of leftovers ca
 - containers, networks and volumes: labels ``ogpu-sim=1`` and ``ogpu-sim.owner=<owner>``;
 - ``docker compose logs -f`` followers: ``OGPU_SIM_COMPOSE_OWNER=<owner>`` in their environment
   (:func:`spawn_tied` starts them so they die with their owner on Linux anyway);
-- compose workdirs: ``<cache>/compose/<hostname>/<pid>-<project>/`` (:func:`new_workdir`).
+- compose workdirs and image build contexts: ``<cache>/compose/<hostname>/<pid>-<name>/``
+  (:func:`new_workdir`).
 
 :func:`reap_leftovers` removes those whose owner process on this host is gone; nothing without
 the marks, and nothing of a live owner or another host, is ever touched. A SIGTERM cannot be
@@ -33,8 +34,6 @@ from types import FrameType
 from typing import Any
 
 from docker.errors import APIError, NotFound
-
-from .images import cache_dir
 
 LABEL = "ogpu-sim"
 OWNER_LABEL = "ogpu-sim.owner"
@@ -106,6 +105,12 @@ def reap_docker(client: Any) -> list[str]:
 
 
 # -- compose workdirs --------------------------------------------------------------------------
+
+
+def cache_dir() -> Path:
+    """ogpu-sim's cache folder (``$OGPU_SIM_CACHE`` or ``~/.cache/ogpu-sim``)."""
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ogpu-sim"
+    return Path(os.environ.get("OGPU_SIM_CACHE", default))
 
 
 def workdir_root() -> Path:

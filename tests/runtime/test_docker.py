@@ -24,6 +24,7 @@ from ogpu_sim.runtime import (
     HandlerStartError,
     Runtime,
     create_runtime,
+    images,
     load_source_folder,
 )
 from ogpu_sim.runtime.docker import LABEL, OWNER_LABEL, DockerHandler, DockerRuntime, reap_leftovers
@@ -175,6 +176,25 @@ def test_a_whole_stack_runs_and_goes_down_with_its_volumes(callbacks, docker_cli
         "volumes": [],
     }
     assert (follower.poll() is not None, workdir.exists()) == (True, False)
+
+
+def test_an_image_build_context_lives_in_the_reaped_state_dir_and_is_removed(
+    docker_client, monkeypatch
+):
+    contexts: list[Path] = []
+
+    def recording(source: Any, service: Any, into: Path) -> Path:
+        contexts.append(into)
+        return real_build_context(source, service, into)
+
+    real_build_context = images.build_context
+    monkeypatch.setattr(images, "build_context", recording)
+    source = load_source_folder(SAMPLES / "multiply")
+    images.handler_image(docker_client, source, source.service("cpu"))
+    [context] = contexts
+    assert context.parent.parent == workdir_root()
+    assert context.parent.name.startswith(f"{os.getpid()}-build-")
+    assert context.parent.exists() is False
 
 
 def test_a_published_image_that_cannot_be_pulled_is_a_start_error_with_the_hint(callbacks):
