@@ -72,7 +72,10 @@ def attach_lines(attach: dict[str, Any]) -> list[str]:
         f"{show_wei(attach['own_loss_wei'])} less than before the run",
     ]
     for address, wei in attach["left_in_vault_wei"].items():
-        lines.append(f"  left in the Vault (locked) under fresh account {address}: {show_wei(wei)}")
+        lines.append(
+            f"  still in the Vault under fresh account {address}: {show_wei(wei)} (a stake "
+            "still locked or an escrow still frozen)"
+        )
     return lines
 
 
