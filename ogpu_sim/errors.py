@@ -14,6 +14,7 @@ import all of them from one place; subpackages re-export the ones they raise. Th
     ├── ConfigError (ValueError)       an option, setting or file is invalid
     │   ├── ProviderError              a simulated provider's behaviour/environment
     │   └── ScenarioError              a scenario file's key
+    │       └── AttachScenarioError    one an attached (live) network cannot play
     ├── ComposeError (ValueError)      a source folder or compose file is invalid
     ├── HandlerError                   a source's handler
     │   ├── HandlerStartError          it did not start (import error, exit, no answer)
@@ -509,6 +510,23 @@ class ScenarioError(ConfigError):
         self.path = path
         if path is not None:
             self.args = (f"{path}: {option}: {problem}",)
+
+
+class AttachScenarioError(ScenarioError):
+    """A scenario key asks for what an attached (live) network cannot do (``simulate --network``).
+
+    Raised before anything is attached or spent.
+
+    Args:
+        option: the scenario key (``workload.expiry``, ``chain_fault_rate``).
+        network: the ``--network`` value.
+        problem: why a live network cannot do it, and what to change.
+        path: the scenario file, when the scenario came from one.
+    """
+
+    def __init__(self, option: str, network: str, problem: str, path: Path | None = None) -> None:
+        self.network = network
+        super().__init__(option, f"attach mode ({network}): {problem}", path)
 
 
 class SimulationError(OgpuSimError):

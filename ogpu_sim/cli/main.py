@@ -89,6 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --network: the most the run may spend from your keys (default 1 OGPU)",
     )
     simulate.add_argument(
+        "--wait-timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="with --network: the longest the run waits for the live network at once; a "
+        "scenario whose tasks may expire later is refused (default 300)",
+    )
+    simulate.add_argument(
         "--runtime",
         choices=RUNTIMES,
         default=DEFAULT_RUNTIME,
@@ -185,7 +193,7 @@ def _passthrough(command: str, argv: list[str]) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from ogpu_sim.simulate.console import ProgressDisplay, print_summary
+    from ogpu_sim.simulate.console import ProgressDisplay, print_attach_header, print_summary
     from ogpu_sim.simulate.runner import RunOptions, default_out_dir, simulate
     from ogpu_sim.simulate.scenario import DEFAULT_SCENARIO, load_scenario
 
@@ -207,6 +215,7 @@ def _simulate(args: argparse.Namespace) -> int:
             runtime=args.runtime,
             network=args.network,
             max_spend=args.max_spend,
+            wait_timeout=args.wait_timeout,
         )
         out = args.out or default_out_dir()
         console.print(
@@ -215,7 +224,13 @@ def _simulate(args: argparse.Namespace) -> int:
             f"runtime {options.runtime}"
         )
         with ProgressDisplay(console, enabled=not args.no_progress) as d:
-            result = simulate(scenario, out, options, on_progress=d.update)
+            result = simulate(
+                scenario,
+                out,
+                options,
+                on_progress=d.update,
+                on_attach=lambda lines: print_attach_header(console, lines),
+            )
     except OgpuSimError as exc:
         console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return 2

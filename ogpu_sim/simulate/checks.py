@@ -1,11 +1,17 @@
 """The end-of-run checks of a ``simulate`` run: funds conserved, every task terminal, escrow
-released, earnings equal to confirmed responses. A failing check makes the command exit 1."""
+released, earnings equal to confirmed responses. A failing check makes the command exit 1.
+
+A run attached to a live network (``--network``) shares the chain with other accounts, earlier
+tasks and live providers, so the Vault-wide checks cannot be known there: :func:`check_run`
+runs the attach checks instead (what the run's own accounts and tasks show) and
+:func:`skipped_checks` names each local check it did not run, with the reason.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ogpu_sim.simulate.records import TERMINAL, Ledger, RunData
+from ogpu_sim.simulate.records import TERMINAL, AttachFacts, Ledger, RunData, Skipped
 
 
 @dataclass(frozen=True)
@@ -17,8 +23,27 @@ class Check:
     detail: str
 
 
+ATTACH_SKIPPED = {
+    "funds_conserved_start": "the Vault's native balance backs every account's buckets, and on a "
+    "shared chain the run knows only its own accounts",
+    "funds_conserved_end": "the Vault's native balance backs every account's buckets, and on a "
+    "shared chain the run knows only its own accounts",
+    "value_conserved": "other accounts move the Vault's native balance during the run",
+    "payments_match": "live providers' earnings include other clients' tasks; escrow_per_task "
+    "and provider_earnings check the run's payments instead",
+    "tasks_terminal": "a live network may leave a task open (expiry is lazy: some provider's "
+    "attempt ends it); tasks_accounted lists each open task instead",
+}
+"""The local checks an attached run does not run, and why (each is named in its report)."""
+
+
 def check_run(run: RunData) -> list[Check]:
-    """Run the end-of-run checks: conservation of funds, terminal tasks, provider earnings."""
+    """Run the end-of-run checks: conservation of funds, terminal tasks, provider earnings.
+
+    An attached run (``run.attach`` set) gets the checks a shared chain allows instead.
+    """
+    if run.attach is not None:
+        return check_attached(run, run.attach)
     return [
         _check_vault_backed(run.ledger_start, "start"),
         _check_vault_backed(run.ledger_end, "end"),
@@ -27,6 +52,25 @@ def check_run(run: RunData) -> list[Check]:
         _check_escrow(run),
         _check_terminal(run),
         _check_earnings(run),
+    ]
+
+
+def skipped_checks(run: RunData) -> list[Skipped]:
+    """The local checks not run on ``run`` and why: none for a local run."""
+    if run.attach is None:
+        return []
+    return [Skipped(name, reason) for name, reason in ATTACH_SKIPPED.items()]
+
+
+def check_attached(run: RunData, facts: AttachFacts) -> list[Check]:
+    """The checks of an attached run: its own tasks, its own accounts, its spend cap."""
+    return [
+        _check_accounted(run, facts),
+        _check_escrow_per_task(run, facts),
+        _check_escrow(run),
+        _check_client_balances(run),
+        _check_earnings(run),
+        _check_spend_cap(facts),
     ]
 
 
@@ -122,4 +166,99 @@ def _check_earnings(run: RunData) -> Check:
         "provider_earnings",
         True,
         f"{len(run.by_role('provider'))} providers' earnings equal their confirmed responses",
+    )
+
+
+# -- attach mode ---------------------------------------------------------------------------
+
+
+def _check_accounted(run: RunData, facts: AttachFacts) -> Check:
+    recorded = [t.address for t in run.tasks]
+    missing = [a for a in facts.published if a not in recorded]
+    unknown = [a for a in recorded if a not in facts.published]
+    if missing or unknown:
+        problems = []
+        if missing:
+            problems.append(f"published by the run but not reported: {', '.join(missing)}")
+        if unknown:
+            problems.append(f"reported but not published by the run: {', '.join(unknown)}")
+        return Check("tasks_accounted", False, "; ".join(problems))
+    still = [t for t in run.tasks if t.status not in TERMINAL]
+    detail = f"{len(run.tasks)} tasks published by the run, {len(run.tasks) - len(still)} terminal"
+    if still:
+        listed = ", ".join(
+            f"#{t.index} {t.address} {t.status}" + (f" ({t.explanation})" if t.explanation else "")
+            for t in still
+        )
+        detail += f"; still open on the network: {listed}"
+    return Check("tasks_accounted", True, detail)
+
+
+def _check_escrow_per_task(run: RunData, facts: AttachFacts) -> Check:
+    wrong = []
+    for t in run.tasks:
+        frozen = facts.task_payments.get(t.address)
+        on_chain = facts.task_status.get(t.address)
+        if frozen != t.payment:
+            wrong.append(f"#{t.index} escrowed {frozen} wei, planned {t.payment} wei")
+        elif on_chain != t.status:
+            wrong.append(f"#{t.index} is {on_chain} on chain but {t.status} in the run's records")
+        elif t.status == "FINALIZED" and not (t.winner and 0 <= t.paid <= frozen):
+            wrong.append(f"#{t.index} FINALIZED paying {t.paid} wei of {frozen} to {t.winner}")
+        elif t.status != "FINALIZED" and (t.paid or t.winner):
+            wrong.append(f"#{t.index} {t.status} but paid {t.paid} wei to {t.winner}")
+    if wrong:
+        return Check("escrow_per_task", False, "; ".join(wrong))
+    paid = sum(t.paid for t in run.tasks if t.status == "FINALIZED")
+    back = sum(t.payment - t.paid for t in run.tasks if t.status == "FINALIZED")
+    refunded = sum(t.payment for t in run.tasks if t.status in ("EXPIRED", "CANCELED"))
+    frozen = sum(t.payment for t in run.tasks if t.status not in TERMINAL)
+    return Check(
+        "escrow_per_task",
+        True,
+        f"each task's escrow equals its payment ({sum(t.payment for t in run.tasks)} wei): "
+        f"{paid} wei paid to winners + {back} wei returned, {refunded} wei refunded, "
+        f"{frozen} wei still frozen for open tasks",
+    )
+
+
+def _check_client_balances(run: RunData) -> Check:
+    wrong: list[str] = []
+    parts: list[str] = []
+    for client in run.by_role("client"):
+        own = [t for t in run.tasks if t.client == client.name]
+        escrowed = sum(t.payment for t in own)
+        refunded = sum(t.payment for t in own if t.status in ("EXPIRED", "CANCELED"))
+        returned = sum(t.payment - t.paid for t in own if t.status == "FINALIZED")
+        expected = -escrowed + refunded + returned
+        change = (
+            run.ledger_end.account(client.address).balance
+            - run.ledger_start.account(client.address).balance
+        )
+        line = (
+            f"{client.name}: Vault balance change {change} wei "
+            f"{'==' if change == expected else '!='} -{escrowed} escrowed + {refunded} refunded "
+            f"+ {returned} returned"
+        )
+        (parts if change == expected else wrong).append(line)
+    if wrong:
+        return Check("client_vault_balance", False, "; ".join(wrong))
+    return Check("client_vault_balance", True, "; ".join(parts) or "no clients")
+
+
+def _check_spend_cap(facts: AttachFacts) -> Check:
+    counted, loss, cap = facts.counted_spend, facts.own_loss, facts.cap
+    problems = []
+    if cap is not None and counted > cap:
+        problems.append(f"counted spend {counted} wei passed the {cap} wei cap")
+    if loss > counted:
+        problems.append(f"your keys hold {loss} wei less, more than the {counted} wei counted")
+    if problems:
+        return Check("spend_cap_held", False, "; ".join(problems))
+    limit = "no cap" if cap is None else f"cap {cap} wei"
+    return Check(
+        "spend_cap_held",
+        True,
+        f"counted spend {counted} wei within {limit}; your keys hold {loss} wei less "
+        "(gas, payments to live providers, stakes still locked)",
     )

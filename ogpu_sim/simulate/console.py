@@ -53,6 +53,32 @@ class ProgressDisplay:
         self.bar.update(self.task_id, completed=progress.published, stats=stats)
 
 
+def print_attach_header(console: Any, lines: list[str]) -> None:
+    """Before an attached run spends anything: the network, the spend cap, the accounts it
+    spends from with their native and Vault balances."""
+    console.print(lines[0], soft_wrap=True)
+    for line in lines[1:]:
+        console.print(f"  {line}", soft_wrap=True)
+
+
+def attach_lines(attach: dict[str, Any]) -> list[str]:
+    """The spend figures of an attached run's report, for people."""
+    from ogpu_sim.network.spend import show_wei
+
+    cap = attach["spend_cap_wei"]
+    lines = [
+        f"spend cap {'none' if cap is None else show_wei(cap)}; counted spend "
+        f"{show_wei(attach['counted_spend_wei'])}; your keys hold "
+        f"{show_wei(attach['own_loss_wei'])} less than before the run",
+    ]
+    for address, wei in attach["left_in_vault_wei"].items():
+        lines.append(
+            f"  still in the Vault under fresh account {address}: {show_wei(wei)} (a stake "
+            "still locked or an escrow still frozen)"
+        )
+    return lines
+
+
 def print_summary(console: Any, report: dict[str, Any], out: Path) -> None:
     """The end-of-run summary: statuses, latency per delivery method, providers, checks."""
     from rich.table import Table
@@ -83,6 +109,14 @@ def print_summary(console: Any, report: dict[str, Any], out: Path) -> None:
     for check in report["checks"]:
         mark = "[green]PASS[/]" if check["ok"] else "[red]FAIL[/]"
         console.print(f"{mark} {check['name']}: {check['detail']}", soft_wrap=True)
+    for check in report.get("skipped_checks", []):
+        console.print(
+            f"[yellow]NOT RUN[/] {check['name']} (shared chain): {check['reason']}", soft_wrap=True
+        )
+    attach = report.get("attach")
+    if attach is not None:
+        for line in attach_lines(attach):
+            console.print(line, soft_wrap=True)
     console.print(f"run folder: {out}  (report.json, report.md, events.jsonl, plots)")
     if not report["ok"]:
         console.print("[red]end-of-run checks failed[/] (see above and report.md)")

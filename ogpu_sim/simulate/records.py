@@ -91,6 +91,46 @@ class Actor:
 
 
 @dataclass
+class AttachFacts:
+    """What an attached run (``--network``) can know on a shared chain, for its checks.
+
+    Amounts are wei. "Own" accounts are the user's keys the run spends from; ``held`` is an
+    account's native balance plus everything the Vault holds for it.
+    """
+
+    network: str
+    cap: int | None
+    counted_spend: int = 0
+    """What the spend ledger counted against the cap (after fresh accounts were swept back)."""
+    own_start: dict[str, int] = field(default_factory=dict)
+    """Native + Vault holdings of each of the user's keys before set-up."""
+    own_end: dict[str, int] = field(default_factory=dict)
+    """The same after the run's fresh accounts were swept back."""
+    published: list[str] = field(default_factory=list)
+    """Tasks whose ``TaskPublished`` came from a transaction the run sent, in order."""
+    task_payments: dict[str, int] = field(default_factory=dict)
+    """Each published task's payment as its Task contract records it (what the Vault froze)."""
+    task_status: dict[str, str] = field(default_factory=dict)
+    """Each published task's status read from its contract at the end of the run."""
+    left_in_vault: dict[str, int] = field(default_factory=dict)
+    """What fresh accounts still hold in the Vault after the run (locked stakes cannot be
+    withdrawn before their unbonding period): swept native balances do not include it."""
+
+    @property
+    def own_loss(self) -> int:
+        """How much the user's keys hold less than before the run."""
+        return sum(self.own_start.values()) - sum(self.own_end.get(a, 0) for a in self.own_start)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A check that was not run, and why (attach mode: it cannot be known on a shared chain)."""
+
+    name: str
+    reason: str
+
+
+@dataclass
 class RunData:
     """Everything a run produced; the input of :func:`check_run` and :func:`build_report`."""
 
@@ -112,6 +152,8 @@ class RunData:
     """Chain faults injected during the workload (``chain_fault_rate``)."""
     reviews_unavailable: dict[str, str] = field(default_factory=dict)
     """Sources whose output model the clients could not load (their responses went unreviewed)."""
+    attach: AttachFacts | None = None
+    """Set for a run attached to a live network: its checks are the attach ones."""
 
     def by_role(self, role: str) -> list[Actor]:
         """The actors with ``role`` (``client`` or ``provider``), in creation order."""

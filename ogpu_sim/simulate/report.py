@@ -23,7 +23,7 @@ from typing import Any
 from ogpu_sim.errors import (
     ReportError,
 )
-from ogpu_sim.simulate.checks import Check, check_run
+from ogpu_sim.simulate.checks import Check, check_run, skipped_checks
 from ogpu_sim.simulate.plots import PLOT_FILES, render_plots
 from ogpu_sim.simulate.records import (
     BUCKETS,
@@ -33,6 +33,7 @@ from ogpu_sim.simulate.records import (
     Actor,
     Ledger,
     RunData,
+    Skipped,
     TaskRecord,
 )
 
@@ -95,8 +96,14 @@ def vault_flows(run: RunData) -> list[dict[str, Any]]:
     return rows
 
 
-def build_report(run: RunData, checks: list[Check]) -> dict[str, Any]:
-    """The report as a JSON-able dict: deterministic figures first, wall-clock ``timing`` last."""
+def build_report(
+    run: RunData, checks: list[Check], skipped: list[Skipped] | None = None
+) -> dict[str, Any]:
+    """The report as a JSON-able dict: deterministic figures first, wall-clock ``timing`` last.
+
+    An attached run's report also has ``skipped_checks`` (each local check not run, and why)
+    and ``attach`` (the spend cap, what was spent, the user's keys before and after).
+    """
     statuses = Counter(t.status for t in run.tasks)
     deliveries = sorted({t.delivery for t in run.tasks})
     latency = {
@@ -122,7 +129,7 @@ def build_report(run: RunData, checks: list[Check]) -> dict[str, Any]:
     by_behaviour: dict[str, int] = {}
     for row in providers:
         by_behaviour[row["behaviour"]] = by_behaviour.get(row["behaviour"], 0) + row["earnings"]
-    return {
+    report = {
         "schema": REPORT_SCHEMA,
         "scenario": {
             "name": run.scenario,
@@ -167,6 +174,27 @@ def build_report(run: RunData, checks: list[Check]) -> dict[str, Any]:
         "ok": all(c.ok for c in checks),
         "timing": dict(sorted(run.timing.items())),
     }
+    if run.attach is None:
+        return report
+    skipped = skipped_checks(run) if skipped is None else skipped
+    attached = {
+        "skipped_checks": [asdict(s) for s in skipped],
+        "attach": {
+            "network": run.attach.network,
+            "spend_cap_wei": run.attach.cap,
+            "counted_spend_wei": run.attach.counted_spend,
+            "own_loss_wei": run.attach.own_loss,
+            "own_accounts": {
+                address: {"start_wei": held, "end_wei": run.attach.own_end.get(address)}
+                for address, held in run.attach.own_start.items()
+            },
+            "left_in_vault_wei": dict(run.attach.left_in_vault),
+        },
+    }
+    keys = list(report)
+    at = keys.index("ok")
+    ordered = keys[:at] + list(attached) + keys[at:]
+    return {key: attached[key] if key in attached else report[key] for key in ordered}
 
 
 def deterministic_part(report: dict[str, Any]) -> dict[str, Any]:
@@ -196,6 +224,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         *[
             f"- {'PASS' if c['ok'] else 'FAIL'} `{c['name']}`: {c['detail']}"
             for c in report["checks"]
+        ],
+        *[
+            f"- NOT RUN `{c['name']}` (attached to a shared chain): {c['reason']}"
+            for c in report.get("skipped_checks", [])
         ],
         "",
         "## Task status",
@@ -240,14 +272,19 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_run_folder(run: RunData, out: Path, checks: list[Check] | None = None) -> dict[str, Any]:
+def write_run_folder(
+    run: RunData,
+    out: Path,
+    checks: list[Check] | None = None,
+    skipped: list[Skipped] | None = None,
+) -> dict[str, Any]:
     """Write report.json, report.md, events.jsonl and the plots into ``out``; return the report.
 
     Raises:
         ReportError: ``out`` cannot be created or written.
     """
     checks = check_run(run) if checks is None else checks
-    report = build_report(run, checks)
+    report = build_report(run, checks, skipped)
     try:
         out.mkdir(parents=True, exist_ok=True)
         (out / "report.json").write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
@@ -272,11 +309,13 @@ __all__ = [
     "Check",
     "Ledger",
     "RunData",
+    "Skipped",
     "TaskRecord",
     "build_report",
     "check_run",
     "deterministic_part",
     "render_markdown",
+    "skipped_checks",
     "status_over_time",
     "vault_flows",
     "write_run_folder",

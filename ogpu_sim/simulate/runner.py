@@ -12,6 +12,11 @@ Simulated time is deterministic: it jumps to each event's planned time and every
 adds :data:`BLOCK_SECONDS`. Chain time is pushed forward to follow it (``advance_time``), so
 expiry on chain agrees with the plan. Wall-clock figures go to the report's ``timing`` only.
 
+Attached to a live network (``RunOptions.network``), chain time cannot move: the clock follows
+the blocks' timestamps, an expiry is waited for on the wall clock (the scenario is refused up
+front when one could take longer than the wait timeout, :mod:`ogpu_sim.simulate.attached`),
+only the run's own transactions are counted, and the checks are the attach ones.
+
 Over 450 lines because the event loop and the folding of chain events into task records share
 the run's state (:class:`_Run`); set-up, planning, review and records live in their own modules.
 """
@@ -32,8 +37,11 @@ from web3 import Web3
 
 from ogpu_sim.errors import (
     ConfigError,
+    LiveWaitTimeoutError,
     SimulationError,
+    SpendCapError,
 )
+from ogpu_sim.simulate.attached import OwnAccounts, check_attachable, run_facts, withdraw_fresh
 from ogpu_sim.simulate.market import set_up_market
 from ogpu_sim.simulate.plan import PlannedTask, pause_before, plan
 from ogpu_sim.simulate.report import Account as LedgerAccount
@@ -44,6 +52,7 @@ from ogpu_sim.simulate.report import (
     RunData,
     TaskRecord,
     check_run,
+    skipped_checks,
     write_run_folder,
 )
 from ogpu_sim.simulate.review import Reviewer
@@ -69,6 +78,9 @@ class RunOptions:
     keys from the SDK's variables, the run in real time (a live clock cannot be moved)."""
     max_spend: str = "1 OGPU"
     """The spend cap of an attached run."""
+    wait_timeout: float = 300.0
+    """The longest an attached run waits for the live network at once (seconds); a scenario
+    whose tasks may expire later is refused."""
 
 
 @dataclass
@@ -176,12 +188,25 @@ class _Run:
             time.sleep(pause)
         self.clock = max(self.clock, int(at))
         lag = self.chain_start + self.clock - self.sim.now()
-        if lag > 0 and not self.sim.attached:
+        if self.sim.attached:
+            if kind == "expire" and self.records[index].status in ("NEW", "ATTEMPTED"):
+                self._wait_for_expiry(self.records[index])
+        elif lag > 0:
             self.sim.advance_time(lag)
-        elif lag > 0 and kind == "expire" and self.records[index].status in ("NEW", "ATTEMPTED"):
-            self.sim.pass_time(lag)  # attached: a live clock cannot be moved, only waited for
         getattr(self, f"_on_{kind}")(index)
         self.sim.run_until_idle()
+        self._collect()
+
+    def _wait_for_expiry(self, record: TaskRecord) -> None:
+        """Attached: wait on the wall clock until the task's expiry has passed on chain (a live
+        clock cannot be moved), local providers acting meanwhile; then fold in what happened."""
+        remaining = self.sim.task_facts(record.address).expiry - self.sim.now() + 1
+        if remaining > self.options.wait_timeout:
+            raise LiveWaitTimeoutError(
+                self.options.wait_timeout, [f"{record.address} expiring in {remaining}s"]
+            )
+        if remaining > 0:
+            self.sim.pass_time(remaining)
         self._collect()
 
     def _on_publish(self, index: int) -> None:
@@ -206,6 +231,8 @@ class _Run:
                 f"to pay {task.payment} wei ({exc}); raise its deposit in the scenario"
             ) from exc
         except OGPUError as exc:
+            if isinstance(exc.__cause__, SpendCapError):
+                raise exc.__cause__ from None
             raise SimulationError(f"task #{index}: the SDK refused to publish it: {exc}") from exc
         record = TaskRecord(
             index=index,
@@ -270,7 +297,17 @@ class _Run:
     def _on_expire(self, index: int) -> None:
         record = self.records[index]
         if record.status in ("NEW", "ATTEMPTED"):
-            self.sim.expire(record.address)
+            try:
+                self.sim.expire(record.address)
+            except LiveWaitTimeoutError as exc:  # attached: nobody attempted it past its expiry
+                record.explanation = (
+                    f"past its expiry; no provider's attempt ended it within {exc.timeout:g}s"
+                )
+        elif record.status == "RESPONDED" and record.rejected and self.sim.attached:
+            record.explanation = (
+                "the client's review rejected every response; a live network has no judge here "
+                "to refund it, so its escrow stays frozen"
+            )
         elif record.status == "RESPONDED" and record.rejected:
             # A RESPONDED task never expires on its own and its escrow stays frozen: the client
             # disputes, and the judge's route (Nexus.setTaskStatus + Vault.forceReleasePayment)
@@ -294,9 +331,15 @@ class _Run:
         w3 = self.sim.w3
         latest = w3.eth.block_number
         for block in range(self.last_block + 1, latest + 1):
-            count = len(w3.eth.get_block(block)["transactions"])
-            self.transactions += count
-            self.clock += BLOCK_SECONDS * count
+            header = w3.eth.get_block(block)
+            if self.sim.attached:  # a shared chain: count the run's own, time from the blocks
+                sent = self.sim.attachment.ledger.sent
+                self.transactions += sum(Web3.to_hex(h) in sent for h in header["transactions"])
+                self.clock = max(self.clock, int(header["timestamp"]) - self.chain_start)
+            else:
+                count = len(header["transactions"])
+                self.transactions += count
+                self.clock += BLOCK_SECONDS * count
             self.block_time[block] = self.clock
         self.last_block = latest
         entries = list(self.sim.timeline)
@@ -358,7 +401,7 @@ class _Run:
             *(a.address for a in self.actors()),
             *(a.master for a in self.providers),
         }
-        for entry in self.sim.timeline:
+        for entry in [] if self.sim.attached else self.sim.timeline:  # attached: the run's own
             if entry.kind == "event" and entry.emitter == "VAULT" and "account" in entry.args:
                 addresses.add(str(entry.args["account"]))
         accounts = {
@@ -426,6 +469,7 @@ def simulate(
     out: Path,
     options: RunOptions | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    on_attach: Callable[[list[str]], None] | None = None,
 ) -> SimulationResult:
     """Run ``scenario`` on a fresh simulator and write the run folder ``out``.
 
@@ -435,12 +479,16 @@ def simulate(
         options: backend and runtime.
         on_progress: called with a :class:`Progress` after set-up and after every event (the
             CLI draws its progress display from it).
+        on_attach: attached runs: called with the lines naming the network, the spend cap and
+            the accounts the run spends from with their balances, before anything is spent.
 
     Returns:
         The report, the folder and the end-of-run checks.
 
     Raises:
         ConfigError: an option is invalid (unknown backend or runtime).
+        AttachScenarioError: attached, the scenario needs what a live network cannot do.
+        SpendCapError: attached, a transaction would have passed the spend cap.
         OgpuSimError: the network could not start.
     """
     from ogpu_sim.simulator import Simulator
@@ -453,18 +501,27 @@ def simulate(
     start_options: dict[str, Any] = {"backend": options.backend, "runtime": options.runtime}
     if options.rpc_url:
         start_options["rpc_url"] = options.rpc_url
+    own: OwnAccounts | None = None
+    own_start: dict[str, int] = {}
     if options.network:
         from ogpu_sim.network.attach import network_options
 
+        check_attachable(scenario, options.network, options.wait_timeout)
         sim = Simulator.attach(
             seed=scenario.seed,
             runtime=options.runtime,
             max_spend=options.max_spend,
+            wait_timeout=options.wait_timeout,
+            quiet=True,
             **network_options(options.network),
         )
     else:
         sim = Simulator.start(seed=scenario.seed, **start_options)
     with sim:
+        if sim.attached:
+            (on_attach or (lambda lines: None))(sim.attach_summary())
+            own = OwnAccounts.of(sim)
+            own_start = own.holdings()
         notify(Progress("setting up", scenario.workload.tasks))
         run = _Run(scenario, sim, options)
         run.set_up()
@@ -504,15 +561,21 @@ def simulate(
             duration=run.clock,
             reviews_unavailable=dict(run.reviewer.unavailable),
             chain_faults=faults_injected,
+            attach=run_facts(sim, str(options.network), own_start) if own is not None else None,
             timing={
                 "setup_seconds": round(setup_seconds, 3),
                 "workload_seconds": round(workload_seconds, 3),
                 "transactions_per_second": round(run.transactions / max(workload_seconds, 1e-9), 2),
             },
         )
+        if data.attach is not None:
+            data.attach.left_in_vault = withdraw_fresh(sim)
+    if own is not None and data.attach is not None:  # after the stop swept fresh accounts back
+        data.attach.own_end = own.holdings()
+        data.attach.counted_spend = sim.attachment.ledger.spent
     data.timing["wall_seconds"] = round(time.monotonic() - wall_start, 3)
     checks = check_run(data)
-    report = write_run_folder(data, out, checks)
+    report = write_run_folder(data, out, checks, skipped_checks(data))
     return SimulationResult(report, out, checks)
 
 

@@ -61,7 +61,9 @@ def test_an_unknown_backend_is_refused_by_the_parser(capsys: pytest.CaptureFixtu
 def test_simulate_options_reach_the_runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     seen: dict[str, Any] = {}
 
-    def fake_simulate(scenario: Any, out: Path, options: Any, on_progress: Any) -> Any:
+    def fake_simulate(
+        scenario: Any, out: Path, options: Any, on_progress: Any, on_attach: Any = None
+    ) -> Any:
         seen.update(scenario=scenario, out=out, options=options)
         raise OgpuSimError("stop here")
 
