@@ -1,4 +1,5 @@
-"""The names shared across layers: backends, runtimes, environments, behaviours, chain ids.
+"""The names shared across layers: backends, runtimes, environments, behaviours, chain ids,
+Vault buckets, and where ogpu-sim keeps its state.
 
 Every choice list, default and help text in ogpu-sim (``Simulator.start``, the pytest options,
 the CLI, scenario files, ``doctor``) is built from this module, so a new backend or runtime is
@@ -10,7 +11,9 @@ Protocol statuses are not repeated here: use the SDK's own enums (``ogpu.types.T
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Final
 
 # -- chain backends --------------------------------------------------------------------------
@@ -83,6 +86,30 @@ def environments_of(bits: int) -> tuple[str, ...]:
     return tuple(name for name in ENVIRONMENTS if bits & ENVIRONMENT_BITS[name])
 
 
+# -- the Vault's buckets -----------------------------------------------------------------------
+
+VAULT_BUCKET_GETTERS: Final = {
+    "balance": "balanceOf",
+    "lockup": "lockupOf",
+    "unbonding": "unbondingOf",
+    "frozen": "frozenPayment",
+    "sanction": "sanctionOf",
+}
+"""Each bucket the Vault holds for an account, and its getter; together they are all of it."""
+
+# -- state on disk --------------------------------------------------------------------------------
+
+
+def cache_dir() -> Path:
+    """ogpu-sim's state folder: ``$OGPU_SIM_CACHE``, else ``${XDG_CACHE_HOME:-~/.cache}/ogpu-sim``.
+
+    Images' wheelhouses, compose workdirs, ``ogpu-sim node``'s connection file and the keys an
+    attached run could not empty live under it.
+    """
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ogpu-sim"
+    return Path(os.environ.get("OGPU_SIM_CACHE", default))
+
+
 __all__ = [
     "BACKENDS",
     "BACKEND_HELP",
@@ -98,6 +125,8 @@ __all__ = [
     "OGPU_TESTNET_CHAIN_ID",
     "RUNTIMES",
     "RUNTIME_HELP",
+    "VAULT_BUCKET_GETTERS",
+    "cache_dir",
     "choices",
     "environment_bits",
     "environments_of",

@@ -27,6 +27,8 @@ from ogpu_sim.network.live import (
     LiveChain,
     Target,
     gas_budget,
+    keep_keys,
+    kept_keys_file,
     resolve_keys,
     resolve_target,
     sweep,
@@ -304,6 +306,19 @@ def release_fresh(network: Network, mark: int = 0) -> int:
     if not fresh:
         return 0
     del accounts.fresh[mark:]
+    try:
+        kept = keep_keys(network.contract("VAULT"), fresh, network.options.chain_id)
+    except Exception as exc:  # best effort, like the sweep: say so and go on
+        log.warning("attach mode: could not read what fresh accounts hold in the Vault: %s", exc)
+        kept = {}
+    if kept:
+        log.warning(
+            "attach mode: %d fresh account(s) still hold %s in the Vault (a locked stake or a "
+            "frozen escrow); their keys are kept in %s",
+            len(kept),
+            show_wei(sum(kept.values())),
+            kept_keys_file(network.options.chain_id),
+        )
     try:
         returned = sweep(network.chain.w3, fresh, accounts.funder.address)
     except Exception as exc:  # best effort: the run goes on either way

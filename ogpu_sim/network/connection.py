@@ -8,7 +8,6 @@ Attach mode never uses the private keys a connection file carries.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +15,9 @@ from ogpu_sim.accounts import ROLE_ENV_VARS
 from ogpu_sim.chain.base import is_loopback_url as is_loopback
 from ogpu_sim.errors import ConfigError
 from ogpu_sim.ipfs.content import loads_bounded
+from ogpu_sim.vocabulary import cache_dir
 
-DEFAULT_INFO = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ogpu-sim/node.json"
+DEFAULT_INFO = cache_dir() / "node.json"
 """Where ``ogpu-sim node`` writes its connection file unless told otherwise (``--info``)."""
 
 ENV_VAR = "OGPU_SIM_NODE"

@@ -11,6 +11,7 @@ at the end). The network's own IPFS is reached through :mod:`.live_ipfs`.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -37,6 +38,7 @@ from ogpu_sim.chain.remote import RemoteChain
 from ogpu_sim.errors import AttachModeError, ConfigError, MissingKeysError, UnsafeSignerError
 from ogpu_sim.network.connection import DEFAULT_INFO, ENV_VAR, is_address, read_connection_file
 from ogpu_sim.network.spend import GuardedHTTPProvider, SpendLedger
+from ogpu_sim.vocabulary import VAULT_BUCKET_GETTERS, cache_dir
 
 REQUIRED_CONTRACTS = ("NEXUS", "CONTROLLER", "TERMINAL", "VAULT")
 """The singletons the SDK calls (``ChainConfig.CHAIN_CONTRACTS`` names these four)."""
@@ -363,3 +365,40 @@ def sweep(w3: Web3, accounts: list[SimAccount], to: str, timeout: float = 60.0) 
     for tx_hash in sent:
         w3.eth.wait_for_transaction_receipt(tx_hash, timeout=max(deadline - time.monotonic(), 1))
     return total
+
+
+def vault_held(vault: Any, address: str) -> int:
+    """Everything the Vault holds for ``address``, over all its buckets (wei)."""
+    functions = vault.functions
+    return sum(int(getattr(functions, g)(address).call()) for g in VAULT_BUCKET_GETTERS.values())
+
+
+def kept_keys_file(chain_id: int) -> Path:
+    """Where an attached run keeps the keys of fresh accounts it could not empty on a chain."""
+    return cache_dir() / "attach-keys" / f"{chain_id}.jsonl"
+
+
+def keep_keys(vault: Any, accounts: list[SimAccount], chain_id: int) -> dict[str, int]:
+    """Append the key of every fresh account still holding value in the Vault to
+    :func:`kept_keys_file` (owner-only permissions), so a locked stake or a frozen escrow is not
+    lost with the run: unbond and claim it later with that key.
+
+    Returns:
+        The wei each kept account holds in the Vault, by address.
+    """
+    held = {str(a.address): vault_held(vault, a.address) for a in accounts}
+    kept = [a for a in accounts if held[str(a.address)] > 0]
+    if kept:
+        path = kept_keys_file(chain_id)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a") as out:
+            for account in kept:
+                line = {
+                    "address": str(account.address),
+                    "private_key": key_hex(account),
+                    "vault_wei": held[str(account.address)],
+                    "saved_at": int(time.time()),
+                }
+                out.write(json.dumps(line) + "\n")
+    return {address: wei for address, wei in held.items() if wei > 0}

@@ -31,8 +31,9 @@ from typing import Any
 from docker.errors import BuildError, ImageNotFound
 
 from ..sources import ComposeService, SourceFolder
+from ..vocabulary import cache_dir
 from .errors import HandlerStartError
-from .reaping import cache_dir, new_workdir
+from .reaping import new_workdir
 
 BASE_IMAGE = os.environ.get("OGPU_SIM_BASE_IMAGE", "ogpu-sim-base:latest")
 """The base image handler images build FROM (the Dockerfile's ``BASE_IMAGE`` build arg)."""

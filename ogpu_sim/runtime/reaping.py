@@ -35,6 +35,8 @@ from typing import Any
 
 from docker.errors import APIError, NotFound
 
+from ogpu_sim.vocabulary import cache_dir
+
 LABEL = "ogpu-sim"
 OWNER_LABEL = "ogpu-sim.owner"
 FOLLOWER_ENV = "OGPU_SIM_COMPOSE_OWNER"
@@ -105,12 +107,6 @@ def reap_docker(client: Any) -> list[str]:
 
 
 # -- compose workdirs --------------------------------------------------------------------------
-
-
-def cache_dir() -> Path:
-    """ogpu-sim's cache folder (``$OGPU_SIM_CACHE`` or ``~/.cache/ogpu-sim``)."""
-    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ogpu-sim"
-    return Path(os.environ.get("OGPU_SIM_CACHE", default))
 
 
 def workdir_root() -> Path:

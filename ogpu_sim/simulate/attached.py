@@ -21,20 +21,12 @@ from ogpu.types import TaskStatus
 from web3 import Web3
 
 from ogpu_sim.errors import AttachScenarioError
+from ogpu_sim.network.live import vault_held
 from ogpu_sim.protocol import contract as contract_handle
-from ogpu_sim.simulate.records import BUCKETS, AttachFacts
+from ogpu_sim.simulate.records import AttachFacts
 from ogpu_sim.simulate.spec import Scenario
 
 log = logging.getLogger("ogpu_sim")
-
-VAULT_GETTERS = {
-    "balance": "balanceOf",
-    "lockup": "lockupOf",
-    "unbonding": "unbondingOf",
-    "frozen": "frozenPayment",
-    "sanction": "sanctionOf",
-}
-"""The Vault getter of each bucket an account holds (:data:`BUCKETS`)."""
 
 
 def longest_expiry(scenario: Scenario) -> int:
@@ -82,12 +74,6 @@ def check_attachable(scenario: Scenario, network: str, wait_timeout: float) -> N
 def held(vault: Any, w3: Any, address: str) -> int:
     """Native balance plus everything the Vault holds for ``address`` (wei)."""
     return int(w3.eth.get_balance(address)) + vault_held(vault, address)
-
-
-def vault_held(vault: Any, address: str) -> int:
-    """Everything the Vault holds for ``address``, over all its buckets (wei)."""
-    functions = vault.functions
-    return sum(int(getattr(functions, VAULT_GETTERS[b])(address).call()) for b in BUCKETS)
 
 
 @dataclass

@@ -76,6 +76,8 @@ def attach_lines(attach: dict[str, Any]) -> list[str]:
             f"  still in the Vault under fresh account {address}: {show_wei(wei)} (a stake "
             "still locked or an escrow still frozen)"
         )
+    if attach.get("kept_keys_file"):
+        lines.append(f"  their keys are kept in {attach['kept_keys_file']}: unbond and claim later")
     return lines
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-BUCKETS = ("balance", "lockup", "unbonding", "frozen", "sanction")
+from ogpu_sim.vocabulary import VAULT_BUCKET_GETTERS
+
+BUCKETS = tuple(VAULT_BUCKET_GETTERS)
 """Vault buckets that together must equal the Vault's native balance (docs/protocol.md,
 escrow and payments)."""
 TERMINAL = ("FINALIZED", "EXPIRED", "CANCELED")
@@ -115,6 +117,8 @@ class AttachFacts:
     left_in_vault: dict[str, int] = field(default_factory=dict)
     """What fresh accounts still hold in the Vault after the run (locked stakes cannot be
     withdrawn before their unbonding period): swept native balances do not include it."""
+    kept_keys: str | None = None
+    """The file that keeps those accounts' keys (owner-only), when anything was left."""
 
     @property
     def own_loss(self) -> int:

@@ -189,6 +189,7 @@ def build_report(
                 for address, held in run.attach.own_start.items()
             },
             "left_in_vault_wei": dict(run.attach.left_in_vault),
+            "kept_keys_file": run.attach.kept_keys,
         },
     }
     keys = list(report)

@@ -41,6 +41,7 @@ from ogpu_sim.errors import (
     SimulationError,
     SpendCapError,
 )
+from ogpu_sim.network.live import kept_keys_file
 from ogpu_sim.simulate.attached import OwnAccounts, check_attachable, run_facts, withdraw_fresh
 from ogpu_sim.simulate.market import set_up_market
 from ogpu_sim.simulate.plan import PlannedTask, pause_before, plan
@@ -570,6 +571,8 @@ def simulate(
         )
         if data.attach is not None:
             data.attach.left_in_vault = withdraw_fresh(sim)
+            if data.attach.left_in_vault:  # the stop keeps their keys there (network/live.py)
+                data.attach.kept_keys = str(kept_keys_file(sim.network.options.chain_id))
     if own is not None and data.attach is not None:  # after the stop swept fresh accounts back
         data.attach.own_end = own.holdings()
         data.attach.counted_spend = sim.attachment.ledger.spent

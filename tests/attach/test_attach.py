@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -18,6 +19,7 @@ from ogpu_sim.errors import (
     SpendCapError,
     UnsafeSignerError,
 )
+from ogpu_sim.network.live import vault_held
 from ogpu_sim.simulate.spec import SAMPLE_SOURCES
 from tests.attach.conftest import EXAMPLE, Node
 
@@ -194,3 +196,22 @@ def test_isolation_stops_the_scopes_providers_and_sweeps_their_accounts_back(sim
     assert sim.providers == []
     assert sim.w3.eth.get_balance(provider.address) == 0
     assert ledger.spent < funded
+
+
+def test_a_fresh_account_left_holding_a_stake_has_its_key_kept_owner_only(
+    sim: Simulator, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("OGPU_SIM_CACHE", str(tmp_path))
+    source = sim.publish_source_from_folder(EXAMPLE)
+    vault_contract = sim.network.contract("VAULT")
+    with sim.isolated():
+        provider = sim.add_provider(source, stake=PAYMENT)
+        accounts = [provider.account, provider.master]
+        held = {str(a.address): vault_held(vault_contract, a.address) for a in accounts}
+
+    kept = tmp_path / "attach-keys" / f"{sim.w3.eth.chain_id}.jsonl"
+    lines = [json.loads(line) for line in kept.read_text().splitlines()]
+    assert [(x["address"], x["private_key"], x["vault_wei"]) for x in lines] == [
+        (str(a.address), key_hex(a), held[str(a.address)]) for a in accounts if held[str(a.address)]
+    ]
+    assert lines and oct(kept.stat().st_mode & 0o777) == "0o600"
