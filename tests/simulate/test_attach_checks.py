@@ -7,6 +7,7 @@ import pytest
 
 from ogpu_sim.errors import AttachScenarioError
 from ogpu_sim.simulate.attached import check_attachable, longest_expiry
+from ogpu_sim.simulate.console import attach_lines
 from ogpu_sim.simulate.records import AttachFacts
 from ogpu_sim.simulate.report import build_report, check_run, render_markdown, skipped_checks
 from ogpu_sim.simulate.scenario import parse_scenario
@@ -147,6 +148,7 @@ def test_a_counted_spend_past_the_cap_fails_spend_cap_held() -> None:
 def test_the_report_of_an_attached_run_names_skipped_checks_and_spend() -> None:
     run = attached_run()
     run.attach.left_in_vault = {"0x" + "b" * 40: E}  # type: ignore[union-attr]
+    run.attach.kept_keys = "/cache/attach-keys/31337.jsonl"  # type: ignore[union-attr]
     report = build_report(run, check_run(run))
     assert list(report)[-5:] == ["checks", "skipped_checks", "attach", "ok", "timing"]
     assert report["attach"] == {
@@ -156,6 +158,7 @@ def test_the_report_of_an_attached_run_names_skipped_checks_and_spend() -> None:
         "own_loss_wei": GAS,
         "own_accounts": {USER: {"start_wei": 20 * E, "end_wei": 20 * E - GAS}},
         "left_in_vault_wei": {"0x" + "b" * 40: E},
+        "kept_keys_file": "/cache/attach-keys/31337.jsonl",
     }
     assert report["ok"] is True
     markdown = render_markdown(report)
@@ -204,3 +207,15 @@ def test_injected_chain_faults_are_refused_naming_chain_fault_rate() -> None:
 def test_a_scenario_with_short_expiries_and_no_faults_is_attachable() -> None:
     scenario = parse_scenario(with_change("workload.expiry", 299))
     assert check_attachable(scenario, "testnet", wait_timeout=300) is None
+
+
+def test_the_console_names_what_stayed_in_the_vault_and_where_its_keys_are_kept() -> None:
+    run = attached_run()
+    run.attach.left_in_vault = {"0x" + "b" * 40: E}  # type: ignore[union-attr]
+    run.attach.kept_keys = "/cache/attach-keys/31337.jsonl"  # type: ignore[union-attr]
+    lines = attach_lines(build_report(run, check_run(run))["attach"])
+    assert lines[1:] == [
+        f"  still in the Vault under fresh account {'0x' + 'b' * 40}: 1 OGPU (1000000000000000000 wei) (a stake still "
+        "locked or an escrow still frozen)",
+        "  their keys are kept in /cache/attach-keys/31337.jsonl: unbond and claim later",
+    ]
