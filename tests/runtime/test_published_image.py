@@ -128,3 +128,15 @@ def test_pull_policy_never_without_the_image_says_so(callbacks, tmp_path, docker
     with runtime, pytest.raises(PublishedImageError) as caught:
         runtime.start(spec, "cpu")
     assert caught.value.reason == "pull_policy: never and the engine has no such image"
+
+
+def test_an_override_file_lets_pull_policy_always_run_the_image_present(
+    callbacks, tmp_path, published
+):
+    folder = _source(tmp_path / "always", published, "always")
+    (folder / "offline.yml").write_text("services:\n  multiply:\n    pull_policy: missing\n")
+    spec = load_source_folder(folder, compose_overrides=["offline.yml"])
+    with create_runtime("docker", callbacks, image_source="published") as runtime:
+        handler = runtime.start(spec, "cpu")
+        assert handler.run("multiply", new_task(), {"a": 2, "b": 3}) == {"result": 6}
+        assert published in handler.container.image.tags
