@@ -8,6 +8,7 @@ service's image name; an absent one shows the typed error. Needs a Docker engine
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -54,14 +55,16 @@ def docker_client() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def published(docker_client: Any) -> Iterator[str]:
-    """The multiply sample's image, tagged as if it had been pushed as ``PUBLISHED:latest``."""
+    """The multiply sample's image, tagged as if it had been pushed as ``PUBLISHED:<tag>``
+    (a tag of this process's own: parallel workers share the engine)."""
     spec = load_source_folder(SAMPLES / "multiply")
     built, _ = handler_image(docker_client, spec, spec.service("cpu"))
-    docker_client.images.get(built).tag(PUBLISHED, "latest")
+    tag = uuid.uuid4().hex[:12]
+    docker_client.images.get(built).tag(PUBLISHED, tag)
     try:
-        yield f"{PUBLISHED}:latest"
+        yield f"{PUBLISHED}:{tag}"
     finally:
-        docker_client.images.remove(f"{PUBLISHED}:latest")  # the tag only: the build stays
+        docker_client.images.remove(f"{PUBLISHED}:{tag}")  # the tag only: the build stays
 
 
 def _source(folder: Path, image: str, policy: str = "") -> Path:
