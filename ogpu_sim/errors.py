@@ -18,6 +18,7 @@ import all of them from one place; subpackages re-export the ones they raise. Th
     ├── ComposeError (ValueError)      a source folder or compose file is invalid
     ├── HandlerError                   a source's handler
     │   ├── HandlerStartError          it did not start (import error, exit, no answer)
+    │   │   └── PublishedImageError    the published image cannot be pulled
     │   ├── HandlerInputError          it refused a task's input (422)
     │   │   └── UnknownFunctionError   the task's function_name is not exposed
     │   ├── HandlerDispatchError       the handler is gone or unreachable
@@ -359,6 +360,29 @@ class HandlerStartError(HandlerError):
         self.exception = exception
         text = f"handler of source {source!r} ({environment}) did not start: {problem}"
         super().__init__(f"{text}\n--- handler log ---\n{log}" if log else text)
+
+
+class PublishedImageError(HandlerStartError):
+    """The published image was asked for (``image="published"``) but is not there to run.
+
+    ogpu-sim never falls back to building the working copy in its place: the message names
+    the image and the option that runs the working copy instead.
+
+    Attributes:
+        image: the image reference the compose file names.
+        reason: why it is not there (the engine's pull error, or ``pull_policy: never``).
+    """
+
+    def __init__(self, source: str, environment: str, image: str, reason: str) -> None:
+        self.image = image
+        self.reason = reason
+        super().__init__(
+            source,
+            environment,
+            f"the published image {image} could not be pulled: {reason}; to build and run "
+            'the working copy instead, use image="working-copy" (--ogpu-image=working-copy, '
+            "ogpu-sim --image working-copy)",
+        )
 
 
 class HandlerDispatchError(HandlerError):

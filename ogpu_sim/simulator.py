@@ -124,7 +124,9 @@ class Simulator:
                 network, so async SDK watchers see events); otherwise call :meth:`run_until_idle`.
             seed: makes provider ordering (racers) and fresh accounts reproducible.
             **options: :class:`NetworkOptions` fields (``backend``, ``rpc_url``, ``runtime``,
-                ``chain_id``, ``unbonding_period``, ...). Unknown names raise ``ConfigError``.
+                ``image``, ``chain_id``, ``unbonding_period``, ...). Unknown names raise
+                ``ConfigError``; ``image="published"`` runs the image an ``image:`` handler
+                service names instead of building the working copy (docker or auto runtime).
         """
         known = set(NetworkOptions.__dataclass_fields__)
         unknown = sorted(set(options) - known)
@@ -174,7 +176,7 @@ class Simulator:
             autorun: let local providers act in a background thread.
             quiet: do not print the account summary.
             **options: :class:`~ogpu_sim.network.attach.AttachOptions` fields (``max_spend``,
-                ``runtime``, ``handler_timeout``, ``wait_timeout``, ``expire_wait``).
+                ``runtime``, ``image``, ``handler_timeout``, ``wait_timeout``, ``expire_wait``).
 
         Raises:
             MissingKeysError: no client key.

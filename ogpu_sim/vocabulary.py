@@ -47,6 +47,18 @@ RUNTIME_HELP: Final = {
     "docker": "the source's compose stack under Docker Compose, as a provider runs it",
 }
 
+IMAGE_SOURCES: Final = ("working-copy", "published")
+"""What the docker runtime runs for a handler service given as an ``image:``, default first."""
+
+DEFAULT_IMAGE_SOURCE: Final = "working-copy"
+
+IMAGE_SOURCE_HELP: Final = {
+    "working-copy": "build the repository's Dockerfile and run it under the service's image name "
+    "(default: tests the change, not the pushed image)",
+    "published": "run the image the compose file names, pulled per its pull_policy (docker "
+    "runtime only)",
+}
+
 # -- hardware environments -------------------------------------------------------------------
 
 ENVIRONMENTS: Final = ("cpu", "nvidia", "amd")
@@ -116,10 +128,13 @@ __all__ = [
     "BEHAVIOURS",
     "DEFAULT_BACKEND",
     "DEFAULT_CHAIN_ID",
+    "DEFAULT_IMAGE_SOURCE",
     "DEFAULT_RUNTIME",
     "DELIVERY_METHODS",
     "ENVIRONMENTS",
     "ENVIRONMENT_BITS",
+    "IMAGE_SOURCES",
+    "IMAGE_SOURCE_HELP",
     "LOCAL_BACKENDS",
     "OGPU_MAINNET_CHAIN_ID",
     "OGPU_TESTNET_CHAIN_ID",

@@ -41,6 +41,18 @@ def test_the_cli_the_plugin_and_simulator_start_offer_the_same_runtimes() -> Non
         NetworkOptions(runtime="podman")
 
 
+def test_the_cli_the_plugin_and_simulator_start_offer_the_same_image_choices() -> None:
+    from ogpu_sim.cli.node import _parser as node_parser
+
+    assert _cli_choices("--image") == vocabulary.IMAGE_SOURCES
+    (node_image,) = [a for a in node_parser()._actions if "--image" in a.option_strings]
+    assert tuple(node_image.choices) == vocabulary.IMAGE_SOURCES
+    for name in vocabulary.IMAGE_SOURCES:
+        assert f"{name}: " in _plugin_help("ogpu_image")
+    with pytest.raises(ConfigError, match="image: unknown 'latest'; known: working-copy, pub"):
+        NetworkOptions(image="latest")
+
+
 def test_environment_bits_are_the_sdks() -> None:
     assert {e.name.lower(): int(e.value) for e in Environment} == vocabulary.ENVIRONMENT_BITS
     assert tuple(e.name.lower() for e in Environment) == vocabulary.ENVIRONMENTS

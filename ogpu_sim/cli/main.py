@@ -22,7 +22,10 @@ from ogpu_sim.vocabulary import (
     BACKEND_HELP,
     BACKENDS,
     DEFAULT_BACKEND,
+    DEFAULT_IMAGE_SOURCE,
     DEFAULT_RUNTIME,
+    IMAGE_SOURCE_HELP,
+    IMAGE_SOURCES,
     RUNTIME_HELP,
     RUNTIMES,
 )
@@ -102,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_RUNTIME,
         help="how handlers run: "
         + "; ".join(f"{name}: {text}" for name, text in RUNTIME_HELP.items()),
+    )
+    simulate.add_argument(
+        "--image",
+        choices=IMAGE_SOURCES,
+        default=DEFAULT_IMAGE_SOURCE,
+        help="what the docker runtime runs for a handler service given as an image: "
+        + "; ".join(f"{name}: {text}" for name, text in IMAGE_SOURCE_HELP.items()),
     )
     simulate.add_argument(
         "--no-progress", action="store_true", help="no live progress display (CI logs)"
@@ -209,10 +219,14 @@ def _simulate(args: argparse.Namespace) -> int:
             raise ConfigError("--rpc", f"names a node; it cannot go with --backend {backend}")
         if args.network and (args.backend or args.rpc):
             raise ConfigError("--network", "attaches to a deployed network; drop --backend/--rpc")
+        from ogpu_sim.runtime import check_image_source
+
+        check_image_source(args.image, args.runtime, "--image")
         options = RunOptions(
             backend=backend,
             rpc_url=args.rpc,
             runtime=args.runtime,
+            image=args.image,
             network=args.network,
             max_spend=args.max_spend,
             wait_timeout=args.wait_timeout,

@@ -43,7 +43,10 @@ from ogpu_sim.vocabulary import (
     BEHAVIOURS,
     DEFAULT_BACKEND,
     DEFAULT_CHAIN_ID,
+    DEFAULT_IMAGE_SOURCE,
     DEFAULT_RUNTIME,
+    IMAGE_SOURCE_HELP,
+    IMAGE_SOURCES,
     LOCAL_BACKENDS,
     RUNTIMES,
     choices,
@@ -195,6 +198,13 @@ def _parser() -> argparse.ArgumentParser:
         help="handler runtime for providers: " + choices(RUNTIMES),
     )
     parser.add_argument(
+        "--image",
+        choices=IMAGE_SOURCES,
+        default=DEFAULT_IMAGE_SOURCE,
+        help="what the providers' docker runtime runs for a handler service given as an image: "
+        + "; ".join(f"{name}: {text}" for name, text in IMAGE_SOURCE_HELP.items()),
+    )
+    parser.add_argument(
         "--providers",
         type=int,
         default=0,
@@ -240,6 +250,9 @@ def main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(list(argv))
     if args.providers < 0:
         raise ConfigError("--providers", f"must be 0 or more, got {args.providers}")
+    from ogpu_sim.runtime import check_image_source
+
+    check_image_source(args.image, args.runtime, "--image")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -248,6 +261,7 @@ def main(argv: Sequence[str]) -> int:
         chain_id=args.chain_id,
         ipfs_dir=args.ipfs_dir,
         runtime=args.runtime,
+        image=args.image,
         autorun=args.providers > 0,
     ) as sim:
         if args.providers:

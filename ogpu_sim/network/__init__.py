@@ -34,12 +34,14 @@ from ogpu_sim.ipfs.store import DEFAULT_MEMORY_STORE_BYTES
 from ogpu_sim.protocol import Deployment, ProtocolConfig, deploy
 from ogpu_sim.protocol import instance as contract_instance
 from ogpu_sim.protocol import send as protocol_send
+from ogpu_sim.runtime import check_image_source
 from ogpu_sim.runtime.pool import HandlerPool
 from ogpu_sim.sdk.binding import SdkBinding
 from ogpu_sim.vocabulary import (
     BACKENDS,
     DEFAULT_BACKEND,
     DEFAULT_CHAIN_ID,
+    DEFAULT_IMAGE_SOURCE,
     DEFAULT_RUNTIME,
     RUNTIMES,
     choices,
@@ -63,6 +65,9 @@ class NetworkOptions:
             ``rpc`` (any JSON-RPC node at ``rpc_url``) or ``revm`` (in-process, fast).
         rpc_url: the node for ``backend="rpc"``.
         runtime: default handler runtime: ``auto``, ``inline``, ``process`` or ``docker``.
+        image: what the docker runtime runs for an ``image:`` handler service:
+            ``working-copy`` (build the repository's Dockerfile) or ``published`` (the image
+            named; docker or auto runtime only).
         chain_id: chain id of in-process and anvil chains (default: the OGPU testnet's).
         mnemonic: the accounts' HD mnemonic. The default is public: it is refused for a
             non-local RPC endpoint, where you must pass your own.
@@ -81,6 +86,7 @@ class NetworkOptions:
     backend: str = DEFAULT_BACKEND
     rpc_url: str | None = None
     runtime: str = DEFAULT_RUNTIME
+    image: str = DEFAULT_IMAGE_SOURCE
     chain_id: int = DEFAULT_CHAIN_ID
     mnemonic: str = DEFAULT_MNEMONIC
     unbonding_period: int = 10
@@ -98,6 +104,7 @@ class NetworkOptions:
             raise ConfigError("backend", f"unknown {self.backend!r}; known: {choices(BACKENDS)}")
         if self.runtime not in RUNTIMES:
             raise ConfigError("runtime", f"unknown {self.runtime!r}; known: {choices(RUNTIMES)}")
+        check_image_source(self.image, self.runtime, "image")
         if self.backend == "rpc" and not self.rpc_url:
             raise ConfigError("rpc_url", 'backend "rpc" needs rpc_url="http://..."')
         for name in (
@@ -184,7 +191,7 @@ class Network:
             )
             ipfs = IpfsServer(store).start()
             stack.callback(ipfs.stop)
-            handlers = HandlerPool(options.runtime)
+            handlers = HandlerPool(options.runtime, image_source=options.image)
             stack.callback(handlers.close)
             _bootstrap(chain.w3, deployment, accounts, options)
             timeline = Timeline(chain.w3, dict(deployment.contracts), chain=chain)

@@ -37,9 +37,10 @@ from ogpu_sim.network.live_ipfs import LiveIpfs
 from ogpu_sim.network.spend import SpendLedger, parse_amount, show_wei
 from ogpu_sim.protocol import SINGLETONS, Deployment, ProtocolConfig
 from ogpu_sim.protocol import contract as contract_handle
+from ogpu_sim.runtime import check_image_source
 from ogpu_sim.runtime.pool import HandlerPool
 from ogpu_sim.sdk.binding import SdkBinding
-from ogpu_sim.vocabulary import DEFAULT_RUNTIME, RUNTIMES, choices
+from ogpu_sim.vocabulary import DEFAULT_IMAGE_SOURCE, DEFAULT_RUNTIME, RUNTIMES, choices
 
 log = logging.getLogger("ogpu_sim")
 
@@ -64,6 +65,8 @@ class AttachOptions:
             ``PROVIDER_PRIVATE_KEY``, ``MASTER_PRIVATE_KEY``, ``AGENT_PRIVATE_KEY``.
         max_spend: the most the run may spend (wei, or ``"0.5 OGPU"``); ``None``: no cap.
         runtime: how local providers run handlers.
+        image: ``working-copy`` or ``published``: what local providers' docker runtime runs for
+            an ``image:`` handler service (see :class:`~ogpu_sim.network.NetworkOptions`).
         handler_timeout: seconds a local provider waits for its handler.
         wait_timeout: seconds ``run_until_idle`` waits for the live network by default.
         expire_wait: the longest ``sim.expire`` waits for a task's expiry (else it refuses).
@@ -77,6 +80,7 @@ class AttachOptions:
     keys: Mapping[str, Any] | None = None
     max_spend: int | str | None = DEFAULT_MAX_SPEND
     runtime: str = DEFAULT_RUNTIME
+    image: str = DEFAULT_IMAGE_SOURCE
     handler_timeout: float = 30.0
     wait_timeout: float = 300.0
     expire_wait: float = 30.0
@@ -84,6 +88,7 @@ class AttachOptions:
     def __post_init__(self) -> None:
         if self.runtime not in RUNTIMES:
             raise ConfigError("runtime", f"unknown {self.runtime!r}; known: {choices(RUNTIMES)}")
+        check_image_source(self.image, self.runtime, "image")
         parse_amount(self.max_spend)
         for name in ("handler_timeout", "wait_timeout", "expire_wait"):
             if float(getattr(self, name)) < 0:
@@ -229,7 +234,7 @@ def attach(options: AttachOptions) -> Network:
         )
         accounts.fund = _funder(w3, accounts)
         ipfs = LiveIpfs(target.ipfs_publish_url, target.rpc_url)
-        handlers = HandlerPool(options.runtime)
+        handlers = HandlerPool(options.runtime, image_source=options.image)
         stack.callback(handlers.close)
         timeline = Timeline(w3, dict(contracts))
         timeline.start_at(block + 1)
@@ -247,6 +252,7 @@ def attach(options: AttachOptions) -> Network:
                 backend="rpc",
                 rpc_url=target.rpc_url,
                 runtime=options.runtime,
+                image=options.image,
                 chain_id=int(chain.chain_id),
                 mnemonic="",
                 handler_timeout=options.handler_timeout,

@@ -21,8 +21,11 @@ from ogpu_sim.vocabulary import (
     BACKENDS,
     DEFAULT_BACKEND,
     DEFAULT_CHAIN_ID,
+    DEFAULT_IMAGE_SOURCE,
     DEFAULT_RUNTIME,
     ENVIRONMENTS,
+    IMAGE_SOURCE_HELP,
+    IMAGE_SOURCES,
     RUNTIME_HELP,
     RUNTIMES,
     choices,
@@ -61,6 +64,13 @@ OPTIONS = (
         "ogpu_runtime",
         DEFAULT_RUNTIME,
         "handler runtime: " + "; ".join(f"{n}: {t}" for n, t in RUNTIME_HELP.items()),
+    ),
+    Option(
+        "--ogpu-image",
+        "ogpu_image",
+        DEFAULT_IMAGE_SOURCE,
+        "what the docker runtime runs for a handler service given as an image: "
+        + "; ".join(f"{n}: {t}" for n, t in IMAGE_SOURCE_HELP.items()),
     ),
     Option(
         "--ogpu-environments",
@@ -155,6 +165,7 @@ class PluginConfig:
     chain_id: int
     ipfs_faults: bool
     report: str
+    image: str = DEFAULT_IMAGE_SOURCE
     chain_faults: float = 0.0
     compose_overrides: tuple[str, ...] = ()
     source_url: str = ""
@@ -172,7 +183,7 @@ class PluginConfig:
         """One line for ``pytest_report_header`` (what a bug report needs)."""
         if self.attached:
             return (
-                f"attach network={self.network} runtime={self.runtime} "
+                f"attach network={self.network} runtime={self.runtime} image={self.image} "
                 f"environments={','.join(self.environments)} max_spend={self.max_spend} "
                 f"wait_timeout={self.wait_timeout:g}s; no snapshots (tests get fresh sources "
                 "and tasks), no time travel (tests needing it skip), providers: the live "
@@ -180,8 +191,9 @@ class PluginConfig:
             )
         return (
             f"backend={self.backend}{' ' + self.rpc_url if self.rpc_url else ''} "
-            f"runtime={self.runtime} environments={','.join(self.environments)} "
-            f"chain_id={self.chain_id} ipfs_faults={'on' if self.ipfs_faults else 'off'} "
+            f"runtime={self.runtime} image={self.image} "
+            f"environments={','.join(self.environments)} chain_id={self.chain_id} "
+            f"ipfs_faults={'on' if self.ipfs_faults else 'off'} "
             f"chain_faults={self.chain_faults:g} "
             f"sdk_warnings={'show' if self.sdk_warnings else 'hide'} "
             f"report={self.report or '-'}"
@@ -195,12 +207,14 @@ class PluginConfig:
             return {
                 **network_options(self.network),
                 "runtime": self.runtime,
+                "image": self.image,
                 "max_spend": self.max_spend,
                 "wait_timeout": self.wait_timeout,
             }
         options: dict[str, Any] = {
             "backend": self.backend,
             "runtime": self.runtime,
+            "image": self.image,
             "chain_id": self.chain_id,
         }
         if self.rpc_url:
@@ -226,6 +240,12 @@ def read_config(config: pytest.Config) -> PluginConfig:
     values = {o.ini: _value(config, o).strip() for o in OPTIONS}
     backend = _one_of("ogpu_backend", values["ogpu_backend"], BACKENDS)
     runtime = _one_of("ogpu_runtime", values["ogpu_runtime"], RUNTIMES)
+    image = _one_of("ogpu_image", values["ogpu_image"], IMAGE_SOURCES)
+    if image == "published" and runtime in ("inline", "process"):
+        raise ValueError(
+            f"{_BY_INI['ogpu_image'].names}=published runs the image the compose file names, "
+            f"which --ogpu-runtime={runtime} cannot: use docker or auto, or working-copy"
+        )
     environments = tuple(e.strip() for e in values["ogpu_environments"].split(",") if e.strip())
     bad = [e for e in environments if e not in ENVIRONMENTS]
     if bad or not environments:
@@ -262,6 +282,7 @@ def read_config(config: pytest.Config) -> PluginConfig:
         backend=backend,
         rpc_url=values["ogpu_rpc_url"],
         runtime=runtime,
+        image=image,
         environments=environments,
         chain_id=chain_id,
         ipfs_faults=faults == "on",

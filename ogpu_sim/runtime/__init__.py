@@ -12,7 +12,14 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..sources import ComposeService, SourceFolder, load_source_folder
-from ..vocabulary import ENVIRONMENT_BITS, ENVIRONMENTS, RUNTIMES, choices
+from ..vocabulary import (
+    DEFAULT_IMAGE_SOURCE,
+    ENVIRONMENT_BITS,
+    ENVIRONMENTS,
+    IMAGE_SOURCES,
+    RUNTIMES,
+    choices,
+)
 from .base import Handler, Runtime
 from .callbacks import CallbackServer
 from .engine import docker_available
@@ -34,13 +41,21 @@ def create_runtime(name: str, callbacks: CallbackServer, **options: Any) -> Runt
             a HandlerStartError).
         callbacks: the started callback server every handler reports to.
         **options: passed to the runtime class (e.g. ``base_image=`` for docker).
+            ``image_source`` (one of ``IMAGE_SOURCES``) is accepted by every runtime:
+            ``working-copy`` is what inline and process always run; ``published`` needs an
+            image, so docker (``auto`` then runs ``image:`` handler services in Docker).
 
     Returns:
         The runtime; close it (or use it as a context manager) to stop its handlers.
 
     Raises:
-        ConfigError: unknown runtime name.
+        ConfigError: unknown runtime name or ``image_source``, or ``published`` for inline or
+            process.
     """
+    image_source = options.get("image_source", DEFAULT_IMAGE_SOURCE)
+    check_image_source(image_source, name, "image_source")
+    if name in ("inline", "process"):
+        options.pop("image_source", None)
     if name == "inline":
         from .inline import InlineRuntime
 
@@ -60,6 +75,27 @@ def create_runtime(name: str, callbacks: CallbackServer, **options: Any) -> Runt
     raise ConfigError("runtime", f"unknown {name!r}; known: {choices(RUNTIMES)}")
 
 
+def check_image_source(image_source: str, runtime: str, option: str) -> None:
+    """Refuse an unknown image source, or ``published`` on a runtime that runs no image.
+
+    Args:
+        image_source: the value given.
+        runtime: the runtime it goes with.
+        option: how the caller names the option in the error (``image``, ``--ogpu-image``).
+
+    Raises:
+        ConfigError: naming ``option`` and the choices, or the runtimes that can run it.
+    """
+    if image_source not in IMAGE_SOURCES:
+        raise ConfigError(option, f"unknown {image_source!r}; known: {choices(IMAGE_SOURCES)}")
+    if image_source == "published" and runtime in ("inline", "process"):
+        raise ConfigError(
+            option,
+            f"published runs the image the compose file names, which the {runtime} runtime "
+            "cannot: use the docker (or auto) runtime, or working-copy",
+        )
+
+
 __all__ = [
     "ENVIRONMENTS",
     "ENVIRONMENT_BITS",
@@ -74,6 +110,7 @@ __all__ = [
     "HandlerStartError",
     "Runtime",
     "SourceFolder",
+    "check_image_source",
     "create_runtime",
     "docker_available",
     "load_source_folder",

@@ -3,7 +3,8 @@
 A source whose handler module ogpu-sim can find (the module its Dockerfile's ``CMD`` runs,
 ``[handler] module``, or a bare ``handler.py``) runs inline (fastest, no engine needed); a
 source with only a published image runs in Docker when an engine is reachable; anything else is
-a :class:`HandlerStartError` saying what is missing.
+a :class:`HandlerStartError` saying what is missing. With ``image_source="published"`` an
+``image:`` handler service runs in Docker (only Docker runs an image).
 """
 
 from __future__ import annotations
@@ -27,13 +28,24 @@ class AutoRuntime(Runtime):
         self._options = options
         self._delegates: dict[str, Runtime] = {}
 
-    def choose(self, source: SourceFolder) -> str:
-        """The runtime name ``auto`` uses for a source."""
-        if source.handler_file is not None:
+    def choose(self, source: SourceFolder, environment: str | None = None) -> str:
+        """The runtime name ``auto`` uses for a source (in ``environment``, when given)."""
+        published = (
+            environment is not None
+            and self._options.get("image_source") == "published"
+            and source.service(environment).build is None
+        )
+        if source.handler_file is not None and not published:
             return "inline"
         usable, reason = docker_available()
         if usable:
             return "docker"
+        if published:
+            raise HandlerStartError(
+                source.name,
+                str(environment),
+                f"the published image runs in Docker only, and Docker is not usable ({reason})",
+            )
         raise HandlerStartError(
             source.name,
             "-",
@@ -48,7 +60,7 @@ class AutoRuntime(Runtime):
         source_address: str = "",
         provider_address: str = "",
     ) -> Handler:
-        name = self.choose(source)
+        name = self.choose(source, environment)
         if name not in self._delegates:
             self._delegates[name] = self._delegate(name)
         return self._delegates[name].start(

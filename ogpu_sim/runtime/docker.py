@@ -37,8 +37,8 @@ from docker.client import from_env
 from docker.errors import APIError, DockerException, NotFound
 
 from ..errors import ConfigError
-from ..sources import SourceFolder
-from ..vocabulary import choices
+from ..sources import ComposeService, SourceFolder
+from ..vocabulary import IMAGE_SOURCES, choices
 from .base import Handler, Runtime
 from .callbacks import CallbackServer
 from .environ import provider_variables
@@ -47,6 +47,7 @@ from .failures import handler_name, start_failure
 from .gpu import engine_has_gpu
 from .images import BASE_IMAGE, handler_image, has_recipe
 from .process import dispatch_http, free_port, wait_ready
+from .published import published_image
 from .reaping import LABEL, OWNER_LABEL, close_on_sigterm, new_workdir, owner_id, reap_leftovers
 from .stack import ComposeProject, compose_command, dump_override, gpu_requests, harness_override
 
@@ -61,8 +62,6 @@ __all__ = [
 ]
 
 READY_TIMEOUT = 180.0
-IMAGE_SOURCES = ("working-copy", "published")
-"""What runs as an ``image:`` handler service: the working copy built here, or the image named."""
 
 
 class DockerHandler(Handler):
@@ -215,7 +214,8 @@ class DockerRuntime(Runtime):
             e.g. to replace a sidecar whose image cannot be pulled with a local stub.
         image_source: ``working-copy`` (default: build the handler service's image from the
             repository, also for an ``image:`` reference) or ``published`` (run the image the
-            compose file names, pulled per its ``pull_policy``).
+            compose file names, pulled per its ``pull_policy``; a :class:`PublishedImageError`
+            when it cannot be, never a build in its place).
 
     Raises:
         ConfigError: an unknown ``image_source`` or a missing override file.
@@ -310,6 +310,15 @@ class DockerRuntime(Runtime):
                 command=self.compose,
             )
             model = self._config(project, source, environment)
+            if self._runs_published(service):
+                image = published_image(
+                    self.client,
+                    model,
+                    service.service,
+                    source=source.name,
+                    environment=environment,
+                    log=handler.log,
+                )
             requests = gpu_requests(model)
             emulate = {
                 name: kind
@@ -344,13 +353,13 @@ class DockerRuntime(Runtime):
         handler.launch(project)
         return handler
 
+    def _runs_published(self, service: ComposeService) -> bool:
+        return service.build is None and self.image_source == "published"
+
     def _handler_image(self, handler: DockerHandler, source: SourceFolder, env: str) -> str | None:
         service = source.service(env)
-        if service.build is None and self.image_source == "published":
-            handler.log.line(
-                f"ogpu-sim: {service.service} runs the published image {service.image}"
-            )
-            return None
+        if self._runs_published(service):
+            return None  # made present once the merged files are known (published_image)
         if service.build is None and not has_recipe(service):
             handler.log.line(
                 f"ogpu-sim: {service.service} runs the published image {service.image} (no "

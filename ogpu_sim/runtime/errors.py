@@ -12,6 +12,7 @@ from ..errors import (
     HandlerError,
     HandlerInputError,
     HandlerStartError,
+    PublishedImageError,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "HandlerError",
     "HandlerInputError",
     "HandlerStartError",
+    "PublishedImageError",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 from ogpu_sim.runtime import create_runtime
 from ogpu_sim.runtime.base import Handler, Runtime
@@ -21,10 +22,13 @@ class HandlerPool:
 
     Args:
         default_runtime: the runtime used when a caller names none (``auto``, ``inline``, ...).
+        **runtime_options: passed to :func:`create_runtime` for every runtime the pool makes,
+            e.g. ``image_source="published"`` (which every runtime name accepts).
     """
 
-    def __init__(self, default_runtime: str) -> None:
+    def __init__(self, default_runtime: str, **runtime_options: Any) -> None:
         self.default_runtime = default_runtime
+        self.runtime_options = dict(runtime_options)
         self._callbacks: CallbackServer | None = None
         self._runtimes: dict[str, Runtime] = {}
         self._handlers: dict[tuple[str, str, str], Handler] = {}
@@ -42,7 +46,8 @@ class HandlerPool:
         """The started handler of ``folder`` for ``environment`` on ``runtime``.
 
         Raises:
-            ConfigError: unknown runtime name.
+            ConfigError: unknown runtime name, or a runtime option it cannot take (the
+                published image on inline or process).
             ComposeError: the folder is not a valid source or lacks the environment.
             HandlerStartError: the handler did not start.
         """
@@ -54,11 +59,18 @@ class HandlerPool:
                 if self._callbacks is None:
                     self._callbacks = CallbackServer().start()
                 if name not in self._runtimes:
-                    self._runtimes[name] = create_runtime(name, self._callbacks)
+                    self._runtimes[name] = create_runtime(
+                        name, self._callbacks, **self.runtime_options
+                    )
                 self._handlers[key] = self._runtimes[name].start(
                     spec, environment, source_address=source, provider_address=provider
                 )
             return self._handlers[key]
+
+    def runtime(self, name: str) -> Runtime | None:
+        """The runtime ``name`` the pool created, or ``None`` before its first handler."""
+        with self._lock:
+            return self._runtimes.get(name)
 
     def logs(self, tail: int = 50) -> dict[str, str]:
         """The last ``tail`` log lines of each handler, keyed ``folder:environment:runtime``."""

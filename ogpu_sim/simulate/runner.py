@@ -58,7 +58,13 @@ from ogpu_sim.simulate.report import (
 )
 from ogpu_sim.simulate.review import Reviewer
 from ogpu_sim.simulate.spec import Scenario, SourceSpec
-from ogpu_sim.vocabulary import BACKENDS, DEFAULT_BACKEND, DEFAULT_RUNTIME, choices
+from ogpu_sim.vocabulary import (
+    BACKENDS,
+    DEFAULT_BACKEND,
+    DEFAULT_IMAGE_SOURCE,
+    DEFAULT_RUNTIME,
+    choices,
+)
 
 BLOCK_SECONDS = 1
 """Simulated seconds each transaction takes (the local chains mine one block per transaction)."""
@@ -72,6 +78,9 @@ class RunOptions:
     backend: str = DEFAULT_BACKEND
     rpc_url: str | None = None
     runtime: str = DEFAULT_RUNTIME
+    image: str = DEFAULT_IMAGE_SOURCE
+    """What the docker runtime runs for an ``image:`` handler service: ``working-copy`` or
+    ``published``."""
     slow_delay: float = 0.2
     """Wall seconds a ``slow`` provider waits between attempt and response."""
     network: str | None = None
@@ -499,7 +508,11 @@ def simulate(
         raise ConfigError("backend", f"unknown {options.backend!r}; known: {choices(BACKENDS)}")
     notify = on_progress or (lambda progress: None)
     wall_start = time.monotonic()
-    start_options: dict[str, Any] = {"backend": options.backend, "runtime": options.runtime}
+    start_options: dict[str, Any] = {
+        "backend": options.backend,
+        "runtime": options.runtime,
+        "image": options.image,
+    }
     if options.rpc_url:
         start_options["rpc_url"] = options.rpc_url
     own: OwnAccounts | None = None
@@ -511,6 +524,7 @@ def simulate(
         sim = Simulator.attach(
             seed=scenario.seed,
             runtime=options.runtime,
+            image=options.image,
             max_spend=options.max_spend,
             wait_timeout=options.wait_timeout,
             quiet=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +121,69 @@ def test_simulate_runs_under_python_w_error(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert (tmp_path / "run" / "report.json").is_file()
+
+
+def _stop_simulate(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+
+    def fake_simulate(scenario: Any, out: Path, options: Any, on_progress: Any) -> Any:
+        seen["options"] = options
+        raise OgpuSimError("stop here")
+
+    monkeypatch.setattr(workload, "simulate", fake_simulate)
+    return seen
+
+
+def test_simulate_image_flag_reaches_the_runner(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = _stop_simulate(monkeypatch)
+    assert main(["simulate", str(SMALL), "--image", "published", "--no-progress"]) == 2
+    assert (seen["options"].runtime, seen["options"].image) == ("auto", "published")
+
+
+def test_simulate_runs_the_working_copy_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = _stop_simulate(monkeypatch)
+    assert main(["simulate", str(SMALL), "--no-progress"]) == 2
+    assert seen["options"].image == "working-copy"
+
+
+def test_an_unknown_image_choice_is_refused_naming_the_choices(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["simulate", "--image", "latest"])
+    assert exit_info.value.code == 2
+    assert (
+        "argument --image: invalid choice: 'latest' (choose from 'working-copy', 'published')"
+        in capsys.readouterr().err
+    )
+
+
+@pytest.mark.parametrize("command", ["simulate", "node"])
+def test_the_published_image_with_the_process_runtime_is_an_error_naming_the_flag(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([command, "--runtime", "process", "--image", "published"]) == 2
+    err = capsys.readouterr()
+    assert (err.out + err.err).replace("\n", " ").count(
+        "--image: published runs the image the compose file names, which the process runtime "
+        "cannot: use the docker (or auto) runtime, or working-copy"
+    ) == 1
+
+
+def test_node_image_flag_reaches_the_simulator(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ogpu_sim.simulator import Simulator
+
+    seen: dict[str, Any] = {}
+
+    def fake_start(**options: Any) -> Any:
+        seen.update(options)
+        raise OgpuSimError("stop here")
+
+    monkeypatch.setattr(Simulator, "start", fake_start)
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        assert main(["node", "--image", "published", "--runtime", "docker"]) == 2
+    finally:  # node installs its own stop handlers before it starts the simulator
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert (seen["runtime"], seen["image"]) == ("docker", "published")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 CHAIN_ID_TEST = """
 def test_chain_id(ogpu_sim):
     assert ogpu_sim.w3.eth.chain_id == 1071
@@ -37,8 +39,9 @@ def test_the_report_header_shows_the_effective_configuration(inner):
 
     result.stdout.fnmatch_lines(
         [
-            "ogpu-sim: backend=eth-tester runtime=auto environments=cpu,nvidia,amd "
-            "chain_id=200820172034 ipfs_faults=off chain_faults=0 sdk_warnings=hide report=-"
+            "ogpu-sim: backend=eth-tester runtime=auto image=working-copy "
+            "environments=cpu,nvidia,amd chain_id=200820172034 ipfs_faults=off chain_faults=0 "
+            "sdk_warnings=hide report=-"
         ]
     )
 
@@ -86,9 +89,10 @@ def test_the_network_ini_key_switches_to_attach_mode_and_the_header_says_so(inne
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
         [
-            "ogpu-sim: attach network=http://127.0.0.1:9 runtime=auto environments=cpu,nvidia,amd "
-            "max_spend=1 OGPU wait_timeout=300s; no snapshots (tests get fresh sources and "
-            "tasks), no time travel (tests needing it skip), providers: the live network's, plus "
+            "ogpu-sim: attach network=http://127.0.0.1:9 runtime=auto image=working-copy "
+            "environments=cpu,nvidia,amd max_spend=1 OGPU wait_timeout=300s; no snapshots "
+            "(tests get fresh sources and tasks), no time travel (tests needing it skip), "
+            "providers: the live network's, plus "
             "local ones tests add (funded from MASTER_PRIVATE_KEY)",
             "ogpu-sim: cannot attach: cannot reach a JSON-RPC node at http://127.0.0.1:9*",
         ]
@@ -118,4 +122,74 @@ def test_a_spend_cap_without_a_unit_is_a_usage_error(inner):
     assert result.ret == 4
     result.stderr.fnmatch_lines(
         ["*--ogpu-max-spend/ogpu_max_spend: '5' needs a unit: OGPU, gwei or wei*"]
+    )
+
+
+IMAGE_CHOICE_TEST = """
+import pytest
+from pathlib import Path
+from ogpu_sim.errors import HandlerStartError
+from ogpu_sim.runtime.auto import AutoRuntime
+
+CHAT_STACK = Path({chat_stack!r})
+
+
+def test_published_reaches_the_runtime(ogpu_sim, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/ogpu-sim-test.sock")
+    pool = ogpu_sim.network.handlers
+    with pytest.raises(HandlerStartError) as caught:
+        pool.handler(CHAT_STACK, "cpu")
+    assert caught.value.problem.startswith("the published image runs in Docker only")
+    assert isinstance(pool.runtime("auto"), AutoRuntime)
+    assert ogpu_sim.network.options.image == "published"
+"""
+
+
+CHAT_STACK = Path(__file__).resolve().parents[2] / "fixtures" / "real-sources" / "chat-stack"
+
+
+def _image_choice_test(inner):
+    inner.makepyfile(IMAGE_CHOICE_TEST.format(chat_stack=str(CHAT_STACK)))
+
+
+def test_the_image_option_reaches_the_runtime_the_pool_creates(inner):
+    _image_choice_test(inner)
+
+    result = inner.runpytest("-p", "no:cacheprovider", "--ogpu-image=published")
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["ogpu-sim: backend=eth-tester runtime=auto image=published *"])
+
+
+def test_the_image_ini_key_reaches_the_runtime_the_pool_creates(inner):
+    inner.makeini("[pytest]\nogpu_image = published\n")
+    _image_choice_test(inner)
+
+    inner.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_an_unknown_image_choice_is_a_usage_error_naming_the_option_and_choices(inner):
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    result = inner.runpytest("-p", "no:cacheprovider", "--ogpu-image=latest")
+
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(
+        ["*--ogpu-image/ogpu_image: unknown 'latest'; known: working-copy, published*"]
+    )
+
+
+def test_the_published_image_with_the_inline_runtime_is_a_usage_error(inner):
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    result = inner.runpytest(
+        "-p", "no:cacheprovider", "--ogpu-image=published", "--ogpu-runtime=inline"
+    )
+
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(
+        [
+            "*--ogpu-image/ogpu_image=published runs the image the compose file names, which "
+            "--ogpu-runtime=inline cannot: use docker or auto, or working-copy*"
+        ]
     )

@@ -197,17 +197,6 @@ def test_an_image_build_context_lives_in_the_reaped_state_dir_and_is_removed(
     assert context.parent.exists() is False
 
 
-def test_a_published_image_that_cannot_be_pulled_is_a_start_error_with_the_hint(callbacks):
-    runtime = create_runtime("docker", callbacks, image_source="published")
-    with runtime, pytest.raises(HandlerStartError) as caught:
-        runtime.start(load_source_folder(REAL / "relative-import"))
-    assert caught.value.problem.startswith("docker compose up failed: ")
-    assert caught.value.problem.endswith(
-        "(an image could not be pulled: replace sidecars with a compose override file, "
-        "compose_overrides=[...], and run the handler from the working copy)"
-    )
-
-
 def test_with_a_gpu_present_the_real_device_options_are_used(callbacks, monkeypatch, docker_client):
     # This engine has no NVIDIA runtime, so the real device request must fail the way Docker
     # fails it: proof that the device options are passed, not emulated.
