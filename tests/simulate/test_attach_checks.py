@@ -215,7 +215,7 @@ def test_the_console_names_what_stayed_in_the_vault_and_where_its_keys_are_kept(
     run.attach.kept_keys = "/cache/attach-keys/31337.jsonl"  # type: ignore[union-attr]
     lines = attach_lines(build_report(run, check_run(run))["attach"])
     assert lines[1:] == [
-        f"  still in the Vault under fresh account {'0x' + 'b' * 40}: 1 OGPU (1000000000000000000 wei) (a stake still "
-        "locked or an escrow still frozen)",
+        f"  still in the Vault under fresh account {'0x' + 'b' * 40}: 1 OGPU "
+        f"({E} wei) (a stake still locked or an escrow still frozen)",
         "  their keys are kept in /cache/attach-keys/31337.jsonl: unbond and claim later",
     ]
