@@ -126,7 +126,9 @@ def test_simulate_runs_under_python_w_error(tmp_path: Path) -> None:
 def _stop_simulate(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     seen: dict[str, Any] = {}
 
-    def fake_simulate(scenario: Any, out: Path, options: Any, on_progress: Any) -> Any:
+    def fake_simulate(
+        scenario: Any, out: Path, options: Any, on_progress: Any, on_attach: Any = None
+    ) -> Any:
         seen["options"] = options
         raise OgpuSimError("stop here")
 
