@@ -4,10 +4,13 @@
 #   eval "$(.ci/docker.sh start)"   # install docker.io/mmdebstrap if missing, start our own
 #                                   # dockerd, build the base image (cached), and export
 #                                   # DOCKER_HOST in the calling shell
-#   .ci/docker.sh stop              # stop that dockerd (by its pid)
+#   .ci/docker.sh stop              # stop that dockerd (by its pid): after a `start` in this
+#                                   # shell, only if that start launched it (an engine that was
+#                                   # already running belongs to someone else and is left alone)
 #   .ci/docker.sh status            # say whether it runs, and where
 #
-# start prints only `export DOCKER_HOST=...` on stdout (progress goes to stderr). State lives in
+# start prints only `export DOCKER_HOST=...` and `export OGPU_SIM_DOCKER_STARTED=<pid or empty>`
+# on stdout (progress goes to stderr). State lives in
 # $OGPU_SIM_DOCKER_DIR (default ~/.cache/ogpu-sim/dockerd): socket, pidfile, log, and the data
 # root, so images (base, handler layers) stay cached between runs.
 set -euo pipefail
@@ -39,6 +42,7 @@ install_tools() {
 start() {
   install_tools
   mkdir -p "$dir"
+  local started=""
   if running && docker version >/dev/null 2>&1; then
     say "dockerd already running (pid $(cat "$pidfile")) at $DOCKER_HOST"
   else
@@ -55,9 +59,11 @@ start() {
       tail -n 20 "$dir/dockerd.log" >&2
       exit 1
     fi
+    started="$(cat "$pidfile")"
   fi
   "$root/docker/base/build.sh" "${OGPU_SIM_BASE_IMAGE:-ogpu-sim-base:latest}" >&2
   echo "export DOCKER_HOST=$DOCKER_HOST"
+  echo "export OGPU_SIM_DOCKER_STARTED=$started"
 }
 
 stop() {
@@ -67,6 +73,10 @@ stop() {
   fi
   local pid
   pid="$(cat "$pidfile")"
+  if [ "${OGPU_SIM_DOCKER_STARTED+set}" = set ] && [ "$OGPU_SIM_DOCKER_STARTED" != "$pid" ]; then
+    say "dockerd (pid $pid) was running before this start: leaving it running"
+    return 0
+  fi
   say "stopping dockerd (pid $pid)"
   kill "$pid"
   for _ in $(seq 1 100); do

@@ -30,10 +30,9 @@ BACKEND = os.environ.get(
     "OGPU_SIM_PROPERTY_BACKEND",
     "revm" if importlib.util.find_spec("pyrevm") else "eth-tester",
 )
-#: A shrunk counterexample must be at most this many rule calls (after the set-up).
-SHORT = 12
-#: Shrinking stops early after this long (hypothesis allows five minutes); programs are short
-#: after the first passes.
+#: Shrinking stops early after this long (hypothesis allows five minutes): the first passes
+#: make most programs short; how short depends on the machine's speed, so the kill matrix
+#: reports the length and no test asserts it.
 SHRINK_SECONDS = 10
 CONTRACTS = ("Controller", "Manager", "Nexus", "Response", "Source", "Task", "Terminal", "Vault")
 
@@ -89,4 +88,3 @@ def test_the_ci_profile_catches_the_mutant(
     print(f"\n{mutant.name}: {len(steps)} steps, caught by {kill.check}\n{caught.value}\n{program}")
     # caught while the machine built its start state, or by a program hypothesis printed
     assert "start state" in kill.check or "state = " in program, program
-    assert len(steps) <= SHORT, program
