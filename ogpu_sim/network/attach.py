@@ -20,6 +20,7 @@ from typing import Any
 from web3 import Web3
 
 from ogpu_sim.actors.timeline import Timeline
+from ogpu_sim.chain.base import is_loopback_url
 from ogpu_sim.errors import ConfigError
 from ogpu_sim.network import Network, NetworkOptions, transfer
 from ogpu_sim.network.live import (
@@ -29,6 +30,7 @@ from ogpu_sim.network.live import (
     gas_budget,
     keep_keys,
     kept_keys_file,
+    no_node_file_hint,
     resolve_keys,
     resolve_target,
     sweep,
@@ -204,10 +206,14 @@ def attach(options: AttachOptions) -> Network:
             )
         for name, address in target.addresses.items():
             if w3.eth.get_code(Web3.to_checksum_address(address)) in (b"", None):
+                hint = ""
+                if target.origin.startswith("the SDK's") and is_loopback_url(target.rpc_url):
+                    hint = "; a local node's addresses are its own: "
+                    hint += no_node_file_hint(target.rpc_url)
                 raise ConfigError(
                     "addresses",
                     f"no contract at {name} {address} on {target.rpc_url} (chain id "
-                    f"{chain.chain_id}; addresses from {target.origin})",
+                    f"{chain.chain_id}; addresses from {target.origin}){hint}",
                 )
         contracts = {
             name: contract_handle(w3, name.capitalize(), address)
