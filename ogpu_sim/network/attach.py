@@ -72,6 +72,8 @@ class AttachOptions:
         handler_timeout: seconds a local provider waits for its handler.
         wait_timeout: seconds ``run_until_idle`` waits for the live network by default.
         expire_wait: the longest ``sim.expire`` waits for a task's expiry (else it refuses).
+        max_spend_option: how the caller's face names ``max_spend`` (``--ogpu-max-spend``,
+            ``--max-spend``), so :class:`~ogpu_sim.errors.SpendCapError` names the right knob.
     """
 
     rpc_url: str | None = None
@@ -86,12 +88,13 @@ class AttachOptions:
     handler_timeout: float = 30.0
     wait_timeout: float = 300.0
     expire_wait: float = 30.0
+    max_spend_option: str = "max_spend="
 
     def __post_init__(self) -> None:
         if self.runtime not in RUNTIMES:
             raise ConfigError("runtime", f"unknown {self.runtime!r}; known: {choices(RUNTIMES)}")
         check_image_source(self.image, self.runtime, "image")
-        parse_amount(self.max_spend)
+        parse_amount(self.max_spend, self.max_spend_option.rstrip("="))
         for name in ("handler_timeout", "wait_timeout", "expire_wait"):
             if float(getattr(self, name)) < 0:
                 raise ConfigError(name, f"must be >= 0, got {getattr(self, name)}")
@@ -194,7 +197,9 @@ def attach(options: AttachOptions) -> Network:
     target = _resolve(options)
     keys = resolve_keys(options.keys, target.rpc_url)
     with ExitStack() as stack:
-        ledger = SpendLedger(cap=options.cap, own={a.address for a in keys.values()})
+        ledger = SpendLedger(
+            cap=options.cap, own={a.address for a in keys.values()}, option=options.max_spend_option
+        )
         chain = LiveChain(target.rpc_url, ledger)
         stack.callback(chain.close)
         w3 = chain.w3

@@ -209,6 +209,7 @@ class PluginConfig:
                 "runtime": self.runtime,
                 "image": self.image,
                 "max_spend": self.max_spend,
+                "max_spend_option": _BY_INI["ogpu_max_spend"].names,
                 "wait_timeout": self.wait_timeout,
             }
         options: dict[str, Any] = {

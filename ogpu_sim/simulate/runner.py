@@ -88,6 +88,8 @@ class RunOptions:
     keys from the SDK's variables, the run in real time (a live clock cannot be moved)."""
     max_spend: str = "1 OGPU"
     """The spend cap of an attached run."""
+    max_spend_option: str = "max_spend="
+    """How the caller names ``max_spend`` (the CLI: ``--max-spend``), for ``SpendCapError``."""
     wait_timeout: float = 300.0
     """The longest an attached run waits for the live network at once (seconds); a scenario
     whose tasks may expire later is refused."""
@@ -526,6 +528,7 @@ def simulate(
             runtime=options.runtime,
             image=options.image,
             max_spend=options.max_spend,
+            max_spend_option=options.max_spend_option,
             wait_timeout=options.wait_timeout,
             quiet=True,
             **network_options(options.network),

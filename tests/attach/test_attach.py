@@ -191,6 +191,7 @@ def test_a_publish_past_the_spend_cap_is_refused_before_it_is_sent(
 
         assert (raised.value.cap, raised.value.spent) == (5 * 10**16, spent)
         assert raised.value.description == "Controller.publishTask paying 100000000000000000 wei"
+        assert str(raised.value).endswith("raise it with max_spend= if you mean to spend more")
         assert isinstance(wrapped.value.__cause__, SpendCapError)
         assert source.get_task_count() == 0
         assert vault.get_frozen_payment(sim.accounts.client.address) == 0

@@ -41,7 +41,8 @@ def test_a_spend_past_the_cap_fails_its_test_and_stops_the_session(
     result.stdout.fnmatch_lines(
         [
             "ogpu-sim: spend cap 0.000001 OGPU (1000000000000 wei); spending from*",
-            "E *ogpu_sim.errors.SpendCapError: spend cap: refusing a transaction from 0x*",
+            "E *ogpu_sim.errors.SpendCapError: spend cap: refusing a transaction from 0x*"
+            "raise it with --ogpu-max-spend/ogpu_max_spend if you mean to spend more",
             "*Interrupted: ogpu-sim: spend cap: refusing*",
         ]
     )
