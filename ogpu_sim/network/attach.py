@@ -323,8 +323,9 @@ def release_fresh(network: Network, mark: int = 0) -> int:
     if not fresh:
         return 0
     del accounts.fresh[mark:]
+    nexus = network.deployment.addresses["NEXUS"]
     try:
-        kept = keep_keys(network.contract("VAULT"), fresh, network.options.chain_id)
+        kept = keep_keys(network.contract("VAULT"), fresh, network.options.chain_id, nexus)
     except Exception as exc:  # best effort, like the sweep: say so and go on
         log.warning("attach mode: could not read what fresh accounts hold in the Vault: %s", exc)
         kept = {}
@@ -334,7 +335,7 @@ def release_fresh(network: Network, mark: int = 0) -> int:
             "frozen escrow); their keys are kept in %s",
             len(kept),
             show_wei(sum(kept.values())),
-            kept_keys_file(network.options.chain_id),
+            kept_keys_file(network.options.chain_id, nexus),
         )
     try:
         returned = sweep(network.chain.w3, fresh, accounts.funder.address)

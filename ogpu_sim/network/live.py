@@ -409,15 +409,23 @@ def vault_held(vault: Any, address: str) -> int:
     return sum(int(getattr(functions, g)(address).call()) for g in VAULT_BUCKET_GETTERS.values())
 
 
-def kept_keys_file(chain_id: int) -> Path:
-    """Where an attached run keeps the keys of fresh accounts it could not empty on a chain."""
-    return cache_dir() / "attach-keys" / f"{chain_id}.jsonl"
+def kept_keys_file(chain_id: int, nexus: str) -> Path:
+    """Where an attached run keeps the keys of fresh accounts it could not empty, one file per
+    deployment: a chain id alone would mix a local ``ogpu-sim node`` rehearsal (which serves
+    the testnet's chain id) with the testnet itself.
+
+    Args:
+        chain_id: the chain the run attached to.
+        nexus: the deployment's Nexus address.
+    """
+    return cache_dir() / "attach-keys" / f"{chain_id}-{nexus.lower()}.jsonl"
 
 
-def keep_keys(vault: Any, accounts: list[SimAccount], chain_id: int) -> dict[str, int]:
+def keep_keys(vault: Any, accounts: list[SimAccount], chain_id: int, nexus: str) -> dict[str, int]:
     """Append the key of every fresh account still holding value in the Vault to
     :func:`kept_keys_file` (owner-only permissions), so a locked stake or a frozen escrow is not
-    lost with the run: unbond and claim it later with that key.
+    lost with the run: unbond and claim it later with that key. Each line names the chain id
+    and the Nexus it is on.
 
     Returns:
         The wei each kept account holds in the Vault, by address.
@@ -425,12 +433,14 @@ def keep_keys(vault: Any, accounts: list[SimAccount], chain_id: int) -> dict[str
     held = {str(a.address): vault_held(vault, a.address) for a in accounts}
     kept = [a for a in accounts if held[str(a.address)] > 0]
     if kept:
-        path = kept_keys_file(chain_id)
+        path = kept_keys_file(chain_id, nexus)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(fd, "a") as out:
             for account in kept:
                 line = {
+                    "chain_id": chain_id,
+                    "nexus": Web3.to_checksum_address(nexus),
                     "address": str(account.address),
                     "private_key": key_hex(account),
                     "vault_wei": held[str(account.address)],

@@ -589,7 +589,11 @@ def simulate(
         if data.attach is not None:
             data.attach.left_in_vault = withdraw_fresh(sim)
             if data.attach.left_in_vault:  # the stop keeps their keys there (network/live.py)
-                data.attach.kept_keys = str(kept_keys_file(sim.network.options.chain_id))
+                data.attach.kept_keys = str(
+                    kept_keys_file(
+                        sim.network.options.chain_id, sim.network.deployment.addresses["NEXUS"]
+                    )
+                )
     if own is not None and data.attach is not None:  # after the stop swept fresh accounts back
         data.attach.own_end = own.holdings()
         data.attach.counted_spend = sim.attachment.ledger.spent

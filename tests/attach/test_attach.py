@@ -246,9 +246,11 @@ def test_a_fresh_account_left_holding_a_stake_has_its_key_kept_owner_only(
         accounts = [provider.account, provider.master]
         held = {str(a.address): vault_held(vault_contract, a.address) for a in accounts}
 
-    kept = tmp_path / "attach-keys" / f"{sim.w3.eth.chain_id}.jsonl"
+    chain_id, nexus = sim.w3.eth.chain_id, sim.deployment.addresses["NEXUS"]
+    kept = tmp_path / "attach-keys" / f"{chain_id}-{nexus.lower()}.jsonl"
     lines = [json.loads(line) for line in kept.read_text().splitlines()]
     assert [(x["address"], x["private_key"], x["vault_wei"]) for x in lines] == [
         (str(a.address), key_hex(a), held[str(a.address)]) for a in accounts if held[str(a.address)]
     ]
+    assert {(x["chain_id"], x["nexus"]) for x in lines} == {(chain_id, nexus)}
     assert lines and oct(kept.stat().st_mode & 0o777) == "0o600"
