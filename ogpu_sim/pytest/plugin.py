@@ -27,16 +27,15 @@ a transaction past the ``--ogpu-max-spend`` cap fails its test with
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ogpu_sim.pytest.options import OPTIONS, PluginConfig, environment_skip, read_config
-from ogpu_sim.sdk.warnings import KNOWN_WARNINGS, preimport_quietly, quiet_known_warnings
+from ogpu_sim.sdk.warnings import KNOWN_WARNINGS, preimport_quietly, quietly
 from ogpu_sim.vocabulary import ENVIRONMENTS
 
 _CONFIG = pytest.StashKey[PluginConfig]()
@@ -91,15 +90,9 @@ def _hides_sdk_warnings(config: pytest.Config) -> bool:
     return str(raw or "hide").strip().lower() != "show"
 
 
-@contextmanager
-def _quiet_if(hide: bool) -> Iterator[None]:
+def _quiet_if(hide: bool) -> AbstractContextManager[None]:
     """The known SDK-stack warnings ignored (in front of the user's filters) while inside."""
-    if not hide:
-        yield
-        return
-    with warnings.catch_warnings():
-        quiet_known_warnings()
-        yield
+    return quietly(hide)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
