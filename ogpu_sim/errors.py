@@ -485,17 +485,20 @@ class SpendCapError(OgpuSimError):
         cost: wei it would spend at most (value, payment and gas at its limit and fee cap).
         spent: wei the run has spent so far.
         cap: the cap in wei.
+        option: how the face that set the cap names it (``--max-spend``, ``max_spend=`` ...).
     """
 
-    def __init__(self, description: str, cost: int, spent: int, cap: int) -> None:
+    def __init__(
+        self, description: str, cost: int, spent: int, cap: int, option: str = "max_spend="
+    ) -> None:
         self.description = description
         self.cost = cost
         self.spent = spent
         self.cap = cap
+        self.option = option
         super().__init__(
             f"spend cap: refusing {description}: it may cost {cost} wei and the run has spent "
-            f"{spent} of its {cap} wei cap; raise it with --ogpu-max-spend / max_spend= "
-            "if you mean to spend more"
+            f"{spent} of its {cap} wei cap; raise it with {option} if you mean to spend more"
         )
 
 

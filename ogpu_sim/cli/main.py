@@ -229,6 +229,7 @@ def _simulate(args: argparse.Namespace) -> int:
             image=args.image,
             network=args.network,
             max_spend=args.max_spend,
+            max_spend_option="--max-spend",
             wait_timeout=args.wait_timeout,
         )
         out = args.out or default_out_dir()

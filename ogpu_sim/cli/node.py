@@ -56,14 +56,25 @@ PROBE_TIMEOUT = 3.0
 """Seconds ``ogpu-sim run`` waits for the node to answer before calling the file stale."""
 
 _SITECUSTOMIZE = '''\
-"""Installed by `ogpu-sim run`: bind the ogpu SDK to the node in $OGPU_SIM_NODE, or exit 2."""
+"""Installed by `ogpu-sim run`: bind the ogpu SDK to the node in $OGPU_SIM_NODE, or exit 2.
+
+The SDK's stack is imported and bound under the known-warnings filter, so a program run with
+`python -W error` starts; the filter then stays in front of the program's own (narrow: those
+warnings only), unless OGPU_SIM_SDK_WARNINGS=show.
+"""
 import os as _os
 
 if _os.environ.get("OGPU_SIM_NODE"):
     try:
-        from ogpu_sim.cli.node import autobind as _autobind
+        from ogpu_sim.sdk import warnings as _known
 
-        _autobind(_os.environ["OGPU_SIM_NODE"])
+        _hide = _known.hidden_by_environment()
+        with _known.quietly(_hide):
+            from ogpu_sim.cli.node import autobind as _autobind
+
+            _autobind(_os.environ["OGPU_SIM_NODE"])
+        if _hide:
+            _known.quiet_known_warnings()
     except Exception as _exc:  # never let the program run against the SDK's defaults
         import sys as _sys
 

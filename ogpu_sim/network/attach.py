@@ -20,6 +20,7 @@ from typing import Any
 from web3 import Web3
 
 from ogpu_sim.actors.timeline import Timeline
+from ogpu_sim.chain.base import is_loopback_url
 from ogpu_sim.errors import ConfigError
 from ogpu_sim.network import Network, NetworkOptions, transfer
 from ogpu_sim.network.live import (
@@ -29,6 +30,7 @@ from ogpu_sim.network.live import (
     gas_budget,
     keep_keys,
     kept_keys_file,
+    no_node_file_hint,
     resolve_keys,
     resolve_target,
     sweep,
@@ -70,6 +72,8 @@ class AttachOptions:
         handler_timeout: seconds a local provider waits for its handler.
         wait_timeout: seconds ``run_until_idle`` waits for the live network by default.
         expire_wait: the longest ``sim.expire`` waits for a task's expiry (else it refuses).
+        max_spend_option: how the caller's face names ``max_spend`` (``--ogpu-max-spend``,
+            ``--max-spend``), so :class:`~ogpu_sim.errors.SpendCapError` names the right knob.
     """
 
     rpc_url: str | None = None
@@ -84,12 +88,13 @@ class AttachOptions:
     handler_timeout: float = 30.0
     wait_timeout: float = 300.0
     expire_wait: float = 30.0
+    max_spend_option: str = "max_spend="
 
     def __post_init__(self) -> None:
         if self.runtime not in RUNTIMES:
             raise ConfigError("runtime", f"unknown {self.runtime!r}; known: {choices(RUNTIMES)}")
         check_image_source(self.image, self.runtime, "image")
-        parse_amount(self.max_spend)
+        parse_amount(self.max_spend, self.max_spend_option.rstrip("="))
         for name in ("handler_timeout", "wait_timeout", "expire_wait"):
             if float(getattr(self, name)) < 0:
                 raise ConfigError(name, f"must be >= 0, got {getattr(self, name)}")
@@ -192,7 +197,9 @@ def attach(options: AttachOptions) -> Network:
     target = _resolve(options)
     keys = resolve_keys(options.keys, target.rpc_url)
     with ExitStack() as stack:
-        ledger = SpendLedger(cap=options.cap, own={a.address for a in keys.values()})
+        ledger = SpendLedger(
+            cap=options.cap, own={a.address for a in keys.values()}, option=options.max_spend_option
+        )
         chain = LiveChain(target.rpc_url, ledger)
         stack.callback(chain.close)
         w3 = chain.w3
@@ -204,10 +211,14 @@ def attach(options: AttachOptions) -> Network:
             )
         for name, address in target.addresses.items():
             if w3.eth.get_code(Web3.to_checksum_address(address)) in (b"", None):
+                hint = ""
+                if target.origin.startswith("the SDK's") and is_loopback_url(target.rpc_url):
+                    hint = "; a local node's addresses are its own: "
+                    hint += no_node_file_hint(target.rpc_url)
                 raise ConfigError(
                     "addresses",
                     f"no contract at {name} {address} on {target.rpc_url} (chain id "
-                    f"{chain.chain_id}; addresses from {target.origin})",
+                    f"{chain.chain_id}; addresses from {target.origin}){hint}",
                 )
         contracts = {
             name: contract_handle(w3, name.capitalize(), address)
@@ -312,8 +323,9 @@ def release_fresh(network: Network, mark: int = 0) -> int:
     if not fresh:
         return 0
     del accounts.fresh[mark:]
+    nexus = network.deployment.addresses["NEXUS"]
     try:
-        kept = keep_keys(network.contract("VAULT"), fresh, network.options.chain_id)
+        kept = keep_keys(network.contract("VAULT"), fresh, network.options.chain_id, nexus)
     except Exception as exc:  # best effort, like the sweep: say so and go on
         log.warning("attach mode: could not read what fresh accounts hold in the Vault: %s", exc)
         kept = {}
@@ -323,7 +335,7 @@ def release_fresh(network: Network, mark: int = 0) -> int:
             "frozen escrow); their keys are kept in %s",
             len(kept),
             show_wei(sum(kept.values())),
-            kept_keys_file(network.options.chain_id),
+            kept_keys_file(network.options.chain_id, nexus),
         )
     try:
         returned = sweep(network.chain.w3, fresh, accounts.funder.address)

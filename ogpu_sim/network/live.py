@@ -148,16 +148,16 @@ def resolve_target(
 
 
 def _discover(rpc_url: str, probe_chain_id: Callable[[str], int]) -> tuple[dict[str, Any], str]:
-    """An ``ogpu-sim node``'s connection file for this URL, else the SDK's addresses."""
-    for candidate in (os.environ.get(ENV_VAR), str(DEFAULT_INFO)):
-        if not candidate or not Path(candidate).is_file():
-            continue
-        try:
-            info = read_connection_file(candidate)
-        except ConfigError:
-            continue
-        if info["rpc_url"].rstrip("/") == rpc_url.rstrip("/"):
-            return info, f"connection file {candidate}"
+    """For a loopback URL, the ``ogpu-sim node`` connection file naming it; else the SDK's
+    addresses for the chain id the node serves (a remote URL is never matched to a file)."""
+    if is_loopback_url(rpc_url):
+        for candidate in node_files():
+            try:
+                info = read_connection_file(candidate)
+            except ConfigError:
+                continue
+            if same_endpoint(info["rpc_url"], rpc_url):
+                return info, f"connection file {candidate}"
     chain_id = probe_chain_id(rpc_url)
     try:
         _, known, publish_url = sdk_defaults(chain_id_of(chain_id))
@@ -165,12 +165,48 @@ def _discover(rpc_url: str, probe_chain_id: Callable[[str], int]) -> tuple[dict[
         raise ConfigError(
             "addresses",
             f"{rpc_url} serves chain {chain_id}, which the SDK's ChainConfig does not know, and "
-            f"no ogpu-sim node connection file (${ENV_VAR}, {DEFAULT_INFO}) names it; pass "
-            "addresses={'NEXUS': ..., 'CONTROLLER': ..., 'TERMINAL': ..., 'VAULT': ...} or "
-            "connection_file=",
+            f"{no_node_file_hint(rpc_url)}",
         ) from None
     info = {"addresses": known, "ipfs_publish_url": publish_url, "chain_id": chain_id}
     return info, f"the SDK's ChainConfig for chain {chain_id}"
+
+
+def node_files() -> list[Path]:
+    """Where a local node's connection file is looked for: ``$OGPU_SIM_NODE``, then the
+    default ``<cache>/node.json`` (read now, so a changed ``OGPU_SIM_CACHE`` counts)."""
+    named = os.environ.get(ENV_VAR)
+    candidates = [Path(named)] if named else []
+    candidates.append(cache_dir() / DEFAULT_INFO.name)
+    return [path for path in candidates if path.is_file()]
+
+
+def same_endpoint(a: str, b: str) -> bool:
+    """True when two JSON-RPC URLs name the same endpoint (``localhost`` is ``127.0.0.1``)."""
+    from urllib.parse import urlsplit
+
+    def key(url: str) -> tuple[str, str, int | None, str]:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+        host = "127.0.0.1" if host in ("localhost", "::1") else host
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+        return parts.scheme, host, port, parts.path.rstrip("/")
+
+    try:
+        return key(a) == key(b)
+    except ValueError:  # a malformed port
+        return False
+
+
+def no_node_file_hint(rpc_url: str) -> str:
+    """What to do when no connection file names ``rpc_url`` (a node's addresses are its own)."""
+    named = os.environ.get(ENV_VAR)
+    default = cache_dir() / DEFAULT_INFO.name
+    looked = f"${ENV_VAR}={named} and {default}" if named else f"{default}; ${ENV_VAR} is unset"
+    return (
+        f"no ogpu-sim node connection file names {rpc_url} (looked at {looked}): attach with "
+        f"the node's connection file instead of its URL, set {ENV_VAR} to it, or pass "
+        "addresses={'NEXUS': ..., 'CONTROLLER': ..., 'TERMINAL': ..., 'VAULT': ...}"
+    )
 
 
 def resolve_keys(keys: Mapping[str, Any] | None, rpc_url: str) -> dict[str, SimAccount]:
@@ -373,15 +409,23 @@ def vault_held(vault: Any, address: str) -> int:
     return sum(int(getattr(functions, g)(address).call()) for g in VAULT_BUCKET_GETTERS.values())
 
 
-def kept_keys_file(chain_id: int) -> Path:
-    """Where an attached run keeps the keys of fresh accounts it could not empty on a chain."""
-    return cache_dir() / "attach-keys" / f"{chain_id}.jsonl"
+def kept_keys_file(chain_id: int, nexus: str) -> Path:
+    """Where an attached run keeps the keys of fresh accounts it could not empty, one file per
+    deployment: a chain id alone would mix a local ``ogpu-sim node`` rehearsal (which serves
+    the testnet's chain id) with the testnet itself.
+
+    Args:
+        chain_id: the chain the run attached to.
+        nexus: the deployment's Nexus address.
+    """
+    return cache_dir() / "attach-keys" / f"{chain_id}-{nexus.lower()}.jsonl"
 
 
-def keep_keys(vault: Any, accounts: list[SimAccount], chain_id: int) -> dict[str, int]:
+def keep_keys(vault: Any, accounts: list[SimAccount], chain_id: int, nexus: str) -> dict[str, int]:
     """Append the key of every fresh account still holding value in the Vault to
     :func:`kept_keys_file` (owner-only permissions), so a locked stake or a frozen escrow is not
-    lost with the run: unbond and claim it later with that key.
+    lost with the run: unbond and claim it later with that key. Each line names the chain id
+    and the Nexus it is on.
 
     Returns:
         The wei each kept account holds in the Vault, by address.
@@ -389,12 +433,14 @@ def keep_keys(vault: Any, accounts: list[SimAccount], chain_id: int) -> dict[str
     held = {str(a.address): vault_held(vault, a.address) for a in accounts}
     kept = [a for a in accounts if held[str(a.address)] > 0]
     if kept:
-        path = kept_keys_file(chain_id)
+        path = kept_keys_file(chain_id, nexus)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(fd, "a") as out:
             for account in kept:
                 line = {
+                    "chain_id": chain_id,
+                    "nexus": Web3.to_checksum_address(nexus),
                     "address": str(account.address),
                     "private_key": key_hex(account),
                     "vault_wei": held[str(account.address)],

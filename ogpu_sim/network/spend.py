@@ -134,11 +134,13 @@ class SpendLedger:
         own: the addresses whose transactions count (the user's keys).
         controller: the Controller handle, to read a ``publishTask``'s payment (set once the
             protocol's addresses are checked).
+        option: how the cap's face names it, for :class:`~ogpu_sim.errors.SpendCapError`.
     """
 
     cap: int | None
     own: set[str]
     controller: Contract | None = None
+    option: str = "max_spend="
     spent: int = 0
     sent: set[str] = field(default_factory=set)
     """Hashes of the transactions the run sent (the tasks they publish are waited for)."""
@@ -162,7 +164,7 @@ class SpendLedger:
         cost = tx.value + tx.gas * tx.fee_cap + payment
         with self._lock:
             if self.cap is not None and self.spent + cost > self.cap:
-                raise SpendCapError(description, cost, self.spent, self.cap)
+                raise SpendCapError(description, cost, self.spent, self.cap, self.option)
             self.spent += cost
             self.sent.add(tx.hash)
 

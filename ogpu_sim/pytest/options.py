@@ -10,6 +10,7 @@ already-deployed network (a JSON-RPC URL, an ``ogpu-sim node`` connection file, 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -209,6 +210,7 @@ class PluginConfig:
                 "runtime": self.runtime,
                 "image": self.image,
                 "max_spend": self.max_spend,
+                "max_spend_option": _BY_INI["ogpu_max_spend"].names,
                 "wait_timeout": self.wait_timeout,
             }
         options: dict[str, Any] = {
@@ -331,6 +333,17 @@ def _check_attach(values: dict[str, str], backend: str, faults: str) -> None:
         parse_amount(values["ogpu_max_spend"], _BY_INI["ogpu_max_spend"].names)
     except ConfigError as exc:
         raise ValueError(str(exc)) from None
+    from ogpu_sim.accounts import ROLE_ENV_VARS
+    from ogpu_sim.network.live import REQUIRED_ROLES
+
+    missing = [ROLE_ENV_VARS[r] for r in REQUIRED_ROLES if not os.environ.get(ROLE_ENV_VARS[r])]
+    if missing:
+        # Refused here, not per test: a session without the user's own keys cannot run one.
+        raise ValueError(
+            f"{attach} signs with your own keys: set {', '.join(missing)} (your funded client's "
+            "private key; MASTER_PRIVATE_KEY too for tests that add providers); ogpu-sim never "
+            "signs with its public test keys on a network it attaches to"
+        )
 
 
 def environment_skip(folder: Path | str | None, environment: str, config: PluginConfig) -> str:

@@ -27,16 +27,15 @@ a transaction past the ``--ogpu-max-spend`` cap fails its test with
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ogpu_sim.pytest.options import OPTIONS, PluginConfig, environment_skip, read_config
-from ogpu_sim.sdk.warnings import KNOWN_WARNINGS, preimport_quietly, quiet_known_warnings
+from ogpu_sim.sdk.warnings import KNOWN_WARNINGS, preimport_quietly, quietly
 from ogpu_sim.vocabulary import ENVIRONMENTS
 
 _CONFIG = pytest.StashKey[PluginConfig]()
@@ -73,21 +72,35 @@ def pytest_configure(config: pytest.Config) -> None:
         "ogpu_chain_faults(rate, method='eth_sendRawTransaction'): during this test, that share "
         "of the method's calls fail transiently (a connection reset), recorded in the timeline",
     )
-    try:
-        config.stash[_CONFIG] = read_config(config)
-    except ValueError as exc:
-        raise pytest.UsageError(f"ogpu-sim: {exc}") from exc
-    if not config.stash[_CONFIG].sdk_warnings:
+    hide = _hides_sdk_warnings(config)
+    if hide:
         # Imported once here under a narrow filter, the module never warns again (a user's
         # `import ogpu` at collection would otherwise fail under filterwarnings = error).
         preimport_quietly()
+    try:
+        with _quiet_if(hide):  # attach mode's checks import the SDK's stack
+            config.stash[_CONFIG] = read_config(config)
+    except ValueError as exc:
+        raise pytest.UsageError(f"ogpu-sim: {exc}") from exc
+
+
+def _hides_sdk_warnings(config: pytest.Config) -> bool:
+    """``ogpu_sdk_warnings`` before the options are validated (anything but ``show`` hides)."""
+    raw = config.getoption("ogpu_sdk_warnings", default=None) or config.getini("ogpu_sdk_warnings")
+    return str(raw or "hide").strip().lower() != "show"
+
+
+def _quiet_if(hide: bool) -> AbstractContextManager[None]:
+    """The known SDK-stack warnings ignored (in front of the user's filters) while inside."""
+    return quietly(hide)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     plugin = config.stash[_CONFIG]
     lines = ["ogpu-sim: " + plugin.header()]
     if plugin.attached:
-        lines += [f"ogpu-sim: {line}" for line in _attach_summary(plugin)]
+        with _quiet_if(not plugin.sdk_warnings):  # reads the chain through web3
+            lines += [f"ogpu-sim: {line}" for line in _attach_summary(plugin)]
     return lines
 
 
@@ -236,10 +249,7 @@ def _attach_outcomes(session: pytest.Session) -> Iterator[None]:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Any:
     """Inside pytest's own warning capture, so these narrow ignores win over ``error``."""
-    if item.config.stash[_CONFIG].sdk_warnings:
-        return (yield)
-    with warnings.catch_warnings():
-        quiet_known_warnings()
+    with _quiet_if(not item.config.stash[_CONFIG].sdk_warnings):
         return (yield)
 
 

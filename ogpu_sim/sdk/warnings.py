@@ -8,7 +8,10 @@ entry matches one message from one family of modules, nothing broader.
 
 from __future__ import annotations
 
+import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 KNOWN_WARNINGS: tuple[tuple[str, type[Warning], str], ...] = (
     # web3's process_receipt warns once per log of another contract in a receipt (a new
@@ -20,6 +23,14 @@ KNOWN_WARNINGS: tuple[tuple[str, type[Warning], str], ...] = (
     ("websockets.legacy is deprecated", DeprecationWarning, r"websockets(\.|$)"),
 )
 """(message prefix, category, module regex) of each known warning."""
+
+SHOW_VARIABLE = "OGPU_SIM_SDK_WARNINGS"
+"""``show`` lets the known warnings through in a program ``ogpu-sim run`` starts."""
+
+
+def hidden_by_environment() -> bool:
+    """True unless :data:`SHOW_VARIABLE` is ``show`` (hiding is the default, as in pytest)."""
+    return os.environ.get(SHOW_VARIABLE, "").strip().lower() != "show"
 
 
 def quiet_known_warnings() -> None:
@@ -33,3 +44,15 @@ def preimport_quietly() -> None:
     with warnings.catch_warnings():
         quiet_known_warnings()
         import websockets.legacy  # noqa: F401
+
+
+@contextmanager
+def quietly(hide: bool = True) -> Iterator[None]:
+    """Inside, the known warnings are ignored in front of the user's filters (when ``hide``);
+    the filters are restored on the way out."""
+    if not hide:
+        yield
+        return
+    with warnings.catch_warnings():
+        quiet_known_warnings()
+        yield

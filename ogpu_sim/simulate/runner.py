@@ -88,6 +88,8 @@ class RunOptions:
     keys from the SDK's variables, the run in real time (a live clock cannot be moved)."""
     max_spend: str = "1 OGPU"
     """The spend cap of an attached run."""
+    max_spend_option: str = "max_spend="
+    """How the caller names ``max_spend`` (the CLI: ``--max-spend``), for ``SpendCapError``."""
     wait_timeout: float = 300.0
     """The longest an attached run waits for the live network at once (seconds); a scenario
     whose tasks may expire later is refused."""
@@ -526,6 +528,7 @@ def simulate(
             runtime=options.runtime,
             image=options.image,
             max_spend=options.max_spend,
+            max_spend_option=options.max_spend_option,
             wait_timeout=options.wait_timeout,
             quiet=True,
             **network_options(options.network),
@@ -586,7 +589,11 @@ def simulate(
         if data.attach is not None:
             data.attach.left_in_vault = withdraw_fresh(sim)
             if data.attach.left_in_vault:  # the stop keeps their keys there (network/live.py)
-                data.attach.kept_keys = str(kept_keys_file(sim.network.options.chain_id))
+                data.attach.kept_keys = str(
+                    kept_keys_file(
+                        sim.network.options.chain_id, sim.network.deployment.addresses["NEXUS"]
+                    )
+                )
     if own is not None and data.attach is not None:  # after the stop swept fresh accounts back
         data.attach.own_end = own.holdings()
         data.attach.counted_spend = sim.attachment.ledger.spent

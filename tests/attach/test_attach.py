@@ -15,6 +15,7 @@ from ogpu_sim import Simulator
 from ogpu_sim.accounts import derive, key_hex
 from ogpu_sim.errors import (
     AttachModeError,
+    ConfigError,
     MissingKeysError,
     SpendCapError,
     UnsafeSignerError,
@@ -70,6 +71,41 @@ def test_attach_without_keys_names_the_variable_and_ignores_the_node_files_keys(
     assert raised.value.roles == ("client",)
     assert raised.value.variables == ("CLIENT_PRIVATE_KEY",)
     assert "ogpu-sim never signs with its public test keys" in str(raised.value)
+
+
+def test_a_node_url_without_its_connection_file_says_how_to_name_the_node(
+    node: Node, keys: dict[str, str], tmp_path, monkeypatch
+):
+    monkeypatch.setenv("OGPU_SIM_CACHE", str(tmp_path))
+    monkeypatch.delenv("OGPU_SIM_NODE", raising=False)
+
+    with pytest.raises(ConfigError) as raised:
+        Simulator.attach(node.rpc_url, keys=keys, quiet=True)
+
+    assert raised.value.problem.startswith("no contract at NEXUS 0x")
+    assert raised.value.problem.endswith(
+        "addresses from the SDK's ChainConfig for chain 200820172034); a local node's addresses "
+        f"are its own: no ogpu-sim node connection file names {node.rpc_url} (looked at "
+        f"{tmp_path}/node.json; $OGPU_SIM_NODE is unset): attach with the node's connection file "
+        "instead of its URL, set OGPU_SIM_NODE to it, or pass addresses={'NEXUS': ..., "
+        "'CONTROLLER': ..., 'TERMINAL': ..., 'VAULT': ...}"
+    )
+
+
+def test_a_node_url_attaches_to_the_node_of_the_default_connection_file(
+    node: Node, keys: dict[str, str], tmp_path, monkeypatch
+):
+    monkeypatch.setenv("OGPU_SIM_CACHE", str(tmp_path))
+    monkeypatch.delenv("OGPU_SIM_NODE", raising=False)
+    (tmp_path / "node.json").write_text(node.info_file.read_text())
+
+    with Simulator.attach(node.rpc_url, keys=keys, quiet=True) as sim:
+        assert sim.network.live is not None
+        origin = sim.network.live.target.origin
+        nexus = sim.deployment.addresses["NEXUS"]
+
+    assert origin == f"connection file {tmp_path / 'node.json'}"
+    assert nexus == node.info["addresses"]["NEXUS"]
 
 
 @pytest.mark.parametrize("through", ["keys", "environment"])
@@ -155,6 +191,7 @@ def test_a_publish_past_the_spend_cap_is_refused_before_it_is_sent(
 
         assert (raised.value.cap, raised.value.spent) == (5 * 10**16, spent)
         assert raised.value.description == "Controller.publishTask paying 100000000000000000 wei"
+        assert str(raised.value).endswith("raise it with max_spend= if you mean to spend more")
         assert isinstance(wrapped.value.__cause__, SpendCapError)
         assert source.get_task_count() == 0
         assert vault.get_frozen_payment(sim.accounts.client.address) == 0
@@ -209,9 +246,11 @@ def test_a_fresh_account_left_holding_a_stake_has_its_key_kept_owner_only(
         accounts = [provider.account, provider.master]
         held = {str(a.address): vault_held(vault_contract, a.address) for a in accounts}
 
-    kept = tmp_path / "attach-keys" / f"{sim.w3.eth.chain_id}.jsonl"
+    chain_id, nexus = sim.w3.eth.chain_id, sim.deployment.addresses["NEXUS"]
+    kept = tmp_path / "attach-keys" / f"{chain_id}-{nexus.lower()}.jsonl"
     lines = [json.loads(line) for line in kept.read_text().splitlines()]
     assert [(x["address"], x["private_key"], x["vault_wei"]) for x in lines] == [
         (str(a.address), key_hex(a), held[str(a.address)]) for a in accounts if held[str(a.address)]
     ]
+    assert {(x["chain_id"], x["nexus"]) for x in lines} == {(chain_id, nexus)}
     assert lines and oct(kept.stat().st_mode & 0o777) == "0o600"

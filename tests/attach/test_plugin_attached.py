@@ -41,13 +41,17 @@ def test_a_spend_past_the_cap_fails_its_test_and_stops_the_session(
     result.stdout.fnmatch_lines(
         [
             "ogpu-sim: spend cap 0.000001 OGPU (1000000000000 wei); spending from*",
-            "E *ogpu_sim.errors.SpendCapError: spend cap: refusing a transaction from 0x*",
+            "E *ogpu_sim.errors.SpendCapError: spend cap: refusing a transaction from 0x*"
+            "raise it with --ogpu-max-spend/ogpu_max_spend if you mean to spend more",
             "*Interrupted: ogpu-sim: spend cap: refusing*",
         ]
     )
 
 
-def test_without_keys_the_header_says_why_and_the_tests_error(attached, node: Node):
+def test_with_an_unusable_client_key_the_header_says_why_and_the_tests_error(
+    attached, node: Node, monkeypatch
+):
+    monkeypatch.setenv("CLIENT_PRIVATE_KEY", "0x1234")
     attached.makepyfile(PUBLISHES)
 
     result = attached.runpytest("-p", "no:cacheprovider", f"--ogpu-network={node.rpc_url}")
@@ -55,9 +59,8 @@ def test_without_keys_the_header_says_why_and_the_tests_error(attached, node: No
     result.assert_outcomes(errors=2)
     result.stdout.fnmatch_lines(
         [
-            "ogpu-sim: cannot attach: keys: attach mode needs your own key for client: set "
-            "CLIENT_PRIVATE_KEY*",
-            "E *ogpu_sim.errors.MissingKeysError: keys: attach mode needs your own key*",
+            "ogpu-sim: cannot attach: keys: CLIENT_PRIVATE_KEY is not a private key",
+            "E *ogpu_sim.errors.ConfigError: keys: CLIENT_PRIVATE_KEY is not a private key",
         ]
     )
 

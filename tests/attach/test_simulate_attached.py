@@ -154,6 +154,7 @@ def test_a_run_past_the_spend_cap_raises_spend_cap_error_before_sending(node: No
         simulate(scenario, tmp_path / "run", options)
 
     assert (refused.value.cap, refused.value.spent) == (5 * 10**15, 0)
+    assert refused.value.option == "max_spend="
     assert refused.value.cost > DEPOSIT  # funding alice: her deposit and her gas
     assert node.w3.eth.get_balance(address(keys["master"])) == 10 * ETHER
     assert not (tmp_path / "run").exists()
@@ -167,7 +168,10 @@ def test_a_run_past_the_spend_cap_exits_2_naming_the_cap(node: Node, keys, tmp_p
     assert code == 2
     console = " ".join(capsys.readouterr().out.split())
     assert f"error: spend cap: refusing a transaction from {address(keys['master'])}" in console
-    assert "the run has spent 0 of its 5000000000000000 wei cap" in console
+    assert (
+        "the run has spent 0 of its 5000000000000000 wei cap; raise it with --max-spend if you "
+        "mean to spend more"
+    ) in console
 
 
 def test_a_scenario_needing_more_than_the_wait_timeout_is_refused_before_attaching(

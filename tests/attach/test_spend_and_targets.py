@@ -146,3 +146,86 @@ def test_a_known_chain_resolves_to_the_shipped_config_even_while_a_simulator_is_
 
     assert target.rpc_url == "https://testnetrpc.ogpuscan.io"
     assert target.ipfs_publish_url == "https://capi.ogpuscan.io/file/create"
+
+
+def _node_file(folder, rpc_url: str, nexus: str = "0x" + "ab" * 20):
+    """A connection file of the shape ``ogpu-sim node`` writes."""
+    import json
+
+    from ogpu_sim.accounts import ROLE_ENV_VARS
+
+    addresses = {n: "0x" + f"{i + 1:02x}" * 20 for i, n in enumerate(("CONTROLLER", "TERMINAL"))}
+    addresses |= {"NEXUS": nexus, "VAULT": "0x" + "0c" * 20, "MANAGER": "0x" + "0d" * 20}
+    info = {
+        "rpc_url": rpc_url,
+        "chain_id": 200820172034,
+        "ipfs_url": "http://127.0.0.1:5001",
+        "ipfs_publish_url": "http://127.0.0.1:5001/file/create",
+        "addresses": addresses,
+        "accounts": {role: {"private_key": "0x" + "42" * 32} for role in ROLE_ENV_VARS},
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "node.json"
+    path.write_text(json.dumps(info))
+    return path
+
+
+def _serves_testnet(url: str) -> int:
+    return 200820172034
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("OGPU_SIM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("OGPU_SIM_NODE", raising=False)
+    return tmp_path / "cache"
+
+
+def test_a_loopback_url_takes_the_addresses_of_the_default_node_file_naming_it(cache):
+    path = _node_file(cache, "http://127.0.0.1:8545")
+
+    target = resolve_target("http://localhost:8545/", None, None, None, None, _never_probed)
+
+    assert target.origin == f"connection file {path}"
+    assert target.addresses["NEXUS"] == Web3.to_checksum_address("0x" + "ab" * 20)
+    assert target.ipfs_publish_url == "http://127.0.0.1:5001/file/create"
+
+
+def test_the_node_file_named_by_ogpu_sim_node_comes_before_the_default(cache, monkeypatch):
+    _node_file(cache, "http://127.0.0.1:8545")
+    named = _node_file(cache / "elsewhere", "http://127.0.0.1:8545", nexus="0x" + "ee" * 20)
+    monkeypatch.setenv("OGPU_SIM_NODE", str(named))
+
+    target = resolve_target("http://127.0.0.1:8545", None, None, None, None, _never_probed)
+
+    assert target.origin == f"connection file {named}"
+    assert target.addresses["NEXUS"] == Web3.to_checksum_address("0x" + "ee" * 20)
+
+
+def test_a_node_file_for_another_port_is_not_taken(cache):
+    _node_file(cache, "http://127.0.0.1:8546")
+
+    target = resolve_target("http://127.0.0.1:8545", None, None, None, None, _serves_testnet)
+
+    assert target.origin == "the SDK's ChainConfig for chain 200820172034"
+
+
+def test_a_remote_url_is_never_matched_to_a_node_file(cache, monkeypatch):
+    monkeypatch.setenv("OGPU_SIM_NODE", str(_node_file(cache, "https://rpc.example.org")))
+
+    target = resolve_target("https://rpc.example.org", None, None, None, None, _serves_testnet)
+
+    assert target.origin == "the SDK's ChainConfig for chain 200820172034"
+
+
+def test_an_unknown_chain_at_a_loopback_url_says_how_to_name_the_node(cache):
+    with pytest.raises(ConfigError) as raised:
+        resolve_target("http://127.0.0.1:8545", None, None, None, None, lambda url: 31337)
+
+    assert raised.value.problem == (
+        "http://127.0.0.1:8545 serves chain 31337, which the SDK's ChainConfig does not know, and "
+        "no ogpu-sim node connection file names http://127.0.0.1:8545 (looked at "
+        f"{cache}/node.json; $OGPU_SIM_NODE is unset): attach with the node's connection file "
+        "instead of its URL, set OGPU_SIM_NODE to it, or pass addresses={'NEXUS': ..., "
+        "'CONTROLLER': ..., 'TERMINAL': ..., 'VAULT': ...}"
+    )

@@ -84,6 +84,65 @@ def test_an_unmodified_sdk_program_runs_against_the_node(node, tmp_path):
     assert result.stdout.strip().splitlines()[-1] == "1 NEW {'x': 1}"
 
 
+STRICT_APP = """
+import warnings
+
+from ogpu.client import publish_source  # already imported by the binding: no import warning
+from ogpu.types import ImageEnvironments, SourceInfo
+
+publish_source(SourceInfo(  # the receipt's foreign logs make web3 warn (known, hidden)
+    name="strict", description="", logoUrl="", imageEnvs=ImageEnvironments(cpu="compose"),
+    minPayment=1, minAvailableLockup=0, maxExpiryDuration=3600,
+))
+try:
+    warnings.warn("the program's own warning", UserWarning)
+except UserWarning as exc:
+    print("still strict:", exc)
+"""
+
+
+def test_a_program_run_under_w_error_binds_and_runs_with_only_the_known_warnings_hidden(
+    node, tmp_path
+):
+    app = tmp_path / "app.py"
+    app.write_text(STRICT_APP)
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_PRIVATE_KEY")}
+    env.pop("OGPU_SIM_SDK_WARNINGS", None)
+
+    result = subprocess.run(
+        cli("run", "--info", str(node["path"]), "--", sys.executable, "-W", "error", str(app)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=tmp_path,
+    )
+
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.strip().splitlines() == ["still strict: the program's own warning"]
+
+
+def test_the_known_warnings_show_in_a_run_program_when_asked(node, tmp_path):
+    app = tmp_path / "app.py"
+    app.write_text(STRICT_APP)
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_PRIVATE_KEY")}
+    env["OGPU_SIM_SDK_WARNINGS"] = "show"
+
+    result = subprocess.run(
+        cli("run", "--info", str(node["path"]), "--", sys.executable, "-W", "error", str(app)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=tmp_path,
+    )
+
+    assert result.returncode == 2
+    assert "error: ogpu-sim run could not bind the SDK: websockets.legacy is deprecated" in (
+        result.stderr
+    )
+
+
 ANSWERED_APP = """
 import time
 from ogpu.client import publish_source, publish_task

@@ -81,6 +81,7 @@ def test_ipfs_faults_on_fails_the_first_pin_once_and_the_sdk_retries(inner):
 
 def test_the_network_ini_key_switches_to_attach_mode_and_the_header_says_so(inner, monkeypatch):
     monkeypatch.delenv("OGPU_SIM_NODE", raising=False)
+    monkeypatch.setenv("CLIENT_PRIVATE_KEY", "0x" + "11" * 32)
     inner.makeini("[pytest]\nogpu_network = http://127.0.0.1:9\n")
     inner.makepyfile("def test_nothing():\n    pass\n")
 
@@ -95,6 +96,23 @@ def test_the_network_ini_key_switches_to_attach_mode_and_the_header_says_so(inne
             "providers: the live network's, plus "
             "local ones tests add (funded from MASTER_PRIVATE_KEY)",
             "ogpu-sim: cannot attach: cannot reach a JSON-RPC node at http://127.0.0.1:9*",
+        ]
+    )
+
+
+def test_attach_mode_without_a_client_key_refuses_to_start_naming_the_variable(inner, monkeypatch):
+    monkeypatch.delenv("CLIENT_PRIVATE_KEY", raising=False)
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    result = inner.runpytest("-p", "no:cacheprovider", "--ogpu-network=http://127.0.0.1:9")
+
+    assert result.ret == 4  # a usage error: no test ran
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: ogpu-sim: --ogpu-network/ogpu_network signs with your own keys: set "
+            "CLIENT_PRIVATE_KEY (your funded client's private key; MASTER_PRIVATE_KEY too for "
+            "tests that add providers); ogpu-sim never signs with its public test keys on a "
+            "network it attaches to"
         ]
     )
 

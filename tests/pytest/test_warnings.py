@@ -66,3 +66,42 @@ def test_other_warnings_still_fail_a_strict_project(inner):
     inner.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:asyncio").assert_outcomes(
         failed=1
     )
+
+
+CLIENT_KEY = "0x" + "11" * 32  # any key: the node at 127.0.0.1:9 never answers
+
+
+def test_attach_mode_configures_under_w_error_and_filterwarnings_error(inner, monkeypatch):
+    monkeypatch.delenv("OGPU_SIM_NODE", raising=False)
+    monkeypatch.setenv("CLIENT_PRIVATE_KEY", CLIENT_KEY)
+    inner.makeini(STRICT)
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    result = inner.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-p", "no:asyncio", "-W", "error",
+        "--ogpu-network=http://127.0.0.1:9",
+    )  # fmt: skip
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["ogpu-sim: cannot attach: cannot reach a JSON-RPC node at *"])
+    assert "websockets.legacy" not in result.stderr.str() + result.stdout.str()
+
+
+def test_a_local_session_configures_and_collects_under_w_error(inner):
+    inner.makeini(STRICT)
+    inner.makepyfile(
+        test_user="""
+        import pytest
+        from ogpu.client import publish_source
+
+        @pytest.mark.ogpu_environments
+        def test_each_environment(ogpu_environment, ogpu_sim):
+            assert ogpu_environment in ("cpu", "nvidia", "amd")
+        """
+    )
+
+    result = inner.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-p", "no:asyncio", "-W", "error", "--ogpu-report=r.json"
+    )
+
+    result.assert_outcomes(skipped=3)
