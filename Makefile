@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 
-.PHONY: install test reliability contracts lint gas simulate doctor bench fuzz clean
+.PHONY: install test reliability contracts lint gas simulate doctor bench fuzz wheel clean
 SCENARIO ?=
 SIMULATE_ARGS ?=
 BENCH_ARGS ?=
@@ -52,8 +52,9 @@ bench: install ## chain backends side by side: table + benchmarks/results/latest
 fuzz: install ## long hypothesis run of the LifecycleMachine (ogpu-fuzz profile)
 	OGPU_SIM_PROFILE=ogpu-fuzz $(PY) -m pytest tests/properties/test_lifecycle.py -k agree -p no:xdist
 
-wheel: install ## build dist/ogpu_sim-<version>-py3-none-any.whl (what users install today)
-	$(PIP) wheel --quiet --no-deps --no-build-isolation -w dist .
+DIST ?= dist
+wheel: install ## build $(DIST)/ogpu_sim-<version>-py3-none-any.whl from the files git tracks
+	.ci/wheel.sh $(DIST) $(PY)
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

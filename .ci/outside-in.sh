@@ -2,7 +2,7 @@
 # The outside-in check: what a source author gets from a built wheel, with nothing from this
 # checkout on sys.path.
 #
-#   1. build the ogpu-sim wheel;
+#   1. build the ogpu-sim wheel with `make wheel` (.ci/wheel.sh: from the files git tracks);
 #   2. install it (and pytest) into a fresh virtualenv;
 #   3. from a temporary folder, run the example source repository's own tests with warnings as
 #      errors (python -W error and pytest -W error);
@@ -18,10 +18,8 @@ work="$(mktemp -d -t ogpu-sim-outside-in-XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 say() { echo "outside-in: $*"; }
 
-say "building the wheel"
-"$python" -m pip wheel --quiet --no-deps --no-build-isolation -w "$work/dist" "$root" \
-  || "$python" -m pip wheel --quiet --no-deps -w "$work/dist" "$root"
-wheel="$(ls "$work"/dist/ogpu_sim-*.whl)"
+say "building the wheel (make wheel)"
+wheel="$(make -s -C "$root" wheel DIST="$work/dist" | tail -n1)"
 say "$(basename "$wheel")"
 
 say "installing it into a fresh virtualenv"
