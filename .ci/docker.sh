@@ -61,7 +61,7 @@ start() {
     fi
     started="$(cat "$pidfile")"
   fi
-  "$root/docker/base/build.sh" "${OGPU_SIM_BASE_IMAGE:-ogpu-sim-base:latest}" >&2
+  bash "$root/ogpu_sim/runtime/recipes/base/build.sh" "${OGPU_SIM_BASE_IMAGE:-ogpu-sim-base:latest}" >&2
   echo "export DOCKER_HOST=$DOCKER_HOST"
   echo "export OGPU_SIM_DOCKER_STARTED=$started"
 }

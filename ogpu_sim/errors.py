@@ -362,6 +362,26 @@ class HandlerStartError(HandlerError):
         super().__init__(f"{text}\n--- handler log ---\n{log}" if log else text)
 
 
+class DockerRuntimeError(HandlerStartError):
+    """The docker runtime itself could not get ready, before any one source's handler started.
+
+    The base image, the wheelhouse or the engine: nothing tied to a source, so the message
+    starts ``docker runtime:`` instead of naming one; ``source`` and ``environment`` are ``""``.
+    A :class:`HandlerStartError`, so callers that catch that still do.
+    """
+
+    def __init__(self, problem: str, log: str = "") -> None:
+        self.source = ""
+        self.environment = ""
+        self.problem = problem
+        self.log = log
+        self.file = None
+        self.exception = None
+        text = f"docker runtime: {problem}"
+        # HandlerStartError's own __init__ would word it "handler of source ..."
+        HandlerError.__init__(self, f"{text}\n--- log ---\n{log}" if log else text)
+
+
 class PublishedImageError(HandlerStartError):
     """The published image was asked for (``image="published"``) but is not there to run.
 

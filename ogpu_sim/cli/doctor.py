@@ -280,11 +280,10 @@ def check_docker(needed: bool) -> list[Finding]:
 
 def _missing_base_image(image: str, needed: bool) -> Finding:
     """The base image is absent: the docker runtime builds it with mmdebstrap on first use."""
-    recipe = (
-        ROOT / "docker" / "base" / "build.sh"
-        if in_checkout()
-        else "ogpu-sim's docker/base/build.sh"
-    )
+    from ogpu_sim.runtime.images import base_recipe
+
+    # the recipe ships in the package (checkout and wheel alike), so the command is the same
+    recipe = f"bash {base_recipe()}"
     if shutil.which("mmdebstrap") is None:
         return Finding(
             "docker base image",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..errors import (
     ComposeError,
+    DockerRuntimeError,
     HandlerDispatchError,
     HandlerError,
     HandlerInputError,
@@ -17,6 +18,7 @@ from ..errors import (
 
 __all__ = [
     "ComposeError",
+    "DockerRuntimeError",
     "HandlerDispatchError",
     "HandlerError",
     "HandlerInputError",

@@ -1,12 +1,13 @@
 """Images for the docker runtime, without a registry: base image, wheelhouse, handler images.
 
-- Base image: ``ogpu-sim-base:latest`` is built from Debian packages by ``docker/base/build.sh``
-  (mmdebstrap + ``docker import``) when missing; any other tag (``python:3.11-slim`` where a
+- Base image: ``ogpu-sim-base:latest`` is built from Debian packages by the recipe
+  ``recipes/base/build.sh`` next to this module (package data, so a wheel install has it too;
+  mmdebstrap + ``docker import``) when missing; any other tag (``python:3.11-slim`` where a
   registry is reachable) must already be present or pullable.
 - Wheelhouse: ``pip download`` of the source's requirements for the container's Python, on the
   host (which reaches the package index), cached under ``~/.cache/ogpu-sim/wheelhouse/<hash>``
   by requirements hash; the build context gets it as ``wheels/``.
-- Handler image: the source's own Dockerfile, or the template ``docker/handler/Dockerfile`` for
+- Handler image: the source's own Dockerfile, or the template ``recipes/handler/Dockerfile`` for
   a bare handler folder, built with the docker SDK (classic builder) and tagged by a hash of its
   context, so an unchanged source is never rebuilt.
 """
@@ -25,6 +26,8 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import version
+from importlib.resources import as_file, files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +35,7 @@ from docker.errors import BuildError, ImageNotFound
 
 from ..sources import ComposeService, SourceFolder
 from ..vocabulary import cache_dir
-from .errors import HandlerStartError
+from .errors import DockerRuntimeError, HandlerStartError
 from .reaping import new_workdir
 
 BASE_IMAGE = os.environ.get("OGPU_SIM_BASE_IMAGE", "ogpu-sim-base:latest")
@@ -40,38 +43,34 @@ BASE_IMAGE = os.environ.get("OGPU_SIM_BASE_IMAGE", "ogpu-sim-base:latest")
 
 BASE_VERSION_LABEL = "ogpu-sim.base-version"
 BASE_VERSION = "2"
-"""The recipe version ``docker/base/build.sh`` labels its image with; an older one is rebuilt."""
+"""The recipe version ``recipes/base/build.sh`` labels its image with; an older one is rebuilt."""
 
 CONTAINER_PYTHON = "3.11"
 """Python version of the base image (Debian bookworm's python3); wheels are fetched for it."""
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-BASE_RECIPE = REPO_ROOT / "docker" / "base" / "build.sh"
-HANDLER_TEMPLATE = REPO_ROOT / "docker" / "handler" / "Dockerfile"
 IGNORED = ("__pycache__", "*.pyc", ".git", ".pytest_cache", "wheels", ".venv")
 
-# The template, for installs without the repository (kept identical to docker/handler/Dockerfile
-# by a test).
-TEMPLATE_TEXT = """\
-# ogpu-sim's image recipe for a bare handler folder (handler.py, optional requirements.txt and
-# data files, no Dockerfile of its own). ogpu-sim builds it from a context holding the folder as
-# app/, a wheelhouse as wheels/ and requirements.txt (ogpu[service] when the folder has none).
-# BASE_IMAGE: ogpu-sim-base:latest offline (docker/base/build.sh), python:3.11-slim with a
-# registry. Classic-builder syntax only (no BuildKit features).
-ARG BASE_IMAGE=ogpu-sim-base:latest
-FROM ${BASE_IMAGE}
-ENV PIP_BREAK_SYSTEM_PACKAGES=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONUNBUFFERED=1
-WORKDIR /app
-# requirements.txt always matches, so the wheels* glob may match nothing.
-COPY requirements.txt wheels* /wheels/
-RUN if ls /wheels/*.whl >/dev/null 2>&1; \\
-    then pip install --no-cache-dir --no-index --find-links=/wheels -r /wheels/requirements.txt; \\
-    else pip install --no-cache-dir -r /wheels/requirements.txt; fi && rm -rf /wheels
-# The handler last, so editing it rebuilds in a fraction of a second.
-COPY app/ /app/
-EXPOSE 5555
-CMD ["python3", "/app/handler.py"]
-"""
+
+def recipe(*parts: str) -> Traversable:
+    """A file of the image recipes shipped inside the package (``ogpu_sim/runtime/recipes/``).
+
+    Found through :mod:`importlib.resources`, so it resolves in a checkout and in an installed
+    wheel alike.
+
+    Args:
+        parts: the path below ``recipes/``, e.g. ``("base", "build.sh")``.
+    """
+    return files(__package__).joinpath("recipes", *parts)
+
+
+def base_recipe() -> Traversable:
+    """The script that builds ``ogpu-sim-base`` from Debian packages (``recipes/base/build.sh``)."""
+    return recipe("base", "build.sh")
+
+
+def handler_template() -> str:
+    """The Dockerfile a bare handler folder (``handler.py``, no Dockerfile) is built with."""
+    return recipe("handler", "Dockerfile").read_text()
 
 
 @contextmanager
@@ -95,7 +94,7 @@ def wheelhouse(requirements: str) -> Path:
     """A folder of wheels that installs ``requirements`` offline in the base image.
 
     Raises:
-        HandlerStartError: pip could not download them (its output is the log).
+        DockerRuntimeError: pip could not download them (its output is the log).
     """
     digest = hashlib.sha256(f"{CONTAINER_PYTHON}\n{requirements}".encode()).hexdigest()[:16]
     target = cache_dir() / "wheelhouse" / digest
@@ -117,8 +116,8 @@ def wheelhouse(requirements: str) -> Path:
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             shutil.rmtree(staging, ignore_errors=True)
-            raise HandlerStartError(
-                "-", "-", "pip download of the wheelhouse failed", result.stdout + result.stderr
+            raise DockerRuntimeError(
+                "pip download of the wheelhouse failed", result.stdout + result.stderr
             )
         (staging / ".complete").write_text(requirements)
         shutil.rmtree(target, ignore_errors=True)
@@ -130,7 +129,7 @@ def ensure_base_image(client: Any, tag: str = BASE_IMAGE) -> None:
     """Make sure the base image exists, building ogpu-sim's own from Debian packages.
 
     Raises:
-        HandlerStartError: it is missing and cannot be built here (says what to do).
+        DockerRuntimeError: it is missing and cannot be built here (says what to do).
     """
     ours = tag.split(":", 1)[0] == "ogpu-sim-base"
     try:
@@ -144,20 +143,23 @@ def ensure_base_image(client: Any, tag: str = BASE_IMAGE) -> None:
             client.images.pull(tag)
             return
         except Exception as exc:
-            raise HandlerStartError(
-                "-", "-", f"base image {tag} is not present and cannot be pulled: {exc}"
+            raise DockerRuntimeError(
+                f"base image {tag} is not present and cannot be pulled: {exc}"
             ) from exc
-    if not BASE_RECIPE.exists():
-        raise HandlerStartError("-", "-", f"base image {tag} missing and {BASE_RECIPE} not found")
-    with _file_lock(cache_dir() / "base-image.lock"):
+    script = base_recipe()
+    if not script.is_file():
+        raise DockerRuntimeError(
+            f"base image {tag} missing and its recipe {script} is not installed "
+            "(reinstall ogpu-sim)"
+        )
+    with as_file(script) as path, _file_lock(cache_dir() / "base-image.lock"):
+        # through bash: an unpacked wheel need not keep the script's executable bit
         result = subprocess.run(
-            [str(BASE_RECIPE), tag], capture_output=True, text=True, check=False
+            ["bash", str(path), tag], capture_output=True, text=True, check=False
         )
     if result.returncode != 0:
-        raise HandlerStartError(
-            "-",
-            "-",
-            f"building the base image {tag} failed ({BASE_RECIPE})",
+        raise DockerRuntimeError(
+            f"building the base image {tag} failed (bash {script} {tag})",
             result.stdout + result.stderr,
         )
 
@@ -188,8 +190,7 @@ def build_context(source: SourceFolder, service: ComposeService, into: Path) -> 
         except OSError:
             shutil.copy2(wheel, into / "wheels" / wheel.name)
     if service.dockerfile is None:
-        template = HANDLER_TEMPLATE.read_text() if HANDLER_TEMPLATE.exists() else TEMPLATE_TEXT
-        (into / "Dockerfile").write_text(template)
+        (into / "Dockerfile").write_text(handler_template())
     elif not (into / recipe_name(service)).is_file():
         (into / recipe_name(service)).write_text(service.dockerfile.read_text())
     return into

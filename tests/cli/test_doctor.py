@@ -21,6 +21,7 @@ from rich.console import Console
 
 from ogpu_sim.cli import doctor
 from ogpu_sim.cli.main import main
+from ogpu_sim.runtime.images import base_recipe
 
 IMAGE = doctor.base_image()
 
@@ -111,7 +112,7 @@ def test_with_docker_the_engine_version_and_a_missing_base_image_are_reported(
     assert image_finding.name == "docker base image"
     assert image_finding.status == "fail"
     assert image_finding.detail.startswith(f"{IMAGE} not built")
-    assert image_finding.fix.endswith(f"docker/base/build.sh {IMAGE}")
+    assert image_finding.fix == f"bash {base_recipe()} {IMAGE}"
 
 
 def test_with_docker_and_the_base_image_everything_is_ok(engine: type[_Engine]) -> None:

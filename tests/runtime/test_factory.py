@@ -16,7 +16,6 @@ from ogpu_sim.runtime import (
     load_source_folder,
 )
 from ogpu_sim.runtime.auto import AutoRuntime
-from ogpu_sim.runtime.images import HANDLER_TEMPLATE, TEMPLATE_TEXT
 from ogpu_sim.runtime.inline import InlineHandler
 from ogpu_sim.runtime.process import LAUNCHER
 
@@ -81,10 +80,6 @@ def test_starting_an_environment_the_source_lacks_is_a_compose_error(callbacks, 
     assert caught.value.problem == (
         "no compose file for nvidia, so the source does not support nvidia; it supports cpu"
     )
-
-
-def test_the_packaged_template_matches_docker_handler_dockerfile():
-    assert HANDLER_TEMPLATE.read_text() == TEMPLATE_TEXT
 
 
 def test_the_launcher_refuses_a_bad_command_line():

@@ -5,7 +5,7 @@
 # Cached by tag: does nothing when the image exists with this recipe's version label (pass
 # --force to rebuild).
 #
-#   docker/base/build.sh [TAG] [--force]     (TAG defaults to ogpu-sim-base:latest)
+#   bash build.sh [TAG] [--force]            (TAG defaults to ogpu-sim-base:latest)
 #
 # Needs: mmdebstrap, the docker CLI and a reachable engine (DOCKER_HOST), a Debian mirror
 # (taken from apt's sources, or MIRROR=...). Takes ~10 s and gives a ~70 MB image.
