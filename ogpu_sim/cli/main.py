@@ -150,7 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``ogpu-sim`` command; return its exit code.
 
     Exit codes: 0 success, 1 an end-of-run check or a doctor check failed, 2 bad usage or
-    invalid input (a scenario error names the key and the problem).
+    invalid input (a scenario error names the key and the problem), 130 a simulate run
+    interrupted by Ctrl-C (one line, no traceback; its context managers have cleaned up).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     # A user's `python -W error` must not trip over the SDK stack's own known warnings.
@@ -169,7 +170,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return doctor.exit_code(findings)
     if args.init is not None or args.force:
         return _init(args)
-    return _simulate(args)
+    try:
+        return _simulate(args)
+    except KeyboardInterrupt:
+        # Raised through the run's `with` blocks, which took down what it started.
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 def _init(args: argparse.Namespace) -> int:
