@@ -1,17 +1,22 @@
 """The commented starting scenario ``ogpu-sim simulate --init FILE`` writes.
 
 Every section and key is there with a comment saying what it does, its unit and default, so a
-user edits a file that runs as is rather than starting from a blank page. docs/scenarios.md is
-the full reference; the tests load this text and run it.
+user edits a file that runs as is rather than starting from a blank page. Every commented-out
+``key = value`` line is an example that is valid when uncommented (in place of the key's live
+line, if any): the handler example names the sample source inside the installed package, so it
+holds in a wheel install too. docs/scenarios.md is the full reference; the tests load this text,
+run it, and uncomment each example.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from ogpu_sim.errors import ConfigError
+from ogpu_sim.simulate.spec import SAMPLE_SOURCES
 
-TEMPLATE = """\
+_TEXT = """\
 # A starting scenario for `ogpu-sim simulate`, written by `ogpu-sim simulate --init`.
 # Run it:  ogpu-sim simulate THIS_FILE  (add --tasks 5 for a quick look, --seed N for another draw)
 # docs/scenarios.md in the ogpu-sim repository is the reference: every key, its bounds.
@@ -50,8 +55,9 @@ review = true
 name = "bob"
 deposit = "20 OGPU"
 think_time = { distribution = "uniform", min = 5, max = 60 }
-# the other distributions: { distribution = "fixed", value = 10 }
-#                          { distribution = "exponential", mean = 30, min = 5 }  (min: a floor)
+# the other distributions (an exponential's min is a floor):
+# think_time = { distribution = "fixed", value = 10 }
+# think_time = { distribution = "exponential", mean = 30, min = 5 }
 
 # -- sources: what clients publish, one [[sources]] table each ----------------------------------
 [[sources]]
@@ -77,9 +83,9 @@ function = "multiply"
 payload = { generator = "random_ints", fields = { a = [1, 1000], b = [1, 1000] } }
 # (optional, default 1) relative weight when a task picks its source
 share = 3
-# (optional) a source folder (handler.py, docker-compose.yml), relative to this file; without
-# one, providers answer with a canned echo of the input
-# handler = "sources/multiply"
+# (optional) a source folder (handler.py, docker-compose.yml), absolute or relative to this
+# file; without one, providers answer with a canned echo of the input. ogpu-sim's own sample:
+# handler = @SAMPLE_MULTIPLY@
 
 [[sources]]
 name = "review"
@@ -91,7 +97,8 @@ max_expiry = 3600
 function = "classify"
 # choice: one of the tables, picked at random
 payload = { generator = "choice", choices = [{ text = "works well" }, { text = "no answer" }] }
-# the third generator: payload = { generator = "constant", data = { text = "always this" } }
+# the third generator, constant:
+# payload = { generator = "constant", data = { text = "always this" } }
 share = 1
 
 # -- providers: groups of simulated providers, each serving one source ----------------------
@@ -137,6 +144,8 @@ expiry = { distribution = "uniform", min = 120, max = 900 }
 # publishing it
 cancellation_rate = 0.1
 """
+
+TEMPLATE = _TEXT.replace("@SAMPLE_MULTIPLY@", json.dumps(str(SAMPLE_SOURCES / "multiply")))
 """The scenario ``--init`` writes: valid as is, every section and key commented."""
 
 
