@@ -151,15 +151,34 @@ class MissingRpcMethodError(ChainError):
 
 
 class AnvilNotFoundError(ChainError):
-    """No anvil binary was found where ogpu-sim looks for one."""
+    """No anvil binary was found where ogpu-sim looks for one.
 
-    def __init__(self, searched: list[str]) -> None:
+    The message says how to get one: ``make install`` in an ogpu-sim checkout (``checkout``);
+    from a wheel, the npm package (``npm install`` in the working directory, whose
+    ``node_modules/.bin`` ogpu-sim searches) or foundryup.
+
+    Attributes:
+        searched: every place looked at, in order.
+        checkout: whether ogpu-sim runs from its source checkout.
+    """
+
+    NPM_PACKAGE = "@foundry-rs/anvil-linux-amd64@1.7.1"
+    """The npm package ``make install`` takes anvil from (Linux x64; other platforms have theirs:
+    ``@foundry-rs/anvil-<os>-<arch>``)."""
+
+    def __init__(self, searched: list[str], *, checkout: bool = False) -> None:
         self.searched = searched
+        self.checkout = checkout
+        get = (
+            "run `make install` to get it from npm"
+            if checkout
+            else f"run `npm install {self.NPM_PACKAGE}` in the folder you run ogpu-sim from "
+            "(it looks in ./node_modules/.bin; other platforms: @foundry-rs/anvil-<os>-<arch>), "
+            "install Foundry with foundryup"
+        )
         super().__init__(
-            "the anvil binary was not found (looked at: "
-            + ", ".join(searched)
-            + "); run `make install` to get it from npm, set $OGPU_SIM_ANVIL to its path, "
-            "or put anvil on PATH"
+            f"the anvil binary was not found (looked at: {', '.join(searched)}); {get}, set "
+            "$OGPU_SIM_ANVIL to its path, or put anvil on PATH"
         )
 
 

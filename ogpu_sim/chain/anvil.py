@@ -49,15 +49,23 @@ ANVIL_ENV = "OGPU_SIM_ANVIL"
 _LISTENING = re.compile(r"Listening on (\S+):(\d+)")
 
 
+def _checkout() -> Path | None:
+    """The ogpu-sim source checkout this runs from (``make install`` puts anvil there), if any."""
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "pyproject.toml").is_file() and (root / "contracts").is_dir() else None
+
+
 def find_anvil(binary: str | os.PathLike[str] | None = None) -> str:
     """Locate the anvil executable.
 
     Args:
         binary: an explicit path; otherwise ``$OGPU_SIM_ANVIL``, ``node_modules/.bin/anvil``
-            (in the working directory or the ogpu-sim source checkout), then PATH.
+            (in the working directory, and in the ogpu-sim source checkout when running from
+            one), then PATH.
 
     Raises:
-        AnvilNotFoundError: listing every place searched and how to install anvil.
+        AnvilNotFoundError: listing every place searched and how to install anvil (``make
+            install`` in a checkout, the npm package or foundryup from a wheel).
     """
     candidates: list[str] = []
     if binary is not None:
@@ -65,14 +73,14 @@ def find_anvil(binary: str | os.PathLike[str] | None = None) -> str:
     elif os.environ.get(ANVIL_ENV):
         candidates.append(os.environ[ANVIL_ENV])
     else:
-        for root in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        for root in dict.fromkeys(r for r in (Path.cwd(), _checkout()) if r is not None):
             candidates.append(str(root / "node_modules" / ".bin" / "anvil"))
         on_path = shutil.which("anvil")
         candidates.append(on_path or "anvil on PATH")
     for candidate in candidates:
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
-    raise AnvilNotFoundError(list(dict.fromkeys(candidates)))
+    raise AnvilNotFoundError(list(dict.fromkeys(candidates)), checkout=_checkout() is not None)
 
 
 def _stop(process: subprocess.Popen[str]) -> None:
@@ -98,7 +106,7 @@ class AnvilChain(RemoteChain):
 
     Raises:
         ConfigError: bad ``chain_id``.
-        AnvilNotFoundError: no binary (names ``make install``).
+        AnvilNotFoundError: no binary (says how to get one).
         AnvilStartError: anvil exited or did not answer in time (with its last output).
     """
 

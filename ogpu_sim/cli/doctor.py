@@ -219,8 +219,8 @@ def check_anvil(needed: bool) -> Finding:
         fix = (
             "npm ci"
             if in_checkout()
-            else "npm install @foundry-rs/anvil-linux-amd64 (then set $OGPU_SIM_ANVIL to its "
-            "binary) or put anvil on PATH"
+            else f"npm install {AnvilNotFoundError.NPM_PACKAGE} (in the folder you run "
+            "ogpu-sim from), or foundryup, or set $OGPU_SIM_ANVIL to an anvil binary"
         )
         searched = ", ".join(exc.searched)
         return Finding(

@@ -21,6 +21,7 @@ from rich.console import Console
 
 from ogpu_sim.cli import doctor
 from ogpu_sim.cli.main import main
+from ogpu_sim.errors import AnvilNotFoundError
 from ogpu_sim.runtime.images import base_recipe
 
 IMAGE = doctor.base_image()
@@ -237,3 +238,23 @@ def test_from_a_wheel_install_the_hints_are_pip_not_make(monkeypatch: pytest.Mon
     assert [(f.name, f.status) for f in node] == [("node / solc-js", "ok")]
     assert "npm" not in " ".join(f.fix for f in node)
     assert missing[0].fix.startswith("pip install --force-reinstall")
+
+
+def test_from_a_wheel_a_missing_anvil_is_fixed_with_npm_or_foundryup(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ogpu_sim.chain.anvil as anvil_module
+
+    def missing() -> str:
+        raise AnvilNotFoundError(["anvil on PATH"])
+
+    monkeypatch.setattr(doctor, "in_checkout", lambda: False)
+    monkeypatch.setattr(anvil_module, "find_anvil", missing)
+
+    finding = doctor.check_anvil(needed=False)
+
+    assert (finding.status, finding.fix) == (
+        "warn",
+        "npm install @foundry-rs/anvil-linux-amd64@1.7.1 (in the folder you run ogpu-sim from), "
+        "or foundryup, or set $OGPU_SIM_ANVIL to an anvil binary",
+    )
