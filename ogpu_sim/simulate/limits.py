@@ -72,7 +72,16 @@ def amount_in_wei(value: Any, limit: int = NATIVE_BALANCE) -> int:
         raise ValueError(whole)
     with localcontext(prec=200):
         wei = parsed * UNITS[unit]
-    if wei < 0 or wei != wei.to_integral_value() or wei > MAX_WEI:
+    if wei < 0:
+        raise ValueError(
+            f'must be 0 OGPU or more (or an amount with a unit, "5 gwei"), got {value!r}'
+        )
+    if wei != wei.to_integral_value():
+        raise ValueError(
+            f"must come to a whole number of wei (1 wei = 1e-18 OGPU, the smallest amount), "
+            f"got {value!r}"
+        )
+    if wei > MAX_WEI:
         raise ValueError(whole)
     if wei > limit:
         held = f"a simulated account starts with {NATIVE_BALANCE / 10**18:g} OGPU"
