@@ -18,6 +18,7 @@ import all of them from one place; subpackages re-export the ones they raise. Th
     ├── ComposeError (ValueError)      a source folder or compose file is invalid
     ├── HandlerError                   a source's handler
     │   ├── HandlerStartError          it did not start (import error, exit, no answer)
+    │   │   ├── DockerRuntimeError     the docker runtime itself (base image, engine)
     │   │   └── PublishedImageError    the published image cannot be pulled
     │   ├── HandlerInputError          it refused a task's input (422)
     │   │   └── UnknownFunctionError   the task's function_name is not exposed
