@@ -42,7 +42,7 @@ from ..vocabulary import IMAGE_SOURCES, choices
 from .base import Handler, Runtime
 from .callbacks import CallbackServer
 from .environ import provider_variables
-from .errors import HandlerDispatchError, HandlerStartError
+from .errors import DockerRuntimeError, HandlerDispatchError, HandlerStartError
 from .failures import handler_name, start_failure
 from .gpu import engine_has_gpu
 from .images import BASE_IMAGE, handler_image, has_recipe
@@ -247,7 +247,7 @@ class DockerRuntime(Runtime):
             self.client = client or from_env(timeout=120)
             self.client.ping()
         except (DockerException, OSError) as exc:
-            raise HandlerStartError("-", "-", f"Docker engine not reachable: {exc}") from exc
+            raise DockerRuntimeError(f"Docker engine not reachable: {exc}") from exc
         self.compose = compose_command()
         self.base_image = base_image
         self.run_id = uuid.uuid4().hex[:8]
@@ -271,7 +271,7 @@ class DockerRuntime(Runtime):
                 config = (self.network.attrs.get("IPAM") or {}).get("Config") or [{}]
                 gateway = config[0].get("Gateway")
                 if not gateway:
-                    raise HandlerStartError("-", "-", f"network {self.network.name} has no gateway")
+                    raise DockerRuntimeError(f"network {self.network.name} has no gateway")
                 self.gateway = str(gateway).split("/", 1)[0]
             if self._info is None:
                 self._info = self.client.info()

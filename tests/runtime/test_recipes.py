@@ -15,7 +15,7 @@ import pytest
 from docker.errors import ImageNotFound
 
 import ogpu_sim.runtime
-from ogpu_sim.runtime import images
+from ogpu_sim.runtime import create_runtime, images
 from ogpu_sim.runtime.errors import DockerRuntimeError, HandlerStartError
 
 PACKAGE = Path(ogpu_sim.runtime.__file__).parent
@@ -106,3 +106,13 @@ def test_a_docker_runtime_error_names_no_source_and_is_a_handler_start_error() -
         "Docker engine not reachable: refused",
         "",
     )
+
+
+def test_an_unreachable_engine_is_a_docker_runtime_error_naming_no_source(
+    callbacks, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    with pytest.raises(DockerRuntimeError) as caught:
+        create_runtime("docker", callbacks)
+    assert str(caught.value).startswith("docker runtime: Docker engine not reachable: ")
+    assert (caught.value.source, caught.value.environment) == ("", "")
