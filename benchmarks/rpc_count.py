@@ -1,9 +1,11 @@
 """Count the JSON-RPC calls a Simulator's chain answers, split SDK vs harness.
 
-Every request reaches the node through one place: the in-process node's ``request`` (web3's
-in-process provider, the HTTP server and any direct call all end there), or, for a node in
-another process (anvil), web3's provider and the chain's own control provider (its ``head``,
-``logs``, ``now``, and on anvil the wait that makes a receipt ready when a send returns).
+Every request reaches an in-process chain through its doors: web3's in-process provider
+(``chain.provider``) and, once served, the HTTP server; a node in another process (anvil)
+through web3's provider and the chain's own control provider (its ``head``, ``logs``, ``now``,
+and on anvil the wait that makes a receipt ready when a send returns). What the chain does
+inside to answer a call (an ``eth_sendRawTransactionSync`` reads the receipt it answers with)
+is not another call.
 :func:`counting` wraps those and attributes a call to the harness while the simulator's driver
 is stepping (providers discovering, attempting, responding, the timeline polling), and to the
 SDK side otherwise (the SDK's own calls and what the chain does to serve them). Reads an
@@ -47,9 +49,11 @@ def counting(sim: Any) -> Iterator[CallCount]:
             acting[0] -= 1
 
     chain = sim.chain
-    node = getattr(chain, "node", None)
-    if node is not None:
-        doors = [(node, "request")]
+    if getattr(chain, "node", None) is not None:
+        doors = [(chain.provider, "_dispatch")]
+        server = getattr(chain, "_server", None)
+        if server is not None:
+            doors.append((server, "_handler"))
     else:
         providers = [chain.w3.provider, getattr(chain, "_control_provider", None)]
         doors = [(p, "make_request") for p in providers if p is not None]
@@ -61,6 +65,7 @@ def counting(sim: Any) -> Iterator[CallCount]:
 
         return request
 
+    originals = [(owner, name, vars(owner).get(name)) for owner, name in doors]
     for owner, name in doors:
         setattr(owner, name, counted(getattr(owner, name)))
         _forget_request_func(owner)
@@ -69,8 +74,11 @@ def counting(sim: Any) -> Iterator[CallCount]:
         yield count
     finally:
         del driver.step  # the instance attributes go; the class methods show again
-        for owner, name in doors:
-            delattr(owner, name)
+        for owner, name, original in originals:
+            if original is None:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
             _forget_request_func(owner)
 
 

@@ -6,7 +6,8 @@ and request formatting. Providers do the same few things thousands of times, so 
 
 - calldata is encoded with ``eth_abi`` behind a selector computed once per function;
 - requests go through web3's provider (``make_request``) as plain JSON-RPC, no middleware, and
-  a node with ``eth_sendRawTransactionSync`` (anvil) returns the receipt with the send;
+  a node with ``eth_sendRawTransactionSync`` (EIP-7966: anvil and the in-process chains)
+  returns the receipt with the send;
 - a provider account's nonce is tracked locally (kept in the provider's snapshot state) and
   re-read after a nonce error;
 - the gas limit is fixed per function, several times what docs/gas.md measures; should a
@@ -327,8 +328,8 @@ class LeanSender:
     def _broadcast(self, raw: bytes, facts: _ChainFacts) -> dict[str, Any]:
         """Send a signed transaction; its receipt once mined.
 
-        Nodes with ``eth_sendRawTransactionSync`` (EIP-7966: anvil) answer with the receipt in
-        the same call; elsewhere the receipt is read right after the send (in-process chains
+        Nodes with ``eth_sendRawTransactionSync`` (EIP-7966: anvil, the in-process chains)
+        answer with the receipt in the same call; elsewhere the receipt is read right after the send (in-process chains
         mine before answering), and waited for only when it is not there yet.
         """
         signed = "0x" + raw.hex()

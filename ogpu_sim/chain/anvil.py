@@ -36,8 +36,9 @@ from web3.types import RPCEndpoint
 
 from ..errors import AnvilNotFoundError, AnvilStartError, ChainError, RpcError  # noqa: F401
 from .base import DEFAULT_CHAIN_ID, check_chain_id
-from .faults import SEND_RAW, faulty_call, sent_hash
+from .faults import SEND_RAW, SEND_RAW_SYNC, faulty_call, sent_hash
 from .filters import LATEST_TAGS
+from .jsonrpc import confirmation_timeout
 from .remote import RemoteChain
 
 RECEIPT_WAIT = 5.0
@@ -201,6 +202,8 @@ class AnvilChain(RemoteChain):
 
     def _serve_request(self, method: str, params: Any) -> Any:
         def call(drop: bool) -> Any:
+            if drop and method == SEND_RAW_SYNC:  # never mined: it would time out
+                raise confirmation_timeout(sent_hash(params))
             if drop:
                 return sent_hash(params)
             sent_method, sent_params = self.rewrite(method, params)

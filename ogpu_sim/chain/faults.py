@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..errors import ConfigError
+from ..errors import ConfigError, RpcError
 from .fault_errors import (
     ErrorSpec,
     HttpStatus,
@@ -47,6 +47,9 @@ from .fault_errors import (
 )
 
 SEND_RAW = "eth_sendRawTransaction"
+SEND_RAW_SYNC = "eth_sendRawTransactionSync"
+"""EIP-7966: a send answered with the receipt. A fault for ``SEND_RAW`` applies to it too."""
+SENDS = (SEND_RAW, SEND_RAW_SYNC)
 
 
 def faulty_call(faults: ChainFaults, method: str, params: Any, call: Callable[[bool], Any]) -> Any:
@@ -61,16 +64,26 @@ def faulty_call(faults: ChainFaults, method: str, params: Any, call: Callable[[b
         InjectedFault: an injected transport fault, for the caller's transport to act out.
     """
     fault = faults.take(method) if faults.armed else None
-    if fault is not None and fault.kind == "fail":
+    if fault is None:
+        return call(False)
+    if fault.kind == "fail":
         assert fault.error is not None
         raise_for(method, fault.error, took_effect=False)
-    result = call(fault is not None and fault.kind == "drop")
-    if fault is not None:
-        tx = sent_hash(params) if method == SEND_RAW else ""
+
+    def record() -> None:
+        tx = sent_hash(params) if method in SENDS else ""
         detail = "accepted and dropped" if fault.error is None else str(fault.error)
         faults.record(FaultRecord(fault.kind, method, detail, time.time(), tx))
-        if fault.error is not None:
-            raise_for(method, fault.error, took_effect=True)
+
+    try:
+        result = call(fault.kind == "drop")
+    except RpcError:  # a dropped sync send times out: dropped all the same
+        if fault.kind == "drop":
+            record()
+        raise
+    record()
+    if fault.error is not None:
+        raise_for(method, fault.error, took_effect=True)
     return result
 
 
@@ -98,8 +111,12 @@ class CallFault:
     _random: random.Random = field(default_factory=random.Random, repr=False)
 
     def matches(self, method: str) -> bool:
-        """Whether the fault applies to a call of ``method``."""
-        return self.method is None or self.method == method
+        """Whether the fault applies to a call of ``method`` (a send's to both kinds of send)."""
+        return (
+            self.method is None
+            or self.method == method
+            or (self.method == SEND_RAW and method == SEND_RAW_SYNC)
+        )
 
 
 @dataclass(frozen=True)
@@ -225,6 +242,9 @@ class ChainFaults:
 
     def drop_next(self, n: int = 1) -> CallFault:
         """Accept the next ``n`` sent transactions (their hash is answered) and never mine them.
+
+        A dropped ``eth_sendRawTransactionSync`` is answered with the confirmation timeout at
+        once (its transaction will never be mined: there is nothing to wait for).
 
         The sender's later transactions then wait behind the nonce gap, as behind a stuck
         transaction on a live network (the SDK's ``fix_nonce`` recipe).
@@ -359,7 +379,9 @@ def _count(n: Any, name: str = "n") -> int:
 
 
 __all__ = [
+    "SENDS",
     "SEND_RAW",
+    "SEND_RAW_SYNC",
     "CallFault",
     "ChainFaults",
     "ErrorSpec",

@@ -10,7 +10,9 @@ a ``w3`` through :class:`InProcessProvider` (no HTTP, no threads) and an HTTP JS
 Every call goes through :meth:`InProcessChain.request`: the faults decide first (outside the
 lock, so a fault callback may use the chain), then the pool's methods or the node answer under
 the lock. While the pool is empty and mining is automatic, a transaction goes straight to the
-node; only a nonce the node calls too high is decoded and queued.
+node; only a nonce the node calls too high is decoded and queued. ``eth_sendRawTransactionSync``
+(EIP-7966, as anvil has it) sends the same way and answers with the receipt: at once when the
+transaction was mined on sending, else when mining takes it (waiting outside the lock).
 """
 
 from __future__ import annotations
@@ -27,12 +29,13 @@ from web3.middleware import AttributeDictMiddleware
 from ..errors import ChainError
 from .base import Chain
 from .dev_accounts import DevAccounts
-from .faults import SEND_RAW, ChainFaults, faulty_call
+from .faults import SEND_RAW, SEND_RAW_SYNC, ChainFaults, faulty_call
 from .jsonrpc import (
     INVALID_PARAMS,
     SERVER_ERROR,
     TRANSACTION_REJECTED,
     RpcError,
+    confirmation_timeout,
     data_bytes,
     quantity,
 )
@@ -42,6 +45,10 @@ from .rpc_derived import DerivedMethods
 from .rpc_params import check_params
 
 MINING_METHODS = ("evm_setAutomine", "evm_setIntervalMining")
+SYNC_TIMEOUT = 30.0
+"""Seconds ``eth_sendRawTransactionSync`` waits for a transaction that was not mined at once
+(anvil's default); a call may ask for less (EIP-7966's timeout, in milliseconds)."""
+_SYNC_POLL_MAX = 0.02  # seconds between receipt reads while a sync send waits
 
 
 class InProcessChain(Chain):
@@ -88,6 +95,10 @@ class InProcessChain(Chain):
         if method in MINING_METHODS:
             return faulty_call(
                 self.faults, method, params, lambda _drop: self._mining_method(method, params)
+            )
+        if method == SEND_RAW_SYNC:
+            return faulty_call(
+                self.faults, method, params, lambda drop: self._send_sync(params, drop)
             )
 
         def call(drop: bool) -> Any:
@@ -142,6 +153,33 @@ class InProcessChain(Chain):
         else:
             self.faults.mine_every(float(seconds))
         return None
+
+    def _send_sync(self, params: Any, drop: bool) -> Any:
+        """``eth_sendRawTransactionSync``: send, then answer the receipt once it is mined.
+
+        Raises:
+            RpcError: what ``eth_sendRawTransaction`` raises; the confirmation timeout when the
+                transaction is not mined within the timeout (a dropped one: at once).
+        """
+        args = check_params(SEND_RAW_SYNC, params)
+        timeout = SYNC_TIMEOUT
+        if len(args) > 1:
+            timeout = min(timeout, quantity(args[1], "timeout") / 1000)
+        with self.lock:
+            tx_hash = self._send_raw(args[0], drop)
+            if drop:
+                raise confirmation_timeout(tx_hash)
+            receipt = self.node.request("eth_getTransactionReceipt", [tx_hash])
+        deadline, pause = time.monotonic() + timeout, 0.001
+        while receipt is None:  # pooled: paused or interval mining, or behind a nonce gap
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise confirmation_timeout(tx_hash)
+            time.sleep(min(pause, left))
+            pause = min(2 * pause, _SYNC_POLL_MAX)
+            with self.lock:
+                receipt = self.node.request("eth_getTransactionReceipt", [tx_hash])
+        return receipt
 
     # -- the pool -----------------------------------------------------------------------------
     def _send_raw(self, raw_hex: Any, drop: bool) -> Any:

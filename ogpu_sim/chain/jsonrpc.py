@@ -61,6 +61,12 @@ def revert_error(data: bytes) -> RpcError:
     return RpcError(REVERTED, f"execution reverted: custom error {hex_data[:10]}", hex_data)
 
 
+def confirmation_timeout(tx_hash: str) -> RpcError:
+    """What ``eth_sendRawTransactionSync`` answers for a transaction not mined in time: anvil's
+    code and words, and EIP-7966's data (the transaction's hash, to wait for it otherwise)."""
+    return RpcError(INTERNAL_ERROR, "Transaction confirmation timeout", tx_hash)
+
+
 _NONCE = re.compile(r"Invalid transaction nonce: Expected (\d+), but got (\d+)")
 
 

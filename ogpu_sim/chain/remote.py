@@ -44,8 +44,8 @@ from .base import (
     is_loopback_url,
     rpc_error_message,
 )
-from .faults import SEND_RAW, ChainFaults, client_error, faulty_call, sent_hash
-from .jsonrpc import METHOD_NOT_FOUND
+from .faults import SEND_RAW, SEND_RAW_SYNC, ChainFaults, client_error, faulty_call, sent_hash
+from .jsonrpc import METHOD_NOT_FOUND, confirmation_timeout
 from .provider import with_web3_retries
 
 
@@ -88,6 +88,8 @@ class NodeProvider(HTTPProvider):
         request_id = json.loads(data).get("id")
 
         def call(drop: bool) -> bytes:
+            if drop and method == SEND_RAW_SYNC:  # never mined: it would time out
+                raise confirmation_timeout(sent_hash(params))
             if drop:
                 return _encode({"jsonrpc": "2.0", "id": request_id, "result": sent_hash(params)})
             return bytes(

@@ -40,6 +40,7 @@ PARAMS: dict[str, tuple[str, ...]] = {
     "eth_createAccessList": ("transaction", _BLOCK),
     "eth_simulateV1": ("payload", _BLOCK),
     "eth_sendRawTransaction": ("data",),
+    "eth_sendRawTransactionSync": ("data", "timeout?"),
     "eth_sendTransaction": ("transaction",),
     "eth_signTransaction": ("transaction",),
     "eth_sign": ("address", "data"),

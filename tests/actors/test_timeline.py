@@ -12,30 +12,27 @@ from ogpu.types import DeliveryMethod, TaskStatus
 
 from ogpu_sim.actors import lean
 from ogpu_sim.actors.timeline import Timeline, _plain
+from ogpu_sim.errors import RpcError
 
 FIRST = DeliveryMethod.FIRST_RESPONSE
 
 
 @contextmanager
 def requests_to(sim) -> Iterator[list[str]]:
-    """The JSON-RPC methods the chain answers inside the block (the in-process node's door)."""
+    """The JSON-RPC methods the chain answers inside the block (its web3 provider's door)."""
     seen: list[str] = []
-    node = sim.chain.node
-    answer = node.request
+    provider = sim.chain.provider
+    answer = provider._dispatch
 
     def request(method, params):
         seen.append(method)
         return answer(method, params)
 
-    before = vars(node).get("request")  # a patch of the test's own, or none
-    node.request = request
+    provider._dispatch = request
     try:
         yield seen
     finally:
-        if before is None:
-            del node.request
-        else:
-            node.request = before
+        provider._dispatch = answer
 
 
 def web3_decoded(sim, from_block: int) -> list[tuple]:
@@ -92,10 +89,8 @@ def test_a_first_response_lifecycle_reads_only_the_tasks_facts(sim, make_source,
     assert seen == [  # the logs of each step come from the chain directly, not JSON-RPC
         "eth_call",  # the task's facts: taskParams, getDeliveryMethod
         "eth_call",
-        "eth_sendRawTransaction",  # attempt
-        "eth_getTransactionReceipt",
-        "eth_sendRawTransaction",  # submitResponse
-        "eth_getTransactionReceipt",
+        "eth_sendRawTransactionSync",  # attempt, answered with its receipt
+        "eth_sendRawTransactionSync",  # submitResponse
     ]
     assert [e.name for e in sim.timeline if e.emitter == provider.address] == [
         "attempt",
@@ -104,18 +99,18 @@ def test_a_first_response_lifecycle_reads_only_the_tasks_facts(sim, make_source,
     assert task.get_status() == TaskStatus.FINALIZED
 
 
-def test_a_node_with_send_raw_transaction_sync_answers_each_send_with_its_receipt(
+def test_on_a_node_without_send_raw_transaction_sync_each_send_reads_its_receipt(
     sim, make_source, make_task, monkeypatch
 ):
-    node = sim.chain.node
-    answer = node.request
+    provider = sim.chain.provider
+    answer = provider._dispatch
 
-    def request(method, params):  # EIP-7966, as anvil has it
+    def request(method, params):  # a node that predates EIP-7966
         if method == "eth_sendRawTransactionSync":
-            return answer("eth_getTransactionReceipt", [answer("eth_sendRawTransaction", params)])
+            raise RpcError(-32601, f"the method {method} does not exist/is not available")
         return answer(method, params)
 
-    monkeypatch.setattr(node, "request", request)
+    monkeypatch.setattr(provider, "_dispatch", request)
     monkeypatch.delitem(lean._FACTS, sim.w3, raising=False)  # probe the node again
     source = make_source(deliveryMethod=FIRST)
     sim.add_provider(source)
@@ -125,7 +120,12 @@ def test_a_node_with_send_raw_transaction_sync_answers_each_send_with_its_receip
         sim.run_until_idle()
 
     sends = [m for m in seen if "Transaction" in m]
-    assert sends == ["eth_sendRawTransactionSync", "eth_sendRawTransactionSync"]
+    assert sends == [
+        "eth_sendRawTransaction",
+        "eth_getTransactionReceipt",
+        "eth_sendRawTransaction",
+        "eth_getTransactionReceipt",
+    ]
     assert task.get_status() == TaskStatus.FINALIZED
 
 

@@ -13,6 +13,7 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct, encode_typed_data
 from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import Web3RPCError
@@ -35,9 +36,16 @@ DEV_ADDRESSES = [
 ]
 """The first ten accounts of the public dev mnemonic, as anvil lists them."""
 
+SYNC = "eth_sendRawTransactionSync"
+FEES = {"maxFeePerGas": 10 * 10**9, "maxPriorityFeePerGas": 10**9}
 RETURN_5 = "0x600560005260206000f3"  # PUSH1 5 PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN
 RETURN_SLOT_1 = "0x60015460005260206000f3"  # SLOAD(1), then return it
 STRANGER = "0x00000000000000000000000000000000000000C1"
+
+
+def _answer(w3: Web3, method: str, params: list[Any]) -> dict[str, Any]:
+    """The whole JSON-RPC response to one call (``result`` or ``error``)."""
+    return dict(w3.provider.make_request(method, params))  # type: ignore[arg-type]
 
 
 def rpc_error(info: pytest.ExceptionInfo[Web3RPCError]) -> dict[str, Any]:
@@ -130,6 +138,54 @@ class NodeConformance:
         w3.eth.wait_for_transaction_receipt(tx_hash, timeout=10)
         assert pending.get_new_entries() == [tx_hash]
 
+    # -- sending with the receipt (EIP-7966, as anvil has it) --------------------------------
+    def test_a_sync_send_answers_the_receipt_of_the_mined_transaction(
+        self, w3: Web3, account: LocalAccount
+    ) -> None:
+        raw = signed_transfer(w3, account)
+
+        receipt = _answer(w3, SYNC, ["0x" + raw.hex()])["result"]
+
+        assert receipt["transactionHash"] == "0x" + keccak(raw).hex()
+        assert receipt["status"] == "0x1"
+        assert (
+            receipt
+            == _answer(w3, "eth_getTransactionReceipt", [receipt["transactionHash"]])["result"]
+        )
+
+    def test_a_reverting_transaction_sent_sync_is_mined_and_answered_with_status_0(
+        self, w3: Web3, probe: Contract, account: LocalAccount
+    ) -> None:
+        nonce = w3.eth.get_transaction_count(account.address)
+        tx = probe.functions.revertWithReason().build_transaction(
+            {"from": account.address, "nonce": nonce, "gas": 100_000, **FEES}
+        )
+        raw = account.sign_transaction(tx).raw_transaction
+
+        receipt = _answer(w3, SYNC, ["0x" + raw.hex()])["result"]
+
+        assert (receipt["status"], receipt["logs"]) == ("0x0", [])
+        assert w3.eth.get_transaction_count(account.address) == nonce + 1
+
+    @pytest.mark.parametrize("problem", ["undecodable", "used nonce", "foreign chain id"])
+    def test_a_bad_transaction_sent_sync_gets_the_error_a_plain_send_gets(
+        self, w3: Web3, account: LocalAccount, problem: str
+    ) -> None:
+        if problem == "used nonce":
+            w3.eth.wait_for_transaction_receipt(
+                w3.eth.send_raw_transaction(signed_transfer(w3, account))
+            )
+        raw = {
+            "undecodable": b"\xde\xad\xbe\xef",
+            "used nonce": signed_transfer(w3, account, nonce=0),
+            "foreign chain id": signed_transfer(w3, account, chainId=1),
+        }[problem]
+
+        sync = _answer(w3, SYNC, ["0x" + raw.hex()])["error"]
+
+        assert sync == _answer(w3, "eth_sendRawTransaction", ["0x" + raw.hex()])["error"]
+        assert sync["code"] in (-32602, -32003, -32000)
+
     # -- storage and state overrides ----------------------------------------------------------
     def test_eth_getStorageAt_reads_a_slot_by_short_and_by_32_byte_index(
         self, w3: Web3, probe: Contract, account: LocalAccount
@@ -184,7 +240,12 @@ class NodeConformance:
     # -- argument errors ----------------------------------------------------------------------
     @pytest.mark.parametrize(
         ("method", "params"),
-        [("eth_getBalance", []), ("eth_chainId", ["0x1"]), ("eth_getStorageAt", [STRANGER])],
+        [
+            ("eth_getBalance", []),
+            ("eth_chainId", ["0x1"]),
+            ("eth_getStorageAt", [STRANGER]),
+            ("eth_sendRawTransactionSync", []),
+        ],
     )
     def test_a_missing_or_extra_argument_is_minus_32602_without_internals(
         self, w3: Web3, method: str, params: list[Any]
