@@ -61,7 +61,12 @@ def release_keccak_cache() -> None:
 
 
 def cache_contracts(w3: Any) -> None:
-    """Return the same ``Contract`` for the same (address, ABI object) on ``w3`` (idempotent)."""
+    """Return the same ``Contract`` for the same (address, ABI object) on ``w3`` (idempotent).
+
+    A contract at a new address (every task has one) is made from the cached factory class of
+    its ABI, as web3's own ``w3.eth.contract(address, abi=...)`` makes it: building the factory
+    is most of the ~4 ms a new ``Contract`` costs.
+    """
     if getattr(w3.eth, "_ogpu_sim_cached", False):
         return
     original = w3.eth.contract
@@ -70,7 +75,10 @@ def cache_contracts(w3: Any) -> None:
     def contract(address: Any = None, **kwargs: Any) -> Any:
         key = (address, *sorted((name, id(value)) for name, value in kwargs.items()))
         if key not in made:
-            made[key] = (original(address, **kwargs), kwargs)  # keep the ABI alive: ids stay valid
+            if address is None:
+                made[key] = (original(**kwargs), kwargs)  # keep the ABI alive: ids stay valid
+            else:
+                made[key] = (contract(**kwargs)(address), kwargs)
         return made[key][0]
 
     w3.eth.contract = contract

@@ -1,0 +1,40 @@
+"""The SDK caches: the same contract handle per address, one factory class per ABI."""
+
+from __future__ import annotations
+
+from web3 import Web3
+
+from ogpu_sim import artifacts
+from ogpu_sim.sdk.caches import cache_contracts
+
+ABI = artifacts.load("Task")["abi"]
+FIRST, SECOND = (Web3.to_checksum_address(f"0x{n:040x}") for n in (1, 2))
+
+
+def test_the_same_address_and_abi_give_the_same_contract() -> None:
+    w3 = Web3()
+    cache_contracts(w3)
+
+    assert w3.eth.contract(FIRST, abi=ABI) is w3.eth.contract(FIRST, abi=ABI)
+
+
+def test_contracts_at_two_addresses_share_their_abis_factory_class() -> None:
+    w3 = Web3()
+    cache_contracts(w3)
+
+    first, second = w3.eth.contract(FIRST, abi=ABI), w3.eth.contract(SECOND, abi=ABI)
+
+    assert type(first) is type(second) is w3.eth.contract(abi=ABI)
+    assert (first.address, second.address) == (FIRST, SECOND)
+    assert second.functions.getStatus().address == SECOND
+
+
+def test_a_cached_contract_encodes_calls_as_an_uncached_one() -> None:
+    plain, cached = Web3(), Web3()
+    cache_contracts(cached)
+
+    expected = plain.eth.contract(FIRST, abi=ABI).functions.getStatus()
+    got = cached.eth.contract(FIRST, abi=ABI).functions.getStatus()
+
+    assert got._encode_transaction_data() == expected._encode_transaction_data()
+    assert got.abi == expected.abi
