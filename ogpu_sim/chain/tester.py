@@ -2,11 +2,13 @@
 
 :class:`TesterChain` owns one :class:`~ogpu_sim.chain.tester_node.TesterNode`; the lock, the
 web3 provider and the HTTP server on demand come from
-:class:`~ogpu_sim.chain.inprocess.InProcessChain`.
+:class:`~ogpu_sim.chain.inprocess.InProcessChain`. While it is open, py-evm's trie reads are
+memoized (:mod:`.tester_trie`).
 """
 
 from __future__ import annotations
 
+from . import tester_trie
 from .base import DEFAULT_CHAIN_ID, check_chain_id
 from .inprocess import InProcessChain
 from .tester_node import TesterNode
@@ -26,4 +28,22 @@ class TesterChain(InProcessChain):
 
     def __init__(self, chain_id: int = DEFAULT_CHAIN_ID) -> None:
         chain_id = check_chain_id(chain_id)
-        super().__init__(TesterNode(chain_id), chain_id)
+        tester_trie.acquire()
+        self._trie_cache = True
+        try:
+            super().__init__(TesterNode(chain_id), chain_id)
+        except BaseException:
+            self._release_trie_cache()
+            raise
+
+    def _release_trie_cache(self) -> None:
+        if self._trie_cache:
+            self._trie_cache = False
+            tester_trie.release()
+
+    def close(self) -> None:
+        """Stop interval mining and the HTTP server, release the trie cache; idempotent."""
+        try:
+            super().close()
+        finally:
+            self._release_trie_cache()

@@ -2,10 +2,12 @@
 
 py-evm's own estimator bisects the whole range from intrinsic gas to the block gas limit (about
 a dozen executions per estimate). This one runs the transaction once at the cap to measure it,
-once at what it consumed to confirm, and answers geth's estimate from those two runs
-(:mod:`.gas_search`); only calls whose gas needs the 63/64 rule's margin (nested ``new``) take
-more executions. Every execution is a real one, so an estimate cannot fail on chain in the same
-state.
+traced (:mod:`.tester_trace`: the least gas with which the same execution succeeds, the 63/64
+rule of nested calls and ``new`` included), answers every probe of geth's search from that
+threshold (:mod:`.gas_search`), and runs once more at the answer to confirm it. When the trace
+cannot tell (a child call failed, code read ``gasleft()``) or the confirming run fails, the
+search executes the probes it cannot decide, as before. Every answer is confirmed by a real
+execution, so an estimate cannot fail on chain in the same state.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from eth.vm.spoof import SpoofTransaction
 from eth_utils import ValidationError
 
 from .gas_search import Measured, estimate
+from .tester_trace import traced_run
 
 REFUND_QUOTIENT = 5
 """EIP-3529: a transaction is refunded at most a fifth of the gas it used."""
@@ -49,11 +52,12 @@ def estimate_gas(state: Any, tx: Any) -> int:
         minimum = SpoofTransaction(tx, gas=tx.intrinsic_gas)
         state.validate_transaction(minimum)
         return int(tx.intrinsic_gas)
-    first = _run(state, tx, cap, gas_price=0)
+    first, root = traced_run(state, lambda: _run(state, tx, cap, gas_price=0))
     if first.is_error:
         raise first.error
     consumed = cap - first.get_gas_remaining()
     refunded = min(first.get_gas_refund(), consumed // REFUND_QUOTIENT)
+    measured = Measured(consumed - refunded, refunded)
 
     def succeeds(gas: int) -> bool:
         try:
@@ -61,4 +65,9 @@ def estimate_gas(state: Any, tx: Any) -> int:
         except ValidationError:  # below the intrinsic (or calldata floor) gas
             return False
 
-    return estimate(Measured(consumed - refunded, refunded), cap, succeeds)
+    if root is not None:
+        threshold = cap - first.msg.gas + root  # plus the intrinsic gas
+        answer = estimate(measured, cap, lambda gas: gas >= threshold)
+        if succeeds(answer):
+            return answer
+    return estimate(measured, cap, succeeds)

@@ -15,6 +15,7 @@ from web3.contract import Contract
 
 from ogpu_sim.chain import create_chain, tester_gas
 from ogpu_sim.chain.inprocess import InProcessChain
+from ogpu_sim.chain.tester_trace import least_available
 
 from .helpers import IN_PROCESS, transact
 
@@ -110,10 +111,46 @@ def test_an_estimate_of_a_plain_call_takes_two_executions(
     assert (estimate, len(limits)) == (reference, 2)
 
 
-def test_an_estimate_of_nested_creations_is_the_expected_answer_and_enough_on_chain(
-    chain: InProcessChain, account: LocalAccount, probe: Contract
+@pytest.mark.parametrize("children", [1, 3])
+def test_an_estimate_of_nested_creations_is_the_expected_answer_in_two_executions(
+    chain: InProcessChain,
+    account: LocalAccount,
+    probe: Contract,
+    monkeypatch: pytest.MonkeyPatch,
+    children: int,
+) -> None:
+    call = {
+        "from": account.address,
+        "to": probe.address,
+        "data": probe.encode_abi("spawn", [children]),
+    }
+    reference = _reference(chain, call)
+    limits = _executions(chain, monkeypatch)
+
+    estimate = chain.w3.eth.estimate_gas(call)  # type: ignore[arg-type]
+
+    assert (estimate, len(limits)) == (reference, 2)
+    monkeypatch.undo()
+    receipt = transact(chain.w3, account, probe.functions.spawn(children), gas=estimate)
+    assert receipt["status"] == 1
+
+
+def test_the_least_gas_whose_63_64ths_cover_a_need_is_exact() -> None:
+    for need in (1, 62, 63, 64, 6300, 10**6 + 7):
+        least = least_available(need)
+        assert least - least // 64 >= need > (least - 1) - (least - 1) // 64
+
+
+def test_when_the_trace_cannot_tell_the_search_gives_the_same_answer(
+    chain: InProcessChain,
+    account: LocalAccount,
+    probe: Contract,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     call = {"from": account.address, "to": probe.address, "data": probe.encode_abi("spawn", [3])}
+    reference = _reference(chain, call)
+    monkeypatch.setattr(tester_gas, "traced_run", lambda state, run: (run(), None))
+
     estimate = chain.w3.eth.estimate_gas(call)  # type: ignore[arg-type]
-    assert estimate == _reference(chain, call)
-    assert transact(chain.w3, account, probe.functions.spawn(3), gas=estimate)["status"] == 1
+
+    assert estimate == reference
