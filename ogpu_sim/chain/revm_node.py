@@ -49,6 +49,7 @@ from .revm_exec import (
 )
 from .revm_history import REORG_WINDOW, Checkpoints
 from .revm_json import ZERO32, Block, block_json, receipt_json, tx_json
+from .revm_tx import decode as fast_decode
 from .state_override import no_block_overrides, parse_state_overrides, revm_overridden
 
 try:
@@ -363,8 +364,9 @@ class RevmNode:
                 "transaction type not supported: type 4 (EIP-7702 set-code) needs Prague and the "
                 "revm backend runs Cancun; use the eth-tester or anvil backend",
             )
+        tx: Any = fast_decode(raw)  # the common kinds without py-evm (see .revm_tx)
         try:
-            tx = CancunTransactionBuilder.decode(raw)
+            tx = tx or CancunTransactionBuilder.decode(raw)
             sender = checksum(tx.sender)
         except Exception as exc:  # rlp, signature and validation errors alike
             raise RpcError(SERVER_ERROR, f"invalid raw transaction: {exc}") from exc
