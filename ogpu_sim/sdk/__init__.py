@@ -2,9 +2,9 @@
 
 :class:`SdkBinding` points every SDK global (contract addresses for both ChainIds, RPC URL, sync
 and async web3, the IPFS endpoint, role keys) at a network and restores them exactly;
-:mod:`~ogpu_sim.sdk.caches` memoises contract handles and keccak while bound;
-:mod:`~ogpu_sim.sdk.warnings` keeps the SDK stack's known warnings out of strict settings.
-The binding loads lazily, so the warnings module is cheap to import before web3 is.
+:mod:`~ogpu_sim.sdk.caches` memoises contract handles, keccak and ABI validation while bound;
+:mod:`~ogpu_sim.sdk.warnings` keeps the SDK stack's known warnings out of strict settings. The
+binding loads lazily, so the warnings module is cheap to import before web3 is.
 """
 
 from __future__ import annotations

@@ -148,10 +148,10 @@ class SdkBinding:
         publish._IPFS_PUBLISH_URL = self.ipfs_publish_url
         os.environ.update(self.env)
         _install_create_filter_shim()
-        from ogpu_sim.sdk.caches import acquire_keccak_cache, cache_contracts
+        from ogpu_sim.sdk.caches import acquire_caches, cache_contracts
 
         cache_contracts(self.w3)
-        acquire_keccak_cache()
+        acquire_caches()
         clear_nonce_caches()
         self.bound = True
         _BOUND.append(self)
@@ -192,9 +192,9 @@ class SdkBinding:
             else:
                 os.environ[key] = value
         _remove_create_filter_shim()
-        from ogpu_sim.sdk.caches import release_keccak_cache
+        from ogpu_sim.sdk.caches import release_caches
 
-        release_keccak_cache()
+        release_caches()
         clear_nonce_caches()
         self.bound = False
         if self in _BOUND:

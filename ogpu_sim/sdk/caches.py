@@ -1,10 +1,11 @@
 """Pure caches that make the SDK cheaper on a local chain without changing its behaviour.
 
 Once the EVM is fast, a lifecycle's time is mostly web3 and SDK Python: the SDK builds a new
-web3 ``Contract`` for every operation (``ogpu.protocol._base.load_contract``), and web3 hashes
-the same ABI signatures with keccak over and over (~1200 keccak calls per FIRST_RESPONSE
-lifecycle). Both are pure functions of their inputs, so memoizing them is safe.
-``make bench --speedups`` measures the gain.
+web3 ``Contract`` for every operation (``ogpu.protocol._base.load_contract``), web3 hashes the
+same ABI signatures with keccak over and over (~1200 keccak calls per FIRST_RESPONSE
+lifecycle), and it validates a contract's whole ABI (every selector hashed, collisions looked
+for) twice per function call it encodes. All are pure functions of their inputs, so memoizing
+them is safe. ``make bench --speedups`` measures the gain.
 """
 
 from __future__ import annotations
@@ -39,17 +40,54 @@ def memoize_keccak() -> Callable[[], None]:
     return undo
 
 
-def acquire_keccak_cache() -> None:
-    """Reference-counted :func:`memoize_keccak` for nested simulators."""
+def memoize_validate_abi() -> Callable[[], None]:
+    """Remember the ABIs web3's ``validate_abi`` passed (by identity, elements included), so
+    the same ABI object is not validated again; an ABI that fails is checked every time.
+    Process-wide; returns the undo."""
+    import web3._utils.normalizers as normalizers
+    import web3.utils.abi as abi_utils
+    from web3._utils.validation import validate_abi
+
+    passed: dict[int, tuple[Any, tuple[int, ...]]] = {}
+
+    def validate(abi: Any) -> None:
+        shape = tuple(map(id, abi)) if isinstance(abi, list) else None
+        seen = passed.get(id(abi))
+        if seen is not None and seen[0] is abi and seen[1] == shape:
+            return
+        validate_abi(abi)
+        if shape is not None:
+            passed[id(abi)] = (abi, shape)  # the reference keeps the id from being reused
+
+    modules = (normalizers, abi_utils)
+    for module in modules:
+        module.validate_abi = validate  # type: ignore[attr-defined]
+
+    def undo() -> None:
+        for module in modules:
+            module.validate_abi = validate_abi  # type: ignore[attr-defined]
+
+    return undo
+
+
+def acquire_caches() -> None:
+    """Reference-counted :func:`memoize_keccak` and :func:`memoize_validate_abi` for nested
+    simulators."""
     global _keccak_users, _keccak_undo
     with _LOCK:
         _keccak_users += 1
         if _keccak_users == 1:
-            _keccak_undo = memoize_keccak()
+            undos = (memoize_keccak(), memoize_validate_abi())
+
+            def undo_all() -> None:
+                for undo in undos:
+                    undo()
+
+            _keccak_undo = undo_all
 
 
-def release_keccak_cache() -> None:
-    """Undo :func:`acquire_keccak_cache` when its last user releases it."""
+def release_caches() -> None:
+    """Undo :func:`acquire_caches` when its last user releases it."""
     global _keccak_users, _keccak_undo
     with _LOCK:
         if _keccak_users == 0:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from web3 import Web3
+from web3._utils.validation import validate_abi
+from web3.exceptions import Web3ValueError
 
 from ogpu_sim import artifacts
 from ogpu_sim.sdk.caches import cache_contracts
@@ -38,3 +41,36 @@ def test_a_cached_contract_encodes_calls_as_an_uncached_one() -> None:
 
     assert got._encode_transaction_data() == expected._encode_transaction_data()
     assert got.abi == expected.abi
+
+
+def test_an_abi_that_passed_validation_is_not_validated_again() -> None:
+    import web3.utils.abi as abi_utils
+
+    from ogpu_sim.sdk.caches import memoize_validate_abi
+
+    undo = memoize_validate_abi()
+    try:
+        abi_utils.validate_abi(ABI)
+        ABI.append({"type": "function", "name": "getStatus", "inputs": [], "outputs": []})
+        try:  # a changed ABI is validated again: the colliding selector is found
+            with pytest.raises(Web3ValueError, match="colliding selectors"):
+                abi_utils.validate_abi(ABI)
+        finally:
+            ABI.pop()
+    finally:
+        undo()
+    assert abi_utils.validate_abi is validate_abi
+
+
+def test_an_invalid_abi_is_refused_every_time() -> None:
+    import web3.utils.abi as abi_utils
+
+    from ogpu_sim.sdk.caches import memoize_validate_abi
+
+    undo = memoize_validate_abi()
+    try:
+        for _ in range(2):
+            with pytest.raises(Web3ValueError, match="not a list"):
+                abi_utils.validate_abi("nope")
+    finally:
+        undo()
