@@ -329,8 +329,8 @@ class LeanSender:
         """Send a signed transaction; its receipt once mined.
 
         Nodes with ``eth_sendRawTransactionSync`` (EIP-7966: anvil, the in-process chains)
-        answer with the receipt in the same call; elsewhere the receipt is read right after the send (in-process chains
-        mine before answering), and waited for only when it is not there yet.
+        answer with the receipt in the same call; elsewhere the receipt is read right after the
+        send and waited for only when it is not there yet.
         """
         signed = "0x" + raw.hex()
         if facts.send_sync:

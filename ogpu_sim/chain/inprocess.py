@@ -13,6 +13,7 @@ the lock. While the pool is empty and mining is automatic, a transaction goes st
 node; only a nonce the node calls too high is decoded and queued. ``eth_sendRawTransactionSync``
 (EIP-7966, as anvil has it) sends the same way and answers with the receipt: at once when the
 transaction was mined on sending, else when mining takes it (waiting outside the lock).
+(About 420 lines: the pool's entry points and the mining modes they depend on stay together.)
 """
 
 from __future__ import annotations
