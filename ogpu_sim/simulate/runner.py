@@ -354,11 +354,11 @@ class _Run:
                 self.clock += BLOCK_SECONDS * count
             self.block_time[block] = self.clock
         self.last_block = latest
-        entries = list(self.sim.timeline)
-        for entry in entries[self.seen_entries :]:
+        new = self.sim.timeline.since((self.seen_entries, self.last_block))  # not a full copy
+        for entry in new:
             if entry.kind == "event" and entry.emitter == "NEXUS":
                 self._apply(entry.name, entry.args, self.block_time.get(entry.block, 0))
-        self.seen_entries = len(entries)
+        self.seen_entries += len(new)
 
     def _apply(self, name: str, args: dict[str, Any], at: int) -> None:
         record = self.by_address.get(_address(args.get("task")))

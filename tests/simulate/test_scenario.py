@@ -137,7 +137,7 @@ def test_scenario_error_is_a_config_error_carrying_the_key() -> None:
         ("sources[0].client", "carol", "sources[0].client", "must be one of alice"),
         ("sources[0].handler", "no/such/folder", "sources[0].handler", "no such folder"),
         ("sources[0].min_payment", "1 dollar", "sources[0].min_payment", "unknown unit 'dollar'"),
-        ("sources[0].min_payment", "-1", "sources[0].min_payment", "non-negative"),
+        ("sources[0].min_payment", "-1", "sources[0].min_payment", "must be 0 OGPU or more"),
         (
             "sources[0].payload",
             {"generator": "random_ints", "fields": {"a": [5, 1]}},
