@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from web3 import Web3
 from web3._utils.validation import validate_abi
-from web3.exceptions import Web3ValueError
+from web3.exceptions import ABIFunctionNotFound, Web3ValueError
 
 from ogpu_sim import artifacts
 from ogpu_sim.sdk.caches import cache_contracts
@@ -27,7 +27,8 @@ def test_contracts_at_two_addresses_share_their_abis_factory_class() -> None:
 
     first, second = w3.eth.contract(FIRST, abi=ABI), w3.eth.contract(SECOND, abi=ABI)
 
-    assert type(first) is type(second) is w3.eth.contract(abi=ABI)
+    assert type(first) is type(second)
+    assert issubclass(type(first), w3.eth.contract(abi=ABI))
     assert (first.address, second.address) == (FIRST, SECOND)
     assert second.functions.getStatus().address == SECOND
 
@@ -41,6 +42,39 @@ def test_a_cached_contract_encodes_calls_as_an_uncached_one() -> None:
 
     assert got._encode_transaction_data() == expected._encode_transaction_data()
     assert got.abi == expected.abi
+
+
+@pytest.mark.parametrize("name", ["Nexus", "Controller", "Vault", "Source", "Task", "Response"])
+def test_a_cached_contract_makes_every_function_as_web3_does(name: str) -> None:
+    abi = artifacts.load(name)["abi"]
+    plain, cached = Web3(), Web3()
+    cache_contracts(cached)
+    eager = plain.eth.contract(FIRST, abi=abi).functions
+    lazy = cached.eth.contract(FIRST, abi=abi).functions
+
+    made = {fn.signature: fn.abi for fn in lazy}
+
+    assert made == {fn.signature: fn.abi for fn in eager}
+    for fn in eager:
+        assert getattr(lazy, fn.abi_element_identifier).abi == getattr(eager, fn.name).abi
+        assert lazy[fn.signature].address == FIRST
+
+
+def test_a_cached_contract_refuses_an_unknown_function_as_web3_does() -> None:
+    w3 = Web3()
+    cache_contracts(w3)
+
+    with pytest.raises(ABIFunctionNotFound, match="The function 'noSuch' was not found"):
+        w3.eth.contract(FIRST, abi=ABI).functions.noSuch  # noqa: B018
+
+
+def test_a_cached_contracts_caller_is_made_once_and_knows_every_function() -> None:
+    plain, cached = Web3(), Web3()
+    cache_contracts(cached)
+    eager, task = plain.eth.contract(FIRST, abi=ABI), cached.eth.contract(FIRST, abi=ABI)
+
+    assert task.caller is task.caller
+    assert task.caller._functions == eager.caller._functions
 
 
 def test_an_abi_that_passed_validation_is_not_validated_again() -> None:
