@@ -39,7 +39,7 @@ from .base import DEFAULT_CHAIN_ID, check_chain_id
 from .faults import SEND_RAW, SEND_RAW_SYNC, faulty_call, sent_hash
 from .filters import LATEST_TAGS
 from .jsonrpc import confirmation_timeout
-from .remote import RemoteChain
+from .remote import RemoteChain, loopback_session
 
 RECEIPT_WAIT = 5.0
 """Longest a send waits for anvil to mine an executable transaction (it takes microseconds)."""
@@ -148,7 +148,9 @@ class AnvilChain(RemoteChain):
         except BaseException:
             self._finalizer()
             raise
-        self._upstream = HTTPProvider(url, request_kwargs={"timeout": 30.0})
+        self._upstream = HTTPProvider(
+            url, request_kwargs={"timeout": 30.0}, session=loopback_session(url)
+        )
 
     def _drain(self, stream: IO[str]) -> None:
         """Read anvil's output forever (a full pipe would block it); remember the tail."""

@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import requests
 from eth_typing import URI
 from web3 import HTTPProvider, Web3
 from web3.middleware import AttributeDictMiddleware
@@ -71,7 +72,9 @@ class NodeProvider(HTTPProvider):
     """
 
     def __init__(self, chain: Any, rpc_url: str, timeout: float) -> None:
-        super().__init__(rpc_url, request_kwargs={"timeout": timeout})
+        super().__init__(
+            rpc_url, request_kwargs={"timeout": timeout}, session=loopback_session(rpc_url)
+        )
         self._chain = chain
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
@@ -106,6 +109,21 @@ class NodeProvider(HTTPProvider):
             return _encode({"jsonrpc": "2.0", "id": request_id, "error": exc.to_dict()})
 
 
+def loopback_session(url: str) -> requests.Session | None:
+    """A session that ignores the environment's proxies and ``.netrc`` for a node on this
+    machine (``None`` for any other URL: web3's own per-thread sessions, environment honoured).
+
+    ``requests`` re-reads every environment variable on each request to find proxies (a
+    quarter of a lifecycle's CPU on anvil); a proxy for a loopback node would only be a
+    misconfiguration, and a request to this machine must never leave it.
+    """
+    if not is_loopback_url(url):
+        return None
+    session = requests.Session()
+    session.trust_env = False
+    return session
+
+
 def _encode(body: dict[str, Any]) -> bytes:
     return json.dumps(body).encode()
 
@@ -133,7 +151,9 @@ class RemoteChain(Chain):
         provider = NodeProvider(self, rpc_url, timeout)
         self.w3 = Web3(provider, middleware=[AttributeDictMiddleware])
         # The harness's own requests (snapshots, time, reorgs) are never faulted.
-        self._control_provider = HTTPProvider(rpc_url, request_kwargs={"timeout": timeout})
+        self._control_provider = HTTPProvider(
+            rpc_url, request_kwargs={"timeout": timeout}, session=loopback_session(rpc_url)
+        )
         try:
             self.chain_id = int(self.w3.eth.chain_id)
         except Exception as exc:  # requests and web3 raise many types for an unreachable node
