@@ -35,6 +35,7 @@ from typing import Any
 from ogpu.types import TaskStatus
 from web3 import Web3
 
+from ogpu_sim.actors.lean import rpc
 from ogpu_sim.errors import (
     ConfigError,
     LiveWaitTimeoutError,
@@ -56,6 +57,7 @@ from ogpu_sim.simulate.report import (
     skipped_checks,
     write_run_folder,
 )
+from ogpu_sim.simulate.responders import Responders
 from ogpu_sim.simulate.review import Reviewer
 from ogpu_sim.simulate.spec import Scenario, SourceSpec
 from ogpu_sim.vocabulary import (
@@ -154,6 +156,9 @@ class _Run:
     by_address: dict[str, TaskRecord] = field(default_factory=dict)
     response_task: dict[str, str] = field(default_factory=dict)
     responses: dict[str, list[str]] = field(default_factory=dict)
+    responders: Responders = field(default_factory=Responders)
+    confirmed: list[tuple[TaskRecord, str]] = field(default_factory=list)
+    status_counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUS_NAMES, 0))
     block_time: dict[int, int] = field(default_factory=dict)
     seen_entries: int = 0
     planned: list[PlannedTask] = field(default_factory=list)
@@ -185,7 +190,7 @@ class _Run:
     def start_clock(self) -> None:
         """Simulated time 0 is now: plan the workload and queue its publications."""
         self.sim.run_until_idle()
-        self.first_block = self.last_block = self.sim.w3.eth.block_number
+        self.first_block = self.last_block = self.sim.chain.head()
         self.seen_entries = len(self.sim.timeline)
         self.chain_start = self.sim.now()
         self.planned = plan(self.scenario)
@@ -259,6 +264,7 @@ class _Run:
         )
         self.records.append(record)
         self.by_address[address] = record
+        self.status_counts[record.status] += 1
         if task.cancel:
             cancel_task(address, private_key=key)
 
@@ -338,27 +344,34 @@ class _Run:
         """Give new blocks their simulated time and apply the new protocol events.
 
         Only transactions move the simulated clock: an empty block (anvil mines one to move its
-        time) takes no simulated time, so every backend reports the same figures.
+        time) takes no simulated time, so every backend reports the same figures. A local run
+        asks only for each block's transaction count (no web3 block formatting).
         """
         w3 = self.sim.w3
-        latest = w3.eth.block_number
+        latest = self.sim.chain.head()
         for block in range(self.last_block + 1, latest + 1):
-            header = w3.eth.get_block(block)
             if self.sim.attached:  # a shared chain: count the run's own, time from the blocks
+                header = w3.eth.get_block(block)
                 sent = self.sim.attachment.ledger.sent
                 self.transactions += sum(Web3.to_hex(h) in sent for h in header["transactions"])
                 self.clock = max(self.clock, int(header["timestamp"]) - self.chain_start)
             else:
-                count = len(header["transactions"])
+                count = int(rpc(w3, "eth_getBlockTransactionCountByNumber", [hex(block)]), 16)
                 self.transactions += count
                 self.clock += BLOCK_SECONDS * count
             self.block_time[block] = self.clock
         self.last_block = latest
         new = self.sim.timeline.since((self.seen_entries, self.last_block))  # not a full copy
         for entry in new:
+            self.responders.see(entry)
             if entry.kind == "event" and entry.emitter == "NEXUS":
                 self._apply(entry.name, entry.args, self.block_time.get(entry.block, 0))
         self.seen_entries += len(new)
+        # After the whole batch: a provider's ``respond`` action follows the events of its
+        # receipt, so the winner of a FIRST_RESPONSE task is known only once it is taken in.
+        confirmed, self.confirmed = self.confirmed, []
+        for record, response in confirmed:
+            self._confirmed(record, response)
 
     def _apply(self, name: str, args: dict[str, Any], at: int) -> None:
         record = self.by_address.get(_address(args.get("task")))
@@ -366,7 +379,7 @@ class _Run:
             response = _address(args["response"])
             record = self.by_address.get(self.response_task.get(response, ""))
             if record is not None:
-                self._confirmed(record, response)
+                self.confirmed.append((record, response))
             return
         if record is None:
             return
@@ -384,13 +397,22 @@ class _Run:
             if record.responses == 1 and record.delivery == "MANUAL_CONFIRMATION":
                 self.push(at + self.planned[record.index].think, "confirm", record.index)
         elif name == "TaskStatusChanged":
+            self.status_counts[record.status] -= 1
             record.status = TaskStatus(int(args["status"])).name
+            self.status_counts[record.status] += 1
             if record.status == "EXPIRED":
                 record.ended_at = record.expires_at
             elif record.status in ("FINALIZED", "CANCELED"):
                 record.ended_at = at
 
     def _confirmed(self, record: TaskRecord, response: str) -> None:
+        """The winner and payment of a confirmed response: from the timeline when one of the
+        run's simulated providers submitted it on a local chain (:mod:`.responders`), else the
+        Response's own ``ResponseParams`` through the SDK."""
+        known = None if self.sim.attached else self.responders.params(response)
+        if known is not None:
+            record.winner, record.paid = known
+            return
         from ogpu.protocol.response import Response
 
         params = Response(response).get_params()
@@ -455,9 +477,7 @@ class _Run:
         return counts
 
     def progress(self, wall_seconds: float) -> Progress:
-        counts = {name: 0 for name in STATUS_NAMES}
-        for record in self.records:
-            counts[record.status] += 1
+        counts = self.status_counts  # kept as statuses change: no pass over every record
         return Progress(
             "running",
             len(self.planned),
