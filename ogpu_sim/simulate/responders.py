@@ -11,7 +11,9 @@ known here, and the runner reads it from the chain.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+from typing import Any
 
 from web3 import Web3
 
@@ -34,17 +36,17 @@ class Responders:
         args = entry.args
         if entry.kind == "event" and entry.emitter == "NEXUS":
             if entry.name == "Attempted":
-                key = (_address(args["task"]), _address(args["provider"]))
+                key = (address(args["task"]), address(args["provider"]))
                 self.suggested[key] = int(args["suggestedPayment"])
             elif entry.name == "ResponseSubmitted":
-                task = _address(args["task"])
-                self.unpaired.setdefault(task, []).append((_address(args["response"]), entry.block))
+                task = address(args["task"])
+                self.unpaired.setdefault(task, []).append((address(args["response"]), entry.block))
         elif entry.kind == "provider" and entry.name == "respond":
-            task = _address(args.get("task"))
+            task = address(args.get("task"))
             waiting = self.unpaired.get(task)
             if waiting and waiting[-1][1] == entry.block:  # the receipt it just recorded
                 response, _ = waiting.pop()
-                self.submitted[response] = (task, _address(entry.emitter))
+                self.submitted[response] = (task, address(entry.emitter))
 
     def params(self, response: str) -> tuple[str, int] | None:
         """The response's provider and payment (wei), or None when no action claimed it."""
@@ -55,5 +57,11 @@ class Responders:
         return None if payment is None else (found[1], payment)
 
 
-def _address(value: object) -> str:
-    return Web3.to_checksum_address(str(value)) if value else ""
+def address(value: Any) -> str:
+    """Checksum form of an address from an event or action (empty for a missing one)."""
+    return _checksum(value) if value else ""
+
+
+@functools.lru_cache(maxsize=65_536)
+def _checksum(value: Any) -> str:
+    return str(Web3.to_checksum_address(value))  # hashes it: the same few come up in every event

@@ -58,6 +58,7 @@ from ogpu_sim.simulate.report import (
     write_run_folder,
 )
 from ogpu_sim.simulate.responders import Responders
+from ogpu_sim.simulate.responders import address as _address
 from ogpu_sim.simulate.review import Reviewer
 from ogpu_sim.simulate.spec import Scenario, SourceSpec
 from ogpu_sim.vocabulary import (
@@ -489,11 +490,6 @@ class _Run:
             self.clock,
             wall_seconds,
         )
-
-
-def _address(value: Any) -> str:
-    """Checksum form of an address from an event (empty for a missing one)."""
-    return Web3.to_checksum_address(value) if value else ""
 
 
 def simulate(
