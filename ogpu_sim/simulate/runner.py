@@ -301,7 +301,8 @@ class _Run:
             if reason is None:
                 accepted.append(address)
             else:
-                provider = str(response.get_params().provider)
+                known = None if self.sim.attached else self.responders.params(address)
+                provider = known[0] if known else str(response.get_params().provider)
                 record.rejected.append(provider)
                 self.sim.timeline.add(
                     "note",
