@@ -3,22 +3,28 @@
 A task's immutable facts (read once per task and cached by the simulator), a source's task
 list, a task's status and attempters (for what the driver's board did not see published), and
 what a successful ``Nexus.attempt`` did, from its receipt. All plain ``eth_call`` through
-:mod:`ogpu_sim.actors.lean`, no web3 contract objects. And the task's config from its IPFS
-gateway URL, over one kept-alive HTTP connection instead of a new one per fetch.
+:mod:`ogpu_sim.actors.lean`, no web3 contract objects; the facts in one call, through the
+creation code of a helper (``TaskFactsRead.sol``) that is run, never deployed. And the task's
+config from its IPFS gateway URL, over one kept-alive HTTP connection instead of a new one per
+fetch.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import requests
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
 from ogpu.types import DeliveryMethod, TaskStatus
 from web3 import Web3
 
-from ogpu_sim.actors.lean import events_in, read
+from ogpu_sim.actors.lean import events_in, read, rpc
+from ogpu_sim.errors import ChainError
 
 ATTEMPTED = ("Attempted(address,address,uint256)", ("address", "address", "uint256"))
 STATUS_CHANGED = ("TaskStatusChanged(address,uint8)", ("address", "uint8"))
@@ -35,16 +41,66 @@ class TaskFacts:
     config_url: str
 
 
+FACTS_READ_BYTECODE = bytes.fromhex(
+    "608060405234801561000f575f5ffd5b5060405161021938038061021983398101604081905261002e916101"
+    "71565b60408051600481526024810182526020810180516001600160e01b031663155315f960e01b17905290"
+    "515f9182916001600160a01b038516916100709161019e565b5f60405180830381855afa9150503d805f8114"
+    "6100a8576040519150601f19603f3d011682016040523d82523d5f602084013e6100ad565b606091505b5060"
+    "408051600481526024810182526020810180516001600160e01b0316633348f94d60e21b1790529051929450"
+    "9092505f9182916001600160a01b038716916100f7919061019e565b5f60405180830381855afa9150503d80"
+    "5f811461012f576040519150601f19603f3d011682016040523d82523d5f602084013e610134565b60609150"
+    "5b50915091505f8480156101445750825b8483604051602001610158939291906101e2565b60405160208183"
+    "03038152906040529050805160208201f35b5f60208284031215610181575f5ffd5b81516001600160a01b03"
+    "81168114610197575f5ffd5b9392505050565b5f82518060208501845e5f920191825250919050565b5f8151"
+    "8084528060208401602086015e5f602082860101526020601f19601f83011685010191505092915050565b83"
+    "15158152606060208201525f6101fc60608301856101b4565b828103604084015261020e81856101b4565b96"
+    "9550505050505056fe"
+)
+"""Creation code of ``TaskFactsRead.sol`` (next to this module), run by an ``eth_call`` without
+``to``: the constructor returns the task's ``taskParams()`` and ``getDeliveryMethod()`` answers."""
+
+_CREATION_CALLS: weakref.WeakKeyDictionary[Web3, bool] = weakref.WeakKeyDictionary()
+"""Per chain, False once the node answered a creation call with no data (revm's in-process
+node returns no output for a creation): its task facts are read with two calls from then on."""
+
+PARAMS_TYPES = ("address", "string", "uint256", "uint256")
+
+
 def read_task_facts(w3: Web3, address: str) -> TaskFacts:
-    """Read a task's immutable facts (two plain ``eth_call``).
+    """Read a task's immutable facts in one ``eth_call`` (two on a node that returns nothing for
+    a creation call).
 
     Raises:
         ChainError: ``address`` holds no task.
     """
-    _source, config, expiry, payment = read(
-        w3, address, "taskParams()", ("address", "string", "uint256", "uint256")
-    )
+    if _CREATION_CALLS.get(w3, True):
+        answer = _read_in_one(w3, address)
+        if answer is not None:
+            return answer
+        _CREATION_CALLS[w3] = False
+    _source, config, expiry, payment = read(w3, address, "taskParams()", PARAMS_TYPES)
     (delivery,) = read(w3, address, "getDeliveryMethod()", ("uint8",))
+    return _facts(config, expiry, payment, delivery)
+
+
+def _read_in_one(w3: Web3, address: str) -> TaskFacts | None:
+    """Both reads through ``TaskFactsRead``; ``None`` when the node returned no data at all."""
+    data = "0x" + (FACTS_READ_BYTECODE + abi_encode(["address"], [address])).hex()
+    try:
+        result = bytes.fromhex(str(rpc(w3, "eth_call", [{"data": data}, "latest"]))[2:])
+        if not result:
+            return None
+        ok, params, delivery = abi_decode(["bool", "bytes", "bytes"], result)
+        if not ok:
+            raise ValueError("the task's getters reverted")
+        _source, config, expiry, payment = abi_decode(list(PARAMS_TYPES), params)
+        (method,) = abi_decode(["uint8"], delivery)
+    except Exception as exc:  # node errors, transport errors and undecodable answers alike
+        raise ChainError(f"cannot read the task facts of {address}: {exc}") from exc
+    return _facts(config, expiry, payment, method)
+
+
+def _facts(config: Any, expiry: Any, payment: Any, delivery: Any) -> TaskFacts:
     return TaskFacts(
         expiry=int(expiry),
         payment=int(payment),

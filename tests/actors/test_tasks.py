@@ -1,11 +1,17 @@
-"""What providers read about tasks off the chain: the config from its gateway, SDK errors."""
+"""What providers read about tasks off the chain: facts, the config from its gateway, SDK errors."""
 
 from __future__ import annotations
 
+import weakref
+from pathlib import Path
+
 import pytest
+from ogpu.types import DeliveryMethod
 from ogpu.types.errors import IPFSFetchError, IPFSGatewayError
 
-from ogpu_sim.actors.tasks import fetch_config
+from ogpu_sim.actors import tasks
+from ogpu_sim.actors.tasks import TaskFacts, fetch_config, read_task_facts
+from ogpu_sim.errors import ChainError
 
 
 def test_a_config_is_fetched_from_its_gateway_url(sim):
@@ -29,3 +35,83 @@ def test_a_body_that_is_not_json_raises_the_sdks_fetch_error(sim):
 
     with pytest.raises(IPFSFetchError, match="Invalid JSON"):
         fetch_config(url)
+
+
+def _eth_calls(sim):
+    """Count the ``eth_call`` requests reaching ``sim``'s chain inside the block."""
+    calls = []
+    dispatch = sim.chain.provider._dispatch
+
+    def counted(method, params):
+        if method == "eth_call":
+            calls.append(params[0])
+        return dispatch(method, params)
+
+    return calls, counted
+
+
+def test_a_tasks_facts_are_read_in_one_call(sim, make_source, make_task, monkeypatch):
+    task = make_task(make_source(deliveryMethod=DeliveryMethod.MANUAL_CONFIRMATION), payment=1234)
+    calls, counted = _eth_calls(sim)
+    monkeypatch.setattr(sim.chain.provider, "_dispatch", counted)
+
+    facts = read_task_facts(sim.w3, task.address)
+    sent = ["to" in call for call in calls]
+
+    params = task.get_params()
+    assert facts == TaskFacts(
+        expiry=params.expiryTime,
+        payment=1234,
+        delivery=DeliveryMethod.MANUAL_CONFIRMATION,
+        config_url=params.config,
+    )
+    assert sent == [False]  # one eth_call, of creation code
+
+
+def test_a_node_without_creation_call_output_is_read_with_two_calls(
+    sim, make_source, make_task, monkeypatch
+):
+    task = make_task(make_source(), payment=4321)
+    calls, counted = _eth_calls(sim)
+
+    def no_creation_output(method, params):
+        answer = counted(method, params)
+        return "0x" if method == "eth_call" and "to" not in params[0] else answer
+
+    monkeypatch.setattr(sim.chain.provider, "_dispatch", no_creation_output)
+    monkeypatch.setattr(tasks, "_CREATION_CALLS", weakref.WeakKeyDictionary())
+
+    first = read_task_facts(sim.w3, task.address)
+    second = read_task_facts(sim.w3, task.address)
+
+    assert (first, [("to" in c) for c in calls]) == (second, [False, True, True, True, True])
+    assert (first.payment, first.delivery) == (4321, DeliveryMethod.MANUAL_CONFIRMATION)
+
+
+def test_facts_of_an_address_without_a_task_raise_a_chain_error(sim):
+    with pytest.raises(ChainError, match="cannot read the task facts"):
+        read_task_facts(sim.w3, sim.accounts.client.address)
+
+
+def test_the_facts_reader_is_its_solidity_source_compiled():
+    import solcx
+
+    from ogpu_sim.dev.build import find_compiler
+
+    source = Path(tasks.__file__).with_name("TaskFactsRead.sol").read_text()
+    output = solcx.compile_standard(
+        {
+            "language": "Solidity",
+            "sources": {"TaskFactsRead.sol": {"content": source}},
+            "settings": {
+                "optimizer": {"enabled": True, "runs": 200},
+                "evmVersion": "cancun",
+                "metadata": {"bytecodeHash": "none"},
+                "outputSelection": {"*": {"*": ["evm.bytecode.object"]}},
+            },
+        },
+        solc_binary=find_compiler(),
+    )
+    compiled = output["contracts"]["TaskFactsRead.sol"]["TaskFactsRead"]["evm"]["bytecode"]
+
+    assert bytes.fromhex(compiled["object"]) == tasks.FACTS_READ_BYTECODE
