@@ -26,6 +26,8 @@ from web3.contract import Contract
 
 from ogpu_sim.actors.lean import rpc
 from ogpu_sim.chain import Chain
+from ogpu_sim.chain.inprocess import InProcessChain
+from ogpu_sim.errors import ChainError, LeanRpcFailure
 
 _STATUS_NAMES: dict[str, Any] = {
     "TaskStatusChanged": TaskStatus,
@@ -33,6 +35,10 @@ _STATUS_NAMES: dict[str, Any] = {
     "SourceStatusChanged": SourceStatus,
 }
 """Events whose ``status`` argument is printed by its SDK enum name."""
+
+UNBOUNDED_POLLS = 8
+"""Driver steps in a row that may poll a node over JSON-RPC up to ``latest`` without finding a
+new log; the next one reads the head first, so the block range a query spans stays bounded."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,7 @@ class Timeline:
     _watched: list[str] = field(default_factory=list, repr=False)
     _head: int = 0
     _trusted_by: int | None = None
+    _unbounded: int = 0
     generation: int = 0
     """Bumped by :meth:`truncate`, so views derived from :attr:`entries` know to rebuild."""
 
@@ -171,6 +178,39 @@ class Timeline:
             if latest < self._next_block:
                 return 0
             return self._collect(latest)
+
+    def _step_poll(self) -> int:
+        """The poll of a driver step: :meth:`poll`, or over JSON-RPC one ``eth_getLogs`` up to
+        ``latest`` without the head read.
+
+        The query starts at the last block already collected (a range starting past the head
+        is an error on anvil and geth) and keeps only the logs after it. It cannot tell the head
+        when no new log came: then the next block to read stays, the head known is the last
+        block seen (a receipt's or a log's), and after :data:`UNBOUNDED_POLLS` such polls one
+        reads the head again. When the chain is behind the timeline (a revert or a reorg the
+        timeline was not told of) the query fails, and :meth:`poll` does what it does.
+        """
+        if isinstance(self.chain, InProcessChain) or self._unbounded >= UNBOUNDED_POLLS:
+            self._unbounded = 0
+            return self.poll()
+        start = max(self._next_block - 1, 0)
+        try:
+            if self.chain is not None:
+                logs = self.chain.logs(start, None, self._watched)
+            else:
+                query = {"fromBlock": hex(start), "toBlock": "latest", "address": self._watched}
+                logs = rpc(self.w3, "eth_getLogs", [query])
+        except (ChainError, LeanRpcFailure):
+            return self.poll()
+        new = [g for g in logs if int(g["blockNumber"], 16) >= self._next_block]
+        if not new:
+            self._unbounded += 1
+            return 0
+        self._unbounded = 0
+        added = self._decode(new)
+        self._next_block = int(new[-1]["blockNumber"], 16) + 1
+        self._head = max(self._head, self._next_block - 1)
+        return added
 
     def _collect(self, to_block: int) -> int:
         """Decode the logs of blocks ``_next_block .. to_block`` (one ``eth_getLogs``)."""
@@ -227,8 +267,10 @@ class Timeline:
 
         The driver wraps a step in it: while only the harness acts, the head is the last block
         it polled or mined (:meth:`ingest`), so :meth:`add` records without asking the chain.
+        Over JSON-RPC the poll skips the head read (see :meth:`_step_poll`).
         """
-        self.poll()
+        with self._lock:
+            self._step_poll()
         self._trusted_by = threading.get_ident()
         try:
             yield
@@ -265,6 +307,7 @@ class Timeline:
         with self._lock:
             del self.entries[mark[0] :]
             self._next_block = mark[1]
+            self._head = max(mark[1] - 1, 0)
             self.generation += 1
 
     def since(self, mark: tuple[int, int]) -> list[Entry]:

@@ -11,7 +11,7 @@ from ogpu.protocol import vault
 from ogpu.types import DeliveryMethod, TaskStatus
 
 from ogpu_sim.actors import lean
-from ogpu_sim.actors.timeline import Timeline, _plain
+from ogpu_sim.actors.timeline import UNBOUNDED_POLLS, Timeline, _plain
 from ogpu_sim.errors import RpcError
 
 FIRST = DeliveryMethod.FIRST_RESPONSE
@@ -87,8 +87,7 @@ def test_a_first_response_lifecycle_reads_only_the_tasks_facts(sim, make_source,
         sim.run_until_idle()
 
     assert seen == [  # the logs of each step come from the chain directly, not JSON-RPC
-        "eth_call",  # the task's facts: taskParams, getDeliveryMethod
-        "eth_call",
+        "eth_call",  # the task's facts: taskParams and getDeliveryMethod in one call
         "eth_sendRawTransactionSync",  # attempt, answered with its receipt
         "eth_sendRawTransactionSync",  # submitResponse
     ]
@@ -146,3 +145,64 @@ def test_a_timeline_without_the_chain_collects_the_same_events_over_json_rpc(
 
     assert over_rpc.events() == [e for e in sim.timeline.since(mark) if e.kind == "event"]
     assert seen == ["eth_blockNumber", "eth_getLogs"]
+
+
+def over_json_rpc(sim, start: int) -> Timeline:
+    """A timeline of ``sim``'s chain that reads it over JSON-RPC (as on anvil or attached)."""
+    timeline = Timeline(sim.w3, dict(sim.deployment.contracts))
+    timeline.start_at(start)
+    return timeline
+
+
+def test_a_driver_step_over_json_rpc_reads_the_logs_up_to_latest_without_the_head(
+    sim, make_source, make_task
+):
+    start, mark = sim.w3.eth.block_number + 1, sim.timeline.mark()
+    make_task(make_source(deliveryMethod=FIRST))
+    over_rpc = over_json_rpc(sim, start)
+
+    with requests_to(sim) as seen, over_rpc.trusting():
+        pass
+
+    assert seen == ["eth_getLogs"]
+    assert over_rpc.entries == [e for e in sim.timeline.since(mark) if e.kind == "event"]
+
+
+def test_a_driver_step_over_json_rpc_that_finds_no_new_log_adds_nothing(
+    sim, make_source, make_task
+):
+    start = sim.w3.eth.block_number + 1
+    make_task(make_source(deliveryMethod=FIRST))
+    over_rpc = over_json_rpc(sim, start)
+    with over_rpc.trusting():
+        collected = list(over_rpc.entries)
+
+    with requests_to(sim) as seen, over_rpc.trusting():
+        pass
+
+    assert (seen, over_rpc.entries) == (["eth_getLogs"], collected)
+
+
+def test_driver_steps_over_json_rpc_read_the_head_after_unbounded_polls_found_nothing(
+    sim, make_source, make_task
+):
+    start = sim.w3.eth.block_number + 1
+    make_task(make_source(deliveryMethod=FIRST))
+    over_rpc = over_json_rpc(sim, start)
+    with over_rpc.trusting():
+        pass
+    with requests_to(sim) as seen:
+        for _ in range(UNBOUNDED_POLLS + 2):
+            with over_rpc.trusting():
+                pass
+
+    assert seen == ["eth_getLogs"] * UNBOUNDED_POLLS + ["eth_blockNumber", "eth_getLogs"]
+
+
+def test_a_driver_step_over_json_rpc_ahead_of_the_chain_reads_the_head_and_nothing_else(sim):
+    over_rpc = over_json_rpc(sim, sim.w3.eth.block_number + 5)  # as after an unseen revert
+
+    with requests_to(sim) as seen, over_rpc.trusting():
+        pass
+
+    assert (seen, over_rpc.entries) == (["eth_getLogs", "eth_blockNumber"], [])
