@@ -41,10 +41,10 @@ def counting(sim: Any) -> Iterator[CallCount]:
     acting = [0]
     step = driver.step
 
-    def counted_step() -> int:
+    def counted_step(*args: Any, **kwargs: Any) -> int:
         acting[0] += 1
         try:
-            return int(step())
+            return int(step(*args, **kwargs))
         finally:
             acting[0] -= 1
 

@@ -65,11 +65,16 @@ class Driver:
             for provider, state in zip(self.providers, states, strict=False):
                 provider.restore(state)
 
-    def step(self) -> int:
-        """Let every provider act once (discover/attempt, then respond); return the actions."""
+    def step(self, follow_on: bool = False) -> int:
+        """Let every provider act once (discover/attempt, then respond); return the actions.
+
+        Args:
+            follow_on: this step follows a productive one of :meth:`run_until_idle` at once
+                (see :meth:`Timeline.trusting`).
+        """
         with self.lock:
             actions = sum(hook() for hook in list(self.before_step))
-            with self.timeline.trusting():
+            with self.timeline.trusting(follow_on):
                 board = self.board
                 if board.reorgs != self._reorgs:  # undone blocks took provider nonces back
                     self._reorgs = board.reorgs
@@ -90,13 +95,18 @@ class Driver:
         Work that only moving chain time can unblock (a ``late`` provider's response) does not
         count as due. Deterministic for a given seed and call sequence.
 
+        On a node reached over JSON-RPC the first step and each step after a wait poll the
+        chain; a step right after a productive one works from what that step saw and the
+        receipts of its transactions (one request less per call: what others mine meanwhile
+        is seen by the next call, as if it had come a moment later).
+
         Raises:
             IdleTimeoutError: providers were still busy when ``timeout`` seconds ran out.
         """
         deadline = time.monotonic() + timeout
-        total = 0
+        total, done = 0, 0
         while True:
-            done = self.step()
+            done = self.step(follow_on=done > 0)
             total += done
             if done == 0:
                 busy = [p.address for p in self.providers if p.busy()]

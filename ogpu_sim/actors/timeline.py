@@ -262,15 +262,21 @@ class Timeline:
             self._head = max(self._head, block)
 
     @contextmanager
-    def trusting(self) -> Iterator[None]:
+    def trusting(self, follow_on: bool = False) -> Iterator[None]:
         """Poll, then trust this thread's view of the head until the block ends.
 
         The driver wraps a step in it: while only the harness acts, the head is the last block
         it polled or mined (:meth:`ingest`), so :meth:`add` records without asking the chain.
         Over JSON-RPC the poll skips the head read (see :meth:`_step_poll`).
+
+        Args:
+            follow_on: the step follows a productive step of the same ``run_until_idle`` at
+                once; over JSON-RPC it works from what that step saw and mined, without a
+                request (an in-process chain is still polled: that costs no request).
         """
         with self._lock:
-            self._step_poll()
+            if not follow_on or isinstance(self.chain, InProcessChain):
+                self._step_poll()
         self._trusted_by = threading.get_ident()
         try:
             yield
