@@ -6,6 +6,7 @@ import weakref
 from pathlib import Path
 
 import pytest
+from ogpu.ipfs.fetch import fetch_ipfs_json
 from ogpu.types import DeliveryMethod
 from ogpu.types.errors import IPFSFetchError, IPFSGatewayError
 
@@ -115,3 +116,32 @@ def test_the_facts_reader_is_its_solidity_source_compiled():
     compiled = output["contracts"]["TaskFactsRead.sol"]["TaskFactsRead"]["evm"]["bytecode"]
 
     assert bytes.fromhex(compiled["object"]) == tasks.FACTS_READ_BYTECODE
+
+
+def _outcome(fetch, url):
+    try:
+        return ("ok", fetch(url))
+    except Exception as exc:  # the error type and its message are the outcome
+        return (type(exc).__name__, str(exc))
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        lambda faults: faults.drop(route="/ipfs", count=1),
+        lambda faults: faults.truncate(5, route="/ipfs", count=1),
+        lambda faults: faults.wrong_content(b"\xff\xfe not json", count=1),
+        lambda faults: faults.status(429, route="/ipfs", count=1),
+        lambda faults: None,
+    ],
+    ids=["drop", "truncate", "wrong-content", "status", "none"],
+)
+def test_a_config_fetch_ends_as_the_sdks_own_fetch_does(sim, fault):
+    url = sim.ipfs.add({"function_name": "multiply", "data": {"a": 6}})
+    fetch_config(url)  # a kept-alive connection to the gateway, as after earlier tasks
+    outcomes = []
+    for fetch in (fetch_config, fetch_ipfs_json):
+        fault(sim.ipfs.faults)
+        outcomes.append(_outcome(fetch, url))
+
+    assert outcomes[0] == outcomes[1]
