@@ -14,9 +14,9 @@ and request formatting. Providers do the same few things thousands of times, so 
   transaction still fail while its replay succeeds (out of gas: a modified protocol), it is
   sent once more with twice an estimate;
 - chain id and fees are read once per chain and re-read after a fee error;
-- the transaction is RLP-encoded here and signed with ``coincurve`` (the library under
-  ``eth_keys``, its key made once per account), the very bytes ``eth_account`` produces (a
-  test checks), at a fraction of its cost.
+- the transaction is RLP-encoded directly (:mod:`ogpu_sim.actors.codec`) and signed with
+  ``coincurve`` (the library under ``eth_keys``, its key made once per account), the very
+  bytes ``eth_account`` produces (a test checks), at a fraction of its cost.
 
 They are still real signed transactions mined in blocks. One that reverts is mined with status
 0, as a wallet that does not estimate first sends it; its reason is read by replaying the call
@@ -42,7 +42,6 @@ from eth_utils import (
     function_signature_to_4byte_selector,
     keccak,
     to_canonical_address,
-    to_checksum_address,
 )
 from eth_utils.abi import collapse_if_tuple
 from web3 import Web3
@@ -50,6 +49,7 @@ from web3.exceptions import ContractLogicError
 from web3.types import RPCEndpoint
 
 from ogpu_sim import artifacts
+from ogpu_sim.actors.codec import checksum, decode_words, rlp_encode
 from ogpu_sim.errors import ChainError, LeanRpcFailure
 
 GAS_LIMITS = {"register": 600_000, "attempt": 600_000, "submitResponse": 2_000_000}
@@ -112,20 +112,22 @@ def events_in(
     """The arguments of every ``event`` (signature, non-indexed types) ``address`` logged in a
     receipt (raw JSON-RPC shape); addresses come back checksummed."""
     signature, types = event
-    topic = "0x" + keccak(text=signature).hex()
+    topic, address = _topic(signature), address.lower()
     found = []
     for log in receipt.get("logs", ()):
         topics = log.get("topics") or [None]
-        if str(topics[0]).lower() != topic or log["address"].lower() != address.lower():
+        if str(topics[0]).lower() != topic or log["address"].lower() != address:
             continue
-        values = abi_decode(list(types), bytes.fromhex(log["data"][2:]))
+        values = decode_words(types, bytes.fromhex(log["data"][2:]))
         found.append(
-            tuple(
-                to_checksum_address(v) if t == "address" else v
-                for t, v in zip(types, values, strict=True)
-            )
+            tuple(checksum(v) if t == "address" else v for t, v in zip(types, values, strict=True))
         )
     return found
+
+
+@functools.cache
+def _topic(signature: str) -> str:
+    return "0x" + keccak(text=signature).hex()
 
 
 # -- transactions ---------------------------------------------------------------------------
@@ -207,26 +209,6 @@ def _is_transient(message: str) -> bool:
     from ogpu.protocol._base import TxExecutor
 
     return bool(TxExecutor._is_transient_rpc(Exception(message)))
-
-
-def _rlp_length(length: int, offset: int) -> bytes:
-    if length < 56:
-        return bytes((offset + length,))
-    size = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes((offset + 55 + len(size),)) + size
-
-
-def rlp_encode(item: int | bytes | list[Any]) -> bytes:
-    """RLP of a transaction's fields (non-negative ints, bytes, lists of them): what
-    ``rlp.encode`` gives, without its per-item serializer inference (a test compares them)."""
-    if isinstance(item, int):
-        item = item.to_bytes((item.bit_length() + 7) // 8, "big")
-    if isinstance(item, bytes):
-        if len(item) == 1 and item[0] < 0x80:
-            return item
-        return _rlp_length(len(item), 0x80) + item
-    payload = b"".join([rlp_encode(i) for i in item])
-    return _rlp_length(len(payload), 0xC0) + payload
 
 
 _canonical = functools.lru_cache(maxsize=1024)(to_canonical_address)
@@ -420,7 +402,6 @@ __all__ = [
     "events_in",
     "gas_limit",
     "read",
-    "rlp_encode",
     "rpc",
     "sign",
     "signer",

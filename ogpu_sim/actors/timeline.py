@@ -8,7 +8,6 @@ pytest plugin prints a test's slice of it when the test fails; ``simulate`` writ
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import threading
@@ -17,13 +16,13 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from eth_abi import decode as abi_decode
-from eth_utils import event_abi_to_log_topic, to_checksum_address
+from eth_utils import event_abi_to_log_topic
 from hexbytes import HexBytes
 from ogpu.types import ResponseStatus, SourceStatus, TaskStatus
 from web3 import Web3
 from web3.contract import Contract
 
+from ogpu_sim.actors.codec import checksum, decode_words
 from ogpu_sim.actors.lean import rpc
 from ogpu_sim.chain import Chain
 from ogpu_sim.chain.inprocess import InProcessChain
@@ -81,8 +80,6 @@ class Entry:
         return json.dumps(asdict(self), sort_keys=True)
 
 
-_checksum = functools.lru_cache(maxsize=65_536)(to_checksum_address)
-"""Checksumming hashes the address: the same few contracts and accounts come up in every log."""
 _ELEMENTARY = re.compile(r"^(address|bool|string|bytes\d*|u?int\d*)$")
 
 
@@ -107,9 +104,9 @@ class _Decoder:
     def args(self, log: dict[str, Any]) -> dict[str, Any]:
         if not self.flat:
             return dict(self.event.process_log(log)["args"])
-        values = abi_decode(list(self.types), bytes(HexBytes(log["data"])))
+        values = decode_words(self.types, bytes(HexBytes(log["data"])))
         return {
-            name: _checksum(value) if kind == "address" else value
+            name: checksum(value) if kind == "address" else value
             for name, kind, value in zip(self.names, self.types, values, strict=True)
         }
 
@@ -226,7 +223,7 @@ class Timeline:
     def _decode(self, logs: list[dict[str, Any]]) -> int:
         added = 0
         for log in logs:
-            address = _checksum(log["address"])
+            address = checksum(log["address"])
             topics = log["topics"]
             decoder = self._topics.get((address, HexBytes(topics[0]))) if topics else None
             if decoder is None:
@@ -255,7 +252,7 @@ class Timeline:
             if block == self._next_block:
                 watched = set(self._names)
                 logs = receipt.get("logs", [])
-                self._decode([g for g in logs if _checksum(g["address"]) in watched])
+                self._decode([g for g in logs if checksum(g["address"]) in watched])
                 self._next_block = block + 1
             elif block > self._next_block:
                 self._collect(block)

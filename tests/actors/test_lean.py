@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import rlp
 from eth_utils import function_signature_to_4byte_selector
 from ogpu.protocol import vault
 from ogpu.types import DeliveryMethod, TaskStatus
@@ -151,30 +150,6 @@ def test_signing_gives_the_bytes_eth_account_gives(sim, fees):
     raw = lean.sign(lean.signer(account), tx)
 
     assert raw == bytes(account.sign_transaction(tx).raw_transaction)
-
-
-@pytest.mark.parametrize(
-    "item",
-    [
-        0,
-        1,
-        127,
-        128,
-        2**64,
-        b"",
-        b"\x00",
-        b"\x7f",
-        b"\x80",
-        b"a" * 55,
-        b"a" * 56,
-        b"a" * 300,
-        [],
-        [0, b"", []],
-        [b"a" * 60, [1, 2, [b"b" * 56]], 2**256 - 1],
-    ],
-)
-def test_rlp_encoding_gives_the_bytes_the_rlp_library_gives(item):
-    assert lean.rlp_encode(item) == rlp.encode(item)
 
 
 def test_after_a_reorg_undid_its_transaction_the_provider_reads_its_nonce_again(

@@ -1,0 +1,75 @@
+"""The harness's direct encoders and decoders give exactly what the libraries they replace give."""
+
+from __future__ import annotations
+
+import pytest
+import rlp
+from eth_abi import decode, encode
+from eth_utils import to_checksum_address
+
+from ogpu_sim.actors.codec import checksum, decode_words, rlp_encode
+
+ADDRESS = "0x" + "ab" * 20
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        0,
+        1,
+        127,
+        128,
+        2**64,
+        b"",
+        b"\x00",
+        b"\x7f",
+        b"\x80",
+        b"a" * 55,
+        b"a" * 56,
+        b"a" * 300,
+        [],
+        [0, b"", []],
+        [b"a" * 60, [1, 2, [b"b" * 56]], 2**256 - 1],
+    ],
+)
+def test_rlp_encoding_gives_the_bytes_the_rlp_library_gives(item):
+    assert rlp_encode(item) == rlp.encode(item)
+
+
+@pytest.mark.parametrize(
+    ("types", "values"),
+    [
+        (("address", "address", "uint256"), (ADDRESS, "0x" + "00" * 19 + "01", 2**256 - 1)),
+        (("address", "uint8"), (ADDRESS, 5)),
+        (("bool", "bool"), (True, False)),
+        (("address", "string"), (ADDRESS, "dynamic types go to eth_abi")),
+    ],
+)
+def test_static_words_decode_as_eth_abi_decodes_them(types, values):
+    data = encode(list(types), list(values)) + b"\x00" * 7  # trailing bytes are ignored
+
+    assert decode_words(types, data) == tuple(decode(list(types), data))
+
+
+@pytest.mark.parametrize(
+    ("types", "data"),
+    [
+        (("uint8",), (256).to_bytes(32, "big")),
+        (("address",), b"\x01" * 32),
+        (("bool",), (2).to_bytes(32, "big")),
+        (("uint256", "uint256"), b"\x00" * 40),
+    ],
+    ids=["uint8-overflow", "address-padding", "bool-2", "short"],
+)
+def test_words_eth_abi_refuses_raise_eth_abis_error(types, data):
+    with pytest.raises(Exception) as expected:
+        decode(list(types), data)
+
+    with pytest.raises(type(expected.value)) as raised:
+        decode_words(types, data)
+
+    assert str(raised.value) == str(expected.value)
+
+
+def test_the_cached_checksum_is_eth_utils_checksum():
+    assert checksum(ADDRESS) == to_checksum_address(ADDRESS)
