@@ -3,9 +3,10 @@
 The general libraries do more per call than these few shapes need: ``rlp.encode`` infers a
 serializer for every item, ``eth_abi.decode`` builds and validates a decoder stream and
 normalizes every address, ``to_checksum_address`` hashes the same few addresses again and
-again. Here: RLP of transaction fields, static ABI words (``address``, ``bool``, ``uintN``) as
-``eth_abi`` decodes them (anything else, or a word ``eth_abi`` would refuse, goes to
-``eth_abi`` itself, so its answers and errors are unchanged), and a cached checksum. Tests
+again. Here: RLP of transaction fields, static ABI words (``address``, ``bool``, ``uintN``)
+encoded and decoded as ``eth_abi`` does (anything else, or a value or word ``eth_abi`` would
+refuse, goes to ``eth_abi`` itself, so its answers and errors are unchanged), and a cached
+checksum. Tests
 compare each with the library it stands in for.
 """
 
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
 from eth_utils import to_checksum_address
 
 checksum = functools.lru_cache(maxsize=65_536)(to_checksum_address)
@@ -83,4 +85,32 @@ def decode_words(types: Sequence[str], data: bytes) -> tuple[Any, ...]:
     return tuple(values)
 
 
-__all__ = ["checksum", "decode_words", "rlp_encode"]
+def _word(size: int, value: Any) -> bytes | None:
+    """The ABI word of one value eth_abi would accept unchanged, else ``None``."""
+    if size == 160:
+        if not isinstance(value, str) or len(value) != 42:
+            return None
+        try:
+            valid = checksum(value) == value
+        except ValueError:
+            return None
+        return bytes(12) + bytes.fromhex(value[2:]) if valid else None
+    if size == 1:
+        return (b"\x00" * 31 + (b"\x01" if value else b"\x00")) if isinstance(value, bool) else None
+    if type(value) is int and value >= 0 and not value >> size:
+        return value.to_bytes(32, "big")
+    return None
+
+
+def encode_words(types: Sequence[str], values: Sequence[Any]) -> bytes:
+    """``eth_abi.encode(types, values)``; checksummed addresses, bools and in-range ints
+    directly, anything else (and every error) through eth_abi."""
+    bits = _static_bits(tuple(types))
+    if bits is not None and len(values) == len(bits):
+        words = [_word(size, value) for size, value in zip(bits, values, strict=True)]
+        if all(word is not None for word in words):
+            return b"".join(words)  # type: ignore[arg-type]
+    return bytes(abi_encode(list(types), list(values)))
+
+
+__all__ = ["checksum", "decode_words", "encode_words", "rlp_encode"]

@@ -49,7 +49,7 @@ from web3.exceptions import ContractLogicError
 from web3.types import RPCEndpoint
 
 from ogpu_sim import artifacts
-from ogpu_sim.actors.codec import checksum, decode_words, rlp_encode
+from ogpu_sim.actors.codec import checksum, decode_words, encode_words, rlp_encode
 from ogpu_sim.errors import ChainError, LeanRpcFailure
 
 GAS_LIMITS = {"register": 600_000, "attempt": 600_000, "submitResponse": 2_000_000}
@@ -154,7 +154,7 @@ def _nexus_functions() -> dict[str, _Function]:
 def encode_call(function: str, args: Sequence[Any]) -> bytes:
     """Calldata of ``Nexus.<function>(*args)``."""
     fn = _nexus_functions()[function]
-    return fn.selector + abi_encode(list(fn.types), list(args))
+    return fn.selector + encode_words(fn.types, args)
 
 
 def gas_limit(function: str, args: Sequence[Any]) -> int:

@@ -111,6 +111,13 @@ class _Decoder:
         }
 
 
+def _hex(value: Any) -> str:
+    """A hash or topic as lower-case ``0x`` hex, whether it came as hex text or bytes."""
+    if isinstance(value, str) and value[:2] in ("0x", "0X"):
+        return "0x" + value[2:].lower()
+    return "0x" + bytes(HexBytes(value)).hex()
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, (bytes, HexBytes)):
         return "0x" + bytes(value).hex()
@@ -138,7 +145,7 @@ class Timeline:
     entries: list[Entry] = field(default_factory=list)
     _next_block: int = 0
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
-    _topics: dict[tuple[str, HexBytes], _Decoder] = field(default_factory=dict, repr=False)
+    _topics: dict[tuple[str, str], _Decoder] = field(default_factory=dict, repr=False)
     _names: dict[str, str] = field(default_factory=dict, repr=False)
     _watched: list[str] = field(default_factory=list, repr=False)
     _head: int = 0
@@ -155,7 +162,7 @@ class Timeline:
                 if entry.get("type") != "event":
                     continue
                 abi: Any = entry
-                topic = HexBytes(event_abi_to_log_topic(abi))
+                topic = _hex(event_abi_to_log_topic(abi))
                 event = getattr(contract.events, abi["name"])()
                 self._topics[(address, topic)] = _Decoder.of(abi, event)
         self._watched = list(self._names)
@@ -225,7 +232,7 @@ class Timeline:
         for log in logs:
             address = checksum(log["address"])
             topics = log["topics"]
-            decoder = self._topics.get((address, HexBytes(topics[0]))) if topics else None
+            decoder = self._topics.get((address, _hex(topics[0]))) if topics else None
             if decoder is None:
                 continue
             self.entries.append(
@@ -235,7 +242,7 @@ class Timeline:
                     args=_plain(decoder.args(log)),
                     block=int(log["blockNumber"], 16),
                     emitter=self._names[address],
-                    tx="0x" + bytes(HexBytes(log["transactionHash"])).hex(),
+                    tx=_hex(log["transactionHash"]),
                 )
             )
             added += 1
@@ -250,7 +257,7 @@ class Timeline:
         with self._lock:
             block = int(receipt["blockNumber"], 16)
             if block == self._next_block:
-                watched = set(self._names)
+                watched = self._names
                 logs = receipt.get("logs", [])
                 self._decode([g for g in logs if checksum(g["address"]) in watched])
                 self._next_block = block + 1

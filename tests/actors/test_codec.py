@@ -7,7 +7,7 @@ import rlp
 from eth_abi import decode, encode
 from eth_utils import to_checksum_address
 
-from ogpu_sim.actors.codec import checksum, decode_words, rlp_encode
+from ogpu_sim.actors.codec import checksum, decode_words, encode_words, rlp_encode
 
 ADDRESS = "0x" + "ab" * 20
 
@@ -73,3 +73,39 @@ def test_words_eth_abi_refuses_raise_eth_abis_error(types, data):
 
 def test_the_cached_checksum_is_eth_utils_checksum():
     assert checksum(ADDRESS) == to_checksum_address(ADDRESS)
+
+
+@pytest.mark.parametrize(
+    ("types", "values"),
+    [
+        (("address", "address", "uint256"), (to_checksum_address(ADDRESS), ADDRESS, 7)),
+        (("address", "uint8", "bool"), (to_checksum_address(ADDRESS), 255, True)),
+        (("uint256",), (2**256 - 1,)),
+        (("address", "string"), (to_checksum_address(ADDRESS), "dynamic")),
+        (("address",), ("0x" + "aB" * 20,)),  # not a checksum, which eth_abi does not ask
+    ],
+)
+def test_static_words_encode_as_eth_abi_encodes_them(types, values):
+    assert encode_words(types, values) == encode(list(types), list(values))
+
+
+@pytest.mark.parametrize(
+    ("types", "values"),
+    [
+        (("uint8",), (256,)),
+        (("uint256",), (-1,)),
+        (("uint256",), (True,)),
+        (("address",), ("0x" + "zz" * 20,)),
+        (("address",), ("0x1234",)),
+        (("bool",), (1,)),
+    ],
+    ids=["uint8-overflow", "negative", "bool-as-uint", "not-hex", "short-address", "int-bool"],
+)
+def test_values_eth_abi_refuses_raise_eth_abis_error(types, values):
+    with pytest.raises(Exception) as expected:
+        encode(list(types), list(values))
+
+    with pytest.raises(type(expected.value)) as raised:
+        encode_words(types, values)
+
+    assert str(raised.value) == str(expected.value)
