@@ -38,14 +38,16 @@ def _rlp_length(length: int, offset: int) -> bytes:
 def rlp_encode(item: int | bytes | list[Any]) -> bytes:
     """RLP of a transaction's fields (non-negative ints, bytes, lists of them): what
     ``rlp.encode`` gives."""
+    if isinstance(item, list):
+        payload = b"".join([rlp_encode(i) for i in item])
+        return _rlp_length(len(payload), 0xC0) + payload
     if isinstance(item, int):
+        if item < 0x80:  # one byte is its own encoding; zero is the empty string
+            return bytes((item,)) if item else b"\x80"
         item = item.to_bytes((item.bit_length() + 7) // 8, "big")
-    if isinstance(item, bytes):
-        if len(item) == 1 and item[0] < 0x80:
-            return item
-        return _rlp_length(len(item), 0x80) + item
-    payload = b"".join([rlp_encode(i) for i in item])
-    return _rlp_length(len(payload), 0xC0) + payload
+    if len(item) == 1 and item[0] < 0x80:
+        return item
+    return _rlp_length(len(item), 0x80) + item
 
 
 @functools.cache
