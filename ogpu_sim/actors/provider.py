@@ -30,6 +30,7 @@ from ogpu.types import DeliveryMethod, TaskStatus
 from web3 import Web3
 
 from ogpu_sim.actors.board import TaskBoard
+from ogpu_sim.actors.codec import checksum
 from ogpu_sim.actors.lean import LeanSender
 from ogpu_sim.actors.tasks import (
     TaskFacts,
@@ -307,7 +308,7 @@ class SimulatedProvider:
 
         facts = self._facts(task)
         payment = facts.payment
-        t, p = Web3.to_checksum_address(task), self.address
+        t, p = checksum(task), self.address
         self._forget(task)
         try:
             receipt = self._transact("attempt", (t, p, payment), f"Nexus.attempt({t}, {p})")
