@@ -97,8 +97,10 @@ class Driver:
 
         On a node reached over JSON-RPC the first step and each step after a wait poll the
         chain; a step right after a productive one works from what that step saw and the
-        receipts of its transactions (one request less per call: what others mine meanwhile
-        is seen by the next call, as if it had come a moment later).
+        receipts of its transactions when every transaction this process sent since the last
+        poll came back with a receipt the timeline took (a send from another thread, or one
+        lost, makes it poll). What another process mines meanwhile is seen by the next call,
+        as if it had come a moment later.
 
         Raises:
             IdleTimeoutError: providers were still busy when ``timeout`` seconds ran out.

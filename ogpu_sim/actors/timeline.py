@@ -151,6 +151,7 @@ class Timeline:
     _head: int = 0
     _trusted_by: int | None = None
     _unbounded: int = 0
+    _sends_seen: int = -1
     generation: int = 0
     """Bumped by :meth:`truncate`, so views derived from :attr:`entries` know to rebuild."""
 
@@ -194,6 +195,7 @@ class Timeline:
         reads the head again. When the chain is behind the timeline (a revert or a reorg the
         timeline was not told of) the query fails, and :meth:`poll` does what it does.
         """
+        self._sends_seen = self._sends() or 0  # read first: a send during the poll counts as unseen
         if isinstance(self.chain, InProcessChain) or self._unbounded >= UNBOUNDED_POLLS:
             self._unbounded = 0
             return self.poll()
@@ -215,6 +217,20 @@ class Timeline:
         self._next_block = int(new[-1]["blockNumber"], 16) + 1
         self._head = max(self._head, self._next_block - 1)
         return added
+
+    def _sends(self) -> int | None:
+        """How many transactions this process sent through the node's provider (``None`` when
+        the provider does not count them, or the chain is in-process: polling it is free)."""
+        if isinstance(self.chain, InProcessChain):
+            return None
+        sends = getattr(self.w3.provider, "sends", None)
+        return sends if isinstance(sends, int) else None
+
+    def _saw_every_send(self) -> bool:
+        """Whether every transaction sent through the provider since the last poll was mined
+        with a receipt this timeline ingested: then nothing this process did is missing."""
+        sends = self._sends()
+        return sends is not None and sends == self._sends_seen
 
     def _collect(self, to_block: int) -> int:
         """Decode the logs of blocks ``_next_block .. to_block`` (one ``eth_getLogs``)."""
@@ -264,6 +280,7 @@ class Timeline:
             elif block > self._next_block:
                 self._collect(block)
             self._head = max(self._head, block)
+            self._sends_seen += 1  # this receipt's own send
 
     @contextmanager
     def trusting(self, follow_on: bool = False) -> Iterator[None]:
@@ -276,10 +293,11 @@ class Timeline:
         Args:
             follow_on: the step follows a productive step of the same ``run_until_idle`` at
                 once; over JSON-RPC it works from what that step saw and mined, without a
-                request (an in-process chain is still polled: that costs no request).
+                request, if the provider's send count shows nothing else of this process was
+                sent since (an in-process chain is still polled: that costs no request).
         """
         with self._lock:
-            if not follow_on or isinstance(self.chain, InProcessChain):
+            if not (follow_on and self._saw_every_send()):
                 self._step_poll()
         self._trusted_by = threading.get_ident()
         try:

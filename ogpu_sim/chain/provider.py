@@ -51,6 +51,10 @@ def with_web3_retries(
     return None  # pragma: no cover - the loop returns or raises
 
 
+SENDS = frozenset({"eth_sendRawTransaction", "eth_sendRawTransactionSync", "eth_sendTransaction"})
+"""The JSON-RPC methods that send a transaction."""
+
+
 class InProcessProvider(BaseProvider):
     """A web3 provider answering from an in-process chain the way a node over HTTP would.
 
@@ -68,10 +72,16 @@ class InProcessProvider(BaseProvider):
         self._dispatch = dispatch
         self._ids = itertools.count(1)
         self.exception_retry_configuration = web3_retry_configuration()
+        self.sends = 0
+        """Transactions sent through this provider (any thread), counted before each goes out:
+        a reader that took a receipt for every one of them knows this process mined nothing
+        else (the timeline skips a poll on that)."""
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
         """Answer one request with a ``result`` or an ``error`` member."""
         request_id = next(self._ids)
+        if method in SENDS:
+            self.sends += 1
         return with_web3_retries(  # type: ignore[no-any-return]
             self.exception_retry_configuration,
             method,
@@ -98,4 +108,10 @@ class InProcessProvider(BaseProvider):
         return True
 
 
-__all__ = ["IN_PROCESS_URL", "InProcessProvider", "web3_retry_configuration", "with_web3_retries"]
+__all__ = [
+    "IN_PROCESS_URL",
+    "SENDS",
+    "InProcessProvider",
+    "web3_retry_configuration",
+    "with_web3_retries",
+]

@@ -47,7 +47,7 @@ from .base import (
 )
 from .faults import SEND_RAW, SEND_RAW_SYNC, ChainFaults, client_error, faulty_call, sent_hash
 from .jsonrpc import METHOD_NOT_FOUND, confirmation_timeout
-from .provider import with_web3_retries
+from .provider import SENDS, with_web3_retries
 
 
 @dataclass(frozen=True)
@@ -76,9 +76,13 @@ class NodeProvider(HTTPProvider):
             rpc_url, request_kwargs={"timeout": timeout}, session=loopback_session(rpc_url)
         )
         self._chain = chain
+        self.sends = 0
+        """Transactions sent through this provider (see :class:`InProcessProvider`)."""
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
         """Send one request (rewritten by the chain) through the chain's faults."""
+        if method in SENDS:
+            self.sends += 1
         sent_method, sent_params = self._chain.rewrite(method, params)
         data = self.encode_rpc_request(RPCEndpoint(sent_method), sent_params)
         config = self.exception_retry_configuration

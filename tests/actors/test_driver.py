@@ -54,3 +54,25 @@ def test_a_follow_on_step_on_an_in_process_chain_still_collects_new_events(
         names = [e.name for e in timeline.entries]
 
     assert names[-1] == "TaskPublished"
+
+
+def test_a_transaction_sent_after_a_steps_poll_makes_the_next_step_poll(
+    sim, make_source, make_task
+):
+    source = make_source(deliveryMethod=DeliveryMethod.FIRST_RESPONSE)
+    driver = Driver(over_json_rpc(sim, sim.w3.eth.block_number + 1))
+    steps: list[int] = []
+
+    def hook() -> int:
+        steps.append(len(steps))
+        if len(steps) == 2:  # after the first step's poll, before the follow-on step's
+            make_task(source)
+        return 1 if len(steps) == 1 else 0
+
+    driver.before_step.append(hook)
+    with requests_to(sim) as seen:
+        driver.run_until_idle()
+
+    names = [e.name for e in driver.timeline.entries if e.emitter == "NEXUS"]
+    assert names[-1] == "TaskPublished"
+    assert seen.count("eth_getLogs") == 2
