@@ -49,6 +49,7 @@ from .jsonrpc import (
 )
 from .state_override import apply_to_py_evm, no_block_overrides, parse_state_overrides
 from .tester_calls import build_call, create_access_list, simulate_v1
+from .tester_evm import lean_computation
 from .tester_gas import estimate_gas
 from .tester_logs import TesterLogSource
 
@@ -86,7 +87,7 @@ class TesterNode:
         chain_class = type(self.backend.chain)
         chain_class.chain_id = chain_id
         chain_class.vm_configuration = tuple(
-            (start, _same_second_blocks(vm)) for start, vm in chain_class.vm_configuration
+            (start, _node_vm(vm)) for start, vm in chain_class.vm_configuration
         )
         self.tester = EthereumTester(self.backend)
         self.time_offset = 0
@@ -109,7 +110,7 @@ class TesterNode:
         """The timestamp the next block will carry: wall clock + offset, never before its parent.
 
         Blocks mined within one second share their timestamp (as on anvil), so the chain never
-        runs ahead of the wall clock; see :func:`_same_second_blocks`.
+        runs ahead of the wall clock; see :func:`_node_vm`.
         """
         parent = self.chain.get_canonical_head()
         return max(parent.timestamp, int(self.clock()) + self.time_offset)
@@ -396,12 +397,19 @@ class TesterNode:
             raise RpcError(INVALID_PARAMS, f"invalid argument for {method}: {exc}") from None
 
 
-def _same_second_blocks(vm_class: Any) -> Any:
-    """``vm_class`` accepting a block with its parent's timestamp (py-evm wants a later one).
+def _node_vm(vm_class: Any) -> Any:
+    """``vm_class`` accepting a block with its parent's timestamp (py-evm wants a later one),
+    executing with the lean interpreter loop of :mod:`.tester_evm`.
 
     Every other header rule still applies: the header is validated as if it were one second
     later, which changes nothing but the timestamp comparison.
     """
+    state_class = vm_class._state_class
+    lean_state = type(
+        state_class.__name__,
+        (state_class,),
+        {"computation_class": lean_computation(state_class.computation_class)},
+    )
 
     def validate_header(cls: Any, header: Any, parent_header: Any) -> None:
         if parent_header is not None and header.timestamp == parent_header.timestamp:
@@ -409,7 +417,9 @@ def _same_second_blocks(vm_class: Any) -> Any:
         super(relaxed, cls).validate_header(header, parent_header)
 
     relaxed: Any = type(
-        vm_class.__name__, (vm_class,), {"validate_header": classmethod(validate_header)}
+        vm_class.__name__,
+        (vm_class,),
+        {"validate_header": classmethod(validate_header), "_state_class": lean_state},
     )
     return relaxed
 

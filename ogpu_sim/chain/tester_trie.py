@@ -1,11 +1,14 @@
-"""A read cache for py-evm's tries while an eth-tester chain is open: (root, key) -> value.
+"""Caches for py-evm's tries while an eth-tester chain is open, all keyed on content.
 
 py-evm builds a fresh state for every call, estimate and block, and every account and storage
 read of a fresh state walks the hexary trie down from its root (RLP-decoding each node): about
 a seventh of an eth-tester lifecycle. A trie is content-addressed, so the value under a key in
 the trie with a given root hash never changes: ``HexaryTrie.get`` is memoized on (root hash,
-key), process-wide, while at least one chain holds the cache (reference-counted like the SDK's
-keccak cache). Writes are untouched; a written trie has a new root and so new cache keys.
+key). Writes (each block's state root) walk the same nodes: the RLP decoding of a node is
+memoized on its encoding (each answer a fresh copy, as py-trie changes nodes it decoded), and
+py-trie's hex-prefix and nibble conversions, pure functions of their argument, on it.
+Process-wide, while at least one chain holds the caches (reference-counted like the SDK's
+keccak cache); a written trie has a new root and so new cache keys.
 """
 
 from __future__ import annotations
@@ -15,13 +18,15 @@ from collections.abc import Callable
 from typing import Any
 
 from trie import HexaryTrie
+from trie import hexary as _hexary
+from trie.utils import nodes as _nodes
 
 MAX_ENTRIES = 200_000
 """Cached reads kept at most; the cache starts over when full (entries are ~100 bytes)."""
 
 _LOCK = threading.Lock()
 _users = 0
-_original: Callable[..., bytes] | None = None
+_originals: list[tuple[Any, str, Any]] = []
 
 
 def _cached(original: Callable[..., bytes]) -> Callable[..., bytes]:
@@ -43,26 +48,94 @@ def _cached(original: Callable[..., bytes]) -> Callable[..., bytes]:
     return get
 
 
+def _memo(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``original``, a pure function of a bytes or tuple argument with an immutable answer,
+    memoized (other arguments, and exceptions, go to ``original`` every time)."""
+    answers: dict[Any, Any] = {}
+
+    def memoized(value: Any) -> Any:
+        if type(value) is not bytes and type(value) is not tuple:
+            return original(value)
+        answer = answers.get(value)
+        if answer is None:
+            answer = original(value)
+            if len(answers) >= MAX_ENTRIES:
+                answers.clear()
+            answers[value] = answer
+        return answer
+
+    memoized.__doc__ = original.__doc__
+    return memoized
+
+
+def _frozen(node: Any) -> Any:
+    return tuple([_frozen(item) for item in node]) if type(node) is list else node
+
+
+def _thawed(node: Any) -> Any:
+    return [_thawed(item) for item in node] if type(node) is tuple else node
+
+
+def _decoded(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """py-trie's ``decode_node`` memoized on the encoding; each answer is a fresh list."""
+    nodes: dict[bytes, Any] = {}
+
+    def decode_node(encoded: Any) -> Any:
+        if type(encoded) is not bytes:
+            return original(encoded)
+        frozen = nodes.get(encoded)
+        if frozen is None:
+            node = original(encoded)
+            if type(node) is not list:
+                return node
+            if len(nodes) >= MAX_ENTRIES:
+                nodes.clear()
+            nodes[encoded] = _frozen(node)
+            return node
+        return _thawed(frozen)
+
+    decode_node.__doc__ = original.__doc__
+    return decode_node
+
+
+def _patches() -> list[tuple[Any, str, Any]]:
+    """(owner, name, replacement) for each cached function, the replacements sharing memos."""
+    bytes_to_nibbles = _memo(_hexary.bytes_to_nibbles)
+    decode_nibbles = _memo(_nodes.decode_nibbles)
+    encode_nibbles = _memo(_nodes.encode_nibbles)
+    return [
+        (HexaryTrie, "get", _cached(HexaryTrie.get)),
+        (_hexary, "decode_node", _decoded(_hexary.decode_node)),
+        (_hexary, "bytes_to_nibbles", bytes_to_nibbles),
+        (_hexary, "decode_nibbles", decode_nibbles),
+        (_hexary, "encode_nibbles", encode_nibbles),
+        (_nodes, "decode_nibbles", decode_nibbles),
+        (_nodes, "encode_nibbles", encode_nibbles),
+    ]
+
+
 def acquire() -> None:
-    """Install the cache (the first user installs it)."""
-    global _users, _original
+    """Install the caches (the first user installs them)."""
+    global _users
     with _LOCK:
         _users += 1
         if _users == 1:
-            _original = HexaryTrie.get
-            HexaryTrie.get = _cached(_original)  # type: ignore[method-assign]
+            for owner, name, replacement in _patches():
+                _originals.append((owner, name, getattr(owner, name)))
+                setattr(owner, name, replacement)
 
 
 def release() -> None:
-    """Undo one :func:`acquire`; the last user restores py-trie's own ``get``."""
-    global _users, _original
+    """Undo one :func:`acquire`; the last user restores py-trie's own functions."""
+    global _users
     with _LOCK:
         if _users == 0:
             return
         _users -= 1
-        if _users == 0 and _original is not None:
-            HexaryTrie.get = _original  # type: ignore[method-assign]
-            _original = None
+        if _users == 0:
+            while _originals:
+                owner, name, original = _originals.pop()
+                setattr(owner, name, original)
 
 
 __all__ = ["MAX_ENTRIES", "acquire", "release"]
