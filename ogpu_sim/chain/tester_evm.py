@@ -6,10 +6,13 @@ how it gets there:
 
 - the opcode loop charges a fixed-cost opcode's gas on the gas meter directly (py-evm goes
   through ``_FastOpcode.__call__``, ``computation.consume_gas`` and ``GasMeter.consume_gas``),
-  with py-evm's own ``OutOfGas`` message; other opcodes run as before;
+  with py-evm's own ``OutOfGas`` message, and runs py-evm's PUSHes inline (the same bytes
+  pushed); other opcodes run as before;
 - which code positions are valid jump destinations is a function of the code alone, so it is
   remembered per code (py-evm works it out again in every call frame);
-- the stack pops and pushes without a generator and a validation call per item.
+- the stack pops and pushes without a generator and a validation call per item;
+- a memory access within the memory already allocated skips the expansion arithmetic
+  (it costs nothing and grows nothing, as in py-evm).
 
 With py-evm's debug2 logging on, the loop is py-evm's own, so the log is unchanged.
 :func:`~ogpu_sim.chain.tester_node.TesterNode` installs the class in its chain's VMs only.
@@ -21,9 +24,10 @@ from functools import cache
 from typing import Any
 
 from eth.constants import UINT_256_MAX
-from eth.exceptions import Halt, OutOfGas
+from eth.exceptions import FullStack, Halt, OutOfGas
 from eth.vm.code_stream import CodeStream
 from eth.vm.computation import NO_RESULT
+from eth.vm.logic import stack as stack_logic
 from eth.vm.logic.invalid import InvalidOpcode
 from eth.vm.opcode import _FastOpcode
 from eth.vm.stack import Stack, to_int
@@ -32,6 +36,22 @@ MAX_CODES = 4096
 """Codes whose jump-destination analysis is kept; the memo starts over when full."""
 
 _positions: dict[bytes, tuple[set[int], set[int]]] = {}
+_PUSHES = {getattr(stack_logic, f"push{size}"): size for size in range(33)}
+"""py-evm's PUSH0..PUSH32 logic functions and how many code bytes each pushes."""
+_push_tables: dict[int, tuple[Any, dict[int, int]]] = {}
+
+
+def _push_sizes(opcodes: dict[int, Any]) -> dict[int, int]:
+    """The opcodes of ``opcodes`` that are py-evm's own fixed-cost PUSHes, with their sizes."""
+    known = _push_tables.get(id(opcodes))
+    if known is None or known[0] is not opcodes:
+        sizes = {
+            value: _PUSHES[opcode.logic_fn]
+            for value, opcode in opcodes.items()
+            if type(opcode) is _FastOpcode and opcode.logic_fn in _PUSHES
+        }
+        known = _push_tables[id(opcodes)] = (opcodes, sizes)
+    return known[1]
 
 
 class _AnalysedCode(CodeStream):
@@ -70,6 +90,13 @@ class _LeanStack(Stack):
             values.append(value)
         else:
             super().push_bytes(value)
+
+    def pop1_int(self) -> int:
+        values = self.values
+        if not values:
+            return super().pop1_int()  # raises InsufficientStack as py-evm does
+        item = values.pop()
+        return item if isinstance(item, int) else to_int(item)
 
     def pop_ints(self, num_items: int) -> tuple[int, ...]:
         values = self.values
@@ -111,8 +138,11 @@ def _apply_computation(
                 precompile(computation)
             return computation
         opcodes = computation.opcodes
+        pushes = _push_sizes(opcodes)
         meter = computation._gas_meter
-        for opcode in computation.code:
+        code = computation.code
+        values = computation._stack.values
+        for opcode in code:
             try:
                 opcode_fn = opcodes[opcode]
             except KeyError:
@@ -126,7 +156,16 @@ def _apply_computation(
                             f"- Reason: {opcode_fn.mnemonic}"
                         )
                     meter.gas_remaining -= cost
-                    opcode_fn.logic_fn(computation)
+                    size = pushes.get(opcode)
+                    if size is None:
+                        opcode_fn.logic_fn(computation)
+                        continue
+                    raw = code.read(size)  # py-evm's push_XX, inlined
+                    if len(raw) != size:
+                        raw = raw.ljust(size, b"\x00")
+                    if len(values) > 1023:
+                        raise FullStack("Stack limit reached")
+                    values.append(raw)
                 else:
                     opcode_fn(computation=computation)
             except Halt:
@@ -143,6 +182,19 @@ def lean_computation(base: Any) -> Any:
         self.code = _AnalysedCode(message.code)
         self._stack = _LeanStack()
 
+    def extend_memory(self: Any, start_position: int, size: int) -> None:
+        # Memory already covering the range costs nothing and does not grow (py-evm's rule).
+        if (
+            type(start_position) is int
+            and type(size) is int
+            and start_position >= 0
+            and size > 0
+            and start_position + size <= len(self._memory)
+            and not self.logger.show_debug2
+        ):
+            return
+        base.extend_memory(self, start_position, size)
+
     def apply_computation(cls: Any, *args: Any, **kwargs: Any) -> Any:
         if cls.logger.show_debug2:  # py-evm's loop logs every opcode: keep its log
             return base.apply_computation.__func__(cls, *args, **kwargs)
@@ -151,7 +203,11 @@ def lean_computation(base: Any) -> Any:
     return type(
         f"Lean{base.__name__}",
         (base,),
-        {"__init__": __init__, "apply_computation": classmethod(apply_computation)},
+        {
+            "__init__": __init__,
+            "extend_memory": extend_memory,
+            "apply_computation": classmethod(apply_computation),
+        },
     )
 
 

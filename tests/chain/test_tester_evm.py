@@ -43,13 +43,15 @@ def probe(chain: TesterChain, account: LocalAccount) -> Contract:
     return deploy_probe(chain.w3, account)
 
 
-def run_both(chain: TesterChain, call: dict[str, Any]) -> tuple[Any, Any]:
+def run_both(
+    chain: TesterChain, call: dict[str, Any], overrides: dict[str, Any] | None = None
+) -> tuple[Any, Any]:
     """``call``'s outcome with py-evm's computation class and with the lean one."""
     outcomes = []
     node = chain.node
     for lean in (False, True):
         with chain.lock:
-            state, header, vm = node._fresh_state("latest", None)
+            state, header, vm = node._fresh_state("latest", overrides)
             base = type(state).computation_class.__mro__[1]
             state.computation_class = lean_computation(base) if lean else base
             tx, _sender = build_call(
@@ -107,12 +109,36 @@ def test_running_out_of_gas_fails_with_py_evms_message(
     assert lean[4] == "OutOfGas('Out of gas: Needed 3 - Remaining 2 - Reason: PUSH1')"
 
 
+def test_pushing_past_the_stack_limit_fails_as_in_py_evm(
+    chain: TesterChain, account: LocalAccount
+) -> None:
+    # JUMPDEST PUSH1 1 PUSH1 0 JUMP: one more item per loop until the stack is full.
+    looping = "0x" + "0000" * 9 + "10ad"
+    overrides = {looping: {"code": "0x5b6001600056"}}
+    own, lean = run_both(chain, {"from": account.address, "to": looping}, overrides)
+    assert lean == own
+    assert lean[4] == "FullStack('Stack limit reached')"
+
+
+def test_a_push_cut_short_by_the_end_of_code_succeeds_as_in_py_evm(
+    chain: TesterChain, account: LocalAccount
+) -> None:
+    # PUSH2 with one byte left: py-evm pads it and stops at the end of the code.
+    truncated = "0x" + "0000" * 9 + "10ae"
+    overrides = {truncated: {"code": "0x6112"}}
+    own, lean = run_both(chain, {"from": account.address, "to": truncated}, overrides)
+    assert lean == own
+    assert lean[4] is None
+
+
 def test_the_lean_stack_refuses_what_py_evms_refuses() -> None:
     stack = _LeanStack()
     with pytest.raises(InsufficientStack, match="Wanted 2 stack items, only had 0"):
         stack.pop_ints(2)
     with pytest.raises(InsufficientStack, match="Insufficient stack items for DUP1"):
         stack.dup(1)
+    with pytest.raises(InsufficientStack, match="Wanted 1 stack item, had none"):
+        stack.pop1_int()
     for value in range(1024):
         stack.push_int(value)
     with pytest.raises(FullStack):
