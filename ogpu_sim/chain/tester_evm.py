@@ -6,8 +6,8 @@ how it gets there:
 
 - the opcode loop charges a fixed-cost opcode's gas on the gas meter directly (py-evm goes
   through ``_FastOpcode.__call__``, ``computation.consume_gas`` and ``GasMeter.consume_gas``),
-  with py-evm's own ``OutOfGas`` message, and runs py-evm's PUSHes inline (the same bytes
-  pushed); other opcodes run as before;
+  with py-evm's own ``OutOfGas`` message, and runs py-evm's PUSH, DUP, SWAP and POP inline
+  (the same items, the same errors); other opcodes run as before;
 - which code positions are valid jump destinations is a function of the code alone, so it is
   remembered per code (py-evm works it out again in every call frame);
 - the stack pops and pushes without a generator and a validation call per item;
@@ -24,9 +24,10 @@ from functools import cache
 from typing import Any
 
 from eth.constants import UINT_256_MAX
-from eth.exceptions import FullStack, Halt, OutOfGas
+from eth.exceptions import FullStack, Halt, InsufficientStack, OutOfGas
 from eth.vm.code_stream import CodeStream
 from eth.vm.computation import NO_RESULT
+from eth.vm.logic import duplication, swap
 from eth.vm.logic import stack as stack_logic
 from eth.vm.logic.invalid import InvalidOpcode
 from eth.vm.opcode import _FastOpcode
@@ -36,21 +37,27 @@ MAX_CODES = 4096
 """Codes whose jump-destination analysis is kept; the memo starts over when full."""
 
 _positions: dict[bytes, tuple[set[int], set[int]]] = {}
-_PUSHES = {getattr(stack_logic, f"push{size}"): size for size in range(33)}
-"""py-evm's PUSH0..PUSH32 logic functions and how many code bytes each pushes."""
-_push_tables: dict[int, tuple[Any, dict[int, int]]] = {}
+PUSH, DUP, SWAP, POP = range(4)
+_STACK_LOGIC: dict[Any, tuple[int, int]] = {
+    **{getattr(stack_logic, f"push{n}"): (PUSH, n) for n in range(33)},
+    **{getattr(duplication, f"dup{n}"): (DUP, n) for n in range(1, 17)},
+    **{getattr(swap, f"swap{n}"): (SWAP, n) for n in range(1, 17)},
+    stack_logic.pop: (POP, 1),
+}
+"""py-evm's PUSH0..32, DUP1..16, SWAP1..16 and POP logic: the loop runs them inline."""
+_inline_tables: dict[int, tuple[Any, dict[int, tuple[int, int]]]] = {}
 
 
-def _push_sizes(opcodes: dict[int, Any]) -> dict[int, int]:
-    """The opcodes of ``opcodes`` that are py-evm's own fixed-cost PUSHes, with their sizes."""
-    known = _push_tables.get(id(opcodes))
+def _inline_ops(opcodes: dict[int, Any]) -> dict[int, tuple[int, int]]:
+    """The opcodes of ``opcodes`` that are py-evm's own fixed-cost stack operations."""
+    known = _inline_tables.get(id(opcodes))
     if known is None or known[0] is not opcodes:
-        sizes = {
-            value: _PUSHES[opcode.logic_fn]
+        inline = {
+            value: _STACK_LOGIC[opcode.logic_fn]
             for value, opcode in opcodes.items()
-            if type(opcode) is _FastOpcode and opcode.logic_fn in _PUSHES
+            if type(opcode) is _FastOpcode and opcode.logic_fn in _STACK_LOGIC
         }
-        known = _push_tables[id(opcodes)] = (opcodes, sizes)
+        known = _inline_tables[id(opcodes)] = (opcodes, inline)
     return known[1]
 
 
@@ -96,7 +103,9 @@ class _LeanStack(Stack):
         if not values:
             return super().pop1_int()  # raises InsufficientStack as py-evm does
         item = values.pop()
-        return item if isinstance(item, int) else to_int(item)
+        if type(item) is int:
+            return item
+        return int.from_bytes(item, "big") if type(item) is bytes else to_int(item)
 
     def pop_ints(self, num_items: int) -> tuple[int, ...]:
         values = self.values
@@ -105,7 +114,14 @@ class _LeanStack(Stack):
         items = values[-num_items:]
         del values[-num_items:]
         items.reverse()
-        return tuple([item if isinstance(item, int) else to_int(item) for item in items])
+        return tuple(
+            [
+                item
+                if type(item) is int
+                else (int.from_bytes(item, "big") if type(item) is bytes else to_int(item))
+                for item in items
+            ]
+        )
 
     def dup(self, position: int) -> None:
         values = self.values
@@ -138,7 +154,7 @@ def _apply_computation(
                 precompile(computation)
             return computation
         opcodes = computation.opcodes
-        pushes = _push_sizes(opcodes)
+        inline = _inline_ops(opcodes)
         meter = computation._gas_meter
         code = computation.code
         values = computation._stack.values
@@ -156,16 +172,35 @@ def _apply_computation(
                             f"- Reason: {opcode_fn.mnemonic}"
                         )
                     meter.gas_remaining -= cost
-                    size = pushes.get(opcode)
-                    if size is None:
+                    stack_op = inline.get(opcode)
+                    if stack_op is None:
                         opcode_fn.logic_fn(computation)
                         continue
-                    raw = code.read(size)  # py-evm's push_XX, inlined
-                    if len(raw) != size:
-                        raw = raw.ljust(size, b"\x00")
-                    if len(values) > 1023:
-                        raise FullStack("Stack limit reached")
-                    values.append(raw)
+                    kind, n = stack_op  # py-evm's logic and errors, inlined
+                    if kind == PUSH:
+                        raw = code.read(n)
+                        if len(raw) != n:
+                            raw = raw.ljust(n, b"\x00")
+                        if len(values) > 1023:
+                            raise FullStack("Stack limit reached")
+                        values.append(raw)
+                    elif kind == DUP:
+                        if len(values) > 1023:
+                            raise FullStack("Stack limit reached")
+                        try:
+                            values.append(values[-n])
+                        except IndexError:
+                            raise InsufficientStack(f"Insufficient stack items for DUP{n}")  # noqa: B904
+                    elif kind == SWAP:
+                        try:
+                            values[-1], values[-n - 1] = values[-n - 1], values[-1]
+                        except IndexError:
+                            raise InsufficientStack(f"Insufficient stack items for SWAP{n}")  # noqa: B904
+                    else:
+                        try:
+                            values.pop()
+                        except IndexError:
+                            raise InsufficientStack("Wanted 1 stack item, had none")  # noqa: B904
                 else:
                     opcode_fn(computation=computation)
             except Halt:

@@ -5,8 +5,9 @@ read of a fresh state walks the hexary trie down from its root (RLP-decoding eac
 a seventh of an eth-tester lifecycle. A trie is content-addressed, so the value under a key in
 the trie with a given root hash never changes: ``HexaryTrie.get`` is memoized on (root hash,
 key). Writes (each block's state root) walk the same nodes: the RLP decoding of a node is
-memoized on its encoding (each answer a fresh copy, as py-trie changes nodes it decoded), and
-py-trie's hex-prefix and nibble conversions, pure functions of their argument, on it.
+memoized on its encoding (each answer a fresh copy, as py-trie changes nodes it decoded), a
+node's hash and encoding on the node, and py-trie's hex-prefix and nibble conversions, pure
+functions of their argument, on it.
 Process-wide, while at least one chain holds the caches (reference-counted like the SDK's
 keccak cache); a written trie has a new root and so new cache keys.
 """
@@ -98,6 +99,33 @@ def _decoded(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return decode_node
 
 
+def _mapped(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """py-trie's ``_node_to_db_mapping`` (a node's hash and encoding, or the node itself when
+    it is short enough to embed) memoized on the node; an embedded node is a fresh copy."""
+    mappings: dict[Any, Any] = {}
+
+    def _node_to_db_mapping(self: Any, node: Any) -> Any:
+        if type(node) is not list:
+            return original(self, node)
+        frozen = _frozen(node)
+        known = mappings.get(frozen)
+        if known is None:
+            key, value = original(self, node)
+            if len(mappings) >= MAX_ENTRIES:
+                mappings.clear()
+            mappings[frozen] = _EMBEDDED if value is None else (key, value)
+            return key, value
+        if known is _EMBEDDED:
+            return _thawed(frozen), None
+        return known
+
+    _node_to_db_mapping.__doc__ = original.__doc__
+    return _node_to_db_mapping
+
+
+_EMBEDDED = object()
+
+
 def _patches() -> list[tuple[Any, str, Any]]:
     """(owner, name, replacement) for each cached function, the replacements sharing memos."""
     bytes_to_nibbles = _memo(_hexary.bytes_to_nibbles)
@@ -105,6 +133,7 @@ def _patches() -> list[tuple[Any, str, Any]]:
     encode_nibbles = _memo(_nodes.encode_nibbles)
     return [
         (HexaryTrie, "get", _cached(HexaryTrie.get)),
+        (HexaryTrie, "_node_to_db_mapping", _mapped(HexaryTrie._node_to_db_mapping)),
         (_hexary, "decode_node", _decoded(_hexary.decode_node)),
         (_hexary, "bytes_to_nibbles", bytes_to_nibbles),
         (_hexary, "decode_nibbles", decode_nibbles),

@@ -131,6 +131,25 @@ def test_a_push_cut_short_by_the_end_of_code_succeeds_as_in_py_evm(
     assert lean[4] is None
 
 
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [
+        ("0x50", "InsufficientStack('Wanted 1 stack item, had none')"),  # POP
+        ("0x80", "InsufficientStack('Insufficient stack items for DUP1')"),
+        ("0x600190", "InsufficientStack('Insufficient stack items for SWAP1')"),
+        ("0x6001600290600055", None),  # PUSH1 1 PUSH1 2 SWAP1 PUSH1 0 SSTORE: slot 0 = 2
+        ("0x60016002818155", None),  # PUSH1 1 PUSH1 2 DUP2 DUP2 SSTORE: slot 2 = 1
+    ],
+)
+def test_inlined_stack_operations_end_as_in_py_evm(
+    chain: TesterChain, account: LocalAccount, code: str, error: str | None
+) -> None:
+    target = "0x" + "0000" * 9 + "10af"
+    own, lean = run_both(chain, {"from": account.address, "to": target}, {target: {"code": code}})
+    assert lean == own
+    assert lean[4] == error
+
+
 def test_the_lean_stack_refuses_what_py_evms_refuses() -> None:
     stack = _LeanStack()
     with pytest.raises(InsufficientStack, match="Wanted 2 stack items, only had 0"):
