@@ -4,17 +4,20 @@ py-evm interprets the EVM in Python, so most of an eth-tester lifecycle is spent
 :func:`lean_computation` derives, from a fork's computation class, one that differs only in
 how it gets there:
 
-- the opcode loop charges a fixed-cost opcode's gas on the gas meter directly (py-evm goes
-  through ``_FastOpcode.__call__``, ``computation.consume_gas`` and ``GasMeter.consume_gas``),
-  with py-evm's own ``OutOfGas`` message, and runs py-evm's PUSH, DUP, SWAP and POP inline
-  (the same items, the same errors); other opcodes run as before;
+- the opcode loop reads the code itself (no generator), charges a fixed-cost opcode's gas on
+  the gas meter directly (py-evm goes through ``_FastOpcode.__call__``,
+  ``computation.consume_gas`` and ``GasMeter.consume_gas``) with py-evm's own ``OutOfGas``
+  message, and runs py-evm's PUSH, DUP, SWAP and POP inline (the same items, the same
+  errors); other opcodes run as before;
 - which code positions are valid jump destinations is a function of the code alone, so it is
   remembered per code (py-evm works it out again in every call frame);
 - the stack pops and pushes without a generator and a validation call per item;
 - a memory access within the memory already allocated skips the expansion arithmetic
   (it costs nothing and grows nothing, as in py-evm).
 
-With py-evm's debug2 logging on, the loop is py-evm's own, so the log is unchanged.
+With py-evm's debug2 logging on, the loop is py-evm's own, so the log is unchanged. The loop
+follows ``BaseComputation.apply_computation`` of the py-evm version pyproject.toml pins;
+``tests/chain/test_tester_evm.py`` runs calls both ways and compares how they end.
 :func:`~ogpu_sim.chain.tester_node.TesterNode` installs the class in its chain's VMs only.
 """
 
@@ -31,6 +34,7 @@ from eth.vm.logic import duplication, swap
 from eth.vm.logic import stack as stack_logic
 from eth.vm.logic.invalid import InvalidOpcode
 from eth.vm.opcode import _FastOpcode
+from eth.vm.opcode_values import STOP
 from eth.vm.stack import Stack, to_int
 
 MAX_CODES = 4096
@@ -158,7 +162,14 @@ def _apply_computation(
         meter = computation._gas_meter
         code = computation.code
         values = computation._stack.values
-        for opcode in code:
+        raw_code, ended = code._raw_code_bytes, False
+        while not ended:  # CodeStream.__iter__, inlined: the code, then one STOP
+            pc = code.program_counter
+            try:
+                opcode = raw_code[pc]
+                code.program_counter = pc + 1
+            except IndexError:
+                opcode, ended = STOP, True
             try:
                 opcode_fn = opcodes[opcode]
             except KeyError:
