@@ -7,8 +7,8 @@ how it gets there:
 - the opcode loop reads the code itself (no generator), charges a fixed-cost opcode's gas on
   the gas meter directly (py-evm goes through ``_FastOpcode.__call__``,
   ``computation.consume_gas`` and ``GasMeter.consume_gas``) with py-evm's own ``OutOfGas``
-  message, and runs py-evm's PUSH, DUP, SWAP and POP inline (the same items, the same
-  errors); other opcodes run as before;
+  message, and runs py-evm's PUSH, DUP, SWAP, POP and JUMPDEST inline (the same items, the
+  same errors); other opcodes run as before;
 - which code positions are valid jump destinations is a function of the code alone, so it is
   remembered per code (py-evm works it out again in every call frame);
 - the stack pops and pushes without a generator and a validation call per item;
@@ -30,7 +30,7 @@ from eth.constants import UINT_256_MAX
 from eth.exceptions import FullStack, Halt, InsufficientStack, OutOfGas
 from eth.vm.code_stream import CodeStream
 from eth.vm.computation import NO_RESULT
-from eth.vm.logic import duplication, swap
+from eth.vm.logic import duplication, flow, swap
 from eth.vm.logic import stack as stack_logic
 from eth.vm.logic.invalid import InvalidOpcode
 from eth.vm.opcode import _FastOpcode
@@ -41,14 +41,16 @@ MAX_CODES = 4096
 """Codes whose jump-destination analysis is kept; the memo starts over when full."""
 
 _positions: dict[bytes, tuple[set[int], set[int]]] = {}
-PUSH, DUP, SWAP, POP = range(4)
+PUSH, DUP, SWAP, POP, JUMPDEST = range(5)
 _STACK_LOGIC: dict[Any, tuple[int, int]] = {
     **{getattr(stack_logic, f"push{n}"): (PUSH, n) for n in range(33)},
     **{getattr(duplication, f"dup{n}"): (DUP, n) for n in range(1, 17)},
     **{getattr(swap, f"swap{n}"): (SWAP, n) for n in range(1, 17)},
     stack_logic.pop: (POP, 1),
+    flow.jumpdest: (JUMPDEST, 0),
 }
-"""py-evm's PUSH0..32, DUP1..16, SWAP1..16 and POP logic: the loop runs them inline."""
+"""py-evm's PUSH0..32, DUP1..16, SWAP1..16, POP and JUMPDEST logic: the loop runs them
+inline."""
 _inline_tables: dict[int, tuple[Any, dict[int, tuple[int, int]]]] = {}
 
 
@@ -207,7 +209,7 @@ def _apply_computation(
                             values[-1], values[-n - 1] = values[-n - 1], values[-1]
                         except IndexError:
                             raise InsufficientStack(f"Insufficient stack items for SWAP{n}")  # noqa: B904
-                    else:
+                    elif kind == POP:
                         try:
                             values.pop()
                         except IndexError:

@@ -131,6 +131,8 @@ def _patches() -> list[tuple[Any, str, Any]]:
     bytes_to_nibbles = _memo(_hexary.bytes_to_nibbles)
     decode_nibbles = _memo(_nodes.decode_nibbles)
     encode_nibbles = _memo(_nodes.encode_nibbles)
+    add_terminator = _memo(_nodes.add_nibbles_terminator)
+    remove_terminator = _memo(_nodes.remove_nibbles_terminator)
     return [
         (HexaryTrie, "get", _cached(HexaryTrie.get)),
         (HexaryTrie, "_node_to_db_mapping", _mapped(HexaryTrie._node_to_db_mapping)),
@@ -140,6 +142,8 @@ def _patches() -> list[tuple[Any, str, Any]]:
         (_hexary, "encode_nibbles", encode_nibbles),
         (_nodes, "decode_nibbles", decode_nibbles),
         (_nodes, "encode_nibbles", encode_nibbles),
+        (_nodes, "add_nibbles_terminator", add_terminator),
+        (_nodes, "remove_nibbles_terminator", remove_terminator),
     ]
 
 
