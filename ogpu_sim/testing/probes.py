@@ -129,6 +129,10 @@ class Probe:
         """(target, calldata) for the batch."""
         return self.target, calldata(self.contract, self.function, self.args)
 
+    def answer(self) -> tuple[bool, bytes | None]:
+        """(reverts, expected): what the model predicts, as :class:`Verified` keeps it."""
+        return self.reverts, self.expected
+
     def matches(self, ok: bool, data: bytes) -> bool:
         """Whether the chain's answer is the model's."""
         if ok == self.reverts:
@@ -188,6 +192,26 @@ def differences(
                 f"!= model {probe.show(ok, data, True)}"
             )
     return lines
+
+
+#: Each call (target, calldata) with the model's answer the chain last agreed with.
+Verified = dict[tuple[str, bytes], tuple[bool, bytes | None]]
+
+
+def unverified(probes: Iterable[Probe], verified: Verified) -> list[Probe]:
+    """The probes whose model answer is not the one the chain last agreed with for that call.
+
+    A call the chain agreed on whose prediction has not changed since needs no read while
+    the chain has not changed it either: a comparison that reads only these checks every
+    change the model predicts, and a full read finds the ones it does not.
+    """
+    return [p for p in probes if verified.get(p.call()) != p.answer()]
+
+
+def remember(verified: Verified, probes: Iterable[Probe]) -> None:
+    """Record that the chain agreed with each of ``probes`` (see :func:`unverified`)."""
+    for probe in probes:
+        verified[probe.call()] = probe.answer()
 
 
 class Expect:

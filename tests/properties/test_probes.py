@@ -9,12 +9,15 @@ from ogpu_sim.testing.expected import World, expected_probes
 from ogpu_sim.testing.model import ProtocolModel, SourceParams
 from ogpu_sim.testing.probes import (
     Probe,
+    Verified,
     calldata,
     custom_error,
     differences,
     encode_result,
+    remember,
     revert_data,
     submission_hash,
+    unverified,
 )
 
 A = "0x" + "11" * 20
@@ -81,3 +84,23 @@ def test_the_full_set_adds_aliases_constants_and_access_control():
     refused = [p for p in full if p.reverts and p.expected]
     assert ("Vault", "sanction") in {(p.contract, p.function) for p in refused}
     assert all(p.function != "setSourceParams" or p.contract == "Source" for p in refused)
+
+
+def test_unverified_probes_are_those_whose_prediction_the_chain_has_not_agreed_with():
+    vault = WORLD.addresses["VAULT"]
+    agreed = Probe("Vault", vault, "balanceOf", (A,), (5).to_bytes(32, "big"))
+    moved = Probe("Vault", vault, "balanceOf", (B,), (6).to_bytes(32, "big"))
+    new = Probe("Vault", vault, "lockupOf", (A,), (0).to_bytes(32, "big"))
+    verified: Verified = {}
+    remember(verified, [agreed, Probe("Vault", vault, "balanceOf", (B,), bytes(32))])
+    assert unverified([agreed, moved, new], verified) == [moved, new]
+
+
+def test_remember_keeps_each_calls_latest_agreed_answer():
+    vault = WORLD.addresses["VAULT"]
+    old = Probe("Vault", vault, "balanceOf", (A,), bytes(32))
+    now = Probe("Vault", vault, "balanceOf", (A,), None, reverts=True)
+    verified: Verified = {}
+    remember(verified, [old])
+    remember(verified, [now])
+    assert verified == {old.call(): (True, None)}

@@ -1,0 +1,99 @@
+"""What the machine reads from the chain at each check: the start state in full once per run,
+what the model changed between full checks, and everything at each full check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pytest
+
+from ogpu_sim.errors import ModelMismatch
+from ogpu_sim.testing import LifecycleMachine, RuleStatistics
+from ogpu_sim.testing.expected import expected_probes
+from ogpu_sim.testing.rules.common import OGPU
+
+
+class CheckedMachine(LifecycleMachine):
+    statistics = RuleStatistics()
+    FULL_CHECK_EVERY = 2
+
+
+class Reads:
+    """Wraps a machine's ChainView: the number of calls of each read, in order."""
+
+    def __init__(self, view: Any) -> None:
+        self.view, self.sizes = view, []
+
+    def read(self, calls: Sequence[tuple[str, bytes]]) -> list[tuple[bool, bytes]]:
+        self.sizes.append(len(calls))
+        return self.view.read(calls)
+
+
+@pytest.fixture
+def machines(property_sim: Any) -> Iterator[type[CheckedMachine]]:
+    CheckedMachine.bind(property_sim)
+    try:
+        yield CheckedMachine
+    finally:
+        CheckedMachine.release()
+
+
+def watched(machine_class: type[CheckedMachine]) -> tuple[CheckedMachine, Reads]:
+    machine = machine_class()
+    reads = Reads(machine.view)
+    machine.view = reads  # type: ignore[assignment]
+    return machine, reads
+
+
+def test_the_start_state_is_read_in_full_by_the_first_example_only(
+    machines: type[CheckedMachine],
+) -> None:
+    first, first_reads = watched(machines)
+    everything = len(expected_probes(first.model, first.world, full=True))
+    first.chain_matches_model_and_invariants_hold()
+    first.teardown()
+    second, second_reads = watched(machines)
+    second.chain_matches_model_and_invariants_hold()
+    second.teardown()
+    assert (first_reads.sizes, second_reads.sizes) == ([everything], [0])
+
+
+def test_a_check_between_full_ones_reads_only_the_views_the_model_changed(
+    machines: type[CheckedMachine],
+) -> None:
+    machine, reads = watched(machines)
+    try:
+        machine.chain_matches_model_and_invariants_hold()
+        before = {p.call(): p.answer() for p in expected_probes(machine.model, machine.world)}
+        client = machine.cast["client"]
+        machine.deposit_as(client, client, OGPU, "vault.deposit")
+        machine.chain_matches_model_and_invariants_hold()
+    finally:
+        machine.teardown()
+    changed = [
+        p.label(machine.name)
+        for p in expected_probes(machine.model, machine.world, full=False)
+        if before.get(p.call()) != p.answer()
+    ]
+    assert changed == ["BatchRead[helper].balanceOf(Vault)", "Vault.balanceOf(client)"]
+    assert reads.sizes[1] == 2
+
+
+def test_a_change_the_model_did_not_predict_fails_the_next_full_check(
+    machines: type[CheckedMachine],
+) -> None:
+    machine, reads = watched(machines)
+    try:
+        machine.chain_matches_model_and_invariants_hold()
+        vault = machine.addresses["VAULT"]
+        machine.sim.chain.set_balance(vault, machine.w3.eth.get_balance(vault) + 1)
+        machine._mined = True
+        machine.chain_matches_model_and_invariants_hold()  # reads nothing: no prediction moved
+        machine._mined = True
+        with pytest.raises(ModelMismatch) as caught:
+            machine.chain_matches_model_and_invariants_hold()
+    finally:
+        machine.teardown()
+    assert reads.sizes[1] == 0
+    assert caught.value.check == "state: BatchRead[helper].balanceOf(Vault)"
