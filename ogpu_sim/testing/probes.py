@@ -12,9 +12,8 @@ SDK's), cached by value: most probes repeat from step to step.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
@@ -104,9 +103,8 @@ def submission_hash(provider: str, data: str) -> bytes:
     return keccak(bytes.fromhex(provider[2:]) + data.encode())
 
 
-@dataclass(frozen=True)
-class Probe:
-    """A view call and the model's answer.
+class Probe(NamedTuple):
+    """A view call and the model's answer (a named tuple: a check builds hundreds).
 
     Attributes:
         contract: the artifact name (``Vault``, ``Source``...).
