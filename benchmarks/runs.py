@@ -3,7 +3,8 @@
 - :func:`simulate_runner`: the ``ogpu-sim simulate`` runner on the fixed scenario
   ``throughput.toml`` (finalized tasks per second of workload).
 - :func:`machine_steps`: the :class:`~ogpu_sim.testing.LifecycleMachine` with the CI profile
-  (rule steps per second of the whole run, shrinking included should it fail).
+  (rule steps per second of the whole run, shrinking included should it fail; on eth-tester
+  its first examples only, :data:`cases.MACHINE_EXAMPLES`).
 - :func:`runtime_dispatch`: handler dispatch to callback per runtime (no chain involved).
 """
 
@@ -13,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cases import Settings
+from cases import MACHINE_EXAMPLES, Settings
 from harness import timed
 
 from ogpu_sim.simulate.spec import SAMPLE_SOURCES
@@ -48,7 +49,8 @@ def machine_steps(backend: str, settings: Settings) -> list[float]:
     """One CI-profile run of the LifecycleMachine on a fresh Simulator: rule steps per second.
 
     A step is one rule's action checked against the model (``MachineCore.act``), the start
-    state's set-up included; the invariant read after every step is part of the time.
+    state's set-up included; the invariant read after every step is part of the time. The
+    examples are bounded by ``settings.machine_examples``, else :data:`MACHINE_EXAMPLES`.
     """
     from hypothesis import settings as profile
 
@@ -56,8 +58,11 @@ def machine_steps(backend: str, settings: Settings) -> list[float]:
     from ogpu_sim.testing import CI_PROFILE, LifecycleMachine
 
     chosen = profile.get_profile(CI_PROFILE)
-    if settings.machine_examples is not None:
-        chosen = profile(chosen, max_examples=settings.machine_examples)
+    examples = settings.machine_examples
+    if examples is None:
+        examples = MACHINE_EXAMPLES.get(backend)
+    if examples is not None:
+        chosen = profile(chosen, max_examples=examples)
     with Simulator.start(backend=backend, runtime="inline") as sim:
         before = sum(LifecycleMachine.statistics.calls.values())
         started = time.perf_counter()
