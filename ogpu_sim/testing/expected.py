@@ -7,15 +7,16 @@ earnings and sanctions), eligibility, the Terminal's pairing, agents and provide
 Manager's roles, the Nexus's source lists and counts, every instance contract's params,
 statuses, arrays, ids and owner, and the wiring of the singletons.
 
-Every value kept in storage is compared after every step through one getter. The ``full``
-set adds what cannot change without a mutant in the getter itself, and costs a third more
-calls: the alias getters (``getBalanceOf`` next to ``balanceOf``, ``status()`` next to
-``getStatus()``, the per-index array getters next to the paged ones), constants and wiring,
-roles no rule grants, and access control: the privileged functions (the Vault's escrow
-plumbing, the judge's and admin's calls, the owners' setters, the instance contracts'
-Nexus-only writes) are called from the batch helper, an outsider, and must revert with their
-access reason. The machine checks the full set before the first step of every example and
-every few steps after it, so a dropped modifier or a broken alias fails the first check.
+The light set has every value kept in storage through one getter (between its full checks the
+machine reads the ones whose prediction moved). The ``full`` set adds what cannot change
+without a mutant in the getter itself, and costs twice the calls: the alias getters
+(``getBalanceOf`` next to ``balanceOf``, ``status()`` next to ``getStatus()``, the per-index
+array getters next to the paged ones), constants and wiring, roles no rule grants, and access
+control: the privileged functions (the Vault's escrow plumbing, the judge's and admin's calls,
+the owners' setters, the instance contracts' Nexus-only writes) are called from the batch
+helper, an outsider, and must revert with their access reason. The machine reads the full set
+before the first step of every example and every few checks after it, so a dropped modifier
+or a broken alias fails the first check.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 Every rule goes through :meth:`MachineCore.act`: it performs the action on the chain (through
 the SDK), performs the same action on the :class:`~ogpu_sim.testing.model.ProtocolModel`, and
-fails the example unless both succeed or both revert with the same reason. After every step one
-batched read of everything the chain exposes (:mod:`ogpu_sim.testing.expected`) is compared
-with the model, and the protocol invariants are checked on the (then equal) state.
+fails the example unless both succeed or both revert with the same reason. After every step a
+batched read of what the chain exposes (:mod:`ogpu_sim.testing.expected`: all of it at a full
+check, else what the model changed) is compared with the model, and the protocol invariants
+are checked on the (then equal) state.
 """
 
 from __future__ import annotations

@@ -203,13 +203,18 @@ def unverified(probes: Iterable[Probe], verified: Verified) -> list[Probe]:
     the chain has not changed it either: a comparison that reads only these checks every
     change the model predicts, and a full read finds the ones it does not.
     """
-    return [p for p in probes if verified.get(p.call()) != p.answer()]
+    known = verified.get
+    return [
+        p
+        for p in probes
+        if known((p.target, calldata(p.contract, p.function, p.args))) != (p.reverts, p.expected)
+    ]
 
 
 def remember(verified: Verified, probes: Iterable[Probe]) -> None:
     """Record that the chain agreed with each of ``probes`` (see :func:`unverified`)."""
-    for probe in probes:
-        verified[probe.call()] = probe.answer()
+    for p in probes:
+        verified[p.target, calldata(p.contract, p.function, p.args)] = p.reverts, p.expected
 
 
 class Expect:
