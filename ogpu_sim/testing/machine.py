@@ -348,9 +348,13 @@ class MachineCore(RuleBasedStateMachine):
         Lets the model see exactly what the SDK sent (metadata URLs it pinned, timestamps it
         took from the wall clock).
         """
-        block = self.w3.eth.get_block("latest", full_transactions=True)
+        answer = self.w3.provider.make_request("eth_getBlockByNumber", ["latest", True])
+        if "error" in answer:  # web3's own call raises the right error
+            data = self.w3.eth.get_block("latest", full_transactions=True)["transactions"][-1]
+        else:  # asked of the provider directly, as in block_time
+            data = answer["result"]["transactions"][-1]
         handle = self.sim.deployment.contracts[contract]
-        _, args = handle.decode_function_input(block["transactions"][-1]["input"])
+        _, args = handle.decode_function_input(data["input"])
         return dict(args)
 
     # -- invariants ----------------------------------------------------------------------------
