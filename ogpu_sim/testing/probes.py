@@ -196,19 +196,32 @@ def differences(
 Verified = dict[tuple[str, bytes], tuple[bool, bytes | None]]
 
 
-def unverified(probes: Iterable[Probe], verified: Verified) -> list[Probe]:
-    """The probes whose model answer is not the one the chain last agreed with for that call.
+def neighbourhood(probe: Probe) -> tuple[Any, ...]:
+    """What a probe is about: its instance contract, or its first argument (an account, mostly)
+    at a singleton. :func:`unverified` reads a whole neighbourhood when one of its views moved."""
+    if probe.contract in SINGLETON_CONTRACTS and probe.args:
+        return probe.target, probe.args[0]
+    return (probe.target,)
+
+
+def unverified(probes: Sequence[Probe], verified: Verified) -> list[Probe]:
+    """The probes to read: each whose model answer is not the one the chain last agreed with
+    for that call, and every other probe of the same :func:`neighbourhood`.
 
     A call the chain agreed on whose prediction has not changed since needs no read while
-    the chain has not changed it either: a comparison that reads only these checks every
-    change the model predicts, and a full read finds the ones it does not.
+    the chain has not changed it either: a comparison that reads these checks every change
+    the model predicts, and the views beside it (a status forced elsewhere shows a flag beside
+    it that went wrong), and a full read finds the rest.
     """
     known = verified.get
-    return [
-        p
+    moved = [
+        known((p.target, calldata(p.contract, p.function, p.args))) != (p.reverts, p.expected)
         for p in probes
-        if known((p.target, calldata(p.contract, p.function, p.args))) != (p.reverts, p.expected)
     ]
+    near = {neighbourhood(p) for p, m in zip(probes, moved, strict=True) if m}
+    if not near:
+        return []
+    return [p for p, m in zip(probes, moved, strict=True) if m or neighbourhood(p) in near]
 
 
 def remember(verified: Verified, probes: Iterable[Probe]) -> None:

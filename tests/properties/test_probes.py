@@ -14,6 +14,7 @@ from ogpu_sim.testing.probes import (
     custom_error,
     differences,
     encode_result,
+    neighbourhood,
     remember,
     revert_data,
     submission_hash,
@@ -86,14 +87,30 @@ def test_the_full_set_adds_aliases_constants_and_access_control():
     assert all(p.function != "setSourceParams" or p.contract == "Source" for p in refused)
 
 
-def test_unverified_probes_are_those_whose_prediction_the_chain_has_not_agreed_with():
+def test_unverified_probes_are_the_moved_and_new_ones_and_their_neighbours():
     vault = WORLD.addresses["VAULT"]
-    agreed = Probe("Vault", vault, "balanceOf", (A,), (5).to_bytes(32, "big"))
+    untouched = Probe("Vault", vault, "balanceOf", (A,), (5).to_bytes(32, "big"))
     moved = Probe("Vault", vault, "balanceOf", (B,), (6).to_bytes(32, "big"))
-    new = Probe("Vault", vault, "lockupOf", (A,), (0).to_bytes(32, "big"))
+    new = Probe("Vault", vault, "lockupOf", (B,), bytes(32))
     verified: Verified = {}
-    remember(verified, [agreed, Probe("Vault", vault, "balanceOf", (B,), bytes(32))])
-    assert unverified([agreed, moved, new], verified) == [moved, new]
+    remember(verified, [untouched, Probe("Vault", vault, "balanceOf", (B,), bytes(32))])
+    assert unverified([untouched, moved, new], verified) == [moved, new]
+
+
+def test_a_moved_view_brings_its_neighbours_an_account_at_a_singleton_or_an_instance():
+    vault, task = WORLD.addresses["VAULT"], "0x" + "77" * 20
+    balance = Probe("Vault", vault, "balanceOf", (A,), (6).to_bytes(32, "big"))
+    lockup = Probe("Vault", vault, "lockupOf", (A,), bytes(32))
+    status = Probe("Task", task, "getStatus", (), (2).to_bytes(32, "big"))
+    attempter = Probe("Task", task, "attempterId", (B,), bytes(32))
+    verified: Verified = {}
+    remember(verified, [balance._replace(expected=bytes(32)), lockup, status, attempter])
+    assert unverified([balance, lockup, attempter], verified) == [balance, lockup]
+    assert unverified([lockup, status._replace(expected=bytes(32)), attempter], verified) == [
+        status._replace(expected=bytes(32)),
+        attempter,
+    ]
+    assert [neighbourhood(p) for p in (balance, attempter)] == [(vault, A), (task,)]
 
 
 def test_remember_keeps_each_calls_latest_agreed_answer():
