@@ -384,11 +384,12 @@ class MachineCore(RuleBasedStateMachine):
 
         A full check (the first of an example, then every :attr:`FULL_CHECK_EVERY`-th) reads
         every probe; the others read each probe whose prediction differs from the one the
-        chain last agreed with (:func:`~ogpu_sim.testing.probes.unverified`): every change
-        the model predicts, and every new view. The start state, where every example begins,
-        is read in full once per run: a chain reverted there answers as it did then. A step
-        that mined nothing (a revert, a move of the clock) changed no storage, and the model
-        did not change either: the comparison before it still holds, so it is skipped.
+        chain last agreed with, and its neighbours
+        (:func:`~ogpu_sim.testing.probes.unverified`): every change the model predicts, and
+        every new view. The start state, where every example begins, is read in full once per
+        run: a chain reverted there answers as it did then. A step that mined nothing (a
+        revert, a move of the clock) changed no storage, and the model did not change either:
+        the comparison before it still holds, so it is skipped.
         """
         full = self._checks % self.FULL_CHECK_EVERY == 0
         if not (full or self._mined):
