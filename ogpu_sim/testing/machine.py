@@ -6,6 +6,9 @@ fails the example unless both succeed or both revert with the same reason. After
 batched read of what the chain exposes (:mod:`ogpu_sim.testing.expected`: all of it at a full
 check, else what the model changed) is compared with the model, and the protocol invariants
 are checked on the (then equal) state.
+
+Over 400 lines: it is the one base class every rule module extends, and its parts (set-up,
+acting, checking, choosing) share the example's state.
 """
 
 from __future__ import annotations
