@@ -65,8 +65,9 @@ FACTS_READ_BYTECODE = bytes.fromhex(
 ``to``: the constructor returns the task's ``taskParams()`` and ``getDeliveryMethod()`` answers."""
 
 _CREATION_CALLS: weakref.WeakKeyDictionary[Web3, bool] = weakref.WeakKeyDictionary()
-"""Per chain, False once the node answered a creation call with no data (revm's in-process
-node returns no output for a creation): its task facts are read with two calls from then on."""
+"""Per chain, False once the node answered a creation call with no data (a node that does not
+return a creation's output, as geth, anvil and the in-process chains do): its task facts are
+read with two calls from then on."""
 
 PARAMS_TYPES = ("address", "string", "uint256", "uint256")
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_utils import to_checksum_address
+from eth_utils import keccak, to_checksum_address
 
 from .gas_search import Measured, estimate
 from .jsonrpc import SERVER_ERROR, RpcError, revert_error
@@ -75,9 +75,20 @@ def rejected(text: str) -> RpcError:
 
 
 def execute(
-    evm: Any, sender: str, to: str | None, data: bytes, value: int, gas: int, gas_price: int
+    evm: Any,
+    sender: str,
+    to: str | None,
+    data: bytes,
+    value: int,
+    gas: int,
+    gas_price: int,
+    creation_output: bool = False,
 ) -> Outcome:
     """Run a call (``to``) or a creation (``to`` None) in the EVM's current block.
+
+    Args:
+        creation_output: a creation's output is the code it deployed (what ``eth_call``
+            without ``to`` answers); read only when asked, as it costs hashing.
 
     Raises:
         RpcError: the EVM refused to run it (see :func:`rejected`).
@@ -89,7 +100,7 @@ def execute(
             return Outcome(
                 True,
                 result.gas_used,
-                b"",
+                deployed_code(evm, address) if creation_output else b"",
                 result.logs,
                 address=address,
                 refunded=result.gas_refunded,
@@ -106,6 +117,22 @@ def execute(
         if match["reason"] is not None:
             return Outcome(False, int(match["hgas"]), halt=match["reason"])
         return Outcome(False, int(match["rgas"]), bytes.fromhex(match["out"]))
+
+
+def deployed_code(evm: Any, address: str) -> bytes:
+    """The code at ``address`` exactly as deployed.
+
+    pyrevm hands out analysed code, padded with zero bytes; the account's code hash is of the
+    code as deployed, so the padding is the longest run of trailing zeros whose removal gives
+    that hash.
+    """
+    info = evm.basic(address)
+    code, wanted = bytes(info.code or b""), bytes(info.code_hash)
+    stripped = code.rstrip(b"\x00")
+    for end in range(len(stripped), len(code) + 1):
+        if keccak(code[:end]) == wanted:
+            return code[:end]
+    return code
 
 
 def estimate_gas(run: Callable[[int], Outcome], cap: int, transfer: bool = False) -> int:

@@ -286,7 +286,7 @@ class RevmNode:
             self.evm.deploy(address, _NONCE_BUMP_INITCODE)
 
     # -- execution -------------------------------------------------------------------------
-    def _dry_run(self, call: dict[str, Any], gas: int) -> Outcome:
+    def _dry_run(self, call: dict[str, Any], gas: int, creation_output: bool = False) -> Outcome:
         cp = self.evm.snapshot()
         try:
             self._enter_block(self.latest.number + 1, self.now())
@@ -298,6 +298,7 @@ class RevmNode:
                 quantity(call.get("value", 0), "value"),
                 gas,
                 quantity(call.get("gasPrice", 0), "gasPrice"),
+                creation_output,
             )
         finally:
             self.evm.revert(cp)
@@ -319,7 +320,7 @@ class RevmNode:
         no_block_overrides(block_overrides)
         self._require_latest(tag)
         with self._overridden(overrides):
-            outcome = self._dry_run(call, self._gas_cap(call))
+            outcome = self._dry_run(call, self._gas_cap(call), creation_output=True)
         if not outcome.ok:
             raise outcome.failure()
         return "0x" + outcome.output.hex()

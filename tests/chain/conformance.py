@@ -149,6 +149,19 @@ class ChainConformance(NodeConformance):
         stranger = Account.create().address
         assert probe.functions.stored().call({"from": stranger}) == 0
 
+    @pytest.mark.parametrize(
+        "returned", ["aabb", "aabb00", "00", ""], ids=["plain", "trailing-zero", "zero", "empty"]
+    )
+    def test_eth_call_without_to_answers_the_code_the_creation_returns(
+        self, w3: Web3, returned: str
+    ) -> None:
+        size = len(returned) // 2
+        word = bytes.fromhex(returned).ljust(32, b"\x00").hex()
+        # PUSH32 word, PUSH1 0, MSTORE, PUSH1 size, PUSH1 0, RETURN: the first `size` bytes
+        init = f"0x7f{word}60005260{size:02x}6000f3"
+        answer = w3.eth.call({"data": init})
+        assert answer.hex().removeprefix("0x") == returned
+
     # -- state, snapshots -------------------------------------------------------------------
     def test_revert_restores_the_state_of_the_snapshot(
         self, chain: Chain, w3: Web3, probe: Contract, account: LocalAccount
