@@ -11,6 +11,7 @@ them is safe. ``make bench --speedups`` measures the gain.
 from __future__ import annotations
 
 import functools
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -70,14 +71,192 @@ def memoize_validate_abi() -> Callable[[], None]:
     return undo
 
 
+_CHECKSUM_MODULES = ("eth_utils", "eth_account", "eth_keys", "web3", "ens", "ogpu", "ogpu_sim")
+
+
+def memoize_to_checksum_address() -> Callable[[], None]:
+    """Memoize eth_utils' ``to_checksum_address`` of ``str``/``bytes`` inputs, process-wide.
+
+    It is replaced wherever the loaded eth_utils, eth_account, eth_keys, web3, ens and ogpu
+    modules bound it by name (``is_checksum_address`` calls it through ``eth_utils.address``).
+    A bad address is refused by the original every time (errors are not cached). Returns the
+    undo.
+    """
+    import eth_utils.address
+    from hexbytes import HexBytes
+
+    raw = eth_utils.address.to_checksum_address
+
+    @functools.lru_cache(maxsize=8192)
+    def cached(kind: Any, value: Any) -> Any:
+        return raw(value)
+
+    keyed = (str, bytes, HexBytes)
+
+    @functools.wraps(raw)
+    def to_checksum_address(value: Any) -> Any:
+        kind: Any = type(value)
+        return cached(kind, value) if kind in keyed else raw(value)
+
+    patched = []
+    for name, module in list(sys.modules.items()):
+        if module is None or name.split(".", 1)[0] not in _CHECKSUM_MODULES:
+            continue
+        for attribute in ("to_checksum_address", "_to_checksum_address"):
+            if getattr(module, attribute, None) is raw:
+                setattr(module, attribute, to_checksum_address)
+                patched.append((module, attribute))
+
+    def undo() -> None:
+        for module, attribute in patched:
+            setattr(module, attribute, raw)
+
+    return undo
+
+
+_SCALARS = frozenset((int, bool, str, bytes, type(None)))
+
+
+def memoize_map_abi_data() -> Callable[[], None]:
+    """Memoize web3's ``map_abi_data`` value by value where that is exact; returns the undo.
+
+    With basic (non-array, non-tuple) types and scalar data, web3 normalizes each value on its
+    own (each normalizer sees only its ``(type, value)`` pair), so the result is the list of
+    ``map_abi_data(normalizers, [type], [value])[0]``, and each is a pure function of the
+    normalizers (web3's own, by identity), the type and the value (keyed by exact type, so
+    ``True`` and ``1`` differ). ENS names are never cached: an address resolver's answer
+    depends on the chain. Anything else, and any call that fails, goes to web3's own function
+    on the whole input, so results and errors are web3's. Installed in the web3 modules that
+    call it by name.
+    """
+    import web3._utils.abi as abi
+    import web3._utils.contracts as contracts
+    import web3._utils.events as events
+    import web3._utils.method_formatters as method_formatters
+    import web3._utils.normalizers as normalizers
+    import web3._utils.rpc_abi as rpc_abi
+    import web3.contract.utils as contract_utils
+    from eth_abi.grammar import TupleType, parse
+    from eth_utils import is_hex_address
+    from hexbytes import HexBytes
+
+    raw = abi.map_abi_data
+    pure = {
+        id(getattr(normalizers, name)): getattr(normalizers, name)
+        for name in (
+            "abi_bytes_to_hex",
+            "abi_int_to_hex",
+            "abi_string_to_hex",
+            "abi_address_to_hex",
+            "abi_bytes_to_bytes",
+            "abi_string_to_text",
+            "addresses_checksummed",
+            "decode_abi_strings",
+        )
+    }
+    ens_resolver = normalizers.abi_ens_resolver.func
+    scalars = _SCALARS | {HexBytes}
+    sized = (str, bytes, HexBytes)
+
+    def normalizer_key(normalizer: Any) -> Any:
+        if pure.get(id(normalizer)) is normalizer:
+            return normalizer
+        if getattr(normalizer, "func", None) is ens_resolver and len(normalizer.args) == 1:
+            return ens_resolver  # the resolver of any w3: only used where it cannot resolve
+        return None
+
+    @functools.lru_cache(maxsize=1024)
+    def basic(type_str: str) -> str | None:
+        """The type string web3 normalizes ``type_str`` to, if it is a basic type."""
+        try:
+            parsed = parse(type_str)
+        except Exception:
+            return None  # web3's own call raises its own error
+        if parsed.is_array or isinstance(parsed, TupleType):
+            return None
+        return str(parsed.to_type_str())
+
+    done: dict[tuple[Any, ...], Any] = {}
+
+    def map_abi_data(*args: Any, **kwargs: Any) -> Any:
+        if kwargs or len(args) != 3:
+            return raw(*args, **kwargs)  # web3's curry: a partial, or its error
+        chain, type_strs, values = (tuple(arg) for arg in args)
+        keys = tuple(map(normalizer_key, chain))
+        if None in keys:
+            return raw(chain, type_strs, values)
+        with_ens = ens_resolver in keys
+        out = []
+        try:
+            # zip stops at the shorter input, as web3's own map over both does
+            for type_str, value in zip(type_strs, values, strict=False):
+                kind = type(value)
+                if kind not in scalars:
+                    return raw(chain, type_strs, values)  # web3 rebuilds collections
+                if type_str is None:
+                    out.append(value)
+                    continue
+                normal = basic(type_str) if type(type_str) is str else None
+                if (
+                    normal is None
+                    or (kind in sized and len(value) > _SMALL)  # signed txs: seen once
+                    or (with_ens and normal == "address" and not plain_address(value))
+                ):
+                    return raw(chain, type_strs, values)
+                key = (keys, type_str, kind, value)
+                if key not in done:
+                    made = raw(chain, [type_str], [value])[0]
+                    if type(made) not in scalars:
+                        return raw(chain, type_strs, values)
+                    if len(done) >= 16_384:
+                        done.clear()
+                    done[key] = made
+                out.append(done[key])
+        except Exception:
+            return raw(chain, type_strs, values)  # web3's own error, in web3's order
+        return out
+
+    def plain_address(value: Any) -> bool:
+        return isinstance(value, bytes) or bool(is_hex_address(value))
+
+    functools.update_wrapper(map_abi_data, getattr(raw, "func", raw))
+    modules: tuple[Any, ...] = (rpc_abi, contracts, contract_utils, events)
+    previous = {module: module.map_abi_data for module in modules}
+    for module in modules:
+        module.map_abi_data = map_abi_data
+    # The request formatters of positional RPC params, web3's partials made at import.
+    formatters: dict[Any, Any] = method_formatters.ABI_REQUEST_FORMATTERS
+    made_at_import = {
+        method: formatters[method]
+        for method, types in rpc_abi.RPC_ABIS.items()
+        if isinstance(types, list) and method in formatters
+    }
+    for method in made_at_import:
+        formatters[method] = functools.partial(
+            map_abi_data, method_formatters.STANDARD_NORMALIZERS, rpc_abi.RPC_ABIS[method]
+        )
+
+    def undo() -> None:
+        for module, before in previous.items():
+            module.map_abi_data = before
+        formatters.update(made_at_import)
+
+    return undo
+
+
 def acquire_caches() -> None:
-    """Reference-counted :func:`memoize_keccak` and :func:`memoize_validate_abi` for nested
-    simulators."""
+    """Reference-counted memoize_* of this module (keccak, ``validate_abi``,
+    ``to_checksum_address``, ``map_abi_data``) for nested simulators."""
     global _keccak_users, _keccak_undo
     with _LOCK:
         _keccak_users += 1
         if _keccak_users == 1:
-            undos = (memoize_keccak(), memoize_validate_abi())
+            undos = (
+                memoize_keccak(),
+                memoize_validate_abi(),
+                memoize_to_checksum_address(),
+                memoize_map_abi_data(),
+            )
 
             def undo_all() -> None:
                 for undo in undos:
