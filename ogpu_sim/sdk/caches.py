@@ -120,14 +120,16 @@ _SCALARS = frozenset((int, bool, str, bytes, type(None)))
 def memoize_map_abi_data() -> Callable[[], None]:
     """Memoize web3's ``map_abi_data`` value by value where that is exact; returns the undo.
 
-    With basic (non-array, non-tuple) types and scalar data, web3 normalizes each value on its
-    own (each normalizer sees only its ``(type, value)`` pair), so the result is the list of
-    ``map_abi_data(normalizers, [type], [value])[0]``, and each is a pure function of the
-    normalizers (web3's own, by identity), the type and the value (keyed by exact type, so
-    ``True`` and ``1`` differ). ENS names are never cached: an address resolver's answer
-    depends on the chain. Anything else, and any call that fails, goes to web3's own function
-    on the whole input, so results and errors are web3's. Installed in the web3 modules that
-    call it by name.
+    With basic types, tuples of them and scalar data, web3 normalizes each value on its own
+    (a normalizer sees one ``(type, value)`` pair; on a tuple as a whole each of these is the
+    identity), so the result is made of ``map_abi_data(normalizers, [type], [value])[0]``
+    per value, a pure function of the normalizers (web3's own, by identity), the type and
+    the value (keyed by exact type, so ``True`` and ``1`` differ). Results are immutable
+    (scalars, tuples) in a new list per call. ENS names are never cached: a resolver's
+    answer depends on the chain. Anything else (arrays, other normalizers, values over
+    1 KiB), and any call that fails, goes to web3's own function on the whole input, so the
+    results and errors are web3's. Installed in the web3 modules that call it by name and in
+    the request formatters of positional RPC params.
     """
     import web3._utils.abi as abi
     import web3._utils.contracts as contracts
@@ -166,17 +168,53 @@ def memoize_map_abi_data() -> Callable[[], None]:
         return None
 
     @functools.lru_cache(maxsize=1024)
-    def basic(type_str: str) -> str | None:
-        """The type string web3 normalizes ``type_str`` to, if it is a basic type."""
+    def shape(type_str: str) -> str | tuple[str, ...] | None:
+        """What web3 makes of ``type_str``: its normal form if basic, its components' if a
+        tuple (not an array), else None."""
         try:
             parsed = parse(type_str)
         except Exception:
             return None  # web3's own call raises its own error
-        if parsed.is_array or isinstance(parsed, TupleType):
+        if parsed.is_array:
             return None
+        if isinstance(parsed, TupleType):
+            parts = tuple(shape(str(part.to_type_str())) for part in parsed.components)
+            if any(part is None for part in parts):
+                return None
+            return tuple(str(part.to_type_str()) for part in parsed.components)
         return str(parsed.to_type_str())
 
     done: dict[tuple[Any, ...], Any] = {}
+
+    class Fallback(Exception):
+        """This input is left to web3's own function."""
+
+    def element(keys: tuple[Any, ...], chain: tuple[Any, ...], type_str: Any, value: Any) -> Any:
+        """One value normalized as web3 normalizes it inside a call, from the cache."""
+        kind = type(value)
+        normal = shape(type_str) if type(type_str) is str else None
+        if isinstance(normal, tuple):
+            # web3 applies each normalizer to the tuple as a whole too, where all of these
+            # are the identity (their types are basic ones or "address"/"string").
+            if kind is not tuple or len(value) != len(normal):
+                raise Fallback
+            return tuple(element(keys, chain, *pair) for pair in zip(normal, value, strict=True))
+        if (
+            normal is None
+            or kind not in scalars
+            or (kind in sized and len(value) > _SMALL)  # signed transactions: seen once
+            or (ens_resolver in keys and normal == "address" and not plain_address(value))
+        ):
+            raise Fallback
+        key = (keys, type_str, kind, value)
+        if key not in done:
+            made = raw(chain, [type_str], [value])[0]
+            if type(made) not in scalars:
+                raise Fallback
+            if len(done) >= 16_384:
+                done.clear()
+            done[key] = made
+        return done[key]
 
     def map_abi_data(*args: Any, **kwargs: Any) -> Any:
         if kwargs or len(args) != 3:
@@ -185,36 +223,16 @@ def memoize_map_abi_data() -> Callable[[], None]:
         keys = tuple(map(normalizer_key, chain))
         if None in keys:
             return raw(chain, type_strs, values)
-        with_ens = ens_resolver in keys
-        out = []
         try:
             # zip stops at the shorter input, as web3's own map over both does
-            for type_str, value in zip(type_strs, values, strict=False):
-                kind = type(value)
-                if kind not in scalars:
-                    return raw(chain, type_strs, values)  # web3 rebuilds collections
-                if type_str is None:
-                    out.append(value)
-                    continue
-                normal = basic(type_str) if type(type_str) is str else None
-                if (
-                    normal is None
-                    or (kind in sized and len(value) > _SMALL)  # signed txs: seen once
-                    or (with_ens and normal == "address" and not plain_address(value))
-                ):
-                    return raw(chain, type_strs, values)
-                key = (keys, type_str, kind, value)
-                if key not in done:
-                    made = raw(chain, [type_str], [value])[0]
-                    if type(made) not in scalars:
-                        return raw(chain, type_strs, values)
-                    if len(done) >= 16_384:
-                        done.clear()
-                    done[key] = made
-                out.append(done[key])
+            return [
+                value
+                if type_str is None and type(value) in scalars
+                else element(keys, chain, type_str, value)
+                for type_str, value in zip(type_strs, values, strict=False)
+            ]
         except Exception:
-            return raw(chain, type_strs, values)  # web3's own error, in web3's order
-        return out
+            return raw(chain, type_strs, values)  # web3's result, or its error in its order
 
     def plain_address(value: Any) -> bool:
         return isinstance(value, bytes) or bool(is_hex_address(value))

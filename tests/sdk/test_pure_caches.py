@@ -158,10 +158,19 @@ def test_a_hex_address_passes_any_w3s_ens_resolver_as_web3_passes_it(
         assert mapping([*ENCODE, abi_ens_resolver(w3)], ["address"], [CHECKSUMMED]) == expected
 
 
-def test_arrays_and_tuples_are_left_to_web3(mapping: Callable[..., Any]) -> None:
-    types, values = ["address[]", "(uint256,string)"], [[CHECKSUMMED], (1, "a")]
+def test_arrays_map_as_web3_maps_them(mapping: Callable[..., Any]) -> None:
+    types, values = ["address[]", "(uint256,string)[]"], [[CHECKSUMMED], [(1, "a")]]
 
     assert mapping(ENCODE, types, values) == web3_map_abi_data(ENCODE, types, values)
+
+
+def test_a_tuple_of_values_maps_as_web3_maps_it(mapping: Callable[..., Any]) -> None:
+    types, values = ["(address,string,uint256,(bool,bytes32))"], [(ADDRESS, "a", 1, (True, b""))]
+    expected = web3_map_abi_data(BASE_RETURN_NORMALIZERS, types, values)
+
+    assert mapping(BASE_RETURN_NORMALIZERS, types, values) == expected
+    assert mapping(BASE_RETURN_NORMALIZERS, types, values) == expected
+    assert expected == [(CHECKSUMMED, "a", 1, (True, b""))]
 
 
 def test_a_partial_application_is_web3s_curry(mapping: Callable[..., Any]) -> None:
@@ -170,10 +179,9 @@ def test_a_partial_application_is_web3s_curry(mapping: Callable[..., Any]) -> No
     assert partial([7]) == web3_map_abi_data(STANDARD, ["uint256"], [7]) == ["0x7"]
 
 
-TYPES = st.sampled_from(
-    ["address", "uint256", "uint", "int8", "bool", "bytes32", "bytes", "string", None, "nope"]
-)
-VALUES = st.one_of(
+BASIC = ["address", "uint256", "uint", "int8", "bool", "bytes32", "bytes", "string", None, "nope"]
+TYPES = st.sampled_from([*BASIC, "(address,uint)", "(string,(bool,bytes))", "()", "uint[2]"])
+SCALARS = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(min_value=-(2**260), max_value=2**260),
@@ -181,6 +189,13 @@ VALUES = st.one_of(
     st.binary(max_size=40),
     st.sampled_from([ADDRESS, CHECKSUMMED, ADDRESS.upper(), "0x" + "ab" * 32, "0x", "alice.eth"]),
     st.lists(st.integers(), max_size=2),
+)
+VALUES = st.one_of(
+    SCALARS,
+    st.tuples(SCALARS, SCALARS),
+    st.tuples(SCALARS, st.tuples(SCALARS, SCALARS)),
+    st.tuples(),
+    st.sampled_from([(CHECKSUMMED, 5), ("x", (True, b"ab")), (ADDRESS, 2**256), ("", (0, ""))]),
 )
 CHAINS = st.sampled_from(
     [STANDARD, ENCODE, [*ENCODE, abi_ens_resolver(None)], BASE_RETURN_NORMALIZERS]
@@ -195,7 +210,7 @@ def _outcome(call: Callable[[], Any]) -> tuple[str, Any]:
 
 
 @given(chain=CHAINS, pairs=st.lists(st.tuples(TYPES, VALUES), max_size=4))
-def test_any_flat_input_maps_as_web3_maps_it(chain: list[Any], pairs: list[Any]) -> None:
+def test_any_input_maps_as_web3_maps_it(chain: list[Any], pairs: list[Any]) -> None:
     types, values = [t for t, _ in pairs], [v for _, v in pairs]
     expected = _outcome(lambda: web3_map_abi_data(chain, types, values))
     undo = memoize_map_abi_data()
