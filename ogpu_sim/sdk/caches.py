@@ -207,14 +207,15 @@ def memoize_map_abi_data() -> Callable[[], None]:
         ):
             raise Fallback
         key = (keys, type_str, kind, value)
-        if key not in done:
+        made = done.get(key, done)  # the dict itself: not there yet (None is a result)
+        if made is done:
             made = raw(chain, [type_str], [value])[0]
             if type(made) not in scalars:
                 raise Fallback
-            if len(done) >= 16_384:
+            if len(done) >= 4096:
                 done.clear()
             done[key] = made
-        return done[key]
+        return made
 
     def map_abi_data(*args: Any, **kwargs: Any) -> Any:
         if kwargs or len(args) != 3:

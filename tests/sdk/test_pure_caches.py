@@ -222,3 +222,11 @@ def test_any_input_maps_as_web3_maps_it(chain: list[Any], pairs: list[Any]) -> N
                 assert [type(v) for v in got[1]] == [type(v) for v in expected[1]]
     finally:
         undo()
+
+
+def test_a_running_simulator_has_both_caches_installed() -> None:
+    # the autouse ``isolated`` fixture runs the session simulator, which acquires the caches
+    assert inspect.unwrap(rpc_abi.map_abi_data) is web3_map_abi_data.func
+    assert rpc_abi.map_abi_data is not web3_map_abi_data
+    assert eth_utils.address.to_checksum_address is not web3_to_checksum_address
+    assert inspect.unwrap(eth_utils.address.to_checksum_address) is web3_to_checksum_address
