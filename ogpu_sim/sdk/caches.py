@@ -202,20 +202,28 @@ def memoize_map_abi_data() -> Callable[[], None]:
         if (
             normal is None
             or kind not in scalars
-            or (kind in sized and len(value) > _SMALL)  # signed transactions: seen once
             or (ens_resolver in keys and normal == "address" and not plain_address(value))
         ):
             raise Fallback
+        small = kind not in sized or len(value) <= _SMALL  # signed transactions: seen once
         key = (keys, type_str, kind, value)
-        made = done.get(key, done)  # the dict itself: not there yet (None is a result)
+        made = done.get(key, done) if small else done  # done itself: not there (None is a value)
         if made is done:
-            made = raw(chain, [type_str], [value])[0]
-            if type(made) not in scalars:
-                raise Fallback
-            if len(done) >= 4096:
-                done.clear()
-            done[key] = made
+            made = normalize(chain, normal, value)
+            if small:
+                if len(done) >= 4096:
+                    done.clear()
+                done[key] = made
         return made
+
+    def normalize(chain: tuple[Any, ...], type_str: str, value: Any) -> Any:
+        """What web3's tree walk makes of one scalar: each normalizer in turn on the pair
+        (a scalar is a leaf: the walk neither enters nor rebuilds it)."""
+        for normalizer in chain:
+            kind, value = normalizer(type_str, value)
+            if kind != type_str or type(value) not in scalars:
+                raise Fallback
+        return value
 
     def map_abi_data(*args: Any, **kwargs: Any) -> Any:
         if kwargs or len(args) != 3:
