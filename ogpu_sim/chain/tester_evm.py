@@ -7,8 +7,11 @@ how it gets there:
 - the opcode loop reads the code itself (no generator), charges a fixed-cost opcode's gas on
   the gas meter directly (py-evm goes through ``_FastOpcode.__call__``,
   ``computation.consume_gas`` and ``GasMeter.consume_gas``) with py-evm's own ``OutOfGas``
-  message, and runs py-evm's PUSH, DUP, SWAP, POP and JUMPDEST inline (the same items, the
-  same errors); other opcodes run as before;
+  message, and runs inline the fixed-cost opcodes whose py-evm logic is simple (PUSH, DUP,
+  SWAP, POP, JUMPDEST, the common arithmetic, comparison and bitwise operations, JUMP, JUMPI,
+  MSTORE and MLOAD within allocated memory, CALLDATALOAD: see ``_INLINE_LOGIC``), with the
+  same items, results and errors; where py-evm's function would raise or do more, it runs;
+  other opcodes run as before;
 - which code positions are valid jump destinations is a function of the code alone, so it is
   remembered per code (py-evm works it out again in every call frame);
 - the stack pops and pushes without a generator and a validation call per item;
@@ -17,7 +20,8 @@ how it gets there:
 
 With py-evm's debug2 logging on, the loop is py-evm's own, so the log is unchanged. The loop
 follows ``BaseComputation.apply_computation`` of the py-evm version pyproject.toml pins;
-``tests/chain/test_tester_evm.py`` runs calls both ways and compares how they end.
+``tests/chain/test_tester_evm.py`` runs calls both ways and compares how they end. (About
+390 lines: the loop must stay one function to be fast, and its tables stay beside it.)
 :func:`~ogpu_sim.chain.tester_node.TesterNode` installs the class in its chain's VMs only.
 """
 
@@ -26,42 +30,73 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from eth.constants import UINT_256_MAX
-from eth.exceptions import FullStack, Halt, InsufficientStack, OutOfGas
+from eth.constants import UINT_255_MAX, UINT_256_CEILING, UINT_256_MAX
+from eth.exceptions import (
+    FullStack,
+    Halt,
+    InsufficientStack,
+    InvalidInstruction,
+    InvalidJumpDestination,
+    OutOfGas,
+)
 from eth.vm.code_stream import CodeStream
 from eth.vm.computation import NO_RESULT
-from eth.vm.logic import duplication, flow, swap
+from eth.vm.logic import arithmetic, comparison, context, duplication, flow, memory, swap
 from eth.vm.logic import stack as stack_logic
 from eth.vm.logic.invalid import InvalidOpcode
 from eth.vm.opcode import _FastOpcode
+from eth.vm.opcode_values import JUMPDEST as JUMPDEST_OPCODE
 from eth.vm.opcode_values import STOP
-from eth.vm.stack import Stack, to_int
+from eth.vm.stack import Stack, to_bytes, to_int
 
 MAX_CODES = 4096
 """Codes whose jump-destination analysis is kept; the memo starts over when full."""
 
 _positions: dict[bytes, tuple[set[int], set[int]]] = {}
-PUSH, DUP, SWAP, POP, JUMPDEST = range(5)
-_STACK_LOGIC: dict[Any, tuple[int, int]] = {
+PUSH, DUP, SWAP, POP, JUMPDEST, BINARY, UNARY, JUMP, JUMPI, MSTORE, MLOAD, CALLDATALOAD = range(12)
+ADD, SUB, AND, OR, XOR, LT, GT, EQ, SLT, SGT, SHL, SHR, ISZERO, NOT = range(14)
+_INLINE_LOGIC: dict[Any, tuple[int, int]] = {
     **{getattr(stack_logic, f"push{n}"): (PUSH, n) for n in range(33)},
     **{getattr(duplication, f"dup{n}"): (DUP, n) for n in range(1, 17)},
     **{getattr(swap, f"swap{n}"): (SWAP, n) for n in range(1, 17)},
     stack_logic.pop: (POP, 1),
     flow.jumpdest: (JUMPDEST, 0),
+    arithmetic.add: (BINARY, ADD),
+    arithmetic.sub: (BINARY, SUB),
+    comparison.and_op: (BINARY, AND),
+    comparison.or_op: (BINARY, OR),
+    comparison.xor: (BINARY, XOR),
+    comparison.lt: (BINARY, LT),
+    comparison.gt: (BINARY, GT),
+    comparison.eq: (BINARY, EQ),
+    comparison.slt: (BINARY, SLT),
+    comparison.sgt: (BINARY, SGT),
+    arithmetic.shl: (BINARY, SHL),
+    arithmetic.shr: (BINARY, SHR),
+    comparison.iszero: (UNARY, ISZERO),
+    comparison.not_op: (UNARY, NOT),
+    flow.jump: (JUMP, 0),
+    flow.jumpi: (JUMPI, 0),
+    memory.mstore: (MSTORE, 0),
+    memory.mload: (MLOAD, 0),
+    context.calldataload: (CALLDATALOAD, 0),
 }
-"""py-evm's PUSH0..32, DUP1..16, SWAP1..16, POP and JUMPDEST logic: the loop runs them
-inline."""
+"""py-evm's logic the loop runs inline (PUSH0..32, DUP1..16, SWAP1..16, POP, JUMPDEST, the
+common arithmetic, comparison and bitwise operations, JUMP, JUMPI, MSTORE and MLOAD within
+allocated memory, CALLDATALOAD), keyed by py-evm's function so a fork that changes one is
+left alone. Where py-evm's function would raise or do more (too few stack items, memory to
+grow), the loop calls it instead."""
 _inline_tables: dict[int, tuple[Any, dict[int, tuple[int, int]]]] = {}
 
 
 def _inline_ops(opcodes: dict[int, Any]) -> dict[int, tuple[int, int]]:
-    """The opcodes of ``opcodes`` that are py-evm's own fixed-cost stack operations."""
+    """The opcodes of ``opcodes`` whose fixed-cost logic the loop runs inline."""
     known = _inline_tables.get(id(opcodes))
     if known is None or known[0] is not opcodes:
         inline = {
-            value: _STACK_LOGIC[opcode.logic_fn]
+            value: _INLINE_LOGIC[opcode.logic_fn]
             for value, opcode in opcodes.items()
-            if type(opcode) is _FastOpcode and opcode.logic_fn in _STACK_LOGIC
+            if type(opcode) is _FastOpcode and opcode.logic_fn in _INLINE_LOGIC
         }
         known = _inline_tables[id(opcodes)] = (opcodes, inline)
     return known[1]
@@ -197,6 +232,42 @@ def _apply_computation(
                         if len(values) > 1023:
                             raise FullStack("Stack limit reached")
                         values.append(raw)
+                    elif kind == BINARY:
+                        if len(values) < 2:
+                            opcode_fn.logic_fn(computation)  # raises InsufficientStack
+                            continue
+                        a = values.pop()
+                        b = values[-1]
+                        if type(a) is not int:
+                            a = to_int(a)
+                        if type(b) is not int:
+                            b = to_int(b)
+                        if n == ADD:
+                            values[-1] = (a + b) & UINT_256_MAX
+                        elif n == AND:
+                            values[-1] = a & b
+                        elif n == SUB:
+                            values[-1] = (a - b) & UINT_256_MAX
+                        elif n == SHL:
+                            values[-1] = 0 if a >= 256 else (b << a) & UINT_256_MAX
+                        elif n == GT:
+                            values[-1] = 1 if a > b else 0
+                        elif n == EQ:
+                            values[-1] = 1 if a == b else 0
+                        elif n == LT:
+                            values[-1] = 1 if a < b else 0
+                        elif n == SHR:
+                            values[-1] = 0 if a >= 256 else b >> a
+                        elif n == OR:
+                            values[-1] = a | b
+                        elif n == XOR:
+                            values[-1] = a ^ b
+                        else:  # SLT, SGT: unsigned_to_signed, compare
+                            if a > UINT_255_MAX:
+                                a -= UINT_256_CEILING
+                            if b > UINT_255_MAX:
+                                b -= UINT_256_CEILING
+                            values[-1] = (1 if a < b else 0) if n == SLT else (1 if a > b else 0)
                     elif kind == DUP:
                         if len(values) > 1023:
                             raise FullStack("Stack limit reached")
@@ -209,11 +280,65 @@ def _apply_computation(
                             values[-1], values[-n - 1] = values[-n - 1], values[-1]
                         except IndexError:
                             raise InsufficientStack(f"Insufficient stack items for SWAP{n}")  # noqa: B904
+                    elif kind in (JUMPI, JUMP):
+                        if len(values) < (2 if kind == JUMPI else 1):
+                            opcode_fn.logic_fn(computation)  # raises InsufficientStack
+                            continue
+                        dest = values.pop()
+                        if type(dest) is not int:
+                            dest = to_int(dest)
+                        if kind == JUMPI:
+                            check = values.pop()
+                            if not (check if type(check) is int else to_int(check)):
+                                continue
+                        code.program_counter = dest
+                        if dest >= len(raw_code) or raw_code[dest] != JUMPDEST_OPCODE:
+                            raise InvalidJumpDestination("Invalid Jump Destination")
+                        if dest not in code.valid_positions and not code.is_valid_opcode(dest):
+                            raise InvalidInstruction("Jump resulted in invalid instruction")
+                    elif kind in (MSTORE, MLOAD):
+                        if not values:
+                            opcode_fn.logic_fn(computation)  # raises InsufficientStack
+                            continue
+                        start = values[-1]
+                        if type(start) is not int:
+                            start = to_int(start)
+                        held = computation._memory._bytes
+                        if start + 32 > len(held) or (kind == MSTORE and len(values) < 2):
+                            opcode_fn.logic_fn(computation)  # memory grows, or too few items
+                            continue
+                        if kind == MLOAD:
+                            values[-1] = bytes(held[start : start + 32])
+                            continue
+                        values.pop()
+                        word = values.pop()
+                        held[start : start + 32] = (
+                            word.to_bytes(32, "big")
+                            if type(word) is int
+                            else to_bytes(word).rjust(32, b"\x00")[-32:]
+                        )
                     elif kind == POP:
                         try:
                             values.pop()
                         except IndexError:
                             raise InsufficientStack("Wanted 1 stack item, had none")  # noqa: B904
+                    elif kind == UNARY:
+                        if not values:
+                            opcode_fn.logic_fn(computation)  # raises InsufficientStack
+                            continue
+                        a = values[-1]
+                        if type(a) is not int:
+                            a = to_int(a)
+                        values[-1] = (1 if a == 0 else 0) if n == ISZERO else UINT_256_MAX - a
+                    elif kind == CALLDATALOAD:
+                        if not values:
+                            opcode_fn.logic_fn(computation)  # raises InsufficientStack
+                            continue
+                        start = values[-1]
+                        if type(start) is not int:
+                            start = to_int(start)
+                        data = computation.msg.data_as_bytes[start : start + 32]
+                        values[-1] = data.ljust(32, b"\x00").lstrip(b"\x00")
                 else:
                     opcode_fn(computation=computation)
             except Halt:

@@ -7,6 +7,7 @@ gas, refund, logs, error and the state root the run leaves.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -210,3 +211,113 @@ def py_tries_own() -> Iterator[None]:
     finally:
         for owner, name, cached in installed:
             setattr(owner, name, cached)
+
+
+INLINED_TARGET = "0x" + "0000" * 9 + "10b0"
+MAX_WORD = "7f" + "ff" * 32  # PUSH32 2**256 - 1
+MIN_SIGNED = "7f80" + "00" * 31  # PUSH32 -2**255 (two's complement)
+
+
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [
+        (MAX_WORD + "6002" + "01" + "600055", None),  # ADD wraps: slot 0 = 1
+        ("6001" + "6000" + "03" + "600055", None),  # SUB wraps: 0 - 1
+        ("6003" + "6005" + "16" + "6007" + "17" + "6006" + "18" + "600055", None),  # AND OR XOR
+        ("6001" + "6002" + "10" + "6001" + "6002" + "11" + "01" + "600055", None),  # LT GT
+        ("6002" + "6002" + "14" + "15" + "19" + "600055", None),  # EQ ISZERO NOT
+        (MIN_SIGNED + "6001" + "12" + MIN_SIGNED + "6001" + "13" + "600155600055", None),  # SLT SGT
+        (MAX_WORD + "61ff00" + "1b" + MAX_WORD + "60ff" + "1c" + "600155600055", None),  # SHL SHR
+        ("6001" + "610100" + "1b" + "6001" + "610101" + "1c" + "600155600055", None),  # >= 256
+        ("6000" + "6006" + "57" + "6001600055" + "5b", None),  # JUMPI: PUSH1 0 is falsy bytes
+        ("6001" + "6007" + "57" + "fe" + "fe" + "5b" + "6002600055", None),  # JUMPI taken
+        ("6004" + "56" + "fe" + "5b" + "6003600055", None),  # JUMP
+        ("6003" + "56" + "fe", "InvalidJumpDestination('Invalid Jump Destination')"),
+        ("6003" + "56" + "5b", None),  # a JUMPDEST at the jump target ends the code
+        (
+            "605b" + "6001" + "56",  # the target's 0x5b is PUSH1's data
+            "InvalidInstruction('Jump resulted in invalid instruction')",
+        ),
+        ("6001" + "6000" + "57", "InvalidJumpDestination('Invalid Jump Destination')"),
+        ("6011" + "6040" + "52" + "6022" + "6000" + "52" + "6040" + "51" + "600055", None),
+        ("7f" + "ab" * 32 + "6000" + "52" + "6001" + "51" + "600055", None),  # MLOAD unaligned
+        (
+            "6000" + "35" + "6020" + "35" + "6004" + "35" + "600255600155600055",
+            None,
+        ),  # CALLDATALOAD
+        ("6001" + "01", "InsufficientStack('Wanted 2 stack items, only had 1')"),  # ADD
+        ("15", "InsufficientStack('Wanted 1 stack item, had none')"),  # ISZERO
+        ("56", "InsufficientStack('Wanted 1 stack item, had none')"),  # JUMP
+        ("6001" + "57", "InsufficientStack('Wanted 2 stack items, only had 1')"),  # JUMPI
+        ("6001" + "52", "InsufficientStack('Wanted 1 stack item, had none')"),  # MSTORE
+        ("51", "InsufficientStack('Wanted 1 stack item, had none')"),  # MLOAD
+        ("35", "InsufficientStack('Wanted 1 stack item, had none')"),  # CALLDATALOAD
+    ],
+)
+def test_inlined_operations_end_as_in_py_evm(
+    chain: TesterChain, account: LocalAccount, code: str, error: str | None
+) -> None:
+    call = {"from": account.address, "to": INLINED_TARGET, "data": "0x" + "c0ffee" * 12}
+    own, lean = run_both(chain, call, {INLINED_TARGET: {"code": "0x" + code}})
+    assert lean == own
+    assert lean[4] == error
+
+
+def test_the_inlined_arithmetic_stores_py_evms_results(
+    chain: TesterChain, account: LocalAccount
+) -> None:
+    # 0 - 1 wraps to 2**256 - 1, as py-evm computes it.
+    code = "0x6001600003600055"
+    call = {"from": account.address, "to": INLINED_TARGET}
+    overrides = {INLINED_TARGET: {"code": code}}
+    with chain.lock:
+        state, header, vm = chain.node._fresh_state("latest", overrides)
+        tx, _sender = build_call(
+            vm, state, header.gas_limit, chain.node.chain_id, call, keep_nonce=False
+        )
+        computation = state.apply_transaction(tx)
+        stored = state.get_storage(bytes.fromhex(INLINED_TARGET[2:]), 0)
+    assert computation.is_success
+    assert stored == 2**256 - 1
+
+
+_RANDOM_OPS = ["01", "03", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19", "1b", "1c"]
+
+
+def _random_program(seed: int) -> str:
+    """Random words pushed and combined by inlined operations (never short of stack items),
+    then up to four of the results stored, so the state root shows them."""
+    rng = random.Random(seed)
+    code, depth = "", 0
+    for _ in range(40):
+        roll = rng.random()
+        if roll < 0.35 or depth < 2:
+            width = rng.choice((1, 2, 32))
+            code += f"{0x5F + width:02x}" + rng.randbytes(width).hex()
+            depth += 1
+        elif roll < 0.8:
+            code += rng.choice(_RANDOM_OPS)
+            depth -= 0 if code[-2:] in ("15", "19") else 1
+        elif roll < 0.85:
+            code += f"60{rng.randrange(96):02x}52"  # MSTORE (memory grows or not)
+            depth -= 1
+        elif roll < 0.9:
+            code += f"60{rng.randrange(96):02x}51"  # MLOAD
+            depth += 1
+        elif roll < 0.95:
+            code += f"60{rng.randrange(64):02x}35"  # CALLDATALOAD, partly past the data
+            depth += 1
+        else:
+            code += "6000" + f"60{rng.randrange(200):02x}57"  # JUMPI, not taken
+    return code + "".join(f"60{slot:02x}55" for slot in range(min(depth, 4)))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_programs_of_inlined_operations_end_as_in_py_evm(
+    chain: TesterChain, account: LocalAccount, seed: int
+) -> None:
+    call = {"from": account.address, "to": INLINED_TARGET, "data": "0x" + "5a" * 40}
+    overrides = {INLINED_TARGET: {"code": "0x" + _random_program(seed)}}
+    own, lean = run_both(chain, call, overrides)
+    assert lean == own
+    assert lean[4] is None
