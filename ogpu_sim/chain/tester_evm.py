@@ -9,9 +9,9 @@ how it gets there:
   ``computation.consume_gas`` and ``GasMeter.consume_gas``) with py-evm's own ``OutOfGas``
   message, and runs inline the fixed-cost opcodes whose py-evm logic is simple (PUSH, DUP,
   SWAP, POP, JUMPDEST, the common arithmetic, comparison and bitwise operations, JUMP, JUMPI,
-  MSTORE and MLOAD within allocated memory, CALLDATALOAD: see ``_INLINE_LOGIC``), with the
-  same items, results and errors; where py-evm's function would raise or do more, it runs;
-  other opcodes run as before;
+  MSTORE and MLOAD with py-evm's memory expansion fee, CALLDATALOAD: see ``_INLINE_LOGIC``),
+  with the same items, results, gas and errors (where py-evm's function would raise for too
+  few stack items, it runs); other opcodes run as before;
 - which code positions are valid jump destinations is a function of the code alone, so it is
   remembered per code (py-evm works it out again in every call frame);
 - the stack pops and pushes without a generator and a validation call per item;
@@ -30,6 +30,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from eth._utils.numeric import ceil32
 from eth.constants import UINT_255_MAX, UINT_256_CEILING, UINT_256_MAX
 from eth.exceptions import (
     FullStack,
@@ -40,7 +41,7 @@ from eth.exceptions import (
     OutOfGas,
 )
 from eth.vm.code_stream import CodeStream
-from eth.vm.computation import NO_RESULT
+from eth.vm.computation import NO_RESULT, memory_gas_cost
 from eth.vm.logic import arithmetic, comparison, context, duplication, flow, memory, swap
 from eth.vm.logic import stack as stack_logic
 from eth.vm.logic.invalid import InvalidOpcode
@@ -82,10 +83,10 @@ _INLINE_LOGIC: dict[Any, tuple[int, int]] = {
     context.calldataload: (CALLDATALOAD, 0),
 }
 """py-evm's logic the loop runs inline (PUSH0..32, DUP1..16, SWAP1..16, POP, JUMPDEST, the
-common arithmetic, comparison and bitwise operations, JUMP, JUMPI, MSTORE and MLOAD within
-allocated memory, CALLDATALOAD), keyed by py-evm's function so a fork that changes one is
-left alone. Where py-evm's function would raise or do more (too few stack items, memory to
-grow), the loop calls it instead."""
+common arithmetic, comparison and bitwise operations, JUMP, JUMPI, MSTORE and MLOAD (memory
+expansion charged as py-evm's ``extend_memory`` charges it), CALLDATALOAD), keyed by py-evm's
+function so a fork that changes one is left alone. Where py-evm's function would raise for
+too few stack items, the loop calls it instead."""
 _inline_tables: dict[int, tuple[Any, dict[int, tuple[int, int]]]] = {}
 
 
@@ -239,9 +240,9 @@ def _apply_computation(
                         a = values.pop()
                         b = values[-1]
                         if type(a) is not int:
-                            a = to_int(a)
+                            a = int.from_bytes(a, "big") if type(a) is bytes else to_int(a)
                         if type(b) is not int:
-                            b = to_int(b)
+                            b = int.from_bytes(b, "big") if type(b) is bytes else to_int(b)
                         if n == ADD:
                             values[-1] = (a + b) & UINT_256_MAX
                         elif n == AND:
@@ -286,10 +287,18 @@ def _apply_computation(
                             continue
                         dest = values.pop()
                         if type(dest) is not int:
-                            dest = to_int(dest)
+                            dest = (
+                                int.from_bytes(dest, "big") if type(dest) is bytes else to_int(dest)
+                            )
                         if kind == JUMPI:
                             check = values.pop()
-                            if not (check if type(check) is int else to_int(check)):
+                            if not (
+                                check
+                                if type(check) is int
+                                else int.from_bytes(check, "big")
+                                if type(check) is bytes
+                                else to_int(check)
+                            ):
                                 continue
                         code.program_counter = dest
                         if dest >= len(raw_code) or raw_code[dest] != JUMPDEST_OPCODE:
@@ -302,11 +311,29 @@ def _apply_computation(
                             continue
                         start = values[-1]
                         if type(start) is not int:
-                            start = to_int(start)
-                        held = computation._memory._bytes
-                        if start + 32 > len(held) or (kind == MSTORE and len(values) < 2):
-                            opcode_fn.logic_fn(computation)  # memory grows, or too few items
+                            start = (
+                                int.from_bytes(start, "big")
+                                if type(start) is bytes
+                                else to_int(start)
+                            )
+                        if kind == MSTORE and len(values) < 2:
+                            opcode_fn.logic_fn(computation)  # raises InsufficientStack
                             continue
+                        held = computation._memory._bytes
+                        if start + 32 > len(held):  # extend_memory(start, 32), inlined
+                            before = ceil32(len(held))
+                            after = ceil32(start + 32)
+                            fee = memory_gas_cost(after) - memory_gas_cost(before)
+                            if fee > 0:
+                                if fee > meter.gas_remaining:
+                                    raise OutOfGas(
+                                        f"Out of gas: Needed {fee} - Remaining "
+                                        f"{meter.gas_remaining} - Reason: Expanding memory "
+                                        f"{before} -> {after}"
+                                    )
+                                meter.gas_remaining -= fee
+                            computation._memory.extend(start, 32)
+                            held = computation._memory._bytes
                         if kind == MLOAD:
                             values[-1] = bytes(held[start : start + 32])
                             continue
@@ -328,7 +355,7 @@ def _apply_computation(
                             continue
                         a = values[-1]
                         if type(a) is not int:
-                            a = to_int(a)
+                            a = int.from_bytes(a, "big") if type(a) is bytes else to_int(a)
                         values[-1] = (1 if a == 0 else 0) if n == ISZERO else UINT_256_MAX - a
                     elif kind == CALLDATALOAD:
                         if not values:
@@ -336,7 +363,11 @@ def _apply_computation(
                             continue
                         start = values[-1]
                         if type(start) is not int:
-                            start = to_int(start)
+                            start = (
+                                int.from_bytes(start, "big")
+                                if type(start) is bytes
+                                else to_int(start)
+                            )
                         data = computation.msg.data_as_bytes[start : start + 32]
                         values[-1] = data.ljust(32, b"\x00").lstrip(b"\x00")
                 else:

@@ -241,6 +241,9 @@ MIN_SIGNED = "7f80" + "00" * 31  # PUSH32 -2**255 (two's complement)
         ("6001" + "6000" + "57", "InvalidJumpDestination('Invalid Jump Destination')"),
         ("6011" + "6040" + "52" + "6022" + "6000" + "52" + "6040" + "51" + "600055", None),
         ("7f" + "ab" * 32 + "6000" + "52" + "6001" + "51" + "600055", None),  # MLOAD unaligned
+        ("6001" + "611000" + "52" + "59" + "600055", None),  # MSTORE grows memory: MSIZE
+        ("612001" + "51" + "59" + "600155600055", None),  # MLOAD grows memory
+        (MAX_WORD + "51", None),  # MLOAD at 2**256 - 1: OutOfGas (checked below)
         (
             "6000" + "35" + "6020" + "35" + "6004" + "35" + "600255600155600055",
             None,
@@ -260,7 +263,25 @@ def test_inlined_operations_end_as_in_py_evm(
     call = {"from": account.address, "to": INLINED_TARGET, "data": "0x" + "c0ffee" * 12}
     own, lean = run_both(chain, call, {INLINED_TARGET: {"code": "0x" + code}})
     assert lean == own
-    assert lean[4] == error
+    if code == MAX_WORD + "51":
+        assert lean[4].startswith("OutOfGas('Out of gas: Needed ")
+        assert lean[4].endswith(f"Reason: Expanding memory 0 -> {2**256 + 32}')")
+    else:
+        assert lean[4] == error
+
+
+def test_running_out_of_gas_growing_memory_fails_with_py_evms_message(
+    chain: TesterChain, account: LocalAccount
+) -> None:
+    # PUSH1 1 PUSH1 0 MSTORE: 9 gas of opcodes, then 3 for the first word of memory.
+    target = INLINED_TARGET
+    call = {"from": account.address, "to": target, "gas": hex(21_011)}
+    own, lean = run_both(chain, call, {target: {"code": "0x6001600052"}})
+    assert lean == own
+    assert (
+        lean[4]
+        == "OutOfGas('Out of gas: Needed 3 - Remaining 2 - Reason: Expanding memory 0 -> 32')"
+    )
 
 
 def test_the_inlined_arithmetic_stores_py_evms_results(
