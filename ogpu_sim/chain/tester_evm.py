@@ -87,19 +87,28 @@ common arithmetic, comparison and bitwise operations, JUMP, JUMPI, MSTORE and ML
 expansion charged as py-evm's ``extend_memory`` charges it), CALLDATALOAD), keyed by py-evm's
 function so a fork that changes one is left alone. Where py-evm's function would raise for
 too few stack items, the loop calls it instead."""
-_inline_tables: dict[int, tuple[Any, dict[int, tuple[int, int]]]] = {}
+OTHER = -1
+"""The kind of a fixed-cost opcode the loop does not inline (its py-evm logic runs)."""
+_tables: dict[int, tuple[Any, list[tuple[Any, int, int, int]]]] = {}
 
 
-def _inline_ops(opcodes: dict[int, Any]) -> dict[int, tuple[int, int]]:
-    """The opcodes of ``opcodes`` whose fixed-cost logic the loop runs inline."""
-    known = _inline_tables.get(id(opcodes))
+def _opcode_table(opcodes: dict[int, Any]) -> list[tuple[Any, int, int, int]]:
+    """Per opcode value, what the loop does: ``(function, fixed gas or -1, kind, n)``.
+
+    A fixed-cost opcode's function is its py-evm logic (the loop charges the gas), any other
+    opcode's is the opcode itself (it charges its own); ``None`` for an undefined opcode.
+    """
+    known = _tables.get(id(opcodes))
     if known is None or known[0] is not opcodes:
-        inline = {
-            value: _INLINE_LOGIC[opcode.logic_fn]
-            for value, opcode in opcodes.items()
-            if type(opcode) is _FastOpcode and opcode.logic_fn in _INLINE_LOGIC
-        }
-        known = _inline_tables[id(opcodes)] = (opcodes, inline)
+        table: list[tuple[Any, int, int, int]] = []
+        for value in range(256):
+            opcode = opcodes.get(value)
+            if type(opcode) is _FastOpcode:
+                kind, n = _INLINE_LOGIC.get(opcode.logic_fn, (OTHER, 0))
+                table.append((opcode.logic_fn, opcode.gas_cost, kind, n))
+            else:
+                table.append((opcode, -1, OTHER, 0))
+        known = _tables[id(opcodes)] = (opcodes, table)
     return known[1]
 
 
@@ -196,7 +205,7 @@ def _apply_computation(
                 precompile(computation)
             return computation
         opcodes = computation.opcodes
-        inline = _inline_ops(opcodes)
+        table = _opcode_table(opcodes)
         meter = computation._gas_meter
         code = computation.code
         values = computation._stack.values
@@ -208,25 +217,19 @@ def _apply_computation(
                 code.program_counter = pc + 1
             except IndexError:
                 opcode, ended = STOP, True
+            logic, cost, kind, n = table[opcode]
             try:
-                opcode_fn = opcodes[opcode]
-            except KeyError:
-                opcode_fn = InvalidOpcode(opcode)
-            try:
-                if type(opcode_fn) is _FastOpcode:
-                    cost = opcode_fn.gas_cost
+                if cost >= 0:  # a _FastOpcode: its gas, then its logic (inline or py-evm's)
                     if cost > meter.gas_remaining:
                         raise OutOfGas(
                             f"Out of gas: Needed {cost} - Remaining {meter.gas_remaining} "
-                            f"- Reason: {opcode_fn.mnemonic}"
+                            f"- Reason: {opcodes[opcode].mnemonic}"
                         )
                     meter.gas_remaining -= cost
-                    stack_op = inline.get(opcode)
-                    if stack_op is None:
-                        opcode_fn.logic_fn(computation)
+                    if kind == OTHER:
+                        logic(computation)
                         continue
-                    kind, n = stack_op  # py-evm's logic and errors, inlined
-                    if kind == PUSH:
+                    if kind == PUSH:  # py-evm's logic and errors, inlined
                         raw = code.read(n)
                         if len(raw) != n:
                             raw = raw.ljust(n, b"\x00")
@@ -235,7 +238,7 @@ def _apply_computation(
                         values.append(raw)
                     elif kind == BINARY:
                         if len(values) < 2:
-                            opcode_fn.logic_fn(computation)  # raises InsufficientStack
+                            logic(computation)  # raises InsufficientStack
                             continue
                         a = values.pop()
                         b = values[-1]
@@ -283,7 +286,7 @@ def _apply_computation(
                             raise InsufficientStack(f"Insufficient stack items for SWAP{n}")  # noqa: B904
                     elif kind in (JUMPI, JUMP):
                         if len(values) < (2 if kind == JUMPI else 1):
-                            opcode_fn.logic_fn(computation)  # raises InsufficientStack
+                            logic(computation)  # raises InsufficientStack
                             continue
                         dest = values.pop()
                         if type(dest) is not int:
@@ -307,7 +310,7 @@ def _apply_computation(
                             raise InvalidInstruction("Jump resulted in invalid instruction")
                     elif kind in (MSTORE, MLOAD):
                         if not values:
-                            opcode_fn.logic_fn(computation)  # raises InsufficientStack
+                            logic(computation)  # raises InsufficientStack
                             continue
                         start = values[-1]
                         if type(start) is not int:
@@ -317,7 +320,7 @@ def _apply_computation(
                                 else to_int(start)
                             )
                         if kind == MSTORE and len(values) < 2:
-                            opcode_fn.logic_fn(computation)  # raises InsufficientStack
+                            logic(computation)  # raises InsufficientStack
                             continue
                         held = computation._memory._bytes
                         if start + 32 > len(held):  # extend_memory(start, 32), inlined
@@ -351,7 +354,7 @@ def _apply_computation(
                             raise InsufficientStack("Wanted 1 stack item, had none")  # noqa: B904
                     elif kind == UNARY:
                         if not values:
-                            opcode_fn.logic_fn(computation)  # raises InsufficientStack
+                            logic(computation)  # raises InsufficientStack
                             continue
                         a = values[-1]
                         if type(a) is not int:
@@ -359,7 +362,7 @@ def _apply_computation(
                         values[-1] = (1 if a == 0 else 0) if n == ISZERO else UINT_256_MAX - a
                     elif kind == CALLDATALOAD:
                         if not values:
-                            opcode_fn.logic_fn(computation)  # raises InsufficientStack
+                            logic(computation)  # raises InsufficientStack
                             continue
                         start = values[-1]
                         if type(start) is not int:
@@ -370,8 +373,10 @@ def _apply_computation(
                             )
                         data = computation.msg.data_as_bytes[start : start + 32]
                         values[-1] = data.ljust(32, b"\x00").lstrip(b"\x00")
+                elif logic is None:
+                    InvalidOpcode(opcode)(computation=computation)
                 else:
-                    opcode_fn(computation=computation)
+                    logic(computation=computation)
             except Halt:
                 break
     return computation

@@ -255,6 +255,8 @@ MIN_SIGNED = "7f80" + "00" * 31  # PUSH32 -2**255 (two's complement)
         ("6001" + "52", "InsufficientStack('Wanted 1 stack item, had none')"),  # MSTORE
         ("51", "InsufficientStack('Wanted 1 stack item, had none')"),  # MLOAD
         ("35", "InsufficientStack('Wanted 1 stack item, had none')"),  # CALLDATALOAD
+        ("6001" + "0c", "InvalidInstruction('Invalid opcode 0xc @ 2')"),  # undefined opcode
+        ("6001" + "6000" + "0a" + "600055", None),  # EXP: not inlined, not fixed-cost
     ],
 )
 def test_inlined_operations_end_as_in_py_evm(
