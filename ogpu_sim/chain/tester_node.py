@@ -9,10 +9,10 @@ works. Gas is estimated over complete executions (:mod:`.tester_gas`), which hon
 rule for nested ``CREATE``. Snapshots move the canonical head back without re-executing blocks,
 so balances written directly into state survive them. Logs and filters: :mod:`.filters`;
 calls, access lists and ``eth_simulateV1``: :mod:`.tester_calls`; state overrides:
-:mod:`.state_override`. The dev accounts are funded at genesis (:mod:`.dev_accounts`).
-Not thread-safe: :class:`ogpu_sim.chain.tester.TesterChain` serializes access with its lock.
-(About 460 lines: the JSON-RPC method table at the end names this node's methods and stays
-beside them.)
+:mod:`.state_override`; receipts: :mod:`.tester_receipts`. The dev accounts are funded at
+genesis (:mod:`.dev_accounts`). Not thread-safe: :class:`ogpu_sim.chain.tester.TesterChain`
+serializes access with its lock. (About 530 lines: the JSON-RPC method table at the end names
+this node's methods and stays beside them.)
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from .tester_calls import build_call, create_access_list, simulate_v1
 from .tester_evm import lean_computation
 from .tester_gas import estimate_gas
 from .tester_logs import TesterLogSource
+from .tester_receipts import mined_receipt
 
 PRIORITY_FEE = 10**9
 """eth-tester's fixed priority fee (1 gwei), answered by ``eth_maxPriorityFeePerGas``."""
@@ -355,7 +356,16 @@ class TesterNode:
         return "0x" + bytes(tx.encode()).hex()
 
     def get_receipt(self, tx_hash: str) -> dict[str, Any] | None:
-        """``eth_getTransactionReceipt``."""
+        """``eth_getTransactionReceipt``: from py-evm's database where it can, else eth-tester."""
+        if isinstance(tx_hash, str) and len(tx_hash) == 66 and tx_hash.startswith("0x"):
+            try:
+                raw_hash = bytes.fromhex(tx_hash[2:])
+            except ValueError:
+                pass
+            else:
+                mined = mined_receipt(self.chain, raw_hash)
+                if mined is not None:
+                    return mined
         try:
             return receipt_to_rpc(self.tester.get_transaction_receipt(tx_hash))
         except (TransactionNotFound, EthUtilsValidationError):

@@ -1,0 +1,99 @@
+"""Receipts of the eth-tester node read straight from py-evm's chain database.
+
+eth-tester finds a transaction by scanning the canonical chain backwards from the head (so a
+receipt costs more the longer the chain), then serializes, validates and normalizes it into
+its own shape, which :func:`~ogpu_sim.chain.jsonrpc.receipt_to_rpc` turns into JSON-RPC.
+:func:`mined_receipt` looks the transaction up in py-evm's hash index, checks the index
+against the canonical block it names, and builds the JSON-RPC receipt in one step, field for
+field as eth-tester's serializer and normalizers make it. Whenever it cannot be sure (the
+hash is not in the index, the index names a block above the head or another transaction, as
+it does after a snapshot revert, a transaction waits in the pending block, a blob
+transaction), it answers ``None``
+and :class:`~ogpu_sim.chain.tester_node.TesterNode` asks eth-tester as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth.constants import BLANK_ROOT_HASH
+from eth.exceptions import BlockNotFound, HeaderNotFound, TransactionNotFound
+from eth.vm.forks.berlin.transactions import TypedTransaction
+from eth_tester.utils.address import generate_contract_address
+from eth_utils import to_checksum_address
+
+DYNAMIC_FEE_TX_TYPE = 2
+BLOB_TX_TYPE = 3
+
+
+def mined_receipt(chain: Any, tx_hash: bytes) -> dict[str, Any] | None:
+    """The JSON-RPC receipt of a mined canonical transaction, or ``None`` to ask eth-tester.
+
+    Args:
+        chain: the py-evm chain of the node.
+        tx_hash: the transaction's 32-byte hash.
+
+    Returns:
+        The receipt as ``eth_getTransactionReceipt`` answers it, or ``None``.
+    """
+    if chain.header.transaction_root != BLANK_ROOT_HASH:
+        return None  # eth-tester looks in the pending block first
+    try:
+        number, index = chain.chaindb.get_transaction_index(tx_hash)
+        if number >= chain.header.block_number:
+            return None  # above the head: left behind by a revert (eth-tester scans from it)
+        block = chain.get_canonical_block_by_number(number)
+    except (TransactionNotFound, HeaderNotFound, BlockNotFound):
+        return None
+    transactions = block.transactions
+    if index >= len(transactions) or transactions[index].hash != tx_hash:
+        return None
+    tx = transactions[index]
+    tx_type = (tx.type_id or 0) if isinstance(tx, TypedTransaction) else 0
+    if tx_type == BLOB_TX_TYPE:
+        return None
+    receipts = block.get_receipts(chain.chaindb)
+    receipt = receipts[index]
+    before = receipts[index - 1].gas_used if index else 0
+    status = int.from_bytes(receipt.state_root, "big")
+    block_hash = "0x" + bytes(block.hash).hex()
+    hash_hex = "0x" + bytes(tx.hash).hex()
+    created = tx.to == b"" and status != 0
+    if tx_type >= DYNAMIC_FEE_TX_TYPE:
+        price = min(tx.max_fee_per_gas, tx.max_priority_fee_per_gas + block.header.base_fee_per_gas)
+    else:
+        price = tx.gas_price
+    return {
+        "blockHash": block_hash,
+        "blockNumber": hex(block.number),
+        "contractAddress": (
+            to_checksum_address(generate_contract_address(tx.sender, tx.nonce)) if created else None
+        ),
+        "cumulativeGasUsed": hex(receipt.gas_used),
+        "effectiveGasPrice": hex(price),
+        "from": to_checksum_address(tx.sender),
+        "gasUsed": hex(receipt.gas_used - before),
+        "stateRoot": "0x" + bytes(receipt.state_root).hex(),
+        "status": hex(status),
+        "to": to_checksum_address(tx.to) if tx.to else None,
+        "transactionHash": hash_hex,
+        "transactionIndex": hex(index),
+        "type": hex(tx_type),
+        "logs": [
+            {
+                "logIndex": hex(log_index),
+                "transactionIndex": hex(index),
+                "transactionHash": hash_hex,
+                "blockHash": block_hash,
+                "blockNumber": hex(block.number),
+                "address": to_checksum_address(log.address),
+                "data": "0x" + bytes(log.data).hex(),
+                "topics": ["0x" + topic.to_bytes(32, "big").hex() for topic in log.topics],
+                "removed": False,
+            }
+            for log_index, log in enumerate(receipt.logs)
+        ],
+    }
+
+
+__all__ = ["mined_receipt"]

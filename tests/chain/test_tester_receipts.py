@@ -1,0 +1,146 @@
+"""The eth-tester node answers receipts from py-evm's database exactly as eth-tester would.
+
+Each receipt :func:`~ogpu_sim.chain.tester_receipts.mined_receipt` builds is compared, field
+for field and in order, with eth-tester's own answer turned into JSON-RPC the way the node
+turned it before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from eth_tester.exceptions import TransactionNotFound
+from web3.contract import Contract
+
+from ogpu_sim.chain.jsonrpc import receipt_to_rpc
+from ogpu_sim.chain.tester import TesterChain
+from ogpu_sim.chain.tester_receipts import mined_receipt
+
+from .helpers import deploy_probe, funded_account
+
+
+@pytest.fixture(scope="module")
+def chain() -> Iterator[TesterChain]:
+    with TesterChain() as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def account(chain: TesterChain) -> LocalAccount:
+    return funded_account(chain)
+
+
+@pytest.fixture(scope="module")
+def probe(chain: TesterChain, account: LocalAccount) -> Contract:
+    return deploy_probe(chain.w3, account)
+
+
+def eth_testers(chain: TesterChain, tx_hash: str) -> dict[str, Any] | None:
+    """The receipt as the node answered it from eth-tester."""
+    try:
+        return receipt_to_rpc(chain.node.tester.get_transaction_receipt(tx_hash))
+    except TransactionNotFound:
+        return None
+
+
+def sent(chain: TesterChain, account: LocalAccount, **fields: Any) -> str:
+    """Sign and send ``fields`` (a fixed 300k gas, no estimate); the hash."""
+    tx = {
+        "nonce": chain.w3.eth.get_transaction_count(account.address),
+        "chainId": chain.chain_id,
+        "gas": 300_000,
+        **fields,
+    }
+    if "gasPrice" not in tx:
+        tx.setdefault("maxFeePerGas", 5 * 10**9)
+        tx.setdefault("maxPriorityFeePerGas", 10**9)
+    raw = account.sign_transaction(tx).raw_transaction
+    return "0x" + chain.w3.eth.send_raw_transaction(raw).hex()
+
+
+def answered(chain: TesterChain, tx_hash: str) -> dict[str, Any]:
+    """The node's receipt, checked to be built from py-evm's database and equal to eth-tester's."""
+    assert mined_receipt(chain.node.chain, bytes.fromhex(tx_hash[2:])) is not None
+    ours = chain.node.get_receipt(tx_hash)
+    theirs = eth_testers(chain, tx_hash)
+    assert ours is not None and theirs is not None
+    assert list(ours.items()) == list(theirs.items())
+    return ours
+
+
+def test_a_call_with_an_event_has_eth_testers_receipt(
+    chain: TesterChain, account: LocalAccount, probe: Contract
+) -> None:
+    tx_hash = sent(chain, account, to=probe.address, data=probe.encode_abi("store", (7,)))
+    receipt = answered(chain, tx_hash)
+    assert (receipt["status"], receipt["type"], len(receipt["logs"])) == ("0x1", "0x2", 1)
+
+
+def test_a_legacy_transaction_has_eth_testers_receipt(
+    chain: TesterChain, account: LocalAccount, probe: Contract
+) -> None:
+    data = probe.encode_abi("store", (8,))
+    tx_hash = sent(chain, account, to=probe.address, data=data, gasPrice=3 * 10**9)
+    receipt = answered(chain, tx_hash)
+    assert (receipt["type"], receipt["effectiveGasPrice"]) == ("0x0", hex(3 * 10**9))
+
+
+def test_an_access_list_transaction_has_eth_testers_receipt(
+    chain: TesterChain, account: LocalAccount, probe: Contract
+) -> None:
+    data = probe.encode_abi("store", (9,))
+    access = [{"address": probe.address, "storageKeys": ["0x" + "00" * 32]}]
+    tx_hash = sent(
+        chain, account, to=probe.address, data=data, gasPrice=3 * 10**9, accessList=access
+    )
+    assert answered(chain, tx_hash)["type"] == "0x1"
+
+
+def test_a_reverted_transaction_has_eth_testers_receipt(
+    chain: TesterChain, account: LocalAccount, probe: Contract
+) -> None:
+    data = probe.encode_abi("revertWithReason", ())
+    receipt = answered(chain, sent(chain, account, to=probe.address, data=data))
+    assert (receipt["status"], receipt["stateRoot"], receipt["logs"]) == ("0x0", "0x", [])
+
+
+def test_a_contract_creation_has_eth_testers_receipt(
+    chain: TesterChain, account: LocalAccount, probe: Contract
+) -> None:
+    data = probe.encode_abi("spawn", (2,))
+    spawned = answered(chain, sent(chain, account, to=probe.address, data=data, gas=3_000_000))
+    assert (spawned["status"], len(spawned["logs"])) == ("0x1", 2)
+    # A creation of the 4-byte contract 0x60006000 (PUSH1 0 PUSH1 0, then STOP).
+    created = answered(chain, sent(chain, account, data="0x6360006000600052600460" + "1cf3"))
+    assert created["to"] is None
+    assert created["contractAddress"] is not None
+
+
+def test_a_transaction_a_snapshot_revert_removed_has_no_receipt(
+    chain: TesterChain, account: LocalAccount, probe: Contract
+) -> None:
+    snapshot = chain.snapshot()
+    removed = sent(chain, account, to=probe.address, data=probe.encode_abi("store", (10,)))
+    chain.revert(snapshot)
+    # Another transaction at the same height and index: the removed one's index is stale.
+    kept = sent(chain, account, to=probe.address, data=probe.encode_abi("store", (11,)))
+    assert chain.node.get_receipt(removed) is None
+    assert eth_testers(chain, removed) is None
+    assert answered(chain, kept)["transactionIndex"] == "0x0"
+
+
+def test_a_transaction_above_the_reverted_head_has_no_receipt(
+    chain: TesterChain, account: LocalAccount, probe: Contract
+) -> None:
+    snapshot = chain.snapshot()
+    removed = sent(chain, account, to=probe.address, data=probe.encode_abi("store", (12,)))
+    chain.revert(snapshot)
+    assert chain.node.get_receipt(removed) is None
+    assert eth_testers(chain, removed) is None
+
+
+def test_an_unknown_hash_has_no_receipt(chain: TesterChain) -> None:
+    assert chain.node.get_receipt("0x" + "ab" * 32) is None
