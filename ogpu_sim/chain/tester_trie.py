@@ -7,7 +7,9 @@ the trie with a given root hash never changes: ``HexaryTrie.get`` is memoized on
 key). Writes (each block's state root) walk the same nodes: the RLP decoding of a node is
 memoized on its encoding (each answer a fresh copy, as py-trie changes nodes it decoded), a
 node's hash and encoding on the node, and py-trie's hex-prefix and nibble conversions, pure
-functions of their argument, on it.
+functions of their argument, on it. py-evm's account codec (``eth.db.account``'s RLP encoding
+and decoding of an account, once per account read or write) is memoized on the account's
+fields and on the encoding (an account is immutable).
 Process-wide, while at least one chain holds the caches (reference-counted like the SDK's
 keccak cache); a written trie has a new root and so new cache keys.
 """
@@ -18,6 +20,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import rlp
+from eth.db import account as _account_db
+from eth.rlp.accounts import Account
 from trie import HexaryTrie
 from trie import hexary as _hexary
 from trie.utils import nodes as _nodes
@@ -126,6 +131,44 @@ def _mapped(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
 _EMBEDDED = object()
 
 
+class _AccountCodec:
+    """The ``rlp`` module as ``eth.db.account`` uses it, with accounts' codings memoized.
+
+    An account's encoding is keyed on its fields (rlp's ``Serializable`` compares by hash
+    only), a decoded account on its encoding; anything else goes to ``rlp`` itself.
+    """
+
+    def __init__(self) -> None:
+        self._encoded: dict[tuple[Any, ...], bytes] = {}
+        self._decoded: dict[bytes, Any] = {}
+
+    def encode(self, obj: Any, sedes: Any = None, **options: Any) -> bytes:
+        if sedes is not Account or options or type(obj) is not Account:
+            return rlp.encode(obj, sedes=sedes, **options)
+        fields = tuple(obj)
+        encoded = self._encoded.get(fields)
+        if encoded is None:
+            encoded = rlp.encode(obj, sedes=Account)
+            if len(self._encoded) >= MAX_ENTRIES:
+                self._encoded.clear()
+            self._encoded[fields] = encoded
+        return encoded
+
+    def decode(self, data: Any, sedes: Any = None, **options: Any) -> Any:
+        if sedes is not Account or options or type(data) is not bytes:
+            return rlp.decode(data, sedes=sedes, **options)
+        account = self._decoded.get(data)
+        if account is None:
+            account = rlp.decode(data, sedes=Account)  # raises as before: nothing cached
+            if len(self._decoded) >= MAX_ENTRIES:
+                self._decoded.clear()
+            self._decoded[data] = account
+        return account
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(rlp, name)
+
+
 def _patches() -> list[tuple[Any, str, Any]]:
     """(owner, name, replacement) for each cached function, the replacements sharing memos."""
     bytes_to_nibbles = _memo(_hexary.bytes_to_nibbles)
@@ -144,6 +187,7 @@ def _patches() -> list[tuple[Any, str, Any]]:
         (_nodes, "encode_nibbles", encode_nibbles),
         (_nodes, "add_nibbles_terminator", add_terminator),
         (_nodes, "remove_nibbles_terminator", remove_terminator),
+        (_account_db, "rlp", _AccountCodec()),
     ]
 
 

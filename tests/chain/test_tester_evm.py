@@ -1,4 +1,4 @@
-"""The eth-tester node's lean interpreter loop and trie caches change nothing but speed.
+"""The eth-tester node's lean loop, trie caches and account codec change nothing but speed.
 
 Each call runs on the node's throw-away state twice, once with py-evm's own computation class
 and once with the lean one (:mod:`ogpu_sim.chain.tester_evm`), and must end alike: output,
@@ -13,7 +13,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+import rlp
+from eth.db import account as account_db
 from eth.exceptions import FullStack, InsufficientStack
+from eth.rlp.accounts import Account
 from eth.vm.forks.prague.computation import PragueComputation
 from eth_account.signers.local import LocalAccount
 from trie import HexaryTrie
@@ -344,3 +347,23 @@ def test_random_programs_of_inlined_operations_end_as_in_py_evm(
     own, lean = run_both(chain, call, overrides)
     assert lean == own
     assert lean[4] is None
+
+
+def test_the_account_codec_answers_as_rlp_with_the_caches() -> None:
+    accounts = [Account(), Account(nonce=3, balance=10**18), Account(nonce=3, balance=10**18 + 1)]
+    tester_trie.acquire()
+    try:
+        codec = account_db.rlp
+        assert codec is not rlp
+        twice = [(codec.encode(a, sedes=Account), codec.encode(a, sedes=Account)) for a in accounts]
+        assert twice == [(rlp.encode(a, sedes=Account),) * 2 for a in accounts]
+        for encoded, _ in twice:
+            assert codec.decode(encoded, sedes=Account) == rlp.decode(encoded, sedes=Account)
+            assert tuple(codec.decode(encoded, sedes=Account)) == tuple(
+                rlp.decode(encoded, sedes=Account)
+            )
+        assert codec.encode([b"\x01"]) == rlp.encode([b"\x01"])  # other values go to rlp
+        with pytest.raises(rlp.exceptions.DeserializationError):
+            codec.decode(b"\xc0", sedes=Account)
+    finally:
+        tester_trie.release()
