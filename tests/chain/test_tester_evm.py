@@ -28,24 +28,6 @@ from ogpu_sim.chain.tester import TesterChain
 from ogpu_sim.chain.tester_calls import build_call
 from ogpu_sim.chain.tester_evm import _LeanStack, lean_computation
 
-from .helpers import deploy_probe, funded_account
-
-
-@pytest.fixture(scope="module")
-def chain() -> Iterator[TesterChain]:
-    with TesterChain() as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def account(chain: TesterChain) -> LocalAccount:
-    return funded_account(chain)
-
-
-@pytest.fixture(scope="module")
-def probe(chain: TesterChain, account: LocalAccount) -> Contract:
-    return deploy_probe(chain.w3, account)
-
 
 def run_both(
     chain: TesterChain, call: dict[str, Any], overrides: dict[str, Any] | None = None

@@ -7,10 +7,8 @@ turned it before.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from eth_account.signers.local import LocalAccount
 from eth_tester.exceptions import TransactionNotFound
 from web3.contract import Contract
@@ -18,24 +16,6 @@ from web3.contract import Contract
 from ogpu_sim.chain.jsonrpc import receipt_to_rpc
 from ogpu_sim.chain.tester import TesterChain
 from ogpu_sim.chain.tester_receipts import mined_receipt
-
-from .helpers import deploy_probe, funded_account
-
-
-@pytest.fixture(scope="module")
-def chain() -> Iterator[TesterChain]:
-    with TesterChain() as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def account(chain: TesterChain) -> LocalAccount:
-    return funded_account(chain)
-
-
-@pytest.fixture(scope="module")
-def probe(chain: TesterChain, account: LocalAccount) -> Contract:
-    return deploy_probe(chain.w3, account)
 
 
 def eth_testers(chain: TesterChain, tx_hash: str) -> dict[str, Any] | None:
