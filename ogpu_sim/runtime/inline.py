@@ -196,6 +196,16 @@ def _logging_to(buffer: LogBuffer) -> Iterator[None]:
         _current_log.reset(token)
 
 
+def _callback_session() -> requests.Session:
+    """The session callbacks are posted with: kept for the handler's life, and blind to proxy
+    and ``.netrc`` environment variables (the callback server is this process's own;
+    ``requests.post`` would make a session and re-read every variable per callback)."""
+    session = requests.Session()
+    session.trust_env = False
+    session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=64))
+    return session
+
+
 class InlineHandler(Handler):
     """A handler module imported in this process."""
 
@@ -211,6 +221,7 @@ class InlineHandler(Handler):
         self._module: HandlerModule | None = None
         self._threads: set[threading.Thread] = set()
         self._lock = threading.Lock()
+        self._session = _callback_session()
 
     def load(self) -> None:
         """Import the module and run its init hook, as the service's start-up would."""
@@ -309,7 +320,7 @@ class InlineHandler(Handler):
                     return
                 self.log.line(f"SUCCESS [{task}] Function: `{exposed.name}` completed successfully")
                 url = f"{self.callbacks.url}/{task}"
-                response = requests.post(url, json=result.model_dump(), timeout=30)
+                response = self._session.post(url, json=result.model_dump(), timeout=30)
                 if response.status_code != 200:
                     self.log.line(
                         f"ERROR Failed to send callback: {response.status_code} {response.text}"
@@ -323,6 +334,7 @@ class InlineHandler(Handler):
 
     def stop(self) -> None:
         module, self._module = self._module, None
+        self._session.close()  # a callback still on its way opens a fresh connection
         if module is not None:
             sys.modules.pop(module.module.__name__, None)
             self.log.line("INFO stopped")

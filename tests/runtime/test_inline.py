@@ -103,3 +103,16 @@ def test_a_return_value_that_is_not_a_model_is_a_handler_failure(callbacks, tmp_
         assert f"[{task}] Error in `echo`: 'dict' object has no attribute 'model_dump'" in (
             handler.logs()
         )
+
+
+def test_a_callback_reaches_this_process_when_the_environment_names_a_dead_proxy(
+    callbacks, monkeypatch
+):
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+    with create_runtime("inline", callbacks) as runtime:
+        handler = runtime.start(load_source_folder(SAMPLES / "multiply"))
+        assert handler.run("multiply", new_task(), {"a": 2, "b": 5}, timeout=10) == {"result": 10}
