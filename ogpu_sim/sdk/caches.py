@@ -195,31 +195,35 @@ def memoize_map_abi_data() -> Callable[[], None]:
 
     done: dict[tuple[Any, ...], Any] = {}
 
-    class Fallback(Exception):
-        """This input is left to web3's own function."""
+    web3s = object()
+    """What :func:`element` and :func:`normalize` answer for an input left to web3's own
+    function (a sentinel: every exception class lives in ``ogpu_sim.errors``)."""
 
     def element(keys: tuple[Any, ...], chain: tuple[Any, ...], type_str: Any, value: Any) -> Any:
-        """One value normalized as web3 normalizes it inside a call, from the cache; raises
-        ``Fallback`` for what is left to web3."""
+        """One value normalized as web3 normalizes it inside a call, from the cache; ``web3s``
+        for what is left to web3."""
         kind = type(value)
         normal = shape(type_str) if type(type_str) is str else None
         if isinstance(normal, tuple):
             # web3 applies each normalizer to the tuple as a whole too, where all of these
             # are the identity (their types are basic ones or "address"/"string").
             if kind is not tuple or len(value) != len(normal):
-                raise Fallback
-            return tuple(element(keys, chain, *pair) for pair in zip(normal, value, strict=True))
+                return web3s
+            parts = tuple(element(keys, chain, *pair) for pair in zip(normal, value, strict=True))
+            return web3s if any(part is web3s for part in parts) else parts
         if (
             normal is None
             or kind not in scalars
             or (ens_resolver in keys and normal == "address" and not plain_address(value))
         ):
-            raise Fallback
+            return web3s
         small = kind not in sized or len(value) <= _SMALL  # signed transactions: seen once
         key = (keys, type_str, kind, value)
         made = done.get(key, done) if small else done  # done itself: not there (None is a value)
         if made is done:
             made = normalize(chain, normal, value)
+            if made is web3s:
+                return web3s
             if small:
                 if len(done) >= 4096:
                     done.clear()
@@ -232,7 +236,7 @@ def memoize_map_abi_data() -> Callable[[], None]:
         for normalizer in chain:
             kind, value = normalizer(type_str, value)
             if kind != type_str or type(value) not in scalars:
-                raise Fallback
+                return web3s
         return value
 
     def map_abi_data(*args: Any, **kwargs: Any) -> Any:
@@ -244,14 +248,17 @@ def memoize_map_abi_data() -> Callable[[], None]:
             return raw(chain, type_strs, values)
         try:
             # zip stops at the shorter input, as web3's own map over both does
-            return [
+            made = [
                 value
                 if type_str is None and type(value) in scalars
                 else element(keys, chain, type_str, value)
                 for type_str, value in zip(type_strs, values, strict=False)
             ]
         except Exception:
-            return raw(chain, type_strs, values)  # web3's result, or its error in its order
+            made = [web3s]  # a normalizer failed: web3's own error, in its order
+        if any(value is web3s for value in made):
+            return raw(chain, type_strs, values)
+        return made
 
     def plain_address(value: Any) -> bool:
         return isinstance(value, bytes) or bool(is_hex_address(value))
