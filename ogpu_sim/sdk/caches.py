@@ -290,7 +290,12 @@ def memoize_map_abi_data() -> Callable[[], None]:
 
 def acquire_caches() -> None:
     """Reference-counted memoize_* of this module (keccak, ``validate_abi``,
-    ``to_checksum_address``, ``map_abi_data``) for nested simulators."""
+    ``to_checksum_address``, ``map_abi_data``) and the exact fast formatters of
+    :mod:`ogpu_sim.sdk.formatters` and the lean signing of :mod:`ogpu_sim.sdk.signing`, for
+    nested simulators."""
+    from ogpu_sim.sdk.formatters import fast_attrdict_recursive, fast_result_formatters
+    from ogpu_sim.sdk.signing import lean_sign_transaction
+
     global _keccak_users, _keccak_undo
     with _LOCK:
         _keccak_users += 1
@@ -300,6 +305,9 @@ def acquire_caches() -> None:
                 memoize_validate_abi(),
                 memoize_to_checksum_address(),
                 memoize_map_abi_data(),
+                fast_attrdict_recursive(),
+                fast_result_formatters(),
+                lean_sign_transaction(),
             )
 
             def undo_all() -> None:
