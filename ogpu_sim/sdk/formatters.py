@@ -91,17 +91,9 @@ def _checksum(value: Any) -> Any:
 
 
 def _checksum_if_address(value: Any) -> Any:
-    """``apply_formatter_if(is_address, to_checksum_address)``: a mixed-case address is
-    returned as given (web3 checksums it to itself when valid and leaves it when not)."""
-    if value is None:
-        return None
-    if type(value) is not str or len(value) != 42 or value[:2] != "0x":
-        return _LEFT
-    digits = value[2:]
-    if digits.islower() or digits.isupper() or digits.isnumeric():
-        return _checksum_of(value)
-    binascii.unhexlify(digits)  # not hex: web3's own answer, through the fallback
-    return value
+    """``apply_formatter_if(is_address, to_checksum_address)``: any hex address is
+    checksummed (``is_address`` does not look at the case); a non-hex one goes to web3."""
+    return None if value is None else _checksum(value)
 
 
 def _list_of(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
