@@ -2,7 +2,9 @@
 
 :class:`SdkBinding` points every SDK global (contract addresses for both ChainIds, RPC URL, sync
 and async web3, the IPFS endpoint, role keys) at a network and restores them exactly;
-:mod:`~ogpu_sim.sdk.caches` memoises contract handles, keccak and ABI validation while bound;
+:mod:`~ogpu_sim.sdk.caches` memoises contract handles, keccak and ABI validation while bound,
+with web3's result formatting done exactly and faster by :mod:`~ogpu_sim.sdk.formatters` and
+web3's EIP-1559 dicts signed the lean way by :mod:`~ogpu_sim.sdk.signing`;
 :mod:`~ogpu_sim.sdk.warnings` keeps the SDK stack's known warnings out of strict settings. The
 binding loads lazily, so the warnings module is cheap to import before web3 is.
 """
