@@ -4,13 +4,19 @@ Multipart bodies are parsed with the standard library's :mod:`email` parser (``c
 deprecated): it already handles boundaries, CRLF/LF line ends, RFC 2231 file names and binary
 payloads, and it never raises on malformed input, only records defects, which we turn into
 :class:`BadRequest`. The price is speed on big binary uploads (the parser walks the body line
-by line): about 0.1-0.15 s per MiB, irrelevant for the JSON the SDK pins.
+by line): about 0.1-0.15 s per MiB, and a regular expression compiled for every new boundary.
+
+Bodies in the plain shape ``requests``/urllib3 (and so the SDK) send, with boundaries, field and
+file names, and part headers from a conservative subset (:func:`_parse_plain`), are split
+directly instead, about 20 times faster; anything else goes to the email parser. On the plain
+subset both give the same parts (tests/ipfs/test_multipart.py checks them against each other).
 """
 
 from __future__ import annotations
 
 import email.policy
 import email.utils
+import re
 from dataclasses import dataclass
 from email.message import Message
 from email.parser import BytesParser
@@ -134,6 +140,14 @@ def parse_multipart(content_type: str | None, body: bytes) -> list[UploadedFile]
         raise BadRequest(415, f"expected multipart/form-data, got {content_type or 'nothing'!r}")
     if "\r" in content_type or "\n" in content_type:
         raise BadRequest(400, "malformed Content-Type header")
+    plain = _parse_plain(content_type, body)
+    if plain is not None:
+        return plain
+    return _parse_email(content_type, body)
+
+
+def _parse_email(content_type: str, body: bytes) -> list[UploadedFile]:
+    """:func:`parse_multipart` through the email package, for every body (after the checks)."""
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n"
     try:
         # compat32: the modern policies build header objects, ~20x slower per upload.
@@ -151,6 +165,82 @@ def parse_multipart(content_type: str | None, body: bytes) -> list[UploadedFile]
         raise
     except Exception as exc:  # the email package can still trip over hostile headers
         raise BadRequest(400, f"malformed multipart body: {exc}") from exc
+
+
+# The plain subset. Names and boundaries: characters the email package's parameter parsing and
+# unquoting leave alone (no quotes, backslashes, angle brackets, semicolons or white space).
+_TOKEN = rb"[A-Za-z0-9_.+()@,=!~#$%&^{}\[\]'-]"
+_PLAIN_TYPE = re.compile(
+    rb"[ \t]*multipart/form-data;[ \t]*boundary=(?:("
+    + _TOKEN
+    + rb"{1,70})|\"("
+    + _TOKEN
+    + rb"{1,70})\")",
+    re.IGNORECASE,
+)
+_PLAIN_DISPOSITION = re.compile(
+    rb'form-data;[ \t]*name="(' + _TOKEN + rb'+)"(?:;[ \t]*filename="(' + _TOKEN + rb'+)")?'
+)
+_PLAIN_PART_TYPE = re.compile(rb"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+")
+_PLAIN_HEADER = re.compile(rb"([A-Za-z-]+):[ \t]*([^\r\n]*)")
+
+
+def _parse_plain(content_type: str, body: bytes) -> list[UploadedFile] | None:
+    """The parts of a body in the plain shape, or ``None`` when it is not (or not surely) so.
+
+    Plain: ``--B CRLF part (CRLF --B CRLF part)* CRLF --B-- CRLF``, the delimiter ``--B``
+    nowhere else; each part's headers are a ``form-data`` Content-Disposition with a quoted
+    name (and file name) and optionally a parameterless, non-multipart, non-message
+    Content-Type, each once, as ``Name: value CRLF``, then a blank line and the content.
+    """
+    match = _PLAIN_TYPE.fullmatch(content_type.encode("latin-1", "replace"))
+    if match is None:
+        return None
+    delimiter = b"--" + (match.group(1) or match.group(2))
+    if not body.startswith(delimiter + b"\r\n") or not body.endswith(
+        b"\r\n" + delimiter + b"--\r\n"
+    ):
+        return None
+    inner = body[len(delimiter) + 2 : -len(delimiter) - 6]
+    if delimiter in inner.replace(b"\r\n" + delimiter + b"\r\n", b"\0"):
+        return None
+    parts = []
+    for raw in inner.split(b"\r\n" + delimiter + b"\r\n"):
+        part = _plain_part(raw)
+        if part is None:
+            return None
+        parts.append(part)
+    return parts
+
+
+def _plain_part(raw: bytes) -> UploadedFile | None:
+    head, separator, content = raw.partition(b"\r\n\r\n")
+    if not separator:
+        return None
+    headers: dict[bytes, bytes] = {}
+    for line in head.split(b"\r\n"):
+        header = _PLAIN_HEADER.fullmatch(line)
+        if header is None:
+            return None
+        name = header.group(1).lower()
+        if name in headers or name not in (b"content-disposition", b"content-type"):
+            return None
+        headers[name] = header.group(2)
+    disposition = _PLAIN_DISPOSITION.fullmatch(headers.get(b"content-disposition", b""))
+    if disposition is None:
+        return None
+    content_type = headers.get(b"content-type", b"text/plain").lower()
+    if _PLAIN_PART_TYPE.fullmatch(content_type) is None or content_type.startswith(
+        (b"multipart/", b"message/")
+    ):
+        return None
+    filename = disposition.group(2)
+    return UploadedFile(
+        field=disposition.group(1).decode("ascii"),
+        filename=None if filename is None else filename.decode("ascii"),
+        content_type=content_type.decode("ascii"),
+        content=content,
+    )
 
 
 def _disposition(part: Message) -> tuple[str | None, str | None]:
