@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from ogpu_sim.ipfs import routes
 from ogpu_sim.ipfs.errors import BadRequest
 from ogpu_sim.ipfs.faults import FaultInjector, RequestLog, RequestRecord
+from ogpu_sim.ipfs.head import FastHeadMixin
 from ogpu_sim.ipfs.multipart import read_body
 from ogpu_sim.ipfs.store import Store
 
@@ -101,8 +102,9 @@ class HttpServer6(HttpServer):
     address_family = socket.AF_INET6
 
 
-class IpfsRequestHandler(BaseHTTPRequestHandler):
-    """Serves one connection of the mock IPFS (HTTP/1.1, keep-alive)."""
+class IpfsRequestHandler(FastHeadMixin, BaseHTTPRequestHandler):
+    """Serves one connection of the mock IPFS (HTTP/1.1, keep-alive; heads read by
+    :mod:`ogpu_sim.ipfs.head`)."""
 
     server: HttpServer
     protocol_version = "HTTP/1.1"

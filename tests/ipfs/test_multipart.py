@@ -93,7 +93,7 @@ def email_outcome(content_type: str, body: bytes) -> list[UploadedFile] | tuple[
         return exc.status, exc.message
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(case=bodies())
 def test_the_plain_split_agrees_with_the_email_parser_or_declines(case: tuple[str, bytes]) -> None:
     content_type, body = case
