@@ -13,7 +13,9 @@ cut into 262 144-byte chunks and laid out as a balanced DAG of at most 174 links
   dag-pb root (``bafybei...``).
 
 The dag-pb and UnixFS messages are a handful of protobuf fields, so they are encoded here with
-``multiformats.varint`` rather than through a protobuf runtime and generated code: no kept
+unsigned LEB128 varints (the multiformats varint, written out: ``multiformats.varint`` checks
+its argument's type on every call, most of a small file's CID time) rather than through a
+protobuf runtime and generated code: no kept
 library ships the dag-pb/UnixFS schemas for Python, and the byte layout must match go-codec-dagpb
 exactly (links before data, empty link names written out), which a generic encoder does not
 promise.
@@ -27,7 +29,7 @@ import hashlib
 import threading
 from dataclasses import dataclass
 
-from multiformats import CID, varint
+from multiformats import CID
 
 from ogpu_sim.ipfs.errors import InvalidCidError
 
@@ -60,12 +62,24 @@ class _Block:
     filesize: int  # bytes of file data below this block
 
 
+def _varint(value: int) -> bytes:
+    """The unsigned varint of ``value`` (>= 0), as ``multiformats.varint.encode`` gives it."""
+    if value < 0x80:
+        return bytes((value,))
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
 def _field_varint(number: int, value: int) -> bytes:
-    return varint.encode(number << 3) + varint.encode(value)
+    return _varint(number << 3) + _varint(value)
 
 
 def _field_bytes(number: int, payload: bytes) -> bytes:
-    return varint.encode((number << 3) | 2) + varint.encode(len(payload)) + payload
+    return _varint((number << 3) | 2) + _varint(len(payload)) + payload
 
 
 def _unixfs_file(data: bytes | None, filesize: int, blocksizes: list[int]) -> bytes:
@@ -140,7 +154,9 @@ def file_cids(data: bytes) -> FileCids:
     """Return a file's CIDv0 and CIDv1 (as :func:`cid_v0`/:func:`cid_v1`) in one call."""
     data = bytes(data)
     v1 = _BalancedBuilder(data, 1).build().cid
-    return FileCids(cid_v0(data), _cid_text(v1), _key_text(v1))
+    v1_text = _cid_text(v1)
+    v1_key = v1_text if v1.startswith(_CID_V1_PREFIX[_RAW]) else _key_text(v1)
+    return FileCids(cid_v0(data), v1_text, v1_key)
 
 
 class _BalancedBuilder:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from multiformats import varint
 
 from ogpu_sim.ipfs import (
     InvalidCidError,
@@ -10,10 +13,11 @@ from ogpu_sim.ipfs import (
     cid_v1,
     compute_cid,
     dag_size,
+    file_cids,
     normalize_cid,
     parse_cid,
 )
-from ogpu_sim.ipfs.cid import CHUNK_SIZE, MAX_LINKS
+from ogpu_sim.ipfs.cid import CHUNK_SIZE, MAX_LINKS, _varint
 
 
 def pattern(n: int) -> bytes:
@@ -121,3 +125,17 @@ def test_parse_cid_rejects_what_is_not_a_servable_cid(text: str, problem: str) -
     with pytest.raises(InvalidCidError, match="invalid CID") as caught:
         parse_cid(text)
     assert problem in str(caught.value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.one_of(st.integers(0, 2**14), st.integers(0, 2**63 - 1)))
+def test_varints_are_the_multiformats_varints(value: int) -> None:
+    assert _varint(value) == varint.encode(value)
+
+
+@pytest.mark.parametrize("size", [0, 1, 127, 128, 16_384, CHUNK_SIZE, CHUNK_SIZE + 1])
+def test_file_cids_are_both_versions_and_the_v1_store_key(size: int) -> None:
+    data = pattern(size)
+    cids = file_cids(data)
+    assert (cids.v0, cids.v1) == (cid_v0(data), cid_v1(data))
+    assert cids.v1_key == normalize_cid(cids.v1)
