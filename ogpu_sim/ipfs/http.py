@@ -12,11 +12,14 @@ does not depend on :class:`~ogpu_sim.ipfs.server.IpfsServer`, which owns the lif
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
+import queue
 import socket
 import threading
 import time
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
@@ -60,29 +63,109 @@ class ServedApp(Protocol):
 logger = logging.getLogger("ogpu_sim.ipfs")
 
 
+class ConnectionWorkers:
+    """The threads that serve a server's connections, one connection per thread at a time.
+
+    A thread that finishes its connection waits up to :attr:`idle_seconds` for the next one
+    instead of exiting: the SDK opens a new connection for every pin, and starting a thread
+    for each cost more than reading the pin. A connection never waits for a busy thread: when
+    none is idle a new one starts, as ``ThreadingMixIn`` would.
+
+    Args:
+        serve: called with each connection's arguments, on a worker thread.
+        name: the workers' thread name prefix.
+    """
+
+    idle_seconds = 2.0
+    max_idle = 8
+
+    def __init__(self, serve: Callable[..., None], name: str) -> None:
+        self._serve = serve
+        self._name = name
+        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+        self._idle = 0
+        self._threads: set[threading.Thread] = set()
+        self._closed = False
+        self._numbers = itertools.count(1)
+
+    @property
+    def idle(self) -> int:
+        """How many workers wait for a connection."""
+        with self._lock:
+            return self._idle
+
+    def submit(self, *work: Any) -> None:
+        """Serve ``work`` on an idle worker, or on a new one when none is idle."""
+        with self._lock:
+            if self._idle:
+                self._idle -= 1
+                self._queue.put(work)
+                return
+            thread = threading.Thread(
+                target=self._run, args=(work,), name=f"{self._name}-{next(self._numbers)}"
+            )
+            self._threads.add(thread)
+        thread.start()
+
+    def _run(self, work: tuple[Any, ...] | None) -> None:
+        while work is not None:
+            self._serve(*work)
+            with self._lock:
+                if self._closed or self._idle >= self.max_idle:
+                    break
+                self._idle += 1
+            try:
+                work = self._queue.get(timeout=self.idle_seconds)
+            except queue.Empty:
+                with self._lock:
+                    try:  # submitted just as the wait ended: it counted on this thread
+                        work = self._queue.get_nowait()
+                    except queue.Empty:
+                        self._idle -= 1
+                        break
+        with self._lock:
+            self._threads.discard(threading.current_thread())
+
+    def close(self) -> None:
+        """Let every worker finish its connection, then join them all (idempotent)."""
+        with self._lock:
+            self._closed = True
+            threads = list(self._threads)
+            for _ in range(self._idle):
+                self._queue.put(None)
+            self._idle = 0
+        for thread in threads:
+            thread.join()
+
+
 class HttpServer(ThreadingHTTPServer):
     """A threaded HTTP server that tracks its connections so ``stop`` can close them all."""
 
-    daemon_threads = False
-    block_on_close = True
     request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], app: ServedApp) -> None:
         self.app: ServedApp = app
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
+        self.workers = ConnectionWorkers(self.process_request_thread, "ogpu-sim-ipfs-conn")
         super().__init__(address, IpfsRequestHandler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         # Registered here, in the accepting thread, so stop() sees every connection.
         with self.connections_lock:
             self.connections.add(request)
-        super().process_request(request, client_address)
+        self.workers.submit(request, client_address)
 
     def shutdown_request(self, request: Any) -> None:
         with self.connections_lock:
             self.connections.discard(request)
         super().shutdown_request(request)
+
+    def server_close(self) -> None:
+        """Close the listening socket and join every worker (after their connections)."""
+        super().server_close()
+        self.workers.close()
 
     def close_connections(self) -> None:
         """Shut down every open client connection so handler threads finish."""
