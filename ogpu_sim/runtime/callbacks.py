@@ -88,14 +88,21 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._answer((200, "ogpu-sim callback server") if self.path == "/" else (405, "POST only"))
 
     def _answer(self, outcome: tuple[int, str]) -> None:
+        # The bytes send_response, send_header and end_headers would write, in one write with
+        # the body: two small writes wait on each other (Nagle) and wake the client twice.
         status, message = outcome
         key = "status" if status == 200 else "error"
         payload = json.dumps({key: message}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        self.log_request(status)
+        phrase = self.responses[status][0] if status in self.responses else ""
+        head = (
+            f"{self.protocol_version} {status} {phrase}\r\n"
+            f"Server: {self.version_string()}\r\n"
+            f"Date: {self.date_time_string()}\r\n"
+            "Content-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\n\r\n"
+        )
+        self.wfile.write(head.encode("latin-1", "strict") + payload)
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s %s", self.address_string(), format % args)
