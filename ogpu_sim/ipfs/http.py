@@ -105,7 +105,10 @@ class ConnectionWorkers:
                 self._queue.put(work)
                 return
             thread = threading.Thread(
-                target=self._run, args=(work,), name=f"{self._name}-{next(self._numbers)}"
+                target=self._run,
+                args=(work,),
+                name=f"{self._name}-{next(self._numbers)}",
+                daemon=False,  # as ThreadingMixIn's were: exit waits for a request in flight
             )
             self._threads.add(thread)
         thread.start()

@@ -50,6 +50,14 @@ def test_a_thread_that_served_a_connection_serves_the_next(ipfs: IpfsServer) -> 
     assert first.startswith("ogpu-sim-ipfs-conn-")
 
 
+def test_workers_are_not_daemon_threads_so_exit_waits_for_a_request_in_flight(
+    ipfs: IpfsServer,
+) -> None:
+    name = serving_thread(ipfs)
+    (worker,) = [t for t in threading.enumerate() if t.name == name]
+    assert worker.daemon is False
+
+
 def test_an_open_keep_alive_connection_does_not_hold_up_another(sdk_ipfs: IpfsServer) -> None:
     with socket.create_connection(("127.0.0.1", sdk_ipfs.port), timeout=5) as held:
         held.sendall(b"POST /api/v0/version HTTP/1.1\r\n\r\n")
