@@ -43,11 +43,11 @@ from .cast import (
     learn_pinned_values,
 )
 from .chainview import ChainView, deploy_batch_read
-from .expected import ROLE_IDS, World, expected_probes
+from .expected import ROLE_IDS, World, probe_sections
 from .invariants import protocol_invariants
 from .model import ModelRevert, ProtocolModel
 from .outcomes import HarnessError, RuleStatistics, revert_reason
-from .probes import ALL, Verified, differences, remember, unverified
+from .probes import ALL, Agreed, Section, Verified, differences, remember, unverified_sections
 
 T = TypeVar("T")
 
@@ -95,6 +95,10 @@ class MachineCore(RuleBasedStateMachine):
     _start: ClassVar[Start | None] = None
     #: The probes the chain agreed with at the start state (its first full check in a run).
     _start_verified: ClassVar[Verified | None] = None
+    #: The light sections of the start state (:func:`~ogpu_sim.testing.probes.unverified_sections`).
+    _start_agreed: ClassVar[Agreed | None] = None
+    #: The run's sections by their facts (:func:`~ogpu_sim.testing.expected.probe_sections`).
+    _run_memo: ClassVar[dict[Any, Section] | None] = None
 
     #: Rules that create sources, tasks and responses add them to these bundles (the start
     #: state's sources and tasks are in them from the first step), for rules that draw from
@@ -127,6 +131,7 @@ class MachineCore(RuleBasedStateMachine):
         if cls._start is None:
             before = sim.snapshot()
             cls._start_verified = None
+            cls._start_agreed = None
             try:
                 cls._start = self._build_start()
             except BaseException as error:
@@ -134,13 +139,15 @@ class MachineCore(RuleBasedStateMachine):
                 if isinstance(error, ModelMismatch):
                     error.check = f"{error.check} (building the start state)"
                 raise
-        for name, value in copy.deepcopy(cls._start.state).items():
+        for name, value in cls._start.state.items():
             setattr(self, name, value)
         self.view = self._view()
         self.world = self._world()
         self._path = 0
         self._mined = False  # building the start state mined; the chain is at it now
         self._verified: Verified = dict(cls._start_verified or {})
+        self._agreed: Agreed = dict(cls._start_agreed or {})
+        self._memo: dict[Any, Section] = cls._run_memo if cls._run_memo is not None else {}
         # last, so nothing can fail once entered: teardown leaves it
         self._example = ExitStack()
         self._example.enter_context(sim.isolated())
@@ -168,6 +175,8 @@ class MachineCore(RuleBasedStateMachine):
         cls._bound.enter_context(sim.isolated())
         cls._start = None
         cls._start_verified = None
+        cls._start_agreed = None
+        cls._run_memo = {}
         cls._clock = FrozenClock()
         cls._clock.install(sim.chain)
 
@@ -182,6 +191,8 @@ class MachineCore(RuleBasedStateMachine):
         cls._bound = None
         cls._start = None
         cls._start_verified = None
+        cls._start_agreed = None
+        cls._run_memo = None
 
     @classmethod
     def rule_names(cls) -> list[str]:
@@ -247,7 +258,7 @@ class MachineCore(RuleBasedStateMachine):
         self.build_start_state()
         self._recording = True
         state = {name: getattr(self, name) for name in self.start_state_attributes}
-        return Start(copy.deepcopy(state))
+        return Start(state)
 
     def build_start_state(self) -> None:
         """Extra set-up every example starts from (runs once per run; override to extend).
@@ -388,7 +399,7 @@ class MachineCore(RuleBasedStateMachine):
         A full check (the first of an example, then every :attr:`FULL_CHECK_EVERY`-th) reads
         every probe; the others read each probe whose prediction differs from the one the
         chain last agreed with, and its neighbours
-        (:func:`~ogpu_sim.testing.probes.unverified`): every change the model predicts, and
+        (:func:`~ogpu_sim.testing.probes.unverified_sections`): every change the model predicts, and
         every new view. The start state, where every example begins, is read in full once per
         run: a chain reverted there answers as it did then. A step that mined nothing (a
         revert, a move of the clock) changed no storage, and the model did not change either:
@@ -402,9 +413,16 @@ class MachineCore(RuleBasedStateMachine):
         self._checks += 1
         self._mined = False
         self.learn_pinned_values()
-        probes = expected_probes(self.model, self.world, full)
-        known = pristine and cls._start_verified is not None
-        read = unverified(probes, self._verified) if known or not full else probes
+        if pristine and cls._start_verified is not None:
+            # the chain and the model are both at the start state the run's first check read
+            # in full, so every prediction is the one the chain agreed with: nothing to read
+            self.check_invariants_on_model()
+            return
+        sections = probe_sections(self.model, self.world, full, self._memo)
+        if full:
+            read = [probe for section in sections for probe in section.probes]
+        else:
+            read = unverified_sections(sections, self._verified, self._agreed)
         diff = differences(read, self.view.read([p.call() for p in read]), self.name)
         if diff:
             raise ModelMismatch(
@@ -412,8 +430,12 @@ class MachineCore(RuleBasedStateMachine):
                 check="state: " + diff[0].split(":")[0],
             )
         remember(self._verified, read)
-        if pristine and not known:
+        if full:  # the light probes are among the full ones: all agreed too
+            sections = probe_sections(self.model, self.world, False, self._memo)
+        self._agreed = {section.key: section for section in sections}
+        if pristine:
             cls._start_verified = dict(self._verified)
+            cls._start_agreed = dict(self._agreed)
         self.check_invariants_on_model()
 
     def check_invariants_on_model(self) -> None:
