@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack, suppress
 from typing import Any, ClassVar, TypeVar
 
+from hexbytes import HexBytes
 from hypothesis import event, note
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -30,6 +31,8 @@ from hypothesis.stateful import (
     invariant,
     multiple,
 )
+from web3._utils.contracts import decode_transaction_data
+from web3._utils.normalizers import BASE_RETURN_NORMALIZERS
 
 from ..accounts import derive
 from ..errors import ConfigError, ModelMismatch
@@ -47,9 +50,21 @@ from .expected import ROLE_IDS, World, probe_sections
 from .invariants import protocol_invariants
 from .model import ModelRevert, ProtocolModel
 from .outcomes import HarnessError, RuleStatistics, revert_reason
-from .probes import ALL, Agreed, Section, Verified, differences, remember, unverified_sections
+from .probes import (
+    ALL,
+    Agreed,
+    Section,
+    Verified,
+    calldata,
+    decode_result,
+    differences,
+    remember,
+    unverified_sections,
+)
 
 T = TypeVar("T")
+#: The ABI of each (contract, selector) :meth:`MachineCore.last_call` decoded.
+_CALLED: dict[tuple[str, bytes], Any] = {}
 
 
 def _quietly(report: Callable[[str], None], text: str) -> None:
@@ -334,6 +349,17 @@ class MachineCore(RuleBasedStateMachine):
         self._mined = self._mined or reason is None
         return reason is None, value, predictions[-1][1]
 
+    def view_call(self, contract: str, target: str, function: str, args: tuple[Any, ...]) -> Any:
+        """``contract.function(*args)`` at ``target`` (a view), decoded; asked of the provider
+        directly, as in :meth:`block_time` (web3's own call, on an error, raises it)."""
+        data = "0x" + calldata(contract, function, args).hex()
+        answer = self.w3.provider.make_request("eth_call", [{"to": target, "data": data}, "latest"])
+        result = answer.get("result")
+        if "error" in answer or not isinstance(result, str):
+            handle = self.sim.network.instance(contract, target)
+            return getattr(handle.functions, function)(*args).call()
+        return decode_result(contract, function, bytes.fromhex(result[2:]))
+
     def learn_pinned_values(self) -> None:
         """Fill in what the model left to the chain (see :func:`learn_pinned_values`)."""
         learn_pinned_values(self.model, self.sim.network)
@@ -367,8 +393,14 @@ class MachineCore(RuleBasedStateMachine):
             data = self.w3.eth.get_block("latest", full_transactions=True)["transactions"][-1]
         else:  # asked of the provider directly, as in block_time
             data = answer["result"]["transactions"][-1]
-        handle = self.sim.deployment.contracts[contract]
-        _, args = handle.decode_function_input(data["input"])
+        raw = HexBytes(data["input"])
+        key = (contract, bytes(raw[:4]))
+        function = _CALLED.get(key)
+        if function is None:  # web3's selector lookup scans the ABI: once per function
+            handle = self.sim.deployment.contracts[contract]
+            function = _CALLED[key] = handle.get_function_by_selector(raw[:4]).abi
+        # what Contract.decode_function_input does once it has found the function
+        args = decode_transaction_data(function, data["input"], normalizers=BASE_RETURN_NORMALIZERS)
         return dict(args)
 
     # -- invariants ----------------------------------------------------------------------------
