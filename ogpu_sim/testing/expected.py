@@ -17,6 +17,13 @@ the owners' setters, the instance contracts' Nexus-only writes) are called from 
 helper, an outsider, and must revert with their access reason. The machine reads the full set
 before the first step of every example and every few checks after it, so a dropped modifier
 or a broken alias fails the first check.
+
+The probes come in parts (:func:`probe_sections`: the singletons, each account, source, task
+and response, the access checks), each built from the model's values it reads (its facts),
+so a machine rebuilds a part only when its facts change.
+
+Over 400 lines: every view the protocol exposes is listed here, next to the model's answer
+and the facts it comes from, one builder per part.
 """
 
 from __future__ import annotations
