@@ -17,11 +17,18 @@ the owners' setters, the instance contracts' Nexus-only writes) are called from 
 helper, an outsider, and must revert with their access reason. The machine reads the full set
 before the first step of every example and every few checks after it, so a dropped modifier
 or a broken alias fails the first check.
+
+The probes come in parts (:func:`probe_sections`: the singletons, each account, source, task
+and response, the access checks), each built from the model's values it reads (its facts),
+so a machine rebuilds a part only when its facts change.
+
+Over 400 lines: every view the protocol exposes is listed here, next to the model's answer
+and the facts it comes from, one builder per part.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +36,16 @@ from eth_utils import keccak
 
 from .model import DEFAULT_AGENT, ROLES, ZERO_ADDRESS, ProtocolModel
 from .model.records import ResponseState, ResponseStatus, SourceState, TaskState
-from .probes import ALL, Expect, Probe, custom_error, revert_data, submission_hash
+from .probes import (
+    ALL,
+    Expect,
+    Probe,
+    Section,
+    custom_error,
+    neighbourhood,
+    revert_data,
+    submission_hash,
+)
 
 ROLE_IDS: dict[str, bytes] = {
     "DEFAULT_ADMIN_ROLE": bytes(32),
@@ -68,50 +84,130 @@ def expected_probes(model: ProtocolModel, world: World, full: bool = True) -> li
         world: addresses and accounts to look at.
         full: add alias getters, constants, wiring and access control (see the module).
     """
-    expect = Expect()
-    _singletons(expect, model, world, full)
+    return [probe for section in probe_sections(model, world, full) for probe in section.probes]
+
+
+Builder = Callable[[Expect, World, bool, Any], None]
+#: Sections a memo keeps at most before it starts again (a long run would grow it unbounded).
+MEMO_SIZE = 4096
+
+
+def probe_sections(
+    model: ProtocolModel,
+    world: World,
+    full: bool = True,
+    memo: dict[Hashable, Section] | None = None,
+) -> list[Section]:
+    """:func:`expected_probes` cut into its sections, each built from the facts it reads.
+
+    A part's probes depend only on its facts (the model's values it reads, gathered first), so
+    with a ``memo`` (one per ``world``) a part whose facts are those of an earlier check is that
+    check's very :class:`Section` object, built once: a machine's check rebuilds only what the
+    step changed, and :func:`~ogpu_sim.testing.probes.unverified_sections` skips the rest.
+
+    Args:
+        model: the model the chain must equal.
+        world: addresses and accounts to look at (the same for every call with one ``memo``).
+        full: add alias getters, constants, wiring and access control (see the module).
+        memo: sections by their facts, kept between calls (None: build every section).
+    """
+    # (kind, identity, facts, builder, what the builder reads: the facts or the record)
+    parts: list[tuple[str, str, Hashable, Builder, Any]] = []
+    facts: Hashable = _singleton_facts(model, world, full)
+    parts.append(("singletons", "", facts, _singletons, facts))
     for account in world.accounts:
-        _account(expect, model, world, account, full)
+        facts = _account_facts(model, world, account, full)
+        parts.append(("account", account, facts, _account, facts))
     for source in model.sources.values():
-        _source(expect, world, source, full)
+        parts.append(("source", source.address, _frozen(source), _source, source))
     for task in model.tasks.values():
-        _task(expect, world, task, full)
+        parts.append(("task", task.address, _frozen(task), _task, task))
     for response in model.responses.values():
-        _response(expect, world, response, full)
+        parts.append(("response", response.address, _frozen(response), _response, response))
     if full:
-        _access(expect, model, world)
-    return expect.probes
+        facts = _access_facts(model, world)
+        parts.append(("access", "", facts, _access, facts))
+    if memo is not None and len(memo) > MEMO_SIZE:
+        memo.clear()
+    sections = []
+    for kind, ident, facts, build, subject in parts:
+        memo_key = (kind, full, facts)
+        section = memo.get(memo_key) if memo is not None else None
+        if section is None:
+            expect = Expect()
+            build(expect, world, full, subject)
+            probes = tuple(expect.probes)
+            key = (kind, ident) if ident else (kind,)
+            section = Section(key, probes, frozenset(neighbourhood(p) for p in probes))
+            if memo is not None:
+                memo[memo_key] = section
+        sections.append(section)
+    return sections
 
 
-def _singletons(expect: Expect, model: ProtocolModel, world: World, full: bool) -> None:
+def _freeze(value: Any) -> Hashable:
+    if isinstance(value, list):
+        return tuple(value)
+    if isinstance(value, dict):
+        return tuple(value.items())
+    if isinstance(value, set):
+        return frozenset(value)
+    return value  # type: ignore[no-any-return]
+
+
+def _frozen(state: Any) -> tuple[Any, ...]:
+    """A record (source, task, response) as hashable facts: every field, lists as tuples.
+
+    Its section's builder reads the record itself, so every field is a fact; they are
+    copied, as the model changes records in place."""
+    return (type(state), *(_freeze(v) for v in vars(state).values()))
+
+
+def _singleton_facts(model: ProtocolModel, world: World, full: bool) -> tuple[Any, ...]:
+    a = world.addresses
+    holders = (a["CONTROLLER"], a["NEXUS"])
+    return (
+        model.sanctioned_amount,
+        model.unbonding_period,
+        model.min_lockup_per_source,
+        model.vault_native,
+        tuple(model.source_list),
+        tuple(model.clients),
+        tuple((s, i + 1) for i, s in enumerate(model.source_list) if s in model.sources),
+        model.admin,
+        tuple(model.has_role(r, h) for r in ROLE_IDS for h in holders) if full else (),
+    )
+
+
+def _singletons(expect: Expect, world: World, full: bool, facts: tuple[Any, ...]) -> None:
+    sanctioned, unbonding_period, min_lockup, native, source_list, clients, ids = facts[:7]
+    admin, roles_held = facts[7:]
     a = world.addresses
     vault, terminal, nexus, manager = a["VAULT"], a["TERMINAL"], a["NEXUS"], a["MANAGER"]
     controller = a["CONTROLLER"]
     value = expect.value
-    value("Vault", vault, "sanctionedAmount", (), model.sanctioned_amount)
-    value("Vault", vault, "UNBONDING_PERIOD", (), model.unbonding_period)
-    value("Vault", vault, "MIN_LOCKUP_PER_SOURCE", (), model.min_lockup_per_source)
-    value("BatchRead", world.helper, "balanceOf", (vault,), model.vault_native)
+    value("Vault", vault, "sanctionedAmount", (), sanctioned)
+    value("Vault", vault, "UNBONDING_PERIOD", (), unbonding_period)
+    value("Vault", vault, "MIN_LOCKUP_PER_SOURCE", (), min_lockup)
+    value("BatchRead", world.helper, "balanceOf", (vault,), native)
     # the Nexus's source registry
-    value("Nexus", nexus, "getSources", (0, ALL), tuple(model.source_list))
-    expect.array("Nexus", nexus, "clients", (), model.clients)
-    for index, source in enumerate(model.source_list):
-        if source in model.sources:
-            value("Nexus", nexus, "sourceId", (source,), index + 1)
+    value("Nexus", nexus, "getSources", (0, ALL), source_list)
+    expect.array("Nexus", nexus, "clients", (), clients)
+    for source, source_id in ids:
+        value("Nexus", nexus, "sourceId", (source,), source_id)
     if not full:
         return
-    value("Nexus", nexus, "getSourceCount", (), len(model.source_list))
-    expect.array("Nexus", nexus, "sources", (), model.source_list)
-    for index, source in enumerate(model.source_list):
-        if source in model.sources:
-            value("Nexus", nexus, "getSourceId", (source,), index + 1)
+    value("Nexus", nexus, "getSourceCount", (), len(source_list))
+    expect.array("Nexus", nexus, "sources", (), source_list)
+    for source, source_id in ids:
+        value("Nexus", nexus, "getSourceId", (source,), source_id)
     for name, wiring in (
         ("Vault", {"manager": manager, "nexus": nexus, "terminal": terminal}),
-        ("Terminal", {"manager": manager, "vault": vault, "owner": model.admin}),
-        ("Nexus", {"manager": manager, "terminal": terminal, "vault": vault, "owner": model.admin}),
+        ("Terminal", {"manager": manager, "vault": vault, "owner": admin}),
+        ("Nexus", {"manager": manager, "terminal": terminal, "vault": vault, "owner": admin}),
         (
             "Controller",
-            {"nexus": nexus, "terminal": terminal, "vault": vault, "owner": model.admin},
+            {"nexus": nexus, "terminal": terminal, "vault": vault, "owner": admin},
         ),
     ):
         for getter, address in wiring.items():
@@ -119,69 +215,103 @@ def _singletons(expect: Expect, model: ProtocolModel, world: World, full: bool) 
     value("Terminal", terminal, "PROVIDER", (), PROVIDER_ROLE)
     value("Nexus", nexus, "CONTROLLER", (), ROLE_IDS["CONTROLLER"])
     value("Nexus", nexus, "PROVIDER", (), PROVIDER_ROLE)
+    held = iter(roles_held)
     for role, role_id in ROLE_IDS.items():
         value("Manager", manager, role, (), role_id)
         value("Manager", manager, "getRoleAdmin", (role_id,), bytes(32))
         for holder in (controller, nexus):
-            value("Manager", manager, "hasRole", (role_id, holder), model.has_role(role, holder))
+            value("Manager", manager, "hasRole", (role_id, holder), next(held))
     value("Manager", manager, "PROVIDER", (), PROVIDER_ROLE)
 
 
-def _account(expect: Expect, model: ProtocolModel, world: World, account: str, full: bool) -> None:
+def _account_facts(model: ProtocolModel, world: World, account: str, full: bool) -> tuple[Any, ...]:
+    ledger = model.ledger(account)
+    facts = (
+        account,
+        ledger.balance,
+        ledger.lockup,
+        ledger.unbonding,
+        ledger.unbonding_timestamp,
+        ledger.frozen,
+        ledger.earnings,
+        ledger.sanction,
+        ledger.whitelisted,
+        model.is_eligible(account),
+        account in model.is_provider,
+        account in model.is_master,
+        model.master_of.get(account, ZERO_ADDRESS),
+        model.provider_of.get(account, ZERO_ADDRESS),
+        account in model.default_agent_disabled,
+        model.base_data.get(account, ""),
+        model.live_data.get(account, ""),
+        tuple(model.is_agent_of(account, agent) for agent in world.agents),
+        model.get_is_agent_of(account, DEFAULT_AGENT),
+        model.active_source_count(account),
+        tuple(model.sources_of.get(account, [])),
+        model.has_role("JUDGE", account),
+    )
+    if not full:
+        return facts
+    return (
+        *facts,
+        tuple(model.get_is_agent_of(account, agent) for agent in world.agents),
+        model.has_role("CONTROLLER", account),
+        model.has_role("DEFAULT_ADMIN_ROLE", account),
+    )
+
+
+def _account(expect: Expect, world: World, full: bool, facts: tuple[Any, ...]) -> None:
+    account = facts[0]
     a = world.addresses
     vault, terminal, nexus, manager = a["VAULT"], a["TERMINAL"], a["NEXUS"], a["MANAGER"]
     value = expect.value
-    ledger = model.ledger(account)
-    for getter, amount in (
-        ("balanceOf", ledger.balance),
-        ("lockupOf", ledger.lockup),
-        ("unbondingOf", ledger.unbonding),
-        ("unbondingTimestamp", ledger.unbonding_timestamp),
-        ("frozenPayment", ledger.frozen),
-        ("totalEarningsOf", ledger.earnings),
-        ("sanctionOf", ledger.sanction),
-        ("isWhitelisted", ledger.whitelisted),
-        ("isEligible", model.is_eligible(account)),
-    ):
-        value("Vault", vault, getter, (account,), amount)
-    master = model.master_of.get(account, ZERO_ADDRESS)
-    for getter, answer in (
-        ("isProvider", account in model.is_provider),
-        ("isMaster", account in model.is_master),
-        ("masterOf", master),
-        ("providerOf", model.provider_of.get(account, ZERO_ADDRESS)),
-        ("defaultAgentDisabled", account in model.default_agent_disabled),
-        ("baseDataOf", model.base_data.get(account, "")),
-        ("liveDataOf", model.live_data.get(account, "")),
-    ):
+    vault_getters = (
+        "balanceOf",
+        "lockupOf",
+        "unbondingOf",
+        "unbondingTimestamp",
+        "frozenPayment",
+        "totalEarningsOf",
+        "sanctionOf",
+        "isWhitelisted",
+        "isEligible",
+    )
+    for getter, answer in zip(vault_getters, facts[1:10], strict=True):
+        value("Vault", vault, getter, (account,), answer)
+    terminal_getters = (
+        "isProvider",
+        "isMaster",
+        "masterOf",
+        "providerOf",
+        "defaultAgentDisabled",
+        "baseDataOf",
+        "liveDataOf",
+    )
+    for getter, answer in zip(terminal_getters, facts[10:17], strict=True):
         value("Terminal", terminal, getter, (account,), answer)
-    for agent in world.agents:
-        is_agent = model.is_agent_of(account, agent)
-        value("Terminal", terminal, "isAgentOf", (account, agent), is_agent)
-    default = model.get_is_agent_of(account, DEFAULT_AGENT)
+    is_agent, default, active, sources_of, judge = facts[17:22]
+    for agent, answer in zip(world.agents, is_agent, strict=True):
+        value("Terminal", terminal, "isAgentOf", (account, agent), answer)
     value("Terminal", terminal, "getIsAgentOf", (account, DEFAULT_AGENT), default)
-    active = model.active_source_count(account)
     value("Nexus", nexus, "activeSourceCountOf", (account,), active)
-    expect.array("Nexus", nexus, "sourcesOf", (account,), model.sources_of.get(account, []))
-    judge = model.has_role("JUDGE", account)
+    expect.array("Nexus", nexus, "sourcesOf", (account,), sources_of)
     value("Manager", manager, "hasRole", (ROLE_IDS["JUDGE"], account), judge)
     if not full:
         return
-    value("Vault", vault, "getBalanceOf", (account,), ledger.balance)
-    value("Vault", vault, "getLockupOf", (account,), ledger.lockup)
-    value("Terminal", terminal, "getIsMaster", (account,), account in model.is_master)
-    value("Terminal", terminal, "getMasterOf", (account,), master)
-    for agent in world.agents:
-        is_agent = model.get_is_agent_of(account, agent)
-        value("Terminal", terminal, "getIsAgentOf", (account, agent), is_agent)
+    get_is_agent, controller, admin = facts[22:]
+    value("Vault", vault, "getBalanceOf", (account,), facts[1])
+    value("Vault", vault, "getLockupOf", (account,), facts[2])
+    value("Terminal", terminal, "getIsMaster", (account,), facts[11])
+    value("Terminal", terminal, "getMasterOf", (account,), facts[12])
+    for agent, answer in zip(world.agents, get_is_agent, strict=True):
+        value("Terminal", terminal, "getIsAgentOf", (account, agent), answer)
     value("Nexus", nexus, "getActiveSourceCount", (account,), active)
-    value("Nexus", nexus, "checkController", (account,), model.has_role("CONTROLLER", account))
-    for role in ("DEFAULT_ADMIN_ROLE", "CONTROLLER"):
-        held = model.has_role(role, account)
-        value("Manager", manager, "hasRole", (ROLE_IDS[role], account), held)
+    value("Nexus", nexus, "checkController", (account,), controller)
+    value("Manager", manager, "hasRole", (ROLE_IDS["DEFAULT_ADMIN_ROLE"], account), admin)
+    value("Manager", manager, "hasRole", (ROLE_IDS["CONTROLLER"], account), controller)
 
 
-def _source(expect: Expect, world: World, source: SourceState, full: bool) -> None:
+def _source(expect: Expect, world: World, full: bool, source: SourceState) -> None:
     at, value = source.address, expect.value
     p = source.params
     params = (
@@ -221,7 +351,7 @@ def _source(expect: Expect, world: World, source: SourceState, full: bool) -> No
     expect.array("Source", at, "registrants", (), source.registrant_list)
 
 
-def _task(expect: Expect, world: World, task: TaskState, full: bool) -> None:
+def _task(expect: Expect, world: World, full: bool, task: TaskState) -> None:
     at, value = task.address, expect.value
     value("Task", at, "taskParams", (), (task.source, task.config, task.expiry_time, task.payment))
     value("Task", at, "getStatus", (), int(task.status))
@@ -252,7 +382,7 @@ def _task(expect: Expect, world: World, task: TaskState, full: bool) -> None:
     value("Task", at, "getResponsesOf", (0, ALL), responses)
 
 
-def _response(expect: Expect, world: World, response: ResponseState, full: bool) -> None:
+def _response(expect: Expect, world: World, full: bool, response: ResponseState) -> None:
     at, value = response.address, expect.value
     params = (response.task, response.provider, response.data, response.payment)
     value("Response", at, "getResponseParams", (), params)
@@ -266,8 +396,16 @@ def _response(expect: Expect, world: World, response: ResponseState, full: bool)
     value("Response", at, "owner", (), world.addresses["NEXUS"])
 
 
-def _access(expect: Expect, model: ProtocolModel, world: World) -> None:
+def _access_facts(model: ProtocolModel, world: World) -> tuple[Any, ...]:
+    task = next(iter(model.tasks), None)
+    source = next(iter(model.sources), None)
+    client = model.sources[source].params.client if source is not None else None
+    return task, source, client, next(iter(model.responses), None), model.admin
+
+
+def _access(expect: Expect, world: World, full: bool, facts: tuple[Any, ...]) -> None:
     """The privileged writes, called by the helper (an outsider): each must refuse it."""
+    first_task, source, client, first_response, admin = facts
     a, me = world.addresses, world.helper
     vault, terminal, nexus, manager = a["VAULT"], a["TERMINAL"], a["NEXUS"], a["MANAGER"]
     controller = a["CONTROLLER"]
@@ -275,8 +413,7 @@ def _access(expect: Expect, model: ProtocolModel, world: World) -> None:
     unauthorized = custom_error(
         "AccessControlUnauthorizedAccount(address,bytes32)", (me, ROLE_IDS["DEFAULT_ADMIN_ROLE"])
     )
-    task = next(iter(model.tasks), me)
-    source = next(iter(model.sources), None)
+    task = first_task or me
     refused = expect.revert
     vault_writes: list[tuple[str, tuple[Any, ...], str]] = [
         ("freezePayment", (me, task, 0), "NotController"),
@@ -296,7 +433,7 @@ def _access(expect: Expect, model: ProtocolModel, world: World) -> None:
         refused("Vault", vault, function, args, revert_data(reason))
     refused("Nexus", nexus, "emitTaskPublished", (me, me), revert_data("NotController"))
     refused("Nexus", nexus, "setTaskStatus", (task, 0), revert_data("NotController"))
-    for response in list(model.responses)[:1]:
+    for response in [first_response] if first_response else []:
         refused("Nexus", nexus, "setResponseStatus", (response, 0), revert_data("NotController"))
     if source is not None:
         refused("Nexus", nexus, "setSourceStatus", (source, 0), revert_data("NotController"))
@@ -312,13 +449,11 @@ def _access(expect: Expect, model: ProtocolModel, world: World) -> None:
     refused("Terminal", terminal, "setBaseData", ("x",), revert_data("NotProvider"))
     refused("Terminal", terminal, "setLiveData", ("x",), revert_data("NotProvider"))
     refused("Manager", manager, "grantRole", (ROLE_IDS["JUDGE"], me), unauthorized)
-    refused("Manager", manager, "revokeRole", (ROLE_IDS["JUDGE"], model.admin), unauthorized)
+    refused("Manager", manager, "revokeRole", (ROLE_IDS["JUDGE"], admin), unauthorized)
     bad_confirmation = custom_error("AccessControlBadConfirmation()")
-    refused("Manager", manager, "renounceRole", (ROLE_IDS["JUDGE"], model.admin), bad_confirmation)
+    refused("Manager", manager, "renounceRole", (ROLE_IDS["JUDGE"], admin), bad_confirmation)
     if source is not None:
-        state = model.sources[source]
-        p = state.params
-        params = (p.client, "", 1, 0, 0, 1, False, "", 0, 0)
+        params = (client, "", 1, 0, 0, 1, False, "", 0, 0)
         source_writes: list[tuple[str, tuple[Any, ...], bytes]] = [
             ("setSourceParams", (params,), revert_data("NotNexus")),
             ("publishTask", (me,), revert_data("NotNexus")),
@@ -337,7 +472,7 @@ def _access(expect: Expect, model: ProtocolModel, world: World) -> None:
         ("transferOwnership", (me,)),
         ("renounceOwnership", ()),
     ]
-    for task_address in list(model.tasks)[:1]:
+    for task_address in [first_task] if first_task else []:
         for function, args in task_writes:
             refused("Task", task_address, function, args, not_owner)
     response_writes: list[tuple[str, tuple[Any, ...]]] = [
@@ -346,6 +481,6 @@ def _access(expect: Expect, model: ProtocolModel, world: World) -> None:
         ("transferOwnership", (me,)),
         ("renounceOwnership", ()),
     ]
-    for response in list(model.responses)[:1]:
+    for response in [first_response] if first_response else []:
         for function, args in response_writes:
             refused("Response", response, function, args, not_owner)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack, suppress
 from typing import Any, ClassVar, TypeVar
 
+from hexbytes import HexBytes
 from hypothesis import event, note
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -30,6 +31,8 @@ from hypothesis.stateful import (
     invariant,
     multiple,
 )
+from web3._utils.contracts import decode_transaction_data
+from web3._utils.normalizers import BASE_RETURN_NORMALIZERS
 
 from ..accounts import derive
 from ..errors import ConfigError, ModelMismatch
@@ -43,13 +46,25 @@ from .cast import (
     learn_pinned_values,
 )
 from .chainview import ChainView, deploy_batch_read
-from .expected import ROLE_IDS, World, expected_probes
+from .expected import ROLE_IDS, World, probe_sections
 from .invariants import protocol_invariants
 from .model import ModelRevert, ProtocolModel
 from .outcomes import HarnessError, RuleStatistics, revert_reason
-from .probes import ALL, Verified, differences, remember, unverified
+from .probes import (
+    ALL,
+    Agreed,
+    Section,
+    Verified,
+    calldata,
+    decode_result,
+    differences,
+    remember,
+    unverified_sections,
+)
 
 T = TypeVar("T")
+#: The ABI of each (contract, selector) :meth:`MachineCore.last_call` decoded.
+_CALLED: dict[tuple[str, bytes], Any] = {}
 
 
 def _quietly(report: Callable[[str], None], text: str) -> None:
@@ -95,6 +110,10 @@ class MachineCore(RuleBasedStateMachine):
     _start: ClassVar[Start | None] = None
     #: The probes the chain agreed with at the start state (its first full check in a run).
     _start_verified: ClassVar[Verified | None] = None
+    #: The light sections of the start state (:func:`~ogpu_sim.testing.probes.unverified_sections`).
+    _start_agreed: ClassVar[Agreed | None] = None
+    #: The run's sections by their facts (:func:`~ogpu_sim.testing.expected.probe_sections`).
+    _run_memo: ClassVar[dict[Any, Section] | None] = None
 
     #: Rules that create sources, tasks and responses add them to these bundles (the start
     #: state's sources and tasks are in them from the first step), for rules that draw from
@@ -127,6 +146,7 @@ class MachineCore(RuleBasedStateMachine):
         if cls._start is None:
             before = sim.snapshot()
             cls._start_verified = None
+            cls._start_agreed = None
             try:
                 cls._start = self._build_start()
             except BaseException as error:
@@ -134,13 +154,15 @@ class MachineCore(RuleBasedStateMachine):
                 if isinstance(error, ModelMismatch):
                     error.check = f"{error.check} (building the start state)"
                 raise
-        for name, value in copy.deepcopy(cls._start.state).items():
+        for name, value in cls._start.state.items():
             setattr(self, name, value)
         self.view = self._view()
         self.world = self._world()
         self._path = 0
         self._mined = False  # building the start state mined; the chain is at it now
         self._verified: Verified = dict(cls._start_verified or {})
+        self._agreed: Agreed = dict(cls._start_agreed or {})
+        self._memo: dict[Any, Section] = cls._run_memo if cls._run_memo is not None else {}
         # last, so nothing can fail once entered: teardown leaves it
         self._example = ExitStack()
         self._example.enter_context(sim.isolated())
@@ -168,6 +190,8 @@ class MachineCore(RuleBasedStateMachine):
         cls._bound.enter_context(sim.isolated())
         cls._start = None
         cls._start_verified = None
+        cls._start_agreed = None
+        cls._run_memo = {}
         cls._clock = FrozenClock()
         cls._clock.install(sim.chain)
 
@@ -182,6 +206,8 @@ class MachineCore(RuleBasedStateMachine):
         cls._bound = None
         cls._start = None
         cls._start_verified = None
+        cls._start_agreed = None
+        cls._run_memo = None
 
     @classmethod
     def rule_names(cls) -> list[str]:
@@ -247,7 +273,7 @@ class MachineCore(RuleBasedStateMachine):
         self.build_start_state()
         self._recording = True
         state = {name: getattr(self, name) for name in self.start_state_attributes}
-        return Start(copy.deepcopy(state))
+        return Start(state)
 
     def build_start_state(self) -> None:
         """Extra set-up every example starts from (runs once per run; override to extend).
@@ -323,6 +349,17 @@ class MachineCore(RuleBasedStateMachine):
         self._mined = self._mined or reason is None
         return reason is None, value, predictions[-1][1]
 
+    def view_call(self, contract: str, target: str, function: str, args: tuple[Any, ...]) -> Any:
+        """``contract.function(*args)`` at ``target`` (a view), decoded; asked of the provider
+        directly, as in :meth:`block_time` (web3's own call, on an error, raises it)."""
+        data = "0x" + calldata(contract, function, args).hex()
+        answer = self.w3.provider.make_request("eth_call", [{"to": target, "data": data}, "latest"])
+        result = answer.get("result")
+        if "error" in answer or not isinstance(result, str):
+            handle = self.sim.network.instance(contract, target)
+            return getattr(handle.functions, function)(*args).call()
+        return decode_result(contract, function, bytes.fromhex(result[2:]))
+
     def learn_pinned_values(self) -> None:
         """Fill in what the model left to the chain (see :func:`learn_pinned_values`)."""
         learn_pinned_values(self.model, self.sim.network)
@@ -356,8 +393,14 @@ class MachineCore(RuleBasedStateMachine):
             data = self.w3.eth.get_block("latest", full_transactions=True)["transactions"][-1]
         else:  # asked of the provider directly, as in block_time
             data = answer["result"]["transactions"][-1]
-        handle = self.sim.deployment.contracts[contract]
-        _, args = handle.decode_function_input(data["input"])
+        raw = HexBytes(data["input"])
+        key = (contract, bytes(raw[:4]))
+        function = _CALLED.get(key)
+        if function is None:  # web3's selector lookup scans the ABI: once per function
+            handle = self.sim.deployment.contracts[contract]
+            function = _CALLED[key] = handle.get_function_by_selector(raw[:4]).abi
+        # what Contract.decode_function_input does once it has found the function
+        args = decode_transaction_data(function, data["input"], normalizers=BASE_RETURN_NORMALIZERS)
         return dict(args)
 
     # -- invariants ----------------------------------------------------------------------------
@@ -388,7 +431,7 @@ class MachineCore(RuleBasedStateMachine):
         A full check (the first of an example, then every :attr:`FULL_CHECK_EVERY`-th) reads
         every probe; the others read each probe whose prediction differs from the one the
         chain last agreed with, and its neighbours
-        (:func:`~ogpu_sim.testing.probes.unverified`): every change the model predicts, and
+        (:func:`~ogpu_sim.testing.probes.unverified_sections`): every change the model predicts, and
         every new view. The start state, where every example begins, is read in full once per
         run: a chain reverted there answers as it did then. A step that mined nothing (a
         revert, a move of the clock) changed no storage, and the model did not change either:
@@ -402,9 +445,16 @@ class MachineCore(RuleBasedStateMachine):
         self._checks += 1
         self._mined = False
         self.learn_pinned_values()
-        probes = expected_probes(self.model, self.world, full)
-        known = pristine and cls._start_verified is not None
-        read = unverified(probes, self._verified) if known or not full else probes
+        if pristine and cls._start_verified is not None:
+            # the chain and the model are both at the start state the run's first check read
+            # in full, so every prediction is the one the chain agreed with: nothing to read
+            self.check_invariants_on_model()
+            return
+        sections = probe_sections(self.model, self.world, full, self._memo)
+        if full:
+            read = [probe for section in sections for probe in section.probes]
+        else:
+            read = unverified_sections(sections, self._verified, self._agreed)
         diff = differences(read, self.view.read([p.call() for p in read]), self.name)
         if diff:
             raise ModelMismatch(
@@ -412,8 +462,12 @@ class MachineCore(RuleBasedStateMachine):
                 check="state: " + diff[0].split(":")[0],
             )
         remember(self._verified, read)
-        if pristine and not known:
+        if full:  # the light probes are among the full ones: all agreed too
+            sections = probe_sections(self.model, self.world, False, self._memo)
+        self._agreed = {section.key: section for section in sections}
+        if pristine:
             cls._start_verified = dict(self._verified)
+            cls._start_agreed = dict(self._agreed)
         self.check_invariants_on_model()
 
     def check_invariants_on_model(self) -> None:

@@ -224,6 +224,66 @@ def unverified(probes: Sequence[Probe], verified: Verified) -> list[Probe]:
     return [p for p, m in zip(probes, moved, strict=True) if m or neighbourhood(p) in near]
 
 
+class Section(NamedTuple):
+    """The probes of one part of the protocol (the singletons, an account, a source, a task,
+    a response, the access checks), as :func:`~ogpu_sim.testing.expected.probe_sections`
+    lists them.
+
+    Attributes:
+        key: which part: ``("account", address)``, ``("task", address)``, ``("singletons",)``...
+        probes: its probes.
+        hoods: the :func:`neighbourhood` of each of its probes.
+    """
+
+    key: tuple[str, ...]
+    probes: tuple[Probe, ...]
+    hoods: frozenset[tuple[Any, ...]]
+
+
+#: Each section's key with the very :class:`Section` object the chain last agreed with.
+Agreed = dict[tuple[str, ...], Section]
+
+
+def unverified_sections(
+    sections: Sequence[Section], verified: Verified, agreed: Agreed
+) -> list[Probe]:
+    """:func:`unverified` of all the sections' probes, skipping the work for each section that
+    is the very object the chain last agreed with (in ``agreed``): none of its predictions
+    moved, so it only adds its probes of a neighbourhood another section's move reaches.
+
+    After a check that found no difference every current section is agreed (each probe was
+    either read and remembered, or already what the chain last said), so the caller sets
+    ``agreed[s.key] = s`` for all of them.
+    """
+    known = verified.get
+    moves: list[list[bool] | None] = []
+    near: set[tuple[Any, ...]] = set()
+    for section in sections:
+        if agreed.get(section.key) is section:
+            moves.append(None)
+            continue
+        moved = [
+            known((p.target, calldata(p.contract, p.function, p.args))) != (p.reverts, p.expected)
+            for p in section.probes
+        ]
+        near.update(neighbourhood(p) for p, m in zip(section.probes, moved, strict=True) if m)
+        moves.append(moved)
+    if not near:
+        return []
+    read: list[Probe] = []
+    for section, flags in zip(sections, moves, strict=True):
+        if flags is None:
+            if not near.isdisjoint(section.hoods):
+                read += [p for p in section.probes if neighbourhood(p) in near]
+        else:
+            read += [
+                p
+                for p, m in zip(section.probes, flags, strict=True)
+                if m or neighbourhood(p) in near
+            ]
+    return read
+
+
 def remember(verified: Verified, probes: Iterable[Probe]) -> None:
     """Record that the chain agreed with each of ``probes`` (see :func:`unverified`)."""
     for p in probes:

@@ -57,7 +57,7 @@ def test_the_start_state_is_read_in_full_by_the_first_example_only(
     second, second_reads = watched(machines)
     second.chain_matches_model_and_invariants_hold()
     second.teardown()
-    assert (first_reads.sizes, second_reads.sizes) == ([everything], [0])
+    assert (first_reads.sizes, second_reads.sizes) == ([everything], [])  # no call at all
 
 
 def test_a_check_between_full_ones_reads_the_views_the_model_changed_and_their_neighbours(
@@ -108,3 +108,21 @@ def test_a_change_the_model_did_not_predict_fails_the_next_full_check(
         machine.teardown()
     assert reads.sizes[1] == 0
     assert caught.value.check == "state: BatchRead[helper].balanceOf(Vault)"
+
+
+def test_each_example_gets_its_own_copy_of_the_start_state() -> None:
+    from ogpu_sim.testing.cast import Start
+
+    start = Start({"ledger": {"client": [1, 2]}, "name": "x"})
+    first = start.state
+    first["ledger"]["client"].append(3)
+    assert start.state == {"ledger": {"client": [1, 2]}, "name": "x"}
+
+
+def test_a_start_state_that_does_not_pickle_is_deep_copied() -> None:
+    from ogpu_sim.testing.cast import Start
+
+    start = Start({"check": lambda: 1, "seen": [1]})  # a lambda does not pickle
+    first, second = start.state, start.state
+    first["seen"].append(2)
+    assert (second["seen"], second["check"]()) == ([1], 1)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from eth_abi import decode, encode
 from eth_utils import keccak
 
-from ogpu_sim.testing.expected import World, expected_probes
+from ogpu_sim.testing.expected import World, expected_probes, probe_sections
 from ogpu_sim.testing.model import ProtocolModel, SourceParams
 from ogpu_sim.testing.probes import (
+    Agreed,
     Probe,
     Verified,
     calldata,
@@ -19,6 +20,7 @@ from ogpu_sim.testing.probes import (
     revert_data,
     submission_hash,
     unverified,
+    unverified_sections,
 )
 
 A = "0x" + "11" * 20
@@ -121,3 +123,50 @@ def test_remember_keeps_each_calls_latest_agreed_answer():
     remember(verified, [old])
     remember(verified, [now])
     assert verified == {old.call(): (True, None)}
+
+
+def _a_model_with_a_source() -> ProtocolModel:
+    model = ProtocolModel(admin=A)
+    params = SourceParams(client=A, image_metadata_url="ipfs://m", last_update_time=1)
+    model.publish_source(A, params, address="0x" + "33" * 20)
+    return model
+
+
+def test_the_sections_in_order_are_the_expected_probes_light_and_full():
+    model = _a_model_with_a_source()
+    for full in (False, True):
+        sections = probe_sections(model, WORLD, full, memo={})
+        assert [p for s in sections for p in s.probes] == expected_probes(model, WORLD, full)
+    keys = [s.key for s in probe_sections(model, WORLD, True)]
+    assert keys == [
+        ("singletons",),
+        ("account", A),
+        ("account", B),
+        ("source", "0x" + "33" * 20),
+        ("access",),
+    ]
+
+
+def test_a_memo_gives_back_the_same_section_until_its_facts_change():
+    model, memo = _a_model_with_a_source(), {}
+    before = probe_sections(model, WORLD, False, memo)
+    model.deposit(B, B, 7)
+    after = probe_sections(model, WORLD, False, memo)
+    same = [s.key for s, t in zip(before, after, strict=True) if s is t]
+    assert same == [("account", A), ("source", "0x" + "33" * 20)]
+    assert [p for s in after for p in s.probes] == expected_probes(model, WORLD, False)
+
+
+def test_agreed_sections_are_skipped_but_still_give_their_neighbours_of_a_move():
+    model, memo = _a_model_with_a_source(), {}
+    sections = probe_sections(model, WORLD, False, memo)
+    verified: Verified = {}
+    remember(verified, [p for s in sections for p in s.probes])
+    agreed: Agreed = {s.key: s for s in sections}
+    assert unverified_sections(sections, verified, agreed) == []
+    model.grant_role(A, "JUDGE", B)  # B's section moves; A's hasRole(JUDGE) is its neighbour
+    moved = probe_sections(model, WORLD, False, memo)
+    assert agreed[("account", A)] is moved[1]
+    read = unverified_sections(moved, verified, agreed)
+    assert read == unverified([p for s in moved for p in s.probes], verified)
+    assert [(p.function, p.args[1]) for p in read] == [("hasRole", A), ("hasRole", B)]

@@ -246,8 +246,7 @@ class TaskRules(MachineCore):
             send(
                 nexus, "submitResponse", ((task, provider.address, data, payment),), signer.account
             )
-            handle = self.sim.network.instance("Task", task)
-            return str(handle.functions.responseOf(provider.address).call())
+            return str(self.view_call("Task", task, "responseOf", (provider.address,)))
 
         def model(m: ProtocolModel, now: int) -> None:
             m.submit_response(signer.address, task, provider.address, data, payment, now, "?")
@@ -259,23 +258,28 @@ class TaskRules(MachineCore):
         self.model.rename("?", address)
         return True, address
 
-    def _racers(self, task: str) -> list[Actor]:
-        """Providers who can still answer ``task``: ready to attempt, or attempted and silent."""
-        now = self.sim.now()
-        ready = {p for p, t in self._attemptable(now) if t == task}
-        ready |= {p for p, t in self._submittable(now) if t == task}
-        return [p for p in self._providers() if p in ready]
+    def _racers(self, task: str, ready: list[tuple[Actor, str]] | None = None) -> list[Actor]:
+        """Providers who can still answer ``task``: ready to attempt, or attempted and silent
+        (``ready``: those pairs, when the caller has them for every task)."""
+        if ready is None:
+            now = self.sim.now()
+            ready = self._attemptable(now) + self._submittable(now)
+        can = {p for p, t in ready if t == task}
+        return [p for p in self._providers() if p in can]
 
     def _raceable(self) -> list[str]:
         m, now = self.model, self.sim.now()
-        return [
+        candidates = [
             task
             for task, state in m.tasks.items()
             if state.delivery_method == DeliveryMethod.FIRST_RESPONSE
             and state.status in (TaskStatus.NEW, TaskStatus.ATTEMPTED)
             and now + 4 <= state.expiry_time
-            and len(self._racers(task)) >= 2
         ]
+        if not candidates:
+            return []
+        ready = self._attemptable(now) + self._submittable(now)  # once, not once per task
+        return [task for task in candidates if len(self._racers(task, ready)) >= 2]
 
     @precondition(lambda self: bool(self._raceable()))
     @rule(data=st.data())
