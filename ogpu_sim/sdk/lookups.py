@@ -183,7 +183,7 @@ def memoize_method_formatters() -> Callable[[], None]:
 
     shipped = Method.__dict__["process_params"]
 
-    tables = (
+    tables: tuple[dict[Any, Any], ...] = (
         mf.ABI_REQUEST_FORMATTERS,
         mf.METHOD_NORMALIZERS,
         mf.PYTHONIC_REQUEST_FORMATTERS,
@@ -192,7 +192,7 @@ def memoize_method_formatters() -> Callable[[], None]:
         mf.ERROR_FORMATTERS,
         mf.NULL_RESULT_FORMATTERS,
     )
-    defaults = (
+    defaults: tuple[Callable[..., Any], ...] = (
         mf.get_request_formatters,
         mf.get_result_formatters,
         mf.get_error_formatters,
