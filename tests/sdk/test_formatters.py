@@ -264,3 +264,22 @@ def test_undo_puts_web3s_own_formatters_and_recursive_back() -> None:
     assert swapped.__code__.co_filename == fast.__func__.__code__.co_filename == FAST_FILE
     assert table == SHIPPED_TABLE
     assert recursive is SHIPPED_RECURSIVE
+
+
+def test_an_attribute_dict_made_directly_is_web3s_own() -> None:
+    from web3.exceptions import Web3TypeError
+
+    from ogpu_sim.sdk.formatters import _attribute_dict_of
+
+    made = _attribute_dict_of()({"a": 1, "b": [2]})
+    web3_made = AttributeDict({"a": 1, "b": [2]})
+
+    assert type(made) is AttributeDict
+    assert made == web3_made and vars(made) == vars(web3_made)
+    assert made.a == 1 and hash(AttributeDict({"a": 1})) == hash(_attribute_dict_of()({"a": 1}))
+    try:
+        made.a = 2
+    except Web3TypeError as exc:
+        assert str(exc) == "This data is immutable -- create a copy instead of modifying"
+    else:
+        raise AssertionError("an AttributeDict made directly must stay immutable")
