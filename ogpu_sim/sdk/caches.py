@@ -31,21 +31,12 @@ _keccak_users = 0
 _keccak_undo: Callable[[], None] | None = None
 
 
-def fastest_keccak() -> Callable[[bytearray | bytes], bytes] | None:
-    """eth_hash's pysha3 backend's keccak-256 where ``safe-pysha3`` is installed (the same
-    function as the pycryptodome backend eth_hash picks first, at about half its cost per
-    call), else None."""
-    try:
-        from eth_hash.backends.pysha3 import keccak256
-    except ImportError:
-        return None
-    return keccak256  # type: ignore[no-any-return]
-
-
 def memoize_keccak() -> Callable[[], None]:
     """Memoize keccak-256 of inputs up to 1 KiB, process-wide, computed by the fastest of
-    eth_hash's backends installed (:func:`fastest_keccak`); returns the undo."""
+    eth_hash's backends installed (:func:`~ogpu_sim.sdk.signing.fastest_keccak`); returns the undo."""
     from eth_hash.auto import keccak
+
+    from ogpu_sim.sdk.signing import fastest_keccak
 
     keccak(b"")  # let eth_hash pick its backend first
     raw = keccak.hasher

@@ -19,8 +19,9 @@ from web3 import Web3
 from web3.eth.eth import Eth
 from web3.method import Method
 
-from ogpu_sim.sdk.caches import fastest_keccak, memoize_validate_abi
+from ogpu_sim.sdk.caches import memoize_validate_abi
 from ogpu_sim.sdk.lookups import memoize_abi_lookups, memoize_method_formatters
+from ogpu_sim.sdk.signing import fastest_keccak
 
 ADDRESS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 
