@@ -33,7 +33,8 @@ _keccak_undo: Callable[[], None] | None = None
 
 def memoize_keccak() -> Callable[[], None]:
     """Memoize keccak-256 of inputs up to 1 KiB, process-wide, computed by the fastest of
-    eth_hash's backends installed (:func:`~ogpu_sim.sdk.signing.fastest_keccak`); returns the undo."""
+    eth_hash's backends installed (:func:`~ogpu_sim.sdk.signing.fastest_keccak`); returns
+    the undo."""
     from eth_hash.auto import keccak
 
     from ogpu_sim.sdk.signing import fastest_keccak
