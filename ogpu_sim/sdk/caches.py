@@ -90,6 +90,23 @@ def memoize_validate_abi() -> Callable[[], None]:
     return undo
 
 
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _eth_hash_keccak() -> Callable[[bytes], bytes]:
+    from eth_hash.auto import keccak
+
+    return keccak  # type: ignore[no-any-return]
+
+
+def checksum_of_hex(value: str, hasher: Callable[[bytes], bytes]) -> str:
+    """EIP-55 checksum of ``0x`` + 40 hex digits (any case), as ``to_checksum_address``
+    makes it: each letter upper where its nibble of keccak(lowercase hex) is over 7."""
+    low = value[2:].lower()
+    digest = hasher(low.encode()).hex()
+    return "0x" + "".join([c.upper() if d >= "8" else c for c, d in zip(low, digest, strict=False)])
+
+
 _CHECKSUM_MODULES = ("eth_utils", "eth_account", "eth_keys", "web3", "ens", "ogpu", "ogpu_sim")
 
 
@@ -98,16 +115,22 @@ def memoize_to_checksum_address() -> Callable[[], None]:
 
     It is replaced wherever the loaded eth_utils, eth_account, eth_keys, web3, ens and ogpu
     modules bound it by name (``is_checksum_address`` calls it through ``eth_utils.address``).
-    A bad address is refused by the original every time (errors are not cached). Returns the
-    undo.
+    A ``0x`` + 40 hex digits str is checksummed by :func:`checksum_of_hex` the first time,
+    anything else by the original; a bad address is refused by the original every time
+    (errors are not cached). Returns the undo.
     """
     import eth_utils.address
     from hexbytes import HexBytes
 
+    from ogpu_sim.sdk.signing import fastest_keccak
+
     raw = eth_utils.address.to_checksum_address
+    hasher = fastest_keccak() or _eth_hash_keccak()
 
     @functools.lru_cache(maxsize=8192)
     def cached(kind: Any, value: Any) -> Any:
+        if kind is str and len(value) == 42 and value[:2] == "0x" and _HEX.issuperset(value[2:]):
+            return checksum_of_hex(value, hasher)
         return raw(value)
 
     keyed = (str, bytes, HexBytes)
