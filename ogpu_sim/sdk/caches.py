@@ -19,6 +19,7 @@ undo, so :func:`acquire_caches` is the one place that says what a simulator chan
 from __future__ import annotations
 
 import functools
+import operator
 import sys
 import threading
 from collections.abc import Callable
@@ -31,15 +32,20 @@ _keccak_undo: Callable[[], None] | None = None
 
 
 def memoize_keccak() -> Callable[[], None]:
-    """Memoize keccak-256 of inputs up to 1 KiB, process-wide; returns the undo."""
+    """Memoize keccak-256 of inputs up to 1 KiB, process-wide, computed by the fastest of
+    eth_hash's backends installed (:func:`~ogpu_sim.sdk.signing.fastest_keccak`); returns
+    the undo."""
     from eth_hash.auto import keccak
+
+    from ogpu_sim.sdk.signing import fastest_keccak
 
     keccak(b"")  # let eth_hash pick its backend first
     raw = keccak.hasher
-    cached = functools.lru_cache(maxsize=65_536)(raw)
+    fast = fastest_keccak() or raw
+    cached = functools.lru_cache(maxsize=65_536)(fast)
 
     def hasher(in_data: bytearray | bytes) -> bytes:
-        return cached(bytes(in_data)) if len(in_data) <= _SMALL else raw(in_data)
+        return cached(bytes(in_data)) if len(in_data) <= _SMALL else fast(in_data)
 
     keccak.hasher = hasher
 
@@ -50,23 +56,28 @@ def memoize_keccak() -> Callable[[], None]:
 
 
 def memoize_validate_abi() -> Callable[[], None]:
-    """Remember the ABIs web3's ``validate_abi`` passed (by identity, elements included), so
-    the same ABI object is not validated again; an ABI that fails is checked every time.
+    """Remember the ABI lists web3's ``validate_abi`` passed by their elements' identities, so
+    a list of the same element objects (the same ABI, or web3's new list of a function's
+    overloads on every call) is not validated again; an ABI that fails is checked every time.
     Process-wide; returns the undo."""
     import web3._utils.normalizers as normalizers
     import web3.utils.abi as abi_utils
     from web3._utils.validation import validate_abi
 
-    passed: dict[int, tuple[Any, tuple[int, ...]]] = {}
+    passed: dict[tuple[int, ...], tuple[Any, ...]] = {}
 
     def validate(abi: Any) -> None:
-        shape = tuple(map(id, abi)) if isinstance(abi, list) else None
-        seen = passed.get(id(abi))
-        if seen is not None and seen[0] is abi and seen[1] == shape:
+        if type(abi) is not list:
+            validate_abi(abi)
+            return
+        shape = tuple(map(id, abi))
+        seen = passed.get(shape)
+        if seen is not None and all(map(operator.is_, seen, abi)):
             return
         validate_abi(abi)
-        if shape is not None:
-            passed[id(abi)] = (abi, shape)  # the reference keeps the id from being reused
+        if len(passed) >= 4096:
+            passed.clear()
+        passed[shape] = tuple(abi)  # the references keep the ids from being reused
 
     modules = (normalizers, abi_utils)
     for module in modules:
@@ -79,6 +90,23 @@ def memoize_validate_abi() -> Callable[[], None]:
     return undo
 
 
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _eth_hash_keccak() -> Callable[[bytes], bytes]:
+    from eth_hash.auto import keccak
+
+    return keccak  # type: ignore[no-any-return]
+
+
+def checksum_of_hex(value: str, hasher: Callable[[bytes], bytes]) -> str:
+    """EIP-55 checksum of ``0x`` + 40 hex digits (any case), as ``to_checksum_address``
+    makes it: each letter upper where its nibble of keccak(lowercase hex) is over 7."""
+    low = value[2:].lower()
+    digest = hasher(low.encode()).hex()
+    return "0x" + "".join([c.upper() if d >= "8" else c for c, d in zip(low, digest, strict=False)])
+
+
 _CHECKSUM_MODULES = ("eth_utils", "eth_account", "eth_keys", "web3", "ens", "ogpu", "ogpu_sim")
 
 
@@ -87,16 +115,22 @@ def memoize_to_checksum_address() -> Callable[[], None]:
 
     It is replaced wherever the loaded eth_utils, eth_account, eth_keys, web3, ens and ogpu
     modules bound it by name (``is_checksum_address`` calls it through ``eth_utils.address``).
-    A bad address is refused by the original every time (errors are not cached). Returns the
-    undo.
+    A ``0x`` + 40 hex digits str is checksummed by :func:`checksum_of_hex` the first time,
+    anything else by the original; a bad address is refused by the original every time
+    (errors are not cached). Returns the undo.
     """
     import eth_utils.address
     from hexbytes import HexBytes
 
+    from ogpu_sim.sdk.signing import fastest_keccak
+
     raw = eth_utils.address.to_checksum_address
+    hasher = fastest_keccak() or _eth_hash_keccak()
 
     @functools.lru_cache(maxsize=8192)
     def cached(kind: Any, value: Any) -> Any:
+        if kind is str and len(value) == 42 and value[:2] == "0x" and _HEX.issuperset(value[2:]):
+            return checksum_of_hex(value, hasher)
         return raw(value)
 
     keyed = (str, bytes, HexBytes)
@@ -291,9 +325,11 @@ def memoize_map_abi_data() -> Callable[[], None]:
 def acquire_caches() -> None:
     """Reference-counted memoize_* of this module (keccak, ``validate_abi``,
     ``to_checksum_address``, ``map_abi_data``) and the exact fast formatters of
-    :mod:`ogpu_sim.sdk.formatters` and the lean signing of :mod:`ogpu_sim.sdk.signing`, for
-    nested simulators."""
+    :mod:`ogpu_sim.sdk.formatters`, the lean signing of :mod:`ogpu_sim.sdk.signing` and the
+    remembered ABI lookups and method formatters of :mod:`ogpu_sim.sdk.lookups`, for nested
+    simulators."""
     from ogpu_sim.sdk.formatters import fast_attrdict_recursive, fast_result_formatters
+    from ogpu_sim.sdk.lookups import memoize_abi_lookups, memoize_method_formatters
     from ogpu_sim.sdk.signing import lean_sign_transaction
 
     global _keccak_users, _keccak_undo
@@ -308,6 +344,8 @@ def acquire_caches() -> None:
                 fast_attrdict_recursive(),
                 fast_result_formatters(),
                 lean_sign_transaction(),
+                memoize_abi_lookups(),
+                memoize_method_formatters(),
             )
 
             def undo_all() -> None:

@@ -27,6 +27,29 @@ _LEFT = object()
 class lives in ``ogpu_sim.errors``)."""
 
 _NONE = type(None)
+_new_bytes = bytes.__new__
+"""``HexBytes(value)`` of a ``bytes`` value is ``bytes.__new__(HexBytes, value)`` (its
+``__new__`` only converts other types to bytes first)."""
+
+
+def _attribute_dict_of() -> Callable[[dict[Any, Any]], Any]:
+    """``AttributeDict(made)`` for a new dict ``made`` the caller gives away: the object
+    web3's constructor makes (its whole state is its ``__dict__``, there a copy of ``made``),
+    without the copies and the ``__setattr__`` check; another web3 keeps its constructor."""
+    from web3.datastructures import AttributeDict, ReadableAttributeDict
+
+    if AttributeDict.__init__ is not ReadableAttributeDict.__init__ or any(
+        "__new__" in vars(kind) or "__slots__" in vars(kind) for kind in AttributeDict.__mro__[:2]
+    ):
+        return AttributeDict
+    new, assign = object.__new__, object.__setattr__
+
+    def made_of(made: dict[Any, Any]) -> Any:
+        value = new(AttributeDict)
+        assign(value, "__dict__", made)
+        return value
+
+    return made_of
 
 
 def _quantity(value: Any) -> Any:
@@ -47,10 +70,12 @@ def _hexbytes(size: int, variable: bool = False) -> Callable[[Any], Any]:
     """``to_hexbytes(size, variable_length=variable)`` of a ``0x``-prefixed hex str."""
     from hexbytes import HexBytes
 
+    new, unhexlify = _new_bytes, binascii.unhexlify
+
     def convert(value: Any) -> Any:
         if type(value) is not str or value[:2] != "0x" or len(value) % 2:
             return _LEFT
-        made = HexBytes(binascii.unhexlify(value[2:]))
+        made = new(HexBytes, unhexlify(value[2:]))
         if len(made) == size or (variable and len(made) < size):
             return made
         return _LEFT
@@ -73,7 +98,7 @@ def _data(value: Any) -> Any:
 
     if type(value) is not str or value[:2] != "0x" or len(value) % 2:
         return _LEFT
-    return HexBytes(binascii.unhexlify(value[2:]))
+    return _new_bytes(HexBytes, binascii.unhexlify(value[2:]))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -115,6 +140,7 @@ def _record(spec: dict[str, Callable[[Any], Any]]) -> Callable[[Any], Any]:
     from web3.datastructures import AttributeDict
 
     kept = (str, int, bool, _NONE, HexBytes, bytes)
+    attribute_dict = _attribute_dict_of()
 
     def record(value: Any) -> Any:
         if type(value) is not AttributeDict:
@@ -129,7 +155,7 @@ def _record(spec: dict[str, Callable[[Any], Any]]) -> Callable[[Any], Any]:
             if item is _LEFT:
                 return _LEFT
             made[key] = item
-        return AttributeDict(made)
+        return attribute_dict(made)
 
     return record
 
@@ -221,6 +247,7 @@ def fast_attrdict_recursive() -> Callable[[], None]:
     shipped = ReadableAttributeDict.__dict__["recursive"]
     web3s = shipped.__func__
     leaves = frozenset((str, bytes, HexBytes, int, bool, float, _NONE))
+    attribute_dict = _attribute_dict_of()
 
     def recursive(cls: Any, value: Any) -> Any:
         if cls is not AttributeDict:
@@ -229,9 +256,9 @@ def fast_attrdict_recursive() -> Callable[[], None]:
         if kind in leaves:
             return value
         if kind is dict:
-            return cls({k: recursive(cls, v) for k, v in value.items()})
+            return attribute_dict({k: recursive(cls, v) for k, v in value.items()})
         if kind is AttributeDict:
-            return cls({k: recursive(cls, v) for k, v in value.__dict__.items()})
+            return attribute_dict({k: recursive(cls, v) for k, v in value.__dict__.items()})
         if kind is list:
             return [recursive(cls, v) for v in value]
         if kind is tuple:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 import web3._utils.method_formatters as mf
 from hexbytes import HexBytes
 from hypothesis import given, settings
@@ -264,3 +265,18 @@ def test_undo_puts_web3s_own_formatters_and_recursive_back() -> None:
     assert swapped.__code__.co_filename == fast.__func__.__code__.co_filename == FAST_FILE
     assert table == SHIPPED_TABLE
     assert recursive is SHIPPED_RECURSIVE
+
+
+def test_an_attribute_dict_made_directly_is_web3s_own() -> None:
+    from web3.exceptions import Web3TypeError
+
+    from ogpu_sim.sdk.formatters import _attribute_dict_of
+
+    made = _attribute_dict_of()({"a": 1, "b": [2]})
+    web3_made = AttributeDict({"a": 1, "b": [2]})
+
+    assert type(made) is AttributeDict
+    assert made == web3_made and vars(made) == vars(web3_made)
+    assert made.a == 1 and hash(AttributeDict({"a": 1})) == hash(_attribute_dict_of()({"a": 1}))
+    with pytest.raises(Web3TypeError, match="This data is immutable"):
+        made.a = 2

@@ -14,7 +14,7 @@ import web3._utils.method_formatters as method_formatters
 import web3._utils.rpc_abi as rpc_abi
 import web3.main
 from hexbytes import HexBytes
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from web3._utils.abi import map_abi_data as web3_map_abi_data
 from web3._utils.normalizers import (
@@ -65,12 +65,13 @@ def test_is_checksum_address_answers_through_the_cache_as_before(checksums: None
     assert eth_utils.address.is_checksum_address(ADDRESS) is False
 
 
-def test_a_bad_address_is_refused_by_eth_utils_every_time(checksums: None) -> None:
+@pytest.mark.parametrize("bad", ["0x1234", "0x" + "zz" * 20, "0X" + "ab" * 20 + "cd"])
+def test_a_bad_address_is_refused_by_eth_utils_every_time(checksums: None, bad: str) -> None:
     with pytest.raises(ValueError) as expected:
-        web3_to_checksum_address("0x1234")
+        web3_to_checksum_address(bad)
     for _ in range(2):
         with pytest.raises(ValueError) as got:
-            eth_utils.address.to_checksum_address("0x1234")
+            eth_utils.address.to_checksum_address(bad)
         assert str(got.value) == str(expected.value)
 
 
@@ -220,6 +221,7 @@ def _outcome(call: Callable[[], Any]) -> tuple[str, Any]:
         return type(exc).__name__, str(exc)
 
 
+@settings(deadline=None)  # a timed assert in effect: the machine may be loaded
 @given(chain=CHAINS, pairs=st.lists(st.tuples(TYPES, VALUES), max_size=4))
 @example(chain=[abi_address_to_hex], pairs=[("(address,uint)", ADDRESS)])
 def test_any_input_maps_as_web3_maps_it(chain: list[Any], pairs: list[Any]) -> None:
@@ -242,3 +244,18 @@ def test_a_running_simulator_has_both_caches_installed() -> None:
     assert rpc_abi.map_abi_data is not web3_map_abi_data
     assert eth_utils.address.to_checksum_address is not web3_to_checksum_address
     assert inspect.unwrap(eth_utils.address.to_checksum_address) is web3_to_checksum_address
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=st.binary(min_size=20, max_size=20), case=st.lists(st.booleans(), min_size=40))
+def test_a_hex_address_in_any_case_is_checksummed_as_eth_utils_does(
+    raw: bytes, case: list[bool]
+) -> None:
+    from eth_hash.auto import keccak
+
+    from ogpu_sim.sdk.caches import checksum_of_hex
+
+    mixed = "0x" + "".join(c.upper() if up else c for c, up in zip(raw.hex(), case, strict=False))
+
+    assert checksum_of_hex(mixed, keccak) == web3_to_checksum_address(mixed.lower())
+    assert checksum_of_hex(mixed, keccak) == web3_to_checksum_address(raw)

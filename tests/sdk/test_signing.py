@@ -147,3 +147,14 @@ def test_undo_puts_the_method_before_back() -> None:
 
     assert during.method.__code__.co_filename.endswith("ogpu_sim/sdk/signing.py")
     assert Account.__dict__["sign_transaction"] is before
+
+
+def test_the_lean_method_signs_through_the_class_and_an_instance_alike(lean: None) -> None:
+    expected = eth_accounts(web3_dict(), KEY)
+
+    assert Account.sign_transaction(web3_dict(), KEY) == expected
+    assert Account().sign_transaction(web3_dict(), KEY) == expected
+    assert Account().sign_transaction.__name__ == "sign_transaction"
+    with pytest.raises(TypeError) as got:
+        Account().sign_transaction({"nonce": 1}, KEY)
+    assert ("raised", got.type, str(got.value)) == eth_accounts({"nonce": 1}, KEY)
