@@ -14,6 +14,8 @@ how it gets there:
   few stack items, it runs); other opcodes run as before;
 - which code positions are valid jump destinations is a function of the code alone, so it is
   remembered per code (py-evm works it out again in every call frame);
+- the program counter and the gas left are locals of the loop, written back before py-evm's
+  logic (or an error) can see them and read again after it;
 - the stack pops and pushes without a generator and a validation call per item;
 - a memory access within the memory already allocated skips the expansion arithmetic
   (it costs nothing and grows nothing, as in py-evm).
@@ -209,176 +211,174 @@ def _apply_computation(
         meter = computation._gas_meter
         code = computation.code
         values = computation._stack.values
-        raw_code, ended = code._raw_code_bytes, False
-        while not ended:  # CodeStream.__iter__, inlined: the code, then one STOP
-            pc = code.program_counter
-            try:
-                opcode = raw_code[pc]
-                code.program_counter = pc + 1
-            except IndexError:
-                opcode, ended = STOP, True
-            logic, cost, kind, n = table[opcode]
-            try:
-                if cost >= 0:  # a _FastOpcode: its gas, then its logic (inline or py-evm's)
-                    if cost > meter.gas_remaining:
-                        raise OutOfGas(
-                            f"Out of gas: Needed {cost} - Remaining {meter.gas_remaining} "
-                            f"- Reason: {opcodes[opcode].mnemonic}"
-                        )
-                    meter.gas_remaining -= cost
-                    if kind == OTHER:
-                        logic(computation)
-                        continue
-                    if kind == PUSH:  # py-evm's logic and errors, inlined
-                        raw = code.read(n)
-                        if len(raw) != n:
-                            raw = raw.ljust(n, b"\x00")
-                        if len(values) > 1023:
-                            raise FullStack("Stack limit reached")
-                        values.append(raw)
-                    elif kind == BINARY:
-                        if len(values) < 2:
-                            logic(computation)  # raises InsufficientStack
-                            continue
-                        a = values.pop()
-                        b = values[-1]
-                        if type(a) is not int:
-                            a = int.from_bytes(a, "big") if type(a) is bytes else to_int(a)
-                        if type(b) is not int:
-                            b = int.from_bytes(b, "big") if type(b) is bytes else to_int(b)
-                        if n == ADD:
-                            values[-1] = (a + b) & UINT_256_MAX
-                        elif n == AND:
-                            values[-1] = a & b
-                        elif n == SUB:
-                            values[-1] = (a - b) & UINT_256_MAX
-                        elif n == SHL:
-                            values[-1] = 0 if a >= 256 else (b << a) & UINT_256_MAX
-                        elif n == GT:
-                            values[-1] = 1 if a > b else 0
-                        elif n == EQ:
-                            values[-1] = 1 if a == b else 0
-                        elif n == LT:
-                            values[-1] = 1 if a < b else 0
-                        elif n == SHR:
-                            values[-1] = 0 if a >= 256 else b >> a
-                        elif n == OR:
-                            values[-1] = a | b
-                        elif n == XOR:
-                            values[-1] = a ^ b
-                        else:  # SLT, SGT: unsigned_to_signed, compare
-                            if a > UINT_255_MAX:
-                                a -= UINT_256_CEILING
-                            if b > UINT_255_MAX:
-                                b -= UINT_256_CEILING
-                            values[-1] = (1 if a < b else 0) if n == SLT else (1 if a > b else 0)
-                    elif kind == DUP:
-                        if len(values) > 1023:
-                            raise FullStack("Stack limit reached")
-                        try:
-                            values.append(values[-n])
-                        except IndexError:
-                            raise InsufficientStack(f"Insufficient stack items for DUP{n}")  # noqa: B904
-                    elif kind == SWAP:
-                        try:
-                            values[-1], values[-n - 1] = values[-n - 1], values[-1]
-                        except IndexError:
-                            raise InsufficientStack(f"Insufficient stack items for SWAP{n}")  # noqa: B904
-                    elif kind in (JUMPI, JUMP):
-                        if len(values) < (2 if kind == JUMPI else 1):
-                            logic(computation)  # raises InsufficientStack
-                            continue
-                        dest = values.pop()
-                        if type(dest) is not int:
-                            dest = (
-                                int.from_bytes(dest, "big") if type(dest) is bytes else to_int(dest)
-                            )
-                        if kind == JUMPI:
-                            check = values.pop()
-                            if not (
-                                check
-                                if type(check) is int
-                                else int.from_bytes(check, "big")
-                                if type(check) is bytes
-                                else to_int(check)
-                            ):
-                                continue
-                        code.program_counter = dest
-                        if dest >= len(raw_code) or raw_code[dest] != JUMPDEST_OPCODE:
-                            raise InvalidJumpDestination("Invalid Jump Destination")
-                        if dest not in code.valid_positions and not code.is_valid_opcode(dest):
-                            raise InvalidInstruction("Jump resulted in invalid instruction")
-                    elif kind in (MSTORE, MLOAD):
-                        if not values:
-                            logic(computation)  # raises InsufficientStack
-                            continue
-                        start = values[-1]
-                        if type(start) is not int:
-                            start = (
-                                int.from_bytes(start, "big")
-                                if type(start) is bytes
-                                else to_int(start)
-                            )
-                        if kind == MSTORE and len(values) < 2:
-                            logic(computation)  # raises InsufficientStack
-                            continue
-                        held = computation._memory._bytes
-                        if start + 32 > len(held):  # extend_memory(start, 32), inlined
-                            before = ceil32(len(held))
-                            after = ceil32(start + 32)
-                            fee = memory_gas_cost(after) - memory_gas_cost(before)
-                            if fee > 0:
-                                if fee > meter.gas_remaining:
-                                    raise OutOfGas(
-                                        f"Out of gas: Needed {fee} - Remaining "
-                                        f"{meter.gas_remaining} - Reason: Expanding memory "
-                                        f"{before} -> {after}"
-                                    )
-                                meter.gas_remaining -= fee
-                            computation._memory.extend(start, 32)
-                            held = computation._memory._bytes
-                        if kind == MLOAD:
-                            values[-1] = bytes(held[start : start + 32])
-                            continue
-                        values.pop()
-                        word = values.pop()
-                        held[start : start + 32] = (
-                            word.to_bytes(32, "big")
-                            if type(word) is int
-                            else to_bytes(word).rjust(32, b"\x00")[-32:]
-                        )
-                    elif kind == POP:
-                        try:
-                            values.pop()
-                        except IndexError:
-                            raise InsufficientStack("Wanted 1 stack item, had none")  # noqa: B904
-                    elif kind == UNARY:
-                        if not values:
-                            logic(computation)  # raises InsufficientStack
-                            continue
-                        a = values[-1]
-                        if type(a) is not int:
-                            a = int.from_bytes(a, "big") if type(a) is bytes else to_int(a)
-                        values[-1] = (1 if a == 0 else 0) if n == ISZERO else UINT_256_MAX - a
-                    elif kind == CALLDATALOAD:
-                        if not values:
-                            logic(computation)  # raises InsufficientStack
-                            continue
-                        start = values[-1]
-                        if type(start) is not int:
-                            start = (
-                                int.from_bytes(start, "big")
-                                if type(start) is bytes
-                                else to_int(start)
-                            )
-                        data = computation.msg.data_as_bytes[start : start + 32]
-                        values[-1] = data.ljust(32, b"\x00").lstrip(b"\x00")
-                elif logic is None:
-                    InvalidOpcode(opcode)(computation=computation)
+        raw_code = code._raw_code_bytes
+        length = len(raw_code)
+        # The program counter and the gas left live in locals while inlined opcodes run;
+        # they are written back before anything else can see them (py-evm's logic, an
+        # error raised here) and read again after py-evm's logic ran.
+        pc = code.program_counter
+        gas = meter.gas_remaining
+        ended = False
+        try:
+            while not ended:  # CodeStream.__iter__, inlined: the code, then one STOP
+                if pc < length:
+                    opcode = raw_code[pc]
+                    pc += 1
                 else:
-                    logic(computation=computation)
-            except Halt:
-                break
+                    opcode, ended = STOP, True
+                logic, cost, kind, n = table[opcode]
+                if cost < 0:  # an opcode charging its own gas (or undefined)
+                    code.program_counter, meter.gas_remaining = pc, gas
+                    if logic is None:
+                        InvalidOpcode(opcode)(computation=computation)
+                    else:
+                        logic(computation=computation)
+                    pc, gas = code.program_counter, meter.gas_remaining
+                    continue
+                # a _FastOpcode: its gas, then its logic (inline or py-evm's)
+                if cost > gas:
+                    code.program_counter, meter.gas_remaining = pc, gas
+                    raise OutOfGas(
+                        f"Out of gas: Needed {cost} - Remaining {gas} "
+                        f"- Reason: {opcodes[opcode].mnemonic}"
+                    )
+                gas -= cost
+                if kind == PUSH:  # py-evm's logic and errors, inlined
+                    raw = raw_code[pc : pc + n]
+                    pc += n
+                    if len(raw) != n:
+                        raw = raw.ljust(n, b"\x00")
+                    if len(values) > 1023:
+                        code.program_counter, meter.gas_remaining = pc, gas
+                        raise FullStack("Stack limit reached")
+                    values.append(raw)
+                elif kind == BINARY and len(values) > 1:
+                    a = values.pop()
+                    b = values[-1]
+                    if type(a) is not int:
+                        a = int.from_bytes(a, "big") if type(a) is bytes else to_int(a)
+                    if type(b) is not int:
+                        b = int.from_bytes(b, "big") if type(b) is bytes else to_int(b)
+                    if n == ADD:
+                        values[-1] = (a + b) & UINT_256_MAX
+                    elif n == AND:
+                        values[-1] = a & b
+                    elif n == SUB:
+                        values[-1] = (a - b) & UINT_256_MAX
+                    elif n == SHL:
+                        values[-1] = 0 if a >= 256 else (b << a) & UINT_256_MAX
+                    elif n == GT:
+                        values[-1] = 1 if a > b else 0
+                    elif n == EQ:
+                        values[-1] = 1 if a == b else 0
+                    elif n == LT:
+                        values[-1] = 1 if a < b else 0
+                    elif n == SHR:
+                        values[-1] = 0 if a >= 256 else b >> a
+                    elif n == OR:
+                        values[-1] = a | b
+                    elif n == XOR:
+                        values[-1] = a ^ b
+                    else:  # SLT, SGT: unsigned_to_signed, compare
+                        if a > UINT_255_MAX:
+                            a -= UINT_256_CEILING
+                        if b > UINT_255_MAX:
+                            b -= UINT_256_CEILING
+                        values[-1] = (1 if a < b else 0) if n == SLT else (1 if a > b else 0)
+                elif kind == DUP:
+                    if len(values) > 1023:
+                        code.program_counter, meter.gas_remaining = pc, gas
+                        raise FullStack("Stack limit reached")
+                    if n > len(values):
+                        code.program_counter, meter.gas_remaining = pc, gas
+                        raise InsufficientStack(f"Insufficient stack items for DUP{n}")
+                    values.append(values[-n])
+                elif kind == SWAP:
+                    if n >= len(values):
+                        code.program_counter, meter.gas_remaining = pc, gas
+                        raise InsufficientStack(f"Insufficient stack items for SWAP{n}")
+                    values[-1], values[-n - 1] = values[-n - 1], values[-1]
+                elif kind in (JUMP, JUMPI):
+                    if len(values) < (2 if kind == JUMPI else 1):
+                        code.program_counter, meter.gas_remaining = pc, gas
+                        logic(computation)  # raises InsufficientStack
+                        pc, gas = code.program_counter, meter.gas_remaining
+                        continue
+                    dest = values.pop()
+                    if type(dest) is not int:
+                        dest = int.from_bytes(dest, "big") if type(dest) is bytes else to_int(dest)
+                    if kind == JUMPI:
+                        check = values.pop()
+                        if not (
+                            check
+                            if type(check) is int
+                            else int.from_bytes(check, "big")
+                            if type(check) is bytes
+                            else to_int(check)
+                        ):
+                            continue
+                    pc = dest
+                    if dest >= length or raw_code[dest] != JUMPDEST_OPCODE:
+                        code.program_counter, meter.gas_remaining = pc, gas
+                        raise InvalidJumpDestination("Invalid Jump Destination")
+                    if dest not in code.valid_positions and not code.is_valid_opcode(dest):
+                        code.program_counter, meter.gas_remaining = pc, gas
+                        raise InvalidInstruction("Jump resulted in invalid instruction")
+                elif (kind == MSTORE and len(values) > 1) or (kind == MLOAD and values):
+                    start = values[-1]
+                    if type(start) is not int:
+                        start = (
+                            int.from_bytes(start, "big") if type(start) is bytes else to_int(start)
+                        )
+                    held = computation._memory._bytes
+                    if start + 32 > len(held):  # extend_memory(start, 32), inlined
+                        before = ceil32(len(held))
+                        after = ceil32(start + 32)
+                        fee = memory_gas_cost(after) - memory_gas_cost(before)
+                        if fee > 0:
+                            if fee > gas:
+                                code.program_counter, meter.gas_remaining = pc, gas
+                                raise OutOfGas(
+                                    f"Out of gas: Needed {fee} - Remaining {gas} - Reason: "
+                                    f"Expanding memory {before} -> {after}"
+                                )
+                            gas -= fee
+                        computation._memory.extend(start, 32)
+                        held = computation._memory._bytes
+                    if kind == MLOAD:
+                        values[-1] = bytes(held[start : start + 32])
+                        continue
+                    values.pop()
+                    word = values.pop()
+                    held[start : start + 32] = (
+                        word.to_bytes(32, "big")
+                        if type(word) is int
+                        else to_bytes(word).rjust(32, b"\x00")[-32:]
+                    )
+                elif kind == POP and values:
+                    values.pop()
+                elif kind == UNARY and values:
+                    a = values[-1]
+                    if type(a) is not int:
+                        a = int.from_bytes(a, "big") if type(a) is bytes else to_int(a)
+                    values[-1] = (1 if a == 0 else 0) if n == ISZERO else UINT_256_MAX - a
+                elif kind == CALLDATALOAD and values:
+                    start = values[-1]
+                    if type(start) is not int:
+                        start = (
+                            int.from_bytes(start, "big") if type(start) is bytes else to_int(start)
+                        )
+                    data = computation.msg.data_as_bytes[start : start + 32]
+                    values[-1] = data.ljust(32, b"\x00").lstrip(b"\x00")
+                elif kind != JUMPDEST:
+                    # not inlined (OTHER), or too few stack items: py-evm's logic runs (and
+                    # raises InsufficientStack where it would)
+                    code.program_counter, meter.gas_remaining = pc, gas
+                    logic(computation)
+                    pc, gas = code.program_counter, meter.gas_remaining
+            code.program_counter, meter.gas_remaining = pc, gas
+        except Halt:
+            pass
     return computation
 
 

@@ -201,6 +201,13 @@ def py_tries_own() -> Iterator[None]:
 INLINED_TARGET = "0x" + "0000" * 9 + "10b0"
 MAX_WORD = "7f" + "ff" * 32  # PUSH32 2**256 - 1
 MIN_SIGNED = "7f80" + "00" * 31  # PUSH32 -2**255 (two's complement)
+PC_AND_GAS_AFTER_INLINED = (  # py-evm's PC, GAS and SSTORE see what inlined opcodes leave
+    "600160020150"  # PUSH1 1 PUSH1 2 ADD POP (inlined)
+    "58600055"  # PC PUSH1 0 SSTORE: slot 0 = 6
+    "5a600155"  # GAS PUSH1 1 SSTORE: slot 1 = the gas left
+    "60125600"  # PUSH1 18 JUMP, over a STOP
+    "5b58600255"  # JUMPDEST PC PUSH1 2 SSTORE: slot 2 = 19
+)
 
 
 @pytest.mark.parametrize(
@@ -242,6 +249,7 @@ MIN_SIGNED = "7f80" + "00" * 31  # PUSH32 -2**255 (two's complement)
         ("35", "InsufficientStack('Wanted 1 stack item, had none')"),  # CALLDATALOAD
         ("6001" + "0c", "InvalidInstruction('Invalid opcode 0xc @ 2')"),  # undefined opcode
         ("6001" + "6000" + "0a" + "600055", None),  # EXP: not inlined, not fixed-cost
+        (PC_AND_GAS_AFTER_INLINED, None),
     ],
 )
 def test_inlined_operations_end_as_in_py_evm(
