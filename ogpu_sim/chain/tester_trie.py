@@ -4,7 +4,9 @@ py-evm builds a fresh state for every call, estimate and block, and every accoun
 read of a fresh state walks the hexary trie down from its root (RLP-decoding each node): about
 a seventh of an eth-tester lifecycle. A trie is content-addressed, so the value under a key in
 the trie with a given root hash never changes: ``HexaryTrie.get`` is memoized on (root hash,
-key). Writes (each block's state root) walk the same nodes: the RLP decoding of a node is
+key); a read the memo has not seen walks decoded nodes kept by their hash (a read after a
+block's writes decodes only the nodes the writes did not make). Writes (each block's state
+root) walk the same nodes: the RLP decoding of a node is
 memoized on its encoding (each answer a fresh copy, as py-trie changes nodes it decoded), a
 node's hash and encoding on the node, and py-trie's hex-prefix and nibble conversions, pure
 functions of their argument, on it. py-evm's account codec (``eth.db.account``'s RLP encoding
@@ -25,6 +27,7 @@ from eth.db import account as _account_db
 from eth.rlp.accounts import Account
 from trie import HexaryTrie
 from trie import hexary as _hexary
+from trie.constants import BLANK_NODE_HASH
 from trie.utils import nodes as _nodes
 
 MAX_ENTRIES = 200_000
@@ -35,7 +38,9 @@ _users = 0
 _originals: list[tuple[Any, str, Any]] = []
 
 
-def _cached(original: Callable[..., bytes]) -> Callable[..., bytes]:
+def _cached(
+    original: Callable[..., bytes], walk: Callable[[Any, bytes], Any]
+) -> Callable[..., bytes]:
     reads: dict[tuple[bytes, bytes], bytes] = {}
 
     def get(self: Any, key: bytes) -> bytes:
@@ -44,7 +49,9 @@ def _cached(original: Callable[..., bytes]) -> Callable[..., bytes]:
         slot = (self.root_hash, key)
         value = reads.get(slot)
         if value is None:
-            value = original(self, key)  # raises MissingTrieNode as before: nothing cached
+            value = walk(self, key)
+            if value is _UNSURE:
+                value = original(self, key)  # raises MissingTrieNode as before: nothing cached
             if len(reads) >= MAX_ENTRIES:
                 reads.clear()
             reads[slot] = value
@@ -52,6 +59,110 @@ def _cached(original: Callable[..., bytes]) -> Callable[..., bytes]:
 
     get.__doc__ = original.__doc__
     return get
+
+
+_UNSURE = object()
+"""What a walk answers when py-trie's own ``get`` must decide (and raise, where it raises)."""
+
+
+class _Walker:
+    """``HexaryTrie.get`` over decoded nodes kept by their hash, as py-trie walks them.
+
+    A node's hash is the keccak of its encoding, so the node under a hash never changes: once
+    decoded (or written, see :func:`_mapped`) it is kept, frozen, and a read after a write
+    walks the unchanged part of the trie without decoding it again. Whatever py-trie would
+    refuse (a missing node, a malformed node, a key ending inside an extension) is left to
+    py-trie (``_UNSURE``).
+    """
+
+    def __init__(self, to_nibbles: Callable[[bytes], Any], decode_nibbles: Callable[..., Any]):
+        self.nodes: dict[bytes, Any] = {}
+        self.paths: dict[bytes, tuple[bool, tuple[int, ...]]] = {}
+        self.to_nibbles, self.decode_nibbles = to_nibbles, decode_nibbles
+        self.decode_node = _nodes.decode_node
+
+    def keep(self, node_hash: bytes, frozen: Any) -> None:
+        nodes = self.nodes
+        if len(nodes) >= MAX_ENTRIES:
+            nodes.clear()
+        nodes[node_hash] = frozen
+
+    def _node(self, trie: Any, pointer: Any) -> Any:
+        if type(pointer) is tuple:  # a node embedded in its parent
+            return pointer
+        if type(pointer) is not bytes:
+            return _UNSURE
+        if pointer == b"" or pointer == BLANK_NODE_HASH:
+            return b""
+        if len(pointer) < 32:
+            return _UNSURE
+        node = self.nodes.get(pointer)
+        if node is None:
+            try:
+                node = _frozen(self.decode_node(trie.db[pointer]))
+            except Exception:  # missing or malformed: py-trie raises its own error
+                return _UNSURE
+            self.keep(pointer, node)
+        return node
+
+    def _path(self, encoded: Any) -> tuple[bool, tuple[int, ...]] | None:
+        known = self.paths.get(encoded) if type(encoded) is bytes else None
+        if known is None:
+            try:
+                nibbles = tuple(self.decode_nibbles(encoded))
+            except Exception:
+                return None
+            leaf = bool(nibbles) and nibbles[-1] == 16
+            known = (leaf, nibbles[:-1] if leaf else nibbles)
+            if len(self.paths) >= MAX_ENTRIES:
+                self.paths.clear()
+            self.paths[encoded] = known
+        return known
+
+    def __call__(self, trie: Any, key: bytes) -> Any:
+        nibbles = self.to_nibbles(key)
+        node = self._node(trie, trie.root_hash)
+        i, end = 0, len(nibbles)
+        while i < end:  # HexaryTrie._traverse_from
+            if node is _UNSURE or node == b"":
+                return node
+            if type(node) is not tuple:
+                return _UNSURE
+            if len(node) == 17:
+                pointer = node[nibbles[i]]
+                i += 1
+            elif len(node) == 2:
+                path = self._path(node[0])
+                if path is None:
+                    return _UNSURE
+                leaf, rest = path
+                if leaf:
+                    return node[1] if rest == nibbles[i:] else b""
+                width = len(rest)
+                if nibbles[i : i + width] == rest:
+                    i += width
+                    pointer = node[1]
+                elif end - i < width and rest[: end - i] == nibbles[i:]:
+                    return _UNSURE  # the key ends inside the extension: py-trie refuses it
+                else:
+                    return b""
+            else:
+                return _UNSURE
+            node = self._node(trie, pointer)
+        if node is _UNSURE or node == b"":  # HexaryTrie._get, the whole key consumed
+            return node
+        if type(node) is not tuple:
+            return _UNSURE
+        if len(node) == 17:
+            value = node[16]
+        elif len(node) == 2:
+            path = self._path(node[0])
+            if path is None:
+                return _UNSURE
+            value = node[1] if path == (True, ()) else b""
+        else:
+            return _UNSURE
+        return value if type(value) is bytes else _UNSURE
 
 
 def _memo(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -104,9 +215,10 @@ def _decoded(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return decode_node
 
 
-def _mapped(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+def _mapped(original: Callable[[Any, Any], Any], walker: _Walker) -> Callable[[Any, Any], Any]:
     """py-trie's ``_node_to_db_mapping`` (a node's hash and encoding, or the node itself when
-    it is short enough to embed) memoized on the node; an embedded node is a fresh copy."""
+    it is short enough to embed) memoized on the node; an embedded node is a fresh copy.
+    Each hashed node is also kept by its hash for the reads that follow (:class:`_Walker`)."""
     mappings: dict[Any, Any] = {}
 
     def _node_to_db_mapping(self: Any, node: Any) -> Any:
@@ -119,6 +231,8 @@ def _mapped(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
             if len(mappings) >= MAX_ENTRIES:
                 mappings.clear()
             mappings[frozen] = _EMBEDDED if value is None else (key, value)
+            if value is not None:
+                walker.keep(key, frozen)
             return key, value
         if known is _EMBEDDED:
             return _thawed(frozen), None
@@ -176,9 +290,10 @@ def _patches() -> list[tuple[Any, str, Any]]:
     encode_nibbles = _memo(_nodes.encode_nibbles)
     add_terminator = _memo(_nodes.add_nibbles_terminator)
     remove_terminator = _memo(_nodes.remove_nibbles_terminator)
+    walker = _Walker(bytes_to_nibbles, decode_nibbles)
     return [
-        (HexaryTrie, "get", _cached(HexaryTrie.get)),
-        (HexaryTrie, "_node_to_db_mapping", _mapped(HexaryTrie._node_to_db_mapping)),
+        (HexaryTrie, "get", _cached(HexaryTrie.get, walker)),
+        (HexaryTrie, "_node_to_db_mapping", _mapped(HexaryTrie._node_to_db_mapping, walker)),
         (_hexary, "decode_node", _decoded(_hexary.decode_node)),
         (_hexary, "bytes_to_nibbles", bytes_to_nibbles),
         (_hexary, "decode_nibbles", decode_nibbles),

@@ -8,8 +8,6 @@ gas, refund, logs, error and the state root the run leaves.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -19,8 +17,6 @@ from eth.exceptions import FullStack, InsufficientStack
 from eth.rlp.accounts import Account
 from eth.vm.forks.prague.computation import PragueComputation
 from eth_account.signers.local import LocalAccount
-from trie import HexaryTrie
-from trie import hexary as py_trie_hexary
 from web3.contract import Contract
 
 from ogpu_sim.chain import tester_trie
@@ -160,42 +156,6 @@ def test_the_lean_stack_converts_bytes_when_popping_ints() -> None:
     stack.push_bytes(b"\x01\x00")
     stack.push_int(5)
     assert stack.pop_ints(2) == (5, 256)
-
-
-def test_trie_writes_give_the_same_root_with_the_caches() -> None:
-    keys = [bytes([i]) * 32 for i in range(40)] + [b"\x01" * 31 + b"\x02"]
-
-    def root() -> bytes:
-        trie = HexaryTrie({})
-        for index, key in enumerate(keys):
-            trie[key] = b"value %d" % index
-        for key in keys[::3]:
-            del trie[key]
-        assert trie[keys[1]] == b"value 1"
-        return bytes(trie.root_hash)
-
-    tester_trie.acquire()
-    try:
-        with py_tries_own():
-            without = root()
-        first, again = root(), root()  # the second walks cached nodes
-    finally:
-        tester_trie.release()
-    assert (first, again) == (without, without)
-
-
-@contextmanager
-def py_tries_own() -> Iterator[None]:
-    """py-trie's own functions for a while, although the caches are installed."""
-    installed = [(owner, name, getattr(owner, name)) for owner, name, _ in tester_trie._originals]
-    assert py_trie_hexary.decode_node is not tester_trie._originals[1][2]
-    for owner, name, original in tester_trie._originals:
-        setattr(owner, name, original)
-    try:
-        yield
-    finally:
-        for owner, name, cached in installed:
-            setattr(owner, name, cached)
 
 
 INLINED_TARGET = "0x" + "0000" * 9 + "10b0"

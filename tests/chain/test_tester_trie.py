@@ -1,0 +1,166 @@
+"""py-trie with the eth-tester node's caches installed answers exactly as py-trie alone.
+
+Writes give the same roots. A read that misses the (root, key) memo walks nodes kept by their
+hash (:class:`ogpu_sim.chain.tester_trie._Walker`); every answer, and every error py-trie
+raises (a missing node, a key ending inside an extension), must be py-trie's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from trie import HexaryTrie
+from trie import hexary as py_trie_hexary
+
+from ogpu_sim.chain import tester_trie
+
+
+@contextmanager
+def caches() -> Iterator[None]:
+    tester_trie.acquire()
+    try:
+        yield
+    finally:
+        tester_trie.release()
+
+
+@contextmanager
+def py_tries_own() -> Iterator[None]:
+    """py-trie's own functions for a while, although the caches are installed."""
+    installed = [(owner, name, getattr(owner, name)) for owner, name, _ in tester_trie._originals]
+    assert py_trie_hexary.decode_node is not tester_trie._originals[1][2]
+    for owner, name, original in tester_trie._originals:
+        setattr(owner, name, original)
+    try:
+        yield
+    finally:
+        for owner, name, cached in installed:
+            setattr(owner, name, cached)
+
+
+def outcome(db: dict[bytes, bytes], root: bytes, key: bytes) -> Any:
+    """What a fresh trie at ``root`` answers for ``key``: the value, or the error raised."""
+    try:
+        return HexaryTrie(db, root_hash=root).get(key)
+    except Exception as exc:
+        return (type(exc).__name__, str(exc))
+
+
+def build(entries: dict[bytes, bytes], deleted: list[bytes]) -> tuple[dict[bytes, bytes], bytes]:
+    db: dict[bytes, bytes] = {}
+    trie = HexaryTrie(db)
+    for key, value in entries.items():
+        trie[key] = value
+    for key in deleted:
+        del trie[key]
+    return db, bytes(trie.root_hash)
+
+
+def queries(entries: dict[bytes, bytes], extra: list[bytes]) -> list[bytes]:
+    """The keys, some of their prefixes (some end inside an extension) and longer keys."""
+    asked = set(extra)
+    for key in entries:
+        asked.update(key[:n] for n in (0, 1, 2, 3, len(key) - 1))
+        asked.update((key + b"\x00", key + b"\xff"))
+    return sorted(asked)
+
+
+def test_trie_writes_give_the_same_root_with_the_caches() -> None:
+    keys = [bytes([i]) * 32 for i in range(40)] + [b"\x01" * 31 + b"\x02"]
+
+    def root() -> bytes:
+        trie = HexaryTrie({})
+        for index, key in enumerate(keys):
+            trie[key] = b"value %d" % index
+        for key in keys[::3]:
+            del trie[key]
+        assert trie[keys[1]] == b"value 1"
+        return bytes(trie.root_hash)
+
+    tester_trie.acquire()
+    try:
+        with py_tries_own():
+            without = root()
+        first, again = root(), root()  # the second walks cached nodes
+    finally:
+        tester_trie.release()
+    assert (first, again) == (without, without)
+
+
+KEYS = st.one_of(st.binary(max_size=3), st.binary(min_size=32, max_size=32))
+ENTRIES = st.dictionaries(KEYS, st.binary(min_size=1, max_size=40), max_size=24)
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(entries=ENTRIES, extra=st.lists(KEYS, max_size=6), data=st.data())
+def test_reads_answer_as_py_tries_own_reads(
+    entries: dict[bytes, bytes], extra: list[bytes], data: st.DataObject
+) -> None:
+    deleted = data.draw(
+        st.lists(st.sampled_from(sorted(entries)), unique=True) if entries else st.just([])
+    )
+    with caches():
+        with py_tries_own():
+            db, root = build(entries, deleted)
+            asked = queries(entries, extra)
+            expected = [outcome(db, root, key) for key in asked]
+        assert [outcome(db, root, key) for key in asked] == expected
+        assert [outcome(db, root, key) for key in asked] == expected  # now from the memo
+
+
+@settings(max_examples=30, deadline=None, database=None)
+@given(entries=ENTRIES, more=ENTRIES)
+def test_reads_after_writes_through_the_caches_answer_as_py_trie(
+    entries: dict[bytes, bytes], more: dict[bytes, bytes]
+) -> None:
+    with caches():
+        db, root = build(entries, [])
+        trie = HexaryTrie(db, root_hash=root)
+        for key, value in more.items():  # the written nodes are kept by their hash
+            trie[key] = value
+        root = bytes(trie.root_hash)
+        asked = queries({**entries, **more}, [])
+        got = [outcome(db, root, key) for key in asked]
+        with py_tries_own():
+            expected = [outcome(db, root, key) for key in asked]
+    assert got == expected
+    assert [value for key, value in zip(asked, got, strict=True) if key in more] == [
+        more[key] for key in asked if key in more
+    ]
+
+
+def test_a_missing_node_fails_as_in_py_trie() -> None:
+    keys = [bytes([0xA0 + i]) + b"missing node test" + bytes(14) for i in range(8)]
+    with caches():
+        with py_tries_own():
+            db, root = build({key: b"value of " + key[:1] for key in keys}, [])
+            for node in [node for node in db if node != root]:
+                del db[node]
+            expected = [outcome(db, root, key) for key in keys]
+        got = [outcome(db, root, key) for key in keys]
+    assert got == expected
+    assert {answer[0] for answer in got} == {"MissingTrieNode"}
+
+
+def test_a_key_ending_inside_an_extension_fails_as_in_py_trie() -> None:
+    # Both keys share the nibbles 1 2 3 4 5: the root is an extension over them.
+    entries = {b"\x12\x34\x56": b"six", b"\x12\x34\x57": b"seven"}
+    asked = [b"", b"\x12", b"\x12\x34", b"\x12\x34\x56", b"\x12\x34\x58", b"\x13"]
+    with caches():
+        with py_tries_own():
+            db, root = build(entries, [])
+            expected = [outcome(db, root, key) for key in asked]
+        got = [outcome(db, root, key) for key in asked]
+    assert got == expected
+    assert [answer if isinstance(answer, bytes) else answer[0] for answer in got] == [
+        b"",
+        "ValidationError",
+        "ValidationError",
+        b"six",
+        b"",
+        b"",
+    ]
