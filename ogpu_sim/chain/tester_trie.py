@@ -245,6 +245,21 @@ def _mapped(original: Callable[[Any, Any], Any], walker: _Walker) -> Callable[[A
 _EMBEDDED = object()
 
 
+def _by_hash(original: Callable[[Any, Any], Any], walker: _Walker) -> Callable[[Any, Any], Any]:
+    """py-trie's ``get_node``, answering a node kept by its hash (:class:`_Walker`) as a fresh
+    copy without reading and decoding it again (py-trie changes the nodes it gets)."""
+
+    def get_node(self: Any, node_hash: Any) -> Any:
+        if type(node_hash) is bytes and len(node_hash) == 32:
+            frozen = walker.nodes.get(node_hash)
+            if frozen is not None:
+                return _thawed(frozen)
+        return original(self, node_hash)
+
+    get_node.__doc__ = original.__doc__
+    return get_node
+
+
 class _AccountCodec:
     """The ``rlp`` module as ``eth.db.account`` uses it, with accounts' codings memoized.
 
@@ -293,6 +308,7 @@ def _patches() -> list[tuple[Any, str, Any]]:
     walker = _Walker(bytes_to_nibbles, decode_nibbles)
     return [
         (HexaryTrie, "get", _cached(HexaryTrie.get, walker)),
+        (HexaryTrie, "get_node", _by_hash(HexaryTrie.get_node, walker)),
         (HexaryTrie, "_node_to_db_mapping", _mapped(HexaryTrie._node_to_db_mapping, walker)),
         (_hexary, "decode_node", _decoded(_hexary.decode_node)),
         (_hexary, "bytes_to_nibbles", bytes_to_nibbles),
