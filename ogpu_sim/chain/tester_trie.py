@@ -25,10 +25,12 @@ from typing import Any
 import rlp
 from eth.db import account as _account_db
 from eth.rlp.accounts import Account
+from rlp.codec import encode_raw as _rlp_encode_raw
 from trie import HexaryTrie
 from trie import hexary as _hexary
 from trie.constants import BLANK_NODE_HASH
 from trie.utils import nodes as _nodes
+from trie.validation import validate_is_node
 
 MAX_ENTRIES = 200_000
 """Cached reads kept at most; the cache starts over when full (entries are ~100 bytes)."""
@@ -227,12 +229,13 @@ def _mapped(original: Callable[[Any, Any], Any], walker: _Walker) -> Callable[[A
         frozen = _frozen(node)
         known = mappings.get(frozen)
         if known is None:
-            key, value = original(self, node)
+            key, value = _node_mapping(node)
             if len(mappings) >= MAX_ENTRIES:
                 mappings.clear()
             mappings[frozen] = _EMBEDDED if value is None else (key, value)
-            if value is not None:
-                walker.keep(key, frozen)
+            if value is None:
+                return _thawed(frozen), None
+            walker.keep(key, frozen)
             return key, value
         if known is _EMBEDDED:
             return _thawed(frozen), None
@@ -243,6 +246,48 @@ def _mapped(original: Callable[[Any, Any], Any], walker: _Walker) -> Callable[[A
 
 
 _EMBEDDED = object()
+_BYTE = [bytes((value,)) for value in range(256)]
+
+
+def _encode(item: Any) -> bytes:
+    """``rlp.codec.encode_raw``: bytes and lists (or tuples) of them here, anything else there.
+
+    The same bytes for the same item; an item of another type (``bytearray``, a ``str`` py-trie
+    never stores) goes to ``rlp`` with what it holds, so its result or error is rlp's own.
+    """
+    kind = type(item)
+    if kind is bytes:
+        size = len(item)
+        if size == 1 and item[0] < 0x80:
+            return item
+        if size < 56:
+            return _BYTE[0x80 + size] + item
+        offset = 0xB7
+        payload = item
+    elif kind is list or kind is tuple:
+        payload = b"".join([_encode(part) for part in item])
+        size = len(payload)
+        if size < 56:
+            return _BYTE[0xC0 + size] + payload
+        offset = 0xF7
+    else:
+        return _rlp_encode_raw(item)
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    if len(length) > 8:  # rlp's limit: let it raise its own error
+        return _rlp_encode_raw(item)
+    return _BYTE[offset + len(length)] + length + payload
+
+
+def _node_mapping(node: Any) -> tuple[Any, Any]:
+    """py-trie's ``_create_node_to_db_mapping`` (validation, blank node, encoding, hash) with
+    :func:`_encode`; the caller hands out copies of an embedded node."""
+    validate_is_node(node)
+    if node == b"":
+        return b"", None
+    encoded = _encode(node)
+    if len(encoded) < 32:
+        return node, None
+    return _hexary.keccak(encoded), encoded
 
 
 def _by_hash(original: Callable[[Any, Any], Any], walker: _Walker) -> Callable[[Any, Any], Any]:

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
+import rlp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from trie import HexaryTrie
@@ -202,3 +204,22 @@ def test_a_node_kept_by_its_hash_is_answered_as_a_fresh_copy() -> None:
             own = HexaryTrie(db, root_hash=root).get_node(root)
         assert trie.get_node(root) == own
     assert len(own) == 17
+
+
+NESTED = st.recursive(
+    st.one_of(st.binary(max_size=70), st.binary(min_size=1, max_size=1)),
+    lambda parts: st.lists(parts, max_size=18) | st.tuples(parts, parts),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(item=NESTED)
+def test_the_node_encoding_is_rlps(item: Any) -> None:
+    assert tester_trie._encode(item) == rlp.codec.encode_raw(item)
+
+
+def test_the_node_encoding_leaves_other_types_to_rlp() -> None:
+    assert tester_trie._encode([bytearray(b"\x01\x02")]) == rlp.codec.encode_raw([b"\x01\x02"])
+    with pytest.raises(rlp.exceptions.EncodingError):
+        tester_trie._encode([b"\x01", 7])
