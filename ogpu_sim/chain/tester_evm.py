@@ -44,6 +44,7 @@ from eth.exceptions import (
 )
 from eth.vm.code_stream import CodeStream
 from eth.vm.computation import NO_RESULT, memory_gas_cost
+from eth.vm.forks.berlin import logic as berlin_logic
 from eth.vm.logic import arithmetic, comparison, context, duplication, flow, memory, swap
 from eth.vm.logic import stack as stack_logic
 from eth.vm.logic.invalid import InvalidOpcode
@@ -52,11 +53,14 @@ from eth.vm.opcode_values import JUMPDEST as JUMPDEST_OPCODE
 from eth.vm.opcode_values import STOP
 from eth.vm.stack import Stack, to_bytes, to_int
 
+from .tester_storage import plain_storage, slot_fee, stored
+
 MAX_CODES = 4096
 """Codes whose jump-destination analysis is kept; the memo starts over when full."""
 
 _positions: dict[bytes, tuple[set[int], set[int]]] = {}
 PUSH, DUP, SWAP, POP, JUMPDEST, BINARY, UNARY, JUMP, JUMPI, MSTORE, MLOAD, CALLDATALOAD = range(12)
+SLOAD = 12
 ADD, SUB, AND, OR, XOR, LT, GT, EQ, SLT, SGT, SHL, SHR, ISZERO, NOT = range(14)
 _INLINE_LOGIC: dict[Any, tuple[int, int]] = {
     **{getattr(stack_logic, f"push{n}"): (PUSH, n) for n in range(33)},
@@ -83,6 +87,7 @@ _INLINE_LOGIC: dict[Any, tuple[int, int]] = {
     memory.mstore: (MSTORE, 0),
     memory.mload: (MLOAD, 0),
     context.calldataload: (CALLDATALOAD, 0),
+    berlin_logic.sload_eip2929: (SLOAD, 0),
 }
 """py-evm's logic the loop runs inline (PUSH0..32, DUP1..16, SWAP1..16, POP, JUMPDEST, the
 common arithmetic, comparison and bitwise operations, JUMP, JUMPI, MSTORE and MLOAD (memory
@@ -219,6 +224,7 @@ def _apply_computation(
         pc = code.program_counter
         gas = meter.gas_remaining
         ended = False
+        plain = None  # whether SLOAD can run inline (tester_storage), once needed
         try:
             while not ended:  # CodeStream.__iter__, inlined: the code, then one STOP
                 if pc < length:
@@ -370,6 +376,32 @@ def _apply_computation(
                         )
                     data = computation.msg.data_as_bytes[start : start + 32]
                     values[-1] = data.ljust(32, b"\x00").lstrip(b"\x00")
+                elif kind == SLOAD and values:
+                    if plain is None:
+                        plain = plain_storage(computation.state)
+                    if not plain:  # storage or access tracking not py-evm's own: its logic
+                        code.program_counter, meter.gas_remaining = pc, gas
+                        logic(computation)
+                        pc, gas = code.program_counter, meter.gas_remaining
+                        continue
+                    slot = values.pop()
+                    if type(slot) is not int:
+                        slot = int.from_bytes(slot, "big") if type(slot) is bytes else to_int(slot)
+                    fee = slot_fee(computation, slot)
+                    if fee > gas:
+                        code.program_counter, meter.gas_remaining = pc, gas
+                        raise OutOfGas(
+                            f"Out of gas: Needed {fee} - Remaining {gas} - Reason: SLOAD"
+                        )
+                    gas -= fee
+                    code.program_counter, meter.gas_remaining = pc, gas  # for a storage error
+                    value = stored(
+                        computation.state._account_db, computation.msg.storage_address, slot
+                    )
+                    if 0 <= value <= UINT_256_MAX:
+                        values.append(value)
+                    else:
+                        computation._stack.push_int(value)  # raises as py-evm's push does
                 elif kind != JUMPDEST:
                     # not inlined (OTHER), or too few stack items: py-evm's logic runs (and
                     # raises InsufficientStack where it would)

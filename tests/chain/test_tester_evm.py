@@ -19,7 +19,7 @@ from eth.vm.forks.prague.computation import PragueComputation
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
-from ogpu_sim.chain import tester_trie
+from ogpu_sim.chain import tester_calls, tester_storage, tester_trie
 from ogpu_sim.chain.tester import TesterChain
 from ogpu_sim.chain.tester_calls import build_call
 from ogpu_sim.chain.tester_evm import _LeanStack, lean_computation
@@ -237,6 +237,58 @@ def test_running_out_of_gas_growing_memory_fails_with_py_evms_message(
         lean[4]
         == "OutOfGas('Out of gas: Needed 3 - Remaining 2 - Reason: Expanding memory 0 -> 32')"
     )
+
+
+SLOT_0 = "0x" + "00" * 32
+SLOT_1 = "0x" + "00" * 31 + "01"
+
+
+@pytest.mark.parametrize(
+    ("code", "storage", "gas", "error"),
+    [
+        ("600054" + "600054" + "01" + "600255", {SLOT_0: "0x05"}, None, None),  # cold, warm
+        ("600154" + "600255", {}, None, None),  # a slot never written reads 0
+        ("6007600055" + "600054" + "600155", {}, None, None),  # the journal's new value
+        ("6000600055" + "600054" + "600155", {SLOT_0: "0x05"}, None, None),  # a deleted slot
+        ("7f" + "ff" * 32 + "54" + "600055", {}, None, None),  # the highest slot
+        ("54", {}, None, "InsufficientStack('Wanted 1 stack item, had none')"),
+        (
+            "600054",
+            {SLOT_0: "0x05"},
+            21_000 + 3 + 2099,
+            "OutOfGas('Out of gas: Needed 2100 - Remaining 2099 - Reason: SLOAD')",
+        ),
+    ],
+)
+def test_an_inlined_sload_ends_as_in_py_evm(
+    chain: TesterChain,
+    account: LocalAccount,
+    code: str,
+    storage: dict[str, str],
+    gas: int | None,
+    error: str | None,
+) -> None:
+    call: dict[str, Any] = {"from": account.address, "to": INLINED_TARGET}
+    if gas is not None:
+        call["gas"] = hex(gas)
+    fields = {"code": "0x" + code, **({"state": storage} if storage else {})}
+    own, lean = run_both(chain, call, {INLINED_TARGET: fields})
+    assert lean == own
+    assert lean[4] == error
+
+
+def test_an_sload_runs_py_evms_logic_where_access_is_tracked(
+    chain: TesterChain, account: LocalAccount, probe: Contract
+) -> None:
+    # eth_createAccessList replaces the warm-slot tracking: the slot read is still listed.
+    with chain.lock:
+        state, _header, _vm = chain.node._fresh_state("latest", None)
+        assert tester_storage.plain_storage(state)
+        tester_calls._tracking(state)
+        assert not tester_storage.plain_storage(state)
+    call = {"from": account.address, "to": probe.address, "data": probe.encode_abi("stored", ())}
+    answer = chain.node.create_access_list(call)
+    assert answer["accessList"] == [{"address": probe.address, "storageKeys": [SLOT_0]}]
 
 
 def test_the_inlined_arithmetic_stores_py_evms_results(

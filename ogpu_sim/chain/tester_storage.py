@@ -1,0 +1,118 @@
+"""SLOAD for the lean interpreter loop: py-evm's ``sload_eip2929`` without its call layers.
+
+An eth-tester lifecycle runs a few hundred SLOADs, each through about a dozen py-evm calls
+(the opcode, the state, the account database with its validations, the account's storage
+database, two journals, the read cache, the RLP decoding of the value). The loop of
+:mod:`.tester_evm` does what they do, in the same order, on the same objects: it marks the
+slot warm in the account database's access journal (:func:`slot_fee`), charges the cold or
+warm cost with py-evm's ``OutOfGas`` message, then reads the value through the same journals
+and the same read cache (:func:`stored`), so later reads and writes find them as py-evm
+leaves them; decoded values are memoized on their encoding. It is used only where every
+object is py-evm's own class (:func:`plain_storage`), so a state whose access tracking is
+replaced (the access-list tracer of :mod:`.tester_calls`) runs py-evm's logic.
+``tests/chain/test_tester_evm.py`` runs calls both ways and compares how they end.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import rlp
+from eth.db.account import IS_PRESENT_VALUE, AccountDB
+from eth.db.cache import CacheDB
+from eth.db.journal import DELETE_WRAPPED, REVERT_TO_WRAPPED, Journal, JournalDB
+from eth.db.storage import AccountStorageDB
+from eth.vm.forks.berlin.constants import COLD_SLOAD_COST, WARM_STORAGE_READ_COST
+from eth.vm.interrupt import MissingStorageTrieNode
+from eth.vm.state import BaseState
+
+MAX_VALUES = 100_000
+"""Decoded storage values kept at most; the memo starts over when full."""
+
+_values: dict[bytes, int] = {}
+_STATE_METHODS = ("get_storage", "is_storage_warm", "mark_storage_warm")
+_DB_METHODS = ("get_storage", "is_storage_warm", "mark_storage_warm", "_get_address_store")
+
+
+def plain_storage(state: Any) -> bool:
+    """Whether ``state`` reads storage and tracks warm slots exactly as py-evm's classes do."""
+    db = getattr(state, "_account_db", None)
+    if type(db) is not AccountDB or type(db._journal_accessed_state) is not JournalDB:
+        return False
+    kind = type(state)
+    if any(getattr(kind, name) is not getattr(BaseState, name) for name in _STATE_METHODS):
+        return False
+    own = vars(state).keys() | vars(db).keys()
+    return not any(name in own for name in (*_STATE_METHODS, *_DB_METHODS))
+
+
+def _decoded(encoded: bytes) -> int:
+    value = _values.get(encoded)
+    if value is None:
+        value = rlp.decode(encoded, sedes=rlp.sedes.big_endian_int)  # raises: nothing kept
+        if len(_values) >= MAX_VALUES:
+            _values.clear()
+        _values[encoded] = value
+    return value
+
+
+def _journal_read(db: Any, key: bytes) -> bytes:
+    """``db[key]`` through py-evm's ``JournalDB`` layers (their ``__getitem__``, unrolled)."""
+    while type(db) is JournalDB:
+        journal = db._journal
+        if type(journal) is not Journal:
+            found: bytes = db[key]
+            return found
+        value = journal._current_values.get(
+            key, REVERT_TO_WRAPPED if journal._ignore_wrapped_db else None
+        )
+        if value is DELETE_WRAPPED or value is REVERT_TO_WRAPPED:
+            raise KeyError(key)
+        if value is not None:
+            return cast(bytes, value)
+        db = db._wrapped_db
+    if type(db) is CacheDB:  # CacheDB.__getitem__, the same calls on its LRU
+        cached = db._cached_values
+        if key not in cached:
+            cached[key] = db._db[key]
+        read: bytes = cached[key]
+        return read
+    last: bytes = db[key]
+    return last
+
+
+def stored(db: Any, address: bytes, slot: int) -> int:
+    """``AccountDB.get_storage(address, slot)`` for a canonical address and a uint256 slot."""
+    store = db._account_stores.get(address)
+    if store is None:
+        store = db._get_address_store(address)
+    if type(store) is not AccountStorageDB:
+        value: int = store.get(slot, True)
+        return value
+    store._accessed_slots.add(slot)
+    try:
+        encoded = _journal_read(
+            store._journal_storage, slot.to_bytes((slot.bit_length() + 7) // 8 or 1, "big")
+        )
+    except MissingStorageTrieNode:
+        raise
+    except KeyError:
+        return 0
+    return 0 if encoded == b"" else _decoded(encoded)
+
+
+def slot_fee(computation: Any, slot: int) -> int:
+    """The access cost of ``slot`` in ``computation``'s storage, marking the slot warm (EIP-2929,
+    py-evm's ``_mark_storage_warm``): cold the first time in a transaction, warm after."""
+    db = computation.state._account_db
+    tracker = computation.msg.storage_address + slot.to_bytes(
+        (slot.bit_length() + 7) // 8 or 1, "big"
+    )
+    accessed = db._journal_accessed_state
+    if tracker in accessed:
+        return WARM_STORAGE_READ_COST
+    accessed[tracker] = IS_PRESENT_VALUE
+    return COLD_SLOAD_COST
+
+
+__all__ = ["MAX_VALUES", "plain_storage", "slot_fee", "stored"]
