@@ -52,7 +52,7 @@ from .tester_calls import build_call, create_access_list, simulate_v1
 from .tester_evm import lean_computation
 from .tester_gas import estimate_gas
 from .tester_logs import TesterLogSource
-from .tester_receipts import mined_receipt
+from .tester_receipts import mined_receipt, remember_sender
 
 PRIORITY_FEE = 10**9
 """eth-tester's fixed priority fee (1 gwei), answered by ``eth_maxPriorityFeePerGas``."""
@@ -293,6 +293,7 @@ class TesterNode:
         except EthUtilsValidationError as exc:
             raise _validation_error(exc, sender) from None
         self._mine_one()
+        remember_sender(bytes(tx.hash), tx.sender)
         return "0x" + bytes(tx.hash).hex()
 
     def _mine_one(self) -> None:

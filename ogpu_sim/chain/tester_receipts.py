@@ -24,6 +24,22 @@ from eth_utils import to_checksum_address
 
 DYNAMIC_FEE_TX_TYPE = 2
 BLOB_TX_TYPE = 3
+MAX_SENDERS = 100_000
+"""Senders kept by transaction hash at most; the memo starts over when full."""
+
+_senders: dict[bytes, bytes] = {}
+
+
+def remember_sender(tx_hash: bytes, sender: bytes) -> None:
+    """Keep the sender the node recovered when ``tx_hash`` was sent.
+
+    A sender is a function of the signed transaction, which its hash names, so a receipt need
+    not recover it from the signature again (a transaction read back from the database is a
+    new object, its sender not yet recovered).
+    """
+    if len(_senders) >= MAX_SENDERS:
+        _senders.clear()
+    _senders[tx_hash] = sender
 
 
 def mined_receipt(chain: Any, tx_hash: bytes) -> dict[str, Any] | None:
@@ -49,6 +65,9 @@ def mined_receipt(chain: Any, tx_hash: bytes) -> dict[str, Any] | None:
     if index >= len(transactions) or transactions[index].hash != tx_hash:
         return None
     tx = transactions[index]
+    sender = _senders.get(tx_hash)
+    if sender is None:
+        sender = tx.sender
     tx_type = (tx.type_id or 0) if isinstance(tx, TypedTransaction) else 0
     if tx_type == BLOB_TX_TYPE:
         return None
@@ -67,11 +86,11 @@ def mined_receipt(chain: Any, tx_hash: bytes) -> dict[str, Any] | None:
         "blockHash": block_hash,
         "blockNumber": hex(block.number),
         "contractAddress": (
-            to_checksum_address(generate_contract_address(tx.sender, tx.nonce)) if created else None
+            to_checksum_address(generate_contract_address(sender, tx.nonce)) if created else None
         ),
         "cumulativeGasUsed": hex(receipt.gas_used),
         "effectiveGasPrice": hex(price),
-        "from": to_checksum_address(tx.sender),
+        "from": to_checksum_address(sender),
         "gasUsed": hex(receipt.gas_used - before),
         "stateRoot": "0x" + bytes(receipt.state_root).hex(),
         "status": hex(status),
@@ -96,4 +115,4 @@ def mined_receipt(chain: Any, tx_hash: bytes) -> dict[str, Any] | None:
     }
 
 
-__all__ = ["mined_receipt"]
+__all__ = ["MAX_SENDERS", "mined_receipt", "remember_sender"]

@@ -13,6 +13,7 @@ from eth_account.signers.local import LocalAccount
 from eth_tester.exceptions import TransactionNotFound
 from web3.contract import Contract
 
+from ogpu_sim.chain import tester_receipts
 from ogpu_sim.chain.jsonrpc import receipt_to_rpc
 from ogpu_sim.chain.tester import TesterChain
 from ogpu_sim.chain.tester_receipts import mined_receipt
@@ -124,3 +125,22 @@ def test_a_transaction_above_the_reverted_head_has_no_receipt(
 
 def test_an_unknown_hash_has_no_receipt(chain: TesterChain) -> None:
     assert chain.node.get_receipt("0x" + "ab" * 32) is None
+
+
+def test_a_receipt_names_the_sender_the_send_recovered(
+    chain: TesterChain, account: LocalAccount, probe: Contract
+) -> None:
+    tx_hash = sent(chain, account, to=probe.address, data=probe.encode_abi("store", (9,)))
+    assert tester_receipts._senders[bytes.fromhex(tx_hash[2:])] == bytes.fromhex(
+        account.address[2:]
+    )
+    assert answered(chain, tx_hash)["from"] == account.address
+
+
+def test_a_receipt_recovers_a_sender_not_remembered(
+    chain: TesterChain, account: LocalAccount, probe: Contract
+) -> None:
+    tx_hash = sent(chain, account, data="0x6360006000600052600460" + "1cf3")
+    del tester_receipts._senders[bytes.fromhex(tx_hash[2:])]
+    receipt = answered(chain, tx_hash)
+    assert (receipt["from"], receipt["contractAddress"] is not None) == (account.address, True)
