@@ -138,7 +138,7 @@ def test_a_receipt_names_the_sender_the_send_recovered(
 
 
 def test_a_receipt_recovers_a_sender_not_remembered(
-    chain: TesterChain, account: LocalAccount, probe: Contract
+    chain: TesterChain, account: LocalAccount
 ) -> None:
     tx_hash = sent(chain, account, data="0x6360006000600052600460" + "1cf3")
     del tester_receipts._senders[bytes.fromhex(tx_hash[2:])]
