@@ -11,7 +11,8 @@ memoized on its encoding (each answer a fresh copy, as py-trie changes nodes it 
 node's hash and encoding on the node, and py-trie's hex-prefix and nibble conversions, pure
 functions of their argument, on it. py-evm's account codec (``eth.db.account``'s RLP encoding
 and decoding of an account, once per account read or write) is memoized on the account's
-fields and on the encoding (an account is immutable).
+fields and on the encoding (an account is immutable), and so is ``eth.db.storage``'s of a
+storage value.
 Process-wide, while at least one chain holds the caches (reference-counted like the SDK's
 keccak cache); a written trie has a new root and so new cache keys.
 """
@@ -24,6 +25,7 @@ from typing import Any
 
 import rlp
 from eth.db import account as _account_db
+from eth.db import storage as _storage_db
 from eth.rlp.accounts import Account
 from rlp.codec import encode_raw as _rlp_encode_raw
 from trie import HexaryTrie
@@ -343,6 +345,44 @@ class _AccountCodec:
         return getattr(rlp, name)
 
 
+class _StorageCodec:
+    """The ``rlp`` module as ``eth.db.storage`` uses it, with storage values' codings memoized.
+
+    A value written is an ``int`` (``rlp.encode(value)``), a value read is decoded with
+    ``big_endian_int``; both are memoized (on the exact int, on the encoding), anything else
+    goes to ``rlp`` itself, and an error is rlp's own (nothing is kept).
+    """
+
+    def __init__(self) -> None:
+        self._encoded: dict[int, bytes] = {}
+        self._decoded: dict[bytes, int] = {}
+
+    def encode(self, obj: Any, sedes: Any = None, **options: Any) -> bytes:
+        if sedes is not None or options or type(obj) is not int:
+            return rlp.encode(obj, sedes=sedes, **options)
+        encoded = self._encoded.get(obj)
+        if encoded is None:
+            encoded = rlp.encode(obj)
+            if len(self._encoded) >= MAX_ENTRIES:
+                self._encoded.clear()
+            self._encoded[obj] = encoded
+        return encoded
+
+    def decode(self, data: Any, sedes: Any = None, **options: Any) -> Any:
+        if sedes is not rlp.sedes.big_endian_int or options or type(data) is not bytes:
+            return rlp.decode(data, sedes=sedes, **options)
+        value = self._decoded.get(data)
+        if value is None:
+            value = rlp.decode(data, sedes=sedes)
+            if len(self._decoded) >= MAX_ENTRIES:
+                self._decoded.clear()
+            self._decoded[data] = value
+        return value
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(rlp, name)
+
+
 def _patches() -> list[tuple[Any, str, Any]]:
     """(owner, name, replacement) for each cached function, the replacements sharing memos."""
     bytes_to_nibbles = _memo(_hexary.bytes_to_nibbles)
@@ -364,6 +404,7 @@ def _patches() -> list[tuple[Any, str, Any]]:
         (_nodes, "add_nibbles_terminator", add_terminator),
         (_nodes, "remove_nibbles_terminator", remove_terminator),
         (_account_db, "rlp", _AccountCodec()),
+        (_storage_db, "rlp", _StorageCodec()),
     ]
 
 

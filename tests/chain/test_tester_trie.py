@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import rlp
+from eth.db import storage as storage_db
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from trie import HexaryTrie
@@ -223,3 +224,19 @@ def test_the_node_encoding_leaves_other_types_to_rlp() -> None:
     assert tester_trie._encode([bytearray(b"\x01\x02")]) == rlp.codec.encode_raw([b"\x01\x02"])
     with pytest.raises(rlp.exceptions.EncodingError):
         tester_trie._encode([b"\x01", 7])
+
+
+def test_the_storage_codec_answers_as_rlp_with_the_caches() -> None:
+    values = [1, 0x7F, 0x80, 2**256 - 1]
+    with caches():
+        codec = storage_db.rlp
+        assert codec is not rlp
+        assert [codec.encode(v) for v in values * 2] == [rlp.encode(v) for v in values * 2]
+        big = rlp.sedes.big_endian_int
+        assert [codec.decode(rlp.encode(v), sedes=big) for v in values * 2] == values * 2
+        assert codec.encode(True) == rlp.encode(True)  # not an int: rlp's own
+        assert codec.encode(b"\x01") == rlp.encode(b"\x01")
+        with pytest.raises(rlp.exceptions.DeserializationError):
+            codec.decode(b"\x00", sedes=big)  # a leading zero
+        with pytest.raises(rlp.exceptions.DeserializationError):
+            codec.decode(b"\x00", sedes=big)  # refused again: nothing was kept
