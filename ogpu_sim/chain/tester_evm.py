@@ -18,7 +18,9 @@ how it gets there:
   logic (or an error) can see them and read again after it;
 - the stack pops and pushes without a generator and a validation call per item;
 - a memory access within the memory already allocated skips the expansion arithmetic
-  (it costs nothing and grows nothing, as in py-evm).
+  (it costs nothing and grows nothing, as in py-evm);
+- a frame that ran answers its SELFDESTRUCT beneficiaries (its own and its descendants')
+  once: py-evm's EIP-161 collection asks every frame, and each frame asks its descendants.
 
 With py-evm's debug2 logging on, the loop is py-evm's own, so the log is unchanged. The loop
 follows ``BaseComputation.apply_computation`` of the py-evm version pyproject.toml pins;
@@ -439,7 +441,20 @@ def lean_computation(base: Any) -> Any:
     def apply_computation(cls: Any, *args: Any, **kwargs: Any) -> Any:
         if cls.logger.show_debug2:  # py-evm's loop logs every opcode: keep its log
             return base.apply_computation.__func__(cls, *args, **kwargs)
-        return _apply_computation(cls, *args, **kwargs)
+        computation = _apply_computation(cls, *args, **kwargs)
+        computation._ogpu_ran = True
+        return computation
+
+    def get_self_destruct_beneficiaries(self: Any) -> Any:
+        # Asked of every frame of a finished transaction, each asking all its descendants
+        # again (py-evm's EIP-161 collection): a frame that ran answers once, a fresh list.
+        known = self.__dict__.get("_ogpu_beneficiaries")
+        if known is None:
+            known = base.get_self_destruct_beneficiaries(self)
+            if not self.__dict__.get("_ogpu_ran"):
+                return known
+            self._ogpu_beneficiaries = known
+        return list(known)
 
     return type(
         f"Lean{base.__name__}",
@@ -448,6 +463,7 @@ def lean_computation(base: Any) -> Any:
             "__init__": __init__,
             "extend_memory": extend_memory,
             "apply_computation": classmethod(apply_computation),
+            "get_self_destruct_beneficiaries": get_self_destruct_beneficiaries,
         },
     )
 

@@ -31,7 +31,8 @@ MAX_VALUES = 100_000
 
 _values: dict[bytes, int] = {}
 _STATE_METHODS = ("get_storage", "is_storage_warm", "mark_storage_warm")
-_DB_METHODS = ("get_storage", "is_storage_warm", "mark_storage_warm", "_get_address_store")
+_OWN_NAMES = ("get_storage", "is_storage_warm", "mark_storage_warm", "_get_address_store")
+_plain_kinds: dict[type, bool] = {}
 
 
 def plain_storage(state: Any) -> bool:
@@ -40,10 +41,15 @@ def plain_storage(state: Any) -> bool:
     if type(db) is not AccountDB or type(db._journal_accessed_state) is not JournalDB:
         return False
     kind = type(state)
-    if any(getattr(kind, name) is not getattr(BaseState, name) for name in _STATE_METHODS):
+    plain = _plain_kinds.get(kind)
+    if plain is None:
+        plain = _plain_kinds[kind] = all(
+            getattr(kind, name) is getattr(BaseState, name) for name in _STATE_METHODS
+        )
+    if not plain:
         return False
-    own = vars(state).keys() | vars(db).keys()
-    return not any(name in own for name in (*_STATE_METHODS, *_DB_METHODS))
+    own_state, own_db = vars(state), vars(db)
+    return not any(name in own_state or name in own_db for name in _OWN_NAMES)
 
 
 def _decoded(encoded: bytes) -> int:

@@ -291,6 +291,45 @@ def test_an_sload_runs_py_evms_logic_where_access_is_tracked(
     assert answer["accessList"] == [{"address": probe.address, "storageKeys": [SLOT_0]}]
 
 
+SELF_DESTRUCTING = "0x" + "0000" * 9 + "10b1"
+
+
+@pytest.mark.filterwarnings("ignore:SELFDESTRUCT opcode:DeprecationWarning")
+def test_selfdestruct_beneficiaries_of_nested_frames_are_py_evms(
+    chain: TesterChain, account: LocalAccount
+) -> None:
+    # The target calls SELF_DESTRUCTING twice (each call a frame that selfdestructs to 0xaa),
+    # then selfdestructs itself to 0xbb.
+    call_child = "6000600060006000600073" + SELF_DESTRUCTING[2:] + "5af150"
+    overrides = {
+        INLINED_TARGET: {"code": "0x" + call_child * 2 + "60bbff", "balance": "0x64"},
+        SELF_DESTRUCTING: {"code": "0x60aaff", "balance": "0x07"},
+    }
+    call = {"from": account.address, "to": INLINED_TARGET}
+    own, lean = run_both(chain, call, overrides)
+    assert lean == own
+    assert lean[4] is None
+    answers = []
+    for lean_class in (False, True):
+        with chain.lock:
+            state, header, vm = chain.node._fresh_state("latest", overrides)
+            base = type(state).computation_class.__mro__[1]
+            state.computation_class = lean_computation(base) if lean_class else base
+            tx, _sender = build_call(
+                vm, state, header.gas_limit, chain.node.chain_id, call, keep_nonce=False
+            )
+            computation = state.apply_transaction(tx)
+            answers.append(
+                [sorted(computation.get_self_destruct_beneficiaries()) for _ in range(2)]
+                + [
+                    sorted(child.get_self_destruct_beneficiaries())
+                    for child in computation.children
+                ]
+            )
+    assert answers[1] == answers[0]
+    assert answers[1][0] == [b"\x00" * 19 + b"\xaa", b"\x00" * 19 + b"\xbb"]
+
+
 def test_the_inlined_arithmetic_stores_py_evms_results(
     chain: TesterChain, account: LocalAccount
 ) -> None:
