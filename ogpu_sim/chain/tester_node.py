@@ -11,12 +11,13 @@ so balances written directly into state survive them. Logs and filters: :mod:`.f
 calls, access lists and ``eth_simulateV1``: :mod:`.tester_calls`; state overrides:
 :mod:`.state_override`; receipts: :mod:`.tester_receipts`. The dev accounts are funded at
 genesis (:mod:`.dev_accounts`). Not thread-safe: :class:`ogpu_sim.chain.tester.TesterChain`
-serializes access with its lock. (About 530 lines: the JSON-RPC method table at the end names
+serializes access with its lock. (About 560 lines: the JSON-RPC method table at the end names
 this node's methods and stays beside them.)
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,8 @@ from typing import Any
 from eth.constants import GENESIS_PARENT_HASH
 from eth.exceptions import Revert, VMError
 from eth.exceptions import TransactionNotFound as PyEvmTransactionNotFound
+from eth.vm.forks import ParisVM, PragueVM
+from eth.vm.forks.cancun import get_total_blob_gas
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.exceptions import BlockNotFound, TransactionNotFound
 from eth_tester.exceptions import ValidationError as TesterValidationError
@@ -289,17 +292,33 @@ class TesterNode:
                 f"invalid chain id for signer: have {tx_chain_id} want {self.chain_id}",
             )
         try:
-            self.chain.apply_transaction(tx)
+            block, _receipt, _computation = self.chain.apply_transaction(tx)
         except EthUtilsValidationError as exc:
             raise _validation_error(exc, sender) from None
-        self._mine_one()
+        self._mine_one(block.transactions)
         remember_sender(bytes(tx.hash), tx.sender)
         return "0x" + bytes(tx.hash).hex()
 
-    def _mine_one(self) -> None:
+    def _mine_one(self, pending: Any = None) -> None:
+        """Mine the pending block as eth-tester's backend mines one.
+
+        Args:
+            pending: the pending block's transactions, when the caller has them (the block
+                ``chain.apply_transaction`` just returned); eth-tester reads them back from
+                the database to sum their blob gas.
+        """
         # The backend directly: eth-tester's own mine_block re-reads the block for filters we
         # do not use (a few ms per transaction).
-        self.backend.mine_blocks(1)
+        vm = self.chain.get_vm()
+        if pending is None or not isinstance(vm, ParisVM) or not isinstance(vm, PragueVM):
+            self.backend.mine_blocks(1)
+            return
+        # PyEVMBackend.mine_blocks(1) for a Prague chain, with the transactions at hand
+        self.chain.mine_block(
+            coinbase=ZERO_ADDRESS,
+            mix_hash=os.urandom(32),
+            blob_gas_used=sum(get_total_blob_gas(tx) for tx in pending),
+        )
 
     # -- reads --------------------------------------------------------------------------------
     def _tag(self, tag: Any) -> Any:

@@ -117,3 +117,19 @@ def test_blocks_and_receipts_after_a_snapshot_are_gone_after_reverting_to_it(
         w3.eth.get_block(head + 1)
     with pytest.raises(TransactionNotFound):
         w3.eth.get_transaction_receipt(receipt["transactionHash"])
+
+
+def test_a_sent_transaction_is_mined_as_eth_testers_backend_mines_a_block(
+    chain: TesterChain, account: LocalAccount, probe: Contract
+) -> None:
+    w3 = chain.w3
+    before = w3.eth.get_block("latest")
+    receipt = transact(w3, account, probe.functions.store(5))
+    block = w3.eth.get_block("latest", full_transactions=False)
+    assert block["number"] == before["number"] + 1 == receipt["blockNumber"]
+    assert list(block["transactions"]) == [receipt["transactionHash"]]
+    assert block["miner"] == "0x" + "00" * 20
+    assert block["blobGasUsed"] == 0
+    assert len(block["mixHash"]) == 32 and block["mixHash"] != before["mixHash"]
+    assert block["parentHash"] == before["hash"]
+    assert chain.node.chain.get_canonical_head().hash == bytes(block["hash"])
