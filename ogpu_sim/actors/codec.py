@@ -19,10 +19,8 @@ from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
-from eth_utils import to_checksum_address
 
-checksum = functools.lru_cache(maxsize=65_536)(to_checksum_address)
-"""``to_checksum_address``, remembered: the same contracts and accounts come up in every log."""
+from ogpu_sim.chain.jsonrpc import checksum
 
 _UINT = re.compile(r"uint(\d+)")
 _PADDING = bytes(12)
