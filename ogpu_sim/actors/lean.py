@@ -34,8 +34,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import coincurve
-from eth_abi import decode as abi_decode
-from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak as keccak256
 from eth_utils import (
@@ -98,10 +96,10 @@ def read(
     Raises:
         ChainError: the node refused the call or answered something that does not decode.
     """
-    data = _selector(signature) + (abi_encode(list(types), list(args)) if types else b"")
+    data = _selector(signature) + (encode_words(types, args) if types else b"")
     try:
         result = rpc(w3, "eth_call", [{"to": address, "data": "0x" + data.hex()}, "latest"])
-        return tuple(abi_decode(list(outputs), bytes.fromhex(str(result)[2:])))
+        return decode_words(outputs, bytes.fromhex(str(result)[2:]))
     except Exception as exc:  # node errors, transport errors and undecodable answers alike
         raise ChainError(f"cannot read {signature} of {address}: {exc}") from exc
 
