@@ -1,13 +1,15 @@
 """The encoding and decoding the harness does per transaction and per log, done directly.
 
 The general libraries do more per call than these few shapes need: ``rlp.encode`` infers a
-serializer for every item, ``eth_abi.decode`` builds and validates a decoder stream and
-normalizes every address, ``to_checksum_address`` hashes the same few addresses again and
-again. Here: RLP of transaction fields, static ABI words (``address``, ``bool``, ``uintN``)
-encoded and decoded as ``eth_abi`` does (anything else, or a value or word ``eth_abi`` would
-refuse, goes to ``eth_abi`` itself, so its answers and errors are unchanged), and a cached
-checksum. Tests
-compare each with the library it stands in for.
+serializer for every item, ``eth_abi`` builds and validates an encoder or decoder stream per
+call and normalizes every address, ``to_checksum_address`` hashes the same few addresses again
+and again. Here: RLP of transaction fields; ABI values of the types the protocol's calls,
+reads and events use (``address``, ``bool``, ``uintN``, ``bytes``, ``string`` and one-level
+tuples of them) encoded and decoded as ``eth_abi`` does, in the canonical layout (each tail
+right after the one before, as every encoder writes them); anything else, or a value or data
+``eth_abi`` would refuse or read differently, goes to ``eth_abi`` itself, so its answers and
+errors are unchanged; and the chain's remembered checksum. Tests compare each with the library
+it stands in for.
 """
 
 from __future__ import annotations
