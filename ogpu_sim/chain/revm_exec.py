@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_utils import keccak
+from eth_hash.auto import keccak
 
 from .gas_search import Measured, estimate
 from .jsonrpc import SERVER_ERROR, RpcError, checksum, revert_error

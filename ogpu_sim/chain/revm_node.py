@@ -19,7 +19,8 @@ from typing import Any
 
 from eth._utils.address import generate_contract_address
 from eth.vm.forks.cancun.transactions import CancunTransactionBuilder
-from eth_utils import keccak, to_canonical_address
+from eth_hash.auto import keccak
+from eth_utils import to_canonical_address
 
 from ..errors import ChainError
 from .base import SnapshotLedger, check_blocks, check_seconds, check_wei
