@@ -34,12 +34,8 @@ def _rlp_length(length: int, offset: int) -> bytes:
     return bytes((offset + 55 + len(size),)) + size
 
 
-def rlp_encode(item: int | bytes | list[Any]) -> bytes:
-    """RLP of a transaction's fields (non-negative ints, bytes, lists of them): what
-    ``rlp.encode`` gives."""
-    if isinstance(item, list):
-        payload = b"".join([rlp_encode(i) for i in item])
-        return _rlp_length(len(payload), 0xC0) + payload
+def rlp_scalar(item: int | bytes) -> bytes:
+    """RLP of one non-negative int or byte string: what ``rlp.encode`` gives."""
     if isinstance(item, int):
         if item < 0x80:  # one byte is its own encoding; zero is the empty string
             return bytes((item,)) if item else b"\x80"
@@ -47,6 +43,21 @@ def rlp_encode(item: int | bytes | list[Any]) -> bytes:
     if len(item) == 1 and item[0] < 0x80:
         return item
     return _rlp_length(len(item), 0x80) + item
+
+
+def rlp_list(payload: bytes) -> bytes:
+    """RLP of a list whose items, encoded, are ``payload``."""
+    return _rlp_length(len(payload), 0xC0) + payload
+
+
+def rlp_encode(item: int | bytes | list[Any]) -> bytes:
+    """RLP of a transaction's fields (non-negative ints, bytes, lists of them): what
+    ``rlp.encode`` gives."""
+    if isinstance(item, list):
+        return rlp_list(
+            b"".join([rlp_encode(i) if isinstance(i, list) else rlp_scalar(i) for i in item])
+        )
+    return rlp_scalar(item)
 
 
 _Kind = tuple[Any, ...]
@@ -226,4 +237,4 @@ def encode_words(types: Sequence[str], values: Sequence[Any]) -> bytes:
     return bytes(abi_encode(list(types), list(values)))
 
 
-__all__ = ["checksum", "decode_words", "encode_words", "rlp_encode"]
+__all__ = ["checksum", "decode_words", "encode_words", "rlp_encode", "rlp_list", "rlp_scalar"]

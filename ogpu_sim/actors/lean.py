@@ -47,7 +47,7 @@ from web3.exceptions import ContractLogicError
 from web3.types import RPCEndpoint
 
 from ogpu_sim import artifacts
-from ogpu_sim.actors.codec import checksum, decode_words, encode_words, rlp_encode
+from ogpu_sim.actors.codec import checksum, decode_words, encode_words, rlp_list, rlp_scalar
 from ogpu_sim.errors import ChainError, LeanRpcFailure
 
 GAS_LIMITS = {"register": 600_000, "attempt": 600_000, "submitResponse": 2_000_000}
@@ -233,22 +233,26 @@ def sign(key: coincurve.PrivateKey, tx: dict[str, Any]) -> bytes:
     to = _canonical(tx["to"])
     data = bytes.fromhex(tx["data"][2:])
     if "maxFeePerGas" in tx:
-        fields: list[Any] = [
-            tx["chainId"],
-            tx["nonce"],
-            tx["maxPriorityFeePerGas"],
-            tx["maxFeePerGas"],
-            tx["gas"],
-            to,
-            tx["value"],
-            data,
-            [],
-        ]
-        v, r, s = _signed(key, b"\x02" + rlp_encode(fields))
-        return b"\x02" + rlp_encode([*fields, v, r, s])
-    fields = [tx["nonce"], tx["gasPrice"], tx["gas"], to, tx["value"], data]
-    v, r, s = _signed(key, rlp_encode([*fields, tx["chainId"], 0, 0]))
-    return rlp_encode([*fields, v + 35 + 2 * tx["chainId"], r, s])
+        fields = b"".join(
+            [
+                rlp_scalar(tx["chainId"]),
+                rlp_scalar(tx["nonce"]),
+                rlp_scalar(tx["maxPriorityFeePerGas"]),
+                rlp_scalar(tx["maxFeePerGas"]),
+                rlp_scalar(tx["gas"]),
+                rlp_scalar(to),
+                rlp_scalar(tx["value"]),
+                rlp_scalar(data),
+                rlp_list(b""),  # no access list
+            ]
+        )
+        v, r, s = _signed(key, b"\x02" + rlp_list(fields))
+        return b"\x02" + rlp_list(fields + rlp_scalar(v) + rlp_scalar(r) + rlp_scalar(s))
+    fields = b"".join(
+        rlp_scalar(x) for x in (tx["nonce"], tx["gasPrice"], tx["gas"], to, tx["value"], data)
+    )
+    v, r, s = _signed(key, rlp_list(fields + rlp_scalar(tx["chainId"]) + b"\x80\x80"))
+    return rlp_list(fields + rlp_scalar(v + 35 + 2 * tx["chainId"]) + rlp_scalar(r) + rlp_scalar(s))
 
 
 @dataclass
