@@ -161,7 +161,7 @@ def _legacy(raw: bytes) -> FastTx | None:
     v_int, r_int, s_int = _int(v), _int(r), _int(s)
     if v_int in (27, 28):
         chain_id, parity = None, v_int - 27
-    elif v_int >= 35:
+    elif v_int >= 37:  # EIP-155; chain id 0 (v 35, 36) py-evm signs over a 0x00 byte
         chain_id, parity = (v_int - 35) // 2, (v_int - 35) % 2
         signed += _encoded_int(chain_id) + b"\x80\x80"
     else:

@@ -143,6 +143,14 @@ def test_a_leading_zero_in_an_integer_is_left_to_py_evm() -> None:
     assert decode(_reencoded(_signed(KINDS["eip-1559 call"]), pad)) is None
 
 
+@pytest.mark.parametrize("v", [35, 36])
+def test_a_legacy_transaction_for_chain_id_0_is_left_to_py_evm(v: int) -> None:
+    def chain_id_0(items: list[Any]) -> None:
+        items[6] = bytes((v,))
+
+    assert decode(_reencoded(_signed(KINDS["legacy without chain id"]), chain_id_0)) is None
+
+
 @settings(max_examples=150, deadline=None)
 @given(kind=st.sampled_from(sorted(KINDS)), data=st.data())
 def test_whatever_bytes_it_decodes_py_evm_decodes_alike(kind: str, data: st.DataObject) -> None:
