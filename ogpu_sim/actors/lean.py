@@ -34,8 +34,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import coincurve
-from eth_abi import decode as abi_decode
-from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak as keccak256
 from eth_utils import (
@@ -49,7 +47,7 @@ from web3.exceptions import ContractLogicError
 from web3.types import RPCEndpoint
 
 from ogpu_sim import artifacts
-from ogpu_sim.actors.codec import checksum, decode_words, encode_words, rlp_encode
+from ogpu_sim.actors.codec import checksum, decode_words, encode_words, rlp_list, rlp_scalar
 from ogpu_sim.errors import ChainError, LeanRpcFailure
 
 GAS_LIMITS = {"register": 600_000, "attempt": 600_000, "submitResponse": 2_000_000}
@@ -98,10 +96,10 @@ def read(
     Raises:
         ChainError: the node refused the call or answered something that does not decode.
     """
-    data = _selector(signature) + (abi_encode(list(types), list(args)) if types else b"")
+    data = _selector(signature) + (encode_words(types, args) if types else b"")
     try:
         result = rpc(w3, "eth_call", [{"to": address, "data": "0x" + data.hex()}, "latest"])
-        return tuple(abi_decode(list(outputs), bytes.fromhex(str(result)[2:])))
+        return decode_words(outputs, bytes.fromhex(str(result)[2:]))
     except Exception as exc:  # node errors, transport errors and undecodable answers alike
         raise ChainError(f"cannot read {signature} of {address}: {exc}") from exc
 
@@ -235,22 +233,26 @@ def sign(key: coincurve.PrivateKey, tx: dict[str, Any]) -> bytes:
     to = _canonical(tx["to"])
     data = bytes.fromhex(tx["data"][2:])
     if "maxFeePerGas" in tx:
-        fields: list[Any] = [
-            tx["chainId"],
-            tx["nonce"],
-            tx["maxPriorityFeePerGas"],
-            tx["maxFeePerGas"],
-            tx["gas"],
-            to,
-            tx["value"],
-            data,
-            [],
-        ]
-        v, r, s = _signed(key, b"\x02" + rlp_encode(fields))
-        return b"\x02" + rlp_encode([*fields, v, r, s])
-    fields = [tx["nonce"], tx["gasPrice"], tx["gas"], to, tx["value"], data]
-    v, r, s = _signed(key, rlp_encode([*fields, tx["chainId"], 0, 0]))
-    return rlp_encode([*fields, v + 35 + 2 * tx["chainId"], r, s])
+        fields = b"".join(
+            [
+                rlp_scalar(tx["chainId"]),
+                rlp_scalar(tx["nonce"]),
+                rlp_scalar(tx["maxPriorityFeePerGas"]),
+                rlp_scalar(tx["maxFeePerGas"]),
+                rlp_scalar(tx["gas"]),
+                rlp_scalar(to),
+                rlp_scalar(tx["value"]),
+                rlp_scalar(data),
+                rlp_list(b""),  # no access list
+            ]
+        )
+        v, r, s = _signed(key, b"\x02" + rlp_list(fields))
+        return b"\x02" + rlp_list(fields + rlp_scalar(v) + rlp_scalar(r) + rlp_scalar(s))
+    fields = b"".join(
+        rlp_scalar(x) for x in (tx["nonce"], tx["gasPrice"], tx["gas"], to, tx["value"], data)
+    )
+    v, r, s = _signed(key, rlp_list(fields + rlp_scalar(tx["chainId"]) + b"\x80\x80"))
+    return rlp_list(fields + rlp_scalar(v + 35 + 2 * tx["chainId"]) + rlp_scalar(r) + rlp_scalar(s))
 
 
 @dataclass

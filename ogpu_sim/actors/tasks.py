@@ -19,14 +19,13 @@ from typing import Any
 
 import requests
 import urllib3
-from eth_abi import decode as abi_decode
-from eth_abi import encode as abi_encode
 from ogpu.types import DeliveryMethod, TaskStatus
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 from urllib3.util import Retry, parse_url
 from web3 import Web3
 
+from ogpu_sim.actors.codec import decode_words, encode_words
 from ogpu_sim.actors.lean import events_in, read, rpc
 from ogpu_sim.chain.urls import is_loopback_url
 from ogpu_sim.errors import ChainError
@@ -91,16 +90,16 @@ def read_task_facts(w3: Web3, address: str) -> TaskFacts:
 
 def _read_in_one(w3: Web3, address: str) -> TaskFacts | None:
     """Both reads through ``TaskFactsRead``; ``None`` when the node returned no data at all."""
-    data = "0x" + (FACTS_READ_BYTECODE + abi_encode(["address"], [address])).hex()
+    data = "0x" + (FACTS_READ_BYTECODE + encode_words(("address",), (address,))).hex()
     try:
         result = bytes.fromhex(str(rpc(w3, "eth_call", [{"data": data}, "latest"]))[2:])
         if not result:
             return None
-        ok, params, delivery = abi_decode(["bool", "bytes", "bytes"], result)
+        ok, params, delivery = decode_words(("bool", "bytes", "bytes"), result)
         if not ok:
             raise ValueError("the task's getters reverted")
-        _source, config, expiry, payment = abi_decode(list(PARAMS_TYPES), params)
-        (method,) = abi_decode(["uint8"], delivery)
+        _source, config, expiry, payment = decode_words(PARAMS_TYPES, params)
+        (method,) = decode_words(("uint8",), delivery)
     except Exception as exc:  # node errors, transport errors and undecodable answers alike
         raise ChainError(f"cannot read the task facts of {address}: {exc}") from exc
     return _facts(config, expiry, payment, method)

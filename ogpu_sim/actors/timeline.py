@@ -8,6 +8,7 @@ pytest plugin prints a test's slice of it when the test fails; ``simulate`` writ
 
 from __future__ import annotations
 
+import binascii
 import json
 import re
 import threading
@@ -104,7 +105,7 @@ class _Decoder:
     def args(self, log: dict[str, Any]) -> dict[str, Any]:
         if not self.flat:
             return dict(self.event.process_log(log)["args"])
-        values = decode_words(self.types, bytes(HexBytes(log["data"])))
+        values = decode_words(self.types, _data(log["data"]))
         return {
             name: checksum(value) if kind == "address" else value
             for name, kind, value in zip(self.names, self.types, values, strict=True)
@@ -118,7 +119,22 @@ def _hex(value: Any) -> str:
     return "0x" + bytes(HexBytes(value)).hex()
 
 
+def _data(value: Any) -> bytes:
+    """A log's data as bytes: 0x-hex text (as nodes answer it) directly, else through HexBytes."""
+    if isinstance(value, str) and value[:2] == "0x":
+        try:
+            return binascii.unhexlify(value[2:])
+        except ValueError:  # odd length, not hex: HexBytes' reading
+            pass
+    return bytes(HexBytes(value))
+
+
+_PLAIN_TYPES = (str, int, bool, type(None))
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _PLAIN_TYPES:
+        return value
     if isinstance(value, (bytes, HexBytes)):
         return "0x" + bytes(value).hex()
     if isinstance(value, (list, tuple)):

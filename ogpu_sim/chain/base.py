@@ -237,10 +237,14 @@ class SnapshotLedger(Generic[S]):
     def reverted_to(self, snapshot_id: str) -> None:
         """Invalidate every id younger than ``snapshot_id`` (which stays valid)."""
         order = self._states[snapshot_id][0]
-        for other, (other_order, _state) in list(self._states.items()):
-            if other_order > order:
-                del self._states[other]
-                self._invalidated[other] = self._AFTER_REVERT
+        younger = []
+        for other in reversed(self._states):  # ids are added in order: the younger come last
+            if self._states[other][0] <= order:
+                break
+            younger.append(other)
+        for other in reversed(younger):
+            del self._states[other]
+            self._invalidated[other] = self._AFTER_REVERT
 
     def invalidate_where(self, stale: Callable[[S], bool], reason: str) -> None:
         """Invalidate every id whose state ``stale`` says no longer exists (after a reorg)."""

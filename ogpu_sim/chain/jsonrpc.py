@@ -8,10 +8,13 @@ Results are JSON-native (quantities as hex strings, camelCase keys).
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
 from eth_abi import decode as abi_decode
+from eth_hash.auto import keccak
+from eth_utils import to_checksum_address
 
 from ..errors import (
     RpcError,
@@ -41,6 +44,29 @@ INTERNAL_ERROR = -32603
 SERVER_ERROR = -32000
 REVERTED = 3
 TRANSACTION_REJECTED = -32003
+
+
+_HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_UPPER_NIBBLES = frozenset("89abcdef")
+
+
+def _checksum(value: Any) -> str:
+    if type(value) is bytes and len(value) == 20:
+        lower = value.hex()
+    elif isinstance(value, str) and _HEX_ADDRESS.fullmatch(value):
+        lower = value[2:].lower()
+    else:  # any other spelling, and every error, as eth_utils has them
+        return str(to_checksum_address(value))
+    digest = keccak(lower.encode()).hex()
+    return "0x" + "".join(
+        c.upper() if d in _UPPER_NIBBLES else c for c, d in zip(lower, digest, strict=False)
+    )
+
+
+checksum = functools.lru_cache(maxsize=65_536)(_checksum)
+"""``eth_utils.to_checksum_address``, remembered, and for 0x-hex text and 20 bytes computed
+directly (EIP-55: a hex digit is upper case where the keccak of the lower-case address has a
+nibble >= 8), a third of its cost; the same few addresses come up in every log and receipt."""
 
 
 def revert_error(data: bytes) -> RpcError:

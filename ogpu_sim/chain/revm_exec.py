@@ -8,19 +8,15 @@ refused to run (fees the sender cannot pay, gas below the intrinsic cost) as oth
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_utils import keccak, to_checksum_address
+from eth_hash.auto import keccak
 
 from .gas_search import Measured, estimate
-from .jsonrpc import SERVER_ERROR, RpcError, revert_error
-
-checksum = functools.lru_cache(maxsize=16_384)(to_checksum_address)
-"""Checksumming costs ~100 us in eth_utils; a node sees the same few addresses again and again."""
+from .jsonrpc import SERVER_ERROR, RpcError, checksum, revert_error
 
 SPEC_ID = "Cancun"
 """pyrevm's spelling of the Cancun spec; other spellings silently mean the latest spec."""

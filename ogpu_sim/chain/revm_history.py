@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import ChainError
+
 REORG_WINDOW = 64
 """Blocks a reorg can replace on revm (each costs one open journal checkpoint)."""
 
@@ -27,13 +29,15 @@ class Checkpoints:
     def __init__(self, evm: Any, window: int = REORG_WINDOW) -> None:
         self._evm = evm
         self._window = window
-        self._open: list[Any] = []
+        # Open checkpoints by identity, oldest first (a dict keeps insertion order): a session
+        # keeps one per snapshot it took, so membership and removal must not scan them all.
+        self._open: dict[int, Any] = {}
         self._blocks: list[tuple[int, Any]] = []  # (block number, checkpoint before it)
 
     def open(self) -> Any:
         """Open a checkpoint at the current state (a snapshot's)."""
         checkpoint = self._evm.snapshot()
-        self._open.append(checkpoint)
+        self._open[id(checkpoint)] = checkpoint
         return checkpoint
 
     def before_block(self, number: int) -> None:
@@ -44,7 +48,7 @@ class Checkpoints:
         if len(self._blocks) > self._window:
             _number, oldest = self._blocks.pop(0)
             self._evm.commit()
-            self._open = [c for c in self._open if c is not oldest]
+            self._open.pop(id(oldest), None)
 
     def before(self, number: int) -> Any | None:
         """The checkpoint taken before block ``number``, while it is still kept."""
@@ -52,14 +56,24 @@ class Checkpoints:
 
     def is_open(self, checkpoint: Any) -> bool:
         """Whether ``checkpoint`` can still be reverted to."""
-        return any(c is checkpoint for c in self._open)
+        return self._open.get(id(checkpoint)) is checkpoint
 
     def revert_to(self, checkpoint: Any) -> None:
-        """Return to ``checkpoint``'s state; it and every younger checkpoint are consumed."""
-        index = next(i for i, c in enumerate(self._open) if c is checkpoint)
-        for younger in reversed(self._open[index:]):
+        """Return to ``checkpoint``'s state; it and every younger checkpoint are consumed.
+
+        Raises:
+            ChainError: ``checkpoint`` is not open (consumed by an earlier revert, or released).
+        """
+        if not self.is_open(checkpoint):
+            raise ChainError("cannot revert to a journal checkpoint that is no longer open")
+        undone = []
+        for younger in reversed(self._open.values()):  # youngest first, up to the target
+            undone.append(younger)
+            if younger is checkpoint:
+                break
+        for younger in undone:
             self._evm.revert(younger)
-        del self._open[index:]
+            del self._open[id(younger)]
         self._blocks = [(n, c) for n, c in self._blocks if self.is_open(c)]
 
 

@@ -19,7 +19,8 @@ from typing import Any
 
 from eth._utils.address import generate_contract_address
 from eth.vm.forks.cancun.transactions import CancunTransactionBuilder
-from eth_utils import keccak, to_canonical_address
+from eth_hash.auto import keccak
+from eth_utils import to_canonical_address
 
 from ..errors import ChainError
 from .base import SnapshotLedger, check_blocks, check_seconds, check_wei
@@ -71,6 +72,25 @@ def _no_access_list() -> None:
 
 
 @dataclass
+class _Mined:
+    """A mined transaction: its receipt, and its JSON, built when first asked for (rarely)."""
+
+    tx: Any
+    tx_hash: str
+    sender: str
+    block: Block
+    receipt: dict[str, Any]
+    _json: dict[str, Any] | None = None
+
+    @property
+    def json(self) -> dict[str, Any]:
+        """The transaction as ``eth_getTransactionByHash`` answers it."""
+        if self._json is None:
+            self._json = tx_json(self.tx, self.tx_hash, self.sender, self.block)
+        return self._json
+
+
+@dataclass
 class _Snapshot:
     checkpoint: Any
     blocks: int
@@ -94,7 +114,7 @@ class RevmNode:
             self.evm.set_balance(account.address, DEV_ACCOUNT_BALANCE)
         self.time_offset = 0
         self._blocks: list[Block] = []
-        self._txs: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self._txs: dict[str, _Mined] = {}
         self._raw: dict[str, bytes] = {}
         self._ledger: SnapshotLedger[_Snapshot] = SnapshotLedger()
         self._checkpoints = Checkpoints(self.evm)
@@ -184,7 +204,7 @@ class RevmNode:
 
     def block_logs(self, number: int) -> list[dict[str, Any]]:
         """Logs of block ``number`` in JSON-RPC shape."""
-        return [log for h in self._blocks[number].tx_hashes for log in self._txs[h][1]["logs"]]
+        return [log for h in self._blocks[number].tx_hashes for log in self._txs[h].receipt["logs"]]
 
     # -- snapshots -------------------------------------------------------------------------
     def snapshot(self) -> str:
@@ -391,16 +411,14 @@ class RevmNode:
             if to
             else checksum(generate_contract_address(to_canonical_address(sender), tx.nonce))
         )
-        self._txs[tx_hash] = (
-            tx_json(tx, tx_hash, sender, block),
-            receipt_json(tx, tx_hash, sender, to, created, outcome, price, block),
-        )
+        receipt = receipt_json(tx, tx_hash, sender, to, created, outcome, price, block)
+        self._txs[tx_hash] = _Mined(tx, tx_hash, sender, block, receipt)
         return tx_hash
 
     # -- JSON-RPC --------------------------------------------------------------------------
     def block_json(self, block: Block, full: bool) -> dict[str, Any]:
         """A block as ``eth_getBlockByNumber`` returns it."""
-        return block_json(block, [self._txs[h][0] if full else h for h in block.tx_hashes])
+        return block_json(block, [self._txs[h].json if full else h for h in block.tx_hashes])
 
     def get_block(self, tag: Any, full: bool = False) -> dict[str, Any] | None:
         """``eth_getBlockByNumber``: null past the head; ``pending`` is the empty next block."""
@@ -463,8 +481,8 @@ class RevmNode:
             n._require_latest(tag) or simulate_v1(n, payload)
         ),
         "eth_createAccessList": lambda n, *_: _no_access_list(),
-        "eth_getTransactionByHash": lambda n, h: n._txs.get(h, (None,))[0],
-        "eth_getTransactionReceipt": lambda n, h: n._txs.get(h, (None, None))[1],
+        "eth_getTransactionByHash": lambda n, h: m.json if (m := n._txs.get(h)) else None,
+        "eth_getTransactionReceipt": lambda n, h: m.receipt if (m := n._txs.get(h)) else None,
         "eth_getBlockByNumber": lambda n, tag, full=False: n.get_block(tag, full),
         "eth_getBlockByHash": lambda n, h, full=False: next(
             (n.block_json(b, full) for b in n._blocks if b.hash == h), None

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from eth_utils import event_abi_to_log_topic
+from hexbytes import HexBytes
 from ogpu.client import confirm_response
 from ogpu.protocol import vault
 from ogpu.types import DeliveryMethod, TaskStatus
 
 from ogpu_sim.actors import lean
-from ogpu_sim.actors.timeline import UNBOUNDED_POLLS, Timeline, _plain
+from ogpu_sim.actors.timeline import UNBOUNDED_POLLS, Timeline, _data, _plain
 from ogpu_sim.errors import RpcError
 
 FIRST = DeliveryMethod.FIRST_RESPONSE
@@ -206,3 +208,20 @@ def test_a_driver_step_over_json_rpc_ahead_of_the_chain_reads_the_head_and_nothi
         pass
 
     assert (seen, over_rpc.entries) == (["eth_getLogs", "eth_blockNumber"], [])
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["0x", "0x00ff", "0xABcd", "0x1", "0X0102", b"\x01\x02", HexBytes("0x0a")],
+    ids=["empty", "lower", "mixed case", "odd length", "upper prefix", "bytes", "hexbytes"],
+)
+def test_log_data_reads_as_hexbytes_reads_it(data):
+    assert _data(data) == bytes(HexBytes(data))
+
+
+@pytest.mark.parametrize("data", ["0x01 02", "0xzz"], ids=["whitespace", "not hex"])
+def test_log_data_hexbytes_refuses_is_refused(data):
+    with pytest.raises(ValueError):
+        HexBytes(data)
+    with pytest.raises(ValueError):
+        _data(data)

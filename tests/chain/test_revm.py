@@ -19,7 +19,9 @@ from web3.exceptions import Web3RPCError
 from ogpu_sim.chain.base import SnapshotError
 from ogpu_sim.chain.revm import RevmChain
 from ogpu_sim.chain.revm_exec import FEE_SINK, PRIORITY_FEE, SPEC_ID
+from ogpu_sim.chain.revm_history import REORG_WINDOW, Checkpoints
 from ogpu_sim.chain.revm_node import RevmNode
+from ogpu_sim.errors import ChainError
 
 from .helpers import send, transact
 
@@ -163,6 +165,51 @@ def test_nested_snapshots_leave_no_journal_depth_behind() -> None:
     node.snapshot()
     node.revert(outer)
     assert node.evm.journal_depth == 1  # only `outer`, re-opened so its id stays valid
+
+
+def test_reverting_to_a_middle_snapshot_keeps_the_older_ones_and_invalidates_the_younger(
+    chain: RevmChain, account: LocalAccount
+) -> None:
+    ids, balances = [], []
+    for _ in range(4):
+        ids.append(chain.snapshot())
+        balances.append(chain.w3.eth.get_balance(RECEIVER))
+        send(chain.w3, account, {"to": RECEIVER, "value": 1})
+
+    chain.revert(ids[1])
+
+    assert chain.w3.eth.get_balance(RECEIVER) == balances[1]
+    for younger in ids[2:]:
+        with pytest.raises(SnapshotError, match=f"cannot revert to snapshot {younger!r}"):
+            chain.revert(younger)
+    chain.revert(ids[0])
+    assert chain.w3.eth.get_balance(RECEIVER) == balances[0]
+
+
+def test_many_kept_snapshots_leave_the_reorg_window_and_the_journal_depth_intact() -> None:
+    node = RevmNode(CHAIN_ID)
+    for _ in range(50):  # a session: each test takes a snapshot and reverts to it
+        snapshot_id = node.snapshot()
+        node.mine(1)
+        node.revert(snapshot_id)
+    node.mine(REORG_WINDOW + 5)
+    kept = 50 + REORG_WINDOW  # every snapshot's checkpoint, one per recent block
+
+    assert node.evm.journal_depth == kept
+    raws, hashes = node.reorg(REORG_WINDOW)
+    assert (raws, hashes) == ([], [])
+    assert node.evm.journal_depth == 50
+
+
+def test_a_checkpoint_no_longer_open_cannot_be_reverted_to() -> None:
+    checkpoints = Checkpoints(pyrevm.EVM(spec_id=SPEC_ID))
+    older = checkpoints.open()
+    checkpoints.open()
+    checkpoints.revert_to(older)
+
+    assert not checkpoints.is_open(older)
+    with pytest.raises(ChainError, match="no longer open"):
+        checkpoints.revert_to(older)
 
 
 def test_basefee_reads_zero_and_blocks_report_a_zero_base_fee(
