@@ -12,7 +12,8 @@ node's hash and encoding on the node, and py-trie's hex-prefix and nibble conver
 functions of their argument, on it. py-evm's account codec (``eth.db.account``'s RLP encoding
 and decoding of an account, once per account read or write) is memoized on the account's
 fields and on the encoding (an account is immutable), and so is ``eth.db.storage``'s of a
-storage value.
+storage value. A state root's writes (py-evm's ``make_storage_root`` and account-diff loop) are
+one batch each, hashing each changed node once (:mod:`.tester_writes`).
 Process-wide, while at least one chain holds the caches (reference-counted like the SDK's
 keccak cache); a written trie has a new root and so new cache keys.
 """
@@ -34,6 +35,8 @@ from trie.constants import BLANK_NODE_HASH
 from trie.utils import nodes as _nodes
 from trie.validation import validate_is_node
 
+from . import tester_writes as _writes
+
 MAX_ENTRIES = 200_000
 """Cached reads kept at most; the cache starts over when full (entries are ~100 bytes)."""
 
@@ -48,6 +51,8 @@ def _cached(
     reads: dict[tuple[bytes, bytes], bytes] = {}
 
     def get(self: Any, key: bytes) -> bytes:
+        if _writes._open:
+            _writes.flush(self)
         if type(key) is not bytes:  # let the original validate (and refuse) it
             return original(self, key)
         slot = (self.root_hash, key)
@@ -297,6 +302,8 @@ def _by_hash(original: Callable[[Any, Any], Any], walker: _Walker) -> Callable[[
     copy without reading and decoding it again (py-trie changes the nodes it gets)."""
 
     def get_node(self: Any, node_hash: Any) -> Any:
+        if type(node_hash) is _writes.Pending:
+            return _writes.copy(node_hash.node)
         if type(node_hash) is bytes and len(node_hash) == 32:
             frozen = walker.nodes.get(node_hash)
             if frozen is not None:
@@ -395,6 +402,7 @@ def _patches() -> list[tuple[Any, str, Any]]:
         (HexaryTrie, "get", _cached(HexaryTrie.get, walker)),
         (HexaryTrie, "get_node", _by_hash(HexaryTrie.get_node, walker)),
         (HexaryTrie, "_node_to_db_mapping", _mapped(HexaryTrie._node_to_db_mapping, walker)),
+        *_writes.patches(),
         (_hexary, "decode_node", _decoded(_hexary.decode_node)),
         (_hexary, "bytes_to_nibbles", bytes_to_nibbles),
         (_hexary, "decode_nibbles", decode_nibbles),

@@ -1,0 +1,203 @@
+"""A batch of py-trie writes hashes each changed node once, not once per key written.
+
+py-evm writes a state root key by key (each changed storage slot, then each changed account),
+and py-trie's ``set``/``delete`` encodes and hashes every node on the key's path at once, so a
+node shared by K written keys (the root first) is hashed K times. While :func:`batched` is
+open (around py-evm's ``make_storage_root`` and its account-diff loop, see
+:mod:`.tester_trie`), a write runs py-trie's own node logic unchanged except that a changed
+child is kept as a :class:`Pending` node instead of being persisted; when the batch closes,
+each trie's new nodes are persisted bottom-up through py-trie's own ``_persist_node`` and its
+root through ``_set_raw_node``. A Merkle Patricia trie is canonical for its contents, so the
+root and every reachable node are py-trie's own. The nodes of intermediate roots are never
+written and nothing is pruned: the old nodes stay in py-evm's batch databases (which never
+apply deletes to the chain's database anyway), and where py-trie's pruning over stored nodes
+would delete a node still in use (the path of a write that left it as it was, a root short
+enough to embed) the batch keeps it. A read of a trie with pending writes flushes it first;
+an error flushes the writes made before it, as py-trie would have applied them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from eth.db import account as _account_db
+from eth.db import storage as _storage_db
+from trie import HexaryTrie
+from trie import hexary as _hexary
+from trie.validation import validate_is_bytes, validate_is_node
+
+
+class Pending:
+    """A changed node not yet persisted: a child reference while a batch is open."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: Any) -> None:
+        self.node = node
+
+
+_local = threading.local()
+_open = 0
+"""Batches open in any thread (a cheap test before the thread-local one)."""
+
+
+def pending_batch() -> dict[int, list[Any]] | None:
+    """This thread's open batch: id(trie) -> [trie, its pending root node], or None."""
+    return getattr(_local, "batch", None) if _open else None
+
+
+def copy(node: Any) -> Any:
+    """A fresh copy of a pending node's lists (py-trie changes the nodes it gets)."""
+    return [copy(item) for item in node] if type(node) is list else node
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Defer the tries' writes in this thread until the block exits (nested: the outer one)."""
+    global _open
+    if getattr(_local, "batch", None) is not None:
+        yield
+        return
+    batch: dict[int, list[Any]] = {}
+    _local.batch = batch
+    _open += 1
+    try:
+        yield
+    finally:
+        _local.batch = None
+        _open -= 1
+        while batch:
+            _, (trie, root) = batch.popitem()
+            _finish(trie, root)
+
+
+def flush(trie: Any) -> None:
+    """Persist ``trie``'s pending writes now (before a read of it)."""
+    batch = pending_batch()
+    entry = batch.pop(id(trie), None) if batch else None
+    if entry is not None:
+        _finish(entry[0], entry[1])
+
+
+def _finish(trie: Any, root: Any) -> None:
+    resolved = _resolved(trie, root, _PERSIST)
+    validate_is_node(resolved)
+    trie.root_hash = trie._set_raw_node(resolved)  # ``_set_root_node`` without its pruning
+
+
+def _resolved(trie: Any, node: Any, persist: Callable[[Any, Any], Any]) -> Any:
+    if type(node) is not list:
+        return node
+    if len(node) == 17:
+        return [_reference(trie, child, persist) for child in node[:16]] + [node[16]]
+    if len(node) == 2:
+        return [node[0], _reference(trie, node[1], persist)]
+    return node  # not a node: py-trie's validation refuses it when it is persisted
+
+
+def _reference(trie: Any, child: Any, persist: Callable[[Any, Any], Any]) -> Any:
+    if type(child) is Pending:
+        return persist(trie, _resolved(trie, child.node, persist))
+    if type(child) is list:
+        return persist(trie, _resolved(trie, child, persist))
+    return child
+
+
+def write(trie: Any, key: Any, value: Any, delete: bool) -> None:
+    """py-trie's ``HexaryTrie.set`` (``delete`` when ``delete``) inside the open batch.
+
+    The root node is the trie's pending one (or its stored one); changed children become
+    :class:`Pending` (``_persist_node``) and nothing is pruned (see :mod:`.tester_trie`).
+    """
+    batch = pending_batch()
+    assert batch is not None
+    validate_is_bytes(key)
+    if not delete:
+        validate_is_bytes(value)
+    trie_key = _hexary.bytes_to_nibbles(key)
+    entry = batch.get(id(trie))
+    try:
+        root = entry[1] if entry is not None else trie.get_node(trie.root_hash)
+        if delete or value == b"":
+            new_root = trie._delete(root, trie_key)
+        else:
+            new_root = trie._set(root, trie_key, value)
+    except KeyError as exc:
+        trie._raise_missing_node(exc, key)
+    if entry is None:
+        batch[id(trie)] = [trie, new_root]
+    else:
+        entry[1] = new_root
+
+
+_PERSIST = HexaryTrie._persist_node
+"""py-trie's own ``_persist_node``, which a batch's writes end with."""
+
+
+def _write(original: Callable[..., Any], delete: bool) -> Callable[..., Any]:
+    """py-trie's ``set`` (or ``delete``), deferred while a batch is open."""
+    if delete:
+
+        def deferred(self: Any, key: Any) -> Any:
+            if pending_batch() is None:
+                return original(self, key)
+            write(self, key, b"", True)
+
+    else:
+
+        def deferred(self: Any, key: Any, value: Any) -> Any:  # type: ignore[misc]
+            if pending_batch() is None:
+                return original(self, key, value)
+            write(self, key, value, False)
+
+    deferred.__doc__ = original.__doc__
+    return deferred
+
+
+def _deferred_persist(self: Any, node: Any) -> Any:
+    """py-trie's ``_persist_node``; a changed child is kept :class:`Pending` in a batch."""
+    if pending_batch() is None:
+        return _PERSIST(self, node)
+    return node if node == b"" else Pending(node)
+
+
+def _deferred_prune(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """py-trie's ``_prune_node``, skipped in a batch (its intermediate nodes are never written)."""
+
+    def _prune_node(self: Any, node: Any) -> Any:
+        if pending_batch() is None:
+            return original(self, node)
+        return None
+
+    return _prune_node
+
+
+def _in_batch(original: Callable[..., Any]) -> Callable[..., Any]:
+    """A py-evm method whose trie writes are one batch (:func:`batched`)."""
+
+    def method(*args: Any) -> Any:
+        with batched():
+            return original(*args)
+
+    method.__doc__ = original.__doc__
+    return method
+
+
+def patches() -> list[tuple[Any, str, Any]]:
+    """(owner, name, replacement) for py-trie's writes and the py-evm methods batching them."""
+    make_storage_root = _storage_db.AccountStorageDB.make_storage_root
+    apply_diff = _account_db.AccountDB._apply_account_diff_without_proof
+    return [
+        (HexaryTrie, "set", _write(HexaryTrie.set, delete=False)),
+        (HexaryTrie, "delete", _write(HexaryTrie.delete, delete=True)),
+        (HexaryTrie, "_persist_node", _deferred_persist),
+        (HexaryTrie, "_prune_node", _deferred_prune(HexaryTrie._prune_node)),
+        (_storage_db.AccountStorageDB, "make_storage_root", _in_batch(make_storage_root)),
+        (_account_db.AccountDB, "_apply_account_diff_without_proof", _in_batch(apply_diff)),
+    ]
+
+
+__all__ = ["Pending", "batched", "copy", "flush", "patches", "pending_batch", "write"]

@@ -1,0 +1,234 @@
+"""A batch of trie writes (ogpu_sim.chain.tester_writes) against py-trie's own key-by-key writes.
+
+Each test computes the expected result with py-trie's own functions (the caches removed for a
+while) and the same writes batched, and compares roots, the answers of a fresh trie reading the
+batched database, errors, and py-evm's state roots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from eth.db.account import AccountDB
+from eth.db.atomic import AtomicDB
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from trie import HexaryTrie
+from trie.exceptions import MissingTrieNode, ValidationError
+
+from ogpu_sim.chain import tester_trie, tester_writes
+
+from .test_tester_trie import ENTRIES, KEYS, build, outcome, py_tries_own, queries
+
+# A write: (key, value) sets, (key, None) deletes (py-trie's ``del``), (key, b"") sets blank.
+VALUES = st.one_of(st.none(), st.binary(max_size=40))
+WRITES = st.lists(st.tuples(KEYS, VALUES), max_size=30)
+
+
+@pytest.fixture(autouse=True)
+def caches() -> Iterator[None]:
+    tester_trie.acquire()
+    try:
+        yield
+    finally:
+        tester_trie.release()
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    with tester_writes.batched():
+        yield
+
+
+def apply(trie: HexaryTrie, writes: list[tuple[bytes, bytes | None]]) -> None:
+    for key, value in writes:
+        if value is None:
+            del trie[key]
+        else:
+            trie[key] = value
+
+
+def written(
+    entries: dict[bytes, bytes],
+    writes: list[tuple[bytes, bytes | None]],
+    prune: bool,
+    batched: bool = False,
+) -> tuple[dict[bytes, bytes], bytes]:
+    """The database and root of ``entries`` then ``writes`` (in one batch if ``batched``)."""
+    db, root = build(entries, [])
+    trie = HexaryTrie(db, root_hash=root, prune=prune)
+    if batched:
+        with batch():
+            apply(trie, writes)
+    else:
+        apply(trie, writes)
+    return db, bytes(trie.root_hash)
+
+
+@settings(max_examples=80, deadline=None, database=None)
+@given(entries=ENTRIES, writes=WRITES, prune=st.booleans(), data=st.data())
+def test_a_batch_of_writes_gives_py_tries_own_root_and_nodes(
+    entries: dict[bytes, bytes],
+    writes: list[tuple[bytes, bytes | None]],
+    prune: bool,
+    data: st.DataObject,
+) -> None:
+    if entries:  # writes over present keys too
+        present = st.tuples(st.sampled_from(sorted(entries)), VALUES)
+        writes = writes + data.draw(st.lists(present, max_size=10))
+    with py_tries_own():  # py-trie's pruning can lose nodes in use: the reference keeps all
+        own_db, own_root = written(entries, writes, prune=False)
+        asked = queries({**entries, **{key: b"" for key, _ in writes}}, [])
+        expected = [outcome(own_db, own_root, key) for key in asked]
+    db, root = written(entries, writes, prune, batched=True)
+    assert root == own_root
+    with py_tries_own():  # every reachable node is in the batched database
+        assert [outcome(dict(db), root, key) for key in asked] == expected
+
+
+def test_a_batch_keeps_the_nodes_a_write_leaves_as_they_were() -> None:
+    # py-trie's pruning over stored nodes deletes the nodes of a path written as it was.
+    key, other = b"\x01" * 32, b"\x02" * 32
+    db, root = build({key: b"same", other: b"other"}, [])
+    with py_tries_own():
+        own_db = dict(db)
+        HexaryTrie(own_db, root_hash=root, prune=True)[key] = b"same"
+        assert root not in own_db
+    trie = HexaryTrie(db, root_hash=root, prune=True)
+    with batch():
+        trie[key] = b"same"
+    assert (trie.root_hash, root in db, HexaryTrie(db, root_hash=root)[other]) == (
+        root,
+        True,
+        b"other",
+    )
+
+
+def test_a_read_in_a_batch_sees_the_writes_before_it() -> None:
+    db, root = build({bytes([i]) * 32: b"value %d" % i for i in range(8)}, [])
+    trie = HexaryTrie(db, root_hash=root, prune=True)
+    with batch():
+        trie[b"\x01" * 32] = b"new"
+        del trie[b"\x02" * 32]
+        assert (trie[b"\x01" * 32], trie[b"\x02" * 32], trie[b"\x03" * 32]) == (
+            b"new",
+            b"",
+            b"value 3",
+        )
+        trie[b"\x04" * 32] = b"after the read"
+    with py_tries_own():
+        expected = HexaryTrie(db, root_hash=root, prune=True)
+        expected[b"\x01" * 32] = b"new"
+        del expected[b"\x02" * 32]
+        expected[b"\x04" * 32] = b"after the read"
+    assert trie.root_hash == expected.root_hash
+
+
+def test_a_refused_write_in_a_batch_keeps_the_writes_before_it() -> None:
+    db, root = build({bytes([i]) * 32: b"value %d" % i for i in range(8)}, [])
+    trie = HexaryTrie(db, root_hash=root, prune=True)
+    with pytest.raises(ValidationError, match="Value is not of type `bytes`"), batch():
+        trie[b"\x01" * 32] = b"kept"
+        trie[b"\x02" * 32] = "not bytes"  # type: ignore[assignment]
+    with py_tries_own():
+        expected = HexaryTrie(db, root_hash=root)
+        expected[b"\x01" * 32] = b"kept"
+    assert trie.root_hash == expected.root_hash
+
+
+def test_a_missing_node_in_a_batch_fails_as_in_py_trie() -> None:
+    keys = [bytes([i]) * 32 for i in range(40)]
+    with py_tries_own():  # nodes the caches have not kept by their hash
+        db, root = build({key: b"value %d" % i for i, key in enumerate(keys)}, [])
+        missing = HexaryTrie(db, root_hash=root).get_node(root)[2]  # under the keys 0x20...
+        del db[missing]
+        own_trie = HexaryTrie(db, root_hash=root)
+        with pytest.raises(MissingTrieNode) as own:
+            for key in keys:
+                own_trie[key] = b"changed"
+        own_root = own_trie.root_hash
+    trie = HexaryTrie(db, root_hash=root)
+    with pytest.raises(MissingTrieNode) as batched, batch():
+        for key in keys:
+            trie[key] = b"changed"
+    assert (batched.value.missing_node_hash, batched.value.requested_key) == (missing, keys[0x20])
+    assert (own.value.missing_node_hash, own.value.requested_key) == (missing, keys[0x20])
+    assert trie.root_hash == own_root  # the writes before it
+
+
+def test_a_nested_batch_is_the_outer_ones() -> None:
+    trie = HexaryTrie({})
+    with batch():
+        with batch():
+            trie[b"\x01" * 32] = b"one"
+        assert trie.root_hash == HexaryTrie({}).root_hash  # still pending
+        trie[b"\x02" * 32] = b"two"
+    with py_tries_own():
+        expected = HexaryTrie({})
+        expected[b"\x01" * 32] = b"one"
+        expected[b"\x02" * 32] = b"two"
+    assert trie.root_hash == expected.root_hash
+
+
+def test_key_by_key_writes_after_a_batch_prune_as_py_trie() -> None:
+    writes: list[tuple[bytes, bytes | None]] = [(bytes([i]) * 32, b"v%d" % i) for i in range(12)]
+    later: list[tuple[bytes, bytes | None]] = [(bytes([i]) * 32, None) for i in range(0, 12, 2)]
+    db, root = build({}, [])
+    trie = HexaryTrie(db, root_hash=root, prune=True)
+    with batch():
+        apply(trie, writes)
+    apply(trie, later)  # py-trie's own pruning over the batch's nodes
+    with py_tries_own():
+        own_db, own_root = written({}, writes + later, prune=True)
+        assert [outcome(dict(db), trie.root_hash, key) for key, _ in writes] == [
+            outcome(own_db, own_root, key) for key, _ in writes
+        ]
+    assert trie.root_hash == own_root
+
+
+def state_root(accounts: int, slots: int) -> tuple[bytes, bytes]:
+    """py-evm's state roots after two rounds of balance, nonce, code and storage writes."""
+    state = AccountDB(AtomicDB())
+    roots = []
+    for round_ in (1, 2):
+        for index in range(accounts):
+            address = bytes([index + 1]) * 20
+            state.set_balance(address, 10**18 * index + round_)
+            state.set_nonce(address, round_)
+            if index % 3 == 0:
+                state.set_code(address, b"\x60\x00" * (index + round_))
+            for slot in range(slots):
+                state.set_storage(address, slot * round_, index * 1000 + slot * round_)
+            if round_ == 2 and index % 4 == 1:
+                state.set_storage(address, 1, 0)  # a deleted slot
+        if round_ == 2:
+            state.delete_account(bytes([3]) * 20)
+        state.persist()
+        roots.append(bytes(state.state_root))
+    return roots[0], roots[1]
+
+
+def test_py_evm_state_roots_are_py_tries_own() -> None:
+    with py_tries_own():
+        expected = state_root(accounts=9, slots=7)
+    assert state_root(accounts=9, slots=7) == expected
+
+
+def test_outside_a_batch_writes_are_py_tries_own() -> None:
+    trie = HexaryTrie({})
+    trie[b"\x01" * 32] = b"one"
+    assert tester_writes.pending_batch() is None
+    with py_tries_own():
+        expected = HexaryTrie({})
+        expected[b"\x01" * 32] = b"one"
+    assert trie.root_hash == expected.root_hash
+
+
+def test_a_pending_node_is_answered_as_a_fresh_copy() -> None:
+    node: list[Any] = [b"\x20", [b"\x31", b"x"]]
+    copied = HexaryTrie({}).get_node(tester_writes.Pending(node))
+    assert copied == node
+    assert copied is not node and copied[1] is not node[1]
