@@ -13,7 +13,8 @@ functions of their argument, on it. py-evm's account codec (``eth.db.account``'s
 and decoding of an account, once per account read or write) is memoized on the account's
 fields and on the encoding (an account is immutable), and so is ``eth.db.storage``'s of a
 storage value. A state root's writes (py-evm's ``make_storage_root`` and account-diff loop) are
-one batch each, hashing each changed node once (:mod:`.tester_writes`).
+one batch each, hashing each changed node once (:mod:`.tester_writes`), and rlp's
+``Serializable.copy`` skips deep copies of plain values (:mod:`.tester_rlp`).
 Process-wide, while at least one chain holds the caches (reference-counted like the SDK's
 keccak cache); a written trie has a new root and so new cache keys.
 """
@@ -35,6 +36,7 @@ from trie.constants import BLANK_NODE_HASH
 from trie.utils import nodes as _nodes
 from trie.validation import validate_is_node
 
+from . import tester_rlp as _rlp
 from . import tester_writes as _writes
 
 MAX_ENTRIES = 200_000
@@ -403,6 +405,7 @@ def _patches() -> list[tuple[Any, str, Any]]:
         (HexaryTrie, "get_node", _by_hash(HexaryTrie.get_node, walker)),
         (HexaryTrie, "_node_to_db_mapping", _mapped(HexaryTrie._node_to_db_mapping, walker)),
         *_writes.patches(),
+        *_rlp.patches(),
         (_hexary, "decode_node", _decoded(_hexary.decode_node)),
         (_hexary, "bytes_to_nibbles", bytes_to_nibbles),
         (_hexary, "decode_nibbles", decode_nibbles),
