@@ -41,7 +41,8 @@ class Pending:
 
 _local = threading.local()
 _open = 0
-"""Batches open in any thread (a cheap test before the thread-local one)."""
+"""Batches open in any thread (a cheap test before the thread-local one; changed under _LOCK)."""
+_LOCK = threading.Lock()
 
 
 def pending_batch() -> dict[int, list[Any]] | None:
@@ -63,12 +64,14 @@ def batched() -> Iterator[None]:
         return
     batch: dict[int, list[Any]] = {}
     _local.batch = batch
-    _open += 1
+    with _LOCK:
+        _open += 1
     try:
         yield
     finally:
         _local.batch = None
-        _open -= 1
+        with _LOCK:
+            _open -= 1
         while batch:
             _, (trie, root) = batch.popitem()
             _finish(trie, root)

@@ -7,6 +7,7 @@ batched database, errors, and py-evm's state roots.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -232,3 +233,16 @@ def test_a_pending_node_is_answered_as_a_fresh_copy() -> None:
     copied = HexaryTrie({}).get_node(tester_writes.Pending(node))
     assert copied == node
     assert copied is not node and copied[1] is not node[1]
+
+
+def test_a_batch_defers_only_its_own_threads_writes() -> None:
+    trie = HexaryTrie({})
+    with batch():
+        worker = threading.Thread(target=trie.set, args=(b"\x01" * 32, b"one"))
+        worker.start()
+        worker.join()
+        written_by_the_other_thread = bytes(trie.root_hash)
+    with py_tries_own():
+        expected = HexaryTrie({})
+        expected[b"\x01" * 32] = b"one"
+    assert written_by_the_other_thread == expected.root_hash
