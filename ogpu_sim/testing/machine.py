@@ -81,8 +81,9 @@ _STRATEGIES_LIMIT = 4096
 
 
 def _key(value: Any) -> Any:
-    """``value`` with the type of each part (``1`` and ``True`` are equal keys otherwise)."""
-    if isinstance(value, (tuple, list)):
+    """``value`` with the type of each part (``1`` and ``True`` are equal keys otherwise);
+    unhashable when a part is (a list: a drawn value a caller might change)."""
+    if isinstance(value, tuple):
         return (type(value), tuple(_key(v) for v in value))
     return (type(value), value)
 
