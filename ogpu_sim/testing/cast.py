@@ -13,6 +13,7 @@ import pickle
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -48,9 +49,9 @@ class Actor:
     name: str
     account: LocalAccount
 
-    @property
+    @cached_property
     def address(self) -> str:
-        """The checksum address."""
+        """The checksum address (asked for by nearly every rule and check: kept)."""
         return str(self.account.address)
 
     def __repr__(self) -> str:

@@ -145,7 +145,13 @@ def probe_sections(
     return sections
 
 
+#: Field types a record's facts keep as they are (most fields: checked first, by exact type).
+_PLAIN = frozenset({int, str, bool, bytes, type(None)})
+
+
 def _freeze(value: Any) -> Hashable:
+    if type(value) in _PLAIN:
+        return value  # type: ignore[no-any-return]
     if isinstance(value, list):
         return tuple(value)
     if isinstance(value, dict):
@@ -160,7 +166,7 @@ def _frozen(state: Any) -> tuple[Any, ...]:
 
     Its section's builder reads the record itself, so every field is a fact; they are
     copied, as the model changes records in place."""
-    return (type(state), *(_freeze(v) for v in vars(state).values()))
+    return (type(state), *[_freeze(v) for v in vars(state).values()])
 
 
 def _singleton_facts(model: ProtocolModel, world: World, full: bool) -> tuple[Any, ...]:

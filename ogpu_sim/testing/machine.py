@@ -73,6 +73,47 @@ def _quietly(report: Callable[[str], None], text: str) -> None:
         report(text)
 
 
+#: Strategies rules build from the state they see (:func:`sampled`, :func:`memoized`), by
+#: what they were built from: a fresh strategy costs hypothesis a validation and a label on
+#: its first draw, more than the draw itself.
+_STRATEGIES: dict[Any, st.SearchStrategy[Any]] = {}
+_STRATEGIES_LIMIT = 4096
+
+
+def _key(value: Any) -> Any:
+    """``value`` with the type of each part (``1`` and ``True`` are equal keys otherwise);
+    unhashable when a part is (a list: a drawn value a caller might change)."""
+    if isinstance(value, tuple):
+        return (type(value), tuple(_key(v) for v in value))
+    return (type(value), value)
+
+
+def memoized(build: Callable[..., st.SearchStrategy[T]], *args: Any) -> st.SearchStrategy[T]:
+    """``build(*args)``, built once per run of equal ``args`` (hashable; else built anew).
+
+    The strategy is equal to a fresh one, so drawing from it makes the same choices.
+    """
+    try:
+        key = (build, _key(args))
+        strategy = _STRATEGIES.get(key)
+    except TypeError:  # unhashable arguments
+        return build(*args)
+    if strategy is None:
+        if len(_STRATEGIES) >= _STRATEGIES_LIMIT:
+            _STRATEGIES.clear()
+        strategy = _STRATEGIES[key] = build(*args)
+    return strategy
+
+
+def _sampled_from(*values: Any) -> st.SearchStrategy[Any]:
+    return st.sampled_from(list(values))
+
+
+def sampled(values: Sequence[T]) -> st.SearchStrategy[T]:
+    """``st.sampled_from(values)``, built once per run of equal values (:func:`memoized`)."""
+    return memoized(_sampled_from, *values)
+
+
 #: The cast by name, for rules that draw an account (``self.cast[name]`` is the Actor).
 ACTORS = st.sampled_from(("client", *CAST))
 CLIENTS = st.sampled_from(("client", "client2"))

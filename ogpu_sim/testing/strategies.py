@@ -11,10 +11,15 @@ Users import these to drive their own property tests::
 Numeric strategies deliberately favour boundary values (0, 1, a limit, one past a limit), which is
 where protocol guards such as ``PaymentTooLow``, ``ExpiryTooLong`` or ``InsufficientLockup``
 flip.
+
+The parametrised strategies are built once per arguments (a strategy is immutable, and a
+fresh one costs hypothesis a validation on its first draw), so :func:`source_infos` builds
+none per draw.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from hypothesis import strategies as st
@@ -31,13 +36,16 @@ ENVIRONMENTS = (1, 2, 4)
 
 _COMPOSE_URL = "https://compose.example/{name}.yml"
 _label = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=16)
+_description = st.text(max_size=40)
 
 
+@lru_cache(maxsize=256)
 def delivery_methods() -> st.SearchStrategy[DeliveryMethod]:
     """Both delivery methods (MANUAL_CONFIRMATION first, so it is what shrinking prefers)."""
     return st.sampled_from([DeliveryMethod.MANUAL_CONFIRMATION, DeliveryMethod.FIRST_RESPONSE])
 
 
+@lru_cache(maxsize=256)
 def environment_masks(*, allow_empty: bool = True) -> st.SearchStrategy[int]:
     """``imageEnvironments`` bitmasks a source may declare (0-7; 0 only if ``allow_empty``)."""
     return st.integers(min_value=0 if allow_empty else 1, max_value=7)
@@ -53,6 +61,7 @@ def invalid_environments() -> st.SearchStrategy[int]:
     return st.sampled_from([0, 3, 5, 6, 7, 8, 16, 255])
 
 
+@lru_cache(maxsize=256)
 def image_environments(*, allow_empty: bool = False) -> st.SearchStrategy[ImageEnvironments]:
     """SDK ``ImageEnvironments`` whose non-empty compose URLs make up a random mask."""
 
@@ -66,6 +75,7 @@ def image_environments(*, allow_empty: bool = False) -> st.SearchStrategy[ImageE
     return environment_masks(allow_empty=allow_empty).map(build)
 
 
+@lru_cache(maxsize=256)
 def amounts(max_value: int = 10 * OGPU, *, min_value: int = 0) -> st.SearchStrategy[int]:
     """Wei amounts in ``[min_value, max_value]``, biased to the ends and round OGPU values."""
     edges = [v for v in (min_value, min_value + 1, max_value - 1, max_value) if min_value <= v]
@@ -78,6 +88,7 @@ def amounts(max_value: int = 10 * OGPU, *, min_value: int = 0) -> st.SearchStrat
     )
 
 
+@lru_cache(maxsize=256)
 def around(limit: int, *, spread: int = 2) -> st.SearchStrategy[int]:
     """Integers within ``spread`` of ``limit`` (never negative): one side valid, one not."""
     return st.integers(min_value=max(0, limit - spread), max_value=limit + spread)
@@ -95,6 +106,16 @@ def task_inputs(function_names: tuple[str, ...] = ("run",)) -> st.SearchStrategy
     return st.builds(TaskInput, function_name=st.sampled_from(function_names), data=data)
 
 
+@lru_cache(maxsize=256)
+def _lockups(max_lockup: int) -> st.SearchStrategy[int]:
+    return st.one_of(st.just(0), amounts(max_lockup))
+
+
+@lru_cache(maxsize=256)
+def _expiry_durations(max_expiry: int) -> st.SearchStrategy[int]:
+    return st.one_of(st.sampled_from([1, 60, max_expiry]), around(max_expiry))
+
+
 @st.composite
 def source_infos(
     draw: Any,
@@ -108,12 +129,12 @@ def source_infos(
     """SDK ``SourceInfo`` values with random terms (payment, lockup, expiry, delivery)."""
     return SourceInfo(
         name=draw(_label),
-        description=draw(st.text(max_size=40)),
+        description=draw(_description),
         logoUrl="https://logo.example/" + draw(_label) + ".png",
         imageEnvs=draw(image_environments(allow_empty=allow_empty_environments)),
         minPayment=draw(amounts(max_payment)),
-        minAvailableLockup=draw(st.one_of(st.just(0), amounts(max_lockup))),
-        maxExpiryDuration=draw(st.one_of(st.sampled_from([1, 60, max_expiry]), around(max_expiry))),
+        minAvailableLockup=draw(_lockups(max_lockup)),
+        maxExpiryDuration=draw(_expiry_durations(max_expiry)),
         deliveryMethod=draw(delivery or delivery_methods()),
     )
 

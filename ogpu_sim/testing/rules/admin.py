@@ -16,7 +16,7 @@ from hypothesis.stateful import rule
 
 from ..cast import Actor
 from ..expected import ROLE_IDS
-from ..machine import VALID_SIGNER, MachineCore
+from ..machine import VALID_SIGNER, MachineCore, sampled
 from ..model import ResponseStatus, SourceStatus, TaskStatus
 from .common import OGPU, near, send
 
@@ -89,7 +89,7 @@ class AdminRules(MachineCore):
             ops.append("waive")
         if m.tasks:
             ops.append("forceReleasePayment")
-        op = data.draw(st.sampled_from(ops), label="function")
+        op = data.draw(sampled(ops), label="function")
         signer = self._signer(data, "JUDGE")
         if op == "forceReleasePayment":
             stuck = [t for t, state in m.tasks.items() if state.escrow and state.forced]
@@ -124,7 +124,7 @@ class AdminRules(MachineCore):
         ops = ["setWhitelist", "setMaxUnbondingPeriod", "setMinLockupPerSource", "emergencyExit"]
         if any(x.sanction for x in m.ledgers.values()):
             ops.insert(0, "withdrawSanctionOf")
-        op = data.draw(st.sampled_from(ops), label="function")
+        op = data.draw(sampled(ops), label="function")
         signer = self._signer(data, "DEFAULT_ADMIN_ROLE")
         who = signer.address
         if op == "withdrawSanctionOf":
@@ -152,7 +152,7 @@ class AdminRules(MachineCore):
                 lambda m, now: m.emergency_exit(who, account.address),
             )
         elif op == "setWhitelist":
-            account = data.draw(st.sampled_from(everyone), label="account")
+            account = data.draw(sampled(everyone), label="account")
             value = data.draw(st.booleans(), label="value")
             self._call(
                 "vault_admin",
@@ -190,12 +190,12 @@ class AdminRules(MachineCore):
         m = self.model
         ops = ["setSourceStatus"] + ["setTaskStatus"] * bool(m.tasks)
         ops += ["setResponseStatus"] * bool(m.responses)
-        op = data.draw(st.sampled_from(ops), label="function")
+        op = data.draw(sampled(ops), label="function")
         signer = self.choose(data, "signer", [self.admin], list(self.cast.values()), VALID_SIGNER)
         who = signer.address
         if op == "setTaskStatus":
-            task = data.draw(st.sampled_from(list(m.tasks)), label="task")
-            status = data.draw(st.sampled_from(list(TaskStatus)), label="status")
+            task = data.draw(sampled(list(m.tasks)), label="task")
+            status = data.draw(sampled(list(TaskStatus)), label="status")
             self._call(
                 "force_status",
                 "Nexus",
@@ -205,8 +205,8 @@ class AdminRules(MachineCore):
                 lambda m, now: m.force_task_status(who, task, status),
             )
         elif op == "setResponseStatus":
-            response = data.draw(st.sampled_from(list(m.responses)), label="response")
-            answer = data.draw(st.sampled_from(list(ResponseStatus)), label="status")
+            response = data.draw(sampled(list(m.responses)), label="response")
+            answer = data.draw(sampled(list(ResponseStatus)), label="status")
             self._call(
                 "force_status",
                 "Nexus",
@@ -218,7 +218,7 @@ class AdminRules(MachineCore):
         else:
             closed = [s for s, state in m.sources.items() if state.status == SourceStatus.INACTIVE]
             source = self.choose(data, "source", closed, list(m.sources))
-            reopen = data.draw(st.sampled_from([True, True, True, False]), label="reopen")
+            reopen = data.draw(sampled([True, True, True, False]), label="reopen")
             state = SourceStatus.ACTIVE if reopen else SourceStatus.INACTIVE
             self._call(
                 "force_status",
@@ -239,9 +239,7 @@ class AdminRules(MachineCore):
         m, everyone = self.model, list(self.cast.values())
         judges = [a for a in everyone if m.has_role("JUDGE", a.address)]
         op = data.draw(
-            st.sampled_from(
-                ["grantRole", "revokeRole", "renounceRole"] if judges else ["grantRole"]
-            ),
+            sampled(["grantRole", "revokeRole", "renounceRole"] if judges else ["grantRole"]),
             label="function",
         )
         judge = ROLE_IDS["JUDGE"]
@@ -259,7 +257,7 @@ class AdminRules(MachineCore):
             return
         signer = self._signer(data, "DEFAULT_ADMIN_ROLE")
         if op == "grantRole":
-            account = data.draw(st.sampled_from(everyone), label="account")
+            account = data.draw(sampled(everyone), label="account")
             self._call(
                 "manage_judges",
                 "Manager",

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from ogpu.protocol._base import TxExecutor
 
 from .. import strategies as ost
+from ..machine import memoized
 
 OGPU = ost.OGPU
 #: Amounts a rule moves: round values, edges and anything up to 2 OGPU.
@@ -19,9 +20,13 @@ EXPIRY_TIMING = st.sampled_from(["now", "at expiry", "now", "at expiry", "one se
 MATURITY_TIMING = st.sampled_from(["at maturity", "at maturity", "at maturity", "one second early"])
 
 
-def near(limit: int) -> st.SearchStrategy[int]:
-    """An amount at, just past, or below ``limit`` (where guards flip)."""
+def _near(limit: int) -> st.SearchStrategy[int]:
     return st.one_of(st.just(limit), st.just(limit + 1), st.integers(0, max(limit, 0)))
+
+
+def near(limit: int) -> st.SearchStrategy[int]:
+    """An amount at, just past, or below ``limit`` (where guards flip); built once per limit."""
+    return memoized(_near, limit)
 
 
 def send(contract: Any, function: str, args: tuple[Any, ...], signer: Any, value: int = 0) -> Any:

@@ -17,7 +17,7 @@ from ogpu.types import TaskInfo, TaskInput, TaskParams
 
 from .. import strategies as ost
 from ..cast import Actor
-from ..machine import VALID_MOSTLY, MachineCore
+from ..machine import VALID_MOSTLY, MachineCore, memoized, sampled
 from ..model import (
     DeliveryMethod,
     ModelRevert,
@@ -37,6 +37,14 @@ TASK_ENTRY_POINTS = (*PUBLISH_TASK_VIA, *CANCEL_TASK_VIA, *ATTEMPT_VIA, *CONFIRM
 MAX_TASKS = 12
 OPEN = (TaskStatus.NEW, TaskStatus.ATTEMPTED, TaskStatus.RESPONDED)
 RESPONSE_KINDS = st.sampled_from(["honest", "honest", "partial", "overpaid", "copied"])
+
+
+def _expiry_offsets(max_expiry_duration: int, valid: bool) -> st.SearchStrategy[int]:
+    return ost.expiry_offsets(max_expiry_duration, valid=valid)
+
+
+def _permutations(*values: Actor) -> st.SearchStrategy[list[Actor]]:
+    return st.permutations(list(values))
 
 
 class TaskRules(MachineCore):
@@ -68,20 +76,20 @@ class TaskRules(MachineCore):
         owner = m.sources[source].client
         # anyone may publish to any source and pays for it (permissive publishing)
         signer = data.draw(
-            st.sampled_from([self.by_address.get(owner, self.cast["client"]), *self.cast.values()]),
+            sampled([self.by_address.get(owner, self.cast["client"]), *self.cast.values()]),
             label="signer",
         )
         terms = m.sources[source].params
         valid = data.draw(VALID_MOSTLY, label="terms valid")
         offset = data.draw(
-            ost.expiry_offsets(terms.max_expiry_duration, valid=valid), label="expires in"
+            memoized(_expiry_offsets, terms.max_expiry_duration, valid), label="expires in"
         )
         payer = owner if m._principal_or_agent(owner, signer.address) else signer.address
         balance = m.ledger(payer).balance
         low = terms.min_payment
-        fair = st.integers(low, max(low, min(balance, low + OGPU // 10)))
+        fair = memoized(st.integers, low, max(low, min(balance, low + OGPU // 10)))
         payment = data.draw(
-            fair if valid else st.sampled_from([max(low - 1, 0), balance + 1]), label="payment"
+            fair if valid else sampled([max(low - 1, 0), balance + 1]), label="payment"
         )
         return self.publish(signer, source, offset, payment, via)
 
@@ -287,7 +295,9 @@ class TaskRules(MachineCore):
         """Two providers answer a FIRST_RESPONSE task (attempting first if they have not):
         exactly one is paid, the other's submission reverts."""
         task = self.choose(data, "task", self._raceable(), list(self.model.tasks))
-        racers = data.draw(st.permutations(self._racers(task) or self._providers()), label="order")
+        racers = data.draw(
+            memoized(_permutations, *(self._racers(task) or self._providers())), label="order"
+        )
         racers = racers[:2]
         for p in racers:
             if p.address not in self.model.tasks[task].attempters:

@@ -12,7 +12,7 @@ from ogpu.protocol import Master, Provider
 from ogpu.protocol import terminal as sdk_terminal
 
 from ..cast import Actor
-from ..machine import ACTORS, VALID_SIGNER, MachineCore
+from ..machine import ACTORS, VALID_SIGNER, MachineCore, sampled
 from .common import SMALL, send
 
 ANNOUNCE_PROVIDER_VIA = ("terminal.announce_provider", "Master.announce_provider")
@@ -155,7 +155,7 @@ class TerminalRules(MachineCore):
         m, paired = self.model, self._paired()
         anything = [(a, p) for a in self.cast.values() for p in self._named("provider")]
         master, provider = self.choose(data, "master, provider", paired, anything)
-        source = data.draw(st.sampled_from(list(m.sources) or [provider.address]), label="source")
+        source = data.draw(sampled(list(m.sources) or [provider.address]), label="source")
         if via == "terminal.remove_container":
             call: Callable[[], Any] = lambda: sdk_terminal.remove_container(  # noqa: E731
                 provider.address, source, signer=master.account
@@ -177,10 +177,8 @@ class TerminalRules(MachineCore):
         principals = [a for a in everyone if a.address not in self.model.is_provider]
         providers = [a for a in everyone if a not in principals]  # ProviderCannotSetAgent
         principal = self.choose(data, "principal", principals, providers or everyone, VALID_SIGNER)
-        agent = data.draw(
-            st.sampled_from([self.cast["agent"], self.cast["stranger"]]), label="agent"
-        )
-        via = data.draw(st.sampled_from(SET_AGENT_VIA if value else REVOKE_AGENT_VIA), label="via")
+        agent = data.draw(sampled([self.cast["agent"], self.cast["stranger"]]), label="agent")
+        via = data.draw(sampled(SET_AGENT_VIA if value else REVOKE_AGENT_VIA), label="via")
         key = principal.account
         calls: dict[str, Callable[[], Any]] = {
             "terminal.set_agent": lambda: sdk_terminal.set_agent(agent.address, value, signer=key),
