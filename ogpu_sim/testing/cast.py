@@ -20,7 +20,7 @@ from eth_account.signers.local import LocalAccount
 
 from ..errors import ChainError
 from .chainview import ChainView
-from .expected import ROLE_IDS, World
+from .expected import ROLE_IDS, VAULT_LEDGER_GETTERS, World
 from .model import ZERO_ADDRESS, Ledger, ProtocolModel
 from .probes import ALL, calldata, decode_result
 
@@ -153,18 +153,8 @@ def adopt_chain_state(model: ProtocolModel, view: ChainView, world: World) -> Ou
     read = _reader(view)
     a = world.addresses
     vault, terminal, nexus, manager = a["VAULT"], a["TERMINAL"], a["NEXUS"], a["MANAGER"]
-    ledger_getters = (
-        "balanceOf",
-        "lockupOf",
-        "unbondingOf",
-        "unbondingTimestamp",
-        "frozenPayment",
-        "totalEarningsOf",
-        "sanctionOf",
-        "isWhitelisted",
-    )
     per_account = [
-        *(("Vault", vault, g) for g in ledger_getters),
+        *(("Vault", vault, g) for g in VAULT_LEDGER_GETTERS),
         *(
             ("Terminal", terminal, g)
             for g in ("isProvider", "isMaster", "masterOf", "providerOf", "defaultAgentDisabled")
@@ -188,7 +178,7 @@ def adopt_chain_state(model: ProtocolModel, view: ChainView, world: World) -> Ou
     values = iter(read(calls))
     outside = Outside()
     for account in world.accounts:
-        ledger = Ledger(*(next(values) for _ in ledger_getters))
+        ledger = Ledger(*(next(values) for _ in VAULT_LEDGER_GETTERS))
         model.ledgers[account] = ledger
         outside.earnings[account] = ledger.earnings
         provider, master, master_of, provider_of, disabled = (next(values) for _ in range(5))

@@ -47,6 +47,18 @@ from .probes import (
     submission_hash,
 )
 
+#: The Vault's per-account getters of the ledger the model keeps (the order its facts are read).
+VAULT_LEDGER_GETTERS = (
+    "balanceOf",
+    "lockupOf",
+    "unbondingOf",
+    "unbondingTimestamp",
+    "frozenPayment",
+    "totalEarningsOf",
+    "sanctionOf",
+    "isWhitelisted",
+)
+
 ROLE_IDS: dict[str, bytes] = {
     "DEFAULT_ADMIN_ROLE": bytes(32),
     "JUDGE": keccak(text="JUDGE"),
@@ -271,17 +283,7 @@ def _account(expect: Expect, world: World, full: bool, facts: tuple[Any, ...]) -
     a = world.addresses
     vault, terminal, nexus, manager = a["VAULT"], a["TERMINAL"], a["NEXUS"], a["MANAGER"]
     value = expect.value
-    vault_getters = (
-        "balanceOf",
-        "lockupOf",
-        "unbondingOf",
-        "unbondingTimestamp",
-        "frozenPayment",
-        "totalEarningsOf",
-        "sanctionOf",
-        "isWhitelisted",
-        "isEligible",
-    )
+    vault_getters = (*VAULT_LEDGER_GETTERS, "isEligible")
     for getter, answer in zip(vault_getters, facts[1:10], strict=True):
         value("Vault", vault, getter, (account,), answer)
     terminal_getters = (

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +100,15 @@ def signed_transfer(w3: Web3, account: LocalAccount, **fields: Any) -> bytes:
     }
     tx.update(fields)
     return bytes(account.sign_transaction(tx).raw_transaction)
+
+
+@contextmanager
+def trie_caches() -> Iterator[None]:
+    """The eth-tester node's trie caches installed for a while (``chain/tester_trie.py``)."""
+    from ogpu_sim.chain import tester_trie
+
+    tester_trie.acquire()
+    try:
+        yield
+    finally:
+        tester_trie.release()

@@ -11,18 +11,14 @@ from eth.rlp.accounts import Account
 from eth.vm.forks.prague.blocks import PragueBlock, PragueBlockHeader
 from rlp.sedes.serializable import Serializable
 
-from ogpu_sim.chain import tester_trie
-
+from .helpers import trie_caches
 from .test_tester_trie import py_tries_own
 
 
 @pytest.fixture(autouse=True)
 def caches() -> Iterator[None]:
-    tester_trie.acquire()
-    try:
+    with trie_caches():
         yield
-    finally:
-        tester_trie.release()
 
 
 def header(**fields: Any) -> PragueBlockHeader:

@@ -21,14 +21,7 @@ from trie import hexary as py_trie_hexary
 
 from ogpu_sim.chain import tester_trie
 
-
-@contextmanager
-def caches() -> Iterator[None]:
-    tester_trie.acquire()
-    try:
-        yield
-    finally:
-        tester_trie.release()
+from .helpers import trie_caches
 
 
 @contextmanager
@@ -107,7 +100,7 @@ def test_reads_answer_as_py_tries_own_reads(
     deleted = data.draw(
         st.lists(st.sampled_from(sorted(entries)), unique=True) if entries else st.just([])
     )
-    with caches():
+    with trie_caches():
         with py_tries_own():
             db, root = build(entries, deleted)
             asked = queries(entries, extra)
@@ -121,7 +114,7 @@ def test_reads_answer_as_py_tries_own_reads(
 def test_reads_after_writes_through_the_caches_answer_as_py_trie(
     entries: dict[bytes, bytes], more: dict[bytes, bytes]
 ) -> None:
-    with caches():
+    with trie_caches():
         db, root = build(entries, [])
         trie = HexaryTrie(db, root_hash=root)
         for key, value in more.items():  # the written nodes are kept by their hash
@@ -139,7 +132,7 @@ def test_reads_after_writes_through_the_caches_answer_as_py_trie(
 
 def test_a_missing_node_fails_as_in_py_trie() -> None:
     keys = [bytes([0xA0 + i]) + b"missing node test" + bytes(14) for i in range(8)]
-    with caches():
+    with trie_caches():
         with py_tries_own():
             db, root = build({key: b"value of " + key[:1] for key in keys}, [])
             for node in [node for node in db if node != root]:
@@ -154,7 +147,7 @@ def test_a_key_ending_inside_an_extension_fails_as_in_py_trie() -> None:
     # Both keys share the nibbles 1 2 3 4 5: the root is an extension over them.
     entries = {b"\x12\x34\x56": b"six", b"\x12\x34\x57": b"seven"}
     asked = [b"", b"\x12", b"\x12\x34", b"\x12\x34\x56", b"\x12\x34\x58", b"\x13"]
-    with caches():
+    with trie_caches():
         with py_tries_own():
             db, root = build(entries, [])
             expected = [outcome(db, root, key) for key in asked]
@@ -189,14 +182,14 @@ def test_writes_over_written_nodes_give_py_tries_own_root(
                 del trie[key]
         return bytes(trie.root_hash)
 
-    with caches():
+    with trie_caches():
         with py_tries_own():
             expected = root()
         assert (root(), root()) == (expected, expected)
 
 
 def test_a_node_kept_by_its_hash_is_answered_as_a_fresh_copy() -> None:
-    with caches():
+    with trie_caches():
         db, root = build({bytes([i]) * 32: b"value %d" % i for i in range(20)}, [])
         trie = HexaryTrie(db, root_hash=root)
         first = trie.get_node(root)
@@ -228,7 +221,7 @@ def test_the_node_encoding_leaves_other_types_to_rlp() -> None:
 
 def test_the_storage_codec_answers_as_rlp_with_the_caches() -> None:
     values = [1, 0x7F, 0x80, 2**256 - 1]
-    with caches():
+    with trie_caches():
         codec = storage_db.rlp
         assert codec is not rlp
         assert [codec.encode(v) for v in values * 2] == [rlp.encode(v) for v in values * 2]

@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 from trie import HexaryTrie
 from trie.exceptions import MissingTrieNode, ValidationError
 
-from ogpu_sim.chain import tester_trie, tester_writes
+from ogpu_sim.chain import tester_writes
 
+from .helpers import trie_caches
 from .test_tester_trie import ENTRIES, KEYS, build, outcome, py_tries_own, queries
 
 # A write: (key, value) sets, (key, None) deletes (py-trie's ``del``), (key, b"") sets blank.
@@ -31,11 +32,8 @@ WRITES = st.lists(st.tuples(KEYS, VALUES), max_size=30)
 
 @pytest.fixture(autouse=True)
 def caches() -> Iterator[None]:
-    tester_trie.acquire()
-    try:
+    with trie_caches():
         yield
-    finally:
-        tester_trie.release()
 
 
 @contextmanager
