@@ -141,6 +141,11 @@ def test_a_dropped_transaction_is_answered_but_never_mined_and_later_ones_wait_b
     assert chain.faults.log[-1] == FaultRecord(
         "drop", SEND, "accepted and dropped", chain.faults.log[-1].time, "0x" + dropped.hex()
     )
+    # Filling the gap mines the waiting one (and leaves no pending transaction to later tests).
+    w3.eth.send_raw_transaction(signed_transfer(w3, account, nonce=nonce))
+    receipt = w3.eth.wait_for_transaction_receipt(stuck, timeout=10, poll_latency=0.05)
+    assert receipt["status"] == 1
+    assert w3.eth.get_transaction_count(account.address) == nonce + 2
 
 
 # -- mining ------------------------------------------------------------------------------------

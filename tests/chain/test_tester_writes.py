@@ -140,8 +140,8 @@ def test_a_refused_write_in_a_batch_keeps_the_writes_before_it() -> None:
 
 def test_a_missing_node_in_a_batch_fails_as_in_py_trie() -> None:
     keys = [bytes([i]) * 32 for i in range(40)]
-    with py_tries_own():  # nodes the caches have not kept by their hash
-        db, root = build({key: b"value %d" % i for i, key in enumerate(keys)}, [])
+    with py_tries_own():  # nodes no test before has had kept by their hash (values of its own)
+        db, root = build({key: b"missing-node test %d" % i for i, key in enumerate(keys)}, [])
         missing = HexaryTrie(db, root_hash=root).get_node(root)[2]  # under the keys 0x20...
         del db[missing]
         own_trie = HexaryTrie(db, root_hash=root)
