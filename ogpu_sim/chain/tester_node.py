@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth.constants import GENESIS_PARENT_HASH
-from eth.exceptions import Revert, VMError
+from eth.exceptions import HeaderNotFound, Revert, VMError
 from eth.exceptions import TransactionNotFound as PyEvmTransactionNotFound
 from eth.vm.forks import ParisVM, PragueVM
 from eth.vm.forks.cancun import get_total_blob_gas
@@ -51,6 +51,7 @@ from .jsonrpc import (
     tx_to_rpc,
 )
 from .state_override import apply_to_py_evm, no_block_overrides, parse_state_overrides
+from .tester_answers import AnswerMemo
 from .tester_calls import build_call, create_access_list, simulate_v1
 from .tester_evm import lean_computation
 from .tester_gas import estimate_gas
@@ -98,6 +99,7 @@ class TesterNode:
         self.snapshots: SnapshotLedger[_Saved] = SnapshotLedger()
         self.filters = FilterRegistry(TesterLogSource(self.tester, lambda: self.head_number))
         self.client_version = _version()
+        self.answers = AnswerMemo()
 
     # -- time and blocks ----------------------------------------------------------------------
     @property
@@ -329,15 +331,19 @@ class TesterNode:
         return quantity(tag, "block")
 
     def get_block(self, tag: Any, full: bool = False) -> dict[str, Any] | None:
-        """``eth_getBlockByNumber``; ``pending`` is the empty next block, stamped :meth:`now`."""
+        """``eth_getBlockByNumber``; ``pending`` is the empty next block, stamped :meth:`now`.
+
+        A mined block's answer is kept by its hash (:mod:`.tester_answers`).
+        """
         resolved = self._tag(tag)
-        try:
-            block = self.tester.get_block_by_number(
-                "latest" if resolved == "pending" else resolved, full
-            )
-        except BlockNotFound:
+        mined = "latest" if resolved == "pending" else resolved
+        block_hash = self._canonical_hash(mined)
+        if block_hash is not None and type(full) is bool:
+            answer = self.answers.get((block_hash, full), lambda: self._block(mined, full))
+        else:
+            answer = self._block(mined, full)
+        if answer is None:
             return None
-        answer = block_to_rpc(block)
         if resolved == "pending":
             empty_root = "0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421"
             answer.update(
@@ -352,6 +358,29 @@ class TesterNode:
                 receiptsRoot=empty_root,
             )
         return answer
+
+    def _block(self, tag: Any, full: Any) -> dict[str, Any] | None:
+        try:
+            return block_to_rpc(self.tester.get_block_by_number(tag, full))
+        except BlockNotFound:
+            return None
+
+    def _canonical_hash(self, tag: Any) -> bytes | None:
+        """The hash of the mined canonical block ``tag`` names (as eth-tester resolves it)."""
+        chain = self.chain
+        pending = chain.header.block_number
+        if tag == "latest":
+            number = max(0, pending - 1)
+        elif tag == "earliest":
+            number = 0
+        elif type(tag) is int and 0 <= tag < pending:
+            number = tag
+        else:
+            return None
+        try:
+            return bytes(chain.chaindb.get_canonical_block_hash(number))
+        except HeaderNotFound:
+            return None
 
     def get_block_by_hash(self, block_hash: str, full: bool = False) -> dict[str, Any] | None:
         """``eth_getBlockByHash``."""
@@ -383,7 +412,7 @@ class TesterNode:
             except ValueError:
                 pass
             else:
-                mined = mined_receipt(self.chain, raw_hash)
+                mined = mined_receipt(self.chain, raw_hash, self.answers)
                 if mined is not None:
                     return mined
         try:

@@ -22,6 +22,8 @@ from eth.vm.forks.berlin.transactions import TypedTransaction
 from eth_tester.utils.address import generate_contract_address
 from eth_utils import to_checksum_address
 
+from .tester_answers import AnswerMemo
+
 DYNAMIC_FEE_TX_TYPE = 2
 BLOB_TX_TYPE = 3
 MAX_SENDERS = 100_000
@@ -42,12 +44,16 @@ def remember_sender(tx_hash: bytes, sender: bytes) -> None:
     _senders[tx_hash] = sender
 
 
-def mined_receipt(chain: Any, tx_hash: bytes) -> dict[str, Any] | None:
+def mined_receipt(
+    chain: Any, tx_hash: bytes, answers: AnswerMemo | None = None
+) -> dict[str, Any] | None:
     """The JSON-RPC receipt of a mined canonical transaction, or ``None`` to ask eth-tester.
 
     Args:
         chain: the py-evm chain of the node.
         tx_hash: the transaction's 32-byte hash.
+        answers: where receipts are kept by the hash of their block (the transaction's index
+            and block are still looked up on every call).
 
     Returns:
         The receipt as ``eth_getTransactionReceipt`` answers it, or ``None``.
@@ -58,9 +64,26 @@ def mined_receipt(chain: Any, tx_hash: bytes) -> dict[str, Any] | None:
         number, index = chain.chaindb.get_transaction_index(tx_hash)
         if number >= chain.header.block_number:
             return None  # above the head: left behind by a revert (eth-tester scans from it)
-        block = chain.get_canonical_block_by_number(number)
+        if answers is None:
+            return _receipt(chain.get_canonical_block_by_number(number), chain, index, tx_hash)
+        block_hash = chain.chaindb.get_canonical_block_hash(number)
     except (TransactionNotFound, HeaderNotFound, BlockNotFound):
         return None
+    return answers.get(
+        (bytes(block_hash), index, tx_hash),
+        lambda: _receipt_in(chain, block_hash, index, tx_hash),
+    )
+
+
+def _receipt_in(chain: Any, block_hash: bytes, index: int, tx_hash: bytes) -> dict[str, Any] | None:
+    try:
+        block = chain.get_block_by_hash(block_hash)
+    except (HeaderNotFound, BlockNotFound):
+        return None
+    return _receipt(block, chain, index, tx_hash)
+
+
+def _receipt(block: Any, chain: Any, index: int, tx_hash: bytes) -> dict[str, Any] | None:
     transactions = block.transactions
     if index >= len(transactions) or transactions[index].hash != tx_hash:
         return None

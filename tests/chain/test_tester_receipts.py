@@ -144,3 +144,36 @@ def test_a_receipt_recovers_a_sender_not_remembered(
     del tester_receipts._senders[bytes.fromhex(tx_hash[2:])]
     receipt = answered(chain, tx_hash)
     assert (receipt["from"], receipt["contractAddress"] is not None) == (account.address, True)
+
+
+def test_a_receipt_asked_again_is_answered_from_its_block_kept_by_hash(
+    chain: TesterChain, account: LocalAccount, probe: Contract
+) -> None:
+    tx_hash = sent(chain, account, to=probe.address, data=probe.encode_abi("store", (13,)))
+    first = answered(chain, tx_hash)
+    kept = len(chain.node.answers)
+    again = answered(chain, tx_hash)
+    assert (again, len(chain.node.answers)) == (first, kept)
+
+
+def test_changing_a_receipt_answer_changes_nothing_kept(
+    chain: TesterChain, account: LocalAccount, probe: Contract
+) -> None:
+    tx_hash = sent(chain, account, to=probe.address, data=probe.encode_abi("store", (14,)))
+    changed = answered(chain, tx_hash)
+    changed["status"] = "0x0"
+    changed["logs"][0]["data"] = "0x"
+    changed["logs"].clear()
+    assert answered(chain, tx_hash)["logs"][0]["data"] == "0x" + (14).to_bytes(32, "big").hex()
+
+
+def test_a_receipt_asked_before_a_snapshot_revert_is_gone_after_it(
+    chain: TesterChain, account: LocalAccount, probe: Contract
+) -> None:
+    snapshot = chain.snapshot()
+    removed = sent(chain, account, to=probe.address, data=probe.encode_abi("store", (15,)))
+    answered(chain, removed)
+    chain.revert(snapshot)
+    kept = sent(chain, account, to=probe.address, data=probe.encode_abi("store", (16,)))
+    assert chain.node.get_receipt(removed) is None
+    assert answered(chain, kept)["transactionHash"] == kept
