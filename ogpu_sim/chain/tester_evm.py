@@ -46,79 +46,51 @@ from eth.exceptions import (
 )
 from eth.vm.code_stream import CodeStream
 from eth.vm.computation import NO_RESULT, memory_gas_cost
-from eth.vm.forks.berlin import logic as berlin_logic
-from eth.vm.logic import arithmetic, comparison, context, duplication, flow, memory, swap
-from eth.vm.logic import stack as stack_logic
 from eth.vm.logic.invalid import InvalidOpcode
-from eth.vm.opcode import _FastOpcode
+from eth.vm.opcode_values import JUMP as JUMP_OPCODE
 from eth.vm.opcode_values import JUMPDEST as JUMPDEST_OPCODE
+from eth.vm.opcode_values import JUMPI as JUMPI_OPCODE
 from eth.vm.opcode_values import STOP
 from eth.vm.stack import Stack, to_bytes, to_int
 
+from .tester_program import (
+    ADD,
+    AND,
+    BINARY,
+    CALLDATALOAD,
+    DUP,
+    END,
+    EQ,
+    GT,
+    ISZERO,
+    JUMP,
+    JUMPDEST,
+    JUMPI,
+    LT,
+    MLOAD,
+    MSTORE,
+    OR,
+    POP,
+    PUSH,
+    PUSH_JUMP,
+    PUSH_JUMPI,
+    SHL,
+    SHR,
+    SLOAD,
+    SLT,
+    SUB,
+    SWAP,
+    UNARY,
+    XOR,
+    decode,
+    program,
+)
 from .tester_storage import plain_storage, slot_fee, stored
 
 MAX_CODES = 4096
 """Codes whose jump-destination analysis is kept; the memo starts over when full."""
 
 _positions: dict[bytes, tuple[set[int], set[int]]] = {}
-PUSH, DUP, SWAP, POP, JUMPDEST, BINARY, UNARY, JUMP, JUMPI, MSTORE, MLOAD, CALLDATALOAD = range(12)
-SLOAD = 12
-ADD, SUB, AND, OR, XOR, LT, GT, EQ, SLT, SGT, SHL, SHR, ISZERO, NOT = range(14)
-_INLINE_LOGIC: dict[Any, tuple[int, int]] = {
-    **{getattr(stack_logic, f"push{n}"): (PUSH, n) for n in range(33)},
-    **{getattr(duplication, f"dup{n}"): (DUP, n) for n in range(1, 17)},
-    **{getattr(swap, f"swap{n}"): (SWAP, n) for n in range(1, 17)},
-    stack_logic.pop: (POP, 1),
-    flow.jumpdest: (JUMPDEST, 0),
-    arithmetic.add: (BINARY, ADD),
-    arithmetic.sub: (BINARY, SUB),
-    comparison.and_op: (BINARY, AND),
-    comparison.or_op: (BINARY, OR),
-    comparison.xor: (BINARY, XOR),
-    comparison.lt: (BINARY, LT),
-    comparison.gt: (BINARY, GT),
-    comparison.eq: (BINARY, EQ),
-    comparison.slt: (BINARY, SLT),
-    comparison.sgt: (BINARY, SGT),
-    arithmetic.shl: (BINARY, SHL),
-    arithmetic.shr: (BINARY, SHR),
-    comparison.iszero: (UNARY, ISZERO),
-    comparison.not_op: (UNARY, NOT),
-    flow.jump: (JUMP, 0),
-    flow.jumpi: (JUMPI, 0),
-    memory.mstore: (MSTORE, 0),
-    memory.mload: (MLOAD, 0),
-    context.calldataload: (CALLDATALOAD, 0),
-    berlin_logic.sload_eip2929: (SLOAD, 0),
-}
-"""py-evm's logic the loop runs inline (PUSH0..32, DUP1..16, SWAP1..16, POP, JUMPDEST, the
-common arithmetic, comparison and bitwise operations, JUMP, JUMPI, MSTORE and MLOAD (memory
-expansion charged as py-evm's ``extend_memory`` charges it), CALLDATALOAD), keyed by py-evm's
-function so a fork that changes one is left alone. Where py-evm's function would raise for
-too few stack items, the loop calls it instead."""
-OTHER = -1
-"""The kind of a fixed-cost opcode the loop does not inline (its py-evm logic runs)."""
-_tables: dict[int, tuple[Any, list[tuple[Any, int, int, int]]]] = {}
-
-
-def _opcode_table(opcodes: dict[int, Any]) -> list[tuple[Any, int, int, int]]:
-    """Per opcode value, what the loop does: ``(function, fixed gas or -1, kind, n)``.
-
-    A fixed-cost opcode's function is its py-evm logic (the loop charges the gas), any other
-    opcode's is the opcode itself (it charges its own); ``None`` for an undefined opcode.
-    """
-    known = _tables.get(id(opcodes))
-    if known is None or known[0] is not opcodes:
-        table: list[tuple[Any, int, int, int]] = []
-        for value in range(256):
-            opcode = opcodes.get(value)
-            if type(opcode) is _FastOpcode:
-                kind, n = _INLINE_LOGIC.get(opcode.logic_fn, (OTHER, 0))
-                table.append((opcode.logic_fn, opcode.gas_cost, kind, n))
-            else:
-                table.append((opcode, -1, OTHER, 0))
-        known = _tables[id(opcodes)] = (opcodes, table)
-    return known[1]
 
 
 class _AnalysedCode(CodeStream):
@@ -214,33 +186,39 @@ def _apply_computation(
                 precompile(computation)
             return computation
         opcodes = computation.opcodes
-        table = _opcode_table(opcodes)
-        meter = computation._gas_meter
         code = computation.code
-        values = computation._stack.values
         raw_code = code._raw_code_bytes
+        prog, table = program(raw_code, opcodes)
+        meter = computation._gas_meter
+        values = computation._stack.values
+        valid = code.valid_positions  # shared per code (_AnalysedCode), grown in place
         length = len(raw_code)
+        # A JUMP's JUMPDEST is charged with the jump (fused) where the table's JUMPDEST is
+        # the inline one, and the PUSH before a JUMP(I) with it where the table's are.
+        jumpdest_cost = table[JUMPDEST_OPCODE][1] if table[JUMPDEST_OPCODE][2] == JUMPDEST else -1
+        jump_cost = table[JUMP_OPCODE][1] if table[JUMP_OPCODE][2] == JUMP else -1
+        jumpi_cost = table[JUMPI_OPCODE][1] if table[JUMPI_OPCODE][2] == JUMPI else -1
         # The program counter and the gas left live in locals while inlined opcodes run;
         # they are written back before anything else can see them (py-evm's logic, an
         # error raised here) and read again after py-evm's logic ran.
         pc = code.program_counter
         gas = meter.gas_remaining
-        ended = False
         plain = None  # whether SLOAD can run inline (tester_storage), once needed
         try:
-            while not ended:  # CodeStream.__iter__, inlined: the code, then one STOP
-                if pc < length:
-                    opcode = raw_code[pc]
-                    pc += 1
-                else:
-                    opcode, ended = STOP, True
-                logic, cost, kind, n = table[opcode]
-                if cost < 0:  # an opcode charging its own gas (or undefined)
+            while True:  # CodeStream.__iter__, inlined: the code, then STOP (END entries)
+                logic, cost, kind, n, step = prog[pc]
+                pc += step
+                if cost < 0:  # an opcode charging its own gas (or undefined, or undecoded)
+                    if logic is None and not step:
+                        prog[pc] = decode(raw_code, pc, table)
+                        continue
                     code.program_counter, meter.gas_remaining = pc, gas
                     if logic is None:
-                        InvalidOpcode(opcode)(computation=computation)
+                        InvalidOpcode(raw_code[pc - 1])(computation=computation)
                     else:
                         logic(computation=computation)
+                    if not step:  # the code stream's last STOP
+                        break
                     pc, gas = code.program_counter, meter.gas_remaining
                     continue
                 # a _FastOpcode: its gas, then its logic (inline or py-evm's)
@@ -248,18 +226,22 @@ def _apply_computation(
                     code.program_counter, meter.gas_remaining = pc, gas
                     raise OutOfGas(
                         f"Out of gas: Needed {cost} - Remaining {gas} "
-                        f"- Reason: {opcodes[opcode].mnemonic}"
+                        f"- Reason: {opcodes[raw_code[pc - step] if step else STOP].mnemonic}"
                     )
                 gas -= cost
-                if kind == PUSH:  # py-evm's logic and errors, inlined
-                    raw = raw_code[pc : pc + n]
-                    pc += n
-                    if len(raw) != n:
-                        raw = raw.ljust(n, b"\x00")
+                if kind == PUSH:  # the value decoded (tester_program), pushed as an int
                     if len(values) > 1023:
                         code.program_counter, meter.gas_remaining = pc, gas
                         raise FullStack("Stack limit reached")
-                    values.append(raw)
+                    values.append(n)
+                elif kind == DUP:
+                    if len(values) > 1023:
+                        code.program_counter, meter.gas_remaining = pc, gas
+                        raise FullStack("Stack limit reached")
+                    if n > len(values):
+                        code.program_counter, meter.gas_remaining = pc, gas
+                        raise InsufficientStack(f"Insufficient stack items for DUP{n}")
+                    values.append(values[-n])
                 elif kind == BINARY and len(values) > 1:
                     a = values.pop()
                     b = values[-1]
@@ -293,19 +275,49 @@ def _apply_computation(
                         if b > UINT_255_MAX:
                             b -= UINT_256_CEILING
                         values[-1] = (1 if a < b else 0) if n == SLT else (1 if a > b else 0)
-                elif kind == DUP:
-                    if len(values) > 1023:
-                        code.program_counter, meter.gas_remaining = pc, gas
-                        raise FullStack("Stack limit reached")
-                    if n > len(values):
-                        code.program_counter, meter.gas_remaining = pc, gas
-                        raise InsufficientStack(f"Insufficient stack items for DUP{n}")
-                    values.append(values[-n])
                 elif kind == SWAP:
                     if n >= len(values):
                         code.program_counter, meter.gas_remaining = pc, gas
                         raise InsufficientStack(f"Insufficient stack items for SWAP{n}")
                     values[-1], values[-n - 1] = values[-n - 1], values[-1]
+                elif kind in (PUSH_JUMPI, PUSH_JUMP):
+                    if len(values) > 1023:
+                        code.program_counter, meter.gas_remaining = pc, gas
+                        raise FullStack("Stack limit reached")
+                    if kind == PUSH_JUMP:
+                        if jump_cost < 0 or jump_cost > gas:  # the JUMP runs on its own
+                            values.append(n)
+                            continue
+                        gas -= jump_cost
+                    else:
+                        if jumpi_cost < 0 or jumpi_cost > gas or not values:
+                            values.append(n)  # the JUMPI runs on its own
+                            continue
+                        gas -= jumpi_cost
+                        check = values.pop()
+                        if not (
+                            check
+                            if type(check) is int
+                            else int.from_bytes(check, "big")
+                            if type(check) is bytes
+                            else to_int(check)
+                        ):
+                            pc += 1
+                            continue
+                    pc = n
+                    if n >= length or raw_code[n] != JUMPDEST_OPCODE:
+                        code.program_counter, meter.gas_remaining = pc, gas
+                        raise InvalidJumpDestination("Invalid Jump Destination")
+                    if n not in valid and not code.is_valid_opcode(n):
+                        code.program_counter, meter.gas_remaining = pc, gas
+                        raise InvalidInstruction("Jump resulted in invalid instruction")
+                    if 0 <= jumpdest_cost <= gas:  # the JUMPDEST there, run now
+                        gas -= jumpdest_cost
+                        pc += 1
+                elif kind == POP and values:
+                    values.pop()
+                elif kind == JUMPDEST:
+                    pass
                 elif kind in (JUMP, JUMPI):
                     if len(values) < (2 if kind == JUMPI else 1):
                         code.program_counter, meter.gas_remaining = pc, gas
@@ -329,9 +341,12 @@ def _apply_computation(
                     if dest >= length or raw_code[dest] != JUMPDEST_OPCODE:
                         code.program_counter, meter.gas_remaining = pc, gas
                         raise InvalidJumpDestination("Invalid Jump Destination")
-                    if dest not in code.valid_positions and not code.is_valid_opcode(dest):
+                    if dest not in valid and not code.is_valid_opcode(dest):
                         code.program_counter, meter.gas_remaining = pc, gas
                         raise InvalidInstruction("Jump resulted in invalid instruction")
+                    if 0 <= jumpdest_cost <= gas:  # the JUMPDEST there, run now
+                        gas -= jumpdest_cost
+                        pc += 1
                 elif (kind == MSTORE and len(values) > 1) or (kind == MLOAD and values):
                     start = values[-1]
                     if type(start) is not int:
@@ -354,7 +369,7 @@ def _apply_computation(
                         computation._memory.extend(start, 32)
                         held = computation._memory._bytes
                     if kind == MLOAD:
-                        values[-1] = bytes(held[start : start + 32])
+                        values[-1] = int.from_bytes(held[start : start + 32], "big")
                         continue
                     values.pop()
                     word = values.pop()
@@ -363,8 +378,6 @@ def _apply_computation(
                         if type(word) is int
                         else to_bytes(word).rjust(32, b"\x00")[-32:]
                     )
-                elif kind == POP and values:
-                    values.pop()
                 elif kind == UNARY and values:
                     a = values[-1]
                     if type(a) is not int:
@@ -377,7 +390,7 @@ def _apply_computation(
                             int.from_bytes(start, "big") if type(start) is bytes else to_int(start)
                         )
                     data = computation.msg.data_as_bytes[start : start + 32]
-                    values[-1] = data.ljust(32, b"\x00").lstrip(b"\x00")
+                    values[-1] = int.from_bytes(data, "big") << (8 * (32 - len(data)))
                 elif kind == SLOAD and values:
                     if plain is None:
                         plain = plain_storage(computation.state)
@@ -404,11 +417,13 @@ def _apply_computation(
                         values.append(value)
                     else:
                         computation._stack.push_int(value)  # raises as py-evm's push does
-                elif kind != JUMPDEST:
-                    # not inlined (OTHER), or too few stack items: py-evm's logic runs (and
-                    # raises InsufficientStack where it would)
+                else:
+                    # not inlined (OTHER), too few stack items, or the code stream's last
+                    # STOP (END): py-evm's logic runs (and raises where it would)
                     code.program_counter, meter.gas_remaining = pc, gas
                     logic(computation)
+                    if kind == END:
+                        break
                     pc, gas = code.program_counter, meter.gas_remaining
             code.program_counter, meter.gas_remaining = pc, gas
         except Halt:
