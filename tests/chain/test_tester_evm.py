@@ -17,6 +17,8 @@ from eth.exceptions import FullStack, InsufficientStack
 from eth.rlp.accounts import Account
 from eth.vm.forks.prague.computation import PragueComputation
 from eth_account.signers.local import LocalAccount
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from web3.contract import Contract
 
 from ogpu_sim.chain import tester_calls, tester_storage, tester_trie
@@ -408,3 +410,146 @@ def test_the_account_codec_answers_as_rlp_with_the_caches() -> None:
             codec.decode(b"\xc0", sedes=Account)
     finally:
         tester_trie.release()
+
+
+FUSED_TARGET = "0x" + "0000" * 9 + "10b2"
+JUMP_TO_6 = "6006" + "56"  # PUSH1 6 JUMP (one pass of the loop with the JUMPDEST at 6)
+
+
+@pytest.mark.parametrize(
+    ("code", "gas", "error"),
+    [
+        (JUMP_TO_6 + "fefefe" + "5b" + "6001600055", None, None),  # PUSH JUMP JUMPDEST
+        ("6001" + "6007" + "57" + "fefe" + "5b" + "6002600055", None, None),  # PUSH JUMPI taken
+        ("6000" + "6007" + "57" + "6003600055" + "5b", None, None),  # PUSH JUMPI not taken
+        ("6007" + "57", None, "InsufficientStack('Wanted 2 stack items, only had 1')"),
+        ("6004" + "56" + "fe", None, "InvalidJumpDestination('Invalid Jump Destination')"),
+        ("6009" + "56", None, "InvalidJumpDestination('Invalid Jump Destination')"),  # past end
+        (
+            "605b" + "6001" + "56",
+            None,
+            "InvalidInstruction('Jump resulted in invalid instruction')",
+        ),
+        # gas for the PUSH only: the JUMP fails on its own with py-evm's message
+        (
+            JUMP_TO_6,
+            21_000 + 3 + 7,
+            "OutOfGas('Out of gas: Needed 8 - Remaining 7 - Reason: JUMP')",
+        ),
+        # gas for PUSH and JUMP, none left for the JUMPDEST at the target
+        (
+            JUMP_TO_6 + "fefefe" + "5b",
+            21_000 + 3 + 8,
+            "OutOfGas('Out of gas: Needed 1 - Remaining 0 - Reason: JUMPDEST')",
+        ),
+        (
+            "6001" + "6007" + "57" + "fefe" + "5b",
+            21_000 + 3 + 3 + 10,
+            "OutOfGas('Out of gas: Needed 1 - Remaining 0 - Reason: JUMPDEST')",
+        ),
+        (
+            "6001" + "6007" + "57",
+            21_000 + 3 + 3 + 10,
+            "InvalidJumpDestination('Invalid Jump Destination')",
+        ),
+        ("6001" + "60", None, None),  # PUSH1 cut short: pads, then the code stream's STOP
+        ("7f" + "01" * 5, None, None),  # PUSH32 cut short, 27 bytes past the end
+        ("58" + "6000" + "55" + "5f" + "58" + "17" + "600155", None, None),  # PC, PUSH0
+    ],
+)
+def test_fused_pushes_and_jumps_end_as_in_py_evm(
+    chain: TesterChain, account: LocalAccount, code: str, gas: int | None, error: str | None
+) -> None:
+    call: dict[str, Any] = {"from": account.address, "to": FUSED_TARGET}
+    if gas is not None:
+        call["gas"] = hex(gas)
+    own, lean = run_both(chain, call, {FUSED_TARGET: {"code": "0x" + code}})
+    assert lean == own
+    assert lean[4] == error
+
+
+def _push(rng: random.Random, value: int | None = None) -> str:
+    """A PUSH of ``value`` (random if None) in a random width that holds it (PUSH0 for 0)."""
+    if value is None:
+        value = rng.choice((0, 1, 0x5B, 2**160 - 1, 2**255, 2**256 - 1, rng.randrange(2**64)))
+    least = (value.bit_length() + 7) // 8
+    width = rng.randint(least, 32) if least or rng.random() < 0.5 else 0
+    return f"{0x5F + width:02x}" + value.to_bytes(width, "big").hex()
+
+
+# Consumers of pushed words that are not inlined, each with how many words it pops and
+# pushes: py-evm reads these items as bytes or ints in its own way.
+_CONSUMERS = [
+    ("53", 2, 0),  # MSTORE8 (offset, value): the item as bytes, its last byte
+    ("5d", 2, 0),  # TSTORE (slot, value): kept as bytes, read back by TLOAD
+    ("5c", 1, 1),  # TLOAD
+    ("1a", 2, 1),  # BYTE
+    ("0b", 2, 1),  # SIGNEXTEND
+    ("02", 2, 1),  # MUL
+    ("04", 2, 1),  # DIV
+    ("06", 2, 1),  # MOD
+    ("08", 3, 1),  # ADDMOD
+    ("0a", 2, 1),  # EXP
+    ("1d", 2, 1),  # SAR
+    ("31", 1, 1),  # BALANCE (the item as an address)
+    ("3b", 1, 1),  # EXTCODESIZE
+    ("3f", 1, 1),  # EXTCODEHASH
+    ("a1", 3, 0),  # LOG1 (offset, size, topic)
+    ("52", 2, 0),  # MSTORE (inlined: the item as a word)
+    ("51", 1, 1),  # MLOAD
+    ("15", 1, 1),  # ISZERO
+]
+
+
+def _generated_program(seed: int) -> str:
+    """Pushes of assorted widths feeding inlined and py-evm operations, jumps (fused and not,
+    taken and not) over dead bytes, then the top words stored so the state root shows them."""
+    rng = random.Random(seed)
+    parts: list[str] = []
+    depth = 0
+    for _ in range(rng.randint(5, 25)):
+        roll = rng.random()
+        if roll < 0.3 or depth < 3:
+            parts.append(_push(rng))
+            depth += 1
+        elif roll < 0.7:
+            op, pops, pushes = rng.choice(_CONSUMERS)
+            if op in ("53", "52", "51", "a1"):  # keep memory offsets and sizes small
+                args = [_push(rng, rng.randrange(64)) for _ in range(pops)]
+                if op == "a1":
+                    args[0] = _push(rng)  # the topic
+                parts.append("".join(args) + op)
+                depth += pushes
+            else:
+                parts.append(op)
+                depth += pushes - pops
+        else:
+            parts.append(None)  # a jump over dead bytes, placed below
+    code = ""
+    for part in parts:
+        if part is not None:
+            code += part
+            continue
+        taken = rng.random() < 0.7
+        dead = "fe" * rng.randint(0, 2) if taken else ""  # INVALID, never reached
+        conditional = rng.random() < 0.5
+        # the target: after this jump's own bytes and the dead bytes; PUSH2 for the target
+        here = len(code) // 2
+        cond = _push(rng, 1 if taken else 0) if conditional else ""
+        target = here + len(cond) // 2 + 3 + 1 + len(dead) // 2
+        code += cond + "61" + target.to_bytes(2, "big").hex() + ("57" if conditional else "56")
+        code += dead + "5b"
+    return code + "".join(f"60{slot:02x}55" for slot in range(min(max(depth, 0), 4)))
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_generated_programs_end_as_in_py_evm(
+    chain: TesterChain, account: LocalAccount, seed: int
+) -> None:
+    call = {"from": account.address, "to": FUSED_TARGET, "data": "0x" + "a5" * 36}
+    overrides = {FUSED_TARGET: {"code": "0x" + _generated_program(seed), "balance": "0x01"}}
+    own, lean = run_both(chain, call, overrides)
+    assert lean == own
