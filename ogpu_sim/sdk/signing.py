@@ -5,8 +5,9 @@ Every SDK write signs the EIP-1559 dict ``build_transaction`` makes (``chainId``
 eth_account validates it through a dozen formatter tables, builds rlp ``Serializable``
 objects twice and derives the key's public key on every call: most of a revm transaction's
 CPU. While a simulator runs, such a dict (plain ints, a checksummed ``to``, hex ``data``, a
-``from`` that is the key's address, a 32-byte key) is RLP-encoded here and signed with the
-key's cached ``coincurve`` key, as eth_keys' coincurve backend signs (deterministic RFC 6979
+``from`` that is the key's address; a 32-byte key, or the ``0x`` hex string the simulator's
+accounts give as their ``key``) is RLP-encoded here and signed with the key's cached
+``coincurve`` key, as eth_keys' coincurve backend signs (deterministic RFC 6979
 signatures: the same ``raw_transaction``, ``hash``, ``r``, ``s``, ``v``). Every other input
 (other fields or types, blobs, a mismatched ``from``, another eth_keys backend) goes to
 eth_account's own method, so its results and errors are unchanged.
@@ -87,6 +88,17 @@ def _keccak() -> Callable[[bytes], bytes]:
     return fastest_keccak() or keccak
 
 
+def _hex_key(text: str) -> bytes | None:
+    """The 32 bytes of a key written ``0x`` + 64 hex digits (as eth_account's ``HexBytes``
+    reads it), else None (any other text is left to eth_account)."""
+    if len(text) != 66 or text[:2] != "0x":
+        return None
+    try:
+        return binascii.unhexlify(text[2:])
+    except (binascii.Error, ValueError):
+        return None
+
+
 def lean_sign(transaction: Any, private_key: Any) -> Any:
     """The ``SignedTransaction`` eth_account would make of ``transaction``, or None for an
     input left to eth_account."""
@@ -95,6 +107,8 @@ def lean_sign(transaction: Any, private_key: Any) -> Any:
 
     keccak = _keccak()
 
+    if isinstance(private_key, str):  # the 0x hex the simulator's accounts give as their key
+        private_key = _hex_key(private_key)
     if type(transaction) is not dict or type(private_key) not in (bytes, HexBytes):
         return None
     if len(private_key) != 32 or set(transaction) - {"from"} != _KEYS:

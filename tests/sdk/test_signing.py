@@ -12,6 +12,7 @@ from hexbytes import HexBytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ogpu_sim.accounts import PrivateKey
 from ogpu_sim.sdk.signing import lean_sign, lean_sign_transaction
 
 KEY = HexBytes("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d")
@@ -124,7 +125,9 @@ def test_any_other_dict_gets_eth_accounts_own_answer(
     assert patched(transaction, KEY) == eth_accounts(transaction, KEY)
 
 
-@pytest.mark.parametrize("key", [bytes(32), b"\x01" * 31, KEY.hex(), int.from_bytes(KEY, "big")])
+@pytest.mark.parametrize(
+    "key", [bytes(32), "0x" + "00" * 32, b"\x01" * 31, KEY.hex(), int.from_bytes(KEY, "big")]
+)
 def test_any_other_key_gets_eth_accounts_own_answer(lean: None, key: Any) -> None:
     assert patched(web3_dict(), key) == eth_accounts(web3_dict(), key)
 
@@ -158,3 +161,28 @@ def test_the_lean_method_signs_through_the_class_and_an_instance_alike(lean: Non
     with pytest.raises(TypeError) as got:
         Account().sign_transaction({"nonce": 1}, KEY)
     assert ("raised", got.type, str(got.value)) == eth_accounts({"nonce": 1}, KEY)
+
+
+@pytest.mark.parametrize("kind", [str, PrivateKey])
+def test_a_0x_hex_key_is_signed_the_lean_way_as_eth_account_signs_it(lean: None, kind: Any) -> None:
+    key = kind("0x" + bytes(KEY).hex()) if kind is str else kind(bytes(KEY))
+
+    signed = lean_sign(web3_dict(), key)
+
+    assert signed is not None
+    assert signed == patched(web3_dict(), key) == eth_accounts(web3_dict(), key)
+    assert signed == eth_accounts(web3_dict(), KEY)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "0X" + bytes(KEY).hex(),
+        "0x" + bytes(KEY).hex()[:-1] + "g",
+        "0x" + bytes(KEY).hex()[:-2],
+        "0x" + " " * 64,
+    ],
+)
+def test_any_other_text_key_gets_eth_accounts_own_answer(lean: None, key: str) -> None:
+    assert lean_sign(web3_dict(), key) is None
+    assert patched(web3_dict(), key) == eth_accounts(web3_dict(), key)
