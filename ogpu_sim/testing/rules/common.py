@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from hypothesis import strategies as st
-from ogpu.protocol._base import TxExecutor
 
 from .. import strategies as ost
 from ..machine import memoized
+from ..sending import send as lean_send
 
 OGPU = ost.OGPU
 #: Amounts a rule moves: round values, edges and anything up to 2 OGPU.
@@ -29,17 +29,11 @@ def near(limit: int) -> st.SearchStrategy[int]:
     return memoized(_near, limit)
 
 
-def send(contract: Any, function: str, args: tuple[Any, ...], signer: Any, value: int = 0) -> Any:
-    """A contract call the SDK does not wrap, sent through the SDK's own ``TxExecutor``.
+def send(contract: Any, function: str, args: tuple[Any, ...], signer: Any, value: int = 0) -> None:
+    """A contract call the SDK does not wrap, sent as the SDK's own ``TxExecutor`` sends it
+    (:func:`ogpu_sim.testing.sending.send`: the same transaction, the lean way).
 
-    Going through ``TxExecutor`` keeps the SDK's nonce cache right for accounts that also sign
+    Sending as ``TxExecutor`` keeps the SDK's nonce cache right for accounts that also sign
     SDK calls, and reverts arrive as the same typed errors.
     """
-    return TxExecutor(
-        contract,
-        function,
-        args,
-        signer=signer,
-        value=value,
-        context=f"{function}{args!r}"[:120],
-    ).execute()
+    lean_send(contract, function, args, signer, value)
