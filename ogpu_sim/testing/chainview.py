@@ -68,33 +68,52 @@ def _word(address: str) -> bytes:
     return bytes(12) + to_canonical_address(address)
 
 
+_TAILS: dict[bytes, bytes] = {}
+_TAILS_LIMIT = 1 << 16
+
+
+def _tail(data: bytes) -> bytes:
+    """``data``'s ABI encoding as a ``bytes`` element: its length, then it padded to words
+    (the same calls come back every check: kept)."""
+    tail = _TAILS.get(data)
+    if tail is None:
+        if len(_TAILS) >= _TAILS_LIMIT:
+            _TAILS.clear()
+        tail = _TAILS[data] = len(data).to_bytes(32, "big") + data + bytes(-len(data) % 32)
+    return tail
+
+
 def _encode_read(calls: Sequence[tuple[str, bytes]]) -> bytes:
     """ABI-encode ``read(address[] targets, bytes[] calls)`` arguments (fast path by hand)."""
     n = len(calls)
-    targets = n.to_bytes(32, "big") + b"".join(_word(t) for t, _ in calls)
-    heads, tails, offset = [], [], 32 * n
-    for _, data in calls:
+    size = n.to_bytes(32, "big")
+    targets = size + b"".join([_word(t) for t, _ in calls])
+    tails = [_tail(data) for _, data in calls]
+    heads, offset = [], 32 * n
+    for tail in tails:
         heads.append(offset.to_bytes(32, "big"))
-        padded = data + bytes(-len(data) % 32)
-        tails.append(len(data).to_bytes(32, "big") + padded)
-        offset += 32 + len(padded)
-    payload = n.to_bytes(32, "big") + b"".join(heads) + b"".join(tails)
+        offset += len(tail)
+    payload = size + b"".join(heads) + b"".join(tails)
     return (64).to_bytes(32, "big") + (64 + len(targets)).to_bytes(32, "big") + targets + payload
+
+
+_FALSE = bytes(32)
 
 
 def _decode_read(raw: bytes) -> list[tuple[bool, bytes]]:
     """Decode ``(bool[] ok, bytes[] results)`` into (ok, result) pairs."""
-
-    def word(at: int) -> int:
-        return int.from_bytes(raw[at : at + 32], "big")
-
-    ok_at, results_at = word(0), word(32)
-    n = word(ok_at)
+    number = int.from_bytes
+    ok_at, results_at = number(raw[0:32], "big"), number(raw[32:64], "big")
+    n = number(raw[ok_at : ok_at + 32], "big")
+    heads = results_at + 32
     out = []
     for i in range(n):
-        item = results_at + 32 + word(results_at + 32 + 32 * i)
-        data = raw[item + 32 : item + 32 + word(item)]
-        out.append((bool(word(ok_at + 32 + 32 * i)), data))
+        flag = ok_at + 32 + 32 * i
+        head = heads + 32 * i
+        item = heads + number(raw[head : head + 32], "big")
+        start = item + 32
+        data = raw[start : start + number(raw[item:start], "big")]
+        out.append((raw[flag : flag + 32] != _FALSE, data))
     return out
 
 

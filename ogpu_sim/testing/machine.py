@@ -22,7 +22,9 @@ from typing import Any, ClassVar, TypeVar
 from hexbytes import HexBytes
 from hypothesis import event, note
 from hypothesis import strategies as st
+from hypothesis.control import should_note
 from hypothesis.errors import InvalidArgument
+from hypothesis.internal.observability import observability_enabled
 from hypothesis.stateful import (
     RULE_MARKER,
     Bundle,
@@ -71,6 +73,15 @@ def _quietly(report: Callable[[str], None], text: str) -> None:
     """hypothesis's ``event``/``note``, or nothing when a rule is called outside a test."""
     with suppress(InvalidArgument):
         report(text)
+
+
+def _noting() -> bool:
+    """Whether hypothesis keeps a ``note`` now (the final run of a failing example, a
+    verbose run, observability): a choice's note is written only then."""
+    try:
+        return should_note() or observability_enabled()
+    except InvalidArgument:  # a rule called outside a test
+        return False
 
 
 #: Strategies rules build from the state they see (:func:`sampled`, :func:`memoized`), by
@@ -544,7 +555,8 @@ class MachineCore(RuleBasedStateMachine):
                 pool = list(valid)
         position: int = data.draw(POSITIONS, label=label)
         choice = pool[position % len(pool)]
-        _quietly(note, f"{label}: {self.describe(choice)}")
+        if _noting():
+            note(f"{label}: {self.describe(choice)}")
         return choice
 
     def describe(self, value: Any) -> str:
