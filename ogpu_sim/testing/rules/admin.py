@@ -1,5 +1,5 @@
 """Rules for the judge's and the admin's calls: sanctions, payouts, settings, forced statuses,
-roles. The SDK has none of them; they go through its ``TxExecutor`` like the rest.
+roles. The SDK has none of them; they are sent as its ``TxExecutor`` sends (``rules.common.send``).
 
 Each rule here covers one kind of authority and draws which of its contract functions to call
 (recorded as the call's entry point, e.g. ``Vault.waive``), so the statistics show every
