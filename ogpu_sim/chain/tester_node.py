@@ -56,6 +56,7 @@ from .tester_calls import build_call, create_access_list, simulate_v1
 from .tester_evm import lean_computation
 from .tester_gas import estimate_gas
 from .tester_logs import TesterLogSource
+from .tester_mine import applies, apply_and_mine
 from .tester_receipts import mined_receipt, remember_sender
 
 PRIORITY_FEE = 10**9
@@ -293,11 +294,17 @@ class TesterNode:
                 TRANSACTION_REJECTED,
                 f"invalid chain id for signer: have {tx_chain_id} want {self.chain_id}",
             )
+        chain = self.chain
+        fused = applies(chain, tx)
         try:
-            block, _receipt, _computation = self.chain.apply_transaction(tx)
+            if fused:
+                apply_and_mine(chain, tx, coinbase=ZERO_ADDRESS, mix_hash=os.urandom(32))
+            else:
+                block, _receipt, _computation = chain.apply_transaction(tx)
         except EthUtilsValidationError as exc:
             raise _validation_error(exc, sender) from None
-        self._mine_one(block.transactions)
+        if not fused:
+            self._mine_one(block.transactions)
         remember_sender(bytes(tx.hash), tx.sender)
         return "0x" + bytes(tx.hash).hex()
 
