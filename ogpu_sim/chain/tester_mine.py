@@ -14,7 +14,8 @@ same py-evm functions in the same order on the same values, once: ``VM.apply_tra
 ``set_block_transactions_and_withdrawals`` persists them), one header copy carrying every
 field the six copies set (bloom and gas used as ``add_receipt_to_header``, the roots, and
 ``pack_block``'s coinbase, mix hash and blob gas), the VM's ``validate_header`` against the
-parent, ``ChainDB.persist_block`` and the next pending header from ``create_header_from_parent``.
+parent, ``ChainDB.persist_block`` and the next pending header (:func:`next_header`, py-evm's
+``create_header_from_parent`` built in one step).
 It applies only where that is exactly py-evm's result: a Prague VM (no block reward, the blob
 fields eth-tester's backend mines with), an empty pending block, a transaction without blobs;
 :func:`applies` says so, and the caller otherwise takes py-evm's own path.
@@ -24,9 +25,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth.constants import BLANK_ROOT_HASH
+from eth._utils.headers import new_timestamp_from_parent
+from eth.constants import (
+    BLANK_ROOT_HASH,
+    EMPTY_SHA256,
+    POST_MERGE_DIFFICULTY,
+    POST_MERGE_MIX_HASH,
+    POST_MERGE_NONCE,
+    ZERO_ADDRESS,
+)
 from eth.db.trie import make_trie_root_and_nodes
 from eth.vm.forks import PragueVM
+from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
+from eth.vm.forks.prague.blocks import PragueBlockHeader
+from eth.vm.forks.prague.headers import calc_excess_blob_gas_prague
 from eth_bloom import BloomFilter
 
 BLOB_TX_TYPE = 3
@@ -87,8 +99,52 @@ def apply_and_mine(chain: Any, tx: Any, *, coinbase: bytes, mix_hash: bytes) -> 
     block = vm.get_block_class()(header=mined, transactions=(tx,), uncles=(), withdrawals=())
     vm.validate_header(mined, chaindb.get_block_header_by_hash(mined.parent_hash))
     chaindb.persist_block(block)
-    chain.header = chain.create_header_from_parent(mined)
+    chain.header = next_header(chain, mined)
     return block
 
 
-__all__ = ["applies", "apply_and_mine"]
+def next_header(chain: Any, parent: Any) -> Any:
+    """The pending header after ``parent``: ``chain.create_header_from_parent(parent)``.
+
+    For a Prague parent on eth-tester's chain (which keeps the parent's gas limit), py-evm
+    builds it through a header of each fork from London to Prague, each taking the fields of
+    the one before (``create_prague_header_from_parent`` down to
+    ``create_london_header_from_parent``); this builds the last one directly from the same
+    values: the London fields (``fill_header_params_from_parent``'s parent hash, number, state
+    root, zero coinbase; ``new_timestamp_from_parent``; the expected base fee), Paris's
+    difficulty, nonce and mix hash, Shanghai's blank withdrawals root, Cancun's zero blob gas
+    and blank beacon root, Prague's excess blob gas and empty requests hash. Any other parent
+    takes py-evm's own path.
+
+    Args:
+        chain: the node's py-evm ``MiningChain`` (eth-tester's).
+        parent: the header the next one follows.
+
+    Returns:
+        The next pending header.
+    """
+    number = parent.block_number + 1
+    if type(parent) is not PragueBlockHeader or not issubclass(
+        chain.get_vm_class_for_block_number(number), PragueVM
+    ):
+        return chain.create_header_from_parent(parent)
+    return PragueBlockHeader(
+        parent_hash=parent.hash,
+        coinbase=ZERO_ADDRESS,
+        state_root=parent.state_root,
+        gas_limit=parent.gas_limit,
+        difficulty=POST_MERGE_DIFFICULTY,
+        block_number=number,
+        timestamp=new_timestamp_from_parent(parent),
+        nonce=POST_MERGE_NONCE,
+        mix_hash=POST_MERGE_MIX_HASH,
+        base_fee_per_gas=calculate_expected_base_fee_per_gas(parent),
+        withdrawals_root=BLANK_ROOT_HASH,
+        blob_gas_used=0,
+        excess_blob_gas=calc_excess_blob_gas_prague(parent),
+        parent_beacon_block_root=BLANK_ROOT_HASH,
+        requests_hash=EMPTY_SHA256,
+    )
+
+
+__all__ = ["applies", "apply_and_mine", "next_header"]

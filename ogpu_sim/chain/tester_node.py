@@ -63,6 +63,8 @@ PRIORITY_FEE = 10**9
 """eth-tester's fixed priority fee (1 gwei), answered by ``eth_maxPriorityFeePerGas``."""
 
 ZERO_ADDRESS = b"\x00" * 20
+MAX_TIMESTAMPS = 100_000
+"""Block timestamps kept by block hash at most; the memo starts over when full."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class TesterNode:
         self.filters = FilterRegistry(TesterLogSource(self.tester, lambda: self.head_number))
         self.client_version = _version()
         self.answers = AnswerMemo()
+        self._timestamps: dict[bytes, int] = {}
 
     # -- time and blocks ----------------------------------------------------------------------
     @property
@@ -119,8 +122,22 @@ class TesterNode:
         Blocks mined within one second share their timestamp (as on anvil), so the chain never
         runs ahead of the wall clock; see :func:`_node_vm`.
         """
-        parent = self.chain.get_canonical_head()
-        return max(parent.timestamp, int(self.clock()) + self.time_offset)
+        return max(self._head_timestamp(), int(self.clock()) + self.time_offset)
+
+    def _head_timestamp(self) -> int:
+        """The canonical head's timestamp, remembered by its hash (a header never changes)."""
+        chaindb = self.chain.chaindb
+        head_hash = chaindb._get_canonical_head_hash(chaindb.db)  # py-evm: get_canonical_head
+        stamp = self._timestamps.get(head_hash)
+        if stamp is None:
+            stamp = self._remember_timestamp(chaindb.get_block_header_by_hash(head_hash))
+        return stamp
+
+    def _remember_timestamp(self, header: Any) -> int:
+        if len(self._timestamps) >= MAX_TIMESTAMPS:
+            self._timestamps.clear()
+        self._timestamps[header.hash] = header.timestamp
+        return int(header.timestamp)
 
     def _refresh_pending(self) -> Any:
         """Stamp the pending block with :meth:`now` and return its header."""
@@ -298,7 +315,8 @@ class TesterNode:
         fused = applies(chain, tx)
         try:
             if fused:
-                apply_and_mine(chain, tx, coinbase=ZERO_ADDRESS, mix_hash=os.urandom(32))
+                mined = apply_and_mine(chain, tx, coinbase=ZERO_ADDRESS, mix_hash=os.urandom(32))
+                self._remember_timestamp(mined.header)
             else:
                 block, _receipt, _computation = chain.apply_transaction(tx)
         except EthUtilsValidationError as exc:

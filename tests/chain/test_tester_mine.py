@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import rlp
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_tester.backends.pyevm import main as pyevm_main
@@ -102,7 +103,6 @@ def chain_contents(chain: TesterChain, hashes: list[str]) -> dict[str, Any]:
     """Every block (header bytes too), receipt, log and the pending header but its time."""
     node = chain.node
     py_chain = node.chain
-    import rlp
 
     headers = [
         rlp.encode(py_chain.get_canonical_block_header_by_number(number))
@@ -217,3 +217,34 @@ def test_the_fused_path_applies_to_a_sent_transaction_on_an_empty_pending_block(
     assert tester_mine.applies(py_chain, tx) is True
     py_chain.header = py_chain.header.copy(gas_used=1)
     assert tester_mine.applies(py_chain, tx) is False
+
+
+def test_the_next_pending_header_is_py_evms_after_every_kind_of_block(
+    pair: tuple[TesterChain, TesterChain], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import eth._utils.headers as py_evm_headers
+
+    sender = dev_account(3)
+    send = sends(pair, monkeypatch)
+    send(signed(sender, 0, to=None, value=0, data=PROBE["bytecode"], gas=3_000_000))
+    both(pair, monkeypatch, "anvil_mine", "0x3")  # the base fee falls over empty blocks
+    send(signed(sender, 1, gas=21_000))
+    _, ours = pair
+    py_chain = ours.node.chain
+    parents = [
+        py_chain.get_canonical_block_header_by_number(n) for n in range(ours.node.head_number + 1)
+    ]
+    parents += [  # blob gas carried over from a parent (this node's blocks have none)
+        parents[-1].copy(blob_gas_used=6 * 2**17, excess_blob_gas=excess)
+        for excess in (0, 5 * 2**17, 10**7)
+    ]
+    for now in (GENESIS_TIME - 60, GENESIS_TIME + 10**6):  # before the parents, long after
+        monkeypatch.setattr(py_evm_headers, "eth_now", lambda now=now: now)
+        ours_next = [tester_mine.next_header(py_chain, parent) for parent in parents]
+        theirs_next = [py_chain.create_header_from_parent(parent) for parent in parents]
+        assert [rlp.encode(header) for header in ours_next] == [
+            rlp.encode(header) for header in theirs_next
+        ]
+        assert [type(header) for header in ours_next] == [type(h) for h in theirs_next]
+    assert len({header.base_fee_per_gas for header in parents}) >= 3
+    assert len({header.excess_blob_gas for header in ours_next}) == 3
