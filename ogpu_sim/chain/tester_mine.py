@@ -60,7 +60,7 @@ def applies(chain: Any, tx: Any) -> bool:
     )
 
 
-def apply_and_mine(chain: Any, tx: Any, *, coinbase: bytes, mix_hash: bytes) -> Any:
+def apply_and_mine(chain: Any, tx: Any, *, coinbase: bytes, mix_hash: bytes) -> tuple[Any, Any]:
     """Apply ``tx`` to the pending block and mine it, as apply_transaction + mine_block would.
 
     Args:
@@ -70,7 +70,8 @@ def apply_and_mine(chain: Any, tx: Any, *, coinbase: bytes, mix_hash: bytes) -> 
         mix_hash: the mined block's mix hash (``mine_block``'s keyword).
 
     Returns:
-        The mined block (``chain.header`` is then the next pending header).
+        The mined block and the transaction's receipt (``chain.header`` is then the next
+        pending header).
 
     Raises:
         eth_utils.ValidationError: as ``VM.apply_transaction`` raises it (nonce, funds, gas);
@@ -100,7 +101,7 @@ def apply_and_mine(chain: Any, tx: Any, *, coinbase: bytes, mix_hash: bytes) -> 
     vm.validate_header(mined, chaindb.get_block_header_by_hash(mined.parent_hash))
     chaindb.persist_block(block)
     chain.header = next_header(chain, mined)
-    return block
+    return block, receipt
 
 
 def next_header(chain: Any, parent: Any) -> Any:

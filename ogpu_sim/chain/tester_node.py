@@ -57,7 +57,7 @@ from .tester_evm import lean_computation
 from .tester_gas import estimate_gas
 from .tester_logs import TesterLogSource
 from .tester_mine import applies, apply_and_mine
-from .tester_receipts import mined_receipt, remember_sender
+from .tester_receipts import mined_receipt, remember_block, remember_sender
 
 PRIORITY_FEE = 10**9
 """eth-tester's fixed priority fee (1 gwei), answered by ``eth_maxPriorityFeePerGas``."""
@@ -315,8 +315,11 @@ class TesterNode:
         fused = applies(chain, tx)
         try:
             if fused:
-                mined = apply_and_mine(chain, tx, coinbase=ZERO_ADDRESS, mix_hash=os.urandom(32))
+                mined, receipt = apply_and_mine(
+                    chain, tx, coinbase=ZERO_ADDRESS, mix_hash=os.urandom(32)
+                )
                 self._remember_timestamp(mined.header)
+                remember_block(mined, (receipt,))
             else:
                 block, _receipt, _computation = chain.apply_transaction(tx)
         except EthUtilsValidationError as exc:

@@ -4,7 +4,8 @@ eth-tester finds a transaction by scanning the canonical chain backwards from th
 receipt costs more the longer the chain), then serializes, validates and normalizes it into
 its own shape, which :func:`~ogpu_sim.chain.jsonrpc.receipt_to_rpc` turns into JSON-RPC.
 :func:`mined_receipt` looks the transaction up in py-evm's hash index, checks the index
-against the canonical block it names, and builds the JSON-RPC receipt in one step, field for
+against the canonical block it names (the block and its receipts kept by hash when the node
+mined it, :func:`remember_block`), and builds the JSON-RPC receipt in one step, field for
 field as eth-tester's serializer and normalizers make it. Whenever it cannot be sure (the
 hash is not in the index, the index names a block above the head or another transaction, as
 it does after a snapshot revert, a transaction waits in the pending block, a blob
@@ -29,7 +30,24 @@ BLOB_TX_TYPE = 3
 MAX_SENDERS = 100_000
 """Senders kept by transaction hash at most; the memo starts over when full."""
 
+MAX_BLOCKS = 1_000
+"""Mined blocks kept with their receipts by block hash at most; the memo starts over when full."""
+
 _senders: dict[bytes, bytes] = {}
+_blocks: dict[bytes, tuple[Any, tuple[Any, ...]]] = {}
+
+
+def remember_block(block: Any, receipts: tuple[Any, ...]) -> None:
+    """Keep a block the node just mined, with its receipts, by its hash.
+
+    A block hash names the header, whose transaction and receipt roots name the transactions
+    and receipts, so a receipt of a canonical block with this hash need not decode the block
+    and its receipts back from the database (as ``get_canonical_block_by_number`` and
+    ``get_receipts`` would).
+    """
+    if len(_blocks) >= MAX_BLOCKS:
+        _blocks.clear()
+    _blocks[bytes(block.hash)] = (block, receipts)
 
 
 def remember_sender(tx_hash: bytes, sender: bytes) -> None:
@@ -64,9 +82,9 @@ def mined_receipt(
         number, index = chain.chaindb.get_transaction_index(tx_hash)
         if number >= chain.header.block_number:
             return None  # above the head: left behind by a revert (eth-tester scans from it)
-        if answers is None:
-            return _receipt(chain.get_canonical_block_by_number(number), chain, index, tx_hash)
         block_hash = chain.chaindb.get_canonical_block_hash(number)
+        if answers is None:
+            return _receipt_in(chain, block_hash, index, tx_hash)
     except (TransactionNotFound, HeaderNotFound, BlockNotFound):
         return None
     return answers.get(
@@ -76,6 +94,11 @@ def mined_receipt(
 
 
 def _receipt_in(chain: Any, block_hash: bytes, index: int, tx_hash: bytes) -> dict[str, Any] | None:
+    """The receipt from the block with ``block_hash``: the one kept (:func:`remember_block`)
+    with its receipts, else the one in the database."""
+    kept = _blocks.get(bytes(block_hash))
+    if kept is not None:
+        return _receipt(kept[0], chain, index, tx_hash, kept[1])
     try:
         block = chain.get_block_by_hash(block_hash)
     except (HeaderNotFound, BlockNotFound):
@@ -83,7 +106,9 @@ def _receipt_in(chain: Any, block_hash: bytes, index: int, tx_hash: bytes) -> di
     return _receipt(block, chain, index, tx_hash)
 
 
-def _receipt(block: Any, chain: Any, index: int, tx_hash: bytes) -> dict[str, Any] | None:
+def _receipt(
+    block: Any, chain: Any, index: int, tx_hash: bytes, receipts: tuple[Any, ...] = ()
+) -> dict[str, Any] | None:
     transactions = block.transactions
     if index >= len(transactions) or transactions[index].hash != tx_hash:
         return None
@@ -94,11 +119,12 @@ def _receipt(block: Any, chain: Any, index: int, tx_hash: bytes) -> dict[str, An
     tx_type = (tx.type_id or 0) if isinstance(tx, TypedTransaction) else 0
     if tx_type == BLOB_TX_TYPE:
         return None
-    receipts = block.get_receipts(chain.chaindb)
+    if not receipts:
+        receipts = block.get_receipts(chain.chaindb)
     receipt = receipts[index]
     before = receipts[index - 1].gas_used if index else 0
     status = int.from_bytes(receipt.state_root, "big")
-    block_hash = "0x" + bytes(block.hash).hex()
+    block_hex = "0x" + bytes(block.hash).hex()
     hash_hex = "0x" + bytes(tx.hash).hex()
     created = tx.to == b"" and status != 0
     if tx_type >= DYNAMIC_FEE_TX_TYPE:
@@ -106,7 +132,7 @@ def _receipt(block: Any, chain: Any, index: int, tx_hash: bytes) -> dict[str, An
     else:
         price = tx.gas_price
     return {
-        "blockHash": block_hash,
+        "blockHash": block_hex,
         "blockNumber": hex(block.number),
         "contractAddress": (
             to_checksum_address(generate_contract_address(sender, tx.nonce)) if created else None
@@ -126,7 +152,7 @@ def _receipt(block: Any, chain: Any, index: int, tx_hash: bytes) -> dict[str, An
                 "logIndex": hex(log_index),
                 "transactionIndex": hex(index),
                 "transactionHash": hash_hex,
-                "blockHash": block_hash,
+                "blockHash": block_hex,
                 "blockNumber": hex(block.number),
                 "address": to_checksum_address(log.address),
                 "data": "0x" + bytes(log.data).hex(),
@@ -138,4 +164,4 @@ def _receipt(block: Any, chain: Any, index: int, tx_hash: bytes) -> dict[str, An
     }
 
 
-__all__ = ["MAX_SENDERS", "mined_receipt", "remember_sender"]
+__all__ = ["MAX_BLOCKS", "MAX_SENDERS", "mined_receipt", "remember_block", "remember_sender"]

@@ -177,3 +177,15 @@ def test_a_receipt_asked_before_a_snapshot_revert_is_gone_after_it(
     kept = sent(chain, account, to=probe.address, data=probe.encode_abi("store", (16,)))
     assert chain.node.get_receipt(removed) is None
     assert answered(chain, kept)["transactionHash"] == kept
+
+
+def test_a_receipt_of_a_block_the_node_mined_comes_from_the_block_it_kept(
+    chain: TesterChain, account: LocalAccount, probe: Contract
+) -> None:
+    tx_hash = sent(chain, account, to=probe.address, data=probe.encode_abi("store", (17,)))
+    kept = answered(chain, tx_hash)
+    block_hash = bytes.fromhex(kept["blockHash"][2:])
+    assert block_hash in tester_receipts._blocks
+    del tester_receipts._blocks[block_hash]
+    chain.node.answers.clear()  # built again, from the database
+    assert list(answered(chain, tx_hash).items()) == list(kept.items())
