@@ -7,24 +7,27 @@ database), the header is copied six times, the state is persisted twice (the sec
 fresh state with nothing to write: a Paris+ VM assigns no block reward), and the finished
 block is validated twice (``VM.validate_block`` and ``Chain.validate_block``: the header
 against its parent both times, plus a recomputed transaction root, the state root's presence
-and the empty uncles of a block this very code just built). :func:`apply_and_mine` runs the
-same py-evm functions in the same order on the same values, once: ``VM.apply_transaction``
-(every transaction check and the state transition), one ``persist``, py-evm's
-``make_trie_root_and_nodes`` for the transaction and receipt roots (their nodes persisted as
-``set_block_transactions_and_withdrawals`` persists them), one header copy carrying every
-field the six copies set (bloom and gas used as ``add_receipt_to_header``, the roots, and
-``pack_block``'s coinbase, mix hash and blob gas), the VM's ``validate_header`` against the
-parent, ``ChainDB.persist_block`` and the next pending header (:func:`next_header`, py-evm's
-``create_header_from_parent`` built in one step).
-It applies only where that is exactly py-evm's result: a Prague VM (no block reward, the blob
-fields eth-tester's backend mines with), an empty pending block, a transaction without blobs;
-:func:`applies` says so, and the caller otherwise takes py-evm's own path.
+and the empty uncles of a block this very code just built).
+
+:func:`apply_and_mine` runs the same py-evm functions in the same order on the same values,
+once: ``VM.apply_transaction`` (every transaction check and the state transition), one
+``persist``; the transaction and receipt roots of ``make_trie_root_and_nodes`` for one item
+(:func:`one_item_trie`), their nodes persisted as ``set_block_transactions_and_withdrawals``
+persists them; one header copy carrying every field the six copies set (bloom and gas used as
+``add_receipt_to_header``, the roots, ``pack_block``'s coinbase, mix hash and blob gas); the
+VM's ``validate_header`` against the parent (the header this module last mined, kept by
+hash); ``ChainDB.persist_block``; the next pending header (:func:`next_header`, py-evm's
+``create_header_from_parent`` built in one step). It applies only where that is exactly
+py-evm's result: a Prague VM (no block reward, the blob fields eth-tester's backend mines
+with), an empty pending block, a transaction without blobs; :func:`applies` says so, and the
+caller otherwise takes py-evm's own path.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import rlp
 from eth._utils.headers import new_timestamp_from_parent
 from eth.constants import (
     BLANK_ROOT_HASH,
@@ -34,14 +37,18 @@ from eth.constants import (
     POST_MERGE_NONCE,
     ZERO_ADDRESS,
 )
-from eth.db.trie import make_trie_root_and_nodes
 from eth.vm.forks import PragueVM
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth.vm.forks.prague.blocks import PragueBlockHeader
 from eth.vm.forks.prague.headers import calc_excess_blob_gas_prague
 from eth_bloom import BloomFilter
+from eth_utils import keccak
 
 BLOB_TX_TYPE = 3
+MAX_HEADERS = 1_000
+"""Mined headers kept by hash at most (a block's parent is the last one mined)."""
+
+_headers: dict[bytes, Any] = {}
 
 
 def applies(chain: Any, tx: Any) -> bool:
@@ -83,9 +90,9 @@ def apply_and_mine(chain: Any, tx: Any, *, coinbase: bytes, mix_hash: bytes) -> 
     state = vm.state
     state.persist()
     chaindb = chain.chaindb
-    transaction_root, transaction_nodes = make_trie_root_and_nodes((tx,))
+    transaction_root, transaction_nodes = one_item_trie(tx.encode())
     chaindb.persist_trie_data_dict(transaction_nodes)
-    receipt_root, receipt_nodes = make_trie_root_and_nodes((receipt,))
+    receipt_root, receipt_nodes = one_item_trie(receipt.encode())
     chaindb.persist_trie_data_dict(receipt_nodes)
     mined = header.copy(
         bloom=int(BloomFilter(header.bloom) | receipt.bloom),
@@ -98,10 +105,36 @@ def apply_and_mine(chain: Any, tx: Any, *, coinbase: bytes, mix_hash: bytes) -> 
         blob_gas_used=0,
     )
     block = vm.get_block_class()(header=mined, transactions=(tx,), uncles=(), withdrawals=())
-    vm.validate_header(mined, chaindb.get_block_header_by_hash(mined.parent_hash))
+    parent = _headers.get(mined.parent_hash)
+    if parent is None:
+        parent = chaindb.get_block_header_by_hash(mined.parent_hash)
+    vm.validate_header(mined, parent)
     chaindb.persist_block(block)
     chain.header = next_header(chain, mined)
+    if len(_headers) >= MAX_HEADERS:
+        _headers.clear()
+    _headers[mined.hash] = mined
     return block, receipt
+
+
+def one_item_trie(item: bytes) -> tuple[bytes, dict[bytes, bytes]]:
+    """py-evm's ``make_trie_root_and_nodes`` of a block's one transaction (or receipt).
+
+    The trie holds ``item`` under ``rlp(0)`` (``0x80``, nibbles 8 and 0): one leaf node, its
+    path hex-prefixed as an even leaf (``0x20 0x80``), stored by its hash as py-trie stores a
+    root.
+
+    Args:
+        item: the encoded transaction or receipt (``item.encode()``).
+
+    Returns:
+        The trie's root hash and its nodes by hash.
+    """
+    if not item:  # py-trie: setting a blank value deletes the key
+        return BLANK_ROOT_HASH, {}
+    node = rlp.encode([b"\x20\x80", item])
+    root = keccak(node)
+    return root, {root: node}
 
 
 def next_header(chain: Any, parent: Any) -> Any:
@@ -148,4 +181,4 @@ def next_header(chain: Any, parent: Any) -> Any:
     )
 
 
-__all__ = ["applies", "apply_and_mine", "next_header"]
+__all__ = ["MAX_HEADERS", "applies", "apply_and_mine", "next_header", "one_item_trie"]

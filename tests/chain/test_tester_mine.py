@@ -16,11 +16,14 @@ from typing import Any
 
 import pytest
 import rlp
+from eth.db.trie import make_trie_root_and_nodes
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_tester.backends.pyevm import main as pyevm_main
 from eth_tester.utils.address import generate_contract_address
 from eth_utils import to_canonical_address
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from web3 import Web3
 
 from ogpu_sim.chain import tester_mine, tester_node
@@ -248,3 +251,13 @@ def test_the_next_pending_header_is_py_evms_after_every_kind_of_block(
         assert [type(header) for header in ours_next] == [type(h) for h in theirs_next]
     assert len({header.base_fee_per_gas for header in parents}) >= 3
     assert len({header.excess_blob_gas for header in ours_next}) == 3
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(item=st.binary(max_size=300))
+def test_a_one_item_trie_is_py_evms_root_and_nodes(item: bytes) -> None:
+    class Encoded:
+        def encode(self) -> bytes:
+            return item
+
+    assert tester_mine.one_item_trie(item) == make_trie_root_and_nodes((Encoded(),))  # type: ignore[arg-type]
