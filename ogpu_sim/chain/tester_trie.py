@@ -11,7 +11,8 @@ memoized on its encoding (each answer a fresh copy, as py-trie changes nodes it 
 node's hash and encoding on the node, and py-trie's hex-prefix and nibble conversions, pure
 functions of their argument, on it. py-evm's account codec (``eth.db.account``'s RLP encoding
 and decoding of an account, once per account read or write) is memoized on the account's
-fields and on the encoding (an account is immutable), and so is ``eth.db.storage``'s of a
+fields and on the encoding (an account is immutable; one not seen is encoded directly, as
+rlp's sedes would serialize it), and so is ``eth.db.storage``'s of a
 storage value. A state root's writes (py-evm's ``make_storage_root`` and account-diff loop) are
 one batch each, hashing each changed node once (:mod:`.tester_writes`), and rlp's
 ``Serializable.copy`` skips deep copies of plain values (:mod:`.tester_rlp`).
@@ -335,7 +336,7 @@ class _AccountCodec:
         fields = tuple(obj)
         encoded = self._encoded.get(fields)
         if encoded is None:
-            encoded = rlp.encode(obj, sedes=Account)
+            encoded = _account_rlp(obj, fields)
             if len(self._encoded) >= MAX_ENTRIES:
                 self._encoded.clear()
             self._encoded[fields] = encoded
@@ -354,6 +355,31 @@ class _AccountCodec:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(rlp, name)
+
+
+def _account_rlp(account: Any, fields: tuple[Any, ...]) -> bytes:
+    """``rlp.encode(account, sedes=Account)`` of an account's (nonce, balance, storage root,
+    code hash): the two ``big_endian_int`` and two 32-byte fields serialized as rlp's sedes
+    serialize them and encoded with :func:`_encode`; a field rlp's sedes would refuse (or
+    rlp would encode otherwise) goes to rlp itself."""
+    nonce, balance, storage_root, code_hash = fields
+    if (
+        type(nonce) is int
+        and type(balance) is int
+        and nonce >= 0
+        and balance >= 0
+        and type(storage_root) is bytes
+        and type(code_hash) is bytes
+        and len(storage_root) == 32
+        and len(code_hash) == 32
+    ):
+        return _encode([_int_rlp(nonce), _int_rlp(balance), storage_root, code_hash])
+    return rlp.encode(account, sedes=Account)
+
+
+def _int_rlp(value: int) -> bytes:
+    """``big_endian_int.serialize`` of a non-negative int: minimal big-endian, 0 as b""."""
+    return value.to_bytes((value.bit_length() + 7) // 8, "big") if value else b""
 
 
 class _StorageCodec:

@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 import rlp
+from eth.db import account as account_db
 from eth.db import storage as storage_db
+from eth.rlp.accounts import Account
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from trie import HexaryTrie
@@ -233,3 +235,28 @@ def test_the_storage_codec_answers_as_rlp_with_the_caches() -> None:
             codec.decode(b"\x00", sedes=big)  # a leading zero
         with pytest.raises(rlp.exceptions.DeserializationError):
             codec.decode(b"\x00", sedes=big)  # refused again: nothing was kept
+
+
+ACCOUNT_FIELDS = st.tuples(
+    st.integers(min_value=0, max_value=2**256 - 1),
+    st.integers(min_value=0, max_value=2**300),
+    st.binary(min_size=32, max_size=32),
+    st.binary(min_size=32, max_size=32),
+)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(fields=ACCOUNT_FIELDS)
+def test_the_account_codec_encodes_an_account_as_rlp(fields: tuple[Any, ...]) -> None:
+    account = Account(*fields)
+    with trie_caches():
+        encoded = account_db.rlp.encode(account, sedes=Account)
+    assert encoded == rlp.encode(account, sedes=Account)
+
+
+def test_the_account_codec_leaves_a_field_rlp_would_refuse_to_rlp() -> None:
+    with trie_caches():
+        with pytest.raises(rlp.exceptions.SerializationError):
+            account_db.rlp.encode(Account(0, -1, b"\x00" * 32, b"\x00" * 32), sedes=Account)
+        with pytest.raises(rlp.exceptions.SerializationError):
+            account_db.rlp.encode(Account(0, 1, b"\x00" * 31, b"\x00" * 32), sedes=Account)
