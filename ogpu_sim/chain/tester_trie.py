@@ -32,6 +32,7 @@ import rlp
 from eth.db import account as _account_db
 from eth.db import storage as _storage_db
 from eth.rlp.accounts import Account
+from rlp import codec as _rlp_codec
 from rlp.codec import encode_raw as _rlp_encode_raw
 from trie import HexaryTrie
 from trie import hexary as _hexary
@@ -262,7 +263,8 @@ _BYTE = [bytes((value,)) for value in range(256)]
 
 
 def _encode(item: Any) -> bytes:
-    """``rlp.codec.encode_raw``: bytes and lists (or tuples) of them here, anything else there.
+    """``rlp.codec.encode_raw``: bytes and lists (or tuples) of them here, anything else there
+    (installed as ``rlp.codec.encode_raw`` too, so every ``rlp.encode`` ends here).
 
     The same bytes for the same item; an item of another type (``bytearray``, a ``str`` py-trie
     never stores) goes to ``rlp`` with what it holds, so its result or error is rlp's own.
@@ -442,6 +444,7 @@ def _patches() -> list[tuple[Any, str, Any]]:
         (_nodes, "encode_nibbles", encode_nibbles),
         (_nodes, "add_nibbles_terminator", add_terminator),
         (_nodes, "remove_nibbles_terminator", remove_terminator),
+        (_rlp_codec, "encode_raw", _encode),
         (_account_db, "rlp", _AccountCodec()),
         (_storage_db, "rlp", _StorageCodec()),
     ]

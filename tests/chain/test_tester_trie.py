@@ -25,6 +25,9 @@ from ogpu_sim.chain import tester_trie
 
 from .helpers import trie_caches
 
+RLPS_OWN_ENCODE_RAW = tester_trie._rlp_encode_raw
+"""rlp's own ``encode_raw`` (kept when the module was imported, before any caches)."""
+
 
 @contextmanager
 def py_tries_own() -> Iterator[None]:
@@ -212,7 +215,15 @@ NESTED = st.recursive(
 @settings(max_examples=200, deadline=None, database=None)
 @given(item=NESTED)
 def test_the_node_encoding_is_rlps(item: Any) -> None:
-    assert tester_trie._encode(item) == rlp.codec.encode_raw(item)
+    assert tester_trie._encode(item) == RLPS_OWN_ENCODE_RAW(item)
+
+
+def test_rlp_encodes_through_the_node_encoding_while_the_caches_are_installed() -> None:
+    with trie_caches():
+        assert rlp.codec.encode_raw is tester_trie._encode
+        assert rlp.encode([b"\x01", [b"\x02" * 60]]) == RLPS_OWN_ENCODE_RAW(
+            [b"\x01", [b"\x02" * 60]]
+        )
 
 
 def test_the_node_encoding_leaves_other_types_to_rlp() -> None:
