@@ -76,3 +76,63 @@ def test_an_unknown_field_fails_as_in_rlp() -> None:
     with pytest.raises(TypeError) as copied:
         Account(nonce=1).copy(nonse=2)
     assert str(copied.value) == str(own.value)
+
+
+def built(make: Any) -> tuple[Any, Any]:
+    """(what ``make`` builds with the caches, what it builds with rlp's own ``__init__``)."""
+    with py_tries_own():
+        own = make()
+    return make(), own
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Account(nonce=3, balance=10**20),  # py-evm's __init__: positional to rlp's
+        lambda: Account(3, 10**20, b"\x01" * 32, b"\x02" * 32),
+        lambda: header(extra_data=b"x" * 32, bloom=2**2047),  # every field by keyword
+        lambda: PragueBlock(header(), transactions=[], uncles=[], withdrawals=[]),
+        lambda: PragueBlock(header(), transactions=(), uncles=(), withdrawals=()),
+    ],
+)
+def test_an_object_is_built_with_rlps_fields(make: Any) -> None:
+    ours, own = built(make)
+    assert type(ours) is type(own)
+    assert list(ours) == list(own)
+    assert [type(value) for value in ours] == [type(value) for value in own]
+    assert rlp.encode(ours) == rlp.encode(own)
+
+
+def test_the_init_is_installed_with_the_caches() -> None:
+    with py_tries_own():
+        own = rlp.sedes.serializable.BaseSerializable.__init__
+    assert rlp.sedes.serializable.BaseSerializable.__init__ is not own
+
+
+@pytest.mark.parametrize(
+    "args, kwargs",
+    [
+        ((1,), {"balance": 2, "storage_root": b"\x00" * 32, "code_hash": b"\x00" * 32}),
+        ((), {"nonce": 1, "balance": 2, "storage_root": b"\x00" * 32}),  # one missing
+        ((), {"nonce": 1, "balanse": 2, "storage_root": b"\x00" * 32, "code_hash": b""}),
+        ((1, 2, b"\x00" * 32), {}),  # too few
+        ((1, 2, b"\x00" * 32, b"\x00" * 32, 5), {}),  # too many
+        ((1,), {"nonce": 1, "balance": 2, "storage_root": b"", "code_hash": b""}),  # twice
+    ],
+)
+def test_any_other_call_is_rlps_own(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    init = rlp.sedes.serializable.BaseSerializable.__init__
+
+    def make() -> Any:
+        account = Account.__new__(Account)
+        try:
+            init(account, *args, **kwargs)
+        except TypeError as exc:
+            return ("TypeError", str(exc))
+        return tuple(account)
+
+    with py_tries_own():
+        init = rlp.sedes.serializable.BaseSerializable.__init__
+        own = make()
+    init = rlp.sedes.serializable.BaseSerializable.__init__
+    assert make() == own
