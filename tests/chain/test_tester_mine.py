@@ -103,7 +103,8 @@ def signed(account: LocalAccount, nonce: int, **fields: Any) -> str:
 
 
 def chain_contents(chain: TesterChain, hashes: list[str]) -> dict[str, Any]:
-    """Every block (header bytes too), receipt, log and the pending header but its time."""
+    """Every block (header bytes too), receipt, log, the pending header but its time, and
+    every key and value of the chain's database."""
     node = chain.node
     py_chain = node.chain
 
@@ -122,6 +123,7 @@ def chain_contents(chain: TesterChain, hashes: list[str]) -> dict[str, Any]:
         "logs": node.filters.logs({"fromBlock": "0x0", "toBlock": "latest"}),
         "pending": pending,
         "state_root": py_chain.get_canonical_head().state_root,
+        "database": dict(py_chain.chaindb.db.wrapped_db.kv_store),
     }
 
 
