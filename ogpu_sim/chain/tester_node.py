@@ -9,9 +9,10 @@ works. Gas is estimated over complete executions (:mod:`.tester_gas`), which hon
 rule for nested ``CREATE``. Snapshots move the canonical head back without re-executing blocks,
 so balances written directly into state survive them. Logs and filters: :mod:`.filters`;
 calls, access lists and ``eth_simulateV1``: :mod:`.tester_calls`; state overrides:
-:mod:`.state_override`; receipts: :mod:`.tester_receipts`. The dev accounts are funded at
+:mod:`.state_override`; receipts: :mod:`.tester_receipts`; a sent transaction applied and
+mined in one pass: :mod:`.tester_mine`. The dev accounts are funded at
 genesis (:mod:`.dev_accounts`). Not thread-safe: :class:`ogpu_sim.chain.tester.TesterChain`
-serializes access with its lock. (About 560 lines: the JSON-RPC method table at the end names
+serializes access with its lock. (About 610 lines: the JSON-RPC method table at the end names
 this node's methods and stays beside them.)
 """
 
