@@ -47,6 +47,8 @@ from ogpu_sim.vocabulary import (
     choices,
 )
 
+from . import heap
+
 if TYPE_CHECKING:
     from ogpu_sim.network.attach import Attachment
     from ogpu_sim.network.live_ipfs import LiveIpfs
@@ -216,6 +218,8 @@ class Network:
                 timeline=timeline,
                 binding=binding,
             )
+            heap.hold()
+            stack.callback(heap.release)
             network._stack = stack.pop_all()
             return network
         raise AssertionError("unreachable: ExitStack re-raises every start-up failure")
