@@ -11,6 +11,10 @@ leaves them; decoded values are memoized on their encoding. It is used only wher
 object is py-evm's own class (:func:`plain_storage`), so a state whose access tracking is
 replaced (the access-list tracer of :mod:`.tester_calls`) runs py-evm's logic.
 ``tests/chain/test_tester_evm.py`` runs calls both ways and compares how they end.
+
+:func:`code` is py-evm's ``AccountDB.get_code`` without the copy of the access log py-evm
+makes on every read (``keys_read`` is a fresh frozenset of every trie node the block read,
+asked only whether the code's hash is in it): the same reads, the same bookkeeping.
 """
 
 from __future__ import annotations
@@ -18,13 +22,16 @@ from __future__ import annotations
 from typing import Any, cast
 
 import rlp
+from eth.constants import EMPTY_SHA3
+from eth.db.accesslog import KeyAccessLoggerAtomicDB
 from eth.db.account import IS_PRESENT_VALUE, AccountDB
 from eth.db.cache import CacheDB
 from eth.db.journal import DELETE_WRAPPED, REVERT_TO_WRAPPED, Journal, JournalDB
 from eth.db.storage import AccountStorageDB
 from eth.vm.forks.berlin.constants import COLD_SLOAD_COST, WARM_STORAGE_READ_COST
-from eth.vm.interrupt import MissingStorageTrieNode
+from eth.vm.interrupt import MissingBytecode, MissingStorageTrieNode
 from eth.vm.state import BaseState
+from eth_typing import Address
 
 MAX_VALUES = 100_000
 """Decoded storage values kept at most; the memo starts over when full."""
@@ -33,6 +40,7 @@ _values: dict[bytes, int] = {}
 _STATE_METHODS = ("get_storage", "is_storage_warm", "mark_storage_warm")
 _OWN_NAMES = ("get_storage", "is_storage_warm", "mark_storage_warm", "_get_address_store")
 _plain_kinds: dict[type, bool] = {}
+_CODE_NAMES = ("get_code", "get_code_hash", "_get_account")
 
 
 def plain_storage(state: Any) -> bool:
@@ -121,4 +129,40 @@ def slot_fee(computation: Any, slot: int) -> int:
     return COLD_SLOAD_COST
 
 
-__all__ = ["MAX_VALUES", "plain_storage", "slot_fee", "stored"]
+def code(state: Any, address: bytes) -> bytes:
+    """``state.get_code(address)`` (py-evm's ``BaseState.get_code``), read as
+    ``AccountDB.get_code`` reads it where the account database is py-evm's own."""
+    db: Any = state._account_db
+    raw: Any = getattr(db, "_raw_store_db", None)
+    if (
+        type(db) is not AccountDB
+        or type(raw) is not KeyAccessLoggerAtomicDB
+        or any(name in vars(db) for name in _CODE_NAMES)
+        or type(address) is not bytes
+        or len(address) != 20
+    ):
+        found: bytes = db.get_code(address)  # validates and raises as py-evm does
+        return found
+    account = Address(address)
+    code_hash = db._get_account(account).code_hash
+    if code_hash == EMPTY_SHA3:
+        return b""
+    try:
+        read: bytes = db._journaldb[code_hash]
+        return read
+    except KeyError:
+        raise MissingBytecode(code_hash) from KeyError
+    finally:
+        if code_hash in raw._keys_read:
+            db._accessed_bytecodes.add(account)
+
+
+def state_methods(state_class: type) -> dict[str, Any]:
+    """The state methods to install in a subclass of ``state_class``: :func:`code` where
+    ``state_class`` reads code as py-evm's ``BaseState`` does (none otherwise)."""
+    if getattr(state_class, "get_code", None) is not BaseState.get_code:
+        return {}
+    return {"get_code": code}
+
+
+__all__ = ["MAX_VALUES", "code", "plain_storage", "slot_fee", "state_methods", "stored"]
