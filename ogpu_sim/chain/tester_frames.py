@@ -1,4 +1,4 @@
-"""CALL, CALLCODE, DELEGATECALL and STATICCALL for the lean interpreter loop: py-evm's, flattened.
+"""CALL, CALLCODE, DELEGATECALL, STATICCALL (and SSTORE) for the lean loop: py-evm's, flattened.
 
 py-evm's call opcodes (``eth.vm.logic.call`` with the Berlin access costs and the Prague
 delegation lookup of ``eth.vm.forks.prague.logic``) go through a dozen methods per call: the
@@ -11,7 +11,9 @@ charges with py-evm's reasons and ``OutOfGas`` messages, the child run through t
 computation's ``apply_child_computation``) and builds the child's ``Message`` without
 re-validating fields that are valid by construction (canonical addresses, uint256 words).
 With too few stack items, or py-evm's debug2 logging on for the opcode or the computation,
-py-evm's own opcode runs, so errors and logs are unchanged.
+py-evm's own opcode runs, so errors and logs are unchanged. SSTORE's replacement logic lives
+with the other storage paths (:func:`.tester_storage.lean_sstore`); it stays a fixed-cost
+opcode, so the gas tracer of :mod:`.tester_trace` wraps it as it wraps py-evm's.
 ``tests/chain/test_tester_evm.py`` runs calls both ways and compares how they end.
 """
 
@@ -24,6 +26,7 @@ from eth.constants import GAS_CALLSTIPEND, GAS_CALLVALUE, GAS_NEWACCOUNT, STACK_
 from eth.exceptions import OutOfGas, WriteProtection
 from eth.vm.computation import BaseComputation
 from eth.vm.forks.berlin.constants import COLD_ACCOUNT_ACCESS_COST, WARM_STORAGE_READ_COST
+from eth.vm.forks.london.opcodes import LONDON_OPCODES
 from eth.vm.forks.prague.logic import (
     CallCodeEIP7702,
     CallEIP7702,
@@ -31,10 +34,14 @@ from eth.vm.forks.prague.logic import (
     StaticCallEIP7702,
 )
 from eth.vm.message import Message
-from eth.vm.opcode_values import CALL, CALLCODE, DELEGATECALL, STATICCALL
+from eth.vm.opcode import _FastOpcode
+from eth.vm.opcode_values import CALL, CALLCODE, DELEGATECALL, SSTORE, STATICCALL
 from eth.vm.stack import to_int
 
+from .tester_storage import lean_sstore
+
 ADDRESS_MASK = (1 << 160) - 1
+_LONDON_SSTORE = LONDON_OPCODES[SSTORE].logic_fn
 _KINDS: dict[Any, int] = {
     CallEIP7702: CALL,
     CallCodeEIP7702: CALLCODE,
@@ -198,12 +205,16 @@ class LeanCall:
 
 def lean_opcodes(opcodes: dict[int, Any]) -> dict[int, Any]:
     """``opcodes`` with each of py-evm's Prague call opcodes replaced by its :class:`LeanCall`
-    (``opcodes`` itself when it has none)."""
-    lean = {
+    and py-evm's London SSTORE by one running :func:`.tester_storage.lean_sstore` (``opcodes``
+    itself when it has none of them)."""
+    lean: dict[int, Any] = {
         value: LeanCall(opcode)
         for value, opcode in opcodes.items()
         if len(type(opcode).__mro__) > 1 and type(opcode).__mro__[1] in _KINDS
     }
+    sstore = opcodes.get(SSTORE)
+    if type(sstore) is _FastOpcode and sstore.logic_fn is _LONDON_SSTORE:
+        lean[SSTORE] = _FastOpcode(lean_sstore(sstore.logic_fn), sstore.mnemonic, sstore.gas_cost)
     return {**opcodes, **lean} if lean else opcodes
 
 

@@ -1,5 +1,5 @@
-"""The lean call opcodes (chain/tester_frames.py) and code reads (chain/tester_storage.py) end
-every call frame exactly as py-evm's own do: output, gas, refund, logs, error, state root."""
+"""The lean call opcodes (chain/tester_frames.py), SSTORE and code reads (chain/tester_storage.py)
+end every call frame exactly as py-evm's own do: output, gas, refund, logs, error, state root."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 from eth.vm.forks.prague.computation import PragueComputation
-from eth.vm.opcode_values import CALL, CALLCODE, DELEGATECALL, STATICCALL
+from eth.vm.opcode_values import CALL, CALLCODE, DELEGATECALL, SSTORE, STATICCALL
 from eth_account.signers.local import LocalAccount
 from eth_utils import ValidationError
 
 from ogpu_sim.chain import tester_storage
 from ogpu_sim.chain.tester import TesterChain
+from ogpu_sim.chain.tester_calls import build_call
 from ogpu_sim.chain.tester_evm import lean_computation
 from ogpu_sim.chain.tester_frames import LeanCall, lean_opcodes
 
@@ -117,10 +118,14 @@ def test_running_out_of_gas_at_each_point_of_a_call_ends_as_in_py_evm(
     assert None in errors
 
 
-def test_the_lean_opcodes_replace_exactly_the_four_call_opcodes() -> None:
+def test_the_lean_opcodes_replace_exactly_the_four_call_opcodes_and_sstore() -> None:
     opcodes = lean_computation(PragueComputation).opcodes
     replaced = {value for value, op in opcodes.items() if type(op) is LeanCall}
     assert replaced == {CALL, CALLCODE, DELEGATECALL, STATICCALL}
+    sstore = opcodes[SSTORE]
+    assert sstore is not PragueComputation.opcodes[SSTORE]
+    assert (sstore.mnemonic, sstore.gas_cost) == ("SSTORE", 0)
+    replaced.add(SSTORE)
     assert all(
         opcodes[value] is PragueComputation.opcodes[value]
         for value in PragueComputation.opcodes
@@ -183,3 +188,109 @@ def test_the_node_reads_code_with_the_lean_read(chain: TesterChain) -> None:
     state = chain.node.chain.get_vm().state
     assert type(state).get_code is tester_storage.code
     assert tester_storage.state_methods(type(state)) == {}  # already replaced: kept as is
+
+
+def run_both_on_committed(
+    chain: TesterChain, call: dict[str, Any], overrides: dict[str, Any]
+) -> tuple[Any, Any]:
+    """``run_both`` with ``overrides`` committed before the call (locked into the state, as a
+    mined block's are), so an SSTORE's original values are the overridden ones."""
+    outcomes = []
+    node = chain.node
+    for lean in (False, True):
+        with chain.lock:
+            state, header, vm = node._fresh_state("latest", overrides)
+            state.lock_changes()
+            base = type(state).computation_class.__mro__[1]
+            state.computation_class = lean_computation(base) if lean else base
+            tx, _sender = build_call(
+                vm, state, header.gas_limit, node.chain_id, call, keep_nonce=False
+            )
+            computation = state.apply_transaction(tx)
+            state.persist()
+            outcomes.append(
+                (
+                    computation.get_gas_remaining(),
+                    computation.get_gas_refund(),
+                    repr(computation.error) if computation.is_error else None,
+                    state.state_root,
+                    state.get_storage(bytes.fromhex(CALLER[2:]), 0),
+                )
+            )
+    return outcomes[0], outcomes[1]
+
+
+def sstore(value: int, slot: int = 0) -> str:
+    return f"61{value:04x}60{slot:02x}55"
+
+
+@pytest.mark.parametrize(
+    ("original", "code", "refund"),
+    [
+        (5, sstore(5), 0),  # unchanged: the warm read's cost
+        (0, sstore(0), 0),
+        (0, sstore(7), 0),  # set
+        (5, sstore(7), 0),  # reset
+        (5, sstore(0), 4_800),  # cleared: EIP-3529's refund
+        (5, sstore(7) + sstore(5), 2_800),  # dirty, back to the original: reset - noop
+        (0, sstore(7) + sstore(0), 19_900),  # dirty, back to zero: set - noop
+        (5, sstore(0) + sstore(7), 0),  # the clear's refund taken back
+        (5, sstore(7) + sstore(0), 4_800),  # dirty, then cleared
+        (5, sstore(0) + sstore(5), 2_800),  # cleared, then restored: both refunds undone
+        (0, sstore(7) + sstore(8), 0),  # dirty to dirty
+        (5, "600054" + sstore(7), 0),  # warmed by SLOAD first: no cold charge
+        (5, sstore(7, 1) + sstore(7, 2) + sstore(0, 0), 4_800),  # other slots, cold each
+        (5, "600055", 0),  # one stack item: py-evm's InsufficientStack
+    ],
+)
+def test_an_sstore_ends_as_in_py_evm(
+    chain: TesterChain, account: LocalAccount, original: int, code: str, refund: int
+) -> None:
+    storage = {"0x" + "00" * 32: hex(original)} if original else {}
+    fields = {"code": "0x" + code, **({"state": storage} if storage else {})}
+    call = {"from": account.address, "to": CALLER}
+    own, lean = run_both_on_committed(chain, call, {CALLER: fields})
+    assert lean == own
+    assert lean[1] == refund
+    assert lean[2] == (
+        "InsufficientStack('Wanted 2 stack items, only had 1')" if code == "600055" else None
+    )
+
+
+@pytest.mark.parametrize(
+    ("gas", "error"),
+    [
+        (
+            21_000 + 6 + 2_300,
+            "OutOfGas('Net-metered SSTORE always fails below 2300 gas, per EIP-2200', 2300)",
+        ),
+        (
+            21_000 + 6 + 2_301,
+            "OutOfGas('Out of gas: Needed 20000 - Remaining 2301 - Reason: "
+            f"SSTORE: {CALLER}[0] -> 7 (current: 0 / original: 0)')",
+        ),
+        (
+            21_000 + 6 + 20_000 + 2_099,
+            "OutOfGas('Out of gas: Needed 2100 - Remaining 2099 - "
+            "Reason: Implicit SLOAD during SSTORE')",
+        ),
+        (21_000 + 6 + 22_100, None),
+    ],
+)
+def test_an_sstore_short_of_gas_fails_with_py_evms_error(
+    chain: TesterChain, account: LocalAccount, gas: int, error: str | None
+) -> None:
+    call = {"from": account.address, "to": CALLER, "gas": hex(gas)}
+    own, lean = run_both(chain, call, {CALLER: {"code": "0x" + sstore(7)}})
+    assert lean == own
+    assert lean[4] == error
+
+
+def test_an_sstore_in_a_static_call_is_refused_as_in_py_evm(
+    chain: TesterChain, account: LocalAccount
+) -> None:
+    code = call_code(STATICCALL, CALLEE) + NOTE_RESULT  # CALLEE writes: WriteProtection
+    call = {"from": account.address, "to": CALLER}
+    own, lean = run_both(chain, call, overrides(code))
+    assert lean == own
+    assert lean[4] is None
