@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 from eth.vm.forks.prague.computation import PragueComputation
-from eth.vm.opcode_values import CALL, CALLCODE, DELEGATECALL, SSTORE, STATICCALL
+from eth.vm.opcode_values import (
+    CALL,
+    CALLCODE,
+    CREATE,
+    CREATE2,
+    DELEGATECALL,
+    SSTORE,
+    STATICCALL,
+)
 from eth_account.signers.local import LocalAccount
 from eth_utils import ValidationError
 
@@ -134,25 +142,72 @@ def test_the_lean_opcodes_replace_exactly_the_four_call_opcodes_and_sstore() -> 
     assert lean_opcodes({}) == {}
 
 
-def _random_calls(seed: int) -> str:
-    """A caller making random calls of all four kinds to the test accounts, noting each result."""
+def init_code(prefix: str, runtime: str) -> str:
+    """Creation code running ``prefix``, then returning ``runtime`` (copied from its own code)."""
+    start = len(prefix) // 2 + 11
+    return prefix + f"60{len(runtime) // 2:02x}8060{start:02x}6000396000f3" + runtime
+
+
+INIT_CODES = [
+    init_code("", CALLEE_CODE),
+    init_code("6007600155", VIEW_CODE),  # writes its own storage first
+    init_code(call_code(CALL, CALLEE) + "50", VIEW_CODE),  # calls out while being created
+    init_code("", "ef"),  # EIP-3541: code starting with 0xef is refused
+    "60006000fd",  # reverts
+    "fe",  # burns its gas
+]
+
+
+def create_code(op: int, init: str, value: int, salt: int) -> str:
+    """Write ``init`` to memory at 0x100, run CREATE or CREATE2 with it, note the new address
+    (slot 20) and call it, noting the call's result."""
+    data = bytes.fromhex(init)
+    code = "".join(
+        "7f" + data[i : i + 32].ljust(32, b"\0").hex() + f"61{0x100 + i:04x}52"
+        for i in range(0, len(data), 32)
+    )
+    code += (f"60{salt:02x}" if op == CREATE2 else "") + f"60{len(data):02x}610100"
+    code += f"60{value:02x}{op:02x}" + "80601455"  # the address (0 if it failed) to slot 20
+    code += "6010" + "6000" * 4 + "85" + "5a" + "f1"  # CALL it: DUP6 is the address
+    return code + NOTE_RESULT + "50"
+
+
+def _random_frames(seed: int) -> str:
+    """A caller making random calls of all four kinds to the test accounts and random creates
+    (CREATE and CREATE2, salts repeating: a collision), noting each result."""
     rng = random.Random(seed)
     targets = [CALLEE, REVERTER, BURNER, VIEW, DELEGATED, NOBODY, IDENTITY, VALUE_CALLER]
     code = ""
     for _ in range(4):
-        op = rng.choice((CALL, CALLCODE, DELEGATECALL, STATICCALL))
+        op = rng.choice((CALL, CALLCODE, DELEGATECALL, STATICCALL, CREATE, CREATE2))
+        if op in (CREATE, CREATE2):
+            code += create_code(op, rng.choice(INIT_CODES), rng.randrange(60), rng.randrange(2))
+            continue
         gas = rng.choice(("5a", "6000", "61c350", "7f" + "ff" * 32))
         data = (rng.randrange(64), rng.randrange(40))
         code += call_code(op, rng.choice(targets), rng.randrange(60), gas, data) + NOTE_RESULT
     return code
 
 
-@pytest.mark.parametrize("seed", range(24))
-def test_random_call_sequences_end_as_in_py_evm(
+@pytest.mark.parametrize(
+    ("op", "init"), [(op, init) for op in (CREATE, CREATE2) for init in INIT_CODES]
+)
+def test_a_create_frame_ends_as_in_py_evm(
+    chain: TesterChain, account: LocalAccount, op: int, init: str
+) -> None:
+    code = create_code(op, init, 3, 1) + create_code(op, init, 0, 1)  # CREATE2: a collision
+    call = {"from": account.address, "to": CALLER}
+    own, lean = run_both(chain, call, overrides(code))
+    assert lean == own
+    assert lean[4] is None
+
+
+@pytest.mark.parametrize("seed", range(32))
+def test_random_call_and_create_sequences_end_as_in_py_evm(
     chain: TesterChain, account: LocalAccount, seed: int
 ) -> None:
     call = {"from": account.address, "to": CALLER}
-    own, lean = run_both(chain, call, overrides(_random_calls(seed)))
+    own, lean = run_both(chain, call, overrides(_random_frames(seed)))
     assert lean == own
 
 
