@@ -30,7 +30,8 @@ how it gets there:
 - a frame that ran answers its SELFDESTRUCT beneficiaries (its own and its descendants')
   once: py-evm's EIP-161 collection asks every frame, and each frame asks its descendants;
   a frame with none and no descendant with any answers an empty list without py-evm's sets;
-- the four call opcodes are py-evm's, flattened (:mod:`.tester_frames`).
+- the four call opcodes are py-evm's, flattened (:mod:`.tester_frames`), and SSTORE's logic
+  streamlined (:func:`.tester_storage.lean_sstore`), in the class's own opcode table.
 
 With py-evm's debug2 logging on, the loop is py-evm's own, so the log is unchanged. The loop
 follows ``BaseComputation.apply_computation`` of the py-evm version pyproject.toml pins;
