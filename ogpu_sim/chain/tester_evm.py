@@ -28,7 +28,10 @@ how it gets there:
 - a memory access within the memory already allocated skips the expansion arithmetic
   (it costs nothing and grows nothing, as in py-evm);
 - a frame that ran answers its SELFDESTRUCT beneficiaries (its own and its descendants')
-  once: py-evm's EIP-161 collection asks every frame, and each frame asks its descendants.
+  once: py-evm's EIP-161 collection asks every frame, and each frame asks its descendants;
+  a frame with none and no descendant with any answers an empty list without py-evm's sets;
+- the four call opcodes are py-evm's, flattened (:mod:`.tester_frames`), and SSTORE's logic
+  streamlined (:func:`.tester_storage.lean_sstore`), in the class's own opcode table.
 
 With py-evm's debug2 logging on, the loop is py-evm's own, so the log is unchanged. The loop
 follows ``BaseComputation.apply_computation`` of the py-evm version pyproject.toml pins;
@@ -40,6 +43,7 @@ function to be fast.)
 
 from __future__ import annotations
 
+import itertools
 from functools import cache
 from typing import Any
 
@@ -62,6 +66,7 @@ from eth.vm.opcode_values import JUMPI as JUMPI_OPCODE
 from eth.vm.opcode_values import STOP
 from eth.vm.stack import Stack, to_bytes, to_int
 
+from .tester_frames import lean_opcodes
 from .tester_program import (
     ADD,
     AND,
@@ -474,9 +479,16 @@ def lean_computation(base: Any) -> Any:
         # again (py-evm's EIP-161 collection): a frame that ran answers once, a fresh list.
         known = self.__dict__.get("_ogpu_beneficiaries")
         if known is None:
-            known = base.get_self_destruct_beneficiaries(self)
             if not self.__dict__.get("_ogpu_ran"):
-                return known
+                return base.get_self_destruct_beneficiaries(self)
+            if self._error is not None:  # is_error: none (py-evm's first case)
+                known = ()
+            else:
+                found = [child.get_self_destruct_beneficiaries() for child in self.children]
+                if self.beneficiaries or any(found):  # py-evm's expression, same order
+                    known = list(set(itertools.chain(*found, self.beneficiaries)))
+                else:
+                    known = ()
             self._ogpu_beneficiaries = known
         return list(known)
 
@@ -488,6 +500,7 @@ def lean_computation(base: Any) -> Any:
             "extend_memory": extend_memory,
             "apply_computation": classmethod(apply_computation),
             "get_self_destruct_beneficiaries": get_self_destruct_beneficiaries,
+            "opcodes": lean_opcodes(base.opcodes),
         },
     )
 

@@ -59,6 +59,7 @@ from .tester_gas import estimate_gas
 from .tester_logs import TesterLogSource
 from .tester_mine import applies, apply_and_mine
 from .tester_receipts import mined_receipt, remember_block, remember_sender
+from .tester_storage import state_methods
 
 PRIORITY_FEE = 10**9
 """eth-tester's fixed priority fee (1 gwei), answered by ``eth_maxPriorityFeePerGas``."""
@@ -496,7 +497,10 @@ def _node_vm(vm_class: Any) -> Any:
     lean_state = type(
         state_class.__name__,
         (state_class,),
-        {"computation_class": lean_computation(state_class.computation_class)},
+        {
+            "computation_class": lean_computation(state_class.computation_class),
+            **state_methods(state_class),
+        },
     )
 
     def validate_header(cls: Any, header: Any, parent_header: Any) -> None:

@@ -11,6 +11,17 @@ leaves them; decoded values are memoized on their encoding. It is used only wher
 object is py-evm's own class (:func:`plain_storage`), so a state whose access tracking is
 replaced (the access-list tracer of :mod:`.tester_calls`) runs py-evm's logic.
 ``tests/chain/test_tester_evm.py`` runs calls both ways and compares how they end.
+
+:func:`lean_sstore` is py-evm's London SSTORE (EIP-2200's sentry, EIP-2929's cold slot,
+EIP-3529's refunds: ``ensure_no_static(sstore_eip3529)``) with the same reads, charges, refunds
+and writes in the same order, the values read and written without the account database's
+validations, and the gas reason (a formatted string naming the slot and its values) built
+only where py-evm's gas meter would show it: an ``OutOfGas`` or its debug2 log.
+``tests/chain/test_tester_frames.py`` compares it with py-evm's on every branch of the rules.
+
+:func:`code` is py-evm's ``AccountDB.get_code`` without the copy of the access log py-evm
+makes on every read (``keys_read`` is a fresh frozenset of every trie node the block read,
+asked only whether the code's hash is in it): the same reads, the same bookkeeping.
 """
 
 from __future__ import annotations
@@ -18,13 +29,20 @@ from __future__ import annotations
 from typing import Any, cast
 
 import rlp
+from eth.constants import EMPTY_SHA3
+from eth.db.accesslog import KeyAccessLoggerAtomicDB
 from eth.db.account import IS_PRESENT_VALUE, AccountDB
 from eth.db.cache import CacheDB
 from eth.db.journal import DELETE_WRAPPED, REVERT_TO_WRAPPED, Journal, JournalDB
 from eth.db.storage import AccountStorageDB
+from eth.exceptions import OutOfGas, WriteProtection
 from eth.vm.forks.berlin.constants import COLD_SLOAD_COST, WARM_STORAGE_READ_COST
-from eth.vm.interrupt import MissingStorageTrieNode
+from eth.vm.forks.london.storage import GAS_SCHEDULE_EIP3529
+from eth.vm.gas_meter import GasMeter
+from eth.vm.interrupt import MissingBytecode, MissingStorageTrieNode
 from eth.vm.state import BaseState
+from eth_typing import Address
+from eth_utils import encode_hex
 
 MAX_VALUES = 100_000
 """Decoded storage values kept at most; the memo starts over when full."""
@@ -33,6 +51,7 @@ _values: dict[bytes, int] = {}
 _STATE_METHODS = ("get_storage", "is_storage_warm", "mark_storage_warm")
 _OWN_NAMES = ("get_storage", "is_storage_warm", "mark_storage_warm", "_get_address_store")
 _plain_kinds: dict[type, bool] = {}
+_CODE_NAMES = ("get_code", "get_code_hash", "_get_account")
 
 
 def plain_storage(state: Any) -> bool:
@@ -121,4 +140,137 @@ def slot_fee(computation: Any, slot: int) -> int:
     return COLD_SLOAD_COST
 
 
-__all__ = ["MAX_VALUES", "plain_storage", "slot_fee", "stored"]
+def code(state: Any, address: bytes) -> bytes:
+    """``state.get_code(address)`` (py-evm's ``BaseState.get_code``), read as
+    ``AccountDB.get_code`` reads it where the account database is py-evm's own."""
+    db: Any = state._account_db
+    raw: Any = getattr(db, "_raw_store_db", None)
+    if (
+        type(db) is not AccountDB
+        or type(raw) is not KeyAccessLoggerAtomicDB
+        or any(name in vars(db) for name in _CODE_NAMES)
+        or type(address) is not bytes
+        or len(address) != 20
+    ):
+        found: bytes = db.get_code(address)  # validates and raises as py-evm does
+        return found
+    account = Address(address)
+    code_hash = db._get_account(account).code_hash
+    if code_hash == EMPTY_SHA3:
+        return b""
+    try:
+        read: bytes = db._journaldb[code_hash]
+        return read
+    except KeyError:
+        raise MissingBytecode(code_hash) from KeyError
+    finally:
+        if code_hash in raw._keys_read:
+            db._accessed_bytecodes.add(account)
+
+
+SSTORE_SENTRY = 2300
+"""EIP-2200: an SSTORE fails with this much gas left or less."""
+_SET, _RESET, _CLEARS = (
+    GAS_SCHEDULE_EIP3529.sstore_set_gas,
+    GAS_SCHEDULE_EIP3529.sstore_reset_gas,
+    GAS_SCHEDULE_EIP3529.sstore_clears_schedule,
+)
+_NOOP = GAS_SCHEDULE_EIP3529.sload_gas
+
+
+def lean_sstore(original: Any) -> Any:
+    """The logic of an SSTORE opcode whose py-evm logic is ``original`` (London's): it runs
+    ``original`` itself where storage or gas is not py-evm's own, too few stack items are
+    there, or debug2 logging is on."""
+
+    def sstore(computation: Any) -> None:
+        meter = computation._gas_meter
+        values = computation._stack.values
+        state = computation.state
+        if (
+            len(values) < 2
+            or type(meter) is not GasMeter
+            or meter.logger.show_debug2
+            or computation.logger.show_debug2
+            or not plain_storage(state)
+        ):
+            original(computation)
+            return
+        if computation.msg.is_static:
+            raise WriteProtection("Cannot modify state while inside of a STATICCALL context")
+        left = computation.get_gas_remaining()
+        if left <= SSTORE_SENTRY:
+            raise OutOfGas(
+                "Net-metered SSTORE always fails below 2300 gas, per EIP-2200",
+                left,
+            )
+        slot, value = computation._stack.pop_ints(2)
+        db = state._account_db
+        address = computation.msg.storage_address
+        current = stored(db, address, slot)
+        store = db._account_stores.get(address)
+        if store is None:
+            store = db._get_address_store(address)
+        original_value = store.get(slot, False)
+        refund = 0
+        if current == value:
+            cost = _NOOP
+        elif original_value == current:
+            if original_value == 0:
+                cost = _SET
+            else:
+                cost = _RESET
+                if value == 0:
+                    refund += _CLEARS
+        else:
+            cost = _NOOP
+            if original_value != 0:
+                if current == 0:
+                    refund -= _CLEARS
+                if value == 0:
+                    refund += _CLEARS
+            if original_value == value:
+                refund += (_SET if original_value == 0 else _RESET) - _NOOP
+        if cost > meter.gas_remaining:
+            computation.consume_gas(  # raises py-evm's OutOfGas, its reason included
+                cost,
+                reason=(
+                    f"SSTORE: {encode_hex(address)}[{slot}] -> {value} "
+                    f"(current: {current} / original: {original_value})"
+                ),
+            )
+        meter.gas_remaining -= cost
+        if refund:
+            computation.refund_gas(refund)
+        store = db._account_stores.get(address)  # set_storage: its own store lookup
+        if store is None:
+            store = db._get_address_store(address)
+        db._dirty_accounts.add(address)
+        store.set(slot, value)
+        tracker = address + slot.to_bytes((slot.bit_length() + 7) // 8 or 1, "big")
+        accessed = db._journal_accessed_state
+        if tracker not in accessed:  # _mark_storage_warm: cold, charged after the write
+            accessed[tracker] = IS_PRESENT_VALUE
+            computation.consume_gas(COLD_SLOAD_COST, reason="Implicit SLOAD during SSTORE")
+
+    return sstore
+
+
+def state_methods(state_class: type) -> dict[str, Any]:
+    """The state methods to install in a subclass of ``state_class``: :func:`code` where
+    ``state_class`` reads code as py-evm's ``BaseState`` does (none otherwise)."""
+    if getattr(state_class, "get_code", None) is not BaseState.get_code:
+        return {}
+    return {"get_code": code}
+
+
+__all__ = [
+    "MAX_VALUES",
+    "SSTORE_SENTRY",
+    "code",
+    "lean_sstore",
+    "plain_storage",
+    "slot_fee",
+    "state_methods",
+    "stored",
+]
