@@ -38,6 +38,7 @@ import all of them from one place; subpackages re-export the ones they raise. Th
     ├── SpendCapError                  attach mode: a transaction would pass the spend cap
     ├── SimulationError, ReportError   ``ogpu-sim simulate``
     ├── ModelRevert, ModelMismatch (AssertionError), HarnessError   property-based testing
+    ├── LeanSendDeclined               internal: the machine's lean sender leaves a call to the SDK
     └── CompilerNotFoundError, CompileError                         the contract build
 
 Over 400 lines on purpose: one module holds every error class so users import all of them from
@@ -643,6 +644,15 @@ class ModelMismatch(OgpuSimError, AssertionError):
     def __init__(self, message: str, check: str = "") -> None:
         self.check = check
         super().__init__(message)
+
+
+class LeanSendDeclined(OgpuSimError):
+    """Internal: a step the machine's lean sender (``testing/sending.py``) leaves to the SDK's
+    ``TxExecutor``; nothing was sent, and the SDK's own path runs instead."""
+
+    def __init__(self, step: str) -> None:
+        self.step = step
+        super().__init__(f"left to TxExecutor: {step}")
 
 
 # -- developer tools -------------------------------------------------------------------------

@@ -34,14 +34,12 @@ from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 from eth_utils.abi import collapse_if_tuple
 
+from ..errors import LeanSendDeclined
+
 _UINT = re.compile(r"u?int\d*$")
 _BYTES = re.compile(r"bytes(\d+)$")
 #: Seconds ``TxExecutor`` waits for a receipt by default.
 RECEIPT_TIMEOUT = 120
-
-
-class _Unusual(Exception):
-    """A step :func:`send` leaves to ``TxExecutor`` (nothing was sent)."""
 
 
 def _plain(kind: str, components: Any, value: Any) -> bool:
@@ -80,7 +78,7 @@ def _function(abi: Any, function: str) -> tuple[bytes, tuple[str, ...], tuple[An
     if known is None or known[0] is not abi:
         matches = [e for e in abi if e.get("type") == "function" and e.get("name") == function]
         if len(matches) != 1:  # overloaded or missing: web3 picks (or refuses)
-            raise _Unusual(function)
+            raise LeanSendDeclined(function)
         inputs = tuple(matches[0].get("inputs", ()))
         types = tuple(collapse_if_tuple(dict(i)) for i in inputs)
         selector = bytes(function_signature_to_4byte_selector(f"{function}({','.join(types)})"))
@@ -90,16 +88,16 @@ def _function(abi: Any, function: str) -> tuple[bytes, tuple[str, ...], tuple[An
 
 def calldata(contract: Any, function: str, args: tuple[Any, ...]) -> bytes:
     """``function(*args)``'s calldata for ``contract`` (a web3 contract handle), as web3 encodes
-    it; :class:`_Unusual` for arguments outside the plain kinds or out of their range."""
+    it; ``LeanSendDeclined`` for arguments outside the plain kinds or out of their range."""
     selector, types, inputs = _function(contract.abi, function)
     if len(args) != len(inputs) or not all(
         _plain(i["type"], i.get("components"), a) for i, a in zip(inputs, args, strict=True)
     ):
-        raise _Unusual(function)
+        raise LeanSendDeclined(function)
     try:
         return selector + encode(list(types), list(args))
     except Exception as exc:  # out of range: web3 refuses it its own way
-        raise _Unusual(function) from exc
+        raise LeanSendDeclined(function) from exc
 
 
 def _int(value: Any) -> int:
@@ -107,10 +105,10 @@ def _int(value: Any) -> int:
 
 
 def _result(w3: Any, method: str, params: list[Any]) -> Any:
-    """A plain JSON-RPC call's result; :class:`_Unusual` for an error answer."""
+    """A plain JSON-RPC call's result; ``LeanSendDeclined`` for an error answer."""
     answer = w3.provider.make_request(method, params)
     if "error" in answer:
-        raise _Unusual(method)
+        raise LeanSendDeclined(method)
     return answer["result"]
 
 
@@ -137,14 +135,14 @@ def send(contract: Any, function: str, args: tuple[Any, ...], signer: Any, value
     try:
         data = "0x" + calldata(contract, function, args).hex()
         if reads.eth.generate_gas_price({}) is not None:
-            raise _Unusual("gas price strategy")  # web3 would build a legacy transaction
-    except _Unusual:
+            raise LeanSendDeclined("gas price strategy")  # web3 would build a legacy transaction
+    except LeanSendDeclined:
         return _sdk(contract, function, args, signer, value, context)
     address = signer.address
     nonce = NonceManager.reserve_nonce(address, web3)
     try:
         tx_hash = _broadcast(contract, reads, web3, address, nonce, data, value, signer, context)
-    except _Unusual:
+    except LeanSendDeclined:
         NonceManager.release_nonce(address, nonce, web3)
         return _sdk(contract, function, args, signer, value, context)
     except BaseException:
@@ -174,7 +172,7 @@ def _broadcast(
     context: str,
 ) -> str:
     """Estimate, fill in, sign and send as web3's ``build_transaction`` and the SDK do; the
-    transaction's hash. Raises the SDK's typed error for a revert, :class:`_Unusual` (nothing
+    transaction's hash. Raises the SDK's typed error for a revert, ``LeanSendDeclined`` (nothing
     sent) for anything the lean path leaves to ``TxExecutor``."""
     from ogpu.protocol._base import decode_revert
     from web3._utils.error_formatters_utils import raise_contract_logic_error_on_revert
@@ -190,11 +188,11 @@ def _broadcast(
             raise_contract_logic_error_on_revert(answer)
         except ContractLogicError as exc:
             raise decode_revert(exc, context=context, caller=address) from exc
-        raise _Unusual("eth_estimateGas")
+        raise LeanSendDeclined("eth_estimateGas")
     tip = _int(_result(reads, "eth_maxPriorityFeePerGas", []))
     base = _result(reads, "eth_getBlockByNumber", ["latest", False]).get("baseFeePerGas")
     if base is None:  # web3 would fail (or a strategy would build a legacy transaction)
-        raise _Unusual("baseFeePerGas")
+        raise LeanSendDeclined("baseFeePerGas")
     fields = {
         "value": value,
         "gas": _int(answer["result"]),
@@ -211,7 +209,7 @@ def _broadcast(
         "eth_sendRawTransaction", ["0x" + bytes(signed.raw_transaction).hex()]
     )
     if "error" in sent:  # refused: nothing went out (TxExecutor retries nonce errors ...)
-        raise _Unusual("eth_sendRawTransaction")
+        raise LeanSendDeclined("eth_sendRawTransaction")
     return str(sent["result"])
 
 
