@@ -60,6 +60,7 @@ from .tester_logs import TesterLogSource
 from .tester_mine import applies, apply_and_mine
 from .tester_receipts import mined_receipt, remember_block, remember_sender
 from .tester_storage import state_methods
+from .tester_view import view_state
 
 PRIORITY_FEE = 10**9
 """eth-tester's fixed priority fee (1 gwei), answered by ``eth_maxPriorityFeePerGas``."""
@@ -106,6 +107,7 @@ class TesterNode:
         self.client_version = _version()
         self.answers = AnswerMemo()
         self._timestamps: dict[bytes, int] = {}
+        self._free_header: tuple[Any, Any] = (None, None)  # a header, its base-fee-0 copy
 
     # -- time and blocks ----------------------------------------------------------------------
     @property
@@ -227,19 +229,30 @@ class TesterNode:
             raise RpcError(SERVER_ERROR, f"header for block {number} not found")
         return self.chain.get_canonical_block_header_by_number(number)
 
-    def _fresh_state(self, tag: Any, overrides: Any) -> tuple[Any, Any, Any]:
-        """A throw-away state at ``tag`` (costless: base fee 0) with ``overrides`` applied."""
+    def _fresh_state(self, tag: Any, overrides: Any, *, view: bool = False) -> tuple[Any, Any, Any]:
+        """A throw-away state at ``tag`` (costless: base fee 0) with ``overrides`` applied.
+
+        ``view``: a state whose executions skip py-evm's finalization (:mod:`.tester_view`),
+        for callers that read only the executed computation and discard the state.
+        """
         header = self._header_for(tag)
         vm = self.chain.get_vm(header)
-        free = header.copy(base_fee_per_gas=0)
-        state = vm.build_state(self.chain.chaindb.db, free, vm.chain_context, vm.previous_hashes)
+        last, free = self._free_header
+        if last is not header:
+            free = header.copy(base_fee_per_gas=0)
+            self._free_header = (header, free)
+        db = self.chain.chaindb.db
+        if view:
+            state = view_state(vm, db, free)
+        else:
+            state = vm.build_state(db, free, vm.chain_context, vm.previous_hashes)
         apply_to_py_evm(state, parse_state_overrides(overrides))
         return state, header, vm
 
     def _state_and_tx(
         self, call: dict[str, Any], tag: Any, overrides: Any, *, keep_nonce: bool
     ) -> Any:
-        state, header, vm = self._fresh_state(tag, overrides)
+        state, header, vm = self._fresh_state(tag, overrides, view=True)
         tx, sender = build_call(
             vm, state, header.gas_limit, self.chain_id, call, keep_nonce=keep_nonce
         )
