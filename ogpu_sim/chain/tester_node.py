@@ -58,6 +58,7 @@ from .tester_evm import lean_computation
 from .tester_gas import estimate_gas
 from .tester_logs import TesterLogSource
 from .tester_mine import applies, apply_and_mine
+from .tester_reads import HeadReads
 from .tester_receipts import mined_receipt, remember_block, remember_sender
 from .tester_storage import state_methods
 from .tester_view import view_state
@@ -106,6 +107,7 @@ class TesterNode:
         self.filters = FilterRegistry(TesterLogSource(self.tester, lambda: self.head_number))
         self.client_version = _version()
         self.answers = AnswerMemo()
+        self.reads = HeadReads(self.tester)
         self._timestamps: dict[bytes, int] = {}
         self._free_header: tuple[Any, Any] = (None, None)  # a header, its base-fee-0 copy
 
@@ -587,9 +589,19 @@ _METHODS: dict[str, Any] = {
     "eth_gasPrice": lambda n: hex(n.base_fee() + PRIORITY_FEE),
     "eth_maxPriorityFeePerGas": lambda n: hex(PRIORITY_FEE),
     "eth_feeHistory": lambda n, count, newest, pct=None: n.fee_history(count, newest, pct),
-    "eth_getBalance": _with_tag(lambda n, a, t: hex(n.tester.get_balance(a, t))),
-    "eth_getTransactionCount": _with_tag(lambda n, a, t: hex(n.tester.get_nonce(a, t))),
-    "eth_getCode": _with_tag(lambda n, a, t: n.tester.get_code(a, t)),
+    "eth_getBalance": _with_tag(
+        lambda n, a, t: hex(
+            n.reads.balance(n.chain, a) if t == "latest" else n.tester.get_balance(a, t)
+        )
+    ),
+    "eth_getTransactionCount": _with_tag(
+        lambda n, a, t: hex(
+            n.reads.nonce(n.chain, a) if t == "latest" else n.tester.get_nonce(a, t)
+        )
+    ),
+    "eth_getCode": _with_tag(
+        lambda n, a, t: n.reads.code(n.chain, a) if t == "latest" else n.tester.get_code(a, t)
+    ),
     "eth_getStorageAt": lambda n, a, slot, tag="latest": _storage_at(n, a, slot, tag),
     "eth_call": lambda n, call, tag="latest", state=None, block=None: n.call(
         call, tag, state, block
@@ -623,7 +635,11 @@ def _storage_at(node: TesterNode, address: str, slot: Any, tag: Any) -> str:
     index = quantity(slot, "slot")
     if not 0 <= index < 2**256:
         raise RpcError(INVALID_PARAMS, f"invalid argument 1: storage slot {slot!r} is not 32 bytes")
-    word = node.tester.get_storage_at(address, hex(index), _read_tag(node, tag))
+    block = _read_tag(node, tag)
+    if block == "latest":
+        word = node.reads.storage(node.chain, address, hex(index))
+    else:
+        word = node.tester.get_storage_at(address, hex(index), block)
     return "0x" + str(word)[2:].rjust(64, "0")
 
 
