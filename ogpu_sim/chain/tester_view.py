@@ -29,7 +29,6 @@ from eth.constants import CREATE_CONTRACT_ADDRESS
 from eth.vm.forks.cancun.state import BLOB_TX_TYPE, CancunState, CancunTransactionExecutor
 from eth.vm.forks.prague.state import PragueState
 from eth.vm.message import Message
-from eth.vm.state import BaseTransactionExecutor
 
 
 def _known(executor_class: type) -> bool:
@@ -38,11 +37,7 @@ def _known(executor_class: type) -> bool:
         issubclass(executor_class, CancunTransactionExecutor)
         and executor_class.__call__ is CancunTransactionExecutor.__call__
         and executor_class.build_evm_message is CancunTransactionExecutor.build_evm_message
-        and BaseTransactionExecutor.__call__ is _STOCK_CALL
     )
-
-
-_STOCK_CALL = BaseTransactionExecutor.__call__
 
 
 def build_message(executor: Any, transaction: Any) -> Any:
