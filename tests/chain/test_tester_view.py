@@ -21,6 +21,22 @@ from ogpu_sim.chain.tester import TesterChain
 
 from .helpers import PROBE, transact
 
+MESSAGE_FIELDS = (
+    "gas",
+    "to",
+    "sender",
+    "value",
+    "data",
+    "code",
+    "depth",
+    "is_create",
+    "code_address",
+    "should_transfer_value",
+    "is_static",
+    "refund",
+    "is_delegation",
+    "storage_address",
+)
 UNFUNDED = "0x00000000000000000000000000000000000Ab0de"
 
 
@@ -190,3 +206,23 @@ def test_py_evm_system_contract_step_changes_no_value(node: Any) -> None:
     for address in (BEACON_ROOTS_ADDRESS, HISTORY_STORAGE_ADDRESS):
         assert view.get_code(address) == stock.get_code(address)
     assert view.make_state_root() == stock.make_state_root() == header.state_root
+
+
+@pytest.mark.parametrize("kind", ["call", "create", "fee"])
+def test_the_message_is_py_evm_s_message(
+    node: Any, probe: Contract, account: LocalAccount, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    sender = {"from": account.address}
+    call = {
+        "call": _call(probe, "store", 3, **sender, value="0x0"),
+        "create": {"data": PROBE["bytecode"], **sender},
+        "fee": _call(probe, "stored", **sender, maxFeePerGas="0x7", maxPriorityFeePerGas="0x2"),
+    }[kind]
+    monkeypatch.setattr(tester_node, "view_state", _stock)
+    built = []
+    for build in (lambda executor, tx: executor.build_evm_message(tx), tester_view.build_message):
+        state, tx, _sender = node._state_and_tx(call, "latest", None, keep_nonce=False)
+        message = build(state.get_transaction_executor(), tx)
+        fields = {name: getattr(message, name) for name in MESSAGE_FIELDS}
+        built.append((fields, state.get_balance(tx.sender), state.get_nonce(tx.sender)))
+    assert built[0] == built[1]
