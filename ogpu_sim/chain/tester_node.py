@@ -57,7 +57,7 @@ from .tester_calls import build_call, create_access_list, simulate_v1
 from .tester_evm import lean_computation
 from .tester_gas import estimate_gas
 from .tester_logs import TesterLogSource
-from .tester_mine import applies, apply_and_mine
+from .tester_mine import applies, apply_and_mine, seed_sender
 from .tester_reads import HeadReads
 from .tester_receipts import mined_receipt, remember_block, remember_sender
 from .tester_storage import state_methods
@@ -314,6 +314,7 @@ class TesterNode:
         self._refresh_pending()
         try:
             tx = self.chain.get_vm().get_transaction_builder().decode(raw)
+            seed_sender(tx, raw)
             sender = to_checksum_address(tx.sender)
         except Exception as exc:  # py-evm raises several types for undecodable input
             raise RpcError(SERVER_ERROR, f"rlp: invalid signed transaction: {exc}") from None
