@@ -29,6 +29,7 @@ from eth.exceptions import TransactionNotFound as PyEvmTransactionNotFound
 from eth.vm.forks import ParisVM, PragueVM
 from eth.vm.forks.cancun import get_total_blob_gas
 from eth_tester import EthereumTester, PyEVMBackend
+from eth_tester.backends.pyevm.serializers import serialize_block
 from eth_tester.exceptions import BlockNotFound, TransactionNotFound
 from eth_tester.exceptions import ValidationError as TesterValidationError
 from eth_utils import ValidationError as EthUtilsValidationError
@@ -59,7 +60,7 @@ from .tester_gas import estimate_gas
 from .tester_logs import TesterLogSource
 from .tester_mine import applies, apply_and_mine, seed_sender
 from .tester_reads import HeadReads
-from .tester_receipts import mined_receipt, remember_block, remember_sender
+from .tester_receipts import mined_receipt, remember_block, remember_sender, remembered_block
 from .tester_storage import state_methods
 from .tester_view import view_state
 
@@ -385,7 +386,9 @@ class TesterNode:
         mined = "latest" if resolved == "pending" else resolved
         block_hash = self._canonical_hash(mined)
         if block_hash is not None and type(full) is bool:
-            answer = self.answers.get((block_hash, full), lambda: self._block(mined, full))
+            answer = self.answers.get(
+                (block_hash, full), lambda: self._block(mined, full, block_hash)
+            )
         else:
             answer = self._block(mined, full)
         if answer is None:
@@ -405,7 +408,16 @@ class TesterNode:
             )
         return answer
 
-    def _block(self, tag: Any, full: Any) -> dict[str, Any] | None:
+    def _block(self, tag: Any, full: Any, block_hash: bytes | None = None) -> dict[str, Any] | None:
+        """eth-tester's block ``tag`` in JSON-RPC shape; a mined block the node remembers by
+        ``block_hash`` is serialized as eth-tester serializes it, without reading it back."""
+        block = None if block_hash is None else remembered_block(block_hash)
+        if block is not None and type(full) is bool:
+            tester = self.tester
+            tester.validator.validate_inbound_block_number(tag)
+            raw = serialize_block(block, full, False)  # a mined block is never the pending one
+            tester.validator.validate_outbound_block(raw)
+            return block_to_rpc(tester.normalizer.normalize_outbound_block(raw))
         try:
             return block_to_rpc(self.tester.get_block_by_number(tag, full))
         except BlockNotFound:
