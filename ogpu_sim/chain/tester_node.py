@@ -288,13 +288,10 @@ class TesterNode:
         """``eth_call`` in the pending block (or at a past block), never committing."""
         no_block_overrides(block_overrides)
         state, tx, sender = self._state_and_tx(call, tag, overrides, keep_nonce=False)
-        snapshot = state.snapshot()
-        try:
+        try:  # the state is dropped after this one execution: nothing to revert
             computation = state.apply_transaction(tx)
         except EthUtilsValidationError as exc:
             raise _validation_error(exc, sender) from None
-        finally:
-            state.revert(snapshot)
         if computation.is_error:
             raise _vm_error(computation.error)
         return "0x" + computation.output.hex()
