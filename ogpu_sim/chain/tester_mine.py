@@ -15,12 +15,12 @@ once: ``VM.apply_transaction`` (every transaction check and the state transition
 (:func:`one_item_trie`), their nodes persisted as ``set_block_transactions_and_withdrawals``
 persists them; one header copy carrying every field the six copies set (bloom and gas used as
 ``add_receipt_to_header``, the roots, ``pack_block``'s coinbase, mix hash and blob gas); the
-VM's ``validate_header`` against the parent (the header this module last mined, kept by
-hash); ``ChainDB.persist_block``; the next pending header (:func:`next_header`, py-evm's
-``create_header_from_parent`` built in one step). It applies only where that is exactly
-py-evm's result: a Prague VM (no block reward, the blob fields eth-tester's backend mines
-with), an empty pending block, a transaction without blobs; :func:`applies` says so, and the
-caller otherwise takes py-evm's own path.
+VM's ``validate_header`` against the parent (the header this module last mined, kept by hash);
+``ChainDB.persist_block`` (its writes only, :mod:`.tester_chaindb`); the next pending header
+(:func:`next_header`, py-evm's ``create_header_from_parent`` built in one step). It applies only
+where that is exactly py-evm's result: a Prague VM (no block reward, the blob fields
+eth-tester's backend mines with), an empty pending block, a transaction without blobs;
+:func:`applies` says so, and the caller otherwise takes py-evm's own path.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from eth_bloom import BloomFilter
 from eth_utils import keccak
 
 from . import revm_tx
+from .tester_chaindb import persist_block
 
 BLOB_TX_TYPE = 3
 MAX_HEADERS = 1_000
@@ -111,7 +112,7 @@ def apply_and_mine(chain: Any, tx: Any, *, coinbase: bytes, mix_hash: bytes) -> 
     if parent is None:
         parent = chaindb.get_block_header_by_hash(mined.parent_hash)
     vm.validate_header(mined, parent)
-    chaindb.persist_block(block)
+    persist_block(chaindb, block)
     chain.header = next_header(chain, mined)
     if len(_headers) >= MAX_HEADERS:
         _headers.clear()
