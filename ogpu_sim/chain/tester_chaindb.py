@@ -15,7 +15,6 @@ change, uncles, withdrawals, a database class of its own) calls ``persist_block`
 
 from __future__ import annotations
 
-from functools import cache
 from inspect import getattr_static
 from typing import Any
 
@@ -33,6 +32,7 @@ _HEAD_KEY = SchemaV1.make_canonical_head_hash_lookup_key()
 _HEADER_GAPS_KEY = SchemaV1.make_header_chain_gaps_lookup_key()
 _CHAIN_GAPS_KEY = SchemaV1.make_chain_gaps_lookup_key()
 _gaps: dict[bytes, Any] = {}
+_stock_kinds: dict[Any, bool] = {}
 _STOCK = {
     name: getattr_static(ChainDB, name)
     for name in (
@@ -51,10 +51,14 @@ _STOCK = {
 }
 
 
-@cache
 def _stock(kind: Any) -> bool:
-    """Whether a ``kind`` database persists blocks with py-evm's own ChainDB methods."""
-    return all(getattr_static(kind, name) is method for name, method in _STOCK.items())
+    """Whether a ``kind`` database persists blocks with py-evm's own ChainDB methods (decided
+    once per class)."""
+    stock = _stock_kinds.get(kind)
+    if stock is None:
+        stock = all(getattr_static(kind, name) is method for name, method in _STOCK.items())
+        _stock_kinds[kind] = stock
+    return stock
 
 
 def _read_gaps(db: Any, key: bytes) -> Any:
