@@ -8,11 +8,13 @@ the transaction will. Calls are costless (zero gas price, zero base fee) so an u
 works. Gas is estimated over complete executions (:mod:`.tester_gas`), which honours the 63/64
 rule for nested ``CREATE``. Snapshots move the canonical head back without re-executing blocks,
 so balances written directly into state survive them. Logs and filters: :mod:`.filters`;
-calls, access lists and ``eth_simulateV1``: :mod:`.tester_calls`; state overrides:
-:mod:`.state_override`; receipts: :mod:`.tester_receipts`; a sent transaction applied and
-mined in one pass: :mod:`.tester_mine`. The dev accounts are funded at
-genesis (:mod:`.dev_accounts`). Not thread-safe: :class:`ogpu_sim.chain.tester.TesterChain`
-serializes access with its lock. (About 610 lines: the JSON-RPC method table at the end names
+calls, access lists and ``eth_simulateV1``: :mod:`.tester_calls`; the states calls and
+estimates execute on: :mod:`.tester_view`; state overrides: :mod:`.state_override`; account
+reads at ``latest``: :mod:`.tester_reads`; receipts and remembered blocks:
+:mod:`.tester_receipts`; a sent transaction applied and mined in one pass: :mod:`.tester_mine`
+(the block persisted by :mod:`.tester_chaindb`). The dev accounts are funded at genesis
+(:mod:`.dev_accounts`). Not thread-safe: :class:`ogpu_sim.chain.tester.TesterChain`
+serializes access with its lock. (About 660 lines: the JSON-RPC method table at the end names
 this node's methods and stays beside them.)
 """
 
