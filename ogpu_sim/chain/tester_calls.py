@@ -26,6 +26,14 @@ PRECOMPILES = {(i).to_bytes(20, "big") for i in range(1, 0x12)}
 
 
 def _address(value: Any, name: str) -> bytes:
+    if type(value) is str and len(value) == 42 and value.startswith("0x"):
+        try:
+            raw = bytes.fromhex(value[2:])
+        except ValueError:
+            pass
+        else:
+            if len(raw) == 20:  # fromhex skips whitespace: only 40 hex digits make 20 bytes
+                return raw
     try:
         return to_canonical_address(value)
     except (ValueError, TypeError):

@@ -15,12 +15,12 @@ once: ``VM.apply_transaction`` (every transaction check and the state transition
 (:func:`one_item_trie`), their nodes persisted as ``set_block_transactions_and_withdrawals``
 persists them; one header copy carrying every field the six copies set (bloom and gas used as
 ``add_receipt_to_header``, the roots, ``pack_block``'s coinbase, mix hash and blob gas); the
-VM's ``validate_header`` against the parent (the header this module last mined, kept by
-hash); ``ChainDB.persist_block``; the next pending header (:func:`next_header`, py-evm's
-``create_header_from_parent`` built in one step). It applies only where that is exactly
-py-evm's result: a Prague VM (no block reward, the blob fields eth-tester's backend mines
-with), an empty pending block, a transaction without blobs; :func:`applies` says so, and the
-caller otherwise takes py-evm's own path.
+VM's ``validate_header`` against the parent (the header this module last mined, kept by hash);
+``ChainDB.persist_block`` (its writes only, :mod:`.tester_chaindb`); the next pending header
+(:func:`next_header`, py-evm's ``create_header_from_parent`` built in one step). It applies only
+where that is exactly py-evm's result: a Prague VM (no block reward, the blob fields
+eth-tester's backend mines with), an empty pending block, a transaction without blobs;
+:func:`applies` says so, and the caller otherwise takes py-evm's own path.
 """
 
 from __future__ import annotations
@@ -43,6 +43,9 @@ from eth.vm.forks.prague.blocks import PragueBlockHeader
 from eth.vm.forks.prague.headers import calc_excess_blob_gas_prague
 from eth_bloom import BloomFilter
 from eth_utils import keccak
+
+from . import revm_tx
+from .tester_chaindb import persist_block
 
 BLOB_TX_TYPE = 3
 MAX_HEADERS = 1_000
@@ -109,12 +112,31 @@ def apply_and_mine(chain: Any, tx: Any, *, coinbase: bytes, mix_hash: bytes) -> 
     if parent is None:
         parent = chaindb.get_block_header_by_hash(mined.parent_hash)
     vm.validate_header(mined, parent)
-    chaindb.persist_block(block)
+    persist_block(chaindb, block)
     chain.header = next_header(chain, mined)
     if len(_headers) >= MAX_HEADERS:
         _headers.clear()
     _headers[mined.hash] = mined
     return block, receipt
+
+
+def seed_sender(tx: Any, raw: bytes) -> None:
+    """Give py-evm's decoded ``tx`` its sender recovered from the signed bytes ``raw``.
+
+    py-evm recovers a sender by re-encoding the unsigned fields to hash them (about 0.3 ms);
+    :func:`.revm_tx.decode` cuts the signed message from ``raw`` and recovers the same key with
+    ``coincurve`` (what ``eth_keys`` calls underneath). The address is stored where py-evm's
+    ``sender`` cached property stores its own; a transaction ``revm_tx`` does not decode (other
+    types, access lists, anything unusual) keeps py-evm's recovery and its errors.
+
+    Args:
+        tx: the transaction py-evm's builder decoded from ``raw``.
+        raw: the signed transaction's bytes.
+    """
+    fast = revm_tx.decode(raw)
+    if fast is None or (fast.nonce, fast.r, fast.s) != (tx.nonce, tx.r, tx.s):
+        return
+    vars(tx).setdefault("sender", fast.sender)
 
 
 def one_item_trie(item: bytes) -> tuple[bytes, dict[bytes, bytes]]:
@@ -181,4 +203,11 @@ def next_header(chain: Any, parent: Any) -> Any:
     )
 
 
-__all__ = ["MAX_HEADERS", "applies", "apply_and_mine", "next_header", "one_item_trie"]
+__all__ = [
+    "MAX_HEADERS",
+    "applies",
+    "apply_and_mine",
+    "next_header",
+    "one_item_trie",
+    "seed_sender",
+]

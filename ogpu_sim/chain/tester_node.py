@@ -8,11 +8,13 @@ the transaction will. Calls are costless (zero gas price, zero base fee) so an u
 works. Gas is estimated over complete executions (:mod:`.tester_gas`), which honours the 63/64
 rule for nested ``CREATE``. Snapshots move the canonical head back without re-executing blocks,
 so balances written directly into state survive them. Logs and filters: :mod:`.filters`;
-calls, access lists and ``eth_simulateV1``: :mod:`.tester_calls`; state overrides:
-:mod:`.state_override`; receipts: :mod:`.tester_receipts`; a sent transaction applied and
-mined in one pass: :mod:`.tester_mine`. The dev accounts are funded at
-genesis (:mod:`.dev_accounts`). Not thread-safe: :class:`ogpu_sim.chain.tester.TesterChain`
-serializes access with its lock. (About 610 lines: the JSON-RPC method table at the end names
+calls, access lists and ``eth_simulateV1``: :mod:`.tester_calls`; the states calls and
+estimates execute on: :mod:`.tester_view`; state overrides: :mod:`.state_override`; account
+reads at ``latest``: :mod:`.tester_reads`; receipts and remembered blocks:
+:mod:`.tester_receipts`; a sent transaction applied and mined in one pass: :mod:`.tester_mine`
+(the block persisted by :mod:`.tester_chaindb`). The dev accounts are funded at genesis
+(:mod:`.dev_accounts`). Not thread-safe: :class:`ogpu_sim.chain.tester.TesterChain`
+serializes access with its lock. (About 660 lines: the JSON-RPC method table at the end names
 this node's methods and stays beside them.)
 """
 
@@ -29,6 +31,7 @@ from eth.exceptions import TransactionNotFound as PyEvmTransactionNotFound
 from eth.vm.forks import ParisVM, PragueVM
 from eth.vm.forks.cancun import get_total_blob_gas
 from eth_tester import EthereumTester, PyEVMBackend
+from eth_tester.backends.pyevm.serializers import serialize_block
 from eth_tester.exceptions import BlockNotFound, TransactionNotFound
 from eth_tester.exceptions import ValidationError as TesterValidationError
 from eth_utils import ValidationError as EthUtilsValidationError
@@ -57,9 +60,11 @@ from .tester_calls import build_call, create_access_list, simulate_v1
 from .tester_evm import lean_computation
 from .tester_gas import estimate_gas
 from .tester_logs import TesterLogSource
-from .tester_mine import applies, apply_and_mine
-from .tester_receipts import mined_receipt, remember_block, remember_sender
+from .tester_mine import applies, apply_and_mine, seed_sender
+from .tester_reads import HeadReads
+from .tester_receipts import mined_receipt, remember_block, remember_sender, remembered_block
 from .tester_storage import state_methods
+from .tester_view import view_state
 
 PRIORITY_FEE = 10**9
 """eth-tester's fixed priority fee (1 gwei), answered by ``eth_maxPriorityFeePerGas``."""
@@ -105,7 +110,9 @@ class TesterNode:
         self.filters = FilterRegistry(TesterLogSource(self.tester, lambda: self.head_number))
         self.client_version = _version()
         self.answers = AnswerMemo()
+        self.reads = HeadReads(self.tester)
         self._timestamps: dict[bytes, int] = {}
+        self._free_header: tuple[Any, Any] = (None, None)  # a header, its base-fee-0 copy
 
     # -- time and blocks ----------------------------------------------------------------------
     @property
@@ -227,19 +234,30 @@ class TesterNode:
             raise RpcError(SERVER_ERROR, f"header for block {number} not found")
         return self.chain.get_canonical_block_header_by_number(number)
 
-    def _fresh_state(self, tag: Any, overrides: Any) -> tuple[Any, Any, Any]:
-        """A throw-away state at ``tag`` (costless: base fee 0) with ``overrides`` applied."""
+    def _fresh_state(self, tag: Any, overrides: Any, *, view: bool = False) -> tuple[Any, Any, Any]:
+        """A throw-away state at ``tag`` (costless: base fee 0) with ``overrides`` applied.
+
+        ``view``: a state whose executions skip py-evm's finalization (:mod:`.tester_view`),
+        for callers that read only the executed computation and discard the state.
+        """
         header = self._header_for(tag)
         vm = self.chain.get_vm(header)
-        free = header.copy(base_fee_per_gas=0)
-        state = vm.build_state(self.chain.chaindb.db, free, vm.chain_context, vm.previous_hashes)
+        last, free = self._free_header
+        if last is not header:
+            free = header.copy(base_fee_per_gas=0)
+            self._free_header = (header, free)
+        db = self.chain.chaindb.db
+        if view:
+            state = view_state(vm, db, free)
+        else:
+            state = vm.build_state(db, free, vm.chain_context, vm.previous_hashes)
         apply_to_py_evm(state, parse_state_overrides(overrides))
         return state, header, vm
 
     def _state_and_tx(
         self, call: dict[str, Any], tag: Any, overrides: Any, *, keep_nonce: bool
     ) -> Any:
-        state, header, vm = self._fresh_state(tag, overrides)
+        state, header, vm = self._fresh_state(tag, overrides, view=True)
         tx, sender = build_call(
             vm, state, header.gas_limit, self.chain_id, call, keep_nonce=keep_nonce
         )
@@ -272,13 +290,10 @@ class TesterNode:
         """``eth_call`` in the pending block (or at a past block), never committing."""
         no_block_overrides(block_overrides)
         state, tx, sender = self._state_and_tx(call, tag, overrides, keep_nonce=False)
-        snapshot = state.snapshot()
-        try:
+        try:  # the state is dropped after this one execution: nothing to revert
             computation = state.apply_transaction(tx)
         except EthUtilsValidationError as exc:
             raise _validation_error(exc, sender) from None
-        finally:
-            state.revert(snapshot)
         if computation.is_error:
             raise _vm_error(computation.error)
         return "0x" + computation.output.hex()
@@ -299,6 +314,7 @@ class TesterNode:
         self._refresh_pending()
         try:
             tx = self.chain.get_vm().get_transaction_builder().decode(raw)
+            seed_sender(tx, raw)
             sender = to_checksum_address(tx.sender)
         except Exception as exc:  # py-evm raises several types for undecodable input
             raise RpcError(SERVER_ERROR, f"rlp: invalid signed transaction: {exc}") from None
@@ -369,7 +385,9 @@ class TesterNode:
         mined = "latest" if resolved == "pending" else resolved
         block_hash = self._canonical_hash(mined)
         if block_hash is not None and type(full) is bool:
-            answer = self.answers.get((block_hash, full), lambda: self._block(mined, full))
+            answer = self.answers.get(
+                (block_hash, full), lambda: self._block(mined, full, block_hash)
+            )
         else:
             answer = self._block(mined, full)
         if answer is None:
@@ -389,7 +407,16 @@ class TesterNode:
             )
         return answer
 
-    def _block(self, tag: Any, full: Any) -> dict[str, Any] | None:
+    def _block(self, tag: Any, full: Any, block_hash: bytes | None = None) -> dict[str, Any] | None:
+        """eth-tester's block ``tag`` in JSON-RPC shape; a mined block the node remembers by
+        ``block_hash`` is serialized as eth-tester serializes it, without reading it back."""
+        block = None if block_hash is None else remembered_block(block_hash)
+        if block is not None and type(full) is bool:
+            tester = self.tester
+            tester.validator.validate_inbound_block_number(tag)
+            raw = serialize_block(block, full, False)  # a mined block is never the pending one
+            tester.validator.validate_outbound_block(raw)
+            return block_to_rpc(tester.normalizer.normalize_outbound_block(raw))
         try:
             return block_to_rpc(self.tester.get_block_by_number(tag, full))
         except BlockNotFound:
@@ -574,9 +601,19 @@ _METHODS: dict[str, Any] = {
     "eth_gasPrice": lambda n: hex(n.base_fee() + PRIORITY_FEE),
     "eth_maxPriorityFeePerGas": lambda n: hex(PRIORITY_FEE),
     "eth_feeHistory": lambda n, count, newest, pct=None: n.fee_history(count, newest, pct),
-    "eth_getBalance": _with_tag(lambda n, a, t: hex(n.tester.get_balance(a, t))),
-    "eth_getTransactionCount": _with_tag(lambda n, a, t: hex(n.tester.get_nonce(a, t))),
-    "eth_getCode": _with_tag(lambda n, a, t: n.tester.get_code(a, t)),
+    "eth_getBalance": _with_tag(
+        lambda n, a, t: hex(
+            n.reads.balance(n.chain, a) if t == "latest" else n.tester.get_balance(a, t)
+        )
+    ),
+    "eth_getTransactionCount": _with_tag(
+        lambda n, a, t: hex(
+            n.reads.nonce(n.chain, a) if t == "latest" else n.tester.get_nonce(a, t)
+        )
+    ),
+    "eth_getCode": _with_tag(
+        lambda n, a, t: n.reads.code(n.chain, a) if t == "latest" else n.tester.get_code(a, t)
+    ),
     "eth_getStorageAt": lambda n, a, slot, tag="latest": _storage_at(n, a, slot, tag),
     "eth_call": lambda n, call, tag="latest", state=None, block=None: n.call(
         call, tag, state, block
@@ -610,7 +647,11 @@ def _storage_at(node: TesterNode, address: str, slot: Any, tag: Any) -> str:
     index = quantity(slot, "slot")
     if not 0 <= index < 2**256:
         raise RpcError(INVALID_PARAMS, f"invalid argument 1: storage slot {slot!r} is not 32 bytes")
-    word = node.tester.get_storage_at(address, hex(index), _read_tag(node, tag))
+    block = _read_tag(node, tag)
+    if block == "latest":
+        word = node.reads.storage(node.chain, address, hex(index))
+    else:
+        word = node.tester.get_storage_at(address, hex(index), block)
     return "0x" + str(word)[2:].rjust(64, "0")
 
 

@@ -50,6 +50,12 @@ def remember_block(block: Any, receipts: tuple[Any, ...]) -> None:
     _blocks[bytes(block.hash)] = (block, receipts)
 
 
+def remembered_block(block_hash: bytes) -> Any:
+    """The block the node mined with this hash (see :func:`remember_block`), or None."""
+    kept = _blocks.get(block_hash)
+    return None if kept is None else kept[0]
+
+
 def remember_sender(tx_hash: bytes, sender: bytes) -> None:
     """Keep the sender the node recovered when ``tx_hash`` was sent.
 

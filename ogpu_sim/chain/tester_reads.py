@@ -1,0 +1,83 @@
+"""``eth_getBalance``, ``eth_getTransactionCount``, ``eth_getCode`` and ``eth_getStorageAt`` at
+``latest``, read from the head state's account database.
+
+eth-tester answers each read (``EthereumTester.get_balance`` and the others) by validating and
+normalizing its arguments, then its backend builds the pending block, decodes the head block
+with its transactions, makes a VM for it and a state (execution context, system-contract
+checks) to read one account field. :class:`HeadReads` keeps eth-tester's validation and
+normalization, in and out, and reads the field from an account database at the head block's
+state root, of the class that state would use, kept while the root stays the same (a state
+root names its trie, which never changes, and nothing writes through this database). Other
+block tags take eth-tester's own path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class HeadReads:
+    """Account reads at ``latest`` for a :class:`~ogpu_sim.chain.tester_node.TesterNode`.
+
+    Args:
+        tester: the node's ``EthereumTester`` (its validator and normalizer answer as before).
+    """
+
+    def __init__(self, tester: Any) -> None:
+        self.tester = tester
+        self._pending: Any = None  # the pending header the database below was found for
+        self._root: bytes | None = None
+        self._db: Any = None
+
+    def _account_db(self, chain: Any) -> Any:
+        """The account database of eth-tester's ``latest`` block: the one before pending."""
+        pending = chain.header
+        if pending is self._pending:
+            return self._db
+        number = max(0, pending.block_number - 1)
+        header = chain.get_canonical_block_header_by_number(number)
+        root = header.state_root
+        if root != self._root:
+            state_class = chain.get_vm_class_for_block_number(number).get_state_class()
+            self._db = state_class.get_account_db_class()(chain.chaindb.db, root)
+            self._root = root
+        self._pending = pending
+        return self._db
+
+    def _account(self, account: Any) -> bytes:
+        self.tester.validator.validate_inbound_account(account)
+        raw: bytes = self.tester.normalizer.normalize_inbound_account(account)
+        return raw
+
+    def balance(self, chain: Any, account: Any) -> int:
+        """``EthereumTester.get_balance(account, "latest")``."""
+        raw = self._account_db(chain).get_balance(self._account(account))
+        self.tester.validator.validate_outbound_balance(raw)
+        balance: int = self.tester.normalizer.normalize_outbound_balance(raw)
+        return balance
+
+    def nonce(self, chain: Any, account: Any) -> int:
+        """``EthereumTester.get_nonce(account, "latest")``."""
+        raw = self._account_db(chain).get_nonce(self._account(account))
+        self.tester.validator.validate_outbound_nonce(raw)
+        nonce: int = self.tester.normalizer.normalize_outbound_nonce(raw)
+        return nonce
+
+    def code(self, chain: Any, account: Any) -> str:
+        """``EthereumTester.get_code(account, "latest")``."""
+        raw = self._account_db(chain).get_code(self._account(account))
+        self.tester.validator.validate_outbound_code(raw)
+        code: str = self.tester.normalizer.normalize_outbound_code(raw)
+        return code
+
+    def storage(self, chain: Any, account: Any, slot: str) -> Any:
+        """``EthereumTester.get_storage_at(account, slot, "latest")``."""
+        address = self._account(account)
+        self.tester.validator.validate_inbound_storage_slot(slot)
+        raw_slot = self.tester.normalizer.normalize_inbound_storage_slot(slot)
+        raw = self._account_db(chain).get_storage(address, raw_slot)
+        self.tester.validator.validate_outbound_storage(raw)
+        return self.tester.normalizer.normalize_outbound_storage(raw)
+
+
+__all__ = ["HeadReads"]
