@@ -17,6 +17,9 @@ from web3.contract import Contract
 from web3.types import TxReceipt
 
 from ogpu_sim.chain import Chain
+from ogpu_sim.chain.tester import TesterChain
+from ogpu_sim.chain.tester_calls import build_call
+from ogpu_sim.chain.tester_evm import lean_computation
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 """In CI nothing optional may be skipped: a missing anvil binary must fail, not skip."""
@@ -112,3 +115,45 @@ def trie_caches() -> Iterator[None]:
         yield
     finally:
         tester_trie.release()
+
+
+def run_both(
+    chain: TesterChain,
+    call: dict[str, Any],
+    overrides: dict[str, Any] | None = None,
+    *,
+    committed: str | None = None,
+) -> tuple[Any, Any]:
+    """``call``'s outcome with py-evm's computation class and with the lean one: output, gas
+    left, refund, logs, error, state root.
+
+    With ``committed`` (an address), ``overrides`` are committed before the call (locked into
+    the state, as a mined block's are, so an SSTORE's original values are the overridden ones)
+    and the outcome ends with that account's slot 0.
+    """
+    outcomes = []
+    node = chain.node
+    for lean in (False, True):
+        with chain.lock:
+            state, header, vm = node._fresh_state("latest", overrides)
+            if committed is not None:
+                state.lock_changes()
+            base = type(state).computation_class.__mro__[1]
+            state.computation_class = lean_computation(base) if lean else base
+            tx, _sender = build_call(
+                vm, state, header.gas_limit, node.chain_id, call, keep_nonce=False
+            )
+            computation = state.apply_transaction(tx)
+            state.persist()
+            outcome: tuple[Any, ...] = (
+                computation.output if computation.is_success else b"",
+                computation.get_gas_remaining(),
+                computation.get_gas_refund(),
+                computation.get_log_entries(),
+                repr(computation.error) if computation.is_error else None,
+                state.state_root,
+            )
+            if committed is not None:
+                outcome += (state.get_storage(bytes.fromhex(committed[2:]), 0),)
+            outcomes.append(outcome)
+    return outcomes[0], outcomes[1]

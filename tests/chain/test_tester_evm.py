@@ -26,34 +26,7 @@ from ogpu_sim.chain.tester import TesterChain
 from ogpu_sim.chain.tester_calls import build_call
 from ogpu_sim.chain.tester_evm import _LeanStack, lean_computation
 
-
-def run_both(
-    chain: TesterChain, call: dict[str, Any], overrides: dict[str, Any] | None = None
-) -> tuple[Any, Any]:
-    """``call``'s outcome with py-evm's computation class and with the lean one."""
-    outcomes = []
-    node = chain.node
-    for lean in (False, True):
-        with chain.lock:
-            state, header, vm = node._fresh_state("latest", overrides)
-            base = type(state).computation_class.__mro__[1]
-            state.computation_class = lean_computation(base) if lean else base
-            tx, _sender = build_call(
-                vm, state, header.gas_limit, node.chain_id, call, keep_nonce=False
-            )
-            computation = state.apply_transaction(tx)
-            state.persist()
-            outcomes.append(
-                (
-                    computation.output if computation.is_success else b"",
-                    computation.get_gas_remaining(),
-                    computation.get_gas_refund(),
-                    computation.get_log_entries(),
-                    repr(computation.error) if computation.is_error else None,
-                    state.state_root,
-                )
-            )
-    return outcomes[0], outcomes[1]
+from .helpers import run_both
 
 
 def test_the_node_executes_with_the_lean_computation(chain: TesterChain) -> None:

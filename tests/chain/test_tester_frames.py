@@ -22,11 +22,10 @@ from eth_utils import ValidationError
 
 from ogpu_sim.chain import tester_storage
 from ogpu_sim.chain.tester import TesterChain
-from ogpu_sim.chain.tester_calls import build_call
 from ogpu_sim.chain.tester_evm import lean_computation
 from ogpu_sim.chain.tester_frames import LeanCall, lean_opcodes
 
-from .test_tester_evm import run_both
+from .helpers import run_both
 
 CALLER = "0x" + "0000" * 9 + "20a0"
 CALLEE = "0x" + "0000" * 9 + "20a1"
@@ -245,36 +244,6 @@ def test_the_node_reads_code_with_the_lean_read(chain: TesterChain) -> None:
     assert tester_storage.state_methods(type(state)) == {}  # already replaced: kept as is
 
 
-def run_both_on_committed(
-    chain: TesterChain, call: dict[str, Any], overrides: dict[str, Any]
-) -> tuple[Any, Any]:
-    """``run_both`` with ``overrides`` committed before the call (locked into the state, as a
-    mined block's are), so an SSTORE's original values are the overridden ones."""
-    outcomes = []
-    node = chain.node
-    for lean in (False, True):
-        with chain.lock:
-            state, header, vm = node._fresh_state("latest", overrides)
-            state.lock_changes()
-            base = type(state).computation_class.__mro__[1]
-            state.computation_class = lean_computation(base) if lean else base
-            tx, _sender = build_call(
-                vm, state, header.gas_limit, node.chain_id, call, keep_nonce=False
-            )
-            computation = state.apply_transaction(tx)
-            state.persist()
-            outcomes.append(
-                (
-                    computation.get_gas_remaining(),
-                    computation.get_gas_refund(),
-                    repr(computation.error) if computation.is_error else None,
-                    state.state_root,
-                    state.get_storage(bytes.fromhex(CALLER[2:]), 0),
-                )
-            )
-    return outcomes[0], outcomes[1]
-
-
 def sstore(value: int, slot: int = 0) -> str:
     return f"61{value:04x}60{slot:02x}55"
 
@@ -304,10 +273,10 @@ def test_an_sstore_ends_as_in_py_evm(
     storage = {"0x" + "00" * 32: hex(original)} if original else {}
     fields = {"code": "0x" + code, **({"state": storage} if storage else {})}
     call = {"from": account.address, "to": CALLER}
-    own, lean = run_both_on_committed(chain, call, {CALLER: fields})
+    own, lean = run_both(chain, call, {CALLER: fields}, committed=CALLER)
     assert lean == own
-    assert lean[1] == refund
-    assert lean[2] == (
+    assert lean[2] == refund
+    assert lean[4] == (
         "InsufficientStack('Wanted 2 stack items, only had 1')" if code == "600055" else None
     )
 
