@@ -12,7 +12,6 @@ observability) it is ``data.draw`` itself, so the report is hypothesis's own.
 
 from __future__ import annotations
 
-from contextlib import suppress
 from typing import Any, TypeVar
 
 from hypothesis import strategies as st
@@ -33,9 +32,10 @@ FAST = all(hasattr(ConjectureData, name) for name in ("next_span_index", "track_
 def noting() -> bool:
     """Whether hypothesis keeps a ``note`` now (the final run of a failing example, a
     verbose run, observability): a choice's note is written only then."""
-    with suppress(InvalidArgument):  # a rule called outside a test
-        return bool(should_note() or observability_enabled())
-    return False
+    try:
+        return should_note() or observability_enabled()
+    except InvalidArgument:  # a rule called outside a test
+        return False
 
 
 def draw(data: st.DataObject, strategy: st.SearchStrategy[T], label: Any = None) -> T:
