@@ -157,12 +157,13 @@ def probe_sections(
     return sections
 
 
-#: Field types a record's facts keep as they are (most fields: checked first, by exact type).
-_PLAIN = frozenset({int, str, bool, bytes, type(None)})
+#: Field types a record's facts keep as they are: the plain ones, then every type
+#: :func:`_freeze` met that is no list, dict or set (an enum status, a frozen dataclass...).
+_AS_IS: set[type] = {int, str, bool, bytes, type(None)}
 
 
 def _freeze(value: Any) -> Hashable:
-    if type(value) in _PLAIN:
+    if type(value) in _AS_IS:
         return value  # type: ignore[no-any-return]
     if isinstance(value, list):
         return tuple(value)
@@ -170,6 +171,7 @@ def _freeze(value: Any) -> Hashable:
         return tuple(value.items())
     if isinstance(value, set):
         return frozenset(value)
+    _AS_IS.add(type(value))
     return value  # type: ignore[no-any-return]
 
 
@@ -178,7 +180,8 @@ def _frozen(state: Any) -> tuple[Any, ...]:
 
     Its section's builder reads the record itself, so every field is a fact; they are
     copied, as the model changes records in place."""
-    return (type(state), *[_freeze(v) for v in vars(state).values()])
+    as_is = _AS_IS
+    return (type(state), *[v if type(v) in as_is else _freeze(v) for v in vars(state).values()])
 
 
 def _singleton_facts(model: ProtocolModel, world: World, full: bool) -> tuple[Any, ...]:

@@ -18,9 +18,8 @@ from .cast import Outside
 from .model import TERMINAL_TASK_STATUSES, ProtocolModel, ResponseStatus
 
 
-def _holds(holds: bool, name: str, message: str) -> None:
-    if not holds:
-        raise ModelMismatch(f"invariant '{name}' broken: {message}", check=f"invariant: {name}")
+def _broken(name: str, message: str) -> None:
+    raise ModelMismatch(f"invariant '{name}' broken: {message}", check=f"invariant: {name}")
 
 
 def protocol_invariants(
@@ -28,61 +27,68 @@ def protocol_invariants(
 ) -> None:
     """Raise :class:`ModelMismatch` (``check="invariant: <name>"``) for the first broken one.
 
+    A message is built only for an invariant that is broken (this runs after every step).
+
     Args:
         m: the model, equal to the chain in every view when this runs.
         outside: what the Vault holds beyond ``accounts``, and their earnings at start.
         accounts: the accounts whose ledgers the model keeps.
         seen_status: each task's status at the previous check (updated here).
     """
-    holdings = sum(m.ledger(a).holdings() for a in accounts)
-    _holds(
-        m.vault_native == outside.holdings + holdings,
-        "Vault conservation",
-        f"Vault holds {m.vault_native}, ledgers sum to {outside.holdings + holdings}",
-    )
-    frozen = sum(m.ledger(a).frozen for a in accounts) - outside.frozen
-    _holds(
-        frozen == m.open_escrow(),
-        "escrow accounting",
-        f"frozen payments {frozen} != escrow held for tasks {m.open_escrow()}",
-    )
-    sanctions = sum(m.ledger(a).sanction for a in accounts) + outside.sanctioned
-    _holds(
-        m.sanctioned_amount == sanctions,
-        "sanction accounting",
-        f"sanctionedAmount {m.sanctioned_amount} != sum of sanctions {sanctions}",
-    )
+    ledgers = [m.ledger(a) for a in accounts]
+    holdings = sum(ledger.holdings() for ledger in ledgers)
+    if m.vault_native != outside.holdings + holdings:
+        _broken(
+            "Vault conservation",
+            f"Vault holds {m.vault_native}, ledgers sum to {outside.holdings + holdings}",
+        )
+    frozen = sum(ledger.frozen for ledger in ledgers) - outside.frozen
+    if frozen != m.open_escrow():
+        _broken(
+            "escrow accounting",
+            f"frozen payments {frozen} != escrow held for tasks {m.open_escrow()}",
+        )
+    sanctions = sum(ledger.sanction for ledger in ledgers) + outside.sanctioned
+    if m.sanctioned_amount != sanctions:
+        _broken(
+            "sanction accounting",
+            f"sanctionedAmount {m.sanctioned_amount} != sum of sanctions {sanctions}",
+        )
+    responses = m.responses
     for task in m.tasks.values():
         if task.forced:
             continue
-        name, previous = m.name(task.address), seen_status.get(task.address)
-        _holds(
-            previous not in TERMINAL_TASK_STATUSES or task.status == previous,
-            "terminal states are absorbing",
-            f"{name} left {previous!r} for {task.status!r}",
-        )
+        previous = seen_status.get(task.address)
+        if previous in TERMINAL_TASK_STATUSES and task.status != previous:
+            _broken(
+                "terminal states are absorbing",
+                f"{m.name(task.address)} left {previous!r} for {task.status!r}",
+            )
         seen_status[task.address] = task.status
         open_task = task.status not in TERMINAL_TASK_STATUSES
-        _holds(
-            task.escrow == (task.payment if open_task else 0),
-            "escrow of a task",
-            f"{name} ({task.status!r}) holds escrow {task.escrow}",
-        )
+        if task.escrow != (task.payment if open_task else 0):
+            _broken(
+                "escrow of a task",
+                f"{m.name(task.address)} ({task.status!r}) holds escrow {task.escrow}",
+            )
         confirmed = [
-            r for r in task.responses.values() if m.responses[r].status == ResponseStatus.CONFIRMED
+            r for r in task.responses.values() if responses[r].status == ResponseStatus.CONFIRMED
         ]
-        _holds(
-            len(confirmed) <= 1,
-            "one confirmed response per task",
-            f"{name} has {len(confirmed)} confirmed responses",
-        )
+        if len(confirmed) > 1:
+            _broken(
+                "one confirmed response per task",
+                f"{m.name(task.address)} has {len(confirmed)} confirmed responses",
+            )
     paid = [(p.task, p.provider) for p in m.payments]
-    _holds(len(paid) == len(set(paid)), "no double payment", "paid twice for a task")
-    for account in accounts:
-        received = sum(p.amount for p in m.payments if p.provider == account)
-        earned = m.ledger(account).earnings - outside.earnings.get(account, 0)
-        _holds(
-            earned == received,
-            "earnings are payments",
-            f"{account} earned {earned} but was paid {received}",
-        )
+    if len(paid) != len(set(paid)):
+        _broken("no double payment", "paid twice for a task")
+    received: dict[str, int] = {}
+    for payment in m.payments:
+        received[payment.provider] = received.get(payment.provider, 0) + payment.amount
+    for account, ledger in zip(accounts, ledgers, strict=True):
+        earned = ledger.earnings - outside.earnings.get(account, 0)
+        if earned != received.get(account, 0):
+            _broken(
+                "earnings are payments",
+                f"{account} earned {earned} but was paid {received.get(account, 0)}",
+            )

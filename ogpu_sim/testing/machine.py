@@ -22,9 +22,7 @@ from typing import Any, ClassVar, TypeVar
 from hexbytes import HexBytes
 from hypothesis import event, note
 from hypothesis import strategies as st
-from hypothesis.control import should_note
 from hypothesis.errors import InvalidArgument
-from hypothesis.internal.observability import observability_enabled
 from hypothesis.stateful import (
     RULE_MARKER,
     Bundle,
@@ -48,6 +46,7 @@ from .cast import (
     learn_pinned_values,
 )
 from .chainview import ChainView, deploy_batch_read
+from .drawing import draw, noting
 from .expected import ROLE_IDS, World, probe_sections
 from .invariants import protocol_invariants
 from .model import ModelRevert, ProtocolModel
@@ -73,15 +72,6 @@ def _quietly(report: Callable[[str], None], text: str) -> None:
     """hypothesis's ``event``/``note``, or nothing when a rule is called outside a test."""
     with suppress(InvalidArgument):
         report(text)
-
-
-def _noting() -> bool:
-    """Whether hypothesis keeps a ``note`` now (the final run of a failing example, a
-    verbose run, observability): a choice's note is written only then."""
-    try:
-        return should_note() or observability_enabled()
-    except InvalidArgument:  # a rule called outside a test
-        return False
 
 
 #: Strategies rules build from the state they see (:func:`sampled`, :func:`memoized`), by
@@ -550,12 +540,12 @@ class MachineCore(RuleBasedStateMachine):
         """
         pool: list[T] = list(anything)
         if valid:
-            use_valid: bool = data.draw(odds, label=f"{label} valid")
+            use_valid: bool = draw(data, odds, label=f"{label} valid")
             if use_valid or not pool:
                 pool = list(valid)
-        position: int = data.draw(POSITIONS, label=label)
+        position: int = draw(data, POSITIONS, label=label)
         choice = pool[position % len(pool)]
-        if _noting():
+        if noting():
             note(f"{label}: {self.describe(choice)}")
         return choice
 

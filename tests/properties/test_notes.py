@@ -10,7 +10,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import rule
 
-from ogpu_sim.testing import CI_PROFILE, MachineCore, RuleStatistics
+from ogpu_sim.testing import CI_PROFILE, MachineCore, RuleStatistics, drawing
 from ogpu_sim.testing import machine as core
 
 WRITTEN: list[str] = []
@@ -47,4 +47,4 @@ def test_a_failing_programs_choices_are_noted_and_only_then_written(
 
 
 def test_no_note_is_kept_outside_a_test() -> None:
-    assert core._noting() is False
+    assert drawing.noting() is False

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from eth_abi import decode, encode
 from eth_utils import keccak
 
-from ogpu_sim.testing.expected import World, expected_probes, probe_sections
+from ogpu_sim.testing.expected import World, _frozen, expected_probes, probe_sections
 from ogpu_sim.testing.model import ProtocolModel, SourceParams
+from ogpu_sim.testing.model.records import Payment, TaskStatus
 from ogpu_sim.testing.probes import (
     Agreed,
     Probe,
@@ -170,3 +173,31 @@ def test_agreed_sections_are_skipped_but_still_give_their_neighbours_of_a_move()
     read = unverified_sections(moved, verified, agreed)
     assert read == unverified([p for s in moved for p in s.probes], verified)
     assert [(p.function, p.args[1]) for p in read] == [("hasRole", A), ("hasRole", B)]
+
+
+def test_a_records_facts_are_its_fields_with_its_containers_copied_as_hashables():
+    class Record:
+        def __init__(self) -> None:
+            self.status = TaskStatus.NEW
+            self.items = ["x", "y"]
+            self.seen = {("p", "d")}
+            self.by = OrderedDict(a="r")
+            self.paid = Payment("t", "p", 3)
+            self.none = None
+
+    record = Record()
+    facts = _frozen(record)
+    assert facts == (
+        Record,
+        TaskStatus.NEW,
+        ("x", "y"),
+        frozenset({("p", "d")}),
+        (("a", "r"),),
+        Payment("t", "p", 3),
+        None,
+    )
+    assert hash(facts) == hash(_frozen(record))
+    record.items.append("z")  # the model changes records in place
+    record.status = TaskStatus.ATTEMPTED
+    assert _frozen(record)[1:3] == (TaskStatus.ATTEMPTED, ("x", "y", "z"))
+    assert facts[2] == ("x", "y")

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import rule
 
 from ..cast import Actor
+from ..drawing import draw
 from ..expected import ROLE_IDS
 from ..machine import VALID_SIGNER, MachineCore, sampled
 from ..model import ResponseStatus, SourceStatus, TaskStatus
@@ -89,7 +90,7 @@ class AdminRules(MachineCore):
             ops.append("waive")
         if m.tasks:
             ops.append("forceReleasePayment")
-        op = data.draw(sampled(ops), label="function")
+        op = draw(data, sampled(ops), label="function")
         signer = self._signer(data, "JUDGE")
         if op == "forceReleasePayment":
             stuck = [t for t, state in m.tasks.items() if state.escrow and state.forced]
@@ -105,7 +106,7 @@ class AdminRules(MachineCore):
             return
         bucket = "lockup" if op == "sanction" else "sanction"
         account = self._holder(data, bucket)
-        amount = data.draw(near(getattr(m.ledger(account.address), bucket)), label="amount")
+        amount = draw(data, near(getattr(m.ledger(account.address), bucket)), label="amount")
         self._call(
             "judge",
             "Vault",
@@ -124,7 +125,7 @@ class AdminRules(MachineCore):
         ops = ["setWhitelist", "setMaxUnbondingPeriod", "setMinLockupPerSource", "emergencyExit"]
         if any(x.sanction for x in m.ledgers.values()):
             ops.insert(0, "withdrawSanctionOf")
-        op = data.draw(sampled(ops), label="function")
+        op = draw(data, sampled(ops), label="function")
         signer = self._signer(data, "DEFAULT_ADMIN_ROLE")
         who = signer.address
         if op == "withdrawSanctionOf":
@@ -152,8 +153,8 @@ class AdminRules(MachineCore):
                 lambda m, now: m.emergency_exit(who, account.address),
             )
         elif op == "setWhitelist":
-            account = data.draw(sampled(everyone), label="account")
-            value = data.draw(st.booleans(), label="value")
+            account = draw(data, sampled(everyone), label="account")
+            value = draw(data, st.booleans(), label="value")
             self._call(
                 "vault_admin",
                 "Vault",
@@ -163,7 +164,7 @@ class AdminRules(MachineCore):
                 lambda m, now: m.set_whitelist(who, account.address, value),
             )
         elif op == "setMaxUnbondingPeriod":
-            period = data.draw(UNBONDING_PERIODS, label="period")
+            period = draw(data, UNBONDING_PERIODS, label="period")
             self._call(
                 "vault_admin",
                 "Vault",
@@ -173,7 +174,7 @@ class AdminRules(MachineCore):
                 lambda m, now: m.set_unbonding_period(who, period),
             )
         else:
-            amount = data.draw(MIN_LOCKUPS, label="amount")
+            amount = draw(data, MIN_LOCKUPS, label="amount")
             self._call(
                 "vault_admin",
                 "Vault",
@@ -190,12 +191,12 @@ class AdminRules(MachineCore):
         m = self.model
         ops = ["setSourceStatus"] + ["setTaskStatus"] * bool(m.tasks)
         ops += ["setResponseStatus"] * bool(m.responses)
-        op = data.draw(sampled(ops), label="function")
+        op = draw(data, sampled(ops), label="function")
         signer = self.choose(data, "signer", [self.admin], list(self.cast.values()), VALID_SIGNER)
         who = signer.address
         if op == "setTaskStatus":
-            task = data.draw(sampled(list(m.tasks)), label="task")
-            status = data.draw(sampled(list(TaskStatus)), label="status")
+            task = draw(data, sampled(list(m.tasks)), label="task")
+            status = draw(data, sampled(list(TaskStatus)), label="status")
             self._call(
                 "force_status",
                 "Nexus",
@@ -205,8 +206,8 @@ class AdminRules(MachineCore):
                 lambda m, now: m.force_task_status(who, task, status),
             )
         elif op == "setResponseStatus":
-            response = data.draw(sampled(list(m.responses)), label="response")
-            answer = data.draw(sampled(list(ResponseStatus)), label="status")
+            response = draw(data, sampled(list(m.responses)), label="response")
+            answer = draw(data, sampled(list(ResponseStatus)), label="status")
             self._call(
                 "force_status",
                 "Nexus",
@@ -218,7 +219,7 @@ class AdminRules(MachineCore):
         else:
             closed = [s for s, state in m.sources.items() if state.status == SourceStatus.INACTIVE]
             source = self.choose(data, "source", closed, list(m.sources))
-            reopen = data.draw(sampled([True, True, True, False]), label="reopen")
+            reopen = draw(data, sampled([True, True, True, False]), label="reopen")
             state = SourceStatus.ACTIVE if reopen else SourceStatus.INACTIVE
             self._call(
                 "force_status",
@@ -238,7 +239,8 @@ class AdminRules(MachineCore):
         """
         m, everyone = self.model, list(self.cast.values())
         judges = [a for a in everyone if m.has_role("JUDGE", a.address)]
-        op = data.draw(
+        op = draw(
+            data,
             sampled(["grantRole", "revokeRole", "renounceRole"] if judges else ["grantRole"]),
             label="function",
         )
@@ -257,7 +259,7 @@ class AdminRules(MachineCore):
             return
         signer = self._signer(data, "DEFAULT_ADMIN_ROLE")
         if op == "grantRole":
-            account = data.draw(sampled(everyone), label="account")
+            account = draw(data, sampled(everyone), label="account")
             self._call(
                 "manage_judges",
                 "Manager",

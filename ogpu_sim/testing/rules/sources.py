@@ -16,6 +16,7 @@ from ogpu.types import SourceParams as SdkSourceParams
 
 from .. import strategies as ost
 from ..cast import Actor
+from ..drawing import draw
 from ..machine import CLIENTS, MachineCore, sampled
 from ..model import DeliveryMethod, SourceParams, SourceStatus
 from .common import OGPU
@@ -100,11 +101,11 @@ class SourceRules(MachineCore):
         client = self.cast[principal]
         if via == "client.publish_source":
             # the SDK makes the signer the source's client
-            signer = data.draw(sampled([client, self.cast["agent"]]), label="signer")
+            signer = draw(data, sampled([client, self.cast["agent"]]), label="signer")
             source = self.publish_source_as(signer, info, via)
         else:
             signer = self.client_side(data, client.address)
-            envs = data.draw(sampled([None, None, None, 8]), label="environments")
+            envs = draw(data, sampled([None, None, None, 8]), label="environments")
             source = self.publish_source_as(signer, info, via, client.address, envs)
         return multiple() if source is None else source
 

@@ -17,6 +17,7 @@ from ogpu.types import TaskInfo, TaskInput, TaskParams
 
 from .. import strategies as ost
 from ..cast import Actor
+from ..drawing import draw
 from ..machine import VALID_MOSTLY, MachineCore, memoized, sampled
 from ..model import (
     DeliveryMethod,
@@ -75,21 +76,22 @@ class TaskRules(MachineCore):
         source = self.choose(data, "source", active, closed or active)
         owner = m.sources[source].client
         # anyone may publish to any source and pays for it (permissive publishing)
-        signer = data.draw(
+        signer = draw(
+            data,
             sampled([self.by_address.get(owner, self.cast["client"]), *self.cast.values()]),
             label="signer",
         )
         terms = m.sources[source].params
-        valid = data.draw(VALID_MOSTLY, label="terms valid")
-        offset = data.draw(
-            memoized(_expiry_offsets, terms.max_expiry_duration, valid), label="expires in"
+        valid = draw(data, VALID_MOSTLY, label="terms valid")
+        offset = draw(
+            data, memoized(_expiry_offsets, terms.max_expiry_duration, valid), label="expires in"
         )
         payer = owner if m._principal_or_agent(owner, signer.address) else signer.address
         balance = m.ledger(payer).balance
         low = terms.min_payment
         fair = memoized(st.integers, low, max(low, min(balance, low + OGPU // 10)))
-        payment = data.draw(
-            fair if valid else sampled([max(low - 1, 0), balance + 1]), label="payment"
+        payment = draw(
+            data, fair if valid else sampled([max(low - 1, 0), balance + 1]), label="payment"
         )
         return self.publish(signer, source, offset, payment, via)
 
@@ -295,8 +297,8 @@ class TaskRules(MachineCore):
         """Two providers answer a FIRST_RESPONSE task (attempting first if they have not):
         exactly one is paid, the other's submission reverts."""
         task = self.choose(data, "task", self._raceable(), list(self.model.tasks))
-        racers = data.draw(
-            memoized(_permutations, *(self._racers(task) or self._providers())), label="order"
+        racers = draw(
+            data, memoized(_permutations, *(self._racers(task) or self._providers())), label="order"
         )
         racers = racers[:2]
         for p in racers:

@@ -12,6 +12,7 @@ from ogpu.protocol import Master, Provider
 from ogpu.protocol import terminal as sdk_terminal
 
 from ..cast import Actor
+from ..drawing import draw
 from ..machine import ACTORS, VALID_SIGNER, MachineCore, sampled
 from .common import SMALL, send
 
@@ -155,7 +156,7 @@ class TerminalRules(MachineCore):
         m, paired = self.model, self._paired()
         anything = [(a, p) for a in self.cast.values() for p in self._named("provider")]
         master, provider = self.choose(data, "master, provider", paired, anything)
-        source = data.draw(sampled(list(m.sources) or [provider.address]), label="source")
+        source = draw(data, sampled(list(m.sources) or [provider.address]), label="source")
         if via == "terminal.remove_container":
             call: Callable[[], Any] = lambda: sdk_terminal.remove_container(  # noqa: E731
                 provider.address, source, signer=master.account
@@ -177,8 +178,8 @@ class TerminalRules(MachineCore):
         principals = [a for a in everyone if a.address not in self.model.is_provider]
         providers = [a for a in everyone if a not in principals]  # ProviderCannotSetAgent
         principal = self.choose(data, "principal", principals, providers or everyone, VALID_SIGNER)
-        agent = data.draw(sampled([self.cast["agent"], self.cast["stranger"]]), label="agent")
-        via = data.draw(sampled(SET_AGENT_VIA if value else REVOKE_AGENT_VIA), label="via")
+        agent = draw(data, sampled([self.cast["agent"], self.cast["stranger"]]), label="agent")
+        via = draw(data, sampled(SET_AGENT_VIA if value else REVOKE_AGENT_VIA), label="via")
         key = principal.account
         calls: dict[str, Callable[[], Any]] = {
             "terminal.set_agent": lambda: sdk_terminal.set_agent(agent.address, value, signer=key),

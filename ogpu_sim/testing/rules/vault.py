@@ -11,6 +11,7 @@ from ogpu.protocol import Master, Provider
 from ogpu.protocol import vault as sdk_vault
 
 from ..cast import Actor
+from ..drawing import draw
 from ..machine import ACTORS, MachineCore
 from .common import MATURITY_TIMING, SMALL, near
 
@@ -87,7 +88,7 @@ class VaultRules(MachineCore):
     @rule(data=st.data(), via=st.sampled_from(WITHDRAW_VIA))
     def withdraw(self, data: st.DataObject, via: str) -> None:
         actor = self._holder(data, "balance")
-        amount = data.draw(near(self.model.ledger(actor.address).balance), label="amount")
+        amount = draw(data, near(self.model.ledger(actor.address).balance), label="amount")
         self.act(
             "withdraw",
             _route(via, actor, amount),
@@ -99,7 +100,7 @@ class VaultRules(MachineCore):
     @rule(data=st.data(), via=st.sampled_from(LOCK_VIA))
     def lock(self, data: st.DataObject, via: str) -> None:
         actor = self._holder(data, "balance")
-        amount = data.draw(near(self.model.ledger(actor.address).balance), label="amount")
+        amount = draw(data, near(self.model.ledger(actor.address).balance), label="amount")
         self.act(
             "lock",
             _route(via, actor, amount),
@@ -111,7 +112,7 @@ class VaultRules(MachineCore):
     @rule(data=st.data(), via=st.sampled_from(UNBOND_VIA))
     def unbond(self, data: st.DataObject, via: str) -> None:
         actor = self._holder(data, "lockup")
-        amount = data.draw(near(self.model.ledger(actor.address).lockup), label="amount")
+        amount = draw(data, near(self.model.ledger(actor.address).lockup), label="amount")
         self.act(
             "unbond",
             _route(via, actor, amount),
