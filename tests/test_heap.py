@@ -42,20 +42,34 @@ def test_the_last_of_two_holders_unfreezes() -> None:
     assert (kept > 0, gc.get_freeze_count()) == (True, 0)
 
 
+class Node:
+    """Half of a reference cycle: freed only by the collector, never by reference counting."""
+
+    other: object
+
+
 def test_a_second_holder_freezes_nothing_more() -> None:
     heap.hold()
-    frozen = gc.get_freeze_count()
-    made = [[index] for index in range(1000)]
+    made_between = [Node()]
+    made_between[0].other = made_between
+    probe = weakref.ref(made_between[0])
     heap.hold()
-    assert (gc.get_freeze_count(), len(made)) == (frozen, 1000)
+    del made_between
+    gc.collect()
+    assert (probe(), heap._holders, gc.get_freeze_count() > 0) == (None, 2, True)
 
 
 def test_a_process_that_froze_objects_itself_is_left_alone() -> None:
     gc.freeze()
-    theirs = gc.get_freeze_count()
+    made_before_the_hold = [Node()]
+    made_before_the_hold[0].other = made_before_the_hold
+    probe = weakref.ref(made_before_the_hold[0])
     heap.hold()
+    del made_before_the_hold
+    gc.collect()
+    collected_while_held = probe() is None
     heap.release()
-    assert gc.get_freeze_count() == theirs
+    assert (collected_while_held, gc.get_freeze_count() > 0) == (True, True)
 
 
 def test_a_release_without_a_hold_does_nothing() -> None:
@@ -64,14 +78,11 @@ def test_a_release_without_a_hold_does_nothing() -> None:
 
 
 def test_a_cycle_frozen_by_the_hold_is_collected_after_the_release() -> None:
-    class Node:
-        other: object
-
-    a, b = Node(), Node()
-    a.other, b.other = b, a
-    probe = weakref.ref(a)
+    made_before_the_hold = [Node()]
+    made_before_the_hold[0].other = made_before_the_hold
+    probe = weakref.ref(made_before_the_hold[0])
     heap.hold()
-    del a, b
+    del made_before_the_hold
     gc.collect()
     kept_while_held = probe() is not None
     heap.release()
