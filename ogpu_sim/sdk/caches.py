@@ -326,10 +326,13 @@ def acquire_caches() -> None:
     """Reference-counted memoize_* of this module (keccak, ``validate_abi``,
     ``to_checksum_address``, ``map_abi_data``) and the exact fast formatters of
     :mod:`ogpu_sim.sdk.formatters`, the lean signing of :mod:`ogpu_sim.sdk.signing` and the
-    remembered ABI lookups and method formatters of :mod:`ogpu_sim.sdk.lookups`, for nested
-    simulators."""
+    remembered ABI lookups and method formatters of :mod:`ogpu_sim.sdk.lookups` and the
+    environment's proxies of :mod:`ogpu_sim.sdk.environ` and the Protocol members of
+    :mod:`ogpu_sim.sdk.protocols` (requests' per-call work), for nested simulators."""
+    from ogpu_sim.sdk.environ import memoize_environment_proxies
     from ogpu_sim.sdk.formatters import fast_attrdict_recursive, fast_result_formatters
     from ogpu_sim.sdk.lookups import memoize_abi_lookups, memoize_method_formatters
+    from ogpu_sim.sdk.protocols import memoize_protocol_attrs
     from ogpu_sim.sdk.signing import lean_sign_transaction
 
     global _keccak_users, _keccak_undo
@@ -346,6 +349,8 @@ def acquire_caches() -> None:
                 lean_sign_transaction(),
                 memoize_abi_lookups(),
                 memoize_method_formatters(),
+                memoize_environment_proxies(),
+                memoize_protocol_attrs(),
             )
 
             def undo_all() -> None:
