@@ -127,8 +127,9 @@ def probe_sections(
     parts: list[tuple[str, str, Hashable, Builder, Any]] = []
     facts: Hashable = _singleton_facts(model, world, full)
     parts.append(("singletons", "", facts, _singletons, facts))
+    active = model.active_source_counts()
     for account in world.accounts:
-        facts = _account_facts(model, world, account, full)
+        facts = _account_facts(model, world, account, full, active.get(account, 0))
         parts.append(("account", account, facts, _account, facts))
     for source in model.sources.values():
         parts.append(("source", source.address, _frozen(source), _source, source))
@@ -150,7 +151,9 @@ def probe_sections(
             build(expect, world, full, subject)
             probes = tuple(expect.probes)
             key = (kind, ident) if ident else (kind,)
-            section = Section(key, probes, frozenset(neighbourhood(p) for p in probes))
+            calls = tuple(p.call() for p in probes)
+            hoods = frozenset(neighbourhood(p) for p in probes)
+            section = Section(key, probes, hoods, calls)
             if memo is not None:
                 memo[memo_key] = section
         sections.append(section)
@@ -245,7 +248,9 @@ def _singletons(expect: Expect, world: World, full: bool, facts: tuple[Any, ...]
     value("Manager", manager, "PROVIDER", (), PROVIDER_ROLE)
 
 
-def _account_facts(model: ProtocolModel, world: World, account: str, full: bool) -> tuple[Any, ...]:
+def _account_facts(
+    model: ProtocolModel, world: World, account: str, full: bool, active_sources: int
+) -> tuple[Any, ...]:
     ledger = model.ledger(account)
     facts = (
         account,
@@ -267,7 +272,7 @@ def _account_facts(model: ProtocolModel, world: World, account: str, full: bool)
         model.live_data.get(account, ""),
         tuple(model.is_agent_of(account, agent) for agent in world.agents),
         model.get_is_agent_of(account, DEFAULT_AGENT),
-        model.active_source_count(account),
+        active_sources,
         tuple(model.sources_of.get(account, [])),
         model.has_role("JUDGE", account),
     )

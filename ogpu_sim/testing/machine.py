@@ -495,15 +495,17 @@ class MachineCore(RuleBasedStateMachine):
         sections = probe_sections(self.model, self.world, full, self._memo)
         if full:
             read = [probe for section in sections for probe in section.probes]
+            calls = [call for section in sections for call in section.calls]
         else:
             read = unverified_sections(sections, self._verified, self._agreed)
-        diff = differences(read, self.view.read([p.call() for p in read]), self.name)
+            calls = [p.call() for p in read]
+        diff = differences(read, self.view.read(calls), self.name)
         if diff:
             raise ModelMismatch(
                 "chain state differs from the model:\n  " + "\n  ".join(diff),
                 check="state: " + diff[0].split(":")[0],
             )
-        remember(self._verified, read)
+        remember(self._verified, read, calls)
         if full:  # the light probes are among the full ones: all agreed too
             sections = probe_sections(self.model, self.world, False, self._memo)
         self._agreed = {section.key: section for section in sections}

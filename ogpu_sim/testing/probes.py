@@ -233,11 +233,14 @@ class Section(NamedTuple):
         key: which part: ``("account", address)``, ``("task", address)``, ``("singletons",)``...
         probes: its probes.
         hoods: the :func:`neighbourhood` of each of its probes.
+        calls: each probe's :meth:`Probe.call`, in order (a section is built once and read
+            at many checks).
     """
 
     key: tuple[str, ...]
     probes: tuple[Probe, ...]
     hoods: frozenset[tuple[Any, ...]]
+    calls: tuple[tuple[str, bytes], ...] = ()
 
 
 #: Each section's key with the very :class:`Section` object the chain last agreed with.
@@ -263,8 +266,8 @@ def unverified_sections(
             moves.append(None)
             continue
         moved = [
-            known((p.target, calldata(p.contract, p.function, p.args))) != (p.reverts, p.expected)
-            for p in section.probes
+            known(call) != (p.reverts, p.expected)
+            for p, call in zip(section.probes, _calls(section), strict=True)
         ]
         near.update(neighbourhood(p) for p, m in zip(section.probes, moved, strict=True) if m)
         moves.append(moved)
@@ -284,10 +287,21 @@ def unverified_sections(
     return read
 
 
-def remember(verified: Verified, probes: Iterable[Probe]) -> None:
-    """Record that the chain agreed with each of ``probes`` (see :func:`unverified`)."""
-    for p in probes:
-        verified[p.target, calldata(p.contract, p.function, p.args)] = p.reverts, p.expected
+def _calls(section: Section) -> tuple[tuple[str, bytes], ...]:
+    return section.calls or tuple(p.call() for p in section.probes)
+
+
+def remember(
+    verified: Verified,
+    probes: Iterable[Probe],
+    calls: Iterable[tuple[str, bytes]] | None = None,
+) -> None:
+    """Record that the chain agreed with each of ``probes`` (see :func:`unverified`);
+    ``calls`` are their :meth:`Probe.call` when the caller has them already."""
+    if calls is None:
+        calls = (p.call() for p in probes)
+    for p, call in zip(probes, calls, strict=True):
+        verified[call] = p.reverts, p.expected
 
 
 class Expect:

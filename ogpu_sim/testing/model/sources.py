@@ -75,6 +75,15 @@ class SourceModel(ModelState):
             if s.client == client and s.status == SourceStatus.ACTIVE
         )
 
+    def active_source_counts(self) -> dict[str, int]:
+        """:meth:`active_source_count` of every client that has an active source (one pass
+        over the sources, for a check that asks it of every account)."""
+        counts = dict(self.outside_active)
+        for s in self.sources.values():
+            if s.status == SourceStatus.ACTIVE:
+                counts[s.client] = counts.get(s.client, 0) + 1
+        return counts
+
     def _source(self, source: str, op: str) -> SourceState:
         state = self.sources.get(source)
         require(state is not None, "UnknownSource", op)
