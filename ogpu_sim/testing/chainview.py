@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from eth_utils import (
     function_signature_to_4byte_selector,
@@ -97,7 +97,107 @@ def _encode_read(calls: Sequence[tuple[str, bytes]]) -> bytes:
     return (64).to_bytes(32, "big") + (64 + len(targets)).to_bytes(32, "big") + targets + payload
 
 
+class Part(NamedTuple):
+    """Calls encoded once as a run of ``read``'s arguments, with the reply each must get.
+
+    A check reads the same runs of calls (its sections) at many checks: :meth:`ChainView.read_parts`
+    joins the parts' bytes instead of encoding every call, and compares the reply's bytes with
+    the expected ones instead of decoding it. Build one with :func:`encode_part`.
+
+    Attributes:
+        size: the number of calls.
+        targets: each call's target as an ABI word.
+        tails: each call's data as an ABI ``bytes`` element (see :func:`_tail`), in order.
+        offsets: each call's offset from the part's first tail, one 32-byte word each, read as
+            one integer (``offsets + base * ones`` moves every offset by ``base`` at once).
+        ones: a 1 in each of those words.
+        flags: each call's expected success flag, as the reply's ``bool`` words.
+        runs: (index of a call, the expected result elements of it and the calls after it) for
+            each run of calls whose result is known exactly (a call that may revert with any
+            data ends a run).
+    """
+
+    size: int
+    targets: bytes
+    tails: bytes
+    offsets: int
+    ones: int
+    flags: bytes
+    runs: tuple[tuple[int, bytes], ...]
+
+
+_TRUE = (1).to_bytes(32, "big")
 _FALSE = bytes(32)
+
+
+def encode_part(
+    calls: Sequence[tuple[str, bytes]], answers: Sequence[tuple[bool, bytes | None]]
+) -> Part:
+    """``calls`` as a :class:`Part`, each expecting its (succeeds, result) answer in ``answers``
+    (result None: any result will do)."""
+    tails = [_tail(data) for _, data in calls]
+    offsets, offset = 0, 0
+    for tail in tails:
+        offsets, offset = (offsets << 256) | offset, offset + len(tail)
+    runs: list[tuple[int, bytes]] = []
+    run: list[bytes] = []
+    for index, (_, result) in enumerate(answers):
+        if result is not None:
+            run.append(_tail(result))
+        if run and (result is None or index == len(answers) - 1):
+            end = index if result is None else index + 1
+            runs.append((end - len(run), b"".join(run)))
+            run = []
+    return Part(
+        size=len(calls),
+        targets=b"".join([_word(target) for target, _ in calls]),
+        tails=b"".join(tails),
+        offsets=offsets,
+        ones=sum(1 << (256 * i) for i in range(len(calls))),
+        flags=b"".join([_TRUE if ok else _FALSE for ok, _ in answers]),
+        runs=tuple(runs),
+    )
+
+
+def _encode_parts(parts: Sequence[Part]) -> bytes:
+    """:func:`_encode_read` of the parts' calls, from their pre-encoded bytes."""
+    n = sum(part.size for part in parts)
+    size = n.to_bytes(32, "big")
+    targets = size + b"".join([part.targets for part in parts])
+    heads, base = [], 32 * n
+    for part in parts:
+        heads.append((part.offsets + base * part.ones).to_bytes(32 * part.size, "big"))
+        base += len(part.tails)
+    payload = size + b"".join(heads) + b"".join([part.tails for part in parts])
+    return (64).to_bytes(32, "big") + (64 + len(targets)).to_bytes(32, "big") + targets + payload
+
+
+def _agrees(raw: bytes, parts: Sequence[Part]) -> bool:
+    """Whether the reply to :func:`_encode_parts` is every part's expected answer.
+
+    Every flag is compared, then each run's elements from where the reply's first head of the
+    run points: the helper's ABI encoder lays the elements out one after another, each
+    length-prefixed, so equal bytes are equal results. Anything else (a different length or
+    flag, non-zero padding) is not agreement, and the caller decodes the reply."""
+    number = int.from_bytes
+    try:
+        ok_at, results_at = number(raw[0:32], "big"), number(raw[32:64], "big")
+        n = number(raw[ok_at : ok_at + 32], "big")
+    except (IndexError, ValueError):
+        return False
+    if n != sum(part.size for part in parts):
+        return False
+    if raw[ok_at + 32 : ok_at + 32 + 32 * n] != b"".join([part.flags for part in parts]):
+        return False
+    heads, first = results_at + 32, 0
+    for part in parts:
+        for index, elements in part.runs:
+            head = heads + 32 * (first + index)
+            item = heads + number(raw[head : head + 32], "big")
+            if raw[item : item + len(elements)] != elements:
+                return False
+        first += part.size
+    return True
 
 
 def _decode_read(raw: bytes) -> list[tuple[bool, bytes]]:
@@ -166,6 +266,32 @@ class ChainView:
             # encoded by hand: web3's and eth_abi's generic codecs cost ~1 ms per entry here
             out += _decode_read(self._call(_READ + _encode_read(chunk)))
         return out
+
+    def read_parts(self, parts: Sequence[Part]) -> list[tuple[bool, bytes]] | None:
+        """:meth:`read` of the parts' calls, compared with their expected answers: None when the
+        chain gave every one, else each call's (succeeded, result or revert data).
+
+        Sent in chunks of whole parts of at most ``chunk`` calls (a larger part alone).
+        """
+        raws: list[bytes] = []
+        agreed = True
+        for chunk in self._chunks(parts):
+            raws.append(self._call(_READ + _encode_parts(chunk)))
+            agreed = agreed and _agrees(raws[-1], chunk)
+        if agreed:
+            return None
+        return [result for raw in raws for result in _decode_read(raw)]
+
+    def _chunks(self, parts: Sequence[Part]) -> list[list[Part]]:
+        chunks: list[list[Part]] = []
+        size = 0
+        for part in parts:
+            if not chunks or size + part.size > self.chunk:
+                chunks.append([])
+                size = 0
+            chunks[-1].append(part)
+            size += part.size
+        return chunks
 
     def _call(self, data: bytes) -> bytes:
         """``eth_call`` of the helper, asked of the provider directly: web3's request and

@@ -44,6 +44,7 @@ from .probes import (
     custom_error,
     neighbourhood,
     revert_data,
+    section_part,
     submission_hash,
 )
 
@@ -153,7 +154,8 @@ def probe_sections(
             key = (kind, ident) if ident else (kind,)
             calls = tuple(p.call() for p in probes)
             hoods = frozenset(neighbourhood(p) for p in probes)
-            section = Section(key, probes, hoods, calls)
+            part = section_part(probes, calls) if full else None  # a full check reads it whole
+            section = Section(key, probes, hoods, calls, part)
             if memo is not None:
                 memo[memo_key] = section
         sections.append(section)

@@ -20,6 +20,7 @@ from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_
 from eth_utils.abi import get_abi_input_types, get_abi_output_types
 
 from ..artifacts import load as load_artifact
+from .chainview import Part, encode_part
 
 #: ``upper`` for the Paging getters (inclusive, clamped): the whole array.
 ALL = 2**256 - 1
@@ -235,12 +236,16 @@ class Section(NamedTuple):
         hoods: the :func:`neighbourhood` of each of its probes.
         calls: each probe's :meth:`Probe.call`, in order (a section is built once and read
             at many checks).
+        part: the calls and the model's answers encoded for the batch read
+            (:meth:`~ogpu_sim.testing.chainview.ChainView.read_parts`), when the section is
+            read whole (a full check's).
     """
 
     key: tuple[str, ...]
     probes: tuple[Probe, ...]
     hoods: frozenset[tuple[Any, ...]]
     calls: tuple[tuple[str, bytes], ...] = ()
+    part: Part | None = None
 
 
 #: Each section's key with the very :class:`Section` object the chain last agreed with.
@@ -285,6 +290,17 @@ def unverified_sections(
                 if m or neighbourhood(p) in near
             ]
     return read
+
+
+def section_part(probes: Sequence[Probe], calls: Sequence[tuple[str, bytes]]) -> Part:
+    """The probes' calls (their :meth:`Probe.call`) and answers encoded for the batch read:
+    each must succeed unless it ``reverts``, with its ``expected`` bytes (any, if None)."""
+    return encode_part(calls, [(not p.reverts, p.expected) for p in probes])
+
+
+def section_parts(sections: Iterable[Section]) -> list[Part]:
+    """Each section's :attr:`Section.part` (encoded here for a section built without one)."""
+    return [s.part or section_part(s.probes, _calls(s)) for s in sections]
 
 
 def _calls(section: Section) -> tuple[tuple[str, bytes], ...]:

@@ -10,6 +10,7 @@ import pytest
 
 from ogpu_sim.errors import ModelMismatch
 from ogpu_sim.testing import LifecycleMachine, RuleStatistics
+from ogpu_sim.testing.chainview import Part
 from ogpu_sim.testing.expected import expected_probes
 from ogpu_sim.testing.probes import neighbourhood
 from ogpu_sim.testing.rules.common import OGPU
@@ -29,6 +30,10 @@ class Reads:
     def read(self, calls: Sequence[tuple[str, bytes]]) -> list[tuple[bool, bytes]]:
         self.sizes.append(len(calls))
         return self.view.read(calls)
+
+    def read_parts(self, parts: Sequence[Part]) -> list[tuple[bool, bytes]] | None:
+        self.sizes.append(sum(part.size for part in parts))
+        return self.view.read_parts(parts)
 
 
 @pytest.fixture
