@@ -12,6 +12,24 @@ from ..model import TERMINAL_TASK_STATUSES
 LANDINGS = st.sampled_from([0, -1, 1])
 
 
+# preconditions are named functions: hypothesis describes each one at every draw,
+# and a lambda's description is read from its source
+def an_open_task_not_expired(machine: ClockRules) -> bool:
+    """Precondition: a task is open and not past its expiry."""
+    return any(
+        t.expiry_time >= machine.sim.now() and t.status not in TERMINAL_TASK_STATUSES
+        for t in machine.model.tasks.values()
+    )
+
+
+def an_unbonding_not_matured(machine: ClockRules) -> bool:
+    """Precondition: an unbonding matures now or later."""
+    return any(
+        x.unbonding and x.unbonding_timestamp + 1 >= machine.sim.now()
+        for x in machine.model.ledgers.values()
+    )
+
+
 class ClockRules(MachineCore):
     """advance_time, advance_to_expiry, advance_to_maturity."""
 
@@ -20,12 +38,7 @@ class ClockRules(MachineCore):
         self.sim.advance_time(seconds)
         self.record("advance_time")
 
-    @precondition(
-        lambda self: any(
-            t.expiry_time >= self.sim.now() and t.status not in TERMINAL_TASK_STATUSES
-            for t in self.model.tasks.values()
-        )
-    )
+    @precondition(an_open_task_not_expired)
     @rule(data=st.data(), landing=LANDINGS)
     def advance_to_expiry(self, data: st.DataObject, landing: int) -> None:
         """The next block lands ``landing`` seconds from a task's expiry (0: its last second)."""
@@ -39,12 +52,7 @@ class ClockRules(MachineCore):
         moved = self.move_time_to(m.tasks[task].expiry_time + landing)
         self.record("advance_to_expiry", None if moved else "AlreadyPast")
 
-    @precondition(
-        lambda self: any(
-            x.unbonding and x.unbonding_timestamp + 1 >= self.sim.now()
-            for x in self.model.ledgers.values()
-        )
-    )
+    @precondition(an_unbonding_not_matured)
     @rule(data=st.data(), landing=LANDINGS)
     def advance_to_maturity(self, data: st.DataObject, landing: int) -> None:
         """The next block lands ``landing`` seconds from an unbonding's maturity (0: the first

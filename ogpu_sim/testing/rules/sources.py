@@ -75,6 +75,28 @@ def model_params(sent: dict[str, Any] | SdkSourceParams) -> SourceParams:
     )
 
 
+# preconditions are named functions: hypothesis describes each one at every draw,
+# and a lambda's description is read from its source
+def room_for_a_source(machine: SourceRules) -> bool:
+    """Precondition: fewer sources than the machine keeps."""
+    return len(machine.model.sources) < MAX_SOURCES
+
+
+def an_active_source(machine: SourceRules) -> bool:
+    """Precondition: a source is active."""
+    return bool(machine._sources(active=True))
+
+
+def a_registrable_pair(machine: SourceRules) -> bool:
+    """Precondition: a provider can register to a source."""
+    return bool(machine._registrable())
+
+
+def a_registered_pair(machine: SourceRules) -> bool:
+    """Precondition: a provider is registered to a source."""
+    return bool(machine._registered())
+
+
 class SourceRules(MachineCore):
     """publish_source, update_source, inactivate_source, set_source_status, register,
     unregister."""
@@ -87,7 +109,7 @@ class SourceRules(MachineCore):
         ]
 
     # -- sources --------------------------------------------------------------------------------
-    @precondition(lambda self: len(self.model.sources) < MAX_SOURCES)
+    @precondition(room_for_a_source)
     @rule(
         target=MachineCore.sources,
         principal=CLIENTS,
@@ -141,7 +163,7 @@ class SourceRules(MachineCore):
         self.model.rename("?", address)
         return address
 
-    @precondition(lambda self: bool(self._sources(active=True)))
+    @precondition(an_active_source)
     @rule(data=st.data(), info=SOURCE_INFOS, via=st.sampled_from(UPDATE_SOURCE_VIA))
     def update_source(self, data: st.DataObject, info: SourceInfo, via: str) -> None:
         closed = self._sources(active=False)
@@ -166,7 +188,7 @@ class SourceRules(MachineCore):
             via=via,
         )
 
-    @precondition(lambda self: bool(self._sources(active=True)))
+    @precondition(an_active_source)
     @rule(data=st.data(), via=st.sampled_from(INACTIVATE_SOURCE_VIA))
     def inactivate_source(self, data: st.DataObject, via: str) -> None:
         # closing the start sources stalls the market, so other sources are closed more often
@@ -192,7 +214,7 @@ class SourceRules(MachineCore):
             via=via,
         )
 
-    @precondition(lambda self: bool(self._sources(active=True)))
+    @precondition(an_active_source)
     @rule(
         data=st.data(),
         status=st.sampled_from([SourceStatus.INACTIVE, SourceStatus.ACTIVE]),
@@ -239,7 +261,7 @@ class SourceRules(MachineCore):
         providers = [a for n, a in self.cast.items() if n.startswith("provider")]
         return [(p, s) for p in providers for s in self._sources() if (p, s) not in valid]
 
-    @precondition(lambda self: bool(self._registrable()))
+    @precondition(a_registrable_pair)
     @rule(data=st.data(), via=st.sampled_from(REGISTER_VIA))
     def register(self, data: st.DataObject, via: str) -> None:
         provider, source = self.choose(
@@ -276,7 +298,7 @@ class SourceRules(MachineCore):
             if p.address in m.sources[s].registrants
         ]
 
-    @precondition(lambda self: bool(self._registered()))
+    @precondition(a_registered_pair)
     @rule(data=st.data(), via=st.sampled_from(UNREGISTER_VIA))
     def unregister(self, data: st.DataObject, via: str) -> None:
         providers = [a for n, a in self.cast.items() if n.startswith("provider")]

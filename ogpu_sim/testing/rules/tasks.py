@@ -48,6 +48,40 @@ def _permutations(*values: Actor) -> st.SearchStrategy[list[Actor]]:
     return st.permutations(list(values))
 
 
+# preconditions are named functions: hypothesis describes each one at every draw,
+# and a lambda's description is read from its source
+def room_for_a_task_at_an_active_source(machine: TaskRules) -> bool:
+    """Precondition: fewer tasks than the machine keeps, and a source to publish to."""
+    return len(machine.model.tasks) < MAX_TASKS and any(
+        s.status == SourceStatus.ACTIVE for s in machine.model.sources.values()
+    )
+
+
+def a_new_task(machine: TaskRules) -> bool:
+    """Precondition: a task nobody attempted yet."""
+    return any(t.status == TaskStatus.NEW for t in machine.model.tasks.values())
+
+
+def an_attemptable_task(machine: TaskRules) -> bool:
+    """Precondition: a provider can attempt a task now."""
+    return bool(machine._attemptable(machine.sim.now()))
+
+
+def a_submittable_task(machine: TaskRules) -> bool:
+    """Precondition: a provider can submit a response now."""
+    return bool(machine._submittable(machine.sim.now()))
+
+
+def a_raceable_task(machine: TaskRules) -> bool:
+    """Precondition: two providers can race for a FIRST_RESPONSE task."""
+    return bool(machine._raceable())
+
+
+def a_confirmable_response(machine: TaskRules) -> bool:
+    """Precondition: a response can be confirmed."""
+    return bool(machine._confirmable())
+
+
 class TaskRules(MachineCore):
     """publish_task, cancel_task, attempt, submit_response, race, confirm_response."""
 
@@ -62,12 +96,7 @@ class TaskRules(MachineCore):
             self.move_time_to(expiry + 1)
 
     # -- publishing and cancelling ------------------------------------------------------------
-    @precondition(
-        lambda self: (
-            len(self.model.tasks) < MAX_TASKS
-            and any(s.status == SourceStatus.ACTIVE for s in self.model.sources.values())
-        )
-    )
+    @precondition(room_for_a_task_at_an_active_source)
     @rule(target=MachineCore.tasks, data=st.data(), via=st.sampled_from(PUBLISH_TASK_VIA))
     def publish_task(self, data: st.DataObject, via: str) -> Any:
         m = self.model
@@ -135,7 +164,7 @@ class TaskRules(MachineCore):
         self.model.rename("?", address)
         return address
 
-    @precondition(lambda self: any(t.status == TaskStatus.NEW for t in self.model.tasks.values()))
+    @precondition(a_new_task)
     @rule(data=st.data(), via=st.sampled_from(CANCEL_TASK_VIA))
     def cancel_task(self, data: st.DataObject, via: str) -> None:
         m = self.model
@@ -194,7 +223,7 @@ class TaskRules(MachineCore):
                     pairs.append((p, task))
         return pairs or [(p, t) for p in self._providers() for t in m.tasks]
 
-    @precondition(lambda self: bool(self._attemptable(self.sim.now())))
+    @precondition(an_attemptable_task)
     @rule(data=st.data(), timing=EXPIRY_TIMING, via=st.sampled_from(ATTEMPT_VIA))
     def attempt(self, data: st.DataObject, timing: str, via: str) -> None:
         now = self.sim.now()
@@ -230,7 +259,7 @@ class TaskRules(MachineCore):
             if p.address in state.attempters and p.address not in state.responses
         ]
 
-    @precondition(lambda self: bool(self._submittable(self.sim.now())))
+    @precondition(a_submittable_task)
     @rule(target=MachineCore.responses, data=st.data(), timing=EXPIRY_TIMING, kind=RESPONSE_KINDS)
     def submit_response(self, data: st.DataObject, timing: str, kind: str) -> Any:
         anything = [(p, t) for p in self._providers() for t in self.model.tasks]
@@ -291,7 +320,7 @@ class TaskRules(MachineCore):
         ready = self._attemptable(now) + self._submittable(now)  # once, not once per task
         return [task for task in candidates if len(self._racers(task, ready)) >= 2]
 
-    @precondition(lambda self: bool(self._raceable()))
+    @precondition(a_raceable_task)
     @rule(data=st.data())
     def race(self, data: st.DataObject) -> None:
         """Two providers answer a FIRST_RESPONSE task (attempting first if they have not):
@@ -322,7 +351,7 @@ class TaskRules(MachineCore):
             )
         ]
 
-    @precondition(lambda self: bool(self._confirmable()))
+    @precondition(a_confirmable_response)
     @rule(data=st.data(), via=st.sampled_from(CONFIRM_VIA))
     def confirm_response(self, data: st.DataObject, via: str) -> None:
         m = self.model

@@ -34,6 +34,33 @@ TERMINAL_ENTRY_POINTS = (
 PROVIDER_DATA = st.sampled_from(["", "gpu=1", "gpu=2;ram=64"])
 
 
+# preconditions are named functions: hypothesis describes each one at every draw,
+# and a lambda's description is read from its source
+def an_announceable_provider(machine: TerminalRules) -> bool:
+    """Precondition: a (master, provider) pair ``announceProvider`` accepts."""
+    return bool(machine._announceable())
+
+
+def an_announced_provider(machine: TerminalRules) -> bool:
+    """Precondition: a provider its master announced (``announceMaster`` accepts it)."""
+    return bool(machine._announced())
+
+
+def a_provider_pair(machine: TerminalRules) -> bool:
+    """Precondition: a provider with a master or a pending one."""
+    return bool(machine._pairs())
+
+
+def a_paired_container(machine: TerminalRules) -> bool:
+    """Precondition: a provider whose pairing is complete."""
+    return bool(machine._paired())
+
+
+def a_provider(machine: TerminalRules) -> bool:
+    """Precondition: some account is a provider."""
+    return bool(machine.model.is_provider)
+
+
 class TerminalRules(MachineCore):
     """announce_provider, announce_master, remove_provider, remove_container, set_agent,
     set_default_agent_disabled, set_provider_data."""
@@ -52,7 +79,7 @@ class TerminalRules(MachineCore):
             and m.master_of.get(provider.address, master.address) == master.address
         ]
 
-    @precondition(lambda self: bool(self._announceable()))
+    @precondition(an_announceable_provider)
     @rule(data=st.data(), stake=SMALL, via=st.sampled_from(ANNOUNCE_PROVIDER_VIA))
     def announce_provider(self, data: st.DataObject, stake: int, via: str) -> None:
         everyone, providers = list(self.cast.values()), self._named("provider")
@@ -86,7 +113,7 @@ class TerminalRules(MachineCore):
             if p.address in m.is_provider and m.pending_master_of.get(p.address) in self.by_address
         ]
 
-    @precondition(lambda self: bool(self._announced()))
+    @precondition(an_announced_provider)
     @rule(data=st.data(), via=st.sampled_from(ANNOUNCE_MASTER_VIA))
     def announce_master(self, data: st.DataObject, via: str) -> None:
         masters, valid = self._named("master"), self._announced()
@@ -117,7 +144,7 @@ class TerminalRules(MachineCore):
                 pairs.append((self.by_address[master], provider))
         return pairs
 
-    @precondition(lambda self: bool(self._pairs()))
+    @precondition(a_provider_pair)
     @rule(data=st.data(), via=st.sampled_from(REMOVE_PROVIDER_VIA))
     def remove_provider(self, data: st.DataObject, via: str) -> None:
         # the spare pair (provider3) is removed most often: the others keep the market going
@@ -150,7 +177,7 @@ class TerminalRules(MachineCore):
             if m.master_of.get(p.address) in self.by_address
         ]
 
-    @precondition(lambda self: bool(self._paired()))
+    @precondition(a_paired_container)
     @rule(data=st.data(), via=st.sampled_from(REMOVE_CONTAINER_VIA))
     def remove_container(self, data: st.DataObject, via: str) -> None:
         m, paired = self.model, self._paired()
@@ -214,7 +241,7 @@ class TerminalRules(MachineCore):
             via=via,
         )
 
-    @precondition(lambda self: bool(self.model.is_provider))
+    @precondition(a_provider)
     @rule(data=st.data(), which=st.sampled_from(["base", "live"]), text=PROVIDER_DATA)
     def set_provider_data(self, data: st.DataObject, which: str, text: str) -> None:
         """``Terminal.setBaseData`` / ``setLiveData``: the provider runtime's own calls (the SDK

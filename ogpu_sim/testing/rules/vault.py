@@ -46,6 +46,23 @@ def _route(via: str, actor: Actor, *amount: int) -> Callable[[], Any]:
     return lambda: function(*amount, signer=actor.account)
 
 
+# preconditions are named functions: hypothesis describes each one at every draw,
+# and a lambda's description is read from its source
+def a_balance(machine: VaultRules) -> bool:
+    """Precondition: an account has a Vault balance."""
+    return machine._any("balance")
+
+
+def a_lockup(machine: VaultRules) -> bool:
+    """Precondition: an account has a lockup."""
+    return machine._any("lockup")
+
+
+def an_unbonding(machine: VaultRules) -> bool:
+    """Precondition: an account is unbonding."""
+    return machine._any("unbonding")
+
+
 class VaultRules(MachineCore):
     """deposit, withdraw, lock, unbond, cancel_unbonding, claim."""
 
@@ -84,7 +101,7 @@ class VaultRules(MachineCore):
         holders = [a for a in everyone if getattr(self.model.ledger(a.address), bucket) > 0]
         return self.choose(data, "actor", holders, everyone)
 
-    @precondition(lambda self: self._any("balance"))
+    @precondition(a_balance)
     @rule(data=st.data(), via=st.sampled_from(WITHDRAW_VIA))
     def withdraw(self, data: st.DataObject, via: str) -> None:
         actor = self._holder(data, "balance")
@@ -96,7 +113,7 @@ class VaultRules(MachineCore):
             via=via,
         )
 
-    @precondition(lambda self: self._any("balance"))
+    @precondition(a_balance)
     @rule(data=st.data(), via=st.sampled_from(LOCK_VIA))
     def lock(self, data: st.DataObject, via: str) -> None:
         actor = self._holder(data, "balance")
@@ -108,7 +125,7 @@ class VaultRules(MachineCore):
             via=via,
         )
 
-    @precondition(lambda self: self._any("lockup"))
+    @precondition(a_lockup)
     @rule(data=st.data(), via=st.sampled_from(UNBOND_VIA))
     def unbond(self, data: st.DataObject, via: str) -> None:
         actor = self._holder(data, "lockup")
@@ -120,7 +137,7 @@ class VaultRules(MachineCore):
             via=via,
         )
 
-    @precondition(lambda self: self._any("unbonding"))
+    @precondition(an_unbonding)
     @rule(data=st.data(), via=st.sampled_from(CANCEL_UNBONDING_VIA))
     def cancel_unbonding(self, data: st.DataObject, via: str) -> None:
         actor = self._holder(data, "unbonding")
@@ -131,7 +148,7 @@ class VaultRules(MachineCore):
             via=via,
         )
 
-    @precondition(lambda self: self._any("unbonding"))
+    @precondition(an_unbonding)
     @rule(data=st.data(), timing=MATURITY_TIMING, via=st.sampled_from(CLAIM_VIA))
     def claim(self, data: st.DataObject, timing: str, via: str) -> None:
         now = self.sim.now()
