@@ -81,23 +81,27 @@ class ModelState:
         self._counts: dict[str, int] = {}
 
     def digest(self) -> int:
-        """A cheap hash of the state (what an action changed shows in it)."""
+        """A cheap hash of the state (what an action changed shows in it).
+
+        Built from list comprehensions, not generators: each action records one."""
         return hash(
             (
                 tuple(
-                    (a, x.balance, x.lockup, x.unbonding, x.frozen, x.sanction, x.whitelisted)
-                    for a, x in self.ledgers.items()
+                    [
+                        (a, x.balance, x.lockup, x.unbonding, x.frozen, x.sanction, x.whitelisted)
+                        for a, x in self.ledgers.items()
+                    ]
                 ),
-                tuple((t.status, len(t.attempters), t.escrow) for t in self.tasks.values()),
-                tuple((s.status, len(s.registrants), s.params) for s in self.sources.values()),
-                tuple(r.status for r in self.responses.values()),
+                tuple([(t.status, len(t.attempters), t.escrow) for t in self.tasks.values()]),
+                tuple([(s.status, len(s.registrants), s.params) for s in self.sources.values()]),
+                tuple([r.status for r in self.responses.values()]),
                 frozenset(self.master_of.items()),
                 frozenset(self.is_provider),
                 frozenset(self.agents),
                 frozenset(self.default_agent_disabled),
                 frozenset(self.base_data.items()),
                 frozenset(self.live_data.items()),
-                tuple(frozenset(holders) for holders in self.roles.values()),
+                tuple([frozenset(holders) for holders in self.roles.values()]),
                 (self.unbonding_period, self.min_lockup_per_source),
             )
         )
