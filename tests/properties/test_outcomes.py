@@ -3,6 +3,8 @@ matches eth_abi."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from eth_abi import encode
 from hypothesis import given, settings
@@ -114,7 +116,7 @@ answers = st.lists(
 def _split(probes, cuts):
     """The probes cut into consecutive parts at the sorted ``cuts``."""
     bounds = [0, *sorted(c % (len(probes) + 1) for c in cuts), len(probes)]
-    return [probes[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [probes[a:b] for a, b in pairwise(bounds)]
 
 
 @settings(max_examples=50, database=None)

@@ -7,6 +7,7 @@ from collections import OrderedDict
 from eth_abi import decode, encode
 from eth_utils import keccak
 
+from ogpu_sim.testing.chainview import encode_part
 from ogpu_sim.testing.expected import World, _frozen, expected_probes, probe_sections
 from ogpu_sim.testing.model import ProtocolModel, SourceParams
 from ogpu_sim.testing.model.records import Payment, TaskStatus
@@ -21,6 +22,7 @@ from ogpu_sim.testing.probes import (
     neighbourhood,
     remember,
     revert_data,
+    section_parts,
     submission_hash,
     unverified,
     unverified_sections,
@@ -148,6 +150,19 @@ def test_the_sections_in_order_are_the_expected_probes_light_and_full():
         ("source", "0x" + "33" * 20),
         ("access",),
     ]
+
+
+def test_a_full_checks_sections_carry_their_calls_and_answers_encoded_for_the_batch():
+    model = _a_model_with_a_source()
+    full, light = probe_sections(model, WORLD, True), probe_sections(model, WORLD, False)
+    for section in full:
+        assert section.part == encode_part(section.calls, _answers(section))
+    assert [s.part for s in light] == [None] * len(light)
+    assert section_parts(light) == [encode_part(s.calls, _answers(s)) for s in light]
+
+
+def _answers(section):
+    return [(not p.reverts, p.expected) for p in section.probes]
 
 
 def test_a_memo_gives_back_the_same_section_until_its_facts_change():
