@@ -20,12 +20,11 @@ from typing import Any
 import requests
 import urllib3
 from ogpu.types import DeliveryMethod, TaskStatus
-from requests.structures import CaseInsensitiveDict
-from requests.utils import get_encoding_from_headers
 from urllib3.util import Retry, parse_url
 from web3 import Web3
 
 from ogpu_sim.actors.codec import decode_words, encode_words
+from ogpu_sim.actors.gateway import LoopbackGateway
 from ogpu_sim.actors.lean import events_in, read, rpc
 from ogpu_sim.chain.urls import is_loopback_url
 from ogpu_sim.errors import ChainError
@@ -156,7 +155,7 @@ _SESSION = requests.Session()
 _SESSION_LOCK = threading.Lock()
 FETCH_TIMEOUT = 30.0
 """Seconds a config fetch may take (the SDK's ``fetch_ipfs_json`` default)."""
-_POOLS: dict[tuple[str, int], urllib3.HTTPConnectionPool] = {}
+_GATEWAYS: dict[tuple[str, int], LoopbackGateway] = {}
 _HEADERS = dict(requests.utils.default_headers())
 _RETRIES = Retry(0, read=False)  # requests' own default: no retry, so every fault shows
 
@@ -165,11 +164,13 @@ def fetch_config(url: str) -> Any:
     """GET a task's config JSON from its gateway URL, as ``ogpu.ipfs.fetch_ipfs_json`` does
     (same errors), over a kept-alive connection.
 
-    A gateway on this machine over plain HTTP (the simulator's mock IPFS) is asked through
-    ``urllib3``, the transport under requests, with requests' retries, headers and JSON
-    decoding, so its faults and latency show as they do through requests; what it skips is
-    requests' per-request work (environment proxies, netrc, cookies, hooks), a millisecond of
-    CPU. Other gateways go through a requests session.
+    A gateway on this machine over plain HTTP (the simulator's mock IPFS) is asked through a
+    :class:`~ogpu_sim.actors.gateway.LoopbackGateway`: the bytes urllib3 (the transport under
+    requests) would send, a plain answer read directly and any other one, every error included,
+    read by urllib3 itself, with requests' retries, headers and JSON decoding, so its faults
+    and latency show as they do through requests; what it skips is requests' per-request work
+    (environment proxies, netrc, cookies, hooks) and http.client's header parser, most of a
+    millisecond of CPU. Other gateways go through a requests session.
 
     Raises:
         ogpu.types.errors.IPFSFetchError: the request failed or the body is not JSON.
@@ -179,9 +180,11 @@ def fetch_config(url: str) -> Any:
 
     try:
         with _SESSION_LOCK:
-            pool = _local_pool(url)
+            gateway = _local_gateway(url)
             response = (
-                _get(pool, url) if pool is not None else _SESSION.get(url, timeout=FETCH_TIMEOUT)
+                gateway.get(url, parse_url(url).request_uri)
+                if gateway is not None
+                else _SESSION.get(url, timeout=FETCH_TIMEOUT)
             )
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
         raise IPFSFetchError(url=url, reason=str(exc)) from exc
@@ -193,32 +196,26 @@ def fetch_config(url: str) -> Any:
         raise IPFSFetchError(url=url, reason=f"Invalid JSON: {exc}") from exc
 
 
-def _local_pool(url: str) -> urllib3.HTTPConnectionPool | None:
-    """The kept-alive pool of a plain-HTTP gateway on this machine, else ``None``."""
+def _local_gateway(url: str) -> LoopbackGateway | None:
+    """The kept-alive connection to a plain-HTTP gateway on this machine, else ``None``.
+
+    A new gateway first closes the connections of the others that their servers closed (a
+    test session starts many mock IPFS servers, one port each)."""
     parsed = parse_url(url)
     if parsed.scheme != "http" or parsed.host is None:
         return None
     key = (parsed.host, parsed.port or 80)
-    pool = _POOLS.get(key)
-    if pool is None and is_loopback_url(f"http://{parsed.netloc}/"):
-        pool = _POOLS.setdefault(
-            key, urllib3.HTTPConnectionPool(*key, timeout=FETCH_TIMEOUT, retries=_RETRIES)
+    gateway = _GATEWAYS.get(key)
+    if gateway is None and is_loopback_url(f"http://{parsed.netloc}/"):
+        for other_key, other in list(_GATEWAYS.items()):
+            if other.dropped():
+                other.close()
+                del _GATEWAYS[other_key]
+        pool = urllib3.HTTPConnectionPool(
+            *key, timeout=FETCH_TIMEOUT, retries=_RETRIES, headers=_HEADERS
         )
-    return pool
-
-
-def _get(pool: urllib3.HTTPConnectionPool, url: str) -> requests.Response:
-    """GET ``url`` from ``pool``; the answer as a requests ``Response`` (its ``json``)."""
-    answer = pool.urlopen(
-        "GET", parse_url(url).request_uri, headers=_HEADERS, retries=_RETRIES, redirect=False
-    )
-    response = requests.Response()
-    response.status_code = answer.status
-    response.headers = CaseInsensitiveDict(answer.headers)
-    response.encoding = get_encoding_from_headers(response.headers)
-    response._content = answer.data
-    response.url = url
-    return response
+        gateway = _GATEWAYS[key] = LoopbackGateway(pool)
+    return gateway
 
 
 __all__ = [
