@@ -50,9 +50,7 @@ from typing import Any
 from eth._utils.numeric import ceil32
 from eth.constants import UINT_255_MAX, UINT_256_CEILING, UINT_256_MAX
 from eth.exceptions import (
-    FullStack,
     Halt,
-    InsufficientStack,
     InvalidInstruction,
     InvalidJumpDestination,
     OutOfGas,
@@ -96,7 +94,7 @@ from .tester_program import (
     SWAP,
     UNARY,
     XOR,
-    decode,
+    block,
     program,
 )
 from .tester_storage import plain_storage, slot_fee, stored
@@ -177,6 +175,20 @@ class _LeanStack(Stack):
             super().dup(position)
 
 
+def _as_py_evm(computation: Any, opcodes: dict[int, Any]) -> None:
+    """The rest of ``computation``'s code run by py-evm's own loop, from its program counter.
+
+    The lean loop hands over where a block's stack bounds are not met: an opcode of the block
+    fails for the stack (or another error comes first), exactly as in py-evm.
+    """
+    for opcode in computation.code:
+        try:
+            opcode_fn = opcodes[opcode]
+        except KeyError:
+            opcode_fn = InvalidOpcode(opcode)
+        opcode_fn(computation=computation)
+
+
 def _apply_computation(
     cls: Any,
     state: Any,
@@ -202,7 +214,7 @@ def _apply_computation(
         opcodes = computation.opcodes
         code = computation.code
         raw_code = code._raw_code_bytes
-        prog, table = program(raw_code, opcodes)
+        prog, bounds, table = program(raw_code, opcodes)
         meter = computation._gas_meter
         values = computation._stack.values
         valid = code.valid_positions  # shared per code (_AnalysedCode), grown in place
@@ -219,226 +231,262 @@ def _apply_computation(
         gas = meter.gas_remaining
         plain = None  # whether SLOAD can run inline (tester_storage), once needed
         try:
-            while True:  # CodeStream.__iter__, inlined: the code, then STOP (END entries)
-                logic, cost, kind, n, step = prog[pc]
-                pc += step
-                if cost < 0:  # an opcode charging its own gas (or undefined, or undecoded)
-                    if logic is None and not step:
-                        prog[pc] = decode(raw_code, pc, table)
-                        continue
-                    code.program_counter, meter.gas_remaining = pc, gas
-                    if logic is None:
-                        InvalidOpcode(raw_code[pc - 1])(computation=computation)
-                    else:
-                        logic(computation=computation)
-                    if not step:  # the code stream's last STOP
-                        break
-                    pc, gas = code.program_counter, meter.gas_remaining
-                    continue
-                # a _FastOpcode: its gas, then its logic (inline or py-evm's)
-                if cost > gas:
-                    code.program_counter, meter.gas_remaining = pc, gas
-                    raise OutOfGas(
-                        f"Out of gas: Needed {cost} - Remaining {gas} "
-                        f"- Reason: {opcodes[raw_code[pc - step] if step else STOP].mnemonic}"
-                    )
-                gas -= cost
-                if kind == PUSH:  # the value decoded (tester_program), pushed as an int
-                    if len(values) > 1023:
-                        code.program_counter, meter.gas_remaining = pc, gas
-                        raise FullStack("Stack limit reached")
-                    values.append(n)
-                elif kind == DUP:
-                    if len(values) > 1023:
-                        code.program_counter, meter.gas_remaining = pc, gas
-                        raise FullStack("Stack limit reached")
-                    if n > len(values):
-                        code.program_counter, meter.gas_remaining = pc, gas
-                        raise InsufficientStack(f"Insufficient stack items for DUP{n}")
-                    values.append(values[-n])
-                elif kind == BINARY and len(values) > 1:
-                    a = values.pop()
-                    b = values[-1]
-                    if type(a) is not int:
-                        a = int.from_bytes(a, "big") if type(a) is bytes else to_int(a)
-                    if type(b) is not int:
-                        b = int.from_bytes(b, "big") if type(b) is bytes else to_int(b)
-                    if n == ADD:
-                        values[-1] = (a + b) & UINT_256_MAX
-                    elif n == AND:
-                        values[-1] = a & b
-                    elif n == SUB:
-                        values[-1] = (a - b) & UINT_256_MAX
-                    elif n == SHL:
-                        values[-1] = 0 if a >= 256 else (b << a) & UINT_256_MAX
-                    elif n == GT:
-                        values[-1] = 1 if a > b else 0
-                    elif n == EQ:
-                        values[-1] = 1 if a == b else 0
-                    elif n == LT:
-                        values[-1] = 1 if a < b else 0
-                    elif n == SHR:
-                        values[-1] = 0 if a >= 256 else b >> a
-                    elif n == OR:
-                        values[-1] = a | b
-                    elif n == XOR:
-                        values[-1] = a ^ b
-                    else:  # SLT, SGT: unsigned_to_signed, compare
-                        if a > UINT_255_MAX:
-                            a -= UINT_256_CEILING
-                        if b > UINT_255_MAX:
-                            b -= UINT_256_CEILING
-                        values[-1] = (1 if a < b else 0) if n == SLT else (1 if a > b else 0)
-                elif kind == SWAP:
-                    if n >= len(values):
-                        code.program_counter, meter.gas_remaining = pc, gas
-                        raise InsufficientStack(f"Insufficient stack items for SWAP{n}")
-                    values[-1], values[-n - 1] = values[-n - 1], values[-1]
-                elif kind in (PUSH_JUMPI, PUSH_JUMP):
-                    if len(values) > 1023:
-                        code.program_counter, meter.gas_remaining = pc, gas
-                        raise FullStack("Stack limit reached")
-                    if kind == PUSH_JUMP:
-                        if jump_cost < 0 or jump_cost > gas:  # the JUMP runs on its own
-                            values.append(n)
+            # Where a block is entered (here, after a jump or JUMPI, after py-evm's logic, at
+            # a JUMPDEST) the stack is checked against its bounds: within them no opcode of
+            # the block runs short of items or past the limit. Outside them one will, unless
+            # something fails first: py-evm's own loop runs the rest (_as_py_evm).
+            bound = bounds[pc] or block(raw_code, pc, table, prog, bounds)
+            if len(values) not in bound:
+                _as_py_evm(computation, opcodes)
+                pc, gas = code.program_counter, meter.gas_remaining
+            else:
+                while True:  # CodeStream.__iter__, inlined: the code, then STOP (END entries)
+                    logic, cost, kind, n, step = prog[pc]
+                    pc += step
+                    if cost < 0:  # an opcode charging its own gas (or undefined, or undecoded)
+                        if logic is None and not step:  # a JUMPDEST reached by falling through
+                            block(raw_code, pc, table, prog, bounds)
                             continue
-                        gas -= jump_cost
-                    else:
-                        if jumpi_cost < 0 or jumpi_cost > gas or not values:
-                            values.append(n)  # the JUMPI runs on its own
-                            continue
-                        gas -= jumpi_cost
-                        check = values.pop()
-                        if not (
-                            check
-                            if type(check) is int
-                            else int.from_bytes(check, "big")
-                            if type(check) is bytes
-                            else to_int(check)
-                        ):
-                            pc += 1
-                            continue
-                    pc = n
-                    if n >= length or raw_code[n] != JUMPDEST_OPCODE:
                         code.program_counter, meter.gas_remaining = pc, gas
-                        raise InvalidJumpDestination("Invalid Jump Destination")
-                    if n not in valid and not code.is_valid_opcode(n):
-                        code.program_counter, meter.gas_remaining = pc, gas
-                        raise InvalidInstruction("Jump resulted in invalid instruction")
-                    if 0 <= jumpdest_cost <= gas:  # the JUMPDEST there, run now
-                        gas -= jumpdest_cost
-                        pc += 1
-                elif kind == POP and values:
-                    values.pop()
-                elif kind == JUMPDEST:
-                    pass
-                elif kind in (JUMP, JUMPI):
-                    if len(values) < (2 if kind == JUMPI else 1):
-                        code.program_counter, meter.gas_remaining = pc, gas
-                        logic(computation)  # raises InsufficientStack
+                        if logic is None:
+                            InvalidOpcode(raw_code[pc - 1])(computation=computation)
+                        else:
+                            logic(computation=computation)
+                        if not step:  # the code stream's last STOP
+                            break
                         pc, gas = code.program_counter, meter.gas_remaining
+                        bound = bounds[pc] or block(raw_code, pc, table, prog, bounds)
+                        if len(values) not in bound:
+                            _as_py_evm(computation, opcodes)
+                            pc, gas = code.program_counter, meter.gas_remaining
+                            break
                         continue
-                    dest = values.pop()
-                    if type(dest) is not int:
-                        dest = int.from_bytes(dest, "big") if type(dest) is bytes else to_int(dest)
-                    if kind == JUMPI:
-                        check = values.pop()
-                        if not (
-                            check
-                            if type(check) is int
-                            else int.from_bytes(check, "big")
-                            if type(check) is bytes
-                            else to_int(check)
-                        ):
-                            continue
-                    pc = dest
-                    if dest >= length or raw_code[dest] != JUMPDEST_OPCODE:
-                        code.program_counter, meter.gas_remaining = pc, gas
-                        raise InvalidJumpDestination("Invalid Jump Destination")
-                    if dest not in valid and not code.is_valid_opcode(dest):
-                        code.program_counter, meter.gas_remaining = pc, gas
-                        raise InvalidInstruction("Jump resulted in invalid instruction")
-                    if 0 <= jumpdest_cost <= gas:  # the JUMPDEST there, run now
-                        gas -= jumpdest_cost
-                        pc += 1
-                elif (kind == MSTORE and len(values) > 1) or (kind == MLOAD and values):
-                    start = values[-1]
-                    if type(start) is not int:
-                        start = (
-                            int.from_bytes(start, "big") if type(start) is bytes else to_int(start)
-                        )
-                    held = computation._memory._bytes
-                    if start + 32 > len(held):  # extend_memory(start, 32), inlined
-                        before = ceil32(len(held))
-                        after = ceil32(start + 32)
-                        fee = memory_gas_cost(after) - memory_gas_cost(before)
-                        if fee > 0:
-                            if fee > gas:
-                                code.program_counter, meter.gas_remaining = pc, gas
-                                raise OutOfGas(
-                                    f"Out of gas: Needed {fee} - Remaining {gas} - Reason: "
-                                    f"Expanding memory {before} -> {after}"
-                                )
-                            gas -= fee
-                        computation._memory.extend(start, 32)
-                        held = computation._memory._bytes
-                    if kind == MLOAD:
-                        values[-1] = int.from_bytes(held[start : start + 32], "big")
-                        continue
-                    values.pop()
-                    word = values.pop()
-                    held[start : start + 32] = (
-                        word.to_bytes(32, "big")
-                        if type(word) is int
-                        else to_bytes(word).rjust(32, b"\x00")[-32:]
-                    )
-                elif kind == UNARY and values:
-                    a = values[-1]
-                    if type(a) is not int:
-                        a = int.from_bytes(a, "big") if type(a) is bytes else to_int(a)
-                    values[-1] = (1 if a == 0 else 0) if n == ISZERO else UINT_256_MAX - a
-                elif kind == CALLDATALOAD and values:
-                    start = values[-1]
-                    if type(start) is not int:
-                        start = (
-                            int.from_bytes(start, "big") if type(start) is bytes else to_int(start)
-                        )
-                    data = computation.msg.data_as_bytes[start : start + 32]
-                    values[-1] = int.from_bytes(data, "big") << (8 * (32 - len(data)))
-                elif kind == SLOAD and values:
-                    if plain is None:
-                        plain = plain_storage(computation.state)
-                    if not plain:  # storage or access tracking not py-evm's own: its logic
-                        code.program_counter, meter.gas_remaining = pc, gas
-                        logic(computation)
-                        pc, gas = code.program_counter, meter.gas_remaining
-                        continue
-                    slot = values.pop()
-                    if type(slot) is not int:
-                        slot = int.from_bytes(slot, "big") if type(slot) is bytes else to_int(slot)
-                    fee = slot_fee(computation, slot)
-                    if fee > gas:
+                    # a _FastOpcode: its gas, then its logic (inline or py-evm's)
+                    if cost > gas:
                         code.program_counter, meter.gas_remaining = pc, gas
                         raise OutOfGas(
-                            f"Out of gas: Needed {fee} - Remaining {gas} - Reason: SLOAD"
+                            f"Out of gas: Needed {cost} - Remaining {gas} "
+                            f"- Reason: {opcodes[raw_code[pc - step] if step else STOP].mnemonic}"
                         )
-                    gas -= fee
-                    code.program_counter, meter.gas_remaining = pc, gas  # for a storage error
-                    value = stored(
-                        computation.state._account_db, computation.msg.storage_address, slot
-                    )
-                    if 0 <= value <= UINT_256_MAX:
-                        values.append(value)
+                    gas -= cost
+                    if kind == PUSH:  # the value decoded (tester_program), pushed as an int
+                        values.append(n)
+                    elif kind == DUP:
+                        values.append(values[-n])
+                    elif kind == BINARY:
+                        a = values.pop()
+                        b = values[-1]
+                        if type(a) is not int:
+                            a = int.from_bytes(a, "big") if type(a) is bytes else to_int(a)
+                        if type(b) is not int:
+                            b = int.from_bytes(b, "big") if type(b) is bytes else to_int(b)
+                        if n == ADD:
+                            values[-1] = (a + b) & UINT_256_MAX
+                        elif n == AND:
+                            values[-1] = a & b
+                        elif n == SUB:
+                            values[-1] = (a - b) & UINT_256_MAX
+                        elif n == SHL:
+                            values[-1] = 0 if a >= 256 else (b << a) & UINT_256_MAX
+                        elif n == GT:
+                            values[-1] = 1 if a > b else 0
+                        elif n == EQ:
+                            values[-1] = 1 if a == b else 0
+                        elif n == LT:
+                            values[-1] = 1 if a < b else 0
+                        elif n == SHR:
+                            values[-1] = 0 if a >= 256 else b >> a
+                        elif n == OR:
+                            values[-1] = a | b
+                        elif n == XOR:
+                            values[-1] = a ^ b
+                        else:  # SLT, SGT: unsigned_to_signed, compare
+                            if a > UINT_255_MAX:
+                                a -= UINT_256_CEILING
+                            if b > UINT_255_MAX:
+                                b -= UINT_256_CEILING
+                            values[-1] = (1 if a < b else 0) if n == SLT else (1 if a > b else 0)
+                    elif kind == SWAP:
+                        values[-1], values[-n - 1] = values[-n - 1], values[-1]
+                    elif kind in (PUSH_JUMPI, PUSH_JUMP):
+                        if kind == PUSH_JUMP:
+                            if jump_cost > gas:  # the JUMP runs on its own
+                                values.append(n)
+                                continue
+                            gas -= jump_cost
+                        else:
+                            if jumpi_cost > gas:
+                                values.append(n)  # the JUMPI runs on its own
+                                continue
+                            gas -= jumpi_cost
+                            check = values.pop()
+                            if not (
+                                check
+                                if type(check) is int
+                                else int.from_bytes(check, "big")
+                                if type(check) is bytes
+                                else to_int(check)
+                            ):
+                                pc += 1
+                                bound = bounds[pc] or block(raw_code, pc, table, prog, bounds)
+                                if len(values) not in bound:
+                                    code.program_counter, meter.gas_remaining = pc, gas
+                                    _as_py_evm(computation, opcodes)
+                                    pc, gas = code.program_counter, meter.gas_remaining
+                                    break
+                                continue
+                        pc = n
+                        if n >= length or raw_code[n] != JUMPDEST_OPCODE:
+                            code.program_counter, meter.gas_remaining = pc, gas
+                            raise InvalidJumpDestination("Invalid Jump Destination")
+                        if n not in valid and not code.is_valid_opcode(n):
+                            code.program_counter, meter.gas_remaining = pc, gas
+                            raise InvalidInstruction("Jump resulted in invalid instruction")
+                        if 0 <= jumpdest_cost <= gas:  # the JUMPDEST there, run now
+                            gas -= jumpdest_cost
+                            pc += 1
+                            bound = bounds[n] or block(raw_code, n, table, prog, bounds)
+                            if len(values) not in bound:
+                                code.program_counter, meter.gas_remaining = pc, gas
+                                _as_py_evm(computation, opcodes)
+                                pc, gas = code.program_counter, meter.gas_remaining
+                                break
+                    elif kind == POP:
+                        values.pop()
+                    elif kind == JUMPDEST:  # a block's start, reached by falling through
+                        bound = bounds[pc - 1] or block(raw_code, pc - 1, table, prog, bounds)
+                        if len(values) not in bound:
+                            code.program_counter, meter.gas_remaining = pc, gas
+                            _as_py_evm(computation, opcodes)
+                            pc, gas = code.program_counter, meter.gas_remaining
+                            break
+                    elif kind in (JUMP, JUMPI):
+                        dest = values.pop()
+                        if type(dest) is not int:
+                            dest = (
+                                int.from_bytes(dest, "big") if type(dest) is bytes else to_int(dest)
+                            )
+                        if kind == JUMPI:
+                            check = values.pop()
+                            if not (
+                                check
+                                if type(check) is int
+                                else int.from_bytes(check, "big")
+                                if type(check) is bytes
+                                else to_int(check)
+                            ):
+                                bound = bounds[pc] or block(raw_code, pc, table, prog, bounds)
+                                if len(values) not in bound:
+                                    code.program_counter, meter.gas_remaining = pc, gas
+                                    _as_py_evm(computation, opcodes)
+                                    pc, gas = code.program_counter, meter.gas_remaining
+                                    break
+                                continue
+                        pc = dest
+                        if dest >= length or raw_code[dest] != JUMPDEST_OPCODE:
+                            code.program_counter, meter.gas_remaining = pc, gas
+                            raise InvalidJumpDestination("Invalid Jump Destination")
+                        if dest not in valid and not code.is_valid_opcode(dest):
+                            code.program_counter, meter.gas_remaining = pc, gas
+                            raise InvalidInstruction("Jump resulted in invalid instruction")
+                        if 0 <= jumpdest_cost <= gas:  # the JUMPDEST there, run now
+                            gas -= jumpdest_cost
+                            pc += 1
+                            bound = bounds[dest] or block(raw_code, dest, table, prog, bounds)
+                            if len(values) not in bound:
+                                code.program_counter, meter.gas_remaining = pc, gas
+                                _as_py_evm(computation, opcodes)
+                                pc, gas = code.program_counter, meter.gas_remaining
+                                break
+                    elif kind == MSTORE or kind == MLOAD:
+                        start = values[-1]
+                        if type(start) is not int:
+                            start = (
+                                int.from_bytes(start, "big")
+                                if type(start) is bytes
+                                else to_int(start)
+                            )
+                        held = computation._memory._bytes
+                        if start + 32 > len(held):  # extend_memory(start, 32), inlined
+                            before = ceil32(len(held))
+                            after = ceil32(start + 32)
+                            fee = memory_gas_cost(after) - memory_gas_cost(before)
+                            if fee > 0:
+                                if fee > gas:
+                                    code.program_counter, meter.gas_remaining = pc, gas
+                                    raise OutOfGas(
+                                        f"Out of gas: Needed {fee} - Remaining {gas} - Reason: "
+                                        f"Expanding memory {before} -> {after}"
+                                    )
+                                gas -= fee
+                            computation._memory.extend(start, 32)
+                            held = computation._memory._bytes
+                        if kind == MLOAD:
+                            values[-1] = int.from_bytes(held[start : start + 32], "big")
+                            continue
+                        values.pop()
+                        word = values.pop()
+                        held[start : start + 32] = (
+                            word.to_bytes(32, "big")
+                            if type(word) is int
+                            else to_bytes(word).rjust(32, b"\x00")[-32:]
+                        )
+                    elif kind == UNARY:
+                        a = values[-1]
+                        if type(a) is not int:
+                            a = int.from_bytes(a, "big") if type(a) is bytes else to_int(a)
+                        values[-1] = (1 if a == 0 else 0) if n == ISZERO else UINT_256_MAX - a
+                    elif kind == CALLDATALOAD:
+                        start = values[-1]
+                        if type(start) is not int:
+                            start = (
+                                int.from_bytes(start, "big")
+                                if type(start) is bytes
+                                else to_int(start)
+                            )
+                        data = computation.msg.data_as_bytes[start : start + 32]
+                        values[-1] = int.from_bytes(data, "big") << (8 * (32 - len(data)))
+                    elif kind == SLOAD:
+                        if plain is None:
+                            plain = plain_storage(computation.state)
+                        if not plain:  # storage or access tracking not py-evm's own: its logic
+                            code.program_counter, meter.gas_remaining = pc, gas
+                            logic(computation)
+                            pc, gas = code.program_counter, meter.gas_remaining
+                            continue
+                        slot = values.pop()
+                        if type(slot) is not int:
+                            slot = (
+                                int.from_bytes(slot, "big") if type(slot) is bytes else to_int(slot)
+                            )
+                        fee = slot_fee(computation, slot)
+                        if fee > gas:
+                            code.program_counter, meter.gas_remaining = pc, gas
+                            raise OutOfGas(
+                                f"Out of gas: Needed {fee} - Remaining {gas} - Reason: SLOAD"
+                            )
+                        gas -= fee
+                        code.program_counter, meter.gas_remaining = pc, gas  # a storage error
+                        value = stored(
+                            computation.state._account_db, computation.msg.storage_address, slot
+                        )
+                        if 0 <= value <= UINT_256_MAX:
+                            values.append(value)
+                        else:
+                            computation._stack.push_int(value)  # raises as py-evm's push does
                     else:
-                        computation._stack.push_int(value)  # raises as py-evm's push does
-                else:
-                    # not inlined (OTHER), too few stack items, or the code stream's last
-                    # STOP (END): py-evm's logic runs (and raises where it would)
-                    code.program_counter, meter.gas_remaining = pc, gas
-                    logic(computation)
-                    if kind == END:
-                        break
-                    pc, gas = code.program_counter, meter.gas_remaining
+                        # not inlined (OTHER), or the code stream's last STOP (END): py-evm's
+                        # logic runs (and raises where it would)
+                        code.program_counter, meter.gas_remaining = pc, gas
+                        logic(computation)
+                        if kind == END:
+                            break
+                        pc, gas = code.program_counter, meter.gas_remaining
+                        bound = bounds[pc] or block(raw_code, pc, table, prog, bounds)
+                        if len(values) not in bound:
+                            _as_py_evm(computation, opcodes)
+                            pc, gas = code.program_counter, meter.gas_remaining
+                            break
             code.program_counter, meter.gas_remaining = pc, gas
         except Halt:
             pass

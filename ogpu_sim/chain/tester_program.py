@@ -7,11 +7,18 @@ opcodes, so it is worked out once per code and opcode table and kept: per positi
 padding of a cut-short PUSH included) and ``step`` how far the program counter moves (1 plus
 the PUSH's width). A PUSH directly before a JUMP or JUMPI has its own kind, so the loop can run
 the pair in one pass when the gas and the stack allow (and each as before otherwise).
-A position is decoded when the loop first gets there (a contract's creation code carries its
-runtime code as data, and differs with its constructor's arguments); positions inside PUSH
-data decode like any other (the loop never runs them: a jump there is refused as py-evm
-refuses it). Past the end of the code come ``END`` entries: py-evm's STOP,
-which does not move the program counter (py-evm's code stream yields one STOP there).
+
+Positions are decoded a block at a time, when the loop first gets to the block (a contract's
+creation code carries its runtime code as data, and differs with its constructor's
+arguments): a block is the straight run of inlined opcodes from where the loop enters it (the
+code's start, a JUMPDEST, the opcode after a JUMPI or after an opcode the loop does not
+inline) up to its JUMP or JUMPI, the next JUMPDEST or an opcode not inlined. With it comes the
+block's stack bounds (:func:`block`): the stack heights on entry with which none of its
+opcodes runs short of items or past py-evm's 1024, so the loop checks the stack once per
+block. Positions inside PUSH data are never decoded as instructions (the loop never runs them:
+a jump there is refused as py-evm refuses it). Past the end of the code come ``END`` entries:
+py-evm's STOP, which does not move the program counter (py-evm's code stream yields one STOP
+there).
 """
 
 from __future__ import annotations
@@ -83,7 +90,7 @@ expansion charged as py-evm's ``extend_memory`` charges it), CALLDATALOAD, SLOAD
 py-evm's function so a fork that changes one is left alone. Where py-evm's function would
 raise for too few stack items, the loop calls it instead."""
 
-_tables: dict[int, tuple[Any, list[tuple[Any, int, int, int]], dict[bytes, list[Entry]]]] = {}
+_tables: dict[int, tuple[Any, list[tuple[Any, int, int, int]], dict[bytes, Any]]] = {}
 
 
 def _opcode_table(opcodes: dict[int, Any]) -> list[tuple[Any, int, int, int]]:
@@ -127,18 +134,87 @@ def decode(code: bytes, position: int, table: list[tuple[Any, int, int, int]]) -
     return (logic, cost, kind, value, 1 + n)
 
 
-def program(code: bytes, opcodes: dict[int, Any]) -> tuple[list[Entry], list[Any]]:
-    """The program of ``code`` under ``opcodes`` (positions decoded as the loop reaches them)
+STACK_LIMIT = 1024
+"""py-evm's most stack items (``eth.vm.stack.Stack``)."""
+
+_EFFECTS = {
+    PUSH: (0, 1),
+    PUSH_JUMP: (0, 1),  # the JUMP after it is an entry of its own
+    PUSH_JUMPI: (0, 1),
+    POP: (1, 0),
+    JUMPDEST: (0, 0),
+    BINARY: (2, 1),
+    UNARY: (1, 1),
+    JUMP: (1, 0),
+    JUMPI: (2, 0),
+    MSTORE: (2, 0),
+    MLOAD: (1, 1),
+    CALLDATALOAD: (1, 1),
+    SLOAD: (1, 1),
+}
+"""Items an inlined kind pops and pushes (DUP and SWAP depend on their ``n``)."""
+
+
+def block(
+    code: bytes,
+    start: int,
+    table: list[tuple[Any, int, int, int]],
+    prog: list[Entry],
+    bounds: list[range | None],
+) -> range:
+    """Decode the block entered at ``start`` into ``prog`` and keep its stack bounds.
+
+    Returns:
+        The stack heights on entry with which every inlined opcode of the block has the items
+        it pops and stays within :data:`STACK_LIMIT` (also kept as ``bounds[start]``). The
+        opcode ending the block unless it is a JUMP or JUMPI (one not inlined, a JUMPDEST, the
+        code's end) is not counted: the loop checks again before it.
+    """
+    height = need = most = 0
+    position = start
+    while True:
+        entry = prog[position]
+        if entry is UNDECODED:
+            entry = prog[position] = decode(code, position, table)
+        cost, kind, n = entry[1], entry[2], entry[3]
+        if cost < 0 or kind in (OTHER, END) or (kind == JUMPDEST and position != start):
+            break
+        if kind == DUP:
+            pops, pushes = n, n + 1
+        elif kind == SWAP:
+            pops = pushes = n + 1
+        else:
+            pops, pushes = _EFFECTS[kind]
+        need = max(need, pops - height)
+        height += pushes - pops
+        most = max(most, height)
+        if kind in (JUMP, JUMPI):
+            break
+        position += entry[4]
+    found = bounds[start] = range(need, STACK_LIMIT + 1 - most)
+    return found
+
+
+def program(
+    code: bytes, opcodes: dict[int, Any]
+) -> tuple[list[Entry], list[range | None], list[Any]]:
+    """The program of ``code`` under ``opcodes`` (blocks decoded as the loop reaches them,
+    :func:`block`), its blocks' stack bounds by entry position (``None`` until worked out)
     and the opcode table it comes from."""
     table, programs = tables(opcodes)
-    known = programs.get(code)
+    known: tuple[list[Entry], list[range | None]] | None = programs.get(code)
     if known is None:
         if len(programs) >= MAX_CODES:
             programs.clear()
         logic, cost, _kind, _n = table[STOP]
         # a cut-short PUSH32 ends 32 past the code
-        known = programs[code] = [UNDECODED] * len(code) + [(logic, cost, END, 0, 0)] * 33
-    return known, table
+        size = len(code) + 33
+        bounds: list[range | None] = [None] * size
+        known = programs[code] = (
+            [UNDECODED] * len(code) + [(logic, cost, END, 0, 0)] * 33,
+            bounds,
+        )
+    return known[0], known[1], table
 
 
 __all__ = [
@@ -146,8 +222,10 @@ __all__ = [
     "INLINE_LOGIC",
     "MAX_CODES",
     "OTHER",
+    "STACK_LIMIT",
     "UNDECODED",
     "Entry",
+    "block",
     "decode",
     "program",
     "tables",
