@@ -71,8 +71,10 @@ from .tester_program import (
     BINARY,
     CALLDATALOAD,
     DUP,
+    DUP_DUP,
     END,
     EQ,
+    FUSED,
     GT,
     ISZERO,
     JUMP,
@@ -84,14 +86,18 @@ from .tester_program import (
     OR,
     POP,
     PUSH,
+    PUSH_DUP,
     PUSH_JUMP,
     PUSH_JUMPI,
+    PUSH_PUSH,
     SHL,
     SHR,
     SLOAD,
     SLT,
     SUB,
     SWAP,
+    SWAP_POP,
+    SWAP_SWAP,
     UNARY,
     XOR,
     block,
@@ -263,14 +269,36 @@ def _apply_computation(
                         continue
                     # a _FastOpcode: its gas, then its logic (inline or py-evm's)
                     if cost > gas:
-                        code.program_counter, meter.gas_remaining = pc, gas
-                        raise OutOfGas(
-                            f"Out of gas: Needed {cost} - Remaining {gas} "
-                            f"- Reason: {opcodes[raw_code[pc - step] if step else STOP].mnemonic}"
-                        )
+                        if kind >= FUSED:  # gas for one of the pair at most: the first alone
+                            pc -= step
+                            logic, cost, kind, n, step = logic
+                            pc += step
+                        if cost > gas:
+                            code.program_counter, meter.gas_remaining = pc, gas
+                            raise OutOfGas(
+                                f"Out of gas: Needed {cost} - Remaining {gas} - Reason: "
+                                f"{opcodes[raw_code[pc - step] if step else STOP].mnemonic}"
+                            )
                     gas -= cost
                     if kind == PUSH:  # the value decoded (tester_program), pushed as an int
                         values.append(n)
+                    elif kind >= FUSED:  # two stack opcodes (tester_program.block)
+                        if kind == PUSH_DUP:
+                            values.append(n[0])
+                            values.append(values[-n[1]])
+                        elif kind == PUSH_PUSH:
+                            values += n
+                        elif kind == SWAP_SWAP:
+                            a, b = n
+                            values[-1], values[-a - 1] = values[-a - 1], values[-1]
+                            values[-1], values[-b - 1] = values[-b - 1], values[-1]
+                        elif kind == DUP_DUP:
+                            values.append(values[-n[0]])
+                            values.append(values[-n[1]])
+                        elif kind == SWAP_POP:
+                            values[-n] = values.pop()  # into SWAPn's slot, once popped
+                        else:  # POP_POP
+                            del values[-2:]
                     elif kind == DUP:
                         values.append(values[-n])
                     elif kind == BINARY:
@@ -398,7 +426,7 @@ def _apply_computation(
                                 _as_py_evm(computation, opcodes)
                                 pc, gas = code.program_counter, meter.gas_remaining
                                 break
-                    elif kind == MSTORE or kind == MLOAD:
+                    elif kind in (MSTORE, MLOAD):
                         start = values[-1]
                         if type(start) is not int:
                             start = (

@@ -53,6 +53,17 @@ Entry = tuple[Any, int, int, int, int]
     PUSH_JUMPI,
     END,
 ) = range(16)
+PUSH_PUSH, PUSH_DUP, DUP_DUP, SWAP_SWAP, SWAP_POP, POP_POP = range(16, 22)
+FUSED = PUSH_PUSH
+"""Kinds from here on are two stack opcodes of one block run in one pass (:func:`block`)."""
+_PAIRS = {
+    (PUSH, PUSH): PUSH_PUSH,
+    (PUSH, DUP): PUSH_DUP,
+    (DUP, DUP): DUP_DUP,
+    (SWAP, SWAP): SWAP_SWAP,
+    (SWAP, POP): SWAP_POP,
+    (POP, POP): POP_POP,
+}
 ADD, SUB, AND, OR, XOR, LT, GT, EQ, SLT, SGT, SHL, SHR, ISZERO, NOT = range(14)
 OTHER = -1
 """The kind of a fixed-cost opcode the loop does not inline (its py-evm logic runs)."""
@@ -172,10 +183,14 @@ def block(
     """
     height = need = most = 0
     position = start
+    run: list[tuple[int, Entry]] = []
     while True:
         entry = prog[position]
         if entry is UNDECODED:
             entry = prog[position] = decode(code, position, table)
+        elif entry[2] >= FUSED:
+            entry = entry[0]  # worked out before: the pair's first opcode
+        run.append((position, entry))
         cost, kind, n = entry[1], entry[2], entry[3]
         if cost < 0 or kind in (OTHER, END) or (kind == JUMPDEST and position != start):
             break
@@ -191,8 +206,32 @@ def block(
         if kind in (JUMP, JUMPI):
             break
         position += entry[4]
+    _fuse(run, prog)
     found = bounds[start] = range(need, STACK_LIMIT + 1 - most)
     return found
+
+
+def _fuse(run: list[tuple[int, Entry]], prog: list[Entry]) -> None:
+    """Pair up a block's common stack opcodes (:data:`_PAIRS`, first come first paired): the
+    pair's entry carries the first opcode's own entry as its function, the sum of both gas
+    costs and both steps; the second opcode's entry stays, for when the gas covers only one
+    (the loop then runs the first alone, so an ``OutOfGas`` names the opcode py-evm's names).
+    """
+    index = 0
+    while index + 1 < len(run):
+        (position, first), (_, second) = run[index], run[index + 1]
+        fused = _PAIRS.get((first[2], second[2]))
+        if fused is None or first[1] < 0 or second[1] < 0:
+            index += 1
+            continue
+        if fused == SWAP_POP:
+            n: Any = first[3]
+        elif fused == POP_POP:
+            n = 0
+        else:
+            n = (first[3], second[3])
+        prog[position] = (first, first[1] + second[1], fused, n, first[4] + second[4])
+        index += 2
 
 
 def program(
@@ -219,6 +258,7 @@ def program(
 
 __all__ = [
     "END",
+    "FUSED",
     "INLINE_LOGIC",
     "MAX_CODES",
     "OTHER",
