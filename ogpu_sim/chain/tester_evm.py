@@ -99,6 +99,7 @@ from .tester_program import (
     SWAP_POP,
     SWAP_SWAP,
     UNARY,
+    UNREAD,
     XOR,
     block,
     program,
@@ -249,25 +250,7 @@ def _apply_computation(
                 while True:  # CodeStream.__iter__, inlined: the code, then STOP (END entries)
                     logic, cost, kind, n, step = prog[pc]
                     pc += step
-                    if cost < 0:  # an opcode charging its own gas (or undefined, or undecoded)
-                        if logic is None and not step:  # a JUMPDEST reached by falling through
-                            block(raw_code, pc, table, prog, bounds)
-                            continue
-                        code.program_counter, meter.gas_remaining = pc, gas
-                        if logic is None:
-                            InvalidOpcode(raw_code[pc - 1])(computation=computation)
-                        else:
-                            logic(computation=computation)
-                        if not step:  # the code stream's last STOP
-                            break
-                        pc, gas = code.program_counter, meter.gas_remaining
-                        bound = bounds[pc] or block(raw_code, pc, table, prog, bounds)
-                        if len(values) not in bound:
-                            _as_py_evm(computation, opcodes)
-                            pc, gas = code.program_counter, meter.gas_remaining
-                            break
-                        continue
-                    # a _FastOpcode: its gas, then its logic (inline or py-evm's)
+                    # its fixed gas (none for OWN and UNREAD), then its logic (inline or not)
                     if cost > gas:
                         if kind >= FUSED:  # gas for one of the pair at most: the first alone
                             pc -= step
@@ -503,10 +486,18 @@ def _apply_computation(
                         else:
                             computation._stack.push_int(value)  # raises as py-evm's push does
                     else:
-                        # not inlined (OTHER), or the code stream's last STOP (END): py-evm's
-                        # logic runs (and raises where it would)
+                        # not inlined (OTHER), charging its own gas or undefined (OWN), not
+                        # decoded yet (UNREAD: a JUMPDEST reached by falling through), or the
+                        # code stream's last STOP (END): py-evm's logic runs (and raises
+                        # where it would)
+                        if kind == UNREAD:
+                            block(raw_code, pc, table, prog, bounds)
+                            continue
                         code.program_counter, meter.gas_remaining = pc, gas
-                        logic(computation)
+                        if logic is None:
+                            InvalidOpcode(raw_code[pc - 1])(computation=computation)
+                        else:
+                            logic(computation)
                         if kind == END:
                             break
                         pc, gas = code.program_counter, meter.gas_remaining

@@ -2,7 +2,7 @@
 
 What the loop does at a code position depends only on the code's bytes and the computation's
 opcodes, so it is worked out once per code and opcode table and kept: per position, a tuple
-``(function, fixed gas or -1, kind, n, step)``. ``kind`` says which inline logic runs (or
+``(function, fixed gas, kind, n, step)``. ``kind`` says which inline logic runs (or
 ``OTHER``: py-evm's function); for a PUSH, ``n`` is the pushed value as an integer (py-evm's
 padding of a cut-short PUSH included) and ``step`` how far the program counter moves (1 plus
 the PUSH's width). A PUSH directly before a JUMP or JUMPI has its own kind, so the loop can run
@@ -67,6 +67,11 @@ _PAIRS = {
 ADD, SUB, AND, OR, XOR, LT, GT, EQ, SLT, SGT, SHL, SHR, ISZERO, NOT = range(14)
 OTHER = -1
 """The kind of a fixed-cost opcode the loop does not inline (its py-evm logic runs)."""
+OWN = -2
+"""The kind of an opcode charging its own gas (py-evm's opcode runs; fixed gas 0), or of an
+undefined one (function ``None``: py-evm's ``InvalidOpcode`` runs)."""
+UNREAD = -3
+"""The kind of a position not decoded yet."""
 
 INLINE_LOGIC: dict[Any, tuple[int, int]] = {
     **{getattr(stack_logic, f"push{n}"): (PUSH, n) for n in range(33)},
@@ -105,9 +110,9 @@ _tables: dict[int, tuple[Any, list[tuple[Any, int, int, int]], dict[bytes, Any]]
 
 
 def _opcode_table(opcodes: dict[int, Any]) -> list[tuple[Any, int, int, int]]:
-    """Per opcode value, ``(function, fixed gas or -1, kind, n)``: a fixed-cost opcode's
-    function is its py-evm logic (the loop charges the gas), any other opcode's is the opcode
-    itself (it charges its own); ``None`` for an undefined opcode."""
+    """Per opcode value, ``(function, fixed gas, kind, n)``: a fixed-cost opcode's function is
+    its py-evm logic (the loop charges the gas), any other opcode's is the opcode itself (kind
+    ``OWN``, fixed gas 0: it charges its own); ``None`` for an undefined opcode."""
     table: list[tuple[Any, int, int, int]] = []
     for value in range(256):
         opcode = opcodes.get(value)
@@ -115,7 +120,7 @@ def _opcode_table(opcodes: dict[int, Any]) -> list[tuple[Any, int, int, int]]:
             kind, n = INLINE_LOGIC.get(opcode.logic_fn, (OTHER, 0))
             table.append((opcode.logic_fn, opcode.gas_cost, kind, n))
         else:
-            table.append((opcode, -1, OTHER, 0))
+            table.append((opcode, 0, OWN, 0))
     return table
 
 
@@ -127,7 +132,7 @@ def tables(opcodes: dict[int, Any]) -> tuple[list[tuple[Any, int, int, int]], di
     return known[1], known[2]
 
 
-UNDECODED: Entry = (None, -1, OTHER, 0, 0)
+UNDECODED: Entry = (None, 0, UNREAD, 0, 0)
 """A position not decoded yet (the loop decodes it with :func:`decode` when it gets there)."""
 
 
@@ -191,8 +196,8 @@ def block(
         elif entry[2] >= FUSED:
             entry = entry[0]  # worked out before: the pair's first opcode
         run.append((position, entry))
-        cost, kind, n = entry[1], entry[2], entry[3]
-        if cost < 0 or kind in (OTHER, END) or (kind == JUMPDEST and position != start):
+        kind, n = entry[2], entry[3]
+        if kind < 0 or kind == END or (kind == JUMPDEST and position != start):
             break
         if kind == DUP:
             pops, pushes = n, n + 1
@@ -221,7 +226,7 @@ def _fuse(run: list[tuple[int, Entry]], prog: list[Entry]) -> None:
     while index + 1 < len(run):
         (position, first), (_, second) = run[index], run[index + 1]
         fused = _PAIRS.get((first[2], second[2]))
-        if fused is None or first[1] < 0 or second[1] < 0:
+        if fused is None:
             index += 1
             continue
         if fused == SWAP_POP:
@@ -262,8 +267,10 @@ __all__ = [
     "INLINE_LOGIC",
     "MAX_CODES",
     "OTHER",
+    "OWN",
     "STACK_LIMIT",
     "UNDECODED",
+    "UNREAD",
     "Entry",
     "block",
     "decode",
