@@ -62,7 +62,7 @@ from eth.vm.opcode_values import JUMP as JUMP_OPCODE
 from eth.vm.opcode_values import JUMPDEST as JUMPDEST_OPCODE
 from eth.vm.opcode_values import JUMPI as JUMPI_OPCODE
 from eth.vm.opcode_values import STOP
-from eth.vm.stack import Stack, to_bytes, to_int
+from eth.vm.stack import Stack, to_int
 
 from .tester_frames import lean_opcodes
 from .tester_program import (
@@ -144,8 +144,8 @@ class _LeanStack(Stack):
 
     def push_bytes(self, value: bytes) -> None:
         values = self.values
-        if len(values) < 1024 and len(value) <= 32:
-            values.append(value)
+        if len(values) < 1024 and type(value) is bytes and len(value) <= 32:
+            values.append(int.from_bytes(value, "big"))  # every item an int (module docstring)
         else:
             super().push_bytes(value)
 
@@ -243,7 +243,8 @@ def _apply_computation(
             # the block runs short of items or past the limit. Outside them one will, unless
             # something fails first: py-evm's own loop runs the rest (_as_py_evm).
             bound = bounds[pc] or block(raw_code, pc, table, prog, bounds)
-            if len(values) not in bound:
+            # (a stack made while debug2 logging was on holds py-evm's bytes: its loop runs)
+            if len(values) not in bound or type(computation._stack) is not _LeanStack:
                 _as_py_evm(computation, opcodes)
                 pc, gas = code.program_counter, meter.gas_remaining
             else:
@@ -287,10 +288,6 @@ def _apply_computation(
                     elif kind == BINARY:
                         a = values.pop()
                         b = values[-1]
-                        if type(a) is not int:
-                            a = int.from_bytes(a, "big") if type(a) is bytes else to_int(a)
-                        if type(b) is not int:
-                            b = int.from_bytes(b, "big") if type(b) is bytes else to_int(b)
                         if n == ADD:
                             values[-1] = (a + b) & UINT_256_MAX
                         elif n == AND:
@@ -330,14 +327,7 @@ def _apply_computation(
                                 values.append(n)  # the JUMPI runs on its own
                                 continue
                             gas -= jumpi_cost
-                            check = values.pop()
-                            if not (
-                                check
-                                if type(check) is int
-                                else int.from_bytes(check, "big")
-                                if type(check) is bytes
-                                else to_int(check)
-                            ):
+                            if not values.pop():
                                 pc += 1
                                 bound = bounds[pc] or block(raw_code, pc, table, prog, bounds)
                                 if len(values) not in bound:
@@ -373,26 +363,14 @@ def _apply_computation(
                             break
                     elif kind in (JUMP, JUMPI):
                         dest = values.pop()
-                        if type(dest) is not int:
-                            dest = (
-                                int.from_bytes(dest, "big") if type(dest) is bytes else to_int(dest)
-                            )
-                        if kind == JUMPI:
-                            check = values.pop()
-                            if not (
-                                check
-                                if type(check) is int
-                                else int.from_bytes(check, "big")
-                                if type(check) is bytes
-                                else to_int(check)
-                            ):
-                                bound = bounds[pc] or block(raw_code, pc, table, prog, bounds)
-                                if len(values) not in bound:
-                                    code.program_counter, meter.gas_remaining = pc, gas
-                                    _as_py_evm(computation, opcodes)
-                                    pc, gas = code.program_counter, meter.gas_remaining
-                                    break
-                                continue
+                        if kind == JUMPI and not values.pop():
+                            bound = bounds[pc] or block(raw_code, pc, table, prog, bounds)
+                            if len(values) not in bound:
+                                code.program_counter, meter.gas_remaining = pc, gas
+                                _as_py_evm(computation, opcodes)
+                                pc, gas = code.program_counter, meter.gas_remaining
+                                break
+                            continue
                         pc = dest
                         if dest >= length or raw_code[dest] != JUMPDEST_OPCODE:
                             code.program_counter, meter.gas_remaining = pc, gas
@@ -411,12 +389,6 @@ def _apply_computation(
                                 break
                     elif kind in (MSTORE, MLOAD):
                         start = values[-1]
-                        if type(start) is not int:
-                            start = (
-                                int.from_bytes(start, "big")
-                                if type(start) is bytes
-                                else to_int(start)
-                            )
                         held = computation._memory._bytes
                         if start + 32 > len(held):  # extend_memory(start, 32), inlined
                             before = ceil32(len(held))
@@ -436,25 +408,12 @@ def _apply_computation(
                             values[-1] = int.from_bytes(held[start : start + 32], "big")
                             continue
                         values.pop()
-                        word = values.pop()
-                        held[start : start + 32] = (
-                            word.to_bytes(32, "big")
-                            if type(word) is int
-                            else to_bytes(word).rjust(32, b"\x00")[-32:]
-                        )
+                        held[start : start + 32] = values.pop().to_bytes(32, "big")
                     elif kind == UNARY:
                         a = values[-1]
-                        if type(a) is not int:
-                            a = int.from_bytes(a, "big") if type(a) is bytes else to_int(a)
                         values[-1] = (1 if a == 0 else 0) if n == ISZERO else UINT_256_MAX - a
                     elif kind == CALLDATALOAD:
                         start = values[-1]
-                        if type(start) is not int:
-                            start = (
-                                int.from_bytes(start, "big")
-                                if type(start) is bytes
-                                else to_int(start)
-                            )
                         data = computation.msg.data_as_bytes[start : start + 32]
                         values[-1] = int.from_bytes(data, "big") << (8 * (32 - len(data)))
                     elif kind == SLOAD:
@@ -466,10 +425,6 @@ def _apply_computation(
                             pc, gas = code.program_counter, meter.gas_remaining
                             continue
                         slot = values.pop()
-                        if type(slot) is not int:
-                            slot = (
-                                int.from_bytes(slot, "big") if type(slot) is bytes else to_int(slot)
-                            )
                         fee = slot_fee(computation, slot)
                         if fee > gas:
                             code.program_counter, meter.gas_remaining = pc, gas
@@ -519,7 +474,8 @@ def lean_computation(base: Any) -> Any:
     def __init__(self: Any, state: Any, message: Any, transaction_context: Any) -> None:
         base.__init__(self, state, message, transaction_context)
         self.code = _AnalysedCode(message.code)
-        self._stack = _LeanStack()
+        if not self.logger.show_debug2:  # py-evm's loop logs its stack's items as they are
+            self._stack = _LeanStack()
 
     def extend_memory(self: Any, start_position: int, size: int) -> None:
         # Memory already covering the range costs nothing and does not grow (py-evm's rule).

@@ -214,3 +214,34 @@ def test_generated_blocks_near_their_stack_bounds_end_as_in_py_evm(
 ) -> None:
     code, gas = _block_program(seed)
     _outcome(chain, account, code, gas)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "30" + "80" + "31" + "50" + "80" + "5f" + "55" + "80" + "14" + "6001" + "55",  # ADDRESS
+        "30" + "6001" + "5d" + "6001" + "5c" + "6002" + "55",  # TSTORE ADDRESS, TLOAD it
+        "33" + "5f" + "52" + "32" + "6020" + "52" + "6040" + "5f" + "f3",  # CALLER ORIGIN
+        "30" + "3f" + "6003" + "55" + "30" + "3b" + "6004" + "55",  # EXTCODEHASH/SIZE
+        "30" + "61ffff" + "16" + "6001" + "1b" + "6005" + "55",  # AND, SHL of an address
+    ],
+)
+def test_items_py_evms_logic_pushes_as_bytes_read_as_in_py_evm(
+    chain: TesterChain, account: LocalAccount, code: str
+) -> None:
+    assert _outcome(chain, account, code, None)[4] is None
+
+
+def test_with_debug2_logging_py_evms_loop_logs_py_evms_stack(
+    chain: TesterChain, account: LocalAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logger = PragueComputation.logger
+    monkeypatch.setitem(logger.__dict__, "show_debug2", True)
+    lines: list[str] = []
+    monkeypatch.setitem(
+        logger.__dict__, "debug2", lambda message, *args: lines.append(message % args)
+    )
+    _outcome(chain, account, "30" + "6001" + "01" + "5f" + "55", None)
+    own, lean = lines[: len(lines) // 2], lines[len(lines) // 2 :]
+    assert lean == own
+    assert any("0x" + "00" * 18 + "10b3" in line for line in lean)  # ADDRESS as py-evm's bytes
