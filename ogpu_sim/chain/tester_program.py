@@ -6,7 +6,9 @@ opcodes, so it is worked out once per code and opcode table and kept: per positi
 ``OTHER``: py-evm's function); for a PUSH, ``n`` is the pushed value as an integer (py-evm's
 padding of a cut-short PUSH included) and ``step`` how far the program counter moves (1 plus
 the PUSH's width). A PUSH directly before a JUMP or JUMPI has its own kind, so the loop can run
-the pair in one pass when the gas and the stack allow (and each as before otherwise).
+the pair in one pass when the gas allows (and each as before otherwise); so have common pairs
+of stack opcodes inside a block (``FUSED`` and after: :func:`_fuse`). Opcodes charging their
+own gas (``OWN``) and positions not decoded yet (``UNREAD``) have fixed gas 0.
 
 Positions are decoded a block at a time, when the loop first gets to the block (a contract's
 creation code carries its runtime code as data, and differs with its constructor's
@@ -103,8 +105,8 @@ INLINE_LOGIC: dict[Any, tuple[int, int]] = {
 """py-evm's logic the loop runs inline (PUSH0..32, DUP1..16, SWAP1..16, POP, JUMPDEST, the
 common arithmetic, comparison and bitwise operations, JUMP, JUMPI, MSTORE and MLOAD (memory
 expansion charged as py-evm's ``extend_memory`` charges it), CALLDATALOAD, SLOAD), keyed by
-py-evm's function so a fork that changes one is left alone. Where py-evm's function would
-raise for too few stack items, the loop calls it instead."""
+py-evm's function so a fork that changes one is left alone. Where a block's stack bounds are
+not met, py-evm's own loop runs instead (:func:`block`)."""
 
 _tables: dict[int, tuple[Any, list[tuple[Any, int, int, int]], dict[bytes, Any]]] = {}
 
