@@ -2,16 +2,25 @@
 
 What the loop does at a code position depends only on the code's bytes and the computation's
 opcodes, so it is worked out once per code and opcode table and kept: per position, a tuple
-``(function, fixed gas or -1, kind, n, step)``. ``kind`` says which inline logic runs (or
+``(function, fixed gas, kind, n, step)``. ``kind`` says which inline logic runs (or
 ``OTHER``: py-evm's function); for a PUSH, ``n`` is the pushed value as an integer (py-evm's
 padding of a cut-short PUSH included) and ``step`` how far the program counter moves (1 plus
 the PUSH's width). A PUSH directly before a JUMP or JUMPI has its own kind, so the loop can run
-the pair in one pass when the gas and the stack allow (and each as before otherwise).
-A position is decoded when the loop first gets there (a contract's creation code carries its
-runtime code as data, and differs with its constructor's arguments); positions inside PUSH
-data decode like any other (the loop never runs them: a jump there is refused as py-evm
-refuses it). Past the end of the code come ``END`` entries: py-evm's STOP,
-which does not move the program counter (py-evm's code stream yields one STOP there).
+the pair in one pass when the gas allows (and each as before otherwise); so have common pairs
+of stack opcodes inside a block (``FUSED`` and after: :func:`_fuse`). Opcodes charging their
+own gas (``OWN``) and positions not decoded yet (``UNREAD``) have fixed gas 0.
+
+Positions are decoded a block at a time, when the loop first gets to the block (a contract's
+creation code carries its runtime code as data, and differs with its constructor's
+arguments): a block is the straight run of inlined opcodes from where the loop enters it (the
+code's start, a JUMPDEST, the opcode after a JUMPI or after an opcode the loop does not
+inline) up to its JUMP or JUMPI, the next JUMPDEST or an opcode not inlined. With it comes the
+block's stack bounds (:func:`block`): the stack heights on entry with which none of its
+opcodes runs short of items or past py-evm's 1024, so the loop checks the stack once per
+block. Positions inside PUSH data are never decoded as instructions (the loop never runs them:
+a jump there is refused as py-evm refuses it). Past the end of the code come ``END`` entries:
+py-evm's STOP, which does not move the program counter (py-evm's code stream yields one STOP
+there).
 """
 
 from __future__ import annotations
@@ -46,9 +55,25 @@ Entry = tuple[Any, int, int, int, int]
     PUSH_JUMPI,
     END,
 ) = range(16)
+PUSH_PUSH, PUSH_DUP, DUP_DUP, SWAP_SWAP, SWAP_POP, POP_POP = range(16, 22)
+FUSED = PUSH_PUSH
+"""Kinds from here on are two stack opcodes of one block run in one pass (:func:`block`)."""
+_PAIRS = {
+    (PUSH, PUSH): PUSH_PUSH,
+    (PUSH, DUP): PUSH_DUP,
+    (DUP, DUP): DUP_DUP,
+    (SWAP, SWAP): SWAP_SWAP,
+    (SWAP, POP): SWAP_POP,
+    (POP, POP): POP_POP,
+}
 ADD, SUB, AND, OR, XOR, LT, GT, EQ, SLT, SGT, SHL, SHR, ISZERO, NOT = range(14)
 OTHER = -1
 """The kind of a fixed-cost opcode the loop does not inline (its py-evm logic runs)."""
+OWN = -2
+"""The kind of an opcode charging its own gas (py-evm's opcode runs; fixed gas 0), or of an
+undefined one (function ``None``: py-evm's ``InvalidOpcode`` runs)."""
+UNREAD = -3
+"""The kind of a position not decoded yet."""
 
 INLINE_LOGIC: dict[Any, tuple[int, int]] = {
     **{getattr(stack_logic, f"push{n}"): (PUSH, n) for n in range(33)},
@@ -80,16 +105,16 @@ INLINE_LOGIC: dict[Any, tuple[int, int]] = {
 """py-evm's logic the loop runs inline (PUSH0..32, DUP1..16, SWAP1..16, POP, JUMPDEST, the
 common arithmetic, comparison and bitwise operations, JUMP, JUMPI, MSTORE and MLOAD (memory
 expansion charged as py-evm's ``extend_memory`` charges it), CALLDATALOAD, SLOAD), keyed by
-py-evm's function so a fork that changes one is left alone. Where py-evm's function would
-raise for too few stack items, the loop calls it instead."""
+py-evm's function so a fork that changes one is left alone. Where a block's stack bounds are
+not met, py-evm's own loop runs instead (:func:`block`)."""
 
-_tables: dict[int, tuple[Any, list[tuple[Any, int, int, int]], dict[bytes, list[Entry]]]] = {}
+_tables: dict[int, tuple[Any, list[tuple[Any, int, int, int]], dict[bytes, Any]]] = {}
 
 
 def _opcode_table(opcodes: dict[int, Any]) -> list[tuple[Any, int, int, int]]:
-    """Per opcode value, ``(function, fixed gas or -1, kind, n)``: a fixed-cost opcode's
-    function is its py-evm logic (the loop charges the gas), any other opcode's is the opcode
-    itself (it charges its own); ``None`` for an undefined opcode."""
+    """Per opcode value, ``(function, fixed gas, kind, n)``: a fixed-cost opcode's function is
+    its py-evm logic (the loop charges the gas), any other opcode's is the opcode itself (kind
+    ``OWN``, fixed gas 0: it charges its own); ``None`` for an undefined opcode."""
     table: list[tuple[Any, int, int, int]] = []
     for value in range(256):
         opcode = opcodes.get(value)
@@ -97,7 +122,7 @@ def _opcode_table(opcodes: dict[int, Any]) -> list[tuple[Any, int, int, int]]:
             kind, n = INLINE_LOGIC.get(opcode.logic_fn, (OTHER, 0))
             table.append((opcode.logic_fn, opcode.gas_cost, kind, n))
         else:
-            table.append((opcode, -1, OTHER, 0))
+            table.append((opcode, 0, OWN, 0))
     return table
 
 
@@ -109,7 +134,7 @@ def tables(opcodes: dict[int, Any]) -> tuple[list[tuple[Any, int, int, int]], di
     return known[1], known[2]
 
 
-UNDECODED: Entry = (None, -1, OTHER, 0, 0)
+UNDECODED: Entry = (None, 0, UNREAD, 0, 0)
 """A position not decoded yet (the loop decodes it with :func:`decode` when it gets there)."""
 
 
@@ -127,27 +152,129 @@ def decode(code: bytes, position: int, table: list[tuple[Any, int, int, int]]) -
     return (logic, cost, kind, value, 1 + n)
 
 
-def program(code: bytes, opcodes: dict[int, Any]) -> tuple[list[Entry], list[Any]]:
-    """The program of ``code`` under ``opcodes`` (positions decoded as the loop reaches them)
+STACK_LIMIT = 1024
+"""py-evm's most stack items (``eth.vm.stack.Stack``)."""
+
+_EFFECTS = {
+    PUSH: (0, 1),
+    PUSH_JUMP: (0, 1),  # the JUMP after it is an entry of its own
+    PUSH_JUMPI: (0, 1),
+    POP: (1, 0),
+    JUMPDEST: (0, 0),
+    BINARY: (2, 1),
+    UNARY: (1, 1),
+    JUMP: (1, 0),
+    JUMPI: (2, 0),
+    MSTORE: (2, 0),
+    MLOAD: (1, 1),
+    CALLDATALOAD: (1, 1),
+    SLOAD: (1, 1),
+}
+"""Items an inlined kind pops and pushes (DUP and SWAP depend on their ``n``)."""
+
+
+def block(
+    code: bytes,
+    start: int,
+    table: list[tuple[Any, int, int, int]],
+    prog: list[Entry],
+    bounds: list[range | None],
+) -> range:
+    """Decode the block entered at ``start`` into ``prog`` and keep its stack bounds.
+
+    Returns:
+        The stack heights on entry with which every inlined opcode of the block has the items
+        it pops and stays within :data:`STACK_LIMIT` (also kept as ``bounds[start]``). The
+        opcode ending the block unless it is a JUMP or JUMPI (one not inlined, a JUMPDEST, the
+        code's end) is not counted: the loop checks again before it.
+    """
+    height = need = most = 0
+    position = start
+    run: list[tuple[int, Entry]] = []
+    while True:
+        entry = prog[position]
+        if entry is UNDECODED:
+            entry = prog[position] = decode(code, position, table)
+        elif entry[2] >= FUSED:
+            entry = entry[0]  # worked out before: the pair's first opcode
+        run.append((position, entry))
+        kind, n = entry[2], entry[3]
+        if kind < 0 or kind == END or (kind == JUMPDEST and position != start):
+            break
+        if kind == DUP:
+            pops, pushes = n, n + 1
+        elif kind == SWAP:
+            pops = pushes = n + 1
+        else:
+            pops, pushes = _EFFECTS[kind]
+        need = max(need, pops - height)
+        height += pushes - pops
+        most = max(most, height)
+        if kind in (JUMP, JUMPI):
+            break
+        position += entry[4]
+    _fuse(run, prog)
+    found = bounds[start] = range(need, STACK_LIMIT + 1 - most)
+    return found
+
+
+def _fuse(run: list[tuple[int, Entry]], prog: list[Entry]) -> None:
+    """Pair up a block's common stack opcodes (:data:`_PAIRS`, first come first paired): the
+    pair's entry carries the first opcode's own entry as its function, the sum of both gas
+    costs and both steps; the second opcode's entry stays, for when the gas covers only one
+    (the loop then runs the first alone, so an ``OutOfGas`` names the opcode py-evm's names).
+    """
+    index = 0
+    while index + 1 < len(run):
+        (position, first), (_, second) = run[index], run[index + 1]
+        fused = _PAIRS.get((first[2], second[2]))
+        if fused is None:
+            index += 1
+            continue
+        if fused == SWAP_POP:
+            n: Any = first[3]
+        elif fused == POP_POP:
+            n = 0
+        else:
+            n = (first[3], second[3])
+        prog[position] = (first, first[1] + second[1], fused, n, first[4] + second[4])
+        index += 2
+
+
+def program(
+    code: bytes, opcodes: dict[int, Any]
+) -> tuple[list[Entry], list[range | None], list[Any]]:
+    """The program of ``code`` under ``opcodes`` (blocks decoded as the loop reaches them,
+    :func:`block`), its blocks' stack bounds by entry position (``None`` until worked out)
     and the opcode table it comes from."""
     table, programs = tables(opcodes)
-    known = programs.get(code)
+    known: tuple[list[Entry], list[range | None]] | None = programs.get(code)
     if known is None:
         if len(programs) >= MAX_CODES:
             programs.clear()
         logic, cost, _kind, _n = table[STOP]
         # a cut-short PUSH32 ends 32 past the code
-        known = programs[code] = [UNDECODED] * len(code) + [(logic, cost, END, 0, 0)] * 33
-    return known, table
+        size = len(code) + 33
+        bounds: list[range | None] = [None] * size
+        known = programs[code] = (
+            [UNDECODED] * len(code) + [(logic, cost, END, 0, 0)] * 33,
+            bounds,
+        )
+    return known[0], known[1], table
 
 
 __all__ = [
     "END",
+    "FUSED",
     "INLINE_LOGIC",
     "MAX_CODES",
     "OTHER",
+    "OWN",
+    "STACK_LIMIT",
     "UNDECODED",
+    "UNREAD",
     "Entry",
+    "block",
     "decode",
     "program",
     "tables",
