@@ -167,7 +167,7 @@ class LoopbackGateway:
         data = bytearray()
         try:
             answer = self._read(sock, data)
-        except _Eof:
+        except EOFError:  # the gateway closed before the end of its answer
             self.close()
             return replayed_get(self.pool, url, uri, bytes(data), None, None)
         except OSError as exc:  # a timeout or a reset: urllib3 meets it after the same bytes
@@ -192,7 +192,7 @@ class LoopbackGateway:
         while end < 0:
             chunk = sock.recv(_HEAD_LIMIT)
             if not chunk:
-                raise _Eof
+                raise EOFError
             data += chunk
             end = data.find(b"\r\n\r\n")
             if end < 0 and (len(data) > _HEAD_LIMIT or b"\n\n" in data):
@@ -225,7 +225,7 @@ class LoopbackGateway:
         while len(data) < need:
             chunk = sock.recv(max(need - len(data), 4096))
             if not chunk:
-                raise _Eof
+                raise EOFError
             data += chunk
         if len(data) > need:
             return None
@@ -264,10 +264,6 @@ class LoopbackGateway:
         sock, self.sock = self.sock, None
         if sock is not None:
             sock.close()
-
-
-class _Eof(ConnectionError):
-    """The gateway closed the connection before the end of its answer (read as an EOF)."""
 
 
 def _name(headers: dict[str, str], lower: str) -> str:
