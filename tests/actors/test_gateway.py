@@ -134,11 +134,17 @@ def test_a_silent_gateway_times_out_with_urllib3s_error(raw_server):
     )
 
 
-def test_one_connection_serves_every_fetch_of_a_gateway(ipfs):
+def _fetched_once(ipfs):
+    """A gateway to ``ipfs`` that has fetched the config once; with the config's url and uri."""
     url = ipfs.add(CONFIG)
     gateway = LoopbackGateway(_pool(ipfs.port))
     uri = "/ipfs/" + url.rsplit("/ipfs/", 1)[1]
     gateway.get(url, uri)
+    return gateway, url, uri
+
+
+def test_one_connection_serves_every_fetch_of_a_gateway(ipfs):
+    gateway, url, uri = _fetched_once(ipfs)
     first = gateway.sock
     gateway.get(url, uri)
 
@@ -146,10 +152,7 @@ def test_one_connection_serves_every_fetch_of_a_gateway(ipfs):
 
 
 def test_a_connection_the_gateway_closed_is_replaced(ipfs):
-    url = ipfs.add(CONFIG)
-    gateway = LoopbackGateway(_pool(ipfs.port))
-    uri = "/ipfs/" + url.rsplit("/ipfs/", 1)[1]
-    gateway.get(url, uri)
+    gateway, url, uri = _fetched_once(ipfs)
     first = gateway.sock
     ipfs.faults.truncate(len(ipfs.get(uri)), route="/ipfs", count=1)  # answers, then hangs up
     gateway.get(url, uri)
