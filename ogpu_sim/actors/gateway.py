@@ -16,6 +16,7 @@ import io
 import re
 import select
 import socket
+import threading
 from typing import Any
 
 import requests
@@ -126,8 +127,8 @@ def replayed_get(
 
 
 class LoopbackGateway:
-    """One kept-alive connection to one plain-HTTP gateway on this machine (callers hold a
-    lock: one request at a time).
+    """One kept-alive connection to one plain-HTTP gateway on this machine (one request at a
+    time: threads of several simulators on one gateway take turns).
 
     Args:
         pool: the urllib3 pool of the same gateway: its timeout, retries and headers are the
@@ -137,6 +138,7 @@ class LoopbackGateway:
     def __init__(self, pool: urllib3.HTTPConnectionPool) -> None:
         self.pool = pool
         self.sock: socket.socket | None = None
+        self._turn = threading.Lock()
         host = f"[{pool.host}]" if ":" in pool.host else pool.host
         host_header = host if pool.port in (None, 80) else f"{host}:{pool.port}"
         lines = [f"Host: {host_header}", *(f"{k}: {v}" for k, v in pool.headers.items())]
@@ -152,6 +154,10 @@ class LoopbackGateway:
             urllib3.exceptions.HTTPError: as urllib3 raises it for the same answer.
             OSError: as urllib3 raises it for the same answer.
         """
+        with self._turn:
+            return self._get(url, uri)
+
+    def _get(self, url: str, uri: str) -> requests.Response:
         try:
             request = f"GET {uri} HTTP/1.1".encode("ascii") + self._head_tail
         except UnicodeEncodeError:

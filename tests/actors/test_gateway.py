@@ -161,3 +161,20 @@ def test_a_connection_the_gateway_closed_is_replaced(ipfs):
 
     assert (closed, _outcome(lambda: gateway.get(url, uri))) == (True, f"200 {ipfs.get(uri)!r}")
     assert gateway.sock is not first
+
+
+def test_threads_sharing_a_gateway_each_get_the_whole_answer(ipfs):
+    gateway, url, uri = _fetched_once(ipfs)
+    outcomes: list[str] = []
+
+    def fetch() -> None:
+        for _ in range(40):
+            outcomes.append(_outcome(lambda: gateway.get(url, uri)))
+
+    threads = [threading.Thread(target=fetch) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+
+    assert outcomes == [f"200 {ipfs.get(uri)!r}"] * 120
