@@ -63,6 +63,7 @@ from .tester_logs import TesterLogSource
 from .tester_mine import applies, apply_and_mine, seed_sender
 from .tester_reads import HeadReads
 from .tester_receipts import mined_receipt, remember_block, remember_sender, remembered_block
+from .tester_reuse import Recorded, applicable, capture, replay
 from .tester_storage import state_methods
 from .tester_view import view_state
 
@@ -113,6 +114,8 @@ class TesterNode:
         self.reads = HeadReads(self.tester)
         self._timestamps: dict[bytes, int] = {}
         self._free_header: tuple[Any, Any] = (None, None)  # a header, its base-fee-0 copy
+        self._confirmed: Recorded | None = None  # the last estimate's run (.tester_reuse)
+        self.reuse = True  # False: every send executes (the twin tests' reference path)
 
     # -- time and blocks ----------------------------------------------------------------------
     @property
@@ -301,8 +304,20 @@ class TesterNode:
     def estimate_gas(self, call: dict[str, Any], tag: Any = "latest", overrides: Any = None) -> str:
         """``eth_estimateGas`` in the pending block (see :mod:`.tester_gas`)."""
         state, tx, sender = self._state_and_tx(call, tag, overrides, keep_nonce=True)
+        self._confirmed = None
+        runs: dict[int, Recorded | None] = {}
+        keep = None
+        if self.reuse and overrides is None and tag in (None, "latest", "pending"):
+            chain, header = self.chain, self.chain.header
+
+            def keep(run: Any, computation: Any) -> None:
+                runs.clear()
+                runs[run.gas] = capture(chain, header, state, run, computation)
+
         try:
-            return hex(estimate_gas(state, tx))
+            gas = estimate_gas(state, tx, keep)
+            self._confirmed = runs.get(gas)
+            return hex(gas)
         except EthUtilsValidationError as exc:
             raise _validation_error(exc, sender) from None
         except VMError as exc:
@@ -331,10 +346,22 @@ class TesterNode:
             )
         chain = self.chain
         fused = applies(chain, tx)
+        confirmed, self._confirmed = self._confirmed, None
+        apply = None
+        if fused and confirmed is not None and applicable(confirmed, chain, tx):
+            recorded = confirmed
+
+            def apply(state: Any, transaction: Any) -> Any:
+                return replay(state, transaction, recorded)
+
         try:
             if fused:
                 mined, receipt = apply_and_mine(
-                    chain, tx, coinbase=ZERO_ADDRESS, mix_hash=os.urandom(32)
+                    chain,
+                    tx,
+                    coinbase=ZERO_ADDRESS,
+                    mix_hash=os.urandom(32),
+                    apply=apply,
                 )
                 self._remember_timestamp(mined.header)
                 remember_block(mined, (receipt,))

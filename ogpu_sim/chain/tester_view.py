@@ -31,7 +31,7 @@ from eth.vm.forks.prague.state import PragueState
 from eth.vm.message import Message
 
 
-def _known(executor_class: type) -> bool:
+def known_executor(executor_class: type) -> bool:
     """Whether ``executor_class`` runs py-evm's Cancun ``__call__`` and message building."""
     return (
         issubclass(executor_class, CancunTransactionExecutor)
@@ -77,7 +77,7 @@ def _unfinalized(stock: Any) -> Any:
     def apply_transaction(self: Any, transaction: Any) -> Any:
         """py-evm's ``apply_transaction`` up to the executed computation (no finalization)."""
         executor = self.get_transaction_executor()
-        if not _known(type(executor)):
+        if not known_executor(type(executor)):
             return stock(self, transaction)
         executor.validate_transaction(transaction)
         message = build_message(executor, transaction)
@@ -95,7 +95,7 @@ def _no_system_contracts(self: Any) -> None:
 @cache
 def view_class(state_class: type) -> type:
     """``state_class`` for a discarded execution (itself where this module does not apply)."""
-    if not issubclass(state_class, CancunState) or not _known(
+    if not issubclass(state_class, CancunState) or not known_executor(
         state_class.transaction_executor_class
     ):
         return state_class
@@ -120,4 +120,4 @@ def view_state(vm: Any, db: Any, header: Any) -> Any:
     return view_class(vm.get_state_class())(db, context, header.state_root)
 
 
-__all__ = ["build_message", "view_class", "view_state"]
+__all__ = ["build_message", "known_executor", "view_class", "view_state"]
