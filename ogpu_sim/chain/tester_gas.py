@@ -75,7 +75,7 @@ def estimate_gas(state: Any, tx: Any, keep: Keep | None = None) -> int:
 
     def succeeds(gas: int) -> bool:
         try:
-            return not _run(state, tx, gas, keep).is_error
+            return not _run(state, tx, gas, keep=keep).is_error
         except ValidationError:  # below the intrinsic (or calldata floor) gas
             return False
 
