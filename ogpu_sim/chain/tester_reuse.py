@@ -4,7 +4,7 @@ web3's ``build_transaction`` estimates the call ``{from, to, data, value, nonce}
 exactly that with the estimate as its gas; the ``ogpu`` SDK sends it right away. The
 estimate's confirming run (:mod:`.tester_gas`) then executed the very message the send will
 execute, on the same pre-state and in the same pending block, with the same gas; only the fee
-differs (gas price and base fee 0 in the estimate's state). :func:`capture` keeps what that run
+differs (the estimate's base fee is 0, its gas price 0 or the call's priority fee). :func:`capture` keeps what that run
 did: its computation (output, logs, gas, refunds, children, self-destructs) and the final
 change of each of py-evm's write journals (accounts, code, each account's storage), in the
 journals' own order. The node keeps one such run, the last estimate's.
@@ -18,12 +18,13 @@ BLOBHASH (:func:`fee_blind`, a static scan), the only opcodes whose answer the f
 
 :func:`replay` then runs py-evm's own executor steps but the execution:
 ``validate_transaction``, the message building (gas prepaid, nonce incremented), the recorded
-journal changes written into the same journals (the sender's balance lowered by the prepaid
-fee, the one value the fee changes), ``finalize_computation`` (refunds, the coinbase's fee,
-EIP-161 clearing) and Cancun's transient-storage clear. A sender with code, an executor whose
-steps :mod:`.tester_view` does not know, a storage wipe, journals not clean before the run, a
-state override: each keeps py-evm's execution. ``tests/chain/test_tester_reuse.py`` runs twin
-chains (reuse on and off) and compares every database key and value, receipt and block hash.
+journal changes written into the same journals (the sender's balance moved by the difference
+of the two prepaid fees, the one value the fee changes), ``finalize_computation`` (refunds,
+the coinbase's fee, EIP-161 clearing) and Cancun's transient-storage clear. A sender with
+code, an executor whose steps :mod:`.tester_view` does not know, a storage wipe, journals not
+clean before the run, a state override: each keeps py-evm's execution.
+``tests/chain/test_tester_reuse.py`` and ``test_tester_reuse_sdk.py`` run twin chains (reuse
+on and off) and compare every database key and value, receipt and block hash.
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ class Recorded:
         chain: the py-evm chain the estimate ran on.
         header: the pending header object the estimate executed in.
         sender, nonce, to, value, data, gas, intrinsic_gas: the executed transaction's fields.
+        prepaid: the gas fee the run's message building took from the sender (the estimate's
+            gas price times the gas: zero unless the call named a priority fee).
         computation: the executed (not finalized) computation.
         accounts: the account journal's final changes, in its order.
         code: the code journal's final changes, in its order.
@@ -80,6 +83,7 @@ class Recorded:
     data: bytes
     gas: int
     intrinsic_gas: int
+    prepaid: int
     computation: Any
     accounts: tuple[tuple[bytes, Any], ...]
     code: tuple[tuple[bytes, Any], ...]
@@ -127,6 +131,7 @@ def capture(chain: Any, header: Any, state: Any, tx: Any, computation: Any) -> R
         data=tx.data,
         gas=tx.gas,
         intrinsic_gas=tx.intrinsic_gas,
+        prepaid=tx.gas * state.get_gas_price(tx),
         computation=computation,
         accounts=tuple(_changes(db._journaltrie).items()),
         code=tuple(_changes(db._journaldb).items()),
@@ -222,7 +227,7 @@ def replay(state: Any, tx: Any, recorded: Recorded) -> Any:
     if not known_executor(type(executor)) or state.get_code(tx.sender):
         return type(state).apply_transaction(state, tx)
     executor.validate_transaction(tx)
-    fee = tx.gas * state.get_gas_price(tx)
+    fee = tx.gas * state.get_gas_price(tx) - recorded.prepaid
     build_message(executor, tx)
     db = state._account_db
     accounts = []

@@ -259,3 +259,15 @@ def test_fee_blind_skips_push_data_and_finds_each_fee_opcode() -> None:
     assert tester_reuse.fee_blind(bytes.fromhex("603a60485500"))  # PUSH1 0x3a PUSH1 0x48 ...
     for opcode in sorted(tester_reuse.FEE_OPCODES):
         assert not tester_reuse.fee_blind(bytes([0x60, 0x00, opcode, 0x00]))
+
+
+def test_an_estimate_that_named_its_fees_prepaid_the_tip_and_the_send_still_matches(
+    pair: tuple[TesterChain, TesterChain],
+) -> None:
+    fees = {"maxFeePerGas": hex(5 * 10**9), "maxPriorityFeePerGas": hex(10**9)}
+    hashes = [
+        estimate_and_send(pair, call_of(0, data=STORE_CALLVALUE, **fees)),
+        estimate_and_send(pair, call_of(1, to=created(0), value=hex(77), **fees)),
+    ]
+    same_chains(pair, hashes)
+    assert len(REPLAYED) == 2
