@@ -4,10 +4,11 @@ web3's ``build_transaction`` estimates the call ``{from, to, data, value, nonce}
 exactly that with the estimate as its gas; the ``ogpu`` SDK sends it right away. The
 estimate's confirming run (:mod:`.tester_gas`) then executed the very message the send will
 execute, on the same pre-state and in the same pending block, with the same gas; only the fee
-differs (the estimate's base fee is 0, its gas price 0 or the call's priority fee). :func:`capture` keeps what that run
-did: its computation (output, logs, gas, refunds, children, self-destructs) and the final
-change of each of py-evm's write journals (accounts, code, each account's storage), in the
-journals' own order. The node keeps one such run, the last estimate's.
+differs (the estimate's base fee is 0, its gas price 0 or the call's priority fee).
+:func:`capture` keeps what that run did: its computation (output, logs, gas, refunds,
+children, self-destructs) and the final change of each of py-evm's write journals (accounts,
+code, each account's storage), in the journals' own order. The node keeps one such run, the
+last estimate's.
 
 :func:`applicable` decides conservatively whether the send is provably the same execution:
 the very pending header object (so the same parent, state root, number, timestamp, coinbase,
