@@ -11,6 +11,7 @@ key and value, header, receipt, log and error, and each test names the path the 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,6 +20,8 @@ from eth_account.signers.local import LocalAccount
 from eth_tester.backends.pyevm import main as pyevm_main
 from eth_tester.utils.address import generate_contract_address
 from eth_utils import to_canonical_address
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from web3 import Web3
 
 from ogpu_sim.chain import tester_node, tester_reuse
@@ -44,6 +47,7 @@ STORE_GASPRICE = deployed("3a60005500")  # GASPRICE PUSH1 0 SSTORE STOP
 STORE_TIMESTAMP = deployed("4260005500")  # TIMESTAMP PUSH1 0 SSTORE STOP
 STORE_CALLVALUE = deployed("3460005500")  # CALLVALUE PUSH1 0 SSTORE STOP
 STORE_OWN_BALANCE = deployed("4760005500")  # SELFBALANCE PUSH1 0 SSTORE STOP
+STORE_SENDERS_BALANCE = deployed("323160005500")  # ORIGIN BALANCE PUSH1 0 SSTORE STOP
 
 
 def created(nonce: int) -> str:
@@ -54,6 +58,12 @@ def created(nonce: int) -> str:
 @pytest.fixture
 def pair(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TesterChain, TesterChain]]:
     """(py-evm's execution, the reuse): two chains with the same genesis and a fixed clock."""
+    with twin_chains(monkeypatch) as chains:
+        yield chains
+
+
+@contextmanager
+def twin_chains(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TesterChain, TesterChain]]:
     monkeypatch.setattr(pyevm_main, "time", SimpleNamespace(time=lambda: float(GENESIS_TIME)))
     fixed_mix = SimpleNamespace(urandom=lambda n: b"\x07" * n)
     monkeypatch.setattr(tester_node, "os", fixed_mix)
@@ -229,6 +239,23 @@ def test_code_reading_its_balance_executes_and_sees_the_paid_value(
     assert int(stored, 16) == 9
 
 
+def test_code_reading_the_senders_balance_executes_and_sees_the_prepaid_fee(
+    pair: tuple[TesterChain, TesterChain],
+) -> None:
+    hashes = [estimate_and_send(pair, call_of(0, data=STORE_SENDERS_BALANCE))]
+    hashes.append(estimate_and_send(pair, call_of(1, to=created(0))))
+    same_chains(pair, hashes)
+    assert len(REPLAYED) == 1
+    node = pair[1].node
+    receipt, sent = node.get_receipt(hashes[1]), node.get_transaction(hashes[1])
+    price = int(receipt["effectiveGasPrice"], 16)
+    after = int(node.request("eth_getBalance", [SENDER.address, "latest"]), 16)
+    stored = node.request("eth_getStorageAt", [created(0), "0x0", "latest"])
+    # during the execution the whole gas limit was prepaid; the refund of the unused came after
+    prepaid = int(sent["gas"], 16) * price
+    assert int(stored, 16) == after + int(receipt["gasUsed"], 16) * price - prepaid
+
+
 def test_code_reading_the_gas_price_executes_and_runs_out_of_the_costless_estimate(
     pair: tuple[TesterChain, TesterChain],
 ) -> None:
@@ -271,3 +298,54 @@ def test_an_estimate_that_named_its_fees_prepaid_the_tip_and_the_send_still_matc
     ]
     same_chains(pair, hashes)
     assert len(REPLAYED) == 2
+
+
+STEPS = st.sampled_from(["store", "spawn", "pay", "zero", "mined", "later", "gas+1", "no-estimate"])
+"""A send after its estimate (store, spawn, pay, zero: reused), after another transaction was
+mined or time moved on (executed), with other gas or without an estimate (executed)."""
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    steps=st.lists(STEPS, min_size=1, max_size=6), values=st.lists(st.integers(0, 3), min_size=6)
+)
+def test_generated_sequences_of_estimates_and_sends_keep_py_evms_chain(
+    steps: list[str], values: list[int]
+) -> None:
+    encode = PROBE_CONTRACT.encode_abi
+    other = dev_account(1)
+    with pytest.MonkeyPatch.context() as patch, twin_chains(patch) as chains:
+        hashes = [
+            estimate_and_send(chains, call_of(0, data=PROBE["bytecode"])),
+            estimate_and_send(chains, call_of(1, data=STORE_CALLVALUE)),
+        ]
+        probe, payee, others = created(0), created(1), 0
+        for nonce, (step, value) in enumerate(zip(steps, values, strict=False), start=2):
+            call = call_of(nonce, to=probe, data=encode("store", (value,)))
+            if step == "spawn":
+                call = call_of(nonce, to=probe, data=encode("spawn", (value,)))
+            elif step in ("pay", "zero"):
+                call = call_of(
+                    nonce, to=payee, data="0x01", value=hex(value if step == "pay" else 0)
+                )
+
+            def between(chain: TesterChain, step: str = step, others: int = others) -> None:
+                if step == "mined":
+                    raw = signed(other, {"to": other.address, "nonce": hex(others)}, 21_000)
+                    chain.node.request("eth_sendRawTransaction", [raw])
+                elif step == "later":
+                    chain.node.advance_time(5)
+
+            others += step == "mined"
+            if step == "gas+1":
+                _kind, gas = both(chains, "eth_estimateGas", {"from": SENDER.address, **call})
+                raw = signed(SENDER, call, int(gas, 16) + 1)
+                hashes.append(str(both(chains, "eth_sendRawTransaction", raw)[1]))
+            elif step == "no-estimate":
+                raw = signed(SENDER, call, 3_000_000)
+                hashes.append(str(both(chains, "eth_sendRawTransaction", raw)[1]))
+            else:
+                hashes.append(estimate_and_send(chains, call, between=between))
+        same_chains(chains, hashes)
+        expected = 2 + sum(step in ("store", "spawn", "pay", "zero") for step in steps)
+        assert len(REPLAYED) == expected
