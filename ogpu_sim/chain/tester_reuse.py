@@ -37,7 +37,7 @@ import rlp
 from eth.db.account import Account
 from eth.db.journal import DELETE_WRAPPED, REVERT_TO_WRAPPED
 
-from .tester_view import build_message, known_executor
+from .tester_view import build_message, known_executor, unfinalized
 
 GASPRICE, BASEFEE, BLOBBASEFEE, BALANCE, SELFBALANCE, BLOBHASH = (
     0x3A,
@@ -110,9 +110,10 @@ def capture(chain: Any, header: Any, state: Any, tx: Any, computation: Any) -> R
     """What the successful run ``computation`` of ``tx`` wrote into ``state`` (None: unknown).
 
     Call it right after the run, before the state is reverted, on a state whose journals were
-    clean before the run (:func:`journals_clean`).
+    clean before the run (:func:`journals_clean`); only a run that stopped before py-evm's
+    finalization (:func:`.tester_view.unfinalized`) is kept.
     """
-    if computation.is_error or getattr(tx, "access_list", ()):
+    if computation.is_error or getattr(tx, "access_list", ()) or not unfinalized(state):
         return None
     db = state._account_db
     storage = []

@@ -99,13 +99,21 @@ def view_class(state_class: type) -> type:
         state_class.transaction_executor_class
     ):
         return state_class
-    members: dict[str, Any] = {"apply_transaction": _unfinalized(state_class.apply_transaction)}
+    members: dict[str, Any] = {
+        "apply_transaction": _unfinalized(state_class.apply_transaction),
+        "unfinalized": True,
+    }
     if state_class.set_system_contracts in (
         PragueState.set_system_contracts,
         CancunState.set_system_contracts,
     ):
         members["set_system_contracts"] = _no_system_contracts
     return type(state_class.__name__, (state_class,), members)
+
+
+def unfinalized(state: Any) -> bool:
+    """Whether ``state``'s executions stop before py-evm's finalization (a :func:`view_class`)."""
+    return getattr(type(state), "unfinalized", False) is True
 
 
 def view_state(vm: Any, db: Any, header: Any) -> Any:
@@ -120,4 +128,4 @@ def view_state(vm: Any, db: Any, header: Any) -> Any:
     return view_class(vm.get_state_class())(db, context, header.state_root)
 
 
-__all__ = ["build_message", "known_executor", "view_class", "view_state"]
+__all__ = ["build_message", "known_executor", "unfinalized", "view_class", "view_state"]

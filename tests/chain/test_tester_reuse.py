@@ -27,6 +27,7 @@ from web3 import Web3
 from ogpu_sim.chain import tester_node, tester_reuse
 from ogpu_sim.chain.dev_accounts import dev_account
 from ogpu_sim.chain.tester import TesterChain
+from ogpu_sim.chain.tester_calls import build_call
 
 from .helpers import PROBE
 from .test_tester_mine import CHAIN_ID, GENESIS_TIME, answer, chain_contents
@@ -349,3 +350,14 @@ def test_generated_sequences_of_estimates_and_sends_keep_py_evms_chain(
         same_chains(chains, hashes)
         expected = 2 + sum(step in ("store", "spawn", "pay", "zero") for step in steps)
         assert len(REPLAYED) == expected
+
+
+def test_a_run_on_a_state_that_finalizes_is_not_kept(pair: tuple[TesterChain, TesterChain]) -> None:
+    node = pair[1].node
+    state, header, vm = node._fresh_state("latest", None)  # py-evm's finalizing state
+    call = {"from": SENDER.address, "data": STORE_CALLVALUE}
+    tx, _sender = build_call(vm, state, header.gas_limit, CHAIN_ID, call, keep_nonce=False)
+    assert tester_reuse.journals_clean(state)
+    computation = state.apply_transaction(tx)
+    assert computation.is_success
+    assert tester_reuse.capture(node.chain, header, state, tx, computation) is None
