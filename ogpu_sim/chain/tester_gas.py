@@ -7,37 +7,51 @@ rule of nested calls and ``new`` included), answers every probe of geth's search
 threshold (:mod:`.gas_search`), and runs once more at the answer to confirm it. When the trace
 cannot tell (a child call failed, code read ``gasleft()``) or the confirming run fails, the
 search executes the probes it cannot decide, as before. Every answer is confirmed by a real
-execution, so an estimate cannot fail on chain in the same state.
+execution, so an estimate cannot fail on chain in the same state; the node keeps the
+confirming run for a send of the same transaction (:mod:`.tester_reuse`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from eth.vm.spoof import SpoofTransaction
 from eth_utils import ValidationError
 
 from .gas_search import Measured, estimate
+from .tester_reuse import journals_clean
 from .tester_trace import traced_run
 
 REFUND_QUOTIENT = 5
 """EIP-3529: a transaction is refunded at most a fifth of the gas it used."""
 
 
-def _run(state: Any, tx: Any, gas: int, **overrides: Any) -> Any:
+Keep = Callable[[Any, Any], None]
+"""Called with a probe's transaction and its successful computation, before the revert."""
+
+
+def _run(state: Any, tx: Any, gas: int, keep: Keep | None = None, **overrides: Any) -> Any:
     snapshot = state.snapshot()
+    run = SpoofTransaction(tx, gas=gas, **overrides)
+    clean = keep is not None and journals_clean(state)
     try:
-        return state.apply_transaction(SpoofTransaction(tx, gas=gas, **overrides))
+        computation = state.apply_transaction(run)
+        if clean and keep is not None and not computation.is_error:
+            keep(run, computation)
+        return computation
     finally:
         state.revert(snapshot)
 
 
-def estimate_gas(state: Any, tx: Any) -> int:
+def estimate_gas(state: Any, tx: Any, keep: Keep | None = None) -> int:
     """The gas ``tx`` needs in ``state``, as geth estimates it.
 
     Args:
         state: a py-evm state to execute in (every run is reverted).
         tx: a (spoofed) transaction whose ``gas`` is the cap.
+        keep: shown every successful probe (not the traced run at the cap) on a state whose
+            journals were clean before it, before it is reverted (:mod:`.tester_reuse`).
 
     Returns:
         A gas limit with which the transaction succeeds.
@@ -61,7 +75,7 @@ def estimate_gas(state: Any, tx: Any) -> int:
 
     def succeeds(gas: int) -> bool:
         try:
-            return not _run(state, tx, gas).is_error
+            return not _run(state, tx, gas, keep=keep).is_error
         except ValidationError:  # below the intrinsic (or calldata floor) gas
             return False
 

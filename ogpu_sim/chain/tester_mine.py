@@ -70,7 +70,9 @@ def applies(chain: Any, tx: Any) -> bool:
     )
 
 
-def apply_and_mine(chain: Any, tx: Any, *, coinbase: bytes, mix_hash: bytes) -> tuple[Any, Any]:
+def apply_and_mine(
+    chain: Any, tx: Any, *, coinbase: bytes, mix_hash: bytes, apply: Any = None
+) -> tuple[Any, Any]:
     """Apply ``tx`` to the pending block and mine it, as apply_transaction + mine_block would.
 
     Args:
@@ -78,6 +80,8 @@ def apply_and_mine(chain: Any, tx: Any, *, coinbase: bytes, mix_hash: bytes) -> 
         tx: the decoded signed transaction.
         coinbase: the mined block's coinbase (``mine_block``'s keyword).
         mix_hash: the mined block's mix hash (``mine_block``'s keyword).
+        apply: replaces the VM state's ``apply_transaction(tx)`` for this one transaction,
+            called as ``apply(state, tx)`` (:mod:`.tester_reuse`).
 
     Returns:
         The mined block and the transaction's receipt (``chain.header`` is then the next
@@ -89,6 +93,8 @@ def apply_and_mine(chain: Any, tx: Any, *, coinbase: bytes, mix_hash: bytes) -> 
     """
     header = chain.header
     vm = chain.get_vm(header)
+    if apply is not None:
+        vm.state.apply_transaction = lambda transaction: apply(vm.state, transaction)
     receipt, _computation = vm.apply_transaction(header, tx)
     state = vm.state
     state.persist()

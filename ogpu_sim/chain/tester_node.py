@@ -12,9 +12,10 @@ calls, access lists and ``eth_simulateV1``: :mod:`.tester_calls`; the states cal
 estimates execute on: :mod:`.tester_view`; state overrides: :mod:`.state_override`; account
 reads at ``latest``: :mod:`.tester_reads`; receipts and remembered blocks:
 :mod:`.tester_receipts`; a sent transaction applied and mined in one pass: :mod:`.tester_mine`
-(the block persisted by :mod:`.tester_chaindb`). The dev accounts are funded at genesis
+(the block persisted by :mod:`.tester_chaindb`), from the last estimate's confirming run when it
+was provably the same execution (:mod:`.tester_reuse`). The dev accounts are funded at genesis
 (:mod:`.dev_accounts`). Not thread-safe: :class:`ogpu_sim.chain.tester.TesterChain`
-serializes access with its lock. (About 660 lines: the JSON-RPC method table at the end names
+serializes access with its lock. (About 690 lines: the JSON-RPC method table at the end names
 this node's methods and stays beside them.)
 """
 
@@ -63,6 +64,7 @@ from .tester_logs import TesterLogSource
 from .tester_mine import applies, apply_and_mine, seed_sender
 from .tester_reads import HeadReads
 from .tester_receipts import mined_receipt, remember_block, remember_sender, remembered_block
+from .tester_reuse import Recorded, applicable, capture, replay
 from .tester_storage import state_methods
 from .tester_view import view_state
 
@@ -113,6 +115,8 @@ class TesterNode:
         self.reads = HeadReads(self.tester)
         self._timestamps: dict[bytes, int] = {}
         self._free_header: tuple[Any, Any] = (None, None)  # a header, its base-fee-0 copy
+        self._confirmed: Recorded | None = None  # the last estimate's run (.tester_reuse)
+        self.reuse = True  # False: every send executes (the twin tests' reference path)
 
     # -- time and blocks ----------------------------------------------------------------------
     @property
@@ -301,8 +305,20 @@ class TesterNode:
     def estimate_gas(self, call: dict[str, Any], tag: Any = "latest", overrides: Any = None) -> str:
         """``eth_estimateGas`` in the pending block (see :mod:`.tester_gas`)."""
         state, tx, sender = self._state_and_tx(call, tag, overrides, keep_nonce=True)
+        self._confirmed = None
+        runs: dict[int, Recorded | None] = {}
+        keep = None
+        if self.reuse and overrides is None and tag in (None, "latest", "pending"):
+            chain, header = self.chain, self.chain.header
+
+            def keep(run: Any, computation: Any) -> None:
+                runs.clear()
+                runs[run.gas] = capture(chain, header, state, run, computation)
+
         try:
-            return hex(estimate_gas(state, tx))
+            gas = estimate_gas(state, tx, keep)
+            self._confirmed = runs.get(gas)
+            return hex(gas)
         except EthUtilsValidationError as exc:
             raise _validation_error(exc, sender) from None
         except VMError as exc:
@@ -331,10 +347,22 @@ class TesterNode:
             )
         chain = self.chain
         fused = applies(chain, tx)
+        confirmed, self._confirmed = self._confirmed, None
+        apply = None
+        if fused and confirmed is not None and applicable(confirmed, chain, tx):
+            recorded = confirmed
+
+            def apply(state: Any, transaction: Any) -> Any:
+                return replay(state, transaction, recorded)
+
         try:
             if fused:
                 mined, receipt = apply_and_mine(
-                    chain, tx, coinbase=ZERO_ADDRESS, mix_hash=os.urandom(32)
+                    chain,
+                    tx,
+                    coinbase=ZERO_ADDRESS,
+                    mix_hash=os.urandom(32),
+                    apply=apply,
                 )
                 self._remember_timestamp(mined.header)
                 remember_block(mined, (receipt,))

@@ -31,7 +31,7 @@ from eth.vm.forks.prague.state import PragueState
 from eth.vm.message import Message
 
 
-def _known(executor_class: type) -> bool:
+def known_executor(executor_class: type) -> bool:
     """Whether ``executor_class`` runs py-evm's Cancun ``__call__`` and message building."""
     return (
         issubclass(executor_class, CancunTransactionExecutor)
@@ -77,7 +77,7 @@ def _unfinalized(stock: Any) -> Any:
     def apply_transaction(self: Any, transaction: Any) -> Any:
         """py-evm's ``apply_transaction`` up to the executed computation (no finalization)."""
         executor = self.get_transaction_executor()
-        if not _known(type(executor)):
+        if not known_executor(type(executor)):
             return stock(self, transaction)
         executor.validate_transaction(transaction)
         message = build_message(executor, transaction)
@@ -95,17 +95,25 @@ def _no_system_contracts(self: Any) -> None:
 @cache
 def view_class(state_class: type) -> type:
     """``state_class`` for a discarded execution (itself where this module does not apply)."""
-    if not issubclass(state_class, CancunState) or not _known(
+    if not issubclass(state_class, CancunState) or not known_executor(
         state_class.transaction_executor_class
     ):
         return state_class
-    members: dict[str, Any] = {"apply_transaction": _unfinalized(state_class.apply_transaction)}
+    members: dict[str, Any] = {
+        "apply_transaction": _unfinalized(state_class.apply_transaction),
+        "unfinalized": True,
+    }
     if state_class.set_system_contracts in (
         PragueState.set_system_contracts,
         CancunState.set_system_contracts,
     ):
         members["set_system_contracts"] = _no_system_contracts
     return type(state_class.__name__, (state_class,), members)
+
+
+def unfinalized(state: Any) -> bool:
+    """Whether ``state``'s executions stop before py-evm's finalization (a :func:`view_class`)."""
+    return getattr(type(state), "unfinalized", False) is True
 
 
 def view_state(vm: Any, db: Any, header: Any) -> Any:
@@ -120,4 +128,4 @@ def view_state(vm: Any, db: Any, header: Any) -> Any:
     return view_class(vm.get_state_class())(db, context, header.state_root)
 
 
-__all__ = ["build_message", "view_class", "view_state"]
+__all__ = ["build_message", "known_executor", "unfinalized", "view_class", "view_state"]
