@@ -1,8 +1,11 @@
 """The eth-tester node's blocks and logs, as the shared filter registry reads them.
 
 :class:`TesterLogSource` is the :class:`~ogpu_sim.chain.filters.LogSource` of a
-:class:`~ogpu_sim.chain.tester_node.TesterNode`: it reads blocks and receipts from eth-tester and
-hands their logs over in JSON-RPC shape.
+:class:`~ogpu_sim.chain.tester_node.TesterNode`: it reads a block's transactions and their
+receipts through the node's own ``eth_getBlockByNumber`` and ``eth_getTransactionReceipt``
+answers (kept by block hash, :mod:`.tester_answers`, and shared with every other caller: the
+harness's reads of a block it collects the logs of cost nothing more) and hands their logs over
+in JSON-RPC shape, as eth-tester's block and receipt give them.
 """
 
 from __future__ import annotations
@@ -23,11 +26,21 @@ class TesterLogSource:
     Args:
         tester: the node's ``EthereumTester``.
         head_number: returns the number of the latest mined block.
+        block: the node's ``eth_getBlockByNumber`` (number, full) in JSON-RPC shape.
+        receipt: the node's ``eth_getTransactionReceipt`` in JSON-RPC shape.
     """
 
-    def __init__(self, tester: EthereumTester, head_number: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        tester: EthereumTester,
+        head_number: Callable[[], int],
+        block: Callable[[int, bool], dict[str, Any] | None],
+        receipt: Callable[[str], dict[str, Any] | None],
+    ) -> None:
         self._tester = tester
         self._head_number = head_number
+        self._block = block
+        self._receipt = receipt
 
     @property
     def head_number(self) -> int:
@@ -47,9 +60,14 @@ class TesterLogSource:
 
     def block_logs(self, number: int) -> list[dict[str, Any]]:
         """Logs of block ``number`` in JSON-RPC shape."""
-        tester = self._tester
-        return [
-            log_to_rpc(log)
-            for tx_hash in tester.get_block_by_number(number)["transactions"]
-            for log in tester.get_transaction_receipt(tx_hash)["logs"]
-        ]
+        block = self._block(number, False)
+        if block is None:
+            raise BlockNotFound(f"No block found for block number: {number}")
+        logs: list[dict[str, Any]] = []
+        for tx_hash in block["transactions"]:
+            receipt = self._receipt(tx_hash)
+            if receipt is None:  # not where the block says: eth-tester's own lookup decides
+                logs += map(log_to_rpc, self._tester.get_transaction_receipt(tx_hash)["logs"])
+            else:
+                logs += receipt["logs"]
+        return logs

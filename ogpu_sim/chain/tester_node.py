@@ -109,7 +109,9 @@ class TesterNode:
         self.tester = EthereumTester(self.backend)
         self.time_offset = 0
         self.snapshots: SnapshotLedger[_Saved] = SnapshotLedger()
-        self.filters = FilterRegistry(TesterLogSource(self.tester, lambda: self.head_number))
+        self.filters = FilterRegistry(
+            TesterLogSource(self.tester, lambda: self.head_number, self.get_block, self.get_receipt)
+        )
         self.client_version = _version()
         self.answers = AnswerMemo()
         self.reads = HeadReads(self.tester)

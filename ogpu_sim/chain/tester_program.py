@@ -21,10 +21,18 @@ block. Positions inside PUSH data are never decoded as instructions (the loop ne
 a jump there is refused as py-evm refuses it). Past the end of the code come ``END`` entries:
 py-evm's STOP, which does not move the program counter (py-evm's code stream yields one STOP
 there).
+
+A code as long as one decoded before and differing from it only in PUSH data and positions
+not decoded yet (a contract's copies with other immutables, a creation code with other
+constructor arguments) starts from a copy of that program with those PUSHes decoded again
+(:func:`adapted`) instead of from nothing: per task of the protocol, its Task, its Response
+and a read helper's creation code would otherwise be decoded anew, most of the blocks of a
+lifecycle.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from eth.vm.forks.berlin import logic as berlin_logic
@@ -108,7 +116,11 @@ expansion charged as py-evm's ``extend_memory`` charges it), CALLDATALOAD, SLOAD
 py-evm's function so a fork that changes one is left alone. Where a block's stack bounds are
 not met, py-evm's own loop runs instead (:func:`block`)."""
 
-_tables: dict[int, tuple[Any, list[tuple[Any, int, int, int]], dict[bytes, Any]]] = {}
+_tables: dict[
+    int, tuple[Any, list[tuple[Any, int, int, int]], dict[bytes, Any], dict[int, bytes]]
+] = {}
+"""Per opcode table (by id): the opcodes, their table, the memo of decoded programs and, per
+code length, the code whose program was made last (:func:`adapted`)."""
 
 
 def _opcode_table(opcodes: dict[int, Any]) -> list[tuple[Any, int, int, int]]:
@@ -128,10 +140,17 @@ def _opcode_table(opcodes: dict[int, Any]) -> list[tuple[Any, int, int, int]]:
 
 def tables(opcodes: dict[int, Any]) -> tuple[list[tuple[Any, int, int, int]], dict[bytes, Any]]:
     """The opcode table of ``opcodes`` and the memo of its decoded programs."""
+    known = _memo(opcodes)
+    return known[1], known[2]
+
+
+def _memo(
+    opcodes: dict[int, Any],
+) -> tuple[Any, list[tuple[Any, int, int, int]], dict[bytes, Any], dict[int, bytes]]:
     known = _tables.get(id(opcodes))
     if known is None or known[0] is not opcodes:
-        known = _tables[id(opcodes)] = (opcodes, _opcode_table(opcodes), {})
-    return known[1], known[2]
+        known = _tables[id(opcodes)] = (opcodes, _opcode_table(opcodes), {}, {})
+    return known
 
 
 UNDECODED: Entry = (None, 0, UNREAD, 0, 0)
@@ -231,14 +250,19 @@ def _fuse(run: list[tuple[int, Entry]], prog: list[Entry]) -> None:
         if fused is None:
             index += 1
             continue
-        if fused == SWAP_POP:
-            n: Any = first[3]
-        elif fused == POP_POP:
-            n = 0
-        else:
-            n = (first[3], second[3])
-        prog[position] = (first, first[1] + second[1], fused, n, first[4] + second[4])
+        prog[position] = _pair(first, second, fused)
         index += 2
+
+
+def _pair(first: Entry, second: Entry, fused: int) -> Entry:
+    """The entry of ``first`` and ``second`` run in one pass as the kind ``fused``."""
+    if fused == SWAP_POP:
+        n: Any = first[3]
+    elif fused == POP_POP:
+        n = 0
+    else:
+        n = (first[3], second[3])
+    return (first, first[1] + second[1], fused, n, first[4] + second[4])
 
 
 def program(
@@ -247,20 +271,79 @@ def program(
     """The program of ``code`` under ``opcodes`` (blocks decoded as the loop reaches them,
     :func:`block`), its blocks' stack bounds by entry position (``None`` until worked out)
     and the opcode table it comes from."""
-    table, programs = tables(opcodes)
+    _opcodes, table, programs, lengths = _memo(opcodes)
     known: tuple[list[Entry], list[range | None]] | None = programs.get(code)
     if known is None:
         if len(programs) >= MAX_CODES:
             programs.clear()
-        logic, cost, _kind, _n = table[STOP]
-        # a cut-short PUSH32 ends 32 past the code
-        size = len(code) + 33
-        bounds: list[range | None] = [None] * size
-        known = programs[code] = (
-            [UNDECODED] * len(code) + [(logic, cost, END, 0, 0)] * 33,
-            bounds,
-        )
+            lengths.clear()
+        like = lengths.get(len(code))
+        if like is not None:
+            known = adapted(code, like, programs[like], table)
+        if known is None:
+            logic, cost, _kind, _n = table[STOP]
+            # a cut-short PUSH32 ends 32 past the code
+            size = len(code) + 33
+            bounds: list[range | None] = [None] * size
+            known = ([UNDECODED] * len(code) + [(logic, cost, END, 0, 0)] * 33, bounds)
+        programs[code] = known
+        lengths[len(code)] = code
     return known[0], known[1], table
+
+
+_CHANGED = re.compile(b"[^\\x00]+")
+
+
+def adapted(
+    code: bytes, like: bytes, known: tuple[list[Entry], list[range | None]], table: Any
+) -> tuple[list[Entry], list[range | None]] | None:
+    """The program of ``code`` made from the program ``known`` of ``like`` (as long), or ``None``
+    where the bytes that differ are not all PUSH data or positions not decoded yet.
+
+    A contract's copies differ in their immutables (PUSH data of their runtime code), a
+    creation code in its constructor's arguments (data past the code the loop runs): what the
+    loop decoded of one copy is the other's but for the values of those PUSHes. An entry
+    depends only on its opcode's byte, its PUSH data and, for a PUSH, the next opcode's byte
+    (:func:`decode`); a block's bounds only on its entries' kinds and DUP/SWAP widths. So the
+    decoded entries whose data differ are decoded again from ``code`` (with the pairs they are
+    part of), the bounds are kept, and the positions not decoded yet stay so (decoded from
+    ``code`` when the loop gets there).
+    """
+    diff = (int.from_bytes(code, "big") ^ int.from_bytes(like, "big")).to_bytes(len(code), "big")
+    old = known[0]
+    pushes: list[int] = []
+    for run in _CHANGED.finditer(diff):
+        start, end = run.span()
+        if any(old[p] is not UNDECODED for p in range(start, end)):
+            return None  # an opcode decoded differs
+        for q in range(start - 1, max(start - 34, -1), -1):  # the nearest decoded position
+            entry = old[q]
+            if entry is UNDECODED:
+                continue
+            step = (entry[0] if entry[2] >= FUSED else entry)[4]
+            if q + step > start:  # the run starts inside this PUSH's data
+                if q + step < end:
+                    return None
+                if not pushes or pushes[-1] != q:
+                    pushes.append(q)
+            break
+    prog = old.copy()
+    fresh = {q: decode(code, q, table) for q in pushes}
+    for q in pushes:
+        if old[q][2] < FUSED:
+            prog[q] = fresh[q]
+    pairs = set(pushes)
+    for q in pushes:  # the pair a changed PUSH is the second opcode of
+        p = next((p for p in range(q - 1, max(q - 34, -1), -1) if old[p] is not UNDECODED), -1)
+        if p >= 0:
+            pairs.add(p)
+    for p in pairs:
+        entry = old[p]
+        if entry[2] >= FUSED:
+            first: Entry = fresh[p] if p in fresh else entry[0]
+            second = p + first[4]
+            prog[p] = _pair(first, fresh.get(second, old[second]), entry[2])
+    return prog, known[1].copy()
 
 
 __all__ = [

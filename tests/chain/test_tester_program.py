@@ -245,3 +245,83 @@ def test_with_debug2_logging_py_evms_loop_logs_py_evms_stack(
     own, lean = lines[: len(lines) // 2], lines[len(lines) // 2 :]
     assert lean == own
     assert any("0x" + "00" * 18 + "10b3" in line for line in lean)  # ADDRESS as py-evm's bytes
+
+
+def _push_data(code: bytes) -> list[int]:
+    """The positions of ``code`` that are PUSH data (a linear scan, as jump analysis does)."""
+    positions, index = [], 0
+    while index < len(code):
+        width = code[index] - 0x5F if 0x60 <= code[index] <= 0x7F else 0
+        positions += range(index + 1, min(index + 1 + width, len(code)))
+        index += 1 + width
+    return positions
+
+
+def _run_and_decode(chain: TesterChain, account: LocalAccount, code: bytes) -> list[Any]:
+    _outcome(chain, account, code.hex(), None)
+    return program(code, OPCODES)[0]
+
+
+def test_a_copy_differing_in_push_data_gets_the_decoded_program_with_its_own_values(
+    chain: TesterChain, account: LocalAccount
+) -> None:
+    # PUSH32 a PUSH32 b (a fused pair) ADD PUSH1 PUSH1 (fused) SSTORE, then STOP and data
+    def code(a: int, b: int, slot: int, data: bytes) -> bytes:
+        words = "7f" + f"{a:064x}" + "7f" + f"{b:064x}" + "01" + "60" + f"{slot:02x}" + "6000"
+        return bytes.fromhex(words + "55" + "00") + data
+
+    tester_program._tables.clear()
+    _run_and_decode(chain, account, code(1, 2, 3, b"\x01" * 8))
+    copy = code(7, 9, 4, b"\x02" * 8)
+    prog = _run_and_decode(chain, account, copy)  # adapted from the first program
+    assert prog[0][2:] == (tester_program.PUSH_PUSH, (7, 9), 66)
+    assert prog[33][2:4] == (tester_program.PUSH, 9)
+    assert prog[67][2:] == (tester_program.PUSH_PUSH, (4, 0), 4)
+    fresh = dict(tester_program._tables)
+    tester_program._tables.clear()
+    assert _run_and_decode(chain, account, copy) == prog  # as decoded from scratch
+    tester_program._tables.update(fresh)
+
+
+def test_a_changed_push_that_is_the_second_of_a_pair_is_paired_again(
+    chain: TesterChain, account: LocalAccount
+) -> None:
+    tester_program._tables.clear()
+    # PUSH1 PUSH2 (fused) ADD PUSH0 SSTORE; the copy differs in the PUSH2's value only
+    _run_and_decode(chain, account, bytes.fromhex("6001" + "610100" + "01" + "5f" + "55"))
+    prog = _run_and_decode(chain, account, bytes.fromhex("6001" + "610203" + "01" + "5f" + "55"))
+    assert prog[0][2:] == (tester_program.PUSH_PUSH, (1, 0x0203), 5)
+    assert prog[2][2:4] == (tester_program.PUSH, 0x0203)
+
+
+def test_a_copy_differing_in_a_decoded_opcode_is_decoded_from_scratch(
+    chain: TesterChain, account: LocalAccount
+) -> None:
+    tester_program._tables.clear()
+    first = bytes.fromhex("6001" + "6002" + "01" + "5f" + "55")
+    _run_and_decode(chain, account, first)
+    other = bytes.fromhex("6001" + "6002" + "03" + "5f" + "55")  # SUB for ADD
+    table, programs = tester_program.tables(OPCODES)
+    assert tester_program.adapted(other, first, programs[first], table) is None
+    prog = _run_and_decode(chain, account, other)
+    assert prog[4][2:4] == (tester_program.BINARY, tester_program.SUB)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_generated_copies_differing_in_push_data_and_trailing_data_end_as_in_py_evm(
+    chain: TesterChain, account: LocalAccount, seed: int
+) -> None:
+    code, gas = _block_program(seed)
+    rng = random.Random(seed)
+    original = bytearray(bytes.fromhex(code) + b"\x00" + rng.randbytes(rng.randint(0, 40)))
+    copy = bytearray(original)
+    data = _push_data(bytes(original[: len(bytes.fromhex(code))]))
+    tail = range(len(bytes.fromhex(code)) + 1, len(original))
+    for position in rng.sample(data, min(len(data), 3)) + rng.sample(tail, min(len(tail), 3)):
+        copy[position] = rng.randrange(256)
+    tester_program._tables.clear()
+    for version in (original, copy):
+        _outcome(chain, account, bytes(version).hex(), gas)

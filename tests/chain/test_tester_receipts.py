@@ -14,7 +14,7 @@ from eth_tester.exceptions import TransactionNotFound
 from web3.contract import Contract
 
 from ogpu_sim.chain import tester_receipts
-from ogpu_sim.chain.jsonrpc import receipt_to_rpc
+from ogpu_sim.chain.jsonrpc import log_to_rpc, receipt_to_rpc
 from ogpu_sim.chain.tester import TesterChain
 from ogpu_sim.chain.tester_receipts import mined_receipt
 
@@ -189,3 +189,32 @@ def test_a_receipt_of_a_block_the_node_mined_comes_from_the_block_it_kept(
     del tester_receipts._blocks[block_hash]
     chain.node.answers.clear()  # built again, from the database
     assert list(answered(chain, tx_hash).items()) == list(kept.items())
+
+
+def eth_testers_logs(chain: TesterChain, number: int) -> list[dict[str, Any]]:
+    """A block's logs as the node read them from eth-tester's block and receipts before."""
+    tester = chain.node.tester
+    return [
+        log_to_rpc(log)
+        for tx_hash in tester.get_block_by_number(number)["transactions"]
+        for log in tester.get_transaction_receipt(tx_hash)["logs"]
+    ]
+
+
+def test_a_blocks_logs_are_its_receipts_logs_as_eth_tester_gives_them(
+    chain: TesterChain, account: LocalAccount, probe: Contract
+) -> None:
+    first = chain.w3.eth.block_number + 1
+    sent(chain, account, to=probe.address, data=probe.encode_abi("spawn", (3,)), gas=3_000_000)
+    sent(chain, account, to=probe.address, data=probe.encode_abi("store", (13,)))
+    sent(chain, account, to=probe.address, data=probe.encode_abi("revertWithReason", ()))
+    snapshot = chain.snapshot()
+    sent(chain, account, to=probe.address, data=probe.encode_abi("store", (14,)))
+    chain.revert(snapshot)
+    sent(chain, account, to=probe.address, data=probe.encode_abi("store", (15,)))  # same height
+    source = chain.node.filters.source
+    blocks = range(first, chain.w3.eth.block_number + 1)
+    logs = [source.block_logs(number) for number in blocks]
+    assert logs == [eth_testers_logs(chain, number) for number in blocks]
+    assert [len(block) for block in logs] == [3, 1, 0, 1]
+    assert int(logs[-1][0]["data"], 16) == 15
