@@ -15,6 +15,9 @@ this module remembers:
   (``True`` and ``1`` differ) where every value is an ``int``, ``bool``, ``str``, ``bytes``,
   ``HexBytes``, ``None`` or a plain tuple of them; any other input (lists, dicts, named
   tuples, floats) and any call that raises goes to web3's own function every time;
+- ``encode_abi`` (a write's calldata) of the same web3 and codec (by identity), element and
+  argument values, where no string among them could be an ENS name (a name is resolved on
+  the chain at every call);
 - the formatters ``Method.process_params`` gets for a method name, for methods that use
   web3's default getters, re-made whenever an entry of web3's tables for that name changes.
 
@@ -138,10 +141,54 @@ def _encodable(raw: Callable[..., bool]) -> Callable[..., bool]:
     return remembered
 
 
+def _may_be_a_name(value: Any, is_ens_name: Callable[[Any], bool]) -> bool:
+    """Whether web3 could resolve ``value`` (or a string inside it) as an ENS name (a string
+    web3's check cannot read, as ens's normaliser fails on some, counts as one)."""
+    if type(value) is tuple:
+        return any(_may_be_a_name(item, is_ens_name) for item in value)
+    if type(value) is not str:
+        return False
+    try:
+        return bool(is_ens_name(value))
+    except Exception:
+        return True
+
+
+def _encoded(raw: Callable[..., Any]) -> Callable[..., Any]:
+    """web3's ``encode_abi(w3, abi, arguments, data)`` remembered by the web3 and its codec
+    (by identity), the element (by identity), the arguments' values and ``data``."""
+    from web3._utils.ens import is_ens_name
+
+    done: dict[tuple[Any, ...], tuple[Any, Any, Any, Any]] = {}
+
+    def remembered(w3: Any, abi: Any, arguments: Any, data: Any = None) -> Any:
+        values = _fingerprint(tuple(arguments)) if type(arguments) in (tuple, list) else None
+        if (
+            values is None
+            or type(abi) is not dict
+            or (data is not None and type(data) is not str)
+            or _may_be_a_name(tuple(arguments), is_ens_name)
+        ):
+            return raw(w3, abi, arguments, data)
+        codec = w3.codec
+        key = (id(w3), id(codec), id(abi), values, data)
+        seen = done.get(key)
+        if seen is None or seen[0] is not w3 or seen[1] is not codec or seen[2] is not abi:
+            made = raw(w3, abi, arguments, data)
+            if len(done) >= _LIMIT:
+                done.clear()
+            done[key] = seen = (w3, codec, abi, made)
+        return seen[3]
+
+    functools.update_wrapper(remembered, raw)
+    return remembered
+
+
 def memoize_abi_lookups() -> Callable[[], None]:
     """Install the remembered ABI lookups wherever web3 and eth_utils bound them by name;
     returns the undo."""
     import eth_utils.abi
+    import web3._utils.contracts
     import web3.contract.base_contract
     import web3.contract.utils
     import web3.utils.abi
@@ -154,6 +201,7 @@ def memoize_abi_lookups() -> Callable[[], None]:
         (web3.utils.abi, "check_if_arguments_can_be_encoded", _encodable),
         (web3.utils.abi, "get_abi_element", _by_elements),
         (web3.utils.abi, "get_abi_element_info", functools.partial(_by_elements, info=True)),
+        (web3._utils.contracts, "encode_abi", _encoded),
     ):
         raw = getattr(module, name)
         made[raw] = (name, wrap(raw))

@@ -16,8 +16,8 @@ from ogpu_sim.testing import RuleStatistics, revert_reason
 from ogpu_sim.testing.chainview import (
     _agrees,
     _decode_read,
+    _encode_calls,
     _encode_parts,
-    _encode_read,
     _tail,
     encode_part,
 )
@@ -80,22 +80,6 @@ def test_statistics_count_entry_points_and_find_rules_below_a_rate():
     assert "Provider.stake" in stats.render()
 
 
-calls = st.lists(
-    st.tuples(
-        st.binary(min_size=20, max_size=20).map(lambda b: "0x" + b.hex()),
-        st.binary(max_size=80),
-    ),
-    max_size=8,
-)
-
-
-@settings(max_examples=50, database=None)
-@given(calls=calls)
-def test_batch_read_arguments_encode_like_eth_abi(calls):
-    targets = [t for t, _ in calls]
-    assert _encode_read(calls) == encode(["address[]", "bytes[]"], [targets, [d for _, d in calls]])
-
-
 @settings(max_examples=50, database=None)
 @given(results=st.lists(st.tuples(st.booleans(), st.binary(max_size=80)), max_size=8))
 def test_batch_read_results_decode_like_eth_abi(results):
@@ -126,7 +110,7 @@ def test_parts_encode_like_their_calls_batched(probes, cuts):
         encode_part([c for c, _, _ in group], [(ok, r) for _, ok, r in group])
         for group in _split(probes, cuts)
     ]
-    assert _encode_parts(parts) == _encode_read([c for c, _, _ in probes])
+    assert _encode_parts(parts) == _encode_calls([c for c, _, _ in probes])
 
 
 def _reply(results):

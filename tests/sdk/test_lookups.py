@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import eth_utils.abi
 import pytest
+import web3._utils.contracts
 import web3._utils.method_formatters as mf
 import web3.utils.abi
 from eth_hash.backends.pycryptodome import keccak256 as pycryptodome_keccak
@@ -20,7 +22,7 @@ from web3.eth.eth import Eth
 from web3.method import Method
 
 from ogpu_sim.sdk.caches import memoize_validate_abi
-from ogpu_sim.sdk.lookups import memoize_abi_lookups, memoize_method_formatters
+from ogpu_sim.sdk.lookups import _encoded, memoize_abi_lookups, memoize_method_formatters
 from ogpu_sim.sdk.signing import fastest_keccak
 
 ADDRESS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -149,6 +151,46 @@ def test_encodability_is_web3s_for_any_arguments(index: int, args: tuple[Any, ..
             assert got == expected
     finally:
         undo()
+
+
+W3 = Web3()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    index=st.integers(min_value=0, max_value=len(ABI) - 1),
+    args=arguments,
+    data=st.sampled_from([None, "0x12345678", ""]),
+)
+def test_encode_abi_is_web3s_for_any_arguments(
+    index: int, args: tuple[Any, ...], data: str | None
+) -> None:
+    undo = memoize_abi_lookups()
+    try:
+        raw = inspect.unwrap(web3._utils.contracts.encode_abi)
+        expected = outcome(lambda: raw(W3, ABI[index], args, data))
+        encode = web3._utils.contracts.encode_abi
+        for arguments in (args, list(args), args):
+            got = outcome(functools.partial(encode, W3, ABI[index], arguments, data))
+            assert got == expected
+    finally:
+        undo()
+
+
+def test_encode_abi_leaves_a_possible_ens_name_to_web3_every_time(lookups: None) -> None:
+    calls = []
+    raw = inspect.unwrap(web3._utils.contracts.encode_abi)
+
+    def counted(*args: Any) -> Any:
+        calls.append(args[2])
+        return raw(*args)
+
+    encode = _encoded(counted)
+    for _ in range(2):
+        outcome(lambda: encode(W3, ABI[1], ("ens.eth",)))
+        encode(W3, ABI[0], (7,))
+
+    assert calls == [("ens.eth",), (7,), ("ens.eth",)]
 
 
 def test_true_and_one_are_different_arguments(lookups: None) -> None:
