@@ -258,7 +258,7 @@ class IpfsRequestHandler(FastHeadMixin, BaseHTTPRequestHandler):
         route = routes.route_of(path) if path else self.path[:200]
         try:
             drain_limit = app.max_upload_bytes * 4 + 2**20
-            body = read_body(self.rfile, self.headers, app.max_upload_bytes, drain_limit)
+            body = read_body(self.rfile, self.header_values, app.max_upload_bytes, drain_limit)
         except BadRequest as exc:
             self.close_connection = True
             self._finish_reply(
@@ -283,7 +283,7 @@ class IpfsRequestHandler(FastHeadMixin, BaseHTTPRequestHandler):
             message = f"injected fault: HTTP {action.status}"
             reply = routes.error_reply(route, action.status, message)
         else:
-            headers = {k.lower(): v for k, v in self.headers.items()}
+            headers = {k.lower(): v for k, v in self.header_items}
             request = routes.Request(method, path, query, headers, body, app.url)
             try:
                 reply = routes.handle(app.store, request)
