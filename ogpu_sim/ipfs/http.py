@@ -12,6 +12,7 @@ does not depend on :class:`~ogpu_sim.ipfs.server.IpfsServer`, which owns the lif
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import itertools
 import json
 import logging
@@ -63,6 +64,22 @@ class ServedApp(Protocol):
 logger = logging.getLogger("ogpu_sim.ipfs")
 
 _ONE_WRITE = 1 << 16  # bodies up to this size go out in the same write as the headers
+
+
+_date_kept: tuple[int, str] = (-1, "")  # the last second an answer's Date was spelled for
+
+
+def http_date() -> str:
+    """``BaseHTTPRequestHandler.date_time_string()`` (the time now), spelled once a second."""
+    global _date_kept
+    now = time.time()
+    second = int(now)  # formatdate reads the time through gmtime, which drops the fraction
+    kept = _date_kept
+    if kept[0] == second:
+        return kept[1]
+    text = email.utils.formatdate(now, usegmt=True)
+    _date_kept = (second, text)
+    return text
 
 
 class ConnectionWorkers:
@@ -205,6 +222,9 @@ class IpfsRequestHandler(FastHeadMixin, BaseHTTPRequestHandler):
     def finish(self) -> None:
         with contextlib.suppress(OSError):  # the client went away before the last flush
             super().finish()
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        return http_date() if timestamp is None else super().date_time_string(timestamp)
 
     def version_string(self) -> str:
         return self.server_version
