@@ -109,6 +109,8 @@ def _sha256_cid(version: int, codec: str, block: bytes) -> bytes:
 
 
 _BASE58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_BASE58_GROUP_DIGITS = 10
+_BASE58_GROUP = 58**_BASE58_GROUP_DIGITS
 
 
 def _base58btc(data: bytes) -> str:
@@ -116,15 +118,23 @@ def _base58btc(data: bytes) -> str:
 
     Written out rather than taken from ``multiformats.multibase``: that encoder type-checks
     every character at run time and cost about a millisecond per CID, the largest share of an
-    upload's handling. The tests check this against multiformats on random inputs.
+    upload's handling. The number is cut into base-58**10 groups first (one big-integer
+    division per ten digits), each group into digits by small-integer divisions. The tests
+    check this against multiformats on random inputs.
     """
     number = int.from_bytes(data, "big")
-    digits = []
+    groups = []
     while number:
-        number, digit = divmod(number, 58)
-        digits.append(_BASE58_ALPHABET[digit])
+        number, group = divmod(number, _BASE58_GROUP)
+        groups.append(group)
+    digits = []
+    for group in groups:
+        for _ in range(_BASE58_GROUP_DIGITS):
+            group, digit = divmod(group, 58)
+            digits.append(digit)
+    text = "".join([_BASE58_ALPHABET[digit] for digit in reversed(digits)]).lstrip("1")
     zeros = len(data) - len(data.lstrip(b"\0"))
-    return "1" * zeros + "".join(reversed(digits))
+    return "1" * zeros + text
 
 
 def _cid_text(binary: bytes) -> str:
@@ -150,13 +160,32 @@ class FileCids:
     v1_key: str
 
 
+_FILE_CIDS_KEPT = 4096
+_file_cids_kept: dict[tuple[bytes, int], FileCids] = {}  # (sha-256, length) -> the file's CIDs
+_file_cids_lock = threading.Lock()
+
+
 def file_cids(data: bytes) -> FileCids:
-    """Return a file's CIDv0 and CIDv1 (as :func:`cid_v0`/:func:`cid_v1`) in one call."""
+    """Return a file's CIDv0 and CIDv1 (as :func:`cid_v0`/:func:`cid_v1`) in one call.
+
+    The CIDs of the last few thousand files are kept by the file's sha-256 digest and length:
+    the same content is often pinned again (a task config per task), and building its DAG and
+    spelling its CIDs costs more than the hash.
+    """
     data = bytes(data)
+    key = (hashlib.sha256(data).digest(), len(data))
+    kept = _file_cids_kept.get(key)
+    if kept is not None:
+        return kept
     v1 = _BalancedBuilder(data, 1).build().cid
     v1_text = _cid_text(v1)
     v1_key = v1_text if v1.startswith(_CID_V1_PREFIX[_RAW]) else _key_text(v1)
-    return FileCids(cid_v0(data), v1_text, v1_key)
+    cids = FileCids(cid_v0(data), v1_text, v1_key)
+    with _file_cids_lock:
+        if len(_file_cids_kept) >= _FILE_CIDS_KEPT:
+            del _file_cids_kept[next(iter(_file_cids_kept))]  # the oldest
+        _file_cids_kept[key] = cids
+    return cids
 
 
 class _BalancedBuilder:

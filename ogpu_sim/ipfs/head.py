@@ -24,6 +24,8 @@ _END = (b"\r\n", b"\n", b"")
 # What the feed parser reads as one header line: a name of printable characters other than
 # the colon, the colon, the value up to one line end (a lone CR would end the line there).
 _PLAIN_LINE = re.compile(rb"([\x21-\x39\x3b-\x7e]+):[ \t]*([^\r\n]*)\r?\n")
+_PLAIN_PAIR = re.compile(rb"([\x21-\x39\x3b-\x7e]+):[ \t]*([^\r\n]*)\r\n")
+_PLAIN_BLOCK = re.compile(rb"(?:[\x21-\x39\x3b-\x7e]+:[ \t]*[^\r\n]*\r\n)*")
 
 
 def read_header_lines(rfile: BufferedIOBase) -> list[bytes]:
@@ -48,21 +50,62 @@ def read_header_lines(rfile: BufferedIOBase) -> list[bytes]:
 
 def parse_header_lines(lines: list[bytes]) -> http.client.HTTPMessage:
     """The headers ``http.client.parse_headers`` makes of these lines (the last one the end)."""
-    message = http.client.HTTPMessage()
+    pairs = []
     for line in lines[:-1]:
         match = _PLAIN_LINE.fullmatch(line)
         if match is None:
             text = b"".join(lines).decode("iso-8859-1")
             return email.parser.Parser(_class=http.client.HTTPMessage).parsestr(text)
-        message.set_raw(match.group(1).decode("ascii"), match.group(2).decode("iso-8859-1"))
+        pairs.append((match.group(1).decode("ascii"), match.group(2).decode("iso-8859-1")))
+    return message_of(pairs)
+
+
+def message_of(pairs: list[tuple[str, str]]) -> http.client.HTTPMessage:
+    """The message the email parser makes of plain header lines with these names and values."""
+    message = http.client.HTTPMessage()
+    for name, value in pairs:
+        message.set_raw(name, value)
     message.set_payload("")
     return message
+
+
+def read_plain_block(rfile: BufferedIOBase) -> list[tuple[str, str]] | None:
+    """The names and values of a plain header block that ``rfile`` already holds, or ``None``.
+
+    A block of CRLF-ended plain lines up to its blank line, whole in the reader's buffer (the
+    usual case: a client writes its head at once), is consumed and split by one pattern, with
+    no line-by-line reads. Anything else (LF line ends, an odd line, a head still arriving, a
+    block long enough to meet the line or header limits) consumes nothing and is ``None``, to
+    be read by :func:`read_header_lines`.
+    """
+    peek = getattr(rfile, "peek", None)
+    if peek is None:
+        return None
+    buffered: bytes = peek(1)
+    if buffered[:2] == b"\r\n":
+        rfile.read(2)
+        return []
+    end = buffered.find(b"\r\n\r\n", 0, _MAX_LINE)
+    if end < 0:
+        return None
+    block = buffered[: end + 2]
+    if _PLAIN_BLOCK.fullmatch(block) is None:
+        return None
+    found = _PLAIN_PAIR.findall(block)
+    if len(found) >= _MAX_HEADERS:
+        return None
+    rfile.read(end + 4)
+    return [(name.decode("ascii"), value.decode("iso-8859-1")) for name, value in found]
 
 
 class FastHeadMixin(BaseHTTPRequestHandler):
     """``parse_request`` as the standard library's, with the headers read by this module."""
 
     raw_requestline: bytes  # set by handle_one_request before parse_request runs
+    header_items: list[tuple[str, str]]
+    """The headers' names and values in order, as ``headers.items()`` gives them."""
+    header_values: dict[str, str]
+    """Each lower-case header name's first value, as ``headers.get(name)`` gives it."""
 
     def parse_request(self) -> bool:
         # The standard library's (Python 3.11 to 3.13), step for step, but for the header lines.
@@ -113,7 +156,12 @@ class FastHeadMixin(BaseHTTPRequestHandler):
         if self.path.startswith("//"):
             self.path = "/" + self.path.lstrip("/")  # gh-87389: no open redirects
         try:
-            self.headers = parse_header_lines(read_header_lines(self.rfile))
+            pairs = read_plain_block(self.rfile)
+            if pairs is None:
+                self.headers = parse_header_lines(read_header_lines(self.rfile))
+                pairs = self.headers.items()
+            else:
+                self.headers = message_of(pairs)
         except http.client.LineTooLong as err:
             self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Line too long", str(err))
             return False
@@ -122,12 +170,17 @@ class FastHeadMixin(BaseHTTPRequestHandler):
                 HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers", str(err)
             )
             return False
-        conntype = self.headers.get("Connection", "")
+        self.header_items = pairs
+        first: dict[str, str] = {}  # headers.get's answers, without the email policy's
+        for name, value in pairs:
+            first.setdefault(name.lower(), value)
+        self.header_values = first
+        conntype = first.get("connection", "")
         if conntype.lower() == "close":
             self.close_connection = True
         elif conntype.lower() == "keep-alive" and self.protocol_version >= "HTTP/1.1":
             self.close_connection = False
-        expect = self.headers.get("Expect", "")
+        expect = first.get("expect", "")
         if (
             expect.lower() != "100-continue"
             or self.protocol_version < "HTTP/1.1"

@@ -12,6 +12,7 @@ does not depend on :class:`~ogpu_sim.ipfs.server.IpfsServer`, which owns the lif
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import itertools
 import json
 import logging
@@ -63,6 +64,22 @@ class ServedApp(Protocol):
 logger = logging.getLogger("ogpu_sim.ipfs")
 
 _ONE_WRITE = 1 << 16  # bodies up to this size go out in the same write as the headers
+
+
+_date_kept: tuple[int, str] = (-1, "")  # the last second an answer's Date was spelled for
+
+
+def http_date() -> str:
+    """``BaseHTTPRequestHandler.date_time_string()`` (the time now), spelled once a second."""
+    global _date_kept
+    now = time.time()
+    second = int(now)  # formatdate reads the time through gmtime, which drops the fraction
+    kept = _date_kept
+    if kept[0] == second:
+        return kept[1]
+    text = email.utils.formatdate(now, usegmt=True)
+    _date_kept = (second, text)
+    return text
 
 
 class ConnectionWorkers:
@@ -206,6 +223,9 @@ class IpfsRequestHandler(FastHeadMixin, BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):  # the client went away before the last flush
             super().finish()
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        return http_date() if timestamp is None else super().date_time_string(timestamp)
+
     def version_string(self) -> str:
         return self.server_version
 
@@ -258,7 +278,7 @@ class IpfsRequestHandler(FastHeadMixin, BaseHTTPRequestHandler):
         route = routes.route_of(path) if path else self.path[:200]
         try:
             drain_limit = app.max_upload_bytes * 4 + 2**20
-            body = read_body(self.rfile, self.headers, app.max_upload_bytes, drain_limit)
+            body = read_body(self.rfile, self.header_values, app.max_upload_bytes, drain_limit)
         except BadRequest as exc:
             self.close_connection = True
             self._finish_reply(
@@ -283,7 +303,7 @@ class IpfsRequestHandler(FastHeadMixin, BaseHTTPRequestHandler):
             message = f"injected fault: HTTP {action.status}"
             reply = routes.error_reply(route, action.status, message)
         else:
-            headers = {k.lower(): v for k, v in self.headers.items()}
+            headers = {k.lower(): v for k, v in self.header_items}
             request = routes.Request(method, path, query, headers, body, app.url)
             try:
                 reply = routes.handle(app.store, request)

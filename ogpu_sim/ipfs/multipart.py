@@ -17,6 +17,7 @@ from __future__ import annotations
 import email.policy
 import email.utils
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import Message
 from email.parser import BytesParser
@@ -39,7 +40,7 @@ class UploadedFile:
 
 def read_body(
     rfile: BufferedIOBase,
-    headers: Message,
+    headers: Message | Mapping[str, str],
     limit: int,
     drain_limit: int,
 ) -> bytes:
@@ -47,7 +48,7 @@ def read_body(
 
     Args:
         rfile: the connection's input stream, positioned after the headers.
-        headers: the request headers.
+        headers: the request headers, or each lower-case header name's first value.
         limit: the largest body accepted.
         drain_limit: a body declared larger than ``limit`` but at most this is read and thrown
             away before answering 413, so the client sees the answer rather than a reset.
@@ -59,12 +60,12 @@ def read_body(
         BadRequest: 400 for malformed framing or a body cut short, 413 for a body over
             ``limit``, 501 for a transfer coding other than chunked.
     """
-    coding = (headers.get("Transfer-Encoding") or "").strip().lower()
+    coding = (headers.get("transfer-encoding") or "").strip().lower()
     if coding:
         if coding != "chunked":
             raise BadRequest(501, f"transfer coding {coding!r} is not supported; use chunked")
         return _read_chunked(rfile, limit)
-    declared = headers.get("Content-Length")
+    declared = headers.get("content-length")
     if declared is None:
         return b""
     if not declared.strip().isdigit():

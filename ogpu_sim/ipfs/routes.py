@@ -234,6 +234,8 @@ def parse_target(target: str) -> tuple[str, dict[str, list[str]]]:
         raise BadRequest(400, f"request target must be an absolute path, not {target[:60]!r}")
     raw_path, _, raw_query = target.partition("?")
     raw_path = raw_path.partition("#")[0]
+    if not raw_query and raw_path.isascii() and "%" not in raw_path and "\x00" not in raw_path:
+        return raw_path, {}  # what decoding gives such a path (the SDK's and gateways' shape)
     try:
         path = unquote_to_bytes(raw_path).decode("utf-8")
         query = parse_qs(raw_query, keep_blank_values=True, errors="strict")

@@ -139,3 +139,38 @@ def test_file_cids_are_both_versions_and_the_v1_store_key(size: int) -> None:
     cids = file_cids(data)
     assert (cids.v0, cids.v1) == (cid_v0(data), cid_v1(data))
     assert cids.v1_key == normalize_cid(cids.v1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=80), zeros=st.integers(0, 4))
+def test_base58btc_agrees_with_multiformats_on_any_bytes(data: bytes, zeros: int) -> None:
+    from multiformats import multibase
+
+    from ogpu_sim.ipfs.cid import _base58btc
+
+    raw = b"\0" * zeros + data
+    assert _base58btc(raw) == multibase.encode(raw, "base58btc")[1:]
+
+
+def test_file_cids_of_content_pinned_again_are_the_kept_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ogpu_sim.ipfs import cid
+
+    data = b'{"function_name": "echo", "data": {"n": 1}}'
+    first = file_cids(data)
+    monkeypatch.setattr(cid, "_BalancedBuilder", None)  # a second build would fail
+    assert file_cids(bytearray(data)) is first
+
+
+def test_file_cids_keeps_at_most_its_bound_dropping_the_oldest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ogpu_sim.ipfs import cid
+
+    monkeypatch.setattr(cid, "_FILE_CIDS_KEPT", 3)
+    monkeypatch.setattr(cid, "_file_cids_kept", {})
+    for n in range(5):
+        file_cids(b"file %d" % n)
+    kept = [value.v0 for value in cid._file_cids_kept.values()]
+    assert kept == [cid_v0(b"file 2"), cid_v0(b"file 3"), cid_v0(b"file 4")]

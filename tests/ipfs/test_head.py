@@ -11,7 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ogpu_sim.ipfs.head import FastHeadMixin, parse_header_lines, read_header_lines
+from ogpu_sim.ipfs.head import (
+    FastHeadMixin,
+    parse_header_lines,
+    read_header_lines,
+    read_plain_block,
+)
 
 PLAIN_LINES = [
     b"Host: 127.0.0.1:5001\r\n",
@@ -143,6 +148,68 @@ def test_parse_request_keeps_the_standard_librarys_state_and_answers(
     assert fast.answer() == stdlib.answer()
 
 
+class _FastBuffered(_Fast):
+    """The fast handler reading from a buffered stream, as from a socket (its block path)."""
+
+    def __init__(self, raw: bytes, buffer_size: int = 8192) -> None:
+        super().__init__(b"")
+        self.rfile = io.BufferedReader(io.BytesIO(raw), buffer_size)
+        self.raw_requestline = self.rfile.readline(65537)
+
+    def outcome(self) -> tuple[Any, ...]:
+        result = super().outcome()
+        headers = getattr(self, "headers", None)
+        if result[0] and headers is not None:  # what _serve reads instead of the message
+            assert self.header_items == headers.items()
+            assert self.header_values == {name.lower(): headers[name] for name in headers}
+        return result
+
+
+BUFFER_SIZES = st.sampled_from([8192, 8192, 64, 16, 1])
+
+
+@settings(max_examples=600, deadline=None)
+@given(request_line=REQUEST_LINES, lines=st.lists(LINES, max_size=6), end=ENDS, size=BUFFER_SIZES)
+def test_heads_read_from_the_buffer_at_once_keep_the_standard_librarys_state_and_answers(
+    request_line: bytes, lines: list[bytes], end: bytes, size: int
+) -> None:
+    raw = request_line + b"".join(lines) + end + b"body"
+    stdlib, fast = _Recording(raw), _FastBuffered(raw, size)
+    assert fast.outcome() == stdlib.outcome()
+    assert fast.answer() == stdlib.answer()
+
+
+@settings(max_examples=500, deadline=None)
+@given(lines=st.lists(LINES, max_size=8), end=ENDS, size=BUFFER_SIZES)
+def test_a_plain_block_is_consumed_whole_or_not_at_all(
+    lines: list[bytes], end: bytes, size: int
+) -> None:
+    block = b"".join(lines) + end
+    rfile = io.BufferedReader(io.BytesIO(block + b"body"), size)
+    pairs = read_plain_block(rfile)
+    if pairs is None:
+        assert rfile.read() == block + b"body"
+    else:
+        assert pairs == stdlib_headers(block).items()
+        assert rfile.read() == b"body"
+
+
+def test_a_crlf_head_in_the_buffer_is_read_by_one_pattern(monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = b"Host: a\r\nContent-Length: 4\r\nX-Two:  b c \r\n\r\nbody"
+    rfile = io.BufferedReader(io.BytesIO(raw))
+    monkeypatch.setattr(rfile, "readline", None)
+    pairs = read_plain_block(rfile)
+    assert pairs == [("Host", "a"), ("Content-Length", "4"), ("X-Two", "b c ")]
+    assert rfile.read() == b"body"
+
+
+@pytest.mark.parametrize("count", [99, 100])
+def test_a_block_of_100_headers_is_left_to_the_line_reader(count: int) -> None:
+    raw = b"X: y\r\n" * count + b"\r\n"
+    pairs = read_plain_block(io.BufferedReader(io.BytesIO(raw), 65536))
+    assert (pairs is None) == (count == 100)
+
+
 @pytest.mark.parametrize(
     "raw",
     [
@@ -152,7 +219,7 @@ def test_parse_request_keeps_the_standard_librarys_state_and_answers(
     ids=["line-too-long", "too-many-headers"],
 )
 def test_oversized_heads_get_the_standard_librarys_431(raw: bytes) -> None:
-    stdlib, fast = _Recording(raw), _Fast(raw)
-    assert fast.outcome() == stdlib.outcome()
-    assert fast.answer() == stdlib.answer()
+    stdlib, fast, buffered = _Recording(raw), _Fast(raw), _FastBuffered(raw, 2**17)
+    assert fast.outcome() == buffered.outcome() == stdlib.outcome()
+    assert fast.answer() == buffered.answer() == stdlib.answer()
     assert fast.answer().startswith(b"HTTP/1.1 431 ")

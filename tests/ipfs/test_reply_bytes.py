@@ -6,6 +6,8 @@ import io
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ogpu_sim.ipfs import routes
 from ogpu_sim.ipfs.http import IpfsRequestHandler
@@ -65,3 +67,17 @@ def test_an_answer_is_written_as_the_standard_library_writes_it(
     handler = _Offline(close)
     handler._send(reply, sent, hang_up=False)
     assert handler.wfile.getvalue() == stdlib_bytes(reply, sent, close)
+
+
+@settings(max_examples=300, deadline=None)
+@given(now=st.floats(min_value=0, max_value=2**33, allow_nan=False), step=st.floats(0, 2.5))
+def test_the_date_kept_for_a_second_is_the_standard_librarys(now: float, step: float) -> None:
+    from http.server import BaseHTTPRequestHandler
+    from unittest import mock
+
+    from ogpu_sim.ipfs.http import http_date
+
+    for moment in (now, now + step):
+        with mock.patch("time.time", return_value=moment):
+            expected = BaseHTTPRequestHandler.date_time_string(None)  # type: ignore[arg-type]
+            assert http_date() == expected
