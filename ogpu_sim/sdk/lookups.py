@@ -16,8 +16,9 @@ this module remembers:
   ``HexBytes``, ``None`` or a plain tuple of them; any other input (lists, dicts, named
   tuples, floats) and any call that raises goes to web3's own function every time;
 - ``encode_abi`` (a write's calldata) of the same web3 and codec (by identity), element and
-  argument values, where no string among them could be an ENS name (a name is resolved on
-  the chain at every call);
+  argument values, where no string at an ``address`` position could be an ENS name (web3
+  resolves a name on the chain at every call, and only there; ens's name check is slow, so
+  strings elsewhere, such as a task's config URL, are not checked);
 - the formatters ``Method.process_params`` gets for a method name, for methods that use
   web3's default getters, re-made whenever an entry of web3's tables for that name changes.
 
@@ -154,6 +155,35 @@ def _may_be_a_name(value: Any, is_ens_name: Callable[[Any], bool]) -> bool:
         return True
 
 
+def _names_at_addresses(specs: Any, values: tuple[Any, ...], is_ens_name: Any) -> bool:
+    """Whether a string at an ``address`` position of ``values`` (typed by the ABI inputs
+    ``specs``) could be an ENS name: web3's ``abi_ens_resolver`` looks up only those. Anything
+    not shaped as the inputs say counts as a possible name (left to web3)."""
+    if type(specs) is not list or len(specs) != len(values):
+        return True
+    for spec, value in zip(specs, values, strict=True):
+        if type(spec) is not dict or _name_at(spec.get("type"), spec, value, is_ens_name):
+            return True
+    return False
+
+
+def _name_at(kind: Any, spec: dict[str, Any], value: Any, is_ens_name: Any) -> bool:
+    if type(kind) is not str:
+        return True
+    if kind.endswith("]"):
+        if type(value) is not tuple:
+            return True
+        base = kind[: kind.rindex("[")]
+        return any(_name_at(base, spec, item, is_ens_name) for item in value)
+    if kind == "tuple":
+        if type(value) is not tuple:
+            return True
+        return _names_at_addresses(spec.get("components"), value, is_ens_name)
+    if kind == "address":
+        return type(value) is str and _may_be_a_name(value, is_ens_name)
+    return False
+
+
 def _encoded(raw: Callable[..., Any]) -> Callable[..., Any]:
     """web3's ``encode_abi(w3, abi, arguments, data)`` remembered by the web3 and its codec
     (by identity), the element (by identity), the arguments' values and ``data``."""
@@ -167,7 +197,7 @@ def _encoded(raw: Callable[..., Any]) -> Callable[..., Any]:
             values is None
             or type(abi) is not dict
             or (data is not None and type(data) is not str)
-            or _may_be_a_name(tuple(arguments), is_ens_name)
+            or _names_at_addresses(abi.get("inputs", []), tuple(arguments), is_ens_name)
         ):
             return raw(w3, abi, arguments, data)
         codec = w3.codec

@@ -53,6 +53,7 @@ ABI = [
     function("h", "bytes"),
     function("publishTask", "tuple", components=TASK),
     function("take", "uint256[]"),
+    function("put", "address[]"),
 ]
 CODEC = Web3().codec
 
@@ -65,12 +66,13 @@ values = st.one_of(
     st.binary(max_size=40),
     st.binary(min_size=32, max_size=32).map(HexBytes),
     st.lists(st.integers(min_value=0, max_value=9), max_size=2),
+    st.tuples(st.sampled_from([ADDRESS, "ens.eth", "0x12"])),
 )
 arguments = st.one_of(
     st.lists(values, max_size=2).map(tuple),
     st.tuples(
         st.tuples(
-            st.sampled_from([ADDRESS, ADDRESS.lower(), "0x12"]),
+            st.sampled_from([ADDRESS, ADDRESS.lower(), "0x12", "ens.eth"]),
             st.text(max_size=8),
             st.integers(min_value=-1, max_value=2**256),
             st.one_of(st.integers(min_value=0, max_value=9), st.booleans()),
@@ -191,6 +193,45 @@ def test_encode_abi_leaves_a_possible_ens_name_to_web3_every_time(lookups: None)
         encode(W3, ABI[0], (7,))
 
     assert calls == [("ens.eth",), (7,), ("ens.eth",)]
+
+
+def _counted_encoder() -> tuple[list[Any], Callable[..., Any]]:
+    calls: list[Any] = []
+    raw = inspect.unwrap(web3._utils.contracts.encode_abi)
+
+    def counted(*args: Any) -> Any:
+        calls.append(args[2])
+        return raw(*args)
+
+    return calls, _encoded(counted)
+
+
+def test_encode_abi_remembers_a_name_like_string_outside_address_positions(
+    lookups: None,
+) -> None:
+    calls, encode = _counted_encoder()
+    first = encode(W3, ABI[2], (1, "ens.eth"))
+
+    assert encode(W3, ABI[2], (1, "ens.eth")) == first
+    assert calls == [(1, "ens.eth")]
+
+
+@pytest.mark.parametrize(
+    ("index", "args"),
+    [
+        (7, (("ens.eth", "ipfs://config", 1, 2),)),
+        (len(ABI) - 1, (("ens.eth",),)),
+    ],
+    ids=["in-a-tuple", "in-an-array"],
+)
+def test_encode_abi_leaves_a_name_at_a_nested_address_to_web3(
+    lookups: None, index: int, args: tuple[Any, ...]
+) -> None:
+    calls, encode = _counted_encoder()
+    for _ in range(2):
+        outcome(lambda: encode(W3, ABI[index], args))
+
+    assert calls == [args, args]
 
 
 def test_true_and_one_are_different_arguments(lookups: None) -> None:
