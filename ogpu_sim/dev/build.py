@@ -209,6 +209,37 @@ def compile_contracts(contracts_dir: Path = CONTRACTS_DIR) -> dict[str, dict[str
     return artifacts
 
 
+HELPER_SETTINGS: dict[str, Any] = {
+    "optimizer": {"enabled": True, "runs": 200},
+    "evmVersion": "cancun",
+    "metadata": {"bytecodeHash": "none"},
+    "outputSelection": {"*": {"*": ["evm.bytecode.object"]}},
+}
+"""How the read helpers run as creation code (``actors/TaskFactsRead.sol``,
+``testing/BatchRead.sol``) are compiled: no metadata hash, so the embedded bytes are stable."""
+
+
+def compile_helper(source: Path) -> bytes:
+    """The creation code of the contract ``source`` holds (named as the file), compiled with
+    :data:`HELPER_SETTINGS`; the tests compare it with the bytes a module embeds.
+
+    Raises:
+        CompilerNotFoundError: no compiler is available.
+        CompileError: the compiler reported errors.
+    """
+    input_data = {
+        "language": "Solidity",
+        "sources": {source.name: {"content": source.read_text()}},
+        "settings": HELPER_SETTINGS,
+    }
+    try:
+        output = solcx.compile_standard(input_data, solc_binary=find_compiler())
+    except SolcError as exc:
+        raise CompileError(str(exc)) from exc
+    code = output["contracts"][source.name][source.stem]["evm"]["bytecode"]["object"]
+    return bytes.fromhex(code)
+
+
 def _compiler_version(data: dict[str, Any]) -> str:
     """Full compiler version (with commit) from the contract's metadata; no extra solc run."""
     version: str = json.loads(data["metadata"])["compiler"]["version"]

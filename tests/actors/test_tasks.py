@@ -95,27 +95,11 @@ def test_facts_of_an_address_without_a_task_raise_a_chain_error(sim):
 
 
 def test_the_facts_reader_is_its_solidity_source_compiled():
-    import solcx
+    from ogpu_sim.dev.build import compile_helper
 
-    from ogpu_sim.dev.build import find_compiler
+    compiled = compile_helper(Path(tasks.__file__).with_name("TaskFactsRead.sol"))
 
-    source = Path(tasks.__file__).with_name("TaskFactsRead.sol").read_text()
-    output = solcx.compile_standard(
-        {
-            "language": "Solidity",
-            "sources": {"TaskFactsRead.sol": {"content": source}},
-            "settings": {
-                "optimizer": {"enabled": True, "runs": 200},
-                "evmVersion": "cancun",
-                "metadata": {"bytecodeHash": "none"},
-                "outputSelection": {"*": {"*": ["evm.bytecode.object"]}},
-            },
-        },
-        solc_binary=find_compiler(),
-    )
-    compiled = output["contracts"]["TaskFactsRead.sol"]["TaskFactsRead"]["evm"]["bytecode"]
-
-    assert bytes.fromhex(compiled["object"]) == tasks.FACTS_READ_BYTECODE
+    assert compiled == tasks.FACTS_READ_BYTECODE
 
 
 def _outcome(fetch, url):

@@ -11,6 +11,7 @@ transactions) the two agree on every header byte, block, receipt, log, error and
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
@@ -44,13 +45,27 @@ FUSED: list[Any] = []
 """The transactions the fused path mined in this test."""
 
 
-@pytest.fixture
-def pair(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TesterChain, TesterChain]]:
-    """(py-evm's path, the fused path): two chains with the same genesis and a fixed clock."""
+def fix_genesis_time_and_mix_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every chain made after this starts at :data:`GENESIS_TIME` and mines the same mix hash."""
     monkeypatch.setattr(pyevm_main, "time", SimpleNamespace(time=lambda: float(GENESIS_TIME)))
     fixed_mix = SimpleNamespace(urandom=lambda n: b"\x07" * n)
     monkeypatch.setattr(tester_node, "os", fixed_mix)
     monkeypatch.setattr(pyevm_main, "os", fixed_mix)
+
+
+@contextmanager
+def twin_chains() -> Iterator[tuple[TesterChain, TesterChain]]:
+    """Two chains (after :func:`fix_genesis_time_and_mix_hashes`) on one fixed clock."""
+    with TesterChain(CHAIN_ID) as theirs, TesterChain(CHAIN_ID) as ours:
+        for chain in (theirs, ours):
+            chain.node.clock = lambda: GENESIS_TIME + 12
+        yield theirs, ours
+
+
+@pytest.fixture
+def pair(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TesterChain, TesterChain]]:
+    """(py-evm's path, the fused path): two chains with the same genesis and a fixed clock."""
+    fix_genesis_time_and_mix_hashes(monkeypatch)
     fused = tester_node.apply_and_mine
 
     def counted(*args: Any, **kwargs: Any) -> Any:
@@ -59,10 +74,8 @@ def pair(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TesterChain, TesterC
 
     monkeypatch.setattr(tester_node, "apply_and_mine", counted)
     FUSED.clear()
-    with TesterChain(CHAIN_ID) as theirs, TesterChain(CHAIN_ID) as ours:
-        for chain in (theirs, ours):
-            chain.node.clock = lambda: GENESIS_TIME + 12
-        yield theirs, ours
+    with twin_chains() as chains:
+        yield chains
 
 
 def both(

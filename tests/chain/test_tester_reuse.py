@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
-from eth_tester.backends.pyevm import main as pyevm_main
 from eth_tester.utils.address import generate_contract_address
 from eth_utils import to_canonical_address
 from hypothesis import given, settings
@@ -30,7 +28,14 @@ from ogpu_sim.chain.tester import TesterChain
 from ogpu_sim.chain.tester_calls import build_call
 
 from .helpers import PROBE
-from .test_tester_mine import CHAIN_ID, GENESIS_TIME, answer, chain_contents
+from .test_tester_mine import (
+    CHAIN_ID,
+    GENESIS_TIME,
+    answer,
+    chain_contents,
+    fix_genesis_time_and_mix_hashes,
+    twin_chains,
+)
 
 PROBE_CONTRACT = Web3().eth.contract(abi=PROBE["abi"])
 SENDER = dev_account(0)
@@ -59,16 +64,14 @@ def created(nonce: int) -> str:
 @pytest.fixture
 def pair(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TesterChain, TesterChain]]:
     """(py-evm's execution, the reuse): two chains with the same genesis and a fixed clock."""
-    with twin_chains(monkeypatch) as chains:
+    with reuse_twins(monkeypatch) as chains:
         yield chains
 
 
 @contextmanager
-def twin_chains(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TesterChain, TesterChain]]:
-    monkeypatch.setattr(pyevm_main, "time", SimpleNamespace(time=lambda: float(GENESIS_TIME)))
-    fixed_mix = SimpleNamespace(urandom=lambda n: b"\x07" * n)
-    monkeypatch.setattr(tester_node, "os", fixed_mix)
-    monkeypatch.setattr(pyevm_main, "os", fixed_mix)
+def reuse_twins(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TesterChain, TesterChain]]:
+    """(py-evm's execution, the reuse) as :func:`twin_chains`, the reuse's replays counted."""
+    fix_genesis_time_and_mix_hashes(monkeypatch)
     replay = tester_reuse.replay
 
     def counted(state: Any, tx: Any, recorded: Any) -> Any:
@@ -77,10 +80,8 @@ def twin_chains(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TesterChain, 
 
     monkeypatch.setattr(tester_node, "replay", counted)
     REPLAYED.clear()
-    with TesterChain(CHAIN_ID) as theirs, TesterChain(CHAIN_ID) as ours:
+    with twin_chains() as (theirs, ours):
         theirs.node.reuse = False
-        for chain in (theirs, ours):
-            chain.node.clock = lambda: GENESIS_TIME + 12
         yield theirs, ours
 
 
@@ -315,7 +316,7 @@ def test_generated_sequences_of_estimates_and_sends_keep_py_evms_chain(
 ) -> None:
     encode = PROBE_CONTRACT.encode_abi
     other = dev_account(1)
-    with pytest.MonkeyPatch.context() as patch, twin_chains(patch) as chains:
+    with pytest.MonkeyPatch.context() as patch, reuse_twins(patch) as chains:
         hashes = [
             estimate_and_send(chains, call_of(0, data=PROBE["bytecode"])),
             estimate_and_send(chains, call_of(1, data=STORE_CALLVALUE)),
