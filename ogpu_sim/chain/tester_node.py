@@ -15,7 +15,7 @@ reads at ``latest``: :mod:`.tester_reads`; receipts and remembered blocks:
 (the block persisted by :mod:`.tester_chaindb`), from the last estimate's confirming run when it
 was provably the same execution (:mod:`.tester_reuse`). The dev accounts are funded at genesis
 (:mod:`.dev_accounts`). Not thread-safe: :class:`ogpu_sim.chain.tester.TesterChain`
-serializes access with its lock. (About 690 lines: the JSON-RPC method table at the end names
+serializes access with its lock. (About 700 lines: the JSON-RPC method table at the end names
 this node's methods and stays beside them.)
 """
 
@@ -436,6 +436,19 @@ class TesterNode:
                 receiptsRoot=empty_root,
             )
         return answer
+
+    def mined_transaction_count(self, tag: Any) -> str | None:
+        """``eth_getBlockTransactionCountByNumber`` of a block this node mined and remembers,
+        named by a number or ``latest``; None for any other block or argument (the derived
+        answer from the whole block's JSON decides then, :mod:`.rpc_derived`)."""
+        if type(tag) is not str or tag in ("pending", "earliest"):
+            return None
+        try:
+            block_hash = self._canonical_hash(self._tag(tag))
+        except RpcError:
+            return None
+        block = None if block_hash is None else remembered_block(block_hash)
+        return None if block is None else hex(len(block.transactions))
 
     def _block(self, tag: Any, full: Any, block_hash: bytes | None = None) -> dict[str, Any] | None:
         """eth-tester's block ``tag`` in JSON-RPC shape; a mined block the node remembers by
