@@ -34,6 +34,7 @@ from typing import IO, Any
 from web3 import HTTPProvider
 from web3.types import RPCEndpoint
 
+from ..children import popen_tied
 from ..errors import AnvilNotFoundError, AnvilStartError, ChainError, RpcError  # noqa: F401
 from .base import DEFAULT_CHAIN_ID, check_chain_id
 from .faults import SEND_RAW, SEND_RAW_SYNC, faulty_call, sent_hash
@@ -122,7 +123,7 @@ class AnvilChain(RemoteChain):
         executable = find_anvil(binary)
         command = [executable, "--host", "127.0.0.1", "--port", "0", "--chain-id", str(chain_id)]
         command += list(extra_args)
-        self.process: subprocess.Popen[str] = subprocess.Popen(
+        self.process: subprocess.Popen[str] = popen_tied(  # killed with this process
             command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

@@ -17,24 +17,21 @@ projects down first (the process then still dies by SIGTERM); SIGKILL leaves it 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import itertools
 import os
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
 from pathlib import Path
-from queue import SimpleQueue
 from types import FrameType
 from typing import Any
 
 from docker.errors import APIError, NotFound
 
+from ogpu_sim.children import popen_tied
 from ogpu_sim.vocabulary import cache_dir
 
 LABEL = "ogpu-sim"
@@ -43,7 +40,6 @@ FOLLOWER_ENV = "OGPU_SIM_COMPOSE_OWNER"
 """Set in a follower's environment (and so its children's) to its owner's :func:`owner_id`."""
 SIGTERM_CLEANUP_TIMEOUT = 30.0
 """Seconds the runtimes get to take their projects down after a SIGTERM before the process dies."""
-_PR_SET_PDEATHSIG = 1
 
 
 def owner_id() -> str:
@@ -180,64 +176,6 @@ def reap_followers(proc: Path = Path("/proc")) -> list[int]:
     return killed
 
 
-def _die_with_owner() -> Callable[[], None] | None:
-    """A ``preexec_fn`` that makes the child get SIGKILL when its parent thread ends (Linux)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    owner = os.getpid()
-
-    def preexec() -> None:
-        prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-        if os.getppid() != owner:  # the owner died before prctl: nobody will signal us
-            os._exit(1)
-
-    return preexec
-
-
-class _Spawner:
-    """Forks tied children from one long-lived thread.
-
-    ``PR_SET_PDEATHSIG`` fires when the *thread* that forked ends (prctl(2)); handlers start on
-    whatever thread asks (a test, the autorun thread of a provider), so the fork is done by a
-    daemon thread that lives as long as the process.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._queue: SimpleQueue[tuple[dict[str, Any], Future[subprocess.Popen[bytes]]]]
-        self._queue = SimpleQueue()
-
-    def popen(self, **kwargs: Any) -> subprocess.Popen[bytes]:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():  # also after a fork
-                self._queue = SimpleQueue()
-                self._thread = threading.Thread(
-                    target=self._serve, args=(self._queue,), name="ogpu-sim-spawner", daemon=True
-                )
-                self._thread.start()
-            queue = self._queue
-        answer: Future[subprocess.Popen[bytes]] = Future()
-        queue.put((kwargs, answer))
-        return answer.result()
-
-    @staticmethod
-    def _serve(queue: SimpleQueue[tuple[dict[str, Any], Future[subprocess.Popen[bytes]]]]) -> None:
-        while True:
-            kwargs, answer = queue.get()
-            try:
-                answer.set_result(subprocess.Popen(preexec_fn=_die_with_owner(), **kwargs))
-            except BaseException as exc:  # handed to the caller
-                answer.set_exception(exc)
-
-
-_SPAWNER = _Spawner()
-
-
 def spawn_tied(
     argv: Sequence[str], *, env: Mapping[str, str], cwd: Path
 ) -> subprocess.Popen[bytes]:
@@ -247,8 +185,8 @@ def spawn_tied(
     dies (Linux ``PR_SET_PDEATHSIG``) and carries ``OGPU_SIM_COMPOSE_OWNER`` so the next run's
     :func:`reap_followers` finds it wherever the first two cannot act.
     """
-    return _SPAWNER.popen(
-        args=list(argv),
+    return popen_tied(
+        list(argv),
         env={**env, FOLLOWER_ENV: owner_id()},
         cwd=str(cwd),
         stdin=subprocess.DEVNULL,

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import socket
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -80,3 +83,48 @@ def test_close_kills_anvil_and_frees_its_port() -> None:
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind(("127.0.0.1", port))
+
+
+OWNER = """
+import os, sys
+from ogpu_sim.chain.anvil import AnvilChain
+
+chain = AnvilChain(chain_id=1071)
+print(chain.process.pid, flush=True)
+if sys.argv[1] == "SIGTERM":
+    os.kill(os.getpid(), 15)
+os._exit(3)  # a crash: no close, no finalizer
+"""
+
+
+@pytest.mark.anvil
+@pytest.mark.parametrize(("how", "code"), [("SIGTERM", -15), ("crash", 3)])
+def test_anvil_dies_with_a_process_killed_before_closing_it(how: str, code: int) -> None:
+    try:
+        find_anvil()
+    except AnvilNotFoundError:
+        if not IN_CI:
+            pytest.skip("anvil binary absent (make install)")
+        raise
+    result = subprocess.run(
+        [sys.executable, "-c", OWNER, how],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == code, result.stderr
+    pid = int(result.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, killed and not yet reaped by init, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
