@@ -37,14 +37,14 @@ def _anvil_missing() -> bool:
     return False
 
 
+SKIP_WITHOUT_ANVIL = pytest.mark.skipif(
+    _anvil_missing() and not IN_CI, reason="anvil binary absent (make install)"
+)
+"""A test that starts anvil is skipped locally without the binary (in CI it fails)."""
+
 ANVIL = pytest.param(
     "anvil",
-    marks=[
-        pytest.mark.anvil,
-        pytest.mark.skipif(
-            _anvil_missing() and not IN_CI, reason="anvil binary absent (make install)"
-        ),
-    ],
+    marks=[pytest.mark.anvil, SKIP_WITHOUT_ANVIL],
 )
 EVERY_BACKEND = (*IN_PROCESS, ANVIL)
 """eth-tester, revm and anvil (skipped locally without the binary; a failure in CI)."""

@@ -20,7 +20,7 @@ from ogpu_sim.chain.anvil import (
     AnvilStartError,
     find_anvil,
 )
-from tests.chain.helpers import IN_CI
+from tests.chain.helpers import SKIP_WITHOUT_ANVIL
 
 
 def test_a_missing_binary_raises_AnvilNotFoundError_naming_make_install() -> None:
@@ -64,13 +64,8 @@ def test_an_anvil_that_never_listens_is_killed_after_the_timeout(tmp_path: Path)
 
 
 @pytest.mark.anvil
+@SKIP_WITHOUT_ANVIL
 def test_close_kills_anvil_and_frees_its_port() -> None:
-    try:
-        find_anvil()
-    except AnvilNotFoundError:
-        if not IN_CI:
-            pytest.skip("anvil binary absent (make install)")
-        raise
     chain = AnvilChain(chain_id=1071)
     assert chain.w3.eth.chain_id == 1071
     url, process = chain.rpc_url, chain.process
@@ -98,14 +93,9 @@ os._exit(3)  # a crash: no close, no finalizer
 
 
 @pytest.mark.anvil
+@SKIP_WITHOUT_ANVIL
 @pytest.mark.parametrize(("how", "code"), [("SIGTERM", -15), ("crash", 3)])
 def test_anvil_dies_with_a_process_killed_before_closing_it(how: str, code: int) -> None:
-    try:
-        find_anvil()
-    except AnvilNotFoundError:
-        if not IN_CI:
-            pytest.skip("anvil binary absent (make install)")
-        raise
     result = subprocess.run(
         [sys.executable, "-c", OWNER, how],
         capture_output=True,
