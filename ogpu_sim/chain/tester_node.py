@@ -308,18 +308,20 @@ class TesterNode:
         """``eth_estimateGas`` in the pending block (see :mod:`.tester_gas`)."""
         state, tx, sender = self._state_and_tx(call, tag, overrides, keep_nonce=True)
         self._confirmed = None
-        runs: dict[int, Recorded | None] = {}
+        runs: list[Recorded | None] = []
         keep = None
         if self.reuse and overrides is None and tag in (None, "latest", "pending"):
             chain, header = self.chain, self.chain.header
 
-            def keep(run: Any, computation: Any) -> None:
-                runs.clear()
-                runs[run.gas] = capture(chain, header, state, run, computation)
+            def keep(run: Any, computation: Any, least: int) -> None:
+                runs.append(capture(chain, header, state, run, computation, least))
 
         try:
             gas = estimate_gas(state, tx, keep)
-            self._confirmed = runs.get(gas)
+            self._confirmed = next(
+                (run for run in reversed(runs) if run is not None and run.least <= gas <= run.gas),
+                None,
+            )
             return hex(gas)
         except EthUtilsValidationError as exc:
             raise _validation_error(exc, sender) from None

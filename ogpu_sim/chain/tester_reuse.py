@@ -67,6 +67,8 @@ class Recorded:
         chain: the py-evm chain the estimate ran on.
         header: the pending header object the estimate executed in.
         sender, nonce, to, value, data, gas, intrinsic_gas: the executed transaction's fields.
+        least: the least gas limit with which the execution is proven the same (``gas`` for
+            a confirming run; the traced threshold for the estimate's run at the cap).
         prepaid: the gas fee the run's message building took from the sender (the estimate's
             gas price times the gas: zero unless the call named a priority fee).
         computation: the executed (not finalized) computation.
@@ -83,6 +85,7 @@ class Recorded:
     value: int
     data: bytes
     gas: int
+    least: int
     intrinsic_gas: int
     prepaid: int
     computation: Any
@@ -106,7 +109,9 @@ def journals_clean(state: Any) -> bool:
     )
 
 
-def capture(chain: Any, header: Any, state: Any, tx: Any, computation: Any) -> Recorded | None:
+def capture(
+    chain: Any, header: Any, state: Any, tx: Any, computation: Any, least: int | None = None
+) -> Recorded | None:
     """What the successful run ``computation`` of ``tx`` wrote into ``state`` (None: unknown).
 
     Call it right after the run, before the state is reverted, on a state whose journals were
@@ -132,6 +137,7 @@ def capture(chain: Any, header: Any, state: Any, tx: Any, computation: Any) -> R
         value=tx.value,
         data=tx.data,
         gas=tx.gas,
+        least=tx.gas if least is None else least,
         intrinsic_gas=tx.intrinsic_gas,
         prepaid=tx.gas * state.get_gas_price(tx),
         computation=computation,
@@ -169,7 +175,8 @@ def fee_blind(code: bytes) -> bool:
     return blind
 
 
-def _frames_blind(computation: Any) -> bool:
+def frames_blind(computation: Any) -> bool:
+    """Whether no frame ``computation`` executed (it and its descendants) is fee-aware."""
     pending = [computation]
     while pending:
         frame = pending.pop()
@@ -199,9 +206,9 @@ def applicable(recorded: Recorded | None, chain: Any, tx: Any) -> bool:
         and tx.to == recorded.to
         and tx.value == recorded.value
         and tx.data == recorded.data
-        and tx.gas == recorded.gas
+        and recorded.least <= tx.gas <= recorded.gas
         and tx.intrinsic_gas == recorded.intrinsic_gas
-        and _frames_blind(recorded.computation)
+        and frames_blind(recorded.computation)
     )
 
 
@@ -247,7 +254,10 @@ def replay(state: Any, tx: Any, recorded: Recorded) -> Any:
         store = db._get_address_store(address)
         db._dirty_accounts.add(address)
         _mirror(store._journal_storage, items)
-    computation = executor.finalize_computation(tx, recorded.computation)
+    computation = recorded.computation
+    if tx.gas != recorded.gas:  # the same consumption out of the send's own limit
+        computation._gas_meter.gas_remaining -= recorded.gas - tx.gas
+    computation = executor.finalize_computation(tx, computation)
     state.clear_transient_storage()
     return computation
 
@@ -258,6 +268,7 @@ __all__ = [
     "applicable",
     "capture",
     "fee_blind",
+    "frames_blind",
     "journals_clean",
     "replay",
 ]

@@ -50,7 +50,13 @@ class _Marked:
 
     def __call__(self, computation: Any) -> Any:
         computation._ogpu_op = self.value
-        return self.opcode(computation=computation)
+        computation._ogpu_started = False
+        result = self.opcode(computation=computation)
+        if not computation._ogpu_started:
+            # No frame started: py-evm's CREATE collision keeps the 63/64 it charged, so the
+            # frame's consumption would depend on its gas; funds and depth failures too (safe).
+            computation._ogpu_unknown = True
+        return result
 
 
 class _SStore(_Marked):
@@ -77,6 +83,12 @@ def _need(computation: Any, gas: int) -> None:
     computation._ogpu_need = max(getattr(computation, "_ogpu_need", 0), gas)
 
 
+def child_need(computation: Any) -> int:
+    """The most start gas any child call or creation of a finished traced frame needs of it
+    (0: none): below it a child runs short, so the frame's path may change."""
+    return getattr(computation, "_ogpu_children", 0)  # type: ignore[no-any-return]
+
+
 def threshold(computation: Any) -> int | None:
     """The least start gas of a finished traced frame, or None when the model does not hold."""
     if getattr(computation, "_ogpu_unknown", False) or computation.is_error:
@@ -97,6 +109,7 @@ def _traced_class(base: Any) -> Any:
     def apply_child_computation(self: Any, child_msg: Any) -> Any:
         left = self.get_gas_remaining()  # after the opcode charged what it forwards
         op = getattr(self, "_ogpu_op", None)
+        self._ogpu_started = True
         child = base.apply_child_computation(self, child_msg)
         stipend = CALL_STIPEND if op in (CALL, CALLCODE) and child_msg.value else 0
         forwarded = child_msg.gas - stipend
@@ -105,7 +118,9 @@ def _traced_class(base: Any) -> Any:
         if need is None:
             self._ogpu_unknown = True
         else:
-            _need(self, spent + least_available(need - stipend))
+            gas = spent + least_available(need - stipend)
+            _need(self, gas)
+            self._ogpu_children = max(child_need(self), gas)
         return child
 
     return type(

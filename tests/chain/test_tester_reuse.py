@@ -203,8 +203,8 @@ def test_a_send_after_a_time_advance_executes_and_reads_the_new_time(
 
 @pytest.mark.parametrize(
     "change",
-    [{"gas": 1}, {"data": "0x02"}, {"value": 1}, {"nonce": 1}],
-    ids=["gas", "data", "value", "nonce"],
+    [{"data": "0x02"}, {"value": 1}, {"nonce": 1}],
+    ids=["data", "value", "nonce"],
 )
 def test_a_send_unlike_its_estimate_executes(
     pair: tuple[TesterChain, TesterChain], change: dict[str, int | str]
@@ -228,6 +228,42 @@ def test_a_send_unlike_its_estimate_executes(
     hashes.append(str(tx_hash))
     same_chains(pair, hashes)
     assert len(REPLAYED) == (2 if "nonce" in change else 1)
+
+
+@pytest.mark.parametrize("extra", [1, 100_000])
+def test_a_send_with_more_gas_than_its_estimate_takes_the_traced_run_and_matches_py_evm(
+    pair: tuple[TesterChain, TesterChain], extra: int
+) -> None:
+    probe = created(0)
+    store = PROBE_CONTRACT.encode_abi("spawn", (2,))
+    hashes = [estimate_and_send(pair, call_of(0, data=PROBE["bytecode"]))]
+    call = {"from": SENDER.address, **call_of(1, to=probe, data=store)}
+    kind, gas = both(pair, "eth_estimateGas", call)
+    kind, tx_hash = both(pair, "eth_sendRawTransaction", signed(SENDER, call, int(gas, 16) + extra))
+    assert kind == "ok", tx_hash
+    hashes.append(str(tx_hash))
+    same_chains(pair, hashes)
+    assert len(REPLAYED) == 2
+    receipt = pair[1].node.get_receipt(str(tx_hash))
+    assert (receipt["status"], len(receipt["logs"])) == ("0x1", 2)
+
+
+def test_a_send_below_the_traced_threshold_executes_and_fails_as_py_evms(
+    pair: tuple[TesterChain, TesterChain],
+) -> None:
+    probe = created(0)
+    hashes = [estimate_and_send(pair, call_of(0, data=PROBE["bytecode"]))]
+    call = {"from": SENDER.address, **call_of(1, to=probe, data=PROBE_CONTRACT.encode_abi("store", (7,)))}
+    both(pair, "eth_estimateGas", call)
+    confirmed = pair[1].node._confirmed
+    assert confirmed is not None and confirmed.least < confirmed.gas
+    raw = signed(SENDER, call, confirmed.least - 1)
+    kind, tx_hash = both(pair, "eth_sendRawTransaction", raw)
+    assert kind == "ok", tx_hash
+    hashes.append(str(tx_hash))
+    same_chains(pair, hashes)
+    assert len(REPLAYED) == 1
+    assert pair[1].node.get_receipt(str(tx_hash))["status"] == "0x0"
 
 
 def test_code_reading_its_balance_executes_and_sees_the_paid_value(
@@ -349,7 +385,7 @@ def test_generated_sequences_of_estimates_and_sends_keep_py_evms_chain(
             else:
                 hashes.append(estimate_and_send(chains, call, between=between))
         same_chains(chains, hashes)
-        expected = 2 + sum(step in ("store", "spawn", "pay", "zero") for step in steps)
+        expected = 2 + sum(step in ("store", "spawn", "pay", "zero", "gas+1") for step in steps)
         assert len(REPLAYED) == expected
 
 

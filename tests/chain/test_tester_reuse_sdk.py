@@ -20,7 +20,7 @@ import pytest
 from eth_tester.backends.pyevm import main as pyevm_main
 from ogpu.client import cancel_task, publish_task
 from ogpu.protocol import vault
-from ogpu.types import TaskInfo, TaskInput
+from ogpu.types import DeliveryMethod, TaskInfo, TaskInput, TaskStatus
 
 from ogpu_sim import Simulator
 from ogpu_sim import network as network_module
@@ -43,11 +43,13 @@ def free_port() -> int:
 
 
 def sdk_flow(
-    monkeypatch: pytest.MonkeyPatch, port: int, *, reuse: bool
+    monkeypatch: pytest.MonkeyPatch, port: int, *, reuse: bool, lifecycle: bool = False
 ) -> tuple[dict[str, Any], int]:
     """The chain after the SDK flow, and how many sends applied an estimate's run.
 
     The mock IPFS listens on ``port``: its address is in the task config's URL on chain.
+    With ``lifecycle`` a simulated provider attempts the task and submits its response (the
+    source's FIRST_RESPONSE finalizes it) instead of the deposit and the cancel.
     """
     replayed: list[Any] = []
     replay = tester_reuse.replay
@@ -72,17 +74,24 @@ def sdk_flow(
             patch.setattr(tester_node, "applicable", lambda *args: False)
         with Simulator.start(backend="eth-tester", runtime="inline") as sim:
             before = len(replayed)
-            source = sim.publish_source_from_folder(MULTIPLY)
+            first = {"deliveryMethod": DeliveryMethod.FIRST_RESPONSE} if lifecycle else {}
+            source = sim.publish_source_from_folder(MULTIPLY, **first)
             info = TaskInfo(
                 source=source.address,
                 config=TaskInput(function_name="multiply", data={"a": 6, "b": 7}),
                 expiryTime=sim.now() + 3_600,
                 payment=10**15,
             )
+            if lifecycle:
+                sim.add_provider(source)
             task = publish_task(info)
-            client = sim.accounts.client
-            vault.deposit(client.address, ETHER, signer=client.key)
-            cancel_task(task)
+            if lifecycle:
+                sim.run_until_idle()
+                assert task.get_status() == TaskStatus.FINALIZED
+            else:
+                client = sim.accounts.client
+                vault.deposit(client.address, ETHER, signer=client.key)
+                cancel_task(task)
             node = sim.chain.node
             hashes = [
                 "0x" + bytes(tx.hash).hex()
@@ -101,3 +110,14 @@ def test_the_sdk_flow_leaves_py_evms_chain_and_reuses_every_estimated_send(
     assert executed == 0
     assert contents == expected
     assert reused == 4
+
+
+def test_a_provider_lifecycle_leaves_py_evms_chain_and_reuses_every_estimated_send(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    port = free_port()
+    expected, executed = sdk_flow(monkeypatch, port, reuse=False, lifecycle=True)
+    contents, reused = sdk_flow(monkeypatch, port, reuse=True, lifecycle=True)
+    assert executed == 0
+    assert contents == expected
+    assert reused == 4  # publishSource, publishTask, attempt, submitResponse
