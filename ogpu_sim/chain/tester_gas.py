@@ -50,7 +50,13 @@ class _Doubt(Exception):
 
 
 def _run(
-    state: Any, tx: Any, gas: int, keep: Keep | None = None, *, traced: bool = False, **overrides: Any
+    state: Any,
+    tx: Any,
+    gas: int,
+    keep: Keep | None = None,
+    *,
+    traced: bool = False,
+    **overrides: Any,
 ) -> Any:
     snapshot = state.snapshot()
     run = SpoofTransaction(tx, gas=gas, **overrides)
@@ -72,9 +78,7 @@ def _least(computation: Any, gas: int) -> int | None:
     return None if root is None else gas - computation.msg.gas + root
 
 
-def _one_run(
-    measured: Measured, cap: int, decided: Callable[[int], bool | None]
-) -> int | None:
+def _one_run(measured: Measured, cap: int, decided: Callable[[int], bool | None]) -> int | None:
     """geth's answer when it is the same whatever the undecided probes give (None: it is not).
 
     Args:

@@ -12,7 +12,7 @@ calls, access lists and ``eth_simulateV1``: :mod:`.tester_calls`; the states cal
 estimates execute on: :mod:`.tester_view`; state overrides: :mod:`.state_override`; account
 reads at ``latest``: :mod:`.tester_reads`; receipts and remembered blocks:
 :mod:`.tester_receipts`; a sent transaction applied and mined in one pass: :mod:`.tester_mine`
-(the block persisted by :mod:`.tester_chaindb`), from the last estimate's confirming run when it
+(the block persisted by :mod:`.tester_chaindb`), from the last estimate's run when it
 was provably the same execution (:mod:`.tester_reuse`). The dev accounts are funded at genesis
 (:mod:`.dev_accounts`). Not thread-safe: :class:`ogpu_sim.chain.tester.TesterChain`
 serializes access with its lock. (About 700 lines: the JSON-RPC method table at the end names

@@ -1,31 +1,36 @@
-"""A sent transaction applied from its estimate's confirming run, when that run was the same.
+"""A sent transaction applied from its estimate's run, when that run was provably the same.
 
 web3's ``build_transaction`` estimates the call ``{from, to, data, value, nonce}`` and signs
 exactly that with the estimate as its gas; the ``ogpu`` SDK sends it right away. The
-estimate's confirming run (:mod:`.tester_gas`) then executed the very message the send will
-execute, on the same pre-state and in the same pending block, with the same gas; only the fee
-differs (the estimate's base fee is 0, its gas price 0 or the call's priority fee).
-:func:`capture` keeps what that run did: its computation (output, logs, gas, refunds,
-children, self-destructs) and the final change of each of py-evm's write journals (accounts,
-code, each account's storage), in the journals' own order. The node keeps one such run, the
-last estimate's.
+estimate (:mod:`.tester_gas`) executed the very message the send will execute, on the same
+pre-state and in the same pending block: in the common case once, traced, at the cap (gas
+price 0), whose threshold proves the execution the same for any gas limit from it up to the
+cap (:mod:`.tester_trace`); otherwise in its last successful probe, at the send's gas. Only
+the fee differs (the estimate's base fee is 0, its gas price 0 or the call's priority fee),
+and the gas limit. :func:`capture` keeps what that run did: its computation (output, logs,
+gas, refunds, children, self-destructs) and the final change of each of py-evm's write
+journals (accounts, code, each account's storage), in the journals' own order. The node keeps
+one such run, the last estimate's.
 
 :func:`applicable` decides conservatively whether the send is provably the same execution:
 the very pending header object (so the same parent, state root, number, timestamp, coinbase,
 mix hash, gas limit and blob fee) on the same chain; the same sender, nonce, recipient, value,
-data, gas limit and intrinsic gas; no access list, blobs or authorizations; and no executed
-frame whose code holds a reachable GASPRICE, BASEFEE, BLOBBASEFEE, BALANCE, SELFBALANCE or
-BLOBHASH (:func:`fee_blind`, a static scan), the only opcodes whose answer the fee can change.
+data and intrinsic gas, and a gas limit within the recorded run's proven range; no access
+list, blobs or authorizations; and no executed frame whose code holds a reachable GASPRICE,
+BASEFEE, BLOBBASEFEE, BALANCE, SELFBALANCE or BLOBHASH (:func:`fee_blind`, a static scan), the
+only opcodes whose answer the fee can change.
 
 :func:`replay` then runs py-evm's own executor steps but the execution:
 ``validate_transaction``, the message building (gas prepaid, nonce incremented), the recorded
 journal changes written into the same journals (the sender's balance moved by the difference
-of the two prepaid fees, the one value the fee changes), ``finalize_computation`` (refunds,
-the coinbase's fee, EIP-161 clearing) and Cancun's transient-storage clear. A sender with
-code, an executor whose steps :mod:`.tester_view` does not know, a storage wipe, journals not
-clean before the run, a state override: each keeps py-evm's execution.
-``tests/chain/test_tester_reuse.py`` and ``test_tester_reuse_sdk.py`` run twin chains (reuse
-on and off) and compare every database key and value, receipt and block hash.
+of the two prepaid fees, the one value the fee changes), the root's gas left moved by the
+difference of the two gas limits (the same consumption: children's gas differs, which no
+state holds), ``finalize_computation`` (refunds, the coinbase's fee, EIP-161 clearing, the
+EIP-7623 floor) and Cancun's transient-storage clear. A sender with code, an executor whose
+steps :mod:`.tester_view` does not know, a storage wipe, journals not clean before the run, a
+state override: each keeps py-evm's execution. ``tests/chain/test_tester_reuse.py`` and
+``test_tester_reuse_sdk.py`` run twin chains (reuse on and off) and compare every database
+key and value, receipt and block hash.
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ _scans: dict[bytes, bool] = {}
 
 @dataclass(frozen=True)
 class Recorded:
-    """A confirming run of an estimate: what it executed and the writes it made.
+    """A run of an estimate: what it executed and the writes it made.
 
     Attributes:
         chain: the py-evm chain the estimate ran on.
@@ -191,7 +196,7 @@ def applicable(recorded: Recorded | None, chain: Any, tx: Any) -> bool:
     the sender's code and the executor's class, which :func:`replay` checks).
 
     Args:
-        recorded: the last estimate's confirming run, if any.
+        recorded: the last estimate's kept run, if any.
         chain: the node's py-evm chain, its pending header refreshed for the send.
         tx: the decoded signed transaction.
     """

@@ -4,16 +4,25 @@ A call that does not branch on the gas it has follows the same path with any gas
 enough, so the least such limit is a maximum over what the run consumed at a few points. Per
 call frame (started with ``g``, having consumed ``k`` so far at a point):
 
-- the frame's own consumption at its end (children's usage included): ``g >= consumed``;
+- the frame's own consumption at its end (children's usage, memory expansion, a creation's
+  code deposit, precompiles' and SELFDESTRUCT's costs included): ``g >= consumed``;
 - every ``SSTORE`` needs more than the 2300-gas stipend left: ``g >= k + 2301``;
-- every child call or ``new`` gets at most 63/64 of what is left after the opcode's charges
-  (EIP-150), plus the 2300 stipend of a value transfer, and needs its own threshold
-  (recursively): ``g >= k + least r with r - r // 64 >= need - stipend``.
+- every child call or ``new`` (CREATE, CREATE2) gets at most 63/64 of what is left after the
+  opcode's charges (EIP-150), plus the 2300 stipend of a value transfer, and needs its own
+  threshold (recursively): ``g >= k + least r with r - r // 64 >= need - stipend``.
 
-The transaction's threshold is its intrinsic gas plus its root frame's. :func:`traced_run` runs
-one execution with a computation class that records these points and answers ``None`` when the
-model does not hold: a child call failed (a caught failure changes the path with less gas), or
-code read ``GAS`` other than to forward it to a call (Solidity's ``gasleft()``).
+In py-evm those are the only points where an execution reads the gas it has (``GAS``, the
+63/64 share of CALL and CREATE, EIP-2200's sentry, running out), so from the threshold up the
+execution is the very same: path, writes, logs, output, refund counter and the root's
+consumption (children get more gas, which nothing else reads). The transaction's threshold is
+its intrinsic gas plus its root frame's. :func:`traced_run` runs one execution with a
+computation class that records these points and answers ``None`` when the model does not hold:
+a child call failed (a caught failure changes the path with less gas), code read ``GAS`` other
+than to forward it to a call (Solidity's ``gasleft()``), or a call or creation started no frame
+(py-evm's CREATE address collision keeps the 63/64 it charged, so the frame's consumption
+depends on its gas). :func:`child_need` is the most a frame's children need of it: below it a
+child runs short and may fail while its caller carries on another way, so only above it is a
+shortfall sure to end the frame out of gas (:mod:`.tester_gas`).
 """
 
 from __future__ import annotations
@@ -133,7 +142,8 @@ def _traced_class(base: Any) -> Any:
 def traced_run(state: Any, run: Callable[[], Any]) -> tuple[Any, int | None]:
     """``run()`` (one ``state.apply_transaction``) traced: its computation and the least gas its
     root frame can start with to succeed the same way (None: unknown). The transaction's least
-    gas limit is that plus its intrinsic gas (the limit minus the root frame's gas)."""
+    gas limit is that plus its intrinsic gas (the limit minus the root frame's gas); the
+    computation answers :func:`threshold` and :func:`child_need` afterwards."""
     own = vars(state).get("computation_class")
     state.computation_class = _traced_class(state.computation_class)
     try:
@@ -144,3 +154,6 @@ def traced_run(state: Any, run: Callable[[], Any]) -> tuple[Any, int | None]:
         else:
             state.computation_class = own
     return computation, threshold(computation)
+
+
+__all__ = ["child_need", "least_available", "threshold", "traced_run"]

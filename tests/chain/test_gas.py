@@ -14,6 +14,7 @@ from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
 from ogpu_sim.chain import create_chain, tester_gas
+from ogpu_sim.chain.gas_search import Measured, estimate
 from ogpu_sim.chain.inprocess import InProcessChain
 from ogpu_sim.chain.tester_trace import least_available
 
@@ -159,3 +160,25 @@ def test_when_the_trace_cannot_tell_the_search_gives_the_same_answer(
     estimate = chain.w3.eth.estimate_gas(call)  # type: ignore[arg-type]
 
     assert estimate == reference
+
+
+def test_unknown_probes_that_cannot_change_the_answer_are_not_executed() -> None:
+    # only the search's own probe at the consumption is unknown; every later one is proven
+    measured = Measured(used=100_000, refunded=0)
+    least = 100_300
+
+    def decided(gas: int) -> bool | None:
+        return True if gas >= least else (None if gas == 100_000 else False)
+
+    answer = tester_gas._one_run(measured, 1_000_000, decided)
+
+    assert answer == estimate(measured, 1_000_000, lambda gas: gas >= least)
+
+
+def test_unknown_probes_whose_outcomes_change_the_answer_give_no_one_run_answer() -> None:
+    measured = Measured(used=100_000, refunded=0)
+
+    def decided(gas: int) -> bool | None:
+        return True if gas >= 150_000 else None
+
+    assert tester_gas._one_run(measured, 1_000_000, decided) is None

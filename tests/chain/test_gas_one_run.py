@@ -22,11 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ogpu_sim.chain import tester_gas
-from ogpu_sim.errors import RpcError
 from ogpu_sim.chain.gas_search import Measured, estimate
 from ogpu_sim.chain.tester import TesterChain
 from ogpu_sim.chain.tester_reuse import capture
 from ogpu_sim.chain.tester_trace import child_need, traced_run
+from ogpu_sim.errors import RpcError
 
 CALLEES = ["0x" + f"{0xC0DE0 + index:040x}" for index in range(4)]
 """The generated contracts' addresses: the root first; a contract calls only later ones."""
@@ -189,7 +189,78 @@ def executed(state: Any, tx: Any, gas: int) -> tuple[Any, ...]:
     )
 
 
-@settings(max_examples=int(__import__("os").environ.get("ONE_RUN_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def reference_and_answer(
+    chain: TesterChain, account: LocalAccount, programs: list[list[tuple[Any, ...]]], **kw: Any
+) -> tuple[int, int, list[int]]:
+    """The search over real executions, the node's estimate and the gas of each execution the
+    node's estimate ran (its traced run at the cap first)."""
+    call, overrides = scenario(programs, kw.get("create", False), kw.get("deposit", 0))
+    call = {"from": account.address, **call}
+    node = chain.node
+    state, tx, _sender = node._state_and_tx(call, "latest", overrides, keep_nonce=True)
+    cap = int(tx.gas)
+    first = tester_gas._run(state, tx, cap, gas_price=0)
+    consumed = cap - first.get_gas_remaining()
+    refunded = min(first.get_gas_refund(), consumed // 5)
+    reference = estimate(
+        Measured(consumed - refunded, refunded), cap, lambda gas: succeeds(state, tx, gas)
+    )
+    limits: list[int] = []
+    real = tester_gas._run
+
+    def counted(state: Any, tx: Any, gas: int, *keep: Any, **overrides: Any) -> Any:
+        limits.append(gas)
+        return real(state, tx, gas, *keep, **overrides)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tester_gas, "_run", counted)
+        answer = int(node.estimate_gas(call, "latest", overrides), 16)
+    return reference, answer, limits
+
+
+CALL_ALL_IGNORED = ("call", 0, CALL, None, 0, 0, "ignore", 4)
+
+
+def test_a_caller_ignoring_a_child_short_of_gas_gets_the_probes_executed(
+    chain: TesterChain, account: LocalAccount
+) -> None:
+    # the callee's SSTORE fails below its sentry and the root carries on: a lower answer
+    programs = [[CALL_ALL_IGNORED, CALL_ALL_IGNORED], [("sstore", 0, 0)]]
+    reference, answer, limits = reference_and_answer(chain, account, programs)
+    assert answer == reference
+    assert len(limits) > 1
+
+
+@pytest.mark.parametrize(
+    "child",
+    [
+        ("call", 0, CALL, None, 0, 0, "revert", 4),
+        ("create", CREATE, "deposit", 300, 0, "revert", 8),
+    ],
+    ids=["call", "create"],
+)
+def test_a_child_whose_share_the_callers_own_work_covers_is_answered_from_one_run(
+    chain: TesterChain, account: LocalAccount, child: tuple[Any, ...]
+) -> None:
+    programs = [[child, ("work", 3000), ("sstore", 1, 5)], [("sstore", 0, 0)]]
+    reference, answer, limits = reference_and_answer(chain, account, programs)
+    assert (answer, len(limits)) == (reference, 1)
+
+
+def test_a_repeated_salts_collision_is_not_answered_from_the_trace(
+    chain: TesterChain, account: LocalAccount
+) -> None:
+    create2 = ("create", CREATE2, "deposit", 10, 0, "ignore", 8)
+    reference, answer, limits = reference_and_answer(chain, account, [[create2, create2]])
+    assert answer == reference
+    assert len(limits) > 1
+
+
+@settings(
+    max_examples=int(__import__("os").environ.get("ONE_RUN_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(programs=PROGRAMS, create=st.booleans(), deposit=st.integers(0, 300))
 def test_the_one_run_estimate_is_the_search_over_real_executions(
     chain: TesterChain,

@@ -253,7 +253,10 @@ def test_a_send_below_the_traced_threshold_executes_and_fails_as_py_evms(
 ) -> None:
     probe = created(0)
     hashes = [estimate_and_send(pair, call_of(0, data=PROBE["bytecode"]))]
-    call = {"from": SENDER.address, **call_of(1, to=probe, data=PROBE_CONTRACT.encode_abi("store", (7,)))}
+    call = {
+        "from": SENDER.address,
+        **call_of(1, to=probe, data=PROBE_CONTRACT.encode_abi("store", (7,))),
+    }
     both(pair, "eth_estimateGas", call)
     confirmed = pair[1].node._confirmed
     assert confirmed is not None and confirmed.least < confirmed.gas
