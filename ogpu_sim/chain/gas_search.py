@@ -1,4 +1,4 @@
-"""geth's gas estimate in two executions: one to measure, one to confirm, then arithmetic.
+"""geth's gas estimate from a measuring run and arithmetic: the probes it cannot decide run.
 
 geth (``eth/gasestimator``) runs the call at the cap, then at an optimistic
 ``(used + refunded + 2300) * 64 / 63``, then bisects, skewed low, until the range is within
@@ -9,7 +9,8 @@ path runs out of gas) and succeeds from the least gas that is enough. :func:`est
 call once more at that consumption; when it succeeds the threshold is known and every probe of
 geth's search is answered without executing, so the result is geth's own. When it fails (a
 call forwarding 63/64 of its gas to a child that needs it, as a nested ``new`` does) the search
-executes the probes it cannot decide, exactly as geth would.
+executes the probes it cannot decide, exactly as geth would. The eth-tester node answers the
+probes from its traced run instead (:mod:`.tester_gas`), so its common estimate executes once.
 
 With ``exact=False`` (the revm node, whose journal keeps slots warm and dirty across
 transactions, so cheap ``SSTORE``s often meet the 2300-gas stipend check and the threshold sits

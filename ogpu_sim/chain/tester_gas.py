@@ -25,6 +25,7 @@ with a gas limit in ``[T, cap]`` is that very execution (:mod:`.tester_reuse`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from eth.vm.spoof import SpoofTransaction
@@ -141,6 +142,7 @@ def estimate_gas(state: Any, tx: Any, keep: Keep | None = None) -> int:
     measured = Measured(consumed - refunded, refunded)
     executor = state.get_transaction_executor()
 
+    @cache  # the search's branches ask again
     def valid(gas: int) -> bool:
         try:
             executor.validate_transaction(SpoofTransaction(tx, gas=gas))

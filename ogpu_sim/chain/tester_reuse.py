@@ -261,7 +261,9 @@ def replay(state: Any, tx: Any, recorded: Recorded) -> Any:
         _mirror(store._journal_storage, items)
     computation = recorded.computation
     if tx.gas != recorded.gas:  # the same consumption out of the send's own limit
-        computation._gas_meter.gas_remaining -= recorded.gas - tx.gas
+        meter = computation._gas_meter
+        meter.start_gas -= recorded.gas - tx.gas
+        meter.gas_remaining -= recorded.gas - tx.gas
     computation = executor.finalize_computation(tx, computation)
     state.clear_transient_storage()
     return computation
