@@ -1,7 +1,8 @@
 """eth-tester's one-execution estimate is the answer of the search over real executions.
 
-Generated contracts (state overrides: a root and up to three callees) call each other with
-all or a fixed part of their gas, with or without value (the 2300 stipend), call precompiles,
+Generated contracts (state overrides: a root and up to three callees) call each other (CALL,
+CALLCODE, DELEGATECALL, STATICCALL) with all or a fixed part of their gas, with or without
+value (the 2300 stipend), call precompiles,
 create children (CREATE and CREATE2, code deposits, a self-destructing constructor, a repeated
 salt's collision), store (fresh slots, refunds from clearing), log, read ``gasleft()``, and
 check a child's success three ways (ignore it, revert on failure, store it). For each one the
@@ -32,7 +33,8 @@ CALLEES = ["0x" + f"{0xC0DE0 + index:040x}" for index in range(4)]
 """The generated contracts' addresses: the root first; a contract calls only later ones."""
 SHA256, IDENTITY = 2, 4
 STOP, GAS, POP, SSTORE, JUMPI, JUMPDEST, REVERT = 0x00, 0x5A, 0x50, 0x55, 0x57, 0x5B, 0xFD
-CALL, DELEGATECALL, STATICCALL, CREATE, CREATE2 = 0xF1, 0xF4, 0xFA, 0xF0, 0xF5
+CALL, CALLCODE, DELEGATECALL, STATICCALL = 0xF1, 0xF2, 0xF4, 0xFA
+CREATE, CREATE2 = 0xF0, 0xF5
 
 
 def push(value: int, width: int = 0) -> bytes:
@@ -84,7 +86,7 @@ class Program:
             else:
                 address = int(later[target % len(later)], 16) if later else IDENTITY
             self.code += push(0) + push(0) + push(length) + push(0)
-            if opcode == CALL:
+            if opcode in (CALL, CALLCODE):
                 self.code += push(value)
             self.code += push(address, 20)
             self.code += bytes([GAS]) if gas is None else push(gas, 3)
@@ -120,7 +122,7 @@ ACTIONS = st.one_of(
     st.tuples(
         st.just("call"),
         st.sampled_from([0, 1, 2, -SHA256, -IDENTITY]),
-        st.sampled_from([CALL, CALL, DELEGATECALL, STATICCALL]),
+        st.sampled_from([CALL, CALL, CALLCODE, DELEGATECALL, STATICCALL]),
         st.one_of(st.none(), st.integers(0, 120_000)),
         st.sampled_from([0, 0, 1]),
         st.integers(0, 200),
@@ -296,5 +298,7 @@ def test_the_one_run_estimate_is_the_search_over_real_executions(
         assert executed(state, tx, least) == at_cap
         if answer >= least:
             assert executed(state, tx, answer) == at_cap
-        if cap - traced.msg.gas + child_need(traced) < least:
-            assert not succeeds(state, tx, least - 1)
+        children = cap - traced.msg.gas + child_need(traced)
+        for below in {least - 1, answer - 1}:
+            if children <= below < least:  # only the root frame's own needs unmet: out of gas
+                assert not succeeds(state, tx, below)
