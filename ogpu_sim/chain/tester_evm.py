@@ -40,6 +40,8 @@ how it gets there:
 - a frame that ran answers its SELFDESTRUCT beneficiaries (its own and its descendants')
   once: py-evm's EIP-161 collection asks every frame, and each frame asks its descendants;
   a frame with none and no descendant with any answers an empty list without py-evm's sets;
+- the computation's cached stack proxies (``stack_pop_ints``...) are read as the
+  ``cached_property`` package reads them, without its coroutine test on each first read;
 - the four call opcodes are py-evm's, flattened (:mod:`.tester_frames`), and SSTORE's logic
   streamlined (:func:`.tester_storage.lean_sstore`), in the class's own opcode table.
 
@@ -54,12 +56,19 @@ their stack bounds among it). (About 550 lines: the loop must stay one function 
 
 from __future__ import annotations
 
+import inspect
 import itertools
 from functools import cache
 from typing import Any
 
-from eth._utils.numeric import ceil32
-from eth.constants import UINT_255_MAX, UINT_256_CEILING, UINT_256_MAX
+from cached_property import cached_property
+from eth.constants import (
+    GAS_MEMORY,
+    GAS_MEMORY_QUADRATIC_DENOMINATOR,
+    UINT_255_MAX,
+    UINT_256_CEILING,
+    UINT_256_MAX,
+)
 from eth.exceptions import (
     Halt,
     InvalidInstruction,
@@ -67,7 +76,7 @@ from eth.exceptions import (
     OutOfGas,
 )
 from eth.vm.code_stream import CodeStream
-from eth.vm.computation import NO_RESULT, memory_gas_cost
+from eth.vm.computation import NO_RESULT
 from eth.vm.logic.invalid import InvalidOpcode
 from eth.vm.opcode_values import JUMP as JUMP_OPCODE
 from eth.vm.opcode_values import JUMPDEST as JUMPDEST_OPCODE
@@ -191,6 +200,39 @@ class _LeanStack(Stack):
             values.append(values[-position])
         else:
             super().dup(position)
+
+
+class _CachedOnce:
+    """A py-evm ``cached_property`` (the computation's stack proxies) read as the package reads
+    it: its function's value, kept in the instance's dict under the function's name; without
+    the package's coroutine test on every first read (about 30 a transaction)."""
+
+    __slots__ = ("func", "name")
+
+    def __init__(self, func: Any) -> None:
+        self.func = func
+        self.name = func.__name__
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.func(obj)
+        return value
+
+
+def _stack_proxies(base: Any) -> dict[str, _CachedOnce]:
+    """``base``'s plain cached stack proxies (``stack_pop_ints``...) as :class:`_CachedOnce`."""
+    proxies = {}
+    for name in dir(base):
+        attribute = inspect.getattr_static(base, name)
+        if (
+            name.startswith("stack_")
+            and type(attribute) is cached_property
+            and attribute.func.__name__ == name
+            and not inspect.iscoroutinefunction(attribute.func)
+        ):
+            proxies[name] = _CachedOnce(attribute.func)
+    return proxies
 
 
 def _as_py_evm(computation: Any, opcodes: dict[int, Any]) -> None:
@@ -401,20 +443,30 @@ def _apply_computation(
                     elif kind in (MSTORE, MLOAD):
                         start = values[-1]
                         held = computation._memory._bytes
-                        if start + 32 > len(held):  # extend_memory(start, 32), inlined
-                            before = ceil32(len(held))
-                            after = ceil32(start + 32)
-                            fee = memory_gas_cost(after) - memory_gas_cost(before)
+                        size = len(held)
+                        if start + 32 > size:  # extend_memory(start, 32), inlined
+                            # memory_gas_cost of ceil32(size) and ceil32(start + 32), in words
+                            words_before = (size + 31) >> 5
+                            words_after = (start + 63) >> 5
+                            fee = (
+                                (words_after - words_before) * GAS_MEMORY
+                                + words_after * words_after // GAS_MEMORY_QUADRATIC_DENOMINATOR
+                                - words_before * words_before // GAS_MEMORY_QUADRATIC_DENOMINATOR
+                            )
                             if fee > 0:
                                 if fee > gas:
                                     code.program_counter, meter.gas_remaining = pc, gas
                                     raise OutOfGas(
                                         f"Out of gas: Needed {fee} - Remaining {gas} - Reason: "
-                                        f"Expanding memory {before} -> {after}"
+                                        f"Expanding memory {words_before << 5} -> "
+                                        f"{words_after << 5}"
                                     )
                                 gas -= fee
-                            computation._memory.extend(start, 32)
-                            held = computation._memory._bytes
+                            try:  # Memory.extend(start, 32): up to ceil32(start + 32)
+                                held.extend(bytes((words_after << 5) - size))
+                            except BufferError:  # a memoryview of it is alive: py-evm's copy
+                                computation._memory.extend(start, 32)
+                                held = computation._memory._bytes
                         if kind == MLOAD:
                             values[-1] = int.from_bytes(held[start : start + 32], "big")
                             continue
@@ -535,6 +587,7 @@ def lean_computation(base: Any) -> Any:
             "apply_computation": classmethod(apply_computation),
             "get_self_destruct_beneficiaries": get_self_destruct_beneficiaries,
             "opcodes": lean_opcodes(base.opcodes),
+            **_stack_proxies(base),
         },
     )
 

@@ -214,6 +214,45 @@ def test_running_out_of_gas_growing_memory_fails_with_py_evms_message(
     )
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_memory_grown_by_mstore_and_mload_costs_py_evms_fee(
+    chain: TesterChain, account: LocalAccount, seed: int
+) -> None:
+    # Growth from one size to another, across the quadratic term (past 512 words), then an
+    # MSIZE stored; every fourth call is cut short of gas somewhere in the growth.
+    rng = random.Random(seed)
+    code = ""
+    for _ in range(4):
+        offset = rng.choice((rng.randrange(64), rng.randrange(40_000), rng.randrange(300_000)))
+        code += "6001" + f"62{offset:06x}" + rng.choice(("52", "51"))  # PUSH3: the offset
+    code += "59600055"
+    gas = 21_000 + rng.randrange(100, 40_000) if seed % 4 == 3 else 5_000_000
+    call = {"from": account.address, "to": INLINED_TARGET, "gas": hex(gas)}
+    own, lean = run_both(chain, call, {INLINED_TARGET: {"code": "0x" + code}})
+    assert lean == own
+
+
+def test_the_lean_computations_stack_proxies_are_its_stacks_methods_kept_once() -> None:
+    lean = lean_computation(PragueComputation)
+    computation = lean.__new__(lean)
+    computation._stack = _LeanStack()
+    names = [
+        "stack_pop_ints",
+        "stack_pop_bytes",
+        "stack_pop_any",
+        "stack_pop1_int",
+        "stack_pop1_bytes",
+        "stack_pop1_any",
+        "stack_push_int",
+        "stack_push_bytes",
+    ]
+    for name in names:
+        read = getattr(computation, name)
+        assert read == getattr(computation._stack, name.removeprefix("stack_"))
+        assert computation.__dict__[name] is read
+        assert getattr(computation, name) is read
+
+
 SLOT_0 = "0x" + "00" * 32
 SLOT_1 = "0x" + "00" * 31 + "01"
 
