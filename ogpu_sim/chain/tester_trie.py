@@ -13,9 +13,11 @@ functions of their argument, on it. py-evm's account codec (``eth.db.account``'s
 and decoding of an account, once per account read or write) is memoized on the account's
 fields and on the encoding (an account is immutable; one not seen is encoded directly, as
 rlp's sedes would serialize it), and so is ``eth.db.storage``'s of a
-storage value. A state root's writes (py-evm's ``make_storage_root`` and account-diff loop) are
-one batch each, hashing each changed node once (:mod:`.tester_writes`), and rlp's
-``Serializable.copy`` skips deep copies of plain values (:mod:`.tester_rlp`).
+storage value, and its conversions of an account store's clear count (``to_bytes``,
+``to_int``) skip eth_utils' argument checks. A state root's writes (py-evm's
+``make_storage_root`` and account-diff loop) are one batch each, hashing each changed node
+once (:mod:`.tester_writes`), and rlp's ``Serializable.copy`` skips deep copies of plain
+values (:mod:`.tester_rlp`).
 Process-wide, while at least one chain holds the caches (reference-counted like the SDK's
 keccak cache); a written trie has a new root and so new cache keys. Over ~400 lines: each
 cache sits beside the py-trie or py-evm function it stands in for and its install/undo, which
@@ -28,6 +30,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import eth_utils as _eth_utils
 import rlp
 from eth.db import account as _account_db
 from eth.db import storage as _storage_db
@@ -422,6 +425,23 @@ class _StorageCodec:
         return getattr(rlp, name)
 
 
+def _storage_to_bytes(primitive: Any = None, hexstr: Any = None, text: Any = None) -> bytes:
+    """``eth_utils.to_bytes`` as ``eth.db.storage`` calls it (an account store's clear count, a
+    non-negative int: minimal big-endian, 0 as one zero byte) without its argument checks and
+    hex round trip; any other argument goes to ``eth_utils`` itself."""
+    if type(primitive) is int and primitive >= 0 and hexstr is None and text is None:
+        return primitive.to_bytes((primitive.bit_length() + 7) // 8 or 1, "big")
+    return _eth_utils.to_bytes(primitive, hexstr, text)
+
+
+def _storage_to_int(primitive: Any = None, hexstr: Any = None, text: Any = None) -> int:
+    """``eth_utils.to_int`` as ``eth.db.storage`` calls it (bytes: big-endian) without its
+    argument checks; any other argument goes to ``eth_utils`` itself."""
+    if type(primitive) is bytes and hexstr is None and text is None:
+        return int.from_bytes(primitive, "big")
+    return _eth_utils.to_int(primitive, hexstr, text)
+
+
 def _patches() -> list[tuple[Any, str, Any]]:
     """(owner, name, replacement) for each cached function, the replacements sharing memos."""
     bytes_to_nibbles = _memo(_hexary.bytes_to_nibbles)
@@ -447,6 +467,8 @@ def _patches() -> list[tuple[Any, str, Any]]:
         (_rlp_codec, "encode_raw", _encode),
         (_account_db, "rlp", _AccountCodec()),
         (_storage_db, "rlp", _StorageCodec()),
+        (_storage_db, "to_bytes", _storage_to_bytes),
+        (_storage_db, "to_int", _storage_to_int),
     ]
 
 

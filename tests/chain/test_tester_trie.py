@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import eth_utils
 import pytest
 import rlp
 from eth.db import account as account_db
@@ -246,6 +247,28 @@ def test_the_storage_codec_answers_as_rlp_with_the_caches() -> None:
             codec.decode(b"\x00", sedes=big)  # a leading zero
         with pytest.raises(rlp.exceptions.DeserializationError):
             codec.decode(b"\x00", sedes=big)  # refused again: nothing was kept
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(value=st.integers(min_value=0, max_value=2**300), raw=st.binary(max_size=40))
+def test_the_storage_modules_conversions_answer_as_eth_utils(value: int, raw: bytes) -> None:
+    with trie_caches():
+        assert storage_db.to_bytes is not eth_utils.to_bytes
+        assert storage_db.to_bytes(value) == eth_utils.to_bytes(value)
+        assert storage_db.to_int(raw) == eth_utils.to_int(raw)
+
+
+def test_the_storage_modules_conversions_leave_other_arguments_to_eth_utils() -> None:
+    with trie_caches():
+        assert storage_db.to_bytes(True) == b"\x01"
+        assert storage_db.to_bytes(hexstr="0x1") == b"\x01"
+        assert storage_db.to_int(hexstr="0x10") == 16
+        assert storage_db.to_int(bytearray(b"\x01\x00")) == 256
+        with pytest.raises(ValueError):
+            storage_db.to_bytes(-1)
+        with pytest.raises(TypeError):
+            storage_db.to_int("12")
+    assert storage_db.to_bytes is eth_utils.to_bytes  # released: eth_utils' own again
 
 
 ACCOUNT_FIELDS = st.tuples(
