@@ -352,7 +352,12 @@ class _AccountCodec:
             return rlp.decode(data, sedes=sedes, **options)
         account = self._decoded.get(data)
         if account is None:
-            account = rlp.decode(data, sedes=Account)  # raises as before: nothing cached
+            fields = _account_fields(data)
+            if fields is None:
+                account = rlp.decode(data, sedes=Account)  # raises as before: nothing cached
+            else:  # as rlp's decode leaves it: the fields, the encoding kept as its RLP
+                account = Account(*fields)
+                account._cached_rlp = data
             if len(self._decoded) >= MAX_ENTRIES:
                 self._decoded.clear()
             self._decoded[data] = account
@@ -380,6 +385,39 @@ def _account_rlp(account: Any, fields: tuple[Any, ...]) -> bytes:
     ):
         return _encode([_int_rlp(nonce), _int_rlp(balance), storage_root, code_hash])
     return rlp.encode(account, sedes=Account)
+
+
+def _account_fields(data: bytes) -> tuple[int, int, bytes, bytes] | None:
+    """The fields of ``data`` where it is an account's canonical encoding as :func:`_account_rlp`
+    makes it (a list of two minimal big-endian ints and two 32-byte strings, nothing after),
+    read directly; None for anything else (rlp decides: it decodes it or refuses it)."""
+    size = len(data)
+    if size < 68 or data[0] != 0xF8 or data[1] != size - 2:
+        return None
+    pos = 2
+    ints = []
+    for _ in range(2):
+        if pos >= size:
+            return None
+        head = data[pos]
+        if head == 0x80:  # the empty string: 0
+            ints.append(0)
+            pos += 1
+        elif 0 < head < 0x80:  # a single byte, its own encoding
+            ints.append(head)
+            pos += 1
+        elif 0x81 <= head <= 0xB7:
+            end = pos + 1 + head - 0x80
+            first = data[pos + 1] if end <= size else 0
+            if first == 0 or (end == pos + 2 and first < 0x80):  # not canonical: rlp refuses
+                return None
+            ints.append(int.from_bytes(data[pos + 1 : end], "big"))
+            pos = end
+        else:
+            return None
+    if pos + 66 != size or data[pos] != 0xA0 or data[pos + 33] != 0xA0:
+        return None
+    return ints[0], ints[1], data[pos + 1 : pos + 33], data[pos + 34 :]
 
 
 def _int_rlp(value: int) -> bytes:

@@ -288,6 +288,78 @@ def test_the_account_codec_encodes_an_account_as_rlp(fields: tuple[Any, ...]) ->
     assert encoded == rlp.encode(account, sedes=Account)
 
 
+def _decoded_by(decode: Any, data: bytes) -> Any:
+    """What ``decode(data, sedes=Account)`` gives: the account's attributes, or its error."""
+    try:
+        return vars(decode(data, sedes=Account))
+    except Exception as exc:
+        return repr(exc)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(fields=ACCOUNT_FIELDS)
+def test_the_account_codec_decodes_an_account_as_rlp_directly(fields: tuple[Any, ...]) -> None:
+    encoded = rlp.encode(Account(*fields), sedes=Account)
+    assert tester_trie._account_fields(encoded) == fields  # read directly, not by rlp
+    codec = tester_trie._AccountCodec()
+    assert _decoded_by(codec.decode, encoded) == _decoded_by(rlp.decode, encoded)
+    assert vars(codec.decode(encoded, sedes=Account))["_cached_rlp"] == encoded
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    fields=ACCOUNT_FIELDS,
+    at=st.integers(min_value=0, max_value=200),
+    byte=st.integers(min_value=0, max_value=255),
+    change=st.sampled_from(("replace", "insert", "delete", "append")),
+)
+def test_the_account_codec_decodes_a_changed_encoding_as_rlp(
+    fields: tuple[Any, ...], at: int, byte: int, change: str
+) -> None:
+    data = bytearray(rlp.encode(Account(*fields), sedes=Account))
+    at %= len(data)
+    if change == "replace":
+        data[at] = byte
+    elif change == "insert":
+        data.insert(at, byte)
+    elif change == "delete":
+        del data[at]
+    else:
+        data.append(byte)
+    changed = bytes(data)
+    codec = tester_trie._AccountCodec()
+    assert _decoded_by(codec.decode, changed) == _decoded_by(rlp.decode, changed)
+
+
+ROOTS = "a0" + "11" * 32 + "a0" + "22" * 32
+
+
+def _listed(payload: str) -> str:
+    """The hex RLP list (one length byte) of a payload given in hex."""
+    return f"f8{len(payload) // 2:02x}" + payload
+
+
+@pytest.mark.parametrize(
+    ("data", "direct"),
+    [
+        (_listed("8105" + "80" + ROOTS), False),  # 5 as a one-byte string
+        (_listed("820001" + "80" + ROOTS), False),  # a leading zero
+        (_listed("00" + "80" + ROOTS), False),  # 0 as the byte 0x00
+        (_listed("80" + "80" + ROOTS + "00"), False),  # a byte after the code hash
+        (_listed("80" + "80" + ROOTS)[:-2], False),  # a byte short
+        (_listed("80" + "80" + "9f" + "11" * 31 + "a0" + "22" * 32), False),  # a 31-byte root
+        ("f90044" + "80" + "80" + ROOTS, False),  # a length with a leading zero
+        (_listed("80" + "80" + ROOTS), True),  # canonical: read directly
+        (_listed("7f" + "8180" + ROOTS), True),
+    ],
+)
+def test_the_account_codec_refuses_what_rlp_refuses(data: str, direct: bool) -> None:
+    raw = bytes.fromhex(data)
+    assert (tester_trie._account_fields(raw) is not None) is direct
+    codec = tester_trie._AccountCodec()
+    assert _decoded_by(codec.decode, raw) == _decoded_by(rlp.decode, raw)
+
+
 def test_the_account_codec_leaves_a_field_rlp_would_refuse_to_rlp() -> None:
     with trie_caches():
         with pytest.raises(rlp.exceptions.SerializationError):
