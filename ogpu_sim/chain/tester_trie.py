@@ -41,7 +41,6 @@ from trie import HexaryTrie
 from trie import hexary as _hexary
 from trie.constants import BLANK_NODE_HASH
 from trie.utils import nodes as _nodes
-from trie.validation import validate_is_node
 
 from . import tester_rlp as _rlp
 from . import tester_writes as _writes
@@ -298,7 +297,7 @@ def _encode(item: Any) -> bytes:
 def _node_mapping(node: Any) -> tuple[Any, Any]:
     """py-trie's ``_create_node_to_db_mapping`` (validation, blank node, encoding, hash) with
     :func:`_encode`; the caller hands out copies of an embedded node."""
-    validate_is_node(node)
+    _writes.validate_node(node)
     if node == b"":
         return b"", None
     encoded = _encode(node)

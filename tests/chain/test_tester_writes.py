@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from trie import HexaryTrie
 from trie.exceptions import MissingTrieNode, ValidationError
+from trie.validation import validate_is_node
 
 from ogpu_sim.chain import tester_writes
 
@@ -244,3 +245,44 @@ def test_a_batch_defers_only_its_own_threads_writes() -> None:
         expected = HexaryTrie({})
         expected[b"\x01" * 32] = b"one"
     assert written_by_the_other_thread == expected.root_hash
+
+
+def _validated(check: Any, node: Any) -> str | None:
+    try:
+        check(node)
+    except Exception as exc:
+        return repr(exc)
+    return None
+
+
+CHILDREN = st.one_of(
+    st.just(b""),
+    st.binary(min_size=32, max_size=32),
+    st.binary(max_size=40),
+    st.lists(st.binary(max_size=4), min_size=2, max_size=2),  # an embedded node
+    st.just(bytearray(b"\x01" * 32)),
+    st.integers(),
+)
+NODES = st.one_of(
+    st.lists(CHILDREN, min_size=17, max_size=17),
+    st.lists(CHILDREN, min_size=2, max_size=2),
+    st.lists(CHILDREN, max_size=18),
+    st.just(b""),
+)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(node=NODES)
+def test_a_node_is_validated_as_py_trie_validates_it(node: Any) -> None:
+    assert _validated(tester_writes.validate_node, node) == _validated(validate_is_node, node)
+
+
+def test_the_common_nodes_pass_and_a_short_hash_fails_as_in_py_trie() -> None:
+    branch = [b""] * 16 + [b""]
+    branch[3] = b"\x11" * 32
+    assert _validated(tester_writes.validate_node, branch) is None
+    assert _validated(tester_writes.validate_node, [b"\x20\x01", b"\x05"]) is None
+    branch[3] = b"\x11" * 31
+    assert _validated(tester_writes.validate_node, branch) == (
+        "ValidationError('Value is of length 31.  Must be 32')"
+    )
