@@ -11,7 +11,8 @@ how it gets there:
   py-evm's own ``OutOfGas`` message, and runs inline the fixed-cost opcodes whose py-evm logic
   is simple (PUSH, DUP, SWAP, POP, JUMPDEST, the common arithmetic, comparison and bitwise
   operations, JUMP, JUMPI, MSTORE and MLOAD with py-evm's memory expansion fee, CALLDATALOAD,
-  SLOAD: ``tester_program.INLINE_LOGIC``), with the same results, gas and errors; other
+  SLOAD, CALLDATASIZE, CALLVALUE, GAS, RETURNDATASIZE, CALLER:
+  ``tester_program.INLINE_LOGIC``), with the same results, gas and errors; other
   opcodes run as before;
 - the stack is checked once per block (:func:`.tester_program.block`: a straight run of
   inlined opcodes), where the loop enters it: within the block's bounds none of its opcodes
@@ -90,11 +91,15 @@ from .tester_program import (
     AND,
     BINARY,
     CALLDATALOAD,
+    CALLDATASIZE,
+    CALLVALUE,
+    CONTEXT,
     DUP,
     DUP_DUP,
     END,
     EQ,
     FUSED,
+    GAS,
     GT,
     ISZERO,
     JUMP,
@@ -110,6 +115,7 @@ from .tester_program import (
     PUSH_JUMP,
     PUSH_JUMPI,
     PUSH_PUSH,
+    RETURNDATASIZE,
     SHL,
     SHR,
     SLOAD,
@@ -479,6 +485,17 @@ def _apply_computation(
                         start = values[-1]
                         data = computation.msg.data_as_bytes[start : start + 32]
                         values[-1] = int.from_bytes(data, "big") << (8 * (32 - len(data)))
+                    elif kind == CONTEXT:  # py-evm's logic pushes the same word
+                        if n == CALLDATASIZE:
+                            values.append(len(computation.msg.data))
+                        elif n == CALLVALUE:
+                            values.append(computation.msg.value)
+                        elif n == GAS:  # get_gas_remaining: no error while the code runs
+                            values.append(gas)
+                        elif n == RETURNDATASIZE:
+                            values.append(len(computation.return_data))
+                        else:  # CALLER: the 20-byte sender, as the lean stack pushes bytes
+                            values.append(int.from_bytes(computation.msg.sender, "big"))
                     elif kind == SLOAD:
                         if plain is None:
                             plain = plain_storage(computation.state)

@@ -62,8 +62,9 @@ Entry = tuple[Any, int, int, int, int]
     PUSH_JUMP,
     PUSH_JUMPI,
     END,
-) = range(16)
-PUSH_PUSH, PUSH_DUP, DUP_DUP, SWAP_SWAP, SWAP_POP, POP_POP = range(16, 22)
+    CONTEXT,
+) = range(17)
+PUSH_PUSH, PUSH_DUP, DUP_DUP, SWAP_SWAP, SWAP_POP, POP_POP = range(17, 23)
 FUSED = PUSH_PUSH
 """Kinds from here on are two stack opcodes of one block run in one pass (:func:`block`)."""
 _PAIRS = {
@@ -75,6 +76,8 @@ _PAIRS = {
     (POP, POP): POP_POP,
 }
 ADD, SUB, AND, OR, XOR, LT, GT, EQ, SLT, SGT, SHL, SHR, ISZERO, NOT = range(14)
+CALLDATASIZE, CALLVALUE, GAS, RETURNDATASIZE, CALLER = range(5)
+"""What a ``CONTEXT`` opcode pushes (its ``n``)."""
 OTHER = -1
 """The kind of a fixed-cost opcode the loop does not inline (its py-evm logic runs)."""
 OWN = -2
@@ -109,10 +112,16 @@ INLINE_LOGIC: dict[Any, tuple[int, int]] = {
     memory.mload: (MLOAD, 0),
     context.calldataload: (CALLDATALOAD, 0),
     berlin_logic.sload_eip2929: (SLOAD, 0),
+    context.calldatasize: (CONTEXT, CALLDATASIZE),
+    context.callvalue: (CONTEXT, CALLVALUE),
+    flow.gas: (CONTEXT, GAS),
+    context.returndatasize: (CONTEXT, RETURNDATASIZE),
+    context.caller: (CONTEXT, CALLER),
 }
 """py-evm's logic the loop runs inline (PUSH0..32, DUP1..16, SWAP1..16, POP, JUMPDEST, the
 common arithmetic, comparison and bitwise operations, JUMP, JUMPI, MSTORE and MLOAD (memory
-expansion charged as py-evm's ``extend_memory`` charges it), CALLDATALOAD, SLOAD), keyed by
+expansion charged as py-evm's ``extend_memory`` charges it), CALLDATALOAD, SLOAD, and the
+context pushes CALLDATASIZE, CALLVALUE, GAS, RETURNDATASIZE and CALLER), keyed by
 py-evm's function so a fork that changes one is left alone. Where a block's stack bounds are
 not met, py-evm's own loop runs instead (:func:`block`)."""
 
@@ -188,6 +197,7 @@ _EFFECTS = {
     MLOAD: (1, 1),
     CALLDATALOAD: (1, 1),
     SLOAD: (1, 1),
+    CONTEXT: (0, 1),
 }
 """Items an inlined kind pops and pushes (DUP and SWAP depend on their ``n``)."""
 
@@ -347,6 +357,7 @@ def adapted(
 
 
 __all__ = [
+    "CONTEXT",
     "END",
     "FUSED",
     "INLINE_LOGIC",

@@ -253,6 +253,49 @@ def test_the_lean_computations_stack_proxies_are_its_stacks_methods_kept_once() 
         assert getattr(computation, name) is read
 
 
+CONTEXT_PUSHES = (
+    "36" + "34" + "5a" + "3d" + "33"
+)  # CALLDATASIZE CALLVALUE GAS RETURNDATASIZE CALLER
+STORE_FIVE = "".join(f"60{slot:02x}55" for slot in range(5))
+
+
+@pytest.mark.parametrize(
+    ("code", "value", "data", "gas"),
+    [
+        (CONTEXT_PUSHES + STORE_FIVE, 0, "", None),
+        (CONTEXT_PUSHES + STORE_FIVE, 12345, "c0ffee" * 11, None),
+        # a STATICCALL to the identity precompile first: RETURNDATASIZE is its output's size
+        (
+            "6020"
+            + "5f"
+            + "6007"
+            + "5f"
+            + "6004"
+            + "5a"
+            + "fa"
+            + "50"
+            + CONTEXT_PUSHES
+            + STORE_FIVE,
+            0,
+            "",
+            None,
+        ),
+        ("5a" + "5a" + "5a" + "60005560015560025500", 0, "", 21_000 + 80_000),
+        (CONTEXT_PUSHES + STORE_FIVE, 0, "", 21_000 + 5),  # out of gas at GAS
+        ("36" * 1025, 0, "", None),  # past the stack limit: py-evm's error
+    ],
+)
+def test_the_inlined_context_pushes_push_py_evms_words(
+    chain: TesterChain, account: LocalAccount, code: str, value: int, data: str, gas: int | None
+) -> None:
+    call: dict[str, Any] = {"from": account.address, "to": INLINED_TARGET, "value": hex(value)}
+    call["data"] = "0x" + data
+    if gas is not None:
+        call["gas"] = hex(gas)
+    own, lean = run_both(chain, call, {INLINED_TARGET: {"code": "0x" + code}})
+    assert lean == own
+
+
 SLOT_0 = "0x" + "00" * 32
 SLOT_1 = "0x" + "00" * 31 + "01"
 
@@ -385,8 +428,11 @@ def _random_program(seed: int) -> str:
         elif roll < 0.9:
             code += f"60{rng.randrange(96):02x}51"  # MLOAD
             depth += 1
-        elif roll < 0.95:
+        elif roll < 0.93:
             code += f"60{rng.randrange(64):02x}35"  # CALLDATALOAD, partly past the data
+            depth += 1
+        elif roll < 0.95:
+            code += rng.choice(("36", "34", "5a", "3d", "33"))  # the inlined context pushes
             depth += 1
         else:
             code += "6000" + f"60{rng.randrange(200):02x}57"  # JUMPI, not taken

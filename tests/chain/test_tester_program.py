@@ -50,9 +50,15 @@ def test_a_blocks_bounds_are_the_entry_heights_its_opcodes_run_with() -> None:
 
 
 def test_a_block_ends_before_an_opcode_the_loop_does_not_inline() -> None:
-    # POP POP then CALLER: the block counts the two POPs only
-    found, _ = _bounds("50" + "50" + "33" + "50" * 5)
+    # POP POP then ADDRESS: the block counts the two POPs only
+    found, _ = _bounds("50" + "50" + "30" + "50" * 5)
     assert found == range(2, 1025)
+
+
+def test_a_block_runs_on_through_the_context_pushes_it_inlines() -> None:
+    # CALLDATASIZE CALLVALUE GAS RETURNDATASIZE CALLER, then seven POPs: needs 2 items
+    found, _ = _bounds("36" + "34" + "5a" + "3d" + "33" + "50" * 7)
+    assert found == range(2, 1020)
 
 
 def test_a_block_ends_before_the_next_jumpdest() -> None:
@@ -195,7 +201,7 @@ def _block_program(seed: int) -> tuple[str, int | None]:
     elif mode == "not-taken":
         prefix = fill + "5f" + "6100" + "0057"
     elif mode == "logic" and entry:
-        prefix = fill[2:] + "5a"  # GAS: py-evm's logic pushes the last item
+        prefix = fill[2:] + "30"  # ADDRESS: py-evm's logic pushes the last item
     else:
         prefix = fill
     code = prefix + "".join(ops) + "5f55"  # PUSH0 SSTORE: slot 0 = the top word
