@@ -14,7 +14,8 @@ and decoding of an account, once per account read or write) is memoized on the a
 fields and on the encoding (an account is immutable; one not seen is encoded directly, as
 rlp's sedes would serialize it), and so is ``eth.db.storage``'s of a
 storage value, and its conversions of an account store's clear count (``to_bytes``,
-``to_int``) skip eth_utils' argument checks. A state root's writes (py-evm's
+``to_int``) skip eth_utils' argument checks; a slot's trie key (a keccak) is memoized on the
+slot. A state root's writes (py-evm's
 ``make_storage_root`` and account-diff loop) are one batch each, hashing each changed node
 once (:mod:`.tester_writes`), and rlp's ``Serializable.copy`` skips deep copies of plain
 values (:mod:`.tester_rlp`).
@@ -479,6 +480,26 @@ def _storage_to_int(primitive: Any = None, hexstr: Any = None, text: Any = None)
     return _eth_utils.to_int(primitive, hexstr, text)
 
 
+def _slot_key(original: Callable[[Any, bytes], bytes]) -> Callable[[Any, bytes], bytes]:
+    """``StorageLookup._decode_key`` (a slot's trie key: the keccak of its 32-byte padding),
+    memoized on the slot's bytes (a function of them alone); any other argument goes to it."""
+    keys: dict[bytes, bytes] = {}
+
+    def _decode_key(self: Any, key: bytes) -> bytes:
+        if type(key) is not bytes:
+            return original(self, key)
+        hashed = keys.get(key)
+        if hashed is None:
+            hashed = original(self, key)
+            if len(keys) >= MAX_ENTRIES:
+                keys.clear()
+            keys[key] = hashed
+        return hashed
+
+    _decode_key.__doc__ = original.__doc__
+    return _decode_key
+
+
 def _patches() -> list[tuple[Any, str, Any]]:
     """(owner, name, replacement) for each cached function, the replacements sharing memos."""
     bytes_to_nibbles = _memo(_hexary.bytes_to_nibbles)
@@ -504,6 +525,11 @@ def _patches() -> list[tuple[Any, str, Any]]:
         (_rlp_codec, "encode_raw", _encode),
         (_account_db, "rlp", _AccountCodec()),
         (_storage_db, "rlp", _StorageCodec()),
+        (
+            _storage_db.StorageLookup,
+            "_decode_key",
+            _slot_key(_storage_db.StorageLookup._decode_key),
+        ),
         (_storage_db, "to_bytes", _storage_to_bytes),
         (_storage_db, "to_int", _storage_to_int),
     ]

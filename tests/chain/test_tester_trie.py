@@ -258,6 +258,18 @@ def test_the_storage_modules_conversions_answer_as_eth_utils(value: int, raw: by
         assert storage_db.to_int(raw) == eth_utils.to_int(raw)
 
 
+@settings(max_examples=100, deadline=None, database=None)
+@given(slot=st.binary(max_size=32))
+def test_a_slots_trie_key_is_py_evms(slot: bytes) -> None:
+    own = storage_db.StorageLookup._decode_key
+    with trie_caches():
+        lookup = storage_db.StorageLookup.__new__(storage_db.StorageLookup)
+        assert storage_db.StorageLookup._decode_key is not own
+        assert lookup._decode_key(slot) == own(lookup, slot)
+        assert lookup._decode_key(slot) == own(lookup, slot)  # memoized: the same again
+    assert storage_db.StorageLookup._decode_key is own
+
+
 def test_the_storage_modules_conversions_leave_other_arguments_to_eth_utils() -> None:
     with trie_caches():
         assert storage_db.to_bytes(True) == b"\x01"
