@@ -37,7 +37,8 @@ how it gets there:
   logic (or an error) can see them and read again after it;
 - the stack pops and pushes without a generator and a validation call per item;
 - a memory access within the memory already allocated skips the expansion arithmetic
-  (it costs nothing and grows nothing, as in py-evm);
+  (it costs nothing and grows nothing, as in py-evm), one past it works out py-evm's fee in
+  words, and a memory write inside memory skips ``Memory.write``'s checks, which it passes;
 - a frame that ran answers its SELFDESTRUCT beneficiaries (its own and its descendants')
   once: py-evm's EIP-161 collection asks every frame, and each frame asks its descendants;
   a frame with none and no descendant with any answers an empty list without py-evm's sets;
@@ -79,6 +80,7 @@ from eth.exceptions import (
 from eth.vm.code_stream import CodeStream
 from eth.vm.computation import NO_RESULT
 from eth.vm.logic.invalid import InvalidOpcode
+from eth.vm.memory import Memory
 from eth.vm.opcode_values import JUMP as JUMP_OPCODE
 from eth.vm.opcode_values import JUMPDEST as JUMPDEST_OPCODE
 from eth.vm.opcode_values import JUMPI as JUMPI_OPCODE
@@ -558,17 +560,49 @@ def lean_computation(base: Any) -> Any:
             self._stack = _LeanStack()
 
     def extend_memory(self: Any, start_position: int, size: int) -> None:
-        # Memory already covering the range costs nothing and does not grow (py-evm's rule).
+        # py-evm's, for valid words without debug2 logging: nothing for an empty range or one
+        # the memory covers; else its fee (in words, with its reason) and Memory.extend.
         if (
             type(start_position) is int
             and type(size) is int
-            and start_position >= 0
-            and size > 0
-            and start_position + size <= len(self._memory)
+            and 0 <= start_position <= UINT_256_MAX
+            and 0 <= size <= UINT_256_MAX
             and not self.logger.show_debug2
         ):
+            held = len(self._memory)
+            end = start_position + size
+            if size == 0 or end <= held:
+                return
+            words_before = (held + 31) >> 5
+            words_after = (end + 31) >> 5
+            fee = (
+                (words_after - words_before) * GAS_MEMORY
+                + words_after * words_after // GAS_MEMORY_QUADRATIC_DENOMINATOR
+                - words_before * words_before // GAS_MEMORY_QUADRATIC_DENOMINATOR
+            )
+            if fee > 0:
+                self._gas_meter.consume_gas(
+                    fee, reason=f"Expanding memory {words_before << 5} -> {words_after << 5}"
+                )
+            self._memory.extend(start_position, size)
             return
         base.extend_memory(self, start_position, size)
+
+    def memory_write(self: Any, start_position: int, size: int, value: bytes) -> None:
+        # Memory.write without its checks where they pass: bytes of the size, inside memory.
+        memory = self._memory
+        if (
+            type(memory) is Memory
+            and type(start_position) is int
+            and type(value) is bytes
+            and type(size) is int
+            and 0 < size == len(value)
+            and start_position >= 0
+            and start_position + size <= len(memory._bytes)
+        ):
+            memory._bytes[start_position : start_position + size] = value
+            return
+        base.memory_write(self, start_position, size, value)
 
     def apply_computation(cls: Any, *args: Any, **kwargs: Any) -> Any:
         if cls.logger.show_debug2:  # py-evm's loop logs every opcode: keep its log
@@ -601,6 +635,7 @@ def lean_computation(base: Any) -> Any:
         {
             "__init__": __init__,
             "extend_memory": extend_memory,
+            "memory_write": memory_write,
             "apply_computation": classmethod(apply_computation),
             "get_self_destruct_beneficiaries": get_self_destruct_beneficiaries,
             "opcodes": lean_opcodes(base.opcodes),

@@ -232,6 +232,38 @@ def test_memory_grown_by_mstore_and_mload_costs_py_evms_fee(
     assert lean == own
 
 
+def _push3(value: int) -> str:
+    return f"62{value:06x}"
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_memory_grown_and_written_by_py_evms_opcodes_ends_as_in_py_evm(
+    chain: TesterChain, account: LocalAccount, seed: int
+) -> None:
+    # CODECOPY, CALLDATACOPY, MCOPY, LOG0 and a closing RETURN at generated offsets and sizes
+    # (empty ones too), then MSIZE stored; every fourth call is cut short of gas.
+    rng = random.Random(seed)
+
+    def place() -> int:
+        return rng.choice((0, rng.randrange(64), rng.randrange(5_000), rng.randrange(200_000)))
+
+    def size() -> int:
+        return rng.choice((0, 1, 32, rng.randrange(100), rng.randrange(3_000)))
+
+    code = ""
+    for _ in range(5):
+        op = rng.choice(("39", "37", "5e", "a0"))
+        if op in ("39", "37", "5e"):  # (destination, source, size) popped in that order
+            code += _push3(size()) + _push3(rng.randrange(64)) + _push3(place()) + op
+        else:  # LOG0 (offset, size)
+            code += _push3(size()) + _push3(place()) + op
+    code += "59600055" + _push3(size()) + _push3(place()) + "f3"
+    gas = 21_000 + rng.randrange(100, 60_000) if seed % 4 == 3 else 5_000_000
+    call = {"from": account.address, "to": INLINED_TARGET, "gas": hex(gas), "data": "0x1234"}
+    own, lean = run_both(chain, call, {INLINED_TARGET: {"code": "0x" + code}})
+    assert lean == own
+
+
 def test_the_lean_computations_stack_proxies_are_its_stacks_methods_kept_once() -> None:
     lean = lean_computation(PragueComputation)
     computation = lean.__new__(lean)
