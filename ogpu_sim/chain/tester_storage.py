@@ -106,6 +106,23 @@ def _journal_read(db: Any, key: bytes) -> bytes:
     return last
 
 
+def journal_has(db: Any, key: bytes) -> bool:
+    """``key in db`` through py-evm's ``JournalDB`` layers (their ``_exists``, unrolled)."""
+    while type(db) is JournalDB:
+        journal = db._journal
+        if type(journal) is not Journal:
+            return key in db
+        value = journal._current_values.get(
+            key, REVERT_TO_WRAPPED if journal._ignore_wrapped_db else None
+        )
+        if value is REVERT_TO_WRAPPED or value is DELETE_WRAPPED:
+            return False
+        if value is not None:
+            return True
+        db = db._wrapped_db
+    return key in db
+
+
 def stored(db: Any, address: bytes, slot: int) -> int:
     """``AccountDB.get_storage(address, slot)`` for a canonical address and a uint256 slot."""
     store = db._account_stores.get(address)
@@ -134,7 +151,7 @@ def slot_fee(computation: Any, slot: int) -> int:
         (slot.bit_length() + 7) // 8 or 1, "big"
     )
     accessed = db._journal_accessed_state
-    if tracker in accessed:
+    if journal_has(accessed, tracker):
         return WARM_STORAGE_READ_COST
     accessed[tracker] = IS_PRESENT_VALUE
     return COLD_SLOAD_COST
@@ -249,7 +266,7 @@ def lean_sstore(original: Any) -> Any:
         store.set(slot, value)
         tracker = address + slot.to_bytes((slot.bit_length() + 7) // 8 or 1, "big")
         accessed = db._journal_accessed_state
-        if tracker not in accessed:  # _mark_storage_warm: cold, charged after the write
+        if not journal_has(accessed, tracker):  # _mark_storage_warm: cold, charged after the write
             accessed[tracker] = IS_PRESENT_VALUE
             computation.consume_gas(COLD_SLOAD_COST, reason="Implicit SLOAD during SSTORE")
 

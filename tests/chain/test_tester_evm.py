@@ -8,11 +8,14 @@ gas, refund, logs, error and the state root the run leaves.
 from __future__ import annotations
 
 import random
+from contextlib import suppress
 from typing import Any
 
 import pytest
 import rlp
 from eth.db import account as account_db
+from eth.db.backends.memory import MemoryDB
+from eth.db.journal import JournalDB
 from eth.exceptions import FullStack, InsufficientStack
 from eth.rlp.accounts import Account
 from eth.vm.forks.prague.computation import PragueComputation
@@ -643,3 +646,39 @@ def test_generated_programs_end_as_in_py_evm(
     overrides = {FUSED_TARGET: {"code": "0x" + _generated_program(seed), "balance": "0x01"}}
     own, lean = run_both(chain, call, overrides)
     assert lean == own
+
+
+JOURNAL_STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(("set", "delete", "record", "commit", "discard", "clear", "flatten")),
+        st.sampled_from((b"a", b"b", b"c")),
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(steps=JOURNAL_STEPS, nested=st.booleans())
+def test_a_journals_keys_are_found_as_py_evm_finds_them(
+    steps: list[tuple[str, bytes]], nested: bool
+) -> None:
+    inner = JournalDB(MemoryDB({b"a": b"1", b"b": b""}))
+    db = JournalDB(inner) if nested else inner
+    checkpoints = []
+    for step, key in steps:
+        if step == "set":
+            db[key] = b"v"
+        elif step == "delete":
+            with suppress(KeyError):
+                del db[key]
+        elif step == "record":
+            checkpoints.append(db.record())
+        elif step in ("commit", "discard") and checkpoints:
+            getattr(db, step)(checkpoints.pop())
+        elif step == "clear":
+            db.clear()
+        elif step == "flatten":
+            db.flatten()
+            checkpoints.clear()
+        for probe in (b"a", b"b", b"c", b"d"):
+            assert tester_storage.journal_has(db, probe) is (probe in db)
