@@ -27,6 +27,7 @@ are read together; the write batches and copies, separable, live in their own mo
 
 from __future__ import annotations
 
+import operator
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -324,6 +325,10 @@ def _by_hash(original: Callable[[Any, Any], Any], walker: _Walker) -> Callable[[
     return get_node
 
 
+_ACCOUNT_FIELDS = operator.attrgetter(*Account._meta.field_attrs)
+"""An account's fields in order, as ``Serializable.__iter__`` yields them, in one call."""
+
+
 class _AccountCodec:
     """The ``rlp`` module as ``eth.db.account`` uses it, with accounts' codings memoized.
 
@@ -338,7 +343,7 @@ class _AccountCodec:
     def encode(self, obj: Any, sedes: Any = None, **options: Any) -> bytes:
         if sedes is not Account or options or type(obj) is not Account:
             return rlp.encode(obj, sedes=sedes, **options)
-        fields = tuple(obj)
+        fields = _ACCOUNT_FIELDS(obj)  # tuple(obj): Serializable.__iter__ reads these
         encoded = self._encoded.get(fields)
         if encoded is None:
             encoded = _account_rlp(obj, fields)

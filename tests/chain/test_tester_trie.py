@@ -295,6 +295,7 @@ ACCOUNT_FIELDS = st.tuples(
 @given(fields=ACCOUNT_FIELDS)
 def test_the_account_codec_encodes_an_account_as_rlp(fields: tuple[Any, ...]) -> None:
     account = Account(*fields)
+    assert tester_trie._ACCOUNT_FIELDS(account) == tuple(account) == fields
     with trie_caches():
         encoded = account_db.rlp.encode(account, sedes=Account)
     assert encoded == rlp.encode(account, sedes=Account)
