@@ -49,9 +49,11 @@ MAX_VALUES = 100_000
 
 _values: dict[bytes, int] = {}
 _STATE_METHODS = ("get_storage", "is_storage_warm", "mark_storage_warm")
-_OWN_NAMES = ("get_storage", "is_storage_warm", "mark_storage_warm", "_get_address_store")
+_OWN_NAMES = frozenset(
+    ("get_storage", "is_storage_warm", "mark_storage_warm", "_get_address_store")
+)
 _plain_kinds: dict[type, bool] = {}
-_CODE_NAMES = ("get_code", "get_code_hash", "_get_account")
+_CODE_NAMES = frozenset(("get_code", "get_code_hash", "_get_account"))
 
 
 def plain_storage(state: Any) -> bool:
@@ -67,8 +69,7 @@ def plain_storage(state: Any) -> bool:
         )
     if not plain:
         return False
-    own_state, own_db = vars(state), vars(db)
-    return not any(name in own_state or name in own_db for name in _OWN_NAMES)
+    return _OWN_NAMES.isdisjoint(vars(state)) and _OWN_NAMES.isdisjoint(vars(db))
 
 
 def _decoded(encoded: bytes) -> int:
@@ -165,7 +166,7 @@ def code(state: Any, address: bytes) -> bytes:
     if (
         type(db) is not AccountDB
         or type(raw) is not KeyAccessLoggerAtomicDB
-        or any(name in vars(db) for name in _CODE_NAMES)
+        or not _CODE_NAMES.isdisjoint(vars(db))
         or type(address) is not bytes
         or len(address) != 20
     ):

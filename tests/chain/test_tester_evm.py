@@ -383,6 +383,24 @@ def test_an_sload_runs_py_evms_logic_where_access_is_tracked(
     assert answer["accessList"] == [{"address": probe.address, "storageKeys": [SLOT_0]}]
 
 
+@pytest.mark.parametrize(
+    ("on", "name"),
+    [
+        (on, name)
+        for on in ("state", "db")
+        for name in ("get_storage", "is_storage_warm", "mark_storage_warm", "_get_address_store")
+    ],
+)
+def test_storage_with_a_method_of_its_own_is_not_plain(
+    chain: TesterChain, on: str, name: str
+) -> None:
+    with chain.lock:
+        state, _header, _vm = chain.node._fresh_state("latest", None)
+        assert tester_storage.plain_storage(state)
+        setattr(state if on == "state" else state._account_db, name, lambda *args: None)
+        assert not tester_storage.plain_storage(state)
+
+
 SELF_DESTRUCTING = "0x" + "0000" * 9 + "10b1"
 
 
