@@ -10,6 +10,8 @@ which does the same steps in the same order on the same objects (state reads and
 charges with py-evm's reasons and ``OutOfGas`` messages, the child run through the
 computation's ``apply_child_computation``) and builds the child's ``Message`` without
 re-validating fields that are valid by construction (canonical addresses, uint256 words).
+Where the state tracks warm accounts as py-evm's classes do, an account's warmth is read and
+marked in one step (:func:`.tester_storage.warmed`).
 With too few stack items, or py-evm's debug2 logging on for the opcode or the computation,
 py-evm's own opcode runs, so errors and logs are unchanged. SSTORE's replacement logic lives
 with the other storage paths (:func:`.tester_storage.lean_sstore`); it stays a fixed-cost
@@ -38,7 +40,7 @@ from eth.vm.opcode import _FastOpcode
 from eth.vm.opcode_values import CALL, CALLCODE, DELEGATECALL, SSTORE, STATICCALL
 from eth.vm.stack import to_int
 
-from .tester_storage import lean_sstore
+from .tester_storage import lean_sstore, plain_access, warmed
 
 ADDRESS_MASK = (1 << 160) - 1
 _LONDON_SSTORE = LONDON_OPCODES[SSTORE].logic_fn
@@ -102,7 +104,9 @@ class LeanCall:
     def _load_fee(self, computation: Any, address: bytes) -> None:
         """``BaseCallEIP2929.consume_account_load_gas`` (without its debug2 log: off here)."""
         state = computation.state
-        if state.is_address_warm(address):
+        if plain_access(state):  # py-evm's two state calls in one
+            fee = WARM_STORAGE_READ_COST if warmed(state, address) else COLD_ACCOUNT_ACCESS_COST
+        elif state.is_address_warm(address):
             fee = WARM_STORAGE_READ_COST
         else:
             state.mark_address_warm(address)

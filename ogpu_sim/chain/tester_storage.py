@@ -72,6 +72,35 @@ def plain_storage(state: Any) -> bool:
     return _OWN_NAMES.isdisjoint(vars(state)) and _OWN_NAMES.isdisjoint(vars(db))
 
 
+_ACCESS_METHODS = ("is_address_warm", "mark_address_warm")
+_ACCESS_NAMES = frozenset(_ACCESS_METHODS)
+_plain_access_kinds: dict[type, bool] = {}
+
+
+def plain_access(state: Any) -> bool:
+    """Whether ``state`` tracks warm accounts (EIP-2929) exactly as py-evm's classes do."""
+    db = getattr(state, "_account_db", None)
+    if type(db) is not AccountDB or type(db._journal_accessed_state) is not JournalDB:
+        return False
+    kind = type(state)
+    plain = _plain_access_kinds.get(kind)
+    if plain is None:
+        plain = _plain_access_kinds[kind] = all(
+            getattr(kind, name) is getattr(BaseState, name) for name in _ACCESS_METHODS
+        )
+    return plain and _ACCESS_NAMES.isdisjoint(vars(state)) and _ACCESS_NAMES.isdisjoint(vars(db))
+
+
+def warmed(state: Any, address: bytes) -> bool:
+    """``state.is_address_warm(address)``, marking it warm where it was not (py-evm's
+    ``mark_address_warm``), for a state of :func:`plain_access`: whether it was warm."""
+    accessed = state._account_db._journal_accessed_state
+    if journal_has(accessed, address) or address in state.computation_class.get_precompiles():
+        return True
+    accessed[address] = IS_PRESENT_VALUE  # not in it: mark_address_warm's write
+    return False
+
+
 def _decoded(encoded: bytes) -> int:
     value = _values.get(encoded)
     if value is None:
@@ -286,9 +315,12 @@ __all__ = [
     "MAX_VALUES",
     "SSTORE_SENTRY",
     "code",
+    "journal_has",
     "lean_sstore",
+    "plain_access",
     "plain_storage",
     "slot_fee",
     "state_methods",
     "stored",
+    "warmed",
 ]

@@ -318,3 +318,42 @@ def test_an_sstore_in_a_static_call_is_refused_as_in_py_evm(
     own, lean = run_both(chain, call, overrides(code))
     assert lean == own
     assert lean[4] is None
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_an_accounts_warmth_is_read_and_marked_as_py_evm_does(
+    chain: TesterChain, seed: int
+) -> None:
+    rng = random.Random(seed)
+    pool = [CALLEE, NOBODY, DELEGATED, "0x" + "00" * 19 + "01", "0x" + "00" * 19 + "0a"]
+    addresses = [bytes.fromhex(rng.choice(pool)[2:]) for _ in range(12)]
+    seen = []
+    for lean in (False, True):
+        with chain.lock:
+            state, _header, _vm = chain.node._fresh_state("latest", overrides("00"))
+            assert tester_storage.plain_access(state)
+            answers = []
+            for address in addresses:
+                if lean:
+                    answers.append(tester_storage.warmed(state, address))
+                elif state.is_address_warm(address):
+                    answers.append(True)
+                else:
+                    state.mark_address_warm(address)
+                    answers.append(False)
+            accessed = state._account_db._journal_accessed_state
+            seen.append((answers, [tester_storage.journal_has(accessed, a) for a in addresses]))
+    assert seen[1] == seen[0]
+    assert False in seen[0][0]  # cold first, then warm
+    assert True in seen[0][0]
+
+
+@pytest.mark.parametrize("on", ["state", "db"])
+@pytest.mark.parametrize("name", ["is_address_warm", "mark_address_warm"])
+def test_warmth_tracked_by_a_method_of_its_own_is_not_plain(
+    chain: TesterChain, on: str, name: str
+) -> None:
+    with chain.lock:
+        state, _header, _vm = chain.node._fresh_state("latest", None)
+        setattr(state if on == "state" else state._account_db, name, lambda *args: None)
+        assert not tester_storage.plain_access(state)
