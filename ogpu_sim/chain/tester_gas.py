@@ -46,10 +46,6 @@ Keep = Callable[[Any, Any, int], None]
 which that execution is proven the same (the run's own gas for a probe), before the revert."""
 
 
-class _Doubt(Exception):
-    """A probe whose outcome the trace does not prove."""
-
-
 def _run(
     state: Any,
     tx: Any,
@@ -90,22 +86,25 @@ def _one_run(measured: Measured, cap: int, decided: Callable[[int], bool | None]
 
     def search(assumed: tuple[bool, ...]) -> set[int]:
         doubts = iter(assumed)
+        short = False  # a probe needed an assumption beyond ``assumed``
 
         def probe(gas: int) -> bool:
+            nonlocal short
             known = decided(gas)
             if known is not None:
                 return known
-            try:
-                return next(doubts)
-            except StopIteration:
-                raise _Doubt from None
+            assumption = next(doubts, None)
+            if assumption is None:
+                short = True
+                return False  # any answer: this search's result is discarded
+            return assumption
 
-        try:
-            return {estimate(measured, cap, probe)}
-        except _Doubt:
-            if len(assumed) >= MAX_DOUBTS:
-                return {-1, -2}  # too many: not proven
-            return search((*assumed, False)) | search((*assumed, True))
+        answer = estimate(measured, cap, probe)
+        if not short:
+            return {answer}
+        if len(assumed) >= MAX_DOUBTS:
+            return {-1, -2}  # too many: not proven
+        return search((*assumed, False)) | search((*assumed, True))
 
     answers = search(())
     return answers.pop() if len(answers) == 1 else None
