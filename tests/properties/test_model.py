@@ -337,3 +337,42 @@ def test_only_the_paired_master_removes_a_container(model):
     model.remove_container(MASTER, PROVIDER, s)
     with reverts("NotMaster"):
         model.remove_container(OTHER, PROVIDER, s)
+
+
+# ------------------------------------------------------------------------ digest
+def test_the_digest_ignores_the_metadata_url_and_update_time_the_sdk_takes_from_the_wall_clock():
+    first, second = fresh_model(), fresh_model()
+    source(first, image_metadata_url="ipfs://a", last_update_time=1_700_000_000)
+    source(second, image_metadata_url="ipfs://b", last_update_time=1_700_000_007)
+    assert first.digest() == second.digest()
+
+
+def test_the_digest_tells_sources_apart_by_a_param_the_caller_chose():
+    first, second = fresh_model(), fresh_model()
+    source(first, min_payment=5)
+    source(second, min_payment=6)
+    assert first.digest() != second.digest()
+
+
+def test_source_params_chosen_are_every_field_but_the_wall_clock_ones():
+    params = SourceParams(
+        client=CLIENT,
+        image_metadata_url="ipfs://a",
+        image_environments=3,
+        min_payment=4,
+        min_available_lockup=5,
+        max_expiry_duration=6,
+        privacy_enabled=True,
+        optional_params_url="ipfs://o",
+        last_update_time=7,
+    )
+    assert params.chosen() == (
+        CLIENT,
+        3,
+        4,
+        5,
+        6,
+        True,
+        "ipfs://o",
+        params.delivery_method,
+    )

@@ -50,6 +50,24 @@ class SourceParams:
     delivery_method: DeliveryMethod = DeliveryMethod.MANUAL_CONFIRMATION
     last_update_time: int | None = None
 
+    def chosen(self) -> tuple[object, ...]:
+        """The fields a caller chose: all but the metadata URL and the update time.
+
+        The SDK derives those two from the wall clock (it pins metadata and stamps
+        ``int(time.time())``), so a replayed example learns other values for the same
+        experiment; the model's digest leaves them out.
+        """
+        return (
+            self.client,
+            self.image_environments,
+            self.min_payment,
+            self.min_available_lockup,
+            self.max_expiry_duration,
+            self.privacy_enabled,
+            self.optional_params_url,
+            self.delivery_method,
+        )
+
 
 @dataclass
 class SourceState:

@@ -83,7 +83,9 @@ class ModelState:
     def digest(self) -> int:
         """A cheap hash of the state (what an action changed shows in it).
 
-        Built from list comprehensions, not generators: each action records one."""
+        Sources count by the params a caller chose (:meth:`SourceParams.chosen`): what the
+        SDK took from the wall clock would make a replayed example a new experiment. Built
+        from list comprehensions, not generators: each action records one."""
         return hash(
             (
                 tuple(
@@ -93,7 +95,12 @@ class ModelState:
                     ]
                 ),
                 tuple([(t.status, len(t.attempters), t.escrow) for t in self.tasks.values()]),
-                tuple([(s.status, len(s.registrants), s.params) for s in self.sources.values()]),
+                tuple(
+                    [
+                        (s.status, len(s.registrants), s.params.chosen())
+                        for s in self.sources.values()
+                    ]
+                ),
                 tuple([r.status for r in self.responses.values()]),
                 frozenset(self.master_of.items()),
                 frozenset(self.is_provider),
