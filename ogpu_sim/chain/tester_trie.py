@@ -205,11 +205,15 @@ def _memo(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 def _frozen(node: Any) -> Any:
-    return tuple([_frozen(item) for item in node]) if type(node) is list else node
+    if type(node) is not list:
+        return node
+    return tuple([item if type(item) is not list else _frozen(item) for item in node])
 
 
 def _thawed(node: Any) -> Any:
-    return [_thawed(item) for item in node] if type(node) is tuple else node
+    if type(node) is not tuple:
+        return node
+    return [item if type(item) is not tuple else _thawed(item) for item in node]
 
 
 def _decoded(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -283,7 +287,16 @@ def _encode(item: Any) -> bytes:
         offset = 0xB7
         payload = item
     elif kind is list or kind is tuple:
-        payload = b"".join([_encode(part) for part in item])
+        payload = b"".join(
+            [
+                b"\xa0" + part
+                if type(part) is bytes and len(part) == 32
+                else b"\x80"
+                if part == b"" and type(part) is bytes
+                else _encode(part)
+                for part in item
+            ]
+        )  # a node's hashes and blanks (most of its items) without a call each
         size = len(payload)
         if size < 56:
             return _BYTE[0xC0 + size] + payload

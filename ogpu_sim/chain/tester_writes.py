@@ -52,7 +52,9 @@ def pending_batch() -> dict[int, list[Any]] | None:
 
 def copy(node: Any) -> Any:
     """A fresh copy of a pending node's lists (py-trie changes the nodes it gets)."""
-    return [copy(item) for item in node] if type(node) is list else node
+    if type(node) is not list:
+        return node
+    return [item if type(item) is not list else copy(item) for item in node]
 
 
 @contextmanager
@@ -118,9 +120,13 @@ def _resolved(trie: Any, node: Any, persist: Callable[[Any, Any], Any]) -> Any:
     if type(node) is not list:
         return node
     if len(node) == 17:
-        return [_reference(trie, child, persist) for child in node[:16]] + [node[16]]
+        return [
+            child if type(child) is bytes else _reference(trie, child, persist)
+            for child in node[:16]
+        ] + [node[16]]
     if len(node) == 2:
-        return [node[0], _reference(trie, node[1], persist)]
+        child = node[1]
+        return [node[0], child if type(child) is bytes else _reference(trie, child, persist)]
     return node  # not a node: py-trie's validation refuses it when it is persisted
 
 

@@ -219,6 +219,19 @@ def test_the_node_encoding_is_rlps(item: Any) -> None:
     assert tester_trie._encode(item) == RLPS_OWN_ENCODE_RAW(item)
 
 
+@settings(max_examples=200, deadline=None, database=None)
+@given(
+    children=st.lists(
+        st.sampled_from([b"", b"\x00", b"\x80"]) | st.binary(min_size=31, max_size=33),
+        min_size=17,
+        max_size=17,
+    )
+)
+def test_a_branch_of_hashes_and_blanks_encodes_as_rlp(children: list[bytes]) -> None:
+    assert tester_trie._encode(children) == RLPS_OWN_ENCODE_RAW(children)
+    assert tester_trie._encode(tuple(children)) == RLPS_OWN_ENCODE_RAW(children)
+
+
 def test_rlp_encodes_through_the_node_encoding_while_the_caches_are_installed() -> None:
     with trie_caches():
         assert rlp.codec.encode_raw is tester_trie._encode
@@ -379,3 +392,27 @@ def test_the_account_codec_leaves_a_field_rlp_would_refuse_to_rlp() -> None:
             account_db.rlp.encode(Account(0, -1, b"\x00" * 32, b"\x00" * 32), sedes=Account)
         with pytest.raises(rlp.exceptions.SerializationError):
             account_db.rlp.encode(Account(0, 1, b"\x00" * 31, b"\x00" * 32), sedes=Account)
+
+
+LISTS = st.recursive(
+    st.binary(max_size=40),
+    lambda parts: st.lists(parts, max_size=18),
+    max_leaves=40,
+)
+
+
+def lists_in(node: Any) -> list[int]:
+    """The ids of every list in a node, itself included."""
+    if type(node) is not list:
+        return []
+    return [id(node)] + [ident for item in node for ident in lists_in(item)]
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(node=LISTS)
+def test_a_frozen_node_thaws_to_an_equal_node_sharing_no_list(node: Any) -> None:
+    frozen = tester_trie._frozen(node)
+    thawed = tester_trie._thawed(frozen)
+    assert thawed == node
+    assert not set(lists_in(thawed)) & set(lists_in(node))
+    assert hash(frozen) == hash(tester_trie._frozen(thawed))

@@ -286,3 +286,20 @@ def test_the_common_nodes_pass_and_a_short_hash_fails_as_in_py_trie() -> None:
     assert _validated(tester_writes.validate_node, branch) == (
         "ValidationError('Value is of length 31.  Must be 32')"
     )
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(
+    node=st.recursive(
+        st.binary(max_size=40), lambda parts: st.lists(parts, max_size=18), max_leaves=40
+    )
+)
+def test_a_nodes_copy_is_equal_and_shares_no_list(node: Any) -> None:
+    def lists_in(item: Any) -> list[int]:
+        if type(item) is not list:
+            return []
+        return [id(item)] + [ident for part in item for ident in lists_in(part)]
+
+    copied = tester_writes.copy(node)
+    assert copied == node
+    assert not set(lists_in(copied)) & set(lists_in(node))
