@@ -325,28 +325,8 @@ def _apply_computation(
                                 f"{opcodes[raw_code[pc - step] if step else STOP].mnemonic}"
                             )
                     gas -= cost
-                    if kind == PUSH:  # the value decoded (tester_program), pushed as an int
-                        values.append(n)
-                    elif kind >= FUSED:  # two stack opcodes (tester_program.block)
-                        if kind == PUSH_DUP:
-                            values.append(n[0])
-                            values.append(values[-n[1]])
-                        elif kind == PUSH_PUSH:
-                            values += n
-                        elif kind == SWAP_SWAP:
-                            a, b = n
-                            values[-1], values[-a - 1] = values[-a - 1], values[-1]
-                            values[-1], values[-b - 1] = values[-b - 1], values[-1]
-                        elif kind == DUP_DUP:
-                            values.append(values[-n[0]])
-                            values.append(values[-n[1]])
-                        elif kind == SWAP_POP:
-                            values[-n] = values.pop()  # into SWAPn's slot, once popped
-                        else:  # POP_POP
-                            del values[-2:]
-                    elif kind == DUP:
-                        values.append(values[-n])
-                    elif kind == BINARY:
+                    # the kinds in the order of how often a lifecycle's frames run them
+                    if kind == BINARY:
                         a = values.pop()
                         b = values[-1]
                         if n == ADD:
@@ -375,8 +355,27 @@ def _apply_computation(
                             if b > UINT_255_MAX:
                                 b -= UINT_256_CEILING
                             values[-1] = (1 if a < b else 0) if n == SLT else (1 if a > b else 0)
-                    elif kind == SWAP:
-                        values[-1], values[-n - 1] = values[-n - 1], values[-1]
+                    elif kind == PUSH:  # the value decoded (tester_program), pushed as an int
+                        values.append(n)
+                    elif kind == DUP:
+                        values.append(values[-n])
+                    elif kind >= FUSED:  # two stack opcodes (tester_program.block)
+                        if kind == PUSH_DUP:
+                            values.append(n[0])
+                            values.append(values[-n[1]])
+                        elif kind == PUSH_PUSH:
+                            values += n
+                        elif kind == SWAP_SWAP:
+                            a, b = n
+                            values[-1], values[-a - 1] = values[-a - 1], values[-1]
+                            values[-1], values[-b - 1] = values[-b - 1], values[-1]
+                        elif kind == DUP_DUP:
+                            values.append(values[-n[0]])
+                            values.append(values[-n[1]])
+                        elif kind == SWAP_POP:
+                            values[-n] = values.pop()  # into SWAPn's slot, once popped
+                        else:  # POP_POP
+                            del values[-2:]
                     elif kind in (PUSH_JUMPI, PUSH_JUMP):
                         if kind == PUSH_JUMP:
                             if jump_cost > gas:  # the JUMP runs on its own
@@ -408,41 +407,6 @@ def _apply_computation(
                             gas -= jumpdest_cost
                             pc += 1
                             bound = bounds[n] or block(raw_code, n, table, prog, bounds)
-                            if len(values) not in bound:
-                                code.program_counter, meter.gas_remaining = pc, gas
-                                _as_py_evm(computation, opcodes)
-                                pc, gas = code.program_counter, meter.gas_remaining
-                                break
-                    elif kind == POP:
-                        values.pop()
-                    elif kind == JUMPDEST:  # a block's start, reached by falling through
-                        bound = bounds[pc - 1] or block(raw_code, pc - 1, table, prog, bounds)
-                        if len(values) not in bound:
-                            code.program_counter, meter.gas_remaining = pc, gas
-                            _as_py_evm(computation, opcodes)
-                            pc, gas = code.program_counter, meter.gas_remaining
-                            break
-                    elif kind in (JUMP, JUMPI):
-                        dest = values.pop()
-                        if kind == JUMPI and not values.pop():
-                            bound = bounds[pc] or block(raw_code, pc, table, prog, bounds)
-                            if len(values) not in bound:
-                                code.program_counter, meter.gas_remaining = pc, gas
-                                _as_py_evm(computation, opcodes)
-                                pc, gas = code.program_counter, meter.gas_remaining
-                                break
-                            continue
-                        pc = dest
-                        if dest >= length or raw_code[dest] != JUMPDEST_OPCODE:
-                            code.program_counter, meter.gas_remaining = pc, gas
-                            raise InvalidJumpDestination("Invalid Jump Destination")
-                        if dest not in valid and not code.is_valid_opcode(dest):
-                            code.program_counter, meter.gas_remaining = pc, gas
-                            raise InvalidInstruction("Jump resulted in invalid instruction")
-                        if 0 <= jumpdest_cost <= gas:  # the JUMPDEST there, run now
-                            gas -= jumpdest_cost
-                            pc += 1
-                            bound = bounds[dest] or block(raw_code, dest, table, prog, bounds)
                             if len(values) not in bound:
                                 code.program_counter, meter.gas_remaining = pc, gas
                                 _as_py_evm(computation, opcodes)
@@ -480,13 +444,39 @@ def _apply_computation(
                             continue
                         values.pop()
                         held[start : start + 32] = values.pop().to_bytes(32, "big")
+                    elif kind == SWAP:
+                        values[-1], values[-n - 1] = values[-n - 1], values[-1]
                     elif kind == UNARY:
                         a = values[-1]
                         values[-1] = (1 if a == 0 else 0) if n == ISZERO else UINT_256_MAX - a
-                    elif kind == CALLDATALOAD:
-                        start = values[-1]
-                        data = computation.msg.data_as_bytes[start : start + 32]
-                        values[-1] = int.from_bytes(data, "big") << (8 * (32 - len(data)))
+                    elif kind == POP:
+                        values.pop()
+                    elif kind in (JUMP, JUMPI):
+                        dest = values.pop()
+                        if kind == JUMPI and not values.pop():
+                            bound = bounds[pc] or block(raw_code, pc, table, prog, bounds)
+                            if len(values) not in bound:
+                                code.program_counter, meter.gas_remaining = pc, gas
+                                _as_py_evm(computation, opcodes)
+                                pc, gas = code.program_counter, meter.gas_remaining
+                                break
+                            continue
+                        pc = dest
+                        if dest >= length or raw_code[dest] != JUMPDEST_OPCODE:
+                            code.program_counter, meter.gas_remaining = pc, gas
+                            raise InvalidJumpDestination("Invalid Jump Destination")
+                        if dest not in valid and not code.is_valid_opcode(dest):
+                            code.program_counter, meter.gas_remaining = pc, gas
+                            raise InvalidInstruction("Jump resulted in invalid instruction")
+                        if 0 <= jumpdest_cost <= gas:  # the JUMPDEST there, run now
+                            gas -= jumpdest_cost
+                            pc += 1
+                            bound = bounds[dest] or block(raw_code, dest, table, prog, bounds)
+                            if len(values) not in bound:
+                                code.program_counter, meter.gas_remaining = pc, gas
+                                _as_py_evm(computation, opcodes)
+                                pc, gas = code.program_counter, meter.gas_remaining
+                                break
                     elif kind == CONTEXT:  # py-evm's logic pushes the same word
                         if n == CALLDATASIZE:
                             values.append(len(computation.msg.data))
@@ -522,6 +512,17 @@ def _apply_computation(
                             values.append(value)
                         else:
                             computation._stack.push_int(value)  # raises as py-evm's push does
+                    elif kind == CALLDATALOAD:
+                        start = values[-1]
+                        data = computation.msg.data_as_bytes[start : start + 32]
+                        values[-1] = int.from_bytes(data, "big") << (8 * (32 - len(data)))
+                    elif kind == JUMPDEST:  # a block's start, reached by falling through
+                        bound = bounds[pc - 1] or block(raw_code, pc - 1, table, prog, bounds)
+                        if len(values) not in bound:
+                            code.program_counter, meter.gas_remaining = pc, gas
+                            _as_py_evm(computation, opcodes)
+                            pc, gas = code.program_counter, meter.gas_remaining
+                            break
                     else:
                         # not inlined (OTHER), charging its own gas or undefined (OWN), not
                         # decoded yet (UNREAD: a JUMPDEST reached by falling through), or the
