@@ -56,18 +56,28 @@ _plain_kinds: dict[type, bool] = {}
 _CODE_NAMES = frozenset(("get_code", "get_code_hash", "_get_account"))
 
 
-def plain_storage(state: Any) -> bool:
-    """Whether ``state`` reads storage and tracks warm slots exactly as py-evm's classes do."""
+def _plain_db(state: Any) -> Any:
+    """``state``'s account database if it and its access journal are py-evm's own, else None."""
     db = getattr(state, "_account_db", None)
     if type(db) is not AccountDB or type(db._journal_accessed_state) is not JournalDB:
-        return False
-    kind = type(state)
-    plain = _plain_kinds.get(kind)
+        return None
+    return db
+
+
+def _plain_kind(kind: type, known: dict[type, bool], methods: tuple[str, ...]) -> bool:
+    """Whether state class ``kind`` keeps py-evm's ``methods`` (remembered in ``known``)."""
+    plain = known.get(kind)
     if plain is None:
-        plain = _plain_kinds[kind] = all(
-            getattr(kind, name) is getattr(BaseState, name) for name in _STATE_METHODS
+        plain = known[kind] = all(
+            getattr(kind, name) is getattr(BaseState, name) for name in methods
         )
-    if not plain:
+    return plain
+
+
+def plain_storage(state: Any) -> bool:
+    """Whether ``state`` reads storage and tracks warm slots exactly as py-evm's classes do."""
+    db = _plain_db(state)
+    if db is None or not _plain_kind(type(state), _plain_kinds, _STATE_METHODS):
         return False
     return _OWN_NAMES.isdisjoint(vars(state)) and _OWN_NAMES.isdisjoint(vars(db))
 
@@ -79,16 +89,10 @@ _plain_access_kinds: dict[type, bool] = {}
 
 def plain_access(state: Any) -> bool:
     """Whether ``state`` tracks warm accounts (EIP-2929) exactly as py-evm's classes do."""
-    db = getattr(state, "_account_db", None)
-    if type(db) is not AccountDB or type(db._journal_accessed_state) is not JournalDB:
+    db = _plain_db(state)
+    if db is None or not _plain_kind(type(state), _plain_access_kinds, _ACCESS_METHODS):
         return False
-    kind = type(state)
-    plain = _plain_access_kinds.get(kind)
-    if plain is None:
-        plain = _plain_access_kinds[kind] = all(
-            getattr(kind, name) is getattr(BaseState, name) for name in _ACCESS_METHODS
-        )
-    return plain and _ACCESS_NAMES.isdisjoint(vars(state)) and _ACCESS_NAMES.isdisjoint(vars(db))
+    return _ACCESS_NAMES.isdisjoint(vars(state)) and _ACCESS_NAMES.isdisjoint(vars(db))
 
 
 def warmed(state: Any, address: bytes) -> bool:

@@ -50,6 +50,14 @@ from . import tester_writes as _writes
 MAX_ENTRIES = 200_000
 """Cached reads kept at most; the cache starts over when full (entries are ~100 bytes)."""
 
+
+def _keep(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    """Remember ``value`` under ``key``, forgetting everything first once ``memo`` is full."""
+    if len(memo) >= MAX_ENTRIES:
+        memo.clear()
+    memo[key] = value
+
+
 _LOCK = threading.Lock()
 _users = 0
 _originals: list[tuple[Any, str, Any]] = []
@@ -71,9 +79,7 @@ def _cached(
             value = walk(self, key)
             if value is _UNSURE:
                 value = original(self, key)  # raises MissingTrieNode as before: nothing cached
-            if len(reads) >= MAX_ENTRIES:
-                reads.clear()
-            reads[slot] = value
+            _keep(reads, slot, value)
         return value
 
     get.__doc__ = original.__doc__
@@ -102,9 +108,7 @@ class _Walker:
 
     def keep(self, node_hash: bytes, frozen: Any) -> None:
         nodes = self.nodes
-        if len(nodes) >= MAX_ENTRIES:
-            nodes.clear()
-        nodes[node_hash] = frozen
+        _keep(nodes, node_hash, frozen)
 
     def _node(self, trie: Any, pointer: Any) -> Any:
         if type(pointer) is tuple:  # a node embedded in its parent
@@ -133,9 +137,7 @@ class _Walker:
                 return None
             leaf = bool(nibbles) and nibbles[-1] == 16
             known = (leaf, nibbles[:-1] if leaf else nibbles)
-            if len(self.paths) >= MAX_ENTRIES:
-                self.paths.clear()
-            self.paths[encoded] = known
+            _keep(self.paths, encoded, known)
         return known
 
     def __call__(self, trie: Any, key: bytes) -> Any:
@@ -195,9 +197,7 @@ def _memo(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
         answer = answers.get(value)
         if answer is None:
             answer = original(value)
-            if len(answers) >= MAX_ENTRIES:
-                answers.clear()
-            answers[value] = answer
+            _keep(answers, value, answer)
         return answer
 
     memoized.__doc__ = original.__doc__
@@ -228,9 +228,7 @@ def _decoded(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
             node = original(encoded)
             if type(node) is not list:
                 return node
-            if len(nodes) >= MAX_ENTRIES:
-                nodes.clear()
-            nodes[encoded] = _frozen(node)
+            _keep(nodes, encoded, _frozen(node))
             return node
         return _thawed(frozen)
 
@@ -251,9 +249,7 @@ def _mapped(original: Callable[[Any, Any], Any], walker: _Walker) -> Callable[[A
         known = mappings.get(frozen)
         if known is None:
             key, value = _node_mapping(node)
-            if len(mappings) >= MAX_ENTRIES:
-                mappings.clear()
-            mappings[frozen] = _EMBEDDED if value is None else (key, value)
+            _keep(mappings, frozen, _EMBEDDED if value is None else (key, value))
             if value is None:
                 return _thawed(frozen), None
             walker.keep(key, frozen)
@@ -360,9 +356,7 @@ class _AccountCodec:
         encoded = self._encoded.get(fields)
         if encoded is None:
             encoded = _account_rlp(obj, fields)
-            if len(self._encoded) >= MAX_ENTRIES:
-                self._encoded.clear()
-            self._encoded[fields] = encoded
+            _keep(self._encoded, fields, encoded)
         return encoded
 
     def decode(self, data: Any, sedes: Any = None, **options: Any) -> Any:
@@ -376,9 +370,7 @@ class _AccountCodec:
             else:  # as rlp's decode leaves it: the fields, the encoding kept as its RLP
                 account = Account(*fields)
                 account._cached_rlp = data
-            if len(self._decoded) >= MAX_ENTRIES:
-                self._decoded.clear()
-            self._decoded[data] = account
+            _keep(self._decoded, data, account)
         return account
 
     def __getattr__(self, name: str) -> Any:
@@ -461,9 +453,7 @@ class _StorageCodec:
         encoded = self._encoded.get(obj)
         if encoded is None:
             encoded = rlp.encode(obj)
-            if len(self._encoded) >= MAX_ENTRIES:
-                self._encoded.clear()
-            self._encoded[obj] = encoded
+            _keep(self._encoded, obj, encoded)
         return encoded
 
     def decode(self, data: Any, sedes: Any = None, **options: Any) -> Any:
@@ -472,9 +462,7 @@ class _StorageCodec:
         value = self._decoded.get(data)
         if value is None:
             value = rlp.decode(data, sedes=sedes)
-            if len(self._decoded) >= MAX_ENTRIES:
-                self._decoded.clear()
-            self._decoded[data] = value
+            _keep(self._decoded, data, value)
         return value
 
     def __getattr__(self, name: str) -> Any:
@@ -509,9 +497,7 @@ def _slot_key(original: Callable[[Any, bytes], bytes]) -> Callable[[Any, bytes],
         hashed = keys.get(key)
         if hashed is None:
             hashed = original(self, key)
-            if len(keys) >= MAX_ENTRIES:
-                keys.clear()
-            keys[key] = hashed
+            _keep(keys, key, hashed)
         return hashed
 
     _decode_key.__doc__ = original.__doc__
