@@ -243,6 +243,15 @@ def _stack_proxies(base: Any) -> dict[str, _CachedOnce]:
     return proxies
 
 
+def memory_fee(words_before: int, words_after: int) -> int:
+    """py-evm's memory_gas_cost(after) - memory_gas_cost(before), both sizes in 32-byte words."""
+    return (
+        (words_after - words_before) * GAS_MEMORY
+        + words_after * words_after // GAS_MEMORY_QUADRATIC_DENOMINATOR
+        - words_before * words_before // GAS_MEMORY_QUADRATIC_DENOMINATOR
+    )
+
+
 def _as_py_evm(computation: Any, opcodes: dict[int, Any]) -> None:
     """The rest of ``computation``'s code run by py-evm's own loop, from its program counter.
 
@@ -420,11 +429,7 @@ def _apply_computation(
                             # memory_gas_cost of ceil32(size) and ceil32(start + 32), in words
                             words_before = (size + 31) >> 5
                             words_after = (start + 63) >> 5
-                            fee = (
-                                (words_after - words_before) * GAS_MEMORY
-                                + words_after * words_after // GAS_MEMORY_QUADRATIC_DENOMINATOR
-                                - words_before * words_before // GAS_MEMORY_QUADRATIC_DENOMINATOR
-                            )
+                            fee = memory_fee(words_before, words_after)
                             if fee > 0:
                                 if fee > gas:
                                     code.program_counter, meter.gas_remaining = pc, gas
@@ -576,11 +581,7 @@ def lean_computation(base: Any) -> Any:
                 return
             words_before = (held + 31) >> 5
             words_after = (end + 31) >> 5
-            fee = (
-                (words_after - words_before) * GAS_MEMORY
-                + words_after * words_after // GAS_MEMORY_QUADRATIC_DENOMINATOR
-                - words_before * words_before // GAS_MEMORY_QUADRATIC_DENOMINATOR
-            )
+            fee = memory_fee(words_before, words_after)
             if fee > 0:
                 self._gas_meter.consume_gas(
                     fee, reason=f"Expanding memory {words_before << 5} -> {words_after << 5}"

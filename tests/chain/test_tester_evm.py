@@ -18,6 +18,7 @@ from eth.db.backends.memory import MemoryDB
 from eth.db.journal import JournalDB
 from eth.exceptions import FullStack, InsufficientStack
 from eth.rlp.accounts import Account
+from eth.vm.computation import memory_gas_cost
 from eth.vm.forks.prague.computation import PragueComputation
 from eth_account.signers.local import LocalAccount
 from hypothesis import HealthCheck, given, settings
@@ -27,7 +28,7 @@ from web3.contract import Contract
 from ogpu_sim.chain import tester_calls, tester_storage, tester_trie
 from ogpu_sim.chain.tester import TesterChain
 from ogpu_sim.chain.tester_calls import build_call
-from ogpu_sim.chain.tester_evm import _LeanStack, lean_computation
+from ogpu_sim.chain.tester_evm import _LeanStack, lean_computation, memory_fee
 
 from .helpers import run_both
 
@@ -201,6 +202,16 @@ def test_inlined_operations_end_as_in_py_evm(
         assert lean[4].endswith(f"Reason: Expanding memory 0 -> {2**256 + 32}')")
     else:
         assert lean[4] == error
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    before=st.integers(min_value=0, max_value=2**22),
+    grown=st.integers(min_value=0, max_value=2**22),
+)
+def test_the_memory_fee_in_words_is_py_evms_cost_difference(before: int, grown: int) -> None:
+    after = before + grown
+    assert memory_fee(before, after) == memory_gas_cost(after * 32) - memory_gas_cost(before * 32)
 
 
 def test_running_out_of_gas_growing_memory_fails_with_py_evms_message(
