@@ -13,6 +13,8 @@ the lock. While the pool is empty and mining is automatic, a transaction goes st
 node; only a nonce the node calls too high is decoded and queued. ``eth_sendRawTransactionSync``
 (EIP-7966, as anvil has it) sends the same way and answers with the receipt: at once when the
 transaction was mined on sending, else when mining takes it (waiting outside the lock).
+The harness reads some state directly (:meth:`InProcessChain.head_storage` and the others under
+"direct reads"), finding the chain of a ``w3`` with :func:`in_process_chain`.
 (About 440 lines: the pool's entry points and the mining modes they depend on stay together.)
 """
 
@@ -21,7 +23,8 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from web3 import Web3
@@ -87,6 +90,7 @@ class InProcessChain(Chain):
         self.dev_accounts = DevAccounts(chain_id)
         self._derived = DerivedMethods()
         self._server: Any = None
+        _CHAINS[self.provider] = weakref.ref(self)
 
     # -- JSON-RPC -----------------------------------------------------------------------------
     def request(self, method: str, params: Any) -> Any:
@@ -351,6 +355,26 @@ class InProcessChain(Chain):
         with self.lock:
             return self.node.filters.collect(from_block, to_block, addresses)
 
+    def head_code_hash(self, address: str) -> bytes:
+        """The keccak of ``address``'s code at ``latest`` (no JSON-RPC, so no faults apply).
+
+        Raises:
+            ValueError: ``address`` is not a 20-byte 0x-hex address.
+        """
+        with self.lock:
+            return bytes(self.node.head_code_hash(address))
+
+    def head_storage(self, address: str, slots: Sequence[int]) -> list[int]:
+        """Storage ``slots`` of ``address`` at ``latest`` as ints (no JSON-RPC, no faults).
+
+        Hold :attr:`lock` around several reads that must see the same state.
+
+        Raises:
+            ValueError: ``address`` is not a 20-byte 0x-hex address.
+        """
+        with self.lock:
+            return list(self.node.head_storage(address, slots))
+
     # -- serving and chain operations ----------------------------------------------------------
     @property
     def rpc_url(self) -> str | None:
@@ -433,4 +457,16 @@ class InProcessChain(Chain):
             server.stop()
 
 
-__all__ = ["InProcessChain", "InProcessProvider"]
+_CHAINS: weakref.WeakKeyDictionary[Any, weakref.ref[InProcessChain]] = weakref.WeakKeyDictionary()
+
+
+def in_process_chain(w3: Web3) -> InProcessChain | None:
+    """The in-process chain answering ``w3``'s provider, else ``None`` (a node elsewhere)."""
+    try:
+        ref = _CHAINS.get(w3.provider)
+    except TypeError:  # a provider that cannot be weakly referenced or hashed: not ours
+        return None
+    return None if ref is None else ref()
+
+
+__all__ = ["InProcessChain", "InProcessProvider", "in_process_chain"]

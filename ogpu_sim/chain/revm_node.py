@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -300,6 +301,26 @@ class RevmNode:
     def storage(self, address: str, slot: int) -> str:
         """One storage slot as a 32-byte 0x-hex word."""
         return "0x" + int(self.evm.storage(address, slot)).to_bytes(32, "big").hex()
+
+    def head_code_hash(self, address: str) -> bytes:
+        """The keccak of the account's code (of no code for an account without).
+
+        Read inside a checkpoint that is reverted: revm's reads warm what they load, which would
+        lower the gas of later transactions (an ``eth_call`` reverts the same way).
+        """
+        cp = self.evm.snapshot()
+        try:
+            return bytes(self.evm.basic(address).code_hash or keccak(b""))
+        finally:
+            self.evm.revert(cp)
+
+    def head_storage(self, address: str, slots: Sequence[int]) -> list[int]:
+        """Storage slots of the account as ints, read as :meth:`head_code_hash` reads."""
+        cp = self.evm.snapshot()
+        try:
+            return [int(self.evm.storage(address, slot)) for slot in slots]
+        finally:
+            self.evm.revert(cp)
 
     def _bump_nonce(self, address: str) -> None:
         with contextlib.suppress(RuntimeError):  # reverts by design; the nonce bump stays

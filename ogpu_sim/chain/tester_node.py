@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,6 +131,14 @@ class TesterNode:
     def head_number(self) -> int:
         """Number of the latest mined block."""
         return int(self.chain.header.block_number) - 1
+
+    def head_code_hash(self, address: str) -> bytes:
+        """The keccak of the account's code at ``latest`` (:meth:`HeadReads.code_hash`)."""
+        return self.reads.code_hash(self.chain, address)
+
+    def head_storage(self, address: str, slots: Sequence[int]) -> list[int]:
+        """Storage slots of the account at ``latest`` as ints (:meth:`HeadReads.words`)."""
+        return self.reads.words(self.chain, address, slots)
 
     def now(self) -> int:
         """The timestamp the next block will carry: wall clock + offset, never before its parent.

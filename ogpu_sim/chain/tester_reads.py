@@ -8,12 +8,17 @@ checks) to read one account field. :class:`HeadReads` keeps eth-tester's validat
 normalization, in and out, and reads the field from an account database at the head block's
 state root, of the class that state would use, kept while the root stays the same (a state
 root names its trie, which never changes, and nothing writes through this database). Other
-block tags take eth-tester's own path.
+block tags take eth-tester's own path. :meth:`HeadReads.code_hash` and :meth:`HeadReads.words`
+read the same database raw (no eth-tester validation), for the harness's direct reads of a
+contract's storage (:meth:`~ogpu_sim.chain.inprocess.InProcessChain.head_storage`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from eth_utils import to_canonical_address
 
 
 class HeadReads:
@@ -78,6 +83,24 @@ class HeadReads:
         raw = self._account_db(chain).get_storage(address, raw_slot)
         self.tester.validator.validate_outbound_storage(raw)
         return self.tester.normalizer.normalize_outbound_storage(raw)
+
+    def code_hash(self, chain: Any, address: str) -> bytes:
+        """The keccak of ``address``'s code at ``latest`` (of no code for an account without).
+
+        Raises:
+            ValueError: ``address`` is not a 20-byte hex address.
+        """
+        code_hash: bytes = self._account_db(chain).get_code_hash(to_canonical_address(address))
+        return code_hash
+
+    def words(self, chain: Any, address: str, slots: Sequence[int]) -> list[int]:
+        """Storage slots ``slots`` of ``address`` at ``latest``, as ints.
+
+        Raises:
+            ValueError: ``address`` is not a 20-byte hex address.
+        """
+        db, raw = self._account_db(chain), to_canonical_address(address)
+        return [int(db.get_storage(raw, slot)) for slot in slots]
 
 
 __all__ = ["HeadReads"]

@@ -51,10 +51,35 @@ def _eth_calls(sim):
     return calls, counted
 
 
+def test_on_an_in_process_chain_a_tasks_facts_are_read_without_an_eth_call(
+    sim, make_source, make_task, monkeypatch
+):
+    task = make_task(make_source(deliveryMethod=DeliveryMethod.FIRST_RESPONSE), payment=1234)
+    params = task.get_params()
+    calls, counted = _eth_calls(sim)
+    monkeypatch.setattr(sim.chain.provider, "_dispatch", counted)
+
+    facts = read_task_facts(sim.w3, task.address)
+
+    assert facts == TaskFacts(
+        expiry=params.expiryTime,
+        payment=1234,
+        delivery=DeliveryMethod.FIRST_RESPONSE,
+        config_url=params.config,
+    )
+    assert calls == []
+
+
+def _node_elsewhere(monkeypatch):
+    """Make the chain look like a node in another process: the facts take the eth_call path."""
+    monkeypatch.setattr(tasks, "in_process_chain", lambda w3: None)
+
+
 def test_a_tasks_facts_are_read_in_one_call(sim, make_source, make_task, monkeypatch):
     task = make_task(make_source(deliveryMethod=DeliveryMethod.MANUAL_CONFIRMATION), payment=1234)
     calls, counted = _eth_calls(sim)
     monkeypatch.setattr(sim.chain.provider, "_dispatch", counted)
+    _node_elsewhere(monkeypatch)
 
     facts = read_task_facts(sim.w3, task.address)
     sent = ["to" in call for call in calls]
@@ -81,6 +106,7 @@ def test_a_node_without_creation_call_output_is_read_with_two_calls(
 
     monkeypatch.setattr(sim.chain.provider, "_dispatch", no_creation_output)
     monkeypatch.setattr(tasks, "_CREATION_CALLS", weakref.WeakKeyDictionary())
+    _node_elsewhere(monkeypatch)
 
     first = read_task_facts(sim.w3, task.address)
     second = read_task_facts(sim.w3, task.address)
