@@ -90,7 +90,7 @@ class HeadReads:
         Raises:
             ValueError: ``address`` is not a 20-byte hex address.
         """
-        code_hash: bytes = self._account_db(chain).get_code_hash(to_canonical_address(address))
+        code_hash: bytes = self._account_db(chain).get_code_hash(_canonical(address))
         return code_hash
 
     def words(self, chain: Any, address: str, slots: Sequence[int]) -> list[int]:
@@ -99,8 +99,25 @@ class HeadReads:
         Raises:
             ValueError: ``address`` is not a 20-byte hex address.
         """
-        db, raw = self._account_db(chain), to_canonical_address(address)
+        db, raw = self._account_db(chain), _canonical(address)
         return [int(db.get_storage(raw, slot)) for slot in slots]
+
+
+def _canonical(address: str) -> bytes:
+    """``to_canonical_address(address)``, directly for 0x and 40 hex digits (the usual case).
+
+    Raises:
+        ValueError: ``address`` is not a 20-byte hex address.
+    """
+    if len(address) == 42 and address.startswith("0x"):
+        try:
+            raw = bytes.fromhex(address[2:])
+        except ValueError:
+            pass
+        else:
+            if len(raw) == 20:  # fromhex skips whitespace: only 40 hex digits make 20 bytes
+                return raw
+    return bytes(to_canonical_address(address))
 
 
 __all__ = ["HeadReads"]

@@ -99,3 +99,28 @@ def test_reads_follow_a_send_a_balance_write_and_a_revert(
     node.revert(snapshot)
     assert node.request("eth_getTransactionCount", [account.address, "latest"]) == hex(nonce)
     assert node.request("eth_getBalance", [ELSEWHERE, "latest"]) == hex(before - 5)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "0x" + "ab" * 20,
+        "0x" + "AB" * 20,
+        "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+        "5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+    ],
+)
+def test_a_direct_read_takes_the_address_as_to_canonical_address_does(address):
+    from eth_utils import to_canonical_address
+
+    from ogpu_sim.chain.tester_reads import _canonical
+
+    assert _canonical(address) == to_canonical_address(address)
+
+
+@pytest.mark.parametrize("address", ["0x" + "ab" * 19 + " a", "0x" + "ab" * 19, "0x" + "zz" * 20])
+def test_a_direct_read_refuses_what_is_not_twenty_bytes_of_hex(address):
+    from ogpu_sim.chain.tester_reads import _canonical
+
+    with pytest.raises(ValueError):
+        _canonical(address)
