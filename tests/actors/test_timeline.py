@@ -88,8 +88,7 @@ def test_a_first_response_lifecycle_reads_only_the_tasks_facts(sim, make_source,
     with requests_to(sim) as seen:
         sim.run_until_idle()
 
-    assert seen == [  # the logs of each step come from the chain directly, not JSON-RPC
-        "eth_call",  # the task's facts: taskParams and getDeliveryMethod in one call
+    assert seen == [  # the logs of each step and the task's facts come from the chain directly
         "eth_sendRawTransactionSync",  # attempt, answered with its receipt
         "eth_sendRawTransactionSync",  # submitResponse
     ]
