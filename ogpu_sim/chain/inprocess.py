@@ -356,7 +356,7 @@ class InProcessChain(Chain):
             return self.node.filters.collect(from_block, to_block, addresses)
 
     def head_code_hash(self, address: str) -> bytes:
-        """The keccak of ``address``'s code at ``latest`` (no JSON-RPC, so no faults apply).
+        """The keccak of ``address``'s code at ``latest``, where calls run (no JSON-RPC, no faults).
 
         Raises:
             ValueError: ``address`` is not a 20-byte 0x-hex address.

@@ -133,11 +133,11 @@ class TesterNode:
         return int(self.chain.header.block_number) - 1
 
     def head_code_hash(self, address: str) -> bytes:
-        """The keccak of the account's code at ``latest`` (:meth:`HeadReads.code_hash`)."""
+        """The keccak of the account's code where calls run (:meth:`HeadReads.code_hash`)."""
         return self.reads.code_hash(self.chain, address)
 
     def head_storage(self, address: str, slots: Sequence[int]) -> list[int]:
-        """Storage slots of the account at ``latest`` as ints (:meth:`HeadReads.words`)."""
+        """Storage slots of the account where calls run, as ints (:meth:`HeadReads.words`)."""
         return self.reads.words(self.chain, address, slots)
 
     def now(self) -> int:

@@ -8,9 +8,13 @@ checks) to read one account field. :class:`HeadReads` keeps eth-tester's validat
 normalization, in and out, and reads the field from an account database at the head block's
 state root, of the class that state would use, kept while the root stays the same (a state
 root names its trie, which never changes, and nothing writes through this database). Other
-block tags take eth-tester's own path. :meth:`HeadReads.code_hash` and :meth:`HeadReads.words`
-read the same database raw (no eth-tester validation), for the harness's direct reads of a
-contract's storage (:meth:`~ogpu_sim.chain.inprocess.InProcessChain.head_storage`).
+block tags take eth-tester's own path.
+
+:meth:`HeadReads.code_hash` and :meth:`HeadReads.words` read raw (no eth-tester validation),
+for the harness's direct reads of a contract's storage
+(:meth:`~ogpu_sim.chain.inprocess.InProcessChain.head_storage`), from the state an ``eth_call``
+runs on: the pending block's state root (this node's pending block holds no transactions, so
+it is latest's), which needs no header read from the database.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ class HeadReads:
         self._pending: Any = None  # the pending header the database below was found for
         self._root: bytes | None = None
         self._db: Any = None
+        self._call_root: bytes | None = None  # the state root calls run on, and its database
+        self._call_db: Any = None
 
     def _account_db(self, chain: Any) -> Any:
         """The account database of eth-tester's ``latest`` block: the one before pending."""
@@ -48,6 +54,16 @@ class HeadReads:
             self._root = root
         self._pending = pending
         return self._db
+
+    def _calls_db(self, chain: Any) -> Any:
+        """An account database at the pending block's state root, which ``eth_call`` runs on."""
+        pending = chain.header
+        root = pending.state_root
+        if root != self._call_root:
+            state_class = chain.get_vm_class(pending).get_state_class()
+            self._call_db = state_class.get_account_db_class()(chain.chaindb.db, root)
+            self._call_root = root
+        return self._call_db
 
     def _account(self, account: Any) -> bytes:
         self.tester.validator.validate_inbound_account(account)
@@ -85,21 +101,21 @@ class HeadReads:
         return self.tester.normalizer.normalize_outbound_storage(raw)
 
     def code_hash(self, chain: Any, address: str) -> bytes:
-        """The keccak of ``address``'s code at ``latest`` (of no code for an account without).
+        """The keccak of ``address``'s code where calls run (of no code for an account without).
 
         Raises:
             ValueError: ``address`` is not a 20-byte hex address.
         """
-        code_hash: bytes = self._account_db(chain).get_code_hash(_canonical(address))
+        code_hash: bytes = self._calls_db(chain).get_code_hash(_canonical(address))
         return code_hash
 
     def words(self, chain: Any, address: str, slots: Sequence[int]) -> list[int]:
-        """Storage slots ``slots`` of ``address`` at ``latest``, as ints.
+        """Storage slots ``slots`` of ``address`` where calls run, as ints.
 
         Raises:
             ValueError: ``address`` is not a 20-byte hex address.
         """
-        db, raw = self._account_db(chain), _canonical(address)
+        db, raw = self._calls_db(chain), _canonical(address)
         return [int(db.get_storage(raw, slot)) for slot in slots]
 
 

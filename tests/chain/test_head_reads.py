@@ -74,3 +74,15 @@ def test_direct_reads_leave_the_gas_of_later_transactions_unchanged(setup):
     chain.head_code_hash(read)
 
     assert send(chain.w3, account, {"to": read, "gas": 100_000})["gasUsed"] == baseline
+
+
+def test_head_reads_follow_the_head_through_new_blocks_and_reverts(setup):
+    chain, account, probe = setup
+    snapshot = chain.snapshot()
+    before = chain.head_storage(probe.address, [0])
+
+    transact(chain.w3, account, probe.functions.store(43))
+    after = chain.head_storage(probe.address, [0])
+    chain.revert(snapshot)
+
+    assert (before, after, chain.head_storage(probe.address, [0])) == ([42], [43], [42])
