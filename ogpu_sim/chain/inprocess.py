@@ -15,7 +15,7 @@ node; only a nonce the node calls too high is decoded and queued. ``eth_sendRawT
 transaction was mined on sending, else when mining takes it (waiting outside the lock).
 The harness reads some state directly (:meth:`InProcessChain.head_storage` and the others under
 "direct reads"), finding the chain of a ``w3`` with :func:`in_process_chain`.
-(About 440 lines: the pool's entry points and the mining modes they depend on stay together.)
+(About 470 lines: the pool's entry points and the mining modes they depend on stay together.)
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ filters in :mod:`.filters`, ``eth_simulateV1`` in :mod:`.revm_calls`, state over
 :mod:`.state_override`; why the node works around pyrevm the way it does is told in
 :mod:`.revm`. It keeps only the latest state: reads at past blocks, ``state`` overrides,
 access lists and type-4 transactions are refused with errors that say so. Not thread-safe:
-:class:`~ogpu_sim.chain.revm.RevmChain` locks around it. (About 430 lines: the JSON-RPC method
+:class:`~ogpu_sim.chain.revm.RevmChain` locks around it. (About 520 lines: the JSON-RPC method
 table at the end names this node's methods and stays beside them.)
 """
 
