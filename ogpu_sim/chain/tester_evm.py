@@ -87,11 +87,13 @@ from eth.vm.opcode_values import JUMPI as JUMPI_OPCODE
 from eth.vm.opcode_values import STOP
 from eth.vm.stack import Stack, to_int
 
+from .tester_compiled import ENTERED, PENDING
 from .tester_frames import lean_opcodes
 from .tester_program import (
     ADD,
     AND,
     BINARY,
+    BLOCK,
     CALLDATALOAD,
     CALLDATASIZE,
     CALLVALUE,
@@ -131,6 +133,7 @@ from .tester_program import (
     XOR,
     block,
     program,
+    promote,
 )
 from .tester_storage import plain_storage, slot_fee, stored
 
@@ -324,6 +327,8 @@ def _apply_computation(
                     # its fixed gas (none for OWN and UNREAD), then its logic (inline or not)
                     if cost > gas:
                         if kind >= FUSED:  # gas for one of the pair at most: the first alone
+                            if cost == PENDING:  # a block not compiled yet (tester_compiled)
+                                promote(prog, pc - step)
                             pc -= step
                             logic, cost, kind, n, step = logic
                             pc += step
@@ -335,7 +340,18 @@ def _apply_computation(
                             )
                     gas -= cost
                     # the kinds in the order of how often a lifecycle's frames run them
-                    if kind == BINARY:
+                    if kind == BLOCK:  # a compiled block (tester_compiled), its gas charged
+                        pc, gas, status = n(values, gas, computation)
+                        if status:
+                            if status == ENTERED:  # after a JUMPI not taken
+                                bound = bounds[pc] or block(raw_code, pc, table, prog, bounds)
+                                if len(values) in bound:
+                                    continue
+                            code.program_counter, meter.gas_remaining = pc, gas
+                            _as_py_evm(computation, opcodes)
+                            pc, gas = code.program_counter, meter.gas_remaining
+                            break
+                    elif kind == BINARY:
                         a = values.pop()
                         b = values[-1]
                         if n == ADD:
@@ -412,6 +428,8 @@ def _apply_computation(
                         if n not in valid and not code.is_valid_opcode(n):
                             code.program_counter, meter.gas_remaining = pc, gas
                             raise InvalidInstruction("Jump resulted in invalid instruction")
+                        if prog[n][2] == BLOCK:  # the block there compiled: it runs next
+                            continue
                         if 0 <= jumpdest_cost <= gas:  # the JUMPDEST there, run now
                             gas -= jumpdest_cost
                             pc += 1
@@ -473,6 +491,8 @@ def _apply_computation(
                         if dest not in valid and not code.is_valid_opcode(dest):
                             code.program_counter, meter.gas_remaining = pc, gas
                             raise InvalidInstruction("Jump resulted in invalid instruction")
+                        if prog[dest][2] == BLOCK:  # the block there compiled: it runs next
+                            continue
                         if 0 <= jumpdest_cost <= gas:  # the JUMPDEST there, run now
                             gas -= jumpdest_cost
                             pc += 1
@@ -562,6 +582,7 @@ def lean_computation(base: Any) -> Any:
     def __init__(self: Any, state: Any, message: Any, transaction_context: Any) -> None:
         base.__init__(self, state, message, transaction_context)
         self.code = _AnalysedCode(message.code)
+        self._ogpu_plain = None  # whether SLOAD runs inline (tester_compiled), once needed
         if not self.logger.show_debug2:  # py-evm's loop logs its stack's items as they are
             self._stack = _LeanStack()
 

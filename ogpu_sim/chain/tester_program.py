@@ -41,32 +41,61 @@ from eth.vm.logic import stack as stack_logic
 from eth.vm.opcode import _FastOpcode
 from eth.vm.opcode_values import STOP
 
+from .tester_compiled import HOT, Pending, compile_block
+from .tester_kinds import (
+    ADD,
+    AND,
+    BINARY,
+    BLOCK,
+    CALLDATALOAD,
+    CALLDATASIZE,
+    CALLER,
+    CALLVALUE,
+    CONTEXT,
+    DUP,
+    DUP_DUP,
+    END,
+    EQ,
+    FUSED,
+    GAS,
+    GT,
+    ISZERO,
+    JUMP,
+    JUMPDEST,
+    JUMPI,
+    LT,
+    MLOAD,
+    MSTORE,
+    NOT,
+    OR,
+    OTHER,
+    OWN,
+    POP,
+    POP_POP,
+    PUSH,
+    PUSH_DUP,
+    PUSH_JUMP,
+    PUSH_JUMPI,
+    PUSH_PUSH,
+    RETURNDATASIZE,
+    SGT,
+    SHL,
+    SHR,
+    SLOAD,
+    SLT,
+    SUB,
+    SWAP,
+    SWAP_POP,
+    SWAP_SWAP,
+    UNARY,
+    UNREAD,
+    XOR,
+    Entry,
+)
+
 MAX_CODES = 4096
 """Programs kept per opcode table; the memo starts over when full."""
 
-Entry = tuple[Any, int, int, int, int]
-(
-    PUSH,
-    DUP,
-    SWAP,
-    POP,
-    JUMPDEST,
-    BINARY,
-    UNARY,
-    JUMP,
-    JUMPI,
-    MSTORE,
-    MLOAD,
-    CALLDATALOAD,
-    SLOAD,
-    PUSH_JUMP,
-    PUSH_JUMPI,
-    END,
-    CONTEXT,
-) = range(17)
-PUSH_PUSH, PUSH_DUP, DUP_DUP, SWAP_SWAP, SWAP_POP, POP_POP = range(17, 23)
-FUSED = PUSH_PUSH
-"""Kinds from here on are two stack opcodes of one block run in one pass (:func:`block`)."""
 _PAIRS = {
     (PUSH, PUSH): PUSH_PUSH,
     (PUSH, DUP): PUSH_DUP,
@@ -75,17 +104,6 @@ _PAIRS = {
     (SWAP, POP): SWAP_POP,
     (POP, POP): POP_POP,
 }
-ADD, SUB, AND, OR, XOR, LT, GT, EQ, SLT, SGT, SHL, SHR, ISZERO, NOT = range(14)
-CALLDATASIZE, CALLVALUE, GAS, RETURNDATASIZE, CALLER = range(5)
-"""What a ``CONTEXT`` opcode pushes (its ``n``)."""
-OTHER = -1
-"""The kind of a fixed-cost opcode the loop does not inline (its py-evm logic runs)."""
-OWN = -2
-"""The kind of an opcode charging its own gas (py-evm's opcode runs; fixed gas 0), or of an
-undefined one (function ``None``: py-evm's ``InvalidOpcode`` runs)."""
-UNREAD = -3
-"""The kind of a position not decoded yet."""
-
 INLINE_LOGIC: dict[Any, tuple[int, int]] = {
     **{getattr(stack_logic, f"push{n}"): (PUSH, n) for n in range(33)},
     **{getattr(duplication, f"dup{n}"): (DUP, n) for n in range(1, 17)},
@@ -244,6 +262,9 @@ def block(
         position += entry[4]
     _fuse(run, prog)
     found = bounds[start] = range(need, STACK_LIMIT + 1 - most)
+    compiled = compile_block(run, found)
+    if compiled is not None:
+        prog[start] = compiled
     return found
 
 
@@ -349,11 +370,48 @@ def adapted(
             pairs.add(p)
     for p in pairs:
         entry = old[p]
-        if entry[2] >= FUSED:
+        if FUSED <= entry[2] < BLOCK:
             first: Entry = fresh[p] if p in fresh else entry[0]
             second = p + first[4]
             prog[p] = _pair(first, fresh.get(second, old[second]), entry[2])
-    return prog, known[1].copy()
+    bounds = known[1].copy()
+    for q in pushes:  # the compiled block a changed PUSH is part of, compiled with its value
+        p = next((p for p in range(q, -1, -1) if bounds[p] is not None), -1)
+        bound = bounds[p] if p >= 0 else None
+        if bound is not None and prog[p][2] == BLOCK and q < p + prog[p][3].span:
+            _recompile(prog, p, fresh, bound)
+    return prog, bounds
+
+
+def promote(prog: list[Entry], start: int) -> None:
+    """Count a run of the pending block at ``start`` (:class:`.tester_compiled.Pending`) and
+    compile it once it is hot."""
+    pending = prog[start][3]
+    pending.runs += 1
+    if pending.runs >= HOT:
+        _recompile(prog, start, {}, pending.bound)
+
+
+def _recompile(prog: list[Entry], start: int, fresh: Any, bound: range) -> None:
+    """Compile again the block at ``start`` of ``prog`` from its entries (``fresh`` ones for
+    the PUSHes decoded again); a pending block only gets its first entry from ``fresh``."""
+    block_entry = prog[start]
+    if type(block_entry[3]) is Pending and fresh:
+        if start in fresh:
+            prog[start] = (fresh[start], *block_entry[1:])
+        return
+    end = start + block_entry[3].span
+    run = []
+    position = start
+    while position < end:
+        entry = fresh.get(position) or prog[position]
+        if entry[2] >= FUSED:
+            entry = entry[0]
+        run.append((position, entry))
+        position += entry[4]
+    compiled = compile_block(run, bound, hot=True)
+    if compiled is not None:
+        prog[start] = compiled
 
 
 __all__ = [

@@ -16,7 +16,7 @@ from eth_account.signers.local import LocalAccount
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ogpu_sim.chain import tester_program
+from ogpu_sim.chain import tester_compiled, tester_program
 from ogpu_sim.chain.tester import TesterChain
 from ogpu_sim.chain.tester_evm import lean_computation
 from ogpu_sim.chain.tester_program import FUSED, block, program
@@ -66,7 +66,10 @@ def test_a_block_ends_before_the_next_jumpdest() -> None:
     assert found == range(0, 1024)
 
 
-def test_common_stack_pairs_are_fused_first_come_first_paired() -> None:
+def test_common_stack_pairs_are_fused_first_come_first_paired(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tester_program, "compile_block", lambda run, bound: None)
     # PUSH1 PUSH1 PUSH1 DUP1 SWAP1 POP POP POP
     _, prog = _bounds("6001" + "6002" + "6003" + "80" + "90" + "50" + "50" + "50")
     kinds = [(position, prog[position][2]) for position in (0, 4, 7, 9)]
@@ -78,6 +81,19 @@ def test_common_stack_pairs_are_fused_first_come_first_paired() -> None:
     ]
     assert prog[0][1:] == (6, tester_program.PUSH_PUSH, (1, 2), 4)
     assert all(prog[position][2] < FUSED for position in (2, 6, 8, 10))  # kept, unfused
+
+
+def test_a_blocks_start_holds_its_compiled_entry_with_its_first_opcode_and_fixed_gas(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tester_compiled, "HOT", 1)  # compiled when first decoded
+    # PUSH1 PUSH1 (a pair) ADD PUSH1 JUMP: 3 + 3 + 3 + 3 + 8 gas
+    _, prog = _bounds("6001" + "6002" + "01" + "6009" + "56")
+    first, cost, kind, function, step = prog[0]
+    assert (cost, kind, step) == (20, tester_program.BLOCK, 2)
+    assert first[1:] == (3, tester_program.PUSH, 1, 2)
+    assert (function.span, function.key[1:]) == (8, (0, (1, 2, 9)))
+    assert prog[2][2:] == (tester_program.PUSH, 2, 2)  # the pair's second opcode, alone
 
 
 def test_bounds_worked_out_again_ignore_the_fused_entries() -> None:
@@ -269,29 +285,41 @@ def _run_and_decode(chain: TesterChain, account: LocalAccount, code: bytes) -> l
 
 
 def test_a_copy_differing_in_push_data_gets_the_decoded_program_with_its_own_values(
-    chain: TesterChain, account: LocalAccount
+    chain: TesterChain, account: LocalAccount, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # PUSH32 a PUSH32 b (a fused pair) ADD PUSH1 PUSH1 (fused) SSTORE, then STOP and data
     def code(a: int, b: int, slot: int, data: bytes) -> bytes:
         words = "7f" + f"{a:064x}" + "7f" + f"{b:064x}" + "01" + "60" + f"{slot:02x}" + "6000"
         return bytes.fromhex(words + "55" + "00") + data
 
+    monkeypatch.setattr(tester_compiled, "HOT", 1)  # compiled when first decoded
     tester_program._tables.clear()
     _run_and_decode(chain, account, code(1, 2, 3, b"\x01" * 8))
     copy = code(7, 9, 4, b"\x02" * 8)
     prog = _run_and_decode(chain, account, copy)  # adapted from the first program
-    assert prog[0][2:] == (tester_program.PUSH_PUSH, (7, 9), 66)
+    assert prog[0][2] == tester_program.BLOCK  # compiled with the copy's values
+    assert prog[0][0][2:4] == (tester_program.PUSH, 7)
+    assert prog[0][3].key[2] == (7, 9, 4, 0)
     assert prog[33][2:4] == (tester_program.PUSH, 9)
     assert prog[67][2:] == (tester_program.PUSH_PUSH, (4, 0), 4)
     fresh = dict(tester_program._tables)
     tester_program._tables.clear()
-    assert _run_and_decode(chain, account, copy) == prog  # as decoded from scratch
+    scratch = _run_and_decode(chain, account, copy)  # as decoded from scratch
+    assert [_comparable(entry) for entry in scratch] == [_comparable(entry) for entry in prog]
     tester_program._tables.update(fresh)
 
 
+def _comparable(entry: Any) -> Any:
+    """An entry with a compiled block's function as what it is made of."""
+    if entry[2] == tester_program.BLOCK:
+        return (*entry[:3], entry[3].key, entry[4])
+    return entry
+
+
 def test_a_changed_push_that_is_the_second_of_a_pair_is_paired_again(
-    chain: TesterChain, account: LocalAccount
+    chain: TesterChain, account: LocalAccount, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(tester_program, "compile_block", lambda run, bound: None)
     tester_program._tables.clear()
     # PUSH1 PUSH2 (fused) ADD PUSH0 SSTORE; the copy differs in the PUSH2's value only
     _run_and_decode(chain, account, bytes.fromhex("6001" + "610100" + "01" + "5f" + "55"))
