@@ -14,6 +14,8 @@ how it gets there:
   SLOAD, CALLDATASIZE, CALLVALUE, GAS, RETURNDATASIZE, CALLER:
   ``tester_program.INLINE_LOGIC``), with the same results, gas and errors; other
   opcodes run as before;
+- a block (below) that has run twice runs as one compiled Python function
+  (:mod:`.tester_compiled`): its stack items in locals, its fixed gas charged at once;
 - the stack is checked once per block (:func:`.tester_program.block`: a straight run of
   inlined opcodes), where the loop enters it: within the block's bounds none of its opcodes
   runs short of items or past 1024, so they run without a check; outside them one of them
