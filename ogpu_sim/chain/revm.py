@@ -15,6 +15,9 @@ over revm's journal and leaves a node's duties to us. Its pitfalls and how the n
   younger checkpoints first, then re-opens the target so its id stays valid.
 * The journal is never finalized, so accounts and slots stay warm across transactions: gas used
   is lower than on a real chain (documented; estimates agree with execution here).
+* Its getters (``basic``, ``get_balance``, ``get_code``, ``storage``) warm (EIP-2929) what they
+  load, as state overrides' writes do: every read and override runs inside a checkpoint that is
+  reverted, so ``eth_getBalance`` and the others leave later gas unchanged, as on geth/anvil.
 * BASEFEE reads 0 (pyrevm zeroes it), so blocks report a base fee of 0 and a transaction pays
   ``gas used x min(maxFee, priority fee)``; GASPRICE reads 0 inside a contract creation.
 * Revert data arrives only as text in the exception; it is parsed back into bytes

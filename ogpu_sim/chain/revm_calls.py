@@ -65,33 +65,48 @@ def simulate_v1(node: Any, payload: Any) -> list[dict[str, Any]]:
     evm = node.evm
     results: list[dict[str, Any]] = []
     parent_hash, number, timestamp = node.latest.hash, node.latest.number, node.now() - 12
-    with contextlib.ExitStack() as overrides:
-        checkpoint = evm.snapshot()
-        try:
-            for block_call in payload["blockStateCalls"]:
-                fields = _block_fields(block_call.get("blockOverrides"))
-                number = fields.get("number", number + 1)
-                timestamp = fields.get("time", timestamp + 12)
-                base_fee = fields.get("baseFeePerGas", 0)
-                state = parse_state_overrides(block_call.get("stateOverrides"))
-                overrides.enter_context(revm_overridden(evm, state))
-                node._enter_block(number, timestamp)
-                block_hash = "0x" + keccak(f"simulated:{number}:{parent_hash}".encode()).hex()
-                calls, hashes, gas_total = [], [], 0
-                for index, call in enumerate(block_call.get("calls") or []):
-                    tx_hash = "0x" + keccak(f"{block_hash}:{index}".encode()).hex()
-                    outcome = _run(node, call, base_fee if validation else None)
-                    gas_total += outcome.gas_used
-                    hashes.append(tx_hash)
-                    calls.append(_result(outcome, number, block_hash, tx_hash, index))
-                block = Block(number, block_hash, parent_hash, timestamp, hashes, gas_total)
-                answer = block_json(block, hashes)
-                answer.update(baseFeePerGas=hex(base_fee), calls=calls)
-                results.append(answer)
-                parent_hash = block_hash
-        finally:
-            evm.revert(checkpoint)
+    outer = evm.snapshot()  # also undoes the warmth the overrides' write-back leaves
+    try:
+        with contextlib.ExitStack() as overrides:
+            checkpoint = evm.snapshot()
+            try:
+                for block_call in payload["blockStateCalls"]:
+                    fields = _block_fields(block_call.get("blockOverrides"))
+                    number = fields.get("number", number + 1)
+                    timestamp = fields.get("time", timestamp + 12)
+                    state = parse_state_overrides(block_call.get("stateOverrides"))
+                    overrides.enter_context(revm_overridden(evm, state))
+                    node._enter_block(number, timestamp)
+                    base_fee = fields.get("baseFeePerGas", 0)
+                    answer = _simulate_block(
+                        node, block_call, (number, timestamp, parent_hash), base_fee, validation
+                    )
+                    results.append(answer)
+                    parent_hash = answer["hash"]
+            finally:
+                evm.revert(checkpoint)
+    finally:
+        evm.revert(outer)
     return results
+
+
+def _simulate_block(
+    node: Any, block_call: Any, head: tuple[int, int, str], base_fee: int, validation: bool
+) -> dict[str, Any]:
+    """Run one simulated block's calls in order; its JSON with their results."""
+    number, timestamp, parent_hash = head
+    block_hash = "0x" + keccak(f"simulated:{number}:{parent_hash}".encode()).hex()
+    calls, hashes, gas_total = [], [], 0
+    for index, call in enumerate(block_call.get("calls") or []):
+        tx_hash = "0x" + keccak(f"{block_hash}:{index}".encode()).hex()
+        outcome = _run(node, call, base_fee if validation else None)
+        gas_total += outcome.gas_used
+        hashes.append(tx_hash)
+        calls.append(_result(outcome, number, block_hash, tx_hash, index))
+    block = Block(number, block_hash, parent_hash, timestamp, hashes, gas_total)
+    answer = block_json(block, hashes)
+    answer.update(baseFeePerGas=hex(base_fee), calls=calls)
+    return answer
 
 
 def _run(node: Any, call: Any, base_fee: int | None) -> Outcome:

@@ -5,7 +5,7 @@ filters in :mod:`.filters`, ``eth_simulateV1`` in :mod:`.revm_calls`, state over
 :mod:`.state_override`; why the node works around pyrevm the way it does is told in
 :mod:`.revm`. It keeps only the latest state: reads at past blocks, ``state`` overrides,
 access lists and type-4 transactions are refused with errors that say so. Not thread-safe:
-:class:`~ogpu_sim.chain.revm.RevmChain` locks around it. (About 520 lines: the JSON-RPC method
+:class:`~ogpu_sim.chain.revm.RevmChain` locks around it. (About 545 lines: the JSON-RPC method
 table at the end names this node's methods and stays beside them.)
 """
 
@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any
+from typing import Any, TypeVar
 
 from eth._utils.address import generate_contract_address
 from eth.vm.forks.cancun.transactions import CancunTransactionBuilder
@@ -61,6 +61,7 @@ except ImportError as exc:  # create_chain turns this into a ConfigError naming 
 
 _PYREVM_VERSION = metadata.version("pyrevm")
 _SINK_FUNDS = 2**200
+_T = TypeVar("_T")
 _NONCE_BUMP_INITCODE = bytes.fromhex("60006000fd")  # PUSH1 0 PUSH1 0 REVERT: consumes a nonce only
 
 
@@ -270,22 +271,32 @@ class RevmNode:
         self.filters.reorg(fork, replaced)
         return raws, hashes
 
-    # -- accounts --------------------------------------------------------------------------
+    # -- accounts ---------------------------------------------------------------------------
+    def _peek(self, read: Callable[[], _T]) -> _T:
+        """Run ``read`` inside a checkpoint that is reverted: revm's getters warm (EIP-2929) what
+        they load, which would lower the gas of later transactions; a read must leave nothing."""
+        cp = self.evm.snapshot()
+        try:
+            return read()
+        finally:
+            self.evm.revert(cp)
+
     def nonce(self, address: str) -> int:
         """The account's nonce (its next transaction's nonce, for an externally owned one)."""
-        return int(self.evm.basic(address).nonce)
+        return self._peek(lambda: int(self.evm.basic(address).nonce))
 
     def balance(self, address: str) -> int:
         """The account's balance in wei."""
-        return int(self.evm.get_balance(address))
+        return self._peek(lambda: int(self.evm.get_balance(address)))
 
     def set_balance(self, address: str, wei: int) -> None:
         """Set a balance through journaled transfers, so snapshots undo it.
 
         Contracts are set directly (a transfer would run their code); a revert does not undo that.
+        The transfer warms the account as any transaction here does (see :mod:`.revm`).
         """
         check_wei(wei)
-        if self.evm.get_code(address):
+        if self._code(address):
             self.evm.set_balance(address, wei)
             return
         diff = wei - self.balance(address)
@@ -294,33 +305,25 @@ class RevmNode:
         elif diff < 0:
             self.evm.message_call(address, FEE_SINK, value=-diff)
 
+    def _code(self, address: str) -> bytes:
+        return self._peek(lambda: bytes(self.evm.get_code(address) or b""))
+
     def code(self, address: str) -> str:
         """The account's code as 0x-hex (``0x`` for accounts without code)."""
-        return "0x" + (self.evm.get_code(address) or b"").hex()
+        return "0x" + self._code(address).hex()
 
     def storage(self, address: str, slot: int) -> str:
         """One storage slot as a 32-byte 0x-hex word."""
-        return "0x" + int(self.evm.storage(address, slot)).to_bytes(32, "big").hex()
+        word = self._peek(lambda: int(self.evm.storage(address, slot)))
+        return "0x" + word.to_bytes(32, "big").hex()
 
     def head_code_hash(self, address: str) -> bytes:
-        """The keccak of the account's code (of no code for an account without).
-
-        Read inside a checkpoint that is reverted: revm's reads warm what they load, which would
-        lower the gas of later transactions (an ``eth_call`` reverts the same way).
-        """
-        cp = self.evm.snapshot()
-        try:
-            return bytes(self.evm.basic(address).code_hash or keccak(b""))
-        finally:
-            self.evm.revert(cp)
+        """The keccak of the account's code (of no code for an account without)."""
+        return self._peek(lambda: bytes(self.evm.basic(address).code_hash or keccak(b"")))
 
     def head_storage(self, address: str, slots: Sequence[int]) -> list[int]:
-        """Storage slots of the account as ints, read as :meth:`head_code_hash` reads."""
-        cp = self.evm.snapshot()
-        try:
-            return [int(self.evm.storage(address, slot)) for slot in slots]
-        finally:
-            self.evm.revert(cp)
+        """Storage slots of the account as ints, read without a trace as :meth:`_peek` reads."""
+        return self._peek(lambda: [int(self.evm.storage(address, slot)) for slot in slots])
 
     def _bump_nonce(self, address: str) -> None:
         with contextlib.suppress(RuntimeError):  # reverts by design; the nonce bump stays
@@ -344,8 +347,20 @@ class RevmNode:
         finally:
             self.evm.revert(cp)
 
-    def _overridden(self, overrides: Any) -> contextlib.AbstractContextManager[None]:
-        return revm_overridden(self.evm, parse_state_overrides(overrides))
+    @contextlib.contextmanager
+    def _overridden(self, overrides: Any) -> Iterator[None]:
+        """Apply state overrides for one call; a checkpoint around them undoes the warmth their
+        reads and writes leave (their values are written back by ``revm_overridden``)."""
+        parsed = parse_state_overrides(overrides)
+        if not parsed:
+            yield
+            return
+        cp = self.evm.snapshot()
+        try:
+            with revm_overridden(self.evm, parsed):
+                yield
+        finally:
+            self.evm.revert(cp)
 
     def _gas_cap(self, call: dict[str, Any]) -> int:
         return min(quantity(call.get("gas", BLOCK_GAS_LIMIT), "gas"), BLOCK_GAS_LIMIT)
@@ -372,7 +387,7 @@ class RevmNode:
         with self._overridden(overrides):
             to = call.get("to")
             transfer = not data_bytes(call.get("data", call.get("input"))) and bool(to)
-            transfer = transfer and not self.evm.get_code(checksum(to))
+            transfer = transfer and not self._code(checksum(to))
             run = lambda gas: self._dry_run(call, gas)  # noqa: E731
             return hex(estimate_gas(run, self._gas_cap(call), transfer))
 
