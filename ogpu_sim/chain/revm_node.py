@@ -46,6 +46,7 @@ from .revm_exec import (
     ZERO_ADDRESS,
     Outcome,
     checksum,
+    deployed_code,
     estimate_gas,
     execute,
 )
@@ -309,8 +310,11 @@ class RevmNode:
         return self._peek(lambda: bytes(self.evm.get_code(address) or b""))
 
     def code(self, address: str) -> str:
-        """The account's code as 0x-hex (``0x`` for accounts without code)."""
-        return "0x" + self._code(address).hex()
+        """The account's code as deployed, 0x-hex (``0x`` for accounts without code).
+
+        pyrevm's ``get_code`` is the analysed code, padded with zeros; the answer is not.
+        """
+        return "0x" + self._peek(lambda: deployed_code(self.evm, address)).hex()
 
     def storage(self, address: str, slot: int) -> str:
         """One storage slot as a 32-byte 0x-hex word."""
