@@ -17,7 +17,8 @@ code's start, a JUMPDEST, the opcode after a JUMPI or after an opcode the loop d
 inline) up to its JUMP or JUMPI, the next JUMPDEST or an opcode not inlined. With it comes the
 block's stack bounds (:func:`block`): the stack heights on entry with which none of its
 opcodes runs short of items or past py-evm's 1024, so the loop checks the stack once per
-block. Positions inside PUSH data are never decoded as instructions (the loop never runs them:
+block. The block's start then holds its compiled entry (:mod:`.tester_compiled`), pending
+until the block has run twice (:func:`promote`) unless its shape is compiled already. Positions inside PUSH data are never decoded as instructions (the loop never runs them:
 a jump there is refused as py-evm refuses it). Past the end of the code come ``END`` entries:
 py-evm's STOP, which does not move the program counter (py-evm's code stream yields one STOP
 there).
