@@ -137,6 +137,19 @@ def quantity(value: Any, name: str = "value") -> int:
     )
 
 
+def plain_address(value: Any) -> bytes | None:
+    """The 20 bytes of ``value`` when it is "0x" and 40 hex digits (the usual case, without
+    eth_utils' normalizing), else ``None`` (for ``to_canonical_address`` to answer)."""
+    if type(value) is str and len(value) == 42 and value.startswith("0x"):
+        try:
+            raw = bytes.fromhex(value[2:])
+        except ValueError:
+            return None
+        if len(raw) == 20:  # fromhex skips whitespace: only 40 hex digits make 20 bytes
+            return raw
+    return None
+
+
 def data_bytes(value: Any, name: str = "data") -> bytes:
     """Parse JSON-RPC data (``0x``-hex string).
 

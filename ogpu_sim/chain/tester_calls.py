@@ -17,7 +17,15 @@ from typing import Any
 from eth.vm.spoof import SpoofTransaction
 from eth_utils import keccak, to_canonical_address, to_checksum_address
 
-from .jsonrpc import INVALID_PARAMS, REVERTED, SERVER_ERROR, RpcError, data_bytes, quantity
+from .jsonrpc import (
+    INVALID_PARAMS,
+    REVERTED,
+    SERVER_ERROR,
+    RpcError,
+    data_bytes,
+    plain_address,
+    quantity,
+)
 from .state_override import apply_to_py_evm, parse_state_overrides
 
 ZERO_ADDRESS = b"\x00" * 20
@@ -26,14 +34,9 @@ PRECOMPILES = {(i).to_bytes(20, "big") for i in range(1, 0x12)}
 
 
 def _address(value: Any, name: str) -> bytes:
-    if type(value) is str and len(value) == 42 and value.startswith("0x"):
-        try:
-            raw = bytes.fromhex(value[2:])
-        except ValueError:
-            pass
-        else:
-            if len(raw) == 20:  # fromhex skips whitespace: only 40 hex digits make 20 bytes
-                return raw
+    raw = plain_address(value)
+    if raw is not None:
+        return raw
     try:
         return to_canonical_address(value)
     except (ValueError, TypeError):

@@ -36,45 +36,8 @@ from eth.constants import GAS_MEMORY_QUADRATIC_DENOMINATOR as QUADRATIC
 from eth.exceptions import InvalidInstruction, InvalidJumpDestination, OutOfGas
 from eth.vm.opcode_values import JUMPDEST as JUMPDEST_OPCODE
 
-from .tester_kinds import (
-    ADD,
-    AND,
-    BINARY,
-    BLOCK,
-    CALLDATALOAD,
-    CALLDATASIZE,
-    CALLER,
-    CALLVALUE,
-    CONTEXT,
-    DUP,
-    END,
-    EQ,
-    GAS,
-    GT,
-    ISZERO,
-    JUMP,
-    JUMPDEST,
-    JUMPI,
-    LT,
-    MLOAD,
-    MSTORE,
-    OR,
-    POP,
-    PUSH,
-    PUSH_JUMP,
-    PUSH_JUMPI,
-    RETURNDATASIZE,
-    SGT,
-    SHL,
-    SHR,
-    SLOAD,
-    SLT,
-    SUB,
-    SWAP,
-    UNARY,
-    XOR,
-    Entry,
-)
+from . import tester_kinds as kinds
+from .tester_kinds import Entry
 from .tester_storage import plain_storage, slot_fee, stored
 
 STACK_LIMIT = 1024
@@ -101,26 +64,26 @@ opcode that ended the block, which the loop runs)."""
 
 _shapes: dict[tuple[Any, ...], Any] = {}
 _seen: dict[tuple[Any, ...], int] = {}
-_PUSHES = (PUSH, PUSH_JUMP, PUSH_JUMPI)
+_PUSHES = (kinds.PUSH, kinds.PUSH_JUMP, kinds.PUSH_JUMPI)
 _BINARY = {
-    ADD: "({a} + {b}) & M",
-    SUB: "({a} - {b}) & M",
-    AND: "{a} & {b}",
-    OR: "{a} | {b}",
-    XOR: "{a} ^ {b}",
-    LT: "1 if {a} < {b} else 0",
-    GT: "1 if {a} > {b} else 0",
-    EQ: "1 if {a} == {b} else 0",
-    SHL: "0 if {a} >= 256 else ({b} << {a}) & M",
-    SHR: "0 if {a} >= 256 else {b} >> {a}",
-    SLT: "1 if ({a} - C if {a} > H else {a}) < ({b} - C if {b} > H else {b}) else 0",
-    SGT: "1 if ({a} - C if {a} > H else {a}) > ({b} - C if {b} > H else {b}) else 0",
+    kinds.ADD: "({a} + {b}) & M",
+    kinds.SUB: "({a} - {b}) & M",
+    kinds.AND: "{a} & {b}",
+    kinds.OR: "{a} | {b}",
+    kinds.XOR: "{a} ^ {b}",
+    kinds.LT: "1 if {a} < {b} else 0",
+    kinds.GT: "1 if {a} > {b} else 0",
+    kinds.EQ: "1 if {a} == {b} else 0",
+    kinds.SHL: "0 if {a} >= 256 else ({b} << {a}) & M",
+    kinds.SHR: "0 if {a} >= 256 else {b} >> {a}",
+    kinds.SLT: "1 if ({a} - C if {a} > H else {a}) < ({b} - C if {b} > H else {b}) else 0",
+    kinds.SGT: "1 if ({a} - C if {a} > H else {a}) > ({b} - C if {b} > H else {b}) else 0",
 }
 _CONTEXT = {
-    CALLDATASIZE: "len(c.msg.data)",
-    CALLVALUE: "c.msg.value",
-    RETURNDATASIZE: "len(c.return_data)",
-    CALLER: 'int.from_bytes(c.msg.sender, "big")',
+    kinds.CALLDATASIZE: "len(c.msg.data)",
+    kinds.CALLVALUE: "c.msg.value",
+    kinds.RETURNDATASIZE: "len(c.return_data)",
+    kinds.CALLER: 'int.from_bytes(c.msg.sender, "big")',
 }
 _GLOBALS = {
     "M": UINT_256_MAX,
@@ -137,10 +100,10 @@ def compiled_run(run: list[tuple[int, Entry]]) -> list[tuple[int, Entry]]:
     ops = []
     for position, entry in run:
         kind = entry[2]
-        if kind < 0 or kind == END or (kind == JUMPDEST and position != start):
+        if kind < 0 or kind == kinds.END or (kind == kinds.JUMPDEST and position != start):
             break
         ops.append((position, entry))
-        if kind in (JUMP, JUMPI):
+        if kind in (kinds.JUMP, kinds.JUMPI):
             break
     return ops
 
@@ -203,7 +166,7 @@ def compile_block(run: list[tuple[int, Entry]], bound: range, *, hot: bool = Fal
             if len(_seen) >= MAX_SHAPES:
                 _seen.clear()
             _seen[shape] = seen
-            return (first, PENDING, BLOCK, Pending(span, bound), first[4])
+            return (first, PENDING, kinds.BLOCK, Pending(span, bound), first[4])
         if len(_shapes) >= MAX_SHAPES:
             _shapes.clear()
         factory = _shapes[shape] = _factory(shape)
@@ -211,7 +174,7 @@ def compile_block(run: list[tuple[int, Entry]], bound: range, *, hot: bool = Fal
     function = factory(start, *values)
     function.span = span
     function.key = (shape, start, values)  # what the function is made of
-    return (first, sum(entry[1] for _, entry in ops), BLOCK, function, first[4])
+    return (first, sum(entry[1] for _, entry in ops), kinds.BLOCK, function, first[4])
 
 
 class _Writer:
@@ -354,44 +317,44 @@ def _factory(shape: tuple[Any, ...]) -> Any:
         after = offset + step
         if kind in _PUSHES:
             writer.names.append(f"k{index}")
-        elif kind == DUP:
+        elif kind == kinds.DUP:
             writer.reach(n)
             writer.names.append(writer.names[-n])
-        elif kind == SWAP:
+        elif kind == kinds.SWAP:
             writer.reach(n + 1)
             names = writer.names
             names[-1], names[-n - 1] = names[-n - 1], names[-1]
-        elif kind == POP:
+        elif kind == kinds.POP:
             writer.drop()
-        elif kind == JUMPDEST:
+        elif kind == kinds.JUMPDEST:
             pass
-        elif kind == BINARY:
+        elif kind == kinds.BINARY:
             a = writer.pop()
             b = writer.pop()
             writer.push(_BINARY[n].format(a=a, b=b))
-        elif kind == UNARY:
+        elif kind == kinds.UNARY:
             a = writer.pop()
-            writer.push(f"1 if {a} == 0 else 0" if n == ISZERO else f"M - {a}")
-        elif kind == CONTEXT:
-            writer.push(f"gas + {rest}" if n == GAS else _CONTEXT[n])
-        elif kind == CALLDATALOAD:
+            writer.push(f"1 if {a} == 0 else 0" if n == kinds.ISZERO else f"M - {a}")
+        elif kind == kinds.CONTEXT:
+            writer.push(f"gas + {rest}" if n == kinds.GAS else _CONTEXT[n])
+        elif kind == kinds.CALLDATALOAD:
             a = writer.pop()
             writer.emit(f"data = c.msg.data_as_bytes[{a} : {a} + 32]")
             writer.push('int.from_bytes(data, "big") << (8 * (32 - len(data)))')
-        elif kind in (MSTORE, MLOAD):
+        elif kind in (kinds.MSTORE, kinds.MLOAD):
             a = writer.pop()
-            value = writer.pop() if kind == MSTORE else ""
+            value = writer.pop() if kind == kinds.MSTORE else ""
             writer.emit("mem = c._memory._bytes")
             writer.emit(f"if {a} + 32 > len(mem):")
             writer.emit(f"gas, mem = grown(c, {a}, gas, {rest}, S + {after})", 3)
-            if kind == MSTORE:
+            if kind == kinds.MSTORE:
                 writer.emit(f'mem[{a} : {a} + 32] = {value}.to_bytes(32, "big")')
             else:
                 writer.push(f'int.from_bytes(mem[{a} : {a} + 32], "big")')
             if rest:
                 writer.emit("if gas < 0:")
                 writer.handover(after, f"gas + {rest}", 3)
-        elif kind == SLOAD:
+        elif kind == kinds.SLOAD:
             writer.reach(1)
             writer.emit("plain = c._ogpu_plain")
             writer.emit("if plain is None:")
@@ -405,12 +368,12 @@ def _factory(shape: tuple[Any, ...]) -> Any:
             if rest:
                 writer.emit("if gas < 0:")
                 writer.handover(after, f"gas + {rest}", 3)
-        elif kind in (JUMP, JUMPI):
+        elif kind in (kinds.JUMP, kinds.JUMPI):
             dest = writer.pop()
-            condition = writer.pop() if kind == JUMPI else ""
+            condition = writer.pop() if kind == kinds.JUMPI else ""
             writer.lines.extend(writer.written())
             indent = 2
-            if kind == JUMPI:
+            if kind == kinds.JUMPI:
                 writer.emit(f"if {condition}:")
                 indent = 3
             writer.emit("code = c.code", indent)
@@ -422,7 +385,7 @@ def _factory(shape: tuple[Any, ...]) -> Any:
             )
             writer.emit(f"bad_jump(c, {dest}, gas)", indent + 1)
             writer.emit(f"return {dest}, gas, {NEXT}", indent)
-            if kind == JUMPI:
+            if kind == kinds.JUMPI:
                 writer.emit(f"return S + {after}, gas, {ENTERED}")
             ended = True
         else:  # pragma: no cover - compiled_run keeps only the kinds above

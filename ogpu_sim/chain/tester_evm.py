@@ -91,7 +91,7 @@ from eth.vm.stack import Stack, to_int
 
 from .tester_compiled import ENTERED, PENDING
 from .tester_frames import lean_opcodes
-from .tester_program import (
+from .tester_kinds import (
     ADD,
     AND,
     BINARY,
@@ -133,10 +133,8 @@ from .tester_program import (
     UNARY,
     UNREAD,
     XOR,
-    block,
-    program,
-    promote,
 )
+from .tester_program import block, program, promote
 from .tester_storage import plain_storage, slot_fee, stored
 
 MAX_CODES = 4096

@@ -18,8 +18,9 @@ inline) up to its JUMP or JUMPI, the next JUMPDEST or an opcode not inlined. Wit
 block's stack bounds (:func:`block`): the stack heights on entry with which none of its
 opcodes runs short of items or past py-evm's 1024, so the loop checks the stack once per
 block. The block's start then holds its compiled entry (:mod:`.tester_compiled`), pending
-until the block has run twice (:func:`promote`) unless its shape is compiled already. Positions inside PUSH data are never decoded as instructions (the loop never runs them:
-a jump there is refused as py-evm refuses it). Past the end of the code come ``END`` entries:
+until the block has run twice (:func:`promote`) unless its shape is compiled already.
+Positions inside PUSH data are never decoded as instructions (the loop never runs them: a
+jump there is refused as py-evm refuses it). Past the end of the code come ``END`` entries:
 py-evm's STOP, which does not move the program counter (py-evm's code stream yields one STOP
 there).
 
@@ -42,100 +43,52 @@ from eth.vm.logic import stack as stack_logic
 from eth.vm.opcode import _FastOpcode
 from eth.vm.opcode_values import STOP
 
+from . import tester_kinds as kinds
 from .tester_compiled import HOT, Pending, compile_block
-from .tester_kinds import (
-    ADD,
-    AND,
-    BINARY,
-    BLOCK,
-    CALLDATALOAD,
-    CALLDATASIZE,
-    CALLER,
-    CALLVALUE,
-    CONTEXT,
-    DUP,
-    DUP_DUP,
-    END,
-    EQ,
-    FUSED,
-    GAS,
-    GT,
-    ISZERO,
-    JUMP,
-    JUMPDEST,
-    JUMPI,
-    LT,
-    MLOAD,
-    MSTORE,
-    NOT,
-    OR,
-    OTHER,
-    OWN,
-    POP,
-    POP_POP,
-    PUSH,
-    PUSH_DUP,
-    PUSH_JUMP,
-    PUSH_JUMPI,
-    PUSH_PUSH,
-    RETURNDATASIZE,
-    SGT,
-    SHL,
-    SHR,
-    SLOAD,
-    SLT,
-    SUB,
-    SWAP,
-    SWAP_POP,
-    SWAP_SWAP,
-    UNARY,
-    UNREAD,
-    XOR,
-    Entry,
-)
+from .tester_kinds import Entry
 
 MAX_CODES = 4096
 """Programs kept per opcode table; the memo starts over when full."""
 
 _PAIRS = {
-    (PUSH, PUSH): PUSH_PUSH,
-    (PUSH, DUP): PUSH_DUP,
-    (DUP, DUP): DUP_DUP,
-    (SWAP, SWAP): SWAP_SWAP,
-    (SWAP, POP): SWAP_POP,
-    (POP, POP): POP_POP,
+    (kinds.PUSH, kinds.PUSH): kinds.PUSH_PUSH,
+    (kinds.PUSH, kinds.DUP): kinds.PUSH_DUP,
+    (kinds.DUP, kinds.DUP): kinds.DUP_DUP,
+    (kinds.SWAP, kinds.SWAP): kinds.SWAP_SWAP,
+    (kinds.SWAP, kinds.POP): kinds.SWAP_POP,
+    (kinds.POP, kinds.POP): kinds.POP_POP,
 }
 INLINE_LOGIC: dict[Any, tuple[int, int]] = {
-    **{getattr(stack_logic, f"push{n}"): (PUSH, n) for n in range(33)},
-    **{getattr(duplication, f"dup{n}"): (DUP, n) for n in range(1, 17)},
-    **{getattr(swap, f"swap{n}"): (SWAP, n) for n in range(1, 17)},
-    stack_logic.pop: (POP, 1),
-    flow.jumpdest: (JUMPDEST, 0),
-    arithmetic.add: (BINARY, ADD),
-    arithmetic.sub: (BINARY, SUB),
-    comparison.and_op: (BINARY, AND),
-    comparison.or_op: (BINARY, OR),
-    comparison.xor: (BINARY, XOR),
-    comparison.lt: (BINARY, LT),
-    comparison.gt: (BINARY, GT),
-    comparison.eq: (BINARY, EQ),
-    comparison.slt: (BINARY, SLT),
-    comparison.sgt: (BINARY, SGT),
-    arithmetic.shl: (BINARY, SHL),
-    arithmetic.shr: (BINARY, SHR),
-    comparison.iszero: (UNARY, ISZERO),
-    comparison.not_op: (UNARY, NOT),
-    flow.jump: (JUMP, 0),
-    flow.jumpi: (JUMPI, 0),
-    memory.mstore: (MSTORE, 0),
-    memory.mload: (MLOAD, 0),
-    context.calldataload: (CALLDATALOAD, 0),
-    berlin_logic.sload_eip2929: (SLOAD, 0),
-    context.calldatasize: (CONTEXT, CALLDATASIZE),
-    context.callvalue: (CONTEXT, CALLVALUE),
-    flow.gas: (CONTEXT, GAS),
-    context.returndatasize: (CONTEXT, RETURNDATASIZE),
-    context.caller: (CONTEXT, CALLER),
+    **{getattr(stack_logic, f"push{n}"): (kinds.PUSH, n) for n in range(33)},
+    **{getattr(duplication, f"dup{n}"): (kinds.DUP, n) for n in range(1, 17)},
+    **{getattr(swap, f"swap{n}"): (kinds.SWAP, n) for n in range(1, 17)},
+    stack_logic.pop: (kinds.POP, 1),
+    flow.jumpdest: (kinds.JUMPDEST, 0),
+    arithmetic.add: (kinds.BINARY, kinds.ADD),
+    arithmetic.sub: (kinds.BINARY, kinds.SUB),
+    comparison.and_op: (kinds.BINARY, kinds.AND),
+    comparison.or_op: (kinds.BINARY, kinds.OR),
+    comparison.xor: (kinds.BINARY, kinds.XOR),
+    comparison.lt: (kinds.BINARY, kinds.LT),
+    comparison.gt: (kinds.BINARY, kinds.GT),
+    comparison.eq: (kinds.BINARY, kinds.EQ),
+    comparison.slt: (kinds.BINARY, kinds.SLT),
+    comparison.sgt: (kinds.BINARY, kinds.SGT),
+    arithmetic.shl: (kinds.BINARY, kinds.SHL),
+    arithmetic.shr: (kinds.BINARY, kinds.SHR),
+    comparison.iszero: (kinds.UNARY, kinds.ISZERO),
+    comparison.not_op: (kinds.UNARY, kinds.NOT),
+    flow.jump: (kinds.JUMP, 0),
+    flow.jumpi: (kinds.JUMPI, 0),
+    memory.mstore: (kinds.MSTORE, 0),
+    memory.mload: (kinds.MLOAD, 0),
+    context.calldataload: (kinds.CALLDATALOAD, 0),
+    berlin_logic.sload_eip2929: (kinds.SLOAD, 0),
+    context.calldatasize: (kinds.CONTEXT, kinds.CALLDATASIZE),
+    context.callvalue: (kinds.CONTEXT, kinds.CALLVALUE),
+    flow.gas: (kinds.CONTEXT, kinds.GAS),
+    context.returndatasize: (kinds.CONTEXT, kinds.RETURNDATASIZE),
+    context.caller: (kinds.CONTEXT, kinds.CALLER),
 }
 """py-evm's logic the loop runs inline (PUSH0..32, DUP1..16, SWAP1..16, POP, JUMPDEST, the
 common arithmetic, comparison and bitwise operations, JUMP, JUMPI, MSTORE and MLOAD (memory
@@ -159,10 +112,10 @@ def _opcode_table(opcodes: dict[int, Any]) -> list[tuple[Any, int, int, int]]:
     for value in range(256):
         opcode = opcodes.get(value)
         if type(opcode) is _FastOpcode:
-            kind, n = INLINE_LOGIC.get(opcode.logic_fn, (OTHER, 0))
+            kind, n = INLINE_LOGIC.get(opcode.logic_fn, (kinds.OTHER, 0))
             table.append((opcode.logic_fn, opcode.gas_cost, kind, n))
         else:
-            table.append((opcode, 0, OWN, 0))
+            table.append((opcode, 0, kinds.OWN, 0))
     return table
 
 
@@ -181,21 +134,27 @@ def _memo(
     return known
 
 
-UNDECODED: Entry = (None, 0, UNREAD, 0, 0)
+UNDECODED: Entry = (None, 0, kinds.UNREAD, 0, 0)
 """A position not decoded yet (the loop decodes it with :func:`decode` when it gets there)."""
 
 
 def decode(code: bytes, position: int, table: list[tuple[Any, int, int, int]]) -> Entry:
     """The entry of the instruction at ``position`` (inside the code)."""
     logic, cost, kind, n = table[code[position]]
-    if kind != PUSH:
+    if kind != kinds.PUSH:
         return (logic, cost, kind, n, 1)
     data = code[position + 1 : position + 1 + n]
     value = int.from_bytes(data, "big") << (8 * (n - len(data)))  # py-evm's ljust padding
     following = position + 1 + n
     if following < len(code):
         after = table[code[following]][2]
-        kind = PUSH_JUMP if after == JUMP else PUSH_JUMPI if after == JUMPI else PUSH
+        kind = (
+            kinds.PUSH_JUMP
+            if after == kinds.JUMP
+            else kinds.PUSH_JUMPI
+            if after == kinds.JUMPI
+            else kinds.PUSH
+        )
     return (logic, cost, kind, value, 1 + n)
 
 
@@ -203,20 +162,20 @@ STACK_LIMIT = 1024
 """py-evm's most stack items (``eth.vm.stack.Stack``)."""
 
 _EFFECTS = {
-    PUSH: (0, 1),
-    PUSH_JUMP: (0, 1),  # the JUMP after it is an entry of its own
-    PUSH_JUMPI: (0, 1),
-    POP: (1, 0),
-    JUMPDEST: (0, 0),
-    BINARY: (2, 1),
-    UNARY: (1, 1),
-    JUMP: (1, 0),
-    JUMPI: (2, 0),
-    MSTORE: (2, 0),
-    MLOAD: (1, 1),
-    CALLDATALOAD: (1, 1),
-    SLOAD: (1, 1),
-    CONTEXT: (0, 1),
+    kinds.PUSH: (0, 1),
+    kinds.PUSH_JUMP: (0, 1),  # the JUMP after it is an entry of its own
+    kinds.PUSH_JUMPI: (0, 1),
+    kinds.POP: (1, 0),
+    kinds.JUMPDEST: (0, 0),
+    kinds.BINARY: (2, 1),
+    kinds.UNARY: (1, 1),
+    kinds.JUMP: (1, 0),
+    kinds.JUMPI: (2, 0),
+    kinds.MSTORE: (2, 0),
+    kinds.MLOAD: (1, 1),
+    kinds.CALLDATALOAD: (1, 1),
+    kinds.SLOAD: (1, 1),
+    kinds.CONTEXT: (0, 1),
 }
 """Items an inlined kind pops and pushes (DUP and SWAP depend on their ``n``)."""
 
@@ -243,22 +202,22 @@ def block(
         entry = prog[position]
         if entry is UNDECODED:
             entry = prog[position] = decode(code, position, table)
-        elif entry[2] >= FUSED:
+        elif entry[2] >= kinds.FUSED:
             entry = entry[0]  # worked out before: the pair's first opcode
         run.append((position, entry))
         kind, n = entry[2], entry[3]
-        if kind < 0 or kind == END or (kind == JUMPDEST and position != start):
+        if kind < 0 or kind == kinds.END or (kind == kinds.JUMPDEST and position != start):
             break
-        if kind == DUP:
+        if kind == kinds.DUP:
             pops, pushes = n, n + 1
-        elif kind == SWAP:
+        elif kind == kinds.SWAP:
             pops = pushes = n + 1
         else:
             pops, pushes = _EFFECTS[kind]
         need = max(need, pops - height)
         height += pushes - pops
         most = max(most, height)
-        if kind in (JUMP, JUMPI):
+        if kind in (kinds.JUMP, kinds.JUMPI):
             break
         position += entry[4]
     _fuse(run, prog)
@@ -288,9 +247,9 @@ def _fuse(run: list[tuple[int, Entry]], prog: list[Entry]) -> None:
 
 def _pair(first: Entry, second: Entry, fused: int) -> Entry:
     """The entry of ``first`` and ``second`` run in one pass as the kind ``fused``."""
-    if fused == SWAP_POP:
+    if fused == kinds.SWAP_POP:
         n: Any = first[3]
-    elif fused == POP_POP:
+    elif fused == kinds.POP_POP:
         n = 0
     else:
         n = (first[3], second[3])
@@ -317,7 +276,7 @@ def program(
             # a cut-short PUSH32 ends 32 past the code
             size = len(code) + 33
             bounds: list[range | None] = [None] * size
-            known = ([UNDECODED] * len(code) + [(logic, cost, END, 0, 0)] * 33, bounds)
+            known = ([UNDECODED] * len(code) + [(logic, cost, kinds.END, 0, 0)] * 33, bounds)
         programs[code] = known
         lengths[len(code)] = code
     return known[0], known[1], table
@@ -352,7 +311,7 @@ def adapted(
             entry = old[q]
             if entry is UNDECODED:
                 continue
-            step = (entry[0] if entry[2] >= FUSED else entry)[4]
+            step = (entry[0] if entry[2] >= kinds.FUSED else entry)[4]
             if q + step > start:  # the run starts inside this PUSH's data
                 if q + step < end:
                     return None
@@ -362,7 +321,7 @@ def adapted(
     prog = old.copy()
     fresh = {q: decode(code, q, table) for q in pushes}
     for q in pushes:
-        if old[q][2] < FUSED:
+        if old[q][2] < kinds.FUSED:
             prog[q] = fresh[q]
     pairs = set(pushes)
     for q in pushes:  # the pair a changed PUSH is the second opcode of
@@ -371,7 +330,7 @@ def adapted(
             pairs.add(p)
     for p in pairs:
         entry = old[p]
-        if FUSED <= entry[2] < BLOCK:
+        if kinds.FUSED <= entry[2] < kinds.BLOCK:
             first: Entry = fresh[p] if p in fresh else entry[0]
             second = p + first[4]
             prog[p] = _pair(first, fresh.get(second, old[second]), entry[2])
@@ -379,7 +338,7 @@ def adapted(
     for q in pushes:  # the compiled block a changed PUSH is part of, compiled with its value
         p = next((p for p in range(q, -1, -1) if bounds[p] is not None), -1)
         bound = bounds[p] if p >= 0 else None
-        if bound is not None and prog[p][2] == BLOCK and q < p + prog[p][3].span:
+        if bound is not None and prog[p][2] == kinds.BLOCK and q < p + prog[p][3].span:
             _recompile(prog, p, fresh, bound)
     return prog, bounds
 
@@ -406,7 +365,7 @@ def _recompile(prog: list[Entry], start: int, fresh: Any, bound: range) -> None:
     position = start
     while position < end:
         entry = fresh.get(position) or prog[position]
-        if entry[2] >= FUSED:
+        if entry[2] >= kinds.FUSED:
             entry = entry[0]
         run.append((position, entry))
         position += entry[4]
@@ -416,19 +375,15 @@ def _recompile(prog: list[Entry], start: int, fresh: Any, bound: range) -> None:
 
 
 __all__ = [
-    "CONTEXT",
-    "END",
-    "FUSED",
     "INLINE_LOGIC",
     "MAX_CODES",
-    "OTHER",
-    "OWN",
     "STACK_LIMIT",
     "UNDECODED",
-    "UNREAD",
     "Entry",
+    "adapted",
     "block",
     "decode",
     "program",
+    "promote",
     "tables",
 ]

@@ -24,6 +24,8 @@ from typing import Any
 
 from eth_utils import to_canonical_address
 
+from .jsonrpc import plain_address
+
 
 class HeadReads:
     """Account reads at ``latest`` for a :class:`~ogpu_sim.chain.tester_node.TesterNode`.
@@ -125,15 +127,8 @@ def _canonical(address: str) -> bytes:
     Raises:
         ValueError: ``address`` is not a 20-byte hex address.
     """
-    if len(address) == 42 and address.startswith("0x"):
-        try:
-            raw = bytes.fromhex(address[2:])
-        except ValueError:
-            pass
-        else:
-            if len(raw) == 20:  # fromhex skips whitespace: only 40 hex digits make 20 bytes
-                return raw
-    return bytes(to_canonical_address(address))
+    raw = plain_address(address)
+    return raw if raw is not None else bytes(to_canonical_address(address))
 
 
 __all__ = ["HeadReads"]

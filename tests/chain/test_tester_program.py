@@ -16,10 +16,11 @@ from eth_account.signers.local import LocalAccount
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ogpu_sim.chain import tester_compiled, tester_program
+from ogpu_sim.chain import tester_compiled, tester_kinds, tester_program
 from ogpu_sim.chain.tester import TesterChain
 from ogpu_sim.chain.tester_evm import lean_computation
-from ogpu_sim.chain.tester_program import FUSED, block, program
+from ogpu_sim.chain.tester_kinds import FUSED
+from ogpu_sim.chain.tester_program import block, program
 
 from .helpers import run_both
 
@@ -74,12 +75,12 @@ def test_common_stack_pairs_are_fused_first_come_first_paired(
     _, prog = _bounds("6001" + "6002" + "6003" + "80" + "90" + "50" + "50" + "50")
     kinds = [(position, prog[position][2]) for position in (0, 4, 7, 9)]
     assert kinds == [
-        (0, tester_program.PUSH_PUSH),
-        (4, tester_program.PUSH_DUP),
-        (7, tester_program.SWAP_POP),
-        (9, tester_program.POP_POP),
+        (0, tester_kinds.PUSH_PUSH),
+        (4, tester_kinds.PUSH_DUP),
+        (7, tester_kinds.SWAP_POP),
+        (9, tester_kinds.POP_POP),
     ]
-    assert prog[0][1:] == (6, tester_program.PUSH_PUSH, (1, 2), 4)
+    assert prog[0][1:] == (6, tester_kinds.PUSH_PUSH, (1, 2), 4)
     assert all(prog[position][2] < FUSED for position in (2, 6, 8, 10))  # kept, unfused
 
 
@@ -90,10 +91,10 @@ def test_a_blocks_start_holds_its_compiled_entry_with_its_first_opcode_and_fixed
     # PUSH1 PUSH1 (a pair) ADD PUSH1 JUMP: 3 + 3 + 3 + 3 + 8 gas
     _, prog = _bounds("6001" + "6002" + "01" + "6009" + "56")
     first, cost, kind, function, step = prog[0]
-    assert (cost, kind, step) == (20, tester_program.BLOCK, 2)
-    assert first[1:] == (3, tester_program.PUSH, 1, 2)
+    assert (cost, kind, step) == (20, tester_kinds.BLOCK, 2)
+    assert first[1:] == (3, tester_kinds.PUSH, 1, 2)
     assert (function.span, function.key[1:]) == (8, (0, (1, 2, 9)))
-    assert prog[2][2:] == (tester_program.PUSH, 2, 2)  # the pair's second opcode, alone
+    assert prog[2][2:] == (tester_kinds.PUSH, 2, 2)  # the pair's second opcode, alone
 
 
 def test_bounds_worked_out_again_ignore_the_fused_entries() -> None:
@@ -297,11 +298,11 @@ def test_a_copy_differing_in_push_data_gets_the_decoded_program_with_its_own_val
     _run_and_decode(chain, account, code(1, 2, 3, b"\x01" * 8))
     copy = code(7, 9, 4, b"\x02" * 8)
     prog = _run_and_decode(chain, account, copy)  # adapted from the first program
-    assert prog[0][2] == tester_program.BLOCK  # compiled with the copy's values
-    assert prog[0][0][2:4] == (tester_program.PUSH, 7)
+    assert prog[0][2] == tester_kinds.BLOCK  # compiled with the copy's values
+    assert prog[0][0][2:4] == (tester_kinds.PUSH, 7)
     assert prog[0][3].key[2] == (7, 9, 4, 0)
-    assert prog[33][2:4] == (tester_program.PUSH, 9)
-    assert prog[67][2:] == (tester_program.PUSH_PUSH, (4, 0), 4)
+    assert prog[33][2:4] == (tester_kinds.PUSH, 9)
+    assert prog[67][2:] == (tester_kinds.PUSH_PUSH, (4, 0), 4)
     fresh = dict(tester_program._tables)
     tester_program._tables.clear()
     scratch = _run_and_decode(chain, account, copy)  # as decoded from scratch
@@ -311,7 +312,7 @@ def test_a_copy_differing_in_push_data_gets_the_decoded_program_with_its_own_val
 
 def _comparable(entry: Any) -> Any:
     """An entry with a compiled block's function as what it is made of."""
-    if entry[2] == tester_program.BLOCK:
+    if entry[2] == tester_kinds.BLOCK:
         return (*entry[:3], entry[3].key, entry[4])
     return entry
 
@@ -324,8 +325,8 @@ def test_a_changed_push_that_is_the_second_of_a_pair_is_paired_again(
     # PUSH1 PUSH2 (fused) ADD PUSH0 SSTORE; the copy differs in the PUSH2's value only
     _run_and_decode(chain, account, bytes.fromhex("6001" + "610100" + "01" + "5f" + "55"))
     prog = _run_and_decode(chain, account, bytes.fromhex("6001" + "610203" + "01" + "5f" + "55"))
-    assert prog[0][2:] == (tester_program.PUSH_PUSH, (1, 0x0203), 5)
-    assert prog[2][2:4] == (tester_program.PUSH, 0x0203)
+    assert prog[0][2:] == (tester_kinds.PUSH_PUSH, (1, 0x0203), 5)
+    assert prog[2][2:4] == (tester_kinds.PUSH, 0x0203)
 
 
 def test_a_copy_differing_in_a_decoded_opcode_is_decoded_from_scratch(
@@ -338,7 +339,7 @@ def test_a_copy_differing_in_a_decoded_opcode_is_decoded_from_scratch(
     table, programs = tester_program.tables(OPCODES)
     assert tester_program.adapted(other, first, programs[first], table) is None
     prog = _run_and_decode(chain, account, other)
-    assert prog[4][2:4] == (tester_program.BINARY, tester_program.SUB)
+    assert prog[4][2:4] == (tester_kinds.BINARY, tester_kinds.SUB)
 
 
 @settings(
