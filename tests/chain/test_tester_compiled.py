@@ -154,11 +154,28 @@ def test_a_block_short_of_gas_anywhere_ends_as_in_py_evm(
 
 
 def test_the_gas_opcode_in_a_compiled_block_pushes_the_gas_left_at_it(
-    chain: TesterChain, account: LocalAccount
+    chain: TesterChain, account: LocalAccount, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(tester_compiled, "HOT", 1)  # compiled when first decoded
+    tester_program._tables.clear()
     # PUSH1 PUSH1 GAS SWAP1 POP PUSH0 SSTORE: slot 0 = the gas GAS saw
-    outcome = _outcome(chain, account, "6001" + "6002" + "5a" + "90" + "50" + "5f" + "55", 50_000)
-    assert outcome[4] is None
+    code = "6001" + "6002" + "5a" + "90" + "50" + "5f" + "55"
+    call = {"from": account.address, "to": TARGET, "data": "0x" + DATA, "gas": hex(50_000)}
+    own, lean = run_both(chain, call, {TARGET: {"code": "0x" + code}}, committed=TARGET)
+    assert lean == own
+    assert lean[-1] == 50_000 - INTRINSIC - 3 - 3 - 2  # after PUSH1, PUSH1 and GAS itself
+    assert tester_program.program(bytes.fromhex(code), OPCODES)[0][0][2] == BLOCK
+
+
+def test_a_compiled_sload_hands_over_where_access_is_tracked(
+    chain: TesterChain, account: LocalAccount, probe: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tester_compiled, "HOT", 1)  # compiled when first decoded
+    tester_program._tables.clear()
+    call = {"from": account.address, "to": probe.address, "data": probe.encode_abi("stored", ())}
+    expected = [{"address": probe.address, "storageKeys": ["0x" + "00" * 32]}]
+    for _ in range(2):  # decoded and compiled, then run compiled: the tracer still sees it
+        assert chain.node.create_access_list(call)["accessList"] == expected
 
 
 def _decoded(value: int) -> list[Any]:
