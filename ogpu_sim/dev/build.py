@@ -29,11 +29,13 @@ import solcx
 from solcx.exceptions import SolcError, SolcNotInstalled
 from solcx.install import get_executable
 
+from ogpu_sim import artifacts as shipped_artifacts
 from ogpu_sim.errors import CompileError, CompilerNotFoundError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONTRACTS_DIR = REPO_ROOT / "contracts"
-ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
+ARTIFACTS_DIR = Path(shipped_artifacts.__file__).resolve().parent
+"""Where the artifacts are loaded from: the ``ogpu_sim.artifacts`` package's folder."""
 NODE_MODULES = REPO_ROOT / "node_modules"
 
 SOLC_VERSION = "0.8.37"

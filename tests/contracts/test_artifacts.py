@@ -17,6 +17,12 @@ CONTRACTS = ["Controller", "Manager", "Nexus", "Response", "Source", "Task", "Te
 EIP170_LIMIT = 24_576
 
 
+def test_the_build_writes_where_the_artifacts_are_loaded_from() -> None:
+    assert Path(artifacts.__file__).resolve().parent == build.ARTIFACTS_DIR
+    assert build.ARTIFACTS_DIR == build.REPO_ROOT / "ogpu_sim" / "artifacts"
+    assert sorted(p.stem for p in build.ARTIFACTS_DIR.glob("*.json")) == CONTRACTS
+
+
 def test_names_lists_every_shipped_contract() -> None:
     assert artifacts.names() == CONTRACTS
 
