@@ -1,4 +1,5 @@
-"""A started network keeps what it holds out of the collector's full passes, and gives it back."""
+"""A started network keeps what it holds out of the collector's full passes and collects its
+young generation rarely; it gives both back when it stops."""
 
 from __future__ import annotations
 
@@ -16,12 +17,14 @@ from ogpu_sim.network import heap
 def _alone() -> Iterator[None]:
     """Each test starts with no holder and nothing frozen (a session's simulator may hold the
     heap in this worker); what was held before is held again after."""
-    saved = (heap._holders, heap._ours)
-    heap._holders, heap._ours = 0, False
+    saved = (heap._holders, heap._ours, heap._loosened, gc.get_threshold())
+    heap._holders, heap._ours, heap._loosened = 0, False, None
     gc.unfreeze()
+    gc.set_threshold(700, 10, 10)
     yield
     gc.unfreeze()
-    heap._holders, heap._ours = saved
+    heap._holders, heap._ours, heap._loosened, thresholds = saved
+    gc.set_threshold(*thresholds)
     if heap._ours:
         gc.freeze()
 
@@ -31,6 +34,22 @@ def test_a_started_simulator_freezes_what_is_alive_and_its_stop_unfreezes_it() -
     frozen = gc.get_freeze_count()
     sim.stop()
     assert (frozen > 10_000, gc.get_freeze_count()) == (True, 0)
+
+
+def test_a_started_simulator_loosens_the_young_threshold_until_it_stops() -> None:
+    sim = Simulator.start(backend="revm")
+    running = gc.get_threshold()
+    sim.stop()
+    assert (running, gc.get_threshold()) == ((heap.YOUNG_THRESHOLD, 10, 10), (700, 10, 10))
+
+
+def test_the_last_of_two_holders_puts_the_thresholds_back() -> None:
+    heap.hold()
+    heap.hold()
+    heap.release()
+    kept = gc.get_threshold()
+    heap.release()
+    assert (kept, gc.get_threshold()) == ((heap.YOUNG_THRESHOLD, 10, 10), (700, 10, 10))
 
 
 def test_the_last_of_two_holders_unfreezes() -> None:
@@ -84,3 +103,39 @@ def test_a_cycle_frozen_by_the_hold_is_collected_after_the_release() -> None:
     heap.release()
     gc.collect()
     assert (survived_while_held, probe()) == (True, None)
+
+
+def test_loosen_raises_only_the_young_threshold() -> None:
+    gc.set_threshold(700, 12, 7)
+    saved = heap.loosen()
+    assert gc.get_threshold() == (heap.YOUNG_THRESHOLD, 12, 7)
+    assert saved == ((700, 12, 7), (heap.YOUNG_THRESHOLD, 12, 7))
+
+
+def test_restore_puts_back_the_thresholds_loosen_found() -> None:
+    gc.set_threshold(700, 12, 7)
+    heap.restore(heap.loosen())
+    assert gc.get_threshold() == (700, 12, 7)
+
+
+def test_a_higher_or_disabled_young_threshold_is_left_alone() -> None:
+    gc.set_threshold(heap.YOUNG_THRESHOLD * 2, 10, 10)
+    heap.loosen()
+    assert gc.get_threshold() == (heap.YOUNG_THRESHOLD * 2, 10, 10)
+    gc.set_threshold(0, 10, 10)
+    heap.loosen()
+    assert gc.get_threshold() == (0, 10, 10)
+
+
+def test_restore_keeps_thresholds_someone_set_since() -> None:
+    saved = heap.loosen()
+    gc.set_threshold(5000, 10, 10)
+    heap.restore(saved)
+    assert gc.get_threshold() == (5000, 10, 10)
+
+
+def test_thresholds_set_while_a_network_runs_are_kept_when_it_stops() -> None:
+    heap.hold()
+    gc.set_threshold(3000, 10, 10)
+    heap.release()
+    assert gc.get_threshold() == (3000, 10, 10)

@@ -36,7 +36,6 @@ from web3._utils.normalizers import BASE_RETURN_NORMALIZERS
 
 from ..accounts import derive
 from ..errors import ConfigError, ModelMismatch
-from . import collector
 from .cast import (
     CAST,
     CAST_INDEX_BASE,
@@ -150,8 +149,6 @@ class MachineCore(RuleBasedStateMachine):
         "helper_address",
     )
     _bound: ClassVar[ExitStack | None] = None
-    #: The collector's thresholds before :meth:`bind` loosened them (:mod:`.collector`).
-    _collector: ClassVar[Any] = None
     _clock: ClassVar[FrozenClock | None] = None
     _start: ClassVar[Start | None] = None
     #: The probes the chain agreed with at the start state (its first full check in a run).
@@ -227,8 +224,8 @@ class MachineCore(RuleBasedStateMachine):
 
         Enters :meth:`Simulator.isolated`, which :meth:`release` leaves (reverting everything
         the run did), and freezes the in-process chain's clock (:class:`FrozenClock`) until
-        then; the start state is rebuilt on the next example. The garbage collector runs its
-        young generation less often until then (:mod:`~ogpu_sim.testing.collector`).
+        then; the start state is rebuilt on the next example. (The started network already
+        runs the garbage collector's young generation rarely: :mod:`ogpu_sim.network.heap`.)
         """
         if cls._bound is not None:  # bound before and never released
             cls.release()
@@ -241,14 +238,10 @@ class MachineCore(RuleBasedStateMachine):
         cls._run_memo = {}
         cls._clock = FrozenClock()
         cls._clock.install(sim.chain)
-        cls._collector = collector.loosen()
 
     @classmethod
     def release(cls) -> None:
-        """Revert the bound simulator to where :meth:`bind` found it; unfreeze its clock; put
-        the collector's thresholds back."""
-        collector.restore(cls._collector)
-        cls._collector = None
+        """Revert the bound simulator to where :meth:`bind` found it; unfreeze its clock."""
         if cls._clock is not None:
             cls._clock.uninstall()
             cls._clock = None
