@@ -67,7 +67,7 @@ from .tester_reads import HeadReads
 from .tester_receipts import mined_receipt, remember_block, remember_sender, remembered_block
 from .tester_reuse import Recorded, applicable, capture, replay
 from .tester_storage import state_methods
-from .tester_view import view_state
+from .tester_view import apply_sent, view_state
 
 PRIORITY_FEE = 10**9
 """eth-tester's fixed priority fee (1 gwei), answered by ``eth_maxPriorityFeePerGas``."""
@@ -361,7 +361,7 @@ class TesterNode:
         chain = self.chain
         fused = applies(chain, tx)
         confirmed, self._confirmed = self._confirmed, None
-        apply = None
+        apply: Any = apply_sent
         if fused and confirmed is not None and applicable(confirmed, chain, tx):
             recorded = confirmed
 

@@ -27,6 +27,7 @@ from typing import Any
 from eth._utils.address import generate_contract_address
 from eth.constants import CREATE_CONTRACT_ADDRESS
 from eth.vm.forks.cancun.state import BLOB_TX_TYPE, CancunState, CancunTransactionExecutor
+from eth.vm.forks.frontier.state import FrontierState
 from eth.vm.forks.prague.state import PragueState
 from eth.vm.message import Message
 
@@ -71,6 +72,31 @@ def build_message(executor: Any, transaction: Any) -> Any:
         refund=refund,
         is_delegation=is_delegation,
     )
+
+
+def apply_sent(state: Any, transaction: Any) -> Any:
+    """``state.apply_transaction(transaction)`` for a send: py-evm's executor steps in order
+    (validation, the message, the execution, the finalization, Cancun's transient-storage
+    clear) with the message built by :func:`build_message`, without the debug-log line that
+    formats the transaction and hex-encodes the called code on every send.
+
+    A state class that replaces ``apply_transaction``, an executor whose steps this module
+    does not know, or py-evm's debug2 logging switched on keeps py-evm's whole path (and its
+    log line).
+    """
+    executor = state.get_transaction_executor()
+    if (
+        type(state).apply_transaction is not FrontierState.apply_transaction
+        or not known_executor(type(executor))
+        or state.logger.show_debug2
+    ):
+        return type(state).apply_transaction(state, transaction)
+    executor.validate_transaction(transaction)
+    message = build_message(executor, transaction)
+    computation = executor.build_computation(message, transaction)
+    computation = executor.finalize_computation(transaction, computation)
+    state.clear_transient_storage()
+    return computation
 
 
 def _unfinalized(stock: Any) -> Any:
@@ -128,4 +154,11 @@ def view_state(vm: Any, db: Any, header: Any) -> Any:
     return view_class(vm.get_state_class())(db, context, header.state_root)
 
 
-__all__ = ["build_message", "known_executor", "unfinalized", "view_class", "view_state"]
+__all__ = [
+    "apply_sent",
+    "build_message",
+    "known_executor",
+    "unfinalized",
+    "view_class",
+    "view_state",
+]

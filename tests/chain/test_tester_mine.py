@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import rlp
 from eth.db.trie import make_trie_root_and_nodes
+from eth.vm.forks.cancun.state import CancunTransactionExecutor
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_tester.backends.pyevm import main as pyevm_main
@@ -235,6 +236,28 @@ def test_the_fused_path_applies_to_a_sent_transaction_on_an_empty_pending_block(
     assert tester_mine.applies(py_chain, tx) is True
     py_chain.header = py_chain.header.copy(gas_used=1)
     assert tester_mine.applies(py_chain, tx) is False
+
+
+def test_a_fused_send_builds_its_message_without_py_evms_debug_line(
+    pair: tuple[TesterChain, TesterChain], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The block-by-block equality of the tests above then holds for the message built by
+    # tester_view.build_message: py-evm's build_evm_message runs only on py-evm's path.
+    built: list[str] = []
+    stock = CancunTransactionExecutor.build_evm_message
+
+    def counted(self: Any, transaction: Any) -> Any:
+        built.append("py-evm")
+        return stock(self, transaction)
+
+    monkeypatch.setattr(CancunTransactionExecutor, "build_evm_message", counted)
+    theirs, ours = pair
+    ours.node.request("eth_sendRawTransaction", [signed(dev_account(0), 0)])
+    fused = (len(FUSED), list(built))
+    with monkeypatch.context() as patch:
+        patch.setattr(tester_node, "applies", lambda chain, tx: False)
+        theirs.node.request("eth_sendRawTransaction", [signed(dev_account(0), 0)])
+    assert (fused, built) == ((1, []), ["py-evm"])
 
 
 def test_the_next_pending_header_is_py_evms_after_every_kind_of_block(
