@@ -354,8 +354,10 @@ class Simulator:
 
         Chain, providers, timeline and the SDK's nonce caches go back to where they were, even
         when the block raises. The pytest plugin isolates every test (and every hypothesis
-        example) with it. In attach mode nothing can go back: the block's providers stop
-        acting and its tasks are no longer waited for, and the snapshot id is ``""``.
+        example) with it. After the revert the snapshot is released (on revm it holds one of
+        the 1,024 journal checkpoints a node can have open), so the id is valid only inside the
+        block. In attach mode nothing can go back: the block's providers stop acting and its
+        tasks are no longer waited for, and the snapshot id is ``""``.
         """
         if self._watch is not None:
             with self.driver.lock:
@@ -375,6 +377,9 @@ class Simulator:
             yield snapshot_id
         finally:
             self.revert(snapshot_id)
+            with self.driver.lock:
+                self._saved.pop(snapshot_id, None)
+                self.network.chain.release(snapshot_id)
 
     def task_facts(self, address: str) -> TaskFacts:
         """A task's immutable facts (expiry, payment, delivery, config), read once per task."""

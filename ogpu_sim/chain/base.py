@@ -78,6 +78,11 @@ class Chain(abc.ABC):
             SnapshotError: the id is unknown or was invalidated by an older revert.
         """
 
+    def release(self, snapshot_id: str) -> None:
+        """Forget a snapshot nobody will revert to again, freeing what it holds; its id then
+        raises :class:`SnapshotError`. A no-op on backends whose snapshots hold nothing."""
+        return None
+
     @abc.abstractmethod
     def advance_time(self, seconds: int) -> None:
         """Jump chain time forward: the next block's timestamp is >= ``now() + seconds``."""
@@ -245,6 +250,14 @@ class SnapshotLedger(Generic[S]):
         for other in reversed(younger):
             del self._states[other]
             self._invalidated[other] = self._AFTER_REVERT
+
+    def release(self, snapshot_id: str) -> S | None:
+        """Forget ``snapshot_id`` (its id then raises); its state, or ``None`` if not valid."""
+        entry = self._states.pop(snapshot_id, None) if isinstance(snapshot_id, str) else None
+        if entry is None:
+            return None
+        self._invalidated[snapshot_id] = "it was released after its isolated block ended"
+        return entry[1]
 
     def invalidate_where(self, stale: Callable[[S], bool], reason: str) -> None:
         """Invalidate every id whose state ``stale`` says no longer exists (after a reorg)."""

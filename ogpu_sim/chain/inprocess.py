@@ -405,6 +405,13 @@ class InProcessChain(Chain):
             self.node.revert(snapshot_id)
             self.pool.clear()
 
+    def release(self, snapshot_id: str) -> None:
+        """Forget a snapshot (on revm this closes the journal checkpoint it keeps open)."""
+        release = getattr(self.node, "release", None)
+        if release is not None:
+            with self.lock:
+                release(snapshot_id)
+
     def advance_time(self, seconds: int) -> None:
         """Jump chain time: the next block's timestamp is >= ``now() + seconds``.
 

@@ -58,6 +58,17 @@ class Checkpoints:
         """Whether ``checkpoint`` can still be reverted to."""
         return self._open.get(id(checkpoint)) is checkpoint
 
+    def release(self, checkpoint: Any) -> bool:
+        """Close ``checkpoint`` keeping the state, if it is the youngest open one and no block's
+        (revm commits only the youngest); whether it was closed."""
+        if not self._open or next(reversed(self._open.values())) is not checkpoint:
+            return False
+        if any(kept is checkpoint for _n, kept in self._blocks):
+            return False
+        self._evm.commit()
+        del self._open[id(checkpoint)]
+        return True
+
     def revert_to(self, checkpoint: Any) -> None:
         """Return to ``checkpoint``'s state; it and every younger checkpoint are consumed.
 

@@ -229,6 +229,16 @@ class RevmNode:
         target.checkpoint = self._checkpoints.open()
         self.filters.rewind(self.head_number)
 
+    def release(self, snapshot_id: str) -> None:
+        """Forget a snapshot; its id then raises. Each snapshot keeps one journal checkpoint
+        open, and revm refuses every call once 1,024 are open (``CallTooDeep``): a session
+        that isolates each test with a new snapshot must give them back. The checkpoint is
+        closed where it is the youngest open one (as right after a revert to it); anywhere
+        else it stays open until an older revert consumes it."""
+        target = self._ledger.release(snapshot_id)
+        if target is not None:
+            self._checkpoints.release(target.checkpoint)
+
     def _forget_blocks(self, keep: int) -> None:
         for block in self._blocks[keep:]:
             for tx_hash in block.tx_hashes:

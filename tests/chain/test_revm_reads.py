@@ -162,3 +162,32 @@ def test_overrides_leave_the_overridden_account_as_it_was(setup, whose):
     )
 
     assert _state(w3, address) == before
+
+
+def test_isolated_blocks_give_back_the_journal_checkpoint_of_their_snapshot() -> None:
+    # revm refuses every call once 1,024 checkpoints are open (CallTooDeep); a session that
+    # isolates each test used to keep one more open per test.
+    from ogpu_sim import Simulator
+
+    with Simulator.start(backend="revm", runtime="inline") as sim:
+        evm = sim.chain.node.evm
+        accounts = sim.network.accounts
+        before = evm.journal_depth
+        for _ in range(3):
+            with sim.isolated():
+                sim.w3.eth.send_transaction(
+                    {"from": accounts.deployer.address, "to": accounts.client.address, "value": 1}
+                )
+        assert evm.journal_depth == before
+
+
+def test_a_released_snapshot_id_raises_and_names_why() -> None:
+    from ogpu_sim import Simulator
+    from ogpu_sim.errors import SnapshotError
+
+    with Simulator.start(backend="revm", runtime="inline") as sim:
+        with sim.isolated() as snapshot_id:
+            pass
+        with pytest.raises(SnapshotError) as info:
+            sim.revert(snapshot_id)
+        assert "released after its isolated block ended" in str(info.value)
