@@ -407,10 +407,8 @@ class InProcessChain(Chain):
 
     def release(self, snapshot_id: str) -> None:
         """Forget a snapshot (on revm this closes the journal checkpoint it keeps open)."""
-        release = getattr(self.node, "release", None)
-        if release is not None:
-            with self.lock:
-                release(snapshot_id)
+        with self.lock:
+            self.node.release(snapshot_id)
 
     def advance_time(self, seconds: int) -> None:
         """Jump chain time: the next block's timestamp is >= ``now() + seconds``.

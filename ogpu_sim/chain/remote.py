@@ -313,6 +313,11 @@ class RemoteChain(Chain):
             node_id = self._control("snapshot", ("evm_snapshot",), [])
             self._snapshots.replace(snapshot_id, _Saved(node_id, saved.time_offset, saved.head))
 
+    def release(self, snapshot_id: str) -> None:
+        """Forget a snapshot; its id then raises (the node keeps its own until a revert)."""
+        with self.lock:
+            self._snapshots.release(snapshot_id)
+
     def set_balance(self, address: str, wei: int) -> None:
         """``anvil_setBalance`` (or ``hardhat_setBalance``).
 

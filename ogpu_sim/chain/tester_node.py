@@ -200,6 +200,10 @@ class TesterNode:
         self.snapshots.reverted_to(snapshot_id)
         self.filters.rewind(self.head_number)
 
+    def release(self, snapshot_id: str) -> None:
+        """Forget a snapshot (it holds only a block hash); its id then raises."""
+        self.snapshots.release(snapshot_id)
+
     def reorg(self, depth: int) -> tuple[list[bytes], list[str]]:
         """Make block ``head - depth`` the head (its successors leave the canonical chain).
 

@@ -197,6 +197,21 @@ class ChainConformance(NodeConformance):
         with pytest.raises(SnapshotError, match="no snapshot with this id"):
             chain.revert("0xdeadbeef")
 
+    def test_a_released_snapshot_id_raises_and_an_older_one_still_reverts(
+        self, chain: Chain, w3: Web3, probe: Contract, account: LocalAccount
+    ) -> None:
+        older = chain.snapshot()
+        transact(w3, account, probe.functions.store(8))
+        released = chain.snapshot()
+        transact(w3, account, probe.functions.store(9))
+        chain.revert(released)
+        chain.release(released)
+        with pytest.raises(SnapshotError, match="released after its isolated block ended"):
+            chain.revert(released)
+        assert probe.functions.stored().call() == 8
+        chain.revert(older)
+        assert probe.functions.stored().call() == 0
+
     def test_set_balance_sets_the_exact_balance_up_and_down(self, chain: Chain, w3: Web3) -> None:
         address = Account.create().address
         chain.set_balance(address, 12_345)

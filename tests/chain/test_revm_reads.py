@@ -180,14 +180,3 @@ def test_isolated_blocks_give_back_the_journal_checkpoint_of_their_snapshot() ->
                 )
         assert evm.journal_depth == before
 
-
-def test_a_released_snapshot_id_raises_and_names_why() -> None:
-    from ogpu_sim import Simulator
-    from ogpu_sim.errors import SnapshotError
-
-    with Simulator.start(backend="revm", runtime="inline") as sim:
-        with sim.isolated() as snapshot_id:
-            pass
-        with pytest.raises(SnapshotError) as info:
-            sim.revert(snapshot_id)
-        assert "released after its isolated block ended" in str(info.value)
