@@ -14,6 +14,14 @@ apply deletes to the chain's database anyway), and where py-trie's pruning over 
 would delete a node still in use (the path of a write that left it as it was, a root short
 enough to embed) the batch keeps it. A read of a trie with pending writes flushes it first;
 an error flushes the writes made before it, as py-trie would have applied them.
+
+py-evm writes back every account a transaction touched (EIP-161's touch sets the account to
+itself), so about a third of a block's account writes set the value the trie already holds.
+The account-diff loop skips those (:func:`changed_only`): every account it writes was read at
+the current root first, into the state's read cache, which holds that root's values until the
+root changes. A canonical trie is the same without a write of the value it holds. A write over
+a stored leaf compares the two keys at once (:func:`consume_common_prefix`), not nibble by
+nibble as py-trie does.
 """
 
 from __future__ import annotations
@@ -207,6 +215,59 @@ def _deferred_prune(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any],
     return _prune_node
 
 
+_ABSENT = object()
+_consume_common_prefix = _hexary.consume_common_prefix
+
+
+def consume_common_prefix(left: Any, right: Any) -> tuple[Any, Any, Any]:
+    """py-trie's ``consume_common_prefix`` (prefix, left rest, right rest): two equal keys,
+    the usual case of a write over a stored leaf, compare at once instead of nibble by
+    nibble; any other pair goes to py-trie's own."""
+    if type(left) is tuple and left == right:
+        return left, (), ()
+    return _consume_common_prefix(left, right)
+
+
+class ChangedDiff:
+    """The part of a py-evm account diff that changes the trie: its deletes, and its sets of
+    a value other than the one the trie holds (the two methods py-evm's diff loop reads)."""
+
+    __slots__ = ("_deleted", "_pending")
+
+    def __init__(self, deleted: tuple[bytes, ...], pending: list[tuple[bytes, bytes]]) -> None:
+        self._deleted = deleted
+        self._pending = pending
+
+    def deleted_keys(self) -> tuple[bytes, ...]:
+        """The deleted accounts' keys, all of them."""
+        return self._deleted
+
+    def pending_items(self) -> list[tuple[bytes, bytes]]:
+        """The written accounts whose value differs from the trie's (or that it lacks)."""
+        return self._pending
+
+
+def changed_only(original: Callable[[Any, Any, Any], Any]) -> Callable[[Any, Any, Any], Any]:
+    """py-evm's ``_apply_account_diff_without_proof`` without the writes of unchanged values.
+
+    ``AccountDB._trie_cache`` caches the account trie's values at the current root (py-evm
+    resets it whenever the root changes); an account the trie lacks is never in it, so its
+    write stays.
+    """
+
+    def apply(self: Any, diff: Any, trie: Any) -> Any:
+        held = getattr(getattr(self, "_trie_cache", None), "_cached_values", None)
+        if held is None:
+            return original(self, diff, trie)
+        pending = [
+            (key, value) for key, value in diff.pending_items() if held.get(key, _ABSENT) != value
+        ]
+        return original(self, ChangedDiff(tuple(diff.deleted_keys()), pending), trie)
+
+    apply.__doc__ = original.__doc__
+    return apply
+
+
 def _in_batch(original: Callable[..., Any]) -> Callable[..., Any]:
     """A py-evm method whose trie writes are one batch (:func:`batched`)."""
 
@@ -227,14 +288,22 @@ def patches() -> list[tuple[Any, str, Any]]:
         (HexaryTrie, "delete", _write(HexaryTrie.delete, delete=True)),
         (HexaryTrie, "_persist_node", _deferred_persist),
         (HexaryTrie, "_prune_node", _deferred_prune(HexaryTrie._prune_node)),
+        (_hexary, "consume_common_prefix", consume_common_prefix),
         (_storage_db.AccountStorageDB, "make_storage_root", _in_batch(make_storage_root)),
-        (_account_db.AccountDB, "_apply_account_diff_without_proof", _in_batch(apply_diff)),
+        (
+            _account_db.AccountDB,
+            "_apply_account_diff_without_proof",
+            _in_batch(changed_only(apply_diff)),
+        ),
     ]
 
 
 __all__ = [
+    "ChangedDiff",
     "Pending",
     "batched",
+    "changed_only",
+    "consume_common_prefix",
     "copy",
     "flush",
     "patches",

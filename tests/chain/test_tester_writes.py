@@ -303,3 +303,53 @@ def test_a_nodes_copy_is_equal_and_shares_no_list(node: Any) -> None:
     copied = tester_writes.copy(node)
     assert copied == node
     assert not set(lists_in(copied)) & set(lists_in(node))
+
+
+def touched_and_changed_root() -> tuple[bytes, int]:
+    """py-evm's state root after a block that touches one account and changes another, and
+    how many account writes reached the trie."""
+    state = AccountDB(AtomicDB())
+    touched, changed = b"\x01" * 20, b"\x02" * 20
+    state.set_balance(touched, 7)
+    state.set_balance(changed, 8)
+    state.persist()
+    writes = 0
+    own_set = HexaryTrie.set
+
+    def counted(self: HexaryTrie, key: bytes, value: bytes) -> None:
+        nonlocal writes
+        writes += 1
+        own_set(self, key, value)
+
+    HexaryTrie.set = counted  # type: ignore[method-assign]
+    try:
+        state.touch_account(touched)  # EIP-161's touch: the account written back as it is
+        state.set_balance(changed, 9)
+        state.persist()
+    finally:
+        HexaryTrie.set = own_set  # type: ignore[method-assign]
+    return bytes(state.state_root), writes
+
+
+def test_an_account_written_back_unchanged_is_not_written_to_the_trie() -> None:
+    with py_tries_own():
+        expected_root, own_writes = touched_and_changed_root()
+    root, writes = touched_and_changed_root()
+    assert (root, writes, own_writes) == (expected_root, 1, 2)
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(
+    left=st.lists(st.integers(0, 16), max_size=65).map(tuple),
+    right=st.lists(st.integers(0, 16), max_size=65).map(tuple),
+    same=st.booleans(),
+)
+def test_a_common_prefix_is_py_tries_own(
+    left: tuple[int, ...], right: tuple[int, ...], same: bool
+) -> None:
+    right = left if same else right
+    with py_tries_own():
+        from trie.utils.nodes import consume_common_prefix
+
+        expected = consume_common_prefix(left, right)
+    assert tester_writes.consume_common_prefix(left, right) == expected
