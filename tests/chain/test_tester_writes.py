@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from eth.db.account import AccountDB
 from eth.db.atomic import AtomicDB
+from eth_typing import Address
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from trie import HexaryTrie
@@ -309,7 +310,7 @@ def touched_and_changed_root() -> tuple[bytes, int]:
     """py-evm's state root after a block that touches one account and changes another, and
     how many account writes reached the trie."""
     state = AccountDB(AtomicDB())
-    touched, changed = b"\x01" * 20, b"\x02" * 20
+    touched, changed = Address(b"\x01" * 20), Address(b"\x02" * 20)
     state.set_balance(touched, 7)
     state.set_balance(changed, 8)
     state.persist()
