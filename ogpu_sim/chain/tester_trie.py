@@ -15,7 +15,8 @@ fields and on the encoding (an account is immutable; one not seen is encoded dir
 rlp's sedes would serialize it), and so is ``eth.db.storage``'s of a
 storage value, and its conversions of an account store's clear count (``to_bytes``,
 ``to_int``) skip eth_utils' argument checks; a slot's trie key (a keccak) is memoized on the
-slot. A state root's writes (py-evm's
+slot, and the account database's state root is read from its trie without py-evm's
+attribute forwarding. A state root's writes (py-evm's
 ``make_storage_root`` and account-diff loop) are one batch each, hashing each changed node
 once (:mod:`.tester_writes`), and rlp's ``Serializable.copy`` skips deep copies of plain
 values (:mod:`.tester_rlp`).
@@ -36,6 +37,7 @@ import eth_utils as _eth_utils
 import rlp
 from eth.db import account as _account_db
 from eth.db import storage as _storage_db
+from eth.db.hash_trie import HashTrie
 from eth.rlp.accounts import Account
 from rlp import codec as _rlp_codec
 from rlp.codec import encode_raw as _rlp_encode_raw
@@ -338,6 +340,23 @@ _ACCOUNT_FIELDS = operator.attrgetter(*Account._meta.field_attrs)
 """An account's fields in order, as ``Serializable.__iter__`` yields them, in one call."""
 
 
+def _state_root_of(original: Any) -> property:
+    """``AccountDB.state_root`` reading the hash trie's wrapped trie directly: py-evm's goes
+    through ``KeyMapDB.__getattr__`` (every frame's snapshot asks for it)."""
+    getter = original.fget
+    assert getter is not None
+
+    def state_root(self: Any) -> Any:
+        trie = self._trie
+        if type(trie) is HashTrie:
+            wrapped: Any = trie._db
+            return wrapped.root_hash
+        return getter(self)
+
+    state_root.__doc__ = getter.__doc__
+    return property(state_root, original.fset)
+
+
 class _AccountCodec:
     """The ``rlp`` module as ``eth.db.account`` uses it, with accounts' codings memoized.
 
@@ -528,6 +547,7 @@ def _patches() -> list[tuple[Any, str, Any]]:
         (_nodes, "remove_nibbles_terminator", remove_terminator),
         (_rlp_codec, "encode_raw", _encode),
         (_account_db, "rlp", _AccountCodec()),
+        (_account_db.AccountDB, "state_root", _state_root_of(_account_db.AccountDB.state_root)),
         (_storage_db, "rlp", _StorageCodec()),
         (
             _storage_db.StorageLookup,

@@ -421,3 +421,18 @@ def test_a_frozen_node_thaws_to_an_equal_node_sharing_no_list(node: Any) -> None
     assert thawed == node
     assert not set(lists_in(thawed)) & set(lists_in(node))
     assert hash(frozen) == hash(tester_trie._frozen(thawed))
+
+
+def test_the_state_root_is_read_from_the_account_trie_as_py_evm_reads_it() -> None:
+    from eth.db.atomic import AtomicDB
+    from eth_typing import Address
+
+    with trie_caches():
+        state = account_db.AccountDB(AtomicDB())
+        state.set_balance(Address(b"\x01" * 20), 5)
+        state.persist()
+        read = state.state_root
+        with py_tries_own():
+            expected = state.state_root
+    assert (read, len(read)) == (expected, 32)
+    assert expected != account_db.BLANK_ROOT_HASH
