@@ -22,6 +22,7 @@ only where py-evm's gas meter would show it: an ``OutOfGas`` or its debug2 log.
 :func:`code` is py-evm's ``AccountDB.get_code`` without the copy of the access log py-evm
 makes on every read (``keys_read`` is a fresh frozenset of every trie node the block read,
 asked only whether the code's hash is in it): the same reads, the same bookkeeping.
+:func:`touch` skips EIP-161's write-back of an account the block already wrote.
 """
 
 from __future__ import annotations
@@ -219,6 +220,28 @@ def code(state: Any, address: bytes) -> bytes:
             db._accessed_bytecodes.add(account)
 
 
+_TOUCH_NAMES = frozenset(("touch_account", "_get_account", "_set_account"))
+
+
+def touch(state: Any, address: Any) -> None:
+    """``state.touch_account(address)`` (EIP-161's touch, every frame's), which writes the
+    account back as it is: an account already written since the block's last state root
+    has its value in the account journal, so writing it again changes nothing (a revert
+    would restore that same value); any other account takes py-evm's own write."""
+    db: Any = state._account_db
+    if type(db) is AccountDB and _TOUCH_NAMES.isdisjoint(vars(db)):
+        accounts: Any = db._journaltrie
+        journal = getattr(accounts, "_journal", None)
+        if (
+            type(accounts) is JournalDB
+            and type(journal) is Journal
+            and type(journal._current_values.get(address)) is bytes
+        ):
+            db._accessed_accounts.add(address)
+            return
+    db.touch_account(address)
+
+
 SSTORE_SENTRY = 2300
 """EIP-2200: an SSTORE fails with this much gas left or less."""
 _SET, _RESET, _CLEARS = (
@@ -308,11 +331,15 @@ def lean_sstore(original: Any) -> Any:
 
 
 def state_methods(state_class: type) -> dict[str, Any]:
-    """The state methods to install in a subclass of ``state_class``: :func:`code` where
-    ``state_class`` reads code as py-evm's ``BaseState`` does (none otherwise)."""
-    if getattr(state_class, "get_code", None) is not BaseState.get_code:
-        return {}
-    return {"get_code": code}
+    """The state methods to install in a subclass of ``state_class``: :func:`code` and
+    :func:`touch` where ``state_class`` reads code and touches accounts as py-evm's
+    ``BaseState`` does."""
+    methods: dict[str, Any] = {}
+    if getattr(state_class, "get_code", None) is BaseState.get_code:
+        methods["get_code"] = code
+    if getattr(state_class, "touch_account", None) is BaseState.touch_account:
+        methods["touch_account"] = touch
+    return methods
 
 
 __all__ = [
@@ -326,5 +353,6 @@ __all__ = [
     "slot_fee",
     "state_methods",
     "stored",
+    "touch",
     "warmed",
 ]

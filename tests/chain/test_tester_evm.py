@@ -711,3 +711,50 @@ def test_a_journals_keys_are_found_as_py_evm_finds_them(
             checkpoints.clear()
         for probe in (b"a", b"b", b"c", b"d"):
             assert tester_storage.journal_has(db, probe) is (probe in db)
+
+
+def touched_root(lean: bool, written: bool) -> tuple[bytes, bool, int, bool]:
+    """A block's state root after touches of an account (``written`` in the block before
+    them, or not): whether the account exists after the first touch, its nonce once that
+    touch's frame reverted, and whether the last touch wrote to the account journal."""
+    from types import SimpleNamespace
+
+    from eth.db.account import AccountDB
+    from eth.db.atomic import AtomicDB
+    from eth_typing import Address
+
+    db = AccountDB(AtomicDB())
+    address = Address(b"\x07" * 20)
+    db.set_balance(Address(b"\x08" * 20), 3)
+    db.persist()
+    if written:
+        db.set_nonce(address, 4)
+
+    def touch() -> None:
+        if lean:
+            tester_storage.touch(SimpleNamespace(_account_db=db), address)
+        else:
+            db.touch_account(address)
+
+    checkpoint = db.record()
+    touch()
+    exists = db.account_exists(address)
+    db.discard(checkpoint)
+    nonce = db.get_nonce(address)
+    db.record()
+    touch()
+    journal = db._journaltrie._journal
+    wrote = address in journal._journal_data[journal.last_checkpoint]
+    return bytes(db.make_state_root()), exists, nonce, wrote
+
+
+@pytest.mark.parametrize("written", [True, False])
+def test_a_touch_ends_as_py_evms_touch(written: bool) -> None:
+    lean, own = touched_root(lean=True, written=written), touched_root(lean=False, written=written)
+    assert lean[:3] == own[:3]
+    assert lean[1:3] == (True, 4 if written else 0)
+
+
+def test_a_touch_of_an_account_the_block_wrote_writes_nothing() -> None:
+    assert touched_root(lean=True, written=True)[3] is False
+    assert touched_root(lean=False, written=True)[3] is True
