@@ -26,7 +26,8 @@ class TesterLogSource:
     Args:
         tester: the node's ``EthereumTester``.
         head_number: returns the number of the latest mined block.
-        block: the node's ``eth_getBlockByNumber`` (number, full) in JSON-RPC shape.
+        transactions: the 0x-hex transaction hashes of mined block ``number``, or None when
+            there is no such block.
         receipt: the node's ``eth_getTransactionReceipt`` in JSON-RPC shape.
     """
 
@@ -34,12 +35,12 @@ class TesterLogSource:
         self,
         tester: EthereumTester,
         head_number: Callable[[], int],
-        block: Callable[[int, bool], dict[str, Any] | None],
+        transactions: Callable[[int], list[str] | None],
         receipt: Callable[[str], dict[str, Any] | None],
     ) -> None:
         self._tester = tester
         self._head_number = head_number
-        self._block = block
+        self._transactions = transactions
         self._receipt = receipt
 
     @property
@@ -60,11 +61,11 @@ class TesterLogSource:
 
     def block_logs(self, number: int) -> list[dict[str, Any]]:
         """Logs of block ``number`` in JSON-RPC shape."""
-        block = self._block(number, False)
-        if block is None:
+        hashes = self._transactions(number)
+        if hashes is None:
             raise BlockNotFound(f"No block found for block number: {number}")
         logs: list[dict[str, Any]] = []
-        for tx_hash in block["transactions"]:
+        for tx_hash in hashes:
             receipt = self._receipt(tx_hash)
             if receipt is None:  # not where the block says: eth-tester's own lookup decides
                 logs += map(log_to_rpc, self._tester.get_transaction_receipt(tx_hash)["logs"])

@@ -15,7 +15,7 @@ reads at ``latest``: :mod:`.tester_reads`; receipts and remembered blocks:
 (the block persisted by :mod:`.tester_chaindb`), from the last estimate's run when it
 was provably the same execution (:mod:`.tester_reuse`). The dev accounts are funded at genesis
 (:mod:`.dev_accounts`). Not thread-safe: :class:`ogpu_sim.chain.tester.TesterChain`
-serializes access with its lock. (About 700 lines: the JSON-RPC method table at the end names
+serializes access with its lock. (About 730 lines: the JSON-RPC method table at the end names
 this node's methods and stays beside them.)
 """
 
@@ -111,7 +111,9 @@ class TesterNode:
         self.time_offset = 0
         self.snapshots: SnapshotLedger[_Saved] = SnapshotLedger()
         self.filters = FilterRegistry(
-            TesterLogSource(self.tester, lambda: self.head_number, self.get_block, self.get_receipt)
+            TesterLogSource(
+                self.tester, lambda: self.head_number, self.transaction_hashes, self.get_receipt
+            )
         )
         self.client_version = _version()
         self.answers = AnswerMemo()
@@ -496,6 +498,16 @@ class TesterNode:
             return bytes(chain.chaindb.get_canonical_block_hash(number))
         except HeaderNotFound:
             return None
+
+    def transaction_hashes(self, number: int) -> list[str] | None:
+        """The 0x-hex transaction hashes of mined block ``number`` (None: no such block): from
+        the block this node mined when it remembers it, else from ``eth_getBlockByNumber``."""
+        block_hash = self._canonical_hash(number)
+        mined = None if block_hash is None else remembered_block(block_hash)
+        if mined is not None:
+            return ["0x" + bytes(tx.hash).hex() for tx in mined.transactions]
+        block = self.get_block(number, False)
+        return None if block is None else list(block["transactions"])
 
     def get_block_by_hash(self, block_hash: str, full: bool = False) -> dict[str, Any] | None:
         """``eth_getBlockByHash``."""

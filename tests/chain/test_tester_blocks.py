@@ -45,3 +45,16 @@ def test_a_block_the_node_does_not_remember_is_read_back(chain: TesterChain) -> 
     node.answers = type(node.answers)()
     assert remembered_block(node._canonical_hash(0)) is None
     assert node.get_block("earliest", True) == _eth_tester_block(node, "earliest", True)
+
+
+def test_a_mined_blocks_transaction_hashes_are_its_blocks_answer(
+    chain: TesterChain, account: LocalAccount, probe: Contract
+) -> None:
+    sent = transact(chain.w3, account, probe.functions.store(4))
+    node = chain.node
+    head = node.head_number
+    assert remembered_block(node._canonical_hash(head)) is not None
+    assert node.transaction_hashes(head) == _eth_tester_block(node, head, False)["transactions"]
+    assert node.transaction_hashes(head) == ["0x" + bytes(sent["transactionHash"]).hex()]
+    assert node.transaction_hashes(0) == _eth_tester_block(node, 0, False)["transactions"]
+    assert node.transaction_hashes(head + 1) is None
