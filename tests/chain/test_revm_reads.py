@@ -179,4 +179,3 @@ def test_isolated_blocks_give_back_the_journal_checkpoint_of_their_snapshot() ->
                     {"from": accounts.deployer.address, "to": accounts.client.address, "value": 1}
                 )
         assert evm.journal_depth == before
-
