@@ -46,7 +46,14 @@ from harness import (
     render_targets,
     write_json,
 )
-from runs import MACHINE_BACKENDS, RUNTIME_ROWS, machine_steps, runtime_dispatch, simulate_runner
+from runs import (
+    MACHINE_BACKENDS,
+    RUNTIME_ROWS,
+    long_session,
+    machine_steps,
+    runtime_dispatch,
+    simulate_runner,
+)
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
@@ -89,7 +96,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def settings_from(args: argparse.Namespace) -> Settings:
     """Per-round repeats, rounds and scenario size from the command line."""
     settings = (
-        Settings(repeat=3, rounds=1, scenario_tasks=4, machine_examples=2)
+        Settings(
+            repeat=3, rounds=1, scenario_tasks=4, machine_examples=2, long_tasks=4, long_tail=2
+        )
         if args.quick
         else Settings()
     )
@@ -223,7 +232,7 @@ def run_backend(
 ) -> dict[str, Outcome]:
     """Every row on one backend; ``tune(w3)`` runs on each web3 before its cases.
 
-    The LifecycleMachine row, a long run, is measured in the first round only.
+    The LifecycleMachine and long-session rows, long runs, are measured in the first round only.
     """
     tune = tune or (lambda w3: None)
     outcomes = run_chain_rows(backend, settings, verbose, log, tune)
@@ -231,6 +240,8 @@ def run_backend(
     if not outcomes["session.start"].samples:
         return outcomes
     runs: list[tuple[str, Any]] = [("simulate.runner", simulate_runner)]
+    if first_round:
+        runs.append(("lifecycle.first_response_long", long_session))
     if first_round and backend in MACHINE_BACKENDS:
         runs.append(("machine.steps", machine_steps))
     elif backend not in MACHINE_BACKENDS:

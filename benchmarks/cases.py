@@ -25,6 +25,8 @@ MACHINE_EXAMPLES = {"eth-tester": 30}
 order: the profile is derandomized), so ``make bench`` stays short: py-evm takes minutes over
 the whole profile. The other backends run all of it."""
 
+LONG_TASKS, LONG_TAIL = 150, 25
+"""The long-session row: lifecycles run on one fresh Simulator, and the last of them timed."""
 
 CHAIN_ROWS = [
     Row("chain.start_deploy", "chain start + protocol deploy", "s"),
@@ -37,6 +39,11 @@ ROWS = [
     Row("sdk.vault_deposit", "SDK vault.deposit", "ms"),
     Row("sdk.publish_task", "SDK publish_task (child deploy)", "ms"),
     Row("lifecycle.first_response", "FIRST_RESPONSE lifecycle", "ms"),
+    Row(
+        "lifecycle.first_response_long",
+        f"FIRST_RESPONSE lifecycle, the last {LONG_TAIL} of {LONG_TASKS} in one session",
+        "ms",
+    ),
     Row("lifecycle.manual_confirmation", "MANUAL_CONFIRMATION lifecycle", "ms"),
     Row("rpc.harness", "JSON-RPC calls per FIRST_RESPONSE lifecycle: harness", "calls"),
     Row("rpc.sdk", "JSON-RPC calls per FIRST_RESPONSE lifecycle: SDK", "calls"),
@@ -116,6 +123,10 @@ class Settings:
     session_repeat: int = 1
     scenario_tasks: int = 20
     scenario_repeat: int = 1
+    long_tasks: int = LONG_TASKS
+    """FIRST_RESPONSE lifecycles of the long-session row (round 1 only)."""
+    long_tail: int = LONG_TAIL
+    """The last of them timed."""
     machine_examples: int | None = None
     """Examples of the LifecycleMachine run on every backend (None: the CI profile's, or
     :data:`MACHINE_EXAMPLES`); it runs in round 1 only."""

@@ -5,6 +5,9 @@
 - :func:`machine_steps`: the :class:`~ogpu_sim.testing.LifecycleMachine` with the CI profile
   (rule steps per second of the whole run, shrinking included should it fail; on eth-tester
   its first examples only, :data:`cases.MACHINE_EXAMPLES`).
+- :func:`long_session`: the FIRST_RESPONSE lifecycle well into a session (after
+  ``settings.long_tasks`` of them on a fresh Simulator): how a backend's cost grows with the
+  chain (anvil's grows; the in-process backends' stays flat).
 - :func:`runtime_dispatch`: handler dispatch to callback per runtime (no chain involved).
 """
 
@@ -70,6 +73,27 @@ def machine_steps(backend: str, settings: Settings) -> list[float]:
         elapsed = time.perf_counter() - started
         steps = sum(LifecycleMachine.statistics.calls.values()) - before
     return [steps / elapsed]
+
+
+def long_session(backend: str, settings: Settings) -> list[float]:
+    """The FIRST_RESPONSE lifecycle of :func:`cases.lifecycle_first_response` on a fresh
+    Simulator, ``settings.long_tasks`` times; the samples are the last ``settings.long_tail``
+    (ms): the cost of a lifecycle that far into a session."""
+    from cases import Bench
+    from ogpu.types import TaskStatus
+
+    from ogpu_sim import Simulator
+
+    with Simulator.start(backend=backend, runtime="inline") as sim:
+        bench = Bench(sim)
+
+        def lifecycle() -> None:
+            task = bench.task(bench.first)
+            sim.run_until_idle()
+            assert task.get_status() == TaskStatus.FINALIZED
+
+        tail = min(settings.long_tail, settings.long_tasks)
+        return timed(lifecycle, tail, warmup=settings.long_tasks - tail)
 
 
 HANDLER = SAMPLE_SOURCES / "multiply"
