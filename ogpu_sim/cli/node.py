@@ -225,7 +225,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--behaviour",
         choices=BEHAVIOURS,
-        default="honest",
+        default=None,
         help="what those providers do (default honest): " + choices(BEHAVIOURS),
     )
     parser.add_argument(
@@ -239,7 +239,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--source-dir",
         type=Path,
-        default=Path("."),
+        default=None,
         metavar="DIR",
         help="the working copy of your source repository (default: the current folder); compose "
         "URLs pointing into its git remote (raw GitHub URLs) are served from it",
@@ -259,11 +259,7 @@ def main(argv: Sequence[str]) -> int:
     from ogpu_sim.simulator import Simulator
 
     args = _parser().parse_args(list(argv))
-    if args.providers < 0:
-        raise ConfigError("--providers", f"must be 0 or more, got {args.providers}")
-    from ogpu_sim.runtime import check_image_source
-
-    check_image_source(args.image, args.runtime, "--image")
+    _check_options(args)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -283,10 +279,7 @@ def main(argv: Sequence[str]) -> int:
             )
             sim.recruit(args.providers, args.behaviour, handler=args.handler)
         info = connection_info(sim)
-        args.info.parent.mkdir(parents=True, exist_ok=True)
-        temporary = args.info.with_suffix(".tmp")
-        temporary.write_text(json.dumps(info, indent=2))
-        temporary.replace(args.info)
+        _write_info(args.info, info)
         print(f"ogpu-sim node on {info['rpc_url']} (chain id {info['chain_id']})")
         print(f"IPFS            {info['ipfs_url']}")
         for name, address in info["addresses"].items():
@@ -300,10 +293,65 @@ def main(argv: Sequence[str]) -> int:
         print(f"connection file {args.info}  (use: ogpu-sim run --info {args.info} -- CMD)")
         sys.stdout.flush()
         try:
-            stop.wait()
+            shown = 0
+            while not stop.wait(ERROR_POLL):
+                shown = _show_errors(sim, shown)
         finally:
             args.info.unlink(missing_ok=True)
     return 0
+
+
+ERROR_POLL = 0.5
+"""Seconds between the node's looks at its timeline for provider errors to print."""
+
+PROVIDER_OPTIONS = ("--handler", "--source-dir", "--source-url", "--behaviour")
+"""Options that only mean something with ``--providers N``."""
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Refuse what the node could only get wrong later, silently: options for providers
+    without ``--providers``, a ``--handler`` folder that is not a source, a ``--source-dir``
+    that is not a folder, a connection file that cannot be written. Fills in the defaults."""
+    from ogpu_sim.runtime import check_image_source
+    from ogpu_sim.sources import load_source_folder
+
+    if args.providers < 0:
+        raise ConfigError("--providers", f"must be 0 or more, got {args.providers}")
+    check_image_source(args.image, args.runtime, "--image")
+    given = [
+        name for name in PROVIDER_OPTIONS if getattr(args, name[2:].replace("-", "_")) is not None
+    ]
+    if given and not args.providers:
+        raise ConfigError(given[0], "only goes with --providers N (the providers that use it)")
+    args.behaviour = args.behaviour or "honest"
+    args.source_dir = Path(".") if args.source_dir is None else args.source_dir
+    if not args.source_dir.is_dir():
+        raise ConfigError("--source-dir", f"no such folder: {args.source_dir}")
+    if args.handler is not None:
+        load_source_folder(args.handler)  # a ComposeError naming what is wrong with it
+    try:
+        args.info.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=args.info.parent, prefix=".ogpu-sim-probe-"):
+            pass
+    except OSError as exc:
+        raise ConfigError("--info", f"cannot write {args.info}: {exc.strerror or exc}") from exc
+
+
+def _write_info(path: Path, info: dict[str, Any]) -> None:
+    """Write the connection file whole (a reader never sees half of it)."""
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(info, indent=2))
+    temporary.replace(path)
+
+
+def _show_errors(sim: Any, shown: int) -> int:
+    """Print the providers' errors recorded since entry ``shown`` of the timeline (the
+    autorun thread keeps serving after one); return how far the timeline was read."""
+    entries = list(sim.timeline.entries)  # no chain read: the notes are added directly
+    for entry in entries[min(shown, len(entries)) :]:
+        if entry.kind == "note" and entry.name == "autorun-error":
+            print(f"provider error: {entry.args.get('error', '')}", file=sys.stderr, flush=True)
+    return len(entries)
 
 
 def run_main(argv: Sequence[str]) -> int:
