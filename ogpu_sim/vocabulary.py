@@ -112,6 +112,15 @@ VAULT_BUCKET_GETTERS: Final = {
 # -- state on disk --------------------------------------------------------------------------------
 
 
+# -- keys ------------------------------------------------------------------------------------
+
+MNEMONIC_ENV: Final = "OGPU_SIM_MNEMONIC"
+"""The environment variable ``ogpu-sim simulate`` and the pytest plugin read the mnemonic of the
+user's own funded accounts from, for ``--backend rpc`` (a node that is not on this machine needs
+it: the public test keys never sign for one). Never a command-line option, which the process
+list would show."""
+
+
 def cache_dir() -> Path:
     """ogpu-sim's state folder: ``$OGPU_SIM_CACHE``, else ``${XDG_CACHE_HOME:-~/.cache}/ogpu-sim``.
 
@@ -136,6 +145,7 @@ __all__ = [
     "IMAGE_SOURCES",
     "IMAGE_SOURCE_HELP",
     "LOCAL_BACKENDS",
+    "MNEMONIC_ENV",
     "OGPU_MAINNET_CHAIN_ID",
     "OGPU_TESTNET_CHAIN_ID",
     "RUNTIMES",

@@ -12,6 +12,7 @@ subcommand that needs them, so ``ogpu-sim doctor`` works even when something is 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +27,7 @@ from ogpu_sim.vocabulary import (
     DEFAULT_RUNTIME,
     IMAGE_SOURCE_HELP,
     IMAGE_SOURCES,
+    MNEMONIC_ENV,
     RUNTIME_HELP,
     RUNTIMES,
 )
@@ -76,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--rpc",
         metavar="URL",
         default=None,
-        help="the JSON-RPC node for --backend rpc (implies it); your own keys unless local",
+        help="the JSON-RPC node for --backend rpc (implies it); unless it is on this machine, "
+        f"your own funded accounts' mnemonic in ${MNEMONIC_ENV}",
     )
     simulate.add_argument(
         "--network",
@@ -206,6 +209,13 @@ def _passthrough(command: str, argv: list[str]) -> int:
         return 2
 
 
+def _give_back(folder: Path | None) -> None:
+    """Remove the run folder ``simulate`` created for a run that wrote nothing into it."""
+    if folder is not None:
+        with contextlib.suppress(OSError):  # not empty (or gone): keep it
+            folder.rmdir()
+
+
 def _simulate(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -214,6 +224,7 @@ def _simulate(args: argparse.Namespace) -> int:
     from ogpu_sim.simulate.scenario import DEFAULT_SCENARIO, load_scenario
 
     console = Console()
+    claimed: Path | None = None
     try:
         scenario = load_scenario(args.scenario or DEFAULT_SCENARIO).with_overrides(
             seed=args.seed, tasks=args.tasks
@@ -225,6 +236,11 @@ def _simulate(args: argparse.Namespace) -> int:
             raise ConfigError("--rpc", f"names a node; it cannot go with --backend {backend}")
         if args.network and (args.backend or args.rpc):
             raise ConfigError("--network", "attaches to a deployed network; drop --backend/--rpc")
+        mnemonic = None
+        if backend == "rpc":
+            from ogpu_sim.network.keys import own_mnemonic
+
+            mnemonic = own_mnemonic(args.rpc, "--rpc")
         from ogpu_sim.runtime import check_image_source
 
         check_image_source(args.image, args.runtime, "--image")
@@ -237,8 +253,10 @@ def _simulate(args: argparse.Namespace) -> int:
             max_spend=args.max_spend,
             max_spend_option="--max-spend",
             wait_timeout=args.wait_timeout,
+            mnemonic=mnemonic,
         )
         out = args.out or default_out_dir()
+        claimed = None if args.out else out  # the new empty folder a failed run takes back
         console.print(
             f"[bold]ogpu-sim simulate[/] {scenario.name} (seed {scenario.seed}, "
             f"{scenario.workload.tasks} tasks) on {options.network or options.backend}, "
@@ -254,7 +272,11 @@ def _simulate(args: argparse.Namespace) -> int:
             )
     except OgpuSimError as exc:
         console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        _give_back(claimed)
         return 2
+    except KeyboardInterrupt:
+        _give_back(claimed)
+        raise
     print_summary(console, result.report, result.out)
     return 0 if result.ok else 1
 

@@ -11,7 +11,7 @@ already-deployed network (a JSON-RPC URL, an ``ogpu-sim node`` connection file, 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from ogpu_sim.vocabulary import (
     ENVIRONMENTS,
     IMAGE_SOURCE_HELP,
     IMAGE_SOURCES,
+    MNEMONIC_ENV,
     RUNTIME_HELP,
     RUNTIMES,
     choices,
@@ -59,7 +60,13 @@ OPTIONS = (
         DEFAULT_BACKEND,
         "chain backend: " + "; ".join(f"{n}: {t}" for n, t in BACKEND_HELP.items()),
     ),
-    Option("--ogpu-rpc-url", "ogpu_rpc_url", "", "JSON-RPC URL for --ogpu-backend=rpc"),
+    Option(
+        "--ogpu-rpc-url",
+        "ogpu_rpc_url",
+        "",
+        f"JSON-RPC URL for --ogpu-backend=rpc (implies it); a node not on this machine needs "
+        f"your own funded accounts' mnemonic in ${MNEMONIC_ENV}",
+    ),
     Option(
         "--ogpu-runtime",
         "ogpu_runtime",
@@ -174,6 +181,8 @@ class PluginConfig:
     network: str = ""
     max_spend: str = "1 OGPU"
     wait_timeout: float = 300.0
+    mnemonic: str | None = field(default=None, repr=False)
+    """The user's own funded accounts for ``rpc`` (from the environment, never shown)."""
 
     @property
     def attached(self) -> bool:
@@ -221,6 +230,8 @@ class PluginConfig:
         }
         if self.rpc_url:
             options["rpc_url"] = self.rpc_url
+        if self.mnemonic:
+            options["mnemonic"] = self.mnemonic
         return options
 
 
@@ -229,6 +240,11 @@ def _value(config: pytest.Config, option: Option) -> str:
     if cli is not None:
         return str(cli)
     return str(config.getini(option.ini) or option.default)
+
+
+def _given(config: pytest.Config, option: Option) -> bool:
+    """Whether the user set ``option`` (on the command line or in the ini file)."""
+    return config.getoption(option.dest, default=None) is not None or option.ini in config.inicfg
 
 
 def _one_of(ini: str, value: str, known: tuple[str, ...]) -> str:
@@ -266,9 +282,18 @@ def read_config(config: pytest.Config) -> PluginConfig:
     faults = _one_of("ogpu_ipfs_faults", values["ogpu_ipfs_faults"].lower(), ("on", "off"))
     warnings = _one_of("ogpu_sdk_warnings", values["ogpu_sdk_warnings"].lower(), ("hide", "show"))
     chain_faults = fault_rate(values["ogpu_chain_faults"], _BY_INI["ogpu_chain_faults"].names)
-    if backend == "rpc" and not values["ogpu_rpc_url"]:
+    rpc_url = values["ogpu_rpc_url"]
+    if rpc_url and backend != "rpc":
+        if _given(config, _BY_INI["ogpu_backend"]):
+            raise ValueError(
+                f"{_BY_INI['ogpu_rpc_url'].names} names the node of --ogpu-backend=rpc; it "
+                f"cannot go with --ogpu-backend={backend}"
+            )
+        backend = "rpc"  # the URL implies it, as `ogpu-sim simulate --rpc URL` does
+    if backend == "rpc" and not rpc_url:
         raise ValueError("--ogpu-backend=rpc needs --ogpu-rpc-url/ogpu_rpc_url")
     network = values["ogpu_network"]
+    mnemonic = _own_mnemonic(rpc_url) if backend == "rpc" and not network else None
     try:
         wait_timeout = float(values["ogpu_wait_timeout"])
     except ValueError:
@@ -280,9 +305,11 @@ def read_config(config: pytest.Config) -> PluginConfig:
         _check_attach(values, backend, faults)
         if wait_timeout < 0:
             raise ValueError(f"{_BY_INI['ogpu_wait_timeout'].names}: must be >= 0")
+    if values["ogpu_report"]:
+        _check_writable(values["ogpu_report"])
     return PluginConfig(
         backend=backend,
-        rpc_url=values["ogpu_rpc_url"],
+        rpc_url=rpc_url,
         runtime=runtime,
         image=image,
         environments=environments,
@@ -298,7 +325,35 @@ def read_config(config: pytest.Config) -> PluginConfig:
         network=network,
         max_spend=values["ogpu_max_spend"],
         wait_timeout=wait_timeout,
+        mnemonic=mnemonic,
     )
+
+
+def _check_writable(path: str) -> None:
+    """Refuse a report path that cannot be written now, not after the whole session ran."""
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(path).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".ogpu-sim-probe-"):
+            pass
+    except OSError as exc:
+        raise ValueError(
+            f"{_BY_INI['ogpu_report'].names}: cannot write {path}: {exc.strerror or exc}"
+        ) from None
+
+
+def _own_mnemonic(rpc_url: str) -> str | None:
+    """The user's own keys for the node (``ValueError`` when it is remote and they are unset)."""
+    from ogpu_sim.errors import ConfigError
+    from ogpu_sim.network.keys import own_mnemonic
+
+    try:
+        return own_mnemonic(rpc_url, _BY_INI["ogpu_rpc_url"].names)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
 
 
 MAX_CHAIN_FAULTS = 0.5

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from ogpu_sim.actors.lean import rpc
 from ogpu_sim.errors import (
     ConfigError,
     LiveWaitTimeoutError,
+    ReportError,
     SimulationError,
     SpendCapError,
 )
@@ -96,6 +98,9 @@ class RunOptions:
     wait_timeout: float = 300.0
     """The longest an attached run waits for the live network at once (seconds); a scenario
     whose tasks may expire later is refused."""
+    mnemonic: str | None = field(default=None, repr=False)
+    """The user's own funded accounts for ``rpc`` (None: the public test keys, which sign for a
+    node on this machine only)."""
 
 
 @dataclass
@@ -131,9 +136,24 @@ class Progress:
         return self.transactions / self.wall_seconds if self.wall_seconds > 0 else 0.0
 
 
-def default_out_dir() -> Path:
-    """``runs/<UTC timestamp>/`` under the working directory."""
-    return Path("runs") / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+def default_out_dir(root: Path = Path("runs")) -> Path:
+    """A new, empty ``runs/<UTC timestamp>/`` under the working directory, created here, so
+    runs started in the same second each get their own (``<timestamp>-2``, ``-3`` ...).
+
+    Raises:
+        ReportError: the folder cannot be created.
+    """
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    for index in itertools.count(1):
+        candidate = root / (stamp if index == 1 else f"{stamp}-{index}")
+        try:
+            candidate.mkdir(parents=True)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise ReportError(f"cannot write the run folder {candidate}: {exc}") from exc
+        return candidate
+    raise AssertionError("unreachable")  # itertools.count never ends
 
 
 @dataclass
@@ -534,6 +554,8 @@ def simulate(
     }
     if options.rpc_url:
         start_options["rpc_url"] = options.rpc_url
+    if options.mnemonic:
+        start_options["mnemonic"] = options.mnemonic
     own: OwnAccounts | None = None
     own_start: dict[str, int] = {}
     if options.network:

@@ -189,3 +189,37 @@ def test_node_image_flag_reaches_the_simulator(monkeypatch: pytest.MonkeyPatch) 
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
     assert (seen["runtime"], seen["image"]) == ("docker", "published")
+
+
+def test_simulate_on_a_remote_node_without_the_users_keys_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("OGPU_SIM_MNEMONIC", raising=False)
+
+    code = main(["simulate", "--rpc", "http://10.1.2.3:8545", "--no-progress"])
+
+    assert code == 2
+    assert " ".join(capsys.readouterr().out.split()) == (
+        "error: --rpc: http://10.1.2.3:8545 is not on this machine (host 10.1.2.3 is not a "
+        "loopback address): ogpu-sim's public test keys never sign for it; set "
+        "OGPU_SIM_MNEMONIC to the mnemonic of your own funded accounts"
+    )
+
+
+def test_simulate_takes_the_users_mnemonic_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: dict[str, Any] = {}
+
+    def fake_simulate(
+        scenario: Any, out: Path, options: Any, on_progress: Any, on_attach: Any = None
+    ) -> Any:
+        seen.update(options=options)
+        raise OgpuSimError("stop here")
+
+    monkeypatch.setattr(workload, "simulate", fake_simulate)
+    monkeypatch.setenv("OGPU_SIM_MNEMONIC", "own words")
+
+    assert main(["simulate", "--rpc", "http://10.1.2.3:8545", "--no-progress"]) == 2
+    assert seen["options"].mnemonic == "own words"
+    assert "own words" not in repr(seen["options"])

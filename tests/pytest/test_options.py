@@ -211,3 +211,80 @@ def test_the_published_image_with_the_inline_runtime_is_a_usage_error(inner):
             "--ogpu-runtime=inline cannot: use docker or auto, or working-copy*"
         ]
     )
+
+
+def test_a_remote_rpc_url_without_the_users_keys_is_a_usage_error_naming_the_variable(
+    inner, monkeypatch
+):
+    monkeypatch.delenv("OGPU_SIM_MNEMONIC", raising=False)
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    result = inner.runpytest(
+        "-p", "no:cacheprovider", "--ogpu-backend=rpc", "--ogpu-rpc-url=http://10.1.2.3:8545"
+    )
+
+    assert result.ret == 4  # no test ran
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: ogpu-sim: --ogpu-rpc-url/ogpu_rpc_url: http://10.1.2.3:8545 is not on this "
+            "machine (host 10.1.2.3 is not a loopback address): ogpu-sim's public test keys "
+            "never sign for it; set OGPU_SIM_MNEMONIC to the mnemonic of your own funded accounts"
+        ]
+    )
+
+
+def test_the_users_mnemonic_reaches_the_simulator_and_stays_out_of_the_config_repr(
+    inner, monkeypatch
+):
+    monkeypatch.setenv("OGPU_SIM_MNEMONIC", "  secret words  ")
+    inner.makeconftest(
+        "import pytest\n"
+        "from ogpu_sim.pytest.plugin import _CONFIG\n"
+        "def pytest_sessionstart(session):\n"
+        "    config = session.config.stash[_CONFIG]\n"
+        "    print('MNEMONIC', config.simulator_options()['mnemonic'])\n"
+        "    print('REPR', 'secret' in repr(config))\n"
+        "    pytest.exit('checked', 0)\n"
+    )
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    result = inner.runpytest("-s", "-p", "no:cacheprovider", "--ogpu-rpc-url=http://10.1.2.3:8545")
+
+    result.stdout.fnmatch_lines(["MNEMONIC secret words", "REPR False"])
+
+
+def test_an_rpc_url_alone_implies_the_rpc_backend(inner):
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    result = inner.runpytest("-p", "no:cacheprovider", "--ogpu-rpc-url=http://127.0.0.1:9", "--co")
+
+    result.stdout.fnmatch_lines(["ogpu-sim: backend=rpc http://127.0.0.1:9 runtime=auto*"])
+
+
+def test_an_rpc_url_with_another_backend_is_a_usage_error(inner):
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    result = inner.runpytest(
+        "-p", "no:cacheprovider", "--ogpu-backend=revm", "--ogpu-rpc-url=http://127.0.0.1:9"
+    )
+
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: ogpu-sim: --ogpu-rpc-url/ogpu_rpc_url names the node of --ogpu-backend=rpc;"
+            " it cannot go with --ogpu-backend=revm"
+        ]
+    )
+
+
+def test_a_report_path_that_cannot_be_written_is_a_usage_error_before_any_test(inner, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    result = inner.runpytest("-p", "no:cacheprovider", f"--ogpu-report={blocker}/r.json")
+
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(
+        [f"ERROR: ogpu-sim: --ogpu-report/ogpu_report: cannot write {blocker}/r.json: *"]
+    )

@@ -1,0 +1,57 @@
+"""Where ``ogpu-sim simulate`` writes a run: a folder of its own, even for runs started in the
+same second; a run that fails before writing anything leaves no empty folder behind."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ogpu_sim.cli.main import main
+from ogpu_sim.errors import OgpuSimError, ReportError
+from ogpu_sim.simulate import runner
+from ogpu_sim.simulate.runner import default_out_dir
+
+
+class _Frozen(datetime):
+    @classmethod
+    def now(cls, tz: Any = None) -> Any:
+        return datetime(2026, 12, 3, 8, 38, 25, tzinfo=timezone.utc)
+
+
+def test_runs_started_in_the_same_second_get_folders_of_their_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "datetime", _Frozen)
+
+    folders = [default_out_dir(tmp_path / "runs") for _ in range(3)]
+
+    assert [f.name for f in folders] == [
+        "20261203T083825Z",
+        "20261203T083825Z-2",
+        "20261203T083825Z-3",
+    ]
+    assert all(f.is_dir() and not any(f.iterdir()) for f in folders)
+
+
+def test_a_run_folder_that_cannot_be_created_is_a_report_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+
+    with pytest.raises(ReportError, match=f"^cannot write the run folder {blocker}/runs/"):
+        default_out_dir(blocker / "runs")
+
+
+def test_a_run_that_fails_before_writing_leaves_no_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise OgpuSimError("the chain did not start")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(runner, "simulate", failing)
+
+    assert main(["simulate", "--no-progress"]) == 2
+    assert list((tmp_path / "runs").iterdir()) == []
