@@ -29,6 +29,7 @@ from ogpu.types import TaskStatus
 from web3 import Web3
 
 from ogpu_sim.accounts import DEFAULT_MNEMONIC, Accounts
+from ogpu_sim.actors.addresses import address_of, is_source, mismatch
 from ogpu_sim.actors.driver import Driver
 from ogpu_sim.actors.provider import (
     SimulatedProvider,
@@ -39,6 +40,7 @@ from ogpu_sim.actors.timeline import Timeline
 from ogpu_sim.chain import Chain
 from ogpu_sim.errors import (
     AttachModeError,
+    ChainError,
     ConfigError,
     IdleTimeoutError,
     SpendCapError,
@@ -381,12 +383,49 @@ class Simulator:
                 self._saved.pop(snapshot_id, None)
                 self.network.chain.release(snapshot_id)
 
-    def task_facts(self, address: str) -> TaskFacts:
-        """A task's immutable facts (expiry, payment, delivery, config), read once per task."""
-        facts = self._facts.get(address)
+    def task_facts(self, address: Any) -> TaskFacts:
+        """A task's immutable facts (expiry, payment, delivery, config), read once per task.
+
+        Args:
+            address: the task's address (the providers' hot path: a cached one costs a lookup)
+                or the SDK's ``Task``.
+
+        Raises:
+            ConfigError: ``address`` is not an address, or not a task of this network.
+        """
+        facts = self._facts.get(address) if isinstance(address, str) else None
         if facts is None:
-            facts = self._facts[address] = read_task_facts(self.w3, address)
+            task = address_of("task_facts", address, "Task")
+            try:
+                facts = read_task_facts(self.w3, task)
+            except ChainError as exc:
+                self._refuse("task_facts", task, "Task", exc)
+                raise
+            self._facts[address if isinstance(address, str) else task] = facts
         return facts
+
+    def _source(self, operation: str, value: Any) -> str:
+        """The checksummed address of ``value`` (an SDK ``Source`` or an address) once this
+        network's Nexus knows it as a source: one ``eth_call``, for calls off the hot path.
+
+        Raises:
+            ConfigError: it is not an address, or not a source here (the message says what
+                is there instead: nothing, a Task, the VAULT ...).
+        """
+        address = address_of(operation, value, "Source")
+        if not is_source(self.w3, self.deployment.addresses["NEXUS"], address):
+            raise mismatch(
+                operation, self.w3, self.deployment.addresses, address, "Source"
+            ) or ConfigError(operation, f"{address} is not a Source of this network")
+        return address
+
+    def _refuse(self, operation: str, address: str, wanted: str, cause: BaseException) -> None:
+        """After ``cause``, raise a :class:`ConfigError` when ``address`` is not a ``wanted``
+        (``Source``, ``Task``) of this network; return when it is one, for the caller to
+        re-raise ``cause``. The error path of calls that do not check up front (hot ones)."""
+        error = mismatch(operation, self.w3, self.deployment.addresses, address, wanted)
+        if error is not None:
+            raise error from cause
 
     def _task(self, address: Any) -> Any:
         address = Web3.to_checksum_address(getattr(address, "address", address))
@@ -427,20 +466,30 @@ class Simulator:
     ) -> Any:
         """Publish a task through ``ogpu.client.publish_task``; returns the SDK ``Task``.
 
+        Args:
+            source: an SDK ``Source`` or its address (checked only when publishing fails, so a
+                valid one costs no extra call).
+
         Raises:
+            ConfigError: ``source`` is not an address, or not a source of this network.
             SpendCapError: attach mode, the run's spend cap would be passed.
         """
         from .publishing import publish_task
 
-        with spend_cap_unwrapped():
-            return publish_task(
-                source,
-                function_name,
-                data,
-                payment=payment,
-                expiry=self.now() + expires_in,
-                private_key=private_key,
-            )
+        address = address_of("publish_task", source, "Source")
+        try:
+            with spend_cap_unwrapped():
+                return publish_task(
+                    source,
+                    function_name,
+                    data,
+                    payment=payment,
+                    expiry=self.now() + expires_in,
+                    private_key=private_key,
+                )
+        except Exception as exc:  # an unknown source fails as web3 or the SDK words it
+            self._refuse("publish_task", address, "Source", exc)
+            raise
 
     def expire(self, task: Any) -> None:
         """Move chain time past the task's expiry, then let the protocol's lazy expiry happen.
@@ -454,14 +503,19 @@ class Simulator:
         live one's) within ``wait_timeout``; a later expiry is refused.
 
         Raises:
+            ConfigError: ``task`` is not an address, or not a task of this network.
             AttachModeError: attach mode, the task expires later than ``expire_wait`` allows.
             LiveWaitTimeoutError: attach mode, nothing expired the task in time.
         """
         from .publishing import admin_expire
 
-        address = Web3.to_checksum_address(getattr(task, "address", task))
+        address = address_of("expire", task, "Task")
         contract = self.network.instance("Task", address)
-        expiry = contract.functions.getExpiryTime().call()
+        try:
+            expiry = contract.functions.getExpiryTime().call()
+        except Exception as exc:  # no code there raises BadFunctionCallOutput, a Source reverts
+            self._refuse("expire", address, "Task", exc)
+            raise
         if self._watch is not None:
             options = self.attachment.options
             self._watch.expire(address, options, self.pass_time, self.driver.step, self._busy)
@@ -512,12 +566,13 @@ class Simulator:
             ``.account``, ``.source``, ``.behaviour``).
 
         Raises:
-            ConfigError: unknown behaviour or environment.
+            ConfigError: ``source`` is not an address or not a source of this network (checked
+                before any account is made), or an unknown behaviour or environment.
             ogpu.types.errors.OGPUError: the SDK's typed error when registration reverts (e.g.
                 ``InsufficientLockupError``, ``SourceInactiveError``).
         """
         return self.fleet.add(
-            source,
+            self._source("add_provider", source),
             environment,
             behaviour,
             handler,
