@@ -105,8 +105,9 @@ def test_without_docker_a_docker_run_makes_it_a_failure(no_engine: str) -> None:
 
 
 def test_with_docker_the_engine_version_and_a_missing_base_image_are_reported(
-    engine: type[_Engine],
+    engine: type[_Engine], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(doctor.shutil, "which", lambda name: f"/usr/bin/{name}")
     engine_finding, image_finding = doctor.check_docker(needed=True)
     assert engine_finding.status == "ok"
     assert engine_finding.detail == f"Docker 20.10.24 at {os.environ['DOCKER_HOST']}"
@@ -114,6 +115,17 @@ def test_with_docker_the_engine_version_and_a_missing_base_image_are_reported(
     assert image_finding.status == "fail"
     assert image_finding.detail.startswith(f"{IMAGE} not built")
     assert image_finding.fix == f"bash {base_recipe()} {IMAGE}"
+
+
+def test_without_mmdebstrap_the_base_images_fix_installs_it_first(
+    engine: type[_Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(doctor.shutil, "which", lambda name: None)
+    _, image_finding = doctor.check_docker(needed=True)
+    assert image_finding.detail.startswith(
+        f"{IMAGE} not built, and mmdebstrap (needed to build it) is missing"
+    )
+    assert image_finding.fix == f"apt-get install mmdebstrap && bash {base_recipe()} {IMAGE}"
 
 
 def test_with_docker_and_the_base_image_everything_is_ok(engine: type[_Engine]) -> None:
