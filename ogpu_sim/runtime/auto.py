@@ -3,8 +3,10 @@
 A source whose handler module ogpu-sim can find (the module its Dockerfile's ``CMD`` runs,
 ``[handler] module``, or a bare ``handler.py``) runs inline (fastest, no engine needed); a
 source with only a published image runs in Docker when an engine is reachable; anything else is
-a :class:`HandlerStartError` saying what is missing. With ``image_source="published"`` an
-``image:`` handler service runs in Docker (only Docker runs an image).
+a :class:`HandlerStartError` naming the environment, why no handler module was found (the
+inline runtime's reason, e.g. a ``CMD`` script no ``COPY`` provides) and why Docker is not
+usable. With ``image_source="published"`` an ``image:`` handler service runs in Docker (only
+Docker runs an image).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from .base import Handler, Runtime
 from .callbacks import CallbackServer
 from .engine import docker_available
 from .errors import HandlerStartError
+from .failures import NAME_THE_HANDLER
 
 
 class AutoRuntime(Runtime):
@@ -29,13 +32,18 @@ class AutoRuntime(Runtime):
         self._delegates: dict[str, Runtime] = {}
 
     def choose(self, source: SourceFolder, environment: str | None = None) -> str:
-        """The runtime name ``auto`` uses for a source (in ``environment``, when given)."""
-        published = (
-            environment is not None
-            and self._options.get("image_source") == "published"
-            and source.service(environment).build is None
-        )
-        if source.handler_file is not None and not published:
+        """The runtime name ``auto`` uses for a source in ``environment`` (default: its first).
+
+        Raises:
+            HandlerStartError: neither runs it; the problem names the environment, why there
+                is no handler module to run inline (the inline runtime's own reason) and why
+                Docker is not usable.
+            ComposeError: the source does not describe ``environment``.
+        """
+        env = environment if environment is not None else next(iter(source.environments))
+        service = source.service(env)
+        published = self._options.get("image_source") == "published" and service.build is None
+        if service.entry is not None and not published:
             return "inline"
         usable, reason = docker_available()
         if usable:
@@ -43,13 +51,15 @@ class AutoRuntime(Runtime):
         if published:
             raise HandlerStartError(
                 source.name,
-                str(environment),
+                env,
                 f"the published image runs in Docker only, and Docker is not usable ({reason})",
             )
+        inline = service.entry_problem or "no handler module found"
         raise HandlerStartError(
             source.name,
-            "-",
-            f"no handler module to run inline and Docker is not usable ({reason})",
+            env,
+            f"no handler module to run inline ({inline}) and Docker is not usable ({reason}); "
+            f"{NAME_THE_HANDLER}, or make a Docker engine reachable",
         )
 
     def start(

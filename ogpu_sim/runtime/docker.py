@@ -33,7 +33,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-from docker.client import from_env
 from docker.errors import APIError, DockerException, NotFound
 
 from ..errors import ConfigError
@@ -41,6 +40,7 @@ from ..sources import ComposeService, SourceFolder
 from ..vocabulary import IMAGE_SOURCES, choices
 from .base import Handler, Runtime
 from .callbacks import CallbackServer
+from .engine import docker_client
 from .environ import provider_variables
 from .errors import DockerRuntimeError, HandlerDispatchError, HandlerStartError
 from .failures import handler_name, start_failure
@@ -209,7 +209,9 @@ class DockerRuntime(Runtime):
     Args:
         callbacks: the started callback server.
         base_image: the handler images' base (``BASE_IMAGE`` build arg).
-        client: a docker SDK client (default ``docker.from_env()``).
+        client: a docker SDK client (default: one for ``docker.from_env()``'s engine, made by
+            :func:`~ogpu_sim.runtime.engine.docker_client`, closed with the runtime or when
+            the runtime cannot start: no socket left open).
         compose_overrides: compose files added after each source's own (``-f base -f this``),
             e.g. to replace a sidecar whose image cannot be pulled with a local stub.
         image_source: ``working-copy`` (default: build the handler service's image from the
@@ -243,12 +245,11 @@ class DockerRuntime(Runtime):
             if not file.is_file():
                 raise ConfigError("compose_overrides", f"{file} does not exist")
         self.image_source = image_source
+        self._own_client = client is None
         try:
-            self.client = client or from_env(timeout=120)
-            self.client.ping()
+            self.client = client if client is not None else docker_client(timeout=120)
         except (DockerException, OSError) as exc:
             raise DockerRuntimeError(f"Docker engine not reachable: {exc}") from exc
-        self.compose = compose_command()
         self.base_image = base_image
         self.run_id = uuid.uuid4().hex[:8]
         self.labels = {LABEL: "1", OWNER_LABEL: owner_id(), "ogpu-sim.run": self.run_id}
@@ -258,8 +259,22 @@ class DockerRuntime(Runtime):
         self._host_gateway: str | None = None
         self._names = 0
         self._setup_lock = threading.Lock()
-        reap_leftovers(self.client)
+        try:
+            try:
+                self.client.ping()
+            except (DockerException, OSError) as exc:
+                raise DockerRuntimeError(f"Docker engine not reachable: {exc}") from exc
+            self.compose = compose_command()
+            reap_leftovers(self.client)
+        except BaseException:
+            self._close_client()  # no runtime, so nothing else would close it
+            raise
         self._unregister = close_on_sigterm(self.close)
+
+    def _close_client(self) -> None:
+        """Close the client this runtime made (its pooled sockets); a given one stays open."""
+        if self._own_client:
+            self.client.close()
 
     def _ensure_network(self) -> tuple[Any, str]:
         with self._setup_lock:
@@ -397,9 +412,12 @@ class DockerRuntime(Runtime):
             if self.gateway is not None:
                 self.callbacks.release(self.gateway)
                 self.gateway = None
-            if network is not None:
-                with contextlib.suppress(NotFound, APIError):
-                    network.remove()
+            try:
+                if network is not None:
+                    with contextlib.suppress(NotFound, APIError):
+                        network.remove()
+            finally:
+                self._close_client()
 
 
 def _bridge_gateway(client: Any) -> str | None:

@@ -20,6 +20,9 @@ _EXCEPTION = re.compile(
 )
 _LIBRARY = ("/site-packages/", "/dist-packages/", "/lib/python", "<frozen ", "launcher.py")
 
+NAME_THE_HANDLER = 'name the handler in source.toml: [handler] module = "main.py"'
+"""The fix every runtime suggests when it finds no handler module (``entry_problem``)."""
+
 
 @dataclass(frozen=True)
 class StartFailure:

@@ -53,7 +53,7 @@ from .base import Runtime as _Runtime
 from .callbacks import CallbackServer
 from .environ import provider_variables, service_environment
 from .errors import HandlerDispatchError, HandlerInputError, HandlerStartError
-from .failures import StartFailure, handler_name
+from .failures import NAME_THE_HANDLER, StartFailure, handler_name
 from .gpu import host_has_gpu
 
 _IMPORT_LOCK = threading.RLock()
@@ -259,8 +259,7 @@ class InlineHandler(Handler):
             raise HandlerStartError(
                 self.source.name,
                 self.environment,
-                f"nothing to run inline: {service.entry_problem}; name the handler in "
-                'source.toml: [handler] module = "main.py"',
+                f"nothing to run inline: {service.entry_problem}; {NAME_THE_HANDLER}",
             )
         entry = service.entry
         name = handler_name(self.source.path, entry.file)

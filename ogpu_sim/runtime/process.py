@@ -29,7 +29,7 @@ from .base import Handler, Runtime
 from .callbacks import CallbackServer
 from .environ import provider_variables, service_environment
 from .errors import HandlerDispatchError, HandlerInputError, HandlerStartError
-from .failures import handler_name, start_failure
+from .failures import NAME_THE_HANDLER, handler_name, start_failure
 from .gpu import host_has_gpu
 
 READY_TIMEOUT = 180.0
@@ -216,8 +216,7 @@ class ProcessRuntime(Runtime):
             raise HandlerStartError(
                 source.name,
                 environment,
-                f"nothing to run in a process: {service.entry_problem}; name the handler in "
-                'source.toml: [handler] module = "main.py"',
+                f"nothing to run in a process: {service.entry_problem}; {NAME_THE_HANDLER}",
             )
         port = free_port()
         variables = provider_variables(

@@ -68,7 +68,8 @@ def read_services(file: Path) -> dict[str, dict[str, Any]]:
     """The ``services`` mapping of a compose file.
 
     Raises:
-        ComposeError: unreadable, not YAML, or no services.
+        ComposeError: unreadable, not YAML, no services, or a ``depends_on`` naming a service
+            the file does not define (as ``docker compose config`` does).
     """
     try:
         document = yaml.safe_load(file.read_text())
@@ -84,7 +85,40 @@ def read_services(file: Path) -> dict[str, dict[str, Any]]:
     for name, spec in services.items():
         if not isinstance(spec, dict):
             raise ComposeError(file, f"service {name!r} must be a mapping")
-    return {str(name): spec for name, spec in services.items()}
+    named = {str(name): spec for name, spec in services.items()}
+    for name, spec in named.items():
+        _check_depends_on(file, name, spec.get("depends_on"), named)
+    return named
+
+
+def _check_depends_on(file: Path, name: str, value: Any, services: dict[str, Any]) -> None:
+    """A service's ``depends_on`` (list or mapping form) names only services of the file.
+
+    ``docker compose config`` rejects the file otherwise (``service "x" depends on undefined
+    service "y": invalid compose project``), so the provider could not run it: every runtime
+    refuses it, the inline and process runtimes (which run no sidecar) included.
+
+    Raises:
+        ComposeError: ``depends_on`` is neither a list of names nor a mapping, or names a
+            service the file does not define.
+    """
+    if value is None:
+        return
+    if isinstance(value, dict):
+        wanted = list(value)
+    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+        wanted = value
+    else:
+        raise ComposeError(
+            file, f"service {name!r}: 'depends_on' must be a list of service names or a mapping"
+        )
+    for dependency in wanted:
+        if str(dependency) not in services:
+            raise ComposeError(
+                file,
+                f"service {name!r} depends on undefined service {str(dependency)!r}: "
+                f"invalid compose project; services: {', '.join(services)}",
+            )
 
 
 def handler_service(file: Path, services: dict[str, dict[str, Any]], chosen: str | None) -> str:

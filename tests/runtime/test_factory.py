@@ -16,6 +16,7 @@ from ogpu_sim.runtime import (
     load_source_folder,
 )
 from ogpu_sim.runtime.auto import AutoRuntime
+from ogpu_sim.runtime.failures import NAME_THE_HANDLER
 from ogpu_sim.runtime.inline import InlineHandler
 from ogpu_sim.runtime.process import LAUNCHER
 
@@ -23,6 +24,10 @@ from .conformance import new_task
 from .conftest import SAMPLES
 
 BOGUS_DOCKER = "unix:///nonexistent/ogpu-sim-test.sock"
+NO_ENGINE = (
+    f"no Docker engine at {BOGUS_DOCKER}: cannot connect to /nonexistent/ogpu-sim-test.sock: "
+    "No such file or directory"
+)
 
 
 def test_an_unknown_runtime_name_is_a_config_error(callbacks):
@@ -51,12 +56,68 @@ def test_auto_without_handler_py_or_docker_says_both_are_missing(callbacks, tmp_
     (folder / "Dockerfile").write_text("FROM scratch\n")
     runtime = create_runtime("auto", callbacks)
     assert isinstance(runtime, AutoRuntime)
-    with pytest.raises(
-        HandlerStartError,
-        match="no handler module to run inline and Docker is not "
-        f"usable \\(no Docker engine at {BOGUS_DOCKER}",
-    ):
+    with pytest.raises(HandlerStartError) as caught:
         runtime.start(load_source_folder(folder))
+    assert (caught.value.environment, caught.value.problem) == (
+        "cpu",
+        "no handler module to run inline (Dockerfile has no CMD) and Docker is not usable "
+        f"({NO_ENGINE}); {NAME_THE_HANDLER}, or make a Docker engine reachable",
+    )
+
+
+WRONG_CMD = {
+    "Dockerfile": 'FROM python:3.11-slim\nCOPY main.py /app/\nCMD ["python", "/app/server.py"]\n',
+    "docker-compose.yml": (
+        'services:\n  multiplier:\n    build: .\n    ports:\n      - "${PORT:-5555}:5555"\n'
+        "    environment:\n      - CALLBACK_URL=${CALLBACK_URL}\n      - MODE=fast\n"
+    ),
+    "main.py": "import ogpu.service\n\nogpu.service.start()\n",
+}
+"""A source whose Dockerfile's CMD runs /app/server.py, a file no COPY provides."""
+
+
+def _wrong_cmd(tmp_path):
+    folder = tmp_path / "wrongcmd"
+    folder.mkdir()
+    for name, text in WRONG_CMD.items():
+        (folder / name).write_text(text)
+    return load_source_folder(folder)
+
+
+def test_auto_with_a_cmd_no_copy_provides_names_the_environment_and_both_reasons(
+    callbacks, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("DOCKER_HOST", BOGUS_DOCKER)
+    source = _wrong_cmd(tmp_path)
+    inline = (
+        'CMD ["python", "/app/server.py"] of Dockerfile runs /app/server.py, which no COPY of '
+        f"{source.path} provides"
+    )
+    with create_runtime("auto", callbacks) as runtime, pytest.raises(HandlerStartError) as caught:
+        runtime.start(source, "cpu")
+    assert (caught.value.source, caught.value.environment, caught.value.problem) == (
+        "wrongcmd",
+        "cpu",
+        f"no handler module to run inline ({inline}) and Docker is not usable ({NO_ENGINE}); "
+        'name the handler in source.toml: [handler] module = "main.py", or make a Docker '
+        "engine reachable",
+    )
+    assert str(caught.value).startswith("handler of source 'wrongcmd' (cpu) did not start: ")
+
+
+def test_auto_gives_the_same_reason_for_no_handler_module_as_the_inline_runtime(
+    callbacks, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("DOCKER_HOST", BOGUS_DOCKER)
+    source = _wrong_cmd(tmp_path)
+    with create_runtime("inline", callbacks) as runtime, pytest.raises(HandlerStartError) as inline:
+        runtime.start(source, "cpu")
+    with create_runtime("auto", callbacks) as runtime, pytest.raises(HandlerStartError) as auto:
+        runtime.start(source, "cpu")
+    reason = source.service("cpu").entry_problem
+    assert inline.value.problem == f"nothing to run inline: {reason}; {NAME_THE_HANDLER}"
+    assert f"no handler module to run inline ({reason}) and " in auto.value.problem
+    assert (inline.value.environment, auto.value.environment) == ("cpu", "cpu")
 
 
 def test_docker_available_gives_a_one_line_reason_when_unreachable(monkeypatch):

@@ -236,3 +236,74 @@ def test_a_copied_sample_loads_from_its_new_place(tmp_path):
     copy = shutil.copytree(SAMPLES / "sentiment", tmp_path / "my-source")
     source = load_source_folder(copy)
     assert source.path == copy and source.name == "sentiment"
+
+
+DEPENDS_MISSING = """\
+services:
+  multiplier:
+    build: .
+    ports:
+      - "${PORT:-5555}:5555"
+    environment:
+      - CALLBACK_URL=${CALLBACK_URL}
+    depends_on:
+"""
+"""The handler service of the trial's ``dependsmissing`` source; its ``depends_on`` follows."""
+
+
+@pytest.mark.parametrize(
+    "depends_on",
+    [
+        "      - redis\n",
+        "      redis:\n        condition: service_healthy\n",
+    ],
+    ids=["list", "mapping"],
+)
+def test_depends_on_naming_an_undefined_service_is_a_compose_error(tmp_path, depends_on):
+    folder = make_source(tmp_path, cpu=DEPENDS_MISSING + depends_on)
+    (folder / "Dockerfile").write_text(
+        'FROM python:3.11-slim\nCOPY main.py /app/\nCMD ["python", "/app/main.py"]\n'
+    )
+    (folder / "main.py").write_text("")
+    with pytest.raises(ComposeError) as caught:
+        load_source_folder(folder)
+    assert (caught.value.file, caught.value.problem) == (
+        folder / "docker-compose.yml",
+        "service 'multiplier' depends on undefined service 'redis': invalid compose project; "
+        "services: multiplier",
+    )
+
+
+def test_a_sidecar_depending_on_an_undefined_service_is_a_compose_error(tmp_path):
+    sidecar = "  model:\n    image: ollama/ollama\n    depends_on: [cache]\n"
+    error = compose_error(tmp_path, "cpu", DEPENDS_MISSING + "      - model\n" + sidecar)
+    assert error.problem == (
+        "service 'model' depends on undefined service 'cache': invalid compose project; "
+        "services: multiplier, model"
+    )
+
+
+@pytest.mark.parametrize(
+    "depends_on",
+    [
+        "      - cache\n",
+        "      cache:\n        condition: service_started\n        restart: true\n",
+    ],
+    ids=["list", "mapping"],
+)
+def test_depends_on_naming_a_service_of_the_file_loads(tmp_path, depends_on):
+    sidecar = "  cache:\n    image: redis:7\n"
+    folder = make_source(tmp_path, cpu=DEPENDS_MISSING + depends_on + sidecar)
+    service = load_source_folder(folder).environments["cpu"]
+    assert (service.service, service.sidecars) == ("multiplier", ("cache",))
+
+
+@pytest.mark.parametrize("depends_on", ["cache", "[{cache: {}}]", "3"])
+def test_a_depends_on_neither_a_list_of_names_nor_a_mapping_is_a_compose_error(
+    tmp_path, depends_on
+):
+    text = DEPENDS_MISSING.replace("depends_on:\n", f"depends_on: {depends_on}\n")
+    error = compose_error(tmp_path, "cpu", text + "  cache:\n    image: redis:7\n")
+    assert error.problem == (
+        "service 'multiplier': 'depends_on' must be a list of service names or a mapping"
+    )
