@@ -36,12 +36,14 @@ LOCAL_BACKENDS: Final = ("eth-tester", "revm", "anvil")
 # -- handler runtimes ------------------------------------------------------------------------
 
 RUNTIMES: Final = ("auto", "inline", "process", "docker")
-"""Handler runtimes, default first. ``auto`` picks docker when an engine answers, else process."""
+"""Handler runtimes, default first. ``auto`` picks per source: inline when ogpu-sim finds the
+handler module, else docker when an engine answers."""
 
 DEFAULT_RUNTIME: Final = "auto"
 
 RUNTIME_HELP: Final = {
-    "auto": "docker when a Docker engine answers, else process",
+    "auto": "per source: inline when ogpu-sim finds the handler module, else docker when a "
+    "Docker engine answers",
     "inline": "the handler's FastAPI app in this process (fastest)",
     "process": "the handler as its own Python process, as its image's CMD runs it",
     "docker": "the source's compose stack under Docker Compose, as a provider runs it",

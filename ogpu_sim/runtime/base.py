@@ -13,7 +13,7 @@ import abc
 import re
 import threading
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from ..sources import SourceFolder
@@ -91,8 +91,11 @@ class Handler(abc.ABC):
         environment: one of ``ENVIRONMENTS`` (cpu, nvidia, amd).
         emulated: True when a GPU environment runs without that GPU (OGPU_SIM_ENVIRONMENT set).
         url: the base URL of its ``ogpu.service`` HTTP API, or None (inline).
+        runtime: the runtime that runs it (``inline``, ``process`` or ``docker``), which is
+            what ``auto`` chose for it.
     """
 
+    runtime: ClassVar[str] = ""
     environment: str
     emulated: bool
     url: str | None

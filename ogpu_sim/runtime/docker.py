@@ -73,6 +73,8 @@ class DockerHandler(Handler):
         service: the handler service's name.
     """
 
+    runtime = "docker"
+
     def __init__(
         self,
         callbacks: CallbackServer,

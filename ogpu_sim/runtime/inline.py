@@ -238,6 +238,8 @@ class _CallbackPoster:
 class InlineHandler(Handler):
     """A handler module imported in this process."""
 
+    runtime = "inline"
+
     def __init__(
         self,
         callbacks: CallbackServer,

@@ -67,6 +67,16 @@ class HandlerPool:
                 )
             return self._handlers[key]
 
+    def runtimes_used(self) -> dict[str, list[str]]:
+        """The runtimes that run the started handlers, keyed ``source:environment``: what
+        ``auto`` chose (``inline``, ``process``, ``docker``), sorted, for reports."""
+        with self._lock:
+            items = list(self._handlers.items())
+        used: dict[str, set[str]] = {}
+        for (_, environment, _), handler in items:
+            used.setdefault(f"{handler.source.name}:{environment}", set()).add(handler.runtime)
+        return {key: sorted(kinds) for key, kinds in sorted(used.items())}
+
     def runtime(self, name: str) -> Runtime | None:
         """The runtime ``name`` the pool created, or ``None`` before its first handler."""
         with self._lock:

@@ -103,6 +103,8 @@ def wait_ready(url: str, alive: Any, timeout: float = READY_TIMEOUT) -> str | No
 class ProcessHandler(Handler):
     """A handler served by its own subprocess, started as its Dockerfile's CMD starts it."""
 
+    runtime = "process"
+
     def __init__(
         self,
         callbacks: CallbackServer,

@@ -156,6 +156,8 @@ class RunData:
     """Chain faults injected during the workload (``chain_fault_rate``)."""
     reviews_unavailable: dict[str, str] = field(default_factory=dict)
     """Sources whose output model the clients could not load (their responses went unreviewed)."""
+    runtimes_used: dict[str, list[str]] = field(default_factory=dict)
+    """The runtimes the handlers ran on, keyed ``source:environment`` (what ``auto`` chose)."""
     attach: AttachFacts | None = None
     """Set for a run attached to a live network: its checks are the attach ones."""
 

@@ -136,6 +136,7 @@ def build_report(
             "seed": run.seed,
             "backend": run.backend,
             "runtime": run.runtime,
+            "runtimes_used": {key: list(kinds) for key, kinds in sorted(run.runtimes_used.items())},
         },
         "figures": {
             "tasks": len(run.tasks),
@@ -210,13 +211,27 @@ def _ledger_json(ledger: Ledger) -> dict[str, Any]:
     }
 
 
+def _runtimes_used(scenario: dict[str, Any]) -> str:
+    """`` (inline)`` when every handler ran on one runtime other than the one named, else each
+    ``source:environment`` with its own; nothing when no handler started or all ran on the
+    runtime named."""
+    used: dict[str, list[str]] = scenario.get("runtimes_used") or {}
+    kinds = sorted({kind for each in used.values() for kind in each})
+    if not kinds or kinds == [scenario["runtime"]]:
+        return ""
+    if len(kinds) == 1:
+        return f" ({kinds[0]})"
+    return " (" + ", ".join(f"{key} {'+'.join(each)}" for key, each in used.items()) + ")"
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     """A human-readable ``report.md`` from the report dict."""
     fig, scenario = report["figures"], report["scenario"]
     lines = [
         f"# ogpu-sim run: {scenario['name']} (seed {scenario['seed']})",
         "",
-        f"Backend `{scenario['backend']}`, runtime `{scenario['runtime']}`; "
+        f"Backend `{scenario['backend']}`, runtime `{scenario['runtime']}`"
+        f"{_runtimes_used(scenario)}; "
         f"{fig['tasks']} tasks over {fig['simulated_seconds']} simulated seconds, "
         f"{fig['transactions']} transactions in {fig['blocks']} blocks.",
         "",

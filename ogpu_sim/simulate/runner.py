@@ -607,6 +607,7 @@ def simulate(
             seed=scenario.seed,
             backend=f"attach {options.network}" if options.network else options.backend,
             runtime=options.runtime,
+            runtimes_used=sim.network.handlers.runtimes_used(),
             tasks=run.records,
             actors=run.actors(),
             ledger_start=ledger_start,

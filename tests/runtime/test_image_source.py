@@ -109,3 +109,15 @@ def test_a_pool_refuses_the_published_image_for_an_inline_provider():
 )
 def test_an_image_reference_splits_into_repository_and_tag_or_digest(image, parts):
     assert _split(image) == parts
+
+
+def test_a_pool_names_the_runtimes_that_run_each_sources_handlers(monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", BOGUS_DOCKER)
+    pool = HandlerPool("auto")
+    try:
+        pool.handler(SAMPLES / "multiply", "cpu")
+        assert pool.runtimes_used() == {"multiply:cpu": ["inline"]}
+        pool.handler(SAMPLES / "multiply", "cpu", "process")
+        assert pool.runtimes_used() == {"multiply:cpu": ["inline", "process"]}
+    finally:
+        pool.close()

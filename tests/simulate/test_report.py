@@ -18,6 +18,7 @@ from ogpu_sim.simulate.report import (
     build_report,
     check_run,
     deterministic_part,
+    render_markdown,
     status_over_time,
     write_run_folder,
 )
@@ -276,6 +277,7 @@ def test_report_json_schema(run_folder: Path) -> None:
         "seed": 3,
         "backend": "eth-tester",
         "runtime": "inline",
+        "runtimes_used": {},
     }
     assert report["ok"] is True
     assert set(report["tasks"][0]) == {
@@ -344,3 +346,27 @@ def test_checks_in_the_report_are_the_ones_given() -> None:
         "funds_conserved_end",
         "value_conserved",
     ]
+
+
+def _headline(runtime: str, used: dict[str, list[str]]) -> str:
+    run = synthetic_run()
+    run.runtime, run.runtimes_used = runtime, used
+    return render_markdown(build_report(run, check_run(run))).splitlines()[2]
+
+
+def test_report_md_names_the_runtime_auto_chose() -> None:
+    assert _headline("auto", {"echo:cpu": ["inline"], "vision:nvidia": ["inline"]}).startswith(
+        "Backend `eth-tester`, runtime `auto` (inline); 3 tasks"
+    )
+
+
+def test_report_md_names_each_sources_runtime_when_auto_chose_several() -> None:
+    assert _headline("auto", {"echo:cpu": ["inline"], "vision:nvidia": ["docker"]}).startswith(
+        "Backend `eth-tester`, runtime `auto` (echo:cpu inline, vision:nvidia docker); 3 tasks"
+    )
+
+
+def test_report_md_adds_nothing_when_the_runtime_was_named() -> None:
+    assert _headline("process", {"echo:cpu": ["process"]}).startswith(
+        "Backend `eth-tester`, runtime `process`; 3 tasks"
+    )
