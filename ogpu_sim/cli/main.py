@@ -181,8 +181,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+_RUN_ONLY = {
+    "out": "--out",
+    "backend": "--backend",
+    "rpc": "--rpc",
+    "network": "--network",
+    "max_spend": "--max-spend",
+    "wait_timeout": "--wait-timeout",
+    "runtime": "--runtime",
+    "image": "--image",
+    "no_progress": "--no-progress",
+}
+"""``simulate`` options that shape a run, not a scenario file: refused with ``--init``."""
+
+
 def _init(args: argparse.Namespace) -> int:
-    """``simulate --init FILE [--force]``: write the starting scenario, say how to run it."""
+    """``simulate --init FILE [--force] [--seed N] [--tasks N]``: write the starting scenario
+    (with that seed and task count), say how to run it. A run option is refused, not ignored."""
     from ogpu_sim.simulate.template import write_template
 
     try:
@@ -190,7 +205,15 @@ def _init(args: argparse.Namespace) -> int:
             raise ConfigError("--force", "only goes with --init FILE")
         if args.scenario is not None:
             raise ConfigError("--init", f"writes a new scenario; drop {str(args.scenario)!r}")
-        path = write_template(args.init, force=args.force)
+        defaults = vars(build_parser().parse_args(["simulate"]))
+        given = [flag for dest, flag in _RUN_ONLY.items() if getattr(args, dest) != defaults[dest]]
+        if given:
+            raise ConfigError(
+                "--init",
+                f"writes a scenario file and exits; give {' and '.join(given)} when you run "
+                f"it: ogpu-sim simulate {args.init} ...",
+            )
+        path = write_template(args.init, force=args.force, seed=args.seed, tasks=args.tasks)
     except OgpuSimError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from ogpu_sim.errors import ConfigError
+from ogpu_sim.simulate.limits import check_overrides
 from ogpu_sim.simulate.spec import SAMPLE_SOURCES
 
 _TEXT = """\
@@ -148,13 +149,35 @@ cancellation_rate = 0.1
 TEMPLATE = _TEXT.replace("@SAMPLE_MULTIPLY@", json.dumps(str(SAMPLE_SOURCES / "multiply")))
 """The scenario ``--init`` writes: valid as is, every section and key commented."""
 
+_LIVE = {"seed": "\nseed = 1\n", "tasks": "\ntasks = 20\n"}
+"""The template's live lines that ``--seed`` and ``--tasks`` replace (each once in it)."""
 
-def write_template(path: Path, *, force: bool = False) -> Path:
-    """Write :data:`TEMPLATE` to ``path``.
+
+def template_text(*, seed: int | None = None, tasks: int | None = None) -> str:
+    """:data:`TEMPLATE` with its live ``seed`` and ``[workload] tasks`` set (``--init`` with
+    ``--seed``/``--tasks``), held to the bounds a run holds them to.
+
+    Raises:
+        ScenarioError: naming ``--seed`` or ``--tasks``, out of bounds.
+    """
+    check_overrides(seed, tasks, None)
+    text = TEMPLATE
+    for key, value in (("seed", seed), ("tasks", tasks)):
+        if value is not None:
+            text = text.replace(_LIVE[key], f"\n{key} = {value}\n", 1)
+    return text
+
+
+def write_template(
+    path: Path, *, force: bool = False, seed: int | None = None, tasks: int | None = None
+) -> Path:
+    """Write :func:`template_text` to ``path``.
 
     Args:
         path: the new scenario file.
         force: replace a file that is already there.
+        seed: the scenario's seed instead of the template's.
+        tasks: the workload's task count instead of the template's.
 
     Returns:
         The path written.
@@ -162,10 +185,12 @@ def write_template(path: Path, *, force: bool = False) -> Path:
     Raises:
         ConfigError: (option ``--init``) the file exists and ``force`` is not set, or it cannot
             be written (no such folder, a directory in the way, no permission).
+        ScenarioError: naming ``--seed`` or ``--tasks``, out of bounds (nothing is written).
     """
+    text = template_text(seed=seed, tasks=tasks)
     try:
         with path.open("w" if force else "x", encoding="utf-8") as out:
-            out.write(TEMPLATE)
+            out.write(text)
     except FileExistsError:
         raise ConfigError("--init", f"{path} exists; pass --force to overwrite it") from None
     except OSError as exc:
@@ -173,4 +198,4 @@ def write_template(path: Path, *, force: bool = False) -> Path:
     return path
 
 
-__all__ = ["TEMPLATE", "write_template"]
+__all__ = ["TEMPLATE", "template_text", "write_template"]

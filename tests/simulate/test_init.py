@@ -109,3 +109,48 @@ def test_init_takes_no_scenario_argument(
 
     assert not path.exists()
     assert capsys.readouterr().err == ("error: --init: writes a new scenario; drop 'other.toml'\n")
+
+
+def test_init_writes_the_seed_and_task_count_given(tmp_path: Path) -> None:
+    path = tmp_path / "mine.toml"
+
+    assert main(["simulate", "--init", str(path), "--seed", "9", "--tasks", "5"]) == 0
+
+    scenario = parse_scenario(tomllib.loads(path.read_text(encoding="utf-8")))
+    assert (scenario.seed, scenario.workload.tasks) == (9, 5)
+    assert path.read_text(encoding="utf-8") == TEMPLATE.replace(
+        "\nseed = 1\n", "\nseed = 9\n"
+    ).replace("\ntasks = 20\n", "\ntasks = 5\n")
+
+
+def test_init_holds_the_task_count_to_the_bounds_of_a_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "mine.toml"
+
+    assert main(["simulate", "--init", str(path), "--tasks", "0"]) == 2
+
+    assert not path.exists()
+    assert capsys.readouterr().err == "error: --tasks: must be an integer from 1 to 100000, got 0\n"
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        (["--backend", "revm"], "--backend"),
+        (["--out", "runs/x"], "--out"),
+        (["--runtime", "inline", "--no-progress"], "--runtime and --no-progress"),
+    ],
+)
+def test_init_refuses_a_run_option_instead_of_ignoring_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], named: str
+) -> None:
+    path = tmp_path / "mine.toml"
+
+    assert main(["simulate", "--init", str(path), *extra]) == 2
+
+    assert not path.exists()
+    assert capsys.readouterr().err == (
+        f"error: --init: writes a scenario file and exits; give {named} when you run it: "
+        f"ogpu-sim simulate {path} ...\n"
+    )
