@@ -232,9 +232,10 @@ def _passthrough(command: str, argv: list[str]) -> int:
         return 2
 
 
-def _give_back(folder: Path | None) -> None:
-    """Remove the run folder ``simulate`` created for a run that wrote nothing into it."""
-    if folder is not None:
+def _give_back(folders: list[Path]) -> None:
+    """Remove the run folder ``simulate`` created (and ``runs/`` itself when it created that
+    too) for a run that wrote nothing into it, innermost first."""
+    for folder in folders:
         with contextlib.suppress(OSError):  # not empty (or gone): keep it
             folder.rmdir()
 
@@ -247,7 +248,7 @@ def _simulate(args: argparse.Namespace) -> int:
     from ogpu_sim.simulate.scenario import DEFAULT_SCENARIO, load_scenario
 
     console = Console()
-    claimed: Path | None = None
+    claimed: list[Path] = []
     try:
         scenario = load_scenario(args.scenario or DEFAULT_SCENARIO).with_overrides(
             seed=args.seed, tasks=args.tasks
@@ -278,8 +279,12 @@ def _simulate(args: argparse.Namespace) -> int:
             wait_timeout=args.wait_timeout,
             mnemonic=mnemonic,
         )
-        out = args.out or default_out_dir()
-        claimed = None if args.out else out  # the new empty folder a failed run takes back
+        if args.out:
+            out = args.out
+        else:  # the new empty folders a failed run takes back
+            root_was_there = Path("runs").is_dir()
+            out = default_out_dir()
+            claimed = [out] if root_was_there else [out, out.parent]
         console.print(
             f"[bold]ogpu-sim simulate[/] {scenario.name} (seed {scenario.seed}, "
             f"{scenario.workload.tasks} tasks) on {options.network or options.backend}, "

@@ -91,6 +91,13 @@ def amount_in_wei(value: Any, limit: int = NATIVE_BALANCE) -> int:
     return int(wei)
 
 
+def in_ogpu(wei: int) -> str:
+    """``wei`` as an exact OGPU figure for messages: ``500000000000000000`` -> ``0.5 OGPU``."""
+    with localcontext(prec=200):
+        text = format((Decimal(wei) / UNITS["ogpu"]).normalize(), "f")
+    return f"{text} OGPU"
+
+
 def check_overrides(seed: int | None, tasks: int | None, path: Path | None) -> None:
     """Hold the command line's ``--seed`` and ``--tasks`` to the file's bounds.
 

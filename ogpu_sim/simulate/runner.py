@@ -46,6 +46,7 @@ from ogpu_sim.errors import (
 )
 from ogpu_sim.network.live import kept_keys_file
 from ogpu_sim.simulate.attached import OwnAccounts, check_attachable, run_facts, withdraw_fresh
+from ogpu_sim.simulate.limits import in_ogpu
 from ogpu_sim.simulate.market import set_up_market
 from ogpu_sim.simulate.plan import PlannedTask, pause_before, plan
 from ogpu_sim.simulate.report import Account as LedgerAccount
@@ -264,9 +265,12 @@ class _Run:
         try:
             address = Web3.to_checksum_address(publish_task(info, private_key=key).address)
         except InsufficientBalanceError as exc:
+            client = self.client_actors[task.source.client].address
+            left = self.sim.deployment.contracts["VAULT"].functions.balanceOf(client)
             raise SimulationError(
-                f"task #{index}: client {task.source.client!r} has too little left in the Vault "
-                f"to pay {task.payment} wei ({exc}); raise its deposit in the scenario"
+                f"task #{index}: client {task.source.client!r} has {in_ogpu(left.call())} left "
+                f"in the Vault, too little to pay {in_ogpu(task.payment)}; raise its deposit in "
+                "the scenario"
             ) from exc
         except OGPUError as exc:
             if isinstance(exc.__cause__, SpendCapError):

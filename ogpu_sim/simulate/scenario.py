@@ -36,6 +36,7 @@ from ogpu_sim.simulate.limits import (
     UNITS,
     amount_in_wei,
     check_scale,
+    in_ogpu,
 )
 from ogpu_sim.simulate.spec import (
     DEFAULT_SCENARIO,
@@ -130,15 +131,26 @@ class _Parser:
         return value
 
     def number(
-        self, value: Any, key: str, *, low: float = 0.0, strict: bool = False, high: float = 1e300
+        self,
+        value: Any,
+        key: str,
+        *,
+        low: float = 0.0,
+        strict: bool = False,
+        high: float = 1e300,
+        unit: str = "",
     ) -> float:
+        """A finite number in ``[low, high]`` (``(low, high]`` when ``strict``); ``unit``
+        (``OGPU``, ``s``) is named in every message about it."""
+        of, sfx = (f" of {unit}", f" {unit}") if unit else ("", "")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(key, f"must be a number, got {value!r}")
+            raise self.fail(key, f"must be a number{of}, got {value!r}")
+        got = f"{value!r}{sfx}"
         if math.isnan(value) or math.isinf(value) or value < low or (strict and value == low):
             bound = f"greater than {low:g}" if strict else f"at least {low:g}"
-            raise self.fail(key, f"must be {bound}, got {value!r}")
+            raise self.fail(key, f"must be {bound}{sfx}, got {got}")
         if value > high:
-            raise self.fail(key, f"must be at most {high:g}, got {value!r}")
+            raise self.fail(key, f"must be at most {high:g}{sfx}, got {got}")
         return float(value)
 
     def integer(self, value: Any, key: str, *, low: int = 0, high: int | None = None) -> int:
@@ -157,13 +169,14 @@ class _Parser:
         except ValueError as exc:
             raise self.fail(key, str(exc)) from None
 
-    def distribution(self, value: Any, key: str, high: float) -> Distribution:
+    def distribution(self, value: Any, key: str, high: float, unit: str) -> Distribution:
         """``5`` (fixed) or a table ``{distribution = "uniform", min = 1, max = 9}``.
 
-        Every value, bound and mean must be at most ``high``.
+        Every value, bound and mean must be at most ``high``; messages name ``unit``.
         """
+        sfx = f" {unit}"
         if not isinstance(value, Mapping):
-            return Distribution("fixed", value=self.number(value, key, high=high))
+            return Distribution("fixed", value=self.number(value, key, high=high, unit=unit))
         table = self.table(value, key, ("distribution", "value", "min", "max", "mean"))
         kind = self.string(
             self.required(table, "distribution", key), f"{key}.distribution", DISTRIBUTIONS
@@ -172,16 +185,19 @@ class _Parser:
         for name in needed:
             self.required(table, name, key)
         nums = {
-            n: self.number(table[n], f"{key}.{n}", high=high)
+            n: self.number(table[n], f"{key}.{n}", high=high, unit=unit)
             for n in ("value", "min", "max", "mean")
             if n in table
         }
         if kind == "uniform" and nums["max"] < nums["min"]:
             raise self.fail(
-                f"{key}.max", f"must be at least min ({nums['min']:g}), got {nums['max']:g}"
+                f"{key}.max",
+                f"must be at least min ({nums['min']:g}{sfx}), got {nums['max']:g}{sfx}",
             )
         if kind == "exponential" and nums["mean"] <= 0:
-            raise self.fail(f"{key}.mean", f"must be greater than 0, got {nums['mean']:g}")
+            raise self.fail(
+                f"{key}.mean", f"must be greater than 0{sfx}, got {nums['mean']:g}{sfx}"
+            )
         return Distribution(
             kind,
             nums.get("value", 0.0),
@@ -268,7 +284,7 @@ class _Parser:
             name=self.string(self.required(table, "name", key), f"{key}.name"),
             deposit=self.amount(table.get("deposit", 100), f"{key}.deposit", MAX_LOCKED),
             think_time=self.distribution(
-                table.get("think_time", 0), f"{key}.think_time", MAX_SIMULATED_SECONDS
+                table.get("think_time", 0), f"{key}.think_time", MAX_SIMULATED_SECONDS, "s"
             ),
             review=review,
         )
@@ -398,7 +414,8 @@ class _Parser:
         if stake < source.min_lockup:
             raise self.fail(
                 f"{key}.stake",
-                f"is below source {source_name!r}'s min_lockup ({stake} < {source.min_lockup} wei)",
+                f"is below source {source_name!r}'s min_lockup "
+                f"({in_ogpu(stake)} < {in_ogpu(source.min_lockup)})",
             )
         count = self.integer(
             self.required(table, "count", key), f"{key}.count", low=1, high=MAX_PROVIDERS
@@ -417,7 +434,7 @@ class _Parser:
             self.required(table, "arrival_rate", key), f"{key}.arrival_rate", strict=True
         )
         payment = self.distribution(
-            table.get("payment", 0.01), f"{key}.payment", MAX_LOCKED / 10**18
+            table.get("payment", 0.01), f"{key}.payment", MAX_LOCKED / 10**18, "OGPU"
         )
         floor = max(s.min_payment for s in sources)
         if payment.minimum * 10**18 < floor:
@@ -427,7 +444,7 @@ class _Parser:
                 f"({payment.minimum:g} OGPU < {floor / 10**18:g} OGPU)",
             )
         expiry = self.distribution(
-            self.required(table, "expiry", key), f"{key}.expiry", MAX_SIMULATED_SECONDS
+            self.required(table, "expiry", key), f"{key}.expiry", MAX_SIMULATED_SECONDS, "s"
         )
         if expiry.minimum < 1:
             raise self.fail(

@@ -54,4 +54,19 @@ def test_a_run_that_fails_before_writing_leaves_no_folder(
     monkeypatch.setattr(runner, "simulate", failing)
 
     assert main(["simulate", "--no-progress"]) == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_that_fails_before_writing_keeps_the_runs_folder_it_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise OgpuSimError("the chain did not start")
+
+    (tmp_path / "runs").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(runner, "simulate", failing)
+
+    assert main(["simulate", "--no-progress"]) == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["runs"]
     assert list((tmp_path / "runs").iterdir()) == []

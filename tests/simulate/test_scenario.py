@@ -188,7 +188,35 @@ def test_stake_below_the_sources_min_lockup_is_rejected() -> None:
     data["providers"][0]["stake"] = 1
     error = error_for(data)
     assert error.option == "providers[0].stake"
-    assert "below source 'echo''s min_lockup" in error.problem
+    assert error.problem == "is below source 'echo''s min_lockup (1 OGPU < 2 OGPU)"
+
+
+@pytest.mark.parametrize(
+    ("change", "value", "key", "problem"),
+    [
+        (
+            "workload.payment",
+            {"distribution": "uniform", "min": 0.05, "max": 0.02},
+            "workload.payment.max",
+            "must be at least min (0.05 OGPU), got 0.02 OGPU",
+        ),
+        ("workload.payment", -1, "workload.payment", "must be at least 0 OGPU, got -1 OGPU"),
+        (
+            "workload.payment",
+            "0.05 OGPU",
+            "workload.payment",
+            "must be a number of OGPU, got '0.05 OGPU'",
+        ),
+        ("workload.payment", 1e30, "workload.payment", "must be at most 9900 OGPU, got 1e+30 OGPU"),
+        ("workload.expiry", -5, "workload.expiry", "must be at least 0 s, got -5 s"),
+        ("clients[0].think_time", -3, "clients[0].think_time", "must be at least 0 s, got -3 s"),
+    ],
+)
+def test_a_bound_on_an_amount_or_a_time_names_its_unit(
+    change: str, value: Any, key: str, problem: str
+) -> None:
+    error = error_for(with_change(change, value))
+    assert (error.option, error.problem) == (key, problem)
 
 
 def test_a_file_that_is_not_toml_names_the_file(tmp_path: Path) -> None:

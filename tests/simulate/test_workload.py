@@ -81,5 +81,7 @@ def test_a_client_out_of_vault_balance_stops_the_run_with_a_clear_error(
     )
     out = capsys.readouterr().out.replace("\n", "")
     assert code == 2
-    assert "error: task #0: client 'poor' has too little left in the Vault to pay" in out
-    assert "raise its deposit in the scenario" in out
+    assert (
+        "error: task #0: client 'poor' has 0.01 OGPU left in the Vault, too little to pay "
+        "0.02 OGPU; raise its deposit in the scenario"
+    ) in out
