@@ -67,7 +67,7 @@ RUNAWAY = [
         "limit of 315360000 (10 years, with the longest expiry); use at least 1.27e-08",
     ),
     ("sources[0].max_expiry", 10**15, "sources[0].max_expiry", "must be at most 315360000"),
-    ("workload.payment", 1e300, "workload.payment", "must be at most 9900, got 1e+300"),
+    ("workload.payment", 1e300, "workload.payment", "must be at most 9900 OGPU, got 1e+300 OGPU"),
     ("clients[0].think_time", 1e300, "clients[0].think_time", "must be at most 3.1536e+08"),
     (
         "providers[0].behaviours",
