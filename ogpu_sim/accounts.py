@@ -107,7 +107,7 @@ class Accounts:
     """
 
     fund: Callable[[str, int], None]
-    mnemonic: str = DEFAULT_MNEMONIC
+    mnemonic: str = field(default=DEFAULT_MNEMONIC, repr=False)
     native_balance: int = DEFAULT_NATIVE_BALANCE
     _next_fresh: int = field(default=FRESH_INDEX_BASE, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)

@@ -78,7 +78,7 @@ class _Saved:
     fleet: FleetState
 
 
-@dataclass
+@dataclass(repr=False)
 class Simulator:
     """A running OpenGPU network with the SDK bound to it: build it with :meth:`start` (a local
     network) or :meth:`attach` (a live, already-deployed one)."""
@@ -90,6 +90,15 @@ class Simulator:
     _facts: dict[str, TaskFacts] = field(default_factory=dict, repr=False)
     _saved: dict[str, _Saved] = field(default_factory=dict, repr=False)
     _watch: TaskWatch | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        # One line and no keys: hypothesis prints it in every falsifying example of a test
+        # that takes the ogpu_sim fixture, and tracebacks show it.
+        return f"Simulator({self.network!r}, seed={self.seed}, providers={len(self.providers)})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's and hypothesis's pretty printers: the repr, not every field."""
+        printer.text(repr(self))
 
     def __post_init__(self) -> None:
         self.driver = Driver(self.network.timeline, seed=self.seed)

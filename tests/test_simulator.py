@@ -110,3 +110,14 @@ def test_a_reorg_is_recorded_and_the_sdk_sends_again_afterwards():
 
         assert [e.name for e in sim.timeline if e.kind == "fault"] == ["reorg"]
         assert vault.get_balance_of(actor.address) == 2 * 10**15
+
+
+def test_a_simulators_repr_is_one_line_without_its_mnemonic():
+    words = "legal winner thank year wave sausage worth useful legal winner thank yellow"
+    with Simulator.start(mnemonic=words, seed=4) as sim:
+        text = repr(sim)
+    assert text == (
+        f"Simulator(Network(eth-tester, rpc_url='{sim.rpc_url}', chain_id=200820172034), "
+        "seed=4, providers=0)"
+    )
+    assert "legal" not in repr(sim.network.options) + repr(sim.accounts)

@@ -90,7 +90,7 @@ class NetworkOptions:
     runtime: str = DEFAULT_RUNTIME
     image: str = DEFAULT_IMAGE_SOURCE
     chain_id: int = DEFAULT_CHAIN_ID
-    mnemonic: str = DEFAULT_MNEMONIC
+    mnemonic: str = field(default=DEFAULT_MNEMONIC, repr=False)
     unbonding_period: int = 10
     min_lockup_per_source: int = 0
     client_vault_balance: int = 100 * ETHER
@@ -122,7 +122,7 @@ class NetworkOptions:
             raise ConfigError("ipfs_max_bytes", f"must be >= 1 or None, got {self.ipfs_max_bytes}")
 
 
-@dataclass
+@dataclass(repr=False)
 class Network:
     """The started leaves, complete: build with :meth:`start`; :meth:`stop` is idempotent.
 
@@ -152,6 +152,15 @@ class Network:
     live: Attachment | None = None
     _instances: dict[tuple[str, str], Contract] = field(default_factory=dict, repr=False)
     _stack: ExitStack = field(default_factory=ExitStack, repr=False)
+
+    def __repr__(self) -> str:
+        # Short, and without keys: it shows up in tracebacks and hypothesis reports.
+        where = "attached" if self.live is not None else self.options.backend
+        return f"Network({where}, rpc_url={self.rpc_url!r}, chain_id={self.chain.chain_id})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's and hypothesis's pretty printers: the repr, not every field."""
+        printer.text(repr(self))
 
     @classmethod
     def start(cls, options: NetworkOptions) -> Network:

@@ -26,6 +26,7 @@ a transaction past the ``--ogpu-max-spend`` cap fails its test with
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -205,6 +206,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Any:
             return (yield)
     inner = handle.inner_test
 
+    @functools.wraps(inner)  # hypothesis names a falsifying example after the function it runs
     def isolated_example(*args: Any, **kwargs: Any) -> Any:
         with sim.isolated():
             return inner(*args, **kwargs)

@@ -110,6 +110,32 @@ def test_each_hypothesis_example_starts_from_the_test_state(inner):
     inner.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
+def test_a_falsifying_example_is_reported_under_the_tests_name_with_a_one_line_simulator(inner):
+    inner.makepyfile(
+        """
+        from hypothesis import given, settings, strategies as st
+
+        @settings(max_examples=20, deadline=None, database=None)
+        @given(n=st.integers(0, 100))
+        def test_small(ogpu_sim, n):
+            assert n < 50
+        """
+    )
+
+    result = inner.runpytest("-p", "no:cacheprovider")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.re_match_lines(
+        [
+            r"E\s+Failing test case: test_small\($",
+            r"E\s+ogpu_sim=Simulator\(Network\(eth-tester, rpc_url='http://127\.0\.0\.1:\d+', "
+            r"chain_id=200820172034\), seed=0, providers=0\),$",
+            r"E\s+n=50,$",
+        ]
+    )
+    assert "mnemonic" not in result.stdout.str()
+
+
 def test_isolated_undoes_the_block_even_when_it_raises(inner):
     inner.makepyfile(
         """
