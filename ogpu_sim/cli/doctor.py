@@ -325,6 +325,7 @@ def run_checks(
 def render(findings: list[Finding], console: object | None = None) -> None:
     """Print the findings as a table, then each fix command."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     out = console if isinstance(console, Console) else Console()
@@ -334,12 +335,14 @@ def render(findings: list[Finding], console: object | None = None) -> None:
     table.add_column("found")
     style = {"ok": "[green]ok[/]", "warn": "[yellow]warn[/]", "fail": "[red]FAIL[/]"}
     for finding in findings:
-        table.add_row(finding.name, style[finding.status], finding.detail)
+        table.add_row(finding.name, style[finding.status], escape(finding.detail))
     out.print(table)
     todo = [f for f in findings if f.status != "ok" and f.fix]
     for finding in todo:
         label = "missing" if finding.status == "fail" else "optional"
-        out.print(f"[bold]{finding.name}[/] ({label}): fix with: {finding.fix}", soft_wrap=True)
+        out.print(
+            f"[bold]{finding.name}[/] ({label}): fix with: {escape(finding.fix)}", soft_wrap=True
+        )
     failed = sum(f.status == "fail" for f in findings)
     warned = sum(f.status == "warn" for f in findings)
     if failed:

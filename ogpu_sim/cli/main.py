@@ -242,6 +242,7 @@ def _give_back(folders: list[Path]) -> None:
 
 def _simulate(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.markup import escape
 
     from ogpu_sim.simulate.console import ProgressDisplay, print_attach_header, print_summary
     from ogpu_sim.simulate.runner import RunOptions, default_out_dir, simulate
@@ -286,8 +287,8 @@ def _simulate(args: argparse.Namespace) -> int:
             out = default_out_dir()
             claimed = [out] if root_was_there else [out, out.parent]
         console.print(
-            f"[bold]ogpu-sim simulate[/] {scenario.name} (seed {scenario.seed}, "
-            f"{scenario.workload.tasks} tasks) on {options.network or options.backend}, "
+            f"[bold]ogpu-sim simulate[/] {escape(scenario.name)} (seed {scenario.seed}, "
+            f"{scenario.workload.tasks} tasks) on {escape(options.network or options.backend)}, "
             f"runtime {options.runtime}"
         )
         with ProgressDisplay(console, enabled=not args.no_progress) as d:
@@ -299,7 +300,7 @@ def _simulate(args: argparse.Namespace) -> int:
                 on_attach=lambda lines: print_attach_header(console, lines),
             )
     except OgpuSimError as exc:
-        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         _give_back(claimed)
         return 2
     except KeyboardInterrupt:

@@ -56,9 +56,11 @@ class ProgressDisplay:
 def print_attach_header(console: Any, lines: list[str]) -> None:
     """Before an attached run spends anything: the network, the spend cap, the accounts it
     spends from with their native and Vault balances."""
-    console.print(lines[0], soft_wrap=True)
+    from rich.markup import escape
+
+    console.print(escape(lines[0]), soft_wrap=True)
     for line in lines[1:]:
-        console.print(f"  {line}", soft_wrap=True)
+        console.print(f"  {escape(line)}", soft_wrap=True)
 
 
 def attach_lines(attach: dict[str, Any]) -> list[str]:
@@ -83,10 +85,11 @@ def attach_lines(attach: dict[str, Any]) -> list[str]:
 
 def print_summary(console: Any, report: dict[str, Any], out: Path) -> None:
     """The end-of-run summary: statuses, latency per delivery method, providers, checks."""
+    from rich.markup import escape
     from rich.table import Table
 
     figures = report["figures"]
-    table = Table(title=f"{report['scenario']['name']} — {figures['tasks']} tasks")
+    table = Table(title=f"{escape(report['scenario']['name'])} — {figures['tasks']} tasks")
     table.add_column("figure")
     table.add_column("value", justify="right")
     table.add_row("tasks published", str(figures["tasks"]))
@@ -101,7 +104,7 @@ def print_summary(console: Any, report: dict[str, Any], out: Path) -> None:
             )
     table.add_row("responses rejected by review", str(figures["responses_rejected"]))
     for behaviour, wei in figures["earnings_by_behaviour_wei"].items():
-        table.add_row(f"earned by {behaviour} providers", f"{wei / 10**18:.4f} OGPU")
+        table.add_row(f"earned by {escape(behaviour)} providers", f"{wei / 10**18:.4f} OGPU")
     table.add_row("transactions", str(figures["transactions"]))
     table.add_row("simulated seconds", str(figures["simulated_seconds"]))
     timing = report["timing"]
@@ -110,15 +113,16 @@ def print_summary(console: Any, report: dict[str, Any], out: Path) -> None:
     console.print(table)
     for check in report["checks"]:
         mark = "[green]PASS[/]" if check["ok"] else "[red]FAIL[/]"
-        console.print(f"{mark} {check['name']}: {check['detail']}", soft_wrap=True)
+        console.print(f"{mark} {check['name']}: {escape(check['detail'])}", soft_wrap=True)
     for check in report.get("skipped_checks", []):
         console.print(
-            f"[yellow]NOT RUN[/] {check['name']} (shared chain): {check['reason']}", soft_wrap=True
+            f"[yellow]NOT RUN[/] {check['name']} (shared chain): {escape(check['reason'])}",
+            soft_wrap=True,
         )
     attach = report.get("attach")
     if attach is not None:
         for line in attach_lines(attach):
-            console.print(line, soft_wrap=True)
-    console.print(f"run folder: {out}  (report.json, report.md, events.jsonl, plots)")
+            console.print(escape(line), soft_wrap=True)
+    console.print(f"run folder: {escape(str(out))}  (report.json, report.md, events.jsonl, plots)")
     if not report["ok"]:
         console.print("[red]end-of-run checks failed[/] (see above and report.md)")

@@ -223,3 +223,21 @@ def test_simulate_takes_the_users_mnemonic_from_the_environment(
     assert main(["simulate", "--rpc", "http://10.1.2.3:8545", "--no-progress"]) == 2
     assert seen["options"].mnemonic == "own words"
     assert "own words" not in repr(seen["options"])
+
+
+def test_simulate_prints_square_brackets_in_names_and_errors_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise OgpuSimError("map them in source.toml: [environments] nvidia = 'gpu.yml'")
+
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(SMALL.read_text().replace('name = "small"', 'name = "trial [v2] [bold]x"'))
+    monkeypatch.setattr(workload, "simulate", failing)
+
+    code = main(["simulate", str(scenario), "--out", str(tmp_path / "run"), "--no-progress"])
+
+    out = capsys.readouterr().out.replace("\n", " ")
+    assert code == 2
+    assert "ogpu-sim simulate trial [v2] [bold]x (seed" in out
+    assert "error: map them in source.toml: [environments] nvidia = 'gpu.yml'" in out

@@ -169,6 +169,19 @@ def test_rendered_output_lists_each_fix_and_the_verdict(no_engine: str) -> None:
     assert doctor.exit_code(findings) == 0
 
 
+def test_rendered_fixes_and_details_keep_their_square_brackets() -> None:
+    console = Console(record=True, width=200)
+    findings = [
+        doctor.Finding("revm", "warn", "pyrevm [not installed]", "pip install 'ogpu-sim[revm]'")
+    ]
+
+    doctor.render(findings, console)
+
+    text = console.export_text()
+    assert "revm (optional): fix with: pip install 'ogpu-sim[revm]'" in text
+    assert "pyrevm [not installed]" in text
+
+
 def test_doctor_command_exits_non_zero_when_docker_is_required_and_absent(
     no_engine: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
