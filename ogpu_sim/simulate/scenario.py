@@ -12,7 +12,7 @@ Amounts are in OGPU (``0.05``, ``"0.05"``, ``"0.05 OGPU"``) or carry a unit (``"
 ``"1000 wei"``); times are in simulated seconds. Every number is held to a bound from
 :mod:`ogpu_sim.simulate.limits`, and the error names the key and the bound.
 
-Slightly over 450 lines: one validator per key, each raising with the key's dotted path and
+About 500 lines: one validator per key, each raising with the key's dotted path and
 bound; the dataclasses they build live in :mod:`ogpu_sim.simulate.spec`.
 """
 
@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ogpu_sim.errors import ScenarioError
+from ogpu_sim.errors import OgpuSimError, ScenarioError
 from ogpu_sim.simulate.limits import (
     MAX_CHAIN_FAULT_RATE,
     MAX_LOCKED,
@@ -51,6 +51,7 @@ from ogpu_sim.simulate.spec import (
     SourceSpec,
     WorkloadSpec,
 )
+from ogpu_sim.sources import load_source_folder
 from ogpu_sim.vocabulary import BEHAVIOURS, ENVIRONMENTS
 
 if sys.version_info >= (3, 11):
@@ -142,9 +143,14 @@ class _Parser:
     ) -> float:
         """A finite number in ``[low, high]`` (``(low, high]`` when ``strict``); ``unit``
         (``OGPU``, ``s``) is named in every message about it."""
-        of, sfx = (f" of {unit}", f" {unit}") if unit else ("", "")
+        sfx = f" {unit}" if unit else ""
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(key, f"must be a number{of}, got {value!r}")
+            if unit and isinstance(value, str):
+                name = "seconds" if unit == "s" else unit
+                raise self.fail(
+                    key, f"must be a plain number of {name} (no unit here), got {value!r}"
+                )
+            raise self.fail(key, f"must be a number, got {value!r}")
         got = f"{value!r}{sfx}"
         if math.isnan(value) or math.isinf(value) or value < low or (strict and value == low):
             bound = f"greater than {low:g}" if strict else f"at least {low:g}"
@@ -318,9 +324,7 @@ class _Parser:
         )
         handler = None
         if "handler" in table:
-            handler = self.base_dir / self.string(table["handler"], f"{key}.handler")
-            if not handler.is_dir():
-                raise self.fail(f"{key}.handler", f"no such folder: {handler}")
+            handler = self.handler(table["handler"], f"{key}.handler", environments)
         return SourceSpec(
             name=self.string(self.required(table, "name", key), f"{key}.name"),
             client=self.string(table.get("client", clients[0]), f"{key}.client", clients),
@@ -339,6 +343,27 @@ class _Parser:
             handler=handler,
             share=self.number(table.get("share", 1), f"{key}.share", strict=True, high=MAX_WEIGHT),
         )
+
+    def handler(self, value: Any, key: str, environments: tuple[str, ...]) -> Path:
+        """A source folder (relative to the scenario file) that describes every environment
+        the source lists, read as a provider's runtime reads it."""
+        folder = self.base_dir / self.string(value, key)
+        if not folder.exists():
+            raise self.fail(key, f"no such folder: {folder}")
+        if not folder.is_dir():
+            raise self.fail(key, f"not a folder: {folder}")
+        try:
+            source = load_source_folder(folder)
+        except OgpuSimError as exc:
+            raise self.fail(key, str(exc)) from None
+        missing = [env for env in environments if env not in source.environments]
+        if missing:
+            raise self.fail(
+                key,
+                f"{folder} describes {', '.join(source.environments)} but the source lists "
+                f"{', '.join(missing)} too; add its compose file or drop it from environments",
+            )
+        return folder
 
     def payload(self, value: Any, key: str) -> PayloadSpec:
         table = self.table(value, key, ("generator", "data", "fields", "choices"))

@@ -143,7 +143,7 @@ def test_invalid_utf8_is_a_scenario_error_naming_the_byte(tmp_path: Path, tally:
     tally("bad_inputs", 1)
 
 
-def test_simulate_with_a_negative_seed_exits_2_with_one_line(
+def test_simulate_with_a_negative_seed_exits_2_with_one_line_naming_the_flag(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], tally: Tally
 ) -> None:
     path = tmp_path / "s.toml"
@@ -154,7 +154,17 @@ def test_simulate_with_a_negative_seed_exits_2_with_one_line(
     code = main(["simulate", str(path), "--seed", "-1", "--no-progress", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 2
-    assert out.replace("\n", "") == f"error: {path}: --seed: must be an integer >= 0, got -1"
+    assert out.replace("\n", "") == "error: --seed: must be an integer >= 0, got -1"
+    tally("bad_inputs", 1)
+
+
+def test_a_bad_task_count_for_the_default_scenario_names_the_flag_not_a_packaged_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], tally: Tally
+) -> None:
+    code = main(["simulate", "--tasks", "-3", "--no-progress", "--out", str(tmp_path / "r")])
+    out = capsys.readouterr().out
+    assert code == 2
+    assert out.replace("\n", "") == "error: --tasks: must be an integer from 1 to 100000, got -3"
     tally("bad_inputs", 1)
 
 

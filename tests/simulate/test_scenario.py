@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import random
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from ogpu_sim.simulate.scenario import (
     load_scenario,
     parse_scenario,
 )
+from ogpu_sim.simulate.spec import SAMPLE_SOURCES
 
 BASE: dict[str, Any] = {
     "name": "tiny",
@@ -203,9 +205,15 @@ def test_stake_below_the_sources_min_lockup_is_rejected() -> None:
         ("workload.payment", -1, "workload.payment", "must be at least 0 OGPU, got -1 OGPU"),
         (
             "workload.payment",
-            "0.05 OGPU",
+            "-5 gwei",
             "workload.payment",
-            "must be a number of OGPU, got '0.05 OGPU'",
+            "must be a plain number of OGPU (no unit here), got '-5 gwei'",
+        ),
+        (
+            "workload.expiry",
+            {"distribution": "fixed", "value": "60 s"},
+            "workload.expiry.value",
+            "must be a plain number of seconds (no unit here), got '60 s'",
         ),
         ("workload.payment", 1e30, "workload.payment", "must be at most 9900 OGPU, got 1e+30 OGPU"),
         ("workload.expiry", -5, "workload.expiry", "must be at least 0 s, got -5 s"),
@@ -234,16 +242,54 @@ def test_a_missing_file_is_a_scenario_error(tmp_path: Path) -> None:
     assert info.value.problem == "cannot read the file: No such file or directory"
 
 
-def test_handler_folders_resolve_against_the_scenario_file(tmp_path: Path) -> None:
-    (tmp_path / "handlers" / "echo").mkdir(parents=True)
+def _with_handler(tmp_path: Path, handler: str, environments: str = '["cpu"]') -> Path:
     text = (
-        '[[clients]]\nname = "c"\n[[sources]]\nname = "s"\nhandler = "handlers/echo"\n'
+        '[[clients]]\nname = "c"\n[[sources]]\nname = "s"\n'
+        f"environments = {environments}\nhandler = {handler!r}\n"
         "[[providers]]\ncount = 1\n[workload]\ntasks = 1\narrival_rate = 1\nexpiry = 60\n"
     )
     (tmp_path / "s.toml").write_text(text)
-    scenario = load_scenario(tmp_path / "s.toml")
+    return tmp_path / "s.toml"
+
+
+def test_handler_folders_resolve_against_the_scenario_file(tmp_path: Path) -> None:
+    shutil.copytree(SAMPLE_SOURCES / "multiply", tmp_path / "handlers" / "echo")
+    scenario = load_scenario(_with_handler(tmp_path, "handlers/echo"))
     assert scenario.name == "s"
     assert scenario.sources[0].handler == tmp_path / "handlers" / "echo"
+
+
+def test_a_handler_that_is_a_file_is_not_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "handler.py").write_text("")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(_with_handler(tmp_path, "handler.py"))
+    assert (info.value.option, info.value.problem) == (
+        "sources[0].handler",
+        f"not a folder: {tmp_path / 'handler.py'}",
+    )
+
+
+def test_a_handler_folder_that_is_not_a_source_is_refused_before_the_run(tmp_path: Path) -> None:
+    (tmp_path / "notes").mkdir()
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(_with_handler(tmp_path, "notes"))
+    assert info.value.option == "sources[0].handler"
+    assert info.value.problem.startswith(f"{tmp_path / 'notes'}: no compose file found; looked for")
+    assert str(info.value).startswith(f"{tmp_path / 's.toml'}: sources[0].handler: ")
+
+
+def test_a_handler_folder_must_describe_every_environment_of_its_source(tmp_path: Path) -> None:
+    folder = tmp_path / "cpu-only"
+    shutil.copytree(SAMPLE_SOURCES / "multiply", folder)
+    for gpu in ("docker-compose.gpu.yml", "docker-compose.amd.yml"):
+        (folder / gpu).unlink()
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(_with_handler(tmp_path, "cpu-only", '["cpu", "nvidia"]'))
+    assert (info.value.option, info.value.problem) == (
+        "sources[0].handler",
+        f"{folder} describes cpu but the source lists nvidia too; add its compose file or drop "
+        "it from environments",
+    )
 
 
 def test_behaviour_mix_splits_the_count_by_largest_remainder() -> None:
@@ -279,7 +325,7 @@ def test_the_default_scenario_file_is_valid() -> None:
 
 def test_the_default_scenario_and_its_sources_ship_inside_the_package() -> None:
     import ogpu_sim
-    from ogpu_sim.simulate.spec import DEFAULT_SCENARIO, SAMPLE_SOURCES
+    from ogpu_sim.simulate.spec import DEFAULT_SCENARIO
 
     package = Path(ogpu_sim.__file__).parent
     scenario = load_scenario(DEFAULT_SCENARIO)
