@@ -1,5 +1,6 @@
 """The end-of-run checks of a ``simulate`` run: funds conserved, every task terminal, escrow
-released, earnings equal to confirmed responses. A failing check makes the command exit 1.
+released, earnings equal to confirmed responses, handlers answered. A failing check makes the
+command exit 1.
 
 A run attached to a live network (``--network``) shares the chain with other accounts, earlier
 tasks and live providers, so the Vault-wide checks cannot be known there: :func:`check_run`
@@ -9,6 +10,7 @@ runs the attach checks instead (what the run's own accounts and tasks show) and
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ogpu_sim.simulate.records import TERMINAL, AttachFacts, Ledger, RunData, Skipped
@@ -52,7 +54,37 @@ def check_run(run: RunData) -> list[Check]:
         _check_escrow(run),
         _check_terminal(run),
         _check_earnings(run),
+        _check_handlers(run),
     ]
+
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+
+
+def _check_handlers(run: RunData) -> Check:
+    """Every handler run of a provider that is not ``failing`` answered: a handler that
+    refuses the scenario's input (a ``function`` it does not expose, a payload its model
+    rejects) fails the run instead of leaving tasks to expire quietly."""
+    failing = {a.address for a in run.actors if a.behaviour == "failing"}
+    failed = [
+        event
+        for event in run.events
+        if event.get("kind") == "provider"
+        and event.get("name") == "handler-failed"
+        and event.get("emitter") not in failing
+    ]
+    if not failed:
+        return Check("handlers_answered", True, "every handler run answered")
+    details = [str(event.get("args", {}).get("detail", "")) for event in failed]
+    kinds = {_ADDRESS.sub("0x...", detail) for detail in details}  # one reason, many tasks
+    others = f" (and {len(kinds) - 1} other reasons)" if len(kinds) > 1 else ""
+    return Check(
+        "handlers_answered",
+        False,
+        f"{len(failed)} handler run{'s' if len(failed) != 1 else ''} of providers that are "
+        "not `failing` failed: "
+        f"{details[0]}{others}",
+    )
 
 
 def skipped_checks(run: RunData) -> list[Skipped]:
@@ -70,6 +102,7 @@ def check_attached(run: RunData, facts: AttachFacts) -> list[Check]:
         _check_escrow(run),
         _check_client_balances(run),
         _check_earnings(run),
+        _check_handlers(run),
         _check_spend_cap(facts),
     ]
 

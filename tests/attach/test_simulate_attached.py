@@ -62,6 +62,7 @@ ATTACH_CHECKS = [
     "escrow_released",
     "client_vault_balance",
     "provider_earnings",
+    "handlers_answered",
     "spend_cap_held",
 ]
 SKIPPED = [

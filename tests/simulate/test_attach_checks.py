@@ -47,6 +47,7 @@ def test_an_attached_run_runs_the_attach_checks_and_they_pass() -> None:
         "escrow_released",
         "client_vault_balance",
         "provider_earnings",
+        "handlers_answered",
         "spend_cap_held",
     ]
     assert all(c.ok for c in checks), [c for c in checks if not c.ok]

@@ -121,8 +121,39 @@ def test_a_consistent_run_passes_every_check() -> None:
         "escrow_released",
         "tasks_terminal",
         "provider_earnings",
+        "handlers_answered",
     ]
     assert all(c.ok for c in checks), [c for c in checks if not c.ok]
+
+
+def _handler_failed(emitter: str, detail: str) -> dict[str, object]:
+    return {
+        "kind": "provider",
+        "name": "handler-failed",
+        "emitter": emitter,
+        "args": {"detail": detail},
+    }
+
+
+def test_a_handler_that_refuses_the_scenarios_input_fails_the_run() -> None:
+    run = synthetic_run()
+    refused = (
+        f"multiply rejected the input of task 0x{'b' * 40}: no function 'multiply'; "
+        "the handler exposes: reverse"
+    )
+    other_task = refused.replace("b" * 40, "a" * 40)
+    run.events += [_handler_failed(P1, refused), _handler_failed(P1, other_task)]
+    assert check(run, "handlers_answered") == (
+        False,
+        f"2 handler runs of providers that are not `failing` failed: {refused}",
+    )
+
+
+def test_a_failing_providers_handler_failures_are_its_behaviour() -> None:
+    run = synthetic_run()
+    run.actors[2].behaviour = "failing"
+    run.events.append(_handler_failed(P2, "no callback"))
+    assert check(run, "handlers_answered") == (True, "every handler run answered")
 
 
 def test_a_tampered_account_balance_breaks_conservation() -> None:

@@ -85,3 +85,27 @@ def test_a_client_out_of_vault_balance_stops_the_run_with_a_clear_error(
         "error: task #0: client 'poor' has 0.01 OGPU left in the Vault, too little to pay "
         "0.02 OGPU; raise its deposit in the scenario"
     ) in out
+
+
+def test_a_handler_that_does_not_expose_the_scenarios_function_fails_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ogpu_sim.simulate.spec import SAMPLE_SOURCES
+
+    text = (
+        '[[clients]]\nname = "c"\n'
+        f'[[sources]]\nname = "s"\nfunction = "divide"\nhandler = "{SAMPLE_SOURCES / "multiply"}"\n'
+        "[[providers]]\ncount = 1\n"
+        "[workload]\ntasks = 1\narrival_rate = 1\nexpiry = 60\n"
+    )
+    (tmp_path / "s.toml").write_text(text)
+    code = main(
+        ["simulate", str(tmp_path / "s.toml"), "--out", str(tmp_path / "run"), "--no-progress"]
+    )
+    out = capsys.readouterr().out.replace("\n", "")
+    assert code == 1
+    assert (
+        "FAIL handlers_answered: 1 handler run of providers that are not `failing` failed: "
+        "divide rejected the input of task 0x"
+    ) in out
+    assert "no function 'divide'; the handler exposes: multiply" in out
