@@ -121,3 +121,45 @@ def test_a_simulators_repr_is_one_line_without_its_mnemonic():
         "seed=4, providers=0)"
     )
     assert "legal" not in repr(sim.network.options) + repr(sim.accounts)
+
+
+def _known_web3_warning() -> None:
+    import warnings
+
+    warnings.warn_explicit(
+        "The log with transaction hash: HexBytes('0x01') ... MismatchedABI ... discarded",
+        UserWarning,
+        "functional.py",
+        49,
+        module="eth_utils.functional",
+    )
+
+
+def test_a_running_simulator_hides_web3s_foreign_log_warning_and_stop_gives_the_filters_back(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    import warnings
+
+    monkeypatch.delenv("OGPU_SIM_SDK_WARNINGS", raising=False)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("error")
+        before = list(warnings.filters)
+        with Simulator.start():
+            _known_web3_warning()  # would raise under "error" if it were not hidden
+        assert warnings.filters == before
+        with pytest.raises(UserWarning, match="^The log with transaction hash"):
+            _known_web3_warning()
+    assert seen == []
+
+
+def test_ogpu_sim_sdk_warnings_show_lets_the_known_warnings_through(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    import warnings
+
+    monkeypatch.setenv("OGPU_SIM_SDK_WARNINGS", "show")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with Simulator.start():
+            with pytest.raises(UserWarning, match="^The log with transaction hash"):
+                _known_web3_warning()

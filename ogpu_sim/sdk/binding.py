@@ -19,6 +19,8 @@ from typing import Any
 
 from web3 import Web3
 
+from ogpu_sim.sdk.warnings import hide_known_warnings
+
 _MISSING = object()
 _SHIM_LOCK = threading.Lock()
 _shim_users = 0
@@ -153,6 +155,7 @@ class SdkBinding:
         cache_contracts(self.w3)
         acquire_caches()
         clear_nonce_caches()
+        self._saved["warnings"] = hide_known_warnings()
         self.bound = True
         _BOUND.append(self)
 
@@ -196,6 +199,7 @@ class SdkBinding:
 
         release_caches()
         clear_nonce_caches()
+        saved["warnings"]()
         self.bound = False
         if self in _BOUND:
             _BOUND.remove(self)

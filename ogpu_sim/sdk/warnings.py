@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
 
 KNOWN_WARNINGS: tuple[tuple[str, type[Warning], str], ...] = (
     # web3's process_receipt warns once per log of another contract in a receipt (a new
@@ -37,6 +38,35 @@ def quiet_known_warnings() -> None:
     """Add an ``ignore`` filter for each of :data:`KNOWN_WARNINGS` (in front of the others)."""
     for message, category, module in KNOWN_WARNINGS:
         warnings.filterwarnings("ignore", message=message, category=category, module=module)
+
+
+def hide_known_warnings() -> Callable[[], None]:
+    """Put the known warnings' ``ignore`` filters in front of the others while a simulator is
+    bound (a plain script sees no web3 log warning per receipt), unless the environment asks to
+    show them (:data:`SHOW_VARIABLE`).
+
+    Returns:
+        The undo: it takes out the filters this call added and moves one that was already set
+        (the user's, the pytest plugin's) back to where it was.
+    """
+    if not hidden_by_environment():
+        return lambda: None
+    changes: list[tuple[Any, int | None]] = []  # (filter, its index before, or None if new)
+    for message, category, module in KNOWN_WARNINGS:
+        before = list(warnings.filters)
+        warnings.filterwarnings("ignore", message=message, category=category, module=module)
+        entry = warnings.filters[0]
+        changes.append((entry, before.index(entry) if entry in before else None))
+
+    def undo() -> None:
+        filters: list[Any] = warnings.filters  # type: ignore[assignment]  # a list at runtime
+        for entry, index in reversed(changes):
+            with suppress(ValueError):  # a catch_warnings block restored the list already
+                filters.remove(entry)
+                if index is not None:
+                    filters.insert(index, entry)
+
+    return undo
 
 
 def preimport_quietly() -> None:
