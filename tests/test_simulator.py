@@ -147,7 +147,7 @@ def test_a_running_simulator_hides_web3s_foreign_log_warning_and_stop_gives_the_
         with Simulator.start():
             _known_web3_warning()  # would raise under "error" if it were not hidden
         assert warnings.filters == before
-        with pytest.raises(UserWarning, match="^The log with transaction hash"):
+        with pytest.raises(UserWarning, match=r"^The log with transaction hash"):
             _known_web3_warning()
     assert seen == []
 
@@ -160,6 +160,5 @@ def test_ogpu_sim_sdk_warnings_show_lets_the_known_warnings_through(
     monkeypatch.setenv("OGPU_SIM_SDK_WARNINGS", "show")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with Simulator.start():
-            with pytest.raises(UserWarning, match="^The log with transaction hash"):
-                _known_web3_warning()
+        with Simulator.start(), pytest.raises(UserWarning, match=r"^The log with transaction hash"):
+            _known_web3_warning()
