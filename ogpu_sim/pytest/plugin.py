@@ -83,6 +83,30 @@ def pytest_configure(config: pytest.Config) -> None:
             config.stash[_CONFIG] = read_config(config)
     except ValueError as exc:
         raise pytest.UsageError(f"ogpu-sim: {exc}") from exc
+    _check_tools(config.stash[_CONFIG])
+
+
+def _check_tools(plugin: PluginConfig) -> None:
+    """A backend whose program is missing stops the session once, before any test, instead of
+    failing every test that takes the simulator."""
+    if plugin.runtime == "docker":
+        from ogpu_sim.runtime import docker_available
+
+        usable, reason = docker_available()
+        if not usable:
+            raise pytest.UsageError(
+                f"ogpu-sim: --ogpu-runtime/ogpu_runtime docker: {reason}; start a Docker engine "
+                "(or point DOCKER_HOST at one), or use the auto or process runtime"
+            )
+    if plugin.attached or plugin.backend != "anvil":
+        return
+    from ogpu_sim.chain.anvil import find_anvil
+    from ogpu_sim.errors import AnvilNotFoundError
+
+    try:
+        find_anvil()
+    except AnvilNotFoundError as exc:
+        raise pytest.UsageError(f"ogpu-sim: --ogpu-backend/ogpu_backend anvil: {exc}") from exc
 
 
 def _hides_sdk_warnings(config: pytest.Config) -> bool:

@@ -130,6 +130,40 @@ def test_attaching_and_starting_a_backend_at_once_is_a_usage_error(inner):
     )
 
 
+def test_a_missing_anvil_stops_the_session_once_before_any_test(inner, monkeypatch):
+    monkeypatch.setenv("OGPU_SIM_ANVIL", "/nonexistent/anvil")
+    inner.makepyfile("def test_one(ogpu_sim):\n    pass\n\ndef test_two(ogpu_sim):\n    pass\n")
+
+    result = inner.runpytest("-p", "no:cacheprovider", "--ogpu-backend=anvil")
+
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: ogpu-sim: --ogpu-backend/ogpu_backend anvil: the anvil binary was not found "
+            "(looked at: /nonexistent/anvil); run `make install` to get it from npm, set "
+            "$OGPU_SIM_ANVIL to its path, or put anvil on PATH"
+        ]
+    )
+    assert "test_one" not in result.stdout.str()
+
+
+def test_the_docker_runtime_without_an_engine_stops_the_session_once(inner, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/ogpu-sim-test.sock")
+    inner.makepyfile("def test_one(ogpu_sim):\n    pass\n")
+
+    result = inner.runpytest("-p", "no:cacheprovider", "--ogpu-runtime=docker")
+
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: ogpu-sim: --ogpu-runtime/ogpu_runtime docker: no Docker engine at "
+            "unix:///nonexistent/ogpu-sim-test.sock: cannot connect to "
+            "/nonexistent/ogpu-sim-test.sock: No such file or directory; start a Docker engine "
+            "(or point DOCKER_HOST at one), or use the auto or process runtime"
+        ]
+    )
+
+
 def test_a_spend_cap_without_a_unit_is_a_usage_error(inner):
     inner.makepyfile("def test_nothing():\n    pass\n")
 
