@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ogpu_sim.errors import ConfigError
+from ogpu_sim.errors import ConfigError, OgpuSimError
 from ogpu_sim.ipfs.content import loads_bounded
 from ogpu_sim.network.connection import (  # noqa: F401 (re-exported: the file's home was here)
     DEFAULT_INFO,
@@ -328,7 +328,10 @@ def _check_options(args: argparse.Namespace) -> None:
     if not args.source_dir.is_dir():
         raise ConfigError("--source-dir", f"no such folder: {args.source_dir}")
     if args.handler is not None:
-        load_source_folder(args.handler)  # a ComposeError naming what is wrong with it
+        try:
+            load_source_folder(args.handler)
+        except OgpuSimError as exc:  # a ComposeError naming what is wrong with the folder
+            raise ConfigError("--handler", str(exc)) from exc
     try:
         args.info.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=args.info.parent, prefix=".ogpu-sim-probe-"):

@@ -31,7 +31,7 @@ def test_a_handler_folder_that_does_not_exist_is_refused(tmp_path, capsys):
     code, err = node(capsys, "--providers", "1", "--handler", str(missing))
 
     assert code == 2
-    assert err == f"error: {missing}: source folder does not exist\n"
+    assert err == f"error: --handler: {missing}: source folder does not exist\n"
 
 
 def test_a_handler_folder_without_services_is_refused(tmp_path, capsys):
@@ -40,7 +40,7 @@ def test_a_handler_folder_without_services_is_refused(tmp_path, capsys):
     code, err = node(capsys, "--providers", "1", "--handler", str(tmp_path))
 
     assert code == 2
-    assert err.startswith(f"error: {tmp_path / 'docker-compose.yml'}: ")
+    assert err.startswith(f"error: --handler: {tmp_path / 'docker-compose.yml'}: ")
 
 
 @pytest.mark.parametrize(
