@@ -150,6 +150,17 @@ def check_pyrevm(needed: bool) -> Finding:
     return Finding("pyrevm", "ok", version)
 
 
+def check_pytest() -> Finding:
+    """pytest, which the plugin runs in (ogpu-sim does not install it for you)."""
+    try:
+        version = metadata.version("pytest")
+    except metadata.PackageNotFoundError:
+        return Finding(
+            "pytest", "warn", "not installed (only for the pytest plugin)", "pip install pytest"
+        )
+    return Finding("pytest", "ok", f"{version} (the ogpu-sim plugin loads by itself)")
+
+
 def check_ports() -> Finding:
     """Servers can bind a free loopback port (mock IPFS, RPC, callback, handler processes)."""
     try:
@@ -318,6 +329,7 @@ def run_checks(
         *check_node(compile),
         check_anvil(anvil),
         check_pyrevm(revm),
+        check_pytest(),
         *check_docker(docker),
     ]
 

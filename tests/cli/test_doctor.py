@@ -216,6 +216,33 @@ def test_pyrevm_is_checked_and_reported_with_its_version() -> None:
     assert finding.detail == metadata.version("pyrevm")
 
 
+def test_pytest_is_checked_for_the_plugin() -> None:
+    from importlib import metadata
+
+    assert doctor.check_pytest() == doctor.Finding(
+        "pytest", "ok", f"{metadata.version('pytest')} (the ogpu-sim plugin loads by itself)"
+    )
+
+
+def test_a_missing_pytest_is_a_warning_with_the_install_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from importlib import metadata
+
+    real = metadata.version
+
+    def version(name: str) -> str:
+        if name == "pytest":
+            raise metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(doctor.metadata, "version", version)
+
+    assert doctor.check_pytest() == doctor.Finding(
+        "pytest", "warn", "not installed (only for the pytest plugin)", "pip install pytest"
+    )
+
+
 def test_a_missing_pyrevm_is_a_warning_with_the_install_command(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
