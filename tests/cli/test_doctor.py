@@ -224,19 +224,24 @@ def test_pytest_is_checked_for_the_plugin() -> None:
     )
 
 
-def test_a_missing_pytest_is_a_warning_with_the_install_command(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def _uninstalled(monkeypatch: pytest.MonkeyPatch, package: str) -> None:
+    """Make ``package`` look not installed to the doctor's metadata lookups."""
     from importlib import metadata
 
     real = metadata.version
 
     def version(name: str) -> str:
-        if name == "pytest":
+        if name == package:
             raise metadata.PackageNotFoundError(name)
         return real(name)
 
     monkeypatch.setattr(doctor.metadata, "version", version)
+
+
+def test_a_missing_pytest_is_a_warning_with_the_install_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _uninstalled(monkeypatch, "pytest")
 
     assert doctor.check_pytest() == doctor.Finding(
         "pytest", "warn", "not installed (only for the pytest plugin)", "pip install pytest"
@@ -246,16 +251,7 @@ def test_a_missing_pytest_is_a_warning_with_the_install_command(
 def test_a_missing_pyrevm_is_a_warning_with_the_install_command(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from importlib import metadata
-
-    real = metadata.version
-
-    def version(name: str) -> str:
-        if name == "pyrevm":
-            raise metadata.PackageNotFoundError(name)
-        return real(name)
-
-    monkeypatch.setattr(doctor.metadata, "version", version)
+    _uninstalled(monkeypatch, "pyrevm")
 
     finding = doctor.check_pyrevm(needed=False)
 
