@@ -310,8 +310,9 @@ PROVIDER_OPTIONS = ("--handler", "--source-dir", "--source-url", "--behaviour")
 
 def _check_options(args: argparse.Namespace) -> None:
     """Refuse what the node could only get wrong later, silently: options for providers
-    without ``--providers``, a ``--handler`` folder that is not a source, a ``--source-dir``
-    that is not a folder, a connection file that cannot be written. Fills in the defaults."""
+    without ``--providers``, providers on the docker runtime with no engine answering, a
+    ``--handler`` folder that is not a source, a ``--source-dir`` that is not a folder, a
+    connection file that cannot be written. Fills in the defaults."""
     from ogpu_sim.runtime import check_image_source
     from ogpu_sim.sources import load_source_folder
 
@@ -327,6 +328,14 @@ def _check_options(args: argparse.Namespace) -> None:
     args.source_dir = Path(".") if args.source_dir is None else args.source_dir
     if not args.source_dir.is_dir():
         raise ConfigError("--source-dir", f"no such folder: {args.source_dir}")
+    if args.providers and args.runtime == "docker":
+        from ogpu_sim.runtime import docker_available
+
+        usable, reason = docker_available()
+        if not usable:
+            raise ConfigError(
+                "--runtime", f"docker: {reason}; start a Docker engine or use auto or process"
+            )
     if args.handler is not None:
         try:
             load_source_folder(args.handler)

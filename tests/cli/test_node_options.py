@@ -34,6 +34,19 @@ def test_a_handler_folder_that_does_not_exist_is_refused(tmp_path, capsys):
     assert err == f"error: --handler: {missing}: source folder does not exist\n"
 
 
+def test_providers_on_the_docker_runtime_without_an_engine_are_refused(capsys, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/ogpu-sim-test.sock")
+
+    code, err = node(capsys, "--providers", "1", "--runtime", "docker")
+
+    assert code == 2
+    assert err == (
+        "error: --runtime: docker: no Docker engine at unix:///nonexistent/ogpu-sim-test.sock: "
+        "cannot connect to /nonexistent/ogpu-sim-test.sock: No such file or directory; start a "
+        "Docker engine or use auto or process\n"
+    )
+
+
 def test_a_handler_folder_without_services_is_refused(tmp_path, capsys):
     (tmp_path / "docker-compose.yml").write_text("services: {}\n")
 
