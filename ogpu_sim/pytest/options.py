@@ -244,7 +244,9 @@ def _value(config: pytest.Config, option: Option) -> str:
 
 def _given(config: pytest.Config, option: Option) -> bool:
     """Whether the user set ``option`` (on the command line or in the ini file)."""
-    return config.getoption(option.dest, default=None) is not None or option.ini in config.inicfg
+    return (
+        config.getoption(option.dest, default=None) is not None or config.getini(option.ini) != ""
+    )
 
 
 def _one_of(ini: str, value: str, known: tuple[str, ...]) -> str:

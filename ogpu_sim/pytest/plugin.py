@@ -56,7 +56,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("ogpu-sim", "ogpu-sim local OpenGPU network")
     for option in OPTIONS:
         group.addoption(option.flag, dest=option.dest, default=None, help=option.help)
-        parser.addini(option.ini, option.help, default=option.default)
+        # "" stands for unset (pytest 9 deprecates reading config.inicfg to tell): the
+        # option's default applies, see options._value.
+        parser.addini(option.ini, option.help, default="")
     parser.addini(
         "ogpu_source_dir", "default source folder for ogpu_source / the marker", default=""
     )

@@ -290,17 +290,35 @@ def test_the_users_mnemonic_reaches_the_simulator_and_stays_out_of_the_config_re
 def test_an_rpc_url_alone_implies_the_rpc_backend(inner):
     inner.makepyfile("def test_nothing():\n    pass\n")
 
-    result = inner.runpytest("-p", "no:cacheprovider", "--ogpu-rpc-url=http://127.0.0.1:9", "--co")
+    result = inner.runpytest(
+        "-W", "error", "-p", "no:asyncio", "-p", "no:cacheprovider",
+        "--ogpu-rpc-url=http://127.0.0.1:9", "--co",
+    )  # fmt: skip
 
     result.stdout.fnmatch_lines(["ogpu-sim: backend=rpc http://127.0.0.1:9 runtime=auto*"])
+    assert result.ret == 0
+
+
+def test_a_backend_set_in_the_ini_file_cannot_go_with_an_rpc_url(inner):
+    inner.makeini("[pytest]\nogpu_backend = revm\n")
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    result = inner.runpytest(
+        "-W", "error", "-p", "no:asyncio", "-p", "no:cacheprovider",
+        "--ogpu-rpc-url=http://127.0.0.1:9",
+    )  # fmt: skip
+
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["ERROR: ogpu-sim: *it cannot go with --ogpu-backend=revm"])
 
 
 def test_an_rpc_url_with_another_backend_is_a_usage_error(inner):
     inner.makepyfile("def test_nothing():\n    pass\n")
 
     result = inner.runpytest(
-        "-p", "no:cacheprovider", "--ogpu-backend=revm", "--ogpu-rpc-url=http://127.0.0.1:9"
-    )
+        "-W", "error", "-p", "no:asyncio", "-p", "no:cacheprovider",
+        "--ogpu-backend=revm", "--ogpu-rpc-url=http://127.0.0.1:9",
+    )  # fmt: skip
 
     assert result.ret == 4
     result.stderr.fnmatch_lines(
