@@ -59,7 +59,8 @@ ROWS = [
         "steps/s",
         "higher",
     ),
-    Row("ipfs.roundtrip", "mock IPFS pin + fetch (SDK)", "ms"),
+    Row("ipfs.roundtrip", "mock IPFS pin + fetch (SDK, in process)", "ms"),
+    Row("ipfs.roundtrip_http", "mock IPFS pin + fetch (SDK, over HTTP)", "ms"),
     Row("runtime.inline", "handler dispatch -> callback: inline", "ms"),
     Row("runtime.process", "handler dispatch -> callback: process", "ms"),
     Row("runtime.docker", "handler dispatch -> callback: docker", "ms"),
@@ -359,6 +360,21 @@ def ipfs_roundtrip(bench: Bench, settings: Settings) -> list[float]:
     return timed(roundtrip, settings.repeat)
 
 
+def ipfs_roundtrip_http(bench: Bench, settings: Settings) -> list[float]:
+    """:func:`ipfs_roundtrip` with the SDK's IPFS helpers on requests' own transport, as the
+    SDK reaches an IPFS server in another process: every pin and read over a new connection."""
+    import ogpu.ipfs.fetch as fetch
+    import ogpu.ipfs.publish as publish
+    import requests
+
+    routed = (publish.requests, fetch.requests)
+    publish.requests = fetch.requests = requests
+    try:
+        return ipfs_roundtrip(bench, settings)
+    finally:
+        publish.requests, fetch.requests = routed
+
+
 CASES: dict[str, Callable[[Bench, Settings], list[float]]] = {
     "sdk.vault_deposit": sdk_vault_deposit,
     "sdk.publish_task": sdk_publish_task,
@@ -369,4 +385,5 @@ CASES: dict[str, Callable[[Bench, Settings], list[float]]] = {
     "isolation.per_test": isolation,
     "simulate.throughput": simulate_throughput,
     "ipfs.roundtrip": ipfs_roundtrip,
+    "ipfs.roundtrip_http": ipfs_roundtrip_http,
 }

@@ -6,8 +6,9 @@ what a successful ``Nexus.attempt`` did, from its receipt. All plain ``eth_call`
 :mod:`ogpu_sim.actors.lean`, no web3 contract objects; the facts in one call, through the
 creation code of a helper (``TaskFactsRead.sol``) that is run, never deployed, or on an
 in-process chain from the task's storage (:mod:`ogpu_sim.actors.task_storage`). And the task's
-config from its IPFS gateway URL, over a kept-alive HTTP connection instead of a new one per
-fetch.
+config from its IPFS gateway URL: answered in process by a mock IPFS server running here
+(:mod:`ogpu_sim.ipfs.inprocess`), else over a kept-alive HTTP connection instead of a new one
+per fetch.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ from web3 import Web3
 
 from ogpu_sim.actors import task_storage
 from ogpu_sim.actors.codec import decode_words, encode_words
-from ogpu_sim.actors.gateway import LoopbackGateway
+from ogpu_sim.actors.gateway import LoopbackGateway, response_of
 from ogpu_sim.actors.lean import events_in, read, rpc
 from ogpu_sim.chain.inprocess import in_process_chain
 from ogpu_sim.chain.urls import is_loopback_url
 from ogpu_sim.errors import ChainError
+from ogpu_sim.ipfs import inprocess
 
 ATTEMPTED = ("Attempted(address,address,uint256)", ("address", "address", "uint256"))
 STATUS_CHANGED = ("TaskStatusChanged(address,uint8)", ("address", "uint8"))
@@ -167,14 +169,18 @@ FETCH_TIMEOUT = 30.0
 """Seconds a config fetch may take (the SDK's ``fetch_ipfs_json`` default)."""
 _GATEWAYS: dict[tuple[str, int], LoopbackGateway] = {}
 _HEADERS = dict(requests.utils.default_headers())
+_LOWER_HEADERS = {name.lower(): value for name, value in _HEADERS.items()}
 _RETRIES = Retry(0, read=False)  # requests' own default: no retry, so every fault shows
 
 
 def fetch_config(url: str) -> Any:
     """GET a task's config JSON from its gateway URL, as ``ogpu.ipfs.fetch_ipfs_json`` does
-    (same errors), over a kept-alive connection.
+    (same errors), without a socket or over a kept-alive connection.
 
-    A gateway on this machine over plain HTTP (the simulator's mock IPFS) is asked through a
+    A mock IPFS server running in this process answers in process while no fault is armed on
+    it (:func:`ogpu_sim.ipfs.inprocess.serve`: its own routes, request log and answer). Any
+    other gateway on this machine over plain HTTP (the mock IPFS with a fault armed) is asked
+    through a
     :class:`~ogpu_sim.actors.gateway.LoopbackGateway`: the bytes urllib3 (the transport under
     requests) would send, a plain answer read directly and any other one, every error included,
     read by urllib3 itself, with requests' retries, headers and JSON decoding, so its faults
@@ -189,13 +195,15 @@ def fetch_config(url: str) -> Any:
     from ogpu.types.errors import IPFSFetchError, IPFSGatewayError
 
     try:
-        with _SESSION_LOCK:
-            gateway = _local_gateway(url)
-            response = (
-                gateway.get(url, parse_url(url).request_uri)
-                if gateway is not None
-                else _SESSION.get(url, timeout=FETCH_TIMEOUT)
-            )
+        response = _in_process(url)
+        if response is None:
+            with _SESSION_LOCK:
+                gateway = _local_gateway(url)
+                response = (
+                    gateway.get(url, parse_url(url).request_uri)
+                    if gateway is not None
+                    else _SESSION.get(url, timeout=FETCH_TIMEOUT)
+                )
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
         raise IPFSFetchError(url=url, reason=str(exc)) from exc
     if response.status_code != 200:
@@ -204,6 +212,21 @@ def fetch_config(url: str) -> Any:
         return response.json()
     except (json.JSONDecodeError, ValueError) as exc:
         raise IPFSFetchError(url=url, reason=f"Invalid JSON: {exc}") from exc
+
+
+def _in_process(url: str) -> requests.Response | None:
+    """The answer of a mock IPFS server running in this process, asked without a socket
+    (:mod:`ogpu_sim.ipfs.inprocess`), or ``None`` when only its socket answers as it would."""
+    app = inprocess.local_app(url)
+    if app is None:
+        return None
+    parsed = parse_url(url)
+    headers = {**_LOWER_HEADERS, "host": parsed.netloc or ""}
+    served = inprocess.serve(app, "GET", parsed.request_uri, headers, b"")
+    if served is None:
+        return None
+    reply, body = served
+    return response_of(url, reply.status, inprocess.reply_headers(reply), body)
 
 
 def _local_gateway(url: str) -> LoopbackGateway | None:

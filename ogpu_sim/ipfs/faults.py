@@ -220,6 +220,11 @@ class FaultInjector:
         with self._lock:
             return list(self._faults)
 
+    @property
+    def armed(self) -> bool:
+        """Whether any fault is in force (a request may then be shaped by one)."""
+        return bool(self._faults)  # a single read of the list: no lock needed
+
     def plan(self, method: str, path: str) -> FaultPlan:
         """Decide, and count, what the faults do to one request (called by the server)."""
         latency, action = 0.0, None

@@ -82,6 +82,17 @@ def http_date() -> str:
     return text
 
 
+def answer(app: ServedApp, request: routes.Request) -> routes.Reply:
+    """What the routes answer ``request`` with, no fault applied; a bug in a route costs that
+    request a 500, never the server. The one place a parsed request meets the routes, over
+    HTTP and in process (:mod:`ogpu_sim.ipfs.inprocess`) alike."""
+    try:
+        return routes.handle(app.store, request)
+    except Exception as exc:
+        logger.exception("IPFS %s %s failed", request.method, request.path)
+        return routes.error_reply(routes.route_of(request.path), 500, f"internal error: {exc}")
+
+
 class ConnectionWorkers:
     """The threads that serve a server's connections, one connection per thread at a time.
 
@@ -304,12 +315,7 @@ class IpfsRequestHandler(FastHeadMixin, BaseHTTPRequestHandler):
             reply = routes.error_reply(route, action.status, message)
         else:
             headers = {k.lower(): v for k, v in self.header_items}
-            request = routes.Request(method, path, query, headers, body, app.url)
-            try:
-                reply = routes.handle(app.store, request)
-            except Exception as exc:  # a bug must cost one request, not the server
-                logger.exception("IPFS %s %s failed", method, self.path)
-                reply = routes.error_reply(route, 500, f"internal error: {exc}")
+            reply = answer(app, routes.Request(method, path, query, headers, body, app.url))
             if action is not None and action.wrong_content is not None:
                 reply.body = action.wrong_content
         truncate = action.truncate if action is not None else None

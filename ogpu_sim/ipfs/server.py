@@ -29,6 +29,7 @@ from types import TracebackType
 from typing import Any
 
 from ogpu_sim.errors import ConfigError
+from ogpu_sim.ipfs import inprocess
 from ogpu_sim.ipfs.cid import normalize_cid
 from ogpu_sim.ipfs.content import loads_bounded
 from ogpu_sim.ipfs.errors import InvalidCidError, IpfsServerError
@@ -140,6 +141,7 @@ class IpfsServer:
                 daemon=True,
             )
             self._thread.start()
+            inprocess.register(self.url, self)
         return self
 
     def stop(self) -> None:
@@ -148,6 +150,7 @@ class IpfsServer:
             httpd, thread = self._httpd, self._thread
             if httpd is None:
                 return
+            inprocess.unregister(self.url, self)
             self.stopping.set()
             httpd.shutdown()
             httpd.close_connections()

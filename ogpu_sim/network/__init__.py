@@ -30,6 +30,7 @@ from ogpu_sim.chain import Chain, create_chain
 from ogpu_sim.chain.base import is_loopback_url as is_loopback
 from ogpu_sim.errors import ChainError, ConfigError, UnsafeSignerError
 from ogpu_sim.ipfs import DirectoryStore, IpfsServer, MemoryStore
+from ogpu_sim.ipfs.inprocess import InProcessAdapter
 from ogpu_sim.ipfs.store import DEFAULT_MEMORY_STORE_BYTES
 from ogpu_sim.protocol import Deployment, ProtocolConfig, deploy
 from ogpu_sim.protocol import instance as contract_instance
@@ -213,6 +214,7 @@ class Network:
                 addresses=dict(deployment.addresses),
                 ipfs_publish_url=ipfs.publish_url,
                 env=accounts.env() if chain.is_local else {},
+                ipfs_adapter=InProcessAdapter(),
             )
             binding.bind()
             stack.callback(binding.unbind)

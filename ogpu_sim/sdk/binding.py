@@ -2,10 +2,12 @@
 
 The SDK keeps its configuration in process-wide globals (docs/protocol.md, the SDK on a local
 chain): contract addresses per ``ChainId``, RPC URLs, cached sync and async web3 instances, the
-IPFS upload endpoint, a nonce cache and role environment variables. :class:`SdkBinding` saves
-every one of them, points them at the simulator for **both** ``ChainId`` configurations, and
-restores them exactly on :meth:`SdkBinding.unbind`. The SDK's per-chain ABIs stay as shipped
-(the testnet Vault ABI has no ``cancelUnbonding``, so that call fails here as on the testnet).
+IPFS upload endpoint (and the ``requests`` its IPFS helpers call, routed to an in-process
+transport for a mock IPFS in this process), a nonce cache and role environment variables.
+:class:`SdkBinding` saves every one of them, points them at the simulator for **both**
+``ChainId`` configurations, and restores them exactly on :meth:`SdkBinding.unbind`. The SDK's
+per-chain ABIs stay as shipped (the testnet Vault ABI has no ``cancelUnbonding``, so that call
+fails here as on the testnet).
 It installs the one compatibility fix ogpu 0.2.3 needs on web3 7 (its event watchers call
 ``create_filter(fromBlock=...)``).
 """
@@ -17,8 +19,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from requests.adapters import BaseAdapter
 from web3 import Web3
 
+from ogpu_sim.sdk.transport import RoutedRequests, base_of
 from ogpu_sim.sdk.warnings import hide_known_warnings
 
 _MISSING = object()
@@ -109,6 +113,9 @@ class SdkBinding:
         ipfs_publish_url: the pinning endpoint for ``ogpu.ipfs.publish_to_ipfs``.
         env: role environment variables to set (``CLIENT_PRIVATE_KEY`` ...); empty for a remote
             chain, where the harness never exports public test keys.
+        ipfs_adapter: a requests transport for the IPFS server's URLs (its base is that of
+            ``ipfs_publish_url``), used by the SDK's ``publish_to_ipfs`` and
+            ``fetch_ipfs_json``; ``None`` leaves them on requests' own.
     """
 
     w3: Web3
@@ -116,6 +123,7 @@ class SdkBinding:
     addresses: dict[str, str]
     ipfs_publish_url: str
     env: dict[str, str] = field(default_factory=dict)
+    ipfs_adapter: BaseAdapter | None = field(default=None, repr=False)
     _saved: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
     bound: bool = field(default=False, init=False)
 
@@ -125,6 +133,7 @@ class SdkBinding:
             return
         import ogpu.chain.config as config
         import ogpu.events._async_web3 as async_web3
+        import ogpu.ipfs.fetch as fetch
         import ogpu.ipfs.publish as publish
         from ogpu.chain.config import ChainConfig, ChainId
         from ogpu.chain.web3 import Web3Manager
@@ -139,6 +148,7 @@ class SdkBinding:
             "current_chain": ChainConfig._current_chain,
             "loaded_abis": {c: dict(v) for c, v in ChainConfig._loaded_abis.items()},
             "ipfs": publish._IPFS_PUBLISH_URL,
+            "ipfs_requests": (publish.requests, fetch.requests),
             "env": {k: os.environ.get(k, _MISSING) for k in self.env},
         }
         for chain in chains:
@@ -148,6 +158,9 @@ class SdkBinding:
             Web3Manager._web3_instances[chain] = self.w3
         async_web3._instances.clear()
         publish._IPFS_PUBLISH_URL = self.ipfs_publish_url
+        if self.ipfs_adapter is not None:
+            routed = RoutedRequests(base_of(self.ipfs_publish_url), self.ipfs_adapter)
+            publish.requests = fetch.requests = routed  # type: ignore[assignment]
         os.environ.update(self.env)
         _install_create_filter_shim()
         from ogpu_sim.sdk.caches import acquire_caches, cache_contracts
@@ -169,6 +182,7 @@ class SdkBinding:
             return
         import ogpu.chain.config as config
         import ogpu.events._async_web3 as async_web3
+        import ogpu.ipfs.fetch as fetch
         import ogpu.ipfs.publish as publish
         from ogpu.chain.config import ChainConfig
         from ogpu.chain.web3 import Web3Manager
@@ -189,6 +203,7 @@ class SdkBinding:
         ChainConfig._loaded_abis.clear()
         ChainConfig._loaded_abis.update(saved["loaded_abis"])
         publish._IPFS_PUBLISH_URL = saved["ipfs"]
+        publish.requests, fetch.requests = saved["ipfs_requests"]
         for key, value in saved["env"].items():
             if value is _MISSING:
                 os.environ.pop(key, None)

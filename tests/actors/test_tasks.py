@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import weakref
 from pathlib import Path
 
@@ -19,6 +20,24 @@ def test_a_config_is_fetched_from_its_gateway_url(sim):
     url = sim.ipfs.add({"function_name": "multiply", "data": {"a": 6}})
 
     assert fetch_config(url) == {"function_name": "multiply", "data": {"a": 6}}
+
+
+def test_a_config_on_a_server_running_here_is_fetched_without_a_socket(sim, monkeypatch):
+    url = sim.ipfs.add({"function_name": "multiply", "data": {"a": 7}})
+
+    def no_socket(*args):
+        raise AssertionError("a socket was connected")
+
+    monkeypatch.setattr(socket.socket, "connect", no_socket)
+    assert fetch_config(url) == {"function_name": "multiply", "data": {"a": 7}}
+    record = sim.ipfs.requests[-1]
+    sent = len(b'{"function_name": "multiply", "data": {"a": 7}}')
+    assert (record.method, record.route, record.status, record.bytes_sent) == (
+        "GET",
+        "/ipfs",
+        200,
+        sent,
+    )
 
 
 def test_a_failing_gateway_raises_the_sdks_gateway_error(sim):
@@ -148,7 +167,8 @@ def _outcome(fetch, url):
 )
 def test_a_config_fetch_ends_as_the_sdks_own_fetch_does(sim, fault):
     url = sim.ipfs.add({"function_name": "multiply", "data": {"a": 6}})
-    fetch_config(url)  # a kept-alive connection to the gateway, as after earlier tasks
+    sim.ipfs.faults.latency(0.001, route="/ipfs", count=1)  # armed: this fetch uses the socket
+    fetch_config(url)  # and keeps its connection alive, as after earlier faulty fetches
     outcomes = []
     for fetch in (fetch_config, fetch_ipfs_json):
         fault(sim.ipfs.faults)

@@ -44,8 +44,8 @@ def test_binary_bytes_survive_the_multipart_round_trip(sdk_ipfs: IpfsServer) -> 
     assert (sdk_ipfs.get(link), link.rsplit("/", 1)[1]) == (blob, cid_v0(blob))
 
 
-def test_content_added_from_python_is_fetchable_by_the_sdk(ipfs: IpfsServer) -> None:
-    link = ipfs.add({"name": "sentiment", "cpu": "compose.yml"})
+def test_content_added_from_python_is_fetchable_by_the_sdk(sdk_ipfs: IpfsServer) -> None:
+    link = sdk_ipfs.add({"name": "sentiment", "cpu": "compose.yml"})
     assert fetch_ipfs_json(link) == {"name": "sentiment", "cpu": "compose.yml"}
 
 
@@ -107,23 +107,23 @@ def test_an_oversized_upload_is_rejected_with_413_without_retry(sdk_ipfs: IpfsSe
     assert [(r.route, r.status) for r in sdk_ipfs.requests] == [("/file/create", 413)]
 
 
-def test_fetching_an_unknown_cid_is_a_gateway_error_404(ipfs: IpfsServer) -> None:
+def test_fetching_an_unknown_cid_is_a_gateway_error_404(sdk_ipfs: IpfsServer) -> None:
     with pytest.raises(IPFSGatewayError) as caught:
-        fetch_ipfs_json(f"{ipfs.url}/ipfs/{cid_v0(b'never added')}")
+        fetch_ipfs_json(f"{sdk_ipfs.url}/ipfs/{cid_v0(b'never added')}")
     assert caught.value.status_code == 404
 
 
-def test_fetching_wrong_non_json_content_is_a_fetch_error(ipfs: IpfsServer) -> None:
-    link = ipfs.add({"x": 1})
-    ipfs.faults.wrong_content(b"<html>not json</html>")
+def test_fetching_wrong_non_json_content_is_a_fetch_error(sdk_ipfs: IpfsServer) -> None:
+    link = sdk_ipfs.add({"x": 1})
+    sdk_ipfs.faults.wrong_content(b"<html>not json</html>")
     with pytest.raises(IPFSFetchError, match="Invalid JSON"):
         fetch_ipfs_json(link)
 
 
-def test_fetching_a_truncated_body_is_a_fetch_error(ipfs: IpfsServer) -> None:
-    link = ipfs.add({"payload": "x" * 100})
-    ipfs.faults.truncate(10, route="/ipfs")
+def test_fetching_a_truncated_body_is_a_fetch_error(sdk_ipfs: IpfsServer) -> None:
+    link = sdk_ipfs.add({"payload": "x" * 100})
+    sdk_ipfs.faults.truncate(10, route="/ipfs")
     with pytest.raises(IPFSFetchError):
         fetch_ipfs_json(link)
-    (record,) = ipfs.requests
+    (record,) = sdk_ipfs.requests
     assert (record.status, record.bytes_sent, record.fault) == (200, 10, "truncate")
