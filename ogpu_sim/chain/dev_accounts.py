@@ -135,9 +135,7 @@ class DevAccounts:
         if method in ("eth_signTypedData", "eth_signTypedData_v4"):
             return self._sign_typed(params[0], params[1])
         if method == "personal_ecRecover":
-            message = encode_defunct(data_bytes(params[0], "message"))
-            signature = data_bytes(params[1], "signature")
-            return Account.recover_message(message, signature=signature)
+            return _ec_recover(data_bytes(params[0], "message"), data_bytes(params[1], "signature"))
         if method == "personal_unlockAccount":
             return bool(self.signer(params[0], "address"))
         if method == "personal_lockAccount":
@@ -225,3 +223,15 @@ class DevAccounts:
         first = bytes(signed.raw_transaction)[0]
         rpc_fields["type"] = hex(first if first < 0x7F else 0)
         return "0x" + bytes(signed.raw_transaction).hex(), rpc_fields
+
+
+def _ec_recover(message: bytes, signature: bytes) -> str:
+    """``personal_ecRecover``: the signer of an EIP-191 ``message``, checked as geth checks."""
+    if len(signature) != 65:
+        raise RpcError(SERVER_ERROR, "signature must be 65 bytes long")
+    if signature[64] not in (27, 28):
+        raise RpcError(SERVER_ERROR, "invalid Ethereum signature (V is not 27 or 28)")
+    try:
+        return str(Account.recover_message(encode_defunct(message), signature=signature))
+    except Exception as exc:  # eth-keys raises several types for an unrecoverable r, s
+        raise RpcError(SERVER_ERROR, f"invalid signature: {exc}") from None
