@@ -142,7 +142,16 @@ class DevAccounts:
             self.signer(params[0], "address")
             return True
         if method == "personal_importRawKey":
-            return self.add(Account.from_key(data_bytes("0x" + str(params[0]).removeprefix("0x"))))
+            key = data_bytes("0x" + str(params[0]).removeprefix("0x"), "key")
+            try:
+                account = Account.from_key(key)
+            except ValueError:
+                raise RpcError(
+                    INVALID_PARAMS,
+                    "invalid argument 0: not a private key (32 bytes, from 1 to the curve "
+                    f"order less one); got {len(key)} bytes",
+                ) from None
+            return self.add(account)
         if method == "personal_newAccount":
             return self.add(Account.create())
         raise RpcError(SERVER_ERROR, f"{method} is not a dev-account method")

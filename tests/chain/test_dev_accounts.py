@@ -6,7 +6,7 @@ import pytest
 from eth_account.messages import encode_defunct
 
 from ogpu_sim.chain.dev_accounts import DevAccounts, dev_accounts
-from ogpu_sim.chain.jsonrpc import SERVER_ERROR, RpcError
+from ogpu_sim.chain.jsonrpc import INVALID_PARAMS, SERVER_ERROR, RpcError
 
 MESSAGE = "0x" + b"hello".hex()
 
@@ -53,3 +53,25 @@ def test_ec_recover_of_an_unrecoverable_signature_is_a_server_error() -> None:
         _recover("0x" + "00" * 64 + "1b")
     assert raised.value.code == SERVER_ERROR
     assert raised.value.message.startswith("invalid signature: ")
+
+
+@pytest.mark.parametrize(
+    ("key", "size"),
+    [("0x", 0), ("0x" + "00" * 32, 32), ("ff" * 33, 33)],
+    ids=["empty", "zero", "33"],
+)
+def test_importing_what_is_not_a_private_key_names_the_argument(key: str, size: int) -> None:
+    with pytest.raises(RpcError) as raised:
+        DevAccounts(1337).answer("personal_importRawKey", [key], _no_node)
+    assert (raised.value.code, raised.value.message) == (
+        INVALID_PARAMS,
+        "invalid argument 0: not a private key (32 bytes, from 1 to the curve order less one);"
+        f" got {size} bytes",
+    )
+
+
+def test_an_imported_key_is_unlocked() -> None:
+    accounts = DevAccounts(1337)
+    key = "0x" + "01" * 32
+    address = accounts.answer("personal_importRawKey", [key], _no_node)
+    assert accounts.addresses[-1] == address == "0x1a642f0E3c3aF545E7AcBD38b07251B3990914F1"
