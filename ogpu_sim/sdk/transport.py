@@ -5,7 +5,9 @@ which open a new session, and a new connection, per call. :class:`RoutedRequests
 those functions do (a fresh ``requests.Session`` per call, closed after it) with one adapter
 mounted on the local IPFS server's base URL, so the SDK's pins and reads of that server can be
 answered without a socket (:class:`ogpu_sim.ipfs.inprocess.InProcessAdapter`). Every other
-URL, argument, exception class and attribute is requests' own.
+URL, argument, exception class and attribute is requests' own; while ``requests.get`` or
+``requests.post`` is patched (a test's ``mock.patch("requests.post")``), the SDK's calls go
+to the patch, as they would without a simulator.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import BaseAdapter
+
+_GET, _POST = requests.get, requests.post  # as shipped: anything else is a test's patch
 
 
 def base_of(url: str) -> str:
@@ -43,12 +47,16 @@ class RoutedRequests:
 
     def get(self, url: str, params: Any = None, **kwargs: Any) -> requests.Response:
         """``requests.get``."""
+        if requests.get is not _GET or not url.startswith(self.prefix):
+            return requests.get(url, params=params, **kwargs)
         return self.request("GET", url, params=params, **kwargs)
 
     def post(
         self, url: str, data: Any = None, json: Any = None, **kwargs: Any
     ) -> requests.Response:
         """``requests.post``."""
+        if requests.post is not _POST or not url.startswith(self.prefix):
+            return requests.post(url, data=data, json=json, **kwargs)
         return self.request("POST", url, data=data, json=json, **kwargs)
 
     def __getattr__(self, name: str) -> Any:

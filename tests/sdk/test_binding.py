@@ -7,9 +7,12 @@ import socket
 
 import ogpu.ipfs.fetch as fetch
 import ogpu.ipfs.publish as publish
+import pytest
+import requests
 from ogpu.chain.config import CHAIN_RPC_URLS, ChainConfig, ChainId
 from ogpu.chain.web3 import Web3Manager
 from ogpu.ipfs import fetch_ipfs_json, publish_to_ipfs
+from ogpu.types.errors import IPFSFetchError
 
 from ogpu_sim import Simulator
 from ogpu_sim.ipfs.inprocess import InProcessAdapter
@@ -88,3 +91,29 @@ def test_unbinding_gives_the_sdks_ipfs_helpers_back_what_they_had(sim):
     assert publish.requests.prefix == "http://127.0.0.1:9/"
     binding.unbind()
     assert (publish.requests, fetch.requests) == before
+
+
+def test_a_patched_requests_post_still_sees_the_sdks_pin(sim, monkeypatch):
+    seen = []
+
+    def fake_post(url, **kwargs):
+        seen.append(url)
+        raise requests.ConnectionError("patched")
+
+    monkeypatch.setattr(requests, "post", fake_post)
+    with pytest.raises(IPFSFetchError, match="patched"):
+        publish_to_ipfs({"d": 4}, retries=1)
+    assert seen == [sim.ipfs.publish_url]
+
+
+def test_a_url_of_another_server_goes_through_requests_own_get(sim, monkeypatch):
+    asked = []
+    monkeypatch.setattr(requests, "get", lambda url, **kwargs: asked.append(url) or _json_answer())
+    assert fetch_ipfs_json("http://127.0.0.1:9/ipfs/x") == {"e": 5}
+    assert asked == ["http://127.0.0.1:9/ipfs/x"]
+
+
+def _json_answer() -> requests.Response:
+    answer = requests.Response()
+    answer.status_code, answer._content = 200, b'{"e": 5}'
+    return answer
