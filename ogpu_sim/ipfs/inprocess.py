@@ -27,7 +27,7 @@ from requests.adapters import HTTPAdapter
 from urllib3 import HTTPHeaderDict, HTTPResponse
 
 from ogpu_sim.ipfs import routes
-from ogpu_sim.ipfs.errors import BadRequest
+from ogpu_sim.ipfs.errors import BadRequest, IpfsServerError
 from ogpu_sim.ipfs.faults import RequestRecord
 from ogpu_sim.ipfs.http import IpfsRequestHandler, ServedApp, answer, http_date
 
@@ -75,11 +75,12 @@ def serve(
         return None
     try:
         path, query = routes.parse_target(target)
-    except BadRequest:
+        base_url = app.url
+    except (BadRequest, IpfsServerError):  # a malformed target; a server stopped just now
         return None
     arrived = time.time()
     headers = {**headers, "content-length": str(len(body))}
-    reply = answer(app, routes.Request(method, path, query, headers, body, app.url))
+    reply = answer(app, routes.Request(method, path, query, headers, body, base_url))
     sent = b"" if method == "HEAD" or reply.status in (204, 304) else reply.body
     app.requests.append(
         RequestRecord(

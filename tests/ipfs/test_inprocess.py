@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from collections.abc import Iterator
 
 import pytest
 import requests
 
 from ogpu_sim.ipfs import IpfsServer, cid_from_link, cid_v0
+from ogpu_sim.ipfs.errors import IpfsServerError
 from ogpu_sim.ipfs.faults import RequestRecord
-from ogpu_sim.ipfs.inprocess import InProcessAdapter, local_app
+from ogpu_sim.ipfs.inprocess import InProcessAdapter, local_app, serve
 
 PIN = {"file": ("task.json", json.dumps({"function_name": "run", "data": {}}), "application/json")}
 
@@ -175,3 +177,20 @@ def test_a_streamed_body_goes_over_the_socket(
 
     answer = in_process.post(ipfs.publish_url, data=chunks(), timeout=10)
     assert (answer.status_code, ipfs.requests[-1].bytes) == (415, 13)
+
+
+class _StoppedJustNow:
+    """A server that stops between the in-process path's first checks and its answer."""
+
+    def __init__(self, ipfs: IpfsServer) -> None:
+        self.store, self.faults, self.requests = ipfs.store, ipfs.faults, ipfs.requests
+        self.max_upload_bytes, self.stopping = ipfs.max_upload_bytes, threading.Event()
+
+    @property
+    def url(self) -> str:
+        raise IpfsServerError("the IPFS server is not started; call start() first")
+
+
+def test_a_server_stopping_mid_request_leaves_it_to_the_socket(ipfs: IpfsServer) -> None:
+    assert serve(_StoppedJustNow(ipfs), "GET", f"/ipfs/{cid_v0(b'x')}", {}, b"") is None
+    assert list(ipfs.requests) == []
