@@ -47,13 +47,19 @@ from harness import (
     write_json,
 )
 from runs import (
+    CI_TEST_BACKENDS,
     MACHINE_BACKENDS,
     RUNTIME_ROWS,
+    ci_property_test,
     long_session,
     machine_steps,
     runtime_dispatch,
     simulate_runner,
+    vm_reference,
 )
+
+ANY_ROWS = (*RUNTIME_ROWS, "vm.reference")
+"""Rows measured once per round with no chain: the table's ``any`` column."""
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
@@ -97,7 +103,13 @@ def settings_from(args: argparse.Namespace) -> Settings:
     """Per-round repeats, rounds and scenario size from the command line."""
     settings = (
         Settings(
-            repeat=3, rounds=1, scenario_tasks=4, machine_examples=2, long_tasks=4, long_tail=2
+            repeat=3,
+            rounds=1,
+            scenario_tasks=4,
+            machine_examples=2,
+            long_tasks=4,
+            long_tail=2,
+            ci_test=False,
         )
         if args.quick
         else Settings()
@@ -222,6 +234,39 @@ def run_simulator_rows(
     return outcomes
 
 
+def planned_runs(
+    backend: str, settings: Settings, first_round: bool, tuned: bool
+) -> tuple[list[tuple[str, Any]], dict[str, Outcome]]:
+    """The whole runs (on fresh simulators) a round makes on ``backend``, in order, and the rows
+    it skips with why.
+
+    The long-session row is measured in the first round only; the LifecycleMachine and the
+    CI-profile property test run in every round, so their medians are over the rounds too
+    (a single run of either moves with the machine's speed at that minute).
+    """
+    runs: list[tuple[str, Any]] = [("simulate.runner", simulate_runner)]
+    skipped: dict[str, Outcome] = {}
+    if first_round:
+        runs.append(("lifecycle.first_response_long", long_session))
+    if backend in MACHINE_BACKENDS:
+        runs.append(("machine.steps", machine_steps))
+    else:
+        skipped["machine.steps"] = Outcome(
+            skipped="the machine freezes the chain clock: in-process backends only"
+        )
+    if backend not in CI_TEST_BACKENDS:
+        skipped["machine.ci_test"] = Outcome(
+            skipped="the property tests run on " + ", ".join(CI_TEST_BACKENDS) + " in CI"
+        )
+    elif not settings.ci_test:
+        skipped["machine.ci_test"] = Outcome(skipped="--quick: a smoke run leaves it out")
+    elif tuned:
+        skipped["machine.ci_test"] = Outcome(skipped="its pytest process has no --speedups")
+    else:
+        runs.append(("machine.ci_test", ci_property_test))
+    return runs, skipped
+
+
 def run_backend(
     backend: str,
     settings: Settings,
@@ -230,24 +275,15 @@ def run_backend(
     tune: Any = None,
     first_round: bool = True,
 ) -> dict[str, Outcome]:
-    """Every row on one backend; ``tune(w3)`` runs on each web3 before its cases.
-
-    The LifecycleMachine and long-session rows, long runs, are measured in the first round only.
-    """
+    """Every row on one backend (:func:`planned_runs` for the whole runs); ``tune(w3)`` runs on
+    each web3 before its cases."""
+    runs, skipped = planned_runs(backend, settings, first_round, tune is not None)
     tune = tune or (lambda w3: None)
     outcomes = run_chain_rows(backend, settings, verbose, log, tune)
     outcomes.update(run_simulator_rows(backend, settings, verbose, log, tune))
     if not outcomes["session.start"].samples:
         return outcomes
-    runs: list[tuple[str, Any]] = [("simulate.runner", simulate_runner)]
-    if first_round:
-        runs.append(("lifecycle.first_response_long", long_session))
-    if first_round and backend in MACHINE_BACKENDS:
-        runs.append(("machine.steps", machine_steps))
-    elif backend not in MACHINE_BACKENDS:
-        outcomes["machine.steps"] = Outcome(
-            skipped="the machine freezes the chain clock: in-process backends only"
-        )
+    outcomes.update(skipped)
     for row_id, run in runs:
         log(f"  {backend}: {row_id}")
         try:
@@ -294,7 +330,10 @@ def main(argv: list[str] | None = None) -> int:
         variants.append(("revm+speedups", "revm", cache_contracts))
         backends.append("revm+speedups")
     by_backend: dict[str, dict[str, Outcome]] = {label: {} for label, _b, _t in variants}
+    runtimes: dict[str, Outcome] = {}
     for round_index in range(settings.rounds):
+        # how fast the machine is as this round starts (the same workload every time)
+        merge(runtimes, {"vm.reference": Outcome(samples=vm_reference(settings))})
         for label, backend, tune in variants:
             console.print(f"[bold]{label}[/bold] (round {round_index + 1}/{settings.rounds})")
             undo = memoize_keccak() if tune is not None else None
@@ -308,12 +347,11 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 if undo is not None:
                     undo()
-    runtimes: dict[str, Outcome] = {}
     for _ in range(settings.rounds):
         merge(runtimes, run_runtime_rows(settings, args.verbose, console.print))
     outcomes = {
         row.id: {"any": runtimes[row.id]}
-        if row.id in RUNTIME_ROWS
+        if row.id in ANY_ROWS
         else {b: by_backend[b][row.id] for b in backends}
         for row in ROWS
     }

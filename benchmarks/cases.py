@@ -59,11 +59,13 @@ ROWS = [
         "steps/s",
         "higher",
     ),
+    Row("machine.ci_test", "CI-profile property test (pytest, one test)", "s"),
     Row("ipfs.roundtrip", "mock IPFS pin + fetch (SDK, in process)", "ms"),
     Row("ipfs.roundtrip_http", "mock IPFS pin + fetch (SDK, over HTTP)", "ms"),
     Row("runtime.inline", "handler dispatch -> callback: inline", "ms"),
     Row("runtime.process", "handler dispatch -> callback: process", "ms"),
     Row("runtime.docker", "handler dispatch -> callback: docker", "ms"),
+    Row("vm.reference", "reference: fixed pure-Python workload (this machine's speed now)", "ms"),
 ]
 
 
@@ -103,6 +105,7 @@ TARGETS = [
     _at_most("lifecycle.first_response", "anvil", 60.0),
     *(_at_most("rpc.harness", backend, 5) for backend in ("eth-tester", "revm", "anvil")),
     _at_least("machine.steps", "revm", 300.0),
+    _at_most("machine.ci_test", "revm", 10.0),
     _at_least("simulate.runner", "revm", 50.0),
     _at_least("simulate.runner", "eth-tester", 15.0),
     _at_most("isolation.per_test", "revm", 1.0),
@@ -130,7 +133,10 @@ class Settings:
     """The last of them timed."""
     machine_examples: int | None = None
     """Examples of the LifecycleMachine run on every backend (None: the CI profile's, or
-    :data:`MACHINE_EXAMPLES`); it runs in round 1 only."""
+    :data:`MACHINE_EXAMPLES`); it runs in every round."""
+    ci_test: bool = True
+    """Whether the CI-profile property test runs (once per round, in a pytest process of its
+    own); a ``--quick`` smoke run leaves it out."""
 
 
 class Bench:

@@ -108,10 +108,13 @@ def test_a_quick_bench_run_on_revm_writes_every_row(tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     rows = {row["id"]: row["results"] for row in json.loads(out.read_text())["rows"]}
+    from bench import ANY_ROWS
     from cases import ROWS
-    from runs import RUNTIME_ROWS
 
     assert set(rows) == {row.id for row in ROWS}
-    chain_rows = {row_id for row_id in rows if row_id not in RUNTIME_ROWS}
-    assert {row_id for row_id in chain_rows if "median" in rows[row_id]["revm"]} == chain_rows
+    chain_rows = {row_id for row_id in rows if row_id not in ANY_ROWS}
+    measured = {row_id for row_id in chain_rows if "median" in rows[row_id]["revm"]}
+    assert measured == chain_rows - {"machine.ci_test"}
+    assert rows["machine.ci_test"]["revm"] == {"skipped": "--quick: a smoke run leaves it out"}
     assert "median" in rows["runtime.inline"]["any"]
+    assert rows["vm.reference"]["any"]["n"] == 1
