@@ -264,11 +264,24 @@ def render_any(data: dict[str, Any]) -> Any:
     return table
 
 
+def reference_caption(data: dict[str, Any]) -> str | None:
+    """How fast the machine was during the run, from its ``vm.reference`` row (None without)."""
+    for row in data["rows"]:
+        result = row["results"].get("any", {}) if row["id"] == "vm.reference" else {}
+        if "median" in result:
+            return (
+                f"this machine's reference workload: {_fmt(result['median'])} ms median, "
+                f"{_fmt(result['min'])}-{_fmt(result['max'])} over the run (lower is faster)"
+            )
+    return None
+
+
 def render_targets(data: dict[str, Any]) -> Any:
-    """The goals from the issue and whether this run met them."""
+    """The goals from the issue and whether this run met them; the caption gives the run's
+    reference workload (``vm.reference``), since the absolute goals move with the machine."""
     from rich.table import Table
 
-    table = Table(title="targets (goals, not assertions)")
+    table = Table(title="targets (goals, not assertions)", caption=reference_caption(data))
     for column in ("operation", "backend", "goal", "measured", "met"):
         table.add_column(column)
     for target in data["targets"]:

@@ -10,7 +10,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
-from harness import Outcome, Row, Target, record, speed_vs_reference, timed, write_json
+from harness import (
+    Outcome,
+    Row,
+    Target,
+    record,
+    reference_caption,
+    speed_vs_reference,
+    timed,
+    write_json,
+)
 
 TIME = Row("op.time", "an operation", "ms")
 RATE = Row("op.rate", "a throughput", "tasks/s", better="higher")
@@ -81,6 +90,24 @@ def test_the_record_holds_every_sample_the_ratios_and_the_target_verdicts(tmp_pa
 def test_a_row_that_ran_nowhere_has_no_ratio(row):
     data = record([row], {row.id: {"revm": Outcome(error="x")}}, [], {})
     assert data["rows"][0]["speed_vs_anvil"] == {"revm": None}
+
+
+def test_the_targets_caption_gives_the_runs_reference_workload():
+    reference = Row("vm.reference", "reference", "ms")
+    data = record(
+        [reference], {"vm.reference": {"any": Outcome(samples=[70.0, 40.0, 75.5])}}, [], {}
+    )
+    assert reference_caption(data) == (
+        "this machine's reference workload: 70.00 ms median, 40.00-75.50 over the run "
+        "(lower is faster)"
+    )
+
+
+def test_a_run_without_the_reference_has_no_caption():
+    assert (
+        reference_caption(record([TIME], {TIME.id: {"revm": Outcome(samples=[1.0])}}, [], {}))
+        is None
+    )
 
 
 @pytest.mark.slow
