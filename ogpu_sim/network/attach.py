@@ -23,20 +23,18 @@ from ogpu_sim.actors.timeline import Timeline
 from ogpu_sim.chain.base import is_loopback_url
 from ogpu_sim.errors import ConfigError
 from ogpu_sim.network import Network, NetworkOptions, transfer
+from ogpu_sim.network.keys import resolve_keys
 from ogpu_sim.network.live import (
     LiveAccounts,
     LiveChain,
-    Target,
     gas_budget,
     keep_keys,
     kept_keys_file,
-    no_node_file_hint,
-    resolve_keys,
-    resolve_target,
     sweep,
 )
 from ogpu_sim.network.live_ipfs import LiveIpfs
 from ogpu_sim.network.spend import SpendLedger, parse_amount, show_wei
+from ogpu_sim.network.target import Target, no_node_file_hint, resolve_target
 from ogpu_sim.protocol import SINGLETONS, Deployment, ProtocolConfig
 from ogpu_sim.protocol import contract as contract_handle
 from ogpu_sim.runtime import check_image_source

@@ -1,4 +1,4 @@
-"""Configuration and reporting pieces of the pytest plugin, kept apart from its hooks.
+"""The pytest plugin's options: the table of flags and ini keys, read and validated once.
 
 Every command-line option has an ini key (pytest-asyncio style); the command line wins, then the
 ini file, then the default. Values are validated once in ``pytest_configure``.
@@ -334,7 +334,6 @@ def read_config(config: pytest.Config) -> PluginConfig:
 def _check_writable(path: str) -> None:
     """Refuse a report path that cannot be written now, not after the whole session ran."""
     import tempfile
-    from pathlib import Path
 
     folder = Path(path).parent
     try:
@@ -391,7 +390,7 @@ def _check_attach(values: dict[str, str], backend: str, faults: str) -> None:
     except ConfigError as exc:
         raise ValueError(str(exc)) from None
     from ogpu_sim.accounts import ROLE_ENV_VARS
-    from ogpu_sim.network.live import REQUIRED_ROLES
+    from ogpu_sim.network.keys import REQUIRED_ROLES
 
     missing = [ROLE_ENV_VARS[r] for r in REQUIRED_ROLES if not os.environ.get(ROLE_ENV_VARS[r])]
     if missing:
@@ -401,56 +400,3 @@ def _check_attach(values: dict[str, str], backend: str, faults: str) -> None:
             "private key; MASTER_PRIVATE_KEY too for tests that add providers); ogpu-sim never "
             "signs with its public test keys on a network it attaches to"
         )
-
-
-def environment_skip(folder: Path | str | None, environment: str, config: PluginConfig) -> str:
-    """Why ``environment`` cannot run for the source in ``folder`` ("" when it can)."""
-    declared: tuple[str, ...] = ()
-    where = "no source folder (pass one to the marker, or set ogpu_source_dir)"
-    if folder is not None:
-        from ogpu_sim.runtime import load_source_folder
-
-        spec = load_source_folder(folder)
-        declared = tuple(spec.environments)
-        where = f"source {spec.name!r} ({spec.path})"
-    if environment not in declared:
-        return f"{where} declares no {environment} environment"
-    if environment not in config.environments:
-        return f"{environment} not selected by --ogpu-environments"
-    return ""
-
-
-def failure_text(sim: Any, mark: Any) -> str:
-    """The failure section: what happened during this test only (timeline, IPFS, handler logs).
-
-    Args:
-        sim: the session's simulator.
-        mark: :meth:`ogpu_sim.Simulator.mark` taken when the test started.
-    """
-    entries = sim.timeline.since(mark.timeline)
-    lines = ["protocol timeline (events and provider actions, oldest first):"]
-    lines += [f"  {e.text()}" for e in entries] or ["  (nothing happened on chain)"]
-    requests = sim.ipfs_requests(since=mark)[-20:]
-    if requests:
-        lines.append("IPFS requests during this test (last 20):")
-        lines += [
-            f"  {r.method} {r.route} -> {r.status} in {r.bytes}B out {r.bytes_sent}B "
-            f"{r.cid or ''}".rstrip()
-            for r in requests
-        ]
-    for name, logs in sim.handler_logs(tail=30, since=mark).items():
-        lines.append(f"handler log {name} during this test (tail):")
-        lines += [f"  {line}" for line in logs.splitlines()]
-    return "\n".join(lines)
-
-
-def report_entry(nodeid: str, outcome: str, entries: list[Any]) -> dict[str, Any]:
-    """One test's record in the ``--ogpu-report`` JSON."""
-    return {
-        "test": nodeid,
-        "outcome": outcome,
-        "events": [
-            {"kind": e.kind, "name": e.name, "args": e.args, "block": e.block, "emitter": e.emitter}
-            for e in entries
-        ],
-    }

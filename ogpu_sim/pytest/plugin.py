@@ -1,8 +1,11 @@
 """The pytest plugin source authors put in their CI (entry point ``pytest11: ogpu_sim``).
 
-Fixtures are a public contract: ``ogpu_sim`` (one session :class:`Simulator`, SDK bound),
+This module holds the hooks; the fixtures are a public contract, defined in :mod:`.fixtures`
+and re-exported here: ``ogpu_sim`` (one session :class:`Simulator`, SDK bound),
 ``ogpu_accounts``, ``ogpu_ipfs``, ``ogpu_provider`` (factory), ``ogpu_source`` (factory), and the
-small overridable configuration fixtures ``ogpu_sim_options`` and ``ogpu_source_dir``.
+small overridable configuration fixtures ``ogpu_sim_options`` and ``ogpu_source_dir``. Options
+are read and validated in :mod:`.options`, the failure section and the report written by
+:mod:`.reporting`.
 
 Isolation is ambient and scope-aware, all through :meth:`Simulator.isolated`: for every module,
 class and test that (transitively) uses ``ogpu_sim``, the plugin snapshots the chain before that
@@ -27,26 +30,43 @@ a transaction past the ``--ogpu-max-spend`` cap fails its test with
 from __future__ import annotations
 
 import functools
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ogpu_sim.pytest.options import OPTIONS, PluginConfig, environment_skip, read_config
+from ogpu_sim.pytest.fixtures import (
+    ogpu_accounts,
+    ogpu_compose_override,
+    ogpu_environment,
+    ogpu_ipfs,
+    ogpu_provider,
+    ogpu_sim,
+    ogpu_sim_options,
+    ogpu_source,
+    ogpu_source_dir,
+)
+from ogpu_sim.pytest.options import OPTIONS, PluginConfig, read_config
+from ogpu_sim.pytest.state import CONFIG, MARK, REPORT, RUNNING, USERS
 from ogpu_sim.sdk.warnings import KNOWN_WARNINGS, preimport_quietly, quietly
 from ogpu_sim.vocabulary import ENVIRONMENTS
 
-_CONFIG = pytest.StashKey[PluginConfig]()
-_USERS = pytest.StashKey[set[str]]()
-_MARK = pytest.StashKey[Any]()
-
 QUIET_WARNINGS = KNOWN_WARNINGS
 """The third-party warnings the plugin hides (see :mod:`ogpu_sim.sdk.warnings`)."""
-_SIM: dict[str, Any] = {}
-_REPORT: list[dict[str, Any]] = []
+
+__all__ = [  # pytest registers the fixtures it finds in this module's namespace
+    "QUIET_WARNINGS",
+    "ogpu_accounts",
+    "ogpu_compose_override",
+    "ogpu_environment",
+    "ogpu_ipfs",
+    "ogpu_provider",
+    "ogpu_sim",
+    "ogpu_sim_options",
+    "ogpu_source",
+    "ogpu_source_dir",
+]
 
 
 # -- options ---------------------------------------------------------------------------------
@@ -82,10 +102,10 @@ def pytest_configure(config: pytest.Config) -> None:
         preimport_quietly()
     try:
         with _quiet_if(hide):  # attach mode's checks import the SDK's stack
-            config.stash[_CONFIG] = read_config(config)
+            config.stash[CONFIG] = read_config(config)
     except ValueError as exc:
         raise pytest.UsageError(f"ogpu-sim: {exc}") from exc
-    _check_tools(config.stash[_CONFIG])
+    _check_tools(config.stash[CONFIG])
 
 
 def _check_tools(plugin: PluginConfig) -> None:
@@ -123,7 +143,7 @@ def _quiet_if(hide: bool) -> AbstractContextManager[None]:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    plugin = config.stash[_CONFIG]
+    plugin = config.stash[CONFIG]
     lines = ["ogpu-sim: " + plugin.header()]
     if plugin.attached:
         with _quiet_if(not plugin.sdk_warnings):  # reads the chain through web3
@@ -154,11 +174,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 users.add(node.nodeid)
                 node = node.parent
     if items:
-        items[0].session.stash[_USERS] = users
+        items[0].session.stash[USERS] = users
 
 
 def _uses_sim(request: pytest.FixtureRequest) -> bool:
-    return request.node.nodeid in request.session.stash.get(_USERS, set())
+    return request.node.nodeid in request.session.stash.get(USERS, set())
 
 
 def _isolate(request: pytest.FixtureRequest) -> Iterator[None]:
@@ -189,12 +209,12 @@ def _ogpu_test_isolation(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     sim = request.getfixturevalue("ogpu_sim")
-    flaky_ipfs = request.config.stash[_CONFIG].ipfs_faults
+    flaky_ipfs = request.config.stash[CONFIG].ipfs_faults
     rate, method = _chain_faults(request)
     with sim.isolated():
         if flaky_ipfs:
             sim.ipfs.faults.fail_next(1, status=503, route="/file/create")
-        request.node.stash[_MARK] = sim.mark()
+        request.node.stash[MARK] = sim.mark()
         if rate:
             sim.chain.faults.fail_rate(rate, method=method, seed=len(request.node.nodeid))
         try:
@@ -212,7 +232,7 @@ def _chain_faults(request: pytest.FixtureRequest) -> tuple[float, str | None]:
 
     marker = request.node.get_closest_marker("ogpu_chain_faults")
     if marker is None:
-        return request.config.stash[_CONFIG].chain_faults, "eth_sendRawTransaction"
+        return request.config.stash[CONFIG].chain_faults, "eth_sendRawTransaction"
     raw = marker.args[0] if marker.args else marker.kwargs.get("rate", 0.1)
     try:
         rate = fault_rate(raw, "@pytest.mark.ogpu_chain_faults rate")
@@ -225,7 +245,7 @@ def _chain_faults(request: pytest.FixtureRequest) -> tuple[float, str | None]:
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Any:
     """Isolate each example of a hypothesis ``@given`` test that uses the simulator; in attach
     mode report what a live network cannot do as a skip, and a spend past the cap as itself."""
-    sim = _SIM.get("sim")
+    sim = RUNNING.get("sim")
     handle = getattr(pyfuncitem.obj, "hypothesis", None)
     if sim is None or handle is None or "ogpu_sim" not in pyfuncitem.fixturenames:
         with _attach_outcomes(pyfuncitem.session):
@@ -254,7 +274,7 @@ def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> Any
 
 @contextmanager
 def _attach_outcomes(session: pytest.Session) -> Iterator[None]:
-    if not session.config.stash[_CONFIG].attached:
+    if not session.config.stash[CONFIG].attached:
         yield
         return
     from ogpu_sim.errors import AttachModeError, SpendCapError
@@ -277,151 +297,8 @@ def _attach_outcomes(session: pytest.Session) -> Iterator[None]:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Any:
     """Inside pytest's own warning capture, so these narrow ignores win over ``error``."""
-    with _quiet_if(not item.config.stash[_CONFIG].sdk_warnings):
+    with _quiet_if(not item.config.stash[CONFIG].sdk_warnings):
         return (yield)
-
-
-# -- fixtures ----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def ogpu_sim_options(pytestconfig: pytest.Config) -> dict[str, Any]:
-    """Keyword arguments for ``Simulator.start``; override in a conftest to customise."""
-    return pytestconfig.stash[_CONFIG].simulator_options()
-
-
-@pytest.fixture(scope="session")
-def ogpu_compose_override(pytestconfig: pytest.Config) -> list[Path]:
-    """Compose override files for the source's stacks (ini ``ogpu_compose_override``); override
-    in a conftest to compute them."""
-    root = pytestconfig.rootpath
-    return [root / p for p in pytestconfig.stash[_CONFIG].compose_overrides]
-
-
-@pytest.fixture(scope="session")
-def ogpu_sim(
-    ogpu_sim_options: dict[str, Any],
-    pytestconfig: pytest.Config,
-    ogpu_source_dir: Path | None,
-) -> Iterator[Any]:
-    """The session's :class:`ogpu_sim.Simulator`, with the real SDK bound to it (attached to
-    the ``--ogpu-network`` one in attach mode)."""
-    from ogpu_sim.simulator import Simulator
-
-    if pytestconfig.stash[_CONFIG].attached:
-        if hasattr(pytestconfig, "workerinput"):
-            raise pytest.UsageError(
-                "ogpu-sim attach mode signs with one set of keys from one process: run it "
-                "without -n (pytest-xdist)"
-            )
-        sim = Simulator.attach(quiet=True, **ogpu_sim_options)
-    else:
-        sim = Simulator.start(**ogpu_sim_options)
-    if ogpu_source_dir is not None:
-        from ogpu_sim.sources import detect_urls, explicit_urls
-
-        prefix = pytestconfig.stash[_CONFIG].source_url
-        sim.fleet.urls = (
-            explicit_urls(prefix, ogpu_source_dir) if prefix else detect_urls(ogpu_source_dir)
-        )
-    _SIM["sim"] = sim
-    try:
-        yield sim
-    finally:
-        _SIM.pop("sim", None)
-        sim.stop()
-
-
-@pytest.fixture
-def ogpu_accounts(ogpu_sim: Any) -> Any:
-    """Deterministic funded accounts (``.client``, ``.provider``, ``.master``, ``.agent``)."""
-    return ogpu_sim.accounts
-
-
-@pytest.fixture
-def ogpu_ipfs(ogpu_sim: Any) -> Any:
-    """The mock IPFS server (``.add``, ``.get``, ``.faults``, ``.requests``)."""
-    return ogpu_sim.ipfs
-
-
-@pytest.fixture(scope="session")
-def ogpu_source_dir(pytestconfig: pytest.Config) -> Path | None:
-    """The default source folder (ini ``ogpu_source_dir``); override to point elsewhere."""
-    value = pytestconfig.getini("ogpu_source_dir")
-    return (pytestconfig.rootpath / value) if value else None
-
-
-@pytest.fixture
-def ogpu_source(
-    ogpu_sim: Any, ogpu_source_dir: Path | None, ogpu_compose_override: list[Path]
-) -> Callable[..., Any]:
-    """Factory: ``ogpu_source(folder=None, compose_override=None, **SourceInfo overrides)``
-    publishes a source through the SDK and returns the SDK's ``Source``; ``compose_override``
-    (a path or a list) replaces the ``ogpu_compose_override`` files for this source."""
-
-    def publish(
-        folder: str | Path | None = None,
-        compose_override: str | Path | list[str | Path] | None = None,
-        **overrides: Any,
-    ) -> Any:
-        target = folder if folder is not None else ogpu_source_dir
-        if target is None:
-            raise pytest.UsageError(
-                "ogpu_source() needs a folder: pass one, set the ini key ogpu_source_dir, "
-                "or override the ogpu_source_dir fixture"
-            )
-        if compose_override is None:
-            extra: list[str | Path] = list(ogpu_compose_override)
-        elif isinstance(compose_override, (str, Path)):
-            extra = [compose_override]
-        else:
-            extra = list(compose_override)
-        if extra:
-            overrides["compose_overrides"] = [Path(p) for p in extra]
-        return ogpu_sim.publish_source_from_folder(target, **overrides)
-
-    return publish
-
-
-@pytest.fixture
-def ogpu_provider(ogpu_sim: Any, pytestconfig: pytest.Config) -> Callable[..., Any]:
-    """Factory over ``Simulator.add_provider``; returns the new ``SimulatedProvider``.
-
-    ``ogpu_provider(source, environment="cpu", behaviour="honest", handler=None, runtime=None,
-    *, stake=None, via_agent=False, delay=1.0, act_after=None)``: ``runtime`` defaults to
-    ``--ogpu-runtime``. The provider's ``.address``, ``.master``, ``.account`` and its
-    ``.actions`` are there to assert on.
-    """
-    runtime = pytestconfig.stash[_CONFIG].runtime
-
-    def add(source: Any, environment: str = "cpu", **options: Any) -> Any:
-        options.setdefault("runtime", runtime)
-        return ogpu_sim.add_provider(source, environment, **options)
-
-    return add
-
-
-@pytest.fixture
-def ogpu_environment(request: pytest.FixtureRequest) -> str:
-    """The hardware environment of this run (set by ``@pytest.mark.ogpu_environments``).
-
-    An environment the source does not declare, or that ``--ogpu-environments`` deselects, is
-    skipped with the reason. The source folder is the marker's ``source_dir`` argument, else
-    the ``ogpu_source_dir`` fixture (so a conftest override of that fixture reaches it).
-    """
-    environment = str(getattr(request, "param", "cpu"))
-    marker = request.node.get_closest_marker("ogpu_environments")
-    if marker is None:
-        return environment
-    folder: Any = marker.args[0] if marker.args else marker.kwargs.get("source_dir")
-    if folder is None:
-        folder = request.getfixturevalue("ogpu_source_dir")
-    elif not Path(folder).is_absolute():
-        folder = request.config.rootpath / folder
-    reason = environment_skip(folder, environment, request.config.stash[_CONFIG])
-    if reason:
-        pytest.skip(reason)
-    return environment
 
 
 # -- the environments marker ----------------------------------------------------------------
@@ -440,31 +317,29 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
-    sim = _SIM.get("sim")
-    mark = item.stash.get(_MARK, None)
+    sim = RUNNING.get("sim")
+    mark = item.stash.get(MARK, None)
     if sim is None or mark is None or report.when != "call":
         return report
-    from ogpu_sim.pytest.options import failure_text, report_entry
+    from ogpu_sim.pytest.reporting import failure_text, report_entry
 
     entries = sim.timeline.since(mark.timeline)
     if report.failed:
         report.sections.append(("ogpu-sim timeline", failure_text(sim, mark)))
-    if item.config.stash[_CONFIG].report:
-        _REPORT.append(report_entry(item.nodeid, report.outcome, entries))
+    if item.config.stash[CONFIG].report:
+        REPORT.append(report_entry(item.nodeid, report.outcome, entries))
     return report
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    _REPORT.clear()
+    REPORT.clear()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    path = session.config.stash[_CONFIG].report if _CONFIG in session.config.stash else ""
+    path = session.config.stash[CONFIG].report if CONFIG in session.config.stash else ""
     if not path:
         return
-    target = Path(path)
-    if hasattr(session.config, "workerinput"):
-        worker = session.config.workerinput["workerid"]
-        target = target.with_name(f"{target.stem}.{worker}{target.suffix}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps({"tests": _REPORT}, indent=2, sort_keys=True))
+    from ogpu_sim.pytest.reporting import write_report
+
+    worker = getattr(session.config, "workerinput", {}).get("workerid")
+    write_report(path, REPORT, worker)

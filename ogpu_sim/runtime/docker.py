@@ -26,12 +26,11 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import subprocess
 import threading
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import Any
 
 from docker.errors import APIError, DockerException, NotFound
 
@@ -40,13 +39,13 @@ from ..sources import ComposeService, SourceFolder
 from ..vocabulary import IMAGE_SOURCES, choices
 from .base import Handler, Runtime
 from .callbacks import CallbackServer
+from .docker_handler import DockerHandler
 from .engine import docker_client
 from .environ import provider_variables
-from .errors import DockerRuntimeError, HandlerDispatchError, HandlerStartError
-from .failures import handler_name, start_failure
+from .errors import DockerRuntimeError, HandlerStartError
 from .gpu import engine_has_gpu
 from .images import BASE_IMAGE, handler_image, has_recipe
-from .process import dispatch_http, free_port, wait_ready
+from .process import free_port
 from .published import published_image
 from .reaping import LABEL, OWNER_LABEL, close_on_sigterm, new_workdir, owner_id, reap_leftovers
 from .stack import ComposeProject, compose_command, dump_override, gpu_requests, harness_override
@@ -60,149 +59,6 @@ __all__ = [
     "DockerRuntime",
     "reap_leftovers",
 ]
-
-READY_TIMEOUT = 180.0
-
-
-class DockerHandler(Handler):
-    """A source's compose project; its handler service answers on 127.0.0.1.
-
-    Attributes:
-        project: the Compose project (name, files, variables).
-        container: the handler service's container (docker SDK object).
-        service: the handler service's name.
-    """
-
-    runtime = "docker"
-
-    def __init__(
-        self,
-        callbacks: CallbackServer,
-        source: SourceFolder,
-        environment: str,
-        client: Any,
-        workdir: Path,
-    ) -> None:
-        super().__init__(callbacks, source, environment)
-        self.client = client
-        self.workdir = workdir
-        self.service = source.service(environment).service
-        self.project: ComposeProject | None = None
-        self.container: Any = None
-        self._logs: subprocess.Popen[bytes] | None = None
-        self._log_thread: threading.Thread | None = None
-
-    def launch(self, project: ComposeProject) -> None:
-        """``docker compose up -d`` and wait until the handler service answers."""
-        self.project = project
-        result = project.run("up", "-d", "--build")
-        self.log.write(result.stderr)
-        if result.returncode != 0:
-            self.stop()
-            raise HandlerStartError(
-                self.source.name,
-                self.environment,
-                f"docker compose up failed: {_last_line(result.stderr)}{_pull_hint(result.stderr)}",
-                self.logs(),
-            )
-        self._logs = project.popen("logs", "--follow", "--no-color")
-        assert self._logs.stdout is not None
-        self._log_thread = threading.Thread(
-            target=self._pump,
-            args=(self._logs.stdout,),
-            daemon=True,
-            name=f"ogpu-sim-compose-log-{self.source.name}",
-        )
-        self._log_thread.start()
-        self.container = self._find_container()
-        if self.container is None:
-            self.stop()
-            raise HandlerStartError(
-                self.source.name,
-                self.environment,
-                f"service {self.service} has no container",
-                self.logs(),
-            )
-        bindings = (self.container.attrs["NetworkSettings"]["Ports"] or {}).get("5555/tcp")
-        if not bindings:
-            self._fail(self._exited() or f"service {self.service} publishes no port 5555")
-            return
-        self.url = f"http://127.0.0.1:{bindings[0]['HostPort']}"
-        waited = wait_ready(self.url, self._exited, READY_TIMEOUT)
-        if waited:
-            self._fail(waited)
-
-    def _fail(self, problem: str) -> NoReturn:
-        log = self.logs()
-        own = log
-        if self.project is not None:
-            with contextlib.suppress(OSError, subprocess.SubprocessError):
-                own = self.project.run(
-                    "logs", "--no-color", "--no-log-prefix", self.service, timeout=60
-                ).stdout
-        entry = self.source.service(self.environment).entry
-        name = handler_name(self.source.path, entry.file) if entry else self.service
-        failure = start_failure(own, name)
-        self.stop()
-        if failure is None:
-            raise HandlerStartError(self.source.name, self.environment, problem, log)
-        raise HandlerStartError(
-            self.source.name,
-            self.environment,
-            failure.problem(),
-            log,
-            file=failure.file,
-            exception=failure.exception,
-        )
-
-    def _find_container(self) -> Any:
-        assert self.project is not None
-        filters = {
-            "label": [
-                f"com.docker.compose.project={self.project.name}",
-                f"com.docker.compose.service={self.service}",
-            ]
-        }
-        found = self.client.containers.list(all=True, filters=filters, ignore_removed=True)
-        return found[0] if found else None
-
-    def _exited(self) -> str | None:
-        try:
-            self.container.reload()
-        except NotFound:
-            return "container is gone"
-        state = self.container.attrs.get("State", {})
-        if state.get("Status") in ("exited", "dead"):
-            return f"container of {self.service} exited with code {state.get('ExitCode')}"
-        return None
-
-    def _pump(self, stream: IO[bytes]) -> None:
-        for raw in iter(stream.readline, b""):
-            self.log.write(raw.decode("utf-8", "replace"))
-        stream.close()
-
-    def dispatch(self, function_name: str, task_address: str, data: dict[str, Any]) -> None:
-        if self.container is None or self.url is None:
-            problem = "handler container is not running"
-            raise HandlerDispatchError(function_name, task_address, problem)
-        dispatch_http(self.url, function_name, task_address, data)
-
-    def stop(self) -> None:
-        project, self.project = self.project, None
-        self.container = None
-        if project is not None:
-            with contextlib.suppress(OSError, subprocess.SubprocessError):
-                result = project.run("down", "--volumes", "--remove-orphans", "--timeout", "5")
-                if result.returncode != 0:
-                    self.log.line(f"ogpu-sim: docker compose down failed: {result.stderr}")
-        logs, self._logs = self._logs, None
-        if logs is not None:
-            with contextlib.suppress(ProcessLookupError):
-                logs.kill()
-            logs.wait()
-        if self._log_thread is not None:
-            self._log_thread.join(timeout=5)
-        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 class DockerRuntime(Runtime):
@@ -431,18 +287,3 @@ def _bridge_gateway(client: Any) -> str | None:
     config = (bridge.attrs.get("IPAM") or {}).get("Config") or [{}]
     gateway = config[0].get("Gateway")
     return str(gateway).split("/", 1)[0] if gateway else None
-
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "(no output)"
-
-
-def _pull_hint(stderr: str) -> str:
-    lowered = stderr.lower()
-    if "pull" in lowered or "registry" in lowered or "manifest" in lowered:
-        return (
-            " (an image could not be pulled: replace sidecars with a compose override file, "
-            "compose_overrides=[...], and run the handler from the working copy)"
-        )
-    return ""

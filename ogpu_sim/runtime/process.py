@@ -33,6 +33,7 @@ from .failures import NAME_THE_HANDLER, handler_name, start_failure
 from .gpu import host_has_gpu
 
 READY_TIMEOUT = 180.0
+"""Seconds a handler (process or container) has to answer on its port after it starts."""
 LAUNCHER = Path(__file__).with_name("launcher.py")
 
 

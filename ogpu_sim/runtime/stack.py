@@ -131,7 +131,7 @@ class ComposeProject:
         result = self.run("config", "--format", "json", timeout=120)
         if result.returncode != 0:
             raise DockerRuntimeError(
-                f"docker compose config failed: {_last_line(result.stderr)}",
+                f"docker compose config failed: {last_line(result.stderr)}",
                 result.stderr,
             )
         model: dict[str, Any] = json.loads(result.stdout)
@@ -274,6 +274,7 @@ def _is_amd_device(device: Any) -> bool:
     return path in ("/dev/kfd", "/dev/dri")
 
 
-def _last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
+def last_line(text: str) -> str:
+    """The last non-blank line of a command's output, stripped (``(no output)`` for none)."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[-1] if lines else "(no output)"

@@ -7,8 +7,8 @@ from eth_account import Account
 from web3 import Web3
 
 from ogpu_sim.errors import ConfigError, SpendCapError
-from ogpu_sim.network.live import chain_id_of, resolve_target
 from ogpu_sim.network.spend import SpendLedger, decode_raw, parse_amount, show_wei
+from ogpu_sim.network.target import chain_id_of, resolve_target
 from ogpu_sim.protocol import contract
 
 CONTROLLER = Web3.to_checksum_address("0x" + "cc" * 20)

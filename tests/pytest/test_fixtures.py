@@ -79,10 +79,10 @@ def test_ogpu_sim_options_can_be_overridden_in_a_conftest(inner):
 def test_a_session_that_never_uses_the_fixtures_starts_no_simulator(inner):
     inner.makepyfile(
         """
-        import ogpu_sim.pytest.plugin as plugin
+        from ogpu_sim.pytest.state import RUNNING
 
         def test_plain():
-            assert "sim" not in plugin._SIM
+            assert "sim" not in RUNNING
         """
     )
 

@@ -273,9 +273,9 @@ def test_the_users_mnemonic_reaches_the_simulator_and_stays_out_of_the_config_re
     monkeypatch.setenv("OGPU_SIM_MNEMONIC", "  secret words  ")
     inner.makeconftest(
         "import pytest\n"
-        "from ogpu_sim.pytest.plugin import _CONFIG\n"
+        "from ogpu_sim.pytest.state import CONFIG\n"
         "def pytest_sessionstart(session):\n"
-        "    config = session.config.stash[_CONFIG]\n"
+        "    config = session.config.stash[CONFIG]\n"
         "    print('MNEMONIC', config.simulator_options()['mnemonic'])\n"
         "    print('REPR', 'secret' in repr(config))\n"
         "    pytest.exit('checked', 0)\n"
