@@ -30,6 +30,7 @@ a transaction past the ``--ogpu-max-spend`` cap fails its test with
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -54,6 +55,8 @@ from ogpu_sim.vocabulary import ENVIRONMENTS
 
 QUIET_WARNINGS = KNOWN_WARNINGS
 """The third-party warnings the plugin hides (see :mod:`ogpu_sim.sdk.warnings`)."""
+WORKER_REPORT = "ogpu_sim_report"
+"""Where an xdist worker hands its ``--ogpu-report`` records to the controller."""
 
 __all__ = [  # pytest registers the fixtures it finds in this module's namespace
     "QUIET_WARNINGS",
@@ -335,11 +338,25 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     REPORT.clear()
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist, on the controller: a worker's report records join the session's, in the
+    order of their test ids (workers finish in any order)."""
+    raw = getattr(node, "workeroutput", {}).get(WORKER_REPORT)
+    if raw:
+        REPORT.extend(json.loads(raw))
+        REPORT.sort(key=lambda entry: str(entry["test"]))
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    path = session.config.stash[CONFIG].report if CONFIG in session.config.stash else ""
+    config = session.config
+    path = config.stash[CONFIG].report if CONFIG in config.stash else ""
     if not path:
+        return
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller writes the one report
+        workeroutput[WORKER_REPORT] = json.dumps(REPORT)
         return
     from ogpu_sim.pytest.reporting import write_report
 
-    worker = getattr(session.config, "workerinput", {}).get("workerid")
-    write_report(path, REPORT, worker)
+    write_report(path, REPORT)

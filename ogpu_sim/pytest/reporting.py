@@ -43,17 +43,17 @@ def report_entry(nodeid: str, outcome: str, entries: list[Any]) -> dict[str, Any
     }
 
 
-def write_report(path: str, tests: list[dict[str, Any]], worker: str | None = None) -> Path:
+def write_report(path: str, tests: list[dict[str, Any]]) -> Path:
     """Write the ``--ogpu-report`` JSON of ``tests`` to ``path`` and return where it went.
+
+    Under pytest-xdist only the controller writes, its workers' records merged into this one
+    file (:func:`ogpu_sim.pytest.plugin.pytest_testnodedown`).
 
     Args:
         path: the report file the user named.
-        tests: one :func:`report_entry` per test, in the order they ran.
-        worker: the pytest-xdist worker id: each worker writes ``<stem>.<worker><suffix>``.
+        tests: one :func:`report_entry` per test.
     """
     target = Path(path)
-    if worker is not None:
-        target = target.with_name(f"{target.stem}.{worker}{target.suffix}")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps({"tests": tests}, indent=2, sort_keys=True))
     return target

@@ -220,6 +220,33 @@ def test_two_xdist_workers_each_get_their_own_network(inner):
     result.assert_outcomes(passed=4)
 
 
+def test_under_xdist_the_workers_reports_are_merged_into_the_one_named_file(inner):
+    inner.makepyfile(
+        """
+        import pytest
+        from helpers import new_source
+
+        @pytest.mark.parametrize("n", range(4))
+        def test_publishes(ogpu_sim, n):
+            new_source(ogpu_sim)
+        """
+    )
+
+    result = inner.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-n", "2", "--ogpu-report=out/report.json"
+    )
+
+    result.assert_outcomes(passed=4)
+    report = json.loads((inner.path / "out" / "report.json").read_text())
+    assert [t["test"] for t in report["tests"]] == [
+        f"test_under_xdist_the_workers_reports_are_merged_into_the_one_named_file.py::"
+        f"test_publishes[{n}]"
+        for n in range(4)
+    ]
+    assert [[e["name"] for e in t["events"]] for t in report["tests"]] == [["SourcePublished"]] * 4
+    assert sorted(p.name for p in (inner.path / "out").iterdir()) == ["report.json"]
+
+
 def test_an_interrupted_session_leaves_no_port_open(inner):
     inner.makepyfile(
         """
