@@ -136,8 +136,10 @@ class Simulator:
             seed: makes provider ordering (racers) and fresh accounts reproducible.
             **options: :class:`NetworkOptions` fields (``backend``, ``rpc_url``, ``runtime``,
                 ``image``, ``chain_id``, ``unbonding_period``, ...). Unknown names raise
-                ``ConfigError``; ``image="published"`` runs the image an ``image:`` handler
-                service names instead of building the working copy (docker or auto runtime).
+                ``ConfigError``; ``rpc_url`` without ``backend`` means ``backend="rpc"`` (as
+                ``--rpc`` and ``--ogpu-rpc-url`` do); ``image="published"`` runs the image an
+                ``image:`` handler service names instead of building the working copy (docker
+                or auto runtime).
         """
         known = set(NetworkOptions.__dataclass_fields__)
         unknown = sorted(set(options) - known)
@@ -145,6 +147,9 @@ class Simulator:
             raise ConfigError(
                 unknown[0], f"unknown Simulator option; known options: {', '.join(sorted(known))}"
             )
+        check_seed(seed)
+        if options.get("rpc_url") and "backend" not in options:
+            options["backend"] = "rpc"
         network = Network.start(NetworkOptions(**options))
         sim = cls(network=network, seed=seed)
         if autorun:
@@ -201,6 +206,7 @@ class Simulator:
             raise ConfigError(
                 unknown[0], f"not an attach option; attach options: {', '.join(sorted(known))}"
             )
+        check_seed(seed)
         network = attach(
             AttachOptions(
                 rpc_url=rpc_url,
@@ -661,3 +667,13 @@ __all__ = [
     "SpendCapError",
     "UnsafeSignerError",
 ]
+
+
+def check_seed(seed: Any) -> None:
+    """Refuse a ``seed`` that is not an integer (it orders racers and derives fresh accounts).
+
+    Raises:
+        ConfigError: ``seed`` is a bool, a float, a string or anything else but an int.
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ConfigError("seed", f"must be an integer, got {seed!r}")

@@ -61,6 +61,29 @@ def test_public_test_keys_are_refused_for_a_remote_endpoint():
         Simulator.start(backend="rpc", rpc_url="https://rpc.example.invalid")
 
 
+def test_an_rpc_url_alone_means_the_rpc_backend_so_public_keys_are_refused_for_it():
+    with pytest.raises(UnsafeSignerError, match=r"rpc\.example\.invalid"):
+        Simulator.start(rpc_url="https://rpc.example.invalid")
+
+
+def test_an_rpc_url_with_an_in_process_backend_raises_config_error_naming_both():
+    with pytest.raises(ConfigError) as caught:
+        Simulator.start(backend="eth-tester", rpc_url="http://127.0.0.1:8545")
+
+    assert str(caught.value) == (
+        "rpc_url: names the node of backend \"rpc\"; it cannot go with backend 'eth-tester' "
+        '(leave backend out, or pass backend="rpc")'
+    )
+
+
+@pytest.mark.parametrize("seed", ["x", 1.5, True, None])
+def test_a_seed_that_is_not_an_integer_raises_config_error(seed):
+    with pytest.raises(ConfigError) as caught:
+        Simulator.start(seed=seed)
+
+    assert str(caught.value) == f"seed: must be an integer, got {seed!r}"
+
+
 def test_an_unknown_backend_raises_config_error():
     with pytest.raises(ConfigError, match="backend"):
         Simulator.start(backend="ganache")

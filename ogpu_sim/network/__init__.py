@@ -110,6 +110,12 @@ class NetworkOptions:
         check_image_source(self.image, self.runtime, "image")
         if self.backend == "rpc" and not self.rpc_url:
             raise ConfigError("rpc_url", 'backend "rpc" needs rpc_url="http://..."')
+        if self.rpc_url and self.backend != "rpc":
+            raise ConfigError(
+                "rpc_url",
+                f'names the node of backend "rpc"; it cannot go with backend {self.backend!r} '
+                '(leave backend out, or pass backend="rpc")',
+            )
         for name in (
             "unbonding_period",
             "min_lockup_per_source",
