@@ -114,6 +114,9 @@ class Fleet:
             raise ConfigError(
                 "environment", f"unknown {environment!r}; known: {choices(ENVIRONMENT_BITS)}"
             )
+        wei = isinstance(stake, int) and not isinstance(stake, bool)
+        if stake is not None and (not wei or stake < 0):
+            raise ConfigError("stake", f"must be a whole number of wei, 0 or more; got {stake!r}")
         address = Web3.to_checksum_address(getattr(source, "address", source))
         with self.driver.lock:
             account, master, agent = self._pair_new(
@@ -226,9 +229,10 @@ class Fleet:
         """Fresh provider and master accounts, paired with ``stake`` locked; optionally an agent
         the master authorises to act for the provider."""
         accounts = self.network.accounts
-        master_balance = None
         if isinstance(accounts, LiveAccounts):  # gas for its transactions, plus the stake
             master_balance = accounts.budget() + stake
+        else:  # the usual balance to spend on gas, plus the stake it locks
+            master_balance = accounts.native_balance + stake
         provider, master = accounts.new("provider"), accounts.new("master", balance=master_balance)
         pair(self.network.chain.w3, self.network.deployment, provider, master, stake)
         agent = None

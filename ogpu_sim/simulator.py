@@ -570,7 +570,8 @@ class Simulator:
             handler: a source folder whose handler it runs; default: the folder the source was
                 published from with :meth:`publish_source_from_folder`, else a canned echo.
             runtime: ``inline``, ``process``, ``docker`` or ``auto`` (default: the simulator's).
-            stake: wei its master locks for it (default enough for the source).
+            stake: wei its master locks for it (default enough for the source); a local
+                master is funded with it on top of the usual native balance.
             via_agent: sign provider-side calls with an agent authorised by the master.
             delay: seconds a ``slow`` provider waits before responding.
             act_after: seconds to wait before attempting a newly seen task (default 0, or 1 s in
