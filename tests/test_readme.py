@@ -31,6 +31,7 @@ def _blocks() -> list[tuple[str, str]]:
 
 
 BLOCKS = _blocks()
+(SUMMARY_CONFTEST,) = [c for _, c in BLOCKS if "def pytest_terminal_summary" in c]
 
 
 def test_the_readme_has_code_to_run() -> None:
@@ -57,8 +58,16 @@ def test_a_readme_script_runs(code: str, tmp_path: Path) -> None:
 def test_a_readme_test_file_passes(code: str, pytester: pytest.Pytester) -> None:
     pytester.makeini(f"[pytest]\nogpu_source_dir = {EXAMPLE_REPO}\nfilterwarnings =\n    error\n")
     pytester.makepyfile(test_from_readme=code)
-    backend = ["--ogpu-backend=revm"] if "LifecycleMachine" in code else []
+    machine = "LifecycleMachine" in code
+    if machine:  # with the README's conftest that prints the rule statistics
+        pytester.makeconftest(SUMMARY_CONFTEST)
+    backend = ["--ogpu-backend=revm"] if machine else []
 
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:asyncio", *backend)
 
     result.assert_outcomes(passed=code.count("def test_"))
+    if machine:
+        lines = result.stdout.lines
+        assert "MyClientMachine rule statistics" in lines
+        (row,) = [line.split() for line in lines if line.startswith("my_publish ")]
+        assert int(row[1]) > 0, "\n".join(lines)

@@ -263,6 +263,24 @@ class MachineCore(RuleBasedStateMachine):
         )
 
     @classmethod
+    def ran(cls) -> list[type[Any]]:
+        """This machine class and its subclasses whose rules were called in this process, the
+        class first, then its subclasses as they were defined (for a run's summary).
+
+        A ``conftest.py`` that prints statistics finds the classes that ran here instead of
+        importing the test module by name, which under pytest's default import mode would
+        load a second copy whose statistics are empty.
+        """
+        found: list[type[Any]] = []
+        pending: list[type[Any]] = [cls]
+        while pending:
+            machine = pending.pop(0)
+            if machine.statistics.calls:
+                found.append(machine)
+            pending.extend(machine.__subclasses__())
+        return found
+
+    @classmethod
     def run(cls, sim: Any, settings: Any = None) -> None:
         """Bind to ``sim``, run the machine as a test (raises on failure), then release."""
         from hypothesis.stateful import run_state_machine_as_test
