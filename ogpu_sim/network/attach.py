@@ -40,7 +40,13 @@ from ogpu_sim.protocol import contract as contract_handle
 from ogpu_sim.runtime import check_image_source
 from ogpu_sim.runtime.pool import HandlerPool
 from ogpu_sim.sdk.binding import SdkBinding
-from ogpu_sim.vocabulary import DEFAULT_IMAGE_SOURCE, DEFAULT_RUNTIME, RUNTIMES, choices
+from ogpu_sim.vocabulary import (
+    DEFAULT_IMAGE_SOURCE,
+    DEFAULT_RUNTIME,
+    RUNTIMES,
+    VAULT_BUCKET_GETTERS,
+    choices,
+)
 
 log = logging.getLogger("ogpu_sim")
 
@@ -321,18 +327,22 @@ def release_fresh(network: Network, mark: int = 0) -> int:
     if not fresh:
         return 0
     del accounts.fresh[mark:]
+    withdraw_free(network, fresh)
     nexus = network.deployment.addresses["NEXUS"]
+    vault = network.contract("VAULT")
     try:
-        kept = keep_keys(network.contract("VAULT"), fresh, network.options.chain_id, nexus)
+        kept = keep_keys(vault, fresh, network.options.chain_id, nexus)
+        held = vault_buckets(vault, list(kept))
     except Exception as exc:  # best effort, like the sweep: say so and go on
         log.warning("attach mode: could not read what fresh accounts hold in the Vault: %s", exc)
-        kept = {}
+        kept, held = {}, {}
     if kept:
         log.warning(
-            "attach mode: %d fresh account(s) still hold %s in the Vault (a locked stake or a "
-            "frozen escrow); their keys are kept in %s",
+            "attach mode: %d fresh account(s) still hold %s in the Vault (%s); their keys are "
+            "kept in %s",
             len(kept),
             show_wei(sum(kept.values())),
+            ", ".join(f"{bucket} {show_wei(wei)}" for bucket, wei in held.items() if wei),
             kept_keys_file(network.options.chain_id, nexus),
         )
     try:
@@ -343,3 +353,31 @@ def release_fresh(network: Network, mark: int = 0) -> int:
     network.live.ledger.refund(returned)
     log.info("attach mode: swept %s back to %s", show_wei(returned), accounts.funder.address)
     return returned
+
+
+def withdraw_free(network: Network, accounts: list[Any]) -> None:
+    """Withdraw what each of ``accounts`` has free in the Vault (its ``balanceOf``: earnings,
+    refunds, deposits), so the sweep after it returns that too; locked, unbonding, frozen and
+    sanctioned wei stay where they are.
+
+    Best effort, like the sweep: a withdrawal that fails is logged, and its wei then counts as
+    still held in the Vault (its key is kept).
+    """
+    vault = network.contract("VAULT")
+    for account in accounts:
+        try:
+            free = int(vault.functions.balanceOf(account.address).call())
+            if free:
+                network.send(account, vault.functions.withdraw(free))
+        except Exception as exc:  # best effort: the kept key still reaches it
+            log.warning(
+                "attach mode: could not withdraw the Vault balance of %s: %s", account.address, exc
+            )
+
+
+def vault_buckets(vault: Any, addresses: list[str]) -> dict[str, int]:
+    """What the Vault holds for ``addresses`` together, by bucket (``lockup``, ``unbonding``...)."""
+    return {
+        bucket: sum(int(getattr(vault.functions, getter)(a).call()) for a in addresses)
+        for bucket, getter in VAULT_BUCKET_GETTERS.items()
+    }

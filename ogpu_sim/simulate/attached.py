@@ -21,6 +21,7 @@ from ogpu.types import TaskStatus
 from web3 import Web3
 
 from ogpu_sim.errors import AttachScenarioError
+from ogpu_sim.network.attach import withdraw_free
 from ogpu_sim.network.live import vault_held
 from ogpu_sim.protocol import contract as contract_handle
 from ogpu_sim.simulate.records import AttachFacts
@@ -129,17 +130,11 @@ def withdraw_fresh(sim: Any) -> dict[str, int]:
 
     Best effort: a failed withdrawal is logged and its amount reported as left in the Vault.
     """
-    from ogpu.protocol import vault as sdk_vault
-
+    fresh = list(sim.accounts.fresh)
+    withdraw_free(sim.network, fresh)
     contract = sim.network.contract("VAULT")
     left = {}
-    for account in list(sim.accounts.fresh):
-        free = int(contract.functions.balanceOf(account.address).call())
-        if free:
-            try:
-                sdk_vault.withdraw(free, signer=account)
-            except Exception as exc:  # best effort: the report says what stayed
-                log.warning("simulate: could not withdraw %s wei for %s: %s", free, account, exc)
+    for account in fresh:
         remaining = vault_held(contract, account.address)
         if remaining:
             left[str(account.address)] = remaining

@@ -254,3 +254,29 @@ def test_a_fresh_account_left_holding_a_stake_has_its_key_kept_owner_only(
     ]
     assert {(x["chain_id"], x["nexus"]) for x in lines} == {(chain_id, nexus)}
     assert lines and oct(kept.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_local_providers_earnings_are_withdrawn_and_swept_back_not_left_in_the_vault(
+    sim: Simulator, tmp_path, monkeypatch
+):
+    # The node's own providers run the example handler, which has no `multiply`: the local
+    # provider, running the multiply source's handler, is the one that answers and is paid.
+    monkeypatch.setenv("OGPU_SIM_CACHE", str(tmp_path))
+    source = sim.publish_source_from_folder(EXAMPLE, deliveryMethod="first_response")
+    with sim.isolated():
+        provider = sim.add_provider(source, handler=MULTIPLY)
+        task = sim.publish_task(source, "multiply", {"a": 2, "b": 3}, payment=PAYMENT)
+        sim.run_until_idle(timeout=60)
+        earned = vault.get_balance_of(provider.address)
+        locked = vault.get_lockup_of(provider.address)
+
+    assert task.get_status() == TaskStatus.FINALIZED
+    assert earned == PAYMENT
+    assert vault.get_balance_of(provider.address) == 0
+    assert sim.w3.eth.get_balance(provider.address) == 0
+    chain_id, nexus = sim.w3.eth.chain_id, sim.deployment.addresses["NEXUS"]
+    kept = tmp_path / "attach-keys" / f"{chain_id}-{nexus.lower()}.jsonl"
+    lines = [json.loads(line) for line in kept.read_text().splitlines()] if kept.exists() else []
+    assert [(x["address"], x["vault_wei"]) for x in lines] == (
+        [(provider.address, locked)] if locked else []
+    )
