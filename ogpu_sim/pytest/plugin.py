@@ -109,6 +109,23 @@ def pytest_configure(config: pytest.Config) -> None:
     except ValueError as exc:
         raise pytest.UsageError(f"ogpu-sim: {exc}") from exc
     _check_tools(config.stash[CONFIG])
+    _check_paths(config)
+
+
+def _check_paths(config: pytest.Config) -> None:
+    """A source folder or compose override that is not there stops the session once, before
+    any test, instead of failing every test that publishes a source."""
+    root = config.rootpath
+    folder = config.getini("ogpu_source_dir")
+    if folder and not (root / folder).is_dir():
+        problem = "is not a folder" if (root / folder).exists() else "does not exist"
+        raise pytest.UsageError(f"ogpu-sim: ogpu_source_dir: {root / folder} {problem}")
+    for override in config.stash[CONFIG].compose_overrides:
+        if not (root / override).is_file():
+            raise pytest.UsageError(
+                f"ogpu-sim: --ogpu-compose-override/ogpu_compose_override: {root / override} "
+                "is not a file (paths are relative to the rootdir)"
+            )
 
 
 def _check_tools(plugin: PluginConfig) -> None:

@@ -340,3 +340,40 @@ def test_a_report_path_that_cannot_be_written_is_a_usage_error_before_any_test(i
     result.stderr.fnmatch_lines(
         [f"ERROR: ogpu-sim: --ogpu-report/ogpu_report: cannot write {blocker}/r.json: *"]
     )
+
+
+def test_a_source_folder_that_does_not_exist_is_a_usage_error_before_any_test(inner):
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    result = inner.runpytest("-p", "no:cacheprovider", "-o", "ogpu_source_dir=nope")
+
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(
+        [f"ERROR: ogpu-sim: ogpu_source_dir: {inner.path}/nope does not exist"]
+    )
+
+
+def test_a_source_folder_that_is_a_file_is_a_usage_error_naming_it(inner):
+    inner.makefile(".yml", compose="services: {}\n")
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    result = inner.runpytest("-p", "no:cacheprovider", "-o", "ogpu_source_dir=compose.yml")
+
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(
+        [f"ERROR: ogpu-sim: ogpu_source_dir: {inner.path}/compose.yml is not a folder"]
+    )
+
+
+def test_a_compose_override_that_is_not_a_file_is_a_usage_error_before_any_test(inner):
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    result = inner.runpytest("-p", "no:cacheprovider", "--ogpu-compose-override=stub.yml")
+
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(
+        [
+            f"ERROR: ogpu-sim: --ogpu-compose-override/ogpu_compose_override: {inner.path}/stub.yml"
+            " is not a file (paths are relative to the rootdir)"
+        ]
+    )
