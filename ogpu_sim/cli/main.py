@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ogpu_sim.errors import ConfigError, OgpuSimError
 from ogpu_sim.sdk.warnings import quiet_known_warnings
@@ -91,13 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument(
         "--max-spend",
-        default="1 OGPU",
+        default=None,  # None: not given, so refused without --network (default in RunOptions)
         help="with --network: the most the run may spend from your keys (default 1 OGPU)",
     )
     simulate.add_argument(
         "--wait-timeout",
         type=float,
-        default=300.0,
+        default=None,  # as --max-spend
         metavar="SECONDS",
         help="with --network: the longest the run waits for the live network at once; a "
         "scenario whose tasks may expire later is refused (default 300)",
@@ -195,6 +197,34 @@ _RUN_ONLY = {
 """``simulate`` options that shape a run, not a scenario file: refused with ``--init``."""
 
 
+_NETWORK_ONLY = {"max_spend": "--max-spend", "wait_timeout": "--wait-timeout"}
+"""``simulate`` options that shape an attached run only: refused without ``--network``."""
+
+
+def _network_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``RunOptions`` fields ``--max-spend`` and ``--wait-timeout`` give, checked before
+    anything starts: each value as ``--network`` reads it, whether or not ``--network`` is
+    given; then either option without ``--network`` is refused, not ignored.
+
+    Raises:
+        ConfigError: naming the option: a bad amount, a timeout that is not a positive finite
+            number of seconds, or either one without ``--network``.
+    """
+    from ogpu_sim.network.spend import parse_amount
+
+    if args.max_spend is not None:
+        parse_amount(args.max_spend, "--max-spend")
+    timeout = args.wait_timeout
+    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+        raise ConfigError(
+            "--wait-timeout", f"must be a finite number of seconds above 0, got {timeout:g}"
+        )
+    given = {dest: value for dest in _NETWORK_ONLY if (value := getattr(args, dest)) is not None}
+    if given and not args.network:
+        raise ConfigError(_NETWORK_ONLY[next(iter(given))], "only goes with --network URL")
+    return given
+
+
 def _init(args: argparse.Namespace) -> int:
     """``simulate --init FILE [--force] [--seed N] [--tasks N]``: write the starting scenario
     (with that seed and task count), say how to run it. A run option is refused, not ignored."""
@@ -245,6 +275,7 @@ def _simulate(args: argparse.Namespace) -> int:
     from rich.markup import escape
 
     from ogpu_sim.simulate.console import ProgressDisplay, print_attach_header, print_summary
+    from ogpu_sim.simulate.report import check_run_folder
     from ogpu_sim.simulate.runner import RunOptions, default_out_dir, simulate
     from ogpu_sim.simulate.scenario import DEFAULT_SCENARIO, load_scenario
 
@@ -261,6 +292,7 @@ def _simulate(args: argparse.Namespace) -> int:
             raise ConfigError("--rpc", f"names a node; it cannot go with --backend {backend}")
         if args.network and (args.backend or args.rpc):
             raise ConfigError("--network", "attaches to a deployed network; drop --backend/--rpc")
+        attach = _network_options(args)
         mnemonic = None
         if backend == "rpc":
             from ogpu_sim.network.keys import own_mnemonic
@@ -275,13 +307,13 @@ def _simulate(args: argparse.Namespace) -> int:
             runtime=args.runtime,
             image=args.image,
             network=args.network,
-            max_spend=args.max_spend,
             max_spend_option="--max-spend",
-            wait_timeout=args.wait_timeout,
             mnemonic=mnemonic,
+            **attach,
         )
         if args.out:
             out = args.out
+            check_run_folder(out)  # before the run, not after it
         else:  # the new empty folders a failed run takes back
             root_was_there = Path("runs").is_dir()
             out = default_out_dir()

@@ -27,6 +27,9 @@ MAX_PROVIDERS = 1_000
 """Most simulated providers over all provider groups (each is an account, a stake, a thread)."""
 MAX_SIMULATED_SECONDS = 10 * 365 * 86_400
 """Longest simulated span (arrivals plus the longest expiry) and longest single duration."""
+MIN_EXPIRY = 1
+"""Shortest expiry a task may be drawn with, in simulated seconds (every value and ``min`` of
+``workload.expiry``; an exponential one needs a ``min``)."""
 MAX_WALL_SECONDS = 24 * 3_600
 """Longest wall-clock time a ``time_compression`` may stretch the simulated span to."""
 MIN_TIME_COMPRESSION = 0.001
@@ -67,8 +70,10 @@ def amount_in_wei(value: Any, limit: int = NATIVE_BALANCE) -> int:
         parsed = Decimal(number)
     except InvalidOperation:
         raise ValueError(f"not a number: {value!r}") from None
+    if not parsed.is_finite():  # inf, nan: TOML literals, and 1e400 parses as inf
+        raise ValueError(f"must be a finite number, got {value!r}")
     whole = f"must be a non-negative whole number of wei of at most 2**256 - 1, got {value!r}"
-    if not parsed.is_finite() or abs(parsed.adjusted()) > 100:  # 1e999999999 never multiplies
+    if abs(parsed.adjusted()) > 100:  # 1e999999999 never multiplies
         raise ValueError(whole)
     with localcontext(prec=200):
         wei = parsed * UNITS[unit]

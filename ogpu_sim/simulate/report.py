@@ -13,8 +13,10 @@ protocol events and provider actions) and four PNG plots drawn with matplotlib's
 
 from __future__ import annotations
 
+import contextlib
 import json
 import statistics
+import tempfile
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
@@ -288,6 +290,32 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def check_run_folder(out: Path) -> None:
+    """Refuse a run folder that cannot be written, before the run starts rather than after it.
+
+    Creates what is missing of ``out`` and a temporary file in it, as :func:`write_run_folder`
+    will, then removes all of it again: nothing is left behind, whether it can be written or not.
+
+    Raises:
+        ReportError: ``out`` cannot be created or written (the error ``write_run_folder`` raises).
+    """
+    missing: list[Path] = []  # innermost first, the order to remove them in
+    try:
+        folder = out
+        while not folder.exists() and folder != folder.parent:
+            missing.append(folder)
+            folder = folder.parent
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise ReportError(f"cannot write the run folder {out}: {exc}") from exc
+    finally:
+        for made in missing:
+            with contextlib.suppress(OSError):  # not made after all
+                made.rmdir()
+
+
 def write_run_folder(
     run: RunData,
     out: Path,
@@ -329,6 +357,7 @@ __all__ = [
     "TaskRecord",
     "build_report",
     "check_run",
+    "check_run_folder",
     "deterministic_part",
     "render_markdown",
     "skipped_checks",

@@ -57,6 +57,7 @@ from ogpu_sim.simulate.report import (
     RunData,
     TaskRecord,
     check_run,
+    check_run_folder,
     skipped_checks,
     write_run_folder,
 )
@@ -528,7 +529,7 @@ def simulate(
 
     Args:
         scenario: a validated scenario (:func:`ogpu_sim.simulate.scenario.load_scenario`).
-        out: the run folder (created).
+        out: the run folder (created; checked writable before anything starts).
         options: backend and runtime.
         on_progress: called with a :class:`Progress` after set-up and after every event (the
             CLI draws its progress display from it).
@@ -540,6 +541,7 @@ def simulate(
 
     Raises:
         ConfigError: an option is invalid (unknown backend or runtime).
+        ReportError: ``out`` cannot be written (refused before anything starts).
         AttachScenarioError: attached, the scenario needs what a live network cannot do.
         SpendCapError: attached, a transaction would have passed the spend cap.
         OgpuSimError: the network could not start.
@@ -549,6 +551,7 @@ def simulate(
     options = options or RunOptions()
     if options.backend not in BACKENDS:
         raise ConfigError("backend", f"unknown {options.backend!r}; known: {choices(BACKENDS)}")
+    check_run_folder(out)
     notify = on_progress or (lambda progress: None)
     wall_start = time.monotonic()
     start_options: dict[str, Any] = {

@@ -32,6 +32,7 @@ from ogpu_sim.simulate.limits import (
     MAX_SIMULATED_SECONDS,
     MAX_TASKS,
     MAX_WEIGHT,
+    MIN_EXPIRY,
     NATIVE_BALANCE,
     UNITS,
     amount_in_wei,
@@ -142,7 +143,11 @@ class _Parser:
         unit: str = "",
     ) -> float:
         """A finite number in ``[low, high]`` (``(low, high]`` when ``strict``); ``unit``
-        (``OGPU``, ``s``) is named in every message about it."""
+        (``OGPU``, ``s``) is named in every message about it.
+
+        Every number of a scenario is read here, so this is where ``inf`` and ``nan`` (TOML
+        literals; ``1e400`` parses as ``inf``) are refused, before any bound is compared.
+        """
         sfx = f" {unit}" if unit else ""
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             if unit and isinstance(value, str):
@@ -151,8 +156,10 @@ class _Parser:
                     key, f"must be a plain number of {name} (no unit here), got {value!r}"
                 )
             raise self.fail(key, f"must be a number, got {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):  # an int always is
+            raise self.fail(key, f"must be a finite number, got {value!r}")
         got = f"{value!r}{sfx}"
-        if math.isnan(value) or math.isinf(value) or value < low or (strict and value == low):
+        if value < low or (strict and value == low):
             bound = f"greater than {low:g}" if strict else f"at least {low:g}"
             raise self.fail(key, f"must be {bound}{sfx}, got {got}")
         if value > high:
@@ -175,14 +182,19 @@ class _Parser:
         except ValueError as exc:
             raise self.fail(key, str(exc)) from None
 
-    def distribution(self, value: Any, key: str, high: float, unit: str) -> Distribution:
+    def distribution(
+        self, value: Any, key: str, high: float, unit: str, low: float = 0.0
+    ) -> Distribution:
         """``5`` (fixed) or a table ``{distribution = "uniform", min = 1, max = 9}``.
 
-        Every value, bound and mean must be at most ``high``; messages name ``unit``.
+        Every value and bound must be from ``low`` to ``high``, a mean from 0 (excluded) to
+        ``high``; messages name ``unit``.
         """
         sfx = f" {unit}"
         if not isinstance(value, Mapping):
-            return Distribution("fixed", value=self.number(value, key, high=high, unit=unit))
+            return Distribution(
+                "fixed", value=self.number(value, key, low=low, high=high, unit=unit)
+            )
         table = self.table(value, key, ("distribution", "value", "min", "max", "mean"))
         kind = self.string(
             self.required(table, "distribution", key), f"{key}.distribution", DISTRIBUTIONS
@@ -191,7 +203,9 @@ class _Parser:
         for name in needed:
             self.required(table, name, key)
         nums = {
-            n: self.number(table[n], f"{key}.{n}", high=high, unit=unit)
+            n: self.number(
+                table[n], f"{key}.{n}", low=0.0 if n == "mean" else low, high=high, unit=unit
+            )
             for n in ("value", "min", "max", "mean")
             if n in table
         }
@@ -469,12 +483,17 @@ class _Parser:
                 f"({payment.minimum:g} OGPU < {floor / 10**18:g} OGPU)",
             )
         expiry = self.distribution(
-            self.required(table, "expiry", key), f"{key}.expiry", MAX_SIMULATED_SECONDS, "s"
+            self.required(table, "expiry", key),
+            f"{key}.expiry",
+            MAX_SIMULATED_SECONDS,
+            "s",
+            low=MIN_EXPIRY,
         )
-        if expiry.minimum < 1:
+        if expiry.minimum < MIN_EXPIRY:  # an exponential one without min: min is 0
             raise self.fail(
                 f"{key}.expiry",
-                f"can draw values below 1 second (minimum {expiry.minimum:g}); set min >= 1",
+                f"can draw values below {MIN_EXPIRY} second (minimum {expiry.minimum:g}); "
+                f"set min >= {MIN_EXPIRY}",
             )
         if expiry.kind != "exponential":
             top = expiry.value if expiry.kind == "fixed" else expiry.high

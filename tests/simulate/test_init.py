@@ -139,6 +139,7 @@ def test_init_holds_the_task_count_to_the_bounds_of_a_run(
     [
         (["--backend", "revm"], "--backend"),
         (["--out", "runs/x"], "--out"),
+        (["--max-spend", "1 OGPU"], "--max-spend"),
         (["--runtime", "inline", "--no-progress"], "--runtime and --no-progress"),
     ],
 )

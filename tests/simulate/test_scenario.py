@@ -21,6 +21,7 @@ from ogpu_sim.simulate.scenario import (
 )
 from ogpu_sim.simulate.spec import SAMPLE_SOURCES
 
+SMALL = Path(__file__).parent / "scenarios" / "small.toml"
 BASE: dict[str, Any] = {
     "name": "tiny",
     "seed": 3,
@@ -216,7 +217,7 @@ def test_stake_below_the_sources_min_lockup_is_rejected() -> None:
             "must be a plain number of seconds (no unit here), got '60 s'",
         ),
         ("workload.payment", 1e30, "workload.payment", "must be at most 9900 OGPU, got 1e+30 OGPU"),
-        ("workload.expiry", -5, "workload.expiry", "must be at least 0 s, got -5 s"),
+        ("workload.expiry", -5, "workload.expiry", "must be at least 1 s, got -5 s"),
         ("clients[0].think_time", -3, "clients[0].think_time", "must be at least 0 s, got -3 s"),
     ],
 )
@@ -225,6 +226,117 @@ def test_a_bound_on_an_amount_or_a_time_names_its_unit(
 ) -> None:
     error = error_for(with_change(change, value))
     assert (error.option, error.problem) == (key, problem)
+
+
+INF, NAN = float("inf"), float("nan")
+
+
+@pytest.mark.parametrize(
+    ("change", "value", "key", "problem"),
+    [
+        ("workload.expiry", INF, "workload.expiry", "must be a finite number, got inf"),
+        (
+            "workload.expiry",
+            {"distribution": "fixed", "value": INF},
+            "workload.expiry.value",
+            "must be a finite number, got inf",
+        ),
+        (
+            "workload.expiry",
+            {"distribution": "exponential", "mean": INF, "min": 1},
+            "workload.expiry.mean",
+            "must be a finite number, got inf",
+        ),
+        (
+            "workload.expiry",
+            {"distribution": "uniform", "min": 60, "max": INF},
+            "workload.expiry.max",
+            "must be a finite number, got inf",
+        ),
+        ("workload.payment", INF, "workload.payment", "must be a finite number, got inf"),
+        ("workload.payment", NAN, "workload.payment", "must be a finite number, got nan"),
+        ("workload.arrival_rate", INF, "workload.arrival_rate", "must be a finite number, got inf"),
+        (
+            "workload.cancellation_rate",
+            NAN,
+            "workload.cancellation_rate",
+            "must be a finite number, got nan",
+        ),
+        ("time_compression", INF, "time_compression", "must be a finite number, got inf"),
+        ("chain_fault_rate", NAN, "chain_fault_rate", "must be a finite number, got nan"),
+        (
+            "clients[0].think_time",
+            -INF,
+            "clients[0].think_time",
+            "must be a finite number, got -inf",
+        ),
+        ("sources[0].share", INF, "sources[0].share", "must be a finite number, got inf"),
+        (
+            "providers[0].behaviours",
+            {"honest": NAN},
+            "providers[0].behaviours.honest",
+            "must be a finite number, got nan",
+        ),
+        ("clients[0].deposit", INF, "clients[0].deposit", "must be a finite number, got inf"),
+        (
+            "sources[0].min_payment",
+            NAN,
+            "sources[0].min_payment",
+            "must be a finite number, got nan",
+        ),
+        (
+            "providers[0].stake",
+            "inf OGPU",
+            "providers[0].stake",
+            "must be a finite number, got 'inf OGPU'",
+        ),
+    ],
+)
+def test_a_number_that_is_not_finite_is_refused_as_such_wherever_it_goes(
+    change: str, value: Any, key: str, problem: str
+) -> None:
+    error = error_for(with_change(change, value))
+    assert (error.option, error.problem) == (key, problem)
+
+
+@pytest.mark.parametrize(
+    ("written", "got"), [("1e400", "inf"), ("inf", "inf"), ("-inf", "-inf"), ("nan", "nan")]
+)
+def test_a_toml_float_that_is_not_finite_is_refused_naming_the_file_and_key(
+    tmp_path: Path, written: str, got: str
+) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(
+        SMALL.read_text().replace("\narrival_rate = 0.5\n", f"\narrival_rate = {written}\n")
+    )
+
+    with pytest.raises(ScenarioError) as refused:
+        load_scenario(path)
+
+    assert (
+        str(refused.value) == f"{path}: workload.arrival_rate: must be a finite number, got {got}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "key", "got"),
+    [
+        (0, "workload.expiry", "0"),
+        (0.5, "workload.expiry", "0.5"),
+        ({"distribution": "fixed", "value": 0}, "workload.expiry.value", "0"),
+        ({"distribution": "uniform", "min": 0, "max": 60}, "workload.expiry.min", "0"),
+    ],
+)
+def test_an_expiry_under_1_second_is_refused_with_the_real_lower_bound(
+    value: Any, key: str, got: str
+) -> None:
+    error = error_for(with_change("workload.expiry", value))
+    assert (error.option, error.problem) == (key, f"must be at least 1 s, got {got} s")
+
+
+def test_an_expiry_of_1_second_is_the_shortest_allowed() -> None:
+    scenario = parse_scenario(with_change("workload.expiry", 1))
+    assert scenario.workload.expiry == Distribution("fixed", value=1.0)
 
 
 def test_a_file_that_is_not_toml_names_the_file(tmp_path: Path) -> None:

@@ -130,6 +130,7 @@ def test_every_unit_is_named() -> None:
         (limits.MAX_TASKS, "1 to {}"),
         (limits.MAX_PROVIDERS, "at most {} over all groups"),
         (limits.MAX_SIMULATED_SECONDS, "{} (10 years)"),
+        (limits.MIN_EXPIRY, "each value from {} to"),
         (limits.MAX_WALL_SECONDS, "{} wall seconds"),
         (limits.MIN_TIME_COMPRESSION, "at least {}"),
         (limits.NATIVE_BALANCE // 10**18, "starts with {} OGPU"),
