@@ -38,6 +38,12 @@ _LAYOUT = {
 }
 
 
+MAX_WEI = 2**256 - 1
+"""The most wei any account can hold (a uint256)."""
+MAX_WEI_DIGITS = 80
+"""A figure with more digits than this before the point is over :data:`MAX_WEI` in any unit."""
+
+
 def parse_amount(value: int | str | None, option: str = "max_spend") -> int | None:
     """Wei from ``10**15`` (an int is wei), ``"0.5 OGPU"``, ``"20 gwei"`` or ``"none"``.
 
@@ -54,26 +60,33 @@ def parse_amount(value: int | str | None, option: str = "max_spend") -> int | No
     if isinstance(value, int):
         wei = value
     else:
-        from decimal import Decimal, InvalidOperation
+        from decimal import Decimal, DecimalException
 
         text = str(value).strip().lower().replace("_", "")
         number, _, unit = text.partition(" ")
         unit = unit.strip()
+        try:
+            figure = Decimal(number)
+        except DecimalException:
+            raise ConfigError(option, f"not an amount: {value!r}") from None
         if not unit:
             raise ConfigError(option, f"{value!r} needs a unit: OGPU, gwei or wei")
         if unit not in UNITS:
             raise ConfigError(
                 option, f"unknown unit {unit!r} in {value!r}; known: {', '.join(UNITS)}"
             )
-        try:
-            amount = Decimal(number) * UNITS[unit]
-        except InvalidOperation:
-            raise ConfigError(option, f"not an amount: {value!r}") from None
+        if not figure.is_finite():
+            raise ConfigError(option, f"must be a finite amount, got {value!r}")
+        if figure and figure.adjusted() > MAX_WEI_DIGITS:  # before the huge int is built
+            raise ConfigError(option, f"{value!r} is more than 2**256 - 1 wei")
+        amount = figure * UNITS[unit]
         if amount != amount.to_integral_value():
             raise ConfigError(option, f"{value!r} is not a whole number of wei")
         wei = int(amount)
     if wei < 0:
         raise ConfigError(option, f"must be >= 0, got {value!r}")
+    if wei > MAX_WEI:
+        raise ConfigError(option, f"{value!r} is more than 2**256 - 1 wei")
     return wei
 
 

@@ -41,6 +41,12 @@ def test_spend_caps_parse_to_wei(text, wei):
         ("5 dollars", "unknown unit 'dollars'"),
         ("0.5 wei", "'0.5 wei' is not a whole number of wei"),
         ("-1 OGPU", "must be >= 0"),
+        ("lots", "not an amount: 'lots'"),
+        ("inf OGPU", "must be a finite amount, got 'inf OGPU'"),
+        ("nan wei", "must be a finite amount, got 'nan wei'"),
+        ("1e999999999 wei", "'1e999999999 wei' is more than 2**256 - 1 wei"),
+        ("1e60 OGPU", "'1e60 OGPU' is more than 2**256 - 1 wei"),
+        (2**256, f"{2**256} is more than 2**256 - 1 wei"),
     ],
 )
 def test_a_bad_spend_cap_is_a_config_error_naming_the_problem(text, problem):

@@ -110,10 +110,30 @@ def test_a_max_spend_that_is_not_an_amount_is_refused_with_or_without_network(
 def test_a_max_spend_without_a_unit_is_refused_with_or_without_network(
     network: list[str], capsys: pytest.CaptureFixture[str], runs: list[Any]
 ) -> None:
+    code, out = simulate(capsys, "--max-spend", "5", *network)
+
+    assert (code, runs) == (2, [])
+    assert out == "error: --max-spend: '5' needs a unit: OGPU, gwei or wei\n"
+
+
+@pytest.mark.parametrize("network", [[], ["--network", NETWORK]], ids=["alone", "network"])
+def test_a_max_spend_that_is_a_word_is_refused_as_not_an_amount(
+    network: list[str], capsys: pytest.CaptureFixture[str], runs: list[Any]
+) -> None:
     code, out = simulate(capsys, "--max-spend", "lots", *network)
 
     assert (code, runs) == (2, [])
-    assert out == "error: --max-spend: 'lots' needs a unit: OGPU, gwei or wei\n"
+    assert out == "error: --max-spend: not an amount: 'lots'\n"
+
+
+@pytest.mark.parametrize("network", [[], ["--network", NETWORK]], ids=["alone", "network"])
+def test_a_max_spend_that_is_infinite_is_refused_without_a_traceback(
+    network: list[str], capsys: pytest.CaptureFixture[str], runs: list[Any]
+) -> None:
+    code, out = simulate(capsys, "--max-spend", "inf OGPU", *network)
+
+    assert (code, runs) == (2, [])
+    assert out == "error: --max-spend: must be a finite amount, got 'inf OGPU'\n"
 
 
 @pytest.mark.parametrize("network", [[], ["--network", NETWORK]], ids=["alone", "network"])
