@@ -37,6 +37,7 @@ from ogpu_sim.network.spend import SpendLedger, parse_amount, show_wei
 from ogpu_sim.network.target import Target, no_node_file_hint, resolve_target
 from ogpu_sim.protocol import SINGLETONS, Deployment, ProtocolConfig
 from ogpu_sim.protocol import contract as contract_handle
+from ogpu_sim.protocol import send as protocol_send
 from ogpu_sim.runtime import check_image_source
 from ogpu_sim.runtime.pool import HandlerPool
 from ogpu_sim.sdk.binding import SdkBinding
@@ -368,7 +369,12 @@ def withdraw_free(network: Network, accounts: list[Any]) -> None:
         try:
             free = int(vault.functions.balanceOf(account.address).call())
             if free:
-                network.send(account, vault.functions.withdraw(free))
+                withdraw = vault.functions.withdraw(free)
+                # Estimated without a gas price: anvil refuses to estimate with one unless the
+                # sender could pay the block's whole gas limit at it, and a fresh account holds
+                # gas for a few transactions only.
+                gas = withdraw.estimate_gas({"from": account.address}) * 5 // 4
+                protocol_send(network.chain.w3, account, withdraw, gas=gas)
         except Exception as exc:  # best effort: the kept key still reaches it
             log.warning(
                 "attach mode: could not withdraw the Vault balance of %s: %s", account.address, exc
