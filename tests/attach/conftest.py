@@ -98,3 +98,12 @@ def no_role_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     """No role key in the environment (a developer's shell may have some)."""
     for variable in ROLE_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own ogpu-sim cache: kept attach keys and connection files a test writes or
+    looks for never touch the developer's ``~/.cache/ogpu-sim``."""
+    cache = tmp_path / "ogpu-sim-cache"
+    monkeypatch.setenv("OGPU_SIM_CACHE", str(cache))
+    return cache
