@@ -18,7 +18,6 @@ mainnet defaults.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import sys
@@ -35,7 +34,9 @@ from ogpu_sim.network.connection import (  # noqa: F401 (re-exported: the file's
     ENV_VAR,
     MAX_CONNECTION_FILE,
     NODE_CONTRACTS,
+    check_connection_path,
     read_connection_file,
+    write_connection_file,
 )
 from ogpu_sim.sources import detect_urls, explicit_urls
 from ogpu_sim.vocabulary import (
@@ -191,7 +192,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ogpu-sim node", description="Serve a local OpenGPU network until interrupted."
     )
-    parser.add_argument("--info", type=Path, default=DEFAULT_INFO, help="connection file to write")
+    parser.add_argument("--info", default=str(DEFAULT_INFO), help="connection file to write")
     parser.add_argument(
         "--backend",
         choices=LOCAL_BACKENDS,
@@ -272,14 +273,10 @@ def main(argv: Sequence[str]) -> int:
         autorun=args.providers > 0,
     ) as sim:
         if args.providers:
-            sim.fleet.urls = (
-                explicit_urls(args.source_url, args.source_dir)
-                if args.source_url
-                else detect_urls(args.source_dir)
-            )
+            sim.fleet.urls = args.urls
             sim.recruit(args.providers, args.behaviour, handler=args.handler)
         info = connection_info(sim)
-        _write_info(args.info, info)
+        write_connection_file(args.info, info)
         print(f"ogpu-sim node on {info['rpc_url']} (chain id {info['chain_id']})")
         print(f"IPFS            {info['ipfs_url']}")
         for name, address in info["addresses"].items():
@@ -309,10 +306,12 @@ PROVIDER_OPTIONS = ("--handler", "--source-dir", "--source-url", "--behaviour")
 
 
 def _check_options(args: argparse.Namespace) -> None:
-    """Refuse what the node could only get wrong later, silently: options for providers
-    without ``--providers``, providers on the docker runtime with no engine answering, a
-    ``--handler`` folder that is not a source, a ``--source-dir`` that is not a folder, a
-    connection file that cannot be written. Fills in the defaults."""
+    """Refuse, before anything starts, what the node could only get wrong later (or silently):
+    options for providers without ``--providers``, providers on the docker runtime with no
+    engine answering, a ``--handler`` folder that is not a source, a ``--source-dir`` that is
+    not a folder, a bad ``--source-url``, a connection file that cannot be written, an
+    ``--ipfs-dir`` that is not a directory. Fills in the defaults and the working-copy URLs."""
+    from ogpu_sim.ipfs.store import store_folder
     from ogpu_sim.runtime import check_image_source
     from ogpu_sim.sources import load_source_folder
 
@@ -327,7 +326,16 @@ def _check_options(args: argparse.Namespace) -> None:
     args.behaviour = args.behaviour or "honest"
     args.source_dir = Path(".") if args.source_dir is None else args.source_dir
     if not args.source_dir.is_dir():
-        raise ConfigError("--source-dir", f"no such folder: {args.source_dir}")
+        problem = "not a folder" if args.source_dir.exists() else "no such folder"
+        raise ConfigError("--source-dir", f"{problem}: {args.source_dir}")
+    args.urls = None
+    if args.source_url is not None:
+        try:
+            args.urls = explicit_urls(args.source_url, args.source_dir)
+        except ConfigError as exc:  # it names the pytest ini key; here it is the option
+            raise ConfigError("--source-url", exc.problem) from None
+    elif args.providers:
+        args.urls = detect_urls(args.source_dir)
     if args.providers and args.runtime == "docker":
         from ogpu_sim.runtime import docker_available
 
@@ -341,19 +349,9 @@ def _check_options(args: argparse.Namespace) -> None:
             load_source_folder(args.handler)
         except OgpuSimError as exc:  # a ComposeError naming what is wrong with the folder
             raise ConfigError("--handler", str(exc)) from exc
-    try:
-        args.info.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=args.info.parent, prefix=".ogpu-sim-probe-"):
-            pass
-    except OSError as exc:
-        raise ConfigError("--info", f"cannot write {args.info}: {exc.strerror or exc}") from exc
-
-
-def _write_info(path: Path, info: dict[str, Any]) -> None:
-    """Write the connection file whole (a reader never sees half of it)."""
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(info, indent=2))
-    temporary.replace(path)
+    args.info = check_connection_path(args.info)
+    if args.ipfs_dir is not None:
+        store_folder(args.ipfs_dir, "--ipfs-dir")
 
 
 def _show_errors(sim: Any, shown: int) -> int:

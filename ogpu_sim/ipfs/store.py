@@ -196,6 +196,29 @@ class MemoryStore(Store):
         return f"MemoryStore(files={len(self)}, used_bytes={self.used_bytes})"
 
 
+def store_folder(root: str | os.PathLike[str], option: str = "ipfs_dir") -> Path:
+    """The directory a :class:`DirectoryStore` keeps its files in, resolved and created.
+
+    Args:
+        root: the directory.
+        option: the option that named it, for the error (``--ipfs-dir`` on the command line).
+
+    Raises:
+        ConfigError: ``root`` is empty, exists and is not a directory, or cannot be created
+            (the error says the OS's reason).
+    """
+    if not os.fspath(root):
+        raise ConfigError(option, "is empty; name a directory to keep IPFS content in")
+    path = Path(root).resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # exist_ok: something that is not a directory
+        raise ConfigError(option, f"{root} is not a directory") from None
+    except OSError as exc:
+        raise ConfigError(option, f"{root} cannot be created: {exc.strerror or exc}") from None
+    return path
+
+
 class DirectoryStore(Store):
     """A store that keeps one file per CIDv0 in a directory, for ``ogpu-sim node``.
 
@@ -210,14 +233,17 @@ class DirectoryStore(Store):
 
     Raises:
         StoreFullError: the files already in ``root`` exceed ``max_bytes``.
-        NotADirectoryError: ``root`` exists and is not a directory.
+        ConfigError: (option ``ipfs_dir``) ``root`` is not a directory, cannot be created or
+            cannot be read (see :func:`store_folder`).
     """
 
     def __init__(self, root: str | os.PathLike[str], *, max_bytes: int | None = None) -> None:
         super().__init__(max_bytes=max_bytes)
-        self.root = Path(root).resolve()
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._load()
+        self.root = store_folder(root)
+        try:
+            self._load()
+        except OSError as exc:
+            raise ConfigError("ipfs_dir", f"{root} cannot be read: {exc.strerror or exc}") from None
         if max_bytes is not None and self._used > max_bytes:
             raise StoreFullError(0, self._used, max_bytes)
 

@@ -3,11 +3,16 @@
 ``ogpu-sim node`` writes one (RPC URL, chain id, contract addresses, IPFS URLs and the role
 accounts) so other processes can use the node: ``ogpu-sim run`` binds a program's SDK to it and
 attach mode (:meth:`ogpu_sim.Simulator.attach`) reads the protocol's addresses and IPFS from it.
-Attach mode never uses the private keys a connection file carries.
+Attach mode never uses the private keys a connection file carries. It is written whole and
+private (0600: it holds the role keys), and a failed write leaves nothing behind.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +33,61 @@ NODE_CONTRACTS = ("NEXUS", "CONTROLLER", "TERMINAL", "VAULT", "MANAGER")
 
 MAX_CONNECTION_FILE = 2**20
 """Bytes; a connection file is a few KiB."""
+
+
+def check_connection_path(path: str | Path) -> Path:
+    """Check, before a node starts, that it can write its connection file at ``path``; creates
+    the folder it goes in.
+
+    Raises:
+        ConfigError: (option ``--info``) ``path`` is empty or a folder, or its folder cannot be
+            created or written to.
+    """
+    if not str(path):
+        raise ConfigError("--info", "is empty; name the connection file to write")
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(
+            "--info", f"{path} is a folder; name the connection file, e.g. {path / 'node.json'}"
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".ogpu-sim-probe-"):
+            pass
+    except FileExistsError:  # exist_ok: something that is not a folder
+        raise ConfigError("--info", f"cannot write {path}: {path.parent} is not a folder") from None
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+    return path
+
+
+def write_connection_file(path: str | Path, info: Mapping[str, Any]) -> None:
+    """Write a node's connection file whole (a reader never sees half of it) and readable by
+    this user only: a temporary file (0600) beside it, renamed over it.
+
+    Raises:
+        ConfigError: (option ``--info``) it cannot be written; the temporary file is removed,
+            whatever stopped the write.
+    """
+    path = Path(path)
+    text = json.dumps(info, indent=2)
+    try:
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException as exc:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise _cannot_write(path, exc) from None
+        raise
+
+
+def _cannot_write(path: Path, exc: OSError) -> ConfigError:
+    return ConfigError("--info", f"cannot write {path}: {exc.strerror or exc}")
 
 
 def read_connection_file(path: str | Path) -> dict[str, Any]:
