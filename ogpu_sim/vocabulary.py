@@ -111,6 +111,21 @@ VAULT_BUCKET_GETTERS: Final = {
 }
 """Each bucket the Vault holds for an account, and its getter; together they are all of it."""
 
+# -- the SDK stack's known warnings ------------------------------------------------------------
+
+KNOWN_SDK_WARNINGS: Final[tuple[tuple[str, type[Warning], str], ...]] = (
+    # web3's process_receipt warns once per log of another contract in a receipt (a new
+    # Source's OwnershipTransferred, ...) while the SDK extracts SourcePublished/TaskPublished;
+    # the warning is attributed to the frame that consumes the decoding generator
+    # (eth_utils' to_tuple).
+    ("The log with transaction hash", UserWarning, r"(web3|eth_utils|ogpu)(\.|$)"),
+    # importing web3 imports websockets.legacy, deprecated since websockets 14.
+    ("websockets.legacy is deprecated", DeprecationWarning, r"websockets(\.|$)"),
+)
+"""(message prefix, category, module regex) of each known, harmless warning of the SDK's stack:
+hidden in this process by :mod:`ogpu_sim.sdk.warnings`, in a process runtime's handler by
+:mod:`ogpu_sim.runtime.launcher`."""
+
 # -- state on disk --------------------------------------------------------------------------------
 
 
@@ -146,6 +161,7 @@ __all__ = [
     "ENVIRONMENT_BITS",
     "IMAGE_SOURCES",
     "IMAGE_SOURCE_HELP",
+    "KNOWN_SDK_WARNINGS",
     "LOCAL_BACKENDS",
     "MNEMONIC_ENV",
     "OGPU_MAINNET_CHAIN_ID",

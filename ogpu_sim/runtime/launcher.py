@@ -8,6 +8,11 @@ script or module as ``__main__`` exactly as ``python script.py`` / ``python -m m
 (same ``sys.path[0]``, same ``sys.argv[0]``), and starts the service itself if the handler only
 exposes functions. ``CALLBACK_URL`` and friends come from the environment, as in a container.
 A handler that raises while importing prints its traceback and exits with code 1.
+
+Before it imports the SDK it ignores the known SDK-stack warnings the harness names in
+``OGPU_SIM_QUIET_WARNINGS`` (the ones the harness ignores itself), so a strict
+``PYTHONWARNINGS=error`` starts the handler as it does an inline one; every other warning,
+the handler's own too, keeps the user's filters.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().p
 
 
 PARENT_ENV = "OGPU_SIM_PARENT_PID"
+QUIET_WARNINGS_ENV = "OGPU_SIM_QUIET_WARNINGS"
+"""JSON ``[[message, category, module regex], ...]``: the known warnings to ignore (the name is
+``environ.QUIET_WARNINGS_ENV``, repeated: this file imports nothing of ogpu-sim)."""
 USAGE = "usage: python launcher.py <script.py> <port> | python launcher.py -m <module> <port>"
 
 
@@ -39,6 +47,19 @@ def exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="ogpu-sim-parent-watch", daemon=True).start()
 
 
+def quiet_known_warnings(spec: str) -> None:
+    """Ignore each warning ``spec`` names (a builtin category's name, the message and module
+    regexes), in front of the user's filters, as ``ogpu_sim.sdk.warnings`` does in the
+    harness."""
+    import builtins
+    import json
+    import warnings
+
+    for message, category, module in json.loads(spec):
+        kind = getattr(builtins, category)
+        warnings.filterwarnings("ignore", message=message, category=kind, module=module)
+
+
 def main(argv: list[str]) -> int:
     """Serve the handler ``argv`` names on 127.0.0.1:<port>."""
     module = None
@@ -51,6 +72,8 @@ def main(argv: list[str]) -> int:
     port = int(argv[1])
     if os.environ.get(PARENT_ENV, "").isdigit():
         exit_with_parent(int(os.environ[PARENT_ENV]))
+    if os.environ.get(QUIET_WARNINGS_ENV):
+        quiet_known_warnings(os.environ[QUIET_WARNINGS_ENV])
     import ogpu.service
     import ogpu.service.server as server
 

@@ -5,8 +5,10 @@ stands for the image's ``WORKDIR``, or ``python -m module``), with the real ``og
 FastAPI app and uvicorn, started through :mod:`ogpu_sim.runtime.launcher`. Its environment
 gets ``CALLBACK_URL``, ``SOURCE_ADDRESS``, ``PROVIDER_ADDRESS``, the handler service's
 ``environment:`` substituted as Compose would (``PORT`` is the port it serves on) and, for a
-GPU environment without that GPU, ``OGPU_SIM_ENVIRONMENT``. Output is captured into the
-handler's log; the process group is killed on stop.
+GPU environment without that GPU, ``OGPU_SIM_ENVIRONMENT``; and the known SDK-stack warnings
+this process ignores, which the launcher ignores too (a strict ``PYTHONWARNINGS=error`` starts
+it as it starts an inline handler). Output is captured into the handler's log; the process
+group is killed on stop.
 """
 
 from __future__ import annotations
@@ -27,7 +29,12 @@ from ..errors import UnknownFunctionError
 from ..sources import SourceFolder
 from .base import Handler, Runtime
 from .callbacks import CallbackServer
-from .environ import provider_variables, service_environment
+from .environ import (
+    QUIET_WARNINGS_ENV,
+    provider_variables,
+    service_environment,
+    warnings_variables,
+)
 from .errors import HandlerDispatchError, HandlerInputError, HandlerStartError
 from .failures import NAME_THE_HANDLER, handler_name, start_failure
 from .gpu import host_has_gpu
@@ -231,9 +238,10 @@ class ProcessRuntime(Runtime):
         env = {
             key: value
             for key, value in os.environ.items()
-            if key not in ("OGPU_SDK_SENTRY_DSN", "OGPU_SIM_ENVIRONMENT")
+            if key not in ("OGPU_SDK_SENTRY_DSN", "OGPU_SIM_ENVIRONMENT", QUIET_WARNINGS_ENV)
         }
         env.update(service_environment(service, variables))
+        env.update(warnings_variables())
         env.update(
             CALLBACK_URL=variables["CALLBACK_URL"],
             SOURCE_ADDRESS=variables["SOURCE_ADDRESS"],

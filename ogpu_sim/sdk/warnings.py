@@ -14,16 +14,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
-KNOWN_WARNINGS: tuple[tuple[str, type[Warning], str], ...] = (
-    # web3's process_receipt warns once per log of another contract in a receipt (a new
-    # Source's OwnershipTransferred, ...) while the SDK extracts SourcePublished/TaskPublished;
-    # the warning is attributed to the frame that consumes the decoding generator
-    # (eth_utils' to_tuple).
-    ("The log with transaction hash", UserWarning, r"(web3|eth_utils|ogpu)(\.|$)"),
-    # importing web3 imports websockets.legacy, deprecated since websockets 14.
-    ("websockets.legacy is deprecated", DeprecationWarning, r"websockets(\.|$)"),
-)
-"""(message prefix, category, module regex) of each known warning."""
+from ogpu_sim.vocabulary import KNOWN_SDK_WARNINGS
+
+KNOWN_WARNINGS = KNOWN_SDK_WARNINGS
+"""(message prefix, category, module regex) of each known warning (the list lives in the ground
+layer, so the process runtime hands the same entries to its handlers)."""
 
 SHOW_VARIABLE = "OGPU_SIM_SDK_WARNINGS"
 """``show`` lets the known warnings through in a program ``ogpu-sim run`` starts."""
