@@ -22,7 +22,7 @@ from ..sources import SourceFolder
 from .base import Handler
 from .callbacks import CallbackServer
 from .errors import HandlerDispatchError, HandlerStartError
-from .failures import handler_name, start_failure
+from .failures import handler_name, start_error
 from .process import dispatch_http, wait_ready
 from .stack import ComposeProject, last_line
 
@@ -105,18 +105,8 @@ class DockerHandler(Handler):
                 ).stdout
         entry = self.source.service(self.environment).entry
         name = handler_name(self.source.path, entry.file) if entry else self.service
-        failure = start_failure(own, name)
         self.stop()
-        if failure is None:
-            raise HandlerStartError(self.source.name, self.environment, problem, log)
-        raise HandlerStartError(
-            self.source.name,
-            self.environment,
-            failure.problem(),
-            log,
-            file=failure.file,
-            exception=failure.exception,
-        )
+        raise start_error(self.source.name, self.environment, problem, log, own, name)
 
     def _find_container(self) -> Any:
         assert self.project is not None

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from .errors import HandlerStartError
+
 _TRACEBACK = "Traceback (most recent call last):"
 _FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line \d+, in (?P<scope>.+)$')
 _EXCEPTION = re.compile(
@@ -73,6 +75,33 @@ def start_failure(log: str, handler_file: str) -> StartFailure | None:
     if not exception:
         return None
     return StartFailure(_name(frames[0] if frames else "", handler_file), exception)
+
+
+def start_error(
+    source: str, environment: str, problem: str, log: str, output: str, handler_file: str
+) -> HandlerStartError:
+    """The error for a handler that did not start: the file and exception the last traceback
+    of ``output`` names when there is one, else ``problem`` (why the runtime gave up).
+
+    Args:
+        source: the source's name.
+        environment: the environment it was started for.
+        problem: what the runtime saw (it exited, it never answered).
+        log: the handler log the error carries.
+        output: where to look for the traceback (the handler service's own log).
+        handler_file: the handler's file, as :func:`handler_name` gives it.
+    """
+    failure = start_failure(output, handler_file)
+    if failure is None:
+        return HandlerStartError(source, environment, problem, log)
+    return HandlerStartError(
+        source,
+        environment,
+        failure.problem(),
+        log,
+        file=failure.file,
+        exception=failure.exception,
+    )
 
 
 def _name(frame_file: str, handler_file: str) -> str:

@@ -36,7 +36,7 @@ from .environ import (
     warnings_variables,
 )
 from .errors import HandlerDispatchError, HandlerInputError, HandlerStartError
-from .failures import NAME_THE_HANDLER, handler_name, start_failure
+from .failures import NAME_THE_HANDLER, handler_name, start_error
 from .gpu import host_has_gpu
 
 READY_TIMEOUT = 180.0
@@ -156,17 +156,8 @@ class ProcessHandler(Handler):
         if problem:
             self.stop()
             log = self.logs()
-            failure = start_failure(log, handler_name(self.source.path, entry.file))
-            if failure is None:
-                raise HandlerStartError(self.source.name, self.environment, problem, log)
-            raise HandlerStartError(
-                self.source.name,
-                self.environment,
-                failure.problem(),
-                log,
-                file=failure.file,
-                exception=failure.exception,
-            )
+            name = handler_name(self.source.path, entry.file)
+            raise start_error(self.source.name, self.environment, problem, log, log, name)
 
     def _exited(self) -> str | None:
         assert self._process is not None

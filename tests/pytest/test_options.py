@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 CHAIN_ID_TEST = """
 def test_chain_id(ogpu_sim):
     assert ogpu_sim.w3.eth.chain_id == 1071
@@ -342,27 +344,18 @@ def test_a_report_path_that_cannot_be_written_is_a_usage_error_before_any_test(i
     )
 
 
-def test_a_source_folder_that_does_not_exist_is_a_usage_error_before_any_test(inner):
-    inner.makepyfile("def test_nothing():\n    pass\n")
-
-    result = inner.runpytest("-p", "no:cacheprovider", "-o", "ogpu_source_dir=nope")
-
-    assert result.ret == 4
-    result.stderr.fnmatch_lines(
-        [f"ERROR: ogpu-sim: ogpu_source_dir: {inner.path}/nope does not exist"]
-    )
-
-
-def test_a_source_folder_that_is_a_file_is_a_usage_error_naming_it(inner):
+@pytest.mark.parametrize(
+    ("folder", "problem"), [("nope", "does not exist"), ("compose.yml", "is not a folder")]
+)
+def test_a_source_folder_that_is_not_there_is_a_usage_error_before_any_test(inner, folder, problem):
     inner.makefile(".yml", compose="services: {}\n")
     inner.makepyfile("def test_nothing():\n    pass\n")
 
-    result = inner.runpytest("-p", "no:cacheprovider", "-o", "ogpu_source_dir=compose.yml")
+    result = inner.runpytest("-p", "no:cacheprovider", "-o", f"ogpu_source_dir={folder}")
 
     assert result.ret == 4
-    result.stderr.fnmatch_lines(
-        [f"ERROR: ogpu-sim: ogpu_source_dir: {inner.path}/compose.yml is not a folder"]
-    )
+    expected = f"ERROR: ogpu-sim: ogpu_source_dir: {inner.path}/{folder} {problem}"
+    result.stderr.fnmatch_lines([expected])
 
 
 def test_a_compose_override_that_is_not_a_file_is_a_usage_error_before_any_test(inner):
