@@ -287,3 +287,15 @@ def rpc_error_message(response: dict[str, Any]) -> str:
     """The message of a JSON-RPC error response, for error texts."""
     error = response.get("error") or {}
     return str(error.get("message", error)) if isinstance(error, dict) else str(error)
+
+
+def unreachable_node(rpc_url: str, exc: BaseException) -> ChainError:
+    """The error for a node that did not answer, with the cause as the OS gave it ("Connection
+    refused", "Name or service not known") rather than the client library's wrapping of it."""
+    reason = str(exc)
+    link: BaseException | None = exc
+    while link is not None:
+        if isinstance(link, OSError) and link.strerror:
+            reason = link.strerror
+        link = link.__cause__ or link.__context__
+    return ChainError(f"cannot reach a JSON-RPC node at {rpc_url}: {reason}")

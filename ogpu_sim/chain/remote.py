@@ -44,6 +44,7 @@ from .base import (
     check_wei,
     is_loopback_url,
     rpc_error_message,
+    unreachable_node,
 )
 from .faults import SEND_RAW, SEND_RAW_SYNC, ChainFaults, client_error, faulty_call, sent_hash
 from .jsonrpc import METHOD_NOT_FOUND, confirmation_timeout
@@ -161,7 +162,7 @@ class RemoteChain(Chain):
         try:
             self.chain_id = int(self.w3.eth.chain_id)
         except Exception as exc:  # requests and web3 raise many types for an unreachable node
-            raise ChainError(f"cannot reach a JSON-RPC node at {rpc_url}: {exc}") from exc
+            raise unreachable_node(rpc_url, exc) from exc
         self._time_offset = 0
         self._snapshots: SnapshotLedger[_Saved] = SnapshotLedger()
 

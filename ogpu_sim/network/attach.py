@@ -20,7 +20,7 @@ from typing import Any
 from web3 import Web3
 
 from ogpu_sim.actors.timeline import Timeline
-from ogpu_sim.chain.base import is_loopback_url
+from ogpu_sim.chain.base import is_loopback_url, unreachable_node
 from ogpu_sim.errors import ConfigError
 from ogpu_sim.network import Network, NetworkOptions, transfer
 from ogpu_sim.network.keys import resolve_keys
@@ -182,12 +182,10 @@ def network_options(network: str) -> dict[str, Any]:
 
 
 def _probe_chain_id(rpc_url: str) -> int:
-    from ogpu_sim.errors import ChainError
-
     try:
         return int(Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 10})).eth.chain_id)
     except Exception as exc:  # requests and web3 raise many types for an unreachable node
-        raise ChainError(f"cannot reach a JSON-RPC node at {rpc_url}: {exc}") from exc
+        raise unreachable_node(rpc_url, exc) from exc
 
 
 def attach(options: AttachOptions) -> Network:

@@ -39,20 +39,33 @@ def ogpu_sim(
     ogpu_sim_options: dict[str, Any],
     pytestconfig: pytest.Config,
     ogpu_source_dir: Path | None,
+    request: pytest.FixtureRequest,
 ) -> Iterator[Any]:
     """The session's :class:`ogpu_sim.Simulator`, with the real SDK bound to it (attached to
     the ``--ogpu-network`` one in attach mode)."""
+    from ogpu_sim.errors import OgpuSimError
     from ogpu_sim.simulator import Simulator
 
-    if pytestconfig.stash[CONFIG].attached:
-        if hasattr(pytestconfig, "workerinput"):
-            raise pytest.UsageError(
-                "ogpu-sim attach mode signs with one set of keys from one process: run it "
-                "without -n (pytest-xdist)"
-            )
-        sim = Simulator.attach(quiet=True, **ogpu_sim_options)
+    attached = pytestconfig.stash[CONFIG].attached
+    if attached and hasattr(pytestconfig, "workerinput"):
+        raise pytest.UsageError(
+            "ogpu-sim attach mode signs with one set of keys from one process: run it "
+            "without -n (pytest-xdist)"
+        )
+    try:
+        if attached:
+            sim = Simulator.attach(quiet=True, **ogpu_sim_options)
+        else:
+            sim = Simulator.start(**ogpu_sim_options)
+    except OgpuSimError as exc:
+        failure = f"ogpu-sim could not {'attach' if attached else 'start'}: {exc}"
     else:
-        sim = Simulator.start(**ogpu_sim_options)
+        failure = ""
+    if failure:
+        # Every later test would fail on the same cached error: this one reports it, briefly,
+        # and the session stops after it (pytest.exit would crash a pytest-xdist worker).
+        request.session.shouldstop = failure
+        pytest.fail(failure, pytrace=False)
     if ogpu_source_dir is not None:
         from ogpu_sim.sources import detect_urls, explicit_urls
 

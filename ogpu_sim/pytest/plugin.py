@@ -113,19 +113,27 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _check_paths(config: pytest.Config) -> None:
-    """A source folder or compose override that is not there stops the session once, before
-    any test, instead of failing every test that publishes a source."""
+    """A source folder or compose override that is not there, or an override that is not a
+    compose file, stops the session once, before any test, instead of failing every test that
+    publishes a source (or, on the inline and process runtimes, none)."""
     root = config.rootpath
     folder = config.getini("ogpu_source_dir")
     if folder and not (root / folder).is_dir():
         problem = "is not a folder" if (root / folder).exists() else "does not exist"
         raise pytest.UsageError(f"ogpu-sim: ogpu_source_dir: {root / folder} {problem}")
+    names = "--ogpu-compose-override/ogpu_compose_override"
     for override in config.stash[CONFIG].compose_overrides:
         if not (root / override).is_file():
             raise pytest.UsageError(
-                f"ogpu-sim: --ogpu-compose-override/ogpu_compose_override: {root / override} "
-                "is not a file (paths are relative to the rootdir)"
+                f"ogpu-sim: {names}: {root / override} is not a file (paths are relative to "
+                "the rootdir)"
             )
+        from ogpu_sim.sources import ComposeError, check_override
+
+        try:
+            check_override(root / override)
+        except ComposeError as exc:
+            raise pytest.UsageError(f"ogpu-sim: {names}: {exc}") from exc
 
 
 def _check_tools(plugin: PluginConfig) -> None:

@@ -9,7 +9,7 @@ How a handler then runs is :mod:`ogpu_sim.runtime`'s business.
 from __future__ import annotations
 
 from ..errors import ComposeError
-from .compose import SERVICE_PORT, ComposeService
+from .compose import SERVICE_PORT, ComposeService, check_override
 from .dockerfile import HandlerEntry
 from .folder import SourceFolder, load_compose_service, load_source_folder
 from .interpolate import interpolate
@@ -28,6 +28,7 @@ __all__ = [
     "SourceFolder",
     "UrlMapping",
     "WorkingCopyUrls",
+    "check_override",
     "detect_urls",
     "explicit_urls",
     "github_prefixes",

@@ -91,6 +91,51 @@ def read_services(file: Path) -> dict[str, dict[str, Any]]:
     return named
 
 
+class _TagTolerantLoader(yaml.SafeLoader):
+    """Safe YAML that reads Compose's own tags (``!reset``, ``!override``) as plain values."""
+
+
+def _plain(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_TagTolerantLoader.add_multi_constructor("!", _plain)
+
+
+def check_override(file: Path) -> None:
+    """Check a compose override file as Compose reads it, whatever runtime will use it.
+
+    An override may leave out what the base file gives (a service's image, its ports), so
+    only its shape is checked: YAML, a mapping at the top, ``services`` (when present) a
+    mapping of mappings. An empty file is an empty override.
+
+    Raises:
+        ComposeError: naming ``file`` and the problem.
+    """
+    try:
+        document = yaml.load(file.read_text(), Loader=_TagTolerantLoader)
+    except OSError as exc:
+        raise ComposeError(file, f"cannot read: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise ComposeError(file, f"not valid YAML: {exc}") from exc
+    if document is None:
+        return
+    if not isinstance(document, dict):
+        raise ComposeError(file, "a compose override must be a YAML mapping")
+    services = document.get("services")
+    if services is None:
+        return
+    if not isinstance(services, dict):
+        raise ComposeError(file, "'services' must be a mapping of service names")
+    for name, spec in services.items():
+        if spec is not None and not isinstance(spec, dict):
+            raise ComposeError(file, f"service {name!r} must be a mapping")
+
+
 def _check_depends_on(file: Path, name: str, value: Any, services: dict[str, Any]) -> None:
     """A service's ``depends_on`` (list or mapping form) names only services of the file.
 

@@ -19,6 +19,7 @@ from .compose import (
     ComposeService,
     build_context,
     check_environment,
+    check_override,
     environment_vars,
     handler_service,
     read_services,
@@ -134,6 +135,7 @@ def load_source_folder(
     for file in overrides:
         if not file.is_file():
             raise ComposeError(file, "compose override file does not exist")
+        check_override(file)
     first = next(iter(services.values()))
     return SourceFolder(
         path=folder,

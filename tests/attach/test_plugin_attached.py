@@ -48,7 +48,7 @@ def test_a_spend_past_the_cap_fails_its_test_and_stops_the_session(
     )
 
 
-def test_with_an_unusable_client_key_the_header_says_why_and_the_tests_error(
+def test_with_an_unusable_client_key_the_header_says_why_and_the_first_test_stops_the_session(
     attached, node: Node, monkeypatch
 ):
     monkeypatch.setenv("CLIENT_PRIVATE_KEY", "0x1234")
@@ -56,11 +56,15 @@ def test_with_an_unusable_client_key_the_header_says_why_and_the_tests_error(
 
     result = attached.runpytest("-p", "no:cacheprovider", f"--ogpu-network={node.rpc_url}")
 
-    result.assert_outcomes(errors=2)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.assert_outcomes(errors=1)
+    message = "ogpu-sim could not attach: keys: CLIENT_PRIVATE_KEY is not a private key"
     result.stdout.fnmatch_lines(
         [
             "ogpu-sim: cannot attach: keys: CLIENT_PRIVATE_KEY is not a private key",
-            "E *ogpu_sim.errors.ConfigError: keys: CLIENT_PRIVATE_KEY is not a private key",
+            "*_ ERROR at setup of test_* _*",
+            message,
+            f"*! Interrupted: {message} !*",
         ]
     )
 

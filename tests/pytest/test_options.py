@@ -166,6 +166,52 @@ def test_the_docker_runtime_without_an_engine_stops_the_session_once(inner, monk
     )
 
 
+THREE_USERS = "\n\n".join(f"def test_{n}(ogpu_sim):\n    pass" for n in ("one", "two", "three"))
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_an_unreachable_node_errors_the_first_test_briefly_and_stops_the_session(inner):
+    url = f"http://127.0.0.1:{closed_port()}"
+    inner.makepyfile(THREE_USERS + "\n")
+
+    result = inner.runpytest("-p", "no:cacheprovider", f"--ogpu-rpc-url={url}")
+
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.assert_outcomes(errors=1)
+    message = f"ogpu-sim could not start: cannot reach a JSON-RPC node at {url}: Connection refused"
+    result.stdout.fnmatch_lines(
+        [
+            "*_ ERROR at setup of test_one _*",
+            message,
+            "*= short test summary info =*",
+            "ERROR test_*.py::test_one*",
+            f"*! Interrupted: {message} !*",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_an_unreachable_node_under_xdist_errors_at_most_one_test_per_worker(inner):
+    url = f"http://127.0.0.1:{closed_port()}"
+    inner.makepyfile(THREE_USERS + "\n\n" + THREE_USERS.replace("test_", "test_more_") + "\n")
+
+    result = inner.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-n", "2", f"--ogpu-rpc-url={url}"
+    )
+
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    assert result.parseoutcomes() == {"errors": 2}
+    result.stdout.fnmatch_lines(["*Interrupted: ogpu-sim could not start: *Connection refused*"])
+
+
 def test_a_spend_cap_without_a_unit_is_a_usage_error(inner):
     inner.makepyfile("def test_nothing():\n    pass\n")
 
@@ -368,5 +414,20 @@ def test_a_compose_override_that_is_not_a_file_is_a_usage_error_before_any_test(
         [
             f"ERROR: ogpu-sim: --ogpu-compose-override/ogpu_compose_override: {inner.path}/stub.yml"
             " is not a file (paths are relative to the rootdir)"
+        ]
+    )
+
+
+def test_a_compose_override_that_is_not_yaml_is_a_usage_error_before_any_test(inner):
+    inner.makefile(".yml", stub="services: [\n")
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    result = inner.runpytest("-p", "no:cacheprovider", "--ogpu-compose-override=stub.yml")
+
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: ogpu-sim: --ogpu-compose-override/ogpu_compose_override: "
+            f"{inner.path}/stub.yml: not valid YAML: *"
         ]
     )

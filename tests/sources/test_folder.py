@@ -307,3 +307,41 @@ def test_a_depends_on_neither_a_list_of_names_nor_a_mapping_is_a_compose_error(
     assert error.problem == (
         "service 'multiplier': 'depends_on' must be a list of service names or a mapping"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("services: [\n", "not valid YAML: "),
+        ("- app\n", "a compose override must be a YAML mapping"),
+        ("services: [app]\n", "'services' must be a mapping of service names"),
+        ("services:\n  app: fast\n", "service 'app' must be a mapping"),
+    ],
+)
+def test_a_compose_override_that_is_not_a_compose_file_is_an_error(tmp_path, text, problem):
+    folder = make_source(tmp_path, cpu=CPU)
+    (folder / "override.yml").write_text(text)
+
+    with pytest.raises(ComposeError) as caught:
+        load_source_folder(folder, compose_overrides=["override.yml"])
+
+    assert caught.value.file == folder / "override.yml"
+    assert caught.value.problem.startswith(problem)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "x-note: only an extension\n",
+        "services:\n  app:\n    ports: !reset []\n    command: !override [python, -V]\n",
+        "services:\n  app:\n",
+    ],
+)
+def test_a_compose_override_in_any_form_compose_reads_loads(tmp_path, text):
+    folder = make_source(tmp_path, cpu=CPU)
+    (folder / "override.yml").write_text(text)
+
+    spec = load_source_folder(folder, compose_overrides=["override.yml"])
+
+    assert spec.compose_overrides == (folder / "override.yml",)
