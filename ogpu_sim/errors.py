@@ -457,6 +457,29 @@ class HandlerFailure(HandlerError):
     """Raised by a runner when the handler refused the input; the provider records why."""
 
 
+class HandlerTimeoutError(HandlerFailure):
+    """A handler sent no callback within the provider's ``handler_timeout`` seconds."""
+
+    def __init__(self, function_name: str, task_address: str, timeout: float) -> None:
+        self.function_name = function_name
+        self.task_address = task_address
+        self.timeout = timeout
+        super().__init__(
+            f"{function_name} sent no callback for task {task_address} within {timeout:g} s "
+            "(handler_timeout: Simulator.start(handler_timeout=...), ini ogpu_handler_timeout)"
+        )
+
+
+class HandlerStillRunning(HandlerError):
+    """A wait for a handler's callback reached the caller's deadline (``run_until_idle``'s
+    timeout) before ``handler_timeout``: the task stays dispatched, and ``running`` resumes
+    the wait."""
+
+    def __init__(self, function_name: str, task_address: str, running: Any) -> None:
+        self.running = running
+        super().__init__(f"{function_name} is still running task {task_address}")
+
+
 class ProviderError(ConfigError):
     """A simulated provider was configured with an unknown behaviour or environment."""
 
@@ -464,10 +487,11 @@ class ProviderError(ConfigError):
 class IdleTimeoutError(OgpuSimError):
     """``run_until_idle`` ran out of time while providers still had work due."""
 
-    def __init__(self, timeout: float, busy: list[str]) -> None:
+    def __init__(self, timeout: float, busy: list[str], why: str = "") -> None:
         self.timeout = timeout
         self.busy = busy
-        super().__init__(f"providers still busy after {timeout:.1f}s: {', '.join(busy)}")
+        text = f"providers still busy after {timeout:.1f}s: {', '.join(busy)}"
+        super().__init__(f"{text} ({why})" if why else text)
 
 
 # -- attach mode (a live, already-deployed network) --------------------------------------------

@@ -285,9 +285,11 @@ class Fleet:
             )
         timeout = self.network.options.handler_timeout
 
-        def run(function_name: str, task: str, data: dict[str, Any]) -> dict[str, Any] | None:
+        def run(
+            function_name: str, task: str, data: dict[str, Any], **wait: Any
+        ) -> dict[str, Any] | None:
             try:
-                return instance.run(function_name, task, data, timeout=timeout)  # type: ignore[no-any-return]
+                return instance.run(function_name, task, data, timeout=timeout, **wait)  # type: ignore[no-any-return]
             except HandlerInputError as exc:  # bad data or an unknown function_name, alike
                 raise HandlerFailure(str(exc)) from exc
 

@@ -81,6 +81,24 @@ DEFAULT_CHAIN_ID: Final = OGPU_TESTNET_CHAIN_ID
 BEHAVIOURS: Final = ("honest", "slow", "silent", "failing", "late", "wrong", "racer")
 """What a simulated provider does with a task it sees (README: provider behaviours)."""
 
+BEHAVIOUR_HELP: dict[str, str] = {
+    "honest": "attempts every open task and submits its handler's output at once; "
+    "FIRST_RESPONSE tasks finalize and pay it in the same transaction",
+    "slow": "like honest, but waits `delay` wall-clock seconds between attempt and response; "
+    "the client sees ATTEMPTED meanwhile",
+    "silent": "attempts and never responds; the task stays ATTEMPTED (escrow frozen) until "
+    "another attempt after expiry marks it EXPIRED and refunds the client",
+    "failing": "attempts, then its handler fails (no callback), so it never responds; "
+    "on chain this looks like `silent`, the timeline records the handler failure",
+    "late": "attempts, then holds its response until chain time is past the task's expiry; "
+    "the submission reverts with `Expired`, and its next attempt expires the task (refund)",
+    "wrong": "submits a payload that does not match the handler's output model "
+    '({"ogpu_sim_wrong_output": ...}); on chain it is an ordinary response',
+    "racer": "like honest, but racers respond in a seeded random order after every racer "
+    "attempted: exactly one wins FIRST_RESPONSE, the others see the task FINALIZED",
+}
+"""What each of :data:`BEHAVIOURS` does, for docs and ``--help``."""
+
 DELIVERY_METHODS: Final = ("first_response", "manual_confirmation")
 """Lower-case names of the SDK's ``DeliveryMethod`` members, as options and scenarios spell them."""
 
@@ -152,6 +170,7 @@ __all__ = [
     "BACKENDS",
     "BACKEND_HELP",
     "BEHAVIOURS",
+    "BEHAVIOUR_HELP",
     "DEFAULT_BACKEND",
     "DEFAULT_CHAIN_ID",
     "DEFAULT_IMAGE_SOURCE",

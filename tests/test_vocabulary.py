@@ -68,6 +68,4 @@ def test_bitmasks_round_trip() -> None:
 
 
 def test_every_behaviour_is_described() -> None:
-    from ogpu_sim.actors.provider import BEHAVIOUR_HELP
-
-    assert tuple(BEHAVIOUR_HELP) == vocabulary.BEHAVIOURS
+    assert tuple(vocabulary.BEHAVIOUR_HELP) == vocabulary.BEHAVIOURS

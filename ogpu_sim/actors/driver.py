@@ -19,7 +19,7 @@ from typing import Any
 from ogpu_sim.actors.board import TaskBoard
 from ogpu_sim.actors.provider import SimulatedProvider, racer_order
 from ogpu_sim.actors.timeline import Timeline
-from ogpu_sim.errors import IdleTimeoutError
+from ogpu_sim.errors import HandlerStillRunning, IdleTimeoutError
 
 
 @dataclass
@@ -65,12 +65,16 @@ class Driver:
             for provider, state in zip(self.providers, states, strict=False):
                 provider.restore(state)
 
-    def step(self, follow_on: bool = False) -> int:
+    def step(self, follow_on: bool = False, until: float | None = None) -> int:
         """Let every provider act once (discover/attempt, then respond); return the actions.
 
         Args:
             follow_on: this step follows a productive one of :meth:`run_until_idle` at once
                 (see :meth:`Timeline.trusting`).
+            until: a ``time.monotonic()`` deadline for waits on handlers.
+
+        Raises:
+            HandlerStillRunning: a handler had not called back by ``until``.
         """
         with self.lock:
             actions = sum(hook() for hook in list(self.before_step))
@@ -84,7 +88,7 @@ class Driver:
                 # Seeded by productive steps only, so wall-clock polling (slow providers)
                 # cannot change which racer answers first.
                 order = racer_order(list(self.providers), self.seed * 1_000_003 + self._steps)
-                actions += sum(p.respond(board) for p in order)
+                actions += sum(p.respond(board, until) for p in order)
             if actions:
                 self._steps += 1
             return actions
@@ -108,7 +112,11 @@ class Driver:
         deadline = time.monotonic() + timeout
         total, done = 0, 0
         while True:
-            done = self.step(follow_on=done > 0)
+            try:
+                done = self.step(follow_on=done > 0, until=deadline)
+            except HandlerStillRunning as exc:
+                busy = [p.address for p in self.providers if p.busy()]
+                raise IdleTimeoutError(timeout, busy, str(exc)) from None
             total += done
             if done == 0:
                 busy = [p.address for p in self.providers if p.busy()]

@@ -6,7 +6,7 @@ announces its master, registers to a source with a preferred environment, discov
 source's tasks (including those published before it joined), attempts them, runs the source's
 handler for its environment, pins the handler's output to IPFS and submits the response with
 the full task payment. Behaviours make it misbehave
-in documented ways (see :data:`BEHAVIOUR_HELP`).
+in documented ways (see :data:`ogpu_sim.vocabulary.BEHAVIOUR_HELP`).
 
 Providers act only when stepped: :meth:`SimulatedProvider.discover` and
 :meth:`SimulatedProvider.respond` are called by the simulator's driver (``run_until_idle`` or the
@@ -41,26 +41,13 @@ from ogpu_sim.actors.tasks import (
     read_task_facts,
     read_tasks_of,
 )
-from ogpu_sim.errors import ConfigError, HandlerFailure, ProviderError  # noqa: F401
+from ogpu_sim.errors import (  # noqa: F401
+    ConfigError,
+    HandlerFailure,
+    HandlerStillRunning,
+    ProviderError,
+)
 from ogpu_sim.vocabulary import BEHAVIOURS, ENVIRONMENT_BITS, choices
-
-BEHAVIOUR_HELP: dict[str, str] = {
-    "honest": "attempts every open task and submits its handler's output at once; "
-    "FIRST_RESPONSE tasks finalize and pay it in the same transaction",
-    "slow": "like honest, but waits `delay` wall-clock seconds between attempt and response; "
-    "the client sees ATTEMPTED meanwhile",
-    "silent": "attempts and never responds; the task stays ATTEMPTED (escrow frozen) until "
-    "another attempt after expiry marks it EXPIRED and refunds the client",
-    "failing": "attempts, then its handler fails (no callback), so it never responds; "
-    "on chain this looks like `silent`, the timeline records the handler failure",
-    "late": "attempts, then holds its response until chain time is past the task's expiry; "
-    "the submission reverts with `Expired`, and its next attempt expires the task (refund)",
-    "wrong": "submits a payload that does not match the handler's output model "
-    '({"ogpu_sim_wrong_output": ...}); on chain it is an ordinary response',
-    "racer": "like honest, but racers respond in a seeded random order after every racer "
-    "attempted: exactly one wins FIRST_RESPONSE, the others see the task FINALIZED",
-}
-"""What each of :data:`ogpu_sim.vocabulary.BEHAVIOURS` does, for docs and ``--help``."""
 
 TERMINAL_STATUSES = frozenset({TaskStatus.CANCELED, TaskStatus.EXPIRED, TaskStatus.FINALIZED})
 OPEN_STATUSES = frozenset({TaskStatus.NEW, TaskStatus.ATTEMPTED})
@@ -82,6 +69,7 @@ class _Pending:
     expiry: int
     payment: int
     ready_at: float  # wall-clock time the response may go out (slow behaviour)
+    running: Any = None  # the handler's run, still going at the last run_until_idle deadline
 
 
 @dataclass
@@ -96,8 +84,9 @@ class _State:
     nonce: int | None = None  # the operator's next nonce (None: read it on the next send)
 
 
-Runner = Callable[[str, str, dict[str, Any]], "dict[str, Any] | None"]
-"""``runner(function_name, task_address, data) -> output or None`` (handler failed / timed out)."""
+Runner = Callable[..., "dict[str, Any] | None"]
+"""``runner(function_name, task_address, data, until=..., running=...) -> output or None``
+(None: the handler failed); ``until`` and ``running`` as ``Handler.run`` takes them."""
 
 
 @dataclass
@@ -208,8 +197,13 @@ class SimulatedProvider:
         finally:
             self._board = None
 
-    def respond(self, board: TaskBoard | None = None) -> int:
-        """Answer the attempted tasks whose response is due; return the actions taken."""
+    def respond(self, board: TaskBoard | None = None, until: float | None = None) -> int:
+        """Answer the attempted tasks whose response is due; return the actions taken.
+
+        Raises:
+            HandlerStillRunning: a handler had not called back by ``until`` (a monotonic
+                deadline); its task stays pending and the next call resumes the wait.
+        """
         self._board = board
         try:
             actions = 0
@@ -218,8 +212,13 @@ class SimulatedProvider:
                     continue
                 if self.behaviour == "late" and self.now() <= item.expiry:
                     continue
-                self.state.pending.remove(item)
-                self._answer(item)
+                place = self.state.pending.index(item)
+                del self.state.pending[place]
+                try:
+                    self._answer(item, until)
+                except HandlerStillRunning:
+                    self.state.pending.insert(place, item)
+                    raise
                 actions += 1
             return actions
         finally:
@@ -227,6 +226,8 @@ class SimulatedProvider:
 
     def busy(self) -> bool:
         """True while work is due without chain time moving (a slow response, a fresh task)."""
+        if any(item.running for item in self.state.pending):
+            return True
         if self.behaviour == "slow" and self.state.pending:
             return True
         return bool(self.act_after and any(t not in self.state.done for t in self.state.open_tasks))
@@ -333,13 +334,16 @@ class SimulatedProvider:
         self.state.done.add(task)
         self.state.first_seen.pop(task, None)
 
-    def _answer(self, item: _Pending) -> None:
+    def _answer(self, item: _Pending, until: float | None) -> None:
         status = self._status(item.task)
         if status in (TaskStatus.CANCELED, TaskStatus.FINALIZED) and self.behaviour != "late":
             self.record(Action(self.address, "lost", item.task, f"task already {status.name}"))
             return
         try:
-            output = self._run_handler(item.task)
+            output = self._run_handler(item, until)
+        except HandlerStillRunning as exc:
+            item.running = exc.running
+            raise
         except HandlerFailure as exc:
             self.record(Action(self.address, "handler-failed", item.task, str(exc)))
             return
@@ -354,15 +358,16 @@ class SimulatedProvider:
             # Past expiry our response reverted; the next attempt marks the task EXPIRED.
             self._expire_late(item.task)
 
-    def _run_handler(self, task: str) -> dict[str, Any] | None:
+    def _run_handler(self, item: _Pending, until: float | None) -> dict[str, Any] | None:
         if self.behaviour == "failing":
             return None
-        config = self._task_config(task)
+        config = self._task_config(item.task)
         function_name = str(config.get("function_name", ""))
         data = config.get("data", {})
         if self.runner is None:
             return {"ogpu_sim": "canned", "function_name": function_name, "input": data}
-        return self.runner(function_name, task, data if isinstance(data, dict) else {"data": data})
+        data = data if isinstance(data, dict) else {"data": data}
+        return self.runner(function_name, item.task, data, until=until, running=item.running)
 
     def _task_config(self, task: str) -> dict[str, Any]:
         config = fetch_config(self._facts(task).config_url)

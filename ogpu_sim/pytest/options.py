@@ -3,6 +3,8 @@
 Every command-line option has an ini key (pytest-asyncio style); the command line wins, then the
 ini file, then the default. Values are validated once in ``pytest_configure``.
 
+Over 400 lines: most of it is the option table, one entry with its help text per option.
+
 ``--ogpu-network`` switches the session to attach mode: the tests run against an
 already-deployed network (a JSON-RPC URL, an ``ogpu-sim node`` connection file, or ``testnet``
 / ``mainnet`` for the SDK's own) with the user's keys, under the ``--ogpu-max-spend`` cap.
@@ -10,6 +12,7 @@ already-deployed network (a JSON-RPC URL, an ``ogpu-sim node`` connection file, 
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,6 +154,13 @@ OPTIONS = (
         "attach mode: seconds run_until_idle() waits for the live network's answers",
     ),
     Option(
+        "--ogpu-handler-timeout",
+        "ogpu_handler_timeout",
+        "30",
+        "seconds a simulated provider waits for its handler's callback before it records the "
+        "handler as failed (default 30; raise it for a slow model)",
+    ),
+    Option(
         "--ogpu-sdk-warnings",
         "ogpu_sdk_warnings",
         "hide",
@@ -181,6 +191,7 @@ class PluginConfig:
     network: str = ""
     max_spend: str = "1 OGPU"
     wait_timeout: float = 300.0
+    handler_timeout: float = 30.0
     mnemonic: str | None = field(default=None, repr=False)
     """The user's own funded accounts for ``rpc`` (from the environment, never shown)."""
 
@@ -221,12 +232,14 @@ class PluginConfig:
                 "max_spend": self.max_spend,
                 "max_spend_option": _BY_INI["ogpu_max_spend"].names,
                 "wait_timeout": self.wait_timeout,
+                "handler_timeout": self.handler_timeout,
             }
         options: dict[str, Any] = {
             "backend": self.backend,
             "runtime": self.runtime,
             "image": self.image,
             "chain_id": self.chain_id,
+            "handler_timeout": self.handler_timeout,
         }
         if self.rpc_url:
             options["rpc_url"] = self.rpc_url
@@ -296,17 +309,12 @@ def read_config(config: pytest.Config) -> PluginConfig:
         raise ValueError("--ogpu-backend=rpc needs --ogpu-rpc-url/ogpu_rpc_url")
     network = values["ogpu_network"]
     mnemonic = _own_mnemonic(rpc_url) if backend == "rpc" and not network else None
-    try:
-        wait_timeout = float(values["ogpu_wait_timeout"])
-    except ValueError:
-        raise ValueError(
-            f"{_BY_INI['ogpu_wait_timeout'].names}: not a number of seconds: "
-            f"{values['ogpu_wait_timeout']!r}"
-        ) from None
+    wait_timeout = _seconds(values, "ogpu_wait_timeout")
+    handler_timeout = _seconds(values, "ogpu_handler_timeout")
+    if handler_timeout == 0:
+        raise ValueError(f"{_BY_INI['ogpu_handler_timeout'].names}: must be more than 0")
     if network:
         _check_attach(values, backend, faults)
-        if wait_timeout < 0:
-            raise ValueError(f"{_BY_INI['ogpu_wait_timeout'].names}: must be >= 0")
     if values["ogpu_report"]:
         _check_writable(values["ogpu_report"])
     return PluginConfig(
@@ -327,8 +335,22 @@ def read_config(config: pytest.Config) -> PluginConfig:
         network=network,
         max_spend=values["ogpu_max_spend"],
         wait_timeout=wait_timeout,
+        handler_timeout=handler_timeout,
         mnemonic=mnemonic,
     )
+
+
+def _seconds(values: dict[str, str], ini: str) -> float:
+    """A finite number of seconds, 0 or more; ``ValueError`` names the option."""
+    try:
+        seconds = float(values[ini])
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds):
+        raise ValueError(f"{_BY_INI[ini].names}: not a number of seconds: {values[ini]!r}")
+    if seconds < 0:
+        raise ValueError(f"{_BY_INI[ini].names}: must be >= 0")
+    return seconds
 
 
 def _check_writable(path: str) -> None:

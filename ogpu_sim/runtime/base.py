@@ -12,8 +12,12 @@ from __future__ import annotations
 import abc
 import re
 import threading
+import time
 from collections import deque
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from ..errors import HandlerStillRunning, HandlerTimeoutError
 
 if TYPE_CHECKING:
     from ..sources import SourceFolder
@@ -23,6 +27,21 @@ LOG_LINES_KEPT = 5000
 
 # ogpu.service logs "[<task>] Error in `<fn>`: ..." when a handler raises (no callback follows).
 _HANDLER_FAILED = re.compile(r"\[(?P<task>[^\]\s]+)\] Error in `")
+
+
+@dataclass(frozen=True)
+class Running:
+    """A dispatched task whose callback has not come: its slot and the wait's own deadline.
+
+    A live handle: copies of a provider's memory (simulator snapshots) share it.
+    """
+
+    slot: Any
+    deadline: float
+    timeout: float
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Running:
+        return self
 
 
 class LogBuffer:
@@ -119,25 +138,49 @@ class Handler(abc.ABC):
         """
 
     def run(
-        self, function_name: str, task_address: str, data: dict[str, Any], *, timeout: float = 30.0
+        self,
+        function_name: str,
+        task_address: str,
+        data: dict[str, Any],
+        *,
+        timeout: float = 30.0,
+        until: float | None = None,
+        running: Running | None = None,
     ) -> dict[str, Any] | None:
         """Dispatch a task and wait for its callback.
 
+        Args:
+            timeout: seconds from dispatch the handler has to call back.
+            until: a ``time.monotonic()`` deadline of the caller's (``run_until_idle``'s
+                timeout); reached first, the wait stops with :class:`HandlerStillRunning`.
+            running: what that error carried: resume its wait instead of dispatching again.
+
         Returns:
-            The callback's JSON body, or None when the handler raised, timed out
-            (``expose(timeout=...)``) or sent nothing within ``timeout`` seconds.
+            The callback's JSON body, or None when the handler raised or timed out
+            (``expose(timeout=...)``).
 
         Raises:
             HandlerInputError: as :meth:`dispatch`.
+            HandlerTimeoutError: no callback within ``timeout`` seconds.
+            HandlerStillRunning: ``until`` came first.
         """
-        self.callbacks.expect(task_address)
-        try:
-            self.dispatch(function_name, task_address, data)
-        except BaseException:
-            self.callbacks.abandon(task_address)
-            self.callbacks.wait(task_address, 0)
-            raise
-        return self.callbacks.wait(task_address, timeout)
+        if running is None:
+            slot = self.callbacks.expect(task_address)
+            try:
+                self.dispatch(function_name, task_address, data)
+            except BaseException:
+                self.callbacks.forget(task_address, slot, dispatched=False)
+                raise
+            running = Running(slot, time.monotonic() + timeout, timeout)
+        cut = until is not None and until < running.deadline
+        end = until if until is not None and cut else running.deadline
+        came, body = self.callbacks.wait_on(task_address, running.slot, end - time.monotonic())
+        if came:
+            return body
+        if cut:
+            raise HandlerStillRunning(function_name, task_address, running)
+        self.callbacks.forget(task_address, running.slot)
+        raise HandlerTimeoutError(function_name, task_address, running.timeout)
 
     def logs(self, tail: int = 200) -> str:
         """The last ``tail`` lines of the handler's log."""

@@ -10,7 +10,8 @@ One threaded HTTP server listens on 127.0.0.1; containers on a harness network r
 only through that network's gateway address, so :meth:`CallbackServer.url_for` adds a second
 listener bound to the gateway (never 0.0.0.0) sharing the same state. Unknown task addresses and
 malformed bodies are answered 4xx, logged and remembered in :attr:`CallbackServer.rejected`;
-they never stop the server.
+they never stop the server. The late callback of a dispatch whose wait gave up is refused too
+(410), so it never answers a later dispatch of the same task address.
 """
 
 from __future__ import annotations
@@ -123,6 +124,7 @@ class CallbackServer:
         self.url = ""
         self.rejected: list[Rejection] = []
         self._slots: dict[str, _Slot] = {}
+        self._owed: dict[str, int] = {}  # task -> late callbacks still to come and to refuse
         self._lock = threading.Lock()
         self._servers: dict[str, tuple[_Server, threading.Thread]] = {}
 
@@ -191,13 +193,45 @@ class CallbackServer:
             entry[0].server_close()
             entry[1].join(timeout=5)
 
-    def expect(self, task_address: str) -> None:
+    def expect(self, task_address: str) -> _Slot:
         """Register interest in a task's callback; call it before dispatching the task.
 
-        Expecting a task again forgets any earlier result for it.
+        Expecting a task again forgets any earlier result for it. Returns the task's slot, for
+        :meth:`wait_on`.
         """
+        slot = _Slot()
         with self._lock:
-            self._slots[_key(task_address)] = _Slot()
+            self._owe_if_waiting(_key(task_address))
+            self._slots[_key(task_address)] = slot
+        return slot
+
+    def wait_on(
+        self, task_address: str, slot: _Slot, timeout: float
+    ) -> tuple[bool, dict[str, Any] | None]:
+        """Wait up to ``timeout`` seconds on a slot from :meth:`expect`, keeping it if nothing
+        came, so a later wait can take the callback; ``(True, body)`` once one came (body None
+        when the handler failed), ``(False, None)`` otherwise."""
+        if not slot.event.wait(max(timeout, 0.0)):
+            return False, None
+        self.forget(task_address, slot)
+        return True, slot.body
+
+    def forget(self, task_address: str, slot: _Slot, dispatched: bool = True) -> None:
+        """Stop expecting a task's callback on ``slot``. A ``dispatched`` task's handler that
+        has not called back yet still will, and that late callback is refused (410), not taken
+        for a new dispatch of the same task address (a reverted chain publishes the same
+        addresses again)."""
+        key = _key(task_address)
+        with self._lock:
+            if self._slots.get(key) is slot:
+                if dispatched:
+                    self._owe_if_waiting(key)
+                del self._slots[key]
+
+    def _owe_if_waiting(self, key: str) -> None:
+        slot = self._slots.get(key)
+        if slot is not None and not slot.event.is_set():
+            self._owed[key] = self._owed.get(key, 0) + 1
 
     def wait(self, task_address: str, timeout: float) -> dict[str, Any] | None:
         """Wait for an expected task's callback body.
@@ -217,9 +251,7 @@ class CallbackServer:
         if slot is None:
             raise KeyError(f"wait() for task {task_address} that was never expect()ed")
         slot.event.wait(timeout)
-        with self._lock:
-            if self._slots.get(key) is slot:
-                del self._slots[key]
+        self.forget(task_address, slot)
         return slot.body
 
     def abandon(self, task_address: str) -> None:
@@ -236,12 +268,19 @@ class CallbackServer:
             (HTTP status, message): 200 when the task was expected, 404 when unknown, 409 when
             its callback already arrived.
         """
+        key = _key(task_address)
         with self._lock:
-            slot = self._slots.get(_key(task_address))
-            if slot is not None and not slot.event.is_set():
+            late = self._owed.get(key, 0)
+            if late:
+                self._owed[key] = late - 1
+            slot = self._slots.get(key)
+            if not late and slot is not None and not slot.event.is_set():
                 slot.body = body
                 slot.event.set()
                 return 200, "ok"
+        if late:
+            reason = "a late callback of a dispatch whose wait timed out"
+            return self.reject(410, path or f"/{task_address}", reason)
         if slot is None:
             return self.reject(404, path or f"/{task_address}", "no task expects this callback")
         return self.reject(409, path or f"/{task_address}", "callback already received")

@@ -431,3 +431,33 @@ def test_a_compose_override_that_is_not_yaml_is_a_usage_error_before_any_test(in
             f"{inner.path}/stub.yml: not valid YAML: *"
         ]
     )
+
+
+def test_the_handler_timeout_ini_key_reaches_the_simulator(inner):
+    inner.makeini("[pytest]\nogpu_handler_timeout = 4.5\n")
+    inner.makepyfile(
+        "def test_timeout(ogpu_sim):\n    assert ogpu_sim.network.options.handler_timeout == 4.5\n"
+    )
+
+    result = inner.runpytest("-p", "no:cacheprovider")
+
+    result.assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("soon", "not a number of seconds: 'soon'"),
+        ("0", "must be more than 0"),
+        ("-1", "must be >= 0"),
+    ],
+)
+def test_a_handler_timeout_that_is_not_a_positive_number_is_a_usage_error(inner, value, problem):
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    result = inner.runpytest("-p", "no:cacheprovider", f"--ogpu-handler-timeout={value}")
+
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(
+        [f"ERROR: ogpu-sim: --ogpu-handler-timeout/ogpu_handler_timeout: {problem}"]
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from ogpu_sim.errors import UnknownFunctionError
+from ogpu_sim.errors import HandlerStillRunning, HandlerTimeoutError, UnknownFunctionError
 from ogpu_sim.runtime import (
     CallbackServer,
     Handler,
@@ -168,6 +169,29 @@ class RuntimeConformance:
     def test_expose_timeout_lets_a_quick_call_through(self, handlers):
         assert handlers["slow"].run("sleepy", new_task(), {"seconds": 0.1}) == {"seconds": 0.1}
 
+    def test_a_wait_cut_at_the_callers_deadline_resumes_and_takes_the_callback(self, handlers):
+        task = new_task()
+        with pytest.raises(HandlerStillRunning) as caught:
+            handlers["slow"].run(
+                "sleepy", task, {"seconds": 0.6}, timeout=10, until=time.monotonic() + 0.1
+            )
+        assert str(caught.value) == f"sleepy is still running task {task}"
+
+        result = handlers["slow"].run(
+            "sleepy", task, {"seconds": 0.6}, timeout=10, running=caught.value.running
+        )
+
+        assert result == {"seconds": 0.6}
+
+    def test_no_callback_within_the_timeout_is_a_handler_timeout_naming_the_setting(self, handlers):
+        task = new_task()
+        with pytest.raises(HandlerTimeoutError) as caught:
+            handlers["slow"].run("sleepy", task, {"seconds": 0.9}, timeout=0.2)
+        assert str(caught.value) == (
+            f"sleepy sent no callback for task {task} within 0.2 s (handler_timeout: "
+            "Simulator.start(handler_timeout=...), ini ogpu_handler_timeout)"
+        )
+
     def test_two_sources_run_at_once(self, handlers):
         barrier = threading.Barrier(2)
 
@@ -223,6 +247,13 @@ class RuntimeConformance:
 
 class SeparateProcessConformance(RuntimeConformance):
     """Runtimes whose handlers run in their own process and so get their own environment."""
+
+    def test_expose_timeout_expiry_sends_no_callback(self, handlers):
+        # expose(timeout=1) logs its timeout without the task's address, so the wait for the
+        # callback is what ends it: no callback within the 3 s.
+        task = new_task()
+        with pytest.raises(HandlerTimeoutError, match=f"^sleepy sent no callback for task {task} "):
+            handlers["slow"].run("sleepy", task, {"seconds": 1.5}, timeout=3)
 
     @pytest.mark.parametrize("environment", ["nvidia", "amd"])
     def test_handler_sees_its_addresses_compose_variables_and_emulated_environment(

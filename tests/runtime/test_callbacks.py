@@ -104,6 +104,40 @@ def test_a_second_callback_for_the_same_task_is_409(server):
     assert server.wait(TASK, timeout=5) == {"n": 1}
 
 
+def test_the_late_callback_of_a_timed_out_wait_is_410_not_the_answer_of_a_new_dispatch(server):
+    server.expect(TASK)
+    assert server.wait(TASK, timeout=0) is None  # the wait gave up; its handler still owes one
+    slot = server.expect(TASK)  # the same address dispatched again (after a chain revert)
+
+    late = requests.post(f"{server.url}/{TASK}", json={"old": True}, timeout=5)
+    fresh = requests.post(f"{server.url}/{TASK}", json={"new": True}, timeout=5)
+
+    assert (late.status_code, fresh.status_code) == (410, 200)
+    assert server.wait_on(TASK, slot, 5) == (True, {"new": True})
+    assert server.rejected == [
+        Rejection(410, f"/{TASK}", "a late callback of a dispatch whose wait timed out")
+    ]
+
+
+def test_a_task_given_up_before_its_dispatch_owes_no_callback(server):
+    server.forget(TASK, server.expect(TASK), dispatched=False)
+    slot = server.expect(TASK)
+
+    answer = requests.post(f"{server.url}/{TASK}", json={"result": 1}, timeout=5)
+
+    assert answer.status_code == 200
+    assert server.wait_on(TASK, slot, 5) == (True, {"result": 1})
+
+
+def test_a_wait_on_a_slot_that_ends_early_keeps_it_for_the_next_wait(server):
+    slot = server.expect(TASK)
+
+    assert server.wait_on(TASK, slot, 0.01) == (False, None)
+    requests.post(f"{server.url}/{TASK}", json={"result": 2}, timeout=5)
+
+    assert server.wait_on(TASK, slot, 5) == (True, {"result": 2})
+
+
 def test_a_nested_path_is_404(server):
     answer = requests.post(f"{server.url}/a/b", json={}, timeout=5)
     assert answer.status_code == 404
