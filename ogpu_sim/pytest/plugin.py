@@ -49,7 +49,7 @@ from ogpu_sim.pytest.fixtures import (
     ogpu_source_dir,
 )
 from ogpu_sim.pytest.options import OPTIONS, PluginConfig, read_config
-from ogpu_sim.pytest.state import CONFIG, MARK, REPORT, RUNNING, USERS
+from ogpu_sim.pytest.state import CONFIG, EXAMPLE, MARK, REPORT, RUNNING, USERS
 from ogpu_sim.sdk.warnings import KNOWN_WARNINGS, preimport_quietly, quietly
 from ogpu_sim.vocabulary import ENVIRONMENTS
 
@@ -283,7 +283,17 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Any:
     @functools.wraps(inner)  # hypothesis names a falsifying example after the function it runs
     def isolated_example(*args: Any, **kwargs: Any) -> Any:
         with sim.isolated():
-            return inner(*args, **kwargs)
+            mark = sim.mark()
+            try:
+                return inner(*args, **kwargs)
+            except BaseException:
+                # Kept before the revert undoes it; hypothesis replays the falsifying example
+                # last, so the last one kept is the one it reports.
+                from ogpu_sim.pytest.reporting import failure_text
+
+                entries = sim.timeline.since(mark.timeline)
+                pyfuncitem.stash[EXAMPLE] = (failure_text(sim, mark), entries)
+                raise
 
     handle.inner_test = isolated_example
     try:
@@ -352,8 +362,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     from ogpu_sim.pytest.reporting import failure_text, report_entry
 
     entries = sim.timeline.since(mark.timeline)
-    if report.failed:
-        report.sections.append(("ogpu-sim timeline", failure_text(sim, mark)))
+    text = failure_text(sim, mark) if report.failed else ""
+    example = item.stash.get(EXAMPLE, None)
+    if report.failed and example is not None:
+        text = "the falsifying example (each example runs on its own snapshot):\n" + example[0]
+        entries = example[1]
+    if text:
+        report.sections.append(("ogpu-sim timeline", text))
     if item.config.stash[CONFIG].report:
         REPORT.append(report_entry(item.nodeid, report.outcome, entries))
     return report

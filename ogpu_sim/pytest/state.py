@@ -19,6 +19,9 @@ USERS = pytest.StashKey[set[str]]()
 """Node ids of every item and collector whose tests take ``ogpu_sim`` (``session.stash``)."""
 MARK = pytest.StashKey[Any]()
 """The :meth:`~ogpu_sim.Simulator.mark` a test started at (``item.stash``)."""
+EXAMPLE = pytest.StashKey[tuple[str, list[Any]]]()
+"""A hypothesis test's last failing example: its failure section and timeline entries, taken
+before its snapshot was reverted (``item.stash``)."""
 RUNNING: dict[str, Any] = {}
 """``"sim"``: the session's simulator while the ``ogpu_sim`` fixture is up."""
 REPORT: list[dict[str, Any]] = []

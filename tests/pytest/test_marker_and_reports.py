@@ -125,6 +125,29 @@ def test_the_failure_timeline_shows_only_what_this_test_did(inner):
     assert "IPFS requests" not in section
 
 
+def test_a_failing_hypothesis_test_shows_the_timeline_of_its_falsifying_example(inner):
+    inner.makepyfile(
+        """
+        from hypothesis import given, settings, strategies as st
+        from helpers import new_source
+
+        @settings(max_examples=30, deadline=None, database=None)
+        @given(n=st.integers(0, 6))
+        def test_few_sources(ogpu_sim, n):
+            for _ in range(n):
+                new_source(ogpu_sim)
+            assert n < 3
+        """
+    )
+
+    result = inner.runpytest("-p", "no:cacheprovider")
+
+    result.assert_outcomes(failed=1)
+    section = result.stdout.str().split("ogpu-sim timeline")[-1]
+    assert "the falsifying example (each example runs on its own snapshot):" in section
+    assert section.count("SourcePublished(") == 3  # n=3, the minimal example, alone
+
+
 def test_the_timeline_names_statuses_and_counts_bytes_sent(inner):
     inner.makepyfile(
         f"""
