@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .conftest import SOURCES
+
 
 def test_each_test_starts_from_a_clean_chain(inner):
     inner.makepyfile(
@@ -73,6 +75,33 @@ def test_a_class_fixture_keeps_its_state_for_the_class_only(inner):
     )
 
     inner.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
+
+
+def test_a_class_fixture_publishes_the_source_folder_and_its_provider_as_the_readme_says(inner):
+    inner.makeini(f"[pytest]\nogpu_source_dir = {SOURCES / 'multiply'}\n")
+    inner.makepyfile(
+        """
+        import pytest
+        from helpers import new_task
+
+        class TestServed:
+            @pytest.fixture(scope="class")
+            def source(self, ogpu_sim, ogpu_source_dir):
+                source = ogpu_sim.publish_source_from_folder(
+                    ogpu_source_dir, deliveryMethod="first_response"
+                )
+                ogpu_sim.add_provider(source, runtime="inline")
+                return source
+
+            @pytest.mark.parametrize("a", [2, 3])
+            def test_answered(self, ogpu_sim, source, a):
+                task = new_task(ogpu_sim, source, {"a": a, "b": 7})
+                ogpu_sim.run_until_idle()
+                assert task.get_responses()[0].fetch_data() == {"result": a * 7}
+        """
+    )
+
+    inner.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
 
 
 def test_sdk_nonces_survive_reverts_between_tests(inner):
