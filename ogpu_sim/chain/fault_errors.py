@@ -4,11 +4,14 @@ The error specs ``error=`` takes (:class:`Reset`, :class:`Timeout`, :class:`Http
 :class:`Truncated`, :class:`JsonRpcError`), :func:`client_error` (the exception web3's
 ``HTTPProvider`` raises when a node misbehaves so, for the in-process provider and
 :class:`~ogpu_sim.chain.remote.NodeProvider`) and :func:`answer_over_http` (what the served
-endpoint does on the wire). The faults themselves are in :mod:`.faults`.
+endpoint does on the wire), and :func:`fault_method`, the check of the method a fault aims
+at. The faults themselves are in :mod:`.faults`.
 """
 
 from __future__ import annotations
 
+import difflib
+import re
 import socket
 import struct
 import time
@@ -20,6 +23,38 @@ from eth_utils import keccak
 
 from ..errors import ConfigError, InjectedFault, RpcError
 from .jsonrpc import data_bytes
+from .rpc_params import PARAMS
+
+# -- which call a fault may aim at -------------------------------------------------------------
+
+KNOWN_METHODS = frozenset(PARAMS) | {"evm_setAutomine", "evm_setIntervalMining"}
+"""The JSON-RPC methods the nodes answer, and the mining switches."""
+CHECKED_NAMESPACES = ("eth_", "net_", "web3_", "evm_")
+"""Namespaces a call fault's method is checked in; any other (``anvil_``, ``debug_``) is a
+node's own and passes, so a fault can aim at it on a node that has it."""
+
+
+def fault_method(method: Any) -> str | None:
+    """The ``method=`` of a call fault: ``None`` (any), a known method, or one of a namespace
+    not checked; anything else is a ConfigError naming it (a fault that could never fire)."""
+    if method is None:
+        return None
+    if not isinstance(method, str) or not _METHOD_NAME.fullmatch(method):
+        raise ConfigError(
+            "method", f"must be a JSON-RPC method name such as eth_call; got {method!r}"
+        )
+    if method in KNOWN_METHODS or not method.startswith(CHECKED_NAMESPACES):
+        return method
+    close = difflib.get_close_matches(method, sorted(KNOWN_METHODS), n=3, cutoff=0.8)
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    raise ConfigError("method", f"unknown JSON-RPC method {method!r}{hint}; {_KNOWN_TEXT}")
+
+
+_KNOWN_TEXT = (
+    "ogpu_sim.chain.faults.KNOWN_METHODS lists the eth_, net_, web3_ and evm_ ones the nodes "
+    "answer (a node's own, such as anvil_ or debug_, are not checked)"
+)
+_METHOD_NAME = re.compile(r"[a-z][a-z0-9]*_[A-Za-z0-9_]+")
 
 
 # -- what a faulty call looks like --------------------------------------------------------------

@@ -33,6 +33,7 @@ from typing import Any, Protocol
 
 from ..errors import ConfigError, RpcError
 from .fault_errors import (
+    KNOWN_METHODS,
     ErrorSpec,
     HttpStatus,
     JsonRpcError,
@@ -42,6 +43,7 @@ from .fault_errors import (
     answer_over_http,
     client_error,
     error_spec,
+    fault_method,
     raise_for,
     sent_hash,
 )
@@ -202,9 +204,10 @@ class ChainFaults:
             error: what the caller sees (default :class:`Reset`, which the SDK retries).
 
         Raises:
-            ConfigError: ``n`` is not a positive integer or ``error`` is not an error spec.
+            ConfigError: ``n`` is not a positive integer, ``method`` is not a known JSON-RPC
+                method (:data:`KNOWN_METHODS`) or ``error`` is not an error spec.
         """
-        return self._add(CallFault("fail", method, error_spec(error), _count(n)))
+        return self._add(CallFault("fail", fault_method(method), error_spec(error), _count(n)))
 
     def lose_next(
         self, n: int = 1, *, method: str | None = None, error: Any = Truncated()
@@ -221,9 +224,9 @@ class ChainFaults:
                 ``TxRpcError``; :class:`Reset` makes the SDK retry, which publishes twice).
 
         Raises:
-            ConfigError: bad ``n`` or ``error``.
+            ConfigError: bad ``n``, ``method`` or ``error``.
         """
-        return self._add(CallFault("lose", method, error_spec(error), _count(n)))
+        return self._add(CallFault("lose", fault_method(method), error_spec(error), _count(n)))
 
     def fail_rate(
         self, rate: float, *, method: str | None = None, error: Any = Reset(), seed: int = 0
@@ -231,10 +234,11 @@ class ChainFaults:
         """Fail each matching call with probability ``rate`` (seeded) until :meth:`reset`.
 
         Raises:
-            ConfigError: ``rate`` is not within 0..1, or bad ``error``.
+            ConfigError: ``rate`` is not within 0..1, or bad ``method`` or ``error``.
         """
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
             raise ConfigError("rate", f"must be a probability 0..1, not {rate!r}")
+        method = fault_method(method)
         fault = CallFault(
             "fail", method, error_spec(error), None, float(rate), _random=random.Random(seed)
         )
@@ -379,6 +383,7 @@ def _count(n: Any, name: str = "n") -> int:
 
 
 __all__ = [
+    "KNOWN_METHODS",
     "SENDS",
     "SEND_RAW",
     "SEND_RAW_SYNC",
