@@ -46,11 +46,14 @@ def own_mnemonic(rpc_url: str, option: str, environ: Mapping[str, str] | None = 
         environ: where to read the variable (default ``os.environ``).
 
     Raises:
-        ConfigError: the node is not on this machine and the variable is unset or empty.
+        ConfigError: the node is not on this machine and the variable is unset or empty, or
+            the variable is not a BIP-39 phrase.
     """
     mnemonic = (os.environ if environ is None else environ).get(MNEMONIC_ENV, "").strip()
     if mnemonic:
-        return mnemonic
+        from ogpu_sim.network import check_mnemonic
+
+        return check_mnemonic(mnemonic, f"${MNEMONIC_ENV}")
     why = why_not_loopback(rpc_url)
     if why is not None:
         raise ConfigError(

@@ -318,21 +318,22 @@ def test_a_remote_rpc_url_without_the_users_keys_is_a_usage_error_naming_the_var
 def test_the_users_mnemonic_reaches_the_simulator_and_stays_out_of_the_config_repr(
     inner, monkeypatch
 ):
-    monkeypatch.setenv("OGPU_SIM_MNEMONIC", "  secret words  ")
+    words = " ".join(["abandon"] * 11 + ["about"])  # a valid BIP-39 phrase
+    monkeypatch.setenv("OGPU_SIM_MNEMONIC", f"  {words}  ")
     inner.makeconftest(
         "import pytest\n"
         "from ogpu_sim.pytest.state import CONFIG\n"
         "def pytest_sessionstart(session):\n"
         "    config = session.config.stash[CONFIG]\n"
         "    print('MNEMONIC', config.simulator_options()['mnemonic'])\n"
-        "    print('REPR', 'secret' in repr(config))\n"
+        "    print('REPR', 'abandon' in repr(config))\n"
         "    pytest.exit('checked', 0)\n"
     )
     inner.makepyfile("def test_nothing():\n    pass\n")
 
     result = inner.runpytest("-s", "-p", "no:cacheprovider", "--ogpu-rpc-url=http://10.1.2.3:8545")
 
-    result.stdout.fnmatch_lines(["MNEMONIC secret words", "REPR False"])
+    result.stdout.fnmatch_lines([f"MNEMONIC {words}", "REPR False"])
 
 
 def test_an_rpc_url_alone_implies_the_rpc_backend(inner):
@@ -448,16 +449,36 @@ def test_the_handler_timeout_ini_key_reaches_the_simulator(inner):
     ("value", "problem"),
     [
         ("soon", "not a number of seconds: 'soon'"),
+        ("inf", "not a number of seconds: 'inf'"),
         ("0", "must be more than 0"),
-        ("-1", "must be >= 0"),
+        ("-1", "must be more than 0"),
     ],
 )
-def test_a_handler_timeout_that_is_not_a_positive_number_is_a_usage_error(inner, value, problem):
+@pytest.mark.parametrize("option", ["handler", "wait"])
+def test_a_timeout_that_is_not_a_positive_number_is_a_usage_error(inner, option, value, problem):
     inner.makepyfile("def test_nothing():\n    pass\n")
 
-    result = inner.runpytest("-p", "no:cacheprovider", f"--ogpu-handler-timeout={value}")
+    result = inner.runpytest("-p", "no:cacheprovider", f"--ogpu-{option}-timeout={value}")
 
     assert result.ret == 4
     result.stderr.fnmatch_lines(
-        [f"ERROR: ogpu-sim: --ogpu-handler-timeout/ogpu_handler_timeout: {problem}"]
+        [f"ERROR: ogpu-sim: --ogpu-{option}-timeout/ogpu_{option}_timeout: {problem}"]
     )
+
+
+def test_a_mnemonic_variable_that_is_not_a_bip39_phrase_is_a_usage_error_not_echoing_it(
+    inner, monkeypatch
+):
+    monkeypatch.setenv("OGPU_SIM_MNEMONIC", "not a valid phrase at all")
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    result = inner.runpytest("-p", "no:cacheprovider", "--ogpu-rpc-url=http://127.0.0.1:8545")
+
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: ogpu-sim: $OGPU_SIM_MNEMONIC: is not a valid BIP-39 mnemonic phrase (12 to 24 "
+            "words of the BIP-39 word list, the last one a checksum); got 6 words (not shown)"
+        ]
+    )
+    assert "valid phrase at all" not in result.stderr.str() + result.stdout.str()
