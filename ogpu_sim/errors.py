@@ -23,7 +23,9 @@ import all of them from one place; subpackages re-export the ones they raise. Th
     │   ├── HandlerInputError          it refused a task's input (422)
     │   │   └── UnknownFunctionError   the task's function_name is not exposed
     │   ├── HandlerDispatchError       the handler is gone or unreachable
-    │   └── HandlerFailure             a provider's runner: the handler produced nothing
+    │   ├── HandlerFailure             a provider's runner: the handler produced nothing
+    │   │   └── HandlerTimeoutError    no callback within the provider's handler_timeout
+    │   └── HandlerStillRunning        internal: a wait reached run_until_idle's deadline
     ├── IpfsError                      the mock IPFS
     │   ├── BadRequest, InvalidCidError, IpfsNotFoundError (KeyError)
     │   └── IpfsServerError, StoreFullError

@@ -8,9 +8,11 @@ expiry route, which the SDK does not expose.
 
 from __future__ import annotations
 
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from .chain.base import MAX_UINT256, check_whole
 from .errors import ConfigError
 
 SOURCE_INFO_FIELDS = (
@@ -22,6 +24,14 @@ SOURCE_INFO_FIELDS = (
     "maxExpiryDuration",
     "deliveryMethod",
 )
+SOURCE_INFO_UNITS = {
+    "minPayment": "wei",
+    "minAvailableLockup": "wei",
+    "maxExpiryDuration": "seconds",
+}
+"""The integer ``SourceInfo`` fields and what they count; each is a ``uint256`` on chain."""
+SOURCE_INFO_TEXTS = ("name", "description", "logoUrl")
+"""The text ``SourceInfo`` fields."""
 DEFAULT_SOURCE_INFO: dict[str, Any] = {
     "logoUrl": "",
     "minPayment": 0,
@@ -30,24 +40,88 @@ DEFAULT_SOURCE_INFO: dict[str, Any] = {
 }
 
 
+def check_folder(folder: Any, option: str = "folder") -> None:
+    """Refuse what is not a source folder: a path (str or ``os.PathLike``) or a loaded one.
+
+    Raises:
+        ConfigError: naming ``option`` and what was given.
+    """
+    if not isinstance(folder, str | PathLike) and not hasattr(folder, "environments"):
+        raise ConfigError(option, f"must be a source folder path (str or Path); got {folder!r}")
+
+
+def check_uint256(value: Any, option: str, unit: str) -> int:
+    """Refuse what is not a whole number 0 to 2**256 - 1 (a ``uint256`` field on chain).
+
+    Raises:
+        ConfigError: ``minPayment: must be a whole number of wei, 0 or more; got -1``.
+    """
+    return check_whole(value, option, unit, most=MAX_UINT256, most_text="2**256 - 1")
+
+
 def delivery_method(value: Any) -> Any:
-    """Accept the SDK enum, its int value or a name (``"first_response"``, ``"manual"``)."""
+    """Accept the SDK enum, its int value or a name (``"first_response"``, ``"manual"``).
+
+    Raises:
+        ConfigError: anything else (naming ``deliveryMethod`` and the accepted values).
+    """
     from ogpu.types import DeliveryMethod
 
     if isinstance(value, DeliveryMethod):
         return value
-    if isinstance(value, int):
-        return DeliveryMethod(value)
+    values = {member.value: member for member in DeliveryMethod}
+    if isinstance(value, int) and not isinstance(value, bool) and value in values:
+        return values[value]
     names = {
         "first_response": DeliveryMethod.FIRST_RESPONSE,
         "first": DeliveryMethod.FIRST_RESPONSE,
         "manual_confirmation": DeliveryMethod.MANUAL_CONFIRMATION,
         "manual": DeliveryMethod.MANUAL_CONFIRMATION,
     }
-    key = str(value).lower().replace("-", "_")
+    key = value.lower().replace("-", "_") if isinstance(value, str) else None
     if key not in names:
-        raise ConfigError("deliveryMethod", f"unknown {value!r}; known: {', '.join(names)}")
+        numbers = ", ".join(f"{number} ({member.name})" for number, member in values.items())
+        raise ConfigError(
+            "deliveryMethod",
+            f"unknown {value!r}; known: {', '.join(names)}, the SDK's DeliveryMethod or its "
+            f"value {numbers}",
+        )
     return names[key]
+
+
+def check_source_info(fields: dict[str, Any]) -> None:
+    """Refuse ``SourceInfo`` fields of the wrong type or range before the SDK sees them.
+
+    Raises:
+        ConfigError: naming the field.
+    """
+    for name in SOURCE_INFO_TEXTS:
+        if name in fields and not isinstance(fields[name], str):
+            raise ConfigError(name, f"must be text (a str); got {fields[name]!r}")
+    for name, unit in SOURCE_INFO_UNITS.items():
+        if name in fields:
+            check_uint256(fields[name], name, unit)
+
+
+def chosen_environments(value: Any, declared: Any) -> list[str]:
+    """The environments a source is published for: all ``declared`` ones (``None`` or empty),
+    one name (``"cpu"``) or a collection of names.
+
+    Raises:
+        ConfigError: not a name or a collection of names.
+    """
+    if value is None or (isinstance(value, list | tuple | set | frozenset) and not value):
+        return list(declared)
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list | tuple | set | frozenset) or not all(
+        isinstance(name, str) for name in value
+    ):
+        raise ConfigError(
+            "environments",
+            f'must be a name or a list of names ("cpu", ["cpu", "nvidia"]); got {value!r}',
+        )
+    return list(value)
 
 
 def publish_source_folder(ipfs: Any, folder: Any, **overrides: Any) -> tuple[Any, Any]:
@@ -66,13 +140,14 @@ def publish_source_folder(ipfs: Any, folder: Any, **overrides: Any) -> tuple[Any
 
     from .runtime import load_source_folder
 
+    check_folder(folder)
     compose_overrides = tuple(overrides.pop("compose_overrides", None) or ())
     if hasattr(folder, "environments"):
         spec = folder
     else:
         spec = load_source_folder(Path(folder), compose_overrides=compose_overrides)
     private_key = overrides.pop("private_key", None)
-    environments = list(overrides.pop("environments", None) or spec.environments)
+    environments = chosen_environments(overrides.pop("environments", None), spec.environments)
     unknown = [e for e in environments if e not in spec.environments]
     if unknown:
         raise ConfigError(
@@ -83,6 +158,9 @@ def publish_source_folder(ipfs: Any, folder: Any, **overrides: Any) -> tuple[Any
     bad = sorted(set(overrides) - set(SOURCE_INFO_FIELDS))
     if bad:
         raise ConfigError(bad[0], f"not a SourceInfo field; known: {', '.join(SOURCE_INFO_FIELDS)}")
+    check_source_info(overrides)
+    if "deliveryMethod" in overrides:
+        overrides["deliveryMethod"] = delivery_method(overrides["deliveryMethod"])
     urls = {env: ipfs.add(spec.compose_text(env)) for env in environments}
     fields: dict[str, Any] = {
         **DEFAULT_SOURCE_INFO,
@@ -90,8 +168,6 @@ def publish_source_folder(ipfs: Any, folder: Any, **overrides: Any) -> tuple[Any
         "description": spec.description,
         **overrides,
     }
-    if "deliveryMethod" in fields:
-        fields["deliveryMethod"] = delivery_method(fields["deliveryMethod"])
     info = SourceInfo(imageEnvs=ImageEnvironments(**urls), **fields)
     return publish_source(info, private_key=private_key), spec
 
@@ -105,11 +181,22 @@ def publish_task(
     expiry: int,
     private_key: str | None = None,
 ) -> Any:
-    """Publish a task with ``ogpu.client.publish_task``; payment defaults to the source minimum."""
+    """Publish a task with ``ogpu.client.publish_task``; payment defaults to the source minimum.
+
+    Raises:
+        ConfigError: ``function_name``, ``data`` or ``payment`` is of the wrong type or range.
+    """
     from ogpu.client import publish_task as sdk_publish_task
     from ogpu.protocol.source import Source
     from ogpu.types import TaskInfo, TaskInput
+    from pydantic import BaseModel
 
+    if not isinstance(function_name, str) or not function_name:
+        raise ConfigError("function_name", f"must be a function's name; got {function_name!r}")
+    if not isinstance(data, dict | BaseModel):
+        raise ConfigError("data", f"must be a dict or a pydantic model; got {data!r}")
+    if payment is not None:
+        check_uint256(payment, "payment", "wei")
     address = getattr(source, "address", source)
     if payment is None:
         payment = max(int(Source(address).get_params().minPayment), 1)

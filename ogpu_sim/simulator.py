@@ -38,6 +38,7 @@ from ogpu_sim.actors.provider import (
 )
 from ogpu_sim.actors.timeline import Timeline
 from ogpu_sim.chain import Chain
+from ogpu_sim.chain.base import MAX_TIME_JUMP, check_duration, check_whole
 from ogpu_sim.errors import (
     AttachModeError,
     ChainError,
@@ -54,6 +55,7 @@ from ogpu_sim.network.live_ipfs import LiveIpfs
 from ogpu_sim.network.spend import spend_cap_unwrapped
 from ogpu_sim.network.watch import TaskWatch
 from ogpu_sim.protocol import Deployment
+from ogpu_sim.vocabulary import RUNTIMES, choices
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ class Simulator:
                 unknown[0], f"unknown Simulator option; known options: {', '.join(sorted(known))}"
             )
         check_seed(seed)
+        check_flag(autorun, "autorun")
         if options.get("rpc_url") and "backend" not in options:
             options["backend"] = "rpc"
         network = Network.start(NetworkOptions(**options))
@@ -207,6 +210,8 @@ class Simulator:
                 unknown[0], f"not an attach option; attach options: {', '.join(sorted(known))}"
             )
         check_seed(seed)
+        check_flag(autorun, "autorun")
+        check_flag(quiet, "quiet")
         network = attach(
             AttachOptions(
                 rpc_url=rpc_url,
@@ -300,6 +305,7 @@ class Simulator:
 
     def handler_logs(self, tail: int = 50, since: Mark | None = None) -> dict[str, str]:
         """The tail of every running handler's log, or only what it wrote after ``since``."""
+        check_whole(tail, "tail", "lines")
         if since is None:
             return self.network.handlers.logs(tail)
         return self.network.handlers.logs_since(since.handler_logs, tail)
@@ -324,16 +330,24 @@ class Simulator:
     def advance_time(self, seconds: int) -> None:
         """Move chain time forward by ``seconds`` (expiry, unbonding).
 
+        Args:
+            seconds: a whole number of seconds, 0 to 2**40 (about 34,800 years) per call.
+
         Raises:
+            ConfigError: ``seconds`` is not such a number (a float is refused, not truncated).
             AttachModeError: in attach mode (use :meth:`pass_time`, which waits there).
         """
-        if seconds < 0:
-            raise ConfigError("seconds", f"time only moves forward, got {seconds}")
-        self.network.chain.advance_time(int(seconds))
+        check_time_jump(seconds)
+        self.network.chain.advance_time(seconds)
 
     def pass_time(self, seconds: int) -> None:
         """Let ``seconds`` of chain time pass: time travel locally; in attach mode wait for it,
-        local providers acting meanwhile (a live chain's time moves with its blocks)."""
+        local providers acting meanwhile (a live chain's time moves with its blocks).
+
+        Raises:
+            ConfigError: ``seconds`` is not a whole number of seconds, 0 to 2**40.
+        """
+        check_time_jump(seconds)
         if not self.attached:
             self.advance_time(seconds)
             return
@@ -460,6 +474,8 @@ class Simulator:
             The SDK's ``ogpu.protocol.source.Source``.
 
         Raises:
+            ConfigError: ``folder`` is not a path, or an override is invalid (naming the
+                field: ``minPayment: must be a whole number of wei, 0 or more; got -1``).
             SpendCapError: attach mode, the run's spend cap would be passed.
         """
         from .publishing import publish_source_folder
@@ -484,14 +500,23 @@ class Simulator:
         Args:
             source: an SDK ``Source`` or its address (checked only when publishing fails, so a
                 valid one costs no extra call).
+            function_name: the handler function the task calls.
+            data: its input (a dict or a pydantic model).
+            payment: wei (0 to 2**256 - 1); default the source's ``minPayment`` (at least 1).
+            expires_in: whole seconds from now, 1 to 2**40.
+            private_key: publish as another client.
 
         Raises:
-            ConfigError: ``source`` is not an address, or not a source of this network.
+            ConfigError: ``source`` is not an address, or not a source of this network; or
+                another argument is invalid (the error names it).
             SpendCapError: attach mode, the run's spend cap would be passed.
         """
         from .publishing import publish_task
 
         address = address_of("publish_task", source, "Source")
+        check_whole(
+            expires_in, "expires_in", "seconds", least=1, most=MAX_TIME_JUMP, most_text="2**40"
+        )
         try:
             with spend_cap_unwrapped():
                 return publish_task(
@@ -573,20 +598,29 @@ class Simulator:
             stake: wei its master locks for it (default enough for the source); a local
                 master is funded with it on top of the usual native balance.
             via_agent: sign provider-side calls with an agent authorised by the master.
-            delay: seconds a ``slow`` provider waits before responding.
-            act_after: seconds to wait before attempting a newly seen task (default 0, or 1 s in
-                autorun mode so async watchers see the attempt).
+            delay: seconds (finite, 0 or more) a ``slow`` provider waits before responding.
+            act_after: seconds (finite, 0 or more) to wait before attempting a newly seen task
+                (default 0, or 1 s in autorun mode so async watchers see the attempt).
 
         Returns:
             The :class:`~ogpu_sim.actors.provider.SimulatedProvider` (``.address``, ``.master``,
             ``.account``, ``.source``, ``.behaviour``).
 
         Raises:
-            ConfigError: ``source`` is not an address or not a source of this network (checked
-                before any account is made), or an unknown behaviour or environment.
+            ConfigError: ``source`` is not an address or not a source of this network, an
+                unknown behaviour, environment or runtime, or an argument of the wrong type or
+                range (all checked before any account is made).
             ogpu.types.errors.OGPUError: the SDK's typed error when registration reverts (e.g.
                 ``InsufficientLockupError``, ``SourceInactiveError``).
         """
+        for name, value in (("environment", environment), ("behaviour", behaviour)):
+            if not isinstance(value, str):
+                raise ConfigError(name, f"must be a name (a str); got {value!r}")
+        check_handler(handler, runtime)
+        check_flag(via_agent, "via_agent")
+        check_duration(delay, "delay", zero_ok=True)
+        if act_after is not None:
+            check_duration(act_after, "act_after", zero_ok=True)
         return self.fleet.add(
             self._source("add_provider", source),
             environment,
@@ -618,8 +652,11 @@ class Simulator:
         user's own client published are recruited for.
 
         Raises:
-            ConfigError: ``count`` below 1 or an unknown behaviour.
+            ConfigError: ``count`` not a whole number 1 or more, an unknown behaviour or
+                runtime, or a ``handler`` that is not a folder.
         """
+        check_whole(count, "count", least=1)
+        check_handler(handler, runtime)
         self.fleet.recruit(count, behaviour, handler=handler, runtime=runtime)
 
     # -- driving ------------------------------------------------------------------------------
@@ -639,9 +676,12 @@ class Simulator:
         ``timeout`` defaults to the attachment's ``wait_timeout`` there (60 s locally).
 
         Raises:
+            ConfigError: ``timeout`` is not a finite number of seconds above 0 (or None).
             IdleTimeoutError: providers were still busy when ``timeout`` seconds ran out
                 (attach mode: :class:`~ogpu_sim.errors.LiveWaitTimeoutError`, naming the tasks).
         """
+        if timeout is not None:
+            check_duration(timeout, "timeout")
         if self._watch is None:
             return self.driver.run_until_idle(60.0 if timeout is None else timeout)
         wait = self.attachment.options.wait_timeout if timeout is None else timeout
@@ -651,7 +691,12 @@ class Simulator:
         return [p.address for p in self.providers if p.busy()]
 
     def start_autorun(self, interval: float = 0.2) -> None:
-        """Let providers act on their own in a background thread until :meth:`stop_autorun`."""
+        """Let providers act on their own in a background thread until :meth:`stop_autorun`.
+
+        Raises:
+            ConfigError: ``interval`` is not a finite number of seconds above 0.
+        """
+        check_duration(interval, "interval")
         self.driver.start_autorun(interval)
 
     def stop_autorun(self) -> None:
@@ -678,3 +723,36 @@ def check_seed(seed: Any) -> None:
     """
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise ConfigError("seed", f"must be an integer, got {seed!r}")
+
+
+def check_flag(value: Any, option: str) -> None:
+    """Refuse a switch that is not ``True`` or ``False`` (``"no"`` would be truthy).
+
+    Raises:
+        ConfigError: naming ``option`` and the value.
+    """
+    if not isinstance(value, bool):
+        raise ConfigError(option, f"must be True or False, got {value!r}")
+
+
+def check_time_jump(seconds: Any) -> None:
+    """Refuse a time jump that is not a whole number of seconds, 0 to 2**40.
+
+    Raises:
+        ConfigError: ``seconds: must be a whole number of seconds, 0 or more; got 1.5``.
+    """
+    check_whole(seconds, "seconds", "seconds", most=MAX_TIME_JUMP, most_text="2**40")
+
+
+def check_handler(handler: Any, runtime: Any) -> None:
+    """Refuse a provider's ``handler`` that is not a source folder and an unknown ``runtime``.
+
+    Raises:
+        ConfigError: naming ``handler`` or ``runtime``.
+    """
+    from .publishing import check_folder
+
+    if handler is not None:
+        check_folder(handler, "handler")
+    if runtime is not None and (not isinstance(runtime, str) or runtime not in RUNTIMES):
+        raise ConfigError("runtime", f"unknown {runtime!r}; known: {choices(RUNTIMES)}")

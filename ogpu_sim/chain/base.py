@@ -10,6 +10,7 @@ test-node controls: snapshots, time travel, mining and balances. Backends: in-pr
 from __future__ import annotations
 
 import abc
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,13 +27,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_CHAIN_ID",
+    "MAX_TIME_JUMP",
+    "MAX_UINT256",
     "Chain",
     "SnapshotError",
     "SnapshotLedger",
     "check_blocks",
     "check_chain_id",
+    "check_duration",
+    "check_http_url",
     "check_seconds",
     "check_wei",
+    "check_whole",
     "is_loopback_url",
     "rpc_error_message",
 ]
@@ -165,14 +171,28 @@ def check_chain_id(chain_id: Any) -> int:
     return chain_id
 
 
+MAX_UINT256 = 2**256 - 1
+"""The largest value of a ``uint256``: wei, and most of the protocol's integer fields."""
+
+MAX_TIME_JUMP = 2**40
+"""The most seconds one ``advance_time`` moves chain time (about 34,800 years): far past any
+expiry or unbonding period, and far below the 64-bit timestamps nodes keep."""
+
+
 def check_seconds(seconds: int) -> int:
-    """Validate a time jump: a non-negative whole number of seconds.
+    """Validate a time jump: a whole number of seconds, 0 to :data:`MAX_TIME_JUMP`.
 
     Raises:
-        ChainError: ``seconds`` is negative or not an integer.
+        ChainError: ``seconds`` is negative, too large or not an integer.
     """
-    if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
-        raise ChainError(f"advance_time needs a whole number of seconds >= 0, got {seconds!r}")
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int)
+        or not 0 <= seconds <= MAX_TIME_JUMP
+    ):
+        raise ChainError(
+            f"advance_time needs a whole number of seconds 0 to 2**40, got {seconds!r}"
+        )
     return seconds
 
 
@@ -196,6 +216,73 @@ def check_wei(wei: int) -> int:
     if isinstance(wei, bool) or not isinstance(wei, int) or wei < 0:
         raise ChainError(f"set_balance needs wei >= 0, got {wei!r}")
     return wei
+
+
+def check_whole(
+    value: Any,
+    option: str,
+    unit: str = "",
+    *,
+    least: int = 0,
+    most: int | None = None,
+    most_text: str = "",
+    none_ok: bool = False,
+) -> int:
+    """Refuse what is not a whole number from ``least`` to ``most`` (bools, floats and strings
+    are refused, never converted): the one check of an integer option or field.
+
+    Args:
+        value: what was given.
+        option: the option's name, for the error.
+        unit: what it counts (``wei``, ``seconds``, ``bytes``), for the error.
+        least: the smallest value allowed.
+        most: the largest value allowed (``None``: no bound).
+        most_text: how the error writes ``most`` (``2**256 - 1``); default its digits.
+        none_ok: the option also takes ``None`` (checked by the caller; the error says so).
+
+    Raises:
+        ConfigError: ``option: must be a whole number of wei, 0 or more; got -1`` or
+            ``option: must be at most 2**256 - 1 wei; got ...``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        kind = f"a whole number of {unit}" if unit else "a whole number"
+        alternative = ", or None" if none_ok else ""
+        raise ConfigError(option, f"must be {kind}, {least} or more{alternative}; got {value!r}")
+    if most is not None and value > most:
+        bound = f"{most_text or most} {unit}".rstrip()
+        raise ConfigError(option, f"must be at most {bound}; got {value!r}")
+    return value
+
+
+def check_duration(value: Any, option: str, *, zero_ok: bool = False) -> float:
+    """Refuse what is not a finite number of seconds above 0 (or 0 or more, ``zero_ok``).
+
+    Raises:
+        ConfigError: ``option: must be a finite number of seconds above 0; got 'x'``.
+    """
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number or not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
+        bound = "0 or more" if zero_ok else "above 0"
+        raise ConfigError(option, f"must be a finite number of seconds {bound}; got {value!r}")
+    return float(value)
+
+
+def check_http_url(value: Any, option: str) -> str:
+    """Refuse what is not an ``http://`` or ``https://`` URL with a host (and a valid port).
+
+    Raises:
+        ConfigError: ``option: must be an http:// or https:// URL; got 'notaurl'``.
+    """
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value) if isinstance(value, str) else None
+        _ = parts.port if parts is not None else None  # a port out of range raises
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ConfigError(option, f"must be an http:// or https:// URL; got {value!r}")
+    return str(value)
 
 
 S = TypeVar("S")

@@ -16,6 +16,7 @@ with an action (status, drop, truncate, wrong content) decides the answer; a fau
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import overload
 
 from ogpu_sim.errors import ConfigError
+from ogpu_sim.ipfs.routes import API_ROUTES, GATEWAY_ROUTE, PIN_ROUTE
 
 WRONG_CONTENT = b"ogpu-sim: injected wrong content\n"
 """What a ``wrong_content`` fault serves unless told otherwise."""
@@ -85,6 +87,42 @@ class FaultPlan:
     action: Fault | None = None
 
 
+def _whole(value: object, least: int, most: int | None = None) -> bool:
+    """Whether ``value`` is an int (not a bool) from ``least`` to ``most``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return False
+    return least <= value and (most is None or value <= most)
+
+
+KNOWN_ROUTES = (PIN_ROUTE, GATEWAY_ROUTE, *API_ROUTES)
+"""The routes the mock IPFS answers; a fault's route is one of them, a leading part of one
+(``/api/v0``) or a path under the gateway (``/ipfs/<cid>``)."""
+
+
+def check_route(route: object) -> None:
+    """Refuse a fault route that no request could match.
+
+    Raises:
+        ConfigError: ``route`` is not a path, or is no known route, leading part or gateway path.
+    """
+    if route is None:
+        return
+    if not isinstance(route, str) or not route.startswith("/"):
+        raise ConfigError("route", f"must be a path starting with '/' or None, not {route!r}")
+    prefix = route.rstrip("/")
+    known = (
+        not prefix
+        or prefix.startswith(GATEWAY_ROUTE + "/")
+        or any(r == prefix or r.startswith(prefix + "/") for r in KNOWN_ROUTES)
+    )
+    if not known:
+        raise ConfigError(
+            "route",
+            f"no route {route!r} on the mock IPFS; known: {', '.join(KNOWN_ROUTES)}, a leading "
+            f"part of one (/api/v0) or {GATEWAY_ROUTE}/<cid>",
+        )
+
+
 class FaultInjector:
     """The run-time set of faults of one server; thread-safe."""
 
@@ -124,21 +162,25 @@ class FaultInjector:
         Raises:
             ConfigError: an argument is out of range, or no or several actions are given.
         """
-        actions = [status is not None, drop, truncate is not None, wrong_content is not None]
+        if status is not None and not _whole(status, 200, 599):
+            raise ConfigError("status", f"must be an HTTP status 200-599, not {status!r}")
+        number = isinstance(latency, int | float) and not isinstance(latency, bool)
+        if not number or not math.isfinite(latency) or latency < 0:
+            raise ConfigError("latency", f"must be a finite number >= 0 seconds, not {latency!r}")
+        if truncate is not None and not _whole(truncate, 0):
+            raise ConfigError("truncate", f"must be a whole number >= 0 bytes, not {truncate!r}")
+        if count is not None and not _whole(count, 1):
+            raise ConfigError("count", f"must be a whole number >= 1 or None, not {count!r}")
+        check_route(route)
+        if method is not None and not isinstance(method, str):
+            raise ConfigError("method", f"must be an HTTP method name or None, not {method!r}")
+        if wrong_content is not None and not isinstance(wrong_content, bytes | bytearray):
+            raise ConfigError("wrong_content", f"must be bytes, not {wrong_content!r}")
+        actions = [status is not None, bool(drop), truncate is not None, wrong_content is not None]
         if sum(actions) > 1:
             raise ConfigError("fault", "give at most one of status, drop, truncate, wrong_content")
         if sum(actions) == 0 and latency <= 0:
             raise ConfigError("fault", "give an action (status, drop, ...) or a latency > 0")
-        if status is not None and not 200 <= status <= 599:
-            raise ConfigError("status", f"must be an HTTP status 200-599, not {status}")
-        if latency < 0:
-            raise ConfigError("latency", f"must be >= 0 seconds, not {latency}")
-        if truncate is not None and truncate < 0:
-            raise ConfigError("truncate", f"must be >= 0 bytes, not {truncate}")
-        if count is not None and count < 1:
-            raise ConfigError("count", f"must be >= 1 or None, not {count}")
-        if route is not None and not route.startswith("/"):
-            raise ConfigError("route", f"must start with '/', not {route!r}")
         fault = Fault(
             route=route,
             method=method.upper() if method else None,
@@ -178,7 +220,15 @@ class FaultInjector:
     def fail_next(
         self, n: int, *, status: int = 500, route: str | None = None, method: str | None = None
     ) -> Fault:
-        """Answer the next ``n`` matching requests with HTTP ``status``, then behave again."""
+        """Answer the next ``n`` matching requests with HTTP ``status``, then behave again.
+
+        Raises:
+            ConfigError: ``status`` is not an error status (400-599), or as :meth:`add`.
+        """
+        if not _whole(status, 400, 599):
+            raise ConfigError(
+                "status", f"fail_next needs an HTTP error status 400-599, not {status!r}"
+            )
         return self.add(route=route, method=method, status=status, count=n)
 
     def drop(

@@ -215,16 +215,21 @@ class IpfsServer:
         Raises:
             IpfsServerError: the server is not started (the link needs its port).
             StoreFullError: the store is full.
-            TypeError: ``data`` is of another type.
+            ConfigError: (``data``) of another type, or a dict or list that is not JSON.
         """
         if isinstance(data, dict | list):
-            payload = json.dumps(data).encode()
+            try:
+                payload = json.dumps(data).encode()
+            except (TypeError, ValueError) as exc:  # an object json cannot write, a cycle
+                raise ConfigError("data", f"cannot add it as JSON: {exc}") from None
         elif isinstance(data, str):
             payload = data.encode()
         elif isinstance(data, bytes | bytearray | memoryview):
             payload = bytes(data)
         else:
-            raise TypeError(f"cannot add {type(data).__name__}; give bytes, str, dict or list")
+            raise ConfigError(
+                "data", f"cannot add {type(data).__name__}; give bytes, str, dict or list"
+            )
         base = self.url  # fail before storing when not started
         return f"{base}/ipfs/{self.store.put(payload)}"
 

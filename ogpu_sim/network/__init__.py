@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,6 +28,13 @@ from web3.contract import Contract
 from ogpu_sim.accounts import DEFAULT_MNEMONIC, DEFAULT_NATIVE_BALANCE, ETHER, Accounts
 from ogpu_sim.actors.timeline import Timeline
 from ogpu_sim.chain import Chain, create_chain
+from ogpu_sim.chain.base import (
+    MAX_UINT256,
+    check_chain_id,
+    check_duration,
+    check_http_url,
+    check_whole,
+)
 from ogpu_sim.chain.base import is_loopback_url as is_loopback
 from ogpu_sim.errors import ChainError, ConfigError, UnsafeSignerError
 from ogpu_sim.ipfs import DirectoryStore, IpfsServer, MemoryStore
@@ -55,6 +63,9 @@ if TYPE_CHECKING:
     from ogpu_sim.network.live_ipfs import LiveIpfs
 
 log = logging.getLogger("ogpu_sim")
+
+GAS_RESERVE = ETHER
+"""Wei of ``native_balance`` the client's deposit and the master's stake leave for gas."""
 
 InstanceKind = Literal["Source", "Task", "Response"]
 
@@ -108,6 +119,8 @@ class NetworkOptions:
         if self.runtime not in RUNTIMES:
             raise ConfigError("runtime", f"unknown {self.runtime!r}; known: {choices(RUNTIMES)}")
         check_image_source(self.image, self.runtime, "image")
+        if self.rpc_url is not None:
+            check_http_url(self.rpc_url, "rpc_url")
         if self.backend == "rpc" and not self.rpc_url:
             raise ConfigError("rpc_url", 'backend "rpc" needs rpc_url="http://..."')
         if self.rpc_url and self.backend != "rpc":
@@ -116,17 +129,51 @@ class NetworkOptions:
                 f'names the node of backend "rpc"; it cannot go with backend {self.backend!r} '
                 '(leave backend out, or pass backend="rpc")',
             )
-        for name in (
-            "unbonding_period",
-            "min_lockup_per_source",
-            "client_vault_balance",
-            "provider_stake",
-            "native_balance",
-        ):
-            if int(getattr(self, name)) < 0:
-                raise ConfigError(name, f"must be >= 0, got {getattr(self, name)}")
-        if self.ipfs_max_bytes is not None and self.ipfs_max_bytes < 1:
-            raise ConfigError("ipfs_max_bytes", f"must be >= 1 or None, got {self.ipfs_max_bytes}")
+        check_chain_id(self.chain_id)
+        check_whole(self.unbonding_period, "unbonding_period", "seconds", most=MAX_UINT256)
+        for name in ("min_lockup_per_source", "native_balance"):
+            check_whole(getattr(self, name), name, "wei", most=MAX_UINT256, most_text="2**256 - 1")
+        spendable = max(self.native_balance - GAS_RESERVE, 0)
+        for name, payer in (("client_vault_balance", "client"), ("provider_stake", "master")):
+            check_whole(getattr(self, name), name, "wei")
+            if getattr(self, name) > spendable:
+                raise ConfigError(
+                    name,
+                    f"must be at most {spendable} wei (native_balance less 1 OGPU for gas: the "
+                    f"{payer} pays it from its native balance); got {getattr(self, name)!r}",
+                )
+        if self.ipfs_max_bytes is not None:
+            check_whole(self.ipfs_max_bytes, "ipfs_max_bytes", "bytes", least=1, none_ok=True)
+        for name in ("ipfs_dir", "artifacts"):
+            if not isinstance(getattr(self, name), str | PathLike | None):
+                raise ConfigError(
+                    name,
+                    f"must be a folder path (str or Path) or None; got {getattr(self, name)!r}",
+                )
+        check_duration(self.handler_timeout, "handler_timeout")
+
+
+def check_mnemonic(mnemonic: Any, option: str = "mnemonic") -> str:
+    """Refuse what is not a BIP-39 mnemonic phrase, without echoing it (it may be a secret).
+
+    Raises:
+        ConfigError: not a string, or not a phrase of BIP-39 words with a valid checksum.
+    """
+    if not isinstance(mnemonic, str):
+        raise ConfigError(
+            option, f"must be a BIP-39 mnemonic phrase (a str), not {type(mnemonic).__name__}"
+        )
+    from ogpu_sim.accounts import derive
+
+    try:
+        derive(0, mnemonic)
+    except Exception:  # eth-account raises ValidationError and others, echoing the phrase
+        raise ConfigError(
+            option,
+            "is not a valid BIP-39 mnemonic phrase (12 to 24 words of the BIP-39 word list, the "
+            f"last one a checksum); got {len(mnemonic.split())} words (not shown)",
+        ) from None
+    return mnemonic
 
 
 @dataclass(repr=False)
@@ -175,9 +222,11 @@ class Network:
 
         Raises:
             UnsafeSignerError: the public test mnemonic with a non-local endpoint.
-            ConfigError: an invalid option.
+            ConfigError: an invalid option (the mnemonic is checked here, not by
+                :class:`NetworkOptions`: attach mode has none).
             ChainError: the chain could not be started or reached.
         """
+        check_mnemonic(options.mnemonic)
         with ExitStack() as stack:
             remote = options.backend == "rpc" and not is_loopback(str(options.rpc_url))
             if remote and options.mnemonic == DEFAULT_MNEMONIC:

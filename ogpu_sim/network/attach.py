@@ -20,7 +20,7 @@ from typing import Any
 from web3 import Web3
 
 from ogpu_sim.actors.timeline import Timeline
-from ogpu_sim.chain.base import is_loopback_url, unreachable_node
+from ogpu_sim.chain.base import check_duration, is_loopback_url, unreachable_node
 from ogpu_sim.errors import ConfigError
 from ogpu_sim.network import Network, NetworkOptions, transfer
 from ogpu_sim.network.keys import resolve_keys
@@ -100,9 +100,9 @@ class AttachOptions:
             raise ConfigError("runtime", f"unknown {self.runtime!r}; known: {choices(RUNTIMES)}")
         check_image_source(self.image, self.runtime, "image")
         parse_amount(self.max_spend, self.max_spend_option.rstrip("="))
-        for name in ("handler_timeout", "wait_timeout", "expire_wait"):
-            if float(getattr(self, name)) < 0:
-                raise ConfigError(name, f"must be >= 0, got {getattr(self, name)}")
+        check_duration(self.handler_timeout, "handler_timeout")
+        check_duration(self.wait_timeout, "wait_timeout")
+        check_duration(self.expire_wait, "expire_wait", zero_ok=True)  # 0: never wait
 
     @property
     def cap(self) -> int | None:

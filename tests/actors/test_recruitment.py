@@ -53,9 +53,12 @@ def test_a_revert_forgets_recruits_made_after_the_snapshot(sim, make_source):
     assert sim.providers == []
 
 
-def test_recruiting_needs_at_least_one_provider(sim):
-    with pytest.raises(ConfigError, match="count: must be at least 1, got 0"):
-        sim.recruit(0)
+@pytest.mark.parametrize("count", [0, "2", 1.5, True])
+def test_recruiting_needs_a_whole_number_of_providers_at_least_one(sim, count):
+    with pytest.raises(ConfigError) as caught:
+        sim.recruit(count)
+
+    assert str(caught.value) == f"count: must be a whole number, 1 or more; got {count!r}"
 
 
 def test_recruiting_names_unknown_behaviours(sim):

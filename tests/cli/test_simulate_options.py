@@ -165,3 +165,34 @@ def test_an_attached_run_without_them_gets_the_default_cap_and_timeout(
     assert [(o.max_spend, o.max_spend_option, o.wait_timeout) for o in runs] == [
         ("1 OGPU", "--max-spend", 300.0)
     ]
+
+
+@pytest.mark.parametrize("phrase", ["not a valid phrase at all", "test " * 12])
+def test_a_mnemonic_in_the_environment_that_is_not_a_phrase_is_one_line_and_exit_2(
+    phrase: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    runs: list[Any],
+) -> None:
+    monkeypatch.setenv("OGPU_SIM_MNEMONIC", phrase)
+
+    code, out = simulate(capsys, "--rpc", NETWORK)
+
+    assert (code, runs) == (2, [])
+    assert out == (
+        "error: $OGPU_SIM_MNEMONIC: is not a valid BIP-39 mnemonic phrase (12 to 24 words of the "
+        f"BIP-39 word list, the last one a checksum); got {len(phrase.split())} words (not "
+        "shown)\n"
+    )
+
+
+def test_a_mnemonic_in_the_environment_reaches_the_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], runs: list[Any]
+) -> None:
+    from ogpu_sim.accounts import DEFAULT_MNEMONIC
+
+    monkeypatch.setenv("OGPU_SIM_MNEMONIC", DEFAULT_MNEMONIC)
+
+    simulate(capsys, "--rpc", NETWORK)
+
+    assert [o.mnemonic for o in runs] == [DEFAULT_MNEMONIC]

@@ -134,6 +134,58 @@ class TestFaultMatching:
             FaultInjector().add(**kwargs)  # type: ignore[arg-type]
         assert caught.value.option == option
 
+    @pytest.mark.parametrize("status", [200, 302, 399, "503"])
+    def test_fail_next_refuses_a_status_that_is_not_an_error(self, status: object) -> None:
+        with pytest.raises(ConfigError) as caught:
+            FaultInjector().fail_next(1, status=status)  # type: ignore[arg-type]
+        assert str(caught.value) == (
+            f"status: fail_next needs an HTTP error status 400-599, not {status!r}"
+        )
+
+    @pytest.mark.parametrize("route", ["/nope", "/files", "/api/v1", "/ipfsx"])
+    def test_a_route_no_request_can_match_is_refused_naming_the_known_ones(
+        self, route: str
+    ) -> None:
+        with pytest.raises(ConfigError) as caught:
+            FaultInjector().fail_next(1, route=route)
+        assert str(caught.value) == (
+            f"route: no route {route!r} on the mock IPFS; known: /file/create, /ipfs, "
+            "/api/v0/add, /api/v0/cat, /api/v0/pin/ls, /api/v0/version, a leading part of one "
+            "(/api/v0) or /ipfs/<cid>"
+        )
+
+    @pytest.mark.parametrize(
+        "route", ["/", "/api", "/api/v0/", "/file", "/ipfs", f"/ipfs/{HELLO_V0}"]
+    )
+    def test_a_known_route_its_leading_part_or_a_gateway_path_is_accepted(self, route: str) -> None:
+        assert FaultInjector().fail_next(1, route=route).route == route
+
+    @pytest.mark.parametrize(
+        ("kwargs", "message"),
+        [
+            ({"status": "500"}, "status: must be an HTTP status 200-599, not '500'"),
+            (
+                {"latency": "x"},
+                "latency: must be a finite number >= 0 seconds, not 'x'",
+            ),
+            ({"status": 500, "count": 1.5}, "count: must be a whole number >= 1 or None, not 1.5"),
+            ({"truncate": "5"}, "truncate: must be a whole number >= 0 bytes, not '5'"),
+            ({"status": 500, "route": 5}, "route: must be a path starting with '/' or None, not 5"),
+            (
+                {"status": 500, "method": 5},
+                "method: must be an HTTP method name or None, not 5",
+            ),
+            ({"wrong_content": "evil"}, "wrong_content: must be bytes, not 'evil'"),
+        ],
+        ids=["status", "latency", "count", "truncate", "route", "method", "wrong_content"],
+    )
+    def test_a_fault_argument_of_the_wrong_type_is_refused_naming_it(
+        self, kwargs: dict[str, object], message: str
+    ) -> None:
+        with pytest.raises(ConfigError) as caught:
+            FaultInjector().add(**kwargs)  # type: ignore[arg-type]
+        assert str(caught.value) == message
+
 
 class TestRequestLog:
     def test_the_log_records_method_route_status_bytes_and_cid(

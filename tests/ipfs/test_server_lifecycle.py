@@ -98,9 +98,23 @@ def test_add_serializes_like_the_sdk_and_get_reads_it_back(ipfs: IpfsServer) -> 
     assert ipfs.get(ipfs.add([1])) == b"[1]"
 
 
-def test_add_refuses_other_types(ipfs: IpfsServer) -> None:
-    with pytest.raises(TypeError, match="cannot add int"):
-        ipfs.add(42)  # type: ignore[arg-type]
+@pytest.mark.parametrize("data", [42, None, 1.5])
+def test_add_refuses_other_types_naming_the_argument(ipfs: IpfsServer, data: object) -> None:
+    with pytest.raises(ConfigError) as caught:
+        ipfs.add(data)  # type: ignore[arg-type]
+
+    assert str(caught.value) == (
+        f"data: cannot add {type(data).__name__}; give bytes, str, dict or list"
+    )
+
+
+def test_add_refuses_a_dict_json_cannot_write(ipfs: IpfsServer) -> None:
+    with pytest.raises(ConfigError) as caught:
+        ipfs.add({"when": object()})
+
+    assert str(caught.value) == (
+        "data: cannot add it as JSON: Object of type object is not JSON serializable"
+    )
 
 
 def test_add_before_start_is_a_clear_error() -> None:
