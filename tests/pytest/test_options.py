@@ -12,6 +12,15 @@ def test_chain_id(ogpu_sim):
 """
 
 
+def usage_error(inner, *args: str) -> pytest.RunResult:
+    """Run a module with one empty test under ``args``, which must stop pytest as a usage error
+    (exit 4) before any test runs; the result, for its message."""
+    inner.makepyfile("def test_nothing():\n    pass\n")
+    result = inner.runpytest("-p", "no:cacheprovider", *args)
+    assert result.ret == 4
+    return result
+
+
 def test_the_chain_id_option_sets_the_chain_id(inner):
     inner.makepyfile(CHAIN_ID_TEST)
 
@@ -421,11 +430,9 @@ def test_a_compose_override_that_is_not_a_file_is_a_usage_error_before_any_test(
 
 def test_a_compose_override_that_is_not_yaml_is_a_usage_error_before_any_test(inner):
     inner.makefile(".yml", stub="services: [\n")
-    inner.makepyfile("def test_nothing():\n    pass\n")
 
-    result = inner.runpytest("-p", "no:cacheprovider", "--ogpu-compose-override=stub.yml")
+    result = usage_error(inner, "--ogpu-compose-override=stub.yml")
 
-    assert result.ret == 4
     result.stderr.fnmatch_lines(
         [
             "ERROR: ogpu-sim: --ogpu-compose-override/ogpu_compose_override: "
@@ -456,11 +463,8 @@ def test_the_handler_timeout_ini_key_reaches_the_simulator(inner):
 )
 @pytest.mark.parametrize("option", ["handler", "wait"])
 def test_a_timeout_that_is_not_a_positive_number_is_a_usage_error(inner, option, value, problem):
-    inner.makepyfile("def test_nothing():\n    pass\n")
+    result = usage_error(inner, f"--ogpu-{option}-timeout={value}")
 
-    result = inner.runpytest("-p", "no:cacheprovider", f"--ogpu-{option}-timeout={value}")
-
-    assert result.ret == 4
     result.stderr.fnmatch_lines(
         [f"ERROR: ogpu-sim: --ogpu-{option}-timeout/ogpu_{option}_timeout: {problem}"]
     )
@@ -470,11 +474,9 @@ def test_a_mnemonic_variable_that_is_not_a_bip39_phrase_is_a_usage_error_not_ech
     inner, monkeypatch
 ):
     monkeypatch.setenv("OGPU_SIM_MNEMONIC", "not a valid phrase at all")
-    inner.makepyfile("def test_nothing():\n    pass\n")
 
-    result = inner.runpytest("-p", "no:cacheprovider", "--ogpu-rpc-url=http://127.0.0.1:8545")
+    result = usage_error(inner, "--ogpu-rpc-url=http://127.0.0.1:8545")
 
-    assert result.ret == 4
     result.stderr.fnmatch_lines(
         [
             "ERROR: ogpu-sim: $OGPU_SIM_MNEMONIC: is not a valid BIP-39 mnemonic phrase (12 to 24 "
