@@ -14,6 +14,8 @@ import re
 from itertools import accumulate
 from typing import Any
 
+from ogpu_sim.errors import ConfigError
+
 MAX_JSON_DEPTH = 512
 """The deepest nesting parsed as JSON; deeper content is served and reported as text."""
 
@@ -75,3 +77,22 @@ def sniff_content_type(data: bytes) -> str:
         else:
             return JSON_TYPE
     return TEXT_TYPE
+
+
+def content_bytes(data: Any) -> bytes:
+    """What ``add`` stores for ``data``: bytes as they are, text as UTF-8, a dict or list as
+    ``json.dumps`` (the SDK's serialization).
+
+    Raises:
+        ConfigError: (``data``) of another type, or a dict or list that is not JSON.
+    """
+    if isinstance(data, dict | list):
+        try:
+            return json.dumps(data).encode()
+        except (TypeError, ValueError) as exc:  # an object json cannot write, a cycle
+            raise ConfigError("data", f"cannot add it as JSON: {exc}") from None
+    if isinstance(data, str):
+        return data.encode()
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data)
+    raise ConfigError("data", f"cannot add {type(data).__name__}; give bytes, str, dict or list")

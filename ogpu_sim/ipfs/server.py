@@ -23,7 +23,6 @@ Run-time misbehaviour comes from :attr:`IpfsServer.faults`; every answered reque
 from __future__ import annotations
 
 import ipaddress
-import json
 import threading
 from types import TracebackType
 from typing import Any
@@ -31,7 +30,7 @@ from typing import Any
 from ogpu_sim.errors import ConfigError
 from ogpu_sim.ipfs import inprocess
 from ogpu_sim.ipfs.cid import normalize_cid
-from ogpu_sim.ipfs.content import loads_bounded
+from ogpu_sim.ipfs.content import content_bytes, loads_bounded
 from ogpu_sim.ipfs.errors import InvalidCidError, IpfsServerError
 from ogpu_sim.ipfs.faults import FaultInjector, RequestLog
 from ogpu_sim.ipfs.http import HttpServer, HttpServer6
@@ -217,19 +216,7 @@ class IpfsServer:
             StoreFullError: the store is full.
             ConfigError: (``data``) of another type, or a dict or list that is not JSON.
         """
-        if isinstance(data, dict | list):
-            try:
-                payload = json.dumps(data).encode()
-            except (TypeError, ValueError) as exc:  # an object json cannot write, a cycle
-                raise ConfigError("data", f"cannot add it as JSON: {exc}") from None
-        elif isinstance(data, str):
-            payload = data.encode()
-        elif isinstance(data, bytes | bytearray | memoryview):
-            payload = bytes(data)
-        else:
-            raise ConfigError(
-                "data", f"cannot add {type(data).__name__}; give bytes, str, dict or list"
-            )
+        payload = content_bytes(data)
         base = self.url  # fail before storing when not started
         return f"{base}/ipfs/{self.store.put(payload)}"
 

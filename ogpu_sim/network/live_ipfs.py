@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ogpu_sim.errors import AttachModeError, ConfigError
-from ogpu_sim.ipfs.content import loads_bounded
+from ogpu_sim.ipfs.content import content_bytes, loads_bounded
 from ogpu_sim.ipfs.faults import FaultInjector, RequestLog
 
 
@@ -48,9 +48,14 @@ class LiveIpfs:
         )
 
     def add(self, data: bytes | str | dict[str, Any] | list[Any]) -> str:
-        """Pin content with the SDK's ``publish_to_ipfs`` and return its gateway link."""
+        """Pin content with the SDK's ``publish_to_ipfs`` and return its gateway link.
+
+        Raises:
+            ConfigError: (``data``) as the mock's ``add`` refuses it, before anything is sent.
+        """
         from ogpu.ipfs import publish_to_ipfs
 
+        content_bytes(data)
         if isinstance(data, bytes | bytearray | memoryview):
             data = bytes(data).decode()
         elif isinstance(data, list):
