@@ -22,7 +22,7 @@ contract Controller is Ownable {
 
     /// @notice Publish a task, escrowing its payment from the payer's Vault balance. The
     /// payer is the source's client when the caller is that client or its agent, else the caller.
-    function publishTask(TaskParams memory _taskParams) external {
+    function publishTask(TaskParams calldata _taskParams) external {
         address source = _taskParams.source;
         require(INexusOps(nexus).sourceId(source) != 0, "UnknownSource");
         require(ISourceOps(source).getStatus() == SourceStatus.ACTIVE, "SourceInactive");

@@ -62,6 +62,15 @@ interface ITaskOps {
     function setStatus(TaskStatus _status) external;
 }
 
+/// @dev A Task's owner-only steps as Nexus calls them: the same selectors as the ABI's
+/// `attempt` and `submitResponse`, with the words they answer beyond it (Task.sol, "Steps").
+interface ITaskSteps {
+    function attempt(address provider) external returns (uint256 outcome, address source);
+    function submitResponse(address response, address provider)
+        external
+        returns (uint256 outcome, address source);
+}
+
 interface IResponseOps {
     function getResponseParams() external view returns (ResponseParams memory);
     function getStatus() external view returns (ResponseStatus);

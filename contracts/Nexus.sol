@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {SourceParams, ResponseParams, TaskStatus, SourceStatus, ResponseStatus, DeliveryMethod, Paging} from "./Types.sol";
-import {IManagerRoles, ITerminalView, IVaultOps, ISourceOps, ITaskOps, IResponseOps} from "./Interfaces.sol";
+import {IManagerRoles, ITerminalView, IVaultOps, ISourceOps, ITaskOps, ITaskSteps, IResponseOps} from "./Interfaces.sol";
 import {Source} from "./Source.sol";
 import {Response} from "./Response.sol";
 
@@ -14,6 +14,12 @@ contract Nexus is Ownable {
 
     bytes32 public constant CONTROLLER = keccak256("CONTROLLER");
     bytes32 public constant PROVIDER = keccak256("PROVIDER");
+
+    /// @dev The outcomes of a Task's steps that Nexus acts on (Task.sol, "Steps").
+    uint256 internal constant STEP_FIRST_ATTEMPT = 1;
+    uint256 internal constant STEP_EXPIRED = 2;
+    uint256 internal constant STEP_RESPONDED = 3;
+    uint256 internal constant STEP_FINALIZED = 4;
 
     address public manager;
     address public terminal;
@@ -107,58 +113,57 @@ contract Nexus is Ownable {
 
     /// @notice Record an attempt. Past expiry, a NEW/ATTEMPTED task is marked EXPIRED and
     /// refunded instead (lazy expiry) and the call succeeds without recording the attempt.
+    /// @dev The task's own checks run in its `attempt` step (Task.sol, "Steps").
     function attempt(address task, address provider, uint256 suggestedPayment) external {
         require(isTask[task], "UnknownTask");
         require(ITerminalView(terminal).isProvider(provider) && _isOperator(provider), "NotProvider");
-        ITaskOps t = ITaskOps(task);
-        address source = t.getSource();
-        require(ISourceOps(source).registrantId(provider) != 0, "NotRegistered");
-        TaskStatus status = t.getStatus();
-        _requireOpen(status);
-        if (block.timestamp > t.getExpiryTime()) {
-            require(status != TaskStatus.RESPONDED, "Expired");
-            _setTaskStatus(task, TaskStatus.EXPIRED);
+        (uint256 outcome, address source) = ITaskSteps(task).attempt(provider);
+        if (outcome == STEP_EXPIRED) {
+            emit TaskStatusChanged(task, TaskStatus.EXPIRED);
             IVaultOps(vault).releasePayment(ISourceOps(source).getClient(), task);
             return;
         }
-        require(t.attempterId(provider) == 0, "AlreadyAttempted");
         require(IVaultOps(vault).isEligible(provider), "NotEligible");
-        t.attempt(provider);
-        if (status == TaskStatus.NEW) _setTaskStatus(task, TaskStatus.ATTEMPTED);
+        if (outcome == STEP_FIRST_ATTEMPT) emit TaskStatusChanged(task, TaskStatus.ATTEMPTED);
         emit Attempted(task, provider, suggestedPayment);
     }
 
     /// @notice Create a Response. FIRST_RESPONSE tasks are confirmed, finalized and paid at once.
-    function submitResponse(ResponseParams memory _responseParams) external {
+    /// @dev The task's own checks run in its `submitResponse` step (Task.sol, "Steps"); a
+    /// response they refuse is undone with the rest of the call.
+    function submitResponse(ResponseParams calldata _responseParams) external {
         address task = _responseParams.task;
         address provider = _responseParams.provider;
         require(isTask[task], "UnknownTask");
         require(ITerminalView(terminal).isProvider(provider) && _isOperator(provider), "NotProvider");
-        ITaskOps t = ITaskOps(task);
-        require(t.attempterId(provider) != 0, "NotAttempted");
-        TaskStatus status = t.getStatus();
-        _requireOpen(status);
-        require(block.timestamp <= t.getExpiryTime(), "Expired");
-        require(t.responseOf(provider) == address(0), "AlreadySubmitted");
-        require(_responseParams.payment <= t.getPayment(), "InvalidPayment");
-        require(
-            !t.isAlreadySubmitted(keccak256(abi.encodePacked(provider, _responseParams.data))),
-            "AlreadySubmitted"
-        );
-
         address response = address(new Response(_responseParams));
-        t.submitResponse(response, provider);
+        (bool ok, bytes memory answer) = task.call(
+            abi.encodeWithSelector(
+                ITaskSteps.submitResponse.selector,
+                response,
+                provider,
+                _responseParams.payment,
+                // Keyed by (provider, data): two providers whose deterministic handlers give
+                // the same output (the same content-addressed link) may both respond.
+                keccak256(abi.encodePacked(provider, _responseParams.data))
+            )
+        );
+        if (!ok) {
+            assembly {
+                revert(add(answer, 32), mload(answer))
+            }
+        }
+        (uint256 outcome, address source) = abi.decode(answer, (uint256, address));
         emit ResponseSubmitted(response, task);
-
-        if (t.getDeliveryMethod() == DeliveryMethod.FIRST_RESPONSE) {
+        if (outcome == STEP_FINALIZED) {
             IResponseOps(response).confirm();
             emit ResponseStatusChanged(response, ResponseStatus.CONFIRMED);
-            _setTaskStatus(task, TaskStatus.FINALIZED);
-            address client = ISourceOps(t.getSource()).getClient();
+            emit TaskStatusChanged(task, TaskStatus.FINALIZED);
+            address client = ISourceOps(source).getClient();
             IVaultOps(vault).processPayment(client, provider, task, _responseParams.payment);
             IVaultOps(vault).releasePayment(client, task);
-        } else if (status == TaskStatus.ATTEMPTED) {
-            _setTaskStatus(task, TaskStatus.RESPONDED);
+        } else if (outcome == STEP_RESPONDED) {
+            emit TaskStatusChanged(task, TaskStatus.RESPONDED);
         }
     }
 
@@ -226,11 +231,6 @@ contract Nexus is Ownable {
     }
 
     // ---- internals ------------------------------------------------------------------
-
-    function _requireOpen(TaskStatus status) private pure {
-        require(status != TaskStatus.FINALIZED && status != TaskStatus.CANCELED, "AlreadyFinalized");
-        require(status != TaskStatus.EXPIRED, "Expired");
-    }
 
     function _requireControllerOrOwner() private view {
         require(msg.sender == owner() || checkController(msg.sender), "NotController");

@@ -65,15 +65,6 @@ MUTANTS = (
     ),
     # -- Nexus --------------------------------------------------------------------------------
     Mutant(
-        "first_response_pays_twice",
-        "a second FIRST_RESPONSE racer is settled on a task that is already finalized",
-        "Nexus.sol",
-        "        _requireOpen(status);\n"
-        '        require(block.timestamp <= t.getExpiryTime(), "Expired");\n',
-        "        if (status != TaskStatus.FINALIZED) _requireOpen(status);\n"
-        '        require(block.timestamp <= t.getExpiryTime(), "Expired");\n',
-    ),
-    Mutant(
         "sanctioned_provider_attempts",
         "attempt no longer checks that the provider is eligible (a sanctioned one may work)",
         "Nexus.sol",
@@ -81,11 +72,11 @@ MUTANTS = (
         "",
     ),
     Mutant(
-        "no_response_in_the_last_second",
-        "submitResponse rejects a response in the expiry second itself (< instead of <=)",
+        "submission_key_forgets_the_provider",
+        "the already-submitted key hashes only the data, not the provider with it",
         "Nexus.sol",
-        'require(block.timestamp <= t.getExpiryTime(), "Expired");',
-        'require(block.timestamp < t.getExpiryTime(), "Expired");',
+        "keccak256(abi.encodePacked(provider, _responseParams.data))",
+        "keccak256(abi.encodePacked(_responseParams.data))",
     ),
     Mutant(
         "inactive_source_still_counted",
@@ -171,16 +162,25 @@ MUTANTS = (
         "",
     ),
     Mutant(
-        "submission_key_forgets_the_provider",
-        "the already-submitted key hashes only the data, not the provider with it",
+        "first_response_pays_twice",
+        "a second FIRST_RESPONSE racer is settled on a task that is already finalized",
         "Task.sol",
-        "keccak256(abi.encodePacked(provider, IResponseOps(response).getResponseParams().data))",
-        "keccak256(abi.encodePacked(IResponseOps(response).getResponseParams().data))",
+        "        _requireOpen(current);\n"
+        '        require(block.timestamp <= taskParams.expiryTime, "Expired");\n',
+        "        if (current != TaskStatus.FINALIZED) _requireOpen(current);\n"
+        '        require(block.timestamp <= taskParams.expiryTime, "Expired");\n',
+    ),
+    Mutant(
+        "no_response_in_the_last_second",
+        "submitResponse rejects a response in the expiry second itself (< instead of <=)",
+        "Task.sol",
+        'require(block.timestamp <= taskParams.expiryTime, "Expired");',
+        'require(block.timestamp < taskParams.expiryTime, "Expired");',
     ),
     # -- Response -----------------------------------------------------------------------------
     Mutant(
         "confirmed_but_not_final",
-        "Response.confirm sets the status but not confirmedFinal (no winner is derived)",
+        "Response.confirm sets the status but not confirmedFinal",
         "Response.sol",
         "        confirmedFinal = true;\n",
         "",
