@@ -12,7 +12,7 @@ recruitment serves only the sources the user's own client published.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,11 +23,12 @@ from web3 import Web3
 from ogpu_sim.accounts import ETHER
 from ogpu_sim.actors.driver import Driver
 from ogpu_sim.actors.provider import Action, HandlerFailure, SimulatedProvider, TaskFacts
+from ogpu_sim.chain.base import check_duration, check_flag, check_whole
 from ogpu_sim.errors import ConfigError, HandlerInputError
 from ogpu_sim.network import Network, pair
 from ogpu_sim.network.live import LiveAccounts
-from ogpu_sim.sources import SourceFolder, WorkingCopyUrls, published_source
-from ogpu_sim.vocabulary import BEHAVIOURS, ENVIRONMENT_BITS, choices, environments_of
+from ogpu_sim.sources import SourceFolder, WorkingCopyUrls, check_folder, published_source
+from ogpu_sim.vocabulary import BEHAVIOURS, ENVIRONMENT_BITS, RUNTIMES, choices, environments_of
 
 DEFAULT_STAKE = 1 * ETHER
 
@@ -107,16 +108,21 @@ class Fleet:
         delay: float = 1.0,
         act_after: float | None = None,
     ) -> SimulatedProvider:
-        """A new registered provider; see :meth:`ogpu_sim.Simulator.add_provider`."""
-        if behaviour not in BEHAVIOURS:
-            raise ConfigError("behaviour", f"unknown {behaviour!r}; known: {choices(BEHAVIOURS)}")
-        if environment not in ENVIRONMENT_BITS:
-            raise ConfigError(
-                "environment", f"unknown {environment!r}; known: {choices(ENVIRONMENT_BITS)}"
-            )
-        wei = isinstance(stake, int) and not isinstance(stake, bool)
-        if stake is not None and (not wei or stake < 0):
-            raise ConfigError("stake", f"must be a whole number of wei, 0 or more; got {stake!r}")
+        """A new registered provider; see :meth:`ogpu_sim.Simulator.add_provider`.
+
+        Raises:
+            ConfigError: an argument of the wrong type or range, checked before any account
+                is made.
+        """
+        check_name(behaviour, "behaviour", BEHAVIOURS)
+        check_name(environment, "environment", ENVIRONMENT_BITS)
+        check_handler(handler, runtime)
+        if stake is not None:
+            check_whole(stake, "stake", "wei")
+        check_flag(via_agent, "via_agent")
+        check_duration(delay, "delay", zero_ok=True)
+        if act_after is not None:
+            check_duration(act_after, "act_after", zero_ok=True)
         address = Web3.to_checksum_address(getattr(source, "address", source))
         with self.driver.lock:
             account, master, agent = self._pair_new(
@@ -152,11 +158,15 @@ class Fleet:
         handler: str | Path | None = None,
         runtime: str | None = None,
     ) -> None:
-        """Give every source published from now on ``count`` providers of ``behaviour``."""
-        if count < 1:
-            raise ConfigError("count", f"must be at least 1, got {count}")
-        if behaviour not in BEHAVIOURS:
-            raise ConfigError("behaviour", f"unknown {behaviour!r}; known: {choices(BEHAVIOURS)}")
+        """Give every source published from now on ``count`` providers of ``behaviour``.
+
+        Raises:
+            ConfigError: ``count`` not a whole number 1 or more, an unknown behaviour or
+                runtime, or a ``handler`` that is not a source folder.
+        """
+        check_whole(count, "count", least=1)
+        check_name(behaviour, "behaviour", BEHAVIOURS)
+        check_handler(handler, runtime)
         with self.driver.lock:
             self.recruits.append(Recruitment(count, behaviour, handler, runtime))
             # Sources published before this call are not recruited for.
@@ -299,3 +309,27 @@ class Fleet:
         self.network.timeline.add(
             "provider", action.kind, emitter=action.provider, task=action.task, detail=action.detail
         )
+
+
+def check_name(value: Any, option: str, known: Iterable[str]) -> None:
+    """Refuse what is not one of the ``known`` names (a behaviour, an environment).
+
+    Raises:
+        ConfigError: ``option: must be a name (a str)`` or ``option: unknown 'x'; known: ...``.
+    """
+    if not isinstance(value, str):
+        raise ConfigError(option, f"must be a name (a str); got {value!r}")
+    if value not in known:
+        raise ConfigError(option, f"unknown {value!r}; known: {choices(known)}")
+
+
+def check_handler(handler: Any, runtime: Any) -> None:
+    """Refuse a provider's ``handler`` that is not a source folder and an unknown ``runtime``.
+
+    Raises:
+        ConfigError: naming ``handler`` or ``runtime``.
+    """
+    if handler is not None:
+        check_folder(handler, "handler")
+    if runtime is not None and (not isinstance(runtime, str) or runtime not in RUNTIMES):
+        raise ConfigError("runtime", f"unknown {runtime!r}; known: {choices(RUNTIMES)}")

@@ -8,7 +8,6 @@ expiry route, which the SDK does not expose.
 
 from __future__ import annotations
 
-from os import PathLike
 from pathlib import Path
 from typing import Any
 
@@ -38,16 +37,6 @@ DEFAULT_SOURCE_INFO: dict[str, Any] = {
     "minAvailableLockup": 0,
     "maxExpiryDuration": 86_400,
 }
-
-
-def check_folder(folder: Any, option: str = "folder") -> None:
-    """Refuse what is not a source folder: a path (str or ``os.PathLike``) or a loaded one.
-
-    Raises:
-        ConfigError: naming ``option`` and what was given.
-    """
-    if not isinstance(folder, str | PathLike) and not hasattr(folder, "environments"):
-        raise ConfigError(option, f"must be a source folder path (str or Path); got {folder!r}")
 
 
 def check_uint256(value: Any, option: str, unit: str) -> int:
@@ -139,6 +128,7 @@ def publish_source_folder(ipfs: Any, folder: Any, **overrides: Any) -> tuple[Any
     from ogpu.types import ImageEnvironments, SourceInfo
 
     from .runtime import load_source_folder
+    from .sources import check_folder
 
     check_folder(folder)
     compose_overrides = tuple(overrides.pop("compose_overrides", None) or ())

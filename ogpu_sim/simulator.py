@@ -38,7 +38,7 @@ from ogpu_sim.actors.provider import (
 )
 from ogpu_sim.actors.timeline import Timeline
 from ogpu_sim.chain import Chain
-from ogpu_sim.chain.base import MAX_TIME_JUMP, check_duration, check_whole
+from ogpu_sim.chain.base import MAX_TIME_JUMP, check_duration, check_flag, check_whole
 from ogpu_sim.errors import (
     AttachModeError,
     ChainError,
@@ -55,7 +55,6 @@ from ogpu_sim.network.live_ipfs import LiveIpfs
 from ogpu_sim.network.spend import spend_cap_unwrapped
 from ogpu_sim.network.watch import TaskWatch
 from ogpu_sim.protocol import Deployment
-from ogpu_sim.vocabulary import RUNTIMES, choices
 
 
 @dataclass(frozen=True)
@@ -613,14 +612,6 @@ class Simulator:
             ogpu.types.errors.OGPUError: the SDK's typed error when registration reverts (e.g.
                 ``InsufficientLockupError``, ``SourceInactiveError``).
         """
-        for name, value in (("environment", environment), ("behaviour", behaviour)):
-            if not isinstance(value, str):
-                raise ConfigError(name, f"must be a name (a str); got {value!r}")
-        check_handler(handler, runtime)
-        check_flag(via_agent, "via_agent")
-        check_duration(delay, "delay", zero_ok=True)
-        if act_after is not None:
-            check_duration(act_after, "act_after", zero_ok=True)
         return self.fleet.add(
             self._source("add_provider", source),
             environment,
@@ -655,8 +646,6 @@ class Simulator:
             ConfigError: ``count`` not a whole number 1 or more, an unknown behaviour or
                 runtime, or a ``handler`` that is not a folder.
         """
-        check_whole(count, "count", least=1)
-        check_handler(handler, runtime)
         self.fleet.recruit(count, behaviour, handler=handler, runtime=runtime)
 
     # -- driving ------------------------------------------------------------------------------
@@ -725,16 +714,6 @@ def check_seed(seed: Any) -> None:
         raise ConfigError("seed", f"must be an integer, got {seed!r}")
 
 
-def check_flag(value: Any, option: str) -> None:
-    """Refuse a switch that is not ``True`` or ``False`` (``"no"`` would be truthy).
-
-    Raises:
-        ConfigError: naming ``option`` and the value.
-    """
-    if not isinstance(value, bool):
-        raise ConfigError(option, f"must be True or False, got {value!r}")
-
-
 def check_time_jump(seconds: Any) -> None:
     """Refuse a time jump that is not a whole number of seconds, 0 to 2**40.
 
@@ -742,17 +721,3 @@ def check_time_jump(seconds: Any) -> None:
         ConfigError: ``seconds: must be a whole number of seconds, 0 or more; got 1.5``.
     """
     check_whole(seconds, "seconds", "seconds", most=MAX_TIME_JUMP, most_text="2**40")
-
-
-def check_handler(handler: Any, runtime: Any) -> None:
-    """Refuse a provider's ``handler`` that is not a source folder and an unknown ``runtime``.
-
-    Raises:
-        ConfigError: naming ``handler`` or ``runtime``.
-    """
-    from .publishing import check_folder
-
-    if handler is not None:
-        check_folder(handler, "handler")
-    if runtime is not None and (not isinstance(runtime, str) or runtime not in RUNTIMES):
-        raise ConfigError("runtime", f"unknown {runtime!r}; known: {choices(RUNTIMES)}")

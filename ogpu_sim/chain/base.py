@@ -35,6 +35,7 @@ __all__ = [
     "check_blocks",
     "check_chain_id",
     "check_duration",
+    "check_flag",
     "check_http_url",
     "check_seconds",
     "check_wei",
@@ -265,6 +266,16 @@ def check_duration(value: Any, option: str, *, zero_ok: bool = False) -> float:
         bound = "0 or more" if zero_ok else "above 0"
         raise ConfigError(option, f"must be a finite number of seconds {bound}; got {value!r}")
     return float(value)
+
+
+def check_flag(value: Any, option: str) -> None:
+    """Refuse a switch that is not ``True`` or ``False`` (``"no"`` would be truthy).
+
+    Raises:
+        ConfigError: naming ``option`` and the value.
+    """
+    if not isinstance(value, bool):
+        raise ConfigError(option, f"must be True or False, got {value!r}")
 
 
 def check_http_url(value: Any, option: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..errors import ComposeError
 from .compose import SERVICE_PORT, ComposeService, check_override
 from .dockerfile import HandlerEntry
-from .folder import SourceFolder, load_compose_service, load_source_folder
+from .folder import SourceFolder, check_folder, load_compose_service, load_source_folder
 from .interpolate import interpolate
 from .layout import LOOKED_FOR, NAMED_FILES, ROOT_FILES
 from .published import published_source
@@ -28,6 +28,7 @@ __all__ = [
     "SourceFolder",
     "UrlMapping",
     "WorkingCopyUrls",
+    "check_folder",
     "check_override",
     "detect_urls",
     "explicit_urls",

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from ..errors import ComposeError
+from ..errors import ComposeError, ConfigError
 from ..vocabulary import ENVIRONMENT_BITS, ENVIRONMENTS, choices
 from .compose import (
     ComposeService,
@@ -86,6 +87,16 @@ class SourceFolder:
     def environment_mask(self) -> int:
         """The ``imageEnvironments`` bit mask of the environments this source describes."""
         return sum(ENVIRONMENT_BITS[env] for env in self.environments)
+
+
+def check_folder(folder: Any, option: str = "folder") -> None:
+    """Refuse what is not a source folder: a path (str or ``os.PathLike``) or a loaded one.
+
+    Raises:
+        ConfigError: naming ``option`` and what was given.
+    """
+    if not isinstance(folder, str | PathLike) and not hasattr(folder, "environments"):
+        raise ConfigError(option, f"must be a source folder path (str or Path); got {folder!r}")
 
 
 def load_source_folder(
