@@ -12,12 +12,13 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import pytest
 from eth_abi import decode, encode
 from eth_utils import keccak
 from web3.contract import Contract
 
 from ogpu_sim import artifacts
-from tests.contracts.harness import ETHER, FIRST, Net, reverts
+from tests.contracts.harness import ETHER, FIRST, MANUAL, Net, reverts
 
 P = 10**16
 RECORDED, FIRST_ATTEMPT, EXPIRED, RESPONDED, FINALIZED = range(5)
@@ -86,20 +87,19 @@ def test_an_attempt_past_expiry_answers_expired(net: Net) -> None:
     assert step(net, task, attempt_call(task, net.provider.address)) == (EXPIRED, source.address)
 
 
-def test_a_first_response_answers_finalized(net: Net) -> None:
-    source = net.ready_source(FIRST)
+@pytest.mark.parametrize(
+    ("delivery", "outcome"),
+    [(FIRST, FINALIZED), (MANUAL, RESPONDED)],
+    ids=["first-response-finalizes", "manual-responds"],
+)
+def test_a_response_to_an_attempted_task_answers_its_transition(
+    net: Net, delivery: int, outcome: int
+) -> None:
+    source = net.ready_source(delivery)
     task = net.publish_task(source)
     net.attempt(task, net.provider)
     call = submit_call(task, net.stranger.address, net.provider.address, P, "ipfs://out")
-    assert step(net, task, call) == (FINALIZED, source.address)
-
-
-def test_a_manual_response_to_an_attempted_task_answers_responded(net: Net) -> None:
-    source = net.ready_source()
-    task = net.publish_task(source)
-    net.attempt(task, net.provider)
-    call = submit_call(task, net.stranger.address, net.provider.address, P, "ipfs://out")
-    assert step(net, task, call) == (RESPONDED, source.address)
+    assert step(net, task, call) == (outcome, source.address)
 
 
 def test_a_manual_response_to_a_responded_task_answers_recorded(net: Net) -> None:
