@@ -27,8 +27,22 @@ from .rpc_params import PARAMS
 
 # -- which call a fault may aim at -------------------------------------------------------------
 
-KNOWN_METHODS = frozenset(PARAMS) | {"evm_setAutomine", "evm_setIntervalMining"}
-"""The JSON-RPC methods the nodes answer, and the mining switches."""
+
+def _web3_methods() -> frozenset[str]:
+    """Every JSON-RPC method web3.py itself can call (its ``RPC`` table)."""
+    from web3._utils.rpc_abi import RPC
+
+    return frozenset(
+        value
+        for name, value in vars(RPC).items()
+        if not name.startswith("_") and isinstance(value, str)
+    )
+
+
+KNOWN_METHODS = frozenset(PARAMS) | {"evm_setAutomine", "evm_setIntervalMining"} | _web3_methods()
+"""The JSON-RPC methods the in-process nodes answer, the mining switches, and every method
+web3.py can call (``eth_getProof``, ``eth_subscribe``, ...: a fault may aim at one on a node
+that answers it)."""
 CHECKED_NAMESPACES = ("eth_", "net_", "web3_", "evm_")
 """Namespaces a call fault's method is checked in; any other (``anvil_``, ``debug_``) is a
 node's own and passes, so a fault can aim at it on a node that has it."""
@@ -52,7 +66,7 @@ def fault_method(method: Any) -> str | None:
 
 _KNOWN_TEXT = (
     "ogpu_sim.chain.faults.KNOWN_METHODS lists the eth_, net_, web3_ and evm_ ones the nodes "
-    "answer (a node's own, such as anvil_ or debug_, are not checked)"
+    "answer or web3.py can call (a node's own, such as anvil_ or debug_, are not checked)"
 )
 _METHOD_NAME = re.compile(r"[a-z][a-z0-9]*_[A-Za-z0-9_]+")
 

@@ -12,7 +12,7 @@ from ogpu_sim.errors import ConfigError
 
 KNOWN = (
     "ogpu_sim.chain.faults.KNOWN_METHODS lists the eth_, net_, web3_ and evm_ ones the nodes "
-    "answer (a node's own, such as anvil_ or debug_, are not checked)"
+    "answer or web3.py can call (a node's own, such as anvil_ or debug_, are not checked)"
 )
 
 
@@ -57,6 +57,13 @@ def test_a_known_method_or_none_arms_the_fault(faults: ChainFaults, method: str 
 
 @pytest.mark.parametrize("method", ["anvil_impersonateAccount", "debug_traceTransaction"])
 def test_a_method_of_a_nodes_own_namespace_arms_the_fault_unchecked(
+    faults: ChainFaults, method: str
+) -> None:
+    assert faults.fail_next(method=method).method == method
+
+
+@pytest.mark.parametrize("method", ["eth_getProof", "eth_subscribe", "eth_protocolVersion"])
+def test_a_method_web3_can_call_arms_the_fault_though_no_in_process_node_answers_it(
     faults: ChainFaults, method: str
 ) -> None:
     assert faults.fail_next(method=method).method == method
