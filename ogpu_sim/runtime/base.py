@@ -128,8 +128,13 @@ class Handler(abc.ABC):
         self.log = LogBuffer(on_failure=callbacks.abandon)
 
     @abc.abstractmethod
-    def dispatch(self, function_name: str, task_address: str, data: dict[str, Any]) -> None:
-        """Start a task: ``POST /run/{function_name}/{task_address}`` with ``data`` as the body.
+    def dispatch(
+        self, function_name: str, task_address: str, data: dict[str, Any], key: str | None = None
+    ) -> None:
+        """Start a task: ``POST /run/{function_name}/{key}`` with ``data`` as the body.
+
+        ``key`` is the callback key :meth:`CallbackServer.expect` gave the dispatch (the task's
+        address unless another dispatch of it is outstanding); errors name ``task_address``.
 
         Raises:
             HandlerInputError: the input does not validate against the handler's input model.
@@ -167,7 +172,7 @@ class Handler(abc.ABC):
         if running is None:
             slot = self.callbacks.expect(task_address)
             try:
-                self.dispatch(function_name, task_address, data)
+                self.dispatch(function_name, task_address, data, slot.key)
             except BaseException:
                 self.callbacks.forget(task_address, slot, dispatched=False)
                 raise

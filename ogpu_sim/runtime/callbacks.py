@@ -10,8 +10,15 @@ One threaded HTTP server listens on 127.0.0.1; containers on a harness network r
 only through that network's gateway address, so :meth:`CallbackServer.url_for` adds a second
 listener bound to the gateway (never 0.0.0.0) sharing the same state. Unknown task addresses and
 malformed bodies are answered 4xx, logged and remembered in :attr:`CallbackServer.rejected`;
-they never stop the server. The late callback of a dispatch whose wait gave up is refused too
-(410), so it never answers a later dispatch of the same task address.
+they never stop the server.
+
+Each dispatch has a callback key, the path segment its handler is given in place of the task
+address and calls back on: the address itself, unless another dispatch of the same address is
+still waited on or still owes its callback (its wait gave up while the handler ran on; a
+reverted chain publishes the same addresses again), in which case the new one gets
+``{address}-{n}``. The late callback
+of a dispatch whose wait gave up is refused (410), so it never answers a later dispatch, and a
+later dispatch's callback is never refused for it.
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 class _Slot:
     """One expected callback: set once, read by the dispatcher."""
 
+    key: str
+    """The callback key: what the handler is dispatched under and calls back on."""
     event: threading.Event = field(default_factory=threading.Event)
     body: dict[str, Any] | None = None
 
@@ -124,7 +133,7 @@ class CallbackServer:
         self.url = ""
         self.rejected: list[Rejection] = []
         self._slots: dict[str, _Slot] = {}
-        self._owed: dict[str, int] = {}  # task -> late callbacks still to come and to refuse
+        self._owed: set[str] = set()  # keys of given-up dispatches whose callback is to refuse
         self._lock = threading.Lock()
         self._servers: dict[str, tuple[_Server, threading.Thread]] = {}
 
@@ -194,15 +203,21 @@ class CallbackServer:
             entry[1].join(timeout=5)
 
     def expect(self, task_address: str) -> _Slot:
-        """Register interest in a task's callback; call it before dispatching the task.
+        """Register interest in a task's callback; call it before dispatching the task under
+        the returned slot's ``key`` (the module docstring says which key).
 
-        Expecting a task again forgets any earlier result for it. Returns the task's slot, for
-        :meth:`wait_on`.
+        Each call is a dispatch of its own: another provider's dispatch of the same task, or
+        an earlier one still waited on, keeps its own key and its own callback. Returns the
+        slot, for :meth:`wait_on`.
         """
-        slot = _Slot()
+        base = _key(task_address)
         with self._lock:
-            self._owe_if_waiting(_key(task_address))
-            self._slots[_key(task_address)] = slot
+            key, serial = base, 1
+            while key in self._owed or key in self._slots:
+                serial += 1
+                key = f"{base}-{serial}"
+            slot = _Slot(key)
+            self._slots[key] = slot
         return slot
 
     def wait_on(
@@ -221,17 +236,17 @@ class CallbackServer:
         has not called back yet still will, and that late callback is refused (410), not taken
         for a new dispatch of the same task address (a reverted chain publishes the same
         addresses again)."""
-        key = _key(task_address)
         with self._lock:
-            if self._slots.get(key) is slot:
+            if self._slots.get(slot.key) is slot:
                 if dispatched:
-                    self._owe_if_waiting(key)
-                del self._slots[key]
+                    self._owe_if_waiting(slot.key)
+                else:
+                    del self._slots[slot.key]
 
     def _owe_if_waiting(self, key: str) -> None:
-        slot = self._slots.get(key)
+        slot = self._slots.pop(key, None)
         if slot is not None and not slot.event.is_set():
-            self._owed[key] = self._owed.get(key, 0) + 1
+            self._owed.add(key)
 
     def wait(self, task_address: str, timeout: float) -> dict[str, Any] | None:
         """Wait for an expected task's callback body.
@@ -255,8 +270,10 @@ class CallbackServer:
         return slot.body
 
     def abandon(self, task_address: str) -> None:
-        """Wake the waiter of a task that will never call back (its handler raised)."""
+        """Wake the waiter of a dispatch that will never call back (its handler raised); its
+        callback key, or its task's address for the dispatch under it."""
         with self._lock:
+            self._owed.discard(_key(task_address))  # a given-up dispatch failed: nothing to refuse
             slot = self._slots.get(_key(task_address))
         if slot is not None:
             slot.event.set()
@@ -270,9 +287,8 @@ class CallbackServer:
         """
         key = _key(task_address)
         with self._lock:
-            late = self._owed.get(key, 0)
-            if late:
-                self._owed[key] = late - 1
+            late = key in self._owed
+            self._owed.discard(key)
             slot = self._slots.get(key)
             if not late and slot is not None and not slot.event.is_set():
                 slot.body = body

@@ -134,11 +134,13 @@ class DockerHandler(Handler):
             self.log.write(raw.decode("utf-8", "replace"))
         stream.close()
 
-    def dispatch(self, function_name: str, task_address: str, data: dict[str, Any]) -> None:
+    def dispatch(
+        self, function_name: str, task_address: str, data: dict[str, Any], key: str | None = None
+    ) -> None:
         if self.container is None or self.url is None:
             problem = "handler container is not running"
             raise HandlerDispatchError(function_name, task_address, problem)
-        dispatch_http(self.url, function_name, task_address, data)
+        dispatch_http(self.url, function_name, task_address, data, key)
 
     def stop(self) -> None:
         project, self.project = self.project, None

@@ -312,7 +312,9 @@ class InlineHandler(Handler):
         for function in module.functions:
             self.log.line(f"INFO Registered function `{function}`")
 
-    def dispatch(self, function_name: str, task_address: str, data: dict[str, Any]) -> None:
+    def dispatch(
+        self, function_name: str, task_address: str, data: dict[str, Any], key: str | None = None
+    ) -> None:
         module = self._module
         if module is None:
             raise HandlerDispatchError(function_name, task_address, "handler is stopped")
@@ -330,7 +332,7 @@ class InlineHandler(Handler):
             ) from exc
         thread = threading.Thread(
             target=self._execute,
-            args=(exposed, model, task_address),
+            args=(exposed, model, key or task_address),
             name=f"ogpu-sim-inline-{function_name}-{task_address[:10]}",
             daemon=True,
         )

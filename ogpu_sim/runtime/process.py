@@ -51,9 +51,12 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
-def dispatch_http(base_url: str, function_name: str, task_address: str, data: Any) -> None:
-    """``POST {base_url}/run/{function_name}/{task_address}``; maps the answer to our errors."""
-    url = f"{base_url}/run/{function_name}/{task_address}"
+def dispatch_http(
+    base_url: str, function_name: str, task_address: str, data: Any, key: str | None = None
+) -> None:
+    """``POST {base_url}/run/{function_name}/{key}`` (the callback key, default the task's
+    address); maps the answer to our errors."""
+    url = f"{base_url}/run/{function_name}/{key or task_address}"
     try:
         response = requests.post(url, json=data, timeout=30)
     except requests.RequestException as exc:
@@ -173,11 +176,13 @@ class ProcessHandler(Handler):
             self.log.write(raw.decode("utf-8", "replace"))
         stream.close()
 
-    def dispatch(self, function_name: str, task_address: str, data: dict[str, Any]) -> None:
+    def dispatch(
+        self, function_name: str, task_address: str, data: dict[str, Any], key: str | None = None
+    ) -> None:
         if self._process is None or self._process.poll() is not None or self.url is None:
             problem = "handler process is not running"
             raise HandlerDispatchError(function_name, task_address, problem)
-        dispatch_http(self.url, function_name, task_address, data)
+        dispatch_http(self.url, function_name, task_address, data, key)
 
     def stop(self) -> None:
         process, self._process = self._process, None

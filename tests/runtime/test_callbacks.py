@@ -109,14 +109,41 @@ def test_the_late_callback_of_a_timed_out_wait_is_410_not_the_answer_of_a_new_di
     assert server.wait(TASK, timeout=0) is None  # the wait gave up; its handler still owes one
     slot = server.expect(TASK)  # the same address dispatched again (after a chain revert)
 
+    fresh = requests.post(f"{server.url}/{slot.key}", json={"new": True}, timeout=5)
     late = requests.post(f"{server.url}/{TASK}", json={"old": True}, timeout=5)
-    fresh = requests.post(f"{server.url}/{TASK}", json={"new": True}, timeout=5)
 
-    assert (late.status_code, fresh.status_code) == (410, 200)
+    assert (slot.key, fresh.status_code, late.status_code) == (f"{TASK}-2", 200, 410)
     assert server.wait_on(TASK, slot, 5) == (True, {"new": True})
     assert server.rejected == [
         Rejection(410, f"/{TASK}", "a late callback of a dispatch whose wait timed out")
     ]
+
+
+def test_a_dispatch_is_under_the_task_address_while_no_other_is_outstanding(server):
+    first = server.expect(TASK)
+    requests.post(f"{server.url}/{TASK}", json={"n": 1}, timeout=5)
+    assert server.wait_on(TASK, first, 5) == (True, {"n": 1})
+
+    assert server.expect(TASK).key == TASK
+
+
+def test_two_dispatches_of_one_task_each_get_their_own_callback(server):
+    one, two = server.expect(TASK), server.expect(TASK)  # two providers run the same task
+
+    requests.post(f"{server.url}/{two.key}", json={"provider": 2}, timeout=5)
+    requests.post(f"{server.url}/{one.key}", json={"provider": 1}, timeout=5)
+
+    assert (one.key, two.key) == (TASK, f"{TASK}-2")
+    assert server.wait_on(TASK, one, 5) == (True, {"provider": 1})
+    assert server.wait_on(TASK, two, 5) == (True, {"provider": 2})
+
+
+def test_a_given_up_dispatch_whose_handler_failed_owes_nothing(server):
+    server.expect(TASK)
+    server.wait(TASK, timeout=0)
+    server.abandon(TASK)  # its handler's failure line came after the wait gave up
+
+    assert server.expect(TASK).key == TASK
 
 
 def test_a_task_given_up_before_its_dispatch_owes_no_callback(server):

@@ -79,3 +79,19 @@ def test_a_handler_past_handler_timeout_is_recorded_as_failed_naming_the_setting
             "Simulator.start(handler_timeout=...), ini ogpu_handler_timeout)",
         ),
     ]
+
+
+def test_a_timed_out_handlers_late_answer_never_answers_the_next_task_at_its_address(sim, runtime):
+    source = sim.publish_source_from_folder(SLOW, deliveryMethod="first_response")
+    with sim.isolated():
+        sim.add_provider(source, runtime=runtime)
+        stale = sim.publish_task(source, "sleepy", {"seconds": 0.9})
+        sim.run_until_idle()  # gives up at 0.5 s; the handler answers at 0.9 s
+    sim.add_provider(source, runtime=runtime)
+
+    task = sim.publish_task(source, "sleepy", {"seconds": 0.1})  # answers before the stale one
+    sim.run_until_idle()
+
+    assert task.address == stale.address  # the revert published the same address again
+    assert task.get_status() == TaskStatus.FINALIZED
+    assert task.get_responses()[0].fetch_data() == {"seconds": 0.1}
