@@ -24,6 +24,7 @@ import all of them from one place; subpackages re-export the ones they raise. Th
     │   │   └── UnknownFunctionError   the task's function_name is not exposed
     │   ├── HandlerDispatchError       the handler is gone or unreachable
     │   ├── HandlerFailure             a provider's runner: the handler produced nothing
+    │   │   ├── HandlerRaisedError     it raised (its log says so; no callback follows)
     │   │   └── HandlerTimeoutError    no callback within the provider's handler_timeout
     │   └── HandlerStillRunning        internal: a wait reached run_until_idle's deadline
     ├── IpfsError                      the mock IPFS
@@ -457,6 +458,19 @@ class ComposeError(OgpuSimError, ValueError):
 
 class HandlerFailure(HandlerError):
     """Raised by a runner when the handler refused the input; the provider records why."""
+
+
+class HandlerRaisedError(HandlerFailure):
+    """A handler raised while running a task (``ogpu.service`` logged it), so no callback comes."""
+
+    def __init__(self, function_name: str, task_address: str, error: str) -> None:
+        self.function_name = function_name
+        self.task_address = task_address
+        self.error = error
+        super().__init__(
+            f"{function_name} raised for task {task_address}: {error} (the handler's log has "
+            "the traceback)"
+        )
 
 
 class HandlerTimeoutError(HandlerFailure):

@@ -53,6 +53,13 @@ TERMINAL_STATUSES = frozenset({TaskStatus.CANCELED, TaskStatus.EXPIRED, TaskStat
 OPEN_STATUSES = frozenset({TaskStatus.NEW, TaskStatus.ATTEMPTED})
 
 
+_NO_RESULT = {
+    True: "no callback: the failing behaviour's handler fails on purpose",
+    False: "no callback: the handler returned nothing, or its expose(timeout=...) ran out",
+}
+"""The ``handler-failed`` detail of a run that gave nothing and raised nothing (by behaviour)."""
+
+
 @dataclass
 class Action:
     """One thing a provider did, for the simulator's timeline."""
@@ -348,7 +355,14 @@ class SimulatedProvider:
             self.record(Action(self.address, "handler-failed", item.task, str(exc)))
             return
         if output is None:
-            self.record(Action(self.address, "handler-failed", item.task, "no callback"))
+            self.record(
+                Action(
+                    self.address,
+                    "handler-failed",
+                    item.task,
+                    _NO_RESULT[self.behaviour == "failing"],
+                )
+            )
             return
         if self.behaviour == "wrong":
             output = {"ogpu_sim_wrong_output": True, "expected_keys": sorted(output)}

@@ -17,7 +17,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..errors import HandlerStillRunning, HandlerTimeoutError
+from ..errors import HandlerRaisedError, HandlerStillRunning, HandlerTimeoutError
 
 if TYPE_CHECKING:
     from ..sources import SourceFolder
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 LOG_LINES_KEPT = 5000
 
 # ogpu.service logs "[<task>] Error in `<fn>`: ..." when a handler raises (no callback follows).
-_HANDLER_FAILED = re.compile(r"\[(?P<task>[^\]\s]+)\] Error in `")
+_HANDLER_FAILED = re.compile(r"\[(?P<task>[^\]\s]+)\] Error in `[^`]*`: (?P<error>.*)$")
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,9 @@ class LogBuffer:
     """A handler's log lines, bounded, thread-safe; spots handler failures as they are logged.
 
     Args:
-        on_failure: called with a task address when ``ogpu.service`` logs that the task's handler
-            raised, so waiters learn at once that no callback will come.
+        on_failure: called with a task address (the dispatch's callback key) and the error when
+            ``ogpu.service`` logs that the task's handler raised, so waiters learn at once that
+            no callback will come, and why.
     """
 
     def __init__(self, on_failure: Any = None) -> None:
@@ -100,7 +101,7 @@ class LogBuffer:
             return
         match = _HANDLER_FAILED.search(line)
         if match:
-            self._on_failure(match.group("task"))
+            self._on_failure(match.group("task"), match.group("error"))
 
 
 class Handler(abc.ABC):
@@ -161,11 +162,12 @@ class Handler(abc.ABC):
             running: what that error carried: resume its wait instead of dispatching again.
 
         Returns:
-            The callback's JSON body, or None when the handler raised or timed out
-            (``expose(timeout=...)``).
+            The callback's JSON body, or None when the handler gave nothing without an error
+            (its ``expose(timeout=...)`` ran out, or it returned nothing).
 
         Raises:
             HandlerInputError: as :meth:`dispatch`.
+            HandlerRaisedError: the handler raised (the error it logged).
             HandlerTimeoutError: no callback within ``timeout`` seconds.
             HandlerStillRunning: ``until`` came first.
         """
@@ -181,6 +183,8 @@ class Handler(abc.ABC):
         end = until if until is not None and cut else running.deadline
         came, body = self.callbacks.wait_on(task_address, running.slot, end - time.monotonic())
         if came:
+            if body is None and running.slot.failure:
+                raise HandlerRaisedError(function_name, task_address, running.slot.failure)
             return body
         if cut:
             raise HandlerStillRunning(function_name, task_address, running)

@@ -44,6 +44,8 @@ class _Slot:
     """The callback key: what the handler is dispatched under and calls back on."""
     event: threading.Event = field(default_factory=threading.Event)
     body: dict[str, Any] | None = None
+    failure: str = ""
+    """Why no callback will come, when the handler said (its logged error)."""
 
 
 @dataclass(frozen=True)
@@ -269,13 +271,15 @@ class CallbackServer:
         self.forget(task_address, slot)
         return slot.body
 
-    def abandon(self, task_address: str) -> None:
-        """Wake the waiter of a dispatch that will never call back (its handler raised); its
-        callback key, or its task's address for the dispatch under it."""
+    def abandon(self, task_address: str, reason: str = "") -> None:
+        """Wake the waiter of a dispatch that will never call back (its handler raised, with
+        the error ``reason``); its callback key, or its task's address for the dispatch under
+        it."""
         with self._lock:
             self._owed.discard(_key(task_address))  # a given-up dispatch failed: nothing to refuse
             slot = self._slots.get(_key(task_address))
-        if slot is not None:
+        if slot is not None and not slot.event.is_set():
+            slot.failure = reason
             slot.event.set()
 
     def deliver(self, task_address: str, body: dict[str, Any], path: str = "") -> tuple[int, str]:

@@ -221,9 +221,11 @@ def test_a_failing_provider_attempts_but_never_responds(sim, make_source, make_t
 
     assert task.get_status() == TaskStatus.ATTEMPTED
     assert task.get_responses() == []
-    assert [e.name for e in sim.timeline if e.emitter == failing.address] == [
-        "attempt",
-        "handler-failed",
+    assert [
+        (e.name, e.args.get("detail")) for e in sim.timeline if e.emitter == failing.address
+    ] == [
+        ("attempt", ""),
+        ("handler-failed", "no callback: the failing behaviour's handler fails on purpose"),
     ]
 
 

@@ -18,7 +18,12 @@ from typing import Any
 
 import pytest
 
-from ogpu_sim.errors import HandlerStillRunning, HandlerTimeoutError, UnknownFunctionError
+from ogpu_sim.errors import (
+    HandlerRaisedError,
+    HandlerStillRunning,
+    HandlerTimeoutError,
+    UnknownFunctionError,
+)
 from ogpu_sim.runtime import (
     CallbackServer,
     Handler,
@@ -153,13 +158,19 @@ class RuntimeConformance:
             f"multiply rejected the input of task {task}: body.b: Field required"
         )
 
-    def test_handler_exception_sends_no_callback(self, handlers):
+    def test_a_handler_exception_is_a_raised_error_naming_it_and_sends_no_callback(self, handlers):
         task = new_task()
-        assert handlers["raises"].run("checked", task, {"value": -1}, timeout=10) is None
+        with pytest.raises(HandlerRaisedError) as caught:
+            handlers["raises"].run("checked", task, {"value": -1}, timeout=10)
+        assert str(caught.value) == (
+            f"checked raised for task {task}: negative value -1 (the handler's log has the "
+            "traceback)"
+        )
         assert f"[{task}] Error in `checked`: negative value -1" in handlers["raises"].logs()
 
     def test_handler_keeps_serving_after_an_exception(self, handlers):
-        handlers["raises"].run("checked", new_task(), {"value": -2}, timeout=10)
+        with pytest.raises(HandlerRaisedError):
+            handlers["raises"].run("checked", new_task(), {"value": -2}, timeout=10)
         assert handlers["raises"].run("checked", new_task(), {"value": 4}) == {"value": 4}
 
     def test_expose_timeout_expiry_sends_no_callback(self, handlers):

@@ -12,7 +12,7 @@ from ogpu.types import TaskStatus
 
 from tests.sdk.conftest import isolated, sim  # noqa: F401
 
-from .conftest import SAMPLES, require_docker
+from .conftest import BROKEN, SAMPLES, require_docker
 
 RUNTIMES = [
     pytest.param("inline", id="inline"),
@@ -60,5 +60,24 @@ def test_invalid_input_is_recorded_the_same_way(sim, runtime):  # noqa: F811
         (
             "handler-failed",
             f"multiply rejected the input of task {task.address}: body.b: Field required",
+        ),
+    ]
+
+
+def test_a_handler_that_raises_is_recorded_with_its_error(sim, runtime):  # noqa: F811
+    source = sim.publish_source_from_folder(BROKEN / "raises")
+    provider = sim.add_provider(source, runtime=runtime)
+    task = sim.publish_task(source, "checked", {"value": -3})
+    sim.run_until_idle()
+
+    assert task.get_status() == TaskStatus.ATTEMPTED
+    assert [
+        (e.name, e.args.get("detail")) for e in sim.timeline if e.emitter == provider.address
+    ] == [
+        ("attempt", ""),
+        (
+            "handler-failed",
+            f"checked raised for task {task.address}: negative value -3 (the handler's log has "
+            "the traceback)",
         ),
     ]

@@ -8,6 +8,7 @@ from typing import Any
 import ogpu.service.handler as registry
 import pytest
 
+from ogpu_sim.errors import HandlerRaisedError
 from ogpu_sim.runtime import (
     CallbackServer,
     Handler,
@@ -53,11 +54,12 @@ def test_importing_handlers_leaves_the_sdk_registry_as_it_was(callbacks):
     assert (list(registry._exposed_handlers), registry._init_handler) == before
 
 
-def test_a_handler_that_raises_returns_none_without_waiting_the_timeout(callbacks):
+def test_a_handler_that_raises_is_reported_without_waiting_the_timeout(callbacks):
     with create_runtime("inline", callbacks) as runtime:
         handler = runtime.start(load_source_folder(BROKEN / "raises"))
         # A 10-minute timeout would hang the suite if the failure were not reported at once.
-        assert handler.run("checked", new_task(), {"value": -1}, timeout=600) is None
+        with pytest.raises(HandlerRaisedError, match=r"^checked raised for task 0x"):
+            handler.run("checked", new_task(), {"value": -1}, timeout=600)
 
 
 def test_the_service_start_call_is_a_no_op_during_import(callbacks):
@@ -99,7 +101,9 @@ def test_a_return_value_that_is_not_a_model_is_a_handler_failure(callbacks, tmp_
     with create_runtime("inline", callbacks) as runtime:
         handler = runtime.start(load_source_folder(folder))
         task = new_task()
-        assert handler.run("echo", task, {"x": 1}, timeout=600) is None
+        with pytest.raises(HandlerRaisedError) as caught:
+            handler.run("echo", task, {"x": 1}, timeout=600)
+        assert caught.value.error == "'dict' object has no attribute 'model_dump'"
         assert f"[{task}] Error in `echo`: 'dict' object has no attribute 'model_dump'" in (
             handler.logs()
         )
