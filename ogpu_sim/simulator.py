@@ -721,13 +721,14 @@ __all__ = [
 
 
 def check_seed(seed: Any) -> None:
-    """Refuse a ``seed`` that is not an integer (it orders racers and derives fresh accounts).
+    """Refuse a ``seed`` that is not an integer 0 or more (it orders racers and derives fresh
+    accounts), as ``ogpu-sim simulate --seed`` does.
 
     Raises:
-        ConfigError: ``seed`` is a bool, a float, a string or anything else but an int.
+        ConfigError: ``seed`` is negative, a bool, a float, a string or anything else.
     """
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise ConfigError("seed", f"must be an integer, got {seed!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ConfigError("seed", f"must be an integer >= 0, got {seed!r}")
 
 
 def check_time_jump(seconds: Any) -> None:

@@ -76,12 +76,12 @@ def test_an_rpc_url_with_an_in_process_backend_raises_config_error_naming_both()
     )
 
 
-@pytest.mark.parametrize("seed", ["x", 1.5, True, None])
-def test_a_seed_that_is_not_an_integer_raises_config_error(seed):
+@pytest.mark.parametrize("seed", ["x", 1.5, True, None, -1])
+def test_a_seed_that_is_not_an_integer_0_or_more_raises_config_error(seed):
     with pytest.raises(ConfigError) as caught:
         Simulator.start(seed=seed)
 
-    assert str(caught.value) == f"seed: must be an integer, got {seed!r}"
+    assert str(caught.value) == f"seed: must be an integer >= 0, got {seed!r}"
 
 
 def test_an_unknown_backend_raises_config_error():
