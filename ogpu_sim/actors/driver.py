@@ -139,7 +139,7 @@ class Driver:
                 try:
                     self.step()
                 except Exception as exc:  # keep serving; the failure is on the timeline
-                    self.timeline.add("note", "autorun-error", error=repr(exc))
+                    self.timeline.add("note", "autorun-error", error=f"{type(exc).__name__}: {exc}")
 
         self._autorun = threading.Thread(target=loop, name="ogpu-sim-autorun", daemon=True)
         self._autorun.start()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from typing import Any
+
 from ogpu.types import DeliveryMethod
 
 from ogpu_sim.actors.driver import Driver
@@ -76,3 +80,33 @@ def test_a_transaction_sent_after_a_steps_poll_makes_the_next_step_poll(
     names = [e.name for e in driver.timeline.entries if e.emitter == "NEXUS"]
     assert names[-1] == "TaskPublished"
     assert seen.count("eth_getLogs") == 2
+
+
+def noted(driver: Driver) -> list[Any]:
+    return [e for e in driver.timeline.entries if e.name == "autorun-error"]
+
+
+def test_an_autorun_step_that_raises_is_noted_by_its_class_and_message_and_serving_goes_on(sim):
+    driver = Driver(over_json_rpc(sim, sim.w3.eth.block_number + 1))
+    raised = threading.Event()
+
+    def hook() -> int:
+        if not raised.is_set():
+            raised.set()
+            raise RuntimeError("the handler did not start\n--- handler log ---\nTraceback ...")
+        return 0
+
+    driver.before_step.append(hook)
+    driver.start_autorun(0.01)
+    try:
+        deadline = time.monotonic() + 10
+        while not noted(driver) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert driver.autorunning
+    finally:
+        driver.stop_autorun()
+
+    (note,) = noted(driver)
+    assert note.args["error"] == (
+        "RuntimeError: the handler did not start\n--- handler log ---\nTraceback ..."
+    )
