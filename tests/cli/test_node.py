@@ -295,3 +295,25 @@ def test_a_publish_script_naming_raw_github_urls_runs_the_working_copy(tmp_path)
     assert result.returncode == 0, result.stderr + out
     assert "working copy    https://raw.githubusercontent.com/example-org/word-count/" in out
     assert result.stdout.strip().splitlines()[-1] == "FINALIZED {'words': 6, 'characters': 18}"
+
+
+def test_a_program_run_by_a_python_without_ogpu_sim_is_told_which_python_to_use(node, tmp_path):
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    app = tmp_path / "app.py"
+    app.write_text("print('ran against the SDK defaults')\n")
+
+    result = subprocess.run(
+        cli("run", "--info", str(node["path"]), "--", str(bare / "bin" / "python"), str(app)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "error: ogpu-sim run could not bind the SDK: No module named 'ogpu_sim' "
+        f"(in {bare / 'bin' / 'python'}: run the program with the Python ogpu-sim is installed "
+        f"in, {sys.executable})\n"
+    )
