@@ -53,11 +53,8 @@ TERMINAL_STATUSES = frozenset({TaskStatus.CANCELED, TaskStatus.EXPIRED, TaskStat
 OPEN_STATUSES = frozenset({TaskStatus.NEW, TaskStatus.ATTEMPTED})
 
 
-_NO_RESULT = {
-    True: "no callback: the failing behaviour's handler fails on purpose",
-    False: "no callback: the handler returned nothing, or its expose(timeout=...) ran out",
-}
-"""The ``handler-failed`` detail of a run that gave nothing and raised nothing (by behaviour)."""
+NO_RESULT = "no callback: the handler returned nothing, or its expose(timeout=...) ran out"
+"""The ``handler-failed`` detail of a handler run that gave nothing and raised nothing."""
 
 
 @dataclass
@@ -355,14 +352,7 @@ class SimulatedProvider:
             self.record(Action(self.address, "handler-failed", item.task, str(exc)))
             return
         if output is None:
-            self.record(
-                Action(
-                    self.address,
-                    "handler-failed",
-                    item.task,
-                    _NO_RESULT[self.behaviour == "failing"],
-                )
-            )
+            self.record(Action(self.address, "handler-failed", item.task, NO_RESULT))
             return
         if self.behaviour == "wrong":
             output = {"ogpu_sim_wrong_output": True, "expected_keys": sorted(output)}
@@ -374,7 +364,7 @@ class SimulatedProvider:
 
     def _run_handler(self, item: _Pending, until: float | None) -> dict[str, Any] | None:
         if self.behaviour == "failing":
-            return None
+            raise HandlerFailure("no callback: the failing behaviour's handler fails on purpose")
         config = self._task_config(item.task)
         function_name = str(config.get("function_name", ""))
         data = config.get("data", {})
@@ -395,14 +385,8 @@ class SimulatedProvider:
         try:
             self._transact("submitResponse", (params,), context)
         except OGPUError as exc:
-            self.record(
-                Action(
-                    self.address,
-                    "revert",
-                    item.task,
-                    f"submitResponse: {type(exc).__name__}: {exc}",
-                )
-            )
+            detail = f"submitResponse: {type(exc).__name__}: {exc}"
+            self.record(Action(self.address, "revert", item.task, detail))
             return
         self.record(Action(self.address, "respond", item.task, link))
 

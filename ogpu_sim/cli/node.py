@@ -79,12 +79,8 @@ if _os.environ.get("OGPU_SIM_NODE"):
     except Exception as _exc:  # never let the program run against the SDK's defaults
         import sys as _sys
 
-        _hint = ""
-        if isinstance(_exc, ImportError) and (_exc.name or "").split(".")[0] == "ogpu_sim":
-            _hint = (
-                f" (in {_sys.executable}: run the program with the Python ogpu-sim is "
-                f"installed in, {_os.environ.get('OGPU_SIM_RUN_PYTHON', 'its virtualenv')})"
-            )
+        _m = isinstance(_exc, ImportError) and (_exc.name or "").startswith("ogpu_sim")
+        _hint = f" (in {_sys.executable}: {_os.environ.get('OGPU_SIM_RUN_HINT')})" if _m else ""
         _sys.stderr.write(f"error: ogpu-sim run could not bind the SDK: {_exc}{_hint}\\n")
         _sys.stderr.flush()
         _os._exit(2)
@@ -414,7 +410,7 @@ def run_main(argv: Sequence[str]) -> int:
         Path(hook_dir, "sitecustomize.py").write_text(_SITECUSTOMIZE)
         env = dict(os.environ)
         env[ENV_VAR] = str(args.info.resolve())
-        env["OGPU_SIM_RUN_PYTHON"] = sys.executable  # named by the hook if ogpu-sim is missing
+        env["OGPU_SIM_RUN_HINT"] = f"run it with the Python ogpu-sim is in, {sys.executable}"
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [hook_dir, env.get("PYTHONPATH")]))
         try:
             return run_forwarding(command, env, args.stop_timeout)

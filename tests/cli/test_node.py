@@ -314,6 +314,5 @@ def test_a_program_run_by_a_python_without_ogpu_sim_is_told_which_python_to_use(
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (
         "error: ogpu-sim run could not bind the SDK: No module named 'ogpu_sim' "
-        f"(in {bare / 'bin' / 'python'}: run the program with the Python ogpu-sim is installed "
-        f"in, {sys.executable})\n"
+        f"(in {bare / 'bin' / 'python'}: run it with the Python ogpu-sim is in, {sys.executable})\n"
     )
