@@ -543,17 +543,17 @@ class Simulator:
 
         With a simulated provider serving the task's source, its next attempt marks the task
         EXPIRED and refunds the client. Without one, the deployer uses the admin route
-        (``Nexus.setTaskStatus(EXPIRED)`` + ``Vault.forceReleasePayment``). An EXPIRED task is
-        left as it is; one the protocol never expires is refused before time moves.
+        (``Nexus.setTaskStatus(EXPIRED)`` + ``Vault.forceReleasePayment``). Locally, an EXPIRED
+        task is left as it is and one the protocol never expires is refused before time moves.
 
         In attach mode chain time cannot move: a task that expires within ``expire_wait``
         seconds is waited for, then its expiry is left to an attempt (a local provider's or a
         live one's) within ``wait_timeout``; a later expiry is refused.
 
         Raises:
-            ConfigError: ``task`` is not an address, or not a task of this network, or it is
-                RESPONDED (its client can still confirm a response after expiry), FINALIZED or
-                CANCELED.
+            ConfigError: ``task`` is not an address, or not a task of this network, or (locally)
+                it is RESPONDED (its client can still confirm a response after expiry),
+                FINALIZED or CANCELED.
             AttachModeError: attach mode, the task expires later than ``expire_wait`` allows.
             LiveWaitTimeoutError: attach mode, nothing expired the task in time.
         """
@@ -566,15 +566,15 @@ class Simulator:
         except Exception as exc:  # no code there raises BadFunctionCallOutput, a Source reverts
             self._refuse("expire", address, "Task", exc)
             raise
+        if self._watch is not None:
+            options = self.attachment.options
+            self._watch.expire(address, options, self.pass_time, self.driver.step, self._busy)
+            return
         status = TaskStatus(contract.functions.getStatus().call())
         if status == TaskStatus.EXPIRED:
             return
         if status not in (TaskStatus.NEW, TaskStatus.ATTEMPTED):
             raise ConfigError("task", f"{address} is {status.name}: {_NOT_EXPIRING[status]}")
-        if self._watch is not None:
-            options = self.attachment.options
-            self._watch.expire(address, options, self.pass_time, self.driver.step, self._busy)
-            return
         if self.now() <= expiry:
             self.advance_time(expiry - self.now() + 1)
         source = Web3.to_checksum_address(contract.functions.getSource().call())
