@@ -457,7 +457,8 @@ class ComposeError(OgpuSimError, ValueError):
 
 
 class HandlerFailure(HandlerError):
-    """Raised by a runner when the handler refused the input; the provider records why."""
+    """A provider's handler run gave no result (it refused the input, raised, or timed out, or
+    the provider's behaviour is ``failing``); the provider records why on the timeline."""
 
 
 class HandlerRaisedError(HandlerFailure):
